@@ -1,0 +1,3 @@
+import type { Command } from 'commander';
+
+export function registerScheduleCommands(_program: Command): void {}
