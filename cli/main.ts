@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from './errors.js';
 import { registerLabCommands } from './commands/lab.js';
+import { registerRenderCommands } from './commands/render.js';
 import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerScheduleCommands } from './commands/schedule.js';
 import { registerServerCommands } from './commands/server.js';
@@ -19,6 +20,7 @@ registerRunbookCommands(program);
 registerScheduleCommands(program);
 registerServerCommands(program);
 registerLabCommands(program);
+registerRenderCommands(program);
 registerSimCommands(program);
 
 try {
