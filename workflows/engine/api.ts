@@ -1,0 +1,150 @@
+/**
+ * The runbook engine's public contract: what a client (the CLI, tests, the bench) needs to start,
+ * watch, resume and approve runbook workflows. Workflow-safe: it imports only the Temporal workflow /
+ * common packages and types, so both the workflow bundle and client code import it.
+ *
+ * Changes here must stay backwards compatible: running workflows and stored histories depend on the
+ * names of the query, the updates and the search attributes.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Lab } from '../../lab/schema.js';
+
+/** The task queue every runbook workflow and step activity runs on. */
+export const TASK_QUEUE = 'openshift-runbooks';
+
+/**
+ * Workflow id of a runbook run for a lab: `install/intra`. Ids mean something, so starting the same
+ * runbook for the same lab while one runs finds the running one instead of starting a second.
+ */
+export function workflowIdFor(runbook: string, lab: string): string {
+  return `${runbook}/${lab}`;
+}
+
+export type StepKind = 'action' | 'wait' | 'gate' | 'for-each';
+
+export type StepStatus =
+  | 'pending'
+  | 'running'
+  | 'changed'
+  | 'unchanged'
+  | 'skipped'
+  | 'failed'
+  | 'paused'
+  | 'waiting-approval';
+
+export type RunbookState = 'running' | 'paused' | 'waiting-approval' | 'completed' | 'failed' | 'cancelled';
+
+/** Statuses after which a step does not run again. */
+export const FINISHED_STEP_STATUSES: readonly StepStatus[] = ['changed', 'unchanged', 'skipped', 'failed'];
+
+/** Run states after which the workflow is closed. */
+export const FINAL_RUNBOOK_STATES: readonly RunbookState[] = ['completed', 'failed', 'cancelled'];
+
+export interface StepProgress {
+  /** Stable dotted id, e.g. `dns.publish-zones`; inside a for-each item the sub-step's own id. */
+  id: string;
+  title: string;
+  kind: StepKind;
+  status: StepStatus;
+  /** Executions of this step's activity so far (every retry counts), 0 if it has not run. */
+  attempts: number;
+  /** ISO-8601 times (workflow time). */
+  startedAt?: string;
+  finishedAt?: string;
+  /** Last outcome detail, error message or gate prompt. */
+  message?: string;
+  /** For-each steps: one entry per item, in order, each with its own sub-steps. */
+  items?: Array<{ item: string; status: StepStatus; steps: StepProgress[] }>;
+}
+
+export interface RunbookProgress {
+  runbook: string;
+  lab: string;
+  state: RunbookState;
+  /** Path of the step that runs, waits or is paused: `nodes.boot` or `nodes.boot[master1].power-on`. */
+  currentStep?: string;
+  steps: StepProgress[];
+  /** The failure that paused (or, after abort, failed) the run. */
+  error?: { stepId: string; message: string; type?: string };
+  startedAt: string;
+  updatedAt: string;
+}
+
+export interface ResumeRequest {
+  action: 'retry' | 'skip' | 'abort';
+  /** A corrected lab (validated by the client) used from the retried step on. Only with `retry`. */
+  lab?: Lab;
+  /** Why, recorded in the step message and the history. */
+  reason?: string;
+}
+
+export interface ResumeResult {
+  /** Path of the step the action applied to. */
+  stepId: string;
+  action: ResumeRequest['action'];
+  message: string;
+}
+
+export interface ApproveRequest {
+  /** Path of the gate to approve; when given it must be the gate that waits. */
+  stepId?: string;
+  note?: string;
+}
+
+export interface ApproveResult {
+  stepId: string;
+  message: string;
+}
+
+/** Settings of a rehearsal against the simulated lab: where the simulated endpoints are. */
+export interface RehearsalInput {
+  /** JSON file that maps lab services (SSH hosts, API server) to loopback endpoints. */
+  endpointsFile: string;
+  /** Kubeconfig of the simulated API server. */
+  kubeconfig: string;
+}
+
+/**
+ * The argument of every runbook workflow. The lab holds secret references only; new optional fields
+ * may be added (old histories carry objects without them).
+ */
+export interface RunbookInput {
+  lab: Lab;
+  rehearsal?: RehearsalInput;
+}
+
+/** What a runbook workflow returns when it completes. */
+export interface RunbookResult {
+  runbook: string;
+  lab: string;
+  state: 'completed';
+  changed: number;
+  unchanged: number;
+  skipped: number;
+}
+
+export const progressQuery = defineQuery<RunbookProgress>('progress');
+export const resumeUpdate = defineUpdate<ResumeResult, [ResumeRequest]>('resume');
+export const approveUpdate = defineUpdate<ApproveResult, [ApproveRequest]>('approve');
+
+/** Custom search attributes the workflows upsert; all Keyword, all free of secrets. */
+export const searchAttributeKeys = {
+  RunbookName: defineSearchAttributeKey('RunbookName', SearchAttributeType.KEYWORD),
+  RunbookLab: defineSearchAttributeKey('RunbookLab', SearchAttributeType.KEYWORD),
+  RunbookStep: defineSearchAttributeKey('RunbookStep', SearchAttributeType.KEYWORD),
+  RunbookState: defineSearchAttributeKey('RunbookState', SearchAttributeType.KEYWORD),
+} as const;
+
+/**
+ * The same attributes as a list, to register them: `type` is the SDK type (`KEYWORD`, for
+ * `operatorService.addSearchAttributes` via `encodeSearchAttributeIndexedValueType`), `cliType` the
+ * spelling of `temporal server start-dev --search-attribute Name=Type`.
+ */
+export const searchAttributeList: ReadonlyArray<{ name: string; type: SearchAttributeType; cliType: string }> =
+  Object.values(searchAttributeKeys).map((key) => ({ name: key.name, type: key.type, cliType: 'Keyword' }));
+
+/** `--search-attribute Name=Type` flags for `temporal server start-dev`. */
+export function devServerSearchAttributeFlags(): string[] {
+  return searchAttributeList.flatMap((attribute) => ['--search-attribute', `${attribute.name}=${attribute.cliType}`]);
+}
