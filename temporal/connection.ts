@@ -1,0 +1,99 @@
+/**
+ * How the CLI and the worker reach Temporal: the standard Temporal environment variables and
+ * envconfig profile (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS*, TEMPORAL_API_KEY,
+ * TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE), defaulting to the local `runbook server` on 127.0.0.1:7233.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { ExitCode, UserError } from '../cli/errors.js';
+import { DEFAULT_NAMESPACE } from './dev-server.js';
+
+export const DEFAULT_ADDRESS = '127.0.0.1:7233';
+/** The dev server serves its Web UI on the frontend port + 1000 unless told otherwise. */
+const DEV_UI_PORT_OFFSET = 1000;
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  connectionOptions: NativeConnectionOptions & { address: string };
+  /** Base URL of the Web UI: TEMPORAL_UI_URL, or derived for a dev server on loopback. */
+  uiUrl?: string;
+}
+
+/** Reads the connection settings; a broken profile file or TLS file is a UserError naming it. */
+export function loadTemporalConfig(): TemporalConfig {
+  let loaded: ReturnType<typeof loadClientConnectConfig>;
+  try {
+    loaded = loadClientConnectConfig();
+  } catch (error) {
+    throw new UserError(`cannot read the Temporal connection settings: ${(error as Error).message}`, ExitCode.USAGE, [
+      'check TEMPORAL_CONFIG_FILE / TEMPORAL_PROFILE and the TLS file paths, or unset them to use the local server',
+    ]);
+  }
+  const address = loaded.connectionOptions.address ?? DEFAULT_ADDRESS;
+  const namespace = loaded.namespace ?? DEFAULT_NAMESPACE;
+  const uiUrl = uiUrlFor(address, loaded.connectionOptions.tls);
+  return {
+    address,
+    namespace,
+    connectionOptions: { ...loaded.connectionOptions, address },
+    ...(uiUrl ? { uiUrl } : {}),
+  };
+}
+
+function uiUrlFor(address: string, tls: unknown): string | undefined {
+  const configured = process.env.TEMPORAL_UI_URL;
+  if (configured) return configured.replace(/\/+$/, '');
+  const match = /^(127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(address);
+  if (!match || tls) return undefined;
+  return `http://${match[1]}:${Number(match[2]) + DEV_UI_PORT_OFFSET}`;
+}
+
+/** Web UI link of a workflow, when the UI base is known. */
+export function workflowUiUrl(config: TemporalConfig, workflowId: string): string | undefined {
+  if (!config.uiUrl) return undefined;
+  return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+export function unreachableError(config: Pick<TemporalConfig, 'address' | 'namespace'>, cause: unknown): UserError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new UserError(`cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${reason}`, ExitCode.UNAVAILABLE, [
+    'start the local server with `runbook server` (in another terminal),',
+    'or point the CLI at your cluster with TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (and TEMPORAL_TLS, TEMPORAL_API_KEY) or a TEMPORAL_PROFILE',
+  ]);
+}
+
+/** A client for the configured server, checked to answer; close it with `client.connection.close()`. */
+export async function connectClient(
+  config: TemporalConfig = loadTemporalConfig(),
+  { connectTimeoutMs = 5_000 }: { connectTimeoutMs?: number } = {},
+): Promise<Client> {
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...config.connectionOptions, connectTimeout: connectTimeoutMs });
+  } catch (error) {
+    throw unreachableError(config, error);
+  }
+  return new Client({ connection, namespace: config.namespace });
+}
+
+/** Runs `fn` with a connected client and closes the connection afterwards. */
+export async function withClient<T>(fn: (client: Client, config: TemporalConfig) => Promise<T>): Promise<T> {
+  const config = loadTemporalConfig();
+  const client = await connectClient(config);
+  try {
+    return await fn(client, config);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** The worker's connection to the configured server. */
+export async function connectWorker(config: TemporalConfig = loadTemporalConfig()): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(config.connectionOptions);
+  } catch (error) {
+    throw unreachableError(config, error);
+  }
+}

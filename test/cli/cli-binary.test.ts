@@ -1,0 +1,66 @@
+/** Finding the Temporal CLI: $TEMPORAL_CLI, PATH, the user cache, and the message when none exists. */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ExitCode, UserError } from '../../cli/errors.js';
+import { cachedCliDir, findTemporalCli } from '../../temporal/cli-binary.js';
+
+const saved = { ...process.env };
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+  Object.assign(process.env, saved);
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-cli-binary-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function fakeBinary(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, 'temporal');
+  await writeFile(file, '#!/bin/sh\n');
+  await chmod(file, 0o755);
+  return file;
+}
+
+describe('findTemporalCli', () => {
+  it('prefers $TEMPORAL_CLI and rejects one that does not exist', async () => {
+    const binary = await fakeBinary(await tempDir());
+    process.env.TEMPORAL_CLI = binary;
+    await expect(findTemporalCli()).resolves.toBe(binary);
+    process.env.TEMPORAL_CLI = `${binary}-missing`;
+    await expect(findTemporalCli()).rejects.toThrow(/TEMPORAL_CLI is set to .*not an executable/);
+  });
+
+  it('then PATH, then the user cache directory', async () => {
+    delete process.env.TEMPORAL_CLI;
+    const home = await tempDir();
+    process.env.XDG_CACHE_HOME = path.join(home, 'cache');
+    expect(cachedCliDir()).toBe(path.join(home, 'cache', 'openshift-runbooks', 'bin'));
+    const cached = await fakeBinary(cachedCliDir());
+    const onPath = await fakeBinary(path.join(home, 'path-bin'));
+    process.env.PATH = path.join(home, 'path-bin');
+    await expect(findTemporalCli()).resolves.toBe(onPath);
+    process.env.PATH = path.join(home, 'empty');
+    await expect(findTemporalCli()).resolves.toBe(cached);
+  });
+
+  it('names every way to install it when there is none and no Go', async () => {
+    delete process.env.TEMPORAL_CLI;
+    const home = await tempDir();
+    process.env.XDG_CACHE_HOME = home;
+    process.env.PATH = path.join(home, 'empty');
+    const error = await findTemporalCli().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(ExitCode.UNAVAILABLE);
+    const details = (error as UserError).details.join('\n');
+    expect(details).toMatch(/brew install temporal/);
+    expect(details).toMatch(/github\.com\/temporalio\/cli\/releases/);
+    expect(details).toMatch(/go install github\.com\/temporalio\/cli\/cmd\/temporal@v1\.5\.1/);
+  });
+});
