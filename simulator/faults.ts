@@ -4,7 +4,11 @@
  * run time; controllers ask `faults.find(kind, match)` at the moment the real component would fail.
  */
 import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { SimClock } from './clock.js';
 
 export const faultSchema = z.discriminatedUnion('kind', [
   /** The node reboots for a MachineConfig update and never comes back (stays NotReady). */
@@ -27,7 +31,7 @@ export type FaultKind = Fault['kind'];
 
 export const scenarioSchema = z.strictObject({ faults: z.array(faultSchema).default([]) });
 
-/** The faults in force. Emits `change` whenever the set changes. */
+/** The faults in force. Emits `change` (the new list) whenever the set changes, `added` (the fault) on add. */
 export class Faults extends EventEmitter {
   private readonly active: Fault[] = [];
 
@@ -41,7 +45,24 @@ export class Faults extends EventEmitter {
   }
 
   add(fault: Fault): void {
-    this.active.push(faultSchema.parse(fault));
+    const parsed = faultSchema.parse(fault);
+    this.active.push(parsed);
+    this.emit('added', parsed);
+    this.emit('change', this.list());
+  }
+
+  /** Removes one fault, by identity (as `list()` returned it). */
+  remove(fault: Fault): void {
+    const index = this.active.indexOf(fault);
+    if (index < 0) return;
+    this.active.splice(index, 1);
+    this.emit('change', this.list());
+  }
+
+  /** Removes every fault. */
+  clearAll(): void {
+    if (this.active.length === 0) return;
+    this.active.length = 0;
     this.emit('change', this.list());
   }
 
@@ -64,4 +85,108 @@ export class Faults extends EventEmitter {
       (fault): fault is Extract<Fault, { kind: K }> => fault.kind === kind && match(fault as Extract<Fault, { kind: K }>),
     );
   }
+}
+
+/** Describes zod issues as `path: message` lines. */
+function issueLines(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+}
+
+/** Reads a scenario file (`faults: [...]`, YAML or JSON); the error names the file and each bad field. */
+export async function loadScenario(file: string): Promise<Fault[]> {
+  let document: unknown;
+  try {
+    document = parseYaml(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read the fault scenario ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const result = scenarioSchema.safeParse(document ?? {});
+  if (!result.success) {
+    const kinds = faultSchema.options.map((option) => option.shape.kind.value).join(', ');
+    throw new Error(
+      `the fault scenario ${file} is not valid (each fault needs a kind among ${kinds}):\n  ${issueLines(result.error).join('\n  ')}`,
+    );
+  }
+  return result.data.faults;
+}
+
+export type Availability = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/**
+ * The API outages of `api-unavailable` faults: each lasts its `seconds` of lab time from the moment
+ * it is added, then removes itself. `availability()` is what the API server asks before answering.
+ */
+export function trackApiOutages(faults: Faults, clock: SimClock): { availability: () => Availability; stop: () => void } {
+  const ends = new Map<Fault, number>();
+  const cancels = new Map<Fault, () => void>();
+  const start = (fault: Fault): void => {
+    if (fault.kind !== 'api-unavailable' || ends.has(fault)) return;
+    const labMs = fault.seconds * 1000;
+    ends.set(fault, Date.now() + labMs * clock.timeScale);
+    cancels.set(fault, clock.after(labMs, () => faults.remove(fault)));
+  };
+  const forget = (list: readonly Fault[]): void => {
+    for (const fault of [...ends.keys()]) {
+      if (list.includes(fault)) continue;
+      ends.delete(fault);
+      cancels.get(fault)?.();
+      cancels.delete(fault);
+    }
+  };
+  for (const fault of faults.list()) start(fault);
+  faults.on('added', start);
+  faults.on('change', forget);
+  return {
+    availability() {
+      if (ends.size === 0) return { ok: true };
+      const remainingMs = Math.max(...ends.values()) - Date.now();
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)) };
+    },
+    stop() {
+      faults.off('added', start);
+      faults.off('change', forget);
+      for (const cancel of cancels.values()) cancel();
+    },
+  };
+}
+
+/** Path of the fault admin endpoint on the simulated API server. */
+export const FAULTS_ROUTE = '/simulator/faults';
+
+/**
+ * The fault admin endpoint: `GET` lists the faults in force, `POST` (a fault as JSON) adds one,
+ * `DELETE` clears them all, or those of one kind with `?kind=`. Mounted on the API server, behind
+ * its bearer token.
+ */
+export function faultsAdminHandler(faults: Faults) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const reply = (code: number, body: unknown): void => {
+      response.writeHead(code, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify(body));
+    };
+    const url = new URL(request.url ?? '/', 'https://127.0.0.1');
+    if (request.method === 'GET') return reply(200, { faults: faults.list() });
+    if (request.method === 'DELETE') {
+      const kind = url.searchParams.get('kind');
+      if (kind === null) faults.clearAll();
+      else faults.clear(kind as FaultKind);
+      return reply(200, { faults: faults.list() });
+    }
+    if (request.method === 'POST') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return reply(400, { message: 'the body must be a fault as JSON, e.g. {"kind":"api-unavailable","seconds":30}' });
+      }
+      const result = faultSchema.safeParse(body);
+      if (!result.success) return reply(422, { message: `not a valid fault: ${issueLines(result.error).join('; ')}` });
+      faults.add(result.data);
+      return reply(201, { faults: faults.list() });
+    }
+    response.setHeader('Allow', 'GET, POST, DELETE');
+    return reply(405, { message: `${request.method} is not supported here; use GET, POST or DELETE` });
+  };
 }
