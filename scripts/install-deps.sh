@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything openshift-runbooks needs on a Debian machine, from nothing:
+#   - the daemons' own checkers used by the tests (bind9, isc-dhcp-server, haproxy), OpenSSH's sshd
+#     (the SSH tests talk to a real one on loopback) and a kubectl client;
+#   - the Temporal CLI (embedded dev server), found or built by `runbook server install`;
+#   - the npm dependencies (`npm ci`, install scripts as decided in package.json "allowScripts").
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+missing_packages=()
+command -v named-checkzone >/dev/null || missing_packages+=(bind9-utils)
+command -v named >/dev/null || [ -x /usr/sbin/named ] || missing_packages+=(bind9)
+command -v dhcpd >/dev/null || [ -x /usr/sbin/dhcpd ] || missing_packages+=(isc-dhcp-server)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing_packages+=(haproxy)
+[ -x /usr/sbin/sshd ] || missing_packages+=(openssh-server)
+command -v ssh-keygen >/dev/null || missing_packages+=(openssh-client)
+command -v kubectl >/dev/null || missing_packages+=(kubernetes-client)
+
+if [ ${#missing_packages[@]} -gt 0 ]; then
+  log "Debian packages: ${missing_packages[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  # Keep the package scripts from starting the daemons: the project only uses their checkers,
+  # and a named or dhcpd listening on the machine is not wanted.
+  policy_added=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    policy_added=1
+  fi
+  trap '[ -n "$policy_added" ] && $sudo rm -f /usr/sbin/policy-rc.d' EXIT
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing_packages[@]}"
+fi
+
+log "npm dependencies"
+npm ci --no-audit --no-fund
+
+log "Temporal CLI"
+node bin/runbook.js server install
