@@ -1,0 +1,76 @@
+/**
+ * Where an SSH connection to a lab host goes: the host's own address for real runs, the simulated
+ * host's loopback endpoint for rehearsals (read from the simulator's `endpoints.json`).
+ */
+import { z } from 'zod';
+import type { Lab, SecretRef } from '../lab/schema.js';
+
+/** One simulated helper host as the simulator publishes it. */
+export const hostEndpointSchema = z.strictObject({
+  /** Lab `hosts[].name`. */
+  name: z.string().min(1),
+  /** Loopback address it listens on. */
+  address: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  /** Its public host key (`ssh-ed25519 AAAA…`), to pin. */
+  hostKey: z.string().min(1),
+  /** Local folder that holds the host's files (its `/`). */
+  root: z.string().min(1),
+});
+export type HostEndpoint = z.infer<typeof hostEndpointSchema>;
+
+export interface SshTarget {
+  /** Lab host name, used in messages. */
+  label: string;
+  host: string;
+  port: number;
+  user: string;
+  /** Pinned public host key (`ssh-ed25519 AAAA…`); checked before knownHostsFile. */
+  hostKey?: string;
+  /** known_hosts file to verify the host key against (a leading `~/` is the home folder). */
+  knownHostsFile?: string;
+  /** Client private key, resolved only when connecting. */
+  identity: SecretRef;
+  /** A rehearsal target: only loopback is allowed (see ./guard.ts). */
+  rehearsal: boolean;
+}
+
+/** known_hosts used when the lab pins neither a key nor a file, as OpenSSH does. */
+export const DEFAULT_KNOWN_HOSTS = '~/.ssh/known_hosts';
+
+export function sshTargetFor(lab: Lab, hostName: string, rehearsal?: { endpoints: readonly HostEndpoint[] }): SshTarget {
+  const host = lab.hosts.find((candidate) => candidate.name === hostName);
+  if (!host) {
+    const known = lab.hosts.map((candidate) => candidate.name).join(', ');
+    throw new Error(`the lab has no helper host named "${hostName}" (hosts: ${known}): use a name from hosts[].name`);
+  }
+  const identity = host.ssh.identity ?? lab.secrets.sshPrivateKey;
+  if (rehearsal) {
+    const endpoint = rehearsal.endpoints.find((candidate) => candidate.name === hostName);
+    if (!endpoint) {
+      throw new Error(
+        `the simulated lab publishes no SSH endpoint for host "${hostName}": restart it with \`runbook sim start\` for this lab`,
+      );
+    }
+    return {
+      label: hostName,
+      host: endpoint.address,
+      port: endpoint.port,
+      user: host.ssh.user,
+      hostKey: endpoint.hostKey,
+      identity,
+      rehearsal: true,
+    };
+  }
+  const target: SshTarget = {
+    label: hostName,
+    host: host.ssh.host ?? host.address,
+    port: host.ssh.port,
+    user: host.ssh.user,
+    identity,
+    rehearsal: false,
+  };
+  if (host.ssh.hostKey) target.hostKey = host.ssh.hostKey;
+  if (host.ssh.knownHosts || !host.ssh.hostKey) target.knownHostsFile = host.ssh.knownHosts ?? DEFAULT_KNOWN_HOSTS;
+  return target;
+}
