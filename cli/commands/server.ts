@@ -1,3 +1,151 @@
+/**
+ * `runbook server` runs the Temporal dev server in the foreground with a persistent state file;
+ * `runbook worker` runs a worker that executes runbook workflows and their steps.
+ */
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import type { Command } from 'commander';
+import envPaths from 'env-paths';
+import getPort from 'get-port';
+import { startDevServer, LOOPBACK } from '../../temporal/dev-server.js';
+import { loadTemporalConfig, connectWorker } from '../../temporal/connection.js';
+import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
+import { TASK_QUEUE } from '../../workflows/engine/api.js';
+import { installWorkerRuntime, runWorker } from '../../worker/worker.js';
+import { ExitCode, UserError } from '../errors.js';
+import { printJson } from '../output.js';
+import { jsonOption } from './runbooks.js';
 
-export function registerServerCommands(_program: Command): void {}
+/** Where the server keeps its state: `$XDG_STATE_HOME/openshift-runbooks` (~/.local/state/…) on Linux. */
+export function defaultStateDir(): string {
+  if (process.platform === 'linux') {
+    return path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state'), 'openshift-runbooks');
+  }
+  return envPaths('openshift-runbooks', { suffix: '' }).data;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new UserError(`"${value}" is not a port number`, ExitCode.USAGE, ['use a number from 1 to 65535, e.g. --port 7233']);
+  }
+  return port;
+}
+
+async function requireFreePort(port: number, flag: string): Promise<void> {
+  if ((await getPort({ host: LOOPBACK, port })) !== port) {
+    throw new UserError(`port ${port} on ${LOOPBACK} is in use (another \`runbook server\`?)`, ExitCode.UNAVAILABLE, [
+      `stop the other server, or pick another port with ${flag} (and set TEMPORAL_ADDRESS for the other commands)`,
+    ]);
+  }
+}
+
+/** Resolves when the process is asked to stop (Ctrl-C or SIGTERM). */
+function stopRequested(): Promise<string> {
+  return new Promise((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+  });
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('server')
+    .description('run a local Temporal server (dev server, SQLite state file) in the foreground until Ctrl-C')
+    .option('--state-dir <dir>', 'directory of the state file temporal.db', defaultStateDir())
+    .option('--port <port>', 'gRPC port of the server, on 127.0.0.1', parsePort, 7233)
+    .option('--ui-port <port>', 'port of the Web UI, on 127.0.0.1', parsePort, 8233)
+    .option('--headless', 'no Web UI')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  runbook server                      # 127.0.0.1:7233, Web UI http://127.0.0.1:8233
+  runbook server --port 7300 --ui-port 8300 --state-dir /var/tmp/runbooks
+
+The binary is $TEMPORAL_CLI, \`temporal\` on PATH, or the copy in the user cache dir; when none exists and Go is
+installed, it is built once with \`go install\` (a few minutes). Runs survive restarts (the state file keeps them).
+With another port, set TEMPORAL_ADDRESS=127.0.0.1:<port> for the other commands.`,
+    )
+    .action(async (options: { stateDir: string; port: number; uiPort: number; headless?: boolean; json?: boolean }) => {
+      await mkdir(options.stateDir, { recursive: true });
+      await requireFreePort(options.port, '--port');
+      if (!options.headless) await requireFreePort(options.uiPort, '--ui-port');
+      const dbFile = path.join(options.stateDir, 'temporal.db');
+      const server = await startDevServer({
+        dbFile,
+        port: options.port,
+        uiPort: options.uiPort,
+        headless: Boolean(options.headless),
+        output: process.stderr,
+      });
+      const stopping = stopRequested();
+      try {
+        const connection = await Connection.connect({ address: server.address });
+        try {
+          await ensureSearchAttributes(connection, server.namespace);
+        } finally {
+          await connection.close();
+        }
+        if (options.json) {
+          printJson({ address: server.address, namespace: server.namespace, uiUrl: server.uiUrl ?? null, stateFile: dbFile });
+        } else {
+          process.stdout.write(
+            [
+              `Temporal server: ${server.address} (namespace ${server.namespace})`,
+              ...(server.uiUrl ? [`Web UI:          ${server.uiUrl}`] : []),
+              `State file:      ${dbFile}`,
+              ...(options.port === 7233 ? [] : [`Other commands:  export TEMPORAL_ADDRESS=${server.address}`]),
+              'Next: `runbook worker` in another terminal. Ctrl-C stops the server.',
+              '',
+            ].join('\n'),
+          );
+        }
+        const outcome = await Promise.race([stopping.then(() => 'stop' as const), server.process.then(() => 'exited' as const)]);
+        if (outcome === 'exited') {
+          throw new UserError('the Temporal server stopped unexpectedly (its output is above)', ExitCode.UNAVAILABLE, [
+            'start it again with `runbook server`',
+          ]);
+        }
+      } finally {
+        await server.stop();
+      }
+      if (!options.json) process.stdout.write('Temporal server stopped.\n');
+    });
+
+  program
+    .command('worker')
+    .description('run a worker that executes runbook workflows and their steps, until Ctrl-C')
+    .option('--task-queue <name>', 'task queue to poll', TASK_QUEUE)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  runbook worker
+  TEMPORAL_ADDRESS=temporal.example.com:7233 TEMPORAL_NAMESPACE=ops runbook worker
+
+It connects like every other command (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, TEMPORAL_PROFILE;
+default 127.0.0.1:7233). Ctrl-C lets the running steps stop cleanly; paused runs wait for the next worker.`,
+    )
+    .action(async (options: { taskQueue: string }) => {
+      const config = loadTemporalConfig();
+      installWorkerRuntime({ logLevel: 'WARN' });
+      const connection = await connectWorker(config);
+      try {
+        await runWorker({
+          connection,
+          namespace: config.namespace,
+          taskQueue: options.taskQueue,
+          onReady: () =>
+            process.stderr.write(
+              `worker: polling task queue ${options.taskQueue} on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it\n`,
+            ),
+        });
+        process.stderr.write('worker: stopped\n');
+      } finally {
+        await connection.close();
+      }
+    });
+}
