@@ -361,7 +361,7 @@ export function clusterDomain(lab: Pick<Lab, 'cluster'>): string {
 }
 
 /** Fully qualified host name of a node: `<name>.<cluster.nodesDomain>`. */
-export function nodeFqdn(lab: Pick<Lab, 'cluster'>, node: Pick<Node, 'name'>): string {
+export function nodeFqdn(lab: { cluster: Pick<Cluster, 'nodesDomain'> }, node: Pick<Node, 'name'>): string {
   return `${node.name}.${lab.cluster.nodesDomain}`;
 }
 
