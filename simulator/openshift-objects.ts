@@ -6,20 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { clusterDomain, nodeFqdn, roleLabel, type Lab, type Node } from '../lab/schema.js';
+import type { KubeObject } from './apiserver/store.js';
 
-/** A Kubernetes object as the store holds it. */
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    [key: string]: unknown;
-  };
-  [key: string]: unknown;
-}
+export type { KubeObject } from './apiserver/store.js';
 
 export interface Condition {
   type: string;
