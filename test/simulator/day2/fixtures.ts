@@ -1,0 +1,98 @@
+/**
+ * A day-2 lab in an object store, without the API server: the example lab's nodes Ready (masters
+ * tainted, infra nodes still workers as an install leaves them), the platform namespaces and the
+ * default SCCs. Controllers run on a clock at time scale 0.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { labSchema, type Lab } from '../../../lab/schema.js';
+import { ObjectStore, type KubeObject } from '../../../simulator/apiserver/store.js';
+import { SimClock } from '../../../simulator/clock.js';
+import type { Controller, SimContext } from '../../../simulator/context.js';
+import { Faults } from '../../../simulator/faults.js';
+import { NAMESPACES, defaultSccs, namespaceObject, nodeObject } from '../../../simulator/openshift-objects.js';
+
+export function exampleLab(): Lab {
+  const file = new URL('../../../runbooks/labs/example.yaml', import.meta.url);
+  return labSchema.parse(parse(readFileSync(file, 'utf8')));
+}
+
+export interface Day2Lab {
+  ctx: SimContext;
+  store: ObjectStore;
+  warnings: string[];
+  start(...controllers: Controller[]): void;
+  stop(): void;
+}
+
+export function day2Lab(options: { nodes?: boolean } = {}): Day2Lab {
+  const lab = exampleLab();
+  const store = new ObjectStore();
+  const warnings: string[] = [];
+  const ctx: SimContext = {
+    lab,
+    store,
+    clock: new SimClock(0),
+    faults: new Faults(),
+    log: { info: () => {}, warn: (message) => warnings.push(message) },
+  };
+  for (const name of [...NAMESPACES, 'ceph-csi', 'egress-routers']) store.create('namespaces', namespaceObject(name));
+  for (const scc of defaultSccs()) store.create('securitycontextconstraints.security.openshift.io', scc);
+  if (options.nodes !== false) {
+    for (const node of lab.nodes) {
+      if (node.role !== 'bootstrap') store.create('nodes', nodeObject(lab, node, true));
+    }
+  }
+  const stops: (() => void)[] = [];
+  return {
+    ctx,
+    store,
+    warnings,
+    start: (...controllers) => {
+      for (const controller of controllers) stops.push(controller(ctx));
+    },
+    stop: () => {
+      for (const stop of stops.reverse()) stop();
+      ctx.clock.stop();
+    },
+  };
+}
+
+/**
+ * Resolves with the predicate's value once it is truthy, re-checking after every store change.
+ * Fails with `what` and the last state seen if the lab goes quiet without getting there.
+ */
+export function waitFor<T>(store: ObjectStore, what: string, predicate: () => T | undefined | false, describe?: () => unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let quiet: NodeJS.Timeout | undefined;
+    const check = () => {
+      const value = predicate();
+      if (value) {
+        stop();
+        resolve(value);
+        return true;
+      }
+      clearTimeout(quiet);
+      // Nothing changed for a (real) second while the clock runs at scale 0: the lab has settled elsewhere.
+      quiet = setTimeout(() => {
+        stop();
+        reject(new Error(`lab settled without: ${what}${describe ? `\nlast state: ${JSON.stringify(describe(), null, 1)}` : ''}`));
+      }, 1_000);
+      return false;
+    };
+    const unsubscribe = store.onChange(() => {
+      check();
+    });
+    const stop = () => {
+      unsubscribe();
+      clearTimeout(quiet);
+    };
+    check();
+  });
+}
+
+export const fqdn = (name: string) => `${name}.nodes.example.com`;
+
+export function podsOf(store: ObjectStore, namespace: string, prefix: string): KubeObject[] {
+  return store.list('pods', { namespace }).items.filter((pod) => pod.metadata.name.startsWith(prefix));
+}
