@@ -1,0 +1,515 @@
+/**
+ * The REST verbs on resources: resolving `/api/v1/…` and `/apis/<g>/<v>/…` paths to a type,
+ * namespace, name and subresource, then get/list/watch, create, replace, patch, delete,
+ * deletecollection and the status/approval/scale/eviction subresources, with the status codes and
+ * bodies kube-apiserver answers.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { badRequest, invalid, invalidField, methodNotAllowed, notFound, requiredField, tooManyRequests } from './errors.js';
+import { decodeBody, readBody, sendJson } from './http-util.js';
+import { PatchType, applyJsonPatch, fieldsOf, mergePatch, patchTypeOf, recordManager, serverSideApply, strategicMergePatch } from './patch.js';
+import { apiVersionOf, resourceKey } from './resources.js';
+import type { ResourceRegistry, ResourceType, ScalePaths } from './resources.js';
+import { matchesSelectorObject, selectorObjectToString } from './selectors.js';
+import type { LabelSelectorObject } from './selectors.js';
+import type { KubeObject, ObjectStore } from './store.js';
+import { serveWatch } from './watch-stream.js';
+import type { WatchStreamOptions } from './watch-stream.js';
+
+export interface ResourceTarget {
+  type: ResourceType;
+  resource: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** The legacy `/api/v1/watch/…` form. */
+  watchPath: boolean;
+}
+
+/**
+ * Resolves the segments after `/api/v1` or `/apis/<g>/<v>` (`['namespaces','ns','pods','p','eviction']`).
+ * Undefined when no resource serves the path.
+ */
+export function resolveTarget(registry: ResourceRegistry, group: string, version: string, segments: string[]): ResourceTarget | undefined {
+  let rest = segments;
+  const watchPath = rest[0] === 'watch';
+  if (watchPath) rest = rest.slice(1);
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    const inner = registry.byPath(group, version, rest[2]!);
+    if (inner?.namespaced) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+  }
+  const [plural, name, subresource, ...extra] = rest;
+  if (!plural || extra.length > 0) return undefined;
+  const type = registry.byPath(group, version, plural);
+  if (!type) return undefined;
+  if (namespace === undefined && type.namespaced && name !== undefined) return undefined; // namespaced item without namespace
+  if (subresource !== undefined && !type.subresources.includes(subresource as never)) return undefined;
+  return {
+    type,
+    resource: resourceKey(type),
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(subresource !== undefined ? { subresource } : {}),
+    watchPath,
+  };
+}
+
+export interface RestContext {
+  store: ObjectStore;
+  watch: Omit<WatchStreamOptions, 'store' | 'resource' | 'type' | 'namespace' | 'labelSelector' | 'fieldSelector' | 'resourceVersion' | 'timeoutSeconds' | 'allowWatchBookmarks' | 'sendInitialEvents'>;
+}
+
+const isTrue = (value: string | null) => value === 'true' || value === '1';
+
+export async function handleResource(ctx: RestContext, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, query: URLSearchParams): Promise<void> {
+  const method = req.method ?? 'GET';
+  const { name, subresource } = target;
+  if (target.watchPath || (method === 'GET' && isTrue(query.get('watch')))) {
+    if (method !== 'GET' || subresource) throw methodNotAllowed();
+    return startWatch(ctx, req, res, target, query);
+  }
+  if (name === undefined) {
+    if (method === 'GET') return sendJson(res, 200, list(ctx.store, target, query));
+    if (method === 'POST') return create(ctx.store, req, res, target, query);
+    if (method === 'DELETE') return deleteCollection(ctx.store, req, res, target, query);
+    throw methodNotAllowed();
+  }
+  if (subresource === 'eviction') {
+    if (method !== 'POST') throw methodNotAllowed();
+    return evict(ctx.store, req, res, target, name);
+  }
+  if (subresource === 'scale') return scale(ctx.store, req, res, target, name, query);
+  switch (method) {
+    case 'GET':
+      return sendJson(res, 200, get(ctx.store, target, name));
+    case 'PUT':
+      return replace(ctx.store, req, res, target, name, query);
+    case 'PATCH':
+      return patch(ctx.store, req, res, target, name, query);
+    case 'DELETE':
+      if (subresource) throw methodNotAllowed();
+      return remove(ctx.store, req, res, target, name, query);
+    default:
+      throw methodNotAllowed();
+  }
+}
+
+function get(store: ObjectStore, target: ResourceTarget, name: string): KubeObject {
+  const found = store.get(target.resource, target.namespace, name);
+  if (!found) throw notFound(target.type, name);
+  return found;
+}
+
+interface ContinueToken {
+  rv: string;
+  offset: number;
+}
+
+function list(store: ObjectStore, target: ResourceTarget, query: URLSearchParams): Record<string, unknown> {
+  const { type } = target;
+  const result = store.list(target.resource, {
+    ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
+    ...optional('labelSelector', query.get('labelSelector')),
+    ...optional('fieldSelector', query.get('fieldSelector')),
+  });
+  let items = result.items;
+  let offset = 0;
+  const token = query.get('continue');
+  if (token) {
+    try {
+      offset = (JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinueToken).offset;
+    } catch {
+      throw badRequest(`invalid continue token: ${token}`);
+    }
+  }
+  const limit = Number(query.get('limit') ?? '0');
+  const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+  if (limit > 0 || offset > 0) {
+    const page = items.slice(offset, limit > 0 ? offset + limit : undefined);
+    const next = offset + page.length;
+    if (next < items.length) {
+      metadata.continue = Buffer.from(JSON.stringify({ rv: result.resourceVersion, offset: next } satisfies ContinueToken)).toString('base64url');
+      metadata.remainingItemCount = items.length - next;
+    }
+    items = page;
+  }
+  // Built-in list items come without apiVersion/kind; custom resource items keep them.
+  const shown = type.custom ? items : items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
+  return { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata, items: shown };
+}
+
+function optional<K extends string>(key: K, value: string | null): Partial<Record<K, string>> {
+  return value === null || value === '' ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+function startWatch(ctx: RestContext, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, query: URLSearchParams): void {
+  const fieldSelectors = [query.get('fieldSelector'), target.name !== undefined ? `metadata.name=${target.name}` : null].filter(
+    (value): value is string => !!value,
+  );
+  const timeout = query.get('timeoutSeconds');
+  serveWatch(req, res, {
+    ...ctx.watch,
+    store: ctx.store,
+    resource: target.resource,
+    type: target.type,
+    ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
+    ...optional('labelSelector', query.get('labelSelector')),
+    ...(fieldSelectors.length ? { fieldSelector: fieldSelectors.join(',') } : {}),
+    ...optional('resourceVersion', query.get('resourceVersion')),
+    ...(timeout !== null && Number(timeout) > 0 ? { timeoutSeconds: Number(timeout) } : {}),
+    allowWatchBookmarks: isTrue(query.get('allowWatchBookmarks')),
+    sendInitialEvents: isTrue(query.get('sendInitialEvents')),
+  });
+}
+
+async function readObject(req: IncomingMessage): Promise<KubeObject> {
+  const body = decodeBody(await readBody(req), req.headers['content-type']);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('the body of the request must be a JSON object');
+  }
+  const obj = body as KubeObject;
+  if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {} as KubeObject['metadata'];
+  return obj;
+}
+
+/** The namespace of the URL wins; a body naming another namespace is refused as the real server does. */
+function placeInNamespace(target: ResourceTarget, obj: KubeObject): void {
+  if (!target.type.namespaced) return;
+  const bodyNamespace = obj.metadata.namespace;
+  if (bodyNamespace && target.namespace && bodyNamespace !== target.namespace) {
+    throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+  const namespace = target.namespace ?? bodyNamespace;
+  if (!namespace) throw notFound(target.type, obj.metadata.name ?? '');
+  obj.metadata.namespace = namespace;
+}
+
+/** What a real server resets on create: status written by controllers, not by the creator. */
+function prepareForCreate(type: ResourceType, obj: KubeObject): void {
+  if (type.subresources.includes('status') && type.plural !== 'nodes') delete obj.status;
+  if (type.group === '' && (type.plural === 'pods' || type.plural === 'persistentvolumeclaims' || type.plural === 'persistentvolumes')) {
+    obj.status = { phase: 'Pending' };
+  }
+  if (type.group === '' && type.plural === 'services') {
+    const spec = (obj.spec ??= {}) as { type?: string; clusterIP?: string; ports?: { protocol?: string }[] };
+    spec.type ??= 'ClusterIP';
+    if (!spec.clusterIP && spec.type !== 'ExternalName') {
+      spec.clusterIP = `172.30.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
+    }
+    for (const port of spec.ports ?? []) port.protocol ??= 'TCP';
+  }
+}
+
+const isDryRun = (query: URLSearchParams) => query.getAll('dryRun').includes('All');
+
+async function create(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, query: URLSearchParams): Promise<void> {
+  const obj = await readObject(req);
+  placeInNamespace(target, obj);
+  prepareForCreate(target.type, obj);
+  const fieldManager = query.get('fieldManager');
+  if (fieldManager) recordUpdate(obj, target.type, fieldManager);
+  sendJson(res, 201, store.create(target.resource, obj, { dryRun: isDryRun(query) }));
+}
+
+function recordUpdate(obj: KubeObject, type: ResourceType, manager: string, subresource?: string): void {
+  const { metadata: _m, apiVersion: _a, kind: _k, ...fields } = obj;
+  recordManager(obj, {
+    manager,
+    operation: 'Update',
+    apiVersion: apiVersionOf(type),
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    fieldsType: 'FieldsV1',
+    fieldsV1: fieldsOf(fields),
+    ...(subresource ? { subresource } : {}),
+  });
+}
+
+async function replace(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, name: string, query: URLSearchParams): Promise<void> {
+  const obj = await readObject(req);
+  if (obj.metadata.name && obj.metadata.name !== name) {
+    throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  obj.metadata.name = name;
+  placeInNamespace(target, obj);
+  if (target.type.custom && !obj.metadata.resourceVersion) {
+    throw invalidField(target.type, name, 'metadata.resourceVersion', '0x0', 'must be specified for an update');
+  }
+  if (!store.get(target.resource, target.namespace, name)) throw notFound(target.type, name);
+  const subresource = target.subresource;
+  sendJson(res, 200, store.replace(target.resource, obj, { ...(subresource ? { subresource } : {}), dryRun: isDryRun(query) }));
+}
+
+function assign(draft: KubeObject, next: unknown): void {
+  if (next === null || typeof next !== 'object' || Array.isArray(next)) throw badRequest('the patch must leave an object');
+  for (const key of Object.keys(draft)) delete draft[key];
+  Object.assign(draft, next);
+}
+
+function patchBody(raw: Buffer, patchType: PatchType): unknown {
+  // JSON is valid YAML: apply bodies are parsed as YAML, the others as JSON.
+  return decodeBody(raw, patchType === PatchType.apply ? 'application/yaml' : 'application/json');
+}
+
+function applyPatch(patchType: PatchType, draft: KubeObject, body: unknown, type: ResourceType): unknown {
+  switch (patchType) {
+    case PatchType.json:
+      return applyJsonPatch(draft, body);
+    case PatchType.merge:
+      return mergePatch(draft, body);
+    case PatchType.strategic:
+      return strategicMergePatch(draft, body, type);
+    case PatchType.apply:
+      return serverSideApply(draft, body as Record<string, unknown>, type);
+  }
+}
+
+async function patch(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, name: string, query: URLSearchParams): Promise<void> {
+  const { type } = target;
+  const patchType = patchTypeOf(req.headers['content-type'], type);
+  const raw = await readBody(req);
+  const fieldManager = query.get('fieldManager');
+  const force = query.get('force');
+  if (force !== null && patchType !== PatchType.apply) {
+    throw invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' }]);
+  }
+  const body = patchBody(raw, patchType);
+  if (body === undefined) throw badRequest('the body of the request was empty');
+  const dryRun = isDryRun(query);
+  const subresource = target.subresource;
+  if (patchType === PatchType.apply) return apply(store, res, target, name, body, fieldManager, dryRun);
+  const result = store.mutate(
+    target.resource,
+    target.namespace,
+    name,
+    (draft) => {
+      assign(draft, applyPatch(patchType, draft, body, type));
+      if (fieldManager) recordUpdate(draft, type, fieldManager, subresource);
+    },
+    { ...(subresource ? { subresource } : {}), dryRun },
+  );
+  sendJson(res, 200, result);
+}
+
+function apply(store: ObjectStore, res: ServerResponse, target: ResourceTarget, name: string, body: unknown, fieldManager: string | null, dryRun: boolean): void {
+  const { type } = target;
+  if (!fieldManager) {
+    throw invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ reason: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' }]);
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the apply configuration must be an object');
+  const applied = body as KubeObject;
+  if (!applied.apiVersion || !applied.kind) {
+    throw badRequest('invalid object type: /, Kind=');
+  }
+  const appliedName = applied.metadata?.name;
+  if (appliedName !== name) {
+    if (!appliedName) throw requiredField(type, name, 'metadata.name', 'name is required');
+    throw badRequest(`the name of the object (${appliedName}) does not match the name on the URL (${name})`);
+  }
+  const manager = {
+    manager: fieldManager,
+    operation: 'Apply' as const,
+    apiVersion: applied.apiVersion,
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    fieldsType: 'FieldsV1' as const,
+    fieldsV1: fieldsOf(applied),
+    ...(target.subresource ? { subresource: target.subresource } : {}),
+  };
+  const existing = store.get(target.resource, target.namespace, name);
+  if (!existing) {
+    if (target.subresource) throw notFound(type, name);
+    const created = serverSideApply(undefined, applied, type) as KubeObject;
+    placeInNamespace(target, created);
+    prepareForCreate(type, created);
+    recordManager(created, manager);
+    return sendJson(res, 201, store.create(target.resource, created, { dryRun }));
+  }
+  const result = store.mutate(
+    target.resource,
+    target.namespace,
+    name,
+    (draft) => {
+      const resourceVersion = draft.metadata.resourceVersion;
+      assign(draft, serverSideApply(draft, applied, type));
+      if (applied.metadata.resourceVersion === undefined) draft.metadata.resourceVersion = resourceVersion;
+      recordManager(draft, manager);
+    },
+    { ...(target.subresource ? { subresource: target.subresource } : {}), dryRun },
+  );
+  sendJson(res, 200, result);
+}
+
+/** Types whose DELETE answers with the deleted object; the others answer a Status. */
+const RETURNS_DELETED_OBJECT = new Set(['pods', 'serviceaccounts', 'securitycontextconstraints.security.openshift.io', 'namespaces']);
+
+interface DeleteBody {
+  propagationPolicy?: string;
+  orphanDependents?: boolean;
+  dryRun?: string[];
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+async function deleteOptions(req: IncomingMessage, query: URLSearchParams) {
+  const body = (decodeBody(await readBody(req), 'application/json') ?? {}) as DeleteBody;
+  const orphan = body.orphanDependents ?? (query.get('orphanDependents') === 'true');
+  const propagationPolicy = body.propagationPolicy ?? query.get('propagationPolicy') ?? (orphan ? 'Orphan' : undefined);
+  return {
+    dryRun: isDryRun(query) || (body.dryRun ?? []).includes('All'),
+    ...(propagationPolicy ? { propagationPolicy } : {}),
+    ...(body.preconditions ? { preconditions: body.preconditions } : {}),
+  };
+}
+
+function successStatus(type: ResourceType, obj: KubeObject): Record<string, unknown> {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { name: obj.metadata.name, ...(type.group ? { group: type.group } : {}), kind: type.plural, uid: obj.metadata.uid },
+  };
+}
+
+async function remove(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, name: string, query: URLSearchParams): Promise<void> {
+  const options = await deleteOptions(req, query);
+  const deleted = store.delete(target.resource, target.namespace, name, options);
+  const stillThere = !options.dryRun && store.get(target.resource, target.namespace, name) !== undefined;
+  if (stillThere || RETURNS_DELETED_OBJECT.has(target.resource)) return sendJson(res, 200, deleted);
+  sendJson(res, 200, successStatus(target.type, deleted));
+}
+
+async function deleteCollection(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, query: URLSearchParams): Promise<void> {
+  if (!target.type.verbs.includes('deletecollection')) throw methodNotAllowed();
+  const options = await deleteOptions(req, query);
+  const { items } = store.list(target.resource, {
+    ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
+    ...optional('labelSelector', query.get('labelSelector')),
+    ...optional('fieldSelector', query.get('fieldSelector')),
+  });
+  const deleted = items.map((item) => store.delete(target.resource, item.metadata.namespace, item.metadata.name, options));
+  sendJson(res, 200, { kind: `${target.type.kind}List`, apiVersion: apiVersionOf(target.type), metadata: {}, items: deleted });
+}
+
+// ---------------------------------------------------------------------------------------------
+// pods/eviction: the Eviction API drains use, honouring PodDisruptionBudgets.
+
+interface Pdb {
+  metadata: { name: string };
+  spec?: { selector?: LabelSelectorObject; minAvailable?: number | string; maxUnavailable?: number | string };
+  status?: { disruptionsAllowed?: number };
+}
+
+function scaled(value: number | string, total: number, roundUp: boolean): number {
+  if (typeof value === 'number') return value;
+  const percent = Number(value.replace('%', '')) / 100;
+  return roundUp ? Math.ceil(percent * total) : Math.floor(percent * total);
+}
+
+function isHealthy(pod: KubeObject): boolean {
+  const status = pod.status as { phase?: string; conditions?: { type: string; status: string }[] } | undefined;
+  if (pod.metadata.deletionTimestamp || status?.phase !== 'Running') return false;
+  const ready = status.conditions?.find((condition) => condition.type === 'Ready');
+  return ready === undefined || ready.status === 'True';
+}
+
+/** disruptionsAllowed as the disruption controller computes it, unless a controller has written it. */
+function disruptionsAllowed(store: ObjectStore, namespace: string, pdb: Pdb): number {
+  if (typeof pdb.status?.disruptionsAllowed === 'number') return pdb.status.disruptionsAllowed;
+  const pods = store.list('pods', { namespace }).items.filter((pod) => matchesSelectorObject(pdb.spec?.selector, pod.metadata.labels));
+  const healthy = pods.filter(isHealthy).length;
+  if (pdb.spec?.maxUnavailable !== undefined) return scaled(pdb.spec.maxUnavailable, pods.length, true) - (pods.length - healthy);
+  if (pdb.spec?.minAvailable !== undefined) return healthy - scaled(pdb.spec.minAvailable, pods.length, true);
+  return healthy;
+}
+
+async function evict(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, name: string): Promise<void> {
+  const body = (decodeBody(await readBody(req), req.headers['content-type']) ?? {}) as { metadata?: { name?: string }; deleteOptions?: DeleteBody };
+  if (body.metadata?.name && body.metadata.name !== name) {
+    throw badRequest(`name in URL does not match name in Eviction object`);
+  }
+  const namespace = target.namespace!;
+  const pod = get(store, target, name);
+  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  // Pods that are not running can always go; running ones must fit every matching budget.
+  if (phase === 'Running' && !pod.metadata.deletionTimestamp) {
+    const pdbs = store.list('poddisruptionbudgets.policy', { namespace }).items as unknown as Pdb[];
+    for (const pdb of pdbs.filter((candidate) => matchesSelectorObject(candidate.spec?.selector, pod.metadata.labels))) {
+      if (disruptionsAllowed(store, namespace, pdb) < 1) {
+        throw tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", [
+          { reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} does not allow evicting pods currently` },
+        ]);
+      }
+    }
+  }
+  store.delete('pods', namespace, name, {
+    ...(body.deleteOptions?.preconditions ? { preconditions: body.deleteOptions.preconditions } : {}),
+  });
+  sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// scale: an autoscaling/v1 Scale view of a replica count.
+
+function readPath(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), obj);
+}
+
+function writePath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = obj;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts[parts.length - 1]!] = value;
+}
+
+function scaleOf(obj: KubeObject, paths: ScalePaths): Record<string, unknown> {
+  const selector = paths.labelSelector ? readPath(obj, paths.labelSelector) : undefined;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: obj.metadata.name,
+      ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+      uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion,
+      creationTimestamp: obj.metadata.creationTimestamp,
+    },
+    spec: { replicas: Number(readPath(obj, paths.specReplicas) ?? 0) },
+    status: {
+      replicas: Number(readPath(obj, paths.statusReplicas) ?? 0),
+      ...(typeof selector === 'string' ? { selector } : selector ? { selector: selectorObjectToString(selector as LabelSelectorObject) } : {}),
+    },
+  };
+}
+
+async function scale(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, name: string, query: URLSearchParams): Promise<void> {
+  const paths = target.type.scale!;
+  const method = req.method;
+  if (method === 'GET') return sendJson(res, 200, scaleOf(get(store, target, name), paths));
+  if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
+  const patchType = method === 'PATCH' ? patchTypeOf(req.headers['content-type'], { ...target.type, custom: false }) : undefined;
+  const raw = await readBody(req);
+  const body = patchType ? patchBody(raw, patchType) : decodeBody(raw, req.headers['content-type']);
+  const result = store.mutate(
+    target.resource,
+    target.namespace,
+    name,
+    (draft) => {
+      const current = scaleOf(draft, paths);
+      const next = (patchType ? applyPatch(patchType, current as KubeObject, body, target.type) : body) as {
+        metadata?: { resourceVersion?: string };
+        spec?: { replicas?: unknown };
+      };
+      const replicas = next?.spec?.replicas;
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+        throw invalid({ group: 'autoscaling', kind: 'Scale' }, name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+      }
+      if (next.metadata?.resourceVersion) draft.metadata.resourceVersion = next.metadata.resourceVersion;
+      writePath(draft, paths.specReplicas, replicas);
+    },
+    { dryRun: isDryRun(query) },
+  );
+  sendJson(res, 200, scaleOf(result, paths));
+}

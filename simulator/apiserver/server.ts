@@ -1,0 +1,194 @@
+/**
+ * The simulated Kubernetes/OpenShift API server: HTTPS on loopback with a self-signed CA, bearer
+ * token authentication, a kubeconfig for clients (client-node, kubectl, oc), discovery and the
+ * REST API over an ObjectStore. Others mount admin endpoints with `addRoute` (same token) and
+ * make the API answer 503 with `setAvailability` (faults, a lab whose API is not up yet).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import {
+  aggregatedDocument,
+  aggregatedMediaType,
+  apiGroupDocument,
+  apiGroupListDocument,
+  apiResourceListDocument,
+  apiVersionsDocument,
+  versionDocument,
+} from './discovery.js';
+import { noRoute, serviceUnavailable, unauthorized } from './errors.js';
+import { sendError, sendJson } from './http-util.js';
+import { handleResource, resolveTarget } from './rest.js';
+import type { RestContext } from './rest.js';
+import type { ObjectStore } from './store.js';
+import { createServingCertificates } from './tls.js';
+
+export type Availability = { ok: true } | { ok: false; retryAfterSeconds: number };
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface ApiServerOptions {
+  store: ObjectStore;
+  /** Loopback only: 127.0.0.1 (default), ::1 or localhost. */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Where `kubeconfig` is written. */
+  stateDir: string;
+  /** The bearer token clients must send; a random one by default. */
+  token?: string;
+  /** What `/version` reports (e.g. v1.14.6 for OpenShift 4.2). */
+  kubernetesVersion?: string;
+  /** Interval of BOOKMARK events on watches that allow them. */
+  bookmarkIntervalMs?: number;
+}
+
+export interface ApiServer {
+  url: string;
+  caCert: string;
+  token: string;
+  kubeconfigPath: string;
+  setAvailability(fn: () => Availability): void;
+  addRoute(prefix: string, handler: RouteHandler): void;
+  stop(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
+
+/** Writes a kubeconfig (mode 0600) with the CA and the bearer token, context `admin`. */
+async function writeKubeconfig(file: string, url: string, caPem: string, token: string): Promise<void> {
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'simulated-lab', cluster: { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    users: [{ name: 'admin', user: { token } }],
+    contexts: [{ name: 'admin', context: { cluster: 'simulated-lab', user: 'admin', namespace: 'default' } }],
+    'current-context': 'admin',
+    preferences: {},
+  };
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, toYaml(config), { mode: 0o600 });
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!match) return false;
+  const given = Buffer.from(match[1]!.trim());
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (!LOOPBACK.has(host)) throw new Error(`the simulated API server binds loopback only (127.0.0.1, ::1 or localhost), not ${host}`);
+  const { store } = options;
+  const token = options.token ?? `sha256~${randomBytes(32).toString('base64url')}`;
+  const gitVersion = options.kubernetesVersion ?? 'v1.32.0';
+  const certs = await createServingCertificates();
+  let availability: () => Availability = () => ({ ok: true });
+  const routes: { prefix: string; handler: RouteHandler }[] = [];
+  const openWatches = new Set<() => void>();
+  let address = '';
+
+  const ctx: RestContext = {
+    store,
+    watch: {
+      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
+      defaultTimeoutSeconds: 1800,
+      track: (end) => {
+        openWatches.add(end);
+        return () => openWatches.delete(end);
+      },
+    },
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const pathname = url.pathname.replace(/\/+$/, '') || '/';
+    if (!HEALTH_PATHS.has(pathname) && !tokenMatches(req.headers.authorization, token)) throw unauthorized();
+    const mounted = routes.find((entry) => pathname === entry.prefix || pathname.startsWith(`${entry.prefix}/`));
+    if (mounted) return mounted.handler(req, res);
+    const state = availability();
+    if (!state.ok) throw serviceUnavailable(state.retryAfterSeconds);
+    if (HEALTH_PATHS.has(pathname)) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      return;
+    }
+    const method = req.method ?? 'GET';
+    const segments = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const accept = req.headers.accept;
+    if (method === 'GET') {
+      const document = discovery(segments, accept);
+      if (document) return sendJson(res, 200, document.body, document.contentType);
+    }
+    let target;
+    if (segments[0] === 'api' && segments[1] === 'v1') target = resolveTarget(store.resources, '', 'v1', segments.slice(2));
+    else if (segments[0] === 'apis' && segments.length >= 4) target = resolveTarget(store.resources, segments[1]!, segments[2]!, segments.slice(3));
+    if (!target) throw noRoute();
+    return handleResource(ctx, req, res, target, url.searchParams);
+  }
+
+  function discovery(segments: string[], accept: string | undefined): { body: unknown; contentType?: string } | undefined {
+    const [root, group, version, ...rest] = segments;
+    if (segments.length === 1 && root === 'version') return { body: versionDocument(gitVersion) };
+    if (segments.length === 1 && (root === 'api' || root === 'apis')) {
+      const aggregated = aggregatedMediaType(accept);
+      if (aggregated) return { body: aggregatedDocument(store.resources, root === 'api', aggregated), contentType: aggregated };
+      return { body: root === 'api' ? apiVersionsDocument(address) : apiGroupListDocument(store.resources) };
+    }
+    if (root === 'api' && segments.length === 2 && group === 'v1') return found(apiResourceListDocument(store.resources, '', 'v1'));
+    if (root === 'apis' && segments.length === 2 && group) return found(apiGroupDocument(store.resources, group));
+    if (root === 'apis' && segments.length === 3 && group && version && rest.length === 0) {
+      return found(apiResourceListDocument(store.resources, group, version));
+    }
+    return undefined;
+  }
+
+  function found(body: unknown): { body: unknown } {
+    if (!body) throw noRoute();
+    return { body };
+  }
+
+  const server = createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) => {
+    route(req, res).catch((error: unknown) => sendError(res, error));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host === '::1' ? '[::1]' : host;
+  address = `${urlHost}:${port}`;
+  const url = `https://${address}`;
+  const kubeconfigPath = path.join(options.stateDir, 'kubeconfig');
+  await writeKubeconfig(kubeconfigPath, url, certs.caPem, token);
+
+  return {
+    url,
+    caCert: certs.caPem,
+    token,
+    kubeconfigPath,
+    setAvailability(fn) {
+      availability = fn;
+    },
+    addRoute(prefix, handler) {
+      routes.push({ prefix: prefix.replace(/\/+$/, ''), handler });
+      routes.sort((a, b) => b.prefix.length - a.prefix.length);
+    },
+    async stop() {
+      for (const end of [...openWatches]) end();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
