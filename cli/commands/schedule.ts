@@ -1,3 +1,264 @@
-import type { Command } from 'commander';
+/**
+ * `runbook schedule …`: runbooks on a timetable (nightly lab rebuilds) over Temporal Schedules.
+ * The lab is validated when the schedule is created and embedded in it (secret references only).
+ */
+import {
+  type Client,
+  ScheduleAlreadyRunning,
+  type ScheduleHandle,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type ScheduleSummary,
+} from '@temporalio/client';
+import { type Command, Option } from 'commander';
+import { withClient } from '../../temporal/connection.js';
+import { TASK_QUEUE, workflowIdFor } from '../../workflows/engine/api.js';
+import { ExitCode, UserError } from '../errors.js';
+import { formatTable, printJson } from '../output.js';
+import { jsonOption, optionOption, readLab, requireRunbook, runInput, runMetadata, runSearchAttributes } from './runbooks.js';
 
-export function registerScheduleCommands(_program: Command): void {}
+/** `--overlap` spellings → Temporal's policies: what happens when a run is due while the last one still runs. */
+const OVERLAP = {
+  skip: ScheduleOverlapPolicy.SKIP,
+  'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
+  'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
+  'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER,
+  'terminate-other': ScheduleOverlapPolicy.TERMINATE_OTHER,
+  'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
+} as const;
+type OverlapName = keyof typeof OVERLAP;
+
+/** What the schedule remembers for `schedule list` (the server keeps cron specs as calendars). */
+interface ScheduleMemo {
+  runbook: string;
+  lab: string;
+  cron: string;
+  timezone?: string;
+}
+
+interface CreateOptions {
+  runbook: string;
+  lab: string;
+  cron: string;
+  timezone?: string;
+  overlap: OverlapName;
+  catchupWindow: string;
+  pauseOnFailure?: boolean;
+  paused?: boolean;
+  note?: string;
+  taskQueue: string;
+  option: Record<string, string | boolean>;
+  json?: boolean;
+}
+
+function notFound(name: string): UserError {
+  return new UserError(`there is no schedule called "${name}"`, ExitCode.NOT_FOUND, ['see the schedules with `runbook schedule list`']);
+}
+
+/** Runs `fn` on an existing schedule; a missing one is NOT_FOUND. */
+async function onSchedule<T>(name: string, fn: (handle: ScheduleHandle, client: Client) => Promise<T>): Promise<T> {
+  return withClient(async (client) => {
+    try {
+      return await fn(client.schedule.getHandle(name), client);
+    } catch (error) {
+      if (error instanceof ScheduleNotFoundError) throw notFound(name);
+      throw error;
+    }
+  });
+}
+
+function isTimezone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function registerScheduleCommands(program: Command): void {
+  const schedule = program
+    .command('schedule')
+    .description('run runbooks on a timetable (Temporal Schedules): create, list, pause, unpause, trigger, delete')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  runbook schedule create nightly-selftest --runbook selftest --lab runbooks/labs/example.yaml --cron "0 2 * * *" --timezone Europe/Paris
+  runbook schedule list
+  runbook schedule trigger nightly-selftest
+  runbook schedule pause nightly-selftest --note "lab maintenance"`,
+    );
+
+  schedule
+    .command('create')
+    .description('create a schedule that starts a runbook for a lab (the lab file is validated and embedded now)')
+    .argument('<name>', 'schedule name, e.g. nightly-install')
+    .requiredOption('--runbook <name>', 'runbook to start (see `runbook list-runbooks`)')
+    .requiredOption('--lab <file>', 'lab file (YAML)')
+    .requiredOption('--cron <expression>', 'cron expression: minute hour day-of-month month day-of-week')
+    .option('--timezone <zone>', 'IANA time zone of the cron expression (default UTC)')
+    .addOption(new Option('--overlap <policy>', 'when a run is due while the previous one still runs').choices(Object.keys(OVERLAP)).default('skip'))
+    .option('--catchup-window <duration>', 'after a server outage, still start runs missed by at most this long', '1h')
+    .option('--pause-on-failure', 'pause the schedule when a run fails')
+    .option('--paused', 'create it paused (start it with `schedule unpause`)')
+    .option('--note <text>', 'note shown with the schedule')
+    .option('--task-queue <name>', 'task queue of the workers', TASK_QUEUE)
+    .addOption(optionOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  runbook schedule create nightly-selftest --runbook selftest --lab runbooks/labs/example.yaml --cron "0 2 * * *"
+  runbook schedule create weekly-egress --runbook egress-routers --lab lab.yaml --cron "30 6 * * 1" --timezone America/New_York --pause-on-failure
+
+Overlap "skip" (default) starts nothing while the previous run still runs (a paused run counts as running).
+The lab is read now: edit the file later and the schedule keeps the old one; delete and create it again.`,
+    )
+    .action(async (name: string, options: CreateOptions) => {
+      const definition = requireRunbook(options.runbook);
+      if (options.timezone !== undefined && !isTimezone(options.timezone)) {
+        throw new UserError(`--timezone "${options.timezone}" is not an IANA time zone`, ExitCode.USAGE, ['e.g. --timezone Europe/Paris or --timezone UTC']);
+      }
+      const lab = await readLab(options.lab);
+      const memo: ScheduleMemo = { runbook: definition.name, lab: lab.name, cron: options.cron, ...(options.timezone && { timezone: options.timezone }) };
+      await withClient(async (client) => {
+        try {
+          await client.schedule.create({
+            scheduleId: name,
+            spec: { cronExpressions: [options.cron], ...(options.timezone && { timezone: options.timezone }) },
+            action: {
+              type: 'startWorkflow',
+              workflowType: definition.name,
+              // The server appends the scheduled time to this id, so every run of the schedule has its own.
+              workflowId: workflowIdFor(definition.name, lab.name),
+              taskQueue: options.taskQueue,
+              args: [runInput(lab, options.option)],
+              ...runMetadata(definition, lab),
+              typedSearchAttributes: runSearchAttributes(definition, lab),
+            },
+            policies: {
+              overlap: OVERLAP[options.overlap],
+              catchupWindow: options.catchupWindow,
+              pauseOnFailure: Boolean(options.pauseOnFailure),
+            },
+            state: { paused: Boolean(options.paused), ...(options.note !== undefined && { note: options.note }) },
+            memo: memo as unknown as Record<string, unknown>,
+          });
+        } catch (error) {
+          if (error instanceof ScheduleAlreadyRunning) {
+            throw new UserError(`a schedule called "${name}" already exists`, ExitCode.FAILED, [
+              `pick another name, or replace it: runbook schedule delete ${name}, then create it again`,
+            ]);
+          }
+          const message = (error as Error).message;
+          if (/cron|spec|invalid/i.test(message)) {
+            throw new UserError(`the server refused the schedule: ${message}`, ExitCode.USAGE, [
+              'check --cron (five fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *") and --catchup-window (e.g. 1h)',
+            ]);
+          }
+          throw error;
+        }
+        const description = await client.schedule.getHandle(name).describe();
+        const next = description.info.nextActionTimes[0]?.toISOString() ?? null;
+        if (options.json) printJson({ name, ...memo, overlap: options.overlap, paused: Boolean(options.paused), nextRun: next });
+        else {
+          process.stdout.write(`created schedule ${name}: ${definition.name} for lab ${lab.name}, "${options.cron}"${options.timezone ? ` (${options.timezone})` : ' (UTC)'}\n`);
+          process.stdout.write(`  next run: ${options.paused ? 'none while paused' : (next ?? 'none')}; start one now with \`runbook schedule trigger ${name}\`\n`);
+        }
+      });
+    });
+
+  schedule
+    .command('list')
+    .description('list the schedules with their runbook, lab, timetable and next run')
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExamples:\n  runbook schedule list\n  runbook schedule list --json')
+    .action(async (options: { json?: boolean }) => {
+      await withClient(async (client) => {
+        const rows: Array<ReturnType<typeof scheduleRow>> = [];
+        for await (const summary of client.schedule.list()) rows.push(scheduleRow(summary));
+        rows.sort((a, b) => a.name.localeCompare(b.name));
+        if (options.json) {
+          printJson(rows);
+          return;
+        }
+        if (rows.length === 0) {
+          process.stdout.write('no schedules (create one with `runbook schedule create`)\n');
+          return;
+        }
+        process.stdout.write(
+          `${formatTable(
+            ['NAME', 'RUNBOOK', 'LAB', 'CRON', 'STATE', 'NEXT RUN', 'LAST RUN'],
+            rows.map((r) => [r.name, r.runbook ?? '', r.lab ?? '', `${r.cron ?? ''}${r.timezone ? ` ${r.timezone}` : ''}`, r.paused ? 'paused' : 'active', r.nextRun ?? '', r.lastRun?.workflowId ?? '']),
+          )}\n`,
+        );
+      });
+    });
+
+  schedule
+    .command('pause')
+    .description('pause a schedule: it starts no runs until unpaused')
+    .argument('<name>', 'schedule name')
+    .option('--note <text>', 'why, shown with the schedule')
+    .addHelpText('after', '\nExamples:\n  runbook schedule pause nightly-install --note "lab maintenance"')
+    .action(async (name: string, options: { note?: string }) => {
+      await onSchedule(name, (handle) => handle.pause(options.note));
+      process.stdout.write(`paused schedule ${name}; \`runbook schedule unpause ${name}\` starts it again\n`);
+    });
+
+  schedule
+    .command('unpause')
+    .description('unpause a schedule')
+    .argument('<name>', 'schedule name')
+    .option('--note <text>', 'shown with the schedule')
+    .addHelpText('after', '\nExamples:\n  runbook schedule unpause nightly-install')
+    .action(async (name: string, options: { note?: string }) => {
+      await onSchedule(name, (handle) => handle.unpause(options.note));
+      process.stdout.write(`unpaused schedule ${name}\n`);
+    });
+
+  schedule
+    .command('trigger')
+    .description("start the schedule's runbook now (its overlap policy applies)")
+    .argument('<name>', 'schedule name')
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExamples:\n  runbook schedule trigger nightly-install')
+    .action(async (name: string, options: { json?: boolean }) => {
+      const memo = await onSchedule(name, async (handle) => {
+        const description = await handle.describe();
+        await handle.trigger(description.policies.overlap);
+        return description.memo as Partial<ScheduleMemo> | undefined;
+      });
+      const filter = memo?.runbook ? ` --runbook ${memo.runbook}${memo.lab ? ` --lab ${memo.lab}` : ''}` : '';
+      if (options.json) printJson({ name, triggered: true, runbook: memo?.runbook ?? null, lab: memo?.lab ?? null });
+      else process.stdout.write(`triggered schedule ${name}; see the run with \`runbook list${filter}\`\n`);
+    });
+
+  schedule
+    .command('delete')
+    .description('delete a schedule (runs it started go on)')
+    .argument('<name>', 'schedule name')
+    .addHelpText('after', '\nExamples:\n  runbook schedule delete nightly-install')
+    .action(async (name: string) => {
+      await onSchedule(name, (handle) => handle.delete());
+      process.stdout.write(`deleted schedule ${name}\n`);
+    });
+}
+
+function scheduleRow(summary: ScheduleSummary) {
+  const memo = (summary.memo ?? {}) as Partial<ScheduleMemo>;
+  const last = summary.info.recentActions.at(-1);
+  return {
+    name: summary.scheduleId,
+    runbook: memo.runbook ?? (summary.action?.type === 'startWorkflow' ? summary.action.workflowType : undefined),
+    lab: memo.lab,
+    cron: memo.cron,
+    timezone: memo.timezone,
+    paused: summary.state.paused,
+    note: summary.state.note,
+    nextRun: summary.info.nextActionTimes[0]?.toISOString(),
+    lastRun: last && { workflowId: last.action.workflow.workflowId, takenAt: last.takenAt.toISOString() },
+  };
+}
