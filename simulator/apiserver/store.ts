@@ -12,7 +12,6 @@
  * Every object handed out is a deep copy; listeners are called in commit order, one event at a time.
  */
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import {
   ApiError,
   alreadyExists,
@@ -118,6 +117,21 @@ function nowTimestamp(): string {
 
 function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
+}
+
+/** Equality of JSON values (prototype-blind: objects may come from structuredClone of another realm). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    return a.length === other.length && a.every((item, i) => jsonEqual(item, other[i]));
+  }
+  const left = Object.entries(a).filter(([, v]) => v !== undefined);
+  const right = b as Record<string, unknown>;
+  const rightKeys = Object.keys(right).filter((k) => right[k] !== undefined);
+  return left.length === rightKeys.length && left.every(([k, v]) => jsonEqual(v, right[k]));
 }
 
 /** Everything but metadata and status: what a generation bump looks at. */
@@ -276,6 +290,7 @@ export class ObjectStore {
       if (start < this.compactedThrough) {
         throw gone(`too old resource version: ${start} (${this.compactedThrough + 1})`);
       }
+      watcher.lastRv = start;
       for (const entry of this.log) {
         if (entry.rv > start && entry.rv <= this.rv) this.deliver(watcher, entry);
       }
@@ -398,10 +413,10 @@ export class ObjectStore {
       else delete meta.generation;
     }
     next.metadata.resourceVersion = current.metadata.resourceVersion;
-    if (type.generation && !isDeepStrictEqual(specPart(current), specPart(next))) {
+    if (type.generation && !jsonEqual(specPart(current), specPart(next))) {
       next.metadata.generation = (current.metadata.generation ?? 0) + 1;
     }
-    if (isDeepStrictEqual(current, next)) return clone(current);
+    if (jsonEqual(current, next)) return clone(current);
     if (opts.dryRun) return next;
     if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) {
       this.commit(resource, 'MODIFIED', next, current);
