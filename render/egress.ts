@@ -1,0 +1,155 @@
+/**
+ * OpenShift SDN egress routers: a namespace, a ServiceAccount allowed to run the privileged init
+ * container (SCC `egress-init`), and per router a ReplicationController (redirect or HTTP proxy
+ * mode, on a macvlan interface holding the router's source IP) with the Service that other pods use.
+ */
+import type { Egress, EgressRouter, Lab } from '../lab/schema.js';
+import { manifestFile, serviceAccountUser } from './manifest.js';
+import type { KubeObject } from './manifest.js';
+import { infraRoleLabel } from './topology.js';
+import type { RenderedFile } from './types.js';
+
+/** Images of the reference procedure; `routers[].image` overrides the router (init) image. */
+export const egressImages = {
+  router: 'docker.io/openshift/origin-egress-router',
+  pod: 'docker.io/openshift/origin-pod',
+  httpProxy: 'docker.io/openshift/origin-egress-http-proxy',
+} as const;
+
+/** Port the egress HTTP proxy image listens on; the Service maps the router's `port` onto it. */
+export const httpProxyListenPort = 8080;
+
+export function egressNamespace(egress: Egress): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: egress.namespace } };
+}
+
+export function egressServiceAccount(egress: Egress): KubeObject {
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: egress.serviceAccount, namespace: egress.namespace } };
+}
+
+/** Lets the routers' service account run the privileged init container that sets up NAT. */
+export function egressScc(egress: Egress): KubeObject {
+  return {
+    apiVersion: 'security.openshift.io/v1',
+    kind: 'SecurityContextConstraints',
+    metadata: { name: egress.serviceAccount },
+    allowHostDirVolumePlugin: false,
+    allowHostIPC: false,
+    allowHostNetwork: false,
+    allowHostPID: false,
+    allowHostPorts: false,
+    allowPrivilegedContainer: true,
+    readOnlyRootFilesystem: false,
+    runAsUser: { type: 'RunAsAny' },
+    seLinuxContext: { type: 'RunAsAny' },
+    fsGroup: { type: 'RunAsAny' },
+    supplementalGroups: { type: 'RunAsAny' },
+    users: [serviceAccountUser(egress.namespace, egress.serviceAccount)],
+  };
+}
+
+/**
+ * EGRESS_DESTINATION of a redirect router, one rule per line: `<port> <proto> <ip> [<remote port>]`,
+ * and a bare address as the fallback for any other traffic.
+ */
+export function egressDestination(router: Extract<EgressRouter, { mode: 'redirect' }>): string {
+  const rules = router.destinations.map((destination) =>
+    destination.port === undefined
+      ? destination.address
+      : [destination.port, destination.protocol, destination.address, destination.targetPort].filter((part) => part !== undefined).join(' '),
+  );
+  return `${rules.join('\n')}\n`;
+}
+
+const env = (name: string, value: string) => ({ name, value });
+
+export function egressRouterController(lab: Lab, egress: Egress, router: EgressRouter): KubeObject {
+  const labels = { name: router.name };
+  const gateway = router.gateway ?? lab.network.gateway;
+  const initEnv = [
+    env('EGRESS_SOURCE', router.sourceIP),
+    env('EGRESS_GATEWAY', gateway),
+    ...(router.mode === 'redirect' ? [env('EGRESS_DESTINATION', egressDestination(router)), env('EGRESS_ROUTER_MODE', 'init')] : []),
+    ...(router.mode === 'http-proxy' ? [env('EGRESS_ROUTER_MODE', 'http-proxy')] : []),
+  ];
+  const main =
+    router.mode === 'redirect'
+      ? { name: 'egress-router-wait', image: egressImages.pod }
+      : {
+          name: 'egress-router-proxy',
+          image: egressImages.httpProxy,
+          env: [env('EGRESS_HTTP_PROXY_DESTINATION', `${router.proxyRules.join('\n')}\n`)],
+          ports: [{ containerPort: httpProxyListenPort, name: 'http-proxy', protocol: 'TCP' }],
+        };
+  return {
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name: router.name, namespace: egress.namespace, labels },
+    spec: {
+      replicas: 1,
+      selector: labels,
+      template: {
+        metadata: { name: router.name, labels, annotations: { 'pod.network.openshift.io/assign-macvlan': 'true' } },
+        spec: {
+          serviceAccountName: egress.serviceAccount,
+          initContainers: [
+            {
+              name: 'egress-router-init',
+              image: router.image ?? egressImages.router,
+              env: initEnv,
+              securityContext: { privileged: true },
+            },
+          ],
+          containers: [main],
+          nodeSelector: router.nodeSelector ?? { [infraRoleLabel]: '' },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * The Service in front of a router: the ports of its redirect rules, or the proxy port. A redirect
+ * router with only a fallback destination has no port to publish, so its Service is headless.
+ */
+export function egressRouterService(egress: Egress, router: EgressRouter): KubeObject {
+  const ports =
+    router.mode === 'http-proxy'
+      ? [{ name: 'http-proxy', port: router.port, protocol: 'TCP', targetPort: httpProxyListenPort }]
+      : router.destinations.flatMap((destination) =>
+          destination.port === undefined
+            ? []
+            : [{ name: `${destination.protocol}-${destination.port}`, port: destination.port, protocol: destination.protocol.toUpperCase(), targetPort: destination.port }],
+        );
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: router.name, namespace: egress.namespace },
+    spec: {
+      selector: { name: router.name },
+      ...(ports.length === 0 ? { clusterIP: 'None' } : { ports }),
+    },
+  };
+}
+
+export function renderEgress(lab: Lab): RenderedFile[] {
+  const egress = lab.day2.egress;
+  if (egress === undefined) return [];
+  return [
+    manifestFile(lab, [egressScc(egress)], { path: 'cluster/egress/scc.yaml', artifact: 'egress.scc' }),
+    manifestFile(lab, [egressNamespace(egress), egressServiceAccount(egress)], {
+      path: 'cluster/egress/service-account.yaml',
+      artifact: 'egress.service-account',
+    }),
+    ...egress.routers.flatMap((router) => [
+      manifestFile(lab, [egressRouterController(lab, egress, router)], {
+        path: `cluster/egress/${router.name}-controller.yaml`,
+        artifact: 'egress.router',
+      }),
+      manifestFile(lab, [egressRouterService(egress, router)], {
+        path: `cluster/egress/${router.name}-service.yaml`,
+        artifact: 'egress.service',
+      }),
+    ]),
+  ];
+}
