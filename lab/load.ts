@@ -30,8 +30,8 @@ export async function loadLab(path: string, options: Omit<ParseLabOptions, 'base
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file; check the --lab path' : `cannot be read (${code ?? String(error)})`;
-    throw new LabValidationError(path, [{ path: '', message: `the lab file ${reason}` }]);
+    const reason = code === 'ENOENT' ? 'there is no such file; check the path' : `it cannot be read (${code ?? String(error)})`;
+    throw new LabValidationError(path, [{ path: '', message: `cannot read the lab file: ${reason}` }]);
   }
   return parseLab(text, path, options);
 }

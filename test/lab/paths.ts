@@ -1,0 +1,8 @@
+/** Where the lab fixtures live, for the tests of test/lab/. */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const exampleLab = join(repoRoot, 'runbooks', 'labs', 'example.yaml');
+export const exampleSecrets = join(repoRoot, 'runbooks', 'labs', 'example-secrets');
+export const fixtureLabs = join(repoRoot, 'test', 'fixtures', 'labs');
