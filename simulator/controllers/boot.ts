@@ -17,6 +17,8 @@ export interface PowerSource {
 
 /** Lab time a node takes from power-on to a running RHCOS (PXE, metal image written, reboot). */
 export const BOOT_MS = 4 * 60_000;
+/** Lab time an installed node takes to boot RHCOS from its disk. */
+export const DISK_BOOT_MS = 60_000;
 
 export type NodeBootState = 'off' | 'booting' | 'stuck' | 'running';
 
@@ -40,6 +42,17 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
   const state = new Map<string, { state: NodeBootState; reason?: string; cancel?: () => void }>();
   const known = new Map<string, Node>(lab.nodes.map((node) => [node.name, node]));
   const tracker = new EventEmitter() as BootTracker;
+  /** Nodes with RHCOS on their disk: they boot from it, whatever the PXE server holds. */
+  const installed = new Set<string>();
+  const boot = (node: string, ms: number) => {
+    const cancel = clock.after(ms, () => {
+      installed.add(node);
+      state.set(node, { state: 'running' });
+      log.info(`node ${node} booted RHCOS`);
+      tracker.emit('running', node);
+    });
+    state.set(node, { state: 'booting', cancel });
+  };
 
   const onPower = (node: string, power: 'on' | 'off') => {
     if (!known.has(node)) return;
@@ -53,6 +66,10 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
     }
     // A node stuck at the PXE prompt may be powered on again (reset) once its files are in place.
     if (current && current.state !== 'off' && current.state !== 'stuck') return;
+    if (installed.has(node)) {
+      boot(node, DISK_BOOT_MS);
+      return;
+    }
     const readiness = hosts.bootReadiness(node);
     if (!readiness.ready) {
       const reason = `stuck in PXE: ${readiness.missing.join('; ')}`;
@@ -61,12 +78,7 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
       return;
     }
     log.info(`node ${node} is PXE-booting and installing RHCOS`);
-    const cancel = clock.after(BOOT_MS, () => {
-      state.set(node, { state: 'running' });
-      log.info(`node ${node} booted RHCOS`);
-      tracker.emit('running', node);
-    });
-    state.set(node, { state: 'booting', cancel });
+    boot(node, BOOT_MS);
   };
   hosts.power.on('power', onPower);
 
@@ -81,6 +93,7 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
   tracker.stuck = () =>
     Object.fromEntries([...state].filter(([, entry]) => entry.state === 'stuck').map(([node, entry]) => [node, entry.reason ?? '']));
   tracker.markRunning = (node) => {
+    installed.add(node);
     state.set(node, { state: 'running' });
   };
   tracker.stop = () => {

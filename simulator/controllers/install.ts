@@ -61,6 +61,30 @@ export function mastersReady(store: ObjectStore, lab: Lab): boolean {
     .every((node) => isTrue(store.get(R.nodes, undefined, nodeFqdn(lab, node)), 'Ready'));
 }
 
+/**
+ * What report-progress.sh and the etcd operator leave once bootstrap is done: `kube-system/bootstrap`
+ * with `status: complete`, and etcd's `EtcdBootstrapMemberRemoved=True`.
+ */
+export function reportBootstrapComplete(store: ObjectStore): void {
+  if (!store.get(R.configmaps, 'kube-system', 'bootstrap')) {
+    store.create(R.configmaps, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'bootstrap', namespace: 'kube-system' },
+      data: { status: 'complete' },
+    });
+  }
+  if (!store.get(R.etcds, undefined, 'cluster')) return;
+  store.mutate(R.etcds, undefined, 'cluster', (etcd) => {
+    const status = (etcd.status ?? {}) as { conditions?: Condition[] };
+    status.conditions = setCondition(status.conditions, {
+      type: 'EtcdBootstrapMemberRemoved', status: 'True', reason: 'BootstrapMemberRemoved',
+      message: 'etcd bootstrap member is removed', lastTransitionTime: now(),
+    });
+    etcd.status = status;
+  }, { subresource: 'status' });
+}
+
 export function bootstrapController(deps: BootstrapDeps): Controller {
   return (ctx) => {
     const { progress, boot } = deps;
@@ -89,24 +113,7 @@ export function bootstrapController(deps: BootstrapDeps): Controller {
     if (bootstrapNode && boot.isRunning(bootstrapNode.name)) bringUpApi();
 
     const complete = () => {
-      if (!store.get(R.configmaps, 'kube-system', 'bootstrap')) {
-        store.create(R.configmaps, {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: 'bootstrap', namespace: 'kube-system' },
-          data: { status: 'complete' },
-        });
-      }
-      if (store.get(R.etcds, undefined, 'cluster')) {
-        store.mutate(R.etcds, undefined, 'cluster', (etcd) => {
-          const status = (etcd.status ?? {}) as { conditions?: Condition[] };
-          status.conditions = setCondition(status.conditions, {
-            type: 'EtcdBootstrapMemberRemoved', status: 'True', reason: 'BootstrapMemberRemoved',
-            message: 'etcd bootstrap member is removed', lastTransitionTime: now(),
-          });
-          etcd.status = status;
-        }, { subresource: 'status' });
-      }
+      reportBootstrapComplete(store);
       progress.markBootstrapComplete();
       log.info('bootstrap complete: it is now safe to remove the bootstrap node');
     };

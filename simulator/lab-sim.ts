@@ -1,0 +1,148 @@
+/**
+ * The simulated lab, composed from a lab file: the OpenShift API server, the helper hosts (SSH, power),
+ * and every controller, on loopback only. Two starting points: `bare` (nothing installed; the API
+ * answers 503 until the bootstrap node has booted) for the install runbook, `installed` (the lab as
+ * the seed has it right after install) for the day-2 runbooks.
+ *
+ * It writes `<stateDir>/kubeconfig` and `<stateDir>/endpoints.json` (`{ apiServer: { url,
+ * kubeconfig }, hosts: [...] }`), which rehearsals and `runbook sim start` users point their clients at.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Lab } from '../lab/schema.js';
+import { resolveSecret } from '../lab/secrets.js';
+import { startApiServer } from './apiserver/server.js';
+import { ObjectStore } from './apiserver/store.js';
+import { SimClock } from './clock.js';
+import type { Controller, SimContext, SimLogger } from './context.js';
+import { trackBoots, type BootTracker } from './controllers/boot.js';
+import { csrController } from './controllers/csr.js';
+import { InstallProgress, bootstrapController } from './controllers/install.js';
+import { kubeletController } from './controllers/kubelet.js';
+import { oauthController } from './controllers/oauth.js';
+import { operatorsController } from './controllers/operators.js';
+import { startWorkloadController } from './controllers/pods.js';
+import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Fault } from './faults.js';
+import { startSimulatedHosts, type HostEndpoint, type SimulatedHosts } from './hosts/index.js';
+import { kubeletVersion } from './openshift-objects.js';
+import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
+
+export type LabStart = 'bare' | 'installed';
+
+export interface SimulatedLabOptions {
+  lab: Lab;
+  /** Folder for the kubeconfig, endpoints.json and the hosts' files; created if missing. */
+  stateDir: string;
+  from: LabStart;
+  /** 0: every delay on the next tick (tests); 1: real time; 0.05: an install in minutes. */
+  timeScale: number;
+  /** Faults in force from the start (a scenario file's), or a Faults set to share. */
+  faults?: readonly Fault[] | Faults;
+  log?: SimLogger;
+}
+
+export interface EndpointsFile {
+  apiServer: { url: string; kubeconfig: string };
+  hosts: HostEndpoint[];
+}
+
+export interface SimulatedLab {
+  kubeconfigPath: string;
+  endpointsPath: string;
+  endpoints: EndpointsFile;
+  apiUrl: string;
+  /** The API server's bearer token (also in the kubeconfig), for the admin endpoints. */
+  token: string;
+  store: ObjectStore;
+  hosts: SimulatedHosts;
+  faults: Faults;
+  /** Where each node stands (off, booting, stuck in PXE and why, running). */
+  boot: BootTracker;
+  progress: InstallProgress;
+  stop(): Promise<void>;
+}
+
+/** Path of the admin endpoint that reports each node's boot state (`GET`). */
+export const NODES_ROUTE = '/simulator/nodes';
+
+/** A logger that prints to stderr with the lab time prefix. */
+export function consoleLog(): SimLogger {
+  const line = (level: string, message: string) => process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
+  return { info: (message) => line('info', message), warn: (message) => line('warn', message) };
+}
+
+function jsonRoute(body: () => unknown) {
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    response.writeHead(request.method === 'GET' ? 200 : 405, { 'Content-Type': 'application/json' });
+    response.end(JSON.stringify(request.method === 'GET' ? body() : { message: 'only GET is supported here' }));
+  };
+}
+
+export async function startSimulatedLab(options: SimulatedLabOptions): Promise<SimulatedLab> {
+  const { lab, stateDir, from } = options;
+  await mkdir(stateDir, { recursive: true });
+  const log = options.log ?? consoleLog();
+  const clock = new SimClock(options.timeScale);
+  const faults = options.faults instanceof Faults ? options.faults : new Faults(options.faults ?? []);
+  const store = new ObjectStore();
+  const sshPublicKey = await resolveSecret(lab.secrets.sshPublicKey);
+  const members = lab.nodes.filter((node) => node.role !== 'bootstrap');
+  const stops: Array<() => void | Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+    clock.stop();
+  };
+
+  try {
+    const api = await startApiServer({ store, stateDir, kubernetesVersion: kubeletVersion(lab.cluster.version).replace(/\+.*$/, '') });
+    stops.push(() => api.stop());
+    const hosts = await startSimulatedHosts({
+      lab, stateDir, authorizedKeys: [sshPublicKey], faults, clock, log,
+      ...(from === 'installed' ? { power: Object.fromEntries(members.map((node) => [node.name, 'on' as const])) } : {}),
+    });
+    stops.push(() => hosts.stop());
+
+    const progress = new InstallProgress(from === 'installed');
+    const outages = trackApiOutages(faults, clock);
+    stops.push(outages.stop);
+    api.setAvailability(() => (progress.apiUp ? outages.availability() : { ok: false, retryAfterSeconds: 10 }));
+    const boot = trackBoots({ lab, hosts, clock, log });
+    stops.push(() => boot.stop());
+    api.addRoute(FAULTS_ROUTE, faultsAdminHandler(faults));
+    api.addRoute(NODES_ROUTE, jsonRoute(() => ({ apiUp: progress.apiUp, bootstrapComplete: progress.bootstrapComplete, nodes: boot.states() })));
+
+    const ctx: SimContext = { lab, store, clock, faults, log };
+    if (from === 'installed') await seedInstalled(ctx, boot, { sshPublicKey });
+    const controllers: Controller[] = [
+      bootstrapController({ progress, boot, applyManifests: (context) => applyBootstrapManifests(context, { sshPublicKey }) }),
+      csrController({ progress }),
+      kubeletController({ progress, boot }),
+      operatorsController({ progress }),
+      oauthController({ progress }),
+      startWorkloadController,
+    ];
+    for (const controller of controllers) stops.push(controller(ctx));
+
+    const endpoints: EndpointsFile = { apiServer: { url: api.url, kubeconfig: api.kubeconfigPath }, hosts: hosts.endpoints };
+    const endpointsPath = path.join(stateDir, 'endpoints.json');
+    await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
+    log.info(`simulated lab ${lab.name} is up (${from}): API ${api.url}`);
+    return {
+      kubeconfigPath: api.kubeconfigPath,
+      endpointsPath,
+      endpoints,
+      apiUrl: api.url,
+      token: api.token,
+      store,
+      hosts,
+      faults,
+      boot,
+      progress,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The two starting points of the simulated lab's API content:
+ * - `applyBootstrapManifests`: what bootkube applies when the bootstrap control plane comes up
+ *   (namespaces, SCCs, cluster config, ClusterVersion and ClusterOperators still rolling out, the
+ *   registry config without storage, MachineConfigs and pools, the default IngressController, the
+ *   OAuth server);
+ * - `seedInstalled`: the lab as the seed has it right after install: every master, infra and
+ *   compute node joined and Ready (infra nodes still plain workers), their CSRs approved, the
+ *   registry switched to emptyDir, bootstrap complete, operators Available.
+ */
+import type { Node } from '../lab/schema.js';
+import { nodeFqdn } from '../lab/schema.js';
+import type { KubeObject } from './apiserver/store.js';
+import type { SimContext } from './context.js';
+import type { BootTracker } from './controllers/boot.js';
+import { reportBootstrapComplete } from './controllers/install.js';
+import { registerNode } from './controllers/kubelet.js';
+import { ensureOauthServer } from './controllers/oauth.js';
+import { writeOperatorState } from './controllers/operators.js';
+import { seedMachineConfigs } from './machine-configs.js';
+import { createCsrPem } from './node-certificates.js';
+import {
+  CLUSTER_OPERATORS,
+  NAMESPACES,
+  R,
+  clientCsrObject,
+  clusterConfigObjects,
+  clusterOperatorObject,
+  clusterVersionObject,
+  csrName,
+  defaultSccs,
+  namespaceObject,
+  now,
+  operatorConditions,
+  registryConfigObject,
+  servingCsrObject,
+} from './openshift-objects.js';
+
+export interface SeedOptions {
+  /** The `core` user's authorized key, as install-config carries it into `99-<role>-ssh`. */
+  sshPublicKey?: string;
+}
+
+function createMissing(ctx: SimContext, resource: string, object: KubeObject): void {
+  if (!ctx.store.get(resource, object.metadata.namespace, object.metadata.name)) ctx.store.create(resource, object);
+}
+
+/** The default IngressController the ingress operator creates (routers on workers, host network on bare metal). */
+export function defaultIngressController(ctx: SimContext): KubeObject {
+  return {
+    apiVersion: 'operator.openshift.io/v1',
+    kind: 'IngressController',
+    metadata: { name: 'default', namespace: 'openshift-ingress-operator', finalizers: ['ingresscontroller.operator.openshift.io/finalizer-ingresscontroller'] },
+    spec: { replicas: 2 },
+    status: {
+      domain: `apps.${ctx.lab.cluster.name}.${ctx.lab.cluster.baseDomain}`,
+      endpointPublishingStrategy: { type: 'HostNetwork' },
+      selector: 'ingresscontroller.operator.openshift.io/deployment-ingresscontroller=default',
+      availableReplicas: 0,
+    },
+  };
+}
+
+/** Creates what bootkube applies (only what is missing, so it can run again). */
+export function applyBootstrapManifests(ctx: SimContext, options: SeedOptions = {}): void {
+  const { store, lab } = ctx;
+  for (const name of NAMESPACES) createMissing(ctx, R.namespaces, namespaceObject(name));
+  for (const scc of defaultSccs()) createMissing(ctx, R.sccs, scc);
+  createMissing(ctx, R.infrastructures, clusterConfigObjects(lab)[0]!);
+  createMissing(ctx, R.oauths, clusterConfigObjects(lab)[1]!);
+  createMissing(ctx, R.etcds, clusterConfigObjects(lab)[2]!);
+  createMissing(ctx, R.clusterversions, clusterVersionObject(lab));
+  const rolling = operatorConditions({ available: false, progressing: true, degraded: false }, 'Waiting for the control plane nodes to be Ready');
+  for (const name of CLUSTER_OPERATORS) {
+    if (!store.get(R.clusteroperators, undefined, name)) {
+      store.create(R.clusteroperators, clusterOperatorObject(name, lab.cluster.version, rolling));
+    }
+  }
+  createMissing(ctx, R.registryConfigs, registryConfigObject());
+  seedMachineConfigs(store, lab, options);
+  createMissing(ctx, R.ingresscontrollers, defaultIngressController(ctx));
+  ensureOauthServer(ctx);
+}
+
+const approved = () => ({
+  conditions: [{ type: 'Approved', status: 'True', reason: 'KubectlApprove', message: 'This CSR was approved by kubectl certificate approve.', lastUpdateTime: now(), lastTransitionTime: now() }],
+});
+
+/** Files and approves a joined node's client and serving CSRs (the signer then issues them). */
+async function approvedCsrs(ctx: SimContext, node: Node): Promise<void> {
+  const fqdn = nodeFqdn(ctx.lab, node);
+  const subject = { commonName: `system:node:${fqdn}`, organizations: ['system:nodes'] };
+  const client = clientCsrObject(csrName(), await createCsrPem(subject));
+  const serving = servingCsrObject(csrName(), fqdn, await createCsrPem({ ...subject, dnsNames: [fqdn], ips: [node.ip] }));
+  for (const csr of [client, serving]) ctx.store.create(R.csrs, { ...csr, status: approved() });
+}
+
+/** Seeds the lab as right after install. The bootstrap node is off (removed); every other node runs. */
+export async function seedInstalled(ctx: SimContext, boot: BootTracker, options: SeedOptions = {}): Promise<void> {
+  const { store, lab } = ctx;
+  const members = lab.nodes.filter((node) => node.role !== 'bootstrap');
+  applyBootstrapManifests(ctx, options);
+  // The pools report every node updated, as the node controller would once they all joined.
+  const masters = members.filter((node) => node.role === 'master').length;
+  for (const [pool, count] of [['master', masters], ['worker', members.length - masters]] as const) {
+    store.mutate('machineconfigpools.machineconfiguration.openshift.io', undefined, pool, (draft) => {
+      Object.assign(draft.status as object, { machineCount: count, readyMachineCount: count, updatedMachineCount: count });
+    }, { subresource: 'status' });
+  }
+  for (const node of members) {
+    boot.markRunning(node.name);
+    await approvedCsrs(ctx, node);
+    if (!store.get(R.nodes, undefined, nodeFqdn(lab, node))) registerNode(ctx, node, true);
+  }
+  // The seed switched the registry to emptyDir to finish the install.
+  store.mutate(R.registryConfigs, undefined, 'cluster', (config) => {
+    (config.spec as { storage?: unknown }).storage = { emptyDir: {} };
+  });
+  store.mutate(R.registryConfigs, undefined, 'cluster', (config) => {
+    config.status = { storage: { emptyDir: {} }, storageManaged: false, readyReplicas: 1 };
+  }, { subresource: 'status' });
+  reportBootstrapComplete(store);
+  for (const name of CLUSTER_OPERATORS) {
+    writeOperatorState(ctx, name, { available: true, progressing: false, degraded: false, message: '' });
+  }
+}
