@@ -73,9 +73,12 @@ export function waitFor<T>(store: ObjectStore, what: string, predicate: () => T 
         return true;
       }
       clearTimeout(quiet);
-      // Nothing changed for a (real) second while the clock runs at scale 0: the lab has settled elsewhere.
+      // Nothing changed for a (real) second while the clock runs at scale 0: the lab has settled.
       quiet = setTimeout(() => {
         stop();
+        // Conditions outside the store (log lines, timers) get one last look.
+        const late = predicate();
+        if (late) return resolve(late);
         reject(new Error(`lab settled without: ${what}${describe ? `\nlast state: ${JSON.stringify(describe(), null, 1)}` : ''}`));
       }, 1_000);
       return false;
