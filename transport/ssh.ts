@@ -11,6 +11,7 @@ import { posix, resolve as resolvePath } from 'node:path';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, SFTPWrapper, ServerHostKeyAlgorithm, Stats } from 'ssh2';
 import type { SecretRef } from '../lab/schema.js';
+import { resolveSecret } from '../lab/secrets.js';
 import { assertLoopbackTarget } from './guard.js';
 import { fingerprint, formatPublicKey, keyTypeOf, knownHostsName, knownKeyTypes, verifyHostKey } from './known-hosts.js';
 import type { HostKeyVerdict, KnownKeys } from './known-hosts.js';
@@ -39,9 +40,7 @@ export interface SshConnectOptions {
   readyTimeoutMs?: number;
   /** Aborting it closes the session; pending operations fail. */
   signal?: AbortSignal;
-  /** Folder that relative `file:` references and known_hosts paths start from (the lab file's). */
-  baseDir?: string;
-  /** Reads a secret reference; the default reads `file:` and `env:` references. */
+  /** Reads a secret reference; defaults to lab/secrets.ts `resolveSecret`. */
   resolveSecret?: (ref: SecretRef) => Promise<string>;
 }
 
@@ -70,25 +69,10 @@ export interface RemoteStat {
   mtime: number;
 }
 
-/** Reads a `file:` / `env:` reference (a leading `~/` is the home folder). */
-export async function readSecretRef(ref: SecretRef, baseDir = process.cwd()): Promise<string> {
-  if (ref.startsWith('env:')) {
-    const name = ref.slice('env:'.length);
-    const value = process.env[name];
-    if (value === undefined) throw new Error(`the environment variable ${name} is not set: export it before running`);
-    return value;
-  }
-  const path = expandPath(ref.slice('file:'.length), baseDir);
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'read error'}`);
-  }
-}
-
-function expandPath(path: string, baseDir: string): string {
+/** `~/` is the home folder; other relative paths start at the working folder. */
+function expandPath(path: string): string {
   if (path === '~' || path.startsWith('~/')) return resolvePath(homedir(), path.slice(2));
-  return resolvePath(baseDir, path);
+  return resolvePath(path);
 }
 
 /** Wire algorithms that carry each key type, to offer known key types first. */
@@ -117,13 +101,12 @@ export class SshSession {
   static async connect(target: SshTarget, options: SshConnectOptions = {}): Promise<SshSession> {
     if (target.rehearsal) assertLoopbackTarget(target.host, `${target.label} ssh`);
     options.signal?.throwIfAborted();
-    const baseDir = options.baseDir ?? process.cwd();
-    const known = await knownKeys(target, baseDir);
+    const known = await knownKeys(target);
     let privateKey: string;
     try {
-      privateKey = await (options.resolveSecret ?? ((ref) => readSecretRef(ref, baseDir)))(target.identity);
+      privateKey = await (options.resolveSecret ?? resolveSecret)(target.identity);
     } catch (error) {
-      throw new SshError(`cannot load the SSH key ${target.identity} for ${target.label}: ${(error as Error).message}`, target.label);
+      throw new SshError(`cannot load the SSH key of ${target.label}: ${(error as Error).message}`, target.label);
     }
     const client = new Client();
     let verdict: { result: HostKeyVerdict; presented: Buffer } | undefined;
@@ -384,12 +367,12 @@ function remoteStat(stats: Stats): RemoteStat {
   return { type, size: stats.size, mode: stats.mode & 0o7777, mtime: stats.mtime };
 }
 
-async function knownKeys(target: SshTarget, baseDir: string): Promise<KnownKeys> {
+async function knownKeys(target: SshTarget): Promise<KnownKeys> {
   if (target.hostKey) return { pinned: target.hostKey };
   if (!target.knownHostsFile) {
     throw new SshError(`no host key to verify ${target.label} against: set hosts[].ssh.hostKey or hosts[].ssh.knownHosts in the lab file`, target.label, { code: 'HOSTKEY' });
   }
-  const path = expandPath(target.knownHostsFile, baseDir);
+  const path = expandPath(target.knownHostsFile);
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return '';
     throw new SshError(`cannot read the known_hosts file ${path}: ${error.code ?? error.message}`, target.label, { code: 'HOSTKEY' });

@@ -1,0 +1,94 @@
+/**
+ * What a simulated helper host runs over SSH: its services' `check` and `reload` commands exactly as
+ * the lab writes them, `virsh` on hypervisors and `ipmitool … power` toward BMCs. Anything else
+ * exits 127, naming what the host does run, so a runbook that relies on an unlisted command fails
+ * in rehearsal instead of on the real host.
+ */
+import type { Host, Lab } from '../../lab/schema.js';
+import type { SimLogger } from '../context.js';
+import { parseCommand, quoteCommand, ShellSyntaxError } from '../../transport/shell.js';
+import { runIpmitool } from './ipmitool.js';
+import type { PowerBoard } from './power-board.js';
+import type { CommandResult, HostServices } from './services.js';
+import { runVirsh, type DomainIds } from './virsh.js';
+
+export interface HostCommandContext {
+  lab: Lab;
+  host: Host;
+  services: HostServices;
+  power: PowerBoard;
+  ids: DomainIds;
+  log?: SimLogger;
+}
+
+/** Lab domains on this hypervisor host: domain name → node name. */
+function domainsOf(lab: Lab, host: Host): Map<string, string> {
+  return new Map(
+    lab.nodes.flatMap((node) => (node.power.type === 'libvirt' && node.power.hypervisor === host.name ? [[node.power.domain, node.name] as const] : [])),
+  );
+}
+
+function hasIpmiNodes(lab: Lab): boolean {
+  return lab.nodes.some((node) => node.power.type === 'ipmi');
+}
+
+/** The accepted command forms, one per line, for refusals. */
+export function allowedCommands(ctx: HostCommandContext): string[] {
+  const allowed = ctx.services.commands().map((command) => quoteCommand(command.argv));
+  if (ctx.host.hypervisor) {
+    const connect = `[-c ${ctx.host.hypervisor.uri}]`;
+    const domains = [...domainsOf(ctx.lab, ctx.host).keys()].join('|') || '<domain>';
+    allowed.push(`virsh ${connect} start|destroy|reboot|domstate ${domains}`, `virsh ${connect} list [--all]`);
+  }
+  if (hasIpmiNodes(ctx.lab)) allowed.push('ipmitool -I lanplus -H <bmc> -U <user> -E|-P <password> power on|off|status|cycle');
+  return allowed;
+}
+
+function refuse(ctx: HostCommandContext, what: string): CommandResult {
+  const allowed = allowedCommands(ctx);
+  const list = allowed.length > 0 ? allowed.map((line) => `  ${line}`).join('\n') : '  (nothing: this host has no service blocks in the lab)';
+  return { code: 127, stdout: '', stderr: `${what}\nThe simulated host ${ctx.host.name} runs only:\n${list}\n` };
+}
+
+export function runHostCommand(commandLine: string, env: Readonly<Record<string, string>>, ctx: HostCommandContext): CommandResult {
+  let argv: string[];
+  try {
+    argv = parseCommand(commandLine);
+  } catch (error) {
+    if (!(error instanceof ShellSyntaxError)) throw error;
+    return refuse(ctx, `${ctx.host.name}: refused: ${error.message}`);
+  }
+  if (argv.length === 0) return refuse(ctx, `${ctx.host.name}: refused: an empty command`);
+  const result = dispatch(argv, env, ctx);
+  ctx.log?.info(`${ctx.host.name}: ${loggable(argv)} → exit ${result.code}`);
+  return result;
+}
+
+function dispatch(argv: string[], env: Readonly<Record<string, string>>, ctx: HostCommandContext): CommandResult {
+  const program = argv[0]!;
+
+  const matching = ctx.services.commands().filter((command) => sameArgv(command.argv, argv));
+  if (matching.length > 0) {
+    return matching.map((command) => ctx.services.run(command)).reduce((all, one) => ({
+      code: Math.max(all.code, one.code),
+      stdout: all.stdout + one.stdout,
+      stderr: all.stderr + one.stderr,
+    }));
+  }
+  let result: CommandResult | undefined;
+  if (program === 'virsh' && ctx.host.hypervisor) {
+    result = runVirsh(argv, { uri: ctx.host.hypervisor.uri, domains: domainsOf(ctx.lab, ctx.host), power: ctx.power, ids: ctx.ids });
+  } else if (program === 'ipmitool' && hasIpmiNodes(ctx.lab)) {
+    result = runIpmitool(argv, env, ctx.lab, ctx.power);
+  }
+  return result ?? refuse(ctx, `${program}: command not found (or not in an accepted form) on the simulated host ${ctx.host.name}`);
+}
+
+function sameArgv(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((arg, i) => arg === b[i]);
+}
+
+/** The command line for logs: the value after `-P` is a password and is masked. */
+function loggable(argv: readonly string[]): string {
+  return quoteCommand(argv.map((arg, i) => (argv[i - 1] === '-P' && argv[0] === 'ipmitool' ? '****' : arg)));
+}

@@ -1,0 +1,120 @@
+/**
+ * The simulated helper hosts of a lab: every `hosts[]` entry becomes an SSH server on loopback with
+ * its own port, host key and file system, running its services' commands, virsh and ipmitool, all
+ * wired to one PowerBoard. `bootReadiness` tells the install controllers whether a node that was
+ * switched on finds what it needs to install.
+ *
+ * State folder layout, per host: `<stateDir>/hosts/<name>/` holds `ssh_host_ed25519_key(.pub)`,
+ * `active.json` (the loaded service configurations) and `root/` (the host's `/`).
+ */
+import { join, posix } from 'node:path';
+import type { Host, Lab } from '../../lab/schema.js';
+import type { HostEndpoint } from '../../transport/targets.js';
+import type { SimClock } from '../clock.js';
+import type { SimLogger } from '../context.js';
+import type { Faults } from '../faults.js';
+import { bootReadiness, type BootReadiness } from './boot-readiness.js';
+import { runHostCommand } from './commands.js';
+import type { ServiceName } from './config-checks.js';
+import { loadOrCreateHostKey } from './host-keys.js';
+import { PowerBoard, type PowerState } from './power-board.js';
+import { RootFs } from './root-fs.js';
+import { HostServices, type ActiveConfig } from './services.js';
+import { startSshHost, type RunningSshHost } from './ssh-server.js';
+import { DomainIds } from './virsh.js';
+
+export type { ActiveConfig } from './services.js';
+export type { BootReadiness } from './boot-readiness.js';
+export type { ServiceName } from './config-checks.js';
+export { PowerBoard, type PowerState } from './power-board.js';
+export type { HostEndpoint } from '../../transport/targets.js';
+
+export interface SimulatedHostsOptions {
+  lab: Lab;
+  stateDir: string;
+  /** OpenSSH public key lines that may log in (the lab's SSH key). */
+  authorizedKeys: string[];
+  faults: Faults;
+  /** Paces power cycles (`ipmitool power cycle` stays dark a few lab seconds). */
+  clock: SimClock;
+  /** Port per host name; 0 or absent picks a free one. */
+  ports?: Readonly<Record<string, number>>;
+  /** Initial power per node name; absent nodes start off. */
+  power?: Readonly<Record<string, PowerState>>;
+  log?: SimLogger;
+}
+
+export interface SimulatedHosts {
+  endpoints: HostEndpoint[];
+  power: PowerBoard;
+  bootReadiness(nodeName: string): BootReadiness;
+  /** What a host's daemon loaded at its last successful reload; undefined before any (or when stopped). */
+  activeConfig(host: string, service: ServiceName): ActiveConfig | undefined;
+  stop(): Promise<void>;
+}
+
+/** Folders a freshly installed helper host already has, from the paths its service blocks name. */
+export function seedFolders(host: Host): string[] {
+  return [
+    host.dns?.zoneDir,
+    host.dns && posix.dirname(host.dns.zonesConf),
+    host.dhcp && posix.dirname(host.dhcp.configPath),
+    host.pxe?.tftpRoot,
+    host.pxe?.httpRoot,
+    host.haproxy && posix.dirname(host.haproxy.configPath),
+  ].filter((folder): folder is string => folder !== undefined);
+}
+
+export async function startSimulatedHosts(options: SimulatedHostsOptions): Promise<SimulatedHosts> {
+  const { lab, faults } = options;
+  const power = new PowerBoard(
+    lab.nodes.map((node) => node.name),
+    options.power,
+    options.clock,
+  );
+  const ids = new DomainIds(power);
+  const hosts = new Map<string, { fs: RootFs; services: HostServices }>();
+  const running: RunningSshHost[] = [];
+  const endpoints: HostEndpoint[] = [];
+  try {
+    for (const host of lab.hosts) {
+      const dir = join(options.stateDir, 'hosts', host.name);
+      const key = loadOrCreateHostKey(dir, host.name);
+      const fs = new RootFs(join(dir, 'root'));
+      for (const folder of seedFolders(host)) fs.mkdirp(folder);
+      const services = new HostServices(host, fs, join(dir, 'active.json'));
+      hosts.set(host.name, { fs, services });
+      const context = { lab, host, services, power, ids, ...(options.log ? { log: options.log } : {}) };
+      const ssh = await startSshHost({
+        user: host.ssh.user,
+        authorizedKeys: options.authorizedKeys,
+        hostPrivateKey: key.privateKey,
+        fs,
+        run: (commandLine, env) => runHostCommand(commandLine, env, context),
+        refused: () => faults.find('ssh-refused', (fault) => fault.host === host.name) !== undefined,
+        port: options.ports?.[host.name] ?? 0,
+      });
+      running.push(ssh);
+      endpoints.push({ name: host.name, address: '127.0.0.1', port: ssh.port, hostKey: key.publicKey, root: fs.root });
+    }
+  } catch (error) {
+    await Promise.all(running.map((ssh) => ssh.stop()));
+    throw error;
+  }
+
+  const hostState = (name: string) => {
+    const state = hosts.get(name);
+    if (!state) throw new Error(`no helper host named "${name}" in the lab (hosts: ${[...hosts.keys()].join(', ')})`);
+    return state;
+  };
+  const activeConfig = (host: string, service: ServiceName) => hostState(host).services.activeConfig(service);
+  return {
+    endpoints,
+    power,
+    activeConfig,
+    bootReadiness: (nodeName) => bootReadiness(lab, { fs: (host) => hostState(host).fs, activeConfig }, nodeName),
+    stop: async () => {
+      await Promise.all(running.map((ssh) => ssh.stop()));
+    },
+  };
+}

@@ -1,0 +1,330 @@
+/** The simulated helper hosts, driven through the project's own SSH client as the runbooks drive them. */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadLab } from '../../../lab/load.js';
+import type { Lab } from '../../../lab/schema.js';
+import { renderAll } from '../../../render/index.js';
+import { SimClock } from '../../../simulator/clock.js';
+import { Faults } from '../../../simulator/faults.js';
+import { startSimulatedHosts, type SimulatedHosts } from '../../../simulator/hosts/index.js';
+import { SshSession } from '../../../transport/ssh.js';
+import { sshTargetFor } from '../../../transport/targets.js';
+
+const labFile = fileURLToPath(new URL('../../../runbooks/labs/example.yaml', import.meta.url));
+const IPMI_BMC = '10.42.44.204';
+
+let lab: Lab;
+let stateDir: string;
+let hosts: SimulatedHosts;
+let authorizedKeys: string[];
+const faults = new Faults();
+const clock = new SimClock(0);
+const sessions = new Map<string, SshSession>();
+
+async function start(): Promise<SimulatedHosts> {
+  return startSimulatedHosts({ lab, stateDir, authorizedKeys, faults, clock });
+}
+
+/** One session per host, opened on first use, through the rehearsal target as a runbook gets it. */
+async function ssh(host: string): Promise<SshSession> {
+  let session = sessions.get(host);
+  if (!session) {
+    session = await SshSession.connect(sshTargetFor(lab, host, { endpoints: hosts.endpoints }));
+    sessions.set(host, session);
+  }
+  return session;
+}
+
+async function closeSessions(): Promise<void> {
+  await Promise.all([...sessions.values()].map((session) => session.close()));
+  sessions.clear();
+}
+
+/** Pushes the rendered files of `artifacts` to their hosts (for haproxy, the bootstrap variant). */
+async function push(...artifacts: string[]): Promise<void> {
+  for (const file of renderAll(lab).filter((candidate) => artifacts.includes(candidate.artifact))) {
+    const session = await ssh(file.host!);
+    await session.mkdirp(file.target!.slice(0, file.target!.lastIndexOf('/')));
+    await session.writeFileIfChanged(file.target!, file.content);
+  }
+}
+
+function endpoint(host: string) {
+  return hosts.endpoints.find((candidate) => candidate.name === host)!;
+}
+
+beforeAll(async () => {
+  lab = structuredClone(await loadLab(labFile));
+  // One node behind a BMC, to exercise ipmitool.
+  lab.nodes.find((node) => node.name === 'compute4')!.power = { type: 'ipmi', address: IPMI_BMC, username: 'admin', password: 'env:IPMI_PASSWORD' };
+  authorizedKeys = [await readFile(lab.secrets.sshPublicKey.slice('file:'.length), 'utf8')];
+  stateDir = await mkdtemp(join(tmpdir(), 'runbook-hosts-'));
+  hosts = await start();
+});
+
+afterAll(async () => {
+  await closeSessions();
+  await hosts?.stop();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('hosts and SFTP', () => {
+  test('every lab host listens on its own loopback port with its own key', () => {
+    expect(hosts.endpoints.map((e) => e.name)).toEqual(lab.hosts.map((h) => h.name));
+    expect(new Set(hosts.endpoints.map((e) => e.port)).size).toBe(lab.hosts.length);
+    expect(new Set(hosts.endpoints.map((e) => e.hostKey)).size).toBe(lab.hosts.length);
+    for (const e of hosts.endpoints) {
+      expect(e.address).toBe('127.0.0.1');
+      expect(e.hostKey).toMatch(/^ssh-ed25519 AAAA[A-Za-z0-9+/=]+$/);
+    }
+  });
+
+  test('service folders exist from the start', async () => {
+    const netserv1 = await ssh('netserv1');
+    for (const folder of ['/etc/bind/zones', '/etc/dhcp']) expect(await netserv1.stat(folder)).toMatchObject({ type: 'directory' });
+    const pxe = await ssh('pxe');
+    for (const folder of ['/srv/tftpboot', '/var/www/html/ocp4']) expect(await pxe.stat(folder)).toMatchObject({ type: 'directory' });
+  });
+
+  test('files land in the host root, written once', async () => {
+    const session = await ssh('haproxy2');
+    expect(await session.writeFileIfChanged('/etc/motd', 'simulated\n', 0o600)).toEqual({ changed: true });
+    expect(await session.writeFileIfChanged('/etc/motd', 'simulated\n', 0o600)).toEqual({ changed: false });
+    expect(await readFile(join(endpoint('haproxy2').root, 'etc/motd'), 'utf8')).toBe('simulated\n');
+    expect(await session.stat('/etc/motd')).toMatchObject({ type: 'file', size: 10, mode: 0o600 });
+    expect(await session.mkdirp('/opt/a/b')).toEqual({ changed: true });
+    expect(await session.readFileIfExists('/opt/a/none')).toBeUndefined();
+  });
+
+  test('nothing escapes the root: not by .., not by symlinks', async () => {
+    const session = await ssh('haproxy2');
+    const root = endpoint('haproxy2').root;
+    await session.writeFileIfChanged('/../../../escaped.txt', 'inside\n');
+    expect(await readFile(join(root, 'escaped.txt'), 'utf8')).toBe('inside\n');
+    expect(existsSync(join(root, '..', 'escaped.txt'))).toBe(false);
+
+    const outside = join(stateDir, 'outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'secret'), 'not for clients');
+    await symlink(outside, join(root, 'link'));
+    await symlink(join(outside, 'new-file'), join(root, 'dangling'));
+    await expect(session.readFile('/link/secret')).rejects.toThrow(/cannot read \/link\/secret: .*outside the host's file system/);
+    await expect(session.writeFileIfChanged('/link/planted', 'x')).rejects.toThrow(/outside the host's file system/);
+    await expect(session.writeFileIfChanged('/dangling', 'x')).rejects.toThrow();
+    expect(existsSync(join(outside, 'new-file'))).toBe(false);
+    expect(existsSync(join(outside, 'planted'))).toBe(false);
+  });
+});
+
+describe('commands', () => {
+  test('anything but the accepted commands exits 127 and lists them', async () => {
+    const session = await ssh('netserv1');
+    const result = await session.exec(['sh', '-c', 'rndc reload; id']);
+    expect(result.code).toBe(127);
+    expect(result.stderr).toContain('sh: command not found (or not in an accepted form) on the simulated host netserv1');
+    expect(result.stderr).toContain('named-checkconf -z\n  rndc reload\n  dhcpd -t -cf /etc/dhcp/dhcpd.conf\n  systemctl restart isc-dhcp-server\n');
+    expect((await session.exec(['virsh', 'list'])).code).toBe(127);
+    expect((await session.exec(['rndc', 'reload', 'extra'])).code).toBe(127);
+  });
+
+  test('DHCP: check the file, and serve only what the last restart loaded', async () => {
+    const session = await ssh('netserv1');
+    expect(await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf'])).toEqual({ code: 1, stdout: '', stderr: '/etc/dhcp/dhcpd.conf: no such file\n' });
+    await push('dhcp.config');
+    expect((await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf'])).code).toBe(0);
+    expect(hosts.activeConfig('netserv1', 'dhcp')).toBeUndefined();
+    expect(await session.exec(['systemctl', 'restart', 'isc-dhcp-server'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    const loaded = hosts.activeConfig('netserv1', 'dhcp')!;
+    expect(loaded.files['/etc/dhcp/dhcpd.conf']).toContain('host compute5 {');
+
+    const good = await session.readFile('/etc/dhcp/dhcpd.conf');
+    await session.writeFileIfChanged('/etc/dhcp/dhcpd.conf', good.replace('    fixed-address 10.42.253.21;\n', ''));
+    const check = await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf']);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toMatch(/\/etc\/dhcp\/dhcpd\.conf line \d+: host compute2 has no "fixed-address <ip>;"/);
+    expect(hosts.activeConfig('netserv1', 'dhcp')).toEqual(loaded);
+    // A restart with a broken file leaves the daemon stopped, as systemd would.
+    const restart = await session.exec(['systemctl', 'restart', 'isc-dhcp-server']);
+    expect(restart.code).toBe(1);
+    expect(restart.stderr).toContain('Job for isc-dhcp-server.service failed');
+    expect(hosts.activeConfig('netserv1', 'dhcp')).toBeUndefined();
+    await session.writeFileIfChanged('/etc/dhcp/dhcpd.conf', `${good}host broken {\n`);
+    expect((await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf'])).stderr).toContain('"{" never closed');
+    await session.writeFileIfChanged('/etc/dhcp/dhcpd.conf', good);
+    expect((await session.exec(['systemctl', 'restart', 'isc-dhcp-server'])).code).toBe(0);
+  });
+
+  test('DNS: zone files must exist and have an SOA; a failed reload keeps the running zones', async () => {
+    const session = await ssh('netserv2');
+    await push('dns.zones-conf');
+    const missing = await session.exec(['named-checkconf', '-z']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('zone nodes.example.com/IN: loading from master file /etc/bind/zones/db.nodes.example.com failed: file not found');
+    await push('dns.forward-zone', 'dns.cluster-zone', 'dns.reverse-zone');
+    const ok = await session.exec(['named-checkconf', '-z']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^zone nodes\.example\.com\/IN: loaded serial \d+$/m);
+    expect(await session.exec(['rndc', 'reload'])).toEqual({ code: 0, stdout: 'server reload successful\n', stderr: '' });
+    const loaded = hosts.activeConfig('netserv2', 'dns')!;
+    expect(Object.keys(loaded.files)).toHaveLength(4);
+
+    await session.writeFileIfChanged('/etc/bind/zones/db.intra.example.com', 'api A 10.42.253.150\n');
+    const reload = await session.exec(['rndc', 'reload']);
+    expect(reload.code).toBe(1);
+    expect(reload.stderr).toContain('zone intra.example.com/IN: has no SOA record');
+    expect(hosts.activeConfig('netserv2', 'dns')).toEqual(loaded);
+  });
+
+  test('HAProxy: frontends need their backends', async () => {
+    const session = await ssh('haproxy1');
+    await push('haproxy.bootstrap');
+    expect(await session.exec(['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg'])).toEqual({ code: 0, stdout: 'Configuration file is valid\n', stderr: '' });
+    const config = await session.readFile('/etc/haproxy/haproxy.cfg');
+    await session.writeFileIfChanged('/etc/haproxy/haproxy.cfg', config.replace(/^backend k8s-api$/m, 'backend renamed'));
+    const check = await session.exec(['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg']);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toMatch(/unable to find required backend 'k8s-api'/);
+    expect((await session.exec(['systemctl', 'reload', 'haproxy'])).code).toBe(1);
+    expect(hosts.activeConfig('haproxy1', 'haproxy')).toBeUndefined();
+    await session.writeFileIfChanged('/etc/haproxy/haproxy.cfg', config);
+    expect((await session.exec(['systemctl', 'reload', 'haproxy'])).code).toBe(0);
+    expect(hosts.activeConfig('haproxy1', 'haproxy')?.files['/etc/haproxy/haproxy.cfg']).toBe(config);
+  });
+});
+
+describe('power', () => {
+  test('virsh drives the domains of its hypervisor', async () => {
+    const kvm1 = await ssh('kvm1');
+    expect(await kvm1.exec(['virsh', '-c', 'qemu:///system', 'domstate', 'ocp4-infra3'])).toEqual({ code: 0, stdout: 'shut off\n\n', stderr: '' });
+    const powered = once(hosts.power, 'power');
+    expect((await kvm1.exec(['virsh', '-c', 'qemu:///system', 'start', 'ocp4-infra3'])).stdout).toBe("Domain 'ocp4-infra3' started\n\n");
+    expect(await powered).toEqual(['infra3', 'on']);
+    expect(hosts.power.state('infra3')).toBe('on');
+    expect((await kvm1.exec(['virsh', 'domstate', 'ocp4-infra3'])).stdout).toBe('running\n\n');
+    const again = await kvm1.exec(['virsh', 'start', 'ocp4-infra3']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('domain is already running');
+    expect((await kvm1.exec(['virsh', 'list'])).stdout).toMatch(/^ \d+\s+ocp4-infra3\s+running$/m);
+    expect((await kvm1.exec(['virsh', 'list', '--all'])).stdout).toMatch(/^ -\s+ocp4-bootstrap\s+shut off$/m);
+    expect((await kvm1.exec(['virsh', 'destroy', 'ocp4-infra3'])).code).toBe(0);
+    expect(hosts.power.state('infra3')).toBe('off');
+    // master2 lives on kvm2.
+    expect(await kvm1.exec(['virsh', 'start', 'ocp4-master2'])).toEqual({ code: 1, stdout: '', stderr: "error: failed to get domain 'ocp4-master2'\n" });
+    expect((await kvm1.exec(['virsh', '-c', 'qemu+ssh://elsewhere/system', 'start', 'ocp4-infra3'])).code).toBe(1);
+    expect((await kvm1.exec(['virsh', 'undefine', 'ocp4-infra3'])).code).toBe(127);
+  });
+
+  test('ipmitool reaches the BMC of IPMI nodes, with the password from the environment', async () => {
+    const session = await ssh('kvm2');
+    const base = ['ipmitool', '-I', 'lanplus', '-H', IPMI_BMC, '-U', 'admin', '-E', 'power'];
+    const env = { IPMI_PASSWORD: 'calvin' };
+    expect(await session.exec([...base, 'status'])).toEqual({ code: 1, stdout: '', stderr: 'Unable to read password from environment\n' });
+    expect(await session.exec([...base, 'status'], { env })).toEqual({ code: 0, stdout: 'Chassis Power is off\n', stderr: '' });
+    expect((await session.exec([...base, 'on'], { env })).stdout).toBe('Chassis Power Control: Up/On\n');
+    expect(hosts.power.state('compute4')).toBe('on');
+    const events: string[] = [];
+    const cycled = new Promise<void>((resolve) =>
+      hosts.power.on('power', function listener(node, state) {
+        events.push(`${node} ${state}`);
+        if (state === 'on') {
+          hosts.power.off('power', listener);
+          resolve();
+        }
+      }),
+    );
+    expect((await session.exec([...base, 'cycle'], { env })).stdout).toBe('Chassis Power Control: Cycle\n');
+    await cycled;
+    expect(events).toEqual(['compute4 off', 'compute4 on']);
+    const wrongUser = await session.exec(['ipmitool', '-I', 'lanplus', '-H', IPMI_BMC, '-U', 'root', '-E', 'power', 'off'], { env });
+    expect(wrongUser).toEqual({ code: 1, stdout: '', stderr: 'Error: Unable to establish IPMI v2 / RMCP+ session\n' });
+    expect((await session.exec(['ipmitool', '-I', 'lanplus', '-H', '10.9.9.9', '-U', 'admin', '-E', 'power', 'off'], { env })).code).toBe(1);
+    expect((await session.exec([...base, 'off'], { env })).code).toBe(0);
+    expect(hosts.power.state('compute4')).toBe('off');
+  });
+});
+
+describe('boot readiness', () => {
+  test('says what a node lacks to PXE-boot, until nothing is', async () => {
+    // DHCP on netserv1 was restarted with the rendered file by now; master1 lacks its PXE config.
+    const pxe = await ssh('pxe');
+    expect(hosts.bootReadiness('master1')).toEqual({
+      ready: false,
+      missing: ['no PXE config for 52:54:00:be:c0:a4 (master1, BIOS) at /srv/tftpboot/pxelinux.cfg/01-52-54-00-be-c0-a4 on pxe: write it'],
+    });
+    expect(hosts.bootReadiness('compute5').missing).toEqual([
+      'no PXE config for 52:54:00:e1:60:5b (compute5, UEFI) at /srv/tftpboot/grub.cfg-01-52-54-00-e1-60-5b on pxe: write it',
+    ]);
+    await push('pxe.bios', 'pxe.uefi');
+    expect(hosts.bootReadiness('master1').missing).toEqual([
+      'no ignition file /var/www/html/ocp4/master.ign on pxe (served as http://10.42.44.100/ocp4/master.ign): copy it there from the installer\'s ignition configs',
+    ]);
+    for (const role of ['bootstrap', 'master', 'worker']) await pxe.writeFileIfChanged(`/var/www/html/ocp4/${role}.ign`, '{"ignition":{"version":"2.2.0"}}');
+    expect(hosts.bootReadiness('master1')).toEqual({ ready: true, missing: [] });
+    expect(hosts.bootReadiness('compute5')).toEqual({ ready: true, missing: [] });
+
+    const master1 = '/srv/tftpboot/pxelinux.cfg/01-52-54-00-be-c0-a4';
+    const config = await pxe.readFile(master1);
+    await pxe.writeFileIfChanged(master1, config.replace('/master.ign', '/worker.ign'));
+    expect(hosts.bootReadiness('master1').missing).toEqual([
+      `the PXE config ${master1} on pxe boots master1 with worker.ign, but a master node needs master.ign`,
+    ]);
+    await pxe.writeFileIfChanged(master1, config);
+  });
+
+  test('a lease only counts once the DHCP server has loaded it', async () => {
+    const session = await ssh('netserv1');
+    const good = await session.readFile('/etc/dhcp/dhcpd.conf');
+    const withoutMaster3 = good.replace(/host master3 \{[^}]*\}\n/, '');
+    await session.writeFileIfChanged('/etc/dhcp/dhcpd.conf', withoutMaster3);
+    expect((await session.exec(['systemctl', 'restart', 'isc-dhcp-server'])).code).toBe(0);
+    expect(hosts.bootReadiness('master3').missing).toEqual([
+      'no DHCP lease for 52:54:00:69:74:8c (master3) → 10.42.253.12 in /etc/dhcp/dhcpd.conf on netserv1: write its host block, then restart the DHCP server',
+    ]);
+    await session.writeFileIfChanged('/etc/dhcp/dhcpd.conf', good);
+    expect(hosts.bootReadiness('master3').missing).toEqual([
+      'no DHCP lease for 52:54:00:69:74:8c (master3) in the loaded dhcpd.conf on netserv1: reload the DHCP server after writing it',
+    ]);
+    await session.exec(['systemctl', 'restart', 'isc-dhcp-server']);
+    expect(hosts.bootReadiness('master3')).toEqual({ ready: true, missing: [] });
+  });
+});
+
+describe('faults and restarts', () => {
+  test('a host with the ssh-refused fault turns clients away until it is cleared', async () => {
+    faults.add({ kind: 'ssh-refused', host: 'haproxy1' });
+    const target = sshTargetFor(lab, 'haproxy1', { endpoints: hosts.endpoints });
+    await expect(SshSession.connect(target)).rejects.toMatchObject({ detail: { code: 'CONNECT' } });
+    await expect(SshSession.connect(target)).rejects.toThrow('haproxy1 (root@127.0.0.1:');
+    // Others are unaffected.
+    expect((await (await ssh('haproxy2')).exec(['systemctl', 'reload', 'haproxy'])).code).toBe(0);
+    faults.clear('ssh-refused');
+    const session = await SshSession.connect(target);
+    await session.close();
+  });
+
+  test('only the lab user with the lab key gets in', async () => {
+    const target = sshTargetFor(lab, 'pxe', { endpoints: hosts.endpoints });
+    await expect(SshSession.connect({ ...target, user: 'core' })).rejects.toMatchObject({ detail: { code: 'AUTH' } });
+    const strangerKey = join(stateDir, 'stranger');
+    const ssh2 = (await import('ssh2')).default;
+    await writeFile(strangerKey, ssh2.utils.generateKeyPairSync('ed25519').private);
+    await expect(SshSession.connect({ ...target, identity: `file:${strangerKey}` })).rejects.toThrow('refused the key');
+  });
+
+  test('a restarted lab keeps host keys, files and loaded configurations', async () => {
+    const before = hosts.endpoints.map(({ name, hostKey, root }) => ({ name, hostKey, root }));
+    const loaded = hosts.activeConfig('netserv1', 'dhcp');
+    await closeSessions();
+    await hosts.stop();
+    hosts = await start();
+    expect(hosts.endpoints.map(({ name, hostKey, root }) => ({ name, hostKey, root }))).toEqual(before);
+    expect(hosts.activeConfig('netserv1', 'dhcp')).toEqual(loaded);
+    expect(await (await ssh('haproxy2')).readFile('/etc/motd')).toBe('simulated\n');
+    expect(hosts.bootReadiness('master1').ready).toBe(true);
+  });
+});
