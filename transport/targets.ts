@@ -2,6 +2,7 @@
  * Where an SSH connection to a lab host goes: the host's own address for real runs, the simulated
  * host's loopback endpoint for rehearsals (read from the simulator's `endpoints.json`).
  */
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Lab, SecretRef } from '../lab/schema.js';
 
@@ -18,6 +19,21 @@ export const hostEndpointSchema = z.strictObject({
   root: z.string().min(1),
 });
 export type HostEndpoint = z.infer<typeof hostEndpointSchema>;
+
+/** The helper hosts listed in the simulator's `endpoints.json` (`{ hosts: [...], … }`). */
+export async function readHostEndpoints(file: string): Promise<HostEndpoint[]> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read the simulated lab's endpoints from ${file} (${(error as Error).message}): start it with \`runbook sim start\``);
+  }
+  const parsed = z.object({ hosts: z.array(hostEndpointSchema) }).safeParse(data);
+  if (!parsed.success) {
+    throw new Error(`${file} is not an endpoints file written by \`runbook sim start\`:\n${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data.hosts;
+}
 
 export interface SshTarget {
   /** Lab host name, used in messages. */

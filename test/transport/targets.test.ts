@@ -1,8 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { labSchema } from '../../lab/schema.js';
-import { sshTargetFor, type HostEndpoint } from '../../transport/targets.js';
+import { readHostEndpoints, sshTargetFor, type HostEndpoint } from '../../transport/targets.js';
 
 const lab = labSchema.parse(parse(readFileSync(new URL('../../runbooks/labs/example.yaml', import.meta.url), 'utf8')));
 
@@ -51,5 +54,22 @@ describe('sshTargetFor', () => {
     expect(() => sshTargetFor(lab, 'netserv3')).toThrow(
       'the lab has no helper host named "netserv3" (hosts: netserv1, netserv2, pxe, haproxy1, haproxy2, kvm1, kvm2): use a name from hosts[].name',
     );
+  });
+});
+
+describe('readHostEndpoints', () => {
+  test('reads the hosts of endpoints.json and rejects anything else', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'runbook-endpoints-'));
+    try {
+      const file = join(dir, 'endpoints.json');
+      const hosts = [{ name: 'pxe', address: '127.0.0.1', port: 40022, hostKey: 'ssh-ed25519 AAAA', root: '/tmp/x' }];
+      await writeFile(file, JSON.stringify({ hosts, kubeconfig: 'k' }));
+      expect(await readHostEndpoints(file)).toEqual(hosts);
+      await writeFile(file, JSON.stringify({ hosts: [{ ...hosts[0], port: 'x' }] }));
+      await expect(readHostEndpoints(file)).rejects.toThrow(/is not an endpoints file written by `runbook sim start`:\n.*hosts\[0\]\.port/s);
+      await expect(readHostEndpoints(join(dir, 'missing.json'))).rejects.toThrow('start it with `runbook sim start`');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

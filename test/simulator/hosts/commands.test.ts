@@ -1,0 +1,63 @@
+/** Raw command lines as an SSH client could send them, straight to a simulated host's dispatcher. */
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadLab } from '../../../lab/load.js';
+import type { Lab } from '../../../lab/schema.js';
+import { runHostCommand, type HostCommandContext } from '../../../simulator/hosts/commands.js';
+import { PowerBoard } from '../../../simulator/hosts/power-board.js';
+import { RootFs } from '../../../simulator/hosts/root-fs.js';
+import { HostServices } from '../../../simulator/hosts/services.js';
+import { DomainIds } from '../../../simulator/hosts/virsh.js';
+
+let dir: string;
+let lab: Lab;
+const logged: string[] = [];
+
+function contextFor(hostName: string): HostCommandContext {
+  const host = lab.hosts.find((candidate) => candidate.name === hostName)!;
+  const fs = new RootFs(join(dir, hostName));
+  const power = new PowerBoard(lab.nodes.map((node) => node.name));
+  return { lab, host, services: new HostServices(host, fs, join(dir, `${hostName}.json`)), power, ids: new DomainIds(power), log: { info: (m) => logged.push(m), warn: (m) => logged.push(m) } };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'runbook-commands-'));
+  lab = structuredClone(await loadLab(fileURLToPath(new URL('../../../runbooks/labs/example.yaml', import.meta.url))));
+  lab.nodes[0]!.power = { type: 'ipmi', address: '10.42.44.200', username: 'admin', password: 'env:IPMI_PASSWORD' };
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test.each(['rndc reload; id', 'rndc reload && reboot', 'rndc reload | tee /x', 'rndc $(id)', 'rndc `id`', "rndc reload > /etc/passwd"])(
+  'shell syntax is refused with 127: %s',
+  (line) => {
+    const result = runHostCommand(line, {}, contextFor('netserv1'));
+    expect(result.code).toBe(127);
+    expect(result.stderr).toMatch(/^netserv1: refused: shell syntax ".*" is not accepted/);
+    expect(result.stderr).toContain('The simulated host netserv1 runs only:\n  named-checkconf -z\n');
+  },
+);
+
+test('quoted words are the same command as bare ones', () => {
+  expect(runHostCommand("'rndc' \"reload\"", {}, contextFor('netserv1')).stderr).toContain('no such file');
+});
+
+test('a host without services or hypervisor runs nothing but ipmitool when the lab has BMCs', () => {
+  const ctx = contextFor('kvm1');
+  const result = runHostCommand('ls /', {}, { ...ctx, host: { ...ctx.host, hypervisor: undefined } });
+  expect(result.code).toBe(127);
+  expect(result.stderr).toContain('ipmitool -I lanplus -H <bmc> -U <user> -E|-P <password> power on|off|status|cycle');
+  expect(result.stderr).not.toContain('virsh');
+});
+
+test('an ipmitool password given with -P never reaches the log', () => {
+  logged.length = 0;
+  const result = runHostCommand('ipmitool -I lanplus -H 10.42.44.200 -U admin -P s3cret power on', {}, contextFor('kvm2'));
+  expect(result).toEqual({ code: 0, stdout: 'Chassis Power Control: Up/On\n', stderr: '' });
+  expect(logged).toEqual(["kvm2: ipmitool -I lanplus -H 10.42.44.200 -U admin -P '****' power on → exit 0"]);
+});
