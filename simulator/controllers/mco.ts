@@ -76,13 +76,14 @@ const poolSpec = (pool: KubeObject): PoolSpec => (pool.spec ?? {}) as PoolSpec;
 
 /**
  * Creates the master and worker pools and the install MachineConfigs when missing, as the MCO does
- * on start; the install seeding may call it directly. Returns nothing; idempotent.
+ * on start; the install seeding may call it directly (with the install's SSH public keys for
+ * `99-<role>-ssh`). Idempotent; rendering and node annotations follow from the controller.
  */
-export function ensureInstallMachineConfiguration(store: ObjectStore, lab: SimContext['lab']): void {
+export function ensureInstallMachineConfiguration(store: ObjectStore, lab: SimContext['lab'], sshAuthorizedKeys: readonly string[] = []): void {
   for (const pool of installPools()) {
     const existing = store.get(MCP, undefined, pool.metadata.name) ?? store.create(MCP, pool);
     const role = existing.metadata.name as 'master' | 'worker';
-    for (const mc of installMachineConfigs(lab, role, existing.metadata.uid!)) {
+    for (const mc of installMachineConfigs(lab, role, existing.metadata.uid!, sshAuthorizedKeys)) {
       if (!store.get(MC, undefined, mc.metadata.name)) store.create(MC, mc);
     }
   }
