@@ -5,7 +5,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
 import { ExitCode, UserError } from '../cli/errors.js';
 import { DEFAULT_NAMESPACE } from './dev-server.js';
 
@@ -91,6 +91,8 @@ export async function withClient<T>(fn: (client: Client, config: TemporalConfig)
 
 /** The worker's connection to the configured server. */
 export async function connectWorker(config: TemporalConfig = loadTemporalConfig()): Promise<NativeConnection> {
+  // The worker SDK (native core) is loaded only by the commands that run a worker.
+  const { NativeConnection } = await import('@temporalio/worker');
   try {
     return await NativeConnection.connect(config.connectionOptions);
   } catch (error) {

@@ -2,14 +2,12 @@
  * Runbook runs: list-runbooks, start (with --follow), status, list, resume, approve, cancel.
  * Each run is a Temporal workflow with id `<runbook>/<lab>`; a worker (`runbook worker`) executes it.
  */
-import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
-import { parse as parseYaml } from 'yaml';
-import { LabValidationError, formatIssue, formatPath } from '../../lab/issues.js';
-import { type Lab, labSchema } from '../../lab/schema.js';
+import { LabValidationError, formatIssue, loadLab } from '../../lab/load.js';
+import type { Lab } from '../../lab/schema.js';
 import { catalogue, findRunbook } from '../../runbooks/index.js';
 import { type TemporalConfig, withClient, workflowUiUrl } from '../../temporal/connection.js';
 import { type Run, findRun, hasLiveWorker, queryProgress, runState, sendUpdate } from '../../temporal/runs.js';
@@ -47,34 +45,18 @@ export function requireRunbook(name: string): RunbookDefinition {
   return definition;
 }
 
-/** Reads and validates a lab file; every issue names its field and line. */
+/**
+ * Reads and validates a lab file (schema, cross-field rules, secret references); every issue names
+ * its field and line. Relative `file:` references come back absolute.
+ */
 export async function readLab(file: string): Promise<Lab> {
-  let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UserError(`cannot read the lab file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, ExitCode.USAGE, [
-      'pass the path of a lab YAML file, e.g. --lab runbooks/labs/example.yaml',
-    ]);
-  }
-  try {
-    let data: unknown;
-    try {
-      data = parseYaml(text);
-    } catch (error) {
-      throw new UserError(`${file} is not valid YAML: ${(error as Error).message}`, ExitCode.FAILED, ['fix the syntax and run again']);
-    }
-    const parsed = labSchema.safeParse(data);
-    if (parsed.success) return parsed.data;
-    throw new LabValidationError(
-      file,
-      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path as Array<string | number>), message: issue.message })),
-    );
+    return await loadLab(file);
   } catch (error) {
     if (error instanceof LabValidationError) {
       throw new UserError(error.message, ExitCode.FAILED, [
         ...error.issues.map((issue) => formatIssue(issue, file)),
-        'nothing was started; fix the lab file (`runbook lab validate` checks it) and run again',
+        'nothing was started or changed; fix the lab file and run again',
       ]);
     }
     throw error;
@@ -351,8 +333,14 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
           ]);
         }
         await run.handle.cancel();
-        if (options.json) printJson({ workflowId: id, cancelRequested: true });
+        const workerUp = await hasLiveWorker(client, run.description.taskQueue);
+        if (options.json) printJson({ workflowId: id, cancelRequested: true, workerRunning: workerUp });
         else process.stdout.write(`cancel requested for ${id}; \`runbook status ${id}\` shows when it has stopped\n`);
+        if (!workerUp) {
+          process.stderr.write(
+            `note: no worker is running for task queue ${run.description.taskQueue}; the run stops once one starts (\`runbook worker\`)\n`,
+          );
+        }
       });
     });
 }

@@ -13,7 +13,6 @@ import { startDevServer, LOOPBACK } from '../../temporal/dev-server.js';
 import { loadTemporalConfig, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { TASK_QUEUE } from '../../workflows/engine/api.js';
-import { installWorkerRuntime, runWorker } from '../../worker/worker.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
 import { jsonOption } from './runbooks.js';
@@ -131,6 +130,8 @@ default 127.0.0.1:7233). Ctrl-C lets the running steps stop cleanly; paused runs
     )
     .action(async (options: { taskQueue: string }) => {
       const config = loadTemporalConfig();
+      // Loaded here, not at the top: the worker SDK and every activity module are heavy for the other commands.
+      const { installWorkerRuntime, runWorker } = await import('../../worker/worker.js');
       installWorkerRuntime({ logLevel: 'WARN' });
       const connection = await connectWorker(config);
       try {

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { installWorkerRuntime } from '../../worker/worker.js';
 import { findTemporalCli } from '../../temporal/cli-binary.js';
 import { startDevServer } from '../../temporal/dev-server.js';
 
@@ -39,6 +40,8 @@ export async function startTestTemporal(): Promise<TestTemporal> {
         'install it (see README; `runbook server` builds it with Go into ~/.cache/openshift-runbooks/bin) or set TEMPORAL_CLI',
     );
   }
+  // Workers in tests log warnings and errors only (it must happen before the first native connection).
+  installWorkerRuntime({ logLevel: 'WARN' });
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'runbook-temporal-'));
   const server = await startDevServer({ binary, dbFile: path.join(stateDir, 'temporal.db'), headless: true });
   try {
