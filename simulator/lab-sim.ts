@@ -20,6 +20,7 @@ import { trackBoots, type BootTracker } from './controllers/boot.js';
 import { csrController } from './controllers/csr.js';
 import { InstallProgress, bootstrapController } from './controllers/install.js';
 import { kubeletController } from './controllers/kubelet.js';
+import { startMcoController } from './controllers/mco.js';
 import { oauthController } from './controllers/oauth.js';
 import { operatorsController } from './controllers/operators.js';
 import { startWorkloadController } from './controllers/pods.js';
@@ -121,6 +122,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       operatorsController({ progress }),
       oauthController({ progress }),
       startWorkloadController,
+      startMcoController,
     ];
     for (const controller of controllers) stops.push(controller(ctx));
 

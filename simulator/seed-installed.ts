@@ -15,9 +15,9 @@ import type { SimContext } from './context.js';
 import type { BootTracker } from './controllers/boot.js';
 import { reportBootstrapComplete } from './controllers/install.js';
 import { registerNode } from './controllers/kubelet.js';
+import { ensureInstallMachineConfiguration } from './controllers/mco.js';
 import { ensureOauthServer } from './controllers/oauth.js';
 import { writeOperatorState } from './controllers/operators.js';
-import { seedMachineConfigs } from './machine-configs.js';
 import { createCsrPem } from './node-certificates.js';
 import {
   CLUSTER_OPERATORS,
@@ -36,10 +36,6 @@ import {
   servingCsrObject,
 } from './openshift-objects.js';
 
-export interface SeedOptions {
-  /** The `core` user's authorized key, as install-config carries it into `99-<role>-ssh`. */
-  sshPublicKey?: string;
-}
 
 function createMissing(ctx: SimContext, resource: string, object: KubeObject): void {
   if (!ctx.store.get(resource, object.metadata.namespace, object.metadata.name)) ctx.store.create(resource, object);
@@ -62,6 +58,11 @@ export function defaultIngressController(ctx: SimContext): KubeObject {
 }
 
 /** Creates what bootkube applies (only what is missing, so it can run again). */
+export interface SeedOptions {
+  /** The `core` user's authorized key, as install-config carries it into `99-<role>-ssh`. */
+  sshPublicKey?: string;
+}
+
 export function applyBootstrapManifests(ctx: SimContext, options: SeedOptions = {}): void {
   const { store, lab } = ctx;
   for (const name of NAMESPACES) createMissing(ctx, R.namespaces, namespaceObject(name));
@@ -77,7 +78,7 @@ export function applyBootstrapManifests(ctx: SimContext, options: SeedOptions = 
     }
   }
   createMissing(ctx, R.registryConfigs, registryConfigObject());
-  seedMachineConfigs(store, lab, options);
+  ensureInstallMachineConfiguration(store, lab, options.sshPublicKey ? [options.sshPublicKey] : []);
   createMissing(ctx, R.ingresscontrollers, defaultIngressController(ctx));
   ensureOauthServer(ctx);
 }
@@ -100,13 +101,6 @@ export async function seedInstalled(ctx: SimContext, boot: BootTracker, options:
   const { store, lab } = ctx;
   const members = lab.nodes.filter((node) => node.role !== 'bootstrap');
   applyBootstrapManifests(ctx, options);
-  // The pools report every node updated, as the node controller would once they all joined.
-  const masters = members.filter((node) => node.role === 'master').length;
-  for (const [pool, count] of [['master', masters], ['worker', members.length - masters]] as const) {
-    store.mutate('machineconfigpools.machineconfiguration.openshift.io', undefined, pool, (draft) => {
-      Object.assign(draft.status as object, { machineCount: count, readyMachineCount: count, updatedMachineCount: count });
-    }, { subresource: 'status' });
-  }
   for (const node of members) {
     boot.markRunning(node.name);
     await approvedCsrs(ctx, node);

@@ -21,6 +21,7 @@ import {
 } from '../openshift-objects.js';
 import type { BootTracker } from './boot.js';
 import { csrState } from './csr.js';
+import { MC, MCP, ROLE_LABEL, renderedConfigName } from './machine-configs.js';
 import type { InstallProgress } from './install.js';
 
 /** Lab time from an issued client certificate to the serving CSR (kubelet start, node registration). */
@@ -52,11 +53,17 @@ export function setNodeReady(ctx: SimContext, fqdn: string, ready: boolean): voi
   }, { subresource: 'status' });
 }
 
-/** The rendered config the node's pool targets, as MCD writes it on first boot. */
+/**
+ * The rendered config the node boots with (what its ignition carried), as MCD records it on first
+ * boot: the pool's target, or the render of the role's MachineConfigs when not rendered yet.
+ */
 function poolConfig(ctx: SimContext, node: Node): string | undefined {
-  const pool = ctx.store.get('machineconfigpools.machineconfiguration.openshift.io', undefined, node.role === 'master' ? 'master' : 'worker');
-  const spec = pool?.spec as { configuration?: { name?: string } } | undefined;
-  return spec?.configuration?.name;
+  const role = node.role === 'master' ? 'master' : 'worker';
+  const pool = ctx.store.get(MCP, undefined, role);
+  const target = (pool?.spec as { configuration?: { name?: string } } | undefined)?.configuration?.name;
+  if (target) return target;
+  const configs = ctx.store.list(MC, { labelSelector: `${ROLE_LABEL}=${role}` }).items;
+  return configs.length > 0 ? renderedConfigName(role, configs) : undefined;
 }
 
 /** Registers the Node as the kubelet does on first start (NotReady until its serving cert is issued). */
