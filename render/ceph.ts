@@ -8,7 +8,7 @@
  * operator's copy of the release they run; they are not rendered here.
  */
 import type { Ceph, Lab } from '../lab/schema.js';
-import { manifestFile, serviceAccountUser, toYaml } from './manifest.js';
+import { manifestFile, namespaceObject, serviceAccountObject, serviceAccountUser, toYaml } from './manifest.js';
 import type { KubeObject } from './manifest.js';
 import { base64, secretSlot } from './secret-slots.js';
 import { header } from './text.js';
@@ -30,11 +30,11 @@ export function cephUserKeySlot(ceph: Ceph): SecretSlot {
 }
 
 export function cephNamespace(ceph: Ceph): KubeObject {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ceph.namespace } };
+  return namespaceObject(ceph.namespace);
 }
 
 export function cephServiceAccountObjects(ceph: Ceph): KubeObject[] {
-  return cephServiceAccounts.map((name) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ceph.namespace } }));
+  return cephServiceAccounts.map((name) => serviceAccountObject(ceph.namespace, name));
 }
 
 export function cephSccGrants(ceph: Ceph): SccGrant[] {

@@ -4,7 +4,7 @@
  * mode, on a macvlan interface holding the router's source IP) with the Service that other pods use.
  */
 import type { Egress, EgressRouter, Lab } from '../lab/schema.js';
-import { manifestFile, serviceAccountUser } from './manifest.js';
+import { manifestFile, namespaceObject, serviceAccountObject, serviceAccountUser } from './manifest.js';
 import type { KubeObject } from './manifest.js';
 import { infraRoleLabel } from './topology.js';
 import type { RenderedFile } from './types.js';
@@ -20,11 +20,11 @@ export const egressImages = {
 export const httpProxyListenPort = 8080;
 
 export function egressNamespace(egress: Egress): KubeObject {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: egress.namespace } };
+  return namespaceObject(egress.namespace);
 }
 
 export function egressServiceAccount(egress: Egress): KubeObject {
-  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: egress.serviceAccount, namespace: egress.namespace } };
+  return serviceAccountObject(egress.namespace, egress.serviceAccount);
 }
 
 /** Lets the routers' service account run the privileged init container that sets up NAT. */

@@ -52,22 +52,28 @@ export const artifacts = {
 } as const;
 export type ArtifactName = keyof typeof artifacts;
 
-const renderers = [
-  renderDns,
-  renderDhcp,
-  renderPxe,
-  renderHaproxy,
-  renderInstallConfig,
-  renderOauth,
-  renderInfra,
-  renderCeph,
-  renderRegistry,
-  renderEgress,
-] as const;
+/** Renderers by artifact group (the part of an artifact name before the dot). */
+const renderers = {
+  dns: renderDns,
+  dhcp: renderDhcp,
+  pxe: renderPxe,
+  haproxy: renderHaproxy,
+  install: renderInstallConfig,
+  ldap: renderOauth,
+  infra: renderInfra,
+  ceph: renderCeph,
+  registry: renderRegistry,
+  egress: renderEgress,
+} as const satisfies Record<string, (lab: Lab) => RenderedFile[]>;
+type ArtifactGroup = keyof typeof renderers;
+
+function groupOf(name: ArtifactName): ArtifactGroup {
+  return name.split('.')[0] as ArtifactGroup;
+}
 
 /** Every file of the lab, in catalogue order (DNS, DHCP, PXE, HAProxy, install, day 2). */
 export function renderAll(lab: Lab): RenderedFile[] {
-  return renderers.flatMap((render) => render(lab));
+  return Object.values(renderers).flatMap((render) => render(lab));
 }
 
 /** Artifact names a selector designates: one name (`dns.cluster-zone`) or a group (`dns`). */
@@ -76,16 +82,17 @@ export function selectArtifacts(selector: string): ArtifactName[] {
     (name) => name === selector || name.startsWith(`${selector}.`),
   );
   if (names.length === 0) {
-    const groups = [...new Set(Object.keys(artifacts).map((name) => name.split('.')[0]))];
+    const groups = Object.keys(renderers);
     throw new RenderError(`unknown artifact "${selector}": use one of ${groups.join(', ')} or a full name such as dns.cluster-zone (see "runbook render --list")`);
   }
   return names;
 }
 
-/** The files of one artifact or group; empty when the lab does not configure it. */
+/** The files of one artifact or group (only its renderer runs); empty when the lab does not configure it. */
 export function renderArtifact(lab: Lab, selector: string): RenderedFile[] {
-  const names = new Set<string>(selectArtifacts(selector));
-  return renderAll(lab).filter((file) => names.has(file.artifact));
+  const names = selectArtifacts(selector);
+  const wanted = new Set<string>(names);
+  return [...new Set(names.map(groupOf))].flatMap((group) => renderers[group](lab)).filter((file) => wanted.has(file.artifact));
 }
 
 export { RenderError } from './topology.js';

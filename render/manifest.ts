@@ -28,6 +28,14 @@ export interface MergePatch {
   patch: Record<string, unknown>;
 }
 
+export function namespaceObject(name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
+}
+
+export function serviceAccountObject(namespace: string, name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } };
+}
+
 /** The user name of a service account, as SCC `users` lists it. */
 export function serviceAccountUser(namespace: string, serviceAccount: string): string {
   return `system:serviceaccount:${namespace}:${serviceAccount}`;

@@ -1,23 +1,16 @@
 /**
- * Shared by the render tests: the example lab, labs derived from it, and the rendered files put
- * through the real checkers in a temp folder.
+ * Shared by the render tests: the example lab, and rendered files put through the real checkers in
+ * a temp folder.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from '@jest/globals';
-import { loadLab } from '../../lab/load.js';
 import type { Lab } from '../../lab/schema.js';
 import { renderDns } from '../../render/dns.js';
 import type { RenderedFile } from '../../render/types.js';
 import { runChecker, type CheckResult } from '../support/checkers.js';
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const exampleLabPath = join(repoRoot, 'runbooks', 'labs', 'example.yaml');
-
-export function loadExampleLab(): Promise<Lab> {
-  return loadLab(exampleLabPath);
-}
+export { exampleLabPath, loadExampleLab, repoRoot } from './example.js';
 
 export async function writeFileAt(path: string, content: string): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
