@@ -109,6 +109,8 @@ export class SshSession {
       throw new SshError(`cannot load the SSH key of ${target.label}: ${(error as Error).message}`, target.label);
     }
     const client = new Client();
+    // Errors are handled by whoever waits (connect, exec, SFTP); a late one must not crash the worker.
+    client.on('error', () => {});
     let verdict: { result: HostKeyVerdict; presented: Buffer } | undefined;
     const preferred = knownKeyTypes(known, target.host, target.port).flatMap((type) => HOST_KEY_ALGORITHMS[type] ?? []);
     const config: ConnectConfig = {
@@ -149,7 +151,6 @@ export class SshSession {
       }
     });
     const session = new SshSession(client, target);
-    client.on('error', () => {});
     options.signal?.addEventListener('abort', () => client.destroy(), { once: true });
     return session;
   }

@@ -64,7 +64,13 @@ export async function startSshHost(options: SshHostOptions): Promise<RunningSshH
       session.on('exec', (acceptExec, _reject, info) => {
         const stream = acceptExec();
         stream.on('data', () => {});
-        const result = options.run(info.command, env);
+        let result: CommandResult;
+        try {
+          result = options.run(info.command, env);
+        } catch (error) {
+          // A failing listener (e.g. of a power event) must not take the host down with it.
+          result = { code: 1, stdout: '', stderr: `simulated host error: ${(error as Error).message}\n` };
+        }
         if (result.stdout) stream.write(result.stdout);
         if (result.stderr) stream.stderr.write(result.stderr);
         stream.exit(result.code);
