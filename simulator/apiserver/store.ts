@@ -302,6 +302,11 @@ export class ObjectStore {
     };
   }
 
+  /** How many watches are open (lets tests see that closed streams let go). */
+  watchCount(): number {
+    return this.watchers.size;
+  }
+
   onChange(listener: (resource: string, event: WatchEvent) => void): () => void {
     this.changeListeners.add(listener);
     return () => {

@@ -37,6 +37,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, opts: Watc
   parseFieldSelector(opts.fieldSelector, type.fieldSelectors ?? [], type.custom);
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders(); // clients wait for the headers before reading events
   res.socket?.setNoDelay(true);
   const write = (line: unknown) => {
     if (!res.writableEnded) res.write(`${JSON.stringify(line)}\n`);
