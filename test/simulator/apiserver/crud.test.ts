@@ -10,6 +10,7 @@ import {
   PolicyV1Api,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { CO, MCP, node, pool, rejection, startTestApi, statusOf } from './helpers.js';
 import type { TestApi } from './helpers.js';
 
@@ -130,7 +131,7 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
   });
 
   it('works through KubernetesObjectApi (discovery, create, patch, delete)', async () => {
-    const spec = { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: { name: 'image-registry' }, spec: {} };
+    const spec: KubernetesObject = { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: { name: 'image-registry' } };
     const created = await objects.create(spec);
     expect(created.metadata?.uid).toBeDefined();
     // KubernetesObjectApi defaults to strategic merge, which custom resources refuse.
@@ -143,7 +144,7 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
     const merged = await objects.patch({ ...spec, metadata: { name: 'image-registry', labels: { a: 'b' } } }, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
     expect(merged.metadata?.labels).toEqual({ a: 'b' });
     // Namespaced kinds without a namespace land in the context namespace.
-    const cm = await objects.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'from-objects' } });
+    const cm = await objects.create<KubernetesObject>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'from-objects' } });
     expect(cm.metadata?.namespace).toBe('default');
     const listed = await objects.list('config.openshift.io/v1', 'ClusterOperator');
     expect(listed.items.map((item) => item.metadata?.name)).toContain('image-registry');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { node, rejection, startTestApi, statusOf } from './helpers.js';
 import type { TestApi } from './helpers.js';
 
@@ -99,7 +100,7 @@ describe('PATCH', () => {
 
   it('server-side apply creates, then merges, and needs a field manager', async () => {
     const objects = KubernetesObjectApi.makeApiClient(api.kc);
-    const spec = {
+    const spec: KubernetesObject & { spec: object } = {
       apiVersion: 'operator.openshift.io/v1',
       kind: 'IngressController',
       metadata: { name: 'default', namespace: 'openshift-ingress-operator' },

@@ -17,7 +17,7 @@ interface Seen {
 }
 
 /** Starts a watch; `until(n)` resolves once n events arrived, `done` once the stream ended. */
-async function watch(path: string, query: Record<string, unknown>) {
+async function watch(path: string, query: Record<string, string | number | boolean | undefined>) {
   const events: Seen[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   let ended!: (err: unknown) => void;
