@@ -53,8 +53,9 @@ export interface SimulatedLab {
   endpointsPath: string;
   endpoints: EndpointsFile;
   apiUrl: string;
-  /** The API server's bearer token (also in the kubeconfig), for the admin endpoints. */
+  /** The API server's bearer token and CA (also in the kubeconfig), for the admin endpoints. */
   token: string;
+  caCert: string;
   store: ObjectStore;
   hosts: SimulatedHosts;
   faults: Faults;
@@ -136,6 +137,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       endpoints,
       apiUrl: api.url,
       token: api.token,
+      caCert: api.caCert,
       store,
       hosts,
       faults,
