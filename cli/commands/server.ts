@@ -41,11 +41,21 @@ async function requireFreePort(port: number, flag: string): Promise<void> {
   }
 }
 
-/** Resolves when the process is asked to stop (Ctrl-C or SIGTERM). */
-function stopRequested(): Promise<string> {
-  return new Promise((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+/**
+ * Resolves when the process is asked to stop (Ctrl-C or SIGTERM). `asked` is set at once, because the
+ * terminal sends Ctrl-C to the server child too, which may exit before this promise settles.
+ */
+function stopRequested(): { asked: boolean; promise: Promise<void> } {
+  const state = { asked: false, promise: Promise.resolve() };
+  state.promise = new Promise((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        state.asked = true;
+        resolve();
+      });
+    }
   });
+  return state;
 }
 
 export function registerServerCommands(program: Command): void {
@@ -102,8 +112,8 @@ With another port, set TEMPORAL_ADDRESS=127.0.0.1:<port> for the other commands.
             ].join('\n'),
           );
         }
-        const outcome = await Promise.race([stopping.then(() => 'stop' as const), server.process.then(() => 'exited' as const)]);
-        if (outcome === 'exited') {
+        await Promise.race([stopping.promise, server.process]);
+        if (!stopping.asked) {
           throw new UserError('the Temporal server stopped unexpectedly (its output is above)', ExitCode.UNAVAILABLE, [
             'start it again with `runbook server`',
           ]);
