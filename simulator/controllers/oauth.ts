@@ -30,6 +30,12 @@ const REFERENCES: Record<string, { resource: typeof R.secrets | typeof R.configm
   ca: { resource: R.configmaps, key: 'ca.crt' },
 };
 
+/** The field of an identity provider that holds its settings, per `type` (config/v1 IdentityProviderConfig). */
+const PROVIDER_FIELDS: Record<string, string> = {
+  LDAP: 'ldap', HTPasswd: 'htpasswd', OpenID: 'openID', GitHub: 'github', GitLab: 'gitlab', Google: 'google',
+  Keystone: 'keystone', BasicAuth: 'basicAuth', RequestHeader: 'requestHeader',
+};
+
 interface IdentityProvider {
   name?: string;
   type?: string;
@@ -41,8 +47,7 @@ export function missingReferences(ctx: SimContext, spec: { identityProviders?: I
   const missing: string[] = [];
   for (const provider of spec.identityProviders ?? []) {
     const type = provider.type ?? '';
-    const fieldName = type === 'HTPasswd' ? 'htpasswd' : type === 'OpenID' ? 'openID' : type.charAt(0).toLowerCase() + type.slice(1);
-    const config = (provider[fieldName] ?? {}) as Record<string, unknown>;
+    const config = (provider[PROVIDER_FIELDS[type] ?? ''] ?? {}) as Record<string, unknown>;
     for (const [field, reference] of Object.entries(REFERENCES)) {
       const name = (config[field] as { name?: string } | undefined)?.name;
       if (!name) continue;

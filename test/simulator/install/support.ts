@@ -1,0 +1,69 @@
+/**
+ * A simulated lab from the example lab file, in a temporary state folder, quiet (log lines kept for
+ * assertions), with the clients a runbook uses: client-node over HTTPS and SSH to the helper hosts.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadLab } from '../../../lab/load.js';
+import type { Lab } from '../../../lab/schema.js';
+import { adminRequest, type AdminReply } from '../../../simulator/admin-client.js';
+import type { Fault } from '../../../simulator/faults.js';
+import { startSimulatedLab, type LabStart, type SimulatedLab } from '../../../simulator/lab-sim.js';
+import { SshSession } from '../../../transport/ssh.js';
+import { sshTargetFor } from '../../../transport/targets.js';
+import { kubeClientFor, type KubeClients } from '../../../transport/kube.js';
+
+export { waitFor } from '../day2/fixtures.js';
+
+export const EXAMPLE_LAB = new URL('../../../runbooks/labs/example.yaml', import.meta.url).pathname;
+
+export interface TestLab {
+  lab: Lab;
+  sim: SimulatedLab;
+  kube: KubeClients;
+  logs: string[];
+  ssh(host: string): Promise<SshSession>;
+  admin(method: string, route: string, body?: unknown): Promise<AdminReply>;
+  stop(): Promise<void>;
+}
+
+export async function startTestLab(from: LabStart, options: { timeScale?: number; faults?: Fault[] } = {}): Promise<TestLab> {
+  const lab = await loadLab(EXAMPLE_LAB);
+  const stateDir = await mkdtemp(path.join(tmpdir(), `sim-${from}-`));
+  const logs: string[] = [];
+  const sim = await startSimulatedLab({
+    lab, stateDir, from, timeScale: options.timeScale ?? 0, faults: options.faults ?? [],
+    log: { info: (message) => logs.push(message), warn: (message) => logs.push(`warn: ${message}`) },
+  });
+  const sessions: SshSession[] = [];
+  return {
+    lab,
+    sim,
+    kube: kubeClientFor({ kubeconfigPath: sim.kubeconfigPath, rehearsal: true }),
+    logs,
+    async ssh(host) {
+      const session = await SshSession.connect(sshTargetFor(lab, host, { endpoints: sim.endpoints.hosts }));
+      sessions.push(session);
+      return session;
+    },
+    admin: (method, route, body) => adminRequest({ url: sim.apiUrl, token: sim.token, caCert: sim.caCert }, method, route, body),
+    async stop() {
+      for (const session of sessions) await session.close();
+      await sim.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The HTTP status of a rejected client-node call (ApiException.code), or 0 when it succeeded. */
+export async function statusOf(call: Promise<unknown>): Promise<number> {
+  try {
+    await call;
+    return 0;
+  } catch (error) {
+    return (error as { code?: number }).code ?? -1;
+  }
+}
+
+export const CO = { group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' } as const;
