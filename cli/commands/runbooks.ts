@@ -143,7 +143,9 @@ Examples:
   runbook start selftest --lab runbooks/labs/example.yaml --option gate=true
 
 With --follow the command ends with exit 0 when the run completes, ${ExitCode.PAUSED} when it pauses for an
-operator (see \`runbook status\`), ${ExitCode.FAILED} when it fails or is cancelled.`,
+operator (see \`runbook status\`), ${ExitCode.FAILED} when it fails or is cancelled; with --json it prints one JSON
+object per line (step transitions, then the end).
+Starting a runbook for a lab while one runs is refused (exit ${ExitCode.FAILED}) and names the running one.`,
     )
     .action(async (name: string, options: { lab: string; follow?: boolean; id?: string; taskQueue: string; option: Record<string, string | boolean>; json?: boolean }) => {
       const definition = requireRunbook(name);

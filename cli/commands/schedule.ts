@@ -202,10 +202,12 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
     .description('pause a schedule: it starts no runs until unpaused')
     .argument('<name>', 'schedule name')
     .option('--note <text>', 'why, shown with the schedule')
+    .addOption(jsonOption())
     .addHelpText('after', '\nExamples:\n  runbook schedule pause nightly-install --note "lab maintenance"')
-    .action(async (name: string, options: { note?: string }) => {
+    .action(async (name: string, options: { note?: string; json?: boolean }) => {
       await onSchedule(name, (handle) => handle.pause(options.note));
-      process.stdout.write(`paused schedule ${name}; \`runbook schedule unpause ${name}\` starts it again\n`);
+      if (options.json) printJson({ name, paused: true });
+      else process.stdout.write(`paused schedule ${name}; \`runbook schedule unpause ${name}\` starts it again\n`);
     });
 
   schedule
@@ -213,10 +215,12 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
     .description('unpause a schedule')
     .argument('<name>', 'schedule name')
     .option('--note <text>', 'shown with the schedule')
+    .addOption(jsonOption())
     .addHelpText('after', '\nExamples:\n  runbook schedule unpause nightly-install')
-    .action(async (name: string, options: { note?: string }) => {
+    .action(async (name: string, options: { note?: string; json?: boolean }) => {
       await onSchedule(name, (handle) => handle.unpause(options.note));
-      process.stdout.write(`unpaused schedule ${name}\n`);
+      if (options.json) printJson({ name, paused: false });
+      else process.stdout.write(`unpaused schedule ${name}\n`);
     });
 
   schedule
@@ -240,10 +244,12 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
     .command('delete')
     .description('delete a schedule (runs it started go on)')
     .argument('<name>', 'schedule name')
+    .addOption(jsonOption())
     .addHelpText('after', '\nExamples:\n  runbook schedule delete nightly-install')
-    .action(async (name: string) => {
+    .action(async (name: string, options: { json?: boolean }) => {
       await onSchedule(name, (handle) => handle.delete());
-      process.stdout.write(`deleted schedule ${name}\n`);
+      if (options.json) printJson({ name, deleted: true });
+      else process.stdout.write(`deleted schedule ${name}\n`);
     });
 }
 

@@ -1,10 +1,11 @@
 /** Finding the Temporal CLI: $TEMPORAL_CLI, PATH, the user cache, and the message when none exists. */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { ExitCode, UserError } from '../../cli/errors.js';
-import { cachedCliDir, findTemporalCli } from '../../temporal/cli-binary.js';
+import { FALLBACK_GO_TOOLCHAIN, TEMPORAL_CLI_MODULE, cachedCliDir, findTemporalCli } from '../../temporal/cli-binary.js';
 
 const saved = { ...process.env };
 const dirs: string[] = [];
@@ -48,6 +49,36 @@ describe('findTemporalCli', () => {
     await expect(findTemporalCli()).resolves.toBe(onPath);
     process.env.PATH = path.join(home, 'empty');
     await expect(findTemporalCli()).resolves.toBe(cached);
+  });
+
+  it('builds it with Go into the cache, retrying with the Go 1.25 toolchain when the first build fails', async () => {
+    delete process.env.TEMPORAL_CLI;
+    const home = await tempDir();
+    process.env.XDG_CACHE_HOME = home;
+    // A stand-in `go` that records its calls and, like a machine Go too new for the module, fails
+    // unless GOTOOLCHAIN picks another toolchain; then it "installs" into GOBIN.
+    const bin = path.join(home, 'bin');
+    await mkdir(bin);
+    const calls = path.join(home, 'calls');
+    await writeFile(
+      path.join(bin, 'go'),
+      `#!/bin/sh\necho "$* GOBIN=$GOBIN GOTOOLCHAIN=$GOTOOLCHAIN" >> ${calls}\n` +
+        `[ -n "$GOTOOLCHAIN" ] || { echo "build failed" >&2; exit 1; }\n` +
+        `printf '#!/bin/sh\\n' > "$GOBIN/temporal" && chmod +x "$GOBIN/temporal"\n`,
+    );
+    await chmod(path.join(bin, 'go'), 0o755);
+    process.env.PATH = `${bin}${path.delimiter}/usr/bin${path.delimiter}/bin`;
+    const progress = new PassThrough();
+    let shown = '';
+    progress.on('data', (chunk: Buffer) => (shown += chunk.toString()));
+    await expect(findTemporalCli({ progress })).resolves.toBe(path.join(cachedCliDir(), 'temporal'));
+    const lines = (await readFile(calls, 'utf8')).trim().split('\n');
+    expect(lines).toEqual([
+      `install ${TEMPORAL_CLI_MODULE} GOBIN=${cachedCliDir()} GOTOOLCHAIN=`,
+      `install ${TEMPORAL_CLI_MODULE} GOBIN=${cachedCliDir()} GOTOOLCHAIN=${FALLBACK_GO_TOOLCHAIN}`,
+    ]);
+    expect(shown).toMatch(/build failed/);
+    expect(shown).toMatch(/retrying with GOTOOLCHAIN=go1\.25/);
   });
 
   it('names every way to install it when there is none and no Go', async () => {
