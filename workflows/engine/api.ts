@@ -73,6 +73,8 @@ export interface RunbookProgress {
 
 export interface ResumeRequest {
   action: 'retry' | 'skip' | 'abort';
+  /** Path of the paused step the operator means; when given, a different paused step is rejected. */
+  stepId?: string;
   /** A corrected lab (validated by the client) used from the retried step on. Only with `retry`. */
   lab?: Lab;
   /** Why, recorded in the step message and the history. */
@@ -112,6 +114,8 @@ export interface RehearsalInput {
 export interface RunbookInput {
   lab: Lab;
   rehearsal?: RehearsalInput;
+  /** Runbook-specific switches (`runbook start selftest --option gate=true`); steps read them in `when`. */
+  options?: Record<string, string | number | boolean>;
 }
 
 /** What a runbook workflow returns when it completes. */

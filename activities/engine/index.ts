@@ -1,0 +1,14 @@
+/** The engine's side of the activities: helpers for step authors and the selftest activities. */
+export { converge, CONVERGE_NOT_REACHED, type ConvergeCheck, type ConvergeSpec } from './converge.js';
+export {
+  formatDuration,
+  pollUntil,
+  WAIT_DEADLINE_EXCEEDED,
+  type PollCheckpoint,
+  type PollOptions,
+  type PollResult,
+  type PollState,
+} from './poll-until.js';
+export { selftestActivities } from './selftest.js';
+export { wrapStepActivities, wrapStepActivity, type StepActivity } from './step-activity.js';
+export type { StepContext, StepOutcome, StepResult } from '../../workflows/engine/steps.js';

@@ -1,0 +1,109 @@
+/**
+ * `pollUntil`: the body of every wait step. Polls until a condition holds, heartbeating a checkpoint
+ * after each poll. When the worker dies, the server retries the activity after the heartbeat timeout
+ * and the new attempt resumes from that checkpoint: the deadline still counts from the first attempt
+ * and the probe gets its saved progress back. Cancellation (workflow cancelled, worker shutting down)
+ * interrupts the sleep between polls and reaches the probe through its AbortSignal.
+ *
+ * The checkpoint is stored in the history: it must never carry a secret.
+ */
+import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+
+export interface PollState<P extends JsonValue> {
+  /** Polls done so far, over all attempts. */
+  polls: number;
+  /** Time since the wait started (first attempt), ms. */
+  elapsedMs: number;
+  /** What the previous poll saved, also across a worker restart. */
+  progress: P | undefined;
+  /** Aborted when the activity is cancelled: pass it on to fetch, execa, the Kubernetes client. */
+  signal: AbortSignal;
+}
+
+export type PollResult<P extends JsonValue> =
+  | { done: true; detail: string; changed?: boolean }
+  | { done: false; detail: string; progress?: P };
+
+export interface PollOptions {
+  /** What is awaited, for the timeout message: "the bootstrap API to answer". */
+  what: string;
+  /** Defaults to the step's `pollInterval` (`context.poll`). */
+  intervalMs?: number;
+  /** Defaults to the step's `deadline` (`context.poll`). */
+  deadlineMs?: number;
+}
+
+/** Heartbeat details of a wait. */
+export interface PollCheckpoint<P extends JsonValue = JsonValue> {
+  startedAtMs: number;
+  polls: number;
+  detail: string;
+  progress?: P;
+}
+
+/** Error type of a wait whose deadline passed; the runbook pauses on it at once. */
+export const WAIT_DEADLINE_EXCEEDED = 'WaitDeadlineExceeded';
+
+const DEFAULT_INTERVAL_MS = 10_000;
+const DEFAULT_DEADLINE_MS = 30 * 60_000;
+
+export async function pollUntil<P extends JsonValue = JsonValue>(
+  context: StepContext,
+  options: PollOptions,
+  probe: (state: PollState<P>) => Promise<PollResult<P>>,
+): Promise<StepOutcome> {
+  const intervalMs = options.intervalMs ?? context.poll?.intervalMs ?? DEFAULT_INTERVAL_MS;
+  const deadlineMs = options.deadlineMs ?? context.poll?.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const saved = readCheckpoint<P>(activityInfo().heartbeatDetails);
+  const checkpoint: PollCheckpoint<P> = saved ?? { startedAtMs: Date.now(), polls: 0, detail: 'not checked yet' };
+  const signal = cancellationSignal();
+  heartbeat(checkpoint);
+  for (;;) {
+    const result = await probe({
+      polls: checkpoint.polls,
+      elapsedMs: Date.now() - checkpoint.startedAtMs,
+      progress: checkpoint.progress,
+      signal,
+    });
+    checkpoint.polls += 1;
+    checkpoint.detail = result.detail;
+    if (result.done) return { changed: result.changed ?? false, detail: result.detail };
+    if (result.progress !== undefined) checkpoint.progress = result.progress;
+    heartbeat(checkpoint);
+    const elapsedMs = Date.now() - checkpoint.startedAtMs;
+    if (elapsedMs >= deadlineMs) {
+      throw ApplicationFailure.nonRetryable(
+        `Timed out after ${formatDuration(deadlineMs)} waiting for ${options.what} (${checkpoint.polls} checks); last check: ${checkpoint.detail}`,
+        WAIT_DEADLINE_EXCEEDED,
+      );
+    }
+    // Activity sleep rejects with CancelledFailure as soon as the activity is cancelled.
+    await sleep(Math.min(intervalMs, deadlineMs - elapsedMs));
+  }
+}
+
+function readCheckpoint<P extends JsonValue>(details: unknown): PollCheckpoint<P> | undefined {
+  if (typeof details !== 'object' || details === null) return undefined;
+  const candidate = details as Partial<PollCheckpoint<P>>;
+  if (typeof candidate.startedAtMs !== 'number' || typeof candidate.polls !== 'number') return undefined;
+  return {
+    startedAtMs: candidate.startedAtMs,
+    polls: candidate.polls,
+    detail: typeof candidate.detail === 'string' ? candidate.detail : 'not checked yet',
+    ...(candidate.progress !== undefined && { progress: candidate.progress }),
+  };
+}
+
+/** `90000` → `1m30s`: durations as the operator wrote them in the runbook. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const parts = [
+    [Math.floor(seconds / 3600), 'h'],
+    [Math.floor((seconds % 3600) / 60), 'm'],
+    [seconds % 60, 's'],
+  ] as const;
+  return parts.filter(([value]) => value > 0).map(([value, unit]) => `${value}${unit}`).join('');
+}

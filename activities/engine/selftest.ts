@@ -1,0 +1,52 @@
+/**
+ * Activities of the `selftest` runbook: they touch nothing outside the worker and show that the
+ * worker, the server and the engine work together (actions, a resumable wait, a for-each).
+ */
+import os from 'node:os';
+import { activityInfo } from '@temporalio/activity';
+import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import { converge } from './converge.js';
+import { pollUntil } from './poll-until.js';
+
+/** Runs seen by this worker process, for the converge demonstration. */
+const seenRuns = new Set<string>();
+
+export const selftestActivities = {
+  async selftestCheckWorker(context: StepContext): Promise<StepOutcome> {
+    const info = activityInfo();
+    return {
+      changed: false,
+      detail: `worker on ${os.hostname()} (Node ${process.version}) serves task queue ${info.taskQueue} in namespace ${info.workflowNamespace} and read lab ${context.lab.name}`,
+    };
+  },
+
+  async selftestConverge(context: StepContext): Promise<StepOutcome> {
+    // Steps that name the same marker converge the same state: the second one finds it done.
+    const marker = typeof context.params?.marker === 'string' ? context.params.marker : context.stepId;
+    const execution = activityInfo().workflowExecution;
+    const run = `${execution?.workflowId}/${execution?.runId}/${marker}`;
+    return converge({
+      check: async () => ({ ok: seenRuns.has(run), detail: seenRuns.has(run) ? 'marker present' : 'no marker for this run' }),
+      apply: async () => {
+        seenRuns.add(run);
+        return 'set an in-memory marker for this run';
+      },
+    });
+  },
+
+  async selftestWait(context: StepContext): Promise<StepOutcome> {
+    const wanted = typeof context.params?.polls === 'number' ? context.params.polls : 3;
+    return pollUntil<number>(context, { what: `${wanted} polls` }, async ({ polls }) =>
+      polls + 1 >= wanted
+        ? { done: true, detail: `condition met after ${polls + 1} polls` }
+        : { done: false, detail: `poll ${polls + 1} of ${wanted}`, progress: polls + 1 },
+    );
+  },
+
+  async selftestHost(context: StepContext): Promise<StepOutcome> {
+    const host = context.lab.hosts.find((candidate) => candidate.name === context.item);
+    if (!host) return { changed: false, detail: `host ${context.item} is not in lab ${context.lab.name}` };
+    const services = (['dns', 'dhcp', 'pxe', 'haproxy', 'hypervisor'] as const).filter((service) => host[service] !== undefined);
+    return { changed: false, detail: `host ${host.name} carries ${services.join(', ') || 'no services'}` };
+  },
+};

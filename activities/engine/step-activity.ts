@@ -1,0 +1,60 @@
+/**
+ * The worker-side wrapper around every step activity: it adds the attempt number to the outcome (and
+ * to failures), so the progress query can show how many attempts a step took, and turns any thrown
+ * error into an ApplicationFailure that keeps the original type and retry decision.
+ */
+import { activityInfo } from '@temporalio/activity';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import type { StepContext, StepOutcome, StepResult } from '../../workflows/engine/steps.js';
+
+export type StepActivity = (context: StepContext) => Promise<StepOutcome>;
+
+export function wrapStepActivity(name: string, activity: StepActivity): (context: StepContext) => Promise<StepResult> {
+  const wrapped = async (context: StepContext): Promise<StepResult> => {
+    const { attempt } = activityInfo();
+    let outcome: StepOutcome;
+    try {
+      outcome = await activity(context);
+    } catch (error) {
+      throw withAttempt(error, attempt);
+    }
+    if (typeof outcome?.changed !== 'boolean' || typeof outcome.detail !== 'string') {
+      throw ApplicationFailure.nonRetryable(
+        `Activity ${name} returned ${JSON.stringify(outcome)}; a step activity must return { changed: boolean, detail: string }`,
+        'InvalidStepOutcome',
+        { attempt },
+      );
+    }
+    return { changed: outcome.changed, detail: outcome.detail, attempt };
+  };
+  Object.defineProperty(wrapped, 'name', { value: name });
+  return wrapped;
+}
+
+/** Wraps every function of a record of step activities (the record's keys are the activity names). */
+export function wrapStepActivities<T extends Record<string, StepActivity>>(
+  activities: T,
+): { [K in keyof T]: (context: StepContext) => Promise<StepResult> } {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, activity]) => [name, wrapStepActivity(name, activity)]),
+  ) as { [K in keyof T]: (context: StepContext) => Promise<StepResult> };
+}
+
+function withAttempt(error: unknown, attempt: number): unknown {
+  // Cancellation and other SDK failures must pass through untouched.
+  if (error instanceof TemporalFailure && !(error instanceof ApplicationFailure)) return error;
+  if (error instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      message: error.message,
+      type: error.type ?? 'Error',
+      nonRetryable: error.nonRetryable ?? false,
+      details: [{ attempt }],
+      ...(error.nextRetryDelay !== undefined && { nextRetryDelay: error.nextRetryDelay }),
+      ...(error.category != null && { category: error.category }),
+      // Keep the activity's own details reachable in the history.
+      ...(error.details?.length ? { cause: error } : {}),
+    });
+  }
+  const failure = error instanceof Error ? error : new Error(String(error));
+  return ApplicationFailure.create({ message: failure.message, type: failure.name, details: [{ attempt }] });
+}

@@ -1,0 +1,16 @@
+/**
+ * The runbook catalogue: name → definition. Definitions are data (plus the pure `items`/`when`
+ * functions), so the CLI lists them (`list-runbooks`, via `outlineRunbook`) and renders a run's
+ * pending steps (`pendingProgress`) from the same objects the workflows interpret.
+ */
+import type { RunbookDefinition } from '../workflows/engine/definition.js';
+import { selftestRunbook } from './selftest.js';
+
+export const catalogue: Readonly<Record<string, RunbookDefinition>> = Object.freeze(
+  Object.fromEntries([selftestRunbook].map((definition) => [definition.name, definition])),
+);
+
+/** The definition of a runbook, or undefined when the name is unknown. */
+export function findRunbook(name: string): RunbookDefinition | undefined {
+  return Object.hasOwn(catalogue, name) ? catalogue[name] : undefined;
+}

@@ -1,0 +1,348 @@
+/**
+ * The runbook engine on a real dev server: order, pause/resume (retry, skip, abort), gates and
+ * for-each, cancellation, a wait that survives a SIGKILLed worker, search attributes, and replay of
+ * the recorded histories. Executions are counted from the log lines the test activities append.
+ *
+ * RECORD_ENGINE_HISTORIES=1 rewrites the history fixtures under ./histories (replayed by replay.test.ts).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import {
+  approveUpdate,
+  progressQuery,
+  resumeUpdate,
+  type RunbookProgress,
+  type StepProgress,
+} from '../../workflows/engine/api.js';
+import { bundleRunbookWorkflows, installWorkerRuntime } from '../../worker/worker.js';
+import { markerFile, readExecutions } from '../support/engine-activities.js';
+import {
+  ENGINE_WORKFLOWS_PATH,
+  exampleLab,
+  spawnEngineWorker,
+  startEngineWorker,
+  startRunbook,
+  waitForProgress,
+  writeEngineBundle,
+  type RunningWorker,
+} from '../support/engine-harness.js';
+import { NOOP_STEPS } from '../support/engine-runbooks.js';
+import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
+
+const HISTORIES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
+
+let temporal: TestTemporal;
+let worker: RunningWorker;
+let dir: string;
+const finished: Array<{ fixture: string; handle: WorkflowHandle }> = [];
+
+beforeAll(async () => {
+  // Failing test activities are logged as warnings by the SDK: expected here, so keep only errors.
+  installWorkerRuntime({ logLevel: 'ERROR' });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-engine-'));
+  [temporal] = await Promise.all([startTestTemporal(), bundleRunbookWorkflows(ENGINE_WORKFLOWS_PATH)]);
+  worker = await startEngineWorker({ connection: temporal.connection, namespace: temporal.namespace, dir });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await temporal?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const lab = exampleLab();
+const hosts = lab.hosts.map((host) => host.name);
+
+function runs(workflowId: string, step?: string) {
+  return readExecutions(dir, workflowId).filter((record) => record.event !== 'wait-cancelled' && (step === undefined || record.step === step));
+}
+
+function step(progress: RunbookProgress, id: string): StepProgress {
+  const found = progress.steps.find((candidate) => candidate.id === id);
+  if (!found) throw new Error(`no step ${id} in ${JSON.stringify(progress.steps.map((s) => s.id))}`);
+  return found;
+}
+
+async function createMarker(workflowId: string, marker: string) {
+  await writeFile(markerFile(dir, workflowId, marker), '');
+}
+
+/** Lists workflow ids matching a visibility query, polling until the expected ones appear. */
+async function listUntil(query: string, expected: string[]): Promise<string[]> {
+  let ids: string[] = [];
+  for (let tries = 0; tries < 100; tries += 1) {
+    ids = [];
+    for await (const execution of temporal.client.workflow.list({ query })) ids.push(execution.workflowId);
+    if (expected.every((id) => ids.includes(id))) return ids;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return ids;
+}
+
+describe('runbook engine', () => {
+  it('runs every step once, in order, and reports each one', async () => {
+    const handle = await startRunbook(temporal.client, 'engine-noop', { workflowId: 'engine-noop/order' });
+    const result = await handle.result();
+    expect(result).toEqual({ runbook: 'engine-noop', lab: lab.name, state: 'completed', changed: 0, unchanged: NOOP_STEPS, skipped: 0 });
+    const expectedOrder = Array.from({ length: NOOP_STEPS }, (_, index) => `noop.${String(index + 1).padStart(2, '0')}`);
+    expect(runs(handle.workflowId).map((record) => record.step)).toEqual(expectedOrder);
+    const progress = await handle.query(progressQuery);
+    expect(progress.state).toBe('completed');
+    expect(progress.currentStep).toBeUndefined();
+    expect(progress.steps.map((entry) => [entry.id, entry.status, entry.attempts])).toEqual(
+      expectedOrder.map((id) => [id, 'unchanged', 1]),
+    );
+    expect(progress.steps.every((entry) => entry.startedAt && entry.finishedAt && entry.startedAt <= entry.finishedAt)).toBe(true);
+    finished.push({ fixture: 'engine-noop.completed', handle });
+  });
+
+  it('pauses on a failed step, and resume retries exactly that step, then skips a bad-input step', async () => {
+    const handle = await startRunbook(temporal.client, 'engine-flaky', { workflowId: 'engine-flaky/retry' });
+    const paused = await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at flaky.step');
+    expect(paused.currentStep).toBe('flaky.step');
+    expect(paused.error).toEqual({ stepId: 'flaky.step', message: expect.stringContaining('marker fixed is missing'), type: 'MarkerMissing' });
+    expect(step(paused, 'prepare').status).toBe('unchanged');
+    expect(step(paused, 'flaky.step')).toMatchObject({ status: 'paused', attempts: 2 });
+    expect(step(paused, 'finish').status).toBe('pending');
+
+    // Operators find paused runs by search attribute.
+    const pausedIds = await listUntil('RunbookState = "paused" AND RunbookStep = "flaky.step"', [handle.workflowId]);
+    expect(pausedIds).toContain(handle.workflowId);
+    const described = await handle.describe();
+    expect(described.typedSearchAttributes.getAll().map(({ key, value }) => [key.name, value])).toEqual(
+      expect.arrayContaining([
+        ['RunbookName', 'engine-flaky'],
+        ['RunbookLab', lab.name],
+        ['RunbookStep', 'flaky.step'],
+        ['RunbookState', 'paused'],
+      ]),
+    );
+
+    // The validator names the step that is paused when the operator means another one.
+    expect(await rejection(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', stepId: 'finish' }] }))).toMatch(
+      /paused at flaky\.step, not at finish/,
+    );
+    expect(
+      await rejection(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', lab: { ...lab, name: 'other' } }] })),
+    ).toMatch(/only come with a retry/);
+    expect(
+      await rejection(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', lab: { ...lab, name: 'other' } }] })),
+    ).toMatch(/named "other" but this run is for lab "intra"/);
+
+    await createMarker(handle.workflowId, 'fixed');
+    const resumed = await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', stepId: 'flaky.step', lab }] });
+    expect(resumed).toEqual({ stepId: 'flaky.step', action: 'retry', message: 'Retrying step flaky.step with the corrected lab' });
+
+    // The next step fails non-retryably (bad input): it pauses after a single attempt.
+    const second = await waitForProgress(handle, (p) => p.state === 'paused' && p.currentStep === 'bad.input', 'the pause at bad.input');
+    expect(step(second, 'flaky.step')).toMatchObject({ status: 'changed', attempts: 3, message: 'marker found' });
+    expect(step(second, 'bad.input')).toMatchObject({ status: 'paused', attempts: 1 });
+    expect(second.error?.type).toBe('BadInput');
+
+    const skipped = await handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', reason: 'checked by hand' }] });
+    expect(skipped).toMatchObject({ stepId: 'bad.input', action: 'skip' });
+    expect(await handle.result()).toMatchObject({ state: 'completed', changed: 1, unchanged: 2, skipped: 1 });
+
+    const progress = await handle.query(progressQuery);
+    expect(step(progress, 'bad.input')).toMatchObject({ status: 'skipped', message: expect.stringContaining('checked by hand') });
+    expect(progress.error).toBeUndefined();
+    expect(runs(handle.workflowId).map((record) => record.step)).toEqual([
+      'prepare',
+      'flaky.step',
+      'flaky.step',
+      'flaky.step',
+      'bad.input',
+      'finish',
+    ]);
+    await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] })).rejects.toThrow();
+    finished.push({ fixture: 'engine-flaky.retry-skip', handle });
+  });
+
+  it('abort ends the run as failed at the paused step', async () => {
+    const handle = await startRunbook(temporal.client, 'engine-flaky', { workflowId: 'engine-flaky/abort' });
+    await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at flaky.step');
+    const aborted = await handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', reason: 'wrong lab' }] });
+    expect(aborted).toMatchObject({ stepId: 'flaky.step', action: 'abort' });
+
+    const failure = await handle.result().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect((cause as ApplicationFailure).type).toBe('RunbookAborted');
+    expect(cause?.message).toMatch(/aborted by the operator at step flaky\.step \(wrong lab\)/);
+    expect((await handle.describe()).status.name).toBe('FAILED');
+
+    const progress = await handle.query(progressQuery);
+    expect(progress.state).toBe('failed');
+    expect(step(progress, 'flaky.step').status).toBe('failed');
+    expect(step(progress, 'finish').status).toBe('pending');
+    expect(runs(handle.workflowId, 'finish')).toHaveLength(0);
+    expect(await listUntil('RunbookState = "failed"', [handle.workflowId])).toContain(handle.workflowId);
+    finished.push({ fixture: 'engine-flaky.abort', handle });
+  });
+
+  it('waits at a gate for approval, then runs the for-each one item at a time', async () => {
+    const handle = await startRunbook(temporal.client, 'engine-gate', { workflowId: 'engine-gate/approve' });
+    const waiting = await waitForProgress(handle, (p) => p.state === 'waiting-approval', 'the gate');
+    expect(step(waiting, 'approve.hosts')).toMatchObject({ status: 'waiting-approval', message: 'Check the host list, then approve.' });
+    expect(step(waiting, 'hosts.each').items?.map((item) => [item.item, item.status])).toEqual(hosts.map((host) => [host, 'pending']));
+
+    expect(await rejection(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] }))).toMatch(
+      /waits for approval at approve\.hosts; approve it/,
+    );
+    expect(await rejection(handle.executeUpdate(approveUpdate, { args: [{ stepId: 'hosts.each' }] }))).toMatch(
+      /waits for approval at approve\.hosts, not at hosts\.each/,
+    );
+
+    const approved = await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'approve.hosts', note: 'looks right' }] });
+    expect(approved.stepId).toBe('approve.hosts');
+    expect(await handle.result()).toMatchObject({ state: 'completed', changed: hosts.length });
+
+    const progress = await handle.query(progressQuery);
+    expect(step(progress, 'approve.hosts')).toMatchObject({ status: 'unchanged', message: 'approved: looks right' });
+    const forEach = step(progress, 'hosts.each');
+    expect(forEach.status).toBe('changed');
+    expect(forEach.items?.map((item) => [item.item, item.status, item.steps.map((sub) => sub.status)])).toEqual(
+      hosts.map((host) => [host, 'changed', ['unchanged', 'changed']]),
+    );
+    // Strictly one item after the other, each item's sub-steps in order.
+    expect(runs(handle.workflowId).map((record) => record.step)).toEqual([
+      'before',
+      ...hosts.flatMap((host) => [`hosts.each[${host}].first`, `hosts.each[${host}].second`]),
+      'after',
+    ]);
+    finished.push({ fixture: 'engine-gate.approved', handle });
+  });
+
+  it('cancels cleanly: the running wait is cancelled and no further step runs', async () => {
+    const handle = await startRunbook(temporal.client, 'engine-wait', { workflowId: 'engine-wait/cancel' });
+    await waitForProgress(handle, (p) => p.currentStep === 'wait.release', 'the wait to start');
+    await waitFor(() => runs(handle.workflowId, 'wait.release').length > 0, 'the wait activity to run');
+    await handle.cancel();
+    const failure = await handle.result().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+
+    const progress = await handle.query(progressQuery);
+    expect(progress.state).toBe('cancelled');
+    expect(step(progress, 'wait.release')).toMatchObject({ status: 'failed', message: 'cancelled while running' });
+    expect(step(progress, 'after').status).toBe('pending');
+    // WAIT_CANCELLATION_COMPLETED: the workflow closed only after the activity saw the cancel.
+    expect(readExecutions(dir, handle.workflowId).map((record) => record.event)).toEqual(['run', 'wait-start', 'wait-cancelled']);
+    finished.push({ fixture: 'engine-wait.cancelled', handle });
+  });
+
+  it('runs the selftest runbook with its gate', async () => {
+    const handle = await startRunbook(temporal.client, 'selftest', { input: { options: { gate: true } } });
+    await waitForProgress(handle, (p) => p.state === 'waiting-approval', 'the selftest gate');
+    await handle.executeUpdate(approveUpdate, { args: [{}] });
+    expect(await handle.result()).toMatchObject({ state: 'completed', changed: 1 });
+    const progress = await handle.query(progressQuery);
+    expect(progress.steps.map((entry) => [entry.id, entry.status])).toEqual([
+      ['worker.check', 'unchanged'],
+      ['engine.converge', 'changed'],
+      ['engine.wait', 'unchanged'],
+      ['hosts.visit', 'unchanged'],
+      ['operator.approve', 'unchanged'],
+      ['engine.converge-again', 'unchanged'],
+    ]);
+    expect(step(progress, 'engine.wait').message).toBe('condition met after 3 polls');
+    finished.push({ fixture: 'selftest.gate', handle });
+  });
+});
+
+describe('a wait step and a killed worker', () => {
+  it('resumes the wait from its heartbeat checkpoint on a new worker; no finished step runs again', async () => {
+    const taskQueue = 'engine-kill';
+    const bundlePath = await writeEngineBundle(dir);
+    const spawn = () => spawnEngineWorker({ address: temporal.address, namespace: temporal.namespace, dir, taskQueue, bundlePath });
+    const first = spawn();
+    try {
+      await first.ready;
+      const handle = await startRunbook(temporal.client, 'engine-wait', { taskQueue, workflowId: 'engine-wait/kill' });
+      // Wait until the server holds a checkpoint with some polls in it, then kill the worker.
+      await waitFor(async () => (await checkpointPolls(handle)) > 0, 'a heartbeat checkpoint with polls');
+      await first.kill('SIGKILL');
+      await createMarker(handle.workflowId, 'release');
+
+      const second = spawn();
+      try {
+        await second.ready;
+        expect(await handle.result()).toMatchObject({ state: 'completed' });
+        // Queries of a closed run replay it on a worker of its task queue: ask before stopping it.
+        const progress = await handle.query(progressQuery);
+        expect(step(progress, 'wait.release')).toMatchObject({ status: 'unchanged', attempts: 2 });
+      } finally {
+        await second.kill('SIGTERM');
+      }
+      const records = readExecutions(dir, handle.workflowId);
+      expect(records.filter((record) => record.step === 'before')).toHaveLength(1);
+      expect(records.filter((record) => record.step === 'after')).toHaveLength(1);
+      const waits = records.filter((record) => record.event === 'wait-start');
+      expect(waits).toHaveLength(2);
+      expect(waits[0]).toMatchObject({ attempt: 1, pid: first.pid, resumedPolls: 0 });
+      expect(waits[1]).toMatchObject({ attempt: 2, pid: second.pid });
+      expect(waits[1]!.resumedPolls).toBeGreaterThan(0);
+      finished.push({ fixture: 'engine-wait.killed-worker', handle });
+    } finally {
+      await first.kill('SIGKILL');
+    }
+  });
+});
+
+describe('workflow histories', () => {
+  it('replays the histories of these runs without non-determinism', async () => {
+    expect(finished.length).toBeGreaterThan(0);
+    const histories = await Promise.all(finished.map(async ({ fixture, handle }) => ({ fixture, handle, history: await handle.fetchHistory() })));
+    const results = Worker.runReplayHistories(
+      { workflowBundle: await bundleRunbookWorkflows(ENGINE_WORKFLOWS_PATH), replayName: 'engine-live' },
+      histories.map(({ handle, history }) => ({ workflowId: handle.workflowId, history })),
+    );
+    for await (const result of results) expect(result.error).toBeUndefined();
+    if (process.env.RECORD_ENGINE_HISTORIES === '1') {
+      for (const { fixture, history } of histories) {
+        await writeFile(path.join(HISTORIES, `${fixture}.json`), `${historyToJSON(history)}\n`);
+      }
+    }
+  });
+});
+
+/** The message of a rejected update (the validator's error is the failure's cause). */
+async function rejection(update: Promise<unknown>): Promise<string> {
+  const error = await update.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (!(error instanceof WorkflowUpdateFailedError)) throw new Error(`expected a rejected update, got ${String(error)}`);
+  return error.cause?.message ?? error.message;
+}
+
+/** The poll count in the pending wait activity's last heartbeat, as the server stores it. */
+async function checkpointPolls(handle: WorkflowHandle): Promise<number> {
+  const { raw } = await handle.describe();
+  const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+  if (!payload?.data) return 0;
+  const details = JSON.parse(Buffer.from(payload.data).toString('utf8')) as { polls?: number };
+  return details.polls ?? 0;
+}
+
+async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// Keep the fixture directory's existence explicit: replay.test.ts reads it.
+if (!existsSync(HISTORIES)) throw new Error(`missing ${HISTORIES}`);

@@ -1,0 +1,165 @@
+/**
+ * Shared pieces of the engine tests and the bench: the test workflow bundle (built once per process),
+ * workers in-process or as child processes, the example lab, and waiting on a run's progress.
+ */
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { execa, type ResultPromise } from 'execa';
+import YAML from 'yaml';
+import type { Lab } from '../../lab/schema.js';
+import { validateLab } from '../../lab/validate.js';
+import { bundleRunbookWorkflows, createRunbookWorker } from '../../worker/worker.js';
+import {
+  progressQuery,
+  TASK_QUEUE,
+  workflowIdFor,
+  type RunbookInput,
+  type RunbookProgress,
+} from '../../workflows/engine/api.js';
+import { createEngineTestActivities } from './engine-activities.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
+
+export const ENGINE_WORKFLOWS_PATH = path.join(here, 'engine-workflows.ts');
+const WORKER_MAIN = path.join(here, 'engine-worker-main.ts');
+
+/** The example lab of the repository, parsed. */
+export function exampleLab(): Lab {
+  const result = validateLab(YAML.parse(readFileSync(path.join(repoRoot, 'runbooks/labs/example.yaml'), 'utf8')));
+  if (!result.ok) throw new Error(`runbooks/labs/example.yaml is invalid: ${JSON.stringify(result.issues)}`);
+  return result.lab;
+}
+
+/** Writes the test workflow bundle to a file, for child-process workers (no webpack per child). */
+export async function writeEngineBundle(dir: string): Promise<string> {
+  const { code } = (await bundleRunbookWorkflows(ENGINE_WORKFLOWS_PATH)) as { code: string };
+  const file = path.join(dir, 'workflow-bundle.js');
+  await writeFile(file, code);
+  return file;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+/** An in-process worker with the test activities; `stop` shuts it down and waits. */
+export async function startEngineWorker(options: {
+  connection: NativeConnection;
+  namespace: string;
+  dir: string;
+  taskQueue?: string;
+}): Promise<RunningWorker> {
+  const worker = await createRunbookWorker({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    workflowBundle: await bundleRunbookWorkflows(ENGINE_WORKFLOWS_PATH),
+    activities: createEngineTestActivities(options.dir),
+    // Tests stop workers between cases: do not wait for activities that will never finish.
+    shutdownGraceTime: '100ms',
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
+
+export interface WorkerProcess {
+  pid: number;
+  child: ResultPromise;
+  /** Resolves once the worker polls. */
+  ready: Promise<void>;
+  /** Sends the signal and waits until the process is gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** A worker in a child process (`engine-worker-main.ts`), to be killed with SIGKILL. */
+export function spawnEngineWorker(options: {
+  address: string;
+  namespace: string;
+  dir: string;
+  taskQueue: string;
+  bundlePath: string;
+}): WorkerProcess {
+  const child = execa(
+    process.execPath,
+    [
+      '--import', 'tsx', WORKER_MAIN,
+      '--address', options.address,
+      '--namespace', options.namespace,
+      '--task-queue', options.taskQueue,
+      '--dir', options.dir,
+      '--bundle', options.bundlePath,
+    ],
+    { cwd: repoRoot, reject: false, buffer: false, stdin: 'ignore', stderr: 'pipe', cleanup: true, env: { NODE_OPTIONS: '' } },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const exited = child.then((result) => result);
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve();
+    });
+    void exited.then((result) =>
+      reject(new Error(`worker process exited before it was ready (${result.signal ?? result.exitCode}): ${stderr}`)),
+    );
+  });
+  return {
+    pid: child.pid!,
+    child,
+    ready,
+    async kill(signal) {
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Starts a runbook on the test server for the example lab (or the given one). */
+export async function startRunbook(
+  client: Client,
+  runbook: string,
+  options: { lab?: Lab; taskQueue?: string; workflowId?: string; input?: Partial<RunbookInput> } = {},
+): Promise<WorkflowHandle> {
+  const lab = options.lab ?? exampleLab();
+  return client.workflow.start(runbook, {
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    workflowId: options.workflowId ?? workflowIdFor(runbook, lab.name),
+    args: [{ lab, ...options.input } satisfies RunbookInput],
+  });
+}
+
+/** Polls the progress query until the predicate holds; fails with the last progress seen. */
+export async function waitForProgress(
+  handle: WorkflowHandle,
+  predicate: (progress: RunbookProgress) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<RunbookProgress> {
+  const deadline = Date.now() + timeoutMs;
+  let last: RunbookProgress | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await handle.query(progressQuery);
+      if (predicate(last)) return last;
+    } catch (error) {
+      // The first workflow task may not have run yet.
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(
+    `timed out waiting for ${what}; last progress: ${JSON.stringify(last)}${last ? '' : ` (${String(lastError)})`}`,
+  );
+}

@@ -1,0 +1,85 @@
+/**
+ * Runbooks that exist only for the engine's tests and the bench (not in the product catalogue):
+ * 50 no-op steps, a step that fails until a marker file exists, a gate with a for-each, and a long
+ * wait that polls a file. Retry intervals are short so failures pause within a second.
+ */
+import { defineRunbook, type RunbookDefinition } from '../../workflows/engine/definition.js';
+import { action, forEach, gate, wait } from '../../workflows/engine/steps.js';
+import { catalogue } from '../../runbooks/index.js';
+
+const FAST_RETRY = { initialInterval: '50ms', maximumInterval: '100ms' };
+
+export const NOOP_STEPS = 50;
+
+export const noopRunbook = defineRunbook({
+  name: 'engine-noop',
+  title: 'Fifty no-op steps',
+  description: 'Measures the engine overhead per step.',
+  steps: Array.from({ length: NOOP_STEPS }, (_, index) =>
+    action(`noop.${String(index + 1).padStart(2, '0')}`, `No-op step ${index + 1}`, 'testNoop'),
+  ),
+});
+
+export const flakyRunbook = defineRunbook({
+  name: 'engine-flaky',
+  title: 'A step that fails until its marker file exists',
+  description: 'Pauses on the failing step; resume retries, skips or aborts it.',
+  steps: [
+    action('prepare', 'Prepare', 'testNoop'),
+    action('flaky.step', 'Fail until the marker exists', 'testFailUntilMarker', {
+      params: { marker: 'fixed' },
+      retry: { ...FAST_RETRY, maximumAttempts: 2 },
+    }),
+    action('bad.input', 'Reject bad input at once', 'testFailUntilMarker', {
+      params: { marker: 'input-fixed', nonRetryable: true },
+      retry: FAST_RETRY,
+    }),
+    action('finish', 'Finish', 'testNoop'),
+  ],
+});
+
+export const gateRunbook = defineRunbook({
+  name: 'engine-gate',
+  title: 'A gate, then a for-each over the helper hosts',
+  description: 'Waits for approval, then runs two sub-steps per helper host.',
+  steps: [
+    action('before', 'Before the gate', 'testNoop'),
+    gate('approve.hosts', 'Approve the host changes', { prompt: 'Check the host list, then approve.' }),
+    forEach('hosts.each', 'Each helper host', {
+      items: (lab) => lab.hosts.map((host) => host.name),
+      steps: [action('first', 'First sub-step', 'testNoop'), action('second', 'Second sub-step', 'testChanged')],
+    }),
+    action('after', 'After the hosts', 'testNoop'),
+  ],
+});
+
+/** A wait on the `release` marker between two actions; the heartbeat timeout is a parameter. */
+function waitRunbook(name: string, heartbeatTimeout: string): RunbookDefinition {
+  return defineRunbook({
+    name,
+    title: 'Wait for a file',
+    description: 'Polls for the release marker file; survives a killed worker.',
+    steps: [
+      action('before', 'Before the wait', 'testNoop'),
+      wait('wait.release', 'Wait for the release marker', 'testWaitForMarker', {
+        deadline: '10m',
+        pollInterval: '200ms',
+        heartbeatTimeout,
+        params: { marker: 'release' },
+        retry: { initialInterval: '100ms', maximumInterval: '200ms' },
+      }),
+      action('after', 'After the wait', 'testNoop'),
+    ],
+  });
+}
+
+/** Short heartbeat timeout: the tests' killed worker is noticed within about two seconds. */
+export const waitRunbookFast = waitRunbook('engine-wait', '2s');
+/** The product default heartbeat timeout, for the bench's resume-after-kill figure. */
+export const waitRunbookDefault = waitRunbook('engine-wait-default', '10s');
+
+export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = Object.fromEntries(
+  [...Object.values(catalogue), noopRunbook, flakyRunbook, gateRunbook, waitRunbookFast, waitRunbookDefault].map(
+    (definition) => [definition.name, definition],
+  ),
+);

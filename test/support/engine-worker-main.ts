@@ -1,0 +1,40 @@
+/**
+ * A runbook worker as a separate process, for the tests and the bench that kill it with SIGKILL:
+ *
+ *   node --import tsx test/support/engine-worker-main.ts --address 127.0.0.1:7233 --dir /tmp/x \
+ *     [--namespace default] [--task-queue q] [--bundle /tmp/x/workflow-bundle.js]
+ *
+ * Prints `ready` on stdout once it polls. Registers the product and test activities.
+ */
+import { parseArgs } from 'node:util';
+import { NativeConnection } from '@temporalio/worker';
+import { installWorkerRuntime, runWorker } from '../../worker/worker.js';
+import { TASK_QUEUE } from '../../workflows/engine/api.js';
+import { createEngineTestActivities } from './engine-activities.js';
+import { ENGINE_WORKFLOWS_PATH } from './engine-harness.js';
+
+const { values } = parseArgs({
+  options: {
+    address: { type: 'string' },
+    namespace: { type: 'string', default: 'default' },
+    'task-queue': { type: 'string', default: TASK_QUEUE },
+    dir: { type: 'string' },
+    bundle: { type: 'string' },
+  },
+});
+if (!values.address || !values.dir) {
+  process.stderr.write('usage: engine-worker-main.ts --address HOST:PORT --dir DIR [--namespace N] [--task-queue Q] [--bundle FILE]\n');
+  process.exit(2);
+}
+
+installWorkerRuntime({ logLevel: 'WARN' });
+const connection = await NativeConnection.connect({ address: values.address });
+await runWorker({
+  connection,
+  namespace: values.namespace,
+  taskQueue: values['task-queue'],
+  activities: createEngineTestActivities(values.dir),
+  ...(values.bundle ? { workflowBundle: { codePath: values.bundle } } : { workflowsPath: ENGINE_WORKFLOWS_PATH }),
+  onReady: () => process.stdout.write('ready\n'),
+});
+await connection.close();

@@ -1,0 +1,123 @@
+/**
+ * The runbook worker: polls the runbook task queue, runs the workflow bundle (one workflow per
+ * runbook) and the step activities. `runbook worker` runs one with `runWorker`; tests and the bench
+ * create them with `createRunbookWorker` and a bundle built once per process.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Duration } from '@temporalio/common';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type NativeConnection,
+  type WorkflowBundle,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { TASK_QUEUE } from '../workflows/engine/api.js';
+
+/** The product workflow bundle's entry point. */
+export const DEFAULT_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/**
+ * How long a stopping worker lets running activities finish before cancelling them. Actions are
+ * short and converge, so most finish; a long wait gets cancelled and leaves its heartbeat checkpoint,
+ * from which the next worker resumes it.
+ */
+export const DEFAULT_SHUTDOWN_GRACE_TIME = '10s';
+
+export interface RunbookWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+  /** Activities to register; the product's `createActivities()` when omitted. */
+  activities?: object;
+  /** Workflow entry point; the product catalogue when omitted. Ignored with `workflowBundle`. */
+  workflowsPath?: string;
+  /** A bundle from `bundleRunbookWorkflows` (or `{ codePath }` of one written to a file), to skip bundling. */
+  workflowBundle?: WorkflowBundleOption;
+  identity?: string;
+  shutdownGraceTime?: Duration;
+  maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+}
+
+const bundles = new Map<string, Promise<WorkflowBundle>>();
+
+/** Bundles a workflows entry point once per process (webpack takes a few seconds). */
+export function bundleRunbookWorkflows(workflowsPath: string = DEFAULT_WORKFLOWS_PATH): Promise<WorkflowBundle> {
+  let bundle = bundles.get(workflowsPath);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }).then(({ code }) => ({ code }));
+    bundles.set(workflowsPath, bundle);
+    bundle.catch(() => bundles.delete(workflowsPath));
+  }
+  return bundle;
+}
+
+/**
+ * Sets the SDK's log level for this process (default INFO). It must run before the first connection
+ * or worker is created; later calls are ignored, as the SDK's runtime is then already in place.
+ */
+export function installWorkerRuntime(options: { logLevel?: LogLevel } = {}): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger(options.logLevel ?? 'INFO') });
+  } catch {
+    // Already installed or instantiated: keep the existing runtime.
+  }
+}
+
+export async function createRunbookWorker(options: RunbookWorkerOptions): Promise<Worker> {
+  const workflowBundle = options.workflowBundle ?? (await bundleRunbookWorkflows(options.workflowsPath));
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    workflowBundle,
+    activities: options.activities ?? createActivities(),
+    ...(options.identity !== undefined && { identity: options.identity }),
+    shutdownGraceTime: options.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME,
+    // Steps run strictly one after another per run, so these bound the number of runs in flight,
+    // not the speed of one: the defaults (100 activities, 40 workflow tasks) suit a lab worker.
+    ...(options.maxConcurrentActivityTaskExecutions !== undefined && {
+      maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
+    }),
+    ...(options.maxConcurrentWorkflowTaskExecutions !== undefined && {
+      maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,
+    }),
+    // After a worker dies, the server keeps handing its runs' workflow tasks to the dead worker's
+    // sticky queue until this timeout passes (default 10 s). A live worker takes sticky tasks in
+    // milliseconds, so 3 s only shortens the hand-over to a new worker after a crash.
+    stickyQueueScheduleToStartTimeout: '3s',
+    // Eager activity dispatch (default on): the server hands the next step's activity back with the
+    // workflow task completion, saving a task-queue round trip per step.
+    maxEagerActivityReservationsPerWorkflowTask: 3,
+  });
+}
+
+export interface RunWorkerOptions extends RunbookWorkerOptions {
+  /** Stops the worker when aborted (besides SIGINT/SIGTERM, which the SDK handles). */
+  signal?: AbortSignal;
+  /** Called once the worker polls, e.g. to print "worker ready". */
+  onReady?: (worker: Worker) => void;
+}
+
+/**
+ * Runs a worker until SIGINT/SIGTERM or the signal: it then stops polling, lets running activities
+ * finish for the grace time, and resolves once it has shut down.
+ */
+export async function runWorker(options: RunWorkerOptions): Promise<void> {
+  const worker = await createRunbookWorker(options);
+  if (options.signal?.aborted) return;
+  const stop = () => worker.shutdown();
+  options.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const running = worker.run();
+    options.onReady?.(worker);
+    await running;
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+  }
+}

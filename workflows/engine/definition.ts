@@ -1,0 +1,92 @@
+/**
+ * Runbook definitions: `defineRunbook` checks a definition once, at load time, and the helpers below
+ * turn it into the initial progress tree (all steps pending), which both the interpreter and the CLI
+ * (rendering a run's pending steps, `list-runbooks`) use. Workflow-safe.
+ */
+import type { Lab } from '../../lab/schema.js';
+import type { RunbookInput, StepProgress } from './api.js';
+import { checkUniqueIds, itemPath, type ForEachStep, type Step } from './steps.js';
+
+export interface RunbookDefinition {
+  /** Workflow type and the first part of workflow ids (`install/<lab>`); lower-case words and dashes. */
+  name: string;
+  title: string;
+  description: string;
+  steps: Step[];
+}
+
+const NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+export function defineRunbook(definition: RunbookDefinition): RunbookDefinition {
+  if (!NAME_PATTERN.test(definition.name)) {
+    throw new Error(`runbook name "${definition.name}" must be lower-case words joined by dashes, e.g. "egress-routers"`);
+  }
+  if (definition.steps.length === 0) throw new Error(`runbook "${definition.name}" has no steps`);
+  checkUniqueIds(definition.steps, `runbook "${definition.name}"`);
+  return definition;
+}
+
+/** The progress entry of a step before it runs; for-each items are listed from the lab. */
+export function pendingProgress(step: Step, lab: Lab, input: RunbookInput): StepProgress {
+  const entry: StepProgress = { id: step.id, title: step.title, kind: step.kind, status: 'pending', attempts: 0 };
+  if (step.kind === 'gate') entry.message = step.prompt;
+  if (step.kind === 'for-each' && applies(step, lab, input)) {
+    entry.items = step.items(lab).map((item) => pendingItem(step, item, lab, input));
+  }
+  return entry;
+}
+
+/** The progress entry of one for-each item before it runs. */
+export function pendingItem(step: ForEachStep, item: string, lab: Lab, input: RunbookInput): ItemProgress {
+  return { item, status: 'pending', steps: step.steps.map((sub) => pendingProgress(sub, lab, input)) };
+}
+
+export type ItemProgress = NonNullable<StepProgress['items']>[number];
+
+export function applies(step: Step, lab: Lab, input: RunbookInput): boolean {
+  return step.when === undefined || step.when(lab, input);
+}
+
+/** Every step path of a run (for-each sub-steps once per item), in execution order. */
+export function stepPaths(steps: readonly StepProgress[], prefix = ''): string[] {
+  return steps.flatMap((step) => {
+    const path = prefix === '' ? step.id : `${prefix}.${step.id}`;
+    return [path, ...(step.items ?? []).flatMap((item) => stepPaths(item.steps, itemPath(path, item.item)))];
+  });
+}
+
+/** A JSON-friendly outline of a definition (for `list-runbooks --json` and documentation). */
+export interface RunbookOutline {
+  name: string;
+  title: string;
+  description: string;
+  steps: StepOutline[];
+}
+
+export interface StepOutline {
+  id: string;
+  title: string;
+  kind: Step['kind'];
+  description?: string;
+  activity?: string;
+  conditional?: true;
+  steps?: StepOutline[];
+}
+
+export function outlineRunbook(definition: RunbookDefinition): RunbookOutline {
+  const outline = (step: Step): StepOutline => ({
+    id: step.id,
+    title: step.title,
+    kind: step.kind,
+    ...(step.description !== undefined && { description: step.description }),
+    ...(step.kind !== 'gate' && step.kind !== 'for-each' && { activity: step.activity }),
+    ...(step.when && { conditional: true as const }),
+    ...(step.kind === 'for-each' && { steps: step.steps.map(outline) }),
+  });
+  return {
+    name: definition.name,
+    title: definition.title,
+    description: definition.description,
+    steps: definition.steps.map(outline),
+  };
+}

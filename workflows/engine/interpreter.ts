@@ -1,0 +1,377 @@
+/**
+ * The one generic runbook workflow: runs a definition's steps in order, keeps the progress tree the
+ * `progress` query returns, pauses on a failed step until the `resume` update, waits at gates for the
+ * `approve` update, and mirrors its state into search attributes and the UI's current details.
+ *
+ * History: each step adds about eight events (schedule/start/complete of the activity, a workflow
+ * task, a search-attribute upsert), and every step input carries the lab, so a run of a few hundred
+ * steps stays far below the server's limits (50k events / 50 MB). A runbook with thousands of steps
+ * would need continue-as-new with the progress tree as input; none comes close.
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TemporalFailure,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  scheduleActivity,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Lab } from '../../lab/schema.js';
+import {
+  approveUpdate,
+  progressQuery,
+  resumeUpdate,
+  searchAttributeKeys,
+  type ApproveRequest,
+  type ApproveResult,
+  type ResumeRequest,
+  type ResumeResult,
+  type RunbookInput,
+  type RunbookProgress,
+  type RunbookResult,
+  type StepProgress,
+  type StepStatus,
+} from './api.js';
+import { applies, pendingItem, pendingProgress, type RunbookDefinition } from './definition.js';
+import { itemPath, type ActivityStep, type ForEachStep, type GateStep, type Step, type StepContext, type StepResult } from './steps.js';
+import { renderCurrentDetails } from './current-details.js';
+
+/** Builds the workflow function of a runbook; its workflow type is the runbook name. */
+export function runbookWorkflow(definition: RunbookDefinition): (input: RunbookInput) => Promise<RunbookResult> {
+  const workflow = async (input: RunbookInput): Promise<RunbookResult> => new RunbookRun(definition, input).run();
+  Object.defineProperty(workflow, 'name', { value: definition.name });
+  return workflow;
+}
+
+/** Error type of a run ended by `resume --abort`. */
+export const RUNBOOK_ABORTED = 'RunbookAborted';
+/** Error type of a run started without a usable input. */
+export const INVALID_RUNBOOK_INPUT = 'InvalidRunbookInput';
+
+const ACTIVITY_SUMMARY_MAX = 200;
+
+type Waiting = { kind: 'resume'; path: string } | { kind: 'approve'; path: string };
+
+class RunbookRun {
+  private lab: Lab;
+  private readonly progress: RunbookProgress;
+  private waiting: Waiting | undefined;
+  private decision: ResumeRequest | undefined;
+  private approval: ApproveRequest | undefined;
+  private readonly published = new Map<string, string | null>();
+
+  constructor(
+    private readonly definition: RunbookDefinition,
+    private readonly input: RunbookInput,
+  ) {
+    if (typeof input?.lab?.name !== 'string') {
+      throw ApplicationFailure.nonRetryable(
+        `Runbook "${definition.name}" needs { lab } as input, a lab parsed from a lab file; start it with "runbook start ${definition.name} --lab <file>"`,
+        INVALID_RUNBOOK_INPUT,
+      );
+    }
+    this.lab = input.lab;
+    const now = isoNow();
+    this.progress = {
+      runbook: definition.name,
+      lab: input.lab.name,
+      state: 'running',
+      steps: definition.steps.map((step) => pendingProgress(step, input.lab, input)),
+      startedAt: now,
+      updatedAt: now,
+    };
+    setHandler(progressQuery, () => this.progress, { description: 'Every step with status, attempts and last message' });
+    setHandler(resumeUpdate, (request) => this.resume(request), {
+      validator: (request) => this.validateResume(request),
+      description: 'Retry, skip or abort the paused step',
+    });
+    setHandler(approveUpdate, (request) => this.approve(request), {
+      validator: (request) => this.validateApprove(request),
+      description: 'Approve the gate the runbook waits at',
+    });
+  }
+
+  async run(): Promise<RunbookResult> {
+    this.publish();
+    try {
+      await this.runSteps(this.definition.steps, this.progress.steps, '', undefined);
+    } catch (error) {
+      if (isCancellation(error)) {
+        this.progress.state = 'cancelled';
+        markCancelled(this.progress.steps);
+        this.publish();
+        await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+      }
+      throw error;
+    }
+    this.progress.state = 'completed';
+    delete this.progress.currentStep;
+    this.publish();
+    await condition(allHandlersFinished);
+    return { runbook: this.definition.name, lab: this.progress.lab, state: 'completed', ...countOutcomes(this.progress.steps) };
+  }
+
+  private async runSteps(steps: readonly Step[], entries: StepProgress[], prefix: string, item: string | undefined) {
+    for (const [index, step] of steps.entries()) {
+      const entry = entries[index]!;
+      const path = prefix === '' ? step.id : `${prefix}.${step.id}`;
+      if (!applies(step, this.lab, this.input)) {
+        finish(entry, 'skipped', 'not applicable to this lab');
+        continue;
+      }
+      entry.startedAt ??= isoNow();
+      if (step.kind === 'gate') await this.runGate(step, entry, path);
+      else if (step.kind === 'for-each') await this.runForEach(step, entry, path);
+      else await this.runActivity(step, entry, path, item);
+      this.publish();
+    }
+  }
+
+  private async runActivity(step: ActivityStep, entry: StepProgress, path: string, item: string | undefined) {
+    for (;;) {
+      this.enter(entry, path);
+      const context: StepContext = {
+        runbook: this.definition.name,
+        stepId: path,
+        lab: this.lab,
+        ...(item !== undefined && { item }),
+        ...(this.input.rehearsal && { rehearsal: this.input.rehearsal }),
+        ...(step.params && { params: step.params }),
+        ...(step.poll && { poll: step.poll }),
+      };
+      try {
+        const result = await scheduleActivity<StepResult>(step.activity, [context], {
+          // The step path names the activity in the UI and in `temporal activity` commands.
+          activityId: path,
+          summary: truncate(item === undefined ? step.title : `${step.title} (${item})`, ACTIVITY_SUMMARY_MAX),
+          startToCloseTimeout: step.startToCloseTimeout,
+          ...(step.heartbeatTimeout !== undefined && { heartbeatTimeout: step.heartbeatTimeout }),
+          retry: step.retry,
+          // On cancel, wait for the activity to stop (it sees the cancel at its next heartbeat), so a
+          // cancelled run leaves nothing running on the hosts.
+          cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        });
+        entry.attempts += result.attempt;
+        finish(entry, result.changed ? 'changed' : 'unchanged', result.detail);
+        return;
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        const failure = describeFailure(error);
+        entry.attempts += failure.attempts;
+        entry.status = 'paused';
+        entry.message = failure.message;
+        this.progress.error = { stepId: path, message: failure.message, ...(failure.type && { type: failure.type }) };
+        const decision = await this.waitFor({ kind: 'resume', path }, () => this.decision);
+        this.decision = undefined;
+        const reason = decision.reason ? ` (${decision.reason})` : '';
+        if (decision.action === 'retry') {
+          if (decision.lab) this.lab = decision.lab;
+          delete this.progress.error;
+          continue;
+        }
+        if (decision.action === 'skip') {
+          delete this.progress.error;
+          finish(entry, 'skipped', `skipped by the operator${reason} after: ${failure.message}`);
+          return;
+        }
+        finish(entry, 'failed', failure.message);
+        this.progress.state = 'failed';
+        this.publish();
+        await condition(allHandlersFinished);
+        throw ApplicationFailure.create({
+          message: `Runbook ${this.definition.name} aborted by the operator at step ${path}${reason}: ${failure.message}`,
+          type: RUNBOOK_ABORTED,
+          nonRetryable: true,
+        });
+      }
+    }
+  }
+
+  private async runGate(step: GateStep, entry: StepProgress, path: string) {
+    entry.status = 'waiting-approval';
+    entry.message = step.prompt;
+    const approval = await this.waitFor({ kind: 'approve', path }, () => this.approval);
+    this.approval = undefined;
+    finish(entry, 'unchanged', approval.note ? `approved: ${approval.note}` : 'approved');
+  }
+
+  private async runForEach(step: ForEachStep, entry: StepProgress, path: string) {
+    // Items come from the lab in force now: a lab corrected on resume may add or drop items.
+    const previous = new Map((entry.items ?? []).map((item) => [item.item, item]));
+    entry.items = step.items(this.lab).map((item) => previous.get(item) ?? pendingItem(step, item, this.lab, this.input));
+    this.enter(entry, path);
+    for (const item of entry.items) {
+      item.status = 'running';
+      await this.runSteps(step.steps, item.steps, itemPath(path, item.item), item.item);
+      item.status = aggregate(item.steps.map((sub) => sub.status));
+    }
+    const count = entry.items.length;
+    finish(entry, count === 0 ? 'unchanged' : aggregate(entry.items.map((item) => item.status)), `${count} item${count === 1 ? '' : 's'}`);
+  }
+
+  private enter(entry: StepProgress, path: string) {
+    entry.status = 'running';
+    this.progress.state = 'running';
+    this.progress.currentStep = path;
+    this.publish();
+  }
+
+  /** Parks the run until a handler hands over the operator's answer. */
+  private async waitFor<T>(waiting: Waiting, answer: () => T | undefined): Promise<T> {
+    this.waiting = waiting;
+    this.progress.state = waiting.kind === 'resume' ? 'paused' : 'waiting-approval';
+    this.progress.currentStep = waiting.path;
+    this.publish();
+    await condition(() => answer() !== undefined);
+    this.waiting = undefined;
+    this.progress.state = 'running';
+    return answer()!;
+  }
+
+  private validateResume(request: ResumeRequest): void {
+    if (!request || !['retry', 'skip', 'abort'].includes(request.action)) {
+      throw new Error('The resume action must be "retry", "skip" or "abort"');
+    }
+    const waiting = this.waiting;
+    if (waiting?.kind !== 'resume' || this.decision !== undefined) {
+      throw new Error(
+        waiting?.kind === 'approve'
+          ? `Runbook ${workflowInfo().workflowId} is not paused: it waits for approval at ${waiting.path}; approve it with "runbook approve"`
+          : `Runbook ${workflowInfo().workflowId} is not paused (it is ${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''}); only a paused runbook can be resumed`,
+      );
+    }
+    if (request.stepId !== undefined && request.stepId !== waiting.path) {
+      throw new Error(`Runbook ${workflowInfo().workflowId} is paused at ${waiting.path}, not at ${request.stepId}; check "runbook status" and resume that step`);
+    }
+    if (request.lab !== undefined) {
+      if (request.action !== 'retry') throw new Error('A corrected lab can only come with a retry, not with skip or abort');
+      if (request.lab?.name !== this.progress.lab) {
+        throw new Error(
+          `The corrected lab is named "${String(request.lab?.name)}" but this run is for lab "${this.progress.lab}"; the lab name is part of the run's id and cannot change`,
+        );
+      }
+    }
+  }
+
+  private resume(request: ResumeRequest): ResumeResult {
+    const path = this.waiting!.path;
+    this.decision = request;
+    // Show the decision at once, so a second resume is rejected and `status` is current.
+    this.progress.state = request.action === 'abort' ? 'failed' : 'running';
+    this.publish();
+    const message = {
+      retry: `Retrying step ${path}${request.lab ? ' with the corrected lab' : ''}`,
+      skip: `Skipped step ${path}; the runbook goes on with the next step`,
+      abort: `Aborted at step ${path}; the runbook ends as failed`,
+    }[request.action];
+    return { stepId: path, action: request.action, message };
+  }
+
+  private validateApprove(request: ApproveRequest): void {
+    const waiting = this.waiting;
+    if (waiting?.kind !== 'approve' || this.approval !== undefined) {
+      throw new Error(
+        `Runbook ${workflowInfo().workflowId} does not wait for an approval (it is ${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''})`,
+      );
+    }
+    if (request?.stepId !== undefined && request.stepId !== waiting.path) {
+      throw new Error(`Runbook ${workflowInfo().workflowId} waits for approval at ${waiting.path}, not at ${request.stepId}`);
+    }
+  }
+
+  private approve(request: ApproveRequest): ApproveResult {
+    const path = this.waiting!.path;
+    this.approval = request ?? {};
+    this.progress.state = 'running';
+    this.publish();
+    return { stepId: path, message: `Approved ${path}; the runbook goes on` };
+  }
+
+  /** Records a transition: timestamp, search attributes (only those that changed), current details. */
+  private publish() {
+    const progress = this.progress;
+    progress.updatedAt = isoNow();
+    const wanted: Array<[keyof typeof searchAttributeKeys, string | null]> = [
+      ['RunbookName', progress.runbook],
+      ['RunbookLab', progress.lab],
+      ['RunbookStep', progress.currentStep ?? null],
+      ['RunbookState', progress.state],
+    ];
+    const changed = wanted.filter(([name, value]) => this.published.get(name) !== value);
+    if (changed.length > 0) {
+      upsertSearchAttributes(changed.map(([name, value]) => ({ key: searchAttributeKeys[name], value })));
+      for (const [name, value] of changed) this.published.set(name, value);
+    }
+    setCurrentDetails(renderCurrentDetails(this.definition, progress, workflowInfo().workflowId));
+  }
+}
+
+function finish(entry: StepProgress, status: StepStatus, message: string) {
+  entry.status = status;
+  entry.message = message;
+  entry.finishedAt = isoNow();
+}
+
+/** A group's status: changed if anything changed, skipped if everything was skipped. */
+function aggregate(statuses: StepStatus[]): StepStatus {
+  if (statuses.includes('changed')) return 'changed';
+  if (statuses.length > 0 && statuses.every((status) => status === 'skipped')) return 'skipped';
+  return 'unchanged';
+}
+
+function markCancelled(entries: StepProgress[]) {
+  for (const entry of entries) {
+    if (['running', 'paused', 'waiting-approval'].includes(entry.status)) {
+      finish(entry, 'failed', `cancelled while ${entry.status}`);
+    }
+    for (const item of entry.items ?? []) {
+      markCancelled(item.steps);
+      if (item.status === 'running') item.status = 'failed';
+    }
+  }
+}
+
+function countOutcomes(entries: StepProgress[]): Pick<RunbookResult, 'changed' | 'unchanged' | 'skipped'> {
+  const counts = { changed: 0, unchanged: 0, skipped: 0 };
+  const visit = (list: StepProgress[]) => {
+    for (const entry of list) {
+      if (entry.items) entry.items.forEach((item) => visit(item.steps));
+      else if (entry.status === 'changed' || entry.status === 'unchanged' || entry.status === 'skipped') counts[entry.status] += 1;
+    }
+  };
+  visit(entries);
+  return counts;
+}
+
+/**
+ * Message, type and attempt count of a failed step. The worker's step wrapper puts the attempt
+ * number into the failure's details (see activities/engine/step-activity.ts); timeouts come from
+ * the server and count as one attempt each.
+ */
+function describeFailure(error: unknown): { message: string; type?: string; attempts: number } {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  const attempt = cause instanceof ApplicationFailure ? (cause.details?.[0] as { attempt?: unknown } | undefined)?.attempt : undefined;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : cause instanceof TemporalFailure ? cause.name : undefined;
+  return {
+    message: message || 'the step failed without a message',
+    ...(type && { type }),
+    attempts: typeof attempt === 'number' ? attempt : 1,
+  };
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Workflow time (deterministic: the time of the current workflow task). */
+function isoNow(): string {
+  return new Date().toISOString();
+}

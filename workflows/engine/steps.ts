@@ -1,0 +1,223 @@
+/**
+ * The step model and the definition DSL. A runbook is data: an ordered list of steps that reads top
+ * to bottom like the procedure it encodes, interpreted by one generic workflow (./interpreter.ts).
+ *
+ * Workflow-safe: no I/O, no clocks, type-only imports of the lab.
+ */
+import type { Duration, RetryPolicy } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import type { Lab } from '../../lab/schema.js';
+import type { RehearsalInput, RunbookInput, StepKind } from './api.js';
+
+/** Plain JSON data a step hands to its activity (`StepContext.params`). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * The single argument of every step activity. `lab` holds secret references only; activities resolve
+ * secrets themselves and never put them into outcomes, heartbeats or errors.
+ */
+export interface StepContext {
+  runbook: string;
+  /** Path of the step: `dns.publish-zones`, or `nodes.boot[master1].power-on` inside a for-each. */
+  stepId: string;
+  lab: Lab;
+  /** The for-each item this step runs for (the innermost one when for-each steps nest). */
+  item?: string;
+  rehearsal?: RehearsalInput;
+  /** Static parameters from the step definition. */
+  params?: Record<string, JsonValue>;
+  /** Wait steps: how often to poll and how long to wait in total (ms). */
+  poll?: { intervalMs: number; deadlineMs: number };
+}
+
+/** What a step activity reports: whether it changed anything, and a short line for the operator. */
+export interface StepOutcome {
+  changed: boolean;
+  detail: string;
+}
+
+/** What the worker's step wrapper returns to the workflow: the outcome and the attempt it took. */
+export interface StepResult extends StepOutcome {
+  attempt: number;
+}
+
+/** Decides whether a step applies to this run; a step that does not is shown as skipped. */
+export type StepCondition = (lab: Lab, input: RunbookInput) => boolean;
+
+interface StepBase {
+  /** Stable id, unique among its siblings: lower-case words joined by dots or dashes. */
+  id: string;
+  title: string;
+  kind: StepKind;
+  /** Longer explanation, shown by `runbook status` and the UI's current details. */
+  description?: string;
+  when?: StepCondition;
+}
+
+export interface ActivityStep extends StepBase {
+  kind: 'action' | 'wait';
+  /** Name of the registered activity that implements the step. */
+  activity: string;
+  params?: Record<string, JsonValue>;
+  retry: RetryPolicy;
+  startToCloseTimeout: Duration;
+  heartbeatTimeout?: Duration;
+  /** Wait steps only. */
+  poll?: { intervalMs: number; deadlineMs: number };
+}
+
+export interface GateStep extends StepBase {
+  kind: 'gate';
+  /** What the operator must check before approving. */
+  prompt: string;
+}
+
+export interface ForEachStep extends StepBase {
+  kind: 'for-each';
+  /** The items, from the lab (evaluated when the step starts, with the lab in force then). */
+  items: (lab: Lab) => string[];
+  steps: Step[];
+}
+
+export type Step = ActivityStep | GateStep | ForEachStep;
+
+interface CommonOptions {
+  description?: string;
+  when?: StepCondition;
+  params?: Record<string, JsonValue>;
+  /** Overrides of the default retry policy (merged). */
+  retry?: RetryPolicy;
+  heartbeatTimeout?: Duration;
+}
+
+export interface ActionOptions extends CommonOptions {
+  /** How long one attempt may run. Default 5 minutes. */
+  timeout?: Duration;
+}
+
+export interface WaitOptions extends CommonOptions {
+  /** How long to wait in total before the step fails (and the runbook pauses). */
+  deadline: Duration;
+  /** Time between two polls. Default 10 seconds. */
+  pollInterval?: Duration;
+}
+
+/**
+ * Action defaults: a few attempts with backoff for transient faults (a host rebooting, an API
+ * server restarting); then the runbook pauses for the operator rather than retrying forever.
+ */
+export const ACTION_RETRY: RetryPolicy = {
+  maximumAttempts: 4,
+  initialInterval: '2s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+};
+
+/**
+ * Wait defaults. A wait retries only when its attempt is lost (worker killed: heartbeat timeout) or
+ * hits an unexpected error; the poll loop itself resumes from the heartbeat checkpoint.
+ */
+export const WAIT_RETRY: RetryPolicy = {
+  maximumAttempts: 10,
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '10s',
+};
+
+/**
+ * Heartbeat timeout of waits: the time the server needs to notice a killed worker and hand the wait
+ * to another one. Heartbeats are throttled to 80% of it, so 10 s costs one small RPC every 8 s while
+ * keeping the hand-over after a crash well under 15 s.
+ */
+export const WAIT_HEARTBEAT_TIMEOUT = '10s';
+
+const DEFAULT_ACTION_TIMEOUT = '5m';
+const DEFAULT_POLL_INTERVAL = '10s';
+
+const ID_PATTERN = /^[a-z0-9]+([.-][a-z0-9]+)*$/;
+
+/** A step that converges one piece of state: check, act only if needed, report changed/unchanged. */
+export function action(id: string, title: string, activity: string, options: ActionOptions = {}): ActivityStep {
+  return {
+    ...base(id, title, 'action', options),
+    activity,
+    ...(options.params && { params: options.params }),
+    retry: { ...ACTION_RETRY, ...options.retry },
+    startToCloseTimeout: options.timeout ?? DEFAULT_ACTION_TIMEOUT,
+    ...(options.heartbeatTimeout !== undefined && { heartbeatTimeout: options.heartbeatTimeout }),
+  };
+}
+
+/**
+ * A long wait: one heartbeating activity that polls until a condition holds or the deadline passes
+ * (see `pollUntil` in activities/engine). The attempt's own timeout is the deadline plus a margin, so
+ * the poll loop's clear "timed out waiting for …" message wins over a bare server timeout.
+ */
+export function wait(id: string, title: string, activity: string, options: WaitOptions): ActivityStep {
+  const deadlineMs = msToNumber(options.deadline);
+  const intervalMs = msToNumber(options.pollInterval ?? DEFAULT_POLL_INTERVAL);
+  if (!(deadlineMs > 0 && intervalMs > 0)) {
+    throw new Error(`wait step "${id}": deadline and pollInterval must be positive durations such as "30m" and "10s"`);
+  }
+  return {
+    ...base(id, title, 'wait', options),
+    activity,
+    ...(options.params && { params: options.params }),
+    retry: { ...WAIT_RETRY, ...options.retry },
+    startToCloseTimeout: deadlineMs + Math.max(2 * intervalMs, 30_000),
+    heartbeatTimeout: options.heartbeatTimeout ?? WAIT_HEARTBEAT_TIMEOUT,
+    poll: { intervalMs, deadlineMs },
+  };
+}
+
+/** An operator gate: the runbook waits (state `waiting-approval`) until `runbook approve`. */
+export function gate(
+  id: string,
+  title: string,
+  options: { prompt: string; description?: string; when?: StepCondition },
+): GateStep {
+  return { ...base(id, title, 'gate', options), prompt: options.prompt };
+}
+
+/** The same sub-steps for each item, strictly one item at a time, each item's progress visible. */
+export function forEach(
+  id: string,
+  title: string,
+  options: { items: (lab: Lab) => string[]; steps: Step[]; description?: string; when?: StepCondition },
+): ForEachStep {
+  checkUniqueIds(options.steps, `for-each step "${id}"`);
+  return { ...base(id, title, 'for-each', options), items: options.items, steps: options.steps };
+}
+
+function base<K extends StepKind>(
+  id: string,
+  title: string,
+  kind: K,
+  options: { description?: string; when?: StepCondition },
+): StepBase & { kind: K } {
+  if (!ID_PATTERN.test(id)) {
+    throw new Error(`step id "${id}" must be lower-case words joined by dots or dashes, e.g. "dns.publish-zones"`);
+  }
+  if (title.trim() === '') throw new Error(`step "${id}" needs a title`);
+  return {
+    id,
+    title,
+    kind,
+    ...(options.description !== undefined && { description: options.description }),
+    ...(options.when && { when: options.when }),
+  };
+}
+
+/** Throws when two sibling steps share an id (ids address steps in progress, resume and history). */
+export function checkUniqueIds(steps: readonly Step[], where: string): void {
+  const seen = new Set<string>();
+  for (const step of steps) {
+    if (seen.has(step.id)) throw new Error(`${where}: step id "${step.id}" is used twice; ids must be unique`);
+    seen.add(step.id);
+  }
+}
+
+/** Path of a for-each item (`nodes.boot[master1]`); its sub-steps are `nodes.boot[master1].power-on`. */
+export function itemPath(forEachPath: string, item: string): string {
+  return `${forEachPath}[${item}]`;
+}

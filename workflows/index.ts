@@ -1,0 +1,11 @@
+/**
+ * The workflow bundle of the runbook worker: one workflow per runbook of the catalogue, workflow
+ * type = runbook name. Runbooks whose names are valid identifiers are also named exports.
+ */
+import { catalogue } from '../runbooks/index.js';
+import { dispatchByType, workflowsFor } from './engine/dispatch.js';
+
+const workflows = workflowsFor(catalogue);
+
+export const selftest = workflows.selftest!;
+export default dispatchByType(workflows);
