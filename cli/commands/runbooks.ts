@@ -103,6 +103,17 @@ export function runInput(lab: Lab, options: Record<string, string | boolean>): R
   return Object.keys(options).length === 0 ? { lab } : { lab, options };
 }
 
+/** A listing: JSON as is, or a table, or what to do when it is empty. */
+export function printRows<T>(
+  rows: T[],
+  json: boolean | undefined,
+  table: { head: string[]; row: (item: T) => Array<string | number>; empty: string },
+): void {
+  if (json) printJson(rows);
+  else if (rows.length === 0) process.stdout.write(`${table.empty}\n`);
+  else process.stdout.write(`${formatTable(table.head, rows.map(table.row))}\n`);
+}
+
 export function jsonOption(): Option {
   return new Option('--json', 'print JSON instead of text');
 }
@@ -241,21 +252,11 @@ ${ExitCode.NOT_FOUND} no such run.`,
     .addHelpText('after', '\nExamples:\n  runbook list\n  runbook list --state paused\n  runbook list --runbook install --lab intra --json')
     .action(async (options: { state?: string; runbook?: string; lab?: string; limit: number; json?: boolean }) => {
       await withClient(async (client) => {
-        const rows = await listRuns(client, options);
-        if (options.json) {
-          printJson(rows);
-          return;
-        }
-        if (rows.length === 0) {
-          process.stdout.write('no runs match (start one with `runbook start <runbook> --lab <file>`)\n');
-          return;
-        }
-        process.stdout.write(
-          `${formatTable(
-            ['ID', 'RUNBOOK', 'LAB', 'STATE', 'STEP', 'STARTED'],
-            rows.map((r) => [r.workflowId, r.runbook ?? '', r.lab ?? '', colorState(r.state), r.step ?? '', r.startTime]),
-          )}\n`,
-        );
+        printRows(await listRuns(client, options), options.json, {
+          head: ['ID', 'RUNBOOK', 'LAB', 'STATE', 'STEP', 'STARTED'],
+          row: (r) => [r.workflowId, r.runbook ?? '', r.lab ?? '', colorState(r.state), r.step ?? '', r.startTime],
+          empty: 'no runs match (start one with `runbook start <runbook> --lab <file>`)',
+        });
       });
     });
 

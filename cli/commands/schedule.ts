@@ -14,8 +14,8 @@ import { type Command, Option } from 'commander';
 import { withClient } from '../../temporal/connection.js';
 import { TASK_QUEUE, workflowIdFor } from '../../workflows/engine/api.js';
 import { ExitCode, UserError } from '../errors.js';
-import { formatTable, printJson } from '../output.js';
-import { jsonOption, optionOption, readLab, requireRunbook, runInput, runMetadata, runSearchAttributes } from './runbooks.js';
+import { printJson } from '../output.js';
+import { jsonOption, optionOption, printRows, readLab, requireRunbook, runInput, runMetadata, runSearchAttributes } from './runbooks.js';
 
 /** `--overlap` spellings → Temporal's policies: what happens when a run is due while the last one still runs. */
 const OVERLAP = {
@@ -180,48 +180,29 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
         const rows: Array<ReturnType<typeof scheduleRow>> = [];
         for await (const summary of client.schedule.list()) rows.push(scheduleRow(summary));
         rows.sort((a, b) => a.name.localeCompare(b.name));
-        if (options.json) {
-          printJson(rows);
-          return;
-        }
-        if (rows.length === 0) {
-          process.stdout.write('no schedules (create one with `runbook schedule create`)\n');
-          return;
-        }
-        process.stdout.write(
-          `${formatTable(
-            ['NAME', 'RUNBOOK', 'LAB', 'CRON', 'STATE', 'NEXT RUN', 'LAST RUN'],
-            rows.map((r) => [r.name, r.runbook ?? '', r.lab ?? '', `${r.cron ?? ''}${r.timezone ? ` ${r.timezone}` : ''}`, r.paused ? 'paused' : 'active', r.nextRun ?? '', r.lastRun?.workflowId ?? '']),
-          )}\n`,
-        );
+        printRows(rows, options.json, {
+          head: ['NAME', 'RUNBOOK', 'LAB', 'CRON', 'STATE', 'NEXT RUN', 'LAST RUN'],
+          row: (r) => [r.name, r.runbook ?? '', r.lab ?? '', `${r.cron ?? ''}${r.timezone ? ` ${r.timezone}` : ''}`, r.paused ? 'paused' : 'active', r.nextRun ?? '', r.lastRun?.workflowId ?? ''],
+          empty: 'no schedules (create one with `runbook schedule create`)',
+        });
       });
     });
 
-  schedule
-    .command('pause')
-    .description('pause a schedule: it starts no runs until unpaused')
-    .argument('<name>', 'schedule name')
-    .option('--note <text>', 'why, shown with the schedule')
-    .addOption(jsonOption())
-    .addHelpText('after', '\nExamples:\n  runbook schedule pause nightly-install --note "lab maintenance"')
-    .action(async (name: string, options: { note?: string; json?: boolean }) => {
-      await onSchedule(name, (handle) => handle.pause(options.note));
-      if (options.json) printJson({ name, paused: true });
-      else process.stdout.write(`paused schedule ${name}; \`runbook schedule unpause ${name}\` starts it again\n`);
-    });
-
-  schedule
-    .command('unpause')
-    .description('unpause a schedule')
-    .argument('<name>', 'schedule name')
-    .option('--note <text>', 'shown with the schedule')
-    .addOption(jsonOption())
-    .addHelpText('after', '\nExamples:\n  runbook schedule unpause nightly-install')
-    .action(async (name: string, options: { note?: string; json?: boolean }) => {
-      await onSchedule(name, (handle) => handle.unpause(options.note));
-      if (options.json) printJson({ name, paused: false });
-      else process.stdout.write(`unpaused schedule ${name}\n`);
-    });
+  for (const paused of [true, false]) {
+    const verb = paused ? 'pause' : 'unpause';
+    schedule
+      .command(verb)
+      .description(paused ? 'pause a schedule: it starts no runs until unpaused' : 'unpause a schedule')
+      .argument('<name>', 'schedule name')
+      .option('--note <text>', 'why, shown with the schedule')
+      .addOption(jsonOption())
+      .addHelpText('after', `\nExamples:\n  runbook schedule ${verb} nightly-install${paused ? ' --note "lab maintenance"' : ''}`)
+      .action(async (name: string, options: { note?: string; json?: boolean }) => {
+        await onSchedule(name, (handle) => (paused ? handle.pause(options.note) : handle.unpause(options.note)));
+        if (options.json) printJson({ name, paused });
+        else process.stdout.write(`${verb}d schedule ${name}${paused ? `; \`runbook schedule unpause ${name}\` starts it again` : ''}\n`);
+      });
+  }
 
   schedule
     .command('trigger')
