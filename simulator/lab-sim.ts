@@ -20,7 +20,11 @@ import { trackBoots, type BootTracker } from './controllers/boot.js';
 import { csrController } from './controllers/csr.js';
 import { InstallProgress, bootstrapController } from './controllers/install.js';
 import { kubeletController } from './controllers/kubelet.js';
+import { startEgressController } from './controllers/egress.js';
+import { startIngressController } from './controllers/ingress.js';
 import { startMcoController } from './controllers/mco.js';
+import { startRegistryController } from './controllers/registry.js';
+import { startStorageController } from './controllers/storage.js';
 import { oauthController } from './controllers/oauth.js';
 import { operatorsController } from './controllers/operators.js';
 import { startWorkloadController } from './controllers/pods.js';
@@ -124,6 +128,10 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       oauthController({ progress }),
       startWorkloadController,
       startMcoController,
+      startIngressController,
+      startStorageController,
+      startRegistryController,
+      startEgressController,
     ];
     for (const controller of controllers) stops.push(controller(ctx));
 

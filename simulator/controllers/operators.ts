@@ -23,12 +23,11 @@ import {
 } from '../openshift-objects.js';
 import { mastersReady, type InstallProgress } from './install.js';
 import { startLoop } from './loop.js';
+import { REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE } from './registry.js';
 
 /** Lab time an operator takes to roll out its operands once what it needs is there. */
 export const OPERATOR_SETTLE_MS = 2 * 60_000;
 
-/** Namespace and name of the registry Deployment (rolled onto its PVC by the registry controller). */
-export const REGISTRY_DEPLOYMENT = { namespace: 'openshift-image-registry', name: 'image-registry' } as const;
 
 export interface OperatorState {
   available: boolean;
@@ -72,7 +71,7 @@ export function registryState(store: ObjectStore): OperatorState {
     };
   }
   if (storage.includes('pvc')) {
-    const deployment = store.get(R.deployments, REGISTRY_DEPLOYMENT.namespace, REGISTRY_DEPLOYMENT.name);
+    const deployment = store.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
     const available = Number((deployment?.status as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0);
     if (available < 1) {
       return { available: false, progressing: true, degraded: false, message: 'Progressing: The deployment has not completed' };
