@@ -21,6 +21,7 @@ import { NOT_READY_TAINT, UNREACHABLE_TAINT, UNSCHEDULABLE_TAINT, isNodeReady, o
 /** Lab time a kubelet takes from a pod's binding to its containers running. */
 export const POD_START_MS = 4_000;
 
+/** Store keys of the resource types the day-2 controllers touch, beyond openshift-objects' `R`. */
 export const W = {
   pods: 'pods',
   nodes: 'nodes',
@@ -30,6 +31,10 @@ export const W = {
   daemonsets: 'daemonsets.apps',
   serviceaccounts: 'serviceaccounts',
   pvcs: 'persistentvolumeclaims',
+  pvs: 'persistentvolumes',
+  storageclasses: 'storageclasses.storage.k8s.io',
+  netnamespaces: 'netnamespaces.network.openshift.io',
+  hostsubnets: 'hostsubnets.network.openshift.io',
 } as const;
 
 // ---------------------------------------------------------------------------------------------
