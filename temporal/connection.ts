@@ -57,7 +57,13 @@ export function workflowUiUrl(config: TemporalConfig, workflowId: string): strin
 }
 
 export function unreachableError(config: Pick<TemporalConfig, 'address' | 'namespace'>, cause: unknown): UserError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const message = cause instanceof Error ? cause.message : String(cause);
+  // The native and gRPC clients word the common cases differently; say them plainly.
+  const reason = /connection refused/i.test(message)
+    ? 'connection refused'
+    : /deadline/i.test(message)
+      ? 'no answer in time'
+      : message;
   return new UserError(`cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${reason}`, ExitCode.UNAVAILABLE, [
     'start the local server with `runbook server` (in another terminal),',
     'or point the CLI at your cluster with TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (and TEMPORAL_TLS, TEMPORAL_API_KEY) or a TEMPORAL_PROFILE',
