@@ -3,6 +3,7 @@
  * tainted, infra nodes still workers as an install leaves them), the platform namespaces and the
  * default SCCs. Controllers run on a clock at time scale 0.
  */
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { labSchema, type Lab } from '../../../lab/schema.js';
@@ -21,6 +22,7 @@ export interface Day2Lab {
   ctx: SimContext;
   store: ObjectStore;
   warnings: string[];
+  infos: string[];
   start(...controllers: Controller[]): void;
   stop(): void;
 }
@@ -29,12 +31,17 @@ export function day2Lab(options: { nodes?: boolean } = {}): Day2Lab {
   const lab = exampleLab();
   const store = new ObjectStore();
   const warnings: string[] = [];
+  const infos: string[] = [];
+  const line = (list: string[]) => (message: string) => {
+    list.push(message);
+    logLines.emit('line');
+  };
   const ctx: SimContext = {
     lab,
     store,
     clock: new SimClock(0),
     faults: new Faults(),
-    log: { info: () => {}, warn: (message) => warnings.push(message) },
+    log: { info: line(infos), warn: line(warnings) },
   };
   for (const name of [...NAMESPACES, 'ceph-csi', 'egress-routers']) store.create('namespaces', namespaceObject(name));
   for (const scc of defaultSccs()) store.create('securitycontextconstraints.security.openshift.io', scc);
@@ -48,6 +55,7 @@ export function day2Lab(options: { nodes?: boolean } = {}): Day2Lab {
     ctx,
     store,
     warnings,
+    infos,
     start: (...controllers) => {
       for (const controller of controllers) stops.push(controller(ctx));
     },
@@ -58,8 +66,11 @@ export function day2Lab(options: { nodes?: boolean } = {}): Day2Lab {
   };
 }
 
+/** Emits `line` for every message a lab logs, so waits on log lines wake up. */
+const logLines = new EventEmitter();
+
 /**
- * Resolves with the predicate's value once it is truthy, re-checking after every store change.
+ * Resolves with the predicate's value once it is truthy, re-checking after every store change and log line.
  * Fails with `what` and the last state seen if the lab goes quiet without getting there.
  */
 export function waitFor<T>(store: ObjectStore, what: string, predicate: () => T | undefined | false, describe?: () => unknown): Promise<T> {
@@ -86,8 +97,11 @@ export function waitFor<T>(store: ObjectStore, what: string, predicate: () => T 
     const unsubscribe = store.onChange(() => {
       check();
     });
+    const onLine = () => check();
+    logLines.on('line', onLine);
     const stop = () => {
       unsubscribe();
+      logLines.off('line', onLine);
       clearTimeout(quiet);
     };
     check();
