@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest } from './errors.js';
+import { PROTOBUF_MEDIA_TYPE, decodeProtobufObject } from './protobuf.js';
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024; // etcd's default request limit is about this size
 
@@ -35,14 +36,13 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Decodes a JSON (or YAML, which JSON is a subset of) request body; `undefined` when empty. */
+/** Decodes a JSON, YAML or (for the kinds kubectl sends so) protobuf request body; `undefined` when empty. */
 export function decodeBody(raw: Buffer, contentType: string | undefined): unknown {
+  if (raw.length === 0) return undefined;
+  const media = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (media === PROTOBUF_MEDIA_TYPE) return decodeProtobufObject(raw);
   const text = raw.toString('utf8');
   if (text.trim() === '') return undefined;
-  const media = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-  if (media.includes('protobuf')) {
-    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
-  }
   try {
     return media.includes('yaml') ? parseYaml(text) : JSON.parse(text);
   } catch (error) {

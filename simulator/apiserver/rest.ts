@@ -13,6 +13,7 @@ import type { ResourceRegistry, ResourceType, ScalePaths } from './resources.js'
 import { matchesSelectorObject, selectorObjectToString } from './selectors.js';
 import type { LabelSelectorObject } from './selectors.js';
 import type { KubeObject, ObjectStore } from './store.js';
+import { TABLE_MEDIA_TYPE, toTable, wantsTable } from './tables.js';
 import { serveWatch } from './watch-stream.js';
 import type { WatchStreamOptions } from './watch-stream.js';
 
@@ -60,7 +61,7 @@ export function resolveTarget(registry: ResourceRegistry, group: string, version
 
 export interface RestContext {
   store: ObjectStore;
-  watch: Omit<WatchStreamOptions, 'store' | 'resource' | 'type' | 'namespace' | 'labelSelector' | 'fieldSelector' | 'resourceVersion' | 'timeoutSeconds' | 'allowWatchBookmarks' | 'sendInitialEvents'>;
+  watch: Omit<WatchStreamOptions, 'store' | 'resource' | 'type' | 'namespace' | 'labelSelector' | 'fieldSelector' | 'resourceVersion' | 'timeoutSeconds' | 'allowWatchBookmarks' | 'sendInitialEvents' | 'present'>;
 }
 
 const isTrue = (value: string | null) => value === 'true' || value === '1';
@@ -73,7 +74,7 @@ export async function handleResource(ctx: RestContext, req: IncomingMessage, res
     return startWatch(ctx, req, res, target, query);
   }
   if (name === undefined) {
-    if (method === 'GET') return sendJson(res, 200, list(ctx.store, target, query));
+    if (method === 'GET') return sendList(ctx.store, req, res, target, query);
     if (method === 'POST') return create(ctx.store, req, res, target, query);
     if (method === 'DELETE') return deleteCollection(ctx.store, req, res, target, query);
     throw methodNotAllowed();
@@ -84,8 +85,13 @@ export async function handleResource(ctx: RestContext, req: IncomingMessage, res
   }
   if (subresource === 'scale') return scale(ctx.store, req, res, target, name, query);
   switch (method) {
-    case 'GET':
-      return sendJson(res, 200, get(ctx.store, target, name));
+    case 'GET': {
+      const found = get(ctx.store, target, name);
+      if (wantsTable(req.headers.accept) && !subresource) {
+        return sendJson(res, 200, toTable(target.type, target.resource, [found], found.metadata.resourceVersion ?? '', query.get('includeObject')), TABLE_MEDIA_TYPE);
+      }
+      return sendJson(res, 200, found);
+    }
     case 'PUT':
       return replace(ctx.store, req, res, target, name, query);
     case 'PATCH':
@@ -109,8 +115,19 @@ interface ContinueToken {
   offset: number;
 }
 
-function list(store: ObjectStore, target: ResourceTarget, query: URLSearchParams): Record<string, unknown> {
+function sendList(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, query: URLSearchParams): void {
+  const { items, metadata } = list(store, target, query);
+  if (wantsTable(req.headers.accept)) {
+    const table = toTable(target.type, target.resource, items, String(metadata.resourceVersion), query.get('includeObject'));
+    return sendJson(res, 200, { ...table, metadata }, TABLE_MEDIA_TYPE);
+  }
+  // Built-in list items come without apiVersion/kind; custom resource items keep them.
   const { type } = target;
+  const shown = type.custom ? items : items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
+  sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata, items: shown });
+}
+
+function list(store: ObjectStore, target: ResourceTarget, query: URLSearchParams): { items: KubeObject[]; metadata: Record<string, unknown> } {
   const result = store.list(target.resource, {
     ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
     ...optional('labelSelector', query.get('labelSelector')),
@@ -137,9 +154,7 @@ function list(store: ObjectStore, target: ResourceTarget, query: URLSearchParams
     }
     items = page;
   }
-  // Built-in list items come without apiVersion/kind; custom resource items keep them.
-  const shown = type.custom ? items : items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
-  return { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata, items: shown };
+  return { items, metadata };
 }
 
 function optional<K extends string>(key: K, value: string | null): Partial<Record<K, string>> {
@@ -162,6 +177,9 @@ function startWatch(ctx: RestContext, req: IncomingMessage, res: ServerResponse,
     ...optional('resourceVersion', query.get('resourceVersion')),
     ...(timeout !== null && Number(timeout) > 0 ? { timeoutSeconds: Number(timeout) } : {}),
     allowWatchBookmarks: isTrue(query.get('allowWatchBookmarks')),
+    ...(wantsTable(req.headers.accept)
+      ? { present: (obj: KubeObject) => toTable(target.type, target.resource, [obj], obj.metadata.resourceVersion ?? '', query.get('includeObject')) }
+      : {}),
     sendInitialEvents: isTrue(query.get('sendInitialEvents')),
   });
 }

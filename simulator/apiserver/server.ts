@@ -21,6 +21,7 @@ import {
   versionDocument,
 } from './discovery.js';
 import { noRoute, serviceUnavailable, unauthorized } from './errors.js';
+import { openApiGroupVersion, openApiIndex } from './openapi.js';
 import { sendError, sendJson } from './http-util.js';
 import { handleResource, resolveTarget } from './rest.js';
 import type { RestContext } from './rest.js';
@@ -136,6 +137,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   function discovery(segments: string[], accept: string | undefined): { body: unknown; contentType?: string } | undefined {
     const [root, group, version, ...rest] = segments;
     if (segments.length === 1 && root === 'version') return { body: versionDocument(gitVersion) };
+    if (root === 'openapi' && group === 'v3') {
+      if (segments.length === 2) return { body: openApiIndex(store.resources) };
+      const [, , kind, g, v] = segments;
+      if (kind === 'api' && segments.length === 4) return found(openApiGroupVersion(store.resources, '', g!));
+      if (kind === 'apis' && segments.length === 5) return found(openApiGroupVersion(store.resources, g!, v!));
+      throw noRoute();
+    }
     if (segments.length === 1 && (root === 'api' || root === 'apis')) {
       const aggregated = aggregatedMediaType(accept);
       if (aggregated) return { body: aggregatedDocument(store.resources, root === 'api', aggregated), contentType: aggregated };

@@ -9,7 +9,7 @@ import { ApiError } from './errors.js';
 import { apiVersionOf } from './resources.js';
 import type { ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import type { ObjectStore } from './store.js';
+import type { KubeObject, ObjectStore } from './store.js';
 
 export interface WatchStreamOptions {
   store: ObjectStore;
@@ -22,6 +22,8 @@ export interface WatchStreamOptions {
   timeoutSeconds?: number;
   allowWatchBookmarks: boolean;
   sendInitialEvents: boolean;
+  /** How event objects are written (kubectl get -w asks for Table rows). */
+  present?: (obj: KubeObject) => unknown;
   /** How often to send a BOOKMARK when allowed (the real server sends about one a minute). */
   bookmarkIntervalMs: number;
   /** How long a watch without timeoutSeconds stays open (the real server picks 30-60 min). */
@@ -75,7 +77,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, opts: Watc
         ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
         ...(initial || opts.resourceVersion === undefined ? {} : { resourceVersion: opts.resourceVersion }),
       },
-      (event) => write(event),
+      (event) => write(opts.present ? { type: event.type, object: opts.present(event.object) } : event),
     );
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;

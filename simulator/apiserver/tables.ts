@@ -1,0 +1,217 @@
+/**
+ * Server-side printing: the `meta.k8s.io/v1 Table` kubectl and oc ask for with
+ * `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`, with the columns the real printers
+ * (kube-apiserver's built-in printers, the OpenShift CRDs' additionalPrinterColumns) show, so that
+ * `oc get nodes`, `oc get csr`, `oc get co`, `oc get mcp` read as on a real cluster.
+ */
+import type { ResourceType } from './resources.js';
+import type { KubeObject } from './store.js';
+
+export const TABLE_MEDIA_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+
+interface Column {
+  name: string;
+  type?: 'string' | 'integer' | 'date';
+  priority?: number;
+  cell: (obj: KubeObject) => string | number;
+}
+
+type Condition = { type?: string; status?: string; lastTransitionTime?: string; message?: string; reason?: string };
+
+export function wantsTable(accept: string | undefined): boolean {
+  return /as=Table/i.test(accept ?? '') && /g=meta\.k8s\.io/i.test(accept ?? '');
+}
+
+/** k8s.io/apimachinery/pkg/util/duration.HumanDuration. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  if (hours < 192) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  const years = Math.floor(hours / 24 / 365);
+  if (years < 8) return `${years}y${Math.floor(hours / 24) % 365}d`;
+  return `${years}y`;
+}
+
+const since = (timestamp: unknown): string =>
+  typeof timestamp === 'string' ? humanDuration(Date.now() - Date.parse(timestamp)) : '<unknown>';
+
+function at(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), obj);
+}
+
+const str = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
+
+function conditions(obj: KubeObject): Condition[] {
+  const list = at(obj, 'status.conditions');
+  return Array.isArray(list) ? (list as Condition[]) : [];
+}
+
+const conditionStatus = (type: string) => (obj: KubeObject) => conditions(obj).find((c) => c.type === type)?.status ?? '';
+
+const NAME: Column = { name: 'Name', cell: (obj) => obj.metadata.name };
+const AGE: Column = { name: 'Age', cell: (obj) => since(obj.metadata.creationTimestamp) };
+
+function nodeStatus(obj: KubeObject): string {
+  const ready = conditions(obj).find((c) => c.type === 'Ready');
+  const state = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+  return at(obj, 'spec.unschedulable') === true ? `${state},SchedulingDisabled` : state;
+}
+
+function nodeRoles(obj: KubeObject): string {
+  const roles = Object.keys(obj.metadata.labels ?? {})
+    .filter((key) => key.startsWith('node-role.kubernetes.io/'))
+    .map((key) => key.slice('node-role.kubernetes.io/'.length))
+    .filter(Boolean)
+    .sort();
+  return roles.length ? roles.join(',') : '<none>';
+}
+
+function podReady(obj: KubeObject): string {
+  const containers = (at(obj, 'spec.containers') as unknown[] | undefined) ?? [];
+  const statuses = (at(obj, 'status.containerStatuses') as { ready?: boolean }[] | undefined) ?? [];
+  return `${statuses.filter((s) => s.ready).length}/${containers.length}`;
+}
+
+function podStatus(obj: KubeObject): string {
+  if (obj.metadata.deletionTimestamp) return 'Terminating';
+  const waiting = ((at(obj, 'status.containerStatuses') as { state?: { waiting?: { reason?: string } } }[] | undefined) ?? [])
+    .map((s) => s.state?.waiting?.reason)
+    .find(Boolean);
+  return waiting ?? (str(at(obj, 'status.reason')) || str(at(obj, 'status.phase')));
+}
+
+function csrCondition(obj: KubeObject): string {
+  const types = conditions(obj).map((c) => c.type);
+  const parts = types.filter((t): t is string => t === 'Approved' || t === 'Denied' || t === 'Failed');
+  if (parts.length === 0) return 'Pending';
+  if (at(obj, 'status.certificate')) parts.push('Issued');
+  return parts.join(',');
+}
+
+const operatorVersion = (obj: KubeObject) =>
+  str(((at(obj, 'status.versions') as { name?: string; version?: string }[] | undefined) ?? []).find((v) => v.name === 'operator')?.version);
+
+const COLUMNS: Record<string, Column[]> = {
+  namespaces: [NAME, { name: 'Status', cell: (obj) => str(at(obj, 'status.phase')) }, AGE],
+  nodes: [
+    NAME,
+    { name: 'Status', cell: nodeStatus },
+    { name: 'Roles', cell: nodeRoles },
+    AGE,
+    { name: 'Version', cell: (obj) => str(at(obj, 'status.nodeInfo.kubeletVersion')) },
+    { name: 'Internal-IP', priority: 1, cell: (obj) => str(((at(obj, 'status.addresses') as { type?: string; address?: string }[] | undefined) ?? []).find((a) => a.type === 'InternalIP')?.address) || '<none>' },
+  ],
+  pods: [
+    NAME,
+    { name: 'Ready', cell: podReady },
+    { name: 'Status', cell: podStatus },
+    { name: 'Restarts', type: 'integer', cell: (obj) => ((at(obj, 'status.containerStatuses') as { restartCount?: number }[] | undefined) ?? []).reduce((n, s) => n + (s.restartCount ?? 0), 0) },
+    AGE,
+    { name: 'IP', priority: 1, cell: (obj) => str(at(obj, 'status.podIP')) || '<none>' },
+    { name: 'Node', priority: 1, cell: (obj) => str(at(obj, 'spec.nodeName')) || '<none>' },
+  ],
+  'certificatesigningrequests.certificates.k8s.io': [
+    NAME,
+    AGE,
+    { name: 'SignerName', cell: (obj) => str(at(obj, 'spec.signerName')) },
+    { name: 'Requestor', cell: (obj) => str(at(obj, 'spec.username')) },
+    { name: 'RequestedDuration', cell: (obj) => (at(obj, 'spec.expirationSeconds') ? humanDuration(Number(at(obj, 'spec.expirationSeconds')) * 1000) : '<none>') },
+    { name: 'Condition', cell: csrCondition },
+  ],
+  'deployments.apps': [
+    NAME,
+    { name: 'Ready', cell: (obj) => `${Number(at(obj, 'status.readyReplicas') ?? 0)}/${Number(at(obj, 'spec.replicas') ?? 1)}` },
+    { name: 'Up-to-date', type: 'integer', cell: (obj) => Number(at(obj, 'status.updatedReplicas') ?? 0) },
+    { name: 'Available', type: 'integer', cell: (obj) => Number(at(obj, 'status.availableReplicas') ?? 0) },
+    AGE,
+  ],
+  'daemonsets.apps': [
+    NAME,
+    { name: 'Desired', type: 'integer', cell: (obj) => Number(at(obj, 'status.desiredNumberScheduled') ?? 0) },
+    { name: 'Current', type: 'integer', cell: (obj) => Number(at(obj, 'status.currentNumberScheduled') ?? 0) },
+    { name: 'Ready', type: 'integer', cell: (obj) => Number(at(obj, 'status.numberReady') ?? 0) },
+    { name: 'Available', type: 'integer', cell: (obj) => Number(at(obj, 'status.numberAvailable') ?? 0) },
+    AGE,
+  ],
+  persistentvolumeclaims: [
+    NAME,
+    { name: 'Status', cell: (obj) => str(at(obj, 'status.phase')) },
+    { name: 'Volume', cell: (obj) => str(at(obj, 'spec.volumeName')) },
+    { name: 'Capacity', cell: (obj) => str(at(obj, 'status.capacity.storage')) },
+    { name: 'Access Modes', cell: (obj) => ((at(obj, 'status.accessModes') as string[] | undefined) ?? []).map((m) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(',') },
+    { name: 'StorageClass', cell: (obj) => str(at(obj, 'spec.storageClassName')) },
+    AGE,
+  ],
+  'clusteroperators.config.openshift.io': [
+    NAME,
+    { name: 'Version', cell: operatorVersion },
+    { name: 'Available', cell: conditionStatus('Available') },
+    { name: 'Progressing', cell: conditionStatus('Progressing') },
+    { name: 'Degraded', cell: conditionStatus('Degraded') },
+    { name: 'Since', cell: (obj) => since(conditions(obj).find((c) => c.type === 'Available')?.lastTransitionTime) },
+    { name: 'Message', cell: (obj) => str(conditions(obj).find((c) => c.type === 'Degraded' && c.status === 'True')?.message ?? conditions(obj).find((c) => c.type === 'Progressing' && c.status === 'True')?.message) },
+  ],
+  'clusterversions.config.openshift.io': [
+    NAME,
+    { name: 'Version', cell: (obj) => str(at(obj, 'status.desired.version')) },
+    { name: 'Available', cell: conditionStatus('Available') },
+    { name: 'Progressing', cell: conditionStatus('Progressing') },
+    { name: 'Since', cell: (obj) => since(conditions(obj).find((c) => c.type === 'Progressing')?.lastTransitionTime) },
+    { name: 'Status', cell: (obj) => str(conditions(obj).find((c) => c.type === 'Progressing')?.message) },
+  ],
+  'machineconfigpools.machineconfiguration.openshift.io': [
+    NAME,
+    { name: 'Config', cell: (obj) => str(at(obj, 'status.configuration.name')) },
+    { name: 'Updated', cell: conditionStatus('Updated') },
+    { name: 'Updating', cell: conditionStatus('Updating') },
+    { name: 'Degraded', cell: conditionStatus('Degraded') },
+    { name: 'MachineCount', type: 'integer', cell: (obj) => Number(at(obj, 'status.machineCount') ?? 0) },
+    { name: 'ReadyMachineCount', type: 'integer', cell: (obj) => Number(at(obj, 'status.readyMachineCount') ?? 0) },
+    { name: 'UpdatedMachineCount', type: 'integer', cell: (obj) => Number(at(obj, 'status.updatedMachineCount') ?? 0) },
+    { name: 'DegradedMachineCount', type: 'integer', cell: (obj) => Number(at(obj, 'status.degradedMachineCount') ?? 0) },
+    AGE,
+  ],
+  'machineconfigs.machineconfiguration.openshift.io': [
+    NAME,
+    { name: 'GeneratedByController', cell: (obj) => str(obj.metadata.annotations?.['machineconfiguration.openshift.io/generated-by-controller-version']) },
+    { name: 'IgnitionVersion', cell: (obj) => str(at(obj, 'spec.config.ignition.version')) },
+    AGE,
+  ],
+};
+
+/** A Table of `items` for `type`; rows carry the object as PartialObjectMetadata, the full object, or nothing. */
+export function toTable(type: ResourceType, resource: string, items: KubeObject[], resourceVersion: string, includeObject: string | null): Record<string, unknown> {
+  const columns = COLUMNS[resource] ?? [NAME, AGE];
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: { resourceVersion },
+    columnDefinitions: columns.map((column) => ({
+      name: column.name,
+      type: column.type ?? 'string',
+      format: column === NAME ? 'name' : '',
+      description: '',
+      priority: column.priority ?? 0,
+    })),
+    rows: items.map((item) => ({
+      cells: columns.map((column) => column.cell(item)),
+      ...(includeObject === 'None'
+        ? {}
+        : {
+            object:
+              includeObject === 'Object'
+                ? item
+                : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: item.metadata },
+          }),
+    })),
+  };
+}
