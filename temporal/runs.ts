@@ -79,6 +79,15 @@ export function runState(status: string, recorded: string | undefined): RunbookS
   return recorded && recorded !== 'running' && recorded !== 'paused' ? recorded : (byStatus[status] ?? status.toLowerCase());
 }
 
+/**
+ * The state of a run: what its progress says while it is open; once closed, Temporal's status has the
+ * last word (a run terminated while paused is terminated, not paused).
+ */
+export function currentState(run: Run, progress: RunbookProgress | undefined): RunbookState | string {
+  if (run.open) return progress?.state ?? run.state ?? 'running';
+  return runState(run.status, progress?.state ?? run.state);
+}
+
 /** Whether some worker polls the task queue for workflow tasks right now (as far as the server knows). */
 export async function hasLiveWorker(client: Client, taskQueue: string): Promise<boolean> {
   const response = await client.workflowService.describeTaskQueue({

@@ -10,7 +10,7 @@ import { LabValidationError, formatIssue, loadLab } from '../../lab/load.js';
 import type { Lab } from '../../lab/schema.js';
 import { catalogue, findRunbook } from '../../runbooks/index.js';
 import { type TemporalConfig, withClient, workflowUiUrl } from '../../temporal/connection.js';
-import { type Run, findRun, hasLiveWorker, queryProgress, runState, sendUpdate } from '../../temporal/runs.js';
+import { type Run, currentState, findRun, hasLiveWorker, queryProgress, runState, sendUpdate } from '../../temporal/runs.js';
 import {
   FINAL_RUNBOOK_STATES,
   FINISHED_STEP_STATUSES,
@@ -221,7 +221,7 @@ ${ExitCode.NOT_FOUND} no such run.`,
       await withClient(async (client, config) => {
         const run = await findRun(client, id);
         const progress = await queryProgress(client, run);
-        const state = progress && (progress.state !== 'running' || run.open) ? progress.state : runState(run.status, run.state);
+        const state = currentState(run, progress);
         if (options.json) {
           printJson({
             workflowId: id,
@@ -528,7 +528,7 @@ async function follow(client: Client, workflowId: string, json: boolean): Promis
       waitingNoted = true;
       process.stderr.write(`waiting for a worker on task queue ${run.description.taskQueue} (start one with \`runbook worker\`)\n`);
     }
-    const state = progress && (progress.state !== 'running' || run.open) ? progress.state : run.open ? 'running' : runState(run.status, run.state);
+    const state = currentState(run, progress);
     if (state !== 'running') {
       emit(
         { event: 'end', workflowId, state, error: progress?.error ?? null },
