@@ -134,6 +134,7 @@ export const startEgressController: Controller = (ctx) => {
   const loop = startLoop(ctx, 'sdn', {
     resources: [R.namespaces, R.nodes, W.netnamespaces, W.hostsubnets],
     pass: () => syncSdn(ctx, reported),
+    faults: false,
   });
   return loop.stop;
 };

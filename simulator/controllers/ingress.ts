@@ -148,6 +148,7 @@ function removeIngressController(ctx: SimContext, ic: KubeObject): void {
 export const startIngressController: Controller = (ctx) => {
   const loop = startLoop(ctx, 'ingress', {
     resources: [R.ingresscontrollers, R.deployments],
+    faults: false,
     pass: () => {
       for (const ic of ctx.store.list(R.ingresscontrollers, { namespace: INGRESS_OPERATOR_NAMESPACE }).items) {
         if (ic.metadata.deletionTimestamp) removeIngressController(ctx, ic);

@@ -11,6 +11,8 @@ export interface LoopOptions {
   resources: readonly string[];
   /** Runs once per scheduled pass; may throw (logged, then retried on the next change). */
   pass: () => void;
+  /** false: the controller never consults faults, so fault changes need not wake it. */
+  faults?: boolean;
 }
 
 /** Starts the loop (with a first pass right away) and returns its stop function. */
@@ -39,14 +41,15 @@ export function startLoop(ctx: SimContext, name: string, options: LoopOptions): 
   const unsubscribe = ctx.store.onChange((resource) => {
     if (watched.has(resource)) kick();
   });
-  ctx.faults.on('change', kick);
+  const onFaults = options.faults !== false;
+  if (onFaults) ctx.faults.on('change', kick);
   run();
   return {
     kick,
     stop: () => {
       stopped = true;
       unsubscribe();
-      ctx.faults.off('change', kick);
+      if (onFaults) ctx.faults.off('change', kick);
     },
   };
 }

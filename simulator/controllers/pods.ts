@@ -544,6 +544,7 @@ export const startWorkloadController: Controller = (ctx) => {
   const loop = startLoop(ctx, 'workloads', {
     resources: [W.pods, W.nodes, W.deployments, W.replicasets, W.replicationcontrollers, W.daemonsets, R.sccs, W.serviceaccounts, W.pvcs],
     pass: () => controller.pass(),
+    faults: false,
   });
   return () => {
     loop.stop();

@@ -190,6 +190,7 @@ function sync(ctx: SimContext, config: KubeObject): void {
 export const startRegistryController: Controller = (ctx) => {
   const loop = startLoop(ctx, 'image-registry', {
     resources: [R.registryConfigs, R.deployments, W.pvcs, R.pods],
+    faults: false,
     pass: () => {
       const config = ctx.store.get(R.registryConfigs, undefined, 'cluster');
       if (!config) return;
