@@ -56,10 +56,3 @@ export function recordEvent(
   }
 }
 
-/** Whether an event with this reason and message was already recorded about `involved`. */
-export function hasEvent(store: ObjectStore, involved: KubeObject, reason: string): boolean {
-  const namespace = involved.metadata.namespace ?? 'default';
-  return store
-    .list('events', { namespace, fieldSelector: `involvedObject.uid=${involved.metadata.uid},reason=${reason}` })
-    .items.length > 0;
-}
