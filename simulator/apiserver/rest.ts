@@ -75,7 +75,8 @@ export async function handleResource(ctx: RestContext, req: IncomingMessage, res
   }
   if (name === undefined) {
     if (method === 'GET') return sendList(ctx.store, req, res, target, query);
-    if (method === 'POST') return create(ctx.store, req, res, target, query);
+    // Namespaced objects are created under /namespaces/<ns>/, never through the all-namespaces path.
+    if (method === 'POST' && !(target.type.namespaced && target.namespace === undefined)) return create(ctx.store, req, res, target, query);
     if (method === 'DELETE') return deleteCollection(ctx.store, req, res, target, query);
     throw methodNotAllowed();
   }
@@ -256,7 +257,6 @@ async function replace(store: ObjectStore, req: IncomingMessage, res: ServerResp
   if (target.type.custom && !obj.metadata.resourceVersion) {
     throw invalidField(target.type, name, 'metadata.resourceVersion', '0x0', 'must be specified for an update');
   }
-  if (!store.get(target.resource, target.namespace, name)) throw notFound(target.type, name);
   const subresource = target.subresource;
   sendJson(res, 200, store.replace(target.resource, obj, { ...(subresource ? { subresource } : {}), dryRun: isDryRun(query) }));
 }

@@ -54,6 +54,8 @@ export interface ApiServer {
   kubeconfigPath: string;
   setAvailability(fn: () => Availability): void;
   addRoute(prefix: string, handler: RouteHandler): void;
+  /** Ends every open watch stream, as an API server restart or outage would (clients re-list and re-watch). */
+  dropWatches(): void;
   stop(): Promise<void>;
 }
 
@@ -190,6 +192,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     addRoute(prefix, handler) {
       routes.push({ prefix: prefix.replace(/\/+$/, ''), handler });
       routes.sort((a, b) => b.prefix.length - a.prefix.length);
+    },
+    dropWatches() {
+      for (const end of [...openWatches]) end();
     },
     async stop() {
       for (const end of [...openWatches]) end();
