@@ -2,7 +2,7 @@
 # Installs everything openshift-runbooks needs on a Debian machine, from nothing:
 #   - the daemons' own checkers used by the tests (bind9, isc-dhcp-server, haproxy), OpenSSH's sshd
 #     (the SSH tests talk to a real one on loopback) and a kubectl client;
-#   - the Temporal CLI (embedded dev server), found or built by `runbook server install`;
+#   - the Temporal CLI (embedded dev server), found or built by `runbook server --install`;
 #   - the npm dependencies (`npm ci`, install scripts as decided in package.json "allowScripts").
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
@@ -40,4 +40,4 @@ log "npm dependencies"
 npm ci --no-audit --no-fund
 
 log "Temporal CLI"
-node bin/runbook.js server install
+node bin/runbook.js server --install

@@ -9,6 +9,7 @@ import { Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import envPaths from 'env-paths';
 import getPort from 'get-port';
+import { findTemporalCli } from '../../temporal/cli-binary.js';
 import { startDevServer, LOOPBACK } from '../../temporal/dev-server.js';
 import { loadTemporalConfig, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
@@ -66,6 +67,7 @@ export function registerServerCommands(program: Command): void {
     .option('--port <port>', 'gRPC port of the server, on 127.0.0.1', parsePort, 7233)
     .option('--ui-port <port>', 'port of the Web UI, on 127.0.0.1', parsePort, 8233)
     .option('--headless', 'no Web UI')
+    .option('--install', 'only make sure the Temporal CLI is there (building it if needed), print its path and exit')
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -73,12 +75,19 @@ export function registerServerCommands(program: Command): void {
 Examples:
   runbook server                      # 127.0.0.1:7233, Web UI http://127.0.0.1:8233
   runbook server --port 7300 --ui-port 8300 --state-dir /var/tmp/runbooks
+  runbook server --install            # set-up scripts: find or build the binary, nothing else
 
 The binary is $TEMPORAL_CLI, \`temporal\` on PATH, or the copy in the user cache dir; when none exists and Go is
 installed, it is built once with \`go install\` (a few minutes). Runs survive restarts (the state file keeps them).
 With another port, set TEMPORAL_ADDRESS=127.0.0.1:<port> for the other commands.`,
     )
-    .action(async (options: { stateDir: string; port: number; uiPort: number; headless?: boolean; json?: boolean }) => {
+    .action(async (options: { stateDir: string; port: number; uiPort: number; headless?: boolean; install?: boolean; json?: boolean }) => {
+      if (options.install) {
+        const binary = await findTemporalCli({ install: true });
+        if (options.json) printJson({ temporalCli: binary });
+        else process.stdout.write(`Temporal CLI: ${binary}\n`);
+        return;
+      }
       await mkdir(options.stateDir, { recursive: true });
       await requireFreePort(options.port, '--port');
       if (!options.headless) await requireFreePort(options.uiPort, '--ui-port');
