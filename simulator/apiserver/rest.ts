@@ -105,7 +105,16 @@ export async function handleResource(ctx: RestContext, req: IncomingMessage, res
   }
 }
 
+/** The user behind the kubeconfig's token, as `oc whoami` (GET users/~) sees the installer's admin kubeconfig. */
+const CURRENT_USER: KubeObject = {
+  apiVersion: 'user.openshift.io/v1',
+  kind: 'User',
+  metadata: { name: 'system:admin' },
+  groups: ['system:masters', 'system:authenticated'],
+};
+
 function get(store: ObjectStore, target: ResourceTarget, name: string): KubeObject {
+  if (target.resource === 'users.user.openshift.io' && name === '~') return structuredClone(CURRENT_USER);
   const found = store.get(target.resource, target.namespace, name);
   if (!found) throw notFound(target.type, name);
   return found;

@@ -115,6 +115,11 @@ function nowTimestamp(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** etcd returns keys in byte order, so lists come sorted by namespace, then name. */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
 }
@@ -182,7 +187,7 @@ export class ObjectStore {
     const fields = parseFieldSelector(opts.fieldSelector, type.fieldSelectors ?? [], type.custom);
     const items = [...this.bucket(resource).values()]
       .filter((obj) => this.matches(obj, opts.namespace, labels, fields))
-      .sort((a, b) => objectKey(a.metadata.namespace, a.metadata.name).localeCompare(objectKey(b.metadata.namespace, b.metadata.name)))
+      .sort((a, b) => byteOrder(objectKey(a.metadata.namespace, a.metadata.name), objectKey(b.metadata.namespace, b.metadata.name)))
       .map(clone);
     return { items, resourceVersion: this.resourceVersion() };
   }

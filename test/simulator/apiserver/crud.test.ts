@@ -217,3 +217,27 @@ async function fetchRaw(path: string, headers: Record<string, string>): Promise<
     req.end();
   });
 }
+
+describe('deletion, dry runs and the current user', () => {
+  it('deletes collections by label, honours dryRun, and terminates namespaces with their content', async () => {
+    for (const name of ['keep', 'drop-1', 'drop-2']) {
+      await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name, labels: { drop: String(name.startsWith('drop')) } } } });
+    }
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'dry' } }, dryRun: 'All' });
+    expect(api.store.get('configmaps', 'default', 'dry')).toBeUndefined();
+    await core.deleteCollectionNamespacedConfigMap({ namespace: 'default', labelSelector: 'drop=true' });
+    expect(api.store.list('configmaps', { namespace: 'default', labelSelector: 'drop' }).items.map((cm) => cm.metadata.name)).toEqual(['keep']);
+
+    await core.createNamespace({ body: { metadata: { name: 'doomed' } } });
+    await core.createNamespacedServiceAccount({ namespace: 'doomed', body: { metadata: { name: 'robot' } } });
+    const ns = await core.deleteNamespace({ name: 'doomed' });
+    expect(ns).toMatchObject({ status: { phase: 'Terminating' } });
+    expect(api.store.get('serviceaccounts', 'doomed', 'robot')).toBeUndefined();
+    expect((await rejection(core.readNamespace({ name: 'doomed' })) as { code: number }).code).toBe(404);
+  });
+
+  it('tells oc whoami who the kubeconfig is', async () => {
+    const user = (await custom.getClusterCustomObject({ group: 'user.openshift.io', version: 'v1', plural: 'users', name: '~' })) as Record<string, any>;
+    expect(user.metadata.name).toBe('system:admin');
+  });
+});
