@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from './errors.js';
 import { registerLabCommands } from './commands/lab.js';
+import { registerRehearseCommands } from './commands/rehearse.js';
 import { registerRenderCommands } from './commands/render.js';
 import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerScheduleCommands } from './commands/schedule.js';
@@ -17,6 +18,7 @@ const program = new Command('runbook')
   .exitOverride();
 
 registerRunbookCommands(program);
+registerRehearseCommands(program);
 registerScheduleCommands(program);
 registerServerCommands(program);
 registerLabCommands(program);

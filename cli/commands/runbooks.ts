@@ -114,6 +114,36 @@ export function printRows<T>(
   else process.stdout.write(`${formatTable(table.head, rows.map(table.row))}\n`);
 }
 
+/**
+ * Starts a run of `definition` for `lab`; a run already going under that id is refused with a message
+ * that points at it. Returns the run id.
+ */
+export async function startRun(
+  client: Client,
+  config: TemporalConfig,
+  run: { definition: RunbookDefinition; lab: Lab; input: RunbookInput; workflowId: string; taskQueue: string },
+): Promise<string> {
+  const { definition, lab, workflowId } = run;
+  try {
+    const handle = await client.workflow.start(definition.name, {
+      workflowId,
+      taskQueue: run.taskQueue,
+      args: [run.input],
+      ...runMetadata(definition, lab),
+      typedSearchAttributes: runSearchAttributes(definition, lab),
+    });
+    return handle.firstExecutionRunId;
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new UserError(`runbook ${definition.name} already runs for lab ${lab.name}: ${workflowId}`, ExitCode.FAILED, [
+        `see it with \`runbook status ${workflowId}\`, or stop it with \`runbook cancel ${workflowId}\``,
+        ...uiLines(config, workflowId),
+      ]);
+    }
+    throw error;
+  }
+}
+
 export function jsonOption(): Option {
   return new Option('--json', 'print JSON instead of text');
 }
@@ -164,25 +194,7 @@ Starting a runbook for a lab while one runs is refused (exit ${ExitCode.FAILED})
       const workflowId = options.id ?? workflowIdFor(definition.name, lab.name);
       await withClient(async (client, config) => {
         const input = runInput(lab, options.option);
-        let runId: string;
-        try {
-          const handle = await client.workflow.start(definition.name, {
-            workflowId,
-            taskQueue: options.taskQueue,
-            args: [input],
-            ...runMetadata(definition, lab),
-            typedSearchAttributes: runSearchAttributes(definition, lab),
-          });
-          runId = handle.firstExecutionRunId;
-        } catch (error) {
-          if (error instanceof WorkflowExecutionAlreadyStartedError) {
-            throw new UserError(`runbook ${definition.name} already runs for lab ${lab.name}: ${workflowId}`, ExitCode.FAILED, [
-              `see it with \`runbook status ${workflowId}\`, or stop it with \`runbook cancel ${workflowId}\``,
-              ...uiLines(config, workflowId),
-            ]);
-          }
-          throw error;
-        }
+        const runId = await startRun(client, config, { definition, lab, input, workflowId, taskQueue: options.taskQueue });
         const workerUp = await hasLiveWorker(client, options.taskQueue);
         if (options.json && !options.follow) {
           printJson({ workflowId, runId, runbook: definition.name, lab: lab.name, taskQueue: options.taskQueue, workerRunning: workerUp, uiUrl: workflowUiUrl(config, workflowId) ?? null });
@@ -502,8 +514,15 @@ async function listRuns(client: Client, filters: { state?: string; runbook?: str
  * Polls a run's progress and prints one line per step transition until the run ends or pauses.
  * Returns the exit code: OK completed, PAUSED paused / waiting for approval, FAILED otherwise.
  */
-async function follow(client: Client, workflowId: string, json: boolean): Promise<ExitCode> {
+export async function follow(
+  client: Client,
+  workflowId: string,
+  json: boolean,
+  /** Keep following through pauses (printing the resume hints once per pause) until the run ends. */
+  throughPauses = false,
+): Promise<ExitCode> {
   const seen = new Map<string, string>();
+  let hintedAt: string | undefined;
   let waitingNoted = false;
   const emit = (event: Record<string, unknown>, text: string) => {
     if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -529,15 +548,29 @@ async function follow(client: Client, workflowId: string, json: boolean): Promis
       process.stderr.write(`waiting for a worker on task queue ${run.description.taskQueue} (start one with \`runbook worker\`)\n`);
     }
     const state = currentState(run, progress);
-    if (state !== 'running') {
+    const waiting = state === 'paused' || state === 'waiting-approval';
+    if (waiting && throughPauses) {
+      // One hint per pause: the step that waits names it.
+      const at = `${state}@${progress?.currentStep ?? ''}`;
+      if (hintedAt !== at) {
+        hintedAt = at;
+        emit(
+          { event: state, workflowId, error: progress?.error ?? null },
+          `${workflowId}: ${colorState(state)}${progress?.error ? ` at ${progress.error.stepId}: ${oneLine(progress.error.message, 200)}` : ''}`,
+        );
+        if (!json) for (const line of resumeHints(workflowId, progress)) process.stdout.write(`  ${line}\n`);
+      }
+    } else if (state !== 'running') {
       emit(
         { event: 'end', workflowId, state, error: progress?.error ?? null },
         `${workflowId}: ${colorState(state)}${progress?.error && state !== 'completed' ? ` at ${progress.error.stepId}: ${oneLine(progress.error.message, 200)}` : ''}`,
       );
-      if (!json && (state === 'paused' || state === 'waiting-approval')) {
+      if (!json && waiting) {
         for (const line of resumeHints(workflowId, progress)) process.stdout.write(`  ${line}\n`);
       }
       return exitCodeFor(state);
+    } else {
+      hintedAt = undefined;
     }
     await delay(FOLLOW_POLL_MS);
   }

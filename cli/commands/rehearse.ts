@@ -1,0 +1,183 @@
+/**
+ * `runbook rehearse`: run a runbook end to end against a simulated lab, before touching hardware.
+ * Everything it starts listens on loopback and stops when the run ends: the simulated OpenShift API
+ * server and helper hosts, a worker, and (unless a Temporal server is already configured or running)
+ * the embedded Temporal dev server with its persistent state file, so the run stays visible in the UI.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import getPort from 'get-port';
+import { loadScenario } from '../../simulator/faults.js';
+import type { SimLogger } from '../../simulator/context.js';
+import { DEFAULT_ADDRESS, connectClient, connectWorker, loadTemporalConfig, type TemporalConfig } from '../../temporal/connection.js';
+import { LOOPBACK, startDevServer, type DevServer } from '../../temporal/dev-server.js';
+import { workflowIdFor } from '../../workflows/engine/api.js';
+import { ExitCode, UserError } from '../errors.js';
+import { defaultStateDir } from './server.js';
+import { follow, jsonOption, optionOption, readLab, requireRunbook, runInput, startRun } from './runbooks.js';
+
+/** Rehearsals have their own task queue, so a worker serving real labs never picks one up. */
+export const REHEARSAL_TASK_QUEUE = 'openshift-runbooks-rehearsal';
+
+interface RehearseOptions {
+  lab: string;
+  from: 'bare' | 'installed';
+  timeScale: number;
+  stateDir?: string;
+  faults?: string;
+  option: Record<string, string | boolean>;
+  json?: boolean;
+}
+
+function parseTimeScale(value: string): number {
+  const scale = Number(value);
+  if (!(scale >= 0)) throw new UserError(`--time-scale must be a number of 0 or more, not "${value}"`, ExitCode.USAGE);
+  return scale;
+}
+
+function parseFrom(value: string): 'bare' | 'installed' {
+  if (value !== 'bare' && value !== 'installed') {
+    throw new UserError(`--from must be "bare" or "installed", not "${value}"`, ExitCode.USAGE);
+  }
+  return value;
+}
+
+/** The simulator's log goes to a file: the terminal shows the run's progress. */
+function fileLog(file: string): { log: SimLogger; close: () => Promise<void> } {
+  const stream = createWriteStream(file, { flags: 'a' });
+  const line = (level: string, message: string) => stream.write(`${new Date().toISOString()} ${level} ${message}\n`);
+  return {
+    log: { info: (message) => line('info', message), warn: (message) => line('warn', message) },
+    close: () => new Promise((resolve) => stream.end(resolve)),
+  };
+}
+
+/**
+ * The configured Temporal server when it answers; otherwise, when nothing else is configured, the
+ * embedded dev server, started here with the default state file (as `runbook server` would).
+ */
+async function temporalForRehearsal(say: (line: string) => void): Promise<{ config: TemporalConfig; client: Client; server?: DevServer }> {
+  const configured = loadTemporalConfig();
+  try {
+    return { config: configured, client: await connectClient(configured, { connectTimeoutMs: 2_000 }) };
+  } catch (error) {
+    const explicit = process.env.TEMPORAL_ADDRESS || process.env.TEMPORAL_PROFILE || configured.address !== DEFAULT_ADDRESS;
+    if (explicit) throw error;
+  }
+  const stateDir = defaultStateDir();
+  await mkdir(stateDir, { recursive: true });
+  // The usual ports when free, so the UI is where users expect it; any free ones otherwise.
+  const port = await getPort({ host: LOOPBACK, port: 7233 });
+  const uiPort = await getPort({ host: LOOPBACK, port: 8233 });
+  say(`starting the embedded Temporal server (state in ${path.join(stateDir, 'temporal.db')})`);
+  const server = await startDevServer({ dbFile: path.join(stateDir, 'temporal.db'), port, uiPort });
+  process.env.TEMPORAL_ADDRESS = server.address;
+  if (server.uiUrl) process.env.TEMPORAL_UI_URL = server.uiUrl;
+  const config = loadTemporalConfig();
+  return { config, client: await connectClient(config), server };
+}
+
+export function registerRehearseCommands(program: Command): void {
+  program
+    .command('rehearse')
+    .description('run a runbook against a simulated lab (API server and helper hosts on loopback) with a local worker')
+    .argument('<runbook>', 'runbook name (see `runbook list-runbooks`)')
+    .requiredOption('--lab <file>', 'lab file (YAML)')
+    .option('--from <start>', 'simulated lab state: "bare" (nothing installed) or "installed" (right after install)', parseFrom, 'bare')
+    .option('--time-scale <factor>', 'pace of the simulated lab: 0 instant, 1 real time', parseTimeScale, 0.05)
+    .option('--state-dir <dir>', 'folder of the simulated lab (default: <state dir>/rehearsals/<lab>)')
+    .option('--faults <file>', 'scenario file of faults the simulated lab shows (YAML `faults: [...]`)')
+    .addOption(optionOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  runbook rehearse preflight --lab runbooks/labs/example.yaml
+  runbook rehearse selftest --lab runbooks/labs/example.yaml --option gate=true
+  runbook rehearse preflight --lab lab.yaml --faults test/fixtures/faults/ssh-refused.yaml
+
+Every connection of the rehearsal goes to the simulated lab on 127.0.0.1; a step that would reach a lab address
+fails instead. When a step pauses, the rehearsal keeps running: resume it from another terminal with the
+commands it prints. Ctrl-C cancels the run and stops the simulated lab. Uses TEMPORAL_ADDRESS etc. when set;
+otherwise the local server (\`runbook server\`) or, when none runs, an embedded one it starts and stops.`,
+    )
+    .action(async (name: string, options: RehearseOptions) => {
+      const definition = requireRunbook(name);
+      const lab = await readLab(options.lab);
+      const faults = options.faults ? await loadScenario(options.faults) : [];
+      const say = (line: string) => {
+        if (!options.json) process.stderr.write(`${line}\n`);
+      };
+
+      const stateDir = path.resolve(options.stateDir ?? path.join(defaultStateDir(), 'rehearsals', lab.name));
+      const simDir = path.join(stateDir, 'sim');
+      // A rehearsal starts from the state `--from` names, not from what the last one left on the hosts.
+      await rm(simDir, { recursive: true, force: true });
+      await mkdir(simDir, { recursive: true });
+      const simLog = fileLog(path.join(stateDir, 'sim.log'));
+
+      // The worker SDK installs signal handlers that stop workers on Ctrl-C; this command stops its
+      // worker itself, after the run has been cancelled cleanly.
+      const { DefaultLogger, Runtime } = await import('@temporalio/worker');
+      try {
+        Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+      } catch {
+        // A runtime is in place already (another command in this process); keep it.
+      }
+      const { createRunbookWorker } = await import('../../worker/worker.js');
+      const { startSimulatedLab } = await import('../../simulator/lab-sim.js');
+
+      const stops: Array<() => Promise<unknown>> = [async () => simLog.close()];
+      const stopAll = async () => {
+        for (const stop of stops.reverse()) await stop().catch(() => undefined);
+      };
+      try {
+        const { config, client, server } = await temporalForRehearsal(say);
+        if (server) stops.push(() => server.stop());
+        stops.push(() => client.connection.close());
+
+        say(`starting the simulated lab ${lab.name} (${options.from}, time scale ${options.timeScale}) in ${simDir}`);
+        const sim = await startSimulatedLab({ lab, stateDir: simDir, from: options.from, timeScale: options.timeScale, faults, log: simLog.log });
+        stops.push(() => sim.stop());
+        say(`  API server ${sim.apiUrl}, kubeconfig ${sim.kubeconfigPath}`);
+        say(`  helper hosts: ${sim.endpoints.hosts.map((host) => `${host.name}=${host.address}:${host.port}`).join(' ')}`);
+        say(`  simulator log: ${path.join(stateDir, 'sim.log')}`);
+
+        const connection = await connectWorker(config);
+        stops.push(() => connection.close());
+        const worker = await createRunbookWorker({ connection, namespace: config.namespace, taskQueue: REHEARSAL_TASK_QUEUE });
+        const running = worker.run();
+        stops.push(async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running;
+        });
+
+        const workflowId = `${workflowIdFor(definition.name, lab.name)}/rehearsal`;
+        const input = { ...runInput(lab, options.option), rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath } };
+        await startRun(client, config, { definition, lab, input, workflowId, taskQueue: REHEARSAL_TASK_QUEUE });
+        say(`rehearsing ${definition.name} on lab ${lab.name}: ${workflowId}${config.uiUrl ? `\n  Web UI: ${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}` : ''}`);
+
+        let interrupted = 0;
+        const onInterrupt = () => {
+          interrupted += 1;
+          if (interrupted > 1) process.exit(ExitCode.FAILED);
+          say('cancelling the rehearsal (Ctrl-C again to quit at once)');
+          void client.workflow.getHandle(workflowId).cancel().catch(() => undefined);
+        };
+        process.on('SIGINT', onInterrupt);
+        process.on('SIGTERM', onInterrupt);
+        try {
+          process.exitCode = await follow(client, workflowId, Boolean(options.json), true);
+        } finally {
+          process.off('SIGINT', onInterrupt);
+          process.off('SIGTERM', onInterrupt);
+        }
+      } finally {
+        await stopAll();
+      }
+    });
+}
