@@ -137,7 +137,9 @@ function malformed(): ApiError {
 
 const fieldsOf = (buf: Buffer) => new Reader(buf).fields();
 
-function decodeTime(buf: Buffer): string {
+/** metav1.Time; an empty message is the zero time, which JSON leaves out. */
+function decodeTime(buf: Buffer): string | undefined {
+  if (buf.length === 0) return undefined;
   const parts = fieldsOf(buf);
   const seconds = Number((parts.find((p) => p.field === 1)?.value as bigint | undefined) ?? 0n);
   return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -179,7 +181,7 @@ function decodeWith(schema: Schema, buf: Buffer): Record<string, unknown> {
       continue;
     }
     const decoded = typeof kind === 'string' ? decodeScalar(kind, value) : decodeWith(kind, value as Buffer);
-    if (decoded === '' && !repeated) continue; // Go writes empty strings; JSON would omit them
+    if ((decoded === '' || decoded === undefined) && !repeated) continue; // Go writes empty strings and zero times; JSON omits them
     if (repeated) out[name] = [...((out[name] as unknown[] | undefined) ?? []), decoded];
     else out[name] = decoded;
   }
