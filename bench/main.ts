@@ -1,0 +1,147 @@
+/**
+ * Engine benchmark (not a test): `npm run bench` prints figures, `npm run bench -- --json` also prints
+ * them as one JSON object on the last line.
+ *
+ * - per-step overhead: a runbook of 50 no-op steps, end to end (start → result) / 50, median of runs;
+ * - 20 such runbooks at once on one worker: total wall time and the worker's peak RSS (VmHWM);
+ * - resume after SIGKILL: a worker killed mid-wait, a new one started; seconds from its start until
+ *   the step after the wait runs (the wait uses the product's default heartbeat timeout).
+ *
+ * Everything runs on loopback: its own dev server (state file in a temp dir) and worker processes;
+ * `--address 127.0.0.1:7233` uses a running server instead (it must have the project's search
+ * attributes; see worker/server-tuning.ts for the settings that matter for speed).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { findTemporalCli } from '../temporal/cli-binary.js';
+import { startDevServer } from '../temporal/dev-server.js';
+import { markerFile, readExecutions } from '../test/support/engine-activities.js';
+import { exampleLab, spawnEngineWorker, startRunbook, writeEngineBundle, type WorkerProcess } from '../test/support/engine-harness.js';
+import { NOOP_STEPS } from '../test/support/engine-runbooks.js';
+
+const TARGETS = { perStepOverheadMsMedian: 30, concurrentWallS: 60, workerPeakRssMb: 400, resumeAfterKillS: 15 } as const;
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '5' },
+    concurrent: { type: 'string', default: '20' },
+    /** Use a running server (e.g. `runbook server`) instead of starting one. */
+    address: { type: 'string' },
+  },
+});
+const sequentialRuns = Number(values.runs);
+const concurrentRuns = Number(values.concurrent);
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-bench-'));
+const server = values.address
+  ? { address: values.address, namespace: 'default', stop: async () => {} }
+  : await startDevServer({ binary: await findTemporalCli({ install: false }), dbFile: path.join(dir, 'temporal.db'), headless: true });
+const connection = await Connection.connect({ address: server.address });
+const client = new Client({ connection, namespace: server.namespace });
+const lab = exampleLab();
+const workers: WorkerProcess[] = [];
+
+try {
+  const bundlePath = await writeEngineBundle(dir);
+  const spawn = (taskQueue: string) => {
+    const worker = spawnEngineWorker({ address: server.address, namespace: server.namespace, dir, taskQueue, bundlePath });
+    workers.push(worker);
+    return worker;
+  };
+  say(`dev server ${server.address}, workflow bundle built; ${os.cpus().length} CPUs`);
+
+  // 1. Per-step overhead, one run at a time (the first run warms the worker up and is not counted).
+  const worker = spawn('bench');
+  await worker.ready;
+  const perStep: number[] = [];
+  for (let run = 0; run <= sequentialRuns; run += 1) {
+    const started = performance.now();
+    const handle = await startRunbook(client, 'engine-noop', { lab, taskQueue: 'bench', workflowId: `bench/sequential-${run}` });
+    await handle.result();
+    const msPerStep = (performance.now() - started) / NOOP_STEPS;
+    if (run > 0) perStep.push(msPerStep);
+    say(`  sequential run ${run}${run === 0 ? ' (warm-up)' : ''}: ${msPerStep.toFixed(1)} ms/step`);
+  }
+  const perStepOverheadMsMedian = round(median(perStep), 1);
+
+  // 2. Concurrent runs on the same worker.
+  const started = performance.now();
+  const handles = await Promise.all(
+    Array.from({ length: concurrentRuns }, (_, index) =>
+      startRunbook(client, 'engine-noop', { lab, taskQueue: 'bench', workflowId: `bench/concurrent-${index}` }),
+    ),
+  );
+  await Promise.all(handles.map((handle) => handle.result()));
+  const concurrentWallS = round((performance.now() - started) / 1000, 2);
+  const workerPeakRssMb = round(peakRssMb(worker.pid), 1);
+  say(`  ${concurrentRuns} concurrent runs of ${NOOP_STEPS} steps: ${concurrentWallS} s, worker peak RSS ${workerPeakRssMb} MB`);
+  await worker.kill('SIGTERM');
+
+  // 3. Resume after SIGKILL mid-wait.
+  const doomed = spawn('bench-kill');
+  await doomed.ready;
+  const handle = await startRunbook(client, 'engine-wait-default', { lab, taskQueue: 'bench-kill', workflowId: 'bench/kill' });
+  await until(() => readExecutions(dir, handle.workflowId).some((record) => record.event === 'wait-start'), 'the wait to start');
+  // Let the wait poll for a while, as a real wait would, then kill its worker without warning.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  await doomed.kill('SIGKILL');
+  await writeFile(markerFile(dir, handle.workflowId, 'release'), '');
+  const restartedAt = Date.now();
+  const replacement = spawn('bench-kill');
+  await replacement.ready;
+  const readyS = (Date.now() - restartedAt) / 1000;
+  await until(() => readExecutions(dir, handle.workflowId).some((record) => record.step === 'after'), 'the step after the wait', 120_000);
+  const after = readExecutions(dir, handle.workflowId).find((record) => record.step === 'after')!;
+  const resumeAfterKillS = round((after.at - restartedAt) / 1000, 2);
+  await handle.result();
+  say(`  resume after SIGKILL: next step ran ${resumeAfterKillS} s after the new worker started (it polled after ${readyS.toFixed(2)} s)`);
+
+  const figures = { perStepOverheadMsMedian, concurrentWallS, workerPeakRssMb, resumeAfterKillS };
+  say('');
+  say('figure                     measured   target');
+  for (const [key, target] of Object.entries(TARGETS)) {
+    const value = figures[key as keyof typeof figures];
+    say(`${key.padEnd(26)} ${String(value).padStart(8)}   < ${target}${value < target ? '' : '  (missed)'}`);
+  }
+  if (values.json) {
+    say(JSON.stringify({ ...figures, targets: TARGETS, steps: NOOP_STEPS, sequentialRuns, concurrentRuns, cpus: os.cpus().length }));
+  }
+} finally {
+  for (const worker of workers) await worker.kill('SIGKILL');
+  await connection.close();
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
+}
+
+/** Peak resident set size of a process (Linux: VmHWM in /proc/<pid>/status). */
+function peakRssMb(pid: number): number {
+  const status = `/proc/${pid}/status`;
+  if (!existsSync(status)) return Number.NaN;
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(status, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+async function until(predicate: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
