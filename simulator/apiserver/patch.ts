@@ -147,15 +147,142 @@ function mergeListByKey(target: Json, patch: Json[], key: string, resource: Reso
   return result;
 }
 
-/** The FieldsV1 set of the fields an applied configuration names (`{"f:spec":{"f:replicas":{}}}`). */
-export function fieldsOf(value: Json): JsonObject {
+/** Metadata fields that field managers own; the rest (name, uid, resourceVersion…) are the server's. */
+const MANAGED_METADATA = new Set(['labels', 'annotations', 'finalizers', 'ownerReferences']);
+
+/** The FieldsV1 set of the fields an object names (`{"f:spec":{"f:replicas":{}}}`); lists count as one field. */
+export function fieldsOf(value: Json, atMetadata = false): JsonObject {
   if (!isObject(value)) return {};
   const fields: JsonObject = {};
   for (const [key, child] of Object.entries(value)) {
-    if (key === 'apiVersion' || key === 'kind') continue;
+    if (key === 'apiVersion' || key === 'kind' || (atMetadata && !MANAGED_METADATA.has(key))) continue;
+    if (key === 'metadata' && !atMetadata) {
+      const meta = fieldsOf(child, true);
+      if (Object.keys(meta).length) fields['f:metadata'] = meta;
+      continue;
+    }
     fields[`f:${key}`] = isObject(child) ? fieldsOf(child) : {};
   }
   return fields;
+}
+
+/** The leaf paths of a FieldsV1 set. */
+function leaves(fields: JsonObject, prefix: string[] = []): string[][] {
+  const out: string[][] = [];
+  for (const [key, child] of Object.entries(fields)) {
+    if (!key.startsWith('f:')) continue;
+    const path = [...prefix, key.slice(2)];
+    if (isObject(child) && Object.keys(child).some((k) => k.startsWith('f:'))) out.push(...leaves(child, path));
+    else out.push(path);
+  }
+  return out;
+}
+
+function owns(fields: Json, path: string[]): boolean {
+  let node = fields;
+  for (const part of path) {
+    if (!isObject(node) || !(`f:${part}` in node)) return false;
+    node = node[`f:${part}`];
+  }
+  return true;
+}
+
+/** Drops a leaf from a FieldsV1 set, and the parents it leaves empty. */
+function disown(fields: JsonObject, path: string[]): void {
+  const [head, ...rest] = path;
+  const key = `f:${head}`;
+  const child = fields[key];
+  if (rest.length === 0 || !isObject(child)) {
+    delete fields[key];
+    return;
+  }
+  disown(child, rest);
+  if (Object.keys(child).length === 0) delete fields[key];
+}
+
+function valueAt(obj: Json, path: string[]): Json {
+  return path.reduce<Json>((node, part) => (isObject(node) ? node[part] : undefined), obj);
+}
+
+function sameJson(a: Json, b: Json): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(value: Json): Json {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical(value[key])]));
+}
+
+function managedFieldsOf(obj: JsonObject): ManagedFieldsEntry[] {
+  const entries = isObject(obj.metadata) ? obj.metadata.managedFields : undefined;
+  return Array.isArray(entries) ? (entries as ManagedFieldsEntry[]) : [];
+}
+
+/**
+ * The fields an apply by `manager` would change that other managers own: server-side apply
+ * refuses them (409) unless forced, then takes them over.
+ */
+export function applyConflicts(live: JsonObject, applied: JsonObject, manager: string): { field: string[]; owner: ManagedFieldsEntry }[] {
+  const conflicts: { field: string[]; owner: ManagedFieldsEntry }[] = [];
+  for (const field of leaves(fieldsOf(applied))) {
+    if (sameJson(valueAt(live, field), valueAt(applied, field))) continue;
+    for (const owner of managedFieldsOf(live)) {
+      if (owner.manager !== manager && owns(owner.fieldsV1, field)) conflicts.push({ field, owner });
+    }
+  }
+  return conflicts;
+}
+
+export function conflictError(resource: ResourceType, name: string, conflicts: ReturnType<typeof applyConflicts>): ApiError {
+  const causes = conflicts.map(({ field, owner }) => ({
+    reason: 'FieldManagerConflict',
+    message: `conflict with "${owner.manager}"${owner.operation === 'Update' ? ` using ${owner.apiVersion}` : ''}`,
+    field: `.${field.join('.')}`,
+  }));
+  const plural = causes.length === 1 ? 'conflict' : 'conflicts';
+  const listed = causes.map((cause) => `${cause.message}: ${cause.field}`).join(', ');
+  return new ApiError(409, 'Conflict', `Apply failed with ${causes.length} ${plural}: ${listed}`, {
+    name,
+    ...(resource.group ? { group: resource.group } : {}),
+    kind: resource.plural,
+    causes,
+  });
+}
+
+function fieldSet(paths: string[][]): JsonObject {
+  const fields: JsonObject = {};
+  for (const path of paths) {
+    let node = fields;
+    for (const part of path) node = (node[`f:${part}`] ??= {}) as JsonObject;
+  }
+  return fields;
+}
+
+/**
+ * Records a non-apply write by `manager` (create, update, patch with `?fieldManager=`): it owns
+ * the fields it set (all of them on create), and takes them from whoever owned them before.
+ */
+export function recordUpdate(before: JsonObject | undefined, after: JsonObject, entry: Omit<ManagedFieldsEntry, 'fieldsV1' | 'operation'>): void {
+  const changed = leaves(fieldsOf(after)).filter((path) => !before || !sameJson(valueAt(before, path), valueAt(after, path)));
+  if (changed.length === 0) return;
+  const entries = managedFieldsOf(after);
+  for (const other of entries) for (const path of changed) disown(other.fieldsV1, path);
+  const own = entries.find((e) => e.manager === entry.manager && e.operation === 'Update' && e.subresource === entry.subresource);
+  const fieldsV1 = fieldSet([...(own ? leaves(own.fieldsV1) : []), ...changed]);
+  const kept = entries.filter((e) => e !== own && Object.keys(e.fieldsV1).length > 0);
+  if (!isObject(after.metadata)) after.metadata = {};
+  (after.metadata as JsonObject).managedFields = [...kept, { ...entry, operation: 'Update', fieldsV1 }];
+}
+
+/** After a forced apply, the applier alone owns the fields it changed. */
+export function takeOver(obj: JsonObject, conflicts: ReturnType<typeof applyConflicts>): void {
+  const entries = managedFieldsOf(obj);
+  for (const { field, owner } of conflicts) {
+    const entry = entries.find((e) => e.manager === owner.manager && e.operation === owner.operation && e.subresource === owner.subresource);
+    if (entry) disown(entry.fieldsV1, field);
+  }
+  if (isObject(obj.metadata)) obj.metadata.managedFields = entries.filter((e) => Object.keys(e.fieldsV1).length > 0);
 }
 
 export interface ManagedFieldsEntry {

@@ -7,7 +7,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, invalid, invalidField, methodNotAllowed, notFound, requiredField, tooManyRequests } from './errors.js';
 import { decodeBody, readBody, sendJson } from './http-util.js';
-import { PatchType, applyJsonPatch, fieldsOf, mergePatch, patchTypeOf, recordManager, serverSideApply, strategicMergePatch } from './patch.js';
+import {
+  PatchType,
+  applyConflicts,
+  applyJsonPatch,
+  conflictError,
+  fieldsOf,
+  recordUpdate,
+  mergePatch,
+  patchTypeOf,
+  recordManager,
+  serverSideApply,
+  strategicMergePatch,
+  takeOver,
+} from './patch.js';
 import { apiVersionOf, resourceKey } from './resources.js';
 import type { ResourceRegistry, ResourceType, ScalePaths } from './resources.js';
 import { matchesSelectorObject, selectorObjectToString } from './selectors.js';
@@ -238,22 +251,16 @@ async function create(store: ObjectStore, req: IncomingMessage, res: ServerRespo
   const obj = await readObject(req);
   placeInNamespace(target, obj);
   prepareForCreate(target.type, obj);
-  const fieldManager = query.get('fieldManager');
-  if (fieldManager) recordUpdate(obj, target.type, fieldManager);
+  trackUpdate(undefined, obj, target.type, query.get('fieldManager'));
   sendJson(res, 201, store.create(target.resource, obj, { dryRun: isDryRun(query) }));
 }
 
-function recordUpdate(obj: KubeObject, type: ResourceType, manager: string, subresource?: string): void {
-  const { metadata: _m, apiVersion: _a, kind: _k, ...fields } = obj;
-  recordManager(obj, {
-    manager,
-    operation: 'Update',
-    apiVersion: apiVersionOf(type),
-    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    fieldsType: 'FieldsV1',
-    fieldsV1: fieldsOf(fields),
-    ...(subresource ? { subresource } : {}),
-  });
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Tracks what `?fieldManager=` wrote, for later server-side applies to conflict with. */
+function trackUpdate(before: KubeObject | undefined, after: KubeObject, type: ResourceType, manager: string | null, subresource?: string): void {
+  if (!manager) return;
+  recordUpdate(before, after, { manager, apiVersion: apiVersionOf(type), time: now(), fieldsType: 'FieldsV1', ...(subresource ? { subresource } : {}) });
 }
 
 async function replace(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, name: string, query: URLSearchParams): Promise<void> {
@@ -307,21 +314,28 @@ async function patch(store: ObjectStore, req: IncomingMessage, res: ServerRespon
   if (body === undefined) throw badRequest('the body of the request was empty');
   const dryRun = isDryRun(query);
   const subresource = target.subresource;
-  if (patchType === PatchType.apply) return apply(store, res, target, name, body, fieldManager, dryRun);
+  if (patchType === PatchType.apply) return apply(store, res, target, name, body, { fieldManager, force: isTrue(force), dryRun });
   const result = store.mutate(
     target.resource,
     target.namespace,
     name,
     (draft) => {
+      const before = structuredClone(draft);
       assign(draft, applyPatch(patchType, draft, body, type));
-      if (fieldManager) recordUpdate(draft, type, fieldManager, subresource);
+      trackUpdate(before, draft, type, fieldManager, subresource);
     },
     { ...(subresource ? { subresource } : {}), dryRun },
   );
   sendJson(res, 200, result);
 }
 
-function apply(store: ObjectStore, res: ServerResponse, target: ResourceTarget, name: string, body: unknown, fieldManager: string | null, dryRun: boolean): void {
+interface ApplyOptions {
+  fieldManager: string | null;
+  force: boolean;
+  dryRun: boolean;
+}
+
+function apply(store: ObjectStore, res: ServerResponse, target: ResourceTarget, name: string, body: unknown, { fieldManager, force, dryRun }: ApplyOptions): void {
   const { type } = target;
   if (!fieldManager) {
     throw invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ reason: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' }]);
@@ -340,7 +354,7 @@ function apply(store: ObjectStore, res: ServerResponse, target: ResourceTarget, 
     manager: fieldManager,
     operation: 'Apply' as const,
     apiVersion: applied.apiVersion,
-    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    time: now(),
     fieldsType: 'FieldsV1' as const,
     fieldsV1: fieldsOf(applied),
     ...(target.subresource ? { subresource: target.subresource } : {}),
@@ -360,7 +374,10 @@ function apply(store: ObjectStore, res: ServerResponse, target: ResourceTarget, 
     name,
     (draft) => {
       const resourceVersion = draft.metadata.resourceVersion;
+      const conflicts = applyConflicts(draft, applied, fieldManager);
+      if (conflicts.length > 0 && !force) throw conflictError(type, name, conflicts);
       assign(draft, serverSideApply(draft, applied, type));
+      takeOver(draft, conflicts);
       if (applied.metadata.resourceVersion === undefined) draft.metadata.resourceVersion = resourceVersion;
       recordManager(draft, manager);
     },

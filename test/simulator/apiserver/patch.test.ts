@@ -127,6 +127,30 @@ describe('PATCH', () => {
     expect(scale).toMatchObject({ kind: 'Scale', spec: { replicas: 2 } });
   });
 
+  it('server-side apply refuses to change fields another manager owns unless forced', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(api.kc);
+    const base = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owned', namespace: 'default' } };
+    const applyAs = (manager: string, data: Record<string, string>, force = false) =>
+      objects.patch({ ...base, data } as KubernetesObject, undefined, undefined, manager, force, PatchStrategy.ServerSideApply);
+    await applyAs('installer', { size: '1', mode: 'a' });
+    await applyAs('runbook', { size: '1' }); // same value: shared, no conflict
+    const refused = statusOf(await rejection(applyAs('runbook', { size: '2' })));
+    expect(refused).toMatchObject({
+      code: 409,
+      reason: 'Conflict',
+      message: 'Apply failed with 1 conflict: conflict with "installer": .data.size',
+      details: { causes: [{ reason: 'FieldManagerConflict', field: '.data.size' }] },
+    });
+    const forced = (await applyAs('runbook', { size: '2' }, true)) as Record<string, any>;
+    expect(forced.data).toEqual({ size: '2', mode: 'a' });
+    const installer = forced.metadata.managedFields.find((e: { manager: string }) => e.manager === 'installer');
+    expect(installer.fieldsV1).toEqual({ 'f:data': { 'f:mode': {} } });
+    // A patch with a field manager owns what it changed.
+    await core.patchNamespacedConfigMap({ namespace: 'default', name: 'owned', body: { data: { mode: 'b' } }, fieldManager: 'editor' }, as(PatchStrategy.MergePatch));
+    const editorConflict = statusOf(await rejection(applyAs('installer', { mode: 'c' })));
+    expect(editorConflict.message).toBe('Apply failed with 1 conflict: conflict with "editor" using v1: .data.mode');
+  });
+
   it('answers 404 for patches of missing objects and 415 for unknown patch types', async () => {
     const missing = statusOf(await rejection(core.patchNode({ name: 'nope', body: { spec: {} } }, as(PatchStrategy.MergePatch))));
     expect(missing).toMatchObject({ code: 404, message: 'nodes "nope" not found' });
