@@ -7,6 +7,7 @@
 import fastJsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import { ApiError, unsupportedMediaType } from './errors.js';
+import { valueAt } from './object-path.js';
 import type { ResourceType } from './resources.js';
 
 export const PatchType = {
@@ -198,10 +199,6 @@ function disown(fields: JsonObject, path: string[]): void {
   }
   disown(child, rest);
   if (Object.keys(child).length === 0) delete fields[key];
-}
-
-function valueAt(obj: Json, path: string[]): Json {
-  return path.reduce<Json>((node, part) => (isObject(node) ? node[part] : undefined), obj);
 }
 
 function sameJson(a: Json, b: Json): boolean {

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, invalid, invalidField, methodNotAllowed, notFound, requiredField, tooManyRequests } from './errors.js';
 import { decodeBody, readBody, sendJson } from './http-util.js';
+import { setValueAt, valueAt } from './object-path.js';
 import {
   PatchType,
   applyConflicts,
@@ -497,19 +498,8 @@ async function evict(store: ObjectStore, req: IncomingMessage, res: ServerRespon
 // ---------------------------------------------------------------------------------------------
 // scale: an autoscaling/v1 Scale view of a replica count.
 
-function readPath(obj: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), obj);
-}
-
-function writePath(obj: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let node = obj;
-  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-  node[parts[parts.length - 1]!] = value;
-}
-
 function scaleOf(obj: KubeObject, paths: ScalePaths): Record<string, unknown> {
-  const selector = paths.labelSelector ? readPath(obj, paths.labelSelector) : undefined;
+  const selector = paths.labelSelector ? valueAt(obj, paths.labelSelector) : undefined;
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -520,9 +510,9 @@ function scaleOf(obj: KubeObject, paths: ScalePaths): Record<string, unknown> {
       resourceVersion: obj.metadata.resourceVersion,
       creationTimestamp: obj.metadata.creationTimestamp,
     },
-    spec: { replicas: Number(readPath(obj, paths.specReplicas) ?? 0) },
+    spec: { replicas: Number(valueAt(obj, paths.specReplicas) ?? 0) },
     status: {
-      replicas: Number(readPath(obj, paths.statusReplicas) ?? 0),
+      replicas: Number(valueAt(obj, paths.statusReplicas) ?? 0),
       ...(typeof selector === 'string' ? { selector } : selector ? { selector: selectorObjectToString(selector as LabelSelectorObject) } : {}),
     },
   };
@@ -551,7 +541,7 @@ async function scale(store: ObjectStore, req: IncomingMessage, res: ServerRespon
         throw invalid({ group: 'autoscaling', kind: 'Scale' }, name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
       }
       if (next.metadata?.resourceVersion) draft.metadata.resourceVersion = next.metadata.resourceVersion;
-      writePath(draft, paths.specReplicas, replicas);
+      setValueAt(draft, paths.specReplicas, replicas);
     },
     { dryRun: isDryRun(query) },
   );

@@ -3,6 +3,7 @@
  * and `metav1.LabelSelector` objects (matchLabels + matchExpressions) as controllers evaluate them.
  */
 import { badRequest } from './errors.js';
+import { valueAt } from './object-path.js';
 
 export type LabelRequirement =
   | { key: string; op: 'in' | 'notin'; values: string[] }
@@ -160,10 +161,7 @@ export function parseFieldSelector(
 
 /** The string value of a dotted field of an object, as field selectors compare it. */
 export function fieldValue(obj: unknown, field: string): string {
-  let node: unknown = obj;
-  for (const part of field.split('.')) {
-    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
-  }
+  const node = valueAt(obj, field);
   if (node === undefined || node === null) return FIELD_DEFAULTS[field] ?? '';
   return typeof node === 'object' ? JSON.stringify(node) : String(node);
 }

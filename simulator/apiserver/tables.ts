@@ -4,6 +4,7 @@
  * (kube-apiserver's built-in printers, the OpenShift CRDs' additionalPrinterColumns) show, so that
  * `oc get nodes`, `oc get csr`, `oc get co`, `oc get mcp` read as on a real cluster.
  */
+import { valueAt } from './object-path.js';
 import type { ResourceType } from './resources.js';
 import type { KubeObject } from './store.js';
 
@@ -44,14 +45,10 @@ export function humanDuration(ms: number): string {
 const since = (timestamp: unknown): string =>
   typeof timestamp === 'string' ? humanDuration(Date.now() - Date.parse(timestamp)) : '<unknown>';
 
-function at(obj: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), obj);
-}
-
 const str = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
 
 function conditions(obj: KubeObject): Condition[] {
-  const list = at(obj, 'status.conditions');
+  const list = valueAt(obj, 'status.conditions');
   return Array.isArray(list) ? (list as Condition[]) : [];
 }
 
@@ -63,7 +60,7 @@ const AGE: Column = { name: 'Age', cell: (obj) => since(obj.metadata.creationTim
 function nodeStatus(obj: KubeObject): string {
   const ready = conditions(obj).find((c) => c.type === 'Ready');
   const state = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
-  return at(obj, 'spec.unschedulable') === true ? `${state},SchedulingDisabled` : state;
+  return valueAt(obj, 'spec.unschedulable') === true ? `${state},SchedulingDisabled` : state;
 }
 
 function nodeRoles(obj: KubeObject): string {
@@ -76,79 +73,79 @@ function nodeRoles(obj: KubeObject): string {
 }
 
 function podReady(obj: KubeObject): string {
-  const containers = (at(obj, 'spec.containers') as unknown[] | undefined) ?? [];
-  const statuses = (at(obj, 'status.containerStatuses') as { ready?: boolean }[] | undefined) ?? [];
+  const containers = (valueAt(obj, 'spec.containers') as unknown[] | undefined) ?? [];
+  const statuses = (valueAt(obj, 'status.containerStatuses') as { ready?: boolean }[] | undefined) ?? [];
   return `${statuses.filter((s) => s.ready).length}/${containers.length}`;
 }
 
 function podStatus(obj: KubeObject): string {
   if (obj.metadata.deletionTimestamp) return 'Terminating';
-  const waiting = ((at(obj, 'status.containerStatuses') as { state?: { waiting?: { reason?: string } } }[] | undefined) ?? [])
+  const waiting = ((valueAt(obj, 'status.containerStatuses') as { state?: { waiting?: { reason?: string } } }[] | undefined) ?? [])
     .map((s) => s.state?.waiting?.reason)
     .find(Boolean);
-  return waiting ?? (str(at(obj, 'status.reason')) || str(at(obj, 'status.phase')));
+  return waiting ?? (str(valueAt(obj, 'status.reason')) || str(valueAt(obj, 'status.phase')));
 }
 
 function csrCondition(obj: KubeObject): string {
   const types = conditions(obj).map((c) => c.type);
   const parts = types.filter((t): t is string => t === 'Approved' || t === 'Denied' || t === 'Failed');
   if (parts.length === 0) return 'Pending';
-  if (at(obj, 'status.certificate')) parts.push('Issued');
+  if (valueAt(obj, 'status.certificate')) parts.push('Issued');
   return parts.join(',');
 }
 
 const operatorVersion = (obj: KubeObject) =>
-  str(((at(obj, 'status.versions') as { name?: string; version?: string }[] | undefined) ?? []).find((v) => v.name === 'operator')?.version);
+  str(((valueAt(obj, 'status.versions') as { name?: string; version?: string }[] | undefined) ?? []).find((v) => v.name === 'operator')?.version);
 
 const COLUMNS: Record<string, Column[]> = {
-  namespaces: [NAME, { name: 'Status', cell: (obj) => str(at(obj, 'status.phase')) }, AGE],
+  namespaces: [NAME, { name: 'Status', cell: (obj) => str(valueAt(obj, 'status.phase')) }, AGE],
   nodes: [
     NAME,
     { name: 'Status', cell: nodeStatus },
     { name: 'Roles', cell: nodeRoles },
     AGE,
-    { name: 'Version', cell: (obj) => str(at(obj, 'status.nodeInfo.kubeletVersion')) },
-    { name: 'Internal-IP', priority: 1, cell: (obj) => str(((at(obj, 'status.addresses') as { type?: string; address?: string }[] | undefined) ?? []).find((a) => a.type === 'InternalIP')?.address) || '<none>' },
+    { name: 'Version', cell: (obj) => str(valueAt(obj, 'status.nodeInfo.kubeletVersion')) },
+    { name: 'Internal-IP', priority: 1, cell: (obj) => str(((valueAt(obj, 'status.addresses') as { type?: string; address?: string }[] | undefined) ?? []).find((a) => a.type === 'InternalIP')?.address) || '<none>' },
   ],
   pods: [
     NAME,
     { name: 'Ready', cell: podReady },
     { name: 'Status', cell: podStatus },
-    { name: 'Restarts', type: 'integer', cell: (obj) => ((at(obj, 'status.containerStatuses') as { restartCount?: number }[] | undefined) ?? []).reduce((n, s) => n + (s.restartCount ?? 0), 0) },
+    { name: 'Restarts', type: 'integer', cell: (obj) => ((valueAt(obj, 'status.containerStatuses') as { restartCount?: number }[] | undefined) ?? []).reduce((n, s) => n + (s.restartCount ?? 0), 0) },
     AGE,
-    { name: 'IP', priority: 1, cell: (obj) => str(at(obj, 'status.podIP')) || '<none>' },
-    { name: 'Node', priority: 1, cell: (obj) => str(at(obj, 'spec.nodeName')) || '<none>' },
+    { name: 'IP', priority: 1, cell: (obj) => str(valueAt(obj, 'status.podIP')) || '<none>' },
+    { name: 'Node', priority: 1, cell: (obj) => str(valueAt(obj, 'spec.nodeName')) || '<none>' },
   ],
   'certificatesigningrequests.certificates.k8s.io': [
     NAME,
     AGE,
-    { name: 'SignerName', cell: (obj) => str(at(obj, 'spec.signerName')) },
-    { name: 'Requestor', cell: (obj) => str(at(obj, 'spec.username')) },
-    { name: 'RequestedDuration', cell: (obj) => (at(obj, 'spec.expirationSeconds') ? humanDuration(Number(at(obj, 'spec.expirationSeconds')) * 1000) : '<none>') },
+    { name: 'SignerName', cell: (obj) => str(valueAt(obj, 'spec.signerName')) },
+    { name: 'Requestor', cell: (obj) => str(valueAt(obj, 'spec.username')) },
+    { name: 'RequestedDuration', cell: (obj) => (valueAt(obj, 'spec.expirationSeconds') ? humanDuration(Number(valueAt(obj, 'spec.expirationSeconds')) * 1000) : '<none>') },
     { name: 'Condition', cell: csrCondition },
   ],
   'deployments.apps': [
     NAME,
-    { name: 'Ready', cell: (obj) => `${Number(at(obj, 'status.readyReplicas') ?? 0)}/${Number(at(obj, 'spec.replicas') ?? 1)}` },
-    { name: 'Up-to-date', type: 'integer', cell: (obj) => Number(at(obj, 'status.updatedReplicas') ?? 0) },
-    { name: 'Available', type: 'integer', cell: (obj) => Number(at(obj, 'status.availableReplicas') ?? 0) },
+    { name: 'Ready', cell: (obj) => `${Number(valueAt(obj, 'status.readyReplicas') ?? 0)}/${Number(valueAt(obj, 'spec.replicas') ?? 1)}` },
+    { name: 'Up-to-date', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.updatedReplicas') ?? 0) },
+    { name: 'Available', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.availableReplicas') ?? 0) },
     AGE,
   ],
   'daemonsets.apps': [
     NAME,
-    { name: 'Desired', type: 'integer', cell: (obj) => Number(at(obj, 'status.desiredNumberScheduled') ?? 0) },
-    { name: 'Current', type: 'integer', cell: (obj) => Number(at(obj, 'status.currentNumberScheduled') ?? 0) },
-    { name: 'Ready', type: 'integer', cell: (obj) => Number(at(obj, 'status.numberReady') ?? 0) },
-    { name: 'Available', type: 'integer', cell: (obj) => Number(at(obj, 'status.numberAvailable') ?? 0) },
+    { name: 'Desired', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.desiredNumberScheduled') ?? 0) },
+    { name: 'Current', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.currentNumberScheduled') ?? 0) },
+    { name: 'Ready', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.numberReady') ?? 0) },
+    { name: 'Available', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.numberAvailable') ?? 0) },
     AGE,
   ],
   persistentvolumeclaims: [
     NAME,
-    { name: 'Status', cell: (obj) => str(at(obj, 'status.phase')) },
-    { name: 'Volume', cell: (obj) => str(at(obj, 'spec.volumeName')) },
-    { name: 'Capacity', cell: (obj) => str(at(obj, 'status.capacity.storage')) },
-    { name: 'Access Modes', cell: (obj) => ((at(obj, 'status.accessModes') as string[] | undefined) ?? []).map((m) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(',') },
-    { name: 'StorageClass', cell: (obj) => str(at(obj, 'spec.storageClassName')) },
+    { name: 'Status', cell: (obj) => str(valueAt(obj, 'status.phase')) },
+    { name: 'Volume', cell: (obj) => str(valueAt(obj, 'spec.volumeName')) },
+    { name: 'Capacity', cell: (obj) => str(valueAt(obj, 'status.capacity.storage')) },
+    { name: 'Access Modes', cell: (obj) => ((valueAt(obj, 'status.accessModes') as string[] | undefined) ?? []).map((m) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(',') },
+    { name: 'StorageClass', cell: (obj) => str(valueAt(obj, 'spec.storageClassName')) },
     AGE,
   ],
   'clusteroperators.config.openshift.io': [
@@ -162,7 +159,7 @@ const COLUMNS: Record<string, Column[]> = {
   ],
   'clusterversions.config.openshift.io': [
     NAME,
-    { name: 'Version', cell: (obj) => str(at(obj, 'status.desired.version')) },
+    { name: 'Version', cell: (obj) => str(valueAt(obj, 'status.desired.version')) },
     { name: 'Available', cell: conditionStatus('Available') },
     { name: 'Progressing', cell: conditionStatus('Progressing') },
     { name: 'Since', cell: (obj) => since(conditions(obj).find((c) => c.type === 'Progressing')?.lastTransitionTime) },
@@ -170,20 +167,20 @@ const COLUMNS: Record<string, Column[]> = {
   ],
   'machineconfigpools.machineconfiguration.openshift.io': [
     NAME,
-    { name: 'Config', cell: (obj) => str(at(obj, 'status.configuration.name')) },
+    { name: 'Config', cell: (obj) => str(valueAt(obj, 'status.configuration.name')) },
     { name: 'Updated', cell: conditionStatus('Updated') },
     { name: 'Updating', cell: conditionStatus('Updating') },
     { name: 'Degraded', cell: conditionStatus('Degraded') },
-    { name: 'MachineCount', type: 'integer', cell: (obj) => Number(at(obj, 'status.machineCount') ?? 0) },
-    { name: 'ReadyMachineCount', type: 'integer', cell: (obj) => Number(at(obj, 'status.readyMachineCount') ?? 0) },
-    { name: 'UpdatedMachineCount', type: 'integer', cell: (obj) => Number(at(obj, 'status.updatedMachineCount') ?? 0) },
-    { name: 'DegradedMachineCount', type: 'integer', cell: (obj) => Number(at(obj, 'status.degradedMachineCount') ?? 0) },
+    { name: 'MachineCount', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.machineCount') ?? 0) },
+    { name: 'ReadyMachineCount', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.readyMachineCount') ?? 0) },
+    { name: 'UpdatedMachineCount', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.updatedMachineCount') ?? 0) },
+    { name: 'DegradedMachineCount', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.degradedMachineCount') ?? 0) },
     AGE,
   ],
   'machineconfigs.machineconfiguration.openshift.io': [
     NAME,
     { name: 'GeneratedByController', cell: (obj) => str(obj.metadata.annotations?.['machineconfiguration.openshift.io/generated-by-controller-version']) },
-    { name: 'IgnitionVersion', cell: (obj) => str(at(obj, 'spec.config.ignition.version')) },
+    { name: 'IgnitionVersion', cell: (obj) => str(valueAt(obj, 'spec.config.ignition.version')) },
     AGE,
   ],
 };
