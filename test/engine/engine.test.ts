@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import {
   approveUpdate,
@@ -34,6 +33,7 @@ import {
   writeEngineBundle,
   type RunningWorker,
 } from '../support/engine-harness.js';
+import { writeHistoryFixture } from '../support/engine-histories.js';
 import { NOOP_STEPS } from '../support/engine-runbooks.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
@@ -310,7 +310,7 @@ describe('workflow histories', () => {
     for await (const result of results) expect(result.error).toBeUndefined();
     if (process.env.RECORD_ENGINE_HISTORIES === '1') {
       for (const { fixture, history } of histories) {
-        await writeFile(path.join(HISTORIES, `${fixture}.json`), `${historyToJSON(history)}\n`);
+        await writeHistoryFixture(path.join(HISTORIES, `${fixture}.json`), history);
       }
     }
   });

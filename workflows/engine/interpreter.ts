@@ -14,6 +14,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   TemporalFailure,
+  TimeoutFailure,
   allHandlersFinished,
   condition,
   isCancellation,
@@ -357,6 +358,16 @@ function countOutcomes(entries: StepProgress[]): Pick<RunbookResult, 'changed' |
  */
 function describeFailure(error: unknown): { message: string; type?: string; attempts: number } {
   const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof TimeoutFailure) {
+    // A wait's last checkpoint says what it last saw (see pollUntil); a plain timeout says which one.
+    const last = (cause.lastHeartbeatDetails as { detail?: unknown } | undefined)?.detail;
+    const kind = String(cause.timeoutType ?? 'timeout').toLowerCase().replace(/_/g, '-');
+    return {
+      message: `the step timed out (${kind})${typeof last === 'string' ? `; last check: ${last}` : ''}`,
+      type: 'TimeoutFailure',
+      attempts: 1,
+    };
+  }
   const attempt = cause instanceof ApplicationFailure ? (cause.details?.[0] as { attempt?: unknown } | undefined)?.attempt : undefined;
   const message = cause instanceof Error ? cause.message : String(cause);
   const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : cause instanceof TemporalFailure ? cause.name : undefined;

@@ -1,0 +1,124 @@
+/** converge, pollUntil and the step wrapper in a mock activity context (no server needed). */
+import { describe, expect, it } from '@jest/globals';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment as BaseMockEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { converge, pollUntil, wrapStepActivity, WAIT_DEADLINE_EXCEEDED, type PollCheckpoint } from '../../activities/engine/index.js';
+import type { StepContext } from '../../workflows/engine/steps.js';
+import { exampleLab } from '../support/engine-harness.js';
+
+/** A mock activity context that logs only errors (failing activities are the point of some cases). */
+class MockActivityEnvironment extends BaseMockEnvironment {
+  constructor(info?: ConstructorParameters<typeof BaseMockEnvironment>[0]) {
+    super(info, { logger: new DefaultLogger('ERROR') });
+  }
+}
+
+const context: StepContext = { runbook: 'test', stepId: 'a.step', lab: exampleLab(), poll: { intervalMs: 1, deadlineMs: 60_000 } };
+
+describe('converge', () => {
+  it('acts only when the check fails, and verifies the result', async () => {
+    let state = false;
+    let applied = 0;
+    const spec = {
+      check: async () => ({ ok: state, detail: state ? 'present' : 'absent' }),
+      apply: async () => {
+        applied += 1;
+        state = true;
+        return 'created it';
+      },
+    };
+    await expect(converge(spec)).resolves.toEqual({ changed: true, detail: 'created it' });
+    await expect(converge(spec)).resolves.toEqual({ changed: false, detail: 'present' });
+    expect(applied).toBe(1);
+  });
+
+  it('fails (retryably) when the change did not take effect', async () => {
+    const failure = await converge({ check: async () => ({ ok: false, detail: 'still absent' }), apply: async () => {} }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).nonRetryable).toBe(false);
+    expect((failure as Error).message).toBe('The change did not take effect: still absent');
+  });
+});
+
+describe('pollUntil', () => {
+  it('heartbeats a checkpoint after each poll and resumes from the last one', async () => {
+    const env = new MockActivityEnvironment();
+    const beats: PollCheckpoint[] = [];
+    env.on('heartbeat', (details: PollCheckpoint) => beats.push(structuredClone(details)));
+    const outcome = await env.run(() =>
+      pollUntil<number>(context, { what: 'three polls' }, async ({ polls, progress }) =>
+        polls === 2 ? { done: true, detail: `done, progress ${progress}` } : { done: false, detail: `poll ${polls}`, progress: polls * 10 },
+      ),
+    );
+    expect(outcome).toEqual({ changed: false, detail: 'done, progress 10' });
+    expect(beats.map((beat) => [beat.polls, beat.progress])).toEqual([[0, undefined], [1, 0], [2, 10]]);
+
+    // A new attempt (after a worker restart) starts from the checkpoint, with the original start time.
+    const saved: PollCheckpoint = { startedAtMs: Date.now() - 5_000, polls: 7, detail: 'poll 6', progress: 60 };
+    const resumed = new MockActivityEnvironment({ heartbeatDetails: saved });
+    const seen: Array<{ polls: number; progress: unknown; elapsedMs: number }> = [];
+    await resumed.run(() =>
+      pollUntil<number>(context, { what: 'x' }, async (state) => {
+        seen.push({ polls: state.polls, progress: state.progress, elapsedMs: state.elapsedMs });
+        return { done: true, detail: 'ok' };
+      }),
+    );
+    expect(seen[0]).toMatchObject({ polls: 7, progress: 60 });
+    expect(seen[0]!.elapsedMs).toBeGreaterThanOrEqual(5_000);
+  });
+
+  it('ends with a clear non-retryable timeout message', async () => {
+    const env = new MockActivityEnvironment();
+    const failure = await env
+      .run(() => pollUntil(context, { what: 'the API to answer', deadlineMs: 30, intervalMs: 5 }, async () => ({ done: false, detail: 'connection refused' })))
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).type).toBe(WAIT_DEADLINE_EXCEEDED);
+    expect((failure as ApplicationFailure).nonRetryable).toBe(true);
+    expect((failure as Error).message).toMatch(/^Timed out after 0s waiting for the API to answer \(\d+ checks\); last check: connection refused$/);
+  });
+
+  it('stops at once when cancelled', async () => {
+    const env = new MockActivityEnvironment();
+    let signalSeen: AbortSignal | undefined;
+    const running = env.run(() =>
+      pollUntil(context, { what: 'forever', intervalMs: 60_000 }, async ({ signal }) => {
+        signalSeen = signal;
+        return { done: false, detail: 'not yet' };
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    env.cancel();
+    await expect(running).rejects.toBeInstanceOf(CancelledFailure);
+    expect(signalSeen?.aborted).toBe(true);
+  });
+});
+
+describe('step wrapper', () => {
+  it('adds the attempt to outcomes and failures, keeping type and retry decision', async () => {
+    const env = new MockActivityEnvironment({ attempt: 3 });
+    const ok = wrapStepActivity('ok', async () => ({ changed: true, detail: 'did it' }));
+    await expect(env.run(ok, context)).resolves.toEqual({ changed: true, detail: 'did it', attempt: 3 });
+
+    const bad = wrapStepActivity('bad', async () => {
+      throw ApplicationFailure.nonRetryable('the lab names no DNS host', 'BadInput');
+    });
+    const failure = (await env.run(bad, context).catch((e: unknown) => e)) as ApplicationFailure;
+    expect([failure.type, failure.nonRetryable, failure.message, failure.details]).toEqual([
+      'BadInput',
+      true,
+      'the lab names no DNS host',
+      [{ attempt: 3 }],
+    ]);
+
+    const plain = wrapStepActivity('plain', async () => {
+      throw new TypeError('boom');
+    });
+    const converted = (await env.run(plain, context).catch((e: unknown) => e)) as ApplicationFailure;
+    expect([converted.type, converted.nonRetryable]).toEqual(['TypeError', false]);
+
+    const wrongShape = wrapStepActivity('wrong', async () => ({ changed: 'yes' }) as never);
+    await expect(env.run(wrongShape, context)).rejects.toThrow(/must return \{ changed: boolean, detail: string \}/);
+  });
+});
