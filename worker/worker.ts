@@ -15,6 +15,7 @@ import {
   type WorkflowBundle,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
+import { markWorkerStopping } from '../activities/engine/worker-stopping.js';
 import { createActivities } from '../activities/index.js';
 import { TASK_QUEUE } from '../workflows/engine/api.js';
 
@@ -23,8 +24,7 @@ export const DEFAULT_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.
 
 /**
  * How long a stopping worker lets running activities finish before cancelling them. Actions are
- * short and converge, so most finish; a long wait gets cancelled and leaves its heartbeat checkpoint,
- * from which the next worker resumes it.
+ * short and converge, so most finish; long waits hand themselves over at once (pollUntil).
  */
 export const DEFAULT_SHUTDOWN_GRACE_TIME = '10s';
 
@@ -111,7 +111,13 @@ export interface RunWorkerOptions extends RunbookWorkerOptions {
 export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const worker = await createRunbookWorker(options);
   if (options.signal?.aborted) return;
-  const stop = () => worker.shutdown();
+  const stop = () => {
+    markWorkerStopping();
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  // The SDK stops the worker on these signals itself; waits must learn it too (see worker-stopping.ts).
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  for (const name of signals) process.once(name, markWorkerStopping);
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
     const running = worker.run();
@@ -119,5 +125,6 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
     await running;
   } finally {
     options.signal?.removeEventListener('abort', stop);
+    for (const name of signals) process.removeListener(name, markWorkerStopping);
   }
 }

@@ -10,5 +10,6 @@ export {
   type PollState,
 } from './poll-until.js';
 export { selftestActivities } from './selftest.js';
+export { markWorkerStopping, WORKER_STOPPING, workerStoppingSignal } from './worker-stopping.js';
 export { wrapStepActivities, wrapStepActivity, type StepActivity } from './step-activity.js';
 export type { StepContext, StepOutcome, StepResult } from '../../workflows/engine/steps.js';

@@ -10,6 +10,7 @@
 import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import { WORKER_STOPPING, workerStoppingSignal } from './worker-stopping.js';
 
 export interface PollState<P extends JsonValue> {
   /** Polls done so far, over all attempts. */
@@ -59,6 +60,8 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
   const saved = readCheckpoint<P>(activityInfo().heartbeatDetails);
   const checkpoint: PollCheckpoint<P> = saved ?? { startedAtMs: Date.now(), polls: 0, detail: 'not checked yet' };
   const signal = cancellationSignal();
+  const stoppingSignal = workerStoppingSignal();
+  const whenStopping = new Promise<void>((resolve) => stoppingSignal.addEventListener('abort', () => resolve(), { once: true }));
   heartbeat(checkpoint);
   for (;;) {
     const result = await probe({
@@ -80,7 +83,14 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
       );
     }
     // Activity sleep rejects with CancelledFailure as soon as the activity is cancelled.
-    await sleep(Math.min(intervalMs, deadlineMs - elapsedMs));
+    await Promise.race([sleep(Math.min(intervalMs, deadlineMs - elapsedMs)), whenStopping]);
+    if (stoppingSignal.aborted) {
+      throw ApplicationFailure.create({
+        message: `The worker is stopping; the wait for ${options.what} goes on from its checkpoint (${checkpoint.polls} checks) on the next worker`,
+        type: WORKER_STOPPING,
+        nextRetryDelay: '1s',
+      });
+    }
   }
 }
 

@@ -260,21 +260,27 @@ describe('runbook engine', () => {
   });
 });
 
-describe('a wait step and a killed worker', () => {
-  it('resumes the wait from its heartbeat checkpoint on a new worker; no finished step runs again', async () => {
-    const taskQueue = 'engine-kill';
-    const bundlePath = await writeEngineBundle(dir);
-    const spawn = () => spawnEngineWorker({ address: temporal.address, namespace: temporal.namespace, dir, taskQueue, bundlePath });
-    const first = spawn();
+describe('a wait step and a stopped worker', () => {
+  let bundlePath: string;
+  const spawn = (taskQueue: string) =>
+    spawnEngineWorker({ address: temporal.address, namespace: temporal.namespace, dir, taskQueue, bundlePath });
+  beforeAll(async () => {
+    bundlePath = await writeEngineBundle(dir);
+  });
+
+  /** Runs engine-wait on its own queue, stops the first worker with `signal` mid-wait, finishes on a second. */
+  async function handOver(signal: NodeJS.Signals, workflowId: string) {
+    const taskQueue = `engine-${signal.toLowerCase()}`;
+    const first = spawn(taskQueue);
     try {
       await first.ready;
-      const handle = await startRunbook(temporal.client, 'engine-wait', { taskQueue, workflowId: 'engine-wait/kill' });
-      // Wait until the server holds a checkpoint with some polls in it, then kill the worker.
+      const handle = await startRunbook(temporal.client, 'engine-wait', { taskQueue, workflowId });
+      // Wait until the server holds a checkpoint with some polls in it, then stop the worker.
       await waitFor(async () => (await checkpointPolls(handle)) > 0, 'a heartbeat checkpoint with polls');
-      await first.kill('SIGKILL');
+      const ended = await first.kill(signal);
       await createMarker(handle.workflowId, 'release');
 
-      const second = spawn();
+      const second = spawn(taskQueue);
       try {
         await second.ready;
         expect(await handle.result()).toMatchObject({ state: 'completed' });
@@ -292,10 +298,21 @@ describe('a wait step and a killed worker', () => {
       expect(waits[0]).toMatchObject({ attempt: 1, pid: first.pid, resumedPolls: 0 });
       expect(waits[1]).toMatchObject({ attempt: 2, pid: second.pid });
       expect(waits[1]!.resumedPolls).toBeGreaterThan(0);
-      finished.push({ fixture: 'engine-wait.killed-worker', handle });
+      return { handle, ended };
     } finally {
       await first.kill('SIGKILL');
     }
+  }
+
+  it('SIGKILL: the wait resumes from its heartbeat checkpoint on a new worker; no finished step runs again', async () => {
+    const { handle } = await handOver('SIGKILL', 'engine-wait/kill');
+    finished.push({ fixture: 'engine-wait.killed-worker', handle });
+  });
+
+  it('SIGTERM: the stopping worker hands its wait over at once and exits cleanly', async () => {
+    const { ended } = await handOver('SIGTERM', 'engine-wait/term');
+    // Exit code 0: it did not sit out the shutdown grace time and get killed.
+    expect(ended).toEqual({ exitCode: 0 });
   });
 });
 

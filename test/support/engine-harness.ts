@@ -79,8 +79,8 @@ export interface WorkerProcess {
   child: ResultPromise;
   /** Resolves once the worker polls. */
   ready: Promise<void>;
-  /** Sends the signal and waits until the process is gone. */
-  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Sends the signal and waits until the process is gone; how it ended. */
+  kill(signal: NodeJS.Signals): Promise<{ exitCode?: number; signal?: string }>;
 }
 
 /** A worker in a child process (`engine-worker-main.ts`), to be killed with SIGKILL. */
@@ -120,7 +120,8 @@ export function spawnEngineWorker(options: {
     ready,
     async kill(signal) {
       child.kill(signal);
-      await exited;
+      const result = await exited;
+      return { ...(result.exitCode !== undefined && { exitCode: result.exitCode }), ...(result.signal && { signal: result.signal }) };
     },
   };
 }
