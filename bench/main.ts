@@ -20,7 +20,7 @@ import { Client, Connection } from '@temporalio/client';
 import { findTemporalCli } from '../temporal/cli-binary.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { markerFile, readExecutions } from '../test/support/engine-activities.js';
-import { exampleLab, spawnEngineWorker, startRunbook, writeEngineBundle, type WorkerProcess } from '../test/support/engine-harness.js';
+import { loadExampleLab, spawnEngineWorker, startRunbook, writeEngineBundle, type WorkerProcess } from '../test/support/engine-harness.js';
 import { NOOP_STEPS } from '../test/support/engine-runbooks.js';
 
 const TARGETS = { perStepOverheadMsMedian: 30, concurrentWallS: 60, workerPeakRssMb: 400, resumeAfterKillS: 15 } as const;
@@ -45,7 +45,7 @@ const server = values.address
   : await startDevServer({ binary: await findTemporalCli({ install: false }), dbFile: path.join(dir, 'temporal.db'), headless: true });
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection, namespace: server.namespace });
-const lab = exampleLab();
+const lab = await loadExampleLab();
 const workers: WorkerProcess[] = [];
 
 try {

@@ -9,6 +9,7 @@ export {
   type PollResult,
   type PollState,
 } from './poll-until.js';
+export { REDACTED, redactSecrets } from './redact.js';
 export { selftestActivities } from './selftest.js';
 export { markWorkerStopping, WORKER_STOPPING, workerStoppingSignal } from './worker-stopping.js';
 export { wrapStepActivities, wrapStepActivity, type StepActivity } from './step-activity.js';

@@ -5,11 +5,13 @@
  * and the probe gets its saved progress back. Cancellation (workflow cancelled, worker shutting down)
  * interrupts the sleep between polls and reaches the probe through its AbortSignal.
  *
- * The checkpoint is stored in the history: it must never carry a secret.
+ * The checkpoint is stored in the history: its detail is stripped of the lab's secrets, and the
+ * probe's `progress` must never carry one.
  */
 import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import { redactSecrets } from './redact.js';
 import { WORKER_STOPPING, workerStoppingSignal } from './worker-stopping.js';
 
 export interface PollState<P extends JsonValue> {
@@ -71,8 +73,8 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
       signal,
     });
     checkpoint.polls += 1;
-    checkpoint.detail = result.detail;
-    if (result.done) return { changed: result.changed ?? false, detail: result.detail };
+    checkpoint.detail = await redactSecrets(result.detail, context.lab);
+    if (result.done) return { changed: result.changed ?? false, detail: checkpoint.detail };
     if (result.progress !== undefined) checkpoint.progress = result.progress;
     heartbeat(checkpoint);
     const elapsedMs = Date.now() - checkpoint.startedAtMs;

@@ -1,11 +1,13 @@
 /**
  * The worker-side wrapper around every step activity: it adds the attempt number to the outcome (and
- * to failures), so the progress query can show how many attempts a step took, and turns any thrown
- * error into an ApplicationFailure that keeps the original type and retry decision.
+ * to failures), so the progress query can show how many attempts a step took; turns any thrown error
+ * into an ApplicationFailure that keeps the original type and retry decision; and strips the lab's
+ * secret values from what goes into the history (./redact.ts).
  */
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import type { StepContext, StepOutcome, StepResult } from '../../workflows/engine/steps.js';
+import { redactSecrets } from './redact.js';
 
 export type StepActivity = (context: StepContext) => Promise<StepOutcome>;
 
@@ -16,7 +18,7 @@ export function wrapStepActivity(name: string, activity: StepActivity): (context
     try {
       outcome = await activity(context);
     } catch (error) {
-      throw withAttempt(error, attempt);
+      throw await failureOf(error, attempt, context);
     }
     if (typeof outcome?.changed !== 'boolean' || typeof outcome.detail !== 'string') {
       throw ApplicationFailure.nonRetryable(
@@ -25,7 +27,7 @@ export function wrapStepActivity(name: string, activity: StepActivity): (context
         { attempt },
       );
     }
-    return { changed: outcome.changed, detail: outcome.detail, attempt };
+    return { changed: outcome.changed, detail: await redactSecrets(outcome.detail, context.lab), attempt };
   };
   Object.defineProperty(wrapped, 'name', { value: name });
   return wrapped;
@@ -40,21 +42,22 @@ export function wrapStepActivities<T extends Record<string, StepActivity>>(
   ) as { [K in keyof T]: (context: StepContext) => Promise<StepResult> };
 }
 
-function withAttempt(error: unknown, attempt: number): unknown {
+async function failureOf(error: unknown, attempt: number, context: StepContext): Promise<unknown> {
   // Cancellation and other SDK failures must pass through untouched.
   if (error instanceof TemporalFailure && !(error instanceof ApplicationFailure)) return error;
-  if (error instanceof ApplicationFailure) {
-    return ApplicationFailure.create({
-      message: error.message,
-      type: error.type ?? 'Error',
-      nonRetryable: error.nonRetryable ?? false,
-      details: [{ attempt }],
-      ...(error.nextRetryDelay !== undefined && { nextRetryDelay: error.nextRetryDelay }),
-      ...(error.category != null && { category: error.category }),
-      // Keep the activity's own details reachable in the history.
-      ...(error.details?.length ? { cause: error } : {}),
-    });
-  }
   const failure = error instanceof Error ? error : new Error(String(error));
-  return ApplicationFailure.create({ message: failure.message, type: failure.name, details: [{ attempt }] });
+  const message = await redactSecrets(failure.message, context.lab);
+  if (!(failure instanceof ApplicationFailure)) {
+    return ApplicationFailure.create({ message, type: failure.name, details: [{ attempt }] });
+  }
+  return ApplicationFailure.create({
+    message,
+    type: failure.type ?? 'Error',
+    nonRetryable: failure.nonRetryable ?? false,
+    details: [{ attempt }],
+    ...(failure.nextRetryDelay !== undefined && { nextRetryDelay: failure.nextRetryDelay }),
+    ...(failure.category != null && { category: failure.category }),
+    // Keep the activity's own details reachable in the history, unless its message held a secret.
+    ...(failure.details?.length && message === failure.message ? { cause: failure } : {}),
+  });
 }

@@ -3,9 +3,18 @@ import { describe, expect, it } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment as BaseMockEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { converge, pollUntil, wrapStepActivity, WAIT_DEADLINE_EXCEEDED, type PollCheckpoint } from '../../activities/engine/index.js';
+import { readFile } from 'node:fs/promises';
+import {
+  converge,
+  pollUntil,
+  REDACTED,
+  wrapStepActivity,
+  WAIT_DEADLINE_EXCEEDED,
+  type PollCheckpoint,
+} from '../../activities/engine/index.js';
+import { resolveSecret } from '../../lab/secrets.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
-import { exampleLab } from '../support/engine-harness.js';
+import { loadExampleLab } from '../support/engine-harness.js';
 
 /** A mock activity context that logs only errors (failing activities are the point of some cases). */
 class MockActivityEnvironment extends BaseMockEnvironment {
@@ -14,7 +23,7 @@ class MockActivityEnvironment extends BaseMockEnvironment {
   }
 }
 
-const context: StepContext = { runbook: 'test', stepId: 'a.step', lab: exampleLab(), poll: { intervalMs: 1, deadlineMs: 60_000 } };
+const context: StepContext = { runbook: 'test', stepId: 'a.step', lab: await loadExampleLab(), poll: { intervalMs: 1, deadlineMs: 60_000 } };
 
 describe('converge', () => {
   it('acts only when the check fails, and verifies the result', async () => {
@@ -120,5 +129,34 @@ describe('step wrapper', () => {
 
     const wrongShape = wrapStepActivity('wrong', async () => ({ changed: 'yes' }) as never);
     await expect(env.run(wrongShape, context)).rejects.toThrow(/must return \{ changed: boolean, detail: string \}/);
+  });
+});
+
+describe('secrets', () => {
+  it('are stripped from outcomes, failures and wait checkpoints', async () => {
+    const password = await resolveSecret(context.lab.day2.ldap!.bindPassword);
+    const pullSecret = JSON.parse(await readFile(context.lab.secrets.pullSecret.slice('file:'.length), 'utf8')) as {
+      auths: Record<string, { auth: string }>;
+    };
+    const token = Object.values(pullSecret.auths)[0]!.auth;
+    const env = new MockActivityEnvironment();
+
+    const leaky = wrapStepActivity('leaky', async () => ({ changed: false, detail: `bound with ${password}` }));
+    await expect(env.run(leaky, context)).resolves.toMatchObject({ detail: `bound with ${REDACTED}` });
+
+    const failing = wrapStepActivity('failing', async () => {
+      throw new Error(`registry refused auth ${token} for ${password}`);
+    });
+    const failure = (await env.run(failing, context).catch((e: unknown) => e)) as Error;
+    expect(failure.message).toBe(`registry refused auth ${REDACTED} for ${REDACTED}`);
+
+    const beats: PollCheckpoint[] = [];
+    env.on('heartbeat', (details: PollCheckpoint) => beats.push(structuredClone(details)));
+    await env.run(() =>
+      pollUntil(context, { what: 'x' }, async ({ polls }) =>
+        polls === 1 ? { done: true, detail: 'ok' } : { done: false, detail: `ldapsearch -w ${password}: no such object` },
+      ),
+    );
+    expect(beats.at(-1)?.detail).toBe(`ldapsearch -w ${REDACTED}: no such object`);
   });
 });

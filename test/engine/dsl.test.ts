@@ -5,9 +5,9 @@ import { catalogue, findRunbook } from '../../runbooks/index.js';
 import { findStep } from '../../workflows/engine/current-details.js';
 import { defineRunbook, outlineRunbook, pendingProgress, stepPaths } from '../../workflows/engine/definition.js';
 import { ACTION_RETRY, action, forEach, gate, wait, WAIT_HEARTBEAT_TIMEOUT } from '../../workflows/engine/steps.js';
-import { exampleLab } from '../support/engine-harness.js';
+import { loadExampleLab } from '../support/engine-harness.js';
 
-const lab = exampleLab();
+const lab = await loadExampleLab();
 
 describe('step builders', () => {
   it('give actions a bounded retry policy with backoff and a timeout', () => {

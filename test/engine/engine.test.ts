@@ -25,7 +25,7 @@ import { bundleRunbookWorkflows, installWorkerRuntime } from '../../worker/worke
 import { markerFile, readExecutions } from '../support/engine-activities.js';
 import {
   ENGINE_WORKFLOWS_PATH,
-  exampleLab,
+  loadExampleLab,
   spawnEngineWorker,
   startEngineWorker,
   startRunbook,
@@ -58,7 +58,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const lab = exampleLab();
+const lab = await loadExampleLab();
 const hosts = lab.hosts.map((host) => host.name);
 
 function runs(workflowId: string, step?: string) {

@@ -2,16 +2,14 @@
  * Shared pieces of the engine tests and the bench: the test workflow bundle (built once per process),
  * workers in-process or as child processes, the example lab, and waiting on a run's progress.
  */
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { execa, type ResultPromise } from 'execa';
-import YAML from 'yaml';
 import type { Lab } from '../../lab/schema.js';
-import { validateLab } from '../../lab/validate.js';
+import { loadLab } from '../../lab/load.js';
 import { bundleRunbookWorkflows, createRunbookWorker } from '../../worker/worker.js';
 import {
   progressQuery,
@@ -28,11 +26,9 @@ const repoRoot = path.resolve(here, '../..');
 export const ENGINE_WORKFLOWS_PATH = path.join(here, 'engine-workflows.ts');
 const WORKER_MAIN = path.join(here, 'engine-worker-main.ts');
 
-/** The example lab of the repository, parsed. */
-export function exampleLab(): Lab {
-  const result = validateLab(YAML.parse(readFileSync(path.join(repoRoot, 'runbooks/labs/example.yaml'), 'utf8')));
-  if (!result.ok) throw new Error(`runbooks/labs/example.yaml is invalid: ${JSON.stringify(result.issues)}`);
-  return result.lab;
+/** The example lab of the repository, loaded as `runbook start` loads a lab (absolute secret references). */
+export function loadExampleLab(): Promise<Lab> {
+  return loadLab(path.join(repoRoot, 'runbooks/labs/example.yaml'));
 }
 
 /** Writes the test workflow bundle to a file, for child-process workers (no webpack per child). */
@@ -132,7 +128,7 @@ export async function startRunbook(
   runbook: string,
   options: { lab?: Lab; taskQueue?: string; workflowId?: string; input?: Partial<RunbookInput> } = {},
 ): Promise<WorkflowHandle> {
-  const lab = options.lab ?? exampleLab();
+  const lab = options.lab ?? (await loadExampleLab());
   return client.workflow.start(runbook, {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowId: options.workflowId ?? workflowIdFor(runbook, lab.name),
