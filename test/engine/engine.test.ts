@@ -101,6 +101,15 @@ describe('runbook engine', () => {
       expectedOrder.map((id) => [id, 'unchanged', 1]),
     );
     expect(progress.steps.every((entry) => entry.startedAt && entry.finishedAt && entry.startedAt <= entry.finishedAt)).toBe(true);
+
+    // The UI shows step titles on the activities and where the run is in its current details.
+    const history = await handle.fetchHistory();
+    const summaries = history
+      .events!.filter((event) => event.activityTaskScheduledEventAttributes)
+      .map((event) => JSON.parse(Buffer.from(event.userMetadata!.summary!.data!).toString('utf8')) as string);
+    expect(summaries.slice(0, 2)).toEqual(['No-op step 1', 'No-op step 2']);
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain(`**Fifty no-op steps** on lab \`${lab.name}\`: completed, ${NOOP_STEPS} of ${NOOP_STEPS} steps done`);
     finished.push({ fixture: 'engine-noop.completed', handle });
   });
 
@@ -112,6 +121,9 @@ describe('runbook engine', () => {
     expect(step(paused, 'prepare').status).toBe('unchanged');
     expect(step(paused, 'flaky.step')).toMatchObject({ status: 'paused', attempts: 2 });
     expect(step(paused, 'finish').status).toBe('pending');
+    const details = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(details.currentDetails).toContain('Failed: marker fixed is missing');
+    expect(details.currentDetails).toContain(`runbook resume ${handle.workflowId}`);
 
     // Operators find paused runs by search attribute.
     const pausedIds = await listUntil('RunbookState = "paused" AND RunbookStep = "flaky.step"', [handle.workflowId]);
