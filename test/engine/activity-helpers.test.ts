@@ -143,12 +143,17 @@ describe('secrets', () => {
 
     const leaky = wrapStepActivity('leaky', async () => ({ changed: false, detail: `bound with ${password}` }));
     await expect(env.run(leaky, context)).resolves.toMatchObject({ detail: `bound with ${REDACTED}` });
+    // Registry names, public keys and ordinary words stay readable.
+    const publicKey = await resolveSecret(context.lab.secrets.sshPublicKey);
+    const plain = `pulled from ${Object.keys(pullSecret.auths)[0]} as ${publicKey} on task queue openshift-runbooks`;
+    const honest = wrapStepActivity('honest', async () => ({ changed: false, detail: plain }));
+    await expect(env.run(honest, context)).resolves.toMatchObject({ detail: plain });
 
     const failing = wrapStepActivity('failing', async () => {
-      throw new Error(`registry refused auth ${token} for ${password}`);
+      throw new Error(`registry refused auth ${token} (${Buffer.from(token, 'base64').toString('utf8')}) for ${password}`);
     });
     const failure = (await env.run(failing, context).catch((e: unknown) => e)) as Error;
-    expect(failure.message).toBe(`registry refused auth ${REDACTED} for ${REDACTED}`);
+    expect(failure.message).toBe(`registry refused auth ${REDACTED} (${REDACTED}) for ${REDACTED}`);
 
     const beats: PollCheckpoint[] = [];
     env.on('heartbeat', (details: PollCheckpoint) => beats.push(structuredClone(details)));
