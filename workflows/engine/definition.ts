@@ -31,9 +31,14 @@ export function pendingProgress(step: Step, lab: Lab, input: RunbookInput): Step
   const entry: StepProgress = { id: step.id, title: step.title, kind: step.kind, status: 'pending', attempts: 0 };
   if (step.kind === 'gate') entry.message = step.prompt;
   if (step.kind === 'for-each' && applies(step, lab, input)) {
-    entry.items = step.items(lab).map((item) => pendingItem(step, item, lab, input));
+    entry.items = forEachItems(step, lab).map((item) => pendingItem(step, item, lab, input));
   }
   return entry;
+}
+
+/** A for-each step's items for a lab, each once (an item names its sub-steps' paths). */
+export function forEachItems(step: ForEachStep, lab: Lab): string[] {
+  return [...new Set(step.items(lab))];
 }
 
 /** The progress entry of one for-each item before it runs. */

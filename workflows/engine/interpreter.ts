@@ -40,7 +40,7 @@ import {
   type StepProgress,
   type StepStatus,
 } from './api.js';
-import { applies, pendingItem, pendingProgress, type RunbookDefinition } from './definition.js';
+import { applies, forEachItems, pendingItem, pendingProgress, type RunbookDefinition } from './definition.js';
 import { itemPath, type ActivityStep, type ForEachStep, type GateStep, type Step, type StepContext, type StepResult } from './steps.js';
 import { renderCurrentDetails } from './current-details.js';
 
@@ -206,7 +206,7 @@ class RunbookRun {
   private async runForEach(step: ForEachStep, entry: StepProgress, path: string) {
     // Items come from the lab in force now: a lab corrected on resume may add or drop items.
     const previous = new Map((entry.items ?? []).map((item) => [item.item, item]));
-    entry.items = step.items(this.lab).map((item) => previous.get(item) ?? pendingItem(step, item, this.lab, this.input));
+    entry.items = forEachItems(step, this.lab).map((item) => previous.get(item) ?? pendingItem(step, item, this.lab, this.input));
     this.enter(entry, path);
     for (const item of entry.items) {
       item.status = 'running';
