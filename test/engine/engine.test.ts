@@ -178,6 +178,25 @@ describe('runbook engine', () => {
     finished.push({ fixture: 'engine-flaky.retry-skip', handle });
   });
 
+  it('a retry with a corrected lab uses it from the retried step on', async () => {
+    const handle = await startRunbook(temporal.client, 'engine-lab-fix', { workflowId: 'engine-lab-fix/fix' });
+    const paused = await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at check.host');
+    expect(paused.error).toMatchObject({ stepId: 'check.host', type: 'BadInput' });
+    expect(step(paused, 'hosts.each').items?.map((item) => item.item)).toEqual(hosts);
+
+    const corrected = { ...lab, hosts: [...lab.hosts, { ...lab.hosts[0]!, name: 'extra1', address: '10.42.253.250' }] };
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', stepId: 'check.host', lab: corrected }] });
+    expect(await handle.result()).toMatchObject({ state: 'completed', unchanged: hosts.length + 2 });
+    const progress = await handle.query(progressQuery);
+    expect(step(progress, 'check.host')).toMatchObject({ status: 'unchanged', attempts: 2, message: 'host extra1 is in the lab' });
+    expect(step(progress, 'hosts.each').items?.map((item) => item.item)).toEqual([...hosts, 'extra1']);
+    expect(runs(handle.workflowId).map((record) => record.step)).toEqual([
+      'check.host',
+      'check.host',
+      ...[...hosts, 'extra1'].map((host) => `hosts.each[${host}].visit`),
+    ]);
+  });
+
   it('abort ends the run as failed at the paused step', async () => {
     const handle = await startRunbook(temporal.client, 'engine-flaky', { workflowId: 'engine-flaky/abort' });
     await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at flaky.step');

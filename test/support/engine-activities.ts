@@ -69,6 +69,12 @@ export function engineTestActivities(dir: string): Record<string, StepActivity> 
         ? ApplicationFailure.nonRetryable(message, 'BadInput')
         : ApplicationFailure.retryable(message, 'MarkerMissing');
     },
+    async testRequireHost(context) {
+      record(context, 'run');
+      const wanted = String(context.params?.host);
+      if (context.lab.hosts.some((host) => host.name === wanted)) return { changed: false, detail: `host ${wanted} is in the lab` };
+      throw ApplicationFailure.nonRetryable(`the lab has no host ${wanted}: add it to the lab file and resume with --lab`, 'BadInput');
+    },
     async testWaitForMarker(context) {
       const saved = activityInfo().heartbeatDetails as { polls?: number } | undefined;
       record(context, 'wait-start', { resumedPolls: saved?.polls ?? 0 });

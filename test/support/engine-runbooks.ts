@@ -53,6 +53,19 @@ export const gateRunbook = defineRunbook({
   ],
 });
 
+export const labFixRunbook = defineRunbook({
+  name: 'engine-lab-fix',
+  title: 'A step that needs a host the lab lacks',
+  description: 'Pauses until resumed with a corrected lab; the for-each after it follows the corrected lab.',
+  steps: [
+    action('check.host', 'Require the extra host', 'testRequireHost', { params: { host: 'extra1' } }),
+    forEach('hosts.each', 'Each helper host', {
+      items: (lab) => lab.hosts.map((host) => host.name),
+      steps: [action('visit', 'Visit', 'testNoop')],
+    }),
+  ],
+});
+
 /** A wait on the `release` marker between two actions; the heartbeat timeout is a parameter. */
 function waitRunbook(name: string, heartbeatTimeout: string): RunbookDefinition {
   return defineRunbook({
@@ -79,7 +92,7 @@ export const waitRunbookFast = waitRunbook('engine-wait', '2s');
 export const waitRunbookDefault = waitRunbook('engine-wait-default', '10s');
 
 export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = Object.fromEntries(
-  [...Object.values(catalogue), noopRunbook, flakyRunbook, gateRunbook, waitRunbookFast, waitRunbookDefault].map(
+  [...Object.values(catalogue), noopRunbook, flakyRunbook, gateRunbook, labFixRunbook, waitRunbookFast, waitRunbookDefault].map(
     (definition) => [definition.name, definition],
   ),
 );
