@@ -62,8 +62,14 @@ export function bundleRunbookWorkflows(workflowsPath: string = DEFAULT_WORKFLOWS
  * or worker is created; later calls are ignored, as the SDK's runtime is then already in place.
  */
 export function installWorkerRuntime(options: { logLevel?: LogLevel } = {}): void {
+  const level = options.logLevel ?? 'INFO';
   try {
-    Runtime.install({ logger: new DefaultLogger(options.logLevel ?? 'INFO') });
+    Runtime.install({
+      logger: new DefaultLogger(level),
+      // The SDK's native core logs straight to the console unless forwarded: forward it through the
+      // same logger, so one level governs both (core WARN lines are noise for an operator at ERROR).
+      telemetryOptions: { logging: { filter: { core: level === 'TRACE' || level === 'DEBUG' ? level : 'WARN', other: 'ERROR' }, forward: {} } },
+    });
   } catch {
     // Already installed or instantiated: keep the existing runtime.
   }
