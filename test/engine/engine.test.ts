@@ -257,6 +257,9 @@ describe('runbook engine', () => {
     const handle = await startRunbook(temporal.client, 'engine-wait', { workflowId: 'engine-wait/cancel' });
     await waitForProgress(handle, (p) => p.currentStep === 'wait.release', 'the wait to start');
     await waitFor(() => runs(handle.workflowId, 'wait.release').length > 0, 'the wait activity to run');
+    expect(await rejection(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip' }] }))).toMatch(
+      /is not paused \(it is running at wait\.release\); only a paused runbook can be resumed/,
+    );
     await handle.cancel();
     const failure = await handle.result().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
@@ -270,6 +273,17 @@ describe('runbook engine', () => {
     // WAIT_CANCELLATION_COMPLETED: the workflow closed only after the activity saw the cancel.
     expect(readExecutions(dir, handle.workflowId).map((record) => record.event)).toEqual(['run', 'wait-start', 'wait-cancelled']);
     finished.push({ fixture: 'engine-wait.cancelled', handle });
+  });
+
+  it('cancels a paused run', async () => {
+    const handle = await startRunbook(temporal.client, 'engine-flaky', { workflowId: 'engine-flaky/cancel' });
+    await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at flaky.step');
+    await handle.cancel();
+    expect(await handle.result().catch((error: unknown) => (error as WorkflowFailedError).cause)).toBeInstanceOf(CancelledFailure);
+    const progress = await handle.query(progressQuery);
+    expect(progress.state).toBe('cancelled');
+    expect(step(progress, 'flaky.step')).toMatchObject({ status: 'failed', message: 'cancelled while paused' });
+    expect(await listUntil('RunbookState = "cancelled"', [handle.workflowId])).toContain(handle.workflowId);
   });
 
   it('runs the selftest runbook with its gate', async () => {
