@@ -5,6 +5,7 @@
  * reports the attempt number with the outcome.
  */
 import { selftestActivities, wrapStepActivities, type StepActivity } from './engine/index.js';
+import { preflightActivities } from './preflight.js';
 
 /** Shared dependencies of the activities; domain modules add theirs here. */
 export interface ActivityDeps {
@@ -15,6 +16,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps = {}) {
   return wrapStepActivities({
     ...selftestActivities,
+    ...preflightActivities,
     ...deps.extra,
   });
 }

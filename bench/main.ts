@@ -9,7 +9,7 @@
  *
  * Everything runs on loopback: its own dev server (state file in a temp dir) and worker processes;
  * `--address 127.0.0.1:7233` uses a running server instead (it must have the project's search
- * attributes; see worker/server-tuning.ts for the settings that matter for speed).
+ * attributes; see temporal/server-tuning.ts for the settings that matter for speed).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -4,10 +4,11 @@
  * pending steps (`pendingProgress`) from the same objects the workflows interpret.
  */
 import type { RunbookDefinition } from '../workflows/engine/definition.js';
+import { preflightRunbook } from './preflight.js';
 import { selftestRunbook } from './selftest.js';
 
 export const catalogue: Readonly<Record<string, RunbookDefinition>> = Object.freeze(
-  Object.fromEntries([selftestRunbook].map((definition) => [definition.name, definition])),
+  Object.fromEntries([preflightRunbook, selftestRunbook].map((definition) => [definition.name, definition])),
 );
 
 /** The definition of a runbook, or undefined when the name is unknown. */

@@ -8,6 +8,7 @@ import { execa, type ResultPromise } from 'execa';
 import getPort from 'get-port';
 import { ExitCode, UserError } from '../cli/errors.js';
 import { devServerSearchAttributeFlags } from '../workflows/engine/api.js';
+import { devServerTuningFlags } from './server-tuning.js';
 import { findTemporalCli } from './cli-binary.js';
 
 export const LOOPBACK = '127.0.0.1';
@@ -52,6 +53,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--port', String(port),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-ip', LOOPBACK]),
     ...devServerSearchAttributeFlags(),
+    ...devServerTuningFlags(),
     '--log-level', options.logLevel ?? 'warn',
   ];
   const child = execa(binary, args, { reject: false, stdin: 'ignore', all: true, buffer: false, cleanup: true });

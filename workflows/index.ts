@@ -7,5 +7,6 @@ import { dispatchByType, workflowsFor } from './engine/dispatch.js';
 
 const workflows = workflowsFor(catalogue);
 
+export const preflight = workflows.preflight!;
 export const selftest = workflows.selftest!;
 export default dispatchByType(workflows);

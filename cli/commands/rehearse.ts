@@ -98,7 +98,7 @@ export function registerRehearseCommands(program: Command): void {
 Examples:
   runbook rehearse preflight --lab runbooks/labs/example.yaml
   runbook rehearse selftest --lab runbooks/labs/example.yaml --option gate=true
-  runbook rehearse preflight --lab lab.yaml --faults test/fixtures/faults/ssh-refused.yaml
+  runbook rehearse preflight --lab runbooks/labs/example.yaml --faults runbooks/faults/pxe-refuses-ssh.yaml
 
 Every connection of the rehearsal goes to the simulated lab on 127.0.0.1; a step that would reach a lab address
 fails instead. When a step pauses, the rehearsal keeps running: resume it from another terminal with the

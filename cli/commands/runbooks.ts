@@ -179,7 +179,7 @@ export function registerRunbookCommands(program: Command): void {
       'after',
       `
 Examples:
-  runbook start install --lab runbooks/labs/example.yaml
+  runbook start preflight --lab runbooks/labs/example.yaml
   runbook start selftest --lab runbooks/labs/example.yaml --follow
   runbook start selftest --lab runbooks/labs/example.yaml --option gate=true
 
@@ -217,14 +217,14 @@ Starting a runbook for a lab while one runs is refused (exit ${ExitCode.FAILED})
   program
     .command('status')
     .description('show the steps of a run, its state, and what to do when it is paused')
-    .argument('<id>', 'workflow id, e.g. install/intra')
+    .argument('<id>', 'workflow id, e.g. preflight/intra')
     .addOption(jsonOption())
     .addHelpText(
       'after',
       `
 Examples:
-  runbook status install/intra
-  runbook status install/intra --json
+  runbook status preflight/intra
+  runbook status preflight/intra --json
 
 Exit code: 0 running or completed, ${ExitCode.PAUSED} paused or waiting for approval, ${ExitCode.FAILED} failed or cancelled,
 ${ExitCode.NOT_FOUND} no such run.`,
@@ -275,7 +275,7 @@ ${ExitCode.NOT_FOUND} no such run.`,
   program
     .command('resume')
     .description('resume a paused run: retry the failed step (default), skip it, or abort the run')
-    .argument('<id>', 'workflow id, e.g. install/intra')
+    .argument('<id>', 'workflow id, e.g. preflight/intra')
     .addOption(new Option('--skip', 'mark the failed step skipped and go on').conflicts(['abort', 'lab']))
     .addOption(new Option('--abort', 'end the run as failed').conflicts(['skip', 'lab']))
     .option('--lab <file>', 'a corrected lab file, used from the retried step on (validated first)')
@@ -285,10 +285,10 @@ ${ExitCode.NOT_FOUND} no such run.`,
       'after',
       `
 Examples:
-  runbook resume install/intra                          # retry the failed step
-  runbook resume install/intra --lab fixed-lab.yaml     # retry with a corrected lab
-  runbook resume install/intra --skip --reason "done by hand"
-  runbook resume install/intra --abort
+  runbook resume preflight/intra                          # retry the failed step
+  runbook resume preflight/intra --lab fixed-lab.yaml     # retry with a corrected lab
+  runbook resume preflight/intra --skip --reason "done by hand"
+  runbook resume preflight/intra --abort
 
 Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCode.UNAVAILABLE}.`,
     )
@@ -317,11 +317,11 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
   program
     .command('approve')
     .description('approve the gate a run waits at')
-    .argument('<id>', 'workflow id, e.g. install/intra')
+    .argument('<id>', 'workflow id, e.g. preflight/intra')
     .option('--step <path>', 'the gate to approve (refused when the run waits at another one)')
     .option('--note <text>', 'recorded with the approval')
     .addOption(jsonOption())
-    .addHelpText('after', '\nExamples:\n  runbook approve install/intra\n  runbook approve install/intra --step cluster.approve-csrs --note "checked the CSRs"')
+    .addHelpText('after', '\nExamples:\n  runbook approve preflight/intra\n  runbook approve preflight/intra --step cluster.approve-csrs --note "checked the CSRs"')
     .action(async (id: string, options: { step?: string; note?: string; json?: boolean }) => {
       await withClient(async (client) => {
         const run = await findRun(client, id);
@@ -336,9 +336,9 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
   program
     .command('cancel')
     .description('cancel a run: the current step is stopped and the run ends as cancelled')
-    .argument('<id>', 'workflow id, e.g. install/intra')
+    .argument('<id>', 'workflow id, e.g. preflight/intra')
     .addOption(jsonOption())
-    .addHelpText('after', '\nExamples:\n  runbook cancel install/intra')
+    .addHelpText('after', '\nExamples:\n  runbook cancel preflight/intra')
     .action(async (id: string, options: { json?: boolean }) => {
       await withClient(async (client) => {
         const run = await findRun(client, id);

@@ -111,7 +111,7 @@ Examples:
       `
 Examples:
   runbook schedule create nightly-selftest --runbook selftest --lab runbooks/labs/example.yaml --cron "0 2 * * *"
-  runbook schedule create weekly-egress --runbook egress-routers --lab lab.yaml --cron "30 6 * * 1" --timezone America/New_York --pause-on-failure
+  runbook schedule create weekly-preflight --runbook preflight --lab lab.yaml --cron "30 6 * * 1" --timezone America/New_York --pause-on-failure
 
 Overlap "skip" (default) starts nothing while the previous run still runs (a paused run counts as running).
 The lab is read now: edit the file later and the schedule keeps the old one; delete and create it again.`,

@@ -1,0 +1,138 @@
+/**
+ * Activities of the `preflight` runbook: read-only checks that the lab is ready for the install.
+ * None of them changes anything; each reports what it found.
+ */
+import { posix } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { checkSecretRef } from '../lab/secrets.js';
+import type { Host, Lab } from '../lab/schema.js';
+import type { StepContext, StepOutcome } from '../workflows/engine/steps.js';
+import { withSsh } from './support/lab-access.js';
+
+function hostOf(context: StepContext): Host {
+  const host = context.lab.hosts.find((candidate) => candidate.name === context.item);
+  if (!host) {
+    throw ApplicationFailure.nonRetryable(`host "${context.item}" is not in lab ${context.lab.name}`, 'UnknownHost');
+  }
+  return host;
+}
+
+/** The folders the install writes into on a host, by service. */
+function serviceFolders(host: Host): string[] {
+  const folders = new Set<string>();
+  if (host.dns) folders.add(host.dns.zoneDir).add(posix.dirname(host.dns.zonesConf));
+  if (host.dhcp) folders.add(posix.dirname(host.dhcp.configPath));
+  if (host.pxe) folders.add(host.pxe.tftpRoot).add(host.pxe.httpRoot);
+  if (host.haproxy) folders.add(posix.dirname(host.haproxy.configPath));
+  return [...folders].sort();
+}
+
+/** The service checks of a host, with the file each one validates (run only once that file exists). */
+function serviceChecks(host: Host): Array<{ service: string; file: string; check: string[] }> {
+  const checks: Array<{ service: string; file: string; check: string[] }> = [];
+  if (host.dns) checks.push({ service: 'dns', file: host.dns.zonesConf, check: host.dns.check });
+  if (host.dhcp) checks.push({ service: 'dhcp', file: host.dhcp.configPath, check: host.dhcp.check });
+  if (host.haproxy) checks.push({ service: 'haproxy', file: host.haproxy.configPath, check: host.haproxy.check });
+  return checks;
+}
+
+function secretRefs(lab: Lab): Array<[string, string]> {
+  const refs: Array<[string, string]> = [
+    ['secrets.pullSecret', lab.secrets.pullSecret],
+    ['secrets.sshPublicKey', lab.secrets.sshPublicKey],
+    ['secrets.sshPrivateKey', lab.secrets.sshPrivateKey],
+  ];
+  const { ldap, ceph } = lab.day2;
+  if (ldap) refs.push(['day2.ldap.bindPassword', ldap.bindPassword]);
+  if (ldap?.ca) refs.push(['day2.ldap.ca', ldap.ca]);
+  if (ceph) refs.push(['day2.ceph.userKey', ceph.userKey]);
+  return refs;
+}
+
+export const preflightActivities = {
+  async preflightSecrets(context: StepContext): Promise<StepOutcome> {
+    const refs = secretRefs(context.lab);
+    const problems: string[] = [];
+    for (const [field, ref] of refs) {
+      const problem = await checkSecretRef(ref);
+      if (problem) problems.push(`${field}: ${problem}`);
+    }
+    if (problems.length) {
+      // The worker reads the secrets: a reference that does not resolve here will not resolve later.
+      throw ApplicationFailure.nonRetryable(`secret references do not resolve on this worker: ${problems.join('; ')}`, 'SecretUnresolved');
+    }
+    return { changed: false, detail: `${refs.length} secret references resolve on this worker` };
+  },
+
+  async preflightSsh(context: StepContext): Promise<StepOutcome> {
+    const host = hostOf(context);
+    return withSsh(context, host.name, async () => ({
+      changed: false,
+      detail: `reached ${host.name} over SSH as ${host.ssh.user}, host key verified`,
+    }));
+  },
+
+  async preflightFolders(context: StepContext): Promise<StepOutcome> {
+    const host = hostOf(context);
+    const folders = serviceFolders(host);
+    if (folders.length === 0) return { changed: false, detail: `${host.name} has no service folders to check` };
+    const missing = await withSsh(context, host.name, async (session) => {
+      const absent: string[] = [];
+      for (const folder of folders) {
+        const stat = await session.stat(folder);
+        if (stat?.type !== 'directory') absent.push(folder);
+      }
+      return absent;
+    });
+    if (missing.length) {
+      throw ApplicationFailure.nonRetryable(
+        `${host.name} lacks ${missing.join(', ')}: create them (or fix the paths in the lab file) and resume`,
+        'FolderMissing',
+      );
+    }
+    return { changed: false, detail: `${host.name} has ${folders.join(', ')}` };
+  },
+
+  async preflightServiceCheck(context: StepContext): Promise<StepOutcome> {
+    const host = hostOf(context);
+    const checks = serviceChecks(host);
+    if (checks.length === 0) return { changed: false, detail: `${host.name} runs no service with a configuration check` };
+    const found = await withSsh(context, host.name, async (session) => {
+      const lines: string[] = [];
+      for (const { service, file, check } of checks) {
+        if (!(await session.stat(file))) {
+          lines.push(`${service}: no ${file} yet, nothing to check`);
+          continue;
+        }
+        const result = await session.exec(check);
+        if (result.code !== 0) {
+          const output = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
+          throw ApplicationFailure.nonRetryable(
+            `${service} configuration check \`${check.join(' ')}\` failed on ${host.name} (exit ${result.code}): ${output}`,
+            'ServiceCheckFailed',
+          );
+        }
+        lines.push(`${service}: \`${check.join(' ')}\` passed`);
+      }
+      return lines;
+    });
+    return { changed: false, detail: found.join('; ') };
+  },
+
+  async preflightPowerState(context: StepContext): Promise<StepOutcome> {
+    const node = context.lab.nodes.find((candidate) => candidate.name === context.item);
+    if (node?.power.type !== 'libvirt') {
+      throw ApplicationFailure.nonRetryable(`node "${context.item}" has no libvirt power in lab ${context.lab.name}`, 'UnknownNode');
+    }
+    const { hypervisor, domain } = node.power;
+    const uri = context.lab.hosts.find((host) => host.name === hypervisor)?.hypervisor?.uri ?? 'qemu:///system';
+    const result = await withSsh(context, hypervisor, (session) => session.exec(['virsh', '-c', uri, 'domstate', domain]));
+    if (result.code !== 0) {
+      throw ApplicationFailure.nonRetryable(
+        `virsh on ${hypervisor} does not know domain ${domain} of node ${node.name}: ${result.stderr.trim()}; define the domain or fix nodes[].power.domain`,
+        'DomainMissing',
+      );
+    }
+    return { changed: false, detail: `${node.name}: domain ${domain} on ${hypervisor} is ${result.stdout.trim()}` };
+  },
+};

@@ -1,0 +1,40 @@
+/**
+ * How step activities reach the lab: SSH sessions to helper hosts, to the real host or, in a
+ * rehearsal, to the simulated one on loopback (the guard in transport/ refuses anything else).
+ */
+import { cancellationSignal } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { RehearsalTargetError } from '../../transport/guard.js';
+import { readHostEndpoints, sshTargetFor, type HostEndpoint } from '../../transport/targets.js';
+import { SshSession } from '../../transport/ssh.js';
+import type { StepContext } from '../../workflows/engine/steps.js';
+
+/** The simulated hosts of a rehearsal, from the simulator's endpoints.json; undefined for a real run. */
+export async function rehearsalEndpoints(context: StepContext): Promise<HostEndpoint[] | undefined> {
+  if (!context.rehearsal) return undefined;
+  try {
+    return await readHostEndpoints(context.rehearsal.endpointsFile);
+  } catch (error) {
+    // Retrying will not bring the simulated lab back: pause so the operator restarts it.
+    throw ApplicationFailure.nonRetryable((error as Error).message, 'RehearsalEndpointsMissing');
+  }
+}
+
+/** Runs `use` with an SSH session to the lab host `hostName`, closed afterwards whatever happens. */
+export async function withSsh<T>(context: StepContext, hostName: string, use: (session: SshSession) => Promise<T>): Promise<T> {
+  const endpoints = await rehearsalEndpoints(context);
+  const target = sshTargetFor(context.lab, hostName, endpoints ? { endpoints } : undefined);
+  let session: SshSession;
+  try {
+    session = await SshSession.connect(target, { signal: cancellationSignal() });
+  } catch (error) {
+    // A rehearsal aimed outside loopback is a mistake in the set-up, not a fault to retry.
+    if (error instanceof RehearsalTargetError) throw ApplicationFailure.nonRetryable(error.message, error.name);
+    throw error;
+  }
+  try {
+    return await use(session);
+  } finally {
+    await session.close();
+  }
+}
