@@ -146,6 +146,9 @@ export class SshSession {
       client.on('ready', onReady).on('error', onError).on('close', onClose);
       try {
         client.connect(config);
+        // Each SSH request is a small packet followed by a wait for the reply: without this, Nagle
+        // and the peer's delayed ACK add ~40 ms to every round trip.
+        client.setNoDelay(true);
       } catch (error) {
         settle(new SshError(`cannot connect to ${where(target)}: ${(error as Error).message}`, target.label, { code: 'CONNECT' }));
       }
@@ -161,15 +164,20 @@ export class SshSession {
     const signal = combinedSignal(options);
     signal?.throwIfAborted();
     this.assertOpen(command);
-    const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      this.client.exec(command, options.env ? { env: options.env } : {}, (error, stream) =>
-        error ? reject(this.error(`cannot start \`${command}\`: ${error.message}`, { command })) : resolve(stream),
-      );
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.client.exec(command, options.env ? { env: options.env } : {}, (error, channel) => {
+        if (error) {
+          reject(this.error(`cannot start \`${command}\`: ${error.message}`, { command }));
+          return;
+        }
+        // Listen before returning to the event loop: a quick command's exit status can come in the
+        // same read as the reply that opened the channel, and ssh2 emits it at once.
+        this.collect(command, channel, signal, options.stdin).then(resolve, reject);
+      });
     });
-    if (signal?.aborted) {
-      channel.close();
-      throw signal.reason;
-    }
+  }
+
+  private collect(command: string, channel: ClientChannel, signal: AbortSignal | undefined, stdin: ExecOptions['stdin']): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
@@ -179,6 +187,10 @@ export class SshSession {
         channel.close();
         reject(signal?.reason);
       };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
       signal?.addEventListener('abort', onAbort, { once: true });
       channel.on('data', (chunk: Buffer) => stdout.push(chunk));
       channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -196,7 +208,7 @@ export class SshSession {
         if (exit.signal) result.signal = exit.signal;
         resolve(result);
       });
-      channel.end(options.stdin);
+      channel.end(stdin);
     });
   }
 
