@@ -3,6 +3,10 @@
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
+  // Jest 30 "soft-deletes" globals between test files by wrapping their accessors; an object shared
+  // by every file of a worker (the Temporal SDK's process-wide runtime) gets wrapped once per file
+  // until its setter chain overflows the stack. Each file has its own environment anyway.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
