@@ -322,40 +322,42 @@ export const NODE_BOOTSTRAPPER = 'system:serviceaccount:openshift-machine-config
 export const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
 
-/** The client CSR a kubelet files with the node-bootstrapper credentials. */
-export function clientCsrObject(name: string, requestPem: string): KubeObject {
+interface CsrIdentity {
+  signerName: string;
+  usages: string[];
+  username: string;
+  groups: string[];
+}
+
+function csrObject(name: string, requestPem: string, identity: CsrIdentity): KubeObject {
+  const { signerName, usages, username, groups } = identity;
   return {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
     metadata: { name },
-    spec: {
-      request: Buffer.from(requestPem).toString('base64'),
-      signerName: CLIENT_SIGNER,
-      usages: ['digital signature', 'key encipherment', 'client auth'],
-      username: NODE_BOOTSTRAPPER,
-      uid: randomUUID(),
-      groups: ['system:serviceaccounts', 'system:serviceaccounts:openshift-machine-config-operator', 'system:authenticated'],
-    },
+    spec: { request: Buffer.from(requestPem).toString('base64'), signerName, usages, username, uid: randomUUID(), groups },
     status: {},
   };
 }
 
+/** The client CSR a kubelet files with the node-bootstrapper credentials. */
+export function clientCsrObject(name: string, requestPem: string): KubeObject {
+  return csrObject(name, requestPem, {
+    signerName: CLIENT_SIGNER,
+    usages: ['digital signature', 'key encipherment', 'client auth'],
+    username: NODE_BOOTSTRAPPER,
+    groups: ['system:serviceaccounts', 'system:serviceaccounts:openshift-machine-config-operator', 'system:authenticated'],
+  });
+}
+
 /** The serving CSR a registered kubelet files as itself. */
 export function servingCsrObject(name: string, nodeName: string, requestPem: string): KubeObject {
-  return {
-    apiVersion: 'certificates.k8s.io/v1',
-    kind: 'CertificateSigningRequest',
-    metadata: { name },
-    spec: {
-      request: Buffer.from(requestPem).toString('base64'),
-      signerName: SERVING_SIGNER,
-      usages: ['digital signature', 'key encipherment', 'server auth'],
-      username: `system:node:${nodeName}`,
-      uid: randomUUID(),
-      groups: ['system:nodes', 'system:authenticated'],
-    },
-    status: {},
-  };
+  return csrObject(name, requestPem, {
+    signerName: SERVING_SIGNER,
+    usages: ['digital signature', 'key encipherment', 'server auth'],
+    username: `system:node:${nodeName}`,
+    groups: ['system:nodes', 'system:authenticated'],
+  });
 }
 
 /** Generated CSR names look like the API server's `csr-xxxxx`. */
