@@ -7,7 +7,8 @@ import { PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client
 import type { KubeObject } from '../../../simulator/apiserver/store.js';
 import { startTestLab, type TestLab } from '../install/support.js';
 import { waitFor } from './fixtures.js';
-import { PhaseRecorder, infraPool, roles, toInfraMachineConfigs } from './seed-infra.js';
+import { infraPool, roles, toInfraMachineConfigs } from './seed-infra.js';
+import { updatedThroughReboot, watchNodes, type NodeWatch } from '../../support/sim-walkthrough.js';
 
 const MCO = { group: 'machineconfiguration.openshift.io', version: 'v1' } as const;
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -19,22 +20,15 @@ interface Pool {
 }
 
 let t: TestLab;
-const recorder = new PhaseRecorder(['infra1', 'infra2', 'infra3'].map(fqdn));
-let stopWatch: (() => void) | undefined;
-const watched = new Set<() => void>();
+let nodeWatch: NodeWatch;
 
 beforeAll(async () => {
   t = await startTestLab('installed');
-  // `oc get nodes -w`: every node change as the watch stream delivers it.
-  const request = await t.kube.watch.watch('/api/v1/nodes', {}, (_type, node: KubeObject) => {
-    recorder.see(node);
-    for (const wake of watched) wake();
-  }, () => {});
-  stopWatch = () => request.abort();
+  nodeWatch = await watchNodes(t.kube, ['infra1', 'infra2', 'infra3'].map(fqdn));
 });
 
 afterAll(async () => {
-  stopWatch?.();
+  nodeWatch?.stop();
   await t?.stop();
 });
 
@@ -44,21 +38,6 @@ async function getMcp(): Promise<string[]> {
   return list.items.map((pool) => {
     const status = (type: string) => pool.status?.conditions?.find((c) => c.type === type)?.status;
     return `${pool.metadata.name} ${pool.status?.configuration?.name ?? ''} ${status('Updated')} ${status('Updating')} ${status('Degraded')}`;
-  });
-}
-
-/** Resolves once the node watch has shown `name` in a phase that satisfies `done`. */
-function seenOnWatch(name: string, done: (summary: string[]) => boolean): Promise<string[]> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const summary = recorder.summary(name);
-      if (done(summary)) {
-        watched.delete(check);
-        resolve(summary);
-      }
-    };
-    watched.add(check);
-    check();
   });
 }
 
@@ -90,7 +69,7 @@ describe("the seed's infra nodes, over HTTPS", () => {
     const rendered = (await getMcp())[0]!.split(' ')[1]!;
     await label('infra1', { 'node-role.kubernetes.io/infra': '' });
     await label('infra1', { 'node-role.kubernetes.io/worker': null });
-    const phases = await seenOnWatch(fqdn('infra1'), (summary) => summary.includes('Working,cordoned,NotReady') && summary[summary.length - 1] === 'Done');
+    const phases = await nodeWatch.seen(fqdn('infra1'), updatedThroughReboot);
     expect(phases.slice(phases.indexOf('Working'))).toEqual(['Working', 'Working,cordoned', 'Working,cordoned,NotReady', 'Working,cordoned', 'Done,cordoned', 'Done']);
     const infra1: V1Node = await t.kube.core.readNode({ name: fqdn('infra1') });
     expect(roles(infra1 as KubeObject)).toEqual(['infra']);
@@ -99,9 +78,9 @@ describe("the seed's infra nodes, over HTTPS", () => {
 
     for (const name of ['infra2', 'infra3']) {
       await label(name, { 'node-role.kubernetes.io/infra': '', 'node-role.kubernetes.io/worker': null });
-      await seenOnWatch(fqdn(name), (summary) => summary.includes('Working,cordoned,NotReady') && summary[summary.length - 1] === 'Done');
+      await nodeWatch.seen(fqdn(name), updatedThroughReboot);
     }
-    expect(recorder.maxUnavailable).toBe(1);
+    expect(nodeWatch.recorder.maxUnavailable).toBe(1);
     // `oc get nodes`: the seed's listing, roles column.
     const nodes = (await t.kube.core.listNode()).items;
     const rolesOf = Object.fromEntries(nodes.map((node) => [node.metadata!.name!.split('.')[0], roles(node as KubeObject).join(',')]));

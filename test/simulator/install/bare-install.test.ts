@@ -7,7 +7,7 @@
  * image-registry until its storage is set. Faults csr-never-appears and rogue-csr on the way.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PatchStrategy, setHeaderOptions, type V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import path from 'node:path';
 import { hostsWith, nodeFqdn } from '../../../lab/schema.js';
 import { dhcpdConfText } from '../../../render/dhcp.js';
@@ -16,6 +16,7 @@ import type { KubeObject } from '../../../simulator/apiserver/store.js';
 import { csrRequestPem, csrState } from '../../../simulator/controllers/csr.js';
 import { parseCsrPem } from '../../../simulator/node-certificates.js';
 import { CLUSTER_OPERATORS, isTrue, NODE_BOOTSTRAPPER } from '../../../simulator/openshift-objects.js';
+import { approveCsr, bootstrapComplete, virsh as powerDomain } from '../../support/sim-walkthrough.js';
 import { CO, startTestLab, statusOf, waitFor, type TestLab } from './support.js';
 
 const CSRS = 'certificatesigningrequests.certificates.k8s.io';
@@ -27,12 +28,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function virsh(action: 'start' | 'destroy', nodeName: string): Promise<void> {
-  const node = t.lab.nodes.find((candidate) => candidate.name === nodeName)!;
-  if (node.power.type !== 'libvirt') throw new Error(`${nodeName} is not a libvirt domain`);
-  const session = await t.ssh(node.power.hypervisor);
-  await session.execChecked(['virsh', '-c', 'qemu:///system', action, node.power.domain]);
-}
+const virsh = (action: 'start' | 'destroy', nodeName: string) => powerDomain(t.lab, t.ssh, action, nodeName);
 
 const fqdn = (name: string) => nodeFqdn(t.lab, { name });
 const node = (name: string) => t.sim.store.get('nodes', undefined, fqdn(name));
@@ -45,15 +41,7 @@ const csrsOf = (name: string) => t.sim.store.list(CSRS).items.filter((csr) => {
 });
 const pendingCsr = (name: string, username: string) => csrsOf(name).find((csr) => csrState(csr) === 'Pending' && (csr.spec as { username: string }).username === username);
 
-/** `oc adm certificate approve`, through client-node's approval subresource. */
-async function approve(csr: KubeObject): Promise<void> {
-  const current = await t.kube.certificates.readCertificateSigningRequest({ name: csr.metadata.name });
-  const body: V1CertificateSigningRequest = {
-    ...current,
-    status: { ...current.status, conditions: [...(current.status?.conditions ?? []), { type: 'Approved', status: 'True', reason: 'KubectlApprove', message: 'This CSR was approved by kubectl certificate approve.' }] },
-  };
-  await t.kube.certificates.replaceCertificateSigningRequestApproval({ name: csr.metadata.name, body });
-}
+const approve = (csr: KubeObject) => approveCsr(t.kube, csr.metadata.name);
 
 /** Boots a worker and approves its client then serving CSR as an operator would. */
 async function joinWorker(name: string): Promise<void> {
@@ -101,15 +89,7 @@ describe('a bare lab', () => {
 
   it('joins the masters with CSRs the bootstrap approves, then reports bootstrap-complete', async () => {
     for (const master of ['master1', 'master2', 'master3']) await virsh('start', master);
-    // What `openshift-install wait-for bootstrap-complete` does: watch kube-system/bootstrap.
-    let watching: AbortController | undefined;
-    const complete = new Promise<void>((resolve, reject) => {
-      void t.kube.watch.watch('/api/v1/namespaces/kube-system/configmaps', { fieldSelector: 'metadata.name=bootstrap' }, (type, object) => {
-        if ((type === 'ADDED' || type === 'MODIFIED') && object.data?.status === 'complete') resolve();
-      }, (error) => (error ? reject(error) : undefined)).then((controller) => (watching = controller));
-    });
-    await complete;
-    watching?.abort();
+    await bootstrapComplete(t.kube);
     for (const master of ['master1', 'master2', 'master3']) {
       expect(isTrue(node(master), 'Ready')).toBe(true);
       expect(csrsOf(master).map(csrState)).toEqual(['Issued', 'Issued']);
