@@ -2,10 +2,11 @@
  * Activities of the `preflight` runbook: read-only checks that the lab is ready for the install.
  * None of them changes anything; each reports what it found.
  */
-import { posix } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { formatPath } from '../lab/issues.js';
+import { serviceFolders, type Host } from '../lab/schema.js';
+import { secretRefsOf } from '../lab/secret-refs.js';
 import { checkSecretRef } from '../lab/secrets.js';
-import type { Host, Lab } from '../lab/schema.js';
 import type { StepContext, StepOutcome } from '../workflows/engine/steps.js';
 import { withSsh } from './support/lab-access.js';
 
@@ -17,16 +18,6 @@ function hostOf(context: StepContext): Host {
   return host;
 }
 
-/** The folders the install writes into on a host, by service. */
-function serviceFolders(host: Host): string[] {
-  const folders = new Set<string>();
-  if (host.dns) folders.add(host.dns.zoneDir).add(posix.dirname(host.dns.zonesConf));
-  if (host.dhcp) folders.add(posix.dirname(host.dhcp.configPath));
-  if (host.pxe) folders.add(host.pxe.tftpRoot).add(host.pxe.httpRoot);
-  if (host.haproxy) folders.add(posix.dirname(host.haproxy.configPath));
-  return [...folders].sort();
-}
-
 /** The service checks of a host, with the file each one validates (run only once that file exists). */
 function serviceChecks(host: Host): Array<{ service: string; file: string; check: string[] }> {
   const checks: Array<{ service: string; file: string; check: string[] }> = [];
@@ -36,26 +27,13 @@ function serviceChecks(host: Host): Array<{ service: string; file: string; check
   return checks;
 }
 
-function secretRefs(lab: Lab): Array<[string, string]> {
-  const refs: Array<[string, string]> = [
-    ['secrets.pullSecret', lab.secrets.pullSecret],
-    ['secrets.sshPublicKey', lab.secrets.sshPublicKey],
-    ['secrets.sshPrivateKey', lab.secrets.sshPrivateKey],
-  ];
-  const { ldap, ceph } = lab.day2;
-  if (ldap) refs.push(['day2.ldap.bindPassword', ldap.bindPassword]);
-  if (ldap?.ca) refs.push(['day2.ldap.ca', ldap.ca]);
-  if (ceph) refs.push(['day2.ceph.userKey', ceph.userKey]);
-  return refs;
-}
-
 export const preflightActivities = {
   async preflightSecrets(context: StepContext): Promise<StepOutcome> {
-    const refs = secretRefs(context.lab);
+    const refs = secretRefsOf(context.lab);
     const problems: string[] = [];
-    for (const [field, ref] of refs) {
-      const problem = await checkSecretRef(ref);
-      if (problem) problems.push(`${field}: ${problem}`);
+    for (const { path, ref, kind } of refs) {
+      const problem = await checkSecretRef(ref, kind);
+      if (problem) problems.push(`${formatPath(path)}: ${problem}`);
     }
     if (problems.length) {
       // The worker reads the secrets: a reference that does not resolve here will not resolve later.

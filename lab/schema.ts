@@ -373,6 +373,28 @@ export function hostsWith<K extends 'dns' | 'dhcp' | 'pxe' | 'haproxy' | 'hyperv
   return lab.hosts.filter((host): host is Host & Required<Pick<Host, K>> => host[service] !== undefined);
 }
 
+/**
+ * Folders a helper host's services keep their files in (zones, dhcpd.conf, TFTP and HTTP roots,
+ * haproxy.cfg), in service order, each once: what the install writes into.
+ */
+export function serviceFolders(host: Host): string[] {
+  const folders = [
+    host.dns?.zoneDir,
+    host.dns && posixDirname(host.dns.zonesConf),
+    host.dhcp && posixDirname(host.dhcp.configPath),
+    host.pxe?.tftpRoot,
+    host.pxe?.httpRoot,
+    host.haproxy && posixDirname(host.haproxy.configPath),
+  ].filter((folder): folder is string => folder !== undefined);
+  return [...new Set(folders)];
+}
+
+/** `dirname` of an absolute remote (POSIX) path; pure, so workflow code may use this module. */
+function posixDirname(path: string): string {
+  const cut = path.replace(/\/+$/, '').lastIndexOf('/');
+  return cut <= 0 ? '/' : path.slice(0, cut);
+}
+
 /** Label that marks a node's role, as OpenShift sets it (`node-role.kubernetes.io/infra: ""`). */
 export function roleLabel(role: NodeRole): string {
   return `node-role.kubernetes.io/${role}`;

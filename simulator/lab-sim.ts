@@ -72,10 +72,15 @@ export interface SimulatedLab {
 /** Path of the admin endpoint that reports each node's boot state (`GET`). */
 export const NODES_ROUTE = '/simulator/nodes';
 
-/** A logger that prints to stderr with the lab time prefix. */
-export function consoleLog(): SimLogger {
-  const line = (level: string, message: string) => process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
+/** A logger that writes timestamped lines to a stream (a log file, stderr). */
+export function streamLog(stream: NodeJS.WritableStream): SimLogger {
+  const line = (level: string, message: string) => stream.write(`${new Date().toISOString()} ${level} ${message}\n`);
   return { info: (message) => line('info', message), warn: (message) => line('warn', message) };
+}
+
+/** A logger that prints to stderr. */
+export function consoleLog(): SimLogger {
+  return streamLog(process.stderr);
 }
 
 function jsonRoute(body: () => unknown) {

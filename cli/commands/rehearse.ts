@@ -11,8 +11,7 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import getPort from 'get-port';
 import { loadScenario } from '../../simulator/faults.js';
-import type { SimLogger } from '../../simulator/context.js';
-import { DEFAULT_ADDRESS, connectClient, connectWorker, loadTemporalConfig, type TemporalConfig } from '../../temporal/connection.js';
+import { DEFAULT_ADDRESS, connectClient, connectWorker, loadTemporalConfig, workflowUiUrl, type TemporalConfig } from '../../temporal/connection.js';
 import { LOOPBACK, startDevServer, type DevServer } from '../../temporal/dev-server.js';
 import { workflowIdFor } from '../../workflows/engine/api.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -43,16 +42,6 @@ function parseFrom(value: string): 'bare' | 'installed' {
     throw new UserError(`--from must be "bare" or "installed", not "${value}"`, ExitCode.USAGE);
   }
   return value;
-}
-
-/** The simulator's log goes to a file: the terminal shows the run's progress. */
-function fileLog(file: string): { log: SimLogger; close: () => Promise<void> } {
-  const stream = createWriteStream(file, { flags: 'a' });
-  const line = (level: string, message: string) => stream.write(`${new Date().toISOString()} ${level} ${message}\n`);
-  return {
-    log: { info: (message) => line('info', message), warn: (message) => line('warn', message) },
-    close: () => new Promise((resolve) => stream.end(resolve)),
-  };
 }
 
 /**
@@ -118,7 +107,8 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
       // A rehearsal starts from the state `--from` names, not from what the last one left on the hosts.
       await rm(simDir, { recursive: true, force: true });
       await mkdir(simDir, { recursive: true });
-      const simLog = fileLog(path.join(stateDir, 'sim.log'));
+      // The simulator's log goes to a file: the terminal shows the run's progress.
+      const simLogFile = createWriteStream(path.join(stateDir, 'sim.log'), { flags: 'a' });
 
       // The worker SDK installs signal handlers that stop workers on Ctrl-C; this command stops its
       // worker itself, after the run has been cancelled cleanly.
@@ -129,9 +119,9 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
         // A runtime is in place already (another command in this process); keep it.
       }
       const { createRunbookWorker } = await import('../../worker/worker.js');
-      const { startSimulatedLab } = await import('../../simulator/lab-sim.js');
+      const { startSimulatedLab, streamLog } = await import('../../simulator/lab-sim.js');
 
-      const stops: Array<() => Promise<unknown>> = [async () => simLog.close()];
+      const stops: Array<() => Promise<unknown>> = [() => new Promise((resolve) => simLogFile.end(resolve))];
       const stopAll = async () => {
         for (const stop of stops.reverse()) await stop().catch(() => undefined);
       };
@@ -141,7 +131,7 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
         stops.push(() => client.connection.close());
 
         say(`starting the simulated lab ${lab.name} (${options.from}, time scale ${options.timeScale}) in ${simDir}`);
-        const sim = await startSimulatedLab({ lab, stateDir: simDir, from: options.from, timeScale: options.timeScale, faults, log: simLog.log });
+        const sim = await startSimulatedLab({ lab, stateDir: simDir, from: options.from, timeScale: options.timeScale, faults, log: streamLog(simLogFile) });
         stops.push(() => sim.stop());
         say(`  API server ${sim.apiUrl}, kubeconfig ${sim.kubeconfigPath}`);
         say(`  helper hosts: ${sim.endpoints.hosts.map((host) => `${host.name}=${host.address}:${host.port}`).join(' ')}`);
@@ -159,7 +149,8 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
         const workflowId = `${workflowIdFor(definition.name, lab.name)}/rehearsal`;
         const input = { ...runInput(lab, options.option), rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath } };
         await startRun(client, config, { definition, lab, input, workflowId, taskQueue: REHEARSAL_TASK_QUEUE });
-        say(`rehearsing ${definition.name} on lab ${lab.name}: ${workflowId}${config.uiUrl ? `\n  Web UI: ${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}` : ''}`);
+        const uiUrl = workflowUiUrl(config, workflowId);
+        say(`rehearsing ${definition.name} on lab ${lab.name}: ${workflowId}${uiUrl ? `\n  Web UI: ${uiUrl}` : ''}`);
 
         let interrupted = 0;
         const onInterrupt = () => {

@@ -7,8 +7,8 @@
  * State folder layout, per host: `<stateDir>/hosts/<name>/` holds `ssh_host_ed25519_key(.pub)`,
  * `active.json` (the loaded service configurations) and `root/` (the host's `/`).
  */
-import { join, posix } from 'node:path';
-import type { Host, Lab } from '../../lab/schema.js';
+import { join } from 'node:path';
+import { serviceFolders, type Lab } from '../../lab/schema.js';
 import type { HostEndpoint } from '../../transport/targets.js';
 import type { SimClock } from '../clock.js';
 import type { SimLogger } from '../context.js';
@@ -53,18 +53,6 @@ export interface SimulatedHosts {
   stop(): Promise<void>;
 }
 
-/** Folders a freshly installed helper host already has, from the paths its service blocks name. */
-export function seedFolders(host: Host): string[] {
-  return [
-    host.dns?.zoneDir,
-    host.dns && posix.dirname(host.dns.zonesConf),
-    host.dhcp && posix.dirname(host.dhcp.configPath),
-    host.pxe?.tftpRoot,
-    host.pxe?.httpRoot,
-    host.haproxy && posix.dirname(host.haproxy.configPath),
-  ].filter((folder): folder is string => folder !== undefined);
-}
-
 export async function startSimulatedHosts(options: SimulatedHostsOptions): Promise<SimulatedHosts> {
   const { lab, faults } = options;
   const power = new PowerBoard(
@@ -81,7 +69,8 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
       const dir = join(options.stateDir, 'hosts', host.name);
       const key = loadOrCreateHostKey(dir, host.name);
       const fs = new RootFs(join(dir, 'root'));
-      for (const folder of seedFolders(host)) fs.mkdirp(folder);
+      // A freshly installed helper host already has the folders its services use.
+      for (const folder of serviceFolders(host)) fs.mkdirp(folder);
       const services = new HostServices(host, fs, join(dir, 'active.json'));
       hosts.set(host.name, { fs, services });
       const context = { lab, host, services, power, ids, ...(options.log ? { log: options.log } : {}) };
