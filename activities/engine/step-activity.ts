@@ -6,6 +6,7 @@
  */
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import { RehearsalTargetError } from '../../transport/guard.js';
 import type { StepContext, StepOutcome, StepResult } from '../../workflows/engine/steps.js';
 import { redactSecrets } from './redact.js';
 
@@ -42,13 +43,19 @@ export function wrapStepActivities<T extends Record<string, StepActivity>>(
   ) as { [K in keyof T]: (context: StepContext) => Promise<StepResult> };
 }
 
+/**
+ * Errors no retry can cure: a rehearsal aimed outside loopback (SSH or Kubernetes) is a mistake in
+ * the set-up, so the run pauses at once.
+ */
+const PERMANENT_ERRORS: ReadonlySet<string> = new Set([RehearsalTargetError.name]);
+
 async function failureOf(error: unknown, attempt: number, context: StepContext): Promise<unknown> {
   // Cancellation and other SDK failures must pass through untouched.
   if (error instanceof TemporalFailure && !(error instanceof ApplicationFailure)) return error;
   const failure = error instanceof Error ? error : new Error(String(error));
   const message = await redactSecrets(failure.message, context.lab);
   if (!(failure instanceof ApplicationFailure)) {
-    return ApplicationFailure.create({ message, type: failure.name, details: [{ attempt }] });
+    return ApplicationFailure.create({ message, type: failure.name, nonRetryable: PERMANENT_ERRORS.has(failure.name), details: [{ attempt }] });
   }
   return ApplicationFailure.create({
     message,

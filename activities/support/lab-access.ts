@@ -4,7 +4,6 @@
  */
 import { cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { RehearsalTargetError } from '../../transport/guard.js';
 import { readHostEndpoints, sshTargetFor, type HostEndpoint } from '../../transport/targets.js';
 import { SshSession } from '../../transport/ssh.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
@@ -24,14 +23,7 @@ export async function rehearsalEndpoints(context: StepContext): Promise<HostEndp
 export async function withSsh<T>(context: StepContext, hostName: string, use: (session: SshSession) => Promise<T>): Promise<T> {
   const endpoints = await rehearsalEndpoints(context);
   const target = sshTargetFor(context.lab, hostName, endpoints ? { endpoints } : undefined);
-  let session: SshSession;
-  try {
-    session = await SshSession.connect(target, { signal: cancellationSignal() });
-  } catch (error) {
-    // A rehearsal aimed outside loopback is a mistake in the set-up, not a fault to retry.
-    if (error instanceof RehearsalTargetError) throw ApplicationFailure.nonRetryable(error.message, error.name);
-    throw error;
-  }
+  const session = await SshSession.connect(target, { signal: cancellationSignal() });
   try {
     return await use(session);
   } finally {

@@ -10,11 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { preflightActivities } from '../../activities/preflight.js';
+import { createActivities } from '../../activities/index.js';
 import { loadLab } from '../../lab/load.js';
 import type { Lab } from '../../lab/schema.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// The activities as the worker registers them (wrapped: attempt numbers, failure conversion).
+const activities = createActivities();
 let lab: Lab;
 let scratch: string;
 
@@ -34,7 +36,7 @@ async function endpointsFile(address: string, port: number): Promise<string> {
 test('a rehearsal endpoint off loopback is refused without connecting, and is not retried', async () => {
   const file = await endpointsFile('10.42.253.3', 22);
   const context = { runbook: 'preflight', stepId: 'hosts[netserv1].ssh', lab, item: 'netserv1', rehearsal: { endpointsFile: file, kubeconfig: '/dev/null' } };
-  const failure = await new MockActivityEnvironment().run(preflightActivities.preflightSsh, context).catch((error: unknown) => error);
+  const failure = await new MockActivityEnvironment().run(activities.preflightSsh, context).catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(ApplicationFailure);
   expect((failure as ApplicationFailure).nonRetryable).toBe(true);
   expect((failure as ApplicationFailure).message).toMatch(/rehearsal refuses to connect to 10\.42\.253\.3 \(netserv1 ssh\)/);
@@ -52,7 +54,7 @@ test('the same endpoint on loopback is connected to (the guard lets loopback thr
     const port = (server.address() as { port: number }).port;
     const file = await endpointsFile('127.0.0.1', port);
     const context = { runbook: 'preflight', stepId: 'hosts[netserv1].ssh', lab, item: 'netserv1', rehearsal: { endpointsFile: file, kubeconfig: '/dev/null' } };
-    await expect(new MockActivityEnvironment().run(preflightActivities.preflightSsh, context)).rejects.toThrow();
+    await expect(new MockActivityEnvironment().run(activities.preflightSsh, context)).rejects.toThrow();
     expect(connected).toBe(true);
   } finally {
     server.close();
