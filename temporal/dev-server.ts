@@ -45,16 +45,23 @@ export interface DevServer {
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const binary = options.binary ?? (await findTemporalCli());
   const port = options.port ?? (await getPort({ host: LOOPBACK }));
-  const uiPort = options.headless ? undefined : (options.uiPort ?? (await getPort({ host: LOOPBACK, exclude: [port] })));
+  const uiPort = options.headless
+    ? undefined
+    : (options.uiPort ?? (await getPort({ host: LOOPBACK, exclude: [port] })));
   const args = [
-    'server', 'start-dev',
-    '--db-filename', options.dbFile,
-    '--ip', LOOPBACK,
-    '--port', String(port),
+    'server',
+    'start-dev',
+    '--db-filename',
+    options.dbFile,
+    '--ip',
+    LOOPBACK,
+    '--port',
+    String(port),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-ip', LOOPBACK]),
     ...devServerSearchAttributeFlags(),
     ...devServerTuningFlags(),
-    '--log-level', options.logLevel ?? 'warn',
+    '--log-level',
+    options.logLevel ?? 'warn',
   ];
   const child = execa(binary, args, { reject: false, stdin: 'ignore', all: true, buffer: false, cleanup: true });
   let captured = '';
@@ -64,7 +71,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const address = `${LOOPBACK}:${port}`;
   const exited = child.then((result) => result);
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    const { exitCode, signalCode } = child.nodeChildProcess;
+    if (exitCode !== null || signalCode !== null) return;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
@@ -95,7 +103,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 }
 
 /** Polls the frontend until the default namespace answers, the child exits, or the timeout passes. */
-async function waitUntilReady(address: string, exited: Promise<{ exitCode?: number; signal?: string }>, timeoutMs: number) {
+async function waitUntilReady(
+  address: string,
+  exited: Promise<{ exitCode?: number; signal?: string }>,
+  timeoutMs: number,
+) {
   const deadline = Date.now() + timeoutMs;
   let gone: string | undefined;
   void exited.then((result) => (gone = `it exited (${result.signal ?? `code ${result.exitCode}`})`));

@@ -28,7 +28,7 @@ async function startServer(args: string[]): Promise<{ child: ResultPromise; read
     stderr: 'ignore',
   });
   cleanup.push(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (child.nodeChildProcess.exitCode === null) child.kill('SIGKILL');
     await child;
   });
   let text = '';
@@ -63,11 +63,18 @@ describe('runbook server', () => {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
     for (const { name } of searchAttributeList) expect(Object.keys(customAttributes ?? {})).toContain(name);
     // A workflow nobody runs: it only has to survive the restart.
-    await new Client({ connection }).workflow.start('selftest', { taskQueue: 'nobody', workflowId: 'kept/across-restart', args: [] });
+    await new Client({ connection }).workflow.start('selftest', {
+      taskQueue: 'nobody',
+      workflowId: 'kept/across-restart',
+      args: [],
+    });
     await connection.close();
 
     // A second server on the same port is refused with what to do.
-    const busy = await execa('node', [path.join(repo, 'bin/runbook.js'), 'server', ...args], { cwd: repo, reject: false });
+    const busy = await execa('node', [path.join(repo, 'bin/runbook.js'), 'server', ...args], {
+      cwd: repo,
+      reject: false,
+    });
     expect(busy.exitCode).toBe(ExitCode.UNAVAILABLE);
     expect(busy.stderr).toMatch(new RegExp(`port ${port} on 127.0.0.1 is in use`));
 
