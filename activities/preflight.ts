@@ -37,7 +37,10 @@ export const preflightActivities = {
     }
     if (problems.length) {
       // The worker reads the secrets: a reference that does not resolve here will not resolve later.
-      throw ApplicationFailure.nonRetryable(`secret references do not resolve on this worker: ${problems.join('; ')}`, 'SecretUnresolved');
+      throw ApplicationFailure.nonRetryable(
+        `secret references do not resolve on this worker: ${problems.join('; ')}`,
+        'SecretUnresolved',
+      );
     }
     return { changed: false, detail: `${refs.length} secret references resolve on this worker` };
   },
@@ -74,7 +77,8 @@ export const preflightActivities = {
   async preflightServiceCheck(context: StepContext): Promise<StepOutcome> {
     const host = hostOf(context);
     const checks = serviceChecks(host);
-    if (checks.length === 0) return { changed: false, detail: `${host.name} runs no service with a configuration check` };
+    if (checks.length === 0)
+      return { changed: false, detail: `${host.name} runs no service with a configuration check` };
     const found = await withSsh(context, host.name, async (session) => {
       const lines: string[] = [];
       for (const { service, file, check } of checks) {
@@ -100,11 +104,16 @@ export const preflightActivities = {
   async preflightPowerState(context: StepContext): Promise<StepOutcome> {
     const node = context.lab.nodes.find((candidate) => candidate.name === context.item);
     if (node?.power.type !== 'libvirt') {
-      throw ApplicationFailure.nonRetryable(`node "${context.item}" has no libvirt power in lab ${context.lab.name}`, 'UnknownNode');
+      throw ApplicationFailure.nonRetryable(
+        `node "${context.item}" has no libvirt power in lab ${context.lab.name}`,
+        'UnknownNode',
+      );
     }
     const { hypervisor, domain } = node.power;
     const uri = context.lab.hosts.find((host) => host.name === hypervisor)?.hypervisor?.uri ?? 'qemu:///system';
-    const result = await withSsh(context, hypervisor, (session) => session.exec(['virsh', '-c', uri, 'domstate', domain]));
+    const result = await withSsh(context, hypervisor, (session) =>
+      session.exec(['virsh', '-c', uri, 'domstate', domain]),
+    );
     if (result.code !== 0) {
       throw ApplicationFailure.nonRetryable(
         `virsh on ${hypervisor} does not know domain ${domain} of node ${node.name}: ${result.stderr.trim()}; define the domain or fix nodes[].power.domain`,

@@ -20,10 +20,21 @@ import { Client, Connection } from '@temporalio/client';
 import { findTemporalCli } from '../temporal/cli-binary.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { markerFile, readExecutions } from '../test/support/engine-activities.js';
-import { loadExampleLab, spawnEngineWorker, startRunbook, writeEngineBundle, type WorkerProcess } from '../test/support/engine-harness.js';
+import {
+  loadExampleLab,
+  spawnEngineWorker,
+  startRunbook,
+  writeEngineBundle,
+  type WorkerProcess,
+} from '../test/support/engine-harness.js';
 import { NOOP_STEPS } from '../test/support/engine-runbooks.js';
 
-const TARGETS = { perStepOverheadMsMedian: 30, concurrentWallS: 60, workerPeakRssMb: 400, resumeAfterKillS: 15 } as const;
+const TARGETS = {
+  perStepOverheadMsMedian: 30,
+  concurrentWallS: 60,
+  workerPeakRssMb: 400,
+  resumeAfterKillS: 15,
+} as const;
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +53,11 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-bench-'));
 const server = values.address
   ? { address: values.address, namespace: 'default', stop: async () => {} }
-  : await startDevServer({ binary: await findTemporalCli({ install: false }), dbFile: path.join(dir, 'temporal.db'), headless: true });
+  : await startDevServer({
+      binary: await findTemporalCli({ install: false }),
+      dbFile: path.join(dir, 'temporal.db'),
+      headless: true,
+    });
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection, namespace: server.namespace });
 const lab = await loadExampleLab();
@@ -51,7 +66,13 @@ const workers: WorkerProcess[] = [];
 try {
   const bundlePath = await writeEngineBundle(dir);
   const spawn = (taskQueue: string) => {
-    const worker = spawnEngineWorker({ address: server.address, namespace: server.namespace, dir, taskQueue, bundlePath });
+    const worker = spawnEngineWorker({
+      address: server.address,
+      namespace: server.namespace,
+      dir,
+      taskQueue,
+      bundlePath,
+    });
     workers.push(worker);
     return worker;
   };
@@ -63,7 +84,11 @@ try {
   const perStep: number[] = [];
   for (let run = 0; run <= sequentialRuns; run += 1) {
     const started = performance.now();
-    const handle = await startRunbook(client, 'engine-noop', { lab, taskQueue: 'bench', workflowId: `bench/sequential-${run}` });
+    const handle = await startRunbook(client, 'engine-noop', {
+      lab,
+      taskQueue: 'bench',
+      workflowId: `bench/sequential-${run}`,
+    });
     await handle.result();
     const msPerStep = (performance.now() - started) / NOOP_STEPS;
     if (run > 0) perStep.push(msPerStep);
@@ -81,14 +106,23 @@ try {
   await Promise.all(handles.map((handle) => handle.result()));
   const concurrentWallS = round((performance.now() - started) / 1000, 2);
   const workerPeakRssMb = round(peakRssMb(worker.pid), 1);
-  say(`  ${concurrentRuns} concurrent runs of ${NOOP_STEPS} steps: ${concurrentWallS} s, worker peak RSS ${workerPeakRssMb} MB`);
+  say(
+    `  ${concurrentRuns} concurrent runs of ${NOOP_STEPS} steps: ${concurrentWallS} s, worker peak RSS ${workerPeakRssMb} MB`,
+  );
   await worker.kill('SIGTERM');
 
   // 3. Resume after SIGKILL mid-wait.
   const doomed = spawn('bench-kill');
   await doomed.ready;
-  const handle = await startRunbook(client, 'engine-wait-default', { lab, taskQueue: 'bench-kill', workflowId: 'bench/kill' });
-  await until(() => readExecutions(dir, handle.workflowId).some((record) => record.event === 'wait-start'), 'the wait to start');
+  const handle = await startRunbook(client, 'engine-wait-default', {
+    lab,
+    taskQueue: 'bench-kill',
+    workflowId: 'bench/kill',
+  });
+  await until(
+    () => readExecutions(dir, handle.workflowId).some((record) => record.event === 'wait-start'),
+    'the wait to start',
+  );
   // Let the wait poll for a while, as a real wait would, then kill its worker without warning.
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   await doomed.kill('SIGKILL');
@@ -97,11 +131,17 @@ try {
   const replacement = spawn('bench-kill');
   await replacement.ready;
   const readyS = (Date.now() - restartedAt) / 1000;
-  await until(() => readExecutions(dir, handle.workflowId).some((record) => record.step === 'after'), 'the step after the wait', 120_000);
+  await until(
+    () => readExecutions(dir, handle.workflowId).some((record) => record.step === 'after'),
+    'the step after the wait',
+    120_000,
+  );
   const after = readExecutions(dir, handle.workflowId).find((record) => record.step === 'after')!;
   const resumeAfterKillS = round((after.at - restartedAt) / 1000, 2);
   await handle.result();
-  say(`  resume after SIGKILL: next step ran ${resumeAfterKillS} s after the new worker started (it polled after ${readyS.toFixed(2)} s)`);
+  say(
+    `  resume after SIGKILL: next step ran ${resumeAfterKillS} s after the new worker started (it polled after ${readyS.toFixed(2)} s)`,
+  );
 
   const figures = { perStepOverheadMsMedian, concurrentWallS, workerPeakRssMb, resumeAfterKillS };
   say('');
@@ -111,7 +151,16 @@ try {
     say(`${key.padEnd(26)} ${String(value).padStart(8)}   < ${target}${value < target ? '' : '  (missed)'}`);
   }
   if (values.json) {
-    say(JSON.stringify({ ...figures, targets: TARGETS, steps: NOOP_STEPS, sequentialRuns, concurrentRuns, cpus: os.cpus().length }));
+    say(
+      JSON.stringify({
+        ...figures,
+        targets: TARGETS,
+        steps: NOOP_STEPS,
+        sequentialRuns,
+        concurrentRuns,
+        cpus: os.cpus().length,
+      }),
+    );
   }
 } finally {
   for (const worker of workers) await worker.kill('SIGKILL');

@@ -24,7 +24,8 @@ export function draftLab(input: unknown): LabDraft {
 function draftOf(schema: z.ZodType, input: unknown): unknown {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  if (schema instanceof z.ZodOptional) return input === undefined ? undefined : draftOf(schema.unwrap() as z.ZodType, input);
+  if (schema instanceof z.ZodOptional)
+    return input === undefined ? undefined : draftOf(schema.unwrap() as z.ZodType, input);
   if (schema instanceof z.ZodDefault) return draftOf(schema.unwrap() as z.ZodType, input);
   if (schema instanceof z.ZodArray) {
     return Array.isArray(input) ? input.map((item) => draftOf(schema.element as z.ZodType, item)) : undefined;

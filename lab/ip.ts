@@ -14,7 +14,9 @@ export interface Network {
 
 /** The address as an unsigned 32-bit integer, for ordering and ranges. */
 export function ipToNumber(ip: string): number {
-  return ipaddr.IPv4.parse(ip).toByteArray().reduce((value, octet) => value * 256 + octet, 0);
+  return ipaddr.IPv4.parse(ip)
+    .toByteArray()
+    .reduce((value, octet) => value * 256 + octet, 0);
 }
 
 /** Parses `10.42.253.0/24`; host bits, if any, are ignored (see `networkAddress`). */

@@ -15,7 +15,8 @@ export function labJsonSchema(): Record<string, unknown> {
     $schema,
     $id: labSchemaId,
     title: 'openshift-runbooks lab',
-    description: 'One lab: cluster, node subnet, nodes, helper hosts, secret references and day-2 settings. Validate with `runbook validate --lab <file>`.',
+    description:
+      'One lab: cluster, node subnet, nodes, helper hosts, secret references and day-2 settings. Validate with `runbook validate --lab <file>`.',
     ...rest,
   };
 }

@@ -30,7 +30,8 @@ export async function loadLab(path: string, options: Omit<ParseLabOptions, 'base
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'there is no such file; check the path' : `it cannot be read (${code ?? String(error)})`;
+    const reason =
+      code === 'ENOENT' ? 'there is no such file; check the path' : `it cannot be read (${code ?? String(error)})`;
     throw new LabValidationError(path, [{ path: '', message: `cannot read the lab file: ${reason}` }]);
   }
   return parseLab(text, path, options);
@@ -61,7 +62,10 @@ export async function parseLab(text: string, source: string, options: ParseLabOp
   }
   if (issues.length > 0 || lab === undefined) {
     const located = issues.map((issue) => locate(issue, document, lineCounter));
-    throw new LabValidationError(source, located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+    throw new LabValidationError(
+      source,
+      located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
+    );
   }
   return lab;
 }
@@ -71,15 +75,22 @@ const localPaths = [['hosts', '*', 'ssh', 'knownHosts']] as const;
 
 /** Rewrites relative `file:` references and local paths, in place, to absolute ones under `baseDir`. */
 function anchorPaths(input: unknown, baseDir: string): void {
-  const absolute = (path: string) => (isAbsolute(path) || path === '~' || path.startsWith('~/') ? path : resolve(baseDir, path));
+  const absolute = (path: string) =>
+    isAbsolute(path) || path === '~' || path.startsWith('~/') ? path : resolve(baseDir, path);
   const targets = [
-    ...secretRefsOf(input).filter(({ ref }) => ref.startsWith('file:') && ref.length > 'file:'.length)
+    ...secretRefsOf(input)
+      .filter(({ ref }) => ref.startsWith('file:') && ref.length > 'file:'.length)
       .map(({ path, ref }) => ({ path, value: `file:${absolute(ref.slice('file:'.length))}` })),
-    ...localPaths.flatMap((pattern) => valuesAt(input, pattern, []))
-      .flatMap(({ path, value }) => (typeof value === 'string' && value !== '' ? [{ path, value: absolute(value) }] : [])),
+    ...localPaths
+      .flatMap((pattern) => valuesAt(input, pattern, []))
+      .flatMap(({ path, value }) =>
+        typeof value === 'string' && value !== '' ? [{ path, value: absolute(value) }] : [],
+      ),
   ];
   for (const { path, value } of targets) {
-    const parent = path.slice(0, -1).reduce<unknown>((node, segment) => (node as Record<PathSegment, unknown>)[segment], input);
+    const parent = path
+      .slice(0, -1)
+      .reduce<unknown>((node, segment) => (node as Record<PathSegment, unknown>)[segment], input);
     (parent as Record<PathSegment, unknown>)[path.at(-1) as PathSegment] = value;
   }
 }
@@ -102,5 +113,7 @@ function locate(issue: RawIssue, document: Document, lineCounter: LineCounter): 
     } else break;
   }
   const path = formatPath(issue.path);
-  return offset === undefined ? { path, message: issue.message } : { path, message: issue.message, line: lineCounter.linePos(offset).line };
+  return offset === undefined
+    ? { path, message: issue.message }
+    : { path, message: issue.message, line: lineCounter.linePos(offset).line };
 }

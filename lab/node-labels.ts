@@ -29,6 +29,9 @@ export function nodeLabels(
 }
 
 /** Whether every label of the selector is on the node with the same value. */
-export function selectorMatches(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+export function selectorMatches(
+  selector: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>>,
+): boolean {
   return Object.entries(selector).every(([key, value]) => labels[key] === value);
 }

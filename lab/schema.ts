@@ -11,18 +11,14 @@
 import { z } from 'zod';
 
 /** A DNS label as RFC 1123 allows it for host names: lower case, digits and inner dashes. */
-export const dnsLabel = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
-    message: 'must be a DNS label: 1-63 lower-case letters, digits or inner dashes (e.g. "master1")',
-  });
+export const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+  message: 'must be a DNS label: 1-63 lower-case letters, digits or inner dashes (e.g. "master1")',
+});
 
 /** A dotted DNS name such as `example.com` (no trailing dot). */
-export const dnsName = z
-  .string()
-  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
-    message: 'must be a DNS name of lower-case labels separated by dots, without a trailing dot (e.g. "example.com")',
-  });
+export const dnsName = z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+  message: 'must be a DNS name of lower-case labels separated by dots, without a trailing dot (e.g. "example.com")',
+});
 
 export const ipv4 = z.ipv4({ message: 'must be an IPv4 address such as 10.42.253.10' });
 export const cidrv4 = z.cidrv4({ message: 'must be an IPv4 network in CIDR form such as 10.42.253.0/24' });
@@ -37,11 +33,9 @@ export const mac = z
  * A reference to a secret, never the secret itself: `file:/path/to/file` (a leading `~/` is the
  * worker's home) or `env:VARIABLE`. The value is read only where it is used.
  */
-export const secretRef = z
-  .string()
-  .regex(/^(file:.+|env:[A-Za-z_][A-Za-z0-9_]*)$/, {
-    message: 'must be a secret reference, "file:/path/to/secret" or "env:VARIABLE_NAME", never the secret itself',
-  });
+export const secretRef = z.string().regex(/^(file:.+|env:[A-Za-z_][A-Za-z0-9_]*)$/, {
+  message: 'must be a secret reference, "file:/path/to/secret" or "env:VARIABLE_NAME", never the secret itself',
+});
 
 /** A command as an argument vector; it is never joined into a shell string from lab values. */
 export const command = z.array(z.string().min(1)).min(1, { message: 'must name at least the program to run' });
@@ -134,9 +128,12 @@ export const sshSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(22),
   user: z.string().min(1).default('root'),
   /** The host's public key as in known_hosts (`ssh-ed25519 AAAA…`); or give knownHosts. */
-  hostKey: z.string().regex(/^(ssh-|ecdsa-)[a-z0-9-]+ [A-Za-z0-9+/=]+( .*)?$/, {
-    message: 'must be a public host key such as "ssh-ed25519 AAAAC3Nz…" (from ssh-keyscan)',
-  }).optional(),
+  hostKey: z
+    .string()
+    .regex(/^(ssh-|ecdsa-)[a-z0-9-]+ [A-Za-z0-9+/=]+( .*)?$/, {
+      message: 'must be a public host key such as "ssh-ed25519 AAAAC3Nz…" (from ssh-keyscan)',
+    })
+    .optional(),
   /** A known_hosts file to verify the host key against. */
   knownHosts: z.string().min(1).optional(),
   /** Client key for this host; defaults to `secrets.sshPrivateKey`. */
@@ -206,7 +203,11 @@ export const ldapSchema = z.strictObject({
   name: z.string().min(1).default('LDAP'),
   mappingMethod: z.enum(['claim', 'lookup', 'add', 'generate']).default('claim'),
   /** RFC 2255 URL: `ldaps://host/basedn?attribute?scope?filter`. */
-  url: z.string().regex(/^ldaps?:\/\/[^/]+\/.*/, { message: 'must be an LDAP URL such as ldaps://ldap.example.com/ou=users,dc=example,dc=com?uid' }),
+  url: z
+    .string()
+    .regex(/^ldaps?:\/\/[^/]+\/.*/, {
+      message: 'must be an LDAP URL such as ldaps://ldap.example.com/ou=users,dc=example,dc=com?uid',
+    }),
   bindDN: z.string().min(1),
   bindPassword: secretRef,
   /** CA chain of the LDAP server's certificate. */
@@ -255,7 +256,10 @@ export const registrySchema = z.strictObject({
   pvc: z
     .strictObject({
       name: dnsLabel.default('image-registry-storage'),
-      size: z.string().regex(/^\d+(Ki|Mi|Gi|Ti)$/, { message: 'must be a quantity such as 100Gi' }).default('100Gi'),
+      size: z
+        .string()
+        .regex(/^\d+(Ki|Mi|Gi|Ti)$/, { message: 'must be a quantity such as 100Gi' })
+        .default('100Gi'),
       /** Defaults to the Ceph StorageClass when ceph is configured. */
       storageClass: dnsLabel.optional(),
       accessMode: z.enum(['ReadWriteOnce', 'ReadWriteMany']).default('ReadWriteOnce'),
@@ -293,7 +297,9 @@ export const egressRouterSchema = z.discriminatedUnion('mode', [
     ...egressRouterBase,
     mode: z.literal('http-proxy'),
     /** Squid-style rules, first match wins: `!*.example.com` denies, `*` allows the rest. */
-    proxyRules: z.array(z.string().min(1)).min(1, { message: 'an http-proxy router needs at least one rule, e.g. "*"' }),
+    proxyRules: z
+      .array(z.string().min(1))
+      .min(1, { message: 'an http-proxy router needs at least one rule, e.g. "*"' }),
     port: z.number().int().min(1).max(65535).default(8080),
   }),
 ]);

@@ -37,7 +37,9 @@ export interface SecretRefLocation {
 /** Every string found at a secret location of a lab (parsed, draft or raw). */
 export function secretRefsOf(lab: unknown): SecretRefLocation[] {
   return locations.flatMap(({ pattern, kind }) =>
-    valuesAt(lab, pattern, []).flatMap(({ path, value }) => (typeof value === 'string' ? [{ path, ref: value, kind }] : [])),
+    valuesAt(lab, pattern, []).flatMap(({ path, value }) =>
+      typeof value === 'string' ? [{ path, ref: value, kind }] : [],
+    ),
   );
 }
 

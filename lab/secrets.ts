@@ -62,12 +62,14 @@ async function readSecret(ref: string, limit: number): Promise<string> {
   if (ref.startsWith('env:')) {
     const name = ref.slice('env:'.length);
     const value = process.env[name];
-    if (value === undefined) throw new SecretError(ref, `is not set: export ${name} in the environment of the command (or the worker)`);
+    if (value === undefined)
+      throw new SecretError(ref, `is not set: export ${name} in the environment of the command (or the worker)`);
     if (value === '') throw new SecretError(ref, `is empty: set ${name} to the secret`);
     return value.slice(0, limit);
   }
   const path = secretFilePath(ref);
-  if (path === undefined) throw new SecretError(ref, 'is not a reference: write file:/path/to/secret or env:VARIABLE_NAME');
+  if (path === undefined)
+    throw new SecretError(ref, 'is not a reference: write file:/path/to/secret or env:VARIABLE_NAME');
   let file;
   try {
     file = await open(path, 'r');
@@ -78,7 +80,8 @@ async function readSecret(ref: string, limit: number): Promise<string> {
     const stat = await file.stat();
     if (!stat.isFile()) throw new SecretError(ref, 'is not a regular file: reference the file that holds the secret');
     if (stat.size === 0) throw new SecretError(ref, 'is an empty file: put the secret in it');
-    if (stat.size > maxSecretBytes) throw new SecretError(ref, `is ${stat.size} bytes, too large for a secret: check the path`);
+    if (stat.size > maxSecretBytes)
+      throw new SecretError(ref, `is ${stat.size} bytes, too large for a secret: check the path`);
     const buffer = Buffer.alloc(Math.min(limit, stat.size));
     const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
     return buffer.subarray(0, bytesRead).toString('utf8');
@@ -92,8 +95,10 @@ async function readSecret(ref: string, limit: number): Promise<string> {
 
 function fileProblem(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'does not exist: create the file or fix the path (relative paths start at the lab file\'s folder)';
-  if (code === 'EACCES' || code === 'EPERM') return 'is not readable by this user: fix its permissions (chmod 600, owned by the user running the runbooks)';
+  if (code === 'ENOENT')
+    return "does not exist: create the file or fix the path (relative paths start at the lab file's folder)";
+  if (code === 'EACCES' || code === 'EPERM')
+    return 'is not readable by this user: fix its permissions (chmod 600, owned by the user running the runbooks)';
   if (code === 'EISDIR') return 'is a folder: reference the file that holds the secret';
   return `cannot be read (${code ?? 'unknown error'})`;
 }
@@ -103,16 +108,23 @@ function shapeProblem(kind: SecretKind, head: string): string | undefined {
   const privateKey = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(head);
   switch (kind) {
     case SecretKind.PULL_SECRET:
-      return isPullSecret(head) ? undefined : 'is not a pull secret: expected JSON such as {"auths": {…}}, as downloaded from the Red Hat console';
+      return isPullSecret(head)
+        ? undefined
+        : 'is not a pull secret: expected JSON such as {"auths": {…}}, as downloaded from the Red Hat console';
     case SecretKind.SSH_PUBLIC_KEY:
-      if (privateKey) return 'holds a private key where the public key belongs, and install-config would publish it: reference the .pub file';
+      if (privateKey)
+        return 'holds a private key where the public key belongs, and install-config would publish it: reference the .pub file';
       return /^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+/.test(head)
         ? undefined
         : 'is not an SSH public key: expected one line such as "ssh-ed25519 AAAA… user@host" (the .pub file)';
     case SecretKind.SSH_PRIVATE_KEY:
-      return privateKey ? undefined : 'is not an SSH private key: expected a file starting with -----BEGIN OPENSSH PRIVATE KEY-----';
+      return privateKey
+        ? undefined
+        : 'is not an SSH private key: expected a file starting with -----BEGIN OPENSSH PRIVATE KEY-----';
     case SecretKind.CA_BUNDLE:
-      return head.includes('-----BEGIN CERTIFICATE-----') ? undefined : 'is not a CA bundle: expected PEM certificates (-----BEGIN CERTIFICATE-----)';
+      return head.includes('-----BEGIN CERTIFICATE-----')
+        ? undefined
+        : 'is not a CA bundle: expected PEM certificates (-----BEGIN CERTIFICATE-----)';
     case SecretKind.PASSWORD:
       return undefined;
   }

@@ -42,19 +42,38 @@ export function checkLab(input: unknown): LabCheck {
 /** Zod's issue in the project's words: what is wrong and what to write. Never echoes a value. */
 function explain(issue: z.core.$ZodIssue, root: unknown): RawIssue[] {
   const path = issue.path.filter((segment): segment is PathSegment => typeof segment !== 'symbol');
-  const custom = !issue.message.startsWith('Invalid') && !issue.message.startsWith('Too ') && !issue.message.startsWith('Unrecognized');
+  const custom =
+    !issue.message.startsWith('Invalid') &&
+    !issue.message.startsWith('Too ') &&
+    !issue.message.startsWith('Unrecognized');
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = knownKeys(root, path);
       const hint = known.length === 0 ? '' : ` (keys here: ${known.join(', ')})`;
-      return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"; remove it or fix its spelling${hint}` }));
+      return issue.keys.map((key) => ({
+        path: [...path, key],
+        message: `unknown key "${key}"; remove it or fix its spelling${hint}`,
+      }));
     }
     case 'invalid_type':
-      if (issue.input === undefined) return [{ path, message: custom ? `is required; it ${issue.message}` : 'is required' }];
+      if (issue.input === undefined)
+        return [{ path, message: custom ? `is required; it ${issue.message}` : 'is required' }];
       if (custom) return [{ path, message: issue.message }];
-      return [{ path, message: `must be ${article(issue.expected)} ${issue.expected}, not ${describeType(issue.input)}${issue.expected === 'string' && typeof issue.input === 'number' ? '; put it in quotes' : ''}` }];
+      return [
+        {
+          path,
+          message: `must be ${article(issue.expected)} ${issue.expected}, not ${describeType(issue.input)}${issue.expected === 'string' && typeof issue.input === 'number' ? '; put it in quotes' : ''}`,
+        },
+      ];
     case 'invalid_value':
-      return [{ path, message: custom ? issue.message : `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}` }];
+      return [
+        {
+          path,
+          message: custom
+            ? issue.message
+            : `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`,
+        },
+      ];
     case 'invalid_union':
       if ('discriminator' in issue && typeof issue.discriminator === 'string') {
         const options = (issue as { options?: unknown[] }).options ?? [];
@@ -74,7 +93,8 @@ function knownKeys(root: unknown, path: readonly PathSegment[]): string[] {
     schema = unwrap(schema, value);
     if (segment === undefined || schema === undefined) break;
     if (schema instanceof z.ZodArray && typeof segment === 'number') schema = schema.element as z.ZodType;
-    else if (schema instanceof z.ZodObject && typeof segment === 'string') schema = (schema.shape as Record<string, z.ZodType>)[segment];
+    else if (schema instanceof z.ZodObject && typeof segment === 'string')
+      schema = (schema.shape as Record<string, z.ZodType>)[segment];
     else return [];
     value = isRecord(value) || Array.isArray(value) ? (value as Record<PathSegment, unknown>)[segment] : undefined;
   }

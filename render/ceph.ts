@@ -52,7 +52,9 @@ export function withSccUsers<T extends { metadata?: { name?: string }; users?: s
   grants: readonly SccGrant[],
 ): T | undefined {
   const users = scc.users ?? [];
-  const missing = grants.filter((grant) => grant.scc === scc.metadata?.name && !users.includes(grant.user)).map((grant) => grant.user);
+  const missing = grants
+    .filter((grant) => grant.scc === scc.metadata?.name && !users.includes(grant.user))
+    .map((grant) => grant.user);
   if (missing.length === 0) return undefined;
   return { ...scc, users: [...users, ...new Set(missing)] };
 }
@@ -115,7 +117,14 @@ export function renderCeph(lab: Lab): RenderedFile[] {
       artifact: 'ceph.scc-grants',
     },
     manifestFile(lab, [cephCsiConfig(ceph)], { path: 'cluster/ceph/csi-config.yaml', artifact: 'ceph.csi-config' }),
-    manifestFile(lab, [cephUserSecret(ceph)], { path: 'cluster/ceph/secret.yaml', artifact: 'ceph.secret', secrets: [cephUserKeySlot(ceph)] }),
-    manifestFile(lab, [cephStorageClass(ceph)], { path: 'cluster/ceph/storageclass.yaml', artifact: 'ceph.storage-class' }),
+    manifestFile(lab, [cephUserSecret(ceph)], {
+      path: 'cluster/ceph/secret.yaml',
+      artifact: 'ceph.secret',
+      secrets: [cephUserKeySlot(ceph)],
+    }),
+    manifestFile(lab, [cephStorageClass(ceph)], {
+      path: 'cluster/ceph/storageclass.yaml',
+      artifact: 'ceph.storage-class',
+    }),
   ];
 }

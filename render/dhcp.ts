@@ -50,7 +50,9 @@ export function dhcpdConfText(lab: Lab): string {
     `    option routers ${lab.network.gateway};`,
     `    option domain-name-servers ${lab.network.dnsServers.join(', ')};`,
     `    option domain-name "${lab.cluster.nodesDomain}";`,
-    `    option domain-search ${searchDomains(lab).map((domain) => `"${domain}"`).join(', ')};`,
+    `    option domain-search ${searchDomains(lab)
+      .map((domain) => `"${domain}"`)
+      .join(', ')};`,
     `    range ${lab.network.dhcpRange.start} ${lab.network.dhcpRange.end};`,
     `    next-server ${lab.network.nextServer};`,
     `    if ${uefiTest} {`,

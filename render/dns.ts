@@ -96,7 +96,8 @@ export function reverseZonesOf(lab: Lab): Zone[] {
 export function dnsZones(lab: Lab): Zone[] {
   const nodes = nodesZone(lab);
   const cluster = clusterZone(lab);
-  const forward = nodes.name === cluster.name ? [{ ...nodes, records: [...nodes.records, ...cluster.records] }] : [nodes, cluster];
+  const forward =
+    nodes.name === cluster.name ? [{ ...nodes, records: [...nodes.records, ...cluster.records] }] : [nodes, cluster];
   return [...forward, ...reverseZonesOf(lab)];
 }
 
@@ -113,7 +114,10 @@ export function zoneFileName(zone: Pick<Zone, 'name'>): string {
 export function zoneText(lab: Lab, zone: Zone): string {
   const servers = requireHosts(lab, 'dns').map((host) => `${hostFqdn(lab, host)}.`);
   const primary = servers[0] ?? '';
-  const records: ZoneRecord[] = [...servers.map((server): ZoneRecord => ({ owner: '@', type: 'NS', data: server })), ...zone.records];
+  const records: ZoneRecord[] = [
+    ...servers.map((server): ZoneRecord => ({ owner: '@', type: 'NS', data: server })),
+    ...zone.records,
+  ];
   const width = Math.max(...records.map((record) => record.owner.length));
   const body = records.map((record) => {
     const ttl = record.ttl === undefined ? '' : `${record.ttl} `;

@@ -56,7 +56,9 @@ export function egressDestination(router: Extract<EgressRouter, { mode: 'redirec
   const rules = router.destinations.map((destination) =>
     destination.port === undefined
       ? destination.address
-      : [destination.port, destination.protocol, destination.address, destination.targetPort].filter((part) => part !== undefined).join(' '),
+      : [destination.port, destination.protocol, destination.address, destination.targetPort]
+          .filter((part) => part !== undefined)
+          .join(' '),
   );
   return `${rules.join('\n')}\n`;
 }
@@ -69,7 +71,9 @@ export function egressRouterController(lab: Lab, egress: Egress, router: EgressR
   const initEnv = [
     env('EGRESS_SOURCE', router.sourceIP),
     env('EGRESS_GATEWAY', gateway),
-    ...(router.mode === 'redirect' ? [env('EGRESS_DESTINATION', egressDestination(router)), env('EGRESS_ROUTER_MODE', 'init')] : []),
+    ...(router.mode === 'redirect'
+      ? [env('EGRESS_DESTINATION', egressDestination(router)), env('EGRESS_ROUTER_MODE', 'init')]
+      : []),
     ...(router.mode === 'http-proxy' ? [env('EGRESS_ROUTER_MODE', 'http-proxy')] : []),
   ];
   const main =
@@ -119,7 +123,14 @@ export function egressRouterService(egress: Egress, router: EgressRouter): KubeO
       : router.destinations.flatMap((destination) =>
           destination.port === undefined
             ? []
-            : [{ name: `${destination.protocol}-${destination.port}`, port: destination.port, protocol: destination.protocol.toUpperCase(), targetPort: destination.port }],
+            : [
+                {
+                  name: `${destination.protocol}-${destination.port}`,
+                  port: destination.port,
+                  protocol: destination.protocol.toUpperCase(),
+                  targetPort: destination.port,
+                },
+              ],
         );
   return {
     apiVersion: 'v1',

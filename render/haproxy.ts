@@ -78,7 +78,8 @@ function balancerSection(balancer: Balancer): string[] {
 }
 
 export function haproxyConfigText(lab: Lab, phase: HaproxyPhase): string {
-  const what = phase === 'bootstrap' ? 'HAProxy during install (with the bootstrap node)' : 'HAProxy after bootstrap-complete';
+  const what =
+    phase === 'bootstrap' ? 'HAProxy during install (with the bootstrap node)' : 'HAProxy after bootstrap-complete';
   return lines(header(lab, '#', what).trimEnd(), globalAndDefaults, balancers(lab, phase).flatMap(balancerSection));
 }
 

@@ -83,7 +83,9 @@ export function selectArtifacts(selector: string): ArtifactName[] {
   );
   if (names.length === 0) {
     const groups = Object.keys(renderers);
-    throw new RenderError(`unknown artifact "${selector}": use one of ${groups.join(', ')} or a full name such as dns.cluster-zone (see "runbook render --list")`);
+    throw new RenderError(
+      `unknown artifact "${selector}": use one of ${groups.join(', ')} or a full name such as dns.cluster-zone (see "runbook render --list")`,
+    );
   }
   return names;
 }
@@ -92,7 +94,9 @@ export function selectArtifacts(selector: string): ArtifactName[] {
 export function renderArtifact(lab: Lab, selector: string): RenderedFile[] {
   const names = selectArtifacts(selector);
   const wanted = new Set<string>(names);
-  return [...new Set(names.map(groupOf))].flatMap((group) => renderers[group](lab)).filter((file) => wanted.has(file.artifact));
+  return [...new Set(names.map(groupOf))]
+    .flatMap((group) => renderers[group](lab))
+    .filter((file) => wanted.has(file.artifact));
 }
 
 export { RenderError } from './topology.js';
@@ -118,4 +122,10 @@ export {
   withSccUsers,
 } from './ceph.js';
 export { registryPvc, registryStoragePatch } from './registry.js';
-export { egressNamespace, egressRouterController, egressRouterService, egressScc, egressServiceAccount } from './egress.js';
+export {
+  egressNamespace,
+  egressRouterController,
+  egressRouterService,
+  egressScc,
+  egressServiceAccount,
+} from './egress.js';

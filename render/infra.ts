@@ -40,7 +40,15 @@ export function infraMachineConfigPool(source: InfraMachineConfigSource = 'inher
 }
 
 /** Metadata the API server or the MCO sets, stripped from copies so they apply as new objects. */
-const serverSetMetadata = ['creationTimestamp', 'generation', 'managedFields', 'ownerReferences', 'resourceVersion', 'selfLink', 'uid'] as const;
+const serverSetMetadata = [
+  'creationTimestamp',
+  'generation',
+  'managedFields',
+  'ownerReferences',
+  'resourceVersion',
+  'selfLink',
+  'uid',
+] as const;
 
 /** The node role label as the kubelet unit of a worker config sets it (`--node-labels=…/worker,…`). */
 const workerRoleToken = /node-role\.kubernetes\.io\/worker(?![\w./-])/g;
@@ -135,8 +143,18 @@ export function workerToInfraMachineConfigs(workerConfigs: readonly object[]): K
 export function ingressPlacementPatch(lab: Lab): MergePatch | undefined {
   if (!routersOnInfra(lab)) return undefined;
   return {
-    target: { apiVersion: 'operator.openshift.io/v1', kind: 'IngressController', name: 'default', namespace: 'openshift-ingress-operator' },
-    patch: { spec: { nodePlacement: { nodeSelector: { matchLabels: { [infraRoleLabel]: '' } } }, replicas: routerReplicas(lab) } },
+    target: {
+      apiVersion: 'operator.openshift.io/v1',
+      kind: 'IngressController',
+      name: 'default',
+      namespace: 'openshift-ingress-operator',
+    },
+    patch: {
+      spec: {
+        nodePlacement: { nodeSelector: { matchLabels: { [infraRoleLabel]: '' } } },
+        replicas: routerReplicas(lab),
+      },
+    },
   };
 }
 
@@ -144,9 +162,17 @@ export function renderInfra(lab: Lab): RenderedFile[] {
   if (lab.day2.infra === undefined) return [];
   const placement = ingressPlacementPatch(lab);
   return [
-    manifestFile(lab, [infraMachineConfigPool()], { path: 'cluster/infra/machineconfigpool.yaml', artifact: 'infra.machine-config-pool' }),
+    manifestFile(lab, [infraMachineConfigPool()], {
+      path: 'cluster/infra/machineconfigpool.yaml',
+      artifact: 'infra.machine-config-pool',
+    }),
     ...(placement === undefined
       ? []
-      : [patchFile(lab, placement, { path: 'cluster/infra/ingresscontroller-patch.yaml', artifact: 'infra.ingress-placement' })]),
+      : [
+          patchFile(lab, placement, {
+            path: 'cluster/infra/ingresscontroller-patch.yaml',
+            artifact: 'infra.ingress-placement',
+          }),
+        ]),
   ];
 }

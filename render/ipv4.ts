@@ -42,7 +42,9 @@ export function reverseZones(subnet: Network): ReverseZone[] {
   const count = Math.max(1, (subnet.last - subnet.first + 1) / blockSize);
   return Array.from({ length: count }, (_, index) => {
     const block = blockOf(first + index * blockSize, zoneBits);
-    const octets = numberToIp(block.first).split('.').slice(0, zoneBits / 8);
+    const octets = numberToIp(block.first)
+      .split('.')
+      .slice(0, zoneBits / 8);
     return { name: `${octets.reverse().join('.')}.in-addr.arpa`, block };
   });
 }

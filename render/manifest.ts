@@ -67,7 +67,10 @@ export function patchFile(lab: Lab, patch: MergePatch, options: ManifestOptions)
   const { target } = patch;
   const where = target.namespace === undefined ? '' : ` in ${target.namespace}`;
   const what = `Merge patch for ${target.kind} ${target.name}${where} (${target.apiVersion})`;
-  return withSecrets({ path: options.path, content: header(lab, '#', what) + toYaml(patch.patch), artifact: options.artifact }, options.secrets);
+  return withSecrets(
+    { path: options.path, content: header(lab, '#', what) + toYaml(patch.patch), artifact: options.artifact },
+    options.secrets,
+  );
 }
 
 function withSecrets(file: RenderedFile, secrets: SecretSlot[] | undefined): RenderedFile {

@@ -81,6 +81,12 @@ export function renderOauth(lab: Lab): RenderedFile[] {
     }),
     ...(ca === undefined || caSlot === undefined
       ? []
-      : [manifestFile(lab, [ca], { path: 'cluster/ldap/ca-configmap.yaml', artifact: 'ldap.ca-configmap', secrets: [caSlot] })]),
+      : [
+          manifestFile(lab, [ca], {
+            path: 'cluster/ldap/ca-configmap.yaml',
+            artifact: 'ldap.ca-configmap',
+            secrets: [caSlot],
+          }),
+        ]),
   ];
 }

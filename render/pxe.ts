@@ -27,7 +27,10 @@ export function rhcosAssets(lab: Lab) {
     kernel: `${folder}/linux`,
     initramfs: `${folder}/initrd-raw`,
     /** Relative to the HTTP root / URL. */
-    metalImage: { bios: `rhcos-${version}-${arch}-metal-bios.raw.gz`, uefi: `rhcos-${version}-${arch}-metal-uefi.raw.gz` },
+    metalImage: {
+      bios: `rhcos-${version}-${arch}-metal-bios.raw.gz`,
+      uefi: `rhcos-${version}-${arch}-metal-uefi.raw.gz`,
+    },
     downloads: {
       kernel: `${mirror}/rhcos-${version}-${arch}-installer-kernel`,
       initramfs: `${mirror}/rhcos-${version}-${arch}-installer-initramfs.img`,

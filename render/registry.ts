@@ -9,7 +9,11 @@ import type { KubeObject, MergePatch } from './manifest.js';
 import type { RenderedFile } from './types.js';
 
 export const registryNamespace = 'openshift-image-registry';
-const registryConfigTarget = { apiVersion: 'imageregistry.operator.openshift.io/v1', kind: 'Config', name: 'cluster' } as const;
+const registryConfigTarget = {
+  apiVersion: 'imageregistry.operator.openshift.io/v1',
+  kind: 'Config',
+  name: 'cluster',
+} as const;
 
 /** The claim: `day2.registry.pvc` (schema defaults when absent); without a class, the Ceph one, else the cluster default. */
 function pvcSettings(lab: Lab, registry: Registry) {
@@ -47,7 +51,13 @@ export function registryStoragePatch(lab: Lab, registry: Registry): MergePatch {
 export function renderRegistry(lab: Lab): RenderedFile[] {
   const registry = lab.day2.registry;
   if (registry === undefined) return [];
-  const patch = patchFile(lab, registryStoragePatch(lab, registry), { path: 'cluster/registry/config-patch.yaml', artifact: 'registry.config-patch' });
+  const patch = patchFile(lab, registryStoragePatch(lab, registry), {
+    path: 'cluster/registry/config-patch.yaml',
+    artifact: 'registry.config-patch',
+  });
   if (registry.storage !== 'pvc') return [patch];
-  return [manifestFile(lab, [registryPvc(lab, registry)], { path: 'cluster/registry/pvc.yaml', artifact: 'registry.pvc' }), patch];
+  return [
+    manifestFile(lab, [registryPvc(lab, registry)], { path: 'cluster/registry/pvc.yaml', artifact: 'registry.pvc' }),
+    patch,
+  ];
 }

@@ -8,7 +8,10 @@ import type { SecretSlot } from './types.js';
 
 /** A slot named for what it holds (`pullSecret` → `__RUNBOOK_SECRET_PULL_SECRET__`). */
 export function secretSlot(name: string, ref: SecretRef, encoding: SecretSlot['encoding'] = 'plain'): SecretSlot {
-  const token = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
+  const token = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase();
   return { placeholder: `__RUNBOOK_SECRET_${token}__`, ref, encoding };
 }
 

@@ -25,5 +25,8 @@ export function macWithDashes(mac: string): string {
 
 /** Joins lines into a file: one trailing newline, no trailing spaces. */
 export function lines(...parts: Array<string | string[]>): string {
-  return `${parts.flat().join('\n').replace(/[ \t]+$/gm, '')}\n`;
+  return `${parts
+    .flat()
+    .join('\n')
+    .replace(/[ \t]+$/gm, '')}\n`;
 }

@@ -48,7 +48,11 @@ function outputPath(outDir: string, path: string): string {
  * Writes the files under `outDir` (created as needed, existing files replaced). Secrets are all
  * resolved before anything is written, so an unresolvable reference leaves the folder untouched.
  */
-export async function writeRendered(files: readonly RenderedFile[], outDir: string, options: WriteOptions = {}): Promise<WrittenFile[]> {
+export async function writeRendered(
+  files: readonly RenderedFile[],
+  outDir: string,
+  options: WriteOptions = {},
+): Promise<WrittenFile[]> {
   const values = await resolveAll(files, options.resolve ?? resolveSecret);
   const written: WrittenFile[] = [];
   for (const file of files) {

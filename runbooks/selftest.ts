@@ -10,11 +10,16 @@ import { action, forEach, gate, wait } from '../workflows/engine/steps.js';
 export const selftestRunbook = defineRunbook({
   name: 'selftest',
   title: 'Engine self-test',
-  description: 'Runs no-op steps of every kind to show that the worker, the Temporal server and the engine work together.',
+  description:
+    'Runs no-op steps of every kind to show that the worker, the Temporal server and the engine work together.',
   steps: [
     action('worker.check', 'Reach a worker', 'selftestCheckWorker'),
     action('engine.converge', 'Converge an in-memory marker', 'selftestConverge'),
-    wait('engine.wait', 'Wait for three polls', 'selftestWait', { deadline: '1m', pollInterval: '1s', params: { polls: 3 } }),
+    wait('engine.wait', 'Wait for three polls', 'selftestWait', {
+      deadline: '1m',
+      pollInterval: '1s',
+      params: { polls: 3 },
+    }),
     forEach('hosts.visit', 'Visit each helper host', {
       items: (lab) => lab.hosts.map((host) => host.name),
       steps: [action('describe', 'Describe the host', 'selftestHost')],

@@ -14,10 +14,13 @@ export class SimClock {
   /** Runs `fn` after `realMs` of lab time (scaled); returns a function that cancels it. */
   after(realMs: number, fn: () => void): () => void {
     if (this.stopped) return () => {};
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, Math.round(realMs * this.timeScale));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        fn();
+      },
+      Math.round(realMs * this.timeScale),
+    );
     this.timers.add(timer);
     return () => {
       clearTimeout(timer);

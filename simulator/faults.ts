@@ -82,7 +82,8 @@ export class Faults extends EventEmitter {
     match: (fault: Extract<Fault, { kind: K }>) => boolean = () => true,
   ): Extract<Fault, { kind: K }> | undefined {
     return this.active.find(
-      (fault): fault is Extract<Fault, { kind: K }> => fault.kind === kind && match(fault as Extract<Fault, { kind: K }>),
+      (fault): fault is Extract<Fault, { kind: K }> =>
+        fault.kind === kind && match(fault as Extract<Fault, { kind: K }>),
     );
   }
 }
@@ -98,7 +99,9 @@ export async function loadScenario(file: string): Promise<Fault[]> {
   try {
     document = parseYaml(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new Error(`cannot read the fault scenario ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `cannot read the fault scenario ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const result = scenarioSchema.safeParse(document ?? {});
   if (!result.success) {
@@ -116,14 +119,20 @@ export type Availability = { ok: true } | { ok: false; retryAfterSeconds: number
  * The API outages of `api-unavailable` faults: each lasts its `seconds` of lab time from the moment
  * it is added, then removes itself. `availability()` is what the API server asks before answering.
  */
-export function trackApiOutages(faults: Faults, clock: SimClock): { availability: () => Availability; stop: () => void } {
+export function trackApiOutages(
+  faults: Faults,
+  clock: SimClock,
+): { availability: () => Availability; stop: () => void } {
   const ends = new Map<Fault, number>();
   const cancels = new Map<Fault, () => void>();
   const start = (fault: Fault): void => {
     if (fault.kind !== 'api-unavailable' || ends.has(fault)) return;
     const labMs = fault.seconds * 1000;
     ends.set(fault, Date.now() + labMs * clock.timeScale);
-    cancels.set(fault, clock.after(labMs, () => faults.remove(fault)));
+    cancels.set(
+      fault,
+      clock.after(labMs, () => faults.remove(fault)),
+    );
   };
   const forget = (list: readonly Fault[]): void => {
     for (const fault of [...ends.keys()]) {
@@ -179,7 +188,9 @@ export function faultsAdminHandler(faults: Faults) {
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
-        return reply(400, { message: 'the body must be a fault as JSON, e.g. {"kind":"api-unavailable","seconds":30}' });
+        return reply(400, {
+          message: 'the body must be a fault as JSON, e.g. {"kind":"api-unavailable","seconds":30}',
+        });
       }
       const result = faultSchema.safeParse(body);
       if (!result.success) return reply(422, { message: `not a valid fault: ${issueLines(result.error).join('; ')}` });

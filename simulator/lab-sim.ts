@@ -106,10 +106,19 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
   };
 
   try {
-    const api = await startApiServer({ store, stateDir, kubernetesVersion: kubeletVersion(lab.cluster.version).replace(/\+.*$/, '') });
+    const api = await startApiServer({
+      store,
+      stateDir,
+      kubernetesVersion: kubeletVersion(lab.cluster.version).replace(/\+.*$/, ''),
+    });
     stops.push(() => api.stop());
     const hosts = await startSimulatedHosts({
-      lab, stateDir, authorizedKeys: [sshPublicKey], faults, clock, log,
+      lab,
+      stateDir,
+      authorizedKeys: [sshPublicKey],
+      faults,
+      clock,
+      log,
       ...(from === 'installed' ? { power: Object.fromEntries(members.map((node) => [node.name, 'on' as const])) } : {}),
     });
     stops.push(() => hosts.stop());
@@ -121,12 +130,19 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     const boot = trackBoots({ lab, hosts, clock, log });
     stops.push(() => boot.stop());
     api.addRoute(FAULTS_ROUTE, faultsAdminHandler(faults));
-    api.addRoute(NODES_ROUTE, jsonRoute(() => ({ apiUp: progress.apiUp, bootstrapComplete: progress.bootstrapComplete, nodes: boot.states() })));
+    api.addRoute(
+      NODES_ROUTE,
+      jsonRoute(() => ({ apiUp: progress.apiUp, bootstrapComplete: progress.bootstrapComplete, nodes: boot.states() })),
+    );
 
     const ctx: SimContext = { lab, store, clock, faults, log };
     if (from === 'installed') await seedInstalled(ctx, boot, { sshPublicKey });
     const controllers: Controller[] = [
-      bootstrapController({ progress, boot, applyManifests: (context) => applyBootstrapManifests(context, { sshPublicKey }) }),
+      bootstrapController({
+        progress,
+        boot,
+        applyManifests: (context) => applyBootstrapManifests(context, { sshPublicKey }),
+      }),
       csrController({ progress }),
       kubeletController({ progress, boot }),
       operatorsController({ progress }),
@@ -140,7 +156,10 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     ];
     for (const controller of controllers) stops.push(controller(ctx));
 
-    const endpoints: EndpointsFile = { apiServer: { url: api.url, kubeconfig: api.kubeconfigPath }, hosts: hosts.endpoints };
+    const endpoints: EndpointsFile = {
+      apiServer: { url: api.url, kubeconfig: api.kubeconfigPath },
+      hosts: hosts.endpoints,
+    };
     const endpointsPath = path.join(stateDir, 'endpoints.json');
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
     log.info(`simulated lab ${lab.name} is up (${from}): API ${api.url}`);

@@ -22,10 +22,14 @@ export interface CsrSubject {
 }
 
 /** A PEM PKCS#10 request with the subject `CN=<commonName>, O=<organization…>` and the given SANs. */
-export async function createCsrPem(subject: Omit<CsrSubject, 'dnsNames' | 'ips'> & Partial<CsrSubject>): Promise<string> {
+export async function createCsrPem(
+  subject: Omit<CsrSubject, 'dnsNames' | 'ips'> & Partial<CsrSubject>,
+): Promise<string> {
   const keys = await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']);
-  const names = [...(subject.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
-    ...(subject.ips ?? []).map((value) => ({ type: 'ip' as const, value }))];
+  const names = [
+    ...(subject.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(subject.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+  ];
   const request = await x509.Pkcs10CertificateRequestGenerator.create({
     name: [{ CN: [subject.commonName] }, ...subject.organizations.map((o) => ({ O: [o] }))],
     keys: keys as KeyPair,
@@ -68,7 +72,10 @@ export async function createClusterSigner(name = 'kube-csr-signer'): Promise<Clu
     keys,
     signingAlgorithm: ecdsa,
     notAfter: new Date(Date.now() + 365 * 86_400_000),
-    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true),
+    ],
   });
   return {
     caPem: ca.toString('pem'),

@@ -50,7 +50,8 @@ export function setCondition(conditions: readonly Condition[] | undefined, next:
   const previous = index >= 0 ? list[index] : undefined;
   const merged: Condition = {
     ...next,
-    lastTransitionTime: previous && previous.status === next.status ? previous.lastTransitionTime : (next.lastTransitionTime ?? now()),
+    lastTransitionTime:
+      previous && previous.status === next.status ? previous.lastTransitionTime : (next.lastTransitionTime ?? now()),
   };
   if (index >= 0) list[index] = merged;
   else list.push(merged);
@@ -71,31 +72,93 @@ export function isTrue(object: unknown, type: string): boolean {
 
 /** The ClusterOperators of the seed's `oc get co` (OpenShift 4.2). */
 export const CLUSTER_OPERATORS = [
-  'authentication', 'cloud-credential', 'cluster-autoscaler', 'console', 'dns', 'image-registry', 'ingress',
-  'insights', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'machine-api', 'machine-config',
-  'marketplace', 'monitoring', 'network', 'node-tuning', 'openshift-apiserver', 'openshift-controller-manager',
-  'openshift-samples', 'operator-lifecycle-manager', 'operator-lifecycle-manager-catalog',
-  'operator-lifecycle-manager-packageserver', 'service-ca', 'service-catalog-apiserver',
-  'service-catalog-controller-manager', 'storage',
+  'authentication',
+  'cloud-credential',
+  'cluster-autoscaler',
+  'console',
+  'dns',
+  'image-registry',
+  'ingress',
+  'insights',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'machine-api',
+  'machine-config',
+  'marketplace',
+  'monitoring',
+  'network',
+  'node-tuning',
+  'openshift-apiserver',
+  'openshift-controller-manager',
+  'openshift-samples',
+  'operator-lifecycle-manager',
+  'operator-lifecycle-manager-catalog',
+  'operator-lifecycle-manager-packageserver',
+  'service-ca',
+  'service-catalog-apiserver',
+  'service-catalog-controller-manager',
+  'storage',
 ] as const;
 
 /** Operators whose operands run on workers (routers, console, registry, monitoring): they wait for worker nodes. */
-export const WORKLOAD_OPERATORS: readonly string[] = ['authentication', 'console', 'image-registry', 'ingress', 'monitoring'];
+export const WORKLOAD_OPERATORS: readonly string[] = [
+  'authentication',
+  'console',
+  'image-registry',
+  'ingress',
+  'monitoring',
+];
 
 export const NAMESPACES = [
-  'default', 'kube-node-lease', 'kube-public', 'kube-system', 'openshift', 'openshift-apiserver',
-  'openshift-apiserver-operator', 'openshift-authentication', 'openshift-authentication-operator',
-  'openshift-cloud-credential-operator', 'openshift-cluster-machine-approver', 'openshift-cluster-node-tuning-operator',
-  'openshift-cluster-samples-operator', 'openshift-cluster-storage-operator', 'openshift-cluster-version',
-  'openshift-config', 'openshift-config-managed', 'openshift-console', 'openshift-console-operator',
-  'openshift-controller-manager', 'openshift-controller-manager-operator', 'openshift-dns', 'openshift-dns-operator',
-  'openshift-etcd', 'openshift-image-registry', 'openshift-infra', 'openshift-ingress', 'openshift-ingress-operator',
-  'openshift-insights', 'openshift-kube-apiserver', 'openshift-kube-apiserver-operator',
-  'openshift-kube-controller-manager', 'openshift-kube-controller-manager-operator', 'openshift-kube-scheduler',
-  'openshift-kube-scheduler-operator', 'openshift-machine-api', 'openshift-machine-config-operator',
-  'openshift-marketplace', 'openshift-monitoring', 'openshift-multus', 'openshift-network-operator', 'openshift-node',
-  'openshift-operator-lifecycle-manager', 'openshift-operators', 'openshift-sdn', 'openshift-service-ca',
-  'openshift-service-ca-operator', 'openshift-service-catalog-apiserver-operator',
+  'default',
+  'kube-node-lease',
+  'kube-public',
+  'kube-system',
+  'openshift',
+  'openshift-apiserver',
+  'openshift-apiserver-operator',
+  'openshift-authentication',
+  'openshift-authentication-operator',
+  'openshift-cloud-credential-operator',
+  'openshift-cluster-machine-approver',
+  'openshift-cluster-node-tuning-operator',
+  'openshift-cluster-samples-operator',
+  'openshift-cluster-storage-operator',
+  'openshift-cluster-version',
+  'openshift-config',
+  'openshift-config-managed',
+  'openshift-console',
+  'openshift-console-operator',
+  'openshift-controller-manager',
+  'openshift-controller-manager-operator',
+  'openshift-dns',
+  'openshift-dns-operator',
+  'openshift-etcd',
+  'openshift-image-registry',
+  'openshift-infra',
+  'openshift-ingress',
+  'openshift-ingress-operator',
+  'openshift-insights',
+  'openshift-kube-apiserver',
+  'openshift-kube-apiserver-operator',
+  'openshift-kube-controller-manager',
+  'openshift-kube-controller-manager-operator',
+  'openshift-kube-scheduler',
+  'openshift-kube-scheduler-operator',
+  'openshift-machine-api',
+  'openshift-machine-config-operator',
+  'openshift-marketplace',
+  'openshift-monitoring',
+  'openshift-multus',
+  'openshift-network-operator',
+  'openshift-node',
+  'openshift-operator-lifecycle-manager',
+  'openshift-operators',
+  'openshift-sdn',
+  'openshift-service-ca',
+  'openshift-service-ca-operator',
+  'openshift-service-catalog-apiserver-operator',
   'openshift-service-catalog-controller-manager-operator',
 ] as const;
 
@@ -142,23 +205,52 @@ function scc(name: string, priority: number | null, fields: Record<string, unkno
 /** The default SecurityContextConstraints of OpenShift 4. */
 export function defaultSccs(): KubeObject[] {
   return [
-    scc('anyuid', 10, { runAsUser: { type: 'RunAsAny' }, requiredDropCapabilities: ['MKNOD'], groups: ['system:cluster-admins'] }),
+    scc('anyuid', 10, {
+      runAsUser: { type: 'RunAsAny' },
+      requiredDropCapabilities: ['MKNOD'],
+      groups: ['system:cluster-admins'],
+    }),
     scc('hostaccess', null, {
-      allowHostDirVolumePlugin: true, allowHostIPC: true, allowHostNetwork: true, allowHostPID: true, allowHostPorts: true,
+      allowHostDirVolumePlugin: true,
+      allowHostIPC: true,
+      allowHostNetwork: true,
+      allowHostPID: true,
+      allowHostPorts: true,
       volumes: ['configMap', 'downwardAPI', 'emptyDir', 'hostPath', 'persistentVolumeClaim', 'projected', 'secret'],
     }),
     scc('hostmount-anyuid', null, {
-      allowHostDirVolumePlugin: true, runAsUser: { type: 'RunAsAny' }, requiredDropCapabilities: ['MKNOD'],
+      allowHostDirVolumePlugin: true,
+      runAsUser: { type: 'RunAsAny' },
+      requiredDropCapabilities: ['MKNOD'],
       users: ['system:serviceaccount:openshift-infra:pv-recycler-controller'],
-      volumes: ['configMap', 'downwardAPI', 'emptyDir', 'hostPath', 'nfs', 'persistentVolumeClaim', 'projected', 'secret'],
+      volumes: [
+        'configMap',
+        'downwardAPI',
+        'emptyDir',
+        'hostPath',
+        'nfs',
+        'persistentVolumeClaim',
+        'projected',
+        'secret',
+      ],
     }),
     scc('hostnetwork', null, { allowHostNetwork: true, allowHostPorts: true, runAsUser: { type: 'MustRunAsRange' } }),
     scc('nonroot', null, { runAsUser: { type: 'MustRunAsNonRoot' } }),
     scc('privileged', null, {
-      allowHostDirVolumePlugin: true, allowHostIPC: true, allowHostNetwork: true, allowHostPID: true, allowHostPorts: true,
-      allowPrivilegedContainer: true, allowedCapabilities: ['*'], allowedUnsafeSysctls: ['*'], requiredDropCapabilities: null,
-      fsGroup: { type: 'RunAsAny' }, runAsUser: { type: 'RunAsAny' }, seLinuxContext: { type: 'RunAsAny' },
-      seccompProfiles: ['*'], volumes: ['*'],
+      allowHostDirVolumePlugin: true,
+      allowHostIPC: true,
+      allowHostNetwork: true,
+      allowHostPID: true,
+      allowHostPorts: true,
+      allowPrivilegedContainer: true,
+      allowedCapabilities: ['*'],
+      allowedUnsafeSysctls: ['*'],
+      requiredDropCapabilities: null,
+      fsGroup: { type: 'RunAsAny' },
+      runAsUser: { type: 'RunAsAny' },
+      seLinuxContext: { type: 'RunAsAny' },
+      seccompProfiles: ['*'],
+      volumes: ['*'],
       users: ['system:admin', 'system:serviceaccount:openshift-infra:build-controller'],
       groups: ['system:cluster-admins', 'system:nodes', 'system:masters'],
     }),
@@ -182,12 +274,30 @@ export function clusterOperatorObject(name: string, version: string, conditions:
 }
 
 /** The three conditions `oc get co` shows, plus Upgradeable. */
-export function operatorConditions(state: { available: boolean; progressing: boolean; degraded: boolean }, message = ''): Condition[] {
+export function operatorConditions(
+  state: { available: boolean; progressing: boolean; degraded: boolean },
+  message = '',
+): Condition[] {
   const reason = (flag: boolean, yes: string, no: string) => (flag ? yes : no);
   return [
-    { type: 'Available', status: state.available ? 'True' : 'False', reason: reason(state.available, 'AsExpected', 'NotAvailable'), message: state.available ? '' : message },
-    { type: 'Progressing', status: state.progressing ? 'True' : 'False', reason: reason(state.progressing, 'Deploying', 'AsExpected'), message: state.progressing ? message : '' },
-    { type: 'Degraded', status: state.degraded ? 'True' : 'False', reason: reason(state.degraded, 'Degraded', 'AsExpected'), message: state.degraded ? message : '' },
+    {
+      type: 'Available',
+      status: state.available ? 'True' : 'False',
+      reason: reason(state.available, 'AsExpected', 'NotAvailable'),
+      message: state.available ? '' : message,
+    },
+    {
+      type: 'Progressing',
+      status: state.progressing ? 'True' : 'False',
+      reason: reason(state.progressing, 'Deploying', 'AsExpected'),
+      message: state.progressing ? message : '',
+    },
+    {
+      type: 'Degraded',
+      status: state.degraded ? 'True' : 'False',
+      reason: reason(state.degraded, 'Degraded', 'AsExpected'),
+      message: state.degraded ? message : '',
+    },
     { type: 'Upgradeable', status: 'True', reason: 'AsExpected' },
   ].map((condition) => ({ ...condition, lastTransitionTime: now() }) as Condition);
 }
@@ -198,18 +308,42 @@ export function clusterVersionObject(lab: Lab, clusterID = randomUUID()): KubeOb
     apiVersion: 'config.openshift.io/v1',
     kind: 'ClusterVersion',
     metadata: { name: 'version' },
-    spec: { clusterID, channel: `stable-${lab.cluster.version.split('.').slice(0, 2).join('.')}`, upstream: 'https://api.openshift.com/api/upgrades_info/v1/graph' },
+    spec: {
+      clusterID,
+      channel: `stable-${lab.cluster.version.split('.').slice(0, 2).join('.')}`,
+      upstream: 'https://api.openshift.com/api/upgrades_info/v1/graph',
+    },
     status: {
       desired: { version: lab.cluster.version, image, force: false },
-      history: [{ state: 'Partial', startedTime: now(), completionTime: null, version: lab.cluster.version, image, verified: false }],
+      history: [
+        {
+          state: 'Partial',
+          startedTime: now(),
+          completionTime: null,
+          version: lab.cluster.version,
+          image,
+          verified: false,
+        },
+      ],
       observedGeneration: 1,
       versionHash: 'sim',
       availableUpdates: null,
       conditions: [
         { type: 'Available', status: 'False', lastTransitionTime: now() },
         { type: 'Failing', status: 'False', lastTransitionTime: now() },
-        { type: 'Progressing', status: 'True', lastTransitionTime: now(), message: `Working towards ${lab.cluster.version}` },
-        { type: 'RetrievedUpdates', status: 'False', lastTransitionTime: now(), reason: 'RemoteFailed', message: 'Unable to retrieve available updates' },
+        {
+          type: 'Progressing',
+          status: 'True',
+          lastTransitionTime: now(),
+          message: `Working towards ${lab.cluster.version}`,
+        },
+        {
+          type: 'RetrievedUpdates',
+          status: 'False',
+          lastTransitionTime: now(),
+          reason: 'RemoteFailed',
+          message: 'Unable to retrieve available updates',
+        },
       ],
     },
   };
@@ -220,18 +354,32 @@ export function clusterConfigObjects(lab: Lab): KubeObject[] {
   const domain = clusterDomain(lab);
   return [
     {
-      apiVersion: 'config.openshift.io/v1', kind: 'Infrastructure', metadata: { name: 'cluster' },
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'Infrastructure',
+      metadata: { name: 'cluster' },
       spec: { cloudConfig: { name: '' }, platformSpec: { type: 'None' } },
       status: {
-        apiServerURL: `https://api.${domain}:6443`, apiServerInternalURI: `https://api-int.${domain}:6443`,
-        etcdDiscoveryDomain: domain, infrastructureName: `${lab.cluster.name}-sim`, platform: 'None',
-        controlPlaneTopology: 'HighlyAvailable', infrastructureTopology: 'HighlyAvailable',
+        apiServerURL: `https://api.${domain}:6443`,
+        apiServerInternalURI: `https://api-int.${domain}:6443`,
+        etcdDiscoveryDomain: domain,
+        infrastructureName: `${lab.cluster.name}-sim`,
+        platform: 'None',
+        controlPlaneTopology: 'HighlyAvailable',
+        infrastructureTopology: 'HighlyAvailable',
       },
     },
-    { apiVersion: 'config.openshift.io/v1', kind: 'OAuth', metadata: { name: 'cluster', annotations: { 'release.openshift.io/create-only': 'true' } }, spec: {} },
     {
-      apiVersion: 'operator.openshift.io/v1', kind: 'Etcd', metadata: { name: 'cluster' },
-      spec: { managementState: 'Managed' }, status: { conditions: [] },
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'OAuth',
+      metadata: { name: 'cluster', annotations: { 'release.openshift.io/create-only': 'true' } },
+      spec: {},
+    },
+    {
+      apiVersion: 'operator.openshift.io/v1',
+      kind: 'Etcd',
+      metadata: { name: 'cluster' },
+      spec: { managementState: 'Managed' },
+      status: { conditions: [] },
     },
   ];
 }
@@ -243,9 +391,16 @@ export function registryConfigObject(storage?: Record<string, unknown>): KubeObj
     kind: 'Config',
     metadata: { name: 'cluster', finalizers: ['imageregistry.operator.openshift.io/finalizer'] },
     spec: {
-      managementState: 'Managed', logLevel: 'Normal', operatorLogLevel: 'Normal', replicas: 1,
-      httpSecret: randomUUID().replace(/-/g, ''), defaultRoute: false, proxy: {}, requests: { read: { maxWaitInQueue: '0s' }, write: { maxWaitInQueue: '0s' } },
-      rolloutStrategy: 'RollingUpdate', ...(storage ? { storage } : { storage: {} }),
+      managementState: 'Managed',
+      logLevel: 'Normal',
+      operatorLogLevel: 'Normal',
+      replicas: 1,
+      httpSecret: randomUUID().replace(/-/g, ''),
+      defaultRoute: false,
+      proxy: {},
+      requests: { read: { maxWaitInQueue: '0s' }, write: { maxWaitInQueue: '0s' } },
+      rolloutStrategy: 'RollingUpdate',
+      ...(storage ? { storage } : { storage: {} }),
     },
     status: {},
   };
@@ -267,10 +422,22 @@ export function installRoleLabels(node: Pick<Node, 'role'>): Record<string, stri
 
 export function nodeReadyCondition(ready: boolean): Condition {
   return ready
-    ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now(), lastTransitionTime: now() }
+    ? {
+        type: 'Ready',
+        status: 'True',
+        reason: 'KubeletReady',
+        message: 'kubelet is posting ready status',
+        lastHeartbeatTime: now(),
+        lastTransitionTime: now(),
+      }
     : {
-        type: 'Ready', status: 'False', reason: 'KubeletNotReady', lastHeartbeatTime: now(), lastTransitionTime: now(),
-        message: 'runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: Missing CNI default network',
+        type: 'Ready',
+        status: 'False',
+        reason: 'KubeletNotReady',
+        lastHeartbeatTime: now(),
+        lastTransitionTime: now(),
+        message:
+          'runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: Missing CNI default network',
       };
 }
 
@@ -279,24 +446,51 @@ export function nodeObject(lab: Lab, node: Node, ready: boolean): KubeObject {
   const fqdn = nodeFqdn(lab, node);
   const arch = lab.cluster.architecture === 'aarch64' ? 'arm64' : 'amd64';
   const master = node.role === 'master';
-  const pressure = (type: string, reason: string) => ({ type, status: 'False', reason, message: `kubelet has ${reason.replace(/^KubeletHas/, '').toLowerCase()}`, lastHeartbeatTime: now(), lastTransitionTime: now() });
+  const pressure = (type: string, reason: string) => ({
+    type,
+    status: 'False',
+    reason,
+    message: `kubelet has ${reason.replace(/^KubeletHas/, '').toLowerCase()}`,
+    lastHeartbeatTime: now(),
+    lastTransitionTime: now(),
+  });
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name: fqdn,
       labels: {
-        'beta.kubernetes.io/arch': arch, 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': arch,
-        'kubernetes.io/hostname': fqdn, 'kubernetes.io/os': 'linux', 'node.openshift.io/os_id': 'rhcos',
+        'beta.kubernetes.io/arch': arch,
+        'beta.kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': arch,
+        'kubernetes.io/hostname': fqdn,
+        'kubernetes.io/os': 'linux',
+        'node.openshift.io/os_id': 'rhcos',
         ...installRoleLabels(node),
       },
       annotations: { 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
     },
-    spec: master && !lab.cluster.mastersSchedulable ? { taints: [{ key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' }] } : {},
+    spec:
+      master && !lab.cluster.mastersSchedulable
+        ? { taints: [{ key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' }] }
+        : {},
     status: {
-      addresses: [{ type: 'InternalIP', address: node.ip }, { type: 'Hostname', address: fqdn }],
-      capacity: { cpu: master ? '4' : '2', memory: master ? '16409096Ki' : '8163800Ki', pods: '250', 'ephemeral-storage': '125293548Ki' },
-      allocatable: { cpu: master ? '3500m' : '1500m', memory: master ? '15782408Ki' : '7537112Ki', pods: '250', 'ephemeral-storage': '115470533646' },
+      addresses: [
+        { type: 'InternalIP', address: node.ip },
+        { type: 'Hostname', address: fqdn },
+      ],
+      capacity: {
+        cpu: master ? '4' : '2',
+        memory: master ? '16409096Ki' : '8163800Ki',
+        pods: '250',
+        'ephemeral-storage': '125293548Ki',
+      },
+      allocatable: {
+        cpu: master ? '3500m' : '1500m',
+        memory: master ? '15782408Ki' : '7537112Ki',
+        pods: '250',
+        'ephemeral-storage': '115470533646',
+      },
       conditions: [
         pressure('MemoryPressure', 'KubeletHasSufficientMemory'),
         pressure('DiskPressure', 'KubeletHasNoDiskPressure'),
@@ -305,10 +499,15 @@ export function nodeObject(lab: Lab, node: Node, ready: boolean): KubeObject {
       ],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       nodeInfo: {
-        architecture: arch, bootID: randomUUID(), containerRuntimeVersion: 'cri-o://1.14.11-0.23.dev.rhaos4.2.gitc41de67.el8',
-        kernelVersion: '4.18.0-147.el8.x86_64', kubeProxyVersion: kubeletVersion(lab.cluster.version),
-        kubeletVersion: kubeletVersion(lab.cluster.version), machineID: randomUUID().replace(/-/g, ''),
-        operatingSystem: 'linux', osImage: `Red Hat Enterprise Linux CoreOS ${lab.cluster.rhcosVersion.split('.').slice(0, 2).join('')}.81 (Ootpa)`,
+        architecture: arch,
+        bootID: randomUUID(),
+        containerRuntimeVersion: 'cri-o://1.14.11-0.23.dev.rhaos4.2.gitc41de67.el8',
+        kernelVersion: '4.18.0-147.el8.x86_64',
+        kubeProxyVersion: kubeletVersion(lab.cluster.version),
+        kubeletVersion: kubeletVersion(lab.cluster.version),
+        machineID: randomUUID().replace(/-/g, ''),
+        operatingSystem: 'linux',
+        osImage: `Red Hat Enterprise Linux CoreOS ${lab.cluster.rhcosVersion.split('.').slice(0, 2).join('')}.81 (Ootpa)`,
         systemUUID: randomUUID(),
       },
     },
@@ -335,7 +534,14 @@ function csrObject(name: string, requestPem: string, identity: CsrIdentity): Kub
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
     metadata: { name },
-    spec: { request: Buffer.from(requestPem).toString('base64'), signerName, usages, username, uid: randomUUID(), groups },
+    spec: {
+      request: Buffer.from(requestPem).toString('base64'),
+      signerName,
+      usages,
+      username,
+      uid: randomUUID(),
+      groups,
+    },
     status: {},
   };
 }
@@ -346,7 +552,11 @@ export function clientCsrObject(name: string, requestPem: string): KubeObject {
     signerName: CLIENT_SIGNER,
     usages: ['digital signature', 'key encipherment', 'client auth'],
     username: NODE_BOOTSTRAPPER,
-    groups: ['system:serviceaccounts', 'system:serviceaccounts:openshift-machine-config-operator', 'system:authenticated'],
+    groups: [
+      'system:serviceaccounts',
+      'system:serviceaccounts:openshift-machine-config-operator',
+      'system:authenticated',
+    ],
   });
 }
 

@@ -36,7 +36,6 @@ import {
   servingCsrObject,
 } from './openshift-objects.js';
 
-
 function createMissing(ctx: SimContext, resource: string, object: KubeObject): void {
   if (!ctx.store.get(resource, object.metadata.namespace, object.metadata.name)) ctx.store.create(resource, object);
 }
@@ -46,7 +45,11 @@ export function defaultIngressController(ctx: SimContext): KubeObject {
   return {
     apiVersion: 'operator.openshift.io/v1',
     kind: 'IngressController',
-    metadata: { name: 'default', namespace: 'openshift-ingress-operator', finalizers: ['ingresscontroller.operator.openshift.io/finalizer-ingresscontroller'] },
+    metadata: {
+      name: 'default',
+      namespace: 'openshift-ingress-operator',
+      finalizers: ['ingresscontroller.operator.openshift.io/finalizer-ingresscontroller'],
+    },
     spec: { replicas: 2 },
     status: {
       domain: `apps.${ctx.lab.cluster.name}.${ctx.lab.cluster.baseDomain}`,
@@ -71,7 +74,10 @@ export function applyBootstrapManifests(ctx: SimContext, options: SeedOptions = 
   createMissing(ctx, R.oauths, clusterConfigObjects(lab)[1]!);
   createMissing(ctx, R.etcds, clusterConfigObjects(lab)[2]!);
   createMissing(ctx, R.clusterversions, clusterVersionObject(lab));
-  const rolling = operatorConditions({ available: false, progressing: true, degraded: false }, 'Waiting for the control plane nodes to be Ready');
+  const rolling = operatorConditions(
+    { available: false, progressing: true, degraded: false },
+    'Waiting for the control plane nodes to be Ready',
+  );
   for (const name of CLUSTER_OPERATORS) {
     if (!store.get(R.clusteroperators, undefined, name)) {
       store.create(R.clusteroperators, clusterOperatorObject(name, lab.cluster.version, rolling));
@@ -84,7 +90,16 @@ export function applyBootstrapManifests(ctx: SimContext, options: SeedOptions = 
 }
 
 const approved = () => ({
-  conditions: [{ type: 'Approved', status: 'True', reason: 'KubectlApprove', message: 'This CSR was approved by kubectl certificate approve.', lastUpdateTime: now(), lastTransitionTime: now() }],
+  conditions: [
+    {
+      type: 'Approved',
+      status: 'True',
+      reason: 'KubectlApprove',
+      message: 'This CSR was approved by kubectl certificate approve.',
+      lastUpdateTime: now(),
+      lastTransitionTime: now(),
+    },
+  ],
 });
 
 /** Files and approves a joined node's client and serving CSRs (the signer then issues them). */
@@ -92,7 +107,11 @@ async function approvedCsrs(ctx: SimContext, node: Node): Promise<void> {
   const fqdn = nodeFqdn(ctx.lab, node);
   const subject = { commonName: `system:node:${fqdn}`, organizations: ['system:nodes'] };
   const client = clientCsrObject(csrName(), await createCsrPem(subject));
-  const serving = servingCsrObject(csrName(), fqdn, await createCsrPem({ ...subject, dnsNames: [fqdn], ips: [node.ip] }));
+  const serving = servingCsrObject(
+    csrName(),
+    fqdn,
+    await createCsrPem({ ...subject, dnsNames: [fqdn], ips: [node.ip] }),
+  );
   for (const csr of [client, serving]) ctx.store.create(R.csrs, { ...csr, status: approved() });
 }
 
@@ -110,9 +129,15 @@ export async function seedInstalled(ctx: SimContext, boot: BootTracker, options:
   store.mutate(R.registryConfigs, undefined, 'cluster', (config) => {
     (config.spec as { storage?: unknown }).storage = { emptyDir: {} };
   });
-  store.mutate(R.registryConfigs, undefined, 'cluster', (config) => {
-    config.status = { storage: { emptyDir: {} }, storageManaged: false, readyReplicas: 1 };
-  }, { subresource: 'status' });
+  store.mutate(
+    R.registryConfigs,
+    undefined,
+    'cluster',
+    (config) => {
+      config.status = { storage: { emptyDir: {} }, storageManaged: false, readyReplicas: 1 };
+    },
+    { subresource: 'status' },
+  );
   reportBootstrapComplete(store);
   for (const name of CLUSTER_OPERATORS) {
     writeOperatorState(ctx, name, { available: true, progressing: false, degraded: false, message: '' });

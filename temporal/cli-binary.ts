@@ -52,11 +52,9 @@ export async function findTemporalCli(options: FindCliOptions = {}): Promise<str
   const fromEnv = process.env.TEMPORAL_CLI;
   if (fromEnv) {
     if (await isExecutable(fromEnv)) return fromEnv;
-    throw new UserError(
-      `TEMPORAL_CLI is set to ${fromEnv}, which is not an executable file`,
-      ExitCode.UNAVAILABLE,
-      ['point TEMPORAL_CLI at the `temporal` binary, or unset it to search PATH and the cache'],
-    );
+    throw new UserError(`TEMPORAL_CLI is set to ${fromEnv}, which is not an executable file`, ExitCode.UNAVAILABLE, [
+      'point TEMPORAL_CLI at the `temporal` binary, or unset it to search PATH and the cache',
+    ]);
   }
   const onPath = await findOnPath('temporal');
   if (onPath) return onPath;
@@ -91,10 +89,11 @@ async function installWithGo(go: string, progress: NodeJS.WritableStream): Promi
   progress.write(`The build with the machine's Go failed; retrying with GOTOOLCHAIN=${FALLBACK_GO_TOOLCHAIN}\n`);
   const second = await build(FALLBACK_GO_TOOLCHAIN);
   if (second.exitCode === 0) return;
-  throw new UserError(`building the Temporal CLI with Go failed (exit ${second.exitCode ?? 'signal'})`, ExitCode.UNAVAILABLE, [
-    'the Go output is above; fix it, or install the CLI another way:',
-    ...installOptions(),
-  ]);
+  throw new UserError(
+    `building the Temporal CLI with Go failed (exit ${second.exitCode ?? 'signal'})`,
+    ExitCode.UNAVAILABLE,
+    ['the Go output is above; fix it, or install the CLI another way:', ...installOptions()],
+  );
 }
 
 function installOptions(): string[] {

@@ -64,10 +64,14 @@ export function unreachableError(config: Pick<TemporalConfig, 'address' | 'names
     : /deadline/i.test(message)
       ? 'no answer in time'
       : message;
-  return new UserError(`cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${reason}`, ExitCode.UNAVAILABLE, [
-    'start the local server with `runbook server` (in another terminal),',
-    'or point the CLI at your cluster with TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (and TEMPORAL_TLS, TEMPORAL_API_KEY) or a TEMPORAL_PROFILE',
-  ]);
+  return new UserError(
+    `cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${reason}`,
+    ExitCode.UNAVAILABLE,
+    [
+      'start the local server with `runbook server` (in another terminal),',
+      'or point the CLI at your cluster with TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (and TEMPORAL_TLS, TEMPORAL_API_KEY) or a TEMPORAL_PROFILE',
+    ],
+  );
 }
 
 /** A client for the configured server, checked to answer; close it with `client.connection.close()`. */

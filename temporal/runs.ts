@@ -13,7 +13,12 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { ExitCode, UserError } from '../cli/errors.js';
-import { type RunbookProgress, type RunbookState, progressQuery, searchAttributeKeys } from '../workflows/engine/api.js';
+import {
+  type RunbookProgress,
+  type RunbookState,
+  progressQuery,
+  searchAttributeKeys,
+} from '../workflows/engine/api.js';
 
 /** A worker polled the queue this recently: the server keeps poller records for minutes after one stops. */
 const LIVE_POLLER_WINDOW_MS = 90_000;
@@ -76,7 +81,9 @@ export function runState(status: string, recorded: string | undefined): RunbookS
   };
   if (status === 'RUNNING') return recorded ?? 'running';
   if (status === 'TERMINATED' || status === 'TIMED_OUT') return byStatus[status]!;
-  return recorded && recorded !== 'running' && recorded !== 'paused' ? recorded : (byStatus[status] ?? status.toLowerCase());
+  return recorded && recorded !== 'running' && recorded !== 'paused'
+    ? recorded
+    : (byStatus[status] ?? status.toLowerCase());
 }
 
 /**
@@ -138,9 +145,11 @@ export async function sendUpdate<Ret, Args extends [any, ...any[]]>(
   args: Args,
 ): Promise<Ret> {
   if (!run.open) {
-    throw new UserError(`run ${run.handle.workflowId} is not running (${runState(run.status, run.state)})`, ExitCode.FAILED, [
-      `start a new run with \`runbook start ${run.runbook ?? '<runbook>'} --lab <file>\``,
-    ]);
+    throw new UserError(
+      `run ${run.handle.workflowId} is not running (${runState(run.status, run.state)})`,
+      ExitCode.FAILED,
+      [`start a new run with \`runbook start ${run.runbook ?? '<runbook>'} --lab <file>\``],
+    );
   }
   await requireWorker(client, run);
   try {

@@ -8,7 +8,10 @@ import { ExitCode, UserError } from '../cli/errors.js';
 import { searchAttributeList } from '../workflows/engine/api.js';
 
 /** Adds the attributes that are missing; returns the names it added (none when all exist). */
-export async function ensureSearchAttributes(connection: Pick<ConnectionLike, 'operatorService'>, namespace: string): Promise<string[]> {
+export async function ensureSearchAttributes(
+  connection: Pick<ConnectionLike, 'operatorService'>,
+  namespace: string,
+): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const custom = existing.customAttributes ?? {};
   const missing = searchAttributeList.filter((attribute) => !(attribute.name in custom));
@@ -19,7 +22,9 @@ export async function ensureSearchAttributes(connection: Pick<ConnectionLike, 'o
       throw new UserError(
         `search attribute ${attribute.name} exists in namespace ${namespace} with another type`,
         ExitCode.FAILED,
-        [`it must be ${attribute.cliType}; remove it (temporal operator search-attribute remove --name ${attribute.name}) and run again`],
+        [
+          `it must be ${attribute.cliType}; remove it (temporal operator search-attribute remove --name ${attribute.name}) and run again`,
+        ],
       );
     }
   }
@@ -30,10 +35,17 @@ export async function ensureSearchAttributes(connection: Pick<ConnectionLike, 'o
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
   } catch (error) {
-    throw new UserError(`cannot add search attributes to namespace ${namespace}: ${(error as Error).message}`, ExitCode.FAILED, [
-      'ask the cluster administrator to add them:',
-      ...missing.map((attribute) => `temporal operator search-attribute create --namespace ${namespace} --name ${attribute.name} --type ${attribute.cliType}`),
-    ]);
+    throw new UserError(
+      `cannot add search attributes to namespace ${namespace}: ${(error as Error).message}`,
+      ExitCode.FAILED,
+      [
+        'ask the cluster administrator to add them:',
+        ...missing.map(
+          (attribute) =>
+            `temporal operator search-attribute create --namespace ${namespace} --name ${attribute.name} --type ${attribute.cliType}`,
+        ),
+      ],
+    );
   }
   return missing.map((attribute) => attribute.name);
 }

@@ -78,7 +78,10 @@ function hostMatches(patterns: string, name: string): boolean {
 }
 
 function globMatches(pattern: string, name: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, 'i').test(name);
 }
 
@@ -109,7 +112,11 @@ export function knownKeyTypes(known: KnownKeys, host: string, port: number): str
   return candidateKeys(known, host, port).map((entry) => entry.key.type);
 }
 
-function candidateKeys(known: KnownKeys, host: string, port: number): Array<{ key: PublicKey; where: string; revoked: boolean }> {
+function candidateKeys(
+  known: KnownKeys,
+  host: string,
+  port: number,
+): Array<{ key: PublicKey; where: string; revoked: boolean }> {
   if (known.pinned) {
     const key = parsePublicKey(known.pinned);
     return key ? [{ key, where: 'the lab file (hosts[].ssh.hostKey)', revoked: false }] : [];

@@ -47,9 +47,12 @@ export function kubeClientFor(options: KubeClientOptions): KubeClients {
   if (options.context !== undefined) config.setCurrentContext(options.context);
   const cluster = config.getCurrentCluster();
   if (!cluster) {
-    throw new Error(`${options.kubeconfigPath} names no cluster for its current context; point --kubeconfig at a complete kubeconfig`);
+    throw new Error(
+      `${options.kubeconfigPath} names no cluster for its current context; point --kubeconfig at a complete kubeconfig`,
+    );
   }
-  if (options.rehearsal) assertLoopbackTarget(new URL(cluster.server).hostname, `the API server of ${options.kubeconfigPath}`);
+  if (options.rehearsal)
+    assertLoopbackTarget(new URL(cluster.server).hostname, `the API server of ${options.kubeconfigPath}`);
   return {
     config,
     server: cluster.server,

@@ -13,7 +13,14 @@ import type { ClientChannel, ConnectConfig, SFTPWrapper, ServerHostKeyAlgorithm,
 import type { SecretRef } from '../lab/schema.js';
 import { resolveSecret } from '../lab/secrets.js';
 import { assertLoopbackTarget } from './guard.js';
-import { fingerprint, formatPublicKey, keyTypeOf, knownHostsName, knownKeyTypes, verifyHostKey } from './known-hosts.js';
+import {
+  fingerprint,
+  formatPublicKey,
+  keyTypeOf,
+  knownHostsName,
+  knownKeyTypes,
+  verifyHostKey,
+} from './known-hosts.js';
 import type { HostKeyVerdict, KnownKeys } from './known-hosts.js';
 import { quoteCommand } from './shell.js';
 import type { SshTarget } from './targets.js';
@@ -124,7 +131,8 @@ export class SshSession {
         return verdict.result.status === 'match';
       },
     };
-    if (preferred.length > 0) config.algorithms = { serverHostKey: { remove: preferred, prepend: preferred, append: [] } };
+    if (preferred.length > 0)
+      config.algorithms = { serverHostKey: { remove: preferred, prepend: preferred, append: [] } };
 
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => {
@@ -141,7 +149,8 @@ export class SshSession {
         } else resolve();
       };
       const onReady = () => settle();
-      const onError = (error: Error & { level?: string; code?: string }) => settle(connectError(target, error, verdict, known));
+      const onError = (error: Error & { level?: string; code?: string }) =>
+        settle(connectError(target, error, verdict, known));
       const onClose = () => settle(connectError(target, new Error('Connection lost before handshake'), verdict, known));
       client.on('ready', onReady).on('error', onError).on('close', onClose);
       try {
@@ -150,7 +159,11 @@ export class SshSession {
         // and the peer's delayed ACK add ~40 ms to every round trip.
         client.setNoDelay(true);
       } catch (error) {
-        settle(new SshError(`cannot connect to ${where(target)}: ${(error as Error).message}`, target.label, { code: 'CONNECT' }));
+        settle(
+          new SshError(`cannot connect to ${where(target)}: ${(error as Error).message}`, target.label, {
+            code: 'CONNECT',
+          }),
+        );
       }
     });
     const session = new SshSession(client, target);
@@ -177,7 +190,12 @@ export class SshSession {
     });
   }
 
-  private collect(command: string, channel: ClientChannel, signal: AbortSignal | undefined, stdin: ExecOptions['stdin']): Promise<ExecResult> {
+  private collect(
+    command: string,
+    channel: ClientChannel,
+    signal: AbortSignal | undefined,
+    stdin: ExecOptions['stdin'],
+  ): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
@@ -204,7 +222,11 @@ export class SshSession {
           reject(this.error(`the connection closed before \`${command}\` finished`, { command }));
           return;
         }
-        const result: ExecResult = { code: exit.code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+        const result: ExecResult = {
+          code: exit.code,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+        };
         if (exit.signal) result.signal = exit.signal;
         resolve(result);
       });
@@ -269,7 +291,9 @@ export class SshSession {
     } catch (error) {
       await this.sftpCall('remove', temp, (sftp, done) => sftp.unlink(temp, done)).catch(() => {});
       if (error instanceof SshError && error.detail.code === 'ENOENT' && !(await this.stat(posix.dirname(path)))) {
-        throw this.error(`cannot write ${path}: the folder ${posix.dirname(path)} does not exist (create it first)`, { path });
+        throw this.error(`cannot write ${path}: the folder ${posix.dirname(path)} does not exist (create it first)`, {
+          path,
+        });
       }
       throw error;
     }
@@ -317,7 +341,9 @@ export class SshSession {
   private sftp(): Promise<SFTPWrapper> {
     this.assertOpen('SFTP');
     this.sftpChannel ??= new Promise<SFTPWrapper>((resolve, reject) => {
-      this.client.sftp((error, sftp) => (error ? reject(this.error(`cannot open SFTP: ${error.message}`)) : resolve(sftp)));
+      this.client.sftp((error, sftp) =>
+        error ? reject(this.error(`cannot open SFTP: ${error.message}`)) : resolve(sftp),
+      );
     });
     return this.sftpChannel;
   }
@@ -333,7 +359,9 @@ export class SshSession {
         if (!error) return resolve(value as T);
         const missing = error.code === NO_SUCH_FILE;
         const detail: SshError['detail'] = missing ? { path, code: 'ENOENT' } : { path };
-        reject(this.error(`cannot ${operation} ${path}: ${missing ? 'no such file or folder' : error.message}`, detail));
+        reject(
+          this.error(`cannot ${operation} ${path}: ${missing ? 'no such file or folder' : error.message}`, detail),
+        );
       });
     });
   }
@@ -370,25 +398,40 @@ function where(target: SshTarget): string {
 }
 
 function combinedSignal(options: ExecOptions): AbortSignal | undefined {
-  const signals = [options.signal, options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs)];
+  const signals = [
+    options.signal,
+    options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
+  ];
   const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
   return present.length > 1 ? AbortSignal.any(present) : present[0];
 }
 
 function remoteStat(stats: Stats): RemoteStat {
-  const type = stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : stats.isSymbolicLink() ? 'symlink' : 'other';
+  const type = stats.isFile()
+    ? 'file'
+    : stats.isDirectory()
+      ? 'directory'
+      : stats.isSymbolicLink()
+        ? 'symlink'
+        : 'other';
   return { type, size: stats.size, mode: stats.mode & 0o7777, mtime: stats.mtime };
 }
 
 async function knownKeys(target: SshTarget): Promise<KnownKeys> {
   if (target.hostKey) return { pinned: target.hostKey };
   if (!target.knownHostsFile) {
-    throw new SshError(`no host key to verify ${target.label} against: set hosts[].ssh.hostKey or hosts[].ssh.knownHosts in the lab file`, target.label, { code: 'HOSTKEY' });
+    throw new SshError(
+      `no host key to verify ${target.label} against: set hosts[].ssh.hostKey or hosts[].ssh.knownHosts in the lab file`,
+      target.label,
+      { code: 'HOSTKEY' },
+    );
   }
   const path = expandPath(target.knownHostsFile);
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return '';
-    throw new SshError(`cannot read the known_hosts file ${path}: ${error.code ?? error.message}`, target.label, { code: 'HOSTKEY' });
+    throw new SshError(`cannot read the known_hosts file ${path}: ${error.code ?? error.message}`, target.label, {
+      code: 'HOSTKEY',
+    });
   });
   return { knownHosts: { path, text } };
 }
@@ -399,7 +442,8 @@ function connectError(
   verdict: { result: HostKeyVerdict; presented: Buffer } | undefined,
   known: KnownKeys,
 ): SshError {
-  if (verdict && verdict.result.status !== 'match') return hostKeyError(target, verdict.result, verdict.presented, known);
+  if (verdict && verdict.result.status !== 'match')
+    return hostKeyError(target, verdict.result, verdict.presented, known);
   const at = where(target);
   if (error.level === 'client-authentication') {
     return new SshError(
@@ -409,13 +453,25 @@ function connectError(
     );
   }
   if (error.code === 'ECONNREFUSED') {
-    return new SshError(`cannot reach ${at}: connection refused (is sshd running there, and is the port right?)`, target.label, { code: 'CONNECT' });
+    return new SshError(
+      `cannot reach ${at}: connection refused (is sshd running there, and is the port right?)`,
+      target.label,
+      { code: 'CONNECT' },
+    );
   }
   if (/Timed out while waiting for handshake/.test(error.message)) {
-    return new SshError(`cannot reach ${at}: no SSH handshake in time (check the address, the port and any firewall)`, target.label, { code: 'CONNECT' });
+    return new SshError(
+      `cannot reach ${at}: no SSH handshake in time (check the address, the port and any firewall)`,
+      target.label,
+      { code: 'CONNECT' },
+    );
   }
   if (/Connection lost before handshake|ECONNRESET/.test(`${error.message} ${error.code ?? ''}`)) {
-    return new SshError(`${at} closed the connection before the SSH handshake (sshd refused it: check that sshd accepts connections from this machine)`, target.label, { code: 'CONNECT' });
+    return new SshError(
+      `${at} closed the connection before the SSH handshake (sshd refused it: check that sshd accepts connections from this machine)`,
+      target.label,
+      { code: 'CONNECT' },
+    );
   }
   return new SshError(`cannot connect to ${at}: ${error.message}`, target.label, { code: 'CONNECT' });
 }

@@ -26,11 +26,15 @@ export async function readHostEndpoints(file: string): Promise<HostEndpoint[]> {
   try {
     data = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new Error(`cannot read the simulated lab's endpoints from ${file} (${(error as Error).message}): start it with \`runbook sim start\``);
+    throw new Error(
+      `cannot read the simulated lab's endpoints from ${file} (${(error as Error).message}): start it with \`runbook sim start\``,
+    );
   }
   const parsed = z.object({ hosts: z.array(hostEndpointSchema) }).safeParse(data);
   if (!parsed.success) {
-    throw new Error(`${file} is not an endpoints file written by \`runbook sim start\`:\n${z.prettifyError(parsed.error)}`);
+    throw new Error(
+      `${file} is not an endpoints file written by \`runbook sim start\`:\n${z.prettifyError(parsed.error)}`,
+    );
   }
   return parsed.data.hosts;
 }
@@ -54,7 +58,11 @@ export interface SshTarget {
 /** known_hosts used when the lab pins neither a key nor a file, as OpenSSH does. */
 export const DEFAULT_KNOWN_HOSTS = '~/.ssh/known_hosts';
 
-export function sshTargetFor(lab: Lab, hostName: string, rehearsal?: { endpoints: readonly HostEndpoint[] }): SshTarget {
+export function sshTargetFor(
+  lab: Lab,
+  hostName: string,
+  rehearsal?: { endpoints: readonly HostEndpoint[] },
+): SshTarget {
   const host = lab.hosts.find((candidate) => candidate.name === hostName);
   if (!host) {
     const known = lab.hosts.map((candidate) => candidate.name).join(', ');

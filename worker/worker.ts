@@ -68,7 +68,12 @@ export function installWorkerRuntime(options: { logLevel?: LogLevel } = {}): voi
       logger: new DefaultLogger(level),
       // The SDK's native core logs straight to the console unless forwarded: forward it through the
       // same logger, so one level governs both (core WARN lines are noise for an operator at ERROR).
-      telemetryOptions: { logging: { filter: { core: level === 'TRACE' || level === 'DEBUG' ? level : 'WARN', other: 'ERROR' }, forward: {} } },
+      telemetryOptions: {
+        logging: {
+          filter: { core: level === 'TRACE' || level === 'DEBUG' ? level : 'WARN', other: 'ERROR' },
+          forward: {},
+        },
+      },
     });
   } catch {
     // Already installed or instantiated: keep the existing runtime.

@@ -26,8 +26,7 @@ export interface PollState<P extends JsonValue> {
 }
 
 export type PollResult<P extends JsonValue> =
-  | { done: true; detail: string; changed?: boolean }
-  | { done: false; detail: string; progress?: P };
+  { done: true; detail: string; changed?: boolean } | { done: false; detail: string; progress?: P };
 
 export interface PollOptions {
   /** What is awaited, for the timeout message: "the bootstrap API to answer". */
@@ -63,7 +62,9 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
   const checkpoint: PollCheckpoint<P> = saved ?? { startedAtMs: Date.now(), polls: 0, detail: 'not checked yet' };
   const signal = cancellationSignal();
   const stoppingSignal = workerStoppingSignal();
-  const whenStopping = new Promise<void>((resolve) => stoppingSignal.addEventListener('abort', () => resolve(), { once: true }));
+  const whenStopping = new Promise<void>((resolve) =>
+    stoppingSignal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   heartbeat(checkpoint);
   for (;;) {
     const result = await probe({
@@ -117,5 +118,8 @@ export function formatDuration(ms: number): string {
     [Math.floor((seconds % 3600) / 60), 'm'],
     [seconds % 60, 's'],
   ] as const;
-  return parts.filter(([value]) => value > 0).map(([value, unit]) => `${value}${unit}`).join('');
+  return parts
+    .filter(([value]) => value > 0)
+    .map(([value, unit]) => `${value}${unit}`)
+    .join('');
 }

@@ -23,7 +23,11 @@ const cache = new Map<string, { at: number; pieces: Promise<string[]> }>();
  */
 export function secretPieces(lab: Lab): Promise<string[]> {
   const refs = [
-    ...new Map(secretRefsOf(lab).filter(({ kind }) => SECRET_KINDS.has(kind)).map(({ ref, kind }) => [ref, kind])),
+    ...new Map(
+      secretRefsOf(lab)
+        .filter(({ kind }) => SECRET_KINDS.has(kind))
+        .map(({ ref, kind }) => [ref, kind]),
+    ),
   ].sort(([a], [b]) => a.localeCompare(b));
   const key = refs.map(([ref]) => ref).join('\n');
   const cached = cache.get(key);
@@ -35,12 +39,18 @@ export function secretPieces(lab: Lab): Promise<string[]> {
         () => [],
       ),
     ),
-  ).then((lists) => [...new Set(lists.flat().filter((piece) => piece.length >= MIN_PIECE))].sort((a, b) => b.length - a.length));
+  ).then((lists) =>
+    [...new Set(lists.flat().filter((piece) => piece.length >= MIN_PIECE))].sort((a, b) => b.length - a.length),
+  );
   cache.set(key, { at: Date.now(), pieces });
   return pieces;
 }
 
-const SECRET_KINDS: ReadonlySet<SecretKind> = new Set([SecretKind.PULL_SECRET, SecretKind.SSH_PRIVATE_KEY, SecretKind.PASSWORD]);
+const SECRET_KINDS: ReadonlySet<SecretKind> = new Set([
+  SecretKind.PULL_SECRET,
+  SecretKind.SSH_PRIVATE_KEY,
+  SecretKind.PASSWORD,
+]);
 
 function piecesOf(kind: SecretKind, value: string): string[] {
   const whole = value.trim();
@@ -64,7 +74,10 @@ function pullSecretPieces(text: string): string[] {
   const visit = (node: unknown) => {
     if (typeof node !== 'object' || node === null) return;
     for (const [key, child] of Object.entries(node)) {
-      if (typeof child === 'string' && ['auth', 'password', 'identitytoken', 'registrytoken'].includes(key.toLowerCase())) {
+      if (
+        typeof child === 'string' &&
+        ['auth', 'password', 'identitytoken', 'registrytoken'].includes(key.toLowerCase())
+      ) {
         pieces.push(child);
         if (key.toLowerCase() === 'auth') {
           const decoded = Buffer.from(child, 'base64').toString('utf8');

@@ -26,7 +26,10 @@ export const selftestActivities = {
     const execution = activityInfo().workflowExecution;
     const run = `${execution?.workflowId}/${execution?.runId}/${marker}`;
     return converge({
-      check: async () => ({ ok: seenRuns.has(run), detail: seenRuns.has(run) ? 'marker present' : 'no marker for this run' }),
+      check: async () => ({
+        ok: seenRuns.has(run),
+        detail: seenRuns.has(run) ? 'marker present' : 'no marker for this run',
+      }),
       apply: async () => {
         seenRuns.add(run);
         return 'set an in-memory marker for this run';
@@ -46,7 +49,9 @@ export const selftestActivities = {
   async selftestHost(context: StepContext): Promise<StepOutcome> {
     const host = context.lab.hosts.find((candidate) => candidate.name === context.item);
     if (!host) return { changed: false, detail: `host ${context.item} is not in lab ${context.lab.name}` };
-    const services = (['dns', 'dhcp', 'pxe', 'haproxy', 'hypervisor'] as const).filter((service) => host[service] !== undefined);
+    const services = (['dns', 'dhcp', 'pxe', 'haproxy', 'hypervisor'] as const).filter(
+      (service) => host[service] !== undefined,
+    );
     return { changed: false, detail: `host ${host.name} carries ${services.join(', ') || 'no services'}` };
   },
 };

@@ -55,7 +55,12 @@ async function failureOf(error: unknown, attempt: number, context: StepContext):
   const failure = error instanceof Error ? error : new Error(String(error));
   const message = await redactSecrets(failure.message, context.lab);
   if (!(failure instanceof ApplicationFailure)) {
-    return ApplicationFailure.create({ message, type: failure.name, nonRetryable: PERMANENT_ERRORS.has(failure.name), details: [{ attempt }] });
+    return ApplicationFailure.create({
+      message,
+      type: failure.name,
+      nonRetryable: PERMANENT_ERRORS.has(failure.name),
+      details: [{ attempt }],
+    });
   }
   return ApplicationFailure.create({
     message,

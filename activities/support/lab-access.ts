@@ -20,7 +20,11 @@ export async function rehearsalEndpoints(context: StepContext): Promise<HostEndp
 }
 
 /** Runs `use` with an SSH session to the lab host `hostName`, closed afterwards whatever happens. */
-export async function withSsh<T>(context: StepContext, hostName: string, use: (session: SshSession) => Promise<T>): Promise<T> {
+export async function withSsh<T>(
+  context: StepContext,
+  hostName: string,
+  use: (session: SshSession) => Promise<T>,
+): Promise<T> {
   const endpoints = await rehearsalEndpoints(context);
   const target = sshTargetFor(context.lab, hostName, endpoints ? { endpoints } : undefined);
   const session = await SshSession.connect(target, { signal: cancellationSignal() });

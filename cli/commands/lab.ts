@@ -26,7 +26,10 @@ export function registerLabCommands(program: Command): void {
           printJson({ ok: false, source: options.lab, issues: error.issues });
           throw new UserError(error.message, ExitCode.FAILED);
         }
-        throw new UserError(error.message, ExitCode.FAILED, [...error.lines(), 'fix these in the lab file and run `runbook validate` again']);
+        throw new UserError(error.message, ExitCode.FAILED, [
+          ...error.lines(),
+          'fix these in the lab file and run `runbook validate` again',
+        ]);
       }
       if (options.json) printJson({ ok: true, source: options.lab, lab });
       else process.stdout.write(`${options.lab}: ${summary(lab)}\n`);

@@ -11,7 +11,14 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import getPort from 'get-port';
 import { loadScenario } from '../../simulator/faults.js';
-import { DEFAULT_ADDRESS, connectClient, connectWorker, loadTemporalConfig, workflowUiUrl, type TemporalConfig } from '../../temporal/connection.js';
+import {
+  DEFAULT_ADDRESS,
+  connectClient,
+  connectWorker,
+  loadTemporalConfig,
+  workflowUiUrl,
+  type TemporalConfig,
+} from '../../temporal/connection.js';
 import { LOOPBACK, startDevServer, type DevServer } from '../../temporal/dev-server.js';
 import { workflowIdFor } from '../../workflows/engine/api.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -48,12 +55,15 @@ function parseFrom(value: string): 'bare' | 'installed' {
  * The configured Temporal server when it answers; otherwise, when nothing else is configured, the
  * embedded dev server, started here with the default state file (as `runbook server` would).
  */
-async function temporalForRehearsal(say: (line: string) => void): Promise<{ config: TemporalConfig; client: Client; server?: DevServer }> {
+async function temporalForRehearsal(
+  say: (line: string) => void,
+): Promise<{ config: TemporalConfig; client: Client; server?: DevServer }> {
   const configured = loadTemporalConfig();
   try {
     return { config: configured, client: await connectClient(configured, { connectTimeoutMs: 2_000 }) };
   } catch (error) {
-    const explicit = process.env.TEMPORAL_ADDRESS || process.env.TEMPORAL_PROFILE || configured.address !== DEFAULT_ADDRESS;
+    const explicit =
+      process.env.TEMPORAL_ADDRESS || process.env.TEMPORAL_PROFILE || configured.address !== DEFAULT_ADDRESS;
     if (explicit) throw error;
   }
   const stateDir = defaultStateDir();
@@ -75,7 +85,12 @@ export function registerRehearseCommands(program: Command): void {
     .description('run a runbook against a simulated lab (API server and helper hosts on loopback) with a local worker')
     .argument('<runbook>', 'runbook name (see `runbook list-runbooks`)')
     .requiredOption('--lab <file>', 'lab file (YAML)')
-    .option('--from <start>', 'simulated lab state: "bare" (nothing installed) or "installed" (right after install)', parseFrom, 'bare')
+    .option(
+      '--from <start>',
+      'simulated lab state: "bare" (nothing installed) or "installed" (right after install)',
+      parseFrom,
+      'bare',
+    )
     .option('--time-scale <factor>', 'pace of the simulated lab: 0 instant, 1 real time', parseTimeScale, 0.05)
     .option('--state-dir <dir>', 'folder of the simulated lab (default: <state dir>/rehearsals/<lab>)')
     .option('--faults <file>', 'scenario file of faults the simulated lab shows (YAML `faults: [...]`)')
@@ -131,15 +146,28 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
         stops.push(() => client.connection.close());
 
         say(`starting the simulated lab ${lab.name} (${options.from}, time scale ${options.timeScale}) in ${simDir}`);
-        const sim = await startSimulatedLab({ lab, stateDir: simDir, from: options.from, timeScale: options.timeScale, faults, log: streamLog(simLogFile) });
+        const sim = await startSimulatedLab({
+          lab,
+          stateDir: simDir,
+          from: options.from,
+          timeScale: options.timeScale,
+          faults,
+          log: streamLog(simLogFile),
+        });
         stops.push(() => sim.stop());
         say(`  API server ${sim.apiUrl}, kubeconfig ${sim.kubeconfigPath}`);
-        say(`  helper hosts: ${sim.endpoints.hosts.map((host) => `${host.name}=${host.address}:${host.port}`).join(' ')}`);
+        say(
+          `  helper hosts: ${sim.endpoints.hosts.map((host) => `${host.name}=${host.address}:${host.port}`).join(' ')}`,
+        );
         say(`  simulator log: ${path.join(stateDir, 'sim.log')}`);
 
         const connection = await connectWorker(config);
         stops.push(() => connection.close());
-        const worker = await createRunbookWorker({ connection, namespace: config.namespace, taskQueue: REHEARSAL_TASK_QUEUE });
+        const worker = await createRunbookWorker({
+          connection,
+          namespace: config.namespace,
+          taskQueue: REHEARSAL_TASK_QUEUE,
+        });
         const running = worker.run();
         stops.push(async () => {
           if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -147,7 +175,10 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
         });
 
         const workflowId = `${workflowIdFor(definition.name, lab.name)}/rehearsal`;
-        const input = { ...runInput(lab, options.option), rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath } };
+        const input = {
+          ...runInput(lab, options.option),
+          rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath },
+        };
         await startRun(client, config, { definition, lab, input, workflowId, taskQueue: REHEARSAL_TASK_QUEUE });
         const uiUrl = workflowUiUrl(config, workflowId);
         say(`rehearsing ${definition.name} on lab ${lab.name}: ${workflowId}${uiUrl ? `\n  Web UI: ${uiUrl}` : ''}`);
@@ -157,7 +188,10 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
           interrupted += 1;
           if (interrupted > 1) process.exit(ExitCode.FAILED);
           say('cancelling the rehearsal (Ctrl-C again to quit at once)');
-          void client.workflow.getHandle(workflowId).cancel().catch(() => undefined);
+          void client.workflow
+            .getHandle(workflowId)
+            .cancel()
+            .catch(() => undefined);
         };
         process.on('SIGINT', onInterrupt);
         process.on('SIGTERM', onInterrupt);

@@ -69,7 +69,8 @@ async function render(labPath: string, out: string, only: string | undefined, js
     process.stdout.write(`${formatTable(['FILE', 'ARTIFACT', 'GOES TO', ''], rows)}\n`);
     process.stdout.write(`${written.length} files written to ${outDir}\n`);
   } catch (error) {
-    if (error instanceof LabValidationError) throw new UserError(`${error.message}; nothing was rendered`, ExitCode.FAILED, error.lines());
+    if (error instanceof LabValidationError)
+      throw new UserError(`${error.message}; nothing was rendered`, ExitCode.FAILED, error.lines());
     if (error instanceof RenderError) throw new UserError(`${labPath}: ${error.message}`, ExitCode.FAILED);
     if (error instanceof SecretError) throw new UserError(`${error.message}; nothing was written`, ExitCode.FAILED);
     throw error;

@@ -10,7 +10,15 @@ import { LabValidationError, formatIssue, loadLab } from '../../lab/load.js';
 import type { Lab } from '../../lab/schema.js';
 import { catalogue, findRunbook } from '../../runbooks/index.js';
 import { type TemporalConfig, withClient, workflowUiUrl } from '../../temporal/connection.js';
-import { type Run, currentState, findRun, hasLiveWorker, queryProgress, runState, sendUpdate } from '../../temporal/runs.js';
+import {
+  type Run,
+  currentState,
+  findRun,
+  hasLiveWorker,
+  queryProgress,
+  runState,
+  sendUpdate,
+} from '../../temporal/runs.js';
 import {
   FINAL_RUNBOOK_STATES,
   FINISHED_STEP_STATUSES,
@@ -88,12 +96,15 @@ export function runSearchAttributes(definition: RunbookDefinition, lab: Lab) {
 
 /** `--option key=value` (repeatable): runbook-specific switches; `true`/`false` become booleans. */
 export function optionOption(): Option {
-  return new Option('--option <key=value>', 'runbook switch, repeatable (e.g. --option gate=true)').argParser(collectOption).default({});
+  return new Option('--option <key=value>', 'runbook switch, repeatable (e.g. --option gate=true)')
+    .argParser(collectOption)
+    .default({});
 }
 
 function collectOption(value: string, previous: Record<string, string | boolean>): Record<string, string | boolean> {
   const match = /^([A-Za-z][\w-]*)=(.*)$/.exec(value);
-  if (!match) throw new UserError(`--option takes key=value, not "${value}"`, ExitCode.USAGE, ['e.g. --option gate=true']);
+  if (!match)
+    throw new UserError(`--option takes key=value, not "${value}"`, ExitCode.USAGE, ['e.g. --option gate=true']);
   const [, key, raw] = match as unknown as [string, string, string];
   return { ...previous, [key]: raw === 'true' ? true : raw === 'false' ? false : raw };
 }
@@ -135,10 +146,14 @@ export async function startRun(
     return handle.firstExecutionRunId;
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UserError(`runbook ${definition.name} already runs for lab ${lab.name}: ${workflowId}`, ExitCode.FAILED, [
-        `see it with \`runbook status ${workflowId}\`, or stop it with \`runbook cancel ${workflowId}\``,
-        ...uiLines(config, workflowId),
-      ]);
+      throw new UserError(
+        `runbook ${definition.name} already runs for lab ${lab.name}: ${workflowId}`,
+        ExitCode.FAILED,
+        [
+          `see it with \`runbook status ${workflowId}\`, or stop it with \`runbook cancel ${workflowId}\``,
+          ...uiLines(config, workflowId),
+        ],
+      );
     }
     throw error;
   }
@@ -162,7 +177,12 @@ export function registerRunbookCommands(program: Command): void {
         printJson(definitions.map(outlineRunbook));
         return;
       }
-      process.stdout.write(`${formatTable(['RUNBOOK', 'STEPS', 'TITLE'], definitions.map((d) => [d.name, d.steps.length, d.title]))}\n`);
+      process.stdout.write(
+        `${formatTable(
+          ['RUNBOOK', 'STEPS', 'TITLE'],
+          definitions.map((d) => [d.name, d.steps.length, d.title]),
+        )}\n`,
+      );
     });
 
   program
@@ -188,31 +208,57 @@ operator (see \`runbook status\`), ${ExitCode.FAILED} when it fails or is cancel
 object per line (step transitions, then the end).
 Starting a runbook for a lab while one runs is refused (exit ${ExitCode.FAILED}) and names the running one.`,
     )
-    .action(async (name: string, options: { lab: string; follow?: boolean; id?: string; taskQueue: string; option: Record<string, string | boolean>; json?: boolean }) => {
-      const definition = requireRunbook(name);
-      const lab = await readLab(options.lab);
-      const workflowId = options.id ?? workflowIdFor(definition.name, lab.name);
-      await withClient(async (client, config) => {
-        const input = runInput(lab, options.option);
-        const runId = await startRun(client, config, { definition, lab, input, workflowId, taskQueue: options.taskQueue });
-        const workerUp = await hasLiveWorker(client, options.taskQueue);
-        if (options.json && !options.follow) {
-          printJson({ workflowId, runId, runbook: definition.name, lab: lab.name, taskQueue: options.taskQueue, workerRunning: workerUp, uiUrl: workflowUiUrl(config, workflowId) ?? null });
-          return;
-        }
-        if (!options.json) {
-          process.stdout.write(`started ${workflowId} (${definition.title}, lab ${lab.name})\n`);
-          for (const line of uiLines(config, workflowId)) process.stdout.write(`  ${line}\n`);
-          if (!workerUp) {
-            process.stderr.write(
-              `warning: no worker is running for task queue ${options.taskQueue}; the run waits until you start one with \`runbook worker\`\n`,
-            );
+    .action(
+      async (
+        name: string,
+        options: {
+          lab: string;
+          follow?: boolean;
+          id?: string;
+          taskQueue: string;
+          option: Record<string, string | boolean>;
+          json?: boolean;
+        },
+      ) => {
+        const definition = requireRunbook(name);
+        const lab = await readLab(options.lab);
+        const workflowId = options.id ?? workflowIdFor(definition.name, lab.name);
+        await withClient(async (client, config) => {
+          const input = runInput(lab, options.option);
+          const runId = await startRun(client, config, {
+            definition,
+            lab,
+            input,
+            workflowId,
+            taskQueue: options.taskQueue,
+          });
+          const workerUp = await hasLiveWorker(client, options.taskQueue);
+          if (options.json && !options.follow) {
+            printJson({
+              workflowId,
+              runId,
+              runbook: definition.name,
+              lab: lab.name,
+              taskQueue: options.taskQueue,
+              workerRunning: workerUp,
+              uiUrl: workflowUiUrl(config, workflowId) ?? null,
+            });
+            return;
           }
-          if (!options.follow) process.stdout.write(`  follow it with \`runbook status ${workflowId}\`\n`);
-        }
-        if (options.follow) process.exitCode = await follow(client, workflowId, Boolean(options.json));
-      });
-    });
+          if (!options.json) {
+            process.stdout.write(`started ${workflowId} (${definition.title}, lab ${lab.name})\n`);
+            for (const line of uiLines(config, workflowId)) process.stdout.write(`  ${line}\n`);
+            if (!workerUp) {
+              process.stderr.write(
+                `warning: no worker is running for task queue ${options.taskQueue}; the run waits until you start one with \`runbook worker\`\n`,
+              );
+            }
+            if (!options.follow) process.stdout.write(`  follow it with \`runbook status ${workflowId}\`\n`);
+          }
+          if (options.follow) process.exitCode = await follow(client, workflowId, Boolean(options.json));
+        });
+      },
+    );
 
   program
     .command('status')
@@ -261,7 +307,10 @@ ${ExitCode.NOT_FOUND} no such run.`,
     .option('--lab <name>', 'only runs for this lab (the lab name, not the file)')
     .option('--limit <n>', 'at most this many runs', parsePositive, 50)
     .addOption(jsonOption())
-    .addHelpText('after', '\nExamples:\n  runbook list\n  runbook list --state paused\n  runbook list --runbook install --lab intra --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  runbook list\n  runbook list --state paused\n  runbook list --runbook install --lab intra --json',
+    )
     .action(async (options: { state?: string; runbook?: string; lab?: string; limit: number; json?: boolean }) => {
       await withClient(async (client) => {
         printRows(await listRuns(client, options), options.json, {
@@ -292,27 +341,34 @@ Examples:
 
 Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCode.UNAVAILABLE}.`,
     )
-    .action(async (id: string, options: { skip?: boolean; abort?: boolean; lab?: string; reason?: string; json?: boolean }) => {
-      const lab = options.lab === undefined ? undefined : await readLab(options.lab);
-      await withClient(async (client) => {
-        const run = await findRun(client, id);
-        if (lab && run.lab !== undefined && lab.name !== run.lab) {
-          throw new UserError(`the lab file is for lab ${lab.name}, but run ${id} is for lab ${run.lab}`, ExitCode.USAGE, [
-            `pass the corrected file of lab ${run.lab}`,
+    .action(
+      async (
+        id: string,
+        options: { skip?: boolean; abort?: boolean; lab?: string; reason?: string; json?: boolean },
+      ) => {
+        const lab = options.lab === undefined ? undefined : await readLab(options.lab);
+        await withClient(async (client) => {
+          const run = await findRun(client, id);
+          if (lab && run.lab !== undefined && lab.name !== run.lab) {
+            throw new UserError(
+              `the lab file is for lab ${lab.name}, but run ${id} is for lab ${run.lab}`,
+              ExitCode.USAGE,
+              [`pass the corrected file of lab ${run.lab}`],
+            );
+          }
+          const action = options.skip ? 'skip' : options.abort ? 'abort' : 'retry';
+          const result = await sendUpdate(client, run, resumeUpdate, [
+            { action, ...(lab && { lab }), ...(options.reason !== undefined && { reason: options.reason }) },
           ]);
-        }
-        const action = options.skip ? 'skip' : options.abort ? 'abort' : 'retry';
-        const result = await sendUpdate(client, run, resumeUpdate, [
-          { action, ...(lab && { lab }), ...(options.reason !== undefined && { reason: options.reason }) },
-        ]);
-        if (options.json) printJson({ workflowId: id, ...result });
-        else {
-          const verb = { retry: 'resumed at step', skip: 'skipped step', abort: 'aborted at step' }[result.action];
-          process.stdout.write(`${verb} ${result.stepId}${result.message ? `: ${result.message}` : ''}\n`);
-          if (result.action !== 'abort') process.stdout.write(`  follow it with \`runbook status ${id}\`\n`);
-        }
-      });
-    });
+          if (options.json) printJson({ workflowId: id, ...result });
+          else {
+            const verb = { retry: 'resumed at step', skip: 'skipped step', abort: 'aborted at step' }[result.action];
+            process.stdout.write(`${verb} ${result.stepId}${result.message ? `: ${result.message}` : ''}\n`);
+            if (result.action !== 'abort') process.stdout.write(`  follow it with \`runbook status ${id}\`\n`);
+          }
+        });
+      },
+    );
 
   program
     .command('approve')
@@ -321,12 +377,18 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
     .option('--step <path>', 'the gate to approve (refused when the run waits at another one)')
     .option('--note <text>', 'recorded with the approval')
     .addOption(jsonOption())
-    .addHelpText('after', '\nExamples:\n  runbook approve preflight/intra\n  runbook approve preflight/intra --step cluster.approve-csrs --note "checked the CSRs"')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  runbook approve preflight/intra\n  runbook approve preflight/intra --step cluster.approve-csrs --note "checked the CSRs"',
+    )
     .action(async (id: string, options: { step?: string; note?: string; json?: boolean }) => {
       await withClient(async (client) => {
         const run = await findRun(client, id);
         const result = await sendUpdate(client, run, approveUpdate, [
-          { ...(options.step !== undefined && { stepId: options.step }), ...(options.note !== undefined && { note: options.note }) },
+          {
+            ...(options.step !== undefined && { stepId: options.step }),
+            ...(options.note !== undefined && { note: options.note }),
+          },
         ]);
         if (options.json) printJson({ workflowId: id, ...result });
         else process.stdout.write(`approved ${result.stepId}${result.message ? `: ${result.message}` : ''}\n`);
@@ -343,9 +405,11 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
       await withClient(async (client) => {
         const run = await findRun(client, id);
         if (!run.open) {
-          throw new UserError(`run ${id} is not running (${runState(run.status, run.state)}); nothing to cancel`, ExitCode.FAILED, [
-            `see it with \`runbook status ${id}\``,
-          ]);
+          throw new UserError(
+            `run ${id} is not running (${runState(run.status, run.state)}); nothing to cancel`,
+            ExitCode.FAILED,
+            [`see it with \`runbook status ${id}\``],
+          );
         }
         await run.handle.cancel();
         const workerUp = await hasLiveWorker(client, run.description.taskQueue);
@@ -364,7 +428,8 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
 
 function parsePositive(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UserError(`--limit must be a positive whole number, not "${value}"`, ExitCode.USAGE);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UserError(`--limit must be a positive whole number, not "${value}"`, ExitCode.USAGE);
   return n;
 }
 
@@ -375,7 +440,8 @@ function uiLines(config: TemporalConfig, workflowId: string): string[] {
 
 function exitCodeFor(state: string): ExitCode {
   if (state === 'paused' || state === 'waiting-approval') return ExitCode.PAUSED;
-  if (state === 'failed' || state === 'cancelled' || state === 'terminated' || state === 'timed-out') return ExitCode.FAILED;
+  if (state === 'failed' || state === 'cancelled' || state === 'terminated' || state === 'timed-out')
+    return ExitCode.FAILED;
   return ExitCode.OK;
 }
 
@@ -398,11 +464,17 @@ function colorStatus(status: string): string {
  * Every step and for-each sub-step with its full path, in order. With `finishedLast`, a finished
  * for-each comes after its items, so transitions print in the order they happened.
  */
-function flattenSteps(steps: readonly StepProgress[], prefix = '', finishedLast = false): Array<StepProgress & { path: string }> {
+function flattenSteps(
+  steps: readonly StepProgress[],
+  prefix = '',
+  finishedLast = false,
+): Array<StepProgress & { path: string }> {
   return steps.flatMap((step) => {
     const path = prefix === '' ? step.id : `${prefix}.${step.id}`;
     const self = { ...step, path };
-    const items = (step.items ?? []).flatMap((item) => flattenSteps(item.steps, itemPath(path, item.item), finishedLast));
+    const items = (step.items ?? []).flatMap((item) =>
+      flattenSteps(item.steps, itemPath(path, item.item), finishedLast),
+    );
     return finishedLast && FINISHED_STEP_STATUSES.includes(step.status) ? [...items, self] : [self, ...items];
   });
 }
@@ -429,7 +501,9 @@ function resumeHints(id: string, progress: RunbookProgress | undefined): string[
 function renderStatus(run: Run, state: string, progress: RunbookProgress | undefined, config: TemporalConfig): string {
   const id = run.handle.workflowId;
   const lines: string[] = [];
-  lines.push(`${pc.bold(id)}  ${run.runbook ?? progress?.runbook ?? ''} on lab ${run.lab ?? progress?.lab ?? '?'}: ${colorState(state)}`);
+  lines.push(
+    `${pc.bold(id)}  ${run.runbook ?? progress?.runbook ?? ''} on lab ${run.lab ?? progress?.lab ?? '?'}: ${colorState(state)}`,
+  );
   const step = progress?.currentStep ?? run.step;
   if (step && run.open) lines.push(`current step: ${step}`);
   if (progress) {
@@ -487,9 +561,15 @@ export function listQuery(filters: { state?: string; runbook?: string; lab?: str
   return clauses.join(' AND ');
 }
 
-async function listRuns(client: Client, filters: { state?: string; runbook?: string; lab?: string; limit: number }): Promise<RunRow[]> {
+async function listRuns(
+  client: Client,
+  filters: { state?: string; runbook?: string; lab?: string; limit: number },
+): Promise<RunRow[]> {
   const rows: RunRow[] = [];
-  for await (const execution of client.workflow.list({ query: listQuery(filters), pageSize: Math.min(filters.limit, 100) })) {
+  for await (const execution of client.workflow.list({
+    query: listQuery(filters),
+    pageSize: Math.min(filters.limit, 100),
+  })) {
     const attributes = execution.typedSearchAttributes;
     const runbook = attributes.get(searchAttributeKeys.RunbookName);
     const lab = attributes.get(searchAttributeKeys.RunbookLab);
@@ -539,13 +619,21 @@ export async function follow(
         const time = new Date().toISOString().slice(11, 19);
         const retry = step.attempts > 1 ? ` (attempt ${step.attempts})` : '';
         emit(
-          { event: 'step', step: step.path, status: step.status, attempts: step.attempts, message: step.message ?? null },
+          {
+            event: 'step',
+            step: step.path,
+            status: step.status,
+            attempts: step.attempts,
+            message: step.message ?? null,
+          },
           `${time}  ${colorStatus(step.status.padEnd(16))} ${step.path}  ${oneLine(step.title, 50)}${retry}${step.message ? `: ${oneLine(step.message)}` : ''}`,
         );
       }
     } else if (!waitingNoted && run.open) {
       waitingNoted = true;
-      process.stderr.write(`waiting for a worker on task queue ${run.description.taskQueue} (start one with \`runbook worker\`)\n`);
+      process.stderr.write(
+        `waiting for a worker on task queue ${run.description.taskQueue} (start one with \`runbook worker\`)\n`,
+      );
     }
     const state = currentState(run, progress);
     const waiting = state === 'paused' || state === 'waiting-approval';

@@ -15,7 +15,16 @@ import { withClient } from '../../temporal/connection.js';
 import { TASK_QUEUE, workflowIdFor } from '../../workflows/engine/api.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
-import { jsonOption, optionOption, printRows, readLab, requireRunbook, runInput, runMetadata, runSearchAttributes } from './runbooks.js';
+import {
+  jsonOption,
+  optionOption,
+  printRows,
+  readLab,
+  requireRunbook,
+  runInput,
+  runMetadata,
+  runSearchAttributes,
+} from './runbooks.js';
 
 /** `--overlap` spellings → Temporal's policies: what happens when a run is due while the last one still runs. */
 const OVERLAP = {
@@ -52,7 +61,9 @@ interface CreateOptions {
 }
 
 function notFound(name: string): UserError {
-  return new UserError(`there is no schedule called "${name}"`, ExitCode.NOT_FOUND, ['see the schedules with `runbook schedule list`']);
+  return new UserError(`there is no schedule called "${name}"`, ExitCode.NOT_FOUND, [
+    'see the schedules with `runbook schedule list`',
+  ]);
 }
 
 /** Runs `fn` on an existing schedule; a missing one is NOT_FOUND. */
@@ -98,7 +109,11 @@ Examples:
     .requiredOption('--lab <file>', 'lab file (YAML)')
     .requiredOption('--cron <expression>', 'cron expression: minute hour day-of-month month day-of-week')
     .option('--timezone <zone>', 'IANA time zone of the cron expression (default UTC)')
-    .addOption(new Option('--overlap <policy>', 'when a run is due while the previous one still runs').choices(Object.keys(OVERLAP)).default('skip'))
+    .addOption(
+      new Option('--overlap <policy>', 'when a run is due while the previous one still runs')
+        .choices(Object.keys(OVERLAP))
+        .default('skip'),
+    )
     .option('--catchup-window <duration>', 'after a server outage, still start runs missed by at most this long', '1h')
     .option('--pause-on-failure', 'pause the schedule when a run fails')
     .option('--paused', 'create it paused (start it with `schedule unpause`)')
@@ -119,10 +134,17 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
     .action(async (name: string, options: CreateOptions) => {
       const definition = requireRunbook(options.runbook);
       if (options.timezone !== undefined && !isTimezone(options.timezone)) {
-        throw new UserError(`--timezone "${options.timezone}" is not an IANA time zone`, ExitCode.USAGE, ['e.g. --timezone Europe/Paris or --timezone UTC']);
+        throw new UserError(`--timezone "${options.timezone}" is not an IANA time zone`, ExitCode.USAGE, [
+          'e.g. --timezone Europe/Paris or --timezone UTC',
+        ]);
       }
       const lab = await readLab(options.lab);
-      const memo: ScheduleMemo = { runbook: definition.name, lab: lab.name, cron: options.cron, ...(options.timezone && { timezone: options.timezone }) };
+      const memo: ScheduleMemo = {
+        runbook: definition.name,
+        lab: lab.name,
+        cron: options.cron,
+        ...(options.timezone && { timezone: options.timezone }),
+      };
       await withClient(async (client) => {
         try {
           await client.schedule.create({
@@ -162,10 +184,15 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
         }
         const description = await client.schedule.getHandle(name).describe();
         const next = description.info.nextActionTimes[0]?.toISOString() ?? null;
-        if (options.json) printJson({ name, ...memo, overlap: options.overlap, paused: Boolean(options.paused), nextRun: next });
+        if (options.json)
+          printJson({ name, ...memo, overlap: options.overlap, paused: Boolean(options.paused), nextRun: next });
         else {
-          process.stdout.write(`created schedule ${name}: ${definition.name} for lab ${lab.name}, "${options.cron}"${options.timezone ? ` (${options.timezone})` : ' (UTC)'}\n`);
-          process.stdout.write(`  next run: ${options.paused ? 'none while paused' : (next ?? 'none')}; start one now with \`runbook schedule trigger ${name}\`\n`);
+          process.stdout.write(
+            `created schedule ${name}: ${definition.name} for lab ${lab.name}, "${options.cron}"${options.timezone ? ` (${options.timezone})` : ' (UTC)'}\n`,
+          );
+          process.stdout.write(
+            `  next run: ${options.paused ? 'none while paused' : (next ?? 'none')}; start one now with \`runbook schedule trigger ${name}\`\n`,
+          );
         }
       });
     });
@@ -182,7 +209,15 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
         rows.sort((a, b) => a.name.localeCompare(b.name));
         printRows(rows, options.json, {
           head: ['NAME', 'RUNBOOK', 'LAB', 'CRON', 'STATE', 'NEXT RUN', 'LAST RUN'],
-          row: (r) => [r.name, r.runbook ?? '', r.lab ?? '', `${r.cron ?? ''}${r.timezone ? ` ${r.timezone}` : ''}`, r.paused ? 'paused' : 'active', r.nextRun ?? '', r.lastRun?.workflowId ?? ''],
+          row: (r) => [
+            r.name,
+            r.runbook ?? '',
+            r.lab ?? '',
+            `${r.cron ?? ''}${r.timezone ? ` ${r.timezone}` : ''}`,
+            r.paused ? 'paused' : 'active',
+            r.nextRun ?? '',
+            r.lastRun?.workflowId ?? '',
+          ],
           empty: 'no schedules (create one with `runbook schedule create`)',
         });
       });
@@ -196,11 +231,17 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
       .argument('<name>', 'schedule name')
       .option('--note <text>', 'why, shown with the schedule')
       .addOption(jsonOption())
-      .addHelpText('after', `\nExamples:\n  runbook schedule ${verb} nightly-install${paused ? ' --note "lab maintenance"' : ''}`)
+      .addHelpText(
+        'after',
+        `\nExamples:\n  runbook schedule ${verb} nightly-install${paused ? ' --note "lab maintenance"' : ''}`,
+      )
       .action(async (name: string, options: { note?: string; json?: boolean }) => {
         await onSchedule(name, (handle) => (paused ? handle.pause(options.note) : handle.unpause(options.note)));
         if (options.json) printJson({ name, paused });
-        else process.stdout.write(`${verb}d schedule ${name}${paused ? `; \`runbook schedule unpause ${name}\` starts it again` : ''}\n`);
+        else
+          process.stdout.write(
+            `${verb}d schedule ${name}${paused ? `; \`runbook schedule unpause ${name}\` starts it again` : ''}\n`,
+          );
       });
   }
 

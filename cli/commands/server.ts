@@ -29,7 +29,9 @@ export function defaultStateDir(): string {
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new UserError(`"${value}" is not a port number`, ExitCode.USAGE, ['use a number from 1 to 65535, e.g. --port 7233']);
+    throw new UserError(`"${value}" is not a port number`, ExitCode.USAGE, [
+      'use a number from 1 to 65535, e.g. --port 7233',
+    ]);
   }
   return port;
 }
@@ -81,57 +83,73 @@ The binary is $TEMPORAL_CLI, \`temporal\` on PATH, or the copy in the user cache
 installed, it is built once with \`go install\` (a few minutes). Runs survive restarts (the state file keeps them).
 With another port, set TEMPORAL_ADDRESS=127.0.0.1:<port> for the other commands.`,
     )
-    .action(async (options: { stateDir: string; port: number; uiPort: number; headless?: boolean; install?: boolean; json?: boolean }) => {
-      if (options.install) {
-        const binary = await findTemporalCli({ install: true });
-        if (options.json) printJson({ temporalCli: binary });
-        else process.stdout.write(`Temporal CLI: ${binary}\n`);
-        return;
-      }
-      await mkdir(options.stateDir, { recursive: true });
-      await requireFreePort(options.port, '--port');
-      if (!options.headless) await requireFreePort(options.uiPort, '--ui-port');
-      const dbFile = path.join(options.stateDir, 'temporal.db');
-      const server = await startDevServer({
-        dbFile,
-        port: options.port,
-        uiPort: options.uiPort,
-        headless: Boolean(options.headless),
-        output: process.stderr,
-      });
-      const stopping = stopRequested();
-      try {
-        const connection = await Connection.connect({ address: server.address });
+    .action(
+      async (options: {
+        stateDir: string;
+        port: number;
+        uiPort: number;
+        headless?: boolean;
+        install?: boolean;
+        json?: boolean;
+      }) => {
+        if (options.install) {
+          const binary = await findTemporalCli({ install: true });
+          if (options.json) printJson({ temporalCli: binary });
+          else process.stdout.write(`Temporal CLI: ${binary}\n`);
+          return;
+        }
+        await mkdir(options.stateDir, { recursive: true });
+        await requireFreePort(options.port, '--port');
+        if (!options.headless) await requireFreePort(options.uiPort, '--ui-port');
+        const dbFile = path.join(options.stateDir, 'temporal.db');
+        const server = await startDevServer({
+          dbFile,
+          port: options.port,
+          uiPort: options.uiPort,
+          headless: Boolean(options.headless),
+          output: process.stderr,
+        });
+        const stopping = stopRequested();
         try {
-          await ensureSearchAttributes(connection, server.namespace);
+          const connection = await Connection.connect({ address: server.address });
+          try {
+            await ensureSearchAttributes(connection, server.namespace);
+          } finally {
+            await connection.close();
+          }
+          if (options.json) {
+            printJson({
+              address: server.address,
+              namespace: server.namespace,
+              uiUrl: server.uiUrl ?? null,
+              stateFile: dbFile,
+            });
+          } else {
+            process.stdout.write(
+              [
+                `Temporal server: ${server.address} (namespace ${server.namespace})`,
+                ...(server.uiUrl ? [`Web UI:          ${server.uiUrl}`] : []),
+                `State file:      ${dbFile}`,
+                ...(options.port === 7233 ? [] : [`Other commands:  export TEMPORAL_ADDRESS=${server.address}`]),
+                'Next: `runbook worker` in another terminal. Ctrl-C stops the server.',
+                '',
+              ].join('\n'),
+            );
+          }
+          await Promise.race([stopping.promise, server.process]);
+          if (!stopping.asked) {
+            throw new UserError(
+              'the Temporal server stopped unexpectedly (its output is above)',
+              ExitCode.UNAVAILABLE,
+              ['start it again with `runbook server`'],
+            );
+          }
         } finally {
-          await connection.close();
+          await server.stop();
         }
-        if (options.json) {
-          printJson({ address: server.address, namespace: server.namespace, uiUrl: server.uiUrl ?? null, stateFile: dbFile });
-        } else {
-          process.stdout.write(
-            [
-              `Temporal server: ${server.address} (namespace ${server.namespace})`,
-              ...(server.uiUrl ? [`Web UI:          ${server.uiUrl}`] : []),
-              `State file:      ${dbFile}`,
-              ...(options.port === 7233 ? [] : [`Other commands:  export TEMPORAL_ADDRESS=${server.address}`]),
-              'Next: `runbook worker` in another terminal. Ctrl-C stops the server.',
-              '',
-            ].join('\n'),
-          );
-        }
-        await Promise.race([stopping.promise, server.process]);
-        if (!stopping.asked) {
-          throw new UserError('the Temporal server stopped unexpectedly (its output is above)', ExitCode.UNAVAILABLE, [
-            'start it again with `runbook server`',
-          ]);
-        }
-      } finally {
-        await server.stop();
-      }
-      if (!options.json) process.stdout.write('Temporal server stopped.\n');
-    });
+        if (!options.json) process.stdout.write('Temporal server stopped.\n');
+      },
+    );
 
   program
     .command('worker')

@@ -13,12 +13,14 @@ import { printJson } from '../output.js';
 
 function timeScale(value: string): number {
   const scale = Number(value);
-  if (!Number.isFinite(scale) || scale < 0) throw new InvalidArgumentError('must be a number of 0 or more (1 = real time, 0.05 = twenty times faster)');
+  if (!Number.isFinite(scale) || scale < 0)
+    throw new InvalidArgumentError('must be a number of 0 or more (1 = real time, 0.05 = twenty times faster)');
   return scale;
 }
 
 function startingPoint(value: string): LabStart {
-  if (value !== 'bare' && value !== 'installed') throw new InvalidArgumentError('must be "bare" (nothing installed) or "installed" (right after install)');
+  if (value !== 'bare' && value !== 'installed')
+    throw new InvalidArgumentError('must be "bare" (nothing installed) or "installed" (right after install)');
   return value;
 }
 
@@ -27,7 +29,11 @@ async function loadLabOrExplain(file: string) {
     return await loadLab(file);
   } catch (error) {
     if (error instanceof LabValidationError) {
-      throw new UserError(`${file} is not a valid lab file; fix it and start again`, ExitCode.FAILED, error.issues.map((issue) => formatIssue(issue)));
+      throw new UserError(
+        `${file} is not a valid lab file; fix it and start again`,
+        ExitCode.FAILED,
+        error.issues.map((issue) => formatIssue(issue)),
+      );
     }
     throw error;
   }
@@ -38,7 +44,8 @@ function faultFromWords(kind: string, pairs: readonly string[]): Fault {
   const fields: Record<string, unknown> = { kind };
   for (const pair of pairs) {
     const [key, ...rest] = pair.split('=');
-    if (!key || rest.length === 0) throw new UserError(`"${pair}" is not key=value (e.g. node=compute1, seconds=30)`, ExitCode.USAGE);
+    if (!key || rest.length === 0)
+      throw new UserError(`"${pair}" is not key=value (e.g. node=compute1, seconds=30)`, ExitCode.USAGE);
     const value = rest.join('=');
     fields[key] = /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   }
@@ -59,13 +66,21 @@ async function admin(stateDir: string, method: string, route: string, body?: unk
   try {
     target = await adminTargetFromKubeconfig(kubeconfig);
   } catch (error) {
-    throw new UserError(`no simulated lab state in ${stateDir}: start one with \`runbook sim start --state-dir ${stateDir}\``, ExitCode.NOT_FOUND, [String(error)]);
+    throw new UserError(
+      `no simulated lab state in ${stateDir}: start one with \`runbook sim start --state-dir ${stateDir}\``,
+      ExitCode.NOT_FOUND,
+      [String(error)],
+    );
   }
   let reply;
   try {
     reply = await adminRequest(target, method, route, body);
   } catch (error) {
-    throw new UserError(`the simulated lab of ${stateDir} does not answer at ${target.url}: is \`runbook sim start\` still running?`, ExitCode.UNAVAILABLE, [String(error)]);
+    throw new UserError(
+      `the simulated lab of ${stateDir} does not answer at ${target.url}: is \`runbook sim start\` still running?`,
+      ExitCode.UNAVAILABLE,
+      [String(error)],
+    );
   }
   if (reply.status >= 400) {
     const message = (reply.body as { message?: string } | undefined)?.message ?? JSON.stringify(reply.body);
@@ -75,57 +90,85 @@ async function admin(stateDir: string, method: string, route: string, body?: unk
 }
 
 export function registerSimCommands(program: Command): void {
-  const sim = program.command('sim').description('Run a simulated lab (API server, helper hosts, power) to rehearse runbooks');
+  const sim = program
+    .command('sim')
+    .description('Run a simulated lab (API server, helper hosts, power) to rehearse runbooks');
 
   sim
     .command('start')
     .description('Start the simulated lab of a lab file and keep it running until Ctrl-C')
     .requiredOption('--lab <file>', 'lab file')
-    .requiredOption('--state-dir <dir>', 'folder for the kubeconfig, endpoints.json and the hosts\' files')
-    .option('--from <start>', 'bare (nothing installed) or installed (right after install)', startingPoint, 'bare' as LabStart)
+    .requiredOption('--state-dir <dir>', "folder for the kubeconfig, endpoints.json and the hosts' files")
+    .option(
+      '--from <start>',
+      'bare (nothing installed) or installed (right after install)',
+      startingPoint,
+      'bare' as LabStart,
+    )
     .option('--time-scale <n>', 'lab time factor: 1 real time, 0.05 an install in minutes, 0 instant', timeScale, 0.05)
     .option('--faults <scenario>', 'YAML file with `faults: [...]` to turn on from the start')
     .option('--json', 'print the endpoints as JSON')
-    .addHelpText('after', '\nExample:\n  runbook sim start --lab runbooks/labs/example.yaml --state-dir /tmp/lab --from installed\n')
-    .action(async (options: { lab: string; stateDir: string; from: LabStart; timeScale: number; faults?: string; json?: boolean }) => {
-      const lab = await loadLabOrExplain(options.lab);
-      let faults: Fault[] = [];
-      if (options.faults) {
-        try {
-          faults = await loadScenario(options.faults);
-        } catch (error) {
-          throw new UserError(error instanceof Error ? error.message : String(error), ExitCode.USAGE);
+    .addHelpText(
+      'after',
+      '\nExample:\n  runbook sim start --lab runbooks/labs/example.yaml --state-dir /tmp/lab --from installed\n',
+    )
+    .action(
+      async (options: {
+        lab: string;
+        stateDir: string;
+        from: LabStart;
+        timeScale: number;
+        faults?: string;
+        json?: boolean;
+      }) => {
+        const lab = await loadLabOrExplain(options.lab);
+        let faults: Fault[] = [];
+        if (options.faults) {
+          try {
+            faults = await loadScenario(options.faults);
+          } catch (error) {
+            throw new UserError(error instanceof Error ? error.message : String(error), ExitCode.USAGE);
+          }
         }
-      }
-      const stateDir = path.resolve(options.stateDir);
-      const running = await startSimulatedLab({ lab, stateDir, from: options.from, timeScale: options.timeScale, faults });
-      if (options.json) {
-        printJson({ kubeconfig: running.kubeconfigPath, endpoints: running.endpointsPath, ...running.endpoints });
-      } else {
-        const key = lab.secrets.sshPrivateKey.replace(/^file:/, '');
-        const lines = [
-          `Simulated lab "${lab.name}" (${options.from}, time scale ${options.timeScale}) is running. Ctrl-C stops it.`,
-          '',
-          `API server   ${running.apiUrl}`,
-          `kubeconfig   ${running.kubeconfigPath}`,
-          `endpoints    ${running.endpointsPath}`,
-          '',
-          'Helper hosts (SSH on loopback):',
-          ...running.endpoints.hosts.map((host) => `  ${host.name.padEnd(10)} port ${String(host.port).padEnd(6)} root ${host.root}\n             host key ${host.hostKey}`),
-          '',
-          'Try:',
-          `  kubectl --kubeconfig ${running.kubeconfigPath} get nodes`,
-          `  ssh -p ${running.endpoints.hosts[0]?.port ?? 'PORT'} -i ${key.startsWith('env:') ? 'KEY' : key} root@127.0.0.1 virsh list --all`,
-          `  runbook sim fault add api-unavailable seconds=30 --state-dir ${stateDir}`,
-        ];
-        process.stdout.write(`${lines.join('\n')}\n`);
-      }
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await running.stop();
-    });
+        const stateDir = path.resolve(options.stateDir);
+        const running = await startSimulatedLab({
+          lab,
+          stateDir,
+          from: options.from,
+          timeScale: options.timeScale,
+          faults,
+        });
+        if (options.json) {
+          printJson({ kubeconfig: running.kubeconfigPath, endpoints: running.endpointsPath, ...running.endpoints });
+        } else {
+          const key = lab.secrets.sshPrivateKey.replace(/^file:/, '');
+          const lines = [
+            `Simulated lab "${lab.name}" (${options.from}, time scale ${options.timeScale}) is running. Ctrl-C stops it.`,
+            '',
+            `API server   ${running.apiUrl}`,
+            `kubeconfig   ${running.kubeconfigPath}`,
+            `endpoints    ${running.endpointsPath}`,
+            '',
+            'Helper hosts (SSH on loopback):',
+            ...running.endpoints.hosts.map(
+              (host) =>
+                `  ${host.name.padEnd(10)} port ${String(host.port).padEnd(6)} root ${host.root}\n             host key ${host.hostKey}`,
+            ),
+            '',
+            'Try:',
+            `  kubectl --kubeconfig ${running.kubeconfigPath} get nodes`,
+            `  ssh -p ${running.endpoints.hosts[0]?.port ?? 'PORT'} -i ${key.startsWith('env:') ? 'KEY' : key} root@127.0.0.1 virsh list --all`,
+            `  runbook sim fault add api-unavailable seconds=30 --state-dir ${stateDir}`,
+          ];
+          process.stdout.write(`${lines.join('\n')}\n`);
+        }
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await running.stop();
+      },
+    );
 
   const fault = sim.command('fault').description('Turn faults on and off in a running simulated lab');
   fault
@@ -140,7 +183,13 @@ export function registerSimCommands(program: Command): void {
     .description('Clear every fault, or those of one kind')
     .requiredOption('--state-dir <dir>', 'state folder of the running lab')
     .action(async (kind: string | undefined, options: { stateDir: string }) => {
-      printJson(await admin(options.stateDir, 'DELETE', kind ? `${FAULTS_ROUTE}?kind=${encodeURIComponent(kind)}` : FAULTS_ROUTE));
+      printJson(
+        await admin(
+          options.stateDir,
+          'DELETE',
+          kind ? `${FAULTS_ROUTE}?kind=${encodeURIComponent(kind)}` : FAULTS_ROUTE,
+        ),
+      );
     });
   fault
     .command('list')

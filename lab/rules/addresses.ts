@@ -1,7 +1,16 @@
 /** Rules on the node subnet, the cluster networks and every static address in the lab. */
 import type { LabDraft } from '../draft.js';
 import type { PathSegment } from '../issues.js';
-import { contains, inRange, ipToNumber, isHostAddress, networkAddress, overlaps, parseNetwork, type Network } from '../ip.js';
+import {
+  contains,
+  inRange,
+  ipToNumber,
+  isHostAddress,
+  networkAddress,
+  overlaps,
+  parseNetwork,
+  type Network,
+} from '../ip.js';
 import { describe, hostsOf, listOf, nodesOf, subnetOf, type Rule } from './context.js';
 
 /** A static address somebody in the lab uses. */
@@ -22,7 +31,8 @@ export function addressClaims(lab: LabDraft): AddressClaim[] {
     claims.push({ path: ['network', 'gateway'], ip: lab.network.gateway, owner: 'the gateway (network.gateway)' });
   }
   for (const node of nodesOf(lab)) {
-    if (node.item.ip !== undefined) claims.push({ path: ['nodes', node.index, 'ip'], ip: node.item.ip, owner: describe('nodes', node) });
+    if (node.item.ip !== undefined)
+      claims.push({ path: ['nodes', node.index, 'ip'], ip: node.item.ip, owner: describe('nodes', node) });
   }
   for (const host of hostsOf(lab)) {
     if (host.item.address !== undefined) {
@@ -51,12 +61,19 @@ const networksDoNotOverlap: Rule = ({ lab, report }) => {
     if (cidr !== undefined) named.push({ path, label, network: parseNetwork(cidr) });
   };
   add(['network', 'cidr'], 'the node subnet (network.cidr)', lab.network?.cidr);
-  add(['cluster', 'clusterNetwork', 'cidr'], 'the pod network (cluster.clusterNetwork.cidr)', lab.cluster?.clusterNetwork?.cidr);
+  add(
+    ['cluster', 'clusterNetwork', 'cidr'],
+    'the pod network (cluster.clusterNetwork.cidr)',
+    lab.cluster?.clusterNetwork?.cidr,
+  );
   add(['cluster', 'serviceNetwork'], 'the service network (cluster.serviceNetwork)', lab.cluster?.serviceNetwork);
   named.forEach((later, index) => {
     for (const earlier of named.slice(0, index)) {
       if (overlaps(earlier.network, later.network)) {
-        report(later.path, `${later.network.cidr} overlaps ${earlier.label} ${earlier.network.cidr}; pods, services and nodes need disjoint networks, pick another range`);
+        report(
+          later.path,
+          `${later.network.cidr} overlaps ${earlier.label} ${earlier.network.cidr}; pods, services and nodes need disjoint networks, pick another range`,
+        );
       }
     }
   });
@@ -67,13 +84,19 @@ const clusterNetworkFitsNodes: Rule = ({ lab, report }) => {
   if (clusterNetwork?.cidr === undefined || clusterNetwork.hostPrefix === undefined) return;
   const { prefix } = parseNetwork(clusterNetwork.cidr);
   if (clusterNetwork.hostPrefix <= prefix) {
-    report(['cluster', 'clusterNetwork', 'hostPrefix'], `/${clusterNetwork.hostPrefix} is not smaller than the pod network /${prefix}; each node gets a /hostPrefix slice of it, so use a larger number (e.g. 23 for a /14)`);
+    report(
+      ['cluster', 'clusterNetwork', 'hostPrefix'],
+      `/${clusterNetwork.hostPrefix} is not smaller than the pod network /${prefix}; each node gets a /hostPrefix slice of it, so use a larger number (e.g. 23 for a /14)`,
+    );
     return;
   }
   const slices = 2 ** (clusterNetwork.hostPrefix - prefix);
   const joining = nodesOf(lab).filter((node) => node.item.role !== 'bootstrap').length;
   if (slices < joining) {
-    report(['cluster', 'clusterNetwork', 'hostPrefix'], `a ${clusterNetwork.cidr} pod network cut into /${clusterNetwork.hostPrefix} slices serves ${slices} nodes but the lab has ${joining}; lower hostPrefix or widen the network`);
+    report(
+      ['cluster', 'clusterNetwork', 'hostPrefix'],
+      `a ${clusterNetwork.cidr} pod network cut into /${clusterNetwork.hostPrefix} slices serves ${slices} nodes but the lab has ${joining}; lower hostPrefix or widen the network`,
+    );
   }
 };
 
@@ -82,11 +105,16 @@ const subnetParameters: Rule = ({ lab, report }) => {
   const network = lab.network;
   if (subnet === undefined || network === undefined) return;
   const mustBeHost = (path: readonly PathSegment[], ip: string | undefined, what: string) => {
-    if (ip !== undefined && !isHostAddress(subnet, ip)) report(path, `${ip} is not a usable address of the node subnet ${subnet.cidr}; ${what}`);
+    if (ip !== undefined && !isHostAddress(subnet, ip))
+      report(path, `${ip} is not a usable address of the node subnet ${subnet.cidr}; ${what}`);
   };
   mustBeHost(['network', 'gateway'], network.gateway, 'the gateway must be on the subnet the nodes are on');
   network.dnsServers?.forEach((ip, index) =>
-    mustBeHost(['network', 'dnsServers', index], ip, 'nodes must reach their DNS servers without a router; list the DNS hosts on the subnet'),
+    mustBeHost(
+      ['network', 'dnsServers', index],
+      ip,
+      'nodes must reach their DNS servers without a router; list the DNS hosts on the subnet',
+    ),
   );
   const range = network.dhcpRange;
   mustBeHost(['network', 'dhcpRange', 'start'], range?.start, 'the DHCP pool must lie inside the subnet');
@@ -102,14 +130,20 @@ const addressesOnSubnet: Rule = ({ lab, report }) => {
   for (const node of nodesOf(lab)) {
     const ip = node.item.ip;
     if (ip !== undefined && !isHostAddress(subnet, ip)) {
-      report(['nodes', node.index, 'ip'], `${ip} is not a usable address of the node subnet ${subnet.cidr} (network.cidr); give the node an address inside it`);
+      report(
+        ['nodes', node.index, 'ip'],
+        `${ip} is not a usable address of the node subnet ${subnet.cidr} (network.cidr); give the node an address inside it`,
+      );
     }
   }
   for (const host of hostsOf(lab)) {
     const { address } = host.item;
     const services = onSubnetServices.filter((service) => host.item[service] !== undefined);
     if (address !== undefined && services.length > 0 && !isHostAddress(subnet, address)) {
-      report(['hosts', host.index, 'address'], `${address} is outside the node subnet ${subnet.cidr}, but the host serves ${listOf(services)}, which the nodes must reach directly; give it an address on the subnet`);
+      report(
+        ['hosts', host.index, 'address'],
+        `${address} is outside the node subnet ${subnet.cidr}, but the host serves ${listOf(services)}, which the nodes must reach directly; give it an address on the subnet`,
+      );
     }
   }
 };
@@ -119,7 +153,11 @@ const uniqueAddresses: Rule = ({ lab, report }) => {
   for (const claim of addressClaims(lab)) {
     const owner = first.get(claim.ip);
     if (owner === undefined) first.set(claim.ip, claim);
-    else report(claim.path, `${claim.ip} is already the address of ${owner.owner}; every node and host needs its own address`);
+    else
+      report(
+        claim.path,
+        `${claim.ip} is already the address of ${owner.owner}; every node and host needs its own address`,
+      );
   }
 };
 
@@ -129,7 +167,10 @@ const staticAddressesOutsideDhcpRange: Rule = ({ lab, report }) => {
   if (range?.start === undefined || range.end === undefined || subnet === undefined) return;
   for (const claim of addressClaims(lab)) {
     if (contains(subnet, claim.ip) && inRange(claim.ip, range.start, range.end)) {
-      report(claim.path, `${claim.ip} is static but inside the DHCP dynamic range ${range.start}-${range.end} (network.dhcpRange), so the DHCP server may lease it to another machine; move the range clear of the static addresses`);
+      report(
+        claim.path,
+        `${claim.ip} is static but inside the DHCP dynamic range ${range.start}-${range.end} (network.dhcpRange), so the DHCP server may lease it to another machine; move the range clear of the static addresses`,
+      );
     }
   }
 };
@@ -139,13 +180,18 @@ const dnsServersAreLabDns: Rule = ({ lab, report }) => {
   if (addresses.length === 0) return;
   lab.network?.dnsServers?.forEach((ip, index) => {
     if (ip !== undefined && !addresses.includes(ip)) {
-      report(['network', 'dnsServers', index], `${ip} is not the address of a host with a dns block, so it does not serve the cluster's zones; list the lab's DNS hosts (${listOf(addresses)}) or describe this server under hosts`);
+      report(
+        ['network', 'dnsServers', index],
+        `${ip} is not the address of a host with a dns block, so it does not serve the cluster's zones; list the lab's DNS hosts (${listOf(addresses)}) or describe this server under hosts`,
+      );
     }
   });
 };
 
 function addressesOfHostsWith(lab: LabDraft, service: 'dns' | 'pxe'): string[] {
-  return hostsOf(lab).flatMap(({ item }) => (item[service] !== undefined && item.address !== undefined ? [item.address] : []));
+  return hostsOf(lab).flatMap(({ item }) =>
+    item[service] !== undefined && item.address !== undefined ? [item.address] : [],
+  );
 }
 
 const nextServerIsPxeHost: Rule = ({ lab, report }) => {
@@ -153,7 +199,10 @@ const nextServerIsPxeHost: Rule = ({ lab, report }) => {
   const addresses = addressesOfHostsWith(lab, 'pxe');
   if (nextServer === undefined || addresses.length === 0) return;
   if (!addresses.includes(nextServer)) {
-    report(['network', 'nextServer'], `${nextServer} is not the address of a host with a pxe block, so PXE clients would ask the wrong TFTP server; set it to ${listOf(addresses)}`);
+    report(
+      ['network', 'nextServer'],
+      `${nextServer} is not the address of a host with a pxe block, so PXE clients would ask the wrong TFTP server; set it to ${listOf(addresses)}`,
+    );
   }
 };
 

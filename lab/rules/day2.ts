@@ -6,7 +6,9 @@ import { addressClaims } from './addresses.js';
 import { allNodesRead, indexed, listOf, nodesOf, subnetOf, type Rule, type RuleContext } from './context.js';
 
 function infraNodeNames({ lab }: RuleContext): string[] {
-  return nodesOf(lab).flatMap((node) => (node.item.role === 'infra' && node.item.name !== undefined ? [node.item.name] : []));
+  return nodesOf(lab).flatMap((node) =>
+    node.item.role === 'infra' && node.item.name !== undefined ? [node.item.name] : [],
+  );
 }
 
 const infraNodes: Rule = (context) => {
@@ -15,7 +17,10 @@ const infraNodes: Rule = (context) => {
   if (infra === undefined || !allNodesRead(lab)) return;
   const names = infraNodeNames(context);
   if (names.length === 0) {
-    report(['day2', 'infra'], 'needs nodes of role infra, and the lab has none; give some nodes role: infra, or remove day2.infra');
+    report(
+      ['day2', 'infra'],
+      'needs nodes of role infra, and the lab has none; give some nodes role: infra, or remove day2.infra',
+    );
     return;
   }
   const roles = new Map(nodesOf(lab).map((node) => [node.item.name, node.item.role]));
@@ -23,15 +28,24 @@ const infraNodes: Rule = (context) => {
   infra.nodes?.forEach((name, index) => {
     if (name === undefined) return;
     const role = roles.get(name);
-    if (role === undefined) report(['day2', 'infra', 'nodes', index], `"${name}" is not a node of the lab; infra nodes are ${listOf(names)}`);
-    else if (role !== 'infra') report(['day2', 'infra', 'nodes', index], `"${name}" has role ${role}; only nodes of role infra move to the infra pool (give it role: infra, or drop it here)`);
-    if (seen.has(name)) report(['day2', 'infra', 'nodes', index], `"${name}" is listed twice; list each infra node once`);
+    if (role === undefined)
+      report(['day2', 'infra', 'nodes', index], `"${name}" is not a node of the lab; infra nodes are ${listOf(names)}`);
+    else if (role !== 'infra')
+      report(
+        ['day2', 'infra', 'nodes', index],
+        `"${name}" has role ${role}; only nodes of role infra move to the infra pool (give it role: infra, or drop it here)`,
+      );
+    if (seen.has(name))
+      report(['day2', 'infra', 'nodes', index], `"${name}" is listed twice; list each infra node once`);
     seen.add(name);
   });
   const replicas = infra.routerReplicas;
   const hosts = infra.nodes?.length ?? names.length;
   if (infra.moveRouters !== false && replicas !== undefined && replicas > hosts) {
-    report(['day2', 'infra', 'routerReplicas'], `${replicas} routers on ${hosts} infra node${hosts === 1 ? '' : 's'}: routers bind ports 80 and 443 on their node, so the extra ones would stay Pending; use at most ${hosts}`);
+    report(
+      ['day2', 'infra', 'routerReplicas'],
+      `${replicas} routers on ${hosts} infra node${hosts === 1 ? '' : 's'}: routers bind ports 80 and 443 on their node, so the extra ones would stay Pending; use at most ${hosts}`,
+    );
   }
 };
 
@@ -45,39 +59,62 @@ const egressRouters: Rule = (context) => {
   const nodesDomain = lab.cluster?.nodesDomain;
   const cluster = { nodesDomain: nodesDomain ?? '', architecture: lab.cluster?.architecture };
   // allNodesRead: every node has its name and role, so the fallbacks below never apply.
-  const labelled = nodesDomain === undefined || !allNodesRead(lab)
-    ? undefined
-    : nodesOf(lab).map(({ item }) => nodeLabels({ cluster }, { name: item.name ?? '', role: item.role ?? 'worker' }));
+  const labelled =
+    nodesDomain === undefined || !allNodesRead(lab)
+      ? undefined
+      : nodesOf(lab).map(({ item }) => nodeLabels({ cluster }, { name: item.name ?? '', role: item.role ?? 'worker' }));
   for (const router of indexed(egress.routers)) {
     const path = ['day2', 'egress', 'routers', router.index] as const;
     const { sourceIP, gateway, nodeSelector } = router.item;
     if (sourceIP !== undefined) {
       const owner = taken.get(sourceIP);
       if (subnet !== undefined && !contains(subnet, sourceIP)) {
-        report([...path, 'sourceIP'], `${sourceIP} is outside the node subnet ${subnet.cidr}; the router claims its source address on the nodes' network, so pick an unused address inside it`);
+        report(
+          [...path, 'sourceIP'],
+          `${sourceIP} is outside the node subnet ${subnet.cidr}; the router claims its source address on the nodes' network, so pick an unused address inside it`,
+        );
       } else if (owner !== undefined) {
-        report([...path, 'sourceIP'], `${sourceIP} is already used by ${owner}; an egress router needs an address nobody else uses`);
+        report(
+          [...path, 'sourceIP'],
+          `${sourceIP} is already used by ${owner}; an egress router needs an address nobody else uses`,
+        );
       } else if (range?.start !== undefined && range.end !== undefined && inRange(sourceIP, range.start, range.end)) {
-        report([...path, 'sourceIP'], `${sourceIP} is inside the DHCP dynamic range ${range.start}-${range.end} (network.dhcpRange), so DHCP may lease it to a machine; pick an address outside the pool`);
+        report(
+          [...path, 'sourceIP'],
+          `${sourceIP} is inside the DHCP dynamic range ${range.start}-${range.end} (network.dhcpRange), so DHCP may lease it to a machine; pick an address outside the pool`,
+        );
       }
-      taken.set(sourceIP, `day2.egress.routers[${router.index}]${router.item.name === undefined ? '' : ` (${router.item.name})`}`);
+      taken.set(
+        sourceIP,
+        `day2.egress.routers[${router.index}]${router.item.name === undefined ? '' : ` (${router.item.name})`}`,
+      );
     }
     if (gateway !== undefined && subnet !== undefined && !contains(subnet, gateway)) {
-      report([...path, 'gateway'], `${gateway} is outside the node subnet ${subnet.cidr}; use the subnet's gateway (${lab.network?.gateway ?? 'network.gateway'}) or leave it out`);
+      report(
+        [...path, 'gateway'],
+        `${gateway} is outside the node subnet ${subnet.cidr}; use the subnet's gateway (${lab.network?.gateway ?? 'network.gateway'}) or leave it out`,
+      );
     }
     if (labelled === undefined) continue;
     const selector = nodeSelector ?? { [roleLabel('infra')]: '' };
     if (labelled.some((labels) => selectorMatches(selector as Record<string, string>, labels))) continue;
     if (nodeSelector === undefined) {
-      report([...path], 'has no nodeSelector, so it runs on infra nodes, and the lab has none; add nodes of role infra or a nodeSelector that matches some node');
+      report(
+        [...path],
+        'has no nodeSelector, so it runs on infra nodes, and the lab has none; add nodes of role infra or a nodeSelector that matches some node',
+      );
       continue;
     }
     for (const [key, value] of Object.entries(nodeSelector)) {
       if (labelled.some((labels) => labels[key] === value)) continue;
-      const hint = key.startsWith('node-role.kubernetes.io/') && value !== ''
-        ? `OpenShift sets role labels with an empty value, so write ${key}: ""`
-        : 'use labels the nodes carry, such as node-role.kubernetes.io/infra: ""';
-      report([...path, 'nodeSelector', key], `no node carries ${key}=${JSON.stringify(value)}, so the router pod would stay Pending; ${hint}`);
+      const hint =
+        key.startsWith('node-role.kubernetes.io/') && value !== ''
+          ? `OpenShift sets role labels with an empty value, so write ${key}: ""`
+          : 'use labels the nodes carry, such as node-role.kubernetes.io/infra: ""';
+      report(
+        [...path, 'nodeSelector', key],
+        `no node carries ${key}=${JSON.stringify(value)}, so the router pod would stay Pending; ${hint}`,
+      );
     }
   }
 };
@@ -95,7 +132,11 @@ const redirectDestinations: Rule = ({ lab, report }) => {
         return;
       }
       const key = `${item.port}/${item.protocol ?? 'tcp'}`;
-      if (seen.has(key)) report([...path, 'port'], `port ${key} is already redirected by an earlier destination; each port and protocol goes to one address`);
+      if (seen.has(key))
+        report(
+          [...path, 'port'],
+          `port ${key} is already redirected by an earlier destination; each port and protocol goes to one address`,
+        );
       seen.add(key);
     });
   }
@@ -106,20 +147,33 @@ const registryStorage: Rule = ({ lab, report }) => {
   if (registry === undefined) return;
   const ceph = lab.day2?.ceph;
   if (registry.storage !== 'pvc') {
-    if (registry.pvc !== undefined) report(['day2', 'registry', 'pvc'], 'describes a claim but storage is emptyDir; set storage: pvc to use it, or remove pvc');
+    if (registry.pvc !== undefined)
+      report(
+        ['day2', 'registry', 'pvc'],
+        'describes a claim but storage is emptyDir; set storage: pvc to use it, or remove pvc',
+      );
     return;
   }
   if (registry.pvc === undefined) {
-    report(['day2', 'registry'], 'storage is pvc but there is no pvc block; add pvc: { name: image-registry-storage, size: 100Gi }');
+    report(
+      ['day2', 'registry'],
+      'storage is pvc but there is no pvc block; add pvc: { name: image-registry-storage, size: 100Gi }',
+    );
     return;
   }
   const storageClass = registry.pvc.storageClass ?? ceph?.storageClass;
   if (storageClass === undefined) {
-    report(['day2', 'registry', 'pvc'], 'names no storage class and there is no Ceph cluster to default to, so the claim would stay Pending; set storageClass, or configure day2.ceph');
+    report(
+      ['day2', 'registry', 'pvc'],
+      'names no storage class and there is no Ceph cluster to default to, so the claim would stay Pending; set storageClass, or configure day2.ceph',
+    );
     return;
   }
   if (ceph !== undefined && storageClass === ceph.storageClass && registry.pvc.accessMode === 'ReadWriteMany') {
-    report(['day2', 'registry', 'pvc', 'accessMode'], `Ceph RBD volumes (storage class ${storageClass}) with a file system are ReadWriteOnce only; use accessMode: ReadWriteOnce`);
+    report(
+      ['day2', 'registry', 'pvc', 'accessMode'],
+      `Ceph RBD volumes (storage class ${storageClass}) with a file system are ReadWriteOnce only; use accessMode: ReadWriteOnce`,
+    );
   }
 };
 
@@ -127,9 +181,22 @@ const ldapTransport: Rule = ({ lab, report }) => {
   const ldap = lab.day2?.ldap;
   if (ldap?.url === undefined || ldap.insecure !== true) return;
   if (ldap.url.startsWith('ldaps://')) {
-    report(['day2', 'ldap', 'insecure'], 'is true with an ldaps:// URL, which OpenShift rejects: ldaps always uses TLS; set insecure: false, or use an ldap:// URL');
+    report(
+      ['day2', 'ldap', 'insecure'],
+      'is true with an ldaps:// URL, which OpenShift rejects: ldaps always uses TLS; set insecure: false, or use an ldap:// URL',
+    );
   }
-  if (ldap.ca !== undefined) report(['day2', 'ldap', 'ca'], 'is set while insecure is true, which OpenShift rejects; remove ca, or set insecure: false');
+  if (ldap.ca !== undefined)
+    report(
+      ['day2', 'ldap', 'ca'],
+      'is set while insecure is true, which OpenShift rejects; remove ca, or set insecure: false',
+    );
 };
 
-export const day2Rules: readonly Rule[] = [infraNodes, egressRouters, redirectDestinations, registryStorage, ldapTransport];
+export const day2Rules: readonly Rule[] = [
+  infraNodes,
+  egressRouters,
+  redirectDestinations,
+  registryStorage,
+  ldapTransport,
+];

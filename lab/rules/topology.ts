@@ -10,7 +10,11 @@ const uniqueNames: Rule = ({ lab, report }) => {
     if (name === undefined) return;
     const owner = first.get(name);
     if (owner === undefined) first.set(name, describe(kind, entry));
-    else report([kind, entry.index, 'name'], `"${name}" is already the name of ${owner}; nodes and helper hosts share the nodes zone, so give each its own name`);
+    else
+      report(
+        [kind, entry.index, 'name'],
+        `"${name}" is already the name of ${owner}; nodes and helper hosts share the nodes zone, so give each its own name`,
+      );
   };
   nodesOf(lab).forEach((node) => claim('nodes', node));
   hostsOf(lab).forEach((host) => claim('hosts', host));
@@ -22,11 +26,18 @@ const uniqueUnicastMacs: Rule = ({ lab, report }) => {
     const { mac } = node.item;
     if (mac === undefined) continue;
     if (Number.parseInt(mac.slice(0, 2), 16) % 2 === 1) {
-      report(['nodes', node.index, 'mac'], `${mac} is a multicast or broadcast address, never a network card's; copy the MAC from the machine (ip link, or virsh domiflist)`);
+      report(
+        ['nodes', node.index, 'mac'],
+        `${mac} is a multicast or broadcast address, never a network card's; copy the MAC from the machine (ip link, or virsh domiflist)`,
+      );
     }
     const owner = first.get(mac);
     if (owner === undefined) first.set(mac, describe('nodes', node));
-    else report(['nodes', node.index, 'mac'], `${mac} is already the MAC of ${owner}; DHCP and PXE tell machines apart by MAC, so each node needs its own`);
+    else
+      report(
+        ['nodes', node.index, 'mac'],
+        `${mac} is already the MAC of ${owner}; DHCP and PXE tell machines apart by MAC, so each node needs its own`,
+      );
   }
 };
 
@@ -34,25 +45,53 @@ const roles: Rule = ({ lab, report }) => {
   if (!allNodesRead(lab)) return;
   const nodes = nodesOf(lab);
   const bootstraps = nodes.filter((node) => node.item.role === 'bootstrap');
-  if (bootstraps.length === 0) report(['nodes'], 'has no node of role bootstrap; add exactly one (it serves the first control plane and is removed afterwards)');
+  if (bootstraps.length === 0)
+    report(
+      ['nodes'],
+      'has no node of role bootstrap; add exactly one (it serves the first control plane and is removed afterwards)',
+    );
   for (const extra of bootstraps.slice(1)) {
-    report(['nodes', extra.index, 'role'], `a second bootstrap node (the first is ${describe('nodes', bootstraps[0] as Indexed<{ name?: string }>)}); keep exactly one, give this node another role`);
+    report(
+      ['nodes', extra.index, 'role'],
+      `a second bootstrap node (the first is ${describe('nodes', bootstraps[0] as Indexed<{ name?: string }>)}); keep exactly one, give this node another role`,
+    );
   }
   const masters = nodes.filter((node) => node.item.role === 'master').length;
   if (masters < 3 || masters % 2 === 0) {
-    report(['nodes'], `has ${masters} master${masters === 1 ? '' : 's'}; etcd needs an odd number of members, 3 or more, to keep a quorum (the seed's cluster has 3)`);
+    report(
+      ['nodes'],
+      `has ${masters} master${masters === 1 ? '' : 's'}; etcd needs an odd number of members, 3 or more, to keep a quorum (the seed's cluster has 3)`,
+    );
   }
   const runsWorkloads = nodes.some((node) => node.item.role === 'worker' || node.item.role === 'infra');
   if (!runsWorkloads && lab.cluster?.mastersSchedulable === false) {
-    report(['cluster', 'mastersSchedulable'], 'is false but the lab has no worker or infra node, so routers and the registry could run nowhere; add workers or set mastersSchedulable: true');
+    report(
+      ['cluster', 'mastersSchedulable'],
+      'is false but the lab has no worker or infra node, so routers and the registry could run nowhere; add workers or set mastersSchedulable: true',
+    );
   }
 };
 
 const serviceCounts = [
   { service: 'dns', min: 1, max: Infinity, why: 'a DNS (BIND) server for the node and cluster zones' },
-  { service: 'dhcp', min: 1, max: 1, why: 'exactly one DHCP server, which hands out the static leases and PXE options' },
-  { service: 'pxe', min: 1, max: Infinity, why: 'a PXE/TFTP and HTTP server for the RHCOS installer and ignition files' },
-  { service: 'haproxy', min: 1, max: Infinity, why: 'an HAProxy load balancer for the API, machine-config and ingress ports' },
+  {
+    service: 'dhcp',
+    min: 1,
+    max: 1,
+    why: 'exactly one DHCP server, which hands out the static leases and PXE options',
+  },
+  {
+    service: 'pxe',
+    min: 1,
+    max: Infinity,
+    why: 'a PXE/TFTP and HTTP server for the RHCOS installer and ignition files',
+  },
+  {
+    service: 'haproxy',
+    min: 1,
+    max: Infinity,
+    why: 'an HAProxy load balancer for the API, machine-config and ingress ports',
+  },
 ] as const;
 
 const helperServices: Rule = ({ lab, report }) => {
@@ -62,7 +101,10 @@ const helperServices: Rule = ({ lab, report }) => {
     const carriers = hostsWith({ hosts }, service);
     if (carriers.length < min) report(['hosts'], `no host has a ${service} block; the install needs ${why}`);
     if (carriers.length > max) {
-      report(['hosts'], `${carriers.length} hosts have a ${service} block (${listOf(carriers.map((host) => host.name))}); the install needs ${why}: keep the block on one host`);
+      report(
+        ['hosts'],
+        `${carriers.length} hosts have a ${service} block (${listOf(carriers.map((host) => host.name))}); the install needs ${why}: keep the block on one host`,
+      );
     }
   }
 };
@@ -76,13 +118,20 @@ const hypervisorsExist: Rule = ({ lab, report }) => {
     if (power?.type !== 'libvirt' || power.hypervisor === undefined) continue;
     if (!names.includes(power.hypervisor)) {
       const known = names.length === 0 ? 'no host has a hypervisor block yet' : `hypervisors: ${listOf(names)}`;
-      report(['nodes', node.index, 'power', 'hypervisor'], `"${power.hypervisor}" is not a host with a hypervisor block (${known}); name one, or add the host with hypervisor: { uri: qemu:///system }`);
+      report(
+        ['nodes', node.index, 'power', 'hypervisor'],
+        `"${power.hypervisor}" is not a host with a hypervisor block (${known}); name one, or add the host with hypervisor: { uri: qemu:///system }`,
+      );
     }
     if (power.domain === undefined) continue;
     const key = `${power.hypervisor}/${power.domain}`;
     const owner = domains.get(key);
     if (owner === undefined) domains.set(key, describe('nodes', node));
-    else report(['nodes', node.index, 'power', 'domain'], `libvirt domain "${power.domain}" on ${power.hypervisor} already powers ${owner}; each node is its own domain`);
+    else
+      report(
+        ['nodes', node.index, 'power', 'domain'],
+        `libvirt domain "${power.domain}" on ${power.hypervisor} already powers ${owner}; each node is its own domain`,
+      );
   }
 };
 
@@ -94,7 +143,11 @@ const uniqueBmcs: Rule = ({ lab, report }) => {
     const key = power.type === 'redfish' ? `${power.address}#${power.systemId ?? '1'}` : power.address;
     const owner = first.get(key);
     if (owner === undefined) first.set(key, describe('nodes', node));
-    else report(['nodes', node.index, 'power', 'address'], `BMC ${power.address} already powers ${owner}; a wrong BMC would power-cycle another machine`);
+    else
+      report(
+        ['nodes', node.index, 'power', 'address'],
+        `BMC ${power.address} already powers ${owner}; a wrong BMC would power-cycle another machine`,
+      );
   }
 };
 
@@ -103,7 +156,10 @@ const hostKeysVerified: Rule = ({ lab, report }) => {
     const ssh = host.item.ssh;
     if (ssh === undefined || ssh.hostKey !== undefined || ssh.knownHosts !== undefined) continue;
     const target = ssh.host ?? host.item.address ?? 'the host';
-    report(['hosts', host.index, 'ssh'], `no hostKey or knownHosts: host-key verification is mandatory; add hostKey: "ssh-ed25519 AAAA…" (ssh-keyscan -t ed25519 ${target}) or knownHosts: ~/.ssh/known_hosts`);
+    report(
+      ['hosts', host.index, 'ssh'],
+      `no hostKey or knownHosts: host-key verification is mandatory; add hostKey: "ssh-ed25519 AAAA…" (ssh-keyscan -t ed25519 ${target}) or knownHosts: ~/.ssh/known_hosts`,
+    );
   }
 };
 
@@ -112,7 +168,10 @@ const versionsAgree: Rule = ({ lab, report }) => {
   if (version === undefined || rhcosVersion === undefined) return;
   const minor = (release: string) => release.split('.').slice(0, 2).join('.');
   if (minor(version) !== minor(rhcosVersion)) {
-    report(['cluster', 'rhcosVersion'], `RHCOS ${rhcosVersion} does not match OpenShift ${version}; boot the RHCOS release of the same minor version (${minor(version)}.x)`);
+    report(
+      ['cluster', 'rhcosVersion'],
+      `RHCOS ${rhcosVersion} does not match OpenShift ${version}; boot the RHCOS release of the same minor version (${minor(version)}.x)`,
+    );
   }
 };
 

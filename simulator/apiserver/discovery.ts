@@ -60,7 +60,11 @@ function storageVersionHash(type: ResourceType): string {
 }
 
 /** `/api/v1` or `/apis/<g>/<v>`; each main resource is listed before its subresources. */
-export function apiResourceListDocument(registry: ResourceRegistry, group: string, version: string): Record<string, unknown> | undefined {
+export function apiResourceListDocument(
+  registry: ResourceRegistry,
+  group: string,
+  version: string,
+): Record<string, unknown> | undefined {
   const types = registry.inGroupVersion(group, version);
   if (types.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];
@@ -110,7 +114,11 @@ export function aggregatedMediaType(accept: string | undefined): string | undefi
 }
 
 /** Aggregated discovery for the core group (`/api`) or all named groups (`/apis`). */
-export function aggregatedDocument(registry: ResourceRegistry, core: boolean, mediaType: string): Record<string, unknown> {
+export function aggregatedDocument(
+  registry: ResourceRegistry,
+  core: boolean,
+  mediaType: string,
+): Record<string, unknown> {
   const groups = core ? [{ group: '', versions: ['v1'] }] : registry.groups();
   const apiVersion = mediaType === AGGREGATED_MEDIA_V2 ? 'apidiscovery.k8s.io/v2' : 'apidiscovery.k8s.io/v2beta1';
   return {
@@ -134,7 +142,11 @@ export function aggregatedDocument(registry: ResourceRegistry, core: boolean, me
             ? {
                 subresources: [...type.subresources].sort().map((sub) => {
                   const { kind, group: g = type.group, version: v = type.version } = subresourceKind(type, sub);
-                  return { subresource: sub, responseKind: { group: g, version: v, kind }, verbs: subresourceVerbs(sub) };
+                  return {
+                    subresource: sub,
+                    responseKind: { group: g, version: v, kind },
+                    verbs: subresourceVerbs(sub),
+                  };
                 }),
               }
             : {}),

@@ -64,8 +64,17 @@ export function alreadyExists(type: Named, name: string): ApiError {
   return new ApiError(409, 'AlreadyExists', `${qualified(type)} "${name}" already exists`, details(type, name));
 }
 
-export function conflict(type: Named, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again'): ApiError {
-  return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(type)} "${name}": ${why}`, details(type, name));
+export function conflict(
+  type: Named,
+  name: string,
+  why = 'the object has been modified; please apply your changes to the latest version and try again',
+): ApiError {
+  return new ApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified(type)} "${name}": ${why}`,
+    details(type, name),
+  );
 }
 
 /** 422: `<Kind>.<group> "<name>" is invalid: <field>: <error>; …`. */
@@ -82,11 +91,24 @@ export function invalid(type: Pick<ResourceType, 'group' | 'kind'>, name: string
 }
 
 /** A single-field 422 in the words field.Invalid / field.Required use. */
-export function invalidField(type: Pick<ResourceType, 'group' | 'kind'>, name: string, field: string, value: unknown, why: string): ApiError {
-  return invalid(type, name, [{ reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(value)}: ${why}` }]);
+export function invalidField(
+  type: Pick<ResourceType, 'group' | 'kind'>,
+  name: string,
+  field: string,
+  value: unknown,
+  why: string,
+): ApiError {
+  return invalid(type, name, [
+    { reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(value)}: ${why}` },
+  ]);
 }
 
-export function requiredField(type: Pick<ResourceType, 'group' | 'kind'>, name: string, field: string, why: string): ApiError {
+export function requiredField(
+  type: Pick<ResourceType, 'group' | 'kind'>,
+  name: string,
+  field: string,
+  why: string,
+): ApiError {
   return invalid(type, name, [{ reason: 'FieldValueRequired', field, message: `Required value: ${why}` }]);
 }
 
@@ -98,7 +120,9 @@ export function forbidden(type: Named, name: string, why: string): ApiError {
   return new ApiError(403, 'Forbidden', `${qualified(type)} "${name}" is forbidden: ${why}`, details(type, name));
 }
 
-export function methodNotAllowed(message = 'the server does not allow this method on the requested resource'): ApiError {
+export function methodNotAllowed(
+  message = 'the server does not allow this method on the requested resource',
+): ApiError {
   return new ApiError(405, 'MethodNotAllowed', message);
 }
 
@@ -107,7 +131,11 @@ export function gone(message: string): ApiError {
 }
 
 export function unsupportedMediaType(accepted: readonly string[]): ApiError {
-  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
+  return new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+  );
 }
 
 export function unauthorized(): ApiError {
@@ -115,7 +143,9 @@ export function unauthorized(): ApiError {
 }
 
 export function serviceUnavailable(retryAfterSeconds: number): ApiError {
-  return new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', { retryAfterSeconds });
+  return new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', {
+    retryAfterSeconds,
+  });
 }
 
 export function tooManyRequests(message: string, causes?: StatusCause[]): ApiError {

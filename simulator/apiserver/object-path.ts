@@ -5,7 +5,10 @@ const partsOf = (path: string | readonly string[]) => (typeof path === 'string' 
 export function valueAt(obj: unknown, path: string | readonly string[]): unknown {
   let node = obj;
   for (const part of partsOf(path)) {
-    node = node !== null && typeof node === 'object' && !Array.isArray(node) ? (node as Record<string, unknown>)[part] : undefined;
+    node =
+      node !== null && typeof node === 'object' && !Array.isArray(node)
+        ? (node as Record<string, unknown>)[part]
+        : undefined;
   }
   return node;
 }

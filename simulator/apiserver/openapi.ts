@@ -22,14 +22,20 @@ export function openApiIndex(registry: ResourceRegistry): Record<string, unknown
   for (const { group, versions: list } of versions) {
     for (const version of list) {
       const gv = groupVersionPath(group, version);
-      paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${hashOf(JSON.stringify(openApiGroupVersion(registry, group, version)))}` };
+      paths[gv] = {
+        serverRelativeURL: `/openapi/v3/${gv}?hash=${hashOf(JSON.stringify(openApiGroupVersion(registry, group, version)))}`,
+      };
     }
   }
   return { paths };
 }
 
 /** The document for `/openapi/v3/api/v1` or `/openapi/v3/apis/<g>/<v>`; undefined if nothing is served there. */
-export function openApiGroupVersion(registry: ResourceRegistry, group: string, version: string): Record<string, unknown> | undefined {
+export function openApiGroupVersion(
+  registry: ResourceRegistry,
+  group: string,
+  version: string,
+): Record<string, unknown> | undefined {
   const types = registry.inGroupVersion(group, version);
   if (types.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
@@ -50,5 +56,10 @@ export function openApiGroupVersion(registry: ResourceRegistry, group: string, v
       },
     };
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'unversioned' }, paths, components: { schemas: {} } };
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes', version: 'unversioned' },
+    paths,
+    components: { schemas: {} },
+  };
 }

@@ -21,7 +21,8 @@ export type PatchType = (typeof PatchType)[keyof typeof PatchType];
 type Json = unknown;
 type JsonObject = Record<string, Json>;
 
-const isObject = (value: Json): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: Json): value is JsonObject =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** The patch type of a request's Content-Type; 415 for anything the type does not accept. */
 export function patchTypeOf(contentType: string | undefined, type: ResourceType): PatchType {
@@ -40,7 +41,8 @@ function patchFailed(why: string): ApiError {
 }
 
 export function applyJsonPatch(target: JsonObject, ops: Json): JsonObject {
-  if (!Array.isArray(ops)) throw new ApiError(400, 'BadRequest', 'json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (!Array.isArray(ops))
+    throw new ApiError(400, 'BadRequest', 'json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   try {
     return fastJsonPatch.applyPatch(structuredClone(target), ops as Operation[], true, false).newDocument as JsonObject;
   } catch (error) {
@@ -208,7 +210,11 @@ function sameJson(a: Json, b: Json): boolean {
 function canonical(value: Json): Json {
   if (Array.isArray(value)) return value.map(canonical);
   if (!isObject(value)) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical(value[key])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, canonical(value[key])]),
+  );
 }
 
 function managedFieldsOf(obj: JsonObject): ManagedFieldsEntry[] {
@@ -220,7 +226,11 @@ function managedFieldsOf(obj: JsonObject): ManagedFieldsEntry[] {
  * The fields an apply by `manager` would change that other managers own: server-side apply
  * refuses them (409) unless forced, then takes them over.
  */
-export function applyConflicts(live: JsonObject, applied: JsonObject, manager: string): { field: string[]; owner: ManagedFieldsEntry }[] {
+export function applyConflicts(
+  live: JsonObject,
+  applied: JsonObject,
+  manager: string,
+): { field: string[]; owner: ManagedFieldsEntry }[] {
   const conflicts: { field: string[]; owner: ManagedFieldsEntry }[] = [];
   for (const field of leaves(fieldsOf(applied))) {
     if (sameJson(valueAt(live, field), valueAt(applied, field))) continue;
@@ -231,7 +241,11 @@ export function applyConflicts(live: JsonObject, applied: JsonObject, manager: s
   return conflicts;
 }
 
-export function conflictError(resource: ResourceType, name: string, conflicts: ReturnType<typeof applyConflicts>): ApiError {
+export function conflictError(
+  resource: ResourceType,
+  name: string,
+  conflicts: ReturnType<typeof applyConflicts>,
+): ApiError {
   const causes = conflicts.map(({ field, owner }) => ({
     reason: 'FieldManagerConflict',
     message: `conflict with "${owner.manager}"${owner.operation === 'Update' ? ` using ${owner.apiVersion}` : ''}`,
@@ -260,12 +274,20 @@ function fieldSet(paths: string[][]): JsonObject {
  * Records a non-apply write by `manager` (create, update, patch with `?fieldManager=`): it owns
  * the fields it set (all of them on create), and takes them from whoever owned them before.
  */
-export function recordUpdate(before: JsonObject | undefined, after: JsonObject, entry: Omit<ManagedFieldsEntry, 'fieldsV1' | 'operation'>): void {
-  const changed = leaves(fieldsOf(after)).filter((path) => !before || !sameJson(valueAt(before, path), valueAt(after, path)));
+export function recordUpdate(
+  before: JsonObject | undefined,
+  after: JsonObject,
+  entry: Omit<ManagedFieldsEntry, 'fieldsV1' | 'operation'>,
+): void {
+  const changed = leaves(fieldsOf(after)).filter(
+    (path) => !before || !sameJson(valueAt(before, path), valueAt(after, path)),
+  );
   if (changed.length === 0) return;
   const entries = managedFieldsOf(after);
   for (const other of entries) for (const path of changed) disown(other.fieldsV1, path);
-  const own = entries.find((e) => e.manager === entry.manager && e.operation === 'Update' && e.subresource === entry.subresource);
+  const own = entries.find(
+    (e) => e.manager === entry.manager && e.operation === 'Update' && e.subresource === entry.subresource,
+  );
   const fieldsV1 = fieldSet([...(own ? leaves(own.fieldsV1) : []), ...changed]);
   const kept = entries.filter((e) => e !== own && Object.keys(e.fieldsV1).length > 0);
   if (!isObject(after.metadata)) after.metadata = {};
@@ -276,7 +298,9 @@ export function recordUpdate(before: JsonObject | undefined, after: JsonObject, 
 export function takeOver(obj: JsonObject, conflicts: ReturnType<typeof applyConflicts>): void {
   const entries = managedFieldsOf(obj);
   for (const { field, owner } of conflicts) {
-    const entry = entries.find((e) => e.manager === owner.manager && e.operation === owner.operation && e.subresource === owner.subresource);
+    const entry = entries.find(
+      (e) => e.manager === owner.manager && e.operation === owner.operation && e.subresource === owner.subresource,
+    );
     if (entry) disown(entry.fieldsV1, field);
   }
   if (isObject(obj.metadata)) obj.metadata.managedFields = entries.filter((e) => Object.keys(e.fieldsV1).length > 0);
@@ -296,7 +320,9 @@ export interface ManagedFieldsEntry {
 export function recordManager(obj: JsonObject, entry: ManagedFieldsEntry): void {
   const metadata = (obj.metadata ??= {}) as JsonObject;
   const entries = Array.isArray(metadata.managedFields) ? (metadata.managedFields as ManagedFieldsEntry[]) : [];
-  const others = entries.filter((e) => !(e.manager === entry.manager && e.operation === entry.operation && e.subresource === entry.subresource));
+  const others = entries.filter(
+    (e) => !(e.manager === entry.manager && e.operation === entry.operation && e.subresource === entry.subresource),
+  );
   metadata.managedFields = [...others, entry];
 }
 

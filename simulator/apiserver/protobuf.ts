@@ -17,7 +17,14 @@ interface Schema {
 }
 
 const TIME = 'time' as const;
-const OWNER_REFERENCE: Schema = { 1: ['kind', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'], 6: ['controller', 'bool'], 7: ['blockOwnerDeletion', 'bool'] };
+const OWNER_REFERENCE: Schema = {
+  1: ['kind', 'string'],
+  3: ['name', 'string'],
+  4: ['uid', 'string'],
+  5: ['apiVersion', 'string'],
+  6: ['controller', 'bool'],
+  7: ['blockOwnerDeletion', 'bool'],
+};
 const OBJECT_META: Schema = {
   1: ['name', 'string'],
   2: ['generateName', 'string'],
@@ -53,8 +60,19 @@ const DELETE_OPTIONS: Schema = {
 /** Kinds whose protobuf bodies are understood, by `apiVersion/kind`. */
 const KINDS: Record<string, Schema> = {
   'v1/Namespace': { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['finalizers', 'string', 'repeated'] }] },
-  'v1/ConfigMap': { 1: ['metadata', OBJECT_META], 2: ['data', 'stringMap'], 3: ['binaryData', 'bytesMap'], 4: ['immutable', 'bool'] },
-  'v1/Secret': { 1: ['metadata', OBJECT_META], 2: ['data', 'bytesMap'], 3: ['type', 'string'], 4: ['stringData', 'stringMap'], 5: ['immutable', 'bool'] },
+  'v1/ConfigMap': {
+    1: ['metadata', OBJECT_META],
+    2: ['data', 'stringMap'],
+    3: ['binaryData', 'bytesMap'],
+    4: ['immutable', 'bool'],
+  },
+  'v1/Secret': {
+    1: ['metadata', OBJECT_META],
+    2: ['data', 'bytesMap'],
+    3: ['type', 'string'],
+    4: ['stringData', 'stringMap'],
+    5: ['immutable', 'bool'],
+  },
   'v1/ServiceAccount': {
     1: ['metadata', OBJECT_META],
     2: ['secrets', { 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'] }, 'repeated'],

@@ -5,7 +5,15 @@
  * bodies kube-apiserver answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { badRequest, invalid, invalidField, methodNotAllowed, notFound, requiredField, tooManyRequests } from './errors.js';
+import {
+  badRequest,
+  invalid,
+  invalidField,
+  methodNotAllowed,
+  notFound,
+  requiredField,
+  tooManyRequests,
+} from './errors.js';
 import { decodeBody, readBody, sendJson } from './http-util.js';
 import { setValueAt, valueAt } from './object-path.js';
 import {
@@ -45,7 +53,12 @@ export interface ResourceTarget {
  * Resolves the segments after `/api/v1` or `/apis/<g>/<v>` (`['namespaces','ns','pods','p','eviction']`).
  * Undefined when no resource serves the path.
  */
-export function resolveTarget(registry: ResourceRegistry, group: string, version: string, segments: string[]): ResourceTarget | undefined {
+export function resolveTarget(
+  registry: ResourceRegistry,
+  group: string,
+  version: string,
+  segments: string[],
+): ResourceTarget | undefined {
   let rest = segments;
   const watchPath = rest[0] === 'watch';
   if (watchPath) rest = rest.slice(1);
@@ -75,12 +88,31 @@ export function resolveTarget(registry: ResourceRegistry, group: string, version
 
 export interface RestContext {
   store: ObjectStore;
-  watch: Omit<WatchStreamOptions, 'store' | 'resource' | 'type' | 'namespace' | 'labelSelector' | 'fieldSelector' | 'resourceVersion' | 'timeoutSeconds' | 'allowWatchBookmarks' | 'sendInitialEvents' | 'present'>;
+  watch: Omit<
+    WatchStreamOptions,
+    | 'store'
+    | 'resource'
+    | 'type'
+    | 'namespace'
+    | 'labelSelector'
+    | 'fieldSelector'
+    | 'resourceVersion'
+    | 'timeoutSeconds'
+    | 'allowWatchBookmarks'
+    | 'sendInitialEvents'
+    | 'present'
+  >;
 }
 
 const isTrue = (value: string | null) => value === 'true' || value === '1';
 
-export async function handleResource(ctx: RestContext, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, query: URLSearchParams): Promise<void> {
+export async function handleResource(
+  ctx: RestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ResourceTarget,
+  query: URLSearchParams,
+): Promise<void> {
   const method = req.method ?? 'GET';
   const { name, subresource } = target;
   if (target.watchPath || (method === 'GET' && isTrue(query.get('watch')))) {
@@ -90,7 +122,8 @@ export async function handleResource(ctx: RestContext, req: IncomingMessage, res
   if (name === undefined) {
     if (method === 'GET') return sendList(ctx.store, req, res, target, query);
     // Namespaced objects are created under /namespaces/<ns>/, never through the all-namespaces path.
-    if (method === 'POST' && !(target.type.namespaced && target.namespace === undefined)) return create(ctx.store, req, res, target, query);
+    if (method === 'POST' && !(target.type.namespaced && target.namespace === undefined))
+      return create(ctx.store, req, res, target, query);
     if (method === 'DELETE') return deleteCollection(ctx.store, req, res, target, query);
     throw methodNotAllowed();
   }
@@ -103,7 +136,18 @@ export async function handleResource(ctx: RestContext, req: IncomingMessage, res
     case 'GET': {
       const found = get(ctx.store, target, name);
       if (wantsTable(req.headers.accept) && !subresource) {
-        return sendJson(res, 200, toTable(target.type, target.resource, [found], found.metadata.resourceVersion ?? '', query.get('includeObject')), TABLE_MEDIA_TYPE);
+        return sendJson(
+          res,
+          200,
+          toTable(
+            target.type,
+            target.resource,
+            [found],
+            found.metadata.resourceVersion ?? '',
+            query.get('includeObject'),
+          ),
+          TABLE_MEDIA_TYPE,
+        );
       }
       return sendJson(res, 200, found);
     }
@@ -139,10 +183,22 @@ interface ContinueToken {
   offset: number;
 }
 
-function sendList(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, query: URLSearchParams): void {
+function sendList(
+  store: ObjectStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ResourceTarget,
+  query: URLSearchParams,
+): void {
   const { items, metadata } = list(store, target, query);
   if (wantsTable(req.headers.accept)) {
-    const table = toTable(target.type, target.resource, items, String(metadata.resourceVersion), query.get('includeObject'));
+    const table = toTable(
+      target.type,
+      target.resource,
+      items,
+      String(metadata.resourceVersion),
+      query.get('includeObject'),
+    );
     return sendJson(res, 200, { ...table, metadata }, TABLE_MEDIA_TYPE);
   }
   // Built-in list items come without apiVersion/kind; custom resource items keep them.
@@ -151,7 +207,11 @@ function sendList(store: ObjectStore, req: IncomingMessage, res: ServerResponse,
   sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata, items: shown });
 }
 
-function list(store: ObjectStore, target: ResourceTarget, query: URLSearchParams): { items: KubeObject[]; metadata: Record<string, unknown> } {
+function list(
+  store: ObjectStore,
+  target: ResourceTarget,
+  query: URLSearchParams,
+): { items: KubeObject[]; metadata: Record<string, unknown> } {
   const result = store.list(target.resource, {
     ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
     ...optional('labelSelector', query.get('labelSelector')),
@@ -173,7 +233,9 @@ function list(store: ObjectStore, target: ResourceTarget, query: URLSearchParams
     const page = items.slice(offset, limit > 0 ? offset + limit : undefined);
     const next = offset + page.length;
     if (next < items.length) {
-      metadata.continue = Buffer.from(JSON.stringify({ rv: result.resourceVersion, offset: next } satisfies ContinueToken)).toString('base64url');
+      metadata.continue = Buffer.from(
+        JSON.stringify({ rv: result.resourceVersion, offset: next } satisfies ContinueToken),
+      ).toString('base64url');
       metadata.remainingItemCount = items.length - next;
     }
     items = page;
@@ -185,10 +247,17 @@ function optional<K extends string>(key: K, value: string | null): Partial<Recor
   return value === null || value === '' ? {} : ({ [key]: value } as Record<K, string>);
 }
 
-function startWatch(ctx: RestContext, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, query: URLSearchParams): void {
-  const fieldSelectors = [query.get('fieldSelector'), target.name !== undefined ? `metadata.name=${target.name}` : null].filter(
-    (value): value is string => !!value,
-  );
+function startWatch(
+  ctx: RestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ResourceTarget,
+  query: URLSearchParams,
+): void {
+  const fieldSelectors = [
+    query.get('fieldSelector'),
+    target.name !== undefined ? `metadata.name=${target.name}` : null,
+  ].filter((value): value is string => !!value);
   const timeout = query.get('timeoutSeconds');
   serveWatch(req, res, {
     ...ctx.watch,
@@ -202,7 +271,16 @@ function startWatch(ctx: RestContext, req: IncomingMessage, res: ServerResponse,
     ...(timeout !== null && Number(timeout) > 0 ? { timeoutSeconds: Number(timeout) } : {}),
     allowWatchBookmarks: isTrue(query.get('allowWatchBookmarks')),
     ...(wantsTable(req.headers.accept)
-      ? { present: (obj: KubeObject) => toTable(target.type, target.resource, [obj], obj.metadata.resourceVersion ?? '', query.get('includeObject')) }
+      ? {
+          present: (obj: KubeObject) =>
+            toTable(
+              target.type,
+              target.resource,
+              [obj],
+              obj.metadata.resourceVersion ?? '',
+              query.get('includeObject'),
+            ),
+        }
       : {}),
     sendInitialEvents: isTrue(query.get('sendInitialEvents')),
   });
@@ -233,7 +311,10 @@ function placeInNamespace(target: ResourceTarget, obj: KubeObject): void {
 /** What a real server resets on create: status written by controllers, not by the creator. */
 function prepareForCreate(type: ResourceType, obj: KubeObject): void {
   if (type.subresources.includes('status') && type.plural !== 'nodes') delete obj.status;
-  if (type.group === '' && (type.plural === 'pods' || type.plural === 'persistentvolumeclaims' || type.plural === 'persistentvolumes')) {
+  if (
+    type.group === '' &&
+    (type.plural === 'pods' || type.plural === 'persistentvolumeclaims' || type.plural === 'persistentvolumes')
+  ) {
     obj.status = { phase: 'Pending' };
   }
   if (type.group === '' && type.plural === 'services') {
@@ -248,7 +329,13 @@ function prepareForCreate(type: ResourceType, obj: KubeObject): void {
 
 const isDryRun = (query: URLSearchParams) => query.getAll('dryRun').includes('All');
 
-async function create(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, query: URLSearchParams): Promise<void> {
+async function create(
+  store: ObjectStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ResourceTarget,
+  query: URLSearchParams,
+): Promise<void> {
   const obj = await readObject(req);
   placeInNamespace(target, obj);
   prepareForCreate(target.type, obj);
@@ -259,12 +346,31 @@ async function create(store: ObjectStore, req: IncomingMessage, res: ServerRespo
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Tracks what `?fieldManager=` wrote, for later server-side applies to conflict with. */
-function trackUpdate(before: KubeObject | undefined, after: KubeObject, type: ResourceType, manager: string | null, subresource?: string): void {
+function trackUpdate(
+  before: KubeObject | undefined,
+  after: KubeObject,
+  type: ResourceType,
+  manager: string | null,
+  subresource?: string,
+): void {
   if (!manager) return;
-  recordUpdate(before, after, { manager, apiVersion: apiVersionOf(type), time: now(), fieldsType: 'FieldsV1', ...(subresource ? { subresource } : {}) });
+  recordUpdate(before, after, {
+    manager,
+    apiVersion: apiVersionOf(type),
+    time: now(),
+    fieldsType: 'FieldsV1',
+    ...(subresource ? { subresource } : {}),
+  });
 }
 
-async function replace(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, name: string, query: URLSearchParams): Promise<void> {
+async function replace(
+  store: ObjectStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ResourceTarget,
+  name: string,
+  query: URLSearchParams,
+): Promise<void> {
   const obj = await readObject(req);
   if (obj.metadata.name && obj.metadata.name !== name) {
     throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
@@ -275,11 +381,16 @@ async function replace(store: ObjectStore, req: IncomingMessage, res: ServerResp
     throw invalidField(target.type, name, 'metadata.resourceVersion', '0x0', 'must be specified for an update');
   }
   const subresource = target.subresource;
-  sendJson(res, 200, store.replace(target.resource, obj, { ...(subresource ? { subresource } : {}), dryRun: isDryRun(query) }));
+  sendJson(
+    res,
+    200,
+    store.replace(target.resource, obj, { ...(subresource ? { subresource } : {}), dryRun: isDryRun(query) }),
+  );
 }
 
 function assign(draft: KubeObject, next: unknown): void {
-  if (next === null || typeof next !== 'object' || Array.isArray(next)) throw badRequest('the patch must leave an object');
+  if (next === null || typeof next !== 'object' || Array.isArray(next))
+    throw badRequest('the patch must leave an object');
   for (const key of Object.keys(draft)) delete draft[key];
   Object.assign(draft, next);
 }
@@ -302,20 +413,30 @@ function applyPatch(patchType: PatchType, draft: KubeObject, body: unknown, type
   }
 }
 
-async function patch(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, name: string, query: URLSearchParams): Promise<void> {
+async function patch(
+  store: ObjectStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ResourceTarget,
+  name: string,
+  query: URLSearchParams,
+): Promise<void> {
   const { type } = target;
   const patchType = patchTypeOf(req.headers['content-type'], type);
   const raw = await readBody(req);
   const fieldManager = query.get('fieldManager');
   const force = query.get('force');
   if (force !== null && patchType !== PatchType.apply) {
-    throw invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' }]);
+    throw invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [
+      { reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' },
+    ]);
   }
   const body = patchBody(raw, patchType);
   if (body === undefined) throw badRequest('the body of the request was empty');
   const dryRun = isDryRun(query);
   const subresource = target.subresource;
-  if (patchType === PatchType.apply) return apply(store, res, target, name, body, { fieldManager, force: isTrue(force), dryRun });
+  if (patchType === PatchType.apply)
+    return apply(store, res, target, name, body, { fieldManager, force: isTrue(force), dryRun });
   const result = store.mutate(
     target.resource,
     target.namespace,
@@ -336,12 +457,22 @@ interface ApplyOptions {
   dryRun: boolean;
 }
 
-function apply(store: ObjectStore, res: ServerResponse, target: ResourceTarget, name: string, body: unknown, { fieldManager, force, dryRun }: ApplyOptions): void {
+function apply(
+  store: ObjectStore,
+  res: ServerResponse,
+  target: ResourceTarget,
+  name: string,
+  body: unknown,
+  { fieldManager, force, dryRun }: ApplyOptions,
+): void {
   const { type } = target;
   if (!fieldManager) {
-    throw invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ reason: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' }]);
+    throw invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [
+      { reason: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' },
+    ]);
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the apply configuration must be an object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest('the apply configuration must be an object');
   const applied = body as KubeObject;
   if (!applied.apiVersion || !applied.kind) {
     throw badRequest('invalid object type: /, Kind=');
@@ -388,7 +519,12 @@ function apply(store: ObjectStore, res: ServerResponse, target: ResourceTarget, 
 }
 
 /** Types whose DELETE answers with the deleted object; the others answer a Status. */
-const RETURNS_DELETED_OBJECT = new Set(['pods', 'serviceaccounts', 'securitycontextconstraints.security.openshift.io', 'namespaces']);
+const RETURNS_DELETED_OBJECT = new Set([
+  'pods',
+  'serviceaccounts',
+  'securitycontextconstraints.security.openshift.io',
+  'namespaces',
+]);
 
 interface DeleteBody {
   propagationPolicy?: string;
@@ -399,7 +535,7 @@ interface DeleteBody {
 
 async function deleteOptions(req: IncomingMessage, query: URLSearchParams) {
   const body = (decodeBody(await readBody(req), 'application/json') ?? {}) as DeleteBody;
-  const orphan = body.orphanDependents ?? (query.get('orphanDependents') === 'true');
+  const orphan = body.orphanDependents ?? query.get('orphanDependents') === 'true';
   const propagationPolicy = body.propagationPolicy ?? query.get('propagationPolicy') ?? (orphan ? 'Orphan' : undefined);
   return {
     dryRun: isDryRun(query) || (body.dryRun ?? []).includes('All'),
@@ -414,11 +550,23 @@ function successStatus(type: ResourceType, obj: KubeObject): Record<string, unkn
     apiVersion: 'v1',
     metadata: {},
     status: 'Success',
-    details: { name: obj.metadata.name, ...(type.group ? { group: type.group } : {}), kind: type.plural, uid: obj.metadata.uid },
+    details: {
+      name: obj.metadata.name,
+      ...(type.group ? { group: type.group } : {}),
+      kind: type.plural,
+      uid: obj.metadata.uid,
+    },
   };
 }
 
-async function remove(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, name: string, query: URLSearchParams): Promise<void> {
+async function remove(
+  store: ObjectStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ResourceTarget,
+  name: string,
+  query: URLSearchParams,
+): Promise<void> {
   const options = await deleteOptions(req, query);
   const deleted = store.delete(target.resource, target.namespace, name, options);
   const stillThere = !options.dryRun && store.get(target.resource, target.namespace, name) !== undefined;
@@ -426,7 +574,13 @@ async function remove(store: ObjectStore, req: IncomingMessage, res: ServerRespo
   sendJson(res, 200, successStatus(target.type, deleted));
 }
 
-async function deleteCollection(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, query: URLSearchParams): Promise<void> {
+async function deleteCollection(
+  store: ObjectStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ResourceTarget,
+  query: URLSearchParams,
+): Promise<void> {
   if (!target.type.verbs.includes('deletecollection')) throw methodNotAllowed();
   const options = await deleteOptions(req, query);
   const { items } = store.list(target.resource, {
@@ -434,8 +588,15 @@ async function deleteCollection(store: ObjectStore, req: IncomingMessage, res: S
     ...optional('labelSelector', query.get('labelSelector')),
     ...optional('fieldSelector', query.get('fieldSelector')),
   });
-  const deleted = items.map((item) => store.delete(target.resource, item.metadata.namespace, item.metadata.name, options));
-  sendJson(res, 200, { kind: `${target.type.kind}List`, apiVersion: apiVersionOf(target.type), metadata: {}, items: deleted });
+  const deleted = items.map((item) =>
+    store.delete(target.resource, item.metadata.namespace, item.metadata.name, options),
+  );
+  sendJson(res, 200, {
+    kind: `${target.type.kind}List`,
+    apiVersion: apiVersionOf(target.type),
+    metadata: {},
+    items: deleted,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,15 +624,27 @@ function isHealthy(pod: KubeObject): boolean {
 /** disruptionsAllowed as the disruption controller computes it, unless a controller has written it. */
 function disruptionsAllowed(store: ObjectStore, namespace: string, pdb: Pdb): number {
   if (typeof pdb.status?.disruptionsAllowed === 'number') return pdb.status.disruptionsAllowed;
-  const pods = store.list('pods', { namespace }).items.filter((pod) => matchesSelectorObject(pdb.spec?.selector, pod.metadata.labels));
+  const pods = store
+    .list('pods', { namespace })
+    .items.filter((pod) => matchesSelectorObject(pdb.spec?.selector, pod.metadata.labels));
   const healthy = pods.filter(isHealthy).length;
-  if (pdb.spec?.maxUnavailable !== undefined) return scaled(pdb.spec.maxUnavailable, pods.length, true) - (pods.length - healthy);
+  if (pdb.spec?.maxUnavailable !== undefined)
+    return scaled(pdb.spec.maxUnavailable, pods.length, true) - (pods.length - healthy);
   if (pdb.spec?.minAvailable !== undefined) return healthy - scaled(pdb.spec.minAvailable, pods.length, true);
   return healthy;
 }
 
-async function evict(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, name: string): Promise<void> {
-  const body = (decodeBody(await readBody(req), req.headers['content-type']) ?? {}) as { metadata?: { name?: string }; deleteOptions?: DeleteBody };
+async function evict(
+  store: ObjectStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ResourceTarget,
+  name: string,
+): Promise<void> {
+  const body = (decodeBody(await readBody(req), req.headers['content-type']) ?? {}) as {
+    metadata?: { name?: string };
+    deleteOptions?: DeleteBody;
+  };
   if (body.metadata?.name && body.metadata.name !== name) {
     throw badRequest(`name in URL does not match name in Eviction object`);
   }
@@ -481,10 +654,15 @@ async function evict(store: ObjectStore, req: IncomingMessage, res: ServerRespon
   // Pods that are not running can always go; running ones must fit every matching budget.
   if (phase === 'Running' && !pod.metadata.deletionTimestamp) {
     const pdbs = store.list('poddisruptionbudgets.policy', { namespace }).items as unknown as Pdb[];
-    for (const pdb of pdbs.filter((candidate) => matchesSelectorObject(candidate.spec?.selector, pod.metadata.labels))) {
+    for (const pdb of pdbs.filter((candidate) =>
+      matchesSelectorObject(candidate.spec?.selector, pod.metadata.labels),
+    )) {
       if (disruptionsAllowed(store, namespace, pdb) < 1) {
         throw tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", [
-          { reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} does not allow evicting pods currently` },
+          {
+            reason: 'DisruptionBudget',
+            message: `The disruption budget ${pdb.metadata.name} does not allow evicting pods currently`,
+          },
         ]);
       }
     }
@@ -513,17 +691,29 @@ function scaleOf(obj: KubeObject, paths: ScalePaths): Record<string, unknown> {
     spec: { replicas: Number(valueAt(obj, paths.specReplicas) ?? 0) },
     status: {
       replicas: Number(valueAt(obj, paths.statusReplicas) ?? 0),
-      ...(typeof selector === 'string' ? { selector } : selector ? { selector: selectorObjectToString(selector as LabelSelectorObject) } : {}),
+      ...(typeof selector === 'string'
+        ? { selector }
+        : selector
+          ? { selector: selectorObjectToString(selector as LabelSelectorObject) }
+          : {}),
     },
   };
 }
 
-async function scale(store: ObjectStore, req: IncomingMessage, res: ServerResponse, target: ResourceTarget, name: string, query: URLSearchParams): Promise<void> {
+async function scale(
+  store: ObjectStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ResourceTarget,
+  name: string,
+  query: URLSearchParams,
+): Promise<void> {
   const paths = target.type.scale!;
   const method = req.method;
   if (method === 'GET') return sendJson(res, 200, scaleOf(get(store, target, name), paths));
   if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
-  const patchType = method === 'PATCH' ? patchTypeOf(req.headers['content-type'], { ...target.type, custom: false }) : undefined;
+  const patchType =
+    method === 'PATCH' ? patchTypeOf(req.headers['content-type'], { ...target.type, custom: false }) : undefined;
   const raw = await readBody(req);
   const body = patchType ? patchBody(raw, patchType) : decodeBody(raw, req.headers['content-type']);
   const result = store.mutate(
@@ -538,7 +728,13 @@ async function scale(store: ObjectStore, req: IncomingMessage, res: ServerRespon
       };
       const replicas = next?.spec?.replicas;
       if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-        throw invalid({ group: 'autoscaling', kind: 'Scale' }, name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+        throw invalid({ group: 'autoscaling', kind: 'Scale' }, name, [
+          {
+            reason: 'FieldValueInvalid',
+            field: 'spec.replicas',
+            message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+          },
+        ]);
       }
       if (next.metadata?.resourceVersion) draft.metadata.resourceVersion = next.metadata.resourceVersion;
       setValueAt(draft, paths.specReplicas, replicas);

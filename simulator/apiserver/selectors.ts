@@ -6,8 +6,7 @@ import { badRequest } from './errors.js';
 import { valueAt } from './object-path.js';
 
 export type LabelRequirement =
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | '!exists' };
+  { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: 'exists' | '!exists' };
 
 export type Labels = Readonly<Record<string, string>> | undefined;
 
@@ -106,7 +105,9 @@ export function matchesSelectorObject(selector: LabelSelectorObject | null | und
   for (const expr of selector.matchExpressions ?? []) {
     const ops = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!exists' } as const;
     const op = ops[expr.operator];
-    requirements.push(op === 'in' || op === 'notin' ? { key: expr.key, op, values: expr.values ?? [] } : { key: expr.key, op });
+    requirements.push(
+      op === 'in' || op === 'notin' ? { key: expr.key, op, values: expr.values ?? [] } : { key: expr.key, op },
+    );
   }
   return matchesRequirements(requirements, labels);
 }

@@ -67,7 +67,12 @@ async function writeKubeconfig(file: string, url: string, caPem: string, token: 
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'simulated-lab', cluster: { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    clusters: [
+      {
+        name: 'simulated-lab',
+        cluster: { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
+      },
+    ],
     users: [{ name: 'admin', user: { token } }],
     contexts: [{ name: 'admin', context: { cluster: 'simulated-lab', user: 'admin', namespace: 'default' } }],
     'current-context': 'admin',
@@ -87,7 +92,8 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
-  if (!LOOPBACK.has(host)) throw new Error(`the simulated API server binds loopback only (127.0.0.1, ::1 or localhost), not ${host}`);
+  if (!LOOPBACK.has(host))
+    throw new Error(`the simulated API server binds loopback only (127.0.0.1, ::1 or localhost), not ${host}`);
   const { store } = options;
   const token = options.token ?? `sha256~${randomBytes(32).toString('base64url')}`;
   const gitVersion = options.kubernetesVersion ?? 'v1.32.0';
@@ -130,13 +136,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       if (document) return sendJson(res, 200, document.body, document.contentType);
     }
     let target;
-    if (segments[0] === 'api' && segments[1] === 'v1') target = resolveTarget(store.resources, '', 'v1', segments.slice(2));
-    else if (segments[0] === 'apis' && segments.length >= 4) target = resolveTarget(store.resources, segments[1]!, segments[2]!, segments.slice(3));
+    if (segments[0] === 'api' && segments[1] === 'v1')
+      target = resolveTarget(store.resources, '', 'v1', segments.slice(2));
+    else if (segments[0] === 'apis' && segments.length >= 4)
+      target = resolveTarget(store.resources, segments[1]!, segments[2]!, segments.slice(3));
     if (!target) throw noRoute();
     return handleResource(ctx, req, res, target, url.searchParams);
   }
 
-  function discovery(segments: string[], accept: string | undefined): { body: unknown; contentType?: string } | undefined {
+  function discovery(
+    segments: string[],
+    accept: string | undefined,
+  ): { body: unknown; contentType?: string } | undefined {
     const [root, group, version, ...rest] = segments;
     if (segments.length === 1 && root === 'version') return { body: versionDocument(gitVersion) };
     if (root === 'openapi' && group === 'v3') {
@@ -148,10 +159,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     if (segments.length === 1 && (root === 'api' || root === 'apis')) {
       const aggregated = aggregatedMediaType(accept);
-      if (aggregated) return { body: aggregatedDocument(store.resources, root === 'api', aggregated), contentType: aggregated };
+      if (aggregated)
+        return { body: aggregatedDocument(store.resources, root === 'api', aggregated), contentType: aggregated };
       return { body: root === 'api' ? apiVersionsDocument(address) : apiGroupListDocument(store.resources) };
     }
-    if (root === 'api' && segments.length === 2 && group === 'v1') return found(apiResourceListDocument(store.resources, '', 'v1'));
+    if (root === 'api' && segments.length === 2 && group === 'v1')
+      return found(apiResourceListDocument(store.resources, '', 'v1'));
     if (root === 'apis' && segments.length === 2 && group) return found(apiGroupDocument(store.resources, group));
     if (root === 'apis' && segments.length === 3 && group && version && rest.length === 0) {
       return found(apiResourceListDocument(store.resources, group, version));

@@ -187,7 +187,9 @@ export class ObjectStore {
     const fields = parseFieldSelector(opts.fieldSelector, type.fieldSelectors ?? [], type.custom);
     const items = [...this.bucket(resource).values()]
       .filter((obj) => this.matches(obj, opts.namespace, labels, fields))
-      .sort((a, b) => byteOrder(objectKey(a.metadata.namespace, a.metadata.name), objectKey(b.metadata.namespace, b.metadata.name)))
+      .sort((a, b) =>
+        byteOrder(objectKey(a.metadata.namespace, a.metadata.name), objectKey(b.metadata.namespace, b.metadata.name)),
+      )
       .map(clone);
     return { items, resourceVersion: this.resourceVersion() };
   }
@@ -245,7 +247,10 @@ export class ObjectStore {
     const draft = clone(current);
     fn(draft);
     // A draft that carries another resourceVersion (a patch with a precondition) must match.
-    if (draft.metadata.resourceVersion !== undefined && draft.metadata.resourceVersion !== current.metadata.resourceVersion) {
+    if (
+      draft.metadata.resourceVersion !== undefined &&
+      draft.metadata.resourceVersion !== current.metadata.resourceVersion
+    ) {
       throw conflict(type, name);
     }
     return this.update(type, resource, current, draft, opts);
@@ -256,10 +261,18 @@ export class ObjectStore {
     const current = this.stored(type, resource, namespace, name);
     const pre = opts.preconditions;
     if (pre?.uid && pre.uid !== current.metadata.uid) {
-      throw conflict(type, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      throw conflict(
+        type,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
     }
     if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-      throw conflict(type, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+      throw conflict(
+        type,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+      );
     }
     if (opts.dryRun) return clone(current);
 
@@ -287,7 +300,8 @@ export class ObjectStore {
     if (from === undefined || from === '' || from === '0') {
       // No starting point: synthetic ADDED events for what exists now, then live changes.
       for (const obj of this.bucket(resource).values()) {
-        if (this.matches(obj, watcher.namespace, watcher.labels, watcher.fields)) listener({ type: 'ADDED', object: clone(obj) });
+        if (this.matches(obj, watcher.namespace, watcher.labels, watcher.fields))
+          listener({ type: 'ADDED', object: clone(obj) });
       }
     } else {
       const start = Number(from);
@@ -336,7 +350,12 @@ export class ObjectStore {
     return found;
   }
 
-  private matches(obj: KubeObject, namespace: string | undefined, labels: LabelRequirement[], fields: FieldRequirement[]): boolean {
+  private matches(
+    obj: KubeObject,
+    namespace: string | undefined,
+    labels: LabelRequirement[],
+    fields: FieldRequirement[],
+  ): boolean {
     if (namespace !== undefined && obj.metadata.namespace !== namespace) return false;
     return matchesRequirements(labels, obj.metadata.labels) && matchesFields(fields, obj);
   }
@@ -353,7 +372,8 @@ export class ObjectStore {
     if (!obj.apiVersion) obj.apiVersion = apiVersion;
     if (!obj.kind) obj.kind = type.kind;
     if (obj.kind !== type.kind) throw invalidField(type, name, 'kind', obj.kind, `must be ${type.kind}`);
-    if (obj.apiVersion !== apiVersion) throw invalidField(type, name, 'apiVersion', obj.apiVersion, `must be ${apiVersion}`);
+    if (obj.apiVersion !== apiVersion)
+      throw invalidField(type, name, 'apiVersion', obj.apiVersion, `must be ${apiVersion}`);
   }
 
   private checkName(type: ResourceType, name: string): void {
@@ -364,7 +384,8 @@ export class ObjectStore {
       }
       return;
     }
-    const ok = rule === 'label' ? name.length <= 63 && DNS_LABEL.test(name) : name.length <= 253 && DNS_SUBDOMAIN.test(name);
+    const ok =
+      rule === 'label' ? name.length <= 63 && DNS_LABEL.test(name) : name.length <= 253 && DNS_SUBDOMAIN.test(name);
     if (!ok) {
       const what =
         rule === 'label'
@@ -379,15 +400,27 @@ export class ObjectStore {
     const ns = this.bucket('namespaces').get(objectKey(undefined, namespace));
     if (!ns) throw notFound(nsType, namespace);
     if (ns.metadata.deletionTimestamp) {
-      throw forbidden(nsType, namespace, `unable to create new content in namespace ${namespace} because it is being terminated`);
+      throw forbidden(
+        nsType,
+        namespace,
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
     }
   }
 
   /** Builds the next version of `current` from `incoming` under the subresource rules, then stores it. */
-  private update(type: ResourceType, resource: string, current: KubeObject, incoming: KubeObject, opts: WriteOptions): KubeObject {
+  private update(
+    type: ResourceType,
+    resource: string,
+    current: KubeObject,
+    incoming: KubeObject,
+    opts: WriteOptions,
+  ): KubeObject {
     const name = current.metadata.name;
     if (incoming.metadata?.name !== undefined && incoming.metadata.name !== name) {
-      throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
     const sub = opts.subresource;
     let next: KubeObject;
@@ -443,13 +476,28 @@ export class ObjectStore {
     const now = typesOf(next);
     const name = current.metadata.name;
     if (now.includes('Approved') && now.includes('Denied')) {
-      throw invalid(type, name, [{ reason: 'FieldValueInvalid', field: 'status.conditions', message: 'Invalid value: "Approved": Approved and Denied conditions are mutually exclusive' }]);
+      throw invalid(type, name, [
+        {
+          reason: 'FieldValueInvalid',
+          field: 'status.conditions',
+          message: 'Invalid value: "Approved": Approved and Denied conditions are mutually exclusive',
+        },
+      ]);
     }
     const dup = now.find((t, i) => now.indexOf(t) !== i);
-    if (dup) throw invalid(type, name, [{ reason: 'FieldValueDuplicate', field: 'status.conditions', message: `Duplicate value: "${dup}"` }]);
+    if (dup)
+      throw invalid(type, name, [
+        { reason: 'FieldValueDuplicate', field: 'status.conditions', message: `Duplicate value: "${dup}"` },
+      ]);
     for (const kept of ['Approved', 'Denied', 'Failed']) {
       if (typesOf(current).includes(kept) && !now.includes(kept)) {
-        throw invalid(type, name, [{ reason: 'FieldValueForbidden', field: 'status.conditions', message: `Forbidden: updates may not remove a condition of type "${kept}"` }]);
+        throw invalid(type, name, [
+          {
+            reason: 'FieldValueForbidden',
+            field: 'status.conditions',
+            message: `Forbidden: updates may not remove a condition of type "${kept}"`,
+          },
+        ]);
       }
     }
     for (const condition of (next.status as { conditions?: Record<string, unknown>[] }).conditions ?? []) {
@@ -500,7 +548,9 @@ export class ObjectStore {
 
   private hasContent(namespace: string): boolean {
     return this.resources.table.some(
-      (type) => type.namespaced && [...this.bucket(resourceKey(type)).values()].some((obj) => obj.metadata.namespace === namespace),
+      (type) =>
+        type.namespaced &&
+        [...this.bucket(resourceKey(type)).values()].some((obj) => obj.metadata.namespace === namespace),
     );
   }
 
@@ -555,9 +605,10 @@ export class ObjectStore {
     if (entry.resource !== watcher.resource || entry.rv <= watcher.lastRv) return;
     watcher.lastRv = entry.rv;
     const now = this.matches(entry.object, watcher.namespace, watcher.labels, watcher.fields);
-    const before = entry.type === 'MODIFIED' && entry.previous !== undefined
-      ? this.matches(entry.previous, watcher.namespace, watcher.labels, watcher.fields)
-      : now;
+    const before =
+      entry.type === 'MODIFIED' && entry.previous !== undefined
+        ? this.matches(entry.previous, watcher.namespace, watcher.labels, watcher.fields)
+        : now;
     let type: WatchEventType | undefined = entry.type;
     if (entry.type === 'MODIFIED' && before !== now) type = now ? 'ADDED' : 'DELETED';
     else if (!now) type = undefined;

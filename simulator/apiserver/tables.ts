@@ -52,7 +52,8 @@ function conditions(obj: KubeObject): Condition[] {
   return Array.isArray(list) ? (list as Condition[]) : [];
 }
 
-const conditionStatus = (type: string) => (obj: KubeObject) => conditions(obj).find((c) => c.type === type)?.status ?? '';
+const conditionStatus = (type: string) => (obj: KubeObject) =>
+  conditions(obj).find((c) => c.type === type)?.status ?? '';
 
 const NAME: Column = { name: 'Name', cell: (obj) => obj.metadata.name };
 const AGE: Column = { name: 'Age', cell: (obj) => since(obj.metadata.creationTimestamp) };
@@ -80,7 +81,9 @@ function podReady(obj: KubeObject): string {
 
 function podStatus(obj: KubeObject): string {
   if (obj.metadata.deletionTimestamp) return 'Terminating';
-  const waiting = ((valueAt(obj, 'status.containerStatuses') as { state?: { waiting?: { reason?: string } } }[] | undefined) ?? [])
+  const waiting = (
+    (valueAt(obj, 'status.containerStatuses') as { state?: { waiting?: { reason?: string } } }[] | undefined) ?? []
+  )
     .map((s) => s.state?.waiting?.reason)
     .find(Boolean);
   return waiting ?? (str(valueAt(obj, 'status.reason')) || str(valueAt(obj, 'status.phase')));
@@ -95,7 +98,11 @@ function csrCondition(obj: KubeObject): string {
 }
 
 const operatorVersion = (obj: KubeObject) =>
-  str(((valueAt(obj, 'status.versions') as { name?: string; version?: string }[] | undefined) ?? []).find((v) => v.name === 'operator')?.version);
+  str(
+    ((valueAt(obj, 'status.versions') as { name?: string; version?: string }[] | undefined) ?? []).find(
+      (v) => v.name === 'operator',
+    )?.version,
+  );
 
 const COLUMNS: Record<string, Column[]> = {
   namespaces: [NAME, { name: 'Status', cell: (obj) => str(valueAt(obj, 'status.phase')) }, AGE],
@@ -105,13 +112,30 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Roles', cell: nodeRoles },
     AGE,
     { name: 'Version', cell: (obj) => str(valueAt(obj, 'status.nodeInfo.kubeletVersion')) },
-    { name: 'Internal-IP', priority: 1, cell: (obj) => str(((valueAt(obj, 'status.addresses') as { type?: string; address?: string }[] | undefined) ?? []).find((a) => a.type === 'InternalIP')?.address) || '<none>' },
+    {
+      name: 'Internal-IP',
+      priority: 1,
+      cell: (obj) =>
+        str(
+          ((valueAt(obj, 'status.addresses') as { type?: string; address?: string }[] | undefined) ?? []).find(
+            (a) => a.type === 'InternalIP',
+          )?.address,
+        ) || '<none>',
+    },
   ],
   pods: [
     NAME,
     { name: 'Ready', cell: podReady },
     { name: 'Status', cell: podStatus },
-    { name: 'Restarts', type: 'integer', cell: (obj) => ((valueAt(obj, 'status.containerStatuses') as { restartCount?: number }[] | undefined) ?? []).reduce((n, s) => n + (s.restartCount ?? 0), 0) },
+    {
+      name: 'Restarts',
+      type: 'integer',
+      cell: (obj) =>
+        ((valueAt(obj, 'status.containerStatuses') as { restartCount?: number }[] | undefined) ?? []).reduce(
+          (n, s) => n + (s.restartCount ?? 0),
+          0,
+        ),
+    },
     AGE,
     { name: 'IP', priority: 1, cell: (obj) => str(valueAt(obj, 'status.podIP')) || '<none>' },
     { name: 'Node', priority: 1, cell: (obj) => str(valueAt(obj, 'spec.nodeName')) || '<none>' },
@@ -121,12 +145,22 @@ const COLUMNS: Record<string, Column[]> = {
     AGE,
     { name: 'SignerName', cell: (obj) => str(valueAt(obj, 'spec.signerName')) },
     { name: 'Requestor', cell: (obj) => str(valueAt(obj, 'spec.username')) },
-    { name: 'RequestedDuration', cell: (obj) => (valueAt(obj, 'spec.expirationSeconds') ? humanDuration(Number(valueAt(obj, 'spec.expirationSeconds')) * 1000) : '<none>') },
+    {
+      name: 'RequestedDuration',
+      cell: (obj) =>
+        valueAt(obj, 'spec.expirationSeconds')
+          ? humanDuration(Number(valueAt(obj, 'spec.expirationSeconds')) * 1000)
+          : '<none>',
+    },
     { name: 'Condition', cell: csrCondition },
   ],
   'deployments.apps': [
     NAME,
-    { name: 'Ready', cell: (obj) => `${Number(valueAt(obj, 'status.readyReplicas') ?? 0)}/${Number(valueAt(obj, 'spec.replicas') ?? 1)}` },
+    {
+      name: 'Ready',
+      cell: (obj) =>
+        `${Number(valueAt(obj, 'status.readyReplicas') ?? 0)}/${Number(valueAt(obj, 'spec.replicas') ?? 1)}`,
+    },
     { name: 'Up-to-date', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.updatedReplicas') ?? 0) },
     { name: 'Available', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.availableReplicas') ?? 0) },
     AGE,
@@ -144,7 +178,16 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Status', cell: (obj) => str(valueAt(obj, 'status.phase')) },
     { name: 'Volume', cell: (obj) => str(valueAt(obj, 'spec.volumeName')) },
     { name: 'Capacity', cell: (obj) => str(valueAt(obj, 'status.capacity.storage')) },
-    { name: 'Access Modes', cell: (obj) => ((valueAt(obj, 'status.accessModes') as string[] | undefined) ?? []).map((m) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(',') },
+    {
+      name: 'Access Modes',
+      cell: (obj) =>
+        ((valueAt(obj, 'status.accessModes') as string[] | undefined) ?? [])
+          .map(
+            (m) =>
+              ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m,
+          )
+          .join(','),
+    },
     { name: 'StorageClass', cell: (obj) => str(valueAt(obj, 'spec.storageClassName')) },
     AGE,
   ],
@@ -155,7 +198,14 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Progressing', cell: conditionStatus('Progressing') },
     { name: 'Degraded', cell: conditionStatus('Degraded') },
     { name: 'Since', cell: (obj) => since(conditions(obj).find((c) => c.type === 'Available')?.lastTransitionTime) },
-    { name: 'Message', cell: (obj) => str(conditions(obj).find((c) => c.type === 'Degraded' && c.status === 'True')?.message ?? conditions(obj).find((c) => c.type === 'Progressing' && c.status === 'True')?.message) },
+    {
+      name: 'Message',
+      cell: (obj) =>
+        str(
+          conditions(obj).find((c) => c.type === 'Degraded' && c.status === 'True')?.message ??
+            conditions(obj).find((c) => c.type === 'Progressing' && c.status === 'True')?.message,
+        ),
+    },
   ],
   'clusterversions.config.openshift.io': [
     NAME,
@@ -172,21 +222,43 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Updating', cell: conditionStatus('Updating') },
     { name: 'Degraded', cell: conditionStatus('Degraded') },
     { name: 'MachineCount', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.machineCount') ?? 0) },
-    { name: 'ReadyMachineCount', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.readyMachineCount') ?? 0) },
-    { name: 'UpdatedMachineCount', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.updatedMachineCount') ?? 0) },
-    { name: 'DegradedMachineCount', type: 'integer', cell: (obj) => Number(valueAt(obj, 'status.degradedMachineCount') ?? 0) },
+    {
+      name: 'ReadyMachineCount',
+      type: 'integer',
+      cell: (obj) => Number(valueAt(obj, 'status.readyMachineCount') ?? 0),
+    },
+    {
+      name: 'UpdatedMachineCount',
+      type: 'integer',
+      cell: (obj) => Number(valueAt(obj, 'status.updatedMachineCount') ?? 0),
+    },
+    {
+      name: 'DegradedMachineCount',
+      type: 'integer',
+      cell: (obj) => Number(valueAt(obj, 'status.degradedMachineCount') ?? 0),
+    },
     AGE,
   ],
   'machineconfigs.machineconfiguration.openshift.io': [
     NAME,
-    { name: 'GeneratedByController', cell: (obj) => str(obj.metadata.annotations?.['machineconfiguration.openshift.io/generated-by-controller-version']) },
+    {
+      name: 'GeneratedByController',
+      cell: (obj) =>
+        str(obj.metadata.annotations?.['machineconfiguration.openshift.io/generated-by-controller-version']),
+    },
     { name: 'IgnitionVersion', cell: (obj) => str(valueAt(obj, 'spec.config.ignition.version')) },
     AGE,
   ],
 };
 
 /** A Table of `items` for `type`; rows carry the object as PartialObjectMetadata, the full object, or nothing. */
-export function toTable(type: ResourceType, resource: string, items: KubeObject[], resourceVersion: string, includeObject: string | null): Record<string, unknown> {
+export function toTable(
+  type: ResourceType,
+  resource: string,
+  items: KubeObject[],
+  resourceVersion: string,
+  includeObject: string | null,
+): Record<string, unknown> {
   const columns = COLUMNS[resource] ?? [NAME, AGE];
   return {
     kind: 'Table',

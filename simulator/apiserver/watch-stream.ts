@@ -38,7 +38,11 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, opts: Watc
   parseLabelSelector(opts.labelSelector);
   parseFieldSelector(opts.fieldSelector, type.fieldSelectors ?? [], type.custom);
 
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
   res.flushHeaders(); // clients wait for the headers before reading events
   res.socket?.setNoDelay(true);
   const write = (line: unknown) => {

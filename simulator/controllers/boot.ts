@@ -91,7 +91,9 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
     );
   tracker.isRunning = (node) => state.get(node)?.state === 'running';
   tracker.stuck = () =>
-    Object.fromEntries([...state].filter(([, entry]) => entry.state === 'stuck').map(([node, entry]) => [node, entry.reason ?? '']));
+    Object.fromEntries(
+      [...state].filter(([, entry]) => entry.state === 'stuck').map(([node, entry]) => [node, entry.reason ?? '']),
+    );
   tracker.markRunning = (node) => {
     installed.add(node);
     state.set(node, { state: 'running' });

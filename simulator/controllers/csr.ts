@@ -34,7 +34,9 @@ export function csrController(deps: { progress: InstallProgress }): Controller {
   return (ctx) => {
     const { lab, store, faults, log } = ctx;
     const { progress } = deps;
-    const masters = new Set(lab.nodes.filter((node) => node.role === 'master').map((node) => `system:node:${nodeFqdn(lab, node)}`));
+    const masters = new Set(
+      lab.nodes.filter((node) => node.role === 'master').map((node) => `system:node:${nodeFqdn(lab, node)}`),
+    );
     const signing = new Set<string>();
     const roguesFiled = new Set<string>();
     let stopped = false;
@@ -50,9 +52,18 @@ export function csrController(deps: { progress: InstallProgress }): Controller {
         const usages = ((csr.spec as { usages?: string[] }).usages ?? []) as string[];
         const pem = await signer!.sign(csrRequestPem(csr), usages);
         if (stopped || !store.get(R.csrs, undefined, name)) return;
-        store.mutate(R.csrs, undefined, name, (draft) => {
-          draft.status = { ...((draft.status as object | undefined) ?? {}), certificate: Buffer.from(pem).toString('base64') };
-        }, { subresource: 'status' });
+        store.mutate(
+          R.csrs,
+          undefined,
+          name,
+          (draft) => {
+            draft.status = {
+              ...((draft.status as object | undefined) ?? {}),
+              certificate: Buffer.from(pem).toString('base64'),
+            };
+          },
+          { subresource: 'status' },
+        );
       } catch (error) {
         log.warn(`csr signer: cannot issue ${name}: ${error instanceof Error ? error.message : String(error)}`);
       } finally {
@@ -69,14 +80,26 @@ export function csrController(deps: { progress: InstallProgress }): Controller {
         return;
       }
       if (!masters.has(commonName)) return;
-      store.mutate(R.csrs, undefined, csr.metadata.name, (draft) => {
-        const status = (draft.status ?? {}) as CsrStatus & { conditions?: object[] };
-        status.conditions = [
-          ...(status.conditions ?? []),
-          { type: 'Approved', status: 'True', reason: 'KubectlApprove', message: 'This CSR was approved by kubectl certificate approve.', lastUpdateTime: now() },
-        ];
-        draft.status = status;
-      }, { subresource: 'approval' });
+      store.mutate(
+        R.csrs,
+        undefined,
+        csr.metadata.name,
+        (draft) => {
+          const status = (draft.status ?? {}) as CsrStatus & { conditions?: object[] };
+          status.conditions = [
+            ...(status.conditions ?? []),
+            {
+              type: 'Approved',
+              status: 'True',
+              reason: 'KubectlApprove',
+              message: 'This CSR was approved by kubectl certificate approve.',
+              lastUpdateTime: now(),
+            },
+          ];
+          draft.status = status;
+        },
+        { subresource: 'approval' },
+      );
       log.info(`bootstrap approved ${csr.metadata.name} (${commonName})`);
     };
 
@@ -95,7 +118,9 @@ export function csrController(deps: { progress: InstallProgress }): Controller {
         void createCsrPem({ commonName: `system:node:${fault.node}`, organizations: ['system:nodes'] }).then((pem) => {
           if (stopped) return;
           const csr = store.create(R.csrs, clientCsrObject(csrName(), pem));
-          log.warn(`a CSR for ${fault.node}, a node this lab does not have, was filed as ${csr.metadata.name} (rogue-csr fault)`);
+          log.warn(
+            `a CSR for ${fault.node}, a node this lab does not have, was filed as ${csr.metadata.name} (rogue-csr fault)`,
+          );
         });
       }
     };

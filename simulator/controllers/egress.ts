@@ -35,7 +35,7 @@ export function hostSubnetCidr(clusterCidr: string, hostPrefix: number, index: n
 }
 
 function internalIp(node: KubeObject): string {
-  const addresses = ((node.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses) ?? [];
+  const addresses = (node.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? [];
   return addresses.find((address) => address.type === 'InternalIP')?.address ?? '';
 }
 
@@ -58,7 +58,12 @@ export function egressAssignments(ctx: SimContext): EgressAssignment[] {
     for (const ip of (netns.egressIPs as string[] | undefined) ?? []) {
       const subnet = hosts.get(ip);
       const node = subnet ? store.get(R.nodes, undefined, String(subnet.host)) : undefined;
-      assignments.push({ namespace: netns.metadata.name, ip, ...(subnet ? { node: String(subnet.host) } : {}), ready: node !== undefined && isNodeReady(node) });
+      assignments.push({
+        namespace: netns.metadata.name,
+        ip,
+        ...(subnet ? { node: String(subnet.host) } : {}),
+        ready: node !== undefined && isNodeReady(node),
+      });
     }
   }
   return assignments;
@@ -70,7 +75,9 @@ function describe(assignments: readonly EgressAssignment[], namespace: string): 
   const active = mine.find((assignment) => assignment.ready);
   if (active) return `egress traffic of namespace ${namespace} leaves through ${active.node} as ${active.ip}`;
   const unhosted = mine.filter((assignment) => !assignment.node).map((assignment) => assignment.ip);
-  const why = unhosted.length ? `egress IPs ${unhosted.join(', ')} are hosted by no HostSubnet` : 'every node hosting its egress IPs is NotReady';
+  const why = unhosted.length
+    ? `egress IPs ${unhosted.join(', ')} are hosted by no HostSubnet`
+    : 'every node hosting its egress IPs is NotReady';
   return `egress traffic of namespace ${namespace} is dropped: ${why}`;
 }
 
@@ -83,7 +90,14 @@ function syncSdn(ctx: SimContext, reported: Map<string, string>): void {
   for (const ns of namespaces) {
     if (netnamespaces.has(ns.metadata.name)) continue;
     const netid = GLOBAL_NAMESPACES.has(ns.metadata.name) ? 0 : nextNetId++;
-    store.create(W.netnamespaces, { apiVersion: NETWORK_API, kind: 'NetNamespace', metadata: { name: ns.metadata.name }, netname: ns.metadata.name, netid, egressIPs: [] });
+    store.create(W.netnamespaces, {
+      apiVersion: NETWORK_API,
+      kind: 'NetNamespace',
+      metadata: { name: ns.metadata.name },
+      netname: ns.metadata.name,
+      netid,
+      egressIPs: [],
+    });
   }
   const live = new Set(namespaces.map((ns) => ns.metadata.name));
   for (const name of netnamespaces.keys()) if (!live.has(name)) store.delete(W.netnamespaces, undefined, name);
@@ -100,8 +114,17 @@ function syncSdn(ctx: SimContext, reported: Map<string, string>): void {
     while (used.has(cidr));
     used.add(cidr);
     store.create(W.hostsubnets, {
-      apiVersion: NETWORK_API, kind: 'HostSubnet', metadata: { name: node.metadata.name, annotations: { 'pod.network.openshift.io/node-uid': node.metadata.uid ?? '' } },
-      host: node.metadata.name, hostIP: internalIp(node), subnet: cidr, egressIPs: [], egressCIDRs: [],
+      apiVersion: NETWORK_API,
+      kind: 'HostSubnet',
+      metadata: {
+        name: node.metadata.name,
+        annotations: { 'pod.network.openshift.io/node-uid': node.metadata.uid ?? '' },
+      },
+      host: node.metadata.name,
+      hostIP: internalIp(node),
+      subnet: cidr,
+      egressIPs: [],
+      egressCIDRs: [],
     });
   }
   const nodeNames = new Set(nodes.map((node) => node.metadata.name));

@@ -19,7 +19,10 @@ export function recordEvent(
   component: string,
 ): void {
   const namespace = involved.metadata.namespace ?? 'default';
-  const digest = createHash('sha1').update(`${involved.metadata.uid}\0${reason}\0${message}`).digest('hex').slice(0, 16);
+  const digest = createHash('sha1')
+    .update(`${involved.metadata.uid}\0${reason}\0${message}`)
+    .digest('hex')
+    .slice(0, 16);
   const name = `${involved.metadata.name}.${digest}`;
   const timestamp = now();
   try {
@@ -55,4 +58,3 @@ export function recordEvent(
     // An event that cannot be written (its namespace is going away) is dropped, as the recorder does.
   }
 }
-

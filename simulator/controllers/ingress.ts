@@ -17,7 +17,8 @@ import type { Toleration } from './pod-spec.js';
 export const INGRESS_OPERATOR_NAMESPACE = 'openshift-ingress-operator';
 export const ROUTER_NAMESPACE = 'openshift-ingress';
 export const DEPLOYMENT_LABEL = 'ingresscontroller.operator.openshift.io/deployment-ingresscontroller';
-const ROUTER_IMAGE = 'quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:7f2d3bd1a4e7e2a1d8b4f0e1b1f6b9d1c3f7e0a2b4c6d8e0f2a4b6c8d0e2f4a6';
+const ROUTER_IMAGE =
+  'quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:7f2d3bd1a4e7e2a1d8b4f0e1b1f6b9d1c3f7e0a2b4c6d8e0f2a4b6c8d0e2f4a6';
 /** Where routers go when the IngressController does not say (the ingress operator's default). */
 const DEFAULT_NODE_SELECTOR = { 'kubernetes.io/os': 'linux', 'node-role.kubernetes.io/worker': '' };
 
@@ -32,19 +33,30 @@ export function labelSelectorAsMap(selector: LabelSelectorObject): { map: Record
   const map: Record<string, string> = { ...(selector.matchLabels ?? {}) };
   for (const expression of selector.matchExpressions ?? []) {
     if (expression.operator !== 'In' || expression.values?.length !== 1) {
-      return { error: `failed to convert node selector: "${expression.operator}" is not a valid pod selector operator` };
+      return {
+        error: `failed to convert node selector: "${expression.operator}" is not a valid pod selector operator`,
+      };
     }
     map[expression.key] = expression.values[0]!;
   }
   return { map };
 }
 
-export function routerDeployment(name: string, replicas: number, nodeSelector: Record<string, string>, tolerations: readonly Toleration[]): KubeObject {
+export function routerDeployment(
+  name: string,
+  replicas: number,
+  nodeSelector: Record<string, string>,
+  tolerations: readonly Toleration[],
+): KubeObject {
   const labels = { [DEPLOYMENT_LABEL]: name };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: `router-${name}`, namespace: ROUTER_NAMESPACE, labels: { ...labels, 'ingress.openshift.io/router': name } },
+    metadata: {
+      name: `router-${name}`,
+      namespace: ROUTER_NAMESPACE,
+      labels: { ...labels, 'ingress.openshift.io/router': name },
+    },
     spec: {
       replicas,
       selector: { matchLabels: labels },
@@ -86,7 +98,10 @@ function syncIngressController(ctx: SimContext, ic: KubeObject): void {
   if ('map' in converted) {
     const desired = routerDeployment(name, replicas, converted.map, spec.nodePlacement?.tolerations ?? []);
     if (!deployment) deployment = store.create(R.deployments, desired);
-    else if (JSON.stringify(deployment.spec) !== JSON.stringify({ ...(deployment.spec as object), ...(desired.spec as object) })) {
+    else if (
+      JSON.stringify(deployment.spec) !==
+      JSON.stringify({ ...(deployment.spec as object), ...(desired.spec as object) })
+    ) {
       deployment = store.mutate(R.deployments, ROUTER_NAMESPACE, `router-${name}`, (draft) => {
         draft.spec = { ...(draft.spec as object), ...(desired.spec as object) };
       });
@@ -94,15 +109,31 @@ function syncIngressController(ctx: SimContext, ic: KubeObject): void {
   }
   const status = ingressStatus(ctx, ic, replicas, deployment, 'error' in converted ? converted.error : undefined);
   if (JSON.stringify(status) !== JSON.stringify(ic.status ?? {})) {
-    store.mutate(R.ingresscontrollers, ic.metadata.namespace, name, (draft) => {
-      draft.status = status;
-    }, { subresource: 'status' });
+    store.mutate(
+      R.ingresscontrollers,
+      ic.metadata.namespace,
+      name,
+      (draft) => {
+        draft.status = status;
+      },
+      { subresource: 'status' },
+    );
   }
 }
 
-function ingressStatus(ctx: SimContext, ic: KubeObject, replicas: number, deployment: KubeObject | undefined, placementError: string | undefined): Record<string, unknown> {
+function ingressStatus(
+  ctx: SimContext,
+  ic: KubeObject,
+  replicas: number,
+  deployment: KubeObject | undefined,
+  placementError: string | undefined,
+): Record<string, unknown> {
   const previous = (ic.status ?? {}) as { conditions?: Condition[] };
-  const status = (deployment?.status ?? {}) as { availableReplicas?: number; updatedReplicas?: number; replicas?: number };
+  const status = (deployment?.status ?? {}) as {
+    availableReplicas?: number;
+    updatedReplicas?: number;
+    replicas?: number;
+  };
   const available = status.availableReplicas ?? 0;
   const updated = status.updatedReplicas ?? 0;
   const deploymentAvailable = deployment !== undefined && conditionOf(deployment, 'Available')?.status === 'True';
@@ -112,19 +143,50 @@ function ingressStatus(ctx: SimContext, ic: KubeObject, replicas: number, deploy
     conditions = setCondition(conditions, { type, status: value ? 'True' : 'False', reason, message });
   };
   set('Admitted', placementError === undefined, placementError ? 'Invalid' : 'Valid', placementError ?? '');
-  set('DeploymentAvailable', deploymentAvailable, deploymentAvailable ? 'DeploymentAvailable' : 'DeploymentUnavailable',
-    deploymentAvailable ? 'The deployment has Available status condition set to True' : 'The deployment has Available status condition set to False (reason: MinimumReplicasUnavailable) with message: Deployment does not have minimum availability.');
-  set('DeploymentReplicasAllAvailable', available >= replicas, available >= replicas ? 'DeploymentReplicasAvailable' : 'DeploymentReplicasNotAvailable',
-    available >= replicas ? 'All replicas are available' : `${available}/${replicas} of replicas are available`);
-  set('DeploymentRollingOut', rollingOut, rollingOut ? 'DeploymentRollingOut' : 'DeploymentNotRollingOut',
-    rollingOut ? `Waiting for router deployment rollout to finish: ${updated} out of ${replicas} new replica(s) have been updated...` : '');
-  set('Available', deploymentAvailable, deploymentAvailable ? 'IngressControllerAvailable' : 'IngressControllerUnavailable',
-    deploymentAvailable ? '' : 'One or more status conditions indicate unavailable: DeploymentAvailable=False');
-  set('Progressing', rollingOut, rollingOut ? 'IngressControllerProgressing' : 'AsExpected',
-    rollingOut ? `One or more status conditions indicate progressing: DeploymentRollingOut=True (DeploymentRollingOut: Waiting for router deployment rollout to finish: ${updated} out of ${replicas} new replica(s) have been updated...)` : '');
+  set(
+    'DeploymentAvailable',
+    deploymentAvailable,
+    deploymentAvailable ? 'DeploymentAvailable' : 'DeploymentUnavailable',
+    deploymentAvailable
+      ? 'The deployment has Available status condition set to True'
+      : 'The deployment has Available status condition set to False (reason: MinimumReplicasUnavailable) with message: Deployment does not have minimum availability.',
+  );
+  set(
+    'DeploymentReplicasAllAvailable',
+    available >= replicas,
+    available >= replicas ? 'DeploymentReplicasAvailable' : 'DeploymentReplicasNotAvailable',
+    available >= replicas ? 'All replicas are available' : `${available}/${replicas} of replicas are available`,
+  );
+  set(
+    'DeploymentRollingOut',
+    rollingOut,
+    rollingOut ? 'DeploymentRollingOut' : 'DeploymentNotRollingOut',
+    rollingOut
+      ? `Waiting for router deployment rollout to finish: ${updated} out of ${replicas} new replica(s) have been updated...`
+      : '',
+  );
+  set(
+    'Available',
+    deploymentAvailable,
+    deploymentAvailable ? 'IngressControllerAvailable' : 'IngressControllerUnavailable',
+    deploymentAvailable ? '' : 'One or more status conditions indicate unavailable: DeploymentAvailable=False',
+  );
+  set(
+    'Progressing',
+    rollingOut,
+    rollingOut ? 'IngressControllerProgressing' : 'AsExpected',
+    rollingOut
+      ? `One or more status conditions indicate progressing: DeploymentRollingOut=True (DeploymentRollingOut: Waiting for router deployment rollout to finish: ${updated} out of ${replicas} new replica(s) have been updated...)`
+      : '',
+  );
   const degraded = placementError !== undefined || (deployment !== undefined && available === 0 && replicas > 0);
-  set('Degraded', degraded, degraded ? 'IngressControllerDegraded' : 'AsExpected',
-    placementError ?? (degraded ? 'One or more other status conditions indicate a degraded state: DeploymentAvailable=False' : ''));
+  set(
+    'Degraded',
+    degraded,
+    degraded ? 'IngressControllerDegraded' : 'AsExpected',
+    placementError ??
+      (degraded ? 'One or more other status conditions indicate a degraded state: DeploymentAvailable=False' : ''),
+  );
   return {
     availableReplicas: available,
     selector: `${DEPLOYMENT_LABEL}=${ic.metadata.name}`,
@@ -140,7 +202,9 @@ function removeIngressController(ctx: SimContext, ic: KubeObject): void {
   const name = `router-${ic.metadata.name}`;
   if (ctx.store.get(R.deployments, ROUTER_NAMESPACE, name)) ctx.store.delete(R.deployments, ROUTER_NAMESPACE, name);
   ctx.store.mutate(R.ingresscontrollers, ic.metadata.namespace, ic.metadata.name, (draft) => {
-    draft.metadata.finalizers = (draft.metadata.finalizers ?? []).filter((finalizer) => !finalizer.startsWith('ingresscontroller.operator.openshift.io/'));
+    draft.metadata.finalizers = (draft.metadata.finalizers ?? []).filter(
+      (finalizer) => !finalizer.startsWith('ingresscontroller.operator.openshift.io/'),
+    );
   });
 }
 

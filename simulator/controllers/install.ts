@@ -75,14 +75,23 @@ export function reportBootstrapComplete(store: ObjectStore): void {
     });
   }
   if (!store.get(R.etcds, undefined, 'cluster')) return;
-  store.mutate(R.etcds, undefined, 'cluster', (etcd) => {
-    const status = (etcd.status ?? {}) as { conditions?: Condition[] };
-    status.conditions = setCondition(status.conditions, {
-      type: 'EtcdBootstrapMemberRemoved', status: 'True', reason: 'BootstrapMemberRemoved',
-      message: 'etcd bootstrap member is removed', lastTransitionTime: now(),
-    });
-    etcd.status = status;
-  }, { subresource: 'status' });
+  store.mutate(
+    R.etcds,
+    undefined,
+    'cluster',
+    (etcd) => {
+      const status = (etcd.status ?? {}) as { conditions?: Condition[] };
+      status.conditions = setCondition(status.conditions, {
+        type: 'EtcdBootstrapMemberRemoved',
+        status: 'True',
+        reason: 'BootstrapMemberRemoved',
+        message: 'etcd bootstrap member is removed',
+        lastTransitionTime: now(),
+      });
+      etcd.status = status;
+    },
+    { subresource: 'status' },
+  );
 }
 
 export function bootstrapController(deps: BootstrapDeps): Controller {

@@ -44,13 +44,22 @@ export function faultNames(lab: Lab, node: Node, named: string): boolean {
 export function setNodeReady(ctx: SimContext, fqdn: string, ready: boolean): void {
   const current = ctx.store.get(R.nodes, undefined, fqdn);
   if (!current) return;
-  const conditions = ((current.status as { conditions?: Condition[] } | undefined)?.conditions ?? []);
+  const conditions = (current.status as { conditions?: Condition[] } | undefined)?.conditions ?? [];
   if (conditions.find((condition) => condition.type === 'Ready')?.status === (ready ? 'True' : 'False')) return;
-  ctx.store.mutate(R.nodes, undefined, fqdn, (node) => {
-    const status = (node.status ?? {}) as { conditions?: Condition[] };
-    status.conditions = [...(status.conditions ?? []).filter((condition) => condition.type !== 'Ready'), nodeReadyCondition(ready)];
-    node.status = status;
-  }, { subresource: 'status' });
+  ctx.store.mutate(
+    R.nodes,
+    undefined,
+    fqdn,
+    (node) => {
+      const status = (node.status ?? {}) as { conditions?: Condition[] };
+      status.conditions = [
+        ...(status.conditions ?? []).filter((condition) => condition.type !== 'Ready'),
+        nodeReadyCondition(ready),
+      ];
+      node.status = status;
+    },
+    { subresource: 'status' },
+  );
 }
 
 /**
@@ -122,7 +131,8 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
       }
       if (faults.find('csr-never-appears', (fault) => faultNames(lab, node, fault.node))) {
         phase.set(nodeName, 'waiting');
-        if (!warned.has(nodeName)) log.warn(`${nodeName} booted but never files its client CSR (csr-never-appears fault)`);
+        if (!warned.has(nodeName))
+          log.warn(`${nodeName} booted but never files its client CSR (csr-never-appears fault)`);
         warned.add(nodeName);
         return;
       }
@@ -140,16 +150,20 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
         if (!store.get(R.nodes, undefined, fqdn)) registerNode(ctx, node, false);
         phase.set(node.name, 'registered');
         log.info(`${fqdn} registered (NotReady until its serving certificate is issued)`);
-        cancels.push(clock.after(SERVING_CSR_MS, () => {
-          phase.set(node.name, 'serving-csr');
-          void file(node, 'serving');
-        }));
+        cancels.push(
+          clock.after(SERVING_CSR_MS, () => {
+            phase.set(node.name, 'serving-csr');
+            void file(node, 'serving');
+          }),
+        );
       } else {
         phase.set(node.name, 'ready');
-        cancels.push(clock.after(NODE_READY_MS, () => {
-          setNodeReady(ctx, fqdn, true);
-          log.info(`${fqdn} is Ready`);
-        }));
+        cancels.push(
+          clock.after(NODE_READY_MS, () => {
+            setNodeReady(ctx, fqdn, true);
+            log.info(`${fqdn} is Ready`);
+          }),
+        );
       }
     };
 

@@ -65,7 +65,12 @@ export function controllerVersion(lab: Pick<Lab, 'cluster'>): string {
 }
 
 function file(path: string, contents: string, mode = 420): IgnitionFile {
-  return { path, filesystem: 'root', mode, contents: { source: `data:,${encodeURIComponent(contents)}`, verification: {} } };
+  return {
+    path,
+    filesystem: 'root',
+    mode,
+    contents: { source: `data:,${encodeURIComponent(contents)}`, verification: {} },
+  };
 }
 
 /** Owner of the configs the template controller generates. */
@@ -101,7 +106,8 @@ function machineConfig(lab: Lab, name: string, role: string, config: MachineConf
 
 /** The kubelet unit as MCO templates it: the role label and, on masters, the master taint. */
 function kubeletUnit(role: string): IgnitionUnit {
-  const taints = role === 'master' ? ' \\\n      --register-with-taints=node-role.kubernetes.io/master=:NoSchedule' : '';
+  const taints =
+    role === 'master' ? ' \\\n      --register-with-taints=node-role.kubernetes.io/master=:NoSchedule' : '';
   return {
     name: 'kubelet.service',
     enabled: true,
@@ -136,7 +142,12 @@ function kubeletUnit(role: string): IgnitionUnit {
  * role's MachineConfigPool, which names the registries config; `sshAuthorizedKeys` the install's
  * public keys.
  */
-export function installMachineConfigs(lab: Lab, role: 'master' | 'worker', poolUid: string, sshAuthorizedKeys: readonly string[] = []): KubeObject[] {
+export function installMachineConfigs(
+  lab: Lab,
+  role: 'master' | 'worker',
+  poolUid: string,
+  sshAuthorizedKeys: readonly string[] = [],
+): KubeObject[] {
   return [
     machineConfig(lab, `00-${role}`, role, {
       storage: {
@@ -146,17 +157,41 @@ export function installMachineConfigs(lab: Lab, role: 'master' | 'worker', poolU
           file(`/etc/kubernetes/manifests/.${role}`, `${role}\n`),
         ],
       },
-      systemd: { units: [{ name: 'machine-config-daemon-firstboot.service', enabled: true, contents: '[Unit]\nDescription=Machine Config Daemon Firstboot\n' }] },
+      systemd: {
+        units: [
+          {
+            name: 'machine-config-daemon-firstboot.service',
+            enabled: true,
+            contents: '[Unit]\nDescription=Machine Config Daemon Firstboot\n',
+          },
+        ],
+      },
     }),
     machineConfig(lab, `01-${role}-container-runtime`, role, {
-      storage: { files: [file('/etc/crio/crio.conf', '[crio]\n[crio.runtime]\nconmon = "/usr/libexec/crio/conmon"\n')] },
+      storage: {
+        files: [file('/etc/crio/crio.conf', '[crio]\n[crio.runtime]\nconmon = "/usr/libexec/crio/conmon"\n')],
+      },
     }),
     machineConfig(lab, `01-${role}-kubelet`, role, {
-      storage: { files: [file('/etc/kubernetes/kubelet.conf', 'kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\nmaxPods: 250\n')] },
+      storage: {
+        files: [
+          file(
+            '/etc/kubernetes/kubelet.conf',
+            'kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\nmaxPods: 250\n',
+          ),
+        ],
+      },
       systemd: { units: [kubeletUnit(role)] },
     }),
     machineConfig(lab, `99-${role}-${poolUid}-registries`, role, {
-      storage: { files: [file('/etc/containers/registries.conf', 'unqualified-search-registries = ["registry.access.redhat.com", "docker.io"]\n')] },
+      storage: {
+        files: [
+          file(
+            '/etc/containers/registries.conf',
+            'unqualified-search-registries = ["registry.access.redhat.com", "docker.io"]\n',
+          ),
+        ],
+      },
     }),
     machineConfig(lab, `99-${role}-ssh`, role, {
       passwd: { users: [{ name: 'core', sshAuthorizedKeys: [...sshAuthorizedKeys] }] },
@@ -171,7 +206,11 @@ export function installPools(): KubeObject[] {
     kind: 'MachineConfigPool',
     metadata: {
       name: role,
-      labels: { 'machineconfiguration.openshift.io/mco-built-in': '', [`pools.operator.machineconfiguration.openshift.io/${role}`]: '', ...extraLabels },
+      labels: {
+        'machineconfiguration.openshift.io/mco-built-in': '',
+        [`pools.operator.machineconfiguration.openshift.io/${role}`]: '',
+        ...extraLabels,
+      },
     },
     spec: {
       machineConfigSelector: { matchLabels: { [ROLE_LABEL]: role } },
@@ -180,10 +219,14 @@ export function installPools(): KubeObject[] {
       maxUnavailable: 1,
     },
   });
-  return [pool('master', { 'operator.machineconfiguration.openshift.io/required-for-upgrade': '' }), pool('worker', {})];
+  return [
+    pool('master', { 'operator.machineconfiguration.openshift.io/required-for-upgrade': '' }),
+    pool('worker', {}),
+  ];
 }
 
-const byName = (a: KubeObject, b: KubeObject) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
+const byName = (a: KubeObject, b: KubeObject) =>
+  a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 
 /** `rendered-<pool>-<md5>`: the hash covers the names and specs of the selected configs, in name order. */
 export function renderedConfigName(pool: string, machineConfigs: readonly KubeObject[]): string {
@@ -192,11 +235,20 @@ export function renderedConfigName(pool: string, machineConfigs: readonly KubeOb
 }
 
 /** Merges configs as the render controller does: in name order, later files/units of the same path/name win. */
-export function mergeMachineConfigs(machineConfigs: readonly KubeObject[], fallbackIgnition: string): MachineConfigSpec {
+export function mergeMachineConfigs(
+  machineConfigs: readonly KubeObject[],
+  fallbackIgnition: string,
+): MachineConfigSpec {
   const files = new Map<string, IgnitionFile>();
   const units = new Map<string, IgnitionUnit>();
   const users = new Map<string, IgnitionUser>();
-  const merged: MachineConfigSpec = { osImageURL: '', kernelArguments: [], extensions: [], fips: false, kernelType: '' };
+  const merged: MachineConfigSpec = {
+    osImageURL: '',
+    kernelArguments: [],
+    extensions: [],
+    fips: false,
+    kernelType: '',
+  };
   let version: string | undefined;
   for (const mc of [...machineConfigs].sort(byName)) {
     const spec = (mc.spec ?? {}) as MachineConfigSpec;
@@ -210,7 +262,12 @@ export function mergeMachineConfigs(machineConfigs: readonly KubeObject[], fallb
     for (const unit of spec.config?.systemd?.units ?? []) units.set(unit.name, unit);
     for (const user of spec.config?.passwd?.users ?? []) {
       const known = users.get(user.name);
-      users.set(user.name, known ? { ...known, sshAuthorizedKeys: [...(known.sshAuthorizedKeys ?? []), ...(user.sshAuthorizedKeys ?? [])] } : user);
+      users.set(
+        user.name,
+        known
+          ? { ...known, sshAuthorizedKeys: [...(known.sshAuthorizedKeys ?? []), ...(user.sshAuthorizedKeys ?? [])] }
+          : user,
+      );
     }
   }
   merged.config = {

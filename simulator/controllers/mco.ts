@@ -38,7 +38,15 @@ import { drainNode } from './pods.js';
 import { UNREACHABLE_TAINT, UNSCHEDULABLE_TAINT, isNodeReady, isUnschedulable } from './scheduler.js';
 import type { Taint } from './pod-spec.js';
 
-export { MC, MCP, installMachineConfigs, installPools, kubeletNodeLabels, mergeMachineConfigs, renderedConfigName } from './machine-configs.js';
+export {
+  MC,
+  MCP,
+  installMachineConfigs,
+  installPools,
+  kubeletNodeLabels,
+  mergeMachineConfigs,
+  renderedConfigName,
+} from './machine-configs.js';
 
 /** Node annotations of the machine-config daemon and drain controller. */
 export const MCD = {
@@ -48,7 +56,12 @@ export const MCD = {
   lastAppliedDrain: 'machineconfiguration.openshift.io/lastAppliedDrain',
 } as const;
 
-export const NodeState = { done: 'Done', working: 'Working', degraded: 'Degraded', unreconcilable: 'Unreconcilable' } as const;
+export const NodeState = {
+  done: 'Done',
+  working: 'Working',
+  degraded: 'Degraded',
+  unreconcilable: 'Unreconcilable',
+} as const;
 
 /** Lab time of each step of a node update. */
 export const MCO_TIMING = {
@@ -79,7 +92,11 @@ const poolSpec = (pool: KubeObject): PoolSpec => (pool.spec ?? {}) as PoolSpec;
  * on start; the install seeding may call it directly (with the install's SSH public keys for
  * `99-<role>-ssh`). Idempotent; rendering and node annotations follow from the controller.
  */
-export function ensureInstallMachineConfiguration(store: ObjectStore, lab: SimContext['lab'], sshAuthorizedKeys: readonly string[] = []): void {
+export function ensureInstallMachineConfiguration(
+  store: ObjectStore,
+  lab: SimContext['lab'],
+  sshAuthorizedKeys: readonly string[] = [],
+): void {
   for (const pool of installPools()) {
     const existing = store.get(MCP, undefined, pool.metadata.name) ?? store.create(MCP, pool);
     const role = existing.metadata.name as 'master' | 'worker';
@@ -92,7 +109,9 @@ export function ensureInstallMachineConfiguration(store: ObjectStore, lab: SimCo
 /** MachineConfigs a pool's selector matches (rendered configs carry no role label and never match). */
 export function selectedMachineConfigs(pool: KubeObject, machineConfigs: readonly KubeObject[]): KubeObject[] {
   const selector = poolSpec(pool).machineConfigSelector;
-  return machineConfigs.filter((mc) => !mc.metadata.name.startsWith('rendered-') && matchesSelectorObject(selector, mc.metadata.labels));
+  return machineConfigs.filter(
+    (mc) => !mc.metadata.name.startsWith('rendered-') && matchesSelectorObject(selector, mc.metadata.labels),
+  );
 }
 
 /** Renders one pool; returns the RenderDegraded message when it cannot. */
@@ -111,11 +130,22 @@ function renderPool(ctx: SimContext, pool: KubeObject, machineConfigs: readonly 
       metadata: {
         name,
         annotations: { [GENERATED_BY]: controllerVersion(lab) },
-        ownerReferences: [{ apiVersion: MC_API_VERSION, kind: 'MachineConfigPool', name: pool.metadata.name, uid: pool.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: MC_API_VERSION,
+            kind: 'MachineConfigPool',
+            name: pool.metadata.name,
+            uid: pool.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: mergeMachineConfigs(selected, ignitionVersion(lab)),
     });
-    ctx.log.info(`machine-config: rendered ${name} for pool ${pool.metadata.name} from ${selected.length} MachineConfigs`);
+    ctx.log.info(
+      `machine-config: rendered ${name} for pool ${pool.metadata.name} from ${selected.length} MachineConfigs`,
+    );
   }
   const source = [...selected]
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
@@ -133,7 +163,11 @@ function renderPool(ctx: SimContext, pool: KubeObject, machineConfigs: readonly 
 // Node controller
 
 /** The pool that manages each node, with MCO's rules for nodes that several pools select. */
-export function poolsOfNodes(pools: readonly KubeObject[], nodes: readonly KubeObject[], warn?: (message: string) => void): Map<string, KubeObject> {
+export function poolsOfNodes(
+  pools: readonly KubeObject[],
+  nodes: readonly KubeObject[],
+  warn?: (message: string) => void,
+): Map<string, KubeObject> {
   const result = new Map<string, KubeObject>();
   for (const node of nodes) {
     const matching = pools.filter((pool) => matchesSelectorObject(poolSpec(pool).nodeSelector, node.metadata.labels));
@@ -168,18 +202,34 @@ function viewNode(node: KubeObject, target: string | undefined): NodeView {
   const updated = done && desired === target;
   const nodeReady = isNodeReady(node) && !isUnschedulable(node);
   const degraded = state === NodeState.degraded || state === NodeState.unreconcilable;
-  return { node, done, updated, ready: updated && nodeReady, unavailable: !nodeReady || (!done && !degraded), degraded };
+  return {
+    node,
+    done,
+    updated,
+    ready: updated && nodeReady,
+    unavailable: !nodeReady || (!done && !degraded),
+    degraded,
+  };
 }
 
 /** maxUnavailable as node_controller.go scales it: percent rounds down, and 0 means 1. */
 function maxUnavailable(pool: KubeObject, nodeCount: number): number {
   const raw = poolSpec(pool).maxUnavailable ?? 1;
-  let value = typeof raw === 'number' ? raw : /^(\d+)%$/.test(raw) ? Math.floor((Number(raw.slice(0, -1)) * nodeCount) / 100) : Number(raw) || 0;
+  let value =
+    typeof raw === 'number'
+      ? raw
+      : /^(\d+)%$/.test(raw)
+        ? Math.floor((Number(raw.slice(0, -1)) * nodeCount) / 100)
+        : Number(raw) || 0;
   if (value <= 0) value = 1;
   return value;
 }
 
-function poolStatus(pool: KubeObject, views: readonly NodeView[], renderError: string | undefined): Record<string, unknown> {
+function poolStatus(
+  pool: KubeObject,
+  views: readonly NodeView[],
+  renderError: string | undefined,
+): Record<string, unknown> {
   const spec = poolSpec(pool);
   const target = spec.configuration?.name;
   const previous = (pool.status ?? {}) as { configuration?: unknown; conditions?: Condition[] };
@@ -188,7 +238,8 @@ function poolStatus(pool: KubeObject, views: readonly NodeView[], renderError: s
   const readyCount = views.filter((view) => view.ready).length;
   const unavailableCount = views.filter((view) => view.unavailable).length;
   const degradedCount = views.filter((view) => view.degraded).length;
-  const allUpdated = target !== undefined && updatedCount === machineCount && readyCount === machineCount && unavailableCount === 0;
+  const allUpdated =
+    target !== undefined && updatedCount === machineCount && readyCount === machineCount && unavailableCount === 0;
 
   let conditions = previous.conditions ?? [];
   const set = (type: string, status: boolean, message = '', reason = '') => {
@@ -208,7 +259,9 @@ function poolStatus(pool: KubeObject, views: readonly NodeView[], renderError: s
   }
   return {
     observedGeneration: pool.metadata.generation,
-    configuration: allUpdated ? spec.configuration : (previous.configuration ?? spec.configuration ?? { name: '', source: [] }),
+    configuration: allUpdated
+      ? spec.configuration
+      : (previous.configuration ?? spec.configuration ?? { name: '', source: [] }),
     machineCount,
     updatedMachineCount: updatedCount,
     readyMachineCount: readyCount,
@@ -220,7 +273,8 @@ function poolStatus(pool: KubeObject, views: readonly NodeView[], renderError: s
 
 /** Status equal but for condition timestamps: nothing to write. */
 function sameStatus(a: unknown, b: unknown): boolean {
-  const strip = (value: unknown) => JSON.stringify(value, (key, inner) => (key === 'lastTransitionTime' ? undefined : inner));
+  const strip = (value: unknown) =>
+    JSON.stringify(value, (key, inner) => (key === 'lastTransitionTime' ? undefined : inner));
   return strip(a) === strip(b);
 }
 
@@ -257,7 +311,8 @@ class MachineConfigDaemons {
     if (!current) {
       // First boot: the node runs the config the machine-config server handed it.
       const served = pool && poolSpec(pool).configuration?.name;
-      if (served) this.annotate(name, { [MCD.currentConfig]: served, [MCD.desiredConfig]: served, [MCD.state]: NodeState.done });
+      if (served)
+        this.annotate(name, { [MCD.currentConfig]: served, [MCD.desiredConfig]: served, [MCD.state]: NodeState.done });
       return;
     }
     if (this.heldDown.has(name)) {
@@ -273,10 +328,19 @@ class MachineConfigDaemons {
   }
 
   private neverReturns(nodeName: string): boolean {
-    return this.ctx.faults.find('node-never-returns', (fault) => fault.node === nodeName || nodeName.startsWith(`${fault.node}.`)) !== undefined;
+    return (
+      this.ctx.faults.find(
+        'node-never-returns',
+        (fault) => fault.node === nodeName || nodeName.startsWith(`${fault.node}.`),
+      ) !== undefined
+    );
   }
 
-  private annotate(nodeName: string, annotations: Record<string, string>, spec?: (spec: { unschedulable?: boolean; taints?: Taint[] }) => void): void {
+  private annotate(
+    nodeName: string,
+    annotations: Record<string, string>,
+    spec?: (spec: { unschedulable?: boolean; taints?: Taint[] }) => void,
+  ): void {
     this.ctx.store.mutate(R.nodes, undefined, nodeName, (draft) => {
       draft.metadata.annotations = { ...draft.metadata.annotations, ...annotations };
       if (spec) {
@@ -289,38 +353,80 @@ class MachineConfigDaemons {
   }
 
   private setReady(nodeName: string, ready: boolean): void {
-    this.ctx.store.mutate(R.nodes, undefined, nodeName, (draft) => {
-      const status = (draft.status ??= {}) as { conditions?: Condition[] };
-      const condition: Condition = ready
-        ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now() }
-        : { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: now() };
-      status.conditions = setCondition(status.conditions, condition);
-    }, { subresource: 'status' });
+    this.ctx.store.mutate(
+      R.nodes,
+      undefined,
+      nodeName,
+      (draft) => {
+        const status = (draft.status ??= {}) as { conditions?: Condition[] };
+        const condition: Condition = ready
+          ? {
+              type: 'Ready',
+              status: 'True',
+              reason: 'KubeletReady',
+              message: 'kubelet is posting ready status',
+              lastHeartbeatTime: now(),
+            }
+          : {
+              type: 'Ready',
+              status: 'Unknown',
+              reason: 'NodeStatusUnknown',
+              message: 'Kubelet stopped posting node status.',
+              lastHeartbeatTime: now(),
+            };
+        status.conditions = setCondition(status.conditions, condition);
+      },
+      { subresource: 'status' },
+    );
   }
 
   private update(nodeName: string, target: string): void {
     const { store, log } = this.ctx;
     this.updating.set(nodeName, target);
-    this.annotate(nodeName, { [MCD.state]: NodeState.working, [MCD.desiredDrain]: `drain-${target}`, [MCD.reason]: '' });
+    this.annotate(nodeName, {
+      [MCD.state]: NodeState.working,
+      [MCD.desiredDrain]: `drain-${target}`,
+      [MCD.reason]: '',
+    });
     log.info(`machine-config: ${nodeName} updating to ${target}`);
     this.after(MCO_TIMING.drainMs, () => {
       if (!store.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
       // Drain controller: cordon (the node lifecycle controller adds the unschedulable taint), then evict.
       this.annotate(nodeName, {}, (spec) => {
         spec.unschedulable = true;
-        spec.taints = [...(spec.taints ?? []).filter((taint) => taint.key !== UNSCHEDULABLE_TAINT), { key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule', timeAdded: now() } as Taint];
+        spec.taints = [
+          ...(spec.taints ?? []).filter((taint) => taint.key !== UNSCHEDULABLE_TAINT),
+          { key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule', timeAdded: now() } as Taint,
+        ];
       });
       const node = store.get(R.nodes, undefined, nodeName)!;
       recordEvent(store, node, 'Normal', 'Cordon', 'Cordoned node to apply update', 'machineconfigdaemon');
       const evicted = drainNode(store, nodeName);
-      recordEvent(store, node, 'Normal', 'Drain', `Drain complete: evicted ${evicted.length} pods`, 'machineconfigdaemon');
+      recordEvent(
+        store,
+        node,
+        'Normal',
+        'Drain',
+        `Drain complete: evicted ${evicted.length} pods`,
+        'machineconfigdaemon',
+      );
       this.annotate(nodeName, { [MCD.lastAppliedDrain]: `drain-${target}` });
       this.after(MCO_TIMING.rebootMs, () => {
         if (!store.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
-        recordEvent(store, store.get(R.nodes, undefined, nodeName)!, 'Normal', 'Reboot', `Node will reboot into config ${target}`, 'machineconfigdaemon');
+        recordEvent(
+          store,
+          store.get(R.nodes, undefined, nodeName)!,
+          'Normal',
+          'Reboot',
+          `Node will reboot into config ${target}`,
+          'machineconfigdaemon',
+        );
         this.setReady(nodeName, false);
         this.annotate(nodeName, {}, (spec) => {
-          spec.taints = [...(spec.taints ?? []).filter((taint) => taint.key !== UNREACHABLE_TAINT), { key: UNREACHABLE_TAINT, effect: 'NoSchedule', timeAdded: now() } as Taint];
+          spec.taints = [
+            ...(spec.taints ?? []).filter((taint) => taint.key !== UNREACHABLE_TAINT),
+            { key: UNREACHABLE_TAINT, effect: 'NoSchedule', timeAdded: now() } as Taint,
+          ];
         });
         log.info(`machine-config: ${nodeName} rebooting into ${target}`);
         this.after(MCO_TIMING.bootMs, () => this.boot(nodeName, target));
@@ -338,7 +444,8 @@ class MachineConfigDaemons {
     const { store, log } = this.ctx;
     if (!store.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
     if (this.neverReturns(nodeName)) {
-      if (!this.heldDown.has(nodeName)) log.warn(`machine-config: ${nodeName} does not come back from its reboot (node-never-returns fault)`);
+      if (!this.heldDown.has(nodeName))
+        log.warn(`machine-config: ${nodeName} does not come back from its reboot (node-never-returns fault)`);
       this.heldDown.add(nodeName);
       return;
     }
@@ -351,12 +458,23 @@ class MachineConfigDaemons {
       if (spec.taints.length === 0) delete spec.taints;
     });
     this.setReady(nodeName, true);
-    this.annotate(nodeName, { [MCD.currentConfig]: target, [MCD.state]: NodeState.done, [MCD.desiredDrain]: `uncordon-${target}` });
+    this.annotate(nodeName, {
+      [MCD.currentConfig]: target,
+      [MCD.state]: NodeState.done,
+      [MCD.desiredDrain]: `uncordon-${target}`,
+    });
     this.annotate(nodeName, { [MCD.lastAppliedDrain]: `uncordon-${target}` }, (spec) => {
       spec.unschedulable = false;
       spec.taints = (spec.taints ?? []).filter((taint) => taint.key !== UNSCHEDULABLE_TAINT);
     });
-    recordEvent(store, store.get(R.nodes, undefined, nodeName)!, 'Normal', 'NodeDone', `Setting node ${nodeName}, currentConfig ${target} to Done`, 'machineconfigdaemon');
+    recordEvent(
+      store,
+      store.get(R.nodes, undefined, nodeName)!,
+      'Normal',
+      'NodeDone',
+      `Setting node ${nodeName}, currentConfig ${target} to Done`,
+      'machineconfigdaemon',
+    );
     log.info(`machine-config: ${nodeName} is back with ${target}`);
     this.updating.delete(nodeName);
   }
@@ -379,7 +497,8 @@ export const startMcoController: Controller = (ctx) => {
     ensureInstallMachineConfiguration(store, lab);
     const machineConfigs = store.list(MC).items;
     const renderErrors = new Map<string, string | undefined>();
-    for (const pool of store.list(MCP).items) renderErrors.set(pool.metadata.name, renderPool(ctx, pool, machineConfigs));
+    for (const pool of store.list(MCP).items)
+      renderErrors.set(pool.metadata.name, renderPool(ctx, pool, machineConfigs));
 
     const pools = store.list(MCP).items;
     const nodes = store.list(R.nodes).items;
@@ -391,7 +510,10 @@ export const startMcoController: Controller = (ctx) => {
       if (target && !poolSpec(pool).paused) {
         const unavailable = members.filter((node) => viewNode(node, target).unavailable).length;
         let capacity = maxUnavailable(pool, members.length) - unavailable;
-        const candidates = members.filter((node) => annotation(node, MCD.currentConfig) && annotation(node, MCD.desiredConfig) !== target && isNodeReady(node));
+        const candidates = members.filter(
+          (node) =>
+            annotation(node, MCD.currentConfig) && annotation(node, MCD.desiredConfig) !== target && isNodeReady(node),
+        );
         for (const node of candidates) {
           if (capacity <= 0) break;
           store.mutate(R.nodes, undefined, node.metadata.name, (draft) => {
@@ -408,12 +530,20 @@ export const startMcoController: Controller = (ctx) => {
     const fresh = store.list(R.nodes).items;
     for (const pool of store.list(MCP).items) {
       const target = poolSpec(pool).configuration?.name;
-      const views = fresh.filter((node) => poolOf.get(node.metadata.name)?.metadata.name === pool.metadata.name).map((node) => viewNode(node, target));
+      const views = fresh
+        .filter((node) => poolOf.get(node.metadata.name)?.metadata.name === pool.metadata.name)
+        .map((node) => viewNode(node, target));
       const status = poolStatus(pool, views, renderErrors.get(pool.metadata.name));
       if (!sameStatus(pool.status, status)) {
-        store.mutate(MCP, undefined, pool.metadata.name, (draft) => {
-          draft.status = status;
-        }, { subresource: 'status' });
+        store.mutate(
+          MCP,
+          undefined,
+          pool.metadata.name,
+          (draft) => {
+            draft.status = status;
+          },
+          { subresource: 'status' },
+        );
       }
     }
   };

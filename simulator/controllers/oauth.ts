@@ -11,7 +11,13 @@ import type { Controller, SimContext } from '../context.js';
 import { R, isTrue } from '../openshift-objects.js';
 import { templateHash } from './hash.js';
 import type { InstallProgress } from './install.js';
-import { currentOperatorState, nodesWaitReason, sameState, writeOperatorState, type OperatorState } from './operators.js';
+import {
+  currentOperatorState,
+  nodesWaitReason,
+  sameState,
+  writeOperatorState,
+  type OperatorState,
+} from './operators.js';
 import { startLoop } from './loop.js';
 
 export const OAUTH_NAMESPACE = 'openshift-authentication';
@@ -32,8 +38,15 @@ const REFERENCES: Record<string, { resource: typeof R.secrets | typeof R.configm
 
 /** The field of an identity provider that holds its settings, per `type` (config/v1 IdentityProviderConfig). */
 const PROVIDER_FIELDS: Record<string, string> = {
-  LDAP: 'ldap', HTPasswd: 'htpasswd', OpenID: 'openID', GitHub: 'github', GitLab: 'gitlab', Google: 'google',
-  Keystone: 'keystone', BasicAuth: 'basicAuth', RequestHeader: 'requestHeader',
+  LDAP: 'ldap',
+  HTPasswd: 'htpasswd',
+  OpenID: 'openID',
+  GitHub: 'github',
+  GitLab: 'gitlab',
+  Google: 'google',
+  Keystone: 'keystone',
+  BasicAuth: 'basicAuth',
+  RequestHeader: 'requestHeader',
 };
 
 interface IdentityProvider {
@@ -53,9 +66,13 @@ export function missingReferences(ctx: SimContext, spec: { identityProviders?: I
       if (!name) continue;
       const kind = reference.resource === R.secrets ? 'secret' : 'configmap';
       const object = ctx.store.get(reference.resource, CONFIG_NAMESPACE, name);
-      const data = { ...((object?.data ?? {}) as object), ...((object?.stringData ?? {}) as object) } as Record<string, unknown>;
+      const data = { ...((object?.data ?? {}) as object), ...((object?.stringData ?? {}) as object) } as Record<
+        string,
+        unknown
+      >;
       if (!object) missing.push(`${kind} "${name}" not found in namespace ${CONFIG_NAMESPACE}`);
-      else if (data[reference.key] === undefined) missing.push(`${kind} "${name}" in ${CONFIG_NAMESPACE} has no key "${reference.key}"`);
+      else if (data[reference.key] === undefined)
+        missing.push(`${kind} "${name}" in ${CONFIG_NAMESPACE} has no key "${reference.key}"`);
     }
   }
   return missing;
@@ -79,12 +96,18 @@ export function oauthDeploymentObject(specHash: string): KubeObject {
           priorityClassName: 'system-cluster-critical',
           nodeSelector: { 'node-role.kubernetes.io/master': '' },
           tolerations: [{ key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' }],
-          containers: [{
-            name: 'oauth-openshift',
-            image: 'quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:oauth-server',
-            command: ['oauth-server', 'osinserver', '--config=/var/config/system/configmaps/v4-0-config-system-cliconfig/v4-0-config-system-cliconfig'],
-            ports: [{ name: 'https', containerPort: 6443, protocol: 'TCP' }],
-          }],
+          containers: [
+            {
+              name: 'oauth-openshift',
+              image: 'quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:oauth-server',
+              command: [
+                'oauth-server',
+                'osinserver',
+                '--config=/var/config/system/configmaps/v4-0-config-system-cliconfig/v4-0-config-system-cliconfig',
+              ],
+              ports: [{ name: 'https', containerPort: 6443, protocol: 'TCP' }],
+            },
+          ],
         },
       },
     },
@@ -99,7 +122,11 @@ export function oauthSpecHash(oauth: KubeObject | undefined): string {
 export function ensureOauthServer(ctx: SimContext): void {
   const { store } = ctx;
   if (!store.get('serviceaccounts', OAUTH_NAMESPACE, 'oauth-openshift')) {
-    store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'oauth-openshift', namespace: OAUTH_NAMESPACE } });
+    store.create('serviceaccounts', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'oauth-openshift', namespace: OAUTH_NAMESPACE },
+    });
   }
   if (!store.get(R.deployments, OAUTH_NAMESPACE, OAUTH_DEPLOYMENT)) {
     store.create(R.deployments, oauthDeploymentObject(oauthSpecHash(store.get(R.oauths, undefined, 'cluster'))));
@@ -108,22 +135,34 @@ export function ensureOauthServer(ctx: SimContext): void {
 
 /** The authentication operator's state from the rollout of oauth-openshift. */
 function rolloutState(deployment: KubeObject): OperatorState | undefined {
-  const status = deployment.status as { replicas?: number; updatedReplicas?: number; availableReplicas?: number; observedGeneration?: number } | undefined;
+  const status = deployment.status as
+    | { replicas?: number; updatedReplicas?: number; availableReplicas?: number; observedGeneration?: number }
+    | undefined;
   if (!status) return undefined;
   const wanted = (deployment.spec as { replicas?: number }).replicas ?? 1;
   const updated = status.updatedReplicas ?? 0;
-  const rolling = (status.observedGeneration ?? 0) < (deployment.metadata.generation ?? 0) || updated < wanted || (status.replicas ?? 0) > wanted;
+  const rolling =
+    (status.observedGeneration ?? 0) < (deployment.metadata.generation ?? 0) ||
+    updated < wanted ||
+    (status.replicas ?? 0) > wanted;
   const available = (status.availableReplicas ?? 0) > 0 && isTrue(deployment, 'Available');
   const where = `deployment/${OAUTH_DEPLOYMENT}.${OAUTH_NAMESPACE}`;
   if (rolling) {
     return {
-      available, progressing: true, degraded: false,
+      available,
+      progressing: true,
+      degraded: false,
       message: `OAuthServerDeploymentProgressing: ${where}: ${updated}/${wanted} pods have been updated to the latest generation`,
     };
   }
   return available
     ? { available: true, progressing: false, degraded: false, message: '' }
-    : { available: false, progressing: false, degraded: false, message: `OAuthServerDeploymentAvailable: ${where}: no pod is available` };
+    : {
+        available: false,
+        progressing: false,
+        degraded: false,
+        message: `OAuthServerDeploymentAvailable: ${where}: no pod is available`,
+      };
 }
 
 export function oauthController(deps: { progress: InstallProgress }): Controller {
@@ -136,12 +175,19 @@ export function oauthController(deps: { progress: InstallProgress }): Controller
         ensureOauthServer(ctx);
         const oauth = store.get(R.oauths, undefined, 'cluster');
         const deployment = store.get(R.deployments, OAUTH_NAMESPACE, OAUTH_DEPLOYMENT)!;
-        const missing = oauth ? missingReferences(ctx, (oauth.spec ?? {}) as { identityProviders?: IdentityProvider[] }) : [];
-        const template = (deployment.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template;
+        const missing = oauth
+          ? missingReferences(ctx, (oauth.spec ?? {}) as { identityProviders?: IdentityProvider[] })
+          : [];
+        const template = (deployment.spec as { template: { metadata: { annotations?: Record<string, string> } } })
+          .template;
         const hash = oauthSpecHash(oauth);
         if (missing.length === 0 && template.metadata.annotations?.[SPEC_HASH_ANNOTATION] !== hash) {
           store.mutate(R.deployments, OAUTH_NAMESPACE, OAUTH_DEPLOYMENT, (draft) => {
-            const annotations = ((draft.spec as typeof deployment.spec & { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations ??= {});
+            const annotations = ((
+              draft.spec as typeof deployment.spec & {
+                template: { metadata: { annotations?: Record<string, string> } };
+              }
+            ).template.metadata.annotations ??= {});
             annotations[SPEC_HASH_ANNOTATION] = hash;
           });
           return; // the Deployment change brings the next pass
@@ -154,7 +200,9 @@ export function oauthController(deps: { progress: InstallProgress }): Controller
         if (!state) return;
         if (missing.length > 0) {
           state = {
-            ...state, progressing: false, degraded: true,
+            ...state,
+            progressing: false,
+            degraded: true,
             message: `OAuthServerConfigObservationDegraded: failed to apply IDP config: ${missing.join('; ')}`,
           };
         }

@@ -28,7 +28,6 @@ import { REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE } from './registry.js';
 /** Lab time an operator takes to roll out its operands once what it needs is there. */
 export const OPERATOR_SETTLE_MS = 2 * 60_000;
 
-
 export interface OperatorState {
   available: boolean;
   progressing: boolean;
@@ -66,15 +65,25 @@ export function registryState(store: ObjectStore): OperatorState {
   const storage = Object.keys(spec.storage ?? {}).filter((key) => key !== 'managementState');
   if (storage.length === 0) {
     return {
-      available: false, progressing: true, degraded: true,
-      message: 'Degraded: The registry is degraded: storage backend not configured; set spec.storage in configs.imageregistry.operator.openshift.io/cluster',
+      available: false,
+      progressing: true,
+      degraded: true,
+      message:
+        'Degraded: The registry is degraded: storage backend not configured; set spec.storage in configs.imageregistry.operator.openshift.io/cluster',
     };
   }
   if (storage.includes('pvc')) {
     const deployment = store.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
-    const available = Number((deployment?.status as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0);
+    const available = Number(
+      (deployment?.status as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0,
+    );
     if (available < 1) {
-      return { available: false, progressing: true, degraded: false, message: 'Progressing: The deployment has not completed' };
+      return {
+        available: false,
+        progressing: true,
+        degraded: false,
+        message: 'Progressing: The deployment has not completed',
+      };
     }
   }
   return { available: true, progressing: false, degraded: false, message: 'The registry is ready' };
@@ -96,9 +105,10 @@ export function desiredOperatorState(ctx: SimContext, operator: string): Operato
 
 export function currentOperatorState(co: KubeObject | undefined): OperatorState | undefined {
   if (!co) return undefined;
-  const message = ['Degraded', 'Available', 'Progressing']
-    .map((type) => conditionOf(co, type))
-    .find((condition) => condition?.message)?.message ?? '';
+  const message =
+    ['Degraded', 'Available', 'Progressing']
+      .map((type) => conditionOf(co, type))
+      .find((condition) => condition?.message)?.message ?? '';
   return {
     available: isTrue(co, 'Available'),
     progressing: isTrue(co, 'Progressing'),
@@ -113,7 +123,13 @@ function shownMessage(state: OperatorState): string {
 }
 
 export function sameState(a: OperatorState | undefined, b: OperatorState): boolean {
-  return !!a && a.available === b.available && a.progressing === b.progressing && a.degraded === b.degraded && shownMessage(a) === shownMessage(b);
+  return (
+    !!a &&
+    a.available === b.available &&
+    a.progressing === b.progressing &&
+    a.degraded === b.degraded &&
+    shownMessage(a) === shownMessage(b)
+  );
 }
 
 /** Writes an operator's conditions (creating the ClusterOperator if needed), keeping transition times. */
@@ -123,14 +139,20 @@ export function writeOperatorState(ctx: SimContext, operator: string, state: Ope
   if (!store.get(R.clusteroperators, undefined, operator)) {
     store.create(R.clusteroperators, clusterOperatorObject(operator, lab.cluster.version, []));
   }
-  store.mutate(R.clusteroperators, undefined, operator, (co) => {
-    const status = (co.status ?? {}) as { conditions?: Condition[]; versions?: unknown[] };
-    let conditions = status.conditions ?? [];
-    for (const condition of fresh) conditions = setCondition(conditions, { ...condition, lastTransitionTime: now() });
-    status.conditions = conditions;
-    status.versions = [{ name: 'operator', version: lab.cluster.version }];
-    co.status = status;
-  }, { subresource: 'status' });
+  store.mutate(
+    R.clusteroperators,
+    undefined,
+    operator,
+    (co) => {
+      const status = (co.status ?? {}) as { conditions?: Condition[]; versions?: unknown[] };
+      let conditions = status.conditions ?? [];
+      for (const condition of fresh) conditions = setCondition(conditions, { ...condition, lastTransitionTime: now() });
+      status.conditions = conditions;
+      status.versions = [{ name: 'operator', version: lab.cluster.version }];
+      co.status = status;
+    },
+    { subresource: 'status' },
+  );
 }
 
 function updateClusterVersion(ctx: SimContext): void {
@@ -143,35 +165,51 @@ function updateClusterVersion(ctx: SimContext): void {
     return !co || !isTrue(co, 'Available') || isTrue(co, 'Degraded');
   });
   const version = lab.cluster.version;
-  const status = structuredClone((cv.status ?? {}) as {
-    conditions?: Condition[];
-    history?: Array<{ state: string; completionTime?: string | null; version: string }>;
-  });
+  const status = structuredClone(
+    (cv.status ?? {}) as {
+      conditions?: Condition[];
+      history?: Array<{ state: string; completionTime?: string | null; version: string }>;
+    },
+  );
   const completed = status.history?.[0]?.state === 'Completed';
   let conditions = status.conditions ?? [];
   if (unfinished.length === 0) {
     conditions = setCondition(conditions, { type: 'Available', status: 'True', message: `Done applying ${version}` });
     conditions = setCondition(conditions, { type: 'Failing', status: 'False' });
-    conditions = setCondition(conditions, { type: 'Progressing', status: 'False', message: `Cluster version is ${version}` });
-    if (!completed && status.history?.[0]) status.history[0] = { ...status.history[0], state: 'Completed', completionTime: now() };
+    conditions = setCondition(conditions, {
+      type: 'Progressing',
+      status: 'False',
+      message: `Cluster version is ${version}`,
+    });
+    if (!completed && status.history?.[0])
+      status.history[0] = { ...status.history[0], state: 'Completed', completionTime: now() };
   } else if (completed) {
     conditions = setCondition(conditions, {
-      type: 'Failing', status: 'True', reason: 'ClusterOperatorDegraded',
+      type: 'Failing',
+      status: 'True',
+      reason: 'ClusterOperatorDegraded',
       message: `Cluster operator ${unfinished[0]} is not available or degraded`,
     });
   } else {
     const done = CLUSTER_OPERATORS.length - unfinished.length;
     const percent = Math.floor((100 * done) / CLUSTER_OPERATORS.length);
-    const message = unfinished.length <= 2
-      ? `Unable to apply ${version}: the cluster operator ${unfinished[0]} has not yet successfully rolled out`
-      : `Working towards ${version}: ${percent}% complete`;
+    const message =
+      unfinished.length <= 2
+        ? `Unable to apply ${version}: the cluster operator ${unfinished[0]} has not yet successfully rolled out`
+        : `Working towards ${version}: ${percent}% complete`;
     conditions = setCondition(conditions, { type: 'Progressing', status: 'True', message });
   }
   status.conditions = conditions;
   if (JSON.stringify(status) === JSON.stringify(cv.status)) return;
-  store.mutate(R.clusterversions, undefined, 'version', (draft) => {
-    draft.status = status;
-  }, { subresource: 'status' });
+  store.mutate(
+    R.clusterversions,
+    undefined,
+    'version',
+    (draft) => {
+      draft.status = status;
+    },
+    { subresource: 'status' },
+  );
 }
 
 export function operatorsController(deps: { progress: InstallProgress }): Controller {
@@ -201,10 +239,13 @@ export function operatorsController(deps: { progress: InstallProgress }): Contro
             apply(operator);
             continue;
           }
-          scheduled.set(operator, clock.after(OPERATOR_SETTLE_MS, () => {
-            scheduled.delete(operator);
-            apply(operator);
-          }));
+          scheduled.set(
+            operator,
+            clock.after(OPERATOR_SETTLE_MS, () => {
+              scheduled.delete(operator);
+              apply(operator);
+            }),
+          );
         }
         updateClusterVersion(ctx);
       },

@@ -62,12 +62,16 @@ function volumeAllowed(scc: Scc, kind: string): boolean {
 /** The validation errors an SCC finds in a pod spec, worded as the SCC admission plugin words them. */
 function violations(scc: Scc, spec: PodSpec): string[] {
   const errors: string[] = [];
-  if (spec.hostNetwork && !scc.allowHostNetwork) errors.push('spec.securityContext.hostNetwork: Invalid value: true: Host network is not allowed to be used');
-  if (spec.hostPID && !scc.allowHostPID) errors.push('spec.securityContext.hostPID: Invalid value: true: Host PID is not allowed to be used');
-  if (spec.hostIPC && !scc.allowHostIPC) errors.push('spec.securityContext.hostIPC: Invalid value: true: Host IPC is not allowed to be used');
+  if (spec.hostNetwork && !scc.allowHostNetwork)
+    errors.push('spec.securityContext.hostNetwork: Invalid value: true: Host network is not allowed to be used');
+  if (spec.hostPID && !scc.allowHostPID)
+    errors.push('spec.securityContext.hostPID: Invalid value: true: Host PID is not allowed to be used');
+  if (spec.hostIPC && !scc.allowHostIPC)
+    errors.push('spec.securityContext.hostIPC: Invalid value: true: Host IPC is not allowed to be used');
   (spec.volumes ?? []).forEach((volume, index) => {
     const kind = volumeKind(volume);
-    if (!volumeAllowed(scc, kind)) errors.push(`spec.volumes[${index}]: Invalid value: "${kind}": ${kind} volumes are not allowed to be used`);
+    if (!volumeAllowed(scc, kind))
+      errors.push(`spec.volumes[${index}]: Invalid value: "${kind}": ${kind} volumes are not allowed to be used`);
   });
   const containers = [
     ...(spec.initContainers ?? []).map((container, index) => ({ container, path: `spec.initContainers[${index}]` })),
@@ -88,17 +92,32 @@ function violations(scc: Scc, spec: PodSpec): string[] {
 
 /** How permissive an SCC is; among usable SCCs of equal priority the most restrictive wins. */
 function permissiveness(scc: Scc): number {
-  return [scc.allowPrivilegedContainer, scc.allowHostNetwork, scc.allowHostPID, scc.allowHostIPC, scc.allowHostPorts, volumeAllowed(scc, 'hostPath')]
-    .filter(Boolean).length;
+  return [
+    scc.allowPrivilegedContainer,
+    scc.allowHostNetwork,
+    scc.allowHostPID,
+    scc.allowHostIPC,
+    scc.allowHostPorts,
+    volumeAllowed(scc, 'hostPath'),
+  ].filter(Boolean).length;
 }
 
 /** Admits (or refuses) a pod a controller is about to create in `namespace` from `spec`. */
 export function admitPod(store: ObjectStore, namespace: string, generateName: string, spec: PodSpec): Admission {
   const serviceAccount = serviceAccountOf(spec);
   const platform = isPlatformNamespace(namespace);
-  const forbidden = (why: string): Admission => ({ allowed: false, message: `pods "${generateName}" is forbidden: ${why}` });
-  if (!platform && !BUILT_IN_SERVICE_ACCOUNTS.has(serviceAccount) && !store.get('serviceaccounts', namespace, serviceAccount)) {
-    return forbidden(`error looking up service account ${namespace}/${serviceAccount}: serviceaccount "${serviceAccount}" not found`);
+  const forbidden = (why: string): Admission => ({
+    allowed: false,
+    message: `pods "${generateName}" is forbidden: ${why}`,
+  });
+  if (
+    !platform &&
+    !BUILT_IN_SERVICE_ACCOUNTS.has(serviceAccount) &&
+    !store.get('serviceaccounts', namespace, serviceAccount)
+  ) {
+    return forbidden(
+      `error looking up service account ${namespace}/${serviceAccount}: serviceaccount "${serviceAccount}" not found`,
+    );
   }
   const user = `system:serviceaccount:${namespace}:${serviceAccount}`;
   const groups = ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'];

@@ -16,7 +16,16 @@ import { templateHash } from './hash.js';
 import { startLoop } from './loop.js';
 import { admitPod } from './pod-admission.js';
 import type { PodSpec, PodTemplate, Toleration } from './pod-spec.js';
-import { NOT_READY_TAINT, UNREACHABLE_TAINT, UNSCHEDULABLE_TAINT, isNodeReady, ownerUid, placePod, unfitReason, volumeBlocker } from './scheduler.js';
+import {
+  NOT_READY_TAINT,
+  UNREACHABLE_TAINT,
+  UNSCHEDULABLE_TAINT,
+  isNodeReady,
+  ownerUid,
+  placePod,
+  unfitReason,
+  volumeBlocker,
+} from './scheduler.js';
 
 /** Lab time a kubelet takes from a pod's binding to its containers running. */
 export const POD_START_MS = 4_000;
@@ -50,7 +59,14 @@ interface OwnerRef {
 }
 
 export function controllerRef(owner: KubeObject): OwnerRef {
-  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 function controllerOf(obj: KubeObject): OwnerRef | undefined {
@@ -74,7 +90,8 @@ export function isPodReady(pod: KubeObject): boolean {
 }
 
 function nodeAddress(node: KubeObject | undefined): string | undefined {
-  const addresses = statusOf<{ addresses: { type: string; address: string }[] }>(node ?? ({} as KubeObject)).addresses ?? [];
+  const addresses =
+    statusOf<{ addresses: { type: string; address: string }[] }>(node ?? ({} as KubeObject)).addresses ?? [];
   return addresses.find((address) => address.type === 'InternalIP')?.address;
 }
 
@@ -91,9 +108,15 @@ function scaled(value: number | string | undefined, total: number, fallback: str
 /** Writes `status` only when it differs, so passes converge. */
 function writeStatus(store: ObjectStore, resource: string, obj: KubeObject, status: Record<string, unknown>): void {
   if (JSON.stringify(obj.status ?? {}) === JSON.stringify(status)) return;
-  store.mutate(resource, obj.metadata.namespace, obj.metadata.name, (draft) => {
-    draft.status = status;
-  }, { subresource: 'status' });
+  store.mutate(
+    resource,
+    obj.metadata.namespace,
+    obj.metadata.name,
+    (draft) => {
+      draft.status = status;
+    },
+    { subresource: 'status' },
+  );
 }
 
 function withCondition(obj: KubeObject, next: Condition | undefined, type: string): Condition[] {
@@ -161,14 +184,24 @@ class WorkloadController {
   // --- Deployments ---------------------------------------------------------------------------
 
   private syncDeployment(deployment: KubeObject): void {
-    const spec = specOf<{ replicas?: number; template: PodTemplate; selector?: unknown; paused?: boolean; strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } } }>(deployment);
+    const spec = specOf<{
+      replicas?: number;
+      template: PodTemplate;
+      selector?: unknown;
+      paused?: boolean;
+      strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
+    }>(deployment);
     const ns = deployment.metadata.namespace!;
     const replicas = spec.replicas ?? 1;
-    const owned = this.store.list(W.replicasets, { namespace: ns }).items.filter((rs) => controllerOf(rs)?.uid === deployment.metadata.uid);
+    const owned = this.store
+      .list(W.replicasets, { namespace: ns })
+      .items.filter((rs) => controllerOf(rs)?.uid === deployment.metadata.uid);
     const hash = templateHash(spec.template);
     let newRs = owned.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
     const old = owned.filter((rs) => rs !== newRs);
-    const revision = Math.max(0, ...owned.map((rs) => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0))) + 1;
+    const revision =
+      Math.max(0, ...owned.map((rs) => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0))) +
+      1;
     const rsReplicas = (rs: KubeObject) => specOf<{ replicas?: number }>(rs).replicas ?? 0;
     // Availability is read from the pods themselves, not from replica set status that may lag a pass behind.
     const rsAvailable = (rs: KubeObject) => this.ownedPods(rs).filter(isPodReady).length;
@@ -176,7 +209,10 @@ class WorkloadController {
     if (!spec.paused) {
       if (!newRs) {
         const template = structuredClone(spec.template);
-        template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, 'pod-template-hash': hash } };
+        template.metadata = {
+          ...template.metadata,
+          labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
+        };
         newRs = this.store.create(W.replicasets, {
           apiVersion: 'apps/v1',
           kind: 'ReplicaSet',
@@ -184,7 +220,10 @@ class WorkloadController {
             name: `${deployment.metadata.name}-${hash}`,
             namespace: ns,
             labels: { ...spec.template.metadata?.labels, 'pod-template-hash': hash },
-            annotations: { 'deployment.kubernetes.io/desired-replicas': String(replicas), 'deployment.kubernetes.io/revision': String(revision) },
+            annotations: {
+              'deployment.kubernetes.io/desired-replicas': String(replicas),
+              'deployment.kubernetes.io/revision': String(revision),
+            },
             ownerReferences: [controllerRef(deployment)],
           },
           spec: { replicas: 0, selector: withHashSelector(spec.selector, hash), template },
@@ -192,7 +231,9 @@ class WorkloadController {
       }
       const recreate = spec.strategy?.type === 'Recreate';
       const surge = recreate ? 0 : scaled(spec.strategy?.rollingUpdate?.maxSurge, replicas, '25%', true);
-      let unavailable = recreate ? replicas : scaled(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, '25%', false);
+      let unavailable = recreate
+        ? replicas
+        : scaled(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, '25%', false);
       if (surge === 0 && unavailable === 0) unavailable = 1;
 
       // Scale the old replica sets down: unavailable pods always, available ones as far as the
@@ -208,12 +249,17 @@ class WorkloadController {
         this.scaleReplicaSet(deployment, rs, healthy - healthyDrop);
       }
       // Then the new one up, within the surge.
-      const oldLeft = this.store.list(W.replicasets, { namespace: ns }).items
-        .filter((rs) => controllerOf(rs)?.uid === deployment.metadata.uid && rs.metadata.name !== newRs!.metadata.name);
+      const oldLeft = this.store
+        .list(W.replicasets, { namespace: ns })
+        .items.filter(
+          (rs) => controllerOf(rs)?.uid === deployment.metadata.uid && rs.metadata.name !== newRs!.metadata.name,
+        );
       const oldPods = oldLeft.reduce((sum, rs) => sum + rsReplicas(rs), 0);
       const current = rsReplicas(newRs);
       const target = recreate
-        ? (oldPods === 0 ? replicas : 0)
+        ? oldPods === 0
+          ? replicas
+          : 0
         : Math.min(replicas, Math.max(current, replicas + surge - oldPods));
       if (target !== current) this.scaleReplicaSet(deployment, newRs, target);
     }
@@ -227,25 +273,46 @@ class WorkloadController {
       (draft.spec as { replicas: number }).replicas = replicas;
     });
     const verb = replicas > before ? 'up' : 'down';
-    recordEvent(this.store, deployment, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} to ${replicas}`, 'deployment-controller');
+    recordEvent(
+      this.store,
+      deployment,
+      'Normal',
+      'ScalingReplicaSet',
+      `Scaled ${verb} replica set ${rs.metadata.name} to ${replicas}`,
+      'deployment-controller',
+    );
   }
 
-  private deploymentStatus(deployment: KubeObject, replicas: number, hash: string, maxUnavailable: number | string | undefined): void {
-    const owned = this.store.list(W.replicasets, { namespace: deployment.metadata.namespace }).items
-      .filter((rs) => controllerOf(rs)?.uid === deployment.metadata.uid);
+  private deploymentStatus(
+    deployment: KubeObject,
+    replicas: number,
+    hash: string,
+    maxUnavailable: number | string | undefined,
+  ): void {
+    const owned = this.store
+      .list(W.replicasets, { namespace: deployment.metadata.namespace })
+      .items.filter((rs) => controllerOf(rs)?.uid === deployment.metadata.uid);
     const sum = (field: 'replicas' | 'readyReplicas' | 'availableReplicas', list = owned) =>
-      list.reduce((total, rs) => total + ((statusOf<Record<string, number>>(rs)[field]) ?? 0), 0);
+      list.reduce((total, rs) => total + (statusOf<Record<string, number>>(rs)[field] ?? 0), 0);
     const newRs = owned.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
     const available = sum('availableReplicas');
     const updated = newRs ? sum('replicas', [newRs]) : 0;
     const minAvailable = replicas - scaled(maxUnavailable, replicas, '25%', false);
-    const complete = newRs !== undefined && sum('availableReplicas', [newRs]) >= replicas && sum('replicas') === replicas;
-    let conditions = withCondition(deployment, {
-      type: 'Available',
-      status: available >= minAvailable ? 'True' : 'False',
-      reason: available >= minAvailable ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
-      message: available >= minAvailable ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.',
-    }, 'Available');
+    const complete =
+      newRs !== undefined && sum('availableReplicas', [newRs]) >= replicas && sum('replicas') === replicas;
+    let conditions = withCondition(
+      deployment,
+      {
+        type: 'Available',
+        status: available >= minAvailable ? 'True' : 'False',
+        reason: available >= minAvailable ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+        message:
+          available >= minAvailable
+            ? 'Deployment has minimum availability.'
+            : 'Deployment does not have minimum availability.',
+      },
+      'Available',
+    );
     conditions = setCondition(conditions, {
       type: 'Progressing',
       status: 'True',
@@ -254,8 +321,12 @@ class WorkloadController {
         ? `ReplicaSet "${newRs!.metadata.name}" has successfully progressed.`
         : `ReplicaSet "${newRs?.metadata.name ?? deployment.metadata.name}" is progressing.`,
     });
-    const failure = owned.map((rs) => conditionOf(rs, 'ReplicaFailure')).find((condition) => condition?.status === 'True');
-    conditions = failure ? setCondition(conditions, failure) : conditions.filter((condition) => condition.type !== 'ReplicaFailure');
+    const failure = owned
+      .map((rs) => conditionOf(rs, 'ReplicaFailure'))
+      .find((condition) => condition?.status === 'True');
+    conditions = failure
+      ? setCondition(conditions, failure)
+      : conditions.filter((condition) => condition.type !== 'ReplicaFailure');
     writeStatus(this.store, W.deployments, deployment, {
       observedGeneration: deployment.metadata.generation,
       replicas: sum('replicas'),
@@ -321,14 +392,23 @@ class WorkloadController {
     for (const node of wanted) {
       if (remaining.some((pod) => specOf<PodSpec>(pod).nodeName === node.metadata.name)) continue;
       const daemonTemplate = { ...template, spec: { ...template.spec, nodeName: node.metadata.name } };
-      if (!this.createPod({ resource: W.daemonsets, obj: ds, template: daemonTemplate, labels: { 'controller-revision-hash': hash } })) break;
+      if (
+        !this.createPod({
+          resource: W.daemonsets,
+          obj: ds,
+          template: daemonTemplate,
+          labels: { 'controller-revision-hash': hash },
+        })
+      )
+        break;
     }
     const current = this.ownedPods(ds);
     const ready = current.filter(isPodReady).length;
     writeStatus(this.store, W.daemonsets, ds, {
       desiredNumberScheduled: wanted.length,
       currentNumberScheduled: current.length,
-      updatedNumberScheduled: current.filter((pod) => pod.metadata.labels?.['controller-revision-hash'] === hash).length,
+      updatedNumberScheduled: current.filter((pod) => pod.metadata.labels?.['controller-revision-hash'] === hash)
+        .length,
       numberReady: ready,
       numberAvailable: ready,
       ...(wanted.length - ready > 0 ? { numberUnavailable: wanted.length - ready } : {}),
@@ -360,7 +440,8 @@ class WorkloadController {
     spec.serviceAccount = spec.serviceAccountName;
     const tolerations = spec.tolerations ?? [];
     for (const extra of DEFAULT_TOLERATIONS) {
-      if (!tolerations.some((t) => t.key === extra.key && t.effect === extra.effect)) tolerations.push({ ...extra, tolerationSeconds: 300 } as Toleration);
+      if (!tolerations.some((t) => t.key === extra.key && t.effect === extra.effect))
+        tolerations.push({ ...extra, tolerationSeconds: 300 } as Toleration);
     }
     spec.tolerations = tolerations;
     const admission = admitPod(this.store, ns, generateName, spec);
@@ -368,7 +449,14 @@ class WorkloadController {
     if (!admission.allowed) {
       if (this.failures.get(uid) !== admission.message) {
         this.failures.set(uid, admission.message);
-        recordEvent(this.store, owner.obj, 'Warning', 'FailedCreate', `Error creating: ${admission.message}`, controllerName(owner.obj.kind));
+        recordEvent(
+          this.store,
+          owner.obj,
+          'Warning',
+          'FailedCreate',
+          `Error creating: ${admission.message}`,
+          controllerName(owner.obj.kind),
+        );
       }
       return false;
     }
@@ -387,7 +475,14 @@ class WorkloadController {
       spec,
       status: { phase: 'Pending', qosClass: 'BestEffort' },
     });
-    recordEvent(this.store, owner.obj, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, controllerName(owner.obj.kind));
+    recordEvent(
+      this.store,
+      owner.obj,
+      'Normal',
+      'SuccessfulCreate',
+      `Created pod: ${pod.metadata.name}`,
+      controllerName(owner.obj.kind),
+    );
     return true;
   }
 
@@ -407,7 +502,12 @@ class WorkloadController {
     const pods = this.store.list(W.pods).items;
     for (const pod of pods) {
       const spec = pod.spec as PodSpec;
-      if (spec.nodeName || pod.metadata.deletionTimestamp || (spec.schedulerName ?? 'default-scheduler') !== 'default-scheduler') continue;
+      if (
+        spec.nodeName ||
+        pod.metadata.deletionTimestamp ||
+        (spec.schedulerName ?? 'default-scheduler') !== 'default-scheduler'
+      )
+        continue;
       const placement = placePod(this.store, pod, nodes, pods);
       const key = pod.metadata.uid!;
       if ('message' in placement) {
@@ -418,7 +518,11 @@ class WorkloadController {
         writeStatus(this.store, W.pods, pod, {
           ...statusOf<object>(pod),
           phase: 'Pending',
-          conditions: withCondition(pod, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: placement.message }, 'PodScheduled'),
+          conditions: withCondition(
+            pod,
+            { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: placement.message },
+            'PodScheduled',
+          ),
         });
         continue;
       }
@@ -428,7 +532,14 @@ class WorkloadController {
         (draft.spec as PodSpec).nodeName = nodeName;
       });
       pods.splice(pods.indexOf(pod), 1, bound);
-      recordEvent(this.store, pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`, 'default-scheduler');
+      recordEvent(
+        this.store,
+        pod,
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`,
+        'default-scheduler',
+      );
     }
   }
 
@@ -443,12 +554,19 @@ class WorkloadController {
       const phase = podPhase(pod);
       if (phase === 'Pending') {
         if (conditionOf(pod, 'PodScheduled')?.status !== 'True') this.markCreating(pod, node);
-        if (nodeReady && !this.starting.has(pod.metadata.uid!) && !volumeBlocker(this.store, pod.metadata.namespace!, spec)) {
+        if (
+          nodeReady &&
+          !this.starting.has(pod.metadata.uid!) &&
+          !volumeBlocker(this.store, pod.metadata.namespace!, spec)
+        ) {
           const uid = pod.metadata.uid!;
-          this.starting.set(uid, this.ctx.clock.after(POD_START_MS, () => {
-            this.starting.delete(uid);
-            this.startPod(pod.metadata.namespace!, pod.metadata.name, uid);
-          }));
+          this.starting.set(
+            uid,
+            this.ctx.clock.after(POD_START_MS, () => {
+              this.starting.delete(uid);
+              this.startPod(pod.metadata.namespace!, pod.metadata.name, uid);
+            }),
+          );
         }
       } else if (phase === 'Running') {
         const ready = conditionOf(pod, 'Ready')?.status === 'True';
@@ -460,12 +578,21 @@ class WorkloadController {
   private markCreating(pod: KubeObject, node: KubeObject | undefined): void {
     const spec = pod.spec as PodSpec;
     const containers = spec.containers.map((container) => ({
-      name: container.name, image: container.image ?? '', imageID: '', ready: false, restartCount: 0, started: false,
+      name: container.name,
+      image: container.image ?? '',
+      imageID: '',
+      ready: false,
+      restartCount: 0,
+      started: false,
       state: { waiting: { reason: 'ContainerCreating' } },
     }));
     let conditions = withCondition(pod, { type: 'PodScheduled', status: 'True' }, 'PodScheduled');
     for (const type of ['Initialized', 'Ready', 'ContainersReady']) {
-      conditions = setCondition(conditions, { type, status: 'False', reason: type === 'Initialized' ? 'ContainersNotInitialized' : 'ContainersNotReady' });
+      conditions = setCondition(conditions, {
+        type,
+        status: 'False',
+        reason: type === 'Initialized' ? 'ContainersNotInitialized' : 'ContainersNotReady',
+      });
     }
     writeStatus(this.store, W.pods, pod, {
       phase: 'Pending',
@@ -487,11 +614,18 @@ class WorkloadController {
     const podIP = spec.hostNetwork ? hostIP : this.nextPodIp();
     const started = now();
     const running = (container: { name: string; image?: string }) => ({
-      name: container.name, image: container.image ?? '', imageID: '', ready: true, restartCount: 0, started: true,
-      containerID: `cri-o://${templateHash([uid, container.name])}`, state: { running: { startedAt: started } },
+      name: container.name,
+      image: container.image ?? '',
+      imageID: '',
+      ready: true,
+      restartCount: 0,
+      started: true,
+      containerID: `cri-o://${templateHash([uid, container.name])}`,
+      state: { running: { startedAt: started } },
     });
     let conditions = statusOf<{ conditions: Condition[] }>(pod).conditions ?? [];
-    for (const type of ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled']) conditions = setCondition(conditions, { type, status: 'True' });
+    for (const type of ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'])
+      conditions = setCondition(conditions, { type, status: 'True' });
     writeStatus(this.store, W.pods, pod, {
       phase: 'Running',
       conditions,
@@ -502,7 +636,11 @@ class WorkloadController {
       ...(spec.initContainers?.length
         ? {
             initContainerStatuses: spec.initContainers.map((container) => ({
-              name: container.name, image: container.image ?? '', imageID: '', ready: true, restartCount: 0,
+              name: container.name,
+              image: container.image ?? '',
+              imageID: '',
+              ready: true,
+              restartCount: 0,
               state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: started, finishedAt: started } },
             })),
           }
@@ -515,7 +653,10 @@ class WorkloadController {
   private setPodReady(pod: KubeObject, ready: boolean): void {
     let conditions = statusOf<{ conditions: Condition[] }>(pod).conditions ?? [];
     for (const type of ['Ready', 'ContainersReady']) {
-      conditions = setCondition(conditions, ready ? { type, status: 'True' } : { type, status: 'False', reason: 'NodeNotReady' });
+      conditions = setCondition(
+        conditions,
+        ready ? { type, status: 'True' } : { type, status: 'False', reason: 'NodeNotReady' },
+      );
     }
     writeStatus(this.store, W.pods, pod, { ...statusOf<object>(pod), conditions });
   }
@@ -535,14 +676,32 @@ function deletionRank(pod: KubeObject): number {
 }
 
 function controllerName(kind: string): string {
-  return ({ ReplicaSet: 'replicaset-controller', ReplicationController: 'replication-controller', DaemonSet: 'daemonset-controller' } as Record<string, string>)[kind] ?? 'controller-manager';
+  return (
+    (
+      {
+        ReplicaSet: 'replicaset-controller',
+        ReplicationController: 'replication-controller',
+        DaemonSet: 'daemonset-controller',
+      } as Record<string, string>
+    )[kind] ?? 'controller-manager'
+  );
 }
 
 /** Starts the workload controllers, the scheduler and the kubelets. */
 export const startWorkloadController: Controller = (ctx) => {
   const controller = new WorkloadController(ctx);
   const loop = startLoop(ctx, 'workloads', {
-    resources: [W.pods, W.nodes, W.deployments, W.replicasets, W.replicationcontrollers, W.daemonsets, R.sccs, W.serviceaccounts, W.pvcs],
+    resources: [
+      W.pods,
+      W.nodes,
+      W.deployments,
+      W.replicasets,
+      W.replicationcontrollers,
+      W.daemonsets,
+      R.sccs,
+      W.serviceaccounts,
+      W.pvcs,
+    ],
     pass: () => controller.pass(),
     faults: false,
   });

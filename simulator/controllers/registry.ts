@@ -21,7 +21,8 @@ import type { PodSpec, Volume } from './pod-spec.js';
 export const REGISTRY_NAMESPACE = 'openshift-image-registry';
 export const REGISTRY_DEPLOYMENT = 'image-registry';
 export const DEFAULT_CLAIM = 'image-registry-storage';
-const REGISTRY_IMAGE = 'quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c';
+const REGISTRY_IMAGE =
+  'quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c';
 const FINALIZER = 'imageregistry.operator.openshift.io/finalizer';
 
 interface RegistrySpec {
@@ -44,7 +45,13 @@ function storagePlan(ctx: SimContext, spec: RegistrySpec): StoragePlan {
   if (storage.pvc) {
     const claim = storage.pvc.claim || DEFAULT_CLAIM;
     const exists = ctx.store.get(W.pvcs, REGISTRY_NAMESPACE, claim) !== undefined;
-    return { kind: 'pvc', claim, volume: { name: 'registry-storage', persistentVolumeClaim: { claimName: claim } }, missing: !exists, managed: claim === DEFAULT_CLAIM };
+    return {
+      kind: 'pvc',
+      claim,
+      volume: { name: 'registry-storage', persistentVolumeClaim: { claimName: claim } },
+      missing: !exists,
+      managed: claim === DEFAULT_CLAIM,
+    };
   }
   if (storage.emptyDir) return { kind: 'emptyDir', volume: { name: 'registry-storage', emptyDir: {} } };
   const backend = Object.keys(storage).find((key) => key !== 'managementState');
@@ -56,7 +63,11 @@ function managedClaim(): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: { name: DEFAULT_CLAIM, namespace: REGISTRY_NAMESPACE, annotations: { 'imageregistry.openshift.io': 'true' } },
+    metadata: {
+      name: DEFAULT_CLAIM,
+      namespace: REGISTRY_NAMESPACE,
+      annotations: { 'imageregistry.openshift.io': 'true' },
+    },
     spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '100Gi' } }, volumeMode: 'Filesystem' },
   };
 }
@@ -70,7 +81,10 @@ export function registryDeployment(spec: RegistrySpec, volume: Volume): KubeObje
     spec: {
       replicas: spec.replicas ?? 1,
       selector: { matchLabels: labels },
-      strategy: spec.rolloutStrategy === 'Recreate' ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+      strategy:
+        spec.rolloutStrategy === 'Recreate'
+          ? { type: 'Recreate' }
+          : { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
       template: {
         metadata: { labels },
         spec: {
@@ -97,10 +111,15 @@ export function registryDeployment(spec: RegistrySpec, volume: Volume): KubeObje
 function pendingReason(ctx: SimContext): string | undefined {
   const pending = ctx.store
     .list(R.pods, { namespace: REGISTRY_NAMESPACE })
-    .items.filter((pod) => pod.metadata.name.startsWith(`${REGISTRY_DEPLOYMENT}-`) && (pod.status as { phase?: string } | undefined)?.phase !== 'Running');
+    .items.filter(
+      (pod) =>
+        pod.metadata.name.startsWith(`${REGISTRY_DEPLOYMENT}-`) &&
+        (pod.status as { phase?: string } | undefined)?.phase !== 'Running',
+    );
   for (const pod of pending) {
     const scheduled = conditionOf(pod, 'PodScheduled');
-    if (scheduled?.status === 'False' && scheduled.message) return `pod ${pod.metadata.name} is Pending: ${scheduled.message}`;
+    if (scheduled?.status === 'False' && scheduled.message)
+      return `pod ${pod.metadata.name} is Pending: ${scheduled.message}`;
   }
   return pending[0] ? `pod ${pending[0].metadata.name} is Pending` : undefined;
 }
@@ -139,20 +158,32 @@ function sync(ctx: SimContext, config: KubeObject): void {
             ? `storage backend ${plan.backend} is not available in this lab`
             : `Unable to apply resources: unable to sync storage configuration: persistentvolumeclaims "${(plan as { claim: string }).claim}" not found`;
       set('StorageExists', false, plan.kind === 'pvc' ? 'PVCNotFound' : 'StorageNotConfigured', message);
-      const serving = existing !== undefined && Number((existing.status as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0) > 0;
-      set('Available', serving, serving ? 'Ready' : 'DeploymentNotFound', serving ? 'The registry is ready' : `The deployment does not exist: ${message}`);
+      const serving =
+        existing !== undefined &&
+        Number((existing.status as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0) > 0;
+      set(
+        'Available',
+        serving,
+        serving ? 'Ready' : 'DeploymentNotFound',
+        serving ? 'The registry is ready' : `The deployment does not exist: ${message}`,
+      );
       set('Progressing', true, 'Error', message);
       set('Degraded', true, 'Error', message);
     } else {
       const desired = registryDeployment(spec, plan.volume);
       if (!existing) store.create(R.deployments, desired);
-      else if (JSON.stringify(existing.spec) !== JSON.stringify({ ...(existing.spec as object), ...(desired.spec as object) })) {
+      else if (
+        JSON.stringify(existing.spec) !== JSON.stringify({ ...(existing.spec as object), ...(desired.spec as object) })
+      ) {
         store.mutate(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT, (draft) => {
           draft.spec = { ...(draft.spec as object), ...(desired.spec as object) };
         });
       }
       if (plan.kind === 'pvc') {
-        storageManaged = plan.managed && store.get(W.pvcs, REGISTRY_NAMESPACE, plan.claim)?.metadata.annotations?.['imageregistry.openshift.io'] === 'true';
+        storageManaged =
+          plan.managed &&
+          store.get(W.pvcs, REGISTRY_NAMESPACE, plan.claim)?.metadata.annotations?.['imageregistry.openshift.io'] ===
+            'true';
         set('StorageExists', true, 'PVCExists', `PVC ${plan.claim} exists`);
       } else {
         storageManaged = false;
@@ -160,13 +191,30 @@ function sync(ctx: SimContext, config: KubeObject): void {
       }
       storageStatus = spec.storage;
       const deployment = store.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT)!;
-      const status = (deployment.status ?? {}) as { availableReplicas?: number; updatedReplicas?: number; replicas?: number };
+      const status = (deployment.status ?? {}) as {
+        availableReplicas?: number;
+        updatedReplicas?: number;
+        replicas?: number;
+      };
       const replicas = spec.replicas ?? 1;
-      const rolled = (status.updatedReplicas ?? 0) >= replicas && (status.availableReplicas ?? 0) >= replicas && (status.replicas ?? 0) === replicas;
+      const rolled =
+        (status.updatedReplicas ?? 0) >= replicas &&
+        (status.availableReplicas ?? 0) >= replicas &&
+        (status.replicas ?? 0) === replicas;
       const available = (status.availableReplicas ?? 0) > 0;
-      set('Available', available, available ? 'Ready' : 'NoReplicasAvailable', available ? 'The registry is ready' : 'The deployment does not have available replicas');
+      set(
+        'Available',
+        available,
+        available ? 'Ready' : 'NoReplicasAvailable',
+        available ? 'The registry is ready' : 'The deployment does not have available replicas',
+      );
       const why = rolled ? undefined : pendingReason(ctx);
-      set('Progressing', !rolled, rolled ? 'Ready' : 'DeploymentNotCompleted', rolled ? 'The registry is ready' : `The deployment has not completed${why ? `: ${why}` : ''}`);
+      set(
+        'Progressing',
+        !rolled,
+        rolled ? 'Ready' : 'DeploymentNotCompleted',
+        rolled ? 'The registry is ready' : `The deployment has not completed${why ? `: ${why}` : ''}`,
+      );
       set('Degraded', false, 'AsExpected', '');
     }
   }
@@ -180,9 +228,15 @@ function sync(ctx: SimContext, config: KubeObject): void {
     conditions,
   };
   if (JSON.stringify(next) !== JSON.stringify(previous)) {
-    store.mutate(R.registryConfigs, undefined, config.metadata.name, (draft) => {
-      draft.status = next;
-    }, { subresource: 'status' });
+    store.mutate(
+      R.registryConfigs,
+      undefined,
+      config.metadata.name,
+      (draft) => {
+        draft.status = next;
+      },
+      { subresource: 'status' },
+    );
   }
 }
 
@@ -195,7 +249,8 @@ export const startRegistryController: Controller = (ctx) => {
       const config = ctx.store.get(R.registryConfigs, undefined, 'cluster');
       if (!config) return;
       if (config.metadata.deletionTimestamp) {
-        if (ctx.store.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT)) ctx.store.delete(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
+        if (ctx.store.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT))
+          ctx.store.delete(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
         ctx.store.mutate(R.registryConfigs, undefined, 'cluster', (draft) => {
           draft.metadata.finalizers = (draft.metadata.finalizers ?? []).filter((finalizer) => finalizer !== FINALIZER);
         });

@@ -19,7 +19,7 @@ export function isNodeReady(node: KubeObject): boolean {
 
 /** The node's taints, plus the not-ready taint the node lifecycle controller puts on a node that is not Ready. */
 export function nodeTaints(node: KubeObject): Taint[] {
-  const taints = [...(((node.spec as { taints?: Taint[] } | undefined)?.taints) ?? [])];
+  const taints = [...((node.spec as { taints?: Taint[] } | undefined)?.taints ?? [])];
   const lifecycle = taints.some((taint) => taint.key === NOT_READY_TAINT || taint.key === UNREACHABLE_TAINT);
   if (!isNodeReady(node) && !lifecycle) taints.push({ key: NOT_READY_TAINT, effect: 'NoSchedule' });
   return taints;
@@ -43,7 +43,12 @@ export function nodeLabels(node: KubeObject): Record<string, string> {
 }
 
 /** Why `spec` cannot run on `node` (the filter's reason), or undefined when it fits. */
-export function unfitReason(spec: PodSpec, node: KubeObject, podsOnNode: readonly KubeObject[], owner?: string): string | undefined {
+export function unfitReason(
+  spec: PodSpec,
+  node: KubeObject,
+  podsOnNode: readonly KubeObject[],
+  owner?: string,
+): string | undefined {
   const tolerations = spec.tolerations ?? [];
   if (isUnschedulable(node) && !tolerates(tolerations, { key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule' })) {
     return 'node(s) were unschedulable';
@@ -58,7 +63,11 @@ export function unfitReason(spec: PodSpec, node: KubeObject, podsOnNode: readonl
     return "node(s) didn't match Pod's node affinity/selector";
   }
   // Host-network pods of one workload bind the same host ports: one per node.
-  if (spec.hostNetwork && owner && podsOnNode.some((pod) => ownerUid(pod) === owner && (pod.spec as PodSpec).hostNetwork)) {
+  if (
+    spec.hostNetwork &&
+    owner &&
+    podsOnNode.some((pod) => ownerUid(pod) === owner && (pod.spec as PodSpec).hostNetwork)
+  ) {
     return "node(s) didn't have free ports for the requested pod ports";
   }
   return undefined;
@@ -76,7 +85,8 @@ export function volumeBlocker(store: ObjectStore, namespace: string, spec: PodSp
     if (!claimName) continue;
     const claim = store.get('persistentvolumeclaims', namespace, claimName);
     if (!claim) return `persistentvolumeclaim "${claimName}" not found`;
-    if ((claim.status as { phase?: string } | undefined)?.phase !== 'Bound') return 'pod has unbound immediate PersistentVolumeClaims';
+    if ((claim.status as { phase?: string } | undefined)?.phase !== 'Bound')
+      return 'pod has unbound immediate PersistentVolumeClaims';
   }
   return undefined;
 }
@@ -87,7 +97,12 @@ export type Placement = { node: KubeObject } | { message: string };
  * Picks a node for a pending pod: the fitting node with the fewest pods of the same workload, then
  * the fewest pods, then by name (a stand-in for the scoring plugins' spreading).
  */
-export function placePod(store: ObjectStore, pod: KubeObject, nodes: readonly KubeObject[], pods: readonly KubeObject[]): Placement {
+export function placePod(
+  store: ObjectStore,
+  pod: KubeObject,
+  nodes: readonly KubeObject[],
+  pods: readonly KubeObject[],
+): Placement {
   const spec = pod.spec as PodSpec;
   const blocker = volumeBlocker(store, pod.metadata.namespace!, spec);
   if (blocker) return { message: `0/${nodes.length} nodes are available: ${blocker}.` };
@@ -95,14 +110,20 @@ export function placePod(store: ObjectStore, pod: KubeObject, nodes: readonly Ku
   const reasons = new Map<string, number>();
   let best: { node: KubeObject; score: [number, number] } | undefined;
   for (const node of nodes) {
-    const onNode = pods.filter((other) => (other.spec as PodSpec).nodeName === node.metadata.name && other.metadata.uid !== pod.metadata.uid);
+    const onNode = pods.filter(
+      (other) => (other.spec as PodSpec).nodeName === node.metadata.name && other.metadata.uid !== pod.metadata.uid,
+    );
     const reason = unfitReason(spec, node, onNode, owner);
     if (reason) {
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       continue;
     }
-    const score: [number, number] = [onNode.filter((other) => owner && ownerUid(other) === owner).length, onNode.length];
-    if (!best || score[0] < best.score[0] || (score[0] === best.score[0] && score[1] < best.score[1])) best = { node, score };
+    const score: [number, number] = [
+      onNode.filter((other) => owner && ownerUid(other) === owner).length,
+      onNode.length,
+    ];
+    if (!best || score[0] < best.score[0] || (score[0] === best.score[0] && score[1] < best.score[1]))
+      best = { node, score };
   }
   if (best) return { node: best.node };
   const parts = [...reasons].map(([reason, count]) => `${count} ${reason}`).sort();

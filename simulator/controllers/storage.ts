@@ -32,7 +32,9 @@ interface ClaimSpec {
   resources?: { requests?: { storage?: string } };
 }
 
-type Verdict = { provision: true; storageClass: KubeObject; provisionerNamespace: string } | { provision: false; type: 'Normal' | 'Warning'; reason: string; message: string };
+type Verdict =
+  | { provision: true; storageClass: KubeObject; provisionerNamespace: string }
+  | { provision: false; type: 'Normal' | 'Warning'; reason: string; message: string };
 
 function claimSpec(claim: KubeObject): ClaimSpec {
   return (claim.spec ?? {}) as ClaimSpec;
@@ -40,7 +42,10 @@ function claimSpec(claim: KubeObject): ClaimSpec {
 
 function isDefaultClass(storageClass: KubeObject): boolean {
   const annotations = storageClass.metadata.annotations ?? {};
-  return annotations[DEFAULT_CLASS_ANNOTATION] === 'true' || annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
+  return (
+    annotations[DEFAULT_CLASS_ANNOTATION] === 'true' ||
+    annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true'
+  );
 }
 
 const waitingFor = (provisioner: string): Verdict => ({
@@ -54,7 +59,12 @@ const waitingFor = (provisioner: string): Verdict => ({
 function provisionerNamespace(ctx: SimContext): string | undefined {
   const pod = ctx.store
     .list(R.pods)
-    .items.find((candidate) => (candidate.metadata.labels?.app === PROVISIONER_APP || candidate.metadata.name.startsWith(`${PROVISIONER_APP}-`)) && isPodReady(candidate));
+    .items.find(
+      (candidate) =>
+        (candidate.metadata.labels?.app === PROVISIONER_APP ||
+          candidate.metadata.name.startsWith(`${PROVISIONER_APP}-`)) &&
+        isPodReady(candidate),
+    );
   return pod?.metadata.namespace;
 }
 
@@ -65,7 +75,8 @@ function csiClusterIds(ctx: SimContext, namespace: string): { ids: string[] } | 
   if (text === undefined) return { ids: [] };
   try {
     const entries = JSON.parse(text) as unknown;
-    if (!Array.isArray(entries)) return { error: 'json: cannot unmarshal object into Go value of type []util.ClusterInfo' };
+    if (!Array.isArray(entries))
+      return { error: 'json: cannot unmarshal object into Go value of type []util.ClusterInfo' };
     return { ids: entries.map((entry) => String((entry as { clusterID?: unknown }).clusterID ?? '')) };
   } catch (error) {
     return { error: `failed to parse ${CSI_CONFIG_MAP}: ${error instanceof Error ? error.message : String(error)}` };
@@ -76,29 +87,53 @@ function csiClusterIds(ctx: SimContext, namespace: string): { ids: string[] } | 
 function judge(ctx: SimContext, claim: KubeObject, className: string): Verdict {
   const { store } = ctx;
   const storageClass = store.get(W.storageclasses, undefined, className);
-  if (!storageClass) return { provision: false, type: 'Warning', reason: 'ProvisioningFailed', message: `storageclass.storage.k8s.io "${className}" not found` };
+  if (!storageClass)
+    return {
+      provision: false,
+      type: 'Warning',
+      reason: 'ProvisioningFailed',
+      message: `storageclass.storage.k8s.io "${className}" not found`,
+    };
   const provisioner = String(storageClass.provisioner ?? '');
   if (provisioner !== RBD_PROVISIONER) return waitingFor(provisioner);
   const namespace = provisionerNamespace(ctx);
   if (!namespace) return waitingFor(provisioner);
-  const failed = (why: string): Verdict => ({ provision: false, type: 'Warning', reason: 'ProvisioningFailed', message: `failed to provision volume with StorageClass "${className}": ${why}` });
+  const failed = (why: string): Verdict => ({
+    provision: false,
+    type: 'Warning',
+    reason: 'ProvisioningFailed',
+    message: `failed to provision volume with StorageClass "${className}": ${why}`,
+  });
   const parameters = (storageClass.parameters ?? {}) as Record<string, string>;
   const clusterId = parameters.clusterID ?? '';
   if (!clusterId) return failed('rpc error: code = InvalidArgument desc = missing required parameter clusterID');
   const ids = csiClusterIds(ctx, namespace);
-  if ('error' in ids) return failed(`rpc error: code = InvalidArgument desc = failed to fetch monitor list using clusterID (${clusterId}): ${ids.error}`);
+  if ('error' in ids)
+    return failed(
+      `rpc error: code = InvalidArgument desc = failed to fetch monitor list using clusterID (${clusterId}): ${ids.error}`,
+    );
   if (!ids.ids.includes(clusterId)) {
-    return failed(`rpc error: code = InvalidArgument desc = failed to fetch monitor list using clusterID (${clusterId}): missing configuration for cluster ID "${clusterId}"`);
+    return failed(
+      `rpc error: code = InvalidArgument desc = failed to fetch monitor list using clusterID (${clusterId}): missing configuration for cluster ID "${clusterId}"`,
+    );
   }
   const secretName = parameters['csi.storage.k8s.io/provisioner-secret-name'];
   const secretNamespace = parameters['csi.storage.k8s.io/provisioner-secret-namespace'];
-  if (!secretName || !secretNamespace) return failed('rpc error: code = InvalidArgument desc = provided secret is empty');
+  if (!secretName || !secretNamespace)
+    return failed('rpc error: code = InvalidArgument desc = provided secret is empty');
   if (!store.get(R.secrets, secretNamespace, secretName)) {
-    return failed(`error getting secret ${secretName} in namespace ${secretNamespace}: secrets "${secretName}" not found`);
+    return failed(
+      `error getting secret ${secretName} in namespace ${secretNamespace}: secrets "${secretName}" not found`,
+    );
   }
   const spec = claimSpec(claim);
-  if ((spec.accessModes ?? []).some((mode) => mode === 'ReadWriteMany' || mode === 'ReadOnlyMany') && spec.volumeMode !== 'Block') {
-    return failed('rpc error: code = InvalidArgument desc = multi node access modes are only supported on rbd `block` type volumes');
+  if (
+    (spec.accessModes ?? []).some((mode) => mode === 'ReadWriteMany' || mode === 'ReadOnlyMany') &&
+    spec.volumeMode !== 'Block'
+  ) {
+    return failed(
+      'rpc error: code = InvalidArgument desc = multi node access modes are only supported on rbd `block` type volumes',
+    );
   }
   return { provision: true, storageClass, provisionerNamespace: namespace };
 }
@@ -118,7 +153,8 @@ class Provisioner {
     const { store } = this.ctx;
     const defaultClass = store.list(W.storageclasses).items.find(isDefaultClass);
     for (const claim of store.list(W.pvcs).items) {
-      if ((claim.status as { phase?: string } | undefined)?.phase === 'Bound' || claim.metadata.deletionTimestamp) continue;
+      if ((claim.status as { phase?: string } | undefined)?.phase === 'Bound' || claim.metadata.deletionTimestamp)
+        continue;
       const key = claim.metadata.uid!;
       if (this.inFlight.has(key)) continue;
       let className = claimSpec(claim).storageClassName;
@@ -129,18 +165,33 @@ class Provisioner {
           });
           continue; // the change brings the next pass
         }
-        this.report(claim, { provision: false, type: 'Normal', reason: 'FailedBinding', message: 'no persistent volumes available for this claim and no storage class is set' });
+        this.report(claim, {
+          provision: false,
+          type: 'Normal',
+          reason: 'FailedBinding',
+          message: 'no persistent volumes available for this claim and no storage class is set',
+        });
         this.ensurePending(claim);
         continue;
       }
-      const fault = this.ctx.faults.find('pvc-never-binds', (f) => f.namespace === claim.metadata.namespace && f.name === claim.metadata.name);
-      const verdict: Verdict = fault ? waitingFor(String(store.get(W.storageclasses, undefined, className)?.provisioner ?? RBD_PROVISIONER)) : judge(this.ctx, claim, className);
+      const fault = this.ctx.faults.find(
+        'pvc-never-binds',
+        (f) => f.namespace === claim.metadata.namespace && f.name === claim.metadata.name,
+      );
+      const verdict: Verdict = fault
+        ? waitingFor(String(store.get(W.storageclasses, undefined, className)?.provisioner ?? RBD_PROVISIONER))
+        : judge(this.ctx, claim, className);
       this.ensurePending(claim);
       if (!verdict.provision) {
         this.report(claim, verdict);
         continue;
       }
-      this.report(claim, { provision: false, type: 'Normal', reason: 'Provisioning', message: `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}"` });
+      this.report(claim, {
+        provision: false,
+        type: 'Normal',
+        reason: 'Provisioning',
+        message: `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}"`,
+      });
       const cancel = this.ctx.clock.after(PROVISION_MS, () => {
         this.inFlight.delete(key);
         this.bind(claim.metadata.namespace!, claim.metadata.name, key, verdict.storageClass);
@@ -154,15 +205,24 @@ class Provisioner {
     const text = `${verdict.reason}\0${verdict.message}`;
     if (this.reported.get(claim.metadata.uid!) === text) return;
     this.reported.set(claim.metadata.uid!, text);
-    const component = verdict.reason === 'FailedBinding' ? 'persistentvolume-controller' : `${RBD_PROVISIONER}_csi-rbdplugin-provisioner`;
+    const component =
+      verdict.reason === 'FailedBinding'
+        ? 'persistentvolume-controller'
+        : `${RBD_PROVISIONER}_csi-rbdplugin-provisioner`;
     recordEvent(this.ctx.store, claim, verdict.type, verdict.reason, verdict.message, component);
   }
 
   private ensurePending(claim: KubeObject): void {
     if ((claim.status as { phase?: string } | undefined)?.phase === 'Pending') return;
-    this.ctx.store.mutate(W.pvcs, claim.metadata.namespace, claim.metadata.name, (draft) => {
-      draft.status = { phase: 'Pending' };
-    }, { subresource: 'status' });
+    this.ctx.store.mutate(
+      W.pvcs,
+      claim.metadata.namespace,
+      claim.metadata.name,
+      (draft) => {
+        draft.status = { phase: 'Pending' };
+      },
+      { subresource: 'status' },
+    );
   }
 
   /** Creates the PV ceph-csi provisioned and binds both ways. */
@@ -178,16 +238,32 @@ class Provisioner {
       store.create(W.pvs, {
         apiVersion: 'v1',
         kind: 'PersistentVolume',
-        metadata: { name: pvName, annotations: { 'pv.kubernetes.io/provisioned-by': RBD_PROVISIONER }, finalizers: ['kubernetes.io/pv-protection'] },
+        metadata: {
+          name: pvName,
+          annotations: { 'pv.kubernetes.io/provisioned-by': RBD_PROVISIONER },
+          finalizers: ['kubernetes.io/pv-protection'],
+        },
         spec: {
           accessModes: spec.accessModes ?? ['ReadWriteOnce'],
           capacity: { storage: size },
-          claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name, uid, resourceVersion: claim.metadata.resourceVersion },
+          claimRef: {
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            namespace,
+            name,
+            uid,
+            resourceVersion: claim.metadata.resourceVersion,
+          },
           csi: {
             driver: RBD_PROVISIONER,
             fsType: parameters['csi.storage.k8s.io/fstype'] ?? 'ext4',
             volumeHandle: `0001-0024-${parameters.clusterID}-0000000000000001-${uid}`,
-            volumeAttributes: { clusterID: parameters.clusterID ?? '', pool: parameters.pool ?? '', imageFeatures: parameters.imageFeatures ?? '', 'storage.kubernetes.io/csiProvisionerIdentity': RBD_PROVISIONER },
+            volumeAttributes: {
+              clusterID: parameters.clusterID ?? '',
+              pool: parameters.pool ?? '',
+              imageFeatures: parameters.imageFeatures ?? '',
+              'storage.kubernetes.io/csiProvisionerIdentity': RBD_PROVISIONER,
+            },
           },
           persistentVolumeReclaimPolicy: String(storageClass.reclaimPolicy ?? 'Delete'),
           storageClassName: storageClass.metadata.name,
@@ -207,10 +283,27 @@ class Provisioner {
         'volume.kubernetes.io/storage-provisioner': RBD_PROVISIONER,
       };
     });
-    store.mutate(W.pvcs, namespace, name, (draft) => {
-      draft.status = { phase: 'Bound', accessModes: spec.accessModes ?? ['ReadWriteOnce'], capacity: { storage: size } };
-    }, { subresource: 'status' });
-    recordEvent(store, claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${pvName}`, `${RBD_PROVISIONER}_csi-rbdplugin-provisioner`);
+    store.mutate(
+      W.pvcs,
+      namespace,
+      name,
+      (draft) => {
+        draft.status = {
+          phase: 'Bound',
+          accessModes: spec.accessModes ?? ['ReadWriteOnce'],
+          capacity: { storage: size },
+        };
+      },
+      { subresource: 'status' },
+    );
+    recordEvent(
+      store,
+      claim,
+      'Normal',
+      'ProvisioningSucceeded',
+      `Successfully provisioned volume ${pvName}`,
+      `${RBD_PROVISIONER}_csi-rbdplugin-provisioner`,
+    );
     this.ctx.log.info(`storage: ${namespace}/${name} bound to ${pvName}`);
   }
 }

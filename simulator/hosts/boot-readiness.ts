@@ -37,7 +37,8 @@ export function ignitionFileFor(node: Pick<Node, 'role'>): string {
 
 export function bootReadiness(lab: Lab, view: BootView, nodeName: string): BootReadiness {
   const node = lab.nodes.find((candidate) => candidate.name === nodeName);
-  if (!node) throw new Error(`no node named "${nodeName}" in the lab (nodes: ${lab.nodes.map((n) => n.name).join(', ')})`);
+  if (!node)
+    throw new Error(`no node named "${nodeName}" in the lab (nodes: ${lab.nodes.map((n) => n.name).join(', ')})`);
   const missing = [...dhcpGaps(lab, view, node), ...pxeGaps(lab, view, node)];
   return { ready: missing.length === 0, missing };
 }
@@ -48,7 +49,11 @@ function dhcpGaps(lab: Lab, view: BootView, node: Node): string[] {
   const loaded = servers.flatMap((host) => {
     const active = view.activeConfig(host.name, 'dhcp');
     const text = active?.files[host.dhcp.configPath];
-    return text === undefined ? [] : dhcpLeases(text).filter((lease) => lease.mac === node.mac).map((lease) => ({ host, lease }));
+    return text === undefined
+      ? []
+      : dhcpLeases(text)
+          .filter((lease) => lease.mac === node.mac)
+          .map((lease) => ({ host, lease }));
   });
   if (loaded.some(({ lease }) => lease.ip === node.ip)) return [];
   const wrong = loaded[0];
@@ -59,7 +64,9 @@ function dhcpGaps(lab: Lab, view: BootView, node: Node): string[] {
   }
   const host = servers[0]!;
   const path = host.dhcp.configPath;
-  const onDisk = dhcpLeases(view.fs(host.name).readText(path) ?? '').some((lease) => lease.mac === node.mac && lease.ip === node.ip);
+  const onDisk = dhcpLeases(view.fs(host.name).readText(path) ?? '').some(
+    (lease) => lease.mac === node.mac && lease.ip === node.ip,
+  );
   const running = view.activeConfig(host.name, 'dhcp') !== undefined;
   if (onDisk) {
     return [
@@ -68,7 +75,9 @@ function dhcpGaps(lab: Lab, view: BootView, node: Node): string[] {
         : `the DHCP server on ${host.name} is not running with ${path}: restart it so ${node.mac} (${node.name}) gets its lease`,
     ];
   }
-  return [`no DHCP lease for ${node.mac} (${node.name}) → ${node.ip} in ${path} on ${host.name}: write its host block, then restart the DHCP server`];
+  return [
+    `no DHCP lease for ${node.mac} (${node.name}) → ${node.ip} in ${path} on ${host.name}: write its host block, then restart the DHCP server`,
+  ];
 }
 
 function pxeGaps(lab: Lab, view: BootView, node: Node): string[] {
@@ -79,25 +88,36 @@ function pxeGaps(lab: Lab, view: BootView, node: Node): string[] {
   const found = servers.find((host) => view.fs(host.name).exists(posix.join(host.pxe.tftpRoot, relative)));
   if (!found) {
     const host = servers[0]!;
-    return [`no PXE config for ${node.mac} (${node.name}, ${firmware}) at ${posix.join(host.pxe.tftpRoot, relative)} on ${host.name}: write it`];
+    return [
+      `no PXE config for ${node.mac} (${node.name}, ${firmware}) at ${posix.join(host.pxe.tftpRoot, relative)} on ${host.name}: write it`,
+    ];
   }
   const fs = view.fs(found.name);
   const configPath = posix.join(found.pxe.tftpRoot, relative);
   const url = ignitionUrlIn(fs.readText(configPath) ?? '');
-  if (!url) return [`the PXE config ${configPath} on ${found.name} names no coreos.inst.ignition_url: ${node.name} would boot without ignition`];
+  if (!url)
+    return [
+      `the PXE config ${configPath} on ${found.name} names no coreos.inst.ignition_url: ${node.name} would boot without ignition`,
+    ];
   const base = found.pxe.httpUrl.replace(/\/+$/, '');
   if (!url.startsWith(`${base}/`)) {
-    return [`the PXE config ${configPath} on ${found.name} fetches ignition from ${url}, which ${found.name} does not serve (its httpUrl is ${base})`];
+    return [
+      `the PXE config ${configPath} on ${found.name} fetches ignition from ${url}, which ${found.name} does not serve (its httpUrl is ${base})`,
+    ];
   }
   const served = url.slice(base.length + 1);
   const expected = ignitionFileFor(node);
   const gaps: string[] = [];
   if (posix.basename(served) !== expected) {
-    gaps.push(`the PXE config ${configPath} on ${found.name} boots ${node.name} with ${posix.basename(served)}, but a ${node.role} node needs ${expected}`);
+    gaps.push(
+      `the PXE config ${configPath} on ${found.name} boots ${node.name} with ${posix.basename(served)}, but a ${node.role} node needs ${expected}`,
+    );
   }
   const ignitionPath = posix.join(found.pxe.httpRoot, served);
   if (!fs.exists(ignitionPath)) {
-    gaps.push(`no ignition file ${ignitionPath} on ${found.name} (served as ${url}): copy it there from the installer's ignition configs`);
+    gaps.push(
+      `no ignition file ${ignitionPath} on ${found.name} (served as ${url}): copy it there from the installer's ignition configs`,
+    );
   }
   return gaps;
 }

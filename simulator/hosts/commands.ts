@@ -24,7 +24,11 @@ export interface HostCommandContext {
 /** Lab domains on this hypervisor host: domain name → node name. */
 function domainsOf(lab: Lab, host: Host): Map<string, string> {
   return new Map(
-    lab.nodes.flatMap((node) => (node.power.type === 'libvirt' && node.power.hypervisor === host.name ? [[node.power.domain, node.name] as const] : [])),
+    lab.nodes.flatMap((node) =>
+      node.power.type === 'libvirt' && node.power.hypervisor === host.name
+        ? [[node.power.domain, node.name] as const]
+        : [],
+    ),
   );
 }
 
@@ -40,17 +44,25 @@ export function allowedCommands(ctx: HostCommandContext): string[] {
     const domains = [...domainsOf(ctx.lab, ctx.host).keys()].join('|') || '<domain>';
     allowed.push(`virsh ${connect} start|destroy|reboot|domstate ${domains}`, `virsh ${connect} list [--all]`);
   }
-  if (hasIpmiNodes(ctx.lab)) allowed.push('ipmitool -I lanplus -H <bmc> -U <user> -E|-P <password> power on|off|status|cycle');
+  if (hasIpmiNodes(ctx.lab))
+    allowed.push('ipmitool -I lanplus -H <bmc> -U <user> -E|-P <password> power on|off|status|cycle');
   return allowed;
 }
 
 function refuse(ctx: HostCommandContext, what: string): CommandResult {
   const allowed = allowedCommands(ctx);
-  const list = allowed.length > 0 ? allowed.map((line) => `  ${line}`).join('\n') : '  (nothing: this host has no service blocks in the lab)';
+  const list =
+    allowed.length > 0
+      ? allowed.map((line) => `  ${line}`).join('\n')
+      : '  (nothing: this host has no service blocks in the lab)';
   return { code: 127, stdout: '', stderr: `${what}\nThe simulated host ${ctx.host.name} runs only:\n${list}\n` };
 }
 
-export function runHostCommand(commandLine: string, env: Readonly<Record<string, string>>, ctx: HostCommandContext): CommandResult {
+export function runHostCommand(
+  commandLine: string,
+  env: Readonly<Record<string, string>>,
+  ctx: HostCommandContext,
+): CommandResult {
   let argv: string[];
   try {
     argv = parseCommand(commandLine);
@@ -69,19 +81,29 @@ function dispatch(argv: string[], env: Readonly<Record<string, string>>, ctx: Ho
 
   const matching = ctx.services.commands().filter((command) => sameArgv(command.argv, argv));
   if (matching.length > 0) {
-    return matching.map((command) => ctx.services.run(command)).reduce((all, one) => ({
-      code: Math.max(all.code, one.code),
-      stdout: all.stdout + one.stdout,
-      stderr: all.stderr + one.stderr,
-    }));
+    return matching
+      .map((command) => ctx.services.run(command))
+      .reduce((all, one) => ({
+        code: Math.max(all.code, one.code),
+        stdout: all.stdout + one.stdout,
+        stderr: all.stderr + one.stderr,
+      }));
   }
   let result: CommandResult | undefined;
   if (program === 'virsh' && ctx.host.hypervisor) {
-    result = runVirsh(argv, { uri: ctx.host.hypervisor.uri, domains: domainsOf(ctx.lab, ctx.host), power: ctx.power, ids: ctx.ids });
+    result = runVirsh(argv, {
+      uri: ctx.host.hypervisor.uri,
+      domains: domainsOf(ctx.lab, ctx.host),
+      power: ctx.power,
+      ids: ctx.ids,
+    });
   } else if (program === 'ipmitool' && hasIpmiNodes(ctx.lab)) {
     result = runIpmitool(argv, env, ctx.lab, ctx.power);
   }
-  return result ?? refuse(ctx, `${program}: command not found (or not in an accepted form) on the simulated host ${ctx.host.name}`);
+  return (
+    result ??
+    refuse(ctx, `${program}: command not found (or not in an accepted form) on the simulated host ${ctx.host.name}`)
+  );
 }
 
 function sameArgv(a: readonly string[], b: readonly string[]): boolean {

@@ -137,14 +137,20 @@ export function checkHaproxy(fs: RootFs, service: NonNullable<Host['haproxy']>):
   const frontends = [...sections('frontend'), ...sections('listen')];
   const backends = new Set([...sections('backend'), ...sections('listen')]);
   const problems: string[] = [];
-  if (frontends.length === 0) problems.push(`${path}: no frontend (or listen) section: nothing would accept connections`);
+  if (frontends.length === 0)
+    problems.push(`${path}: no frontend (or listen) section: nothing would accept connections`);
   if (backends.size === 0) problems.push(`${path}: no backend (or listen) section: nothing to forward connections to`);
   lines.forEach((line, index) => {
     const used = /^\s*(?:default_backend|use_backend)\s+(\S+)/.exec(line)?.[1];
-    if (used && !backends.has(used)) problems.push(`${path} line ${index + 1}: unable to find required backend '${used}'`);
+    if (used && !backends.has(used))
+      problems.push(`${path} line ${index + 1}: unable to find required backend '${used}'`);
   });
   return problems.length > 0
-    ? { ok: false, messages: [...problems.map((problem) => `[ALERT] ${problem}`), `[ALERT] Fatal errors found in configuration.`], files: { [path]: text } }
+    ? {
+        ok: false,
+        messages: [...problems.map((problem) => `[ALERT] ${problem}`), `[ALERT] Fatal errors found in configuration.`],
+        files: { [path]: text },
+      }
     : { ok: true, messages: ['Configuration file is valid'], files: { [path]: text } };
 }
 
@@ -165,7 +171,10 @@ function pxeConfigFiles(fs: RootFs, tftpRoot: string): string[] {
   const list = (folder: string, pattern: RegExp): string[] => {
     const local = fs.local(folder);
     try {
-      return readdirSync(local).sort().filter((name) => pattern.test(name)).map((name) => posix.join(folder, name));
+      return readdirSync(local)
+        .sort()
+        .filter((name) => pattern.test(name))
+        .map((name) => posix.join(folder, name));
     } catch {
       return [];
     }

@@ -44,7 +44,10 @@ export class RootFs {
   remote(local: string): string | undefined {
     if (local === this.root) return '/';
     if (!local.startsWith(this.root + sep)) return undefined;
-    return `/${local.slice(this.root.length + 1).split(sep).join('/')}`;
+    return `/${local
+      .slice(this.root.length + 1)
+      .split(sep)
+      .join('/')}`;
   }
 
   mkdirp(remote: string): void {
@@ -80,7 +83,8 @@ function realpathOfExistingPrefix(path: string, depth = 0): string {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(current) === current) throw error;
       const link = danglingLinkTarget(current);
       if (link !== undefined) {
-        if (depth > 32) throw Object.assign(new Error(`too many levels of symbolic links at ${current}`), { code: 'ELOOP' });
+        if (depth > 32)
+          throw Object.assign(new Error(`too many levels of symbolic links at ${current}`), { code: 'ELOOP' });
         return realpathOfExistingPrefix(join(link, rest), depth + 1);
       }
       rest = rest ? join(basename(current), rest) : basename(current);

@@ -74,7 +74,9 @@ export class HostServices {
       return { code: 1, stdout: '', stderr: report + tail };
     }
     const files = result.files;
-    const sha256 = createHash('sha256').update(JSON.stringify(Object.entries(files).sort())).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(JSON.stringify(Object.entries(files).sort()))
+      .digest('hex');
     this.setActive(command.service, { service: command.service, files, sha256 });
     return { code: 0, stdout: command.argv[0] === 'rndc' ? 'server reload successful\n' : '', stderr: '' };
   }

@@ -5,7 +5,21 @@
  * advertise. Symlinks cannot be created.
  */
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, readlink, rename, rmdir, stat, truncate, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  rename,
+  rmdir,
+  stat,
+  truncate,
+  unlink,
+  utimes,
+  type FileHandle,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { Attributes, FileEntry, InputAttributes, SFTPWrapper } from 'ssh2';
@@ -26,7 +40,8 @@ export function serveSftp(sftp: SFTPWrapper, fs: RootFs): void {
     buffer.writeUInt32BE(id);
     return buffer;
   };
-  const lookup = (buffer: Buffer): Handle | undefined => (buffer.length === 4 ? handles.get(buffer.readUInt32BE(0)) : undefined);
+  const lookup = (buffer: Buffer): Handle | undefined =>
+    buffer.length === 4 ? handles.get(buffer.readUInt32BE(0)) : undefined;
 
   /** Runs one request; any thrown error becomes the matching SFTP status. */
   const serve = (reqid: number, work: () => Promise<void>): void => {
@@ -98,7 +113,9 @@ export function serveSftp(sftp: SFTPWrapper, fs: RootFs): void {
   );
 
   sftp.on('STAT', (reqid, path) => serve(reqid, async () => sftp.attrs(reqid, attributes(await stat(fs.local(path))))));
-  sftp.on('LSTAT', (reqid, path) => serve(reqid, async () => sftp.attrs(reqid, attributes(await lstat(fs.local(path, false))))));
+  sftp.on('LSTAT', (reqid, path) =>
+    serve(reqid, async () => sftp.attrs(reqid, attributes(await lstat(fs.local(path, false))))),
+  );
 
   sftp.on('SETSTAT', (reqid, path, attrs) =>
     serve(reqid, async () => {
@@ -110,7 +127,8 @@ export function serveSftp(sftp: SFTPWrapper, fs: RootFs): void {
   sftp.on('OPENDIR', (reqid, path) =>
     serve(reqid, async () => {
       const local = fs.local(path);
-      if (!(await stat(local)).isDirectory()) return void sftp.status(reqid, STATUS_CODE.FAILURE, `${path} is not a directory`);
+      if (!(await stat(local)).isDirectory())
+        return void sftp.status(reqid, STATUS_CODE.FAILURE, `${path} is not a directory`);
       const names = await readdir(local);
       const entries = await Promise.all(
         names.sort().map(async (name) => {
@@ -178,7 +196,9 @@ export function serveSftp(sftp: SFTPWrapper, fs: RootFs): void {
     }),
   );
 
-  sftp.on('SYMLINK', (reqid) => sftp.status(reqid, STATUS_CODE.OP_UNSUPPORTED, 'symbolic links are not supported here'));
+  sftp.on('SYMLINK', (reqid) =>
+    sftp.status(reqid, STATUS_CODE.OP_UNSUPPORTED, 'symbolic links are not supported here'),
+  );
 
   sftp.on('end', () => {
     for (const handle of handles.values()) if (handle.kind === 'file') void handle.file.close().catch(() => {});
@@ -205,7 +225,12 @@ function attributes(stats: Stats): Attributes {
 }
 
 function longname(name: string, attrs: Attributes): string {
-  const type = (attrs.mode & fsConstants.S_IFMT) === fsConstants.S_IFDIR ? 'd' : (attrs.mode & fsConstants.S_IFMT) === fsConstants.S_IFLNK ? 'l' : '-';
+  const type =
+    (attrs.mode & fsConstants.S_IFMT) === fsConstants.S_IFDIR
+      ? 'd'
+      : (attrs.mode & fsConstants.S_IFMT) === fsConstants.S_IFLNK
+        ? 'l'
+        : '-';
   const bits = ['r', 'w', 'x'];
   const permissions = Array.from({ length: 9 }, (_, i) => (attrs.mode & (0o400 >> i) ? bits[i % 3] : '-')).join('');
   return `${type}${permissions} 1 root root ${attrs.size} ${new Date(attrs.mtime * 1000).toISOString().slice(0, 16)} ${name}`;

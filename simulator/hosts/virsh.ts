@@ -47,7 +47,9 @@ export function runVirsh(argv: readonly string[], ctx: VirshContext): CommandRes
   }
   const [command, ...rest] = args;
   const form =
-    command === 'list' ? rest.length === 0 || (rest.length === 1 && rest[0] === '--all') : ['start', 'destroy', 'domstate', 'reboot'].includes(command ?? '') && rest.length === 1;
+    command === 'list'
+      ? rest.length === 0 || (rest.length === 1 && rest[0] === '--all')
+      : ['start', 'destroy', 'domstate', 'reboot'].includes(command ?? '') && rest.length === 1;
   if (!form || uri === '') return undefined;
   if (uri !== undefined && uri !== ctx.uri) {
     return fail(`error: failed to connect to the hypervisor\nerror: no connection driver available for ${uri}\n`);
@@ -62,15 +64,24 @@ export function runVirsh(argv: readonly string[], ctx: VirshContext): CommandRes
     case 'domstate':
       return ok(`${running ? 'running' : 'shut off'}\n\n`);
     case 'start':
-      if (running) return fail(`error: Failed to start domain '${domain}'\nerror: Requested operation is not valid: domain is already running\n`);
+      if (running)
+        return fail(
+          `error: Failed to start domain '${domain}'\nerror: Requested operation is not valid: domain is already running\n`,
+        );
       ctx.power.set(node, 'on');
       return ok(`Domain '${domain}' started\n\n`);
     case 'destroy':
-      if (!running) return fail(`error: Failed to destroy domain '${domain}'\nerror: Requested operation is not valid: domain is not running\n`);
+      if (!running)
+        return fail(
+          `error: Failed to destroy domain '${domain}'\nerror: Requested operation is not valid: domain is not running\n`,
+        );
       ctx.power.set(node, 'off');
       return ok(`Domain '${domain}' destroyed\n\n`);
     default:
-      if (!running) return fail(`error: Failed to reboot domain '${domain}'\nerror: Requested operation is not valid: domain is not running\n`);
+      if (!running)
+        return fail(
+          `error: Failed to reboot domain '${domain}'\nerror: Requested operation is not valid: domain is not running\n`,
+        );
       ctx.power.cycle(node, 0);
       return ok(`Domain '${domain}' is being rebooted\n\n`);
   }
@@ -78,10 +89,26 @@ export function runVirsh(argv: readonly string[], ctx: VirshContext): CommandRes
 
 function list(ctx: VirshContext, all: boolean): string {
   const rows = [...ctx.domains]
-    .map(([domain, node]) => ({ id: ctx.ids.of(node), domain, state: ctx.power.state(node) === 'on' ? 'running' : 'shut off' }))
+    .map(([domain, node]) => ({
+      id: ctx.ids.of(node),
+      domain,
+      state: ctx.power.state(node) === 'on' ? 'running' : 'shut off',
+    }))
     .filter((row) => all || row.state === 'running')
-    .sort((a, b) => (a.id === '-' ? 1 : 0) - (b.id === '-' ? 1 : 0) || Number(a.id) - Number(b.id) || a.domain.localeCompare(b.domain));
+    .sort(
+      (a, b) =>
+        (a.id === '-' ? 1 : 0) - (b.id === '-' ? 1 : 0) ||
+        Number(a.id) - Number(b.id) ||
+        a.domain.localeCompare(b.domain),
+    );
   const width = Math.max(4, ...rows.map((row) => row.domain.length));
-  const line = (id: string, name: string, state: string) => ` ${id.padEnd(4)} ${name.padEnd(width)}   ${state}`.trimEnd();
-  return [line('Id', 'Name', 'State'), '-'.repeat(width + 18), ...rows.map((row) => line(row.id, row.domain, row.state)), '', ''].join('\n');
+  const line = (id: string, name: string, state: string) =>
+    ` ${id.padEnd(4)} ${name.padEnd(width)}   ${state}`.trimEnd();
+  return [
+    line('Id', 'Name', 'State'),
+    '-'.repeat(width + 18),
+    ...rows.map((row) => line(row.id, row.domain, row.state)),
+    '',
+    '',
+  ].join('\n');
 }

@@ -5,7 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ExitCode, UserError } from '../../cli/errors.js';
-import { FALLBACK_GO_TOOLCHAIN, TEMPORAL_CLI_MODULE, cachedCliDir, findTemporalCli } from '../../temporal/cli-binary.js';
+import {
+  FALLBACK_GO_TOOLCHAIN,
+  TEMPORAL_CLI_MODULE,
+  cachedCliDir,
+  findTemporalCli,
+} from '../../temporal/cli-binary.js';
 
 const saved = { ...process.env };
 const dirs: string[] = [];

@@ -51,13 +51,19 @@ describe('connection settings', () => {
     process.env.TEMPORAL_CONFIG_FILE = temporal.env.TEMPORAL_CONFIG_FILE;
     const config = loadTemporalConfig();
     expect(config).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233' });
-    expect(workflowUiUrl(config, 'install/intra')).toBe('http://127.0.0.1:8233/namespaces/default/workflows/install%2Fintra');
+    expect(workflowUiUrl(config, 'install/intra')).toBe(
+      'http://127.0.0.1:8233/namespaces/default/workflows/install%2Fintra',
+    );
   });
 
   it('follows TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_UI_URL', async () => {
     Object.assign(process.env, temporal.env, { TEMPORAL_UI_URL: 'https://temporal.example.com/' });
     const config = loadTemporalConfig();
-    expect(config).toMatchObject({ address: temporal.address, namespace: 'default', uiUrl: 'https://temporal.example.com' });
+    expect(config).toMatchObject({
+      address: temporal.address,
+      namespace: 'default',
+      uiUrl: 'https://temporal.example.com',
+    });
     const client = await connectClient(config);
     await client.connection.close();
   });
@@ -65,7 +71,9 @@ describe('connection settings', () => {
   it('says how to start a server when none answers', async () => {
     const port = await getPort({ host: '127.0.0.1' });
     Object.assign(process.env, temporal.env, { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
-    const error = await connectClient(loadTemporalConfig(), { connectTimeoutMs: 500 }).catch((caught: unknown) => caught);
+    const error = await connectClient(loadTemporalConfig(), { connectTimeoutMs: 500 }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).exitCode).toBe(ExitCode.UNAVAILABLE);
     expect((error as UserError).details.join('\n')).toMatch(/runbook server/);

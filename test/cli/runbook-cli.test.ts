@@ -121,7 +121,9 @@ describe('runbook CLI', () => {
     expect(result.code).toBe(ExitCode.PAUSED);
     expect(result.stdout).toMatch(/STEP\s+TITLE\s+STATUS\s+ATTEMPTS\s+LAST MESSAGE/);
     expect(result.stdout).toMatch(/engine\.converge\s+Converge an in-memory marker\s+changed\s+1/);
-    expect(result.stdout).toMatch(/hosts\.visit\[pxe\]\.describe\s+Describe the host\s+paused\s+1\s+host pxe does not answer/);
+    expect(result.stdout).toMatch(
+      /hosts\.visit\[pxe\]\.describe\s+Describe the host\s+paused\s+1\s+host pxe does not answer/,
+    );
     expect(result.stdout).toMatch(/error in hosts\.visit\[pxe\]\.describe: host pxe does not answer/);
     expect(result.stdout).toMatch(/runbook resume selftest\/intra --lab <file>/);
     expect(result.stdout).toContain('Web UI: http://ui.test/namespaces/default/workflows/selftest%2Fintra');
@@ -130,7 +132,13 @@ describe('runbook CLI', () => {
   it('lists paused runs by search attribute', async () => {
     const paused = JSON.parse((await runbook('list', '--state', 'paused', '--json')).stdout);
     expect(paused).toEqual([
-      expect.objectContaining({ workflowId: 'selftest/intra', runbook: 'selftest', lab: 'intra', state: 'paused', step: 'hosts.visit[pxe].describe' }),
+      expect.objectContaining({
+        workflowId: 'selftest/intra',
+        runbook: 'selftest',
+        lab: 'intra',
+        state: 'paused',
+        step: 'hosts.visit[pxe].describe',
+      }),
     ]);
   });
 
@@ -159,12 +167,20 @@ describe('runbook CLI', () => {
   });
 
   it('approves a gate, and cancels a run that waits at one', async () => {
-    const gated = (id: string) => runbook('start', 'selftest', '--lab', exampleLab, '--id', id, '--option', 'gate=true', '--json');
+    const gated = (id: string) =>
+      runbook('start', 'selftest', '--lab', exampleLab, '--id', id, '--option', 'gate=true', '--json');
     const [started] = await Promise.all([gated('selftest/gate'), gated('selftest/stop')]);
     expect(started.code).toBe(ExitCode.OK);
-    expect(JSON.parse(started.stdout)).toMatchObject({ workflowId: 'selftest/gate', runbook: 'selftest', lab: 'intra' });
+    expect(JSON.parse(started.stdout)).toMatchObject({
+      workflowId: 'selftest/gate',
+      runbook: 'selftest',
+      lab: 'intra',
+    });
     for (const id of ['selftest/gate', 'selftest/stop']) {
-      await eventually(async () => ((await progressOf(id)).state === 'waiting-approval' ? true : undefined), `the gate of ${id}`);
+      await eventually(
+        async () => ((await progressOf(id)).state === 'waiting-approval' ? true : undefined),
+        `the gate of ${id}`,
+      );
     }
     const [approved, cancelled] = await Promise.all([
       runbook('approve', 'selftest/gate', '--step', 'operator.approve', '--note', 'looked fine', '--json'),
@@ -180,7 +196,17 @@ describe('runbook CLI', () => {
   });
 
   it('says that no worker runs instead of blocking', async () => {
-    const started = await runbook('start', 'selftest', '--lab', exampleLab, '--id', 'selftest/idle', '--task-queue', 'no-worker-here', '--json');
+    const started = await runbook(
+      'start',
+      'selftest',
+      '--lab',
+      exampleLab,
+      '--id',
+      'selftest/idle',
+      '--task-queue',
+      'no-worker-here',
+      '--json',
+    );
     expect(JSON.parse(started.stdout)).toMatchObject({ workflowId: 'selftest/idle', workerRunning: false });
     const result = await runbook('resume', 'selftest/idle');
     expect(result.code).toBe(ExitCode.UNAVAILABLE);
@@ -199,23 +225,45 @@ describe('runbook CLI', () => {
 
   it('creates a schedule whose trigger starts a run', async () => {
     const created = await runbook(
-      'schedule', 'create', 'cli-nightly', '--runbook', 'selftest', '--lab', exampleLab, '--cron', '0 2 * * *', '--timezone', 'Europe/Paris', '--json',
+      'schedule',
+      'create',
+      'cli-nightly',
+      '--runbook',
+      'selftest',
+      '--lab',
+      exampleLab,
+      '--cron',
+      '0 2 * * *',
+      '--timezone',
+      'Europe/Paris',
+      '--json',
     );
     expect(created.stderr).toBe('');
-    expect(JSON.parse(created.stdout)).toMatchObject({ name: 'cli-nightly', runbook: 'selftest', lab: 'intra', overlap: 'skip' });
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      name: 'cli-nightly',
+      runbook: 'selftest',
+      lab: 'intra',
+      overlap: 'skip',
+    });
     const description = await temporal.client.schedule.getHandle('cli-nightly').describe();
     expect(description.policies).toMatchObject({ overlap: 'SKIP', pauseOnFailure: false, catchupWindow: 3_600_000 });
 
     expect((await runbook('schedule', 'trigger', 'cli-nightly')).code).toBe(ExitCode.OK);
     const scheduled = await eventually(async () => {
-      for await (const run of temporal.client.workflow.list({ query: 'RunbookName = "selftest" AND WorkflowId STARTS_WITH "selftest/intra-"' })) {
+      for await (const run of temporal.client.workflow.list({
+        query: 'RunbookName = "selftest" AND WorkflowId STARTS_WITH "selftest/intra-"',
+      })) {
         return run.workflowId;
       }
       return undefined;
     }, 'the scheduled run');
     await temporal.client.workflow.getHandle(scheduled).result();
-    const runs = JSON.parse((await runbook('list', '--runbook', 'selftest', '--lab', 'intra', '--state', 'completed', '--json')).stdout);
-    expect(runs).toContainEqual(expect.objectContaining({ workflowId: scheduled, runbook: 'selftest', lab: 'intra', state: 'completed' }));
+    const runs = JSON.parse(
+      (await runbook('list', '--runbook', 'selftest', '--lab', 'intra', '--state', 'completed', '--json')).stdout,
+    );
+    expect(runs).toContainEqual(
+      expect.objectContaining({ workflowId: scheduled, runbook: 'selftest', lab: 'intra', state: 'completed' }),
+    );
 
     const [paused, listed] = await Promise.all([
       runbook('schedule', 'pause', 'cli-nightly', '--note', 'maintenance').then(async (result) => {
@@ -226,7 +274,12 @@ describe('runbook CLI', () => {
     ]);
     expect(paused.state.paused).toBe(true);
     expect(JSON.parse(listed.stdout)).toEqual([
-      expect.objectContaining({ name: 'cli-nightly', cron: '0 2 * * *', timezone: 'Europe/Paris', lastRun: expect.objectContaining({ workflowId: scheduled }) }),
+      expect.objectContaining({
+        name: 'cli-nightly',
+        cron: '0 2 * * *',
+        timezone: 'Europe/Paris',
+        lastRun: expect.objectContaining({ workflowId: scheduled }),
+      }),
     ]);
     expect((await runbook('schedule', 'delete', 'cli-nightly')).code).toBe(ExitCode.OK);
     await expect(temporal.client.schedule.getHandle('cli-nightly').describe()).rejects.toThrow(/not found/i);

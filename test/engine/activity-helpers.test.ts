@@ -23,7 +23,12 @@ class MockActivityEnvironment extends BaseMockEnvironment {
   }
 }
 
-const context: StepContext = { runbook: 'test', stepId: 'a.step', lab: await loadExampleLab(), poll: { intervalMs: 1, deadlineMs: 60_000 } };
+const context: StepContext = {
+  runbook: 'test',
+  stepId: 'a.step',
+  lab: await loadExampleLab(),
+  poll: { intervalMs: 1, deadlineMs: 60_000 },
+};
 
 describe('converge', () => {
   it('acts only when the check fails, and verifies the result', async () => {
@@ -43,7 +48,10 @@ describe('converge', () => {
   });
 
   it('fails (retryably) when the change did not take effect', async () => {
-    const failure = await converge({ check: async () => ({ ok: false, detail: 'still absent' }), apply: async () => {} }).catch((e: unknown) => e);
+    const failure = await converge({
+      check: async () => ({ ok: false, detail: 'still absent' }),
+      apply: async () => {},
+    }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).nonRetryable).toBe(false);
     expect((failure as Error).message).toBe('The change did not take effect: still absent');
@@ -57,11 +65,17 @@ describe('pollUntil', () => {
     env.on('heartbeat', (details: PollCheckpoint) => beats.push(structuredClone(details)));
     const outcome = await env.run(() =>
       pollUntil<number>(context, { what: 'three polls' }, async ({ polls, progress }) =>
-        polls === 2 ? { done: true, detail: `done, progress ${progress}` } : { done: false, detail: `poll ${polls}`, progress: polls * 10 },
+        polls === 2
+          ? { done: true, detail: `done, progress ${progress}` }
+          : { done: false, detail: `poll ${polls}`, progress: polls * 10 },
       ),
     );
     expect(outcome).toEqual({ changed: false, detail: 'done, progress 10' });
-    expect(beats.map((beat) => [beat.polls, beat.progress])).toEqual([[0, undefined], [1, 0], [2, 10]]);
+    expect(beats.map((beat) => [beat.polls, beat.progress])).toEqual([
+      [0, undefined],
+      [1, 0],
+      [2, 10],
+    ]);
 
     // A new attempt (after a worker restart) starts from the checkpoint, with the original start time.
     const saved: PollCheckpoint = { startedAtMs: Date.now() - 5_000, polls: 7, detail: 'poll 6', progress: 60 };
@@ -80,12 +94,19 @@ describe('pollUntil', () => {
   it('ends with a clear non-retryable timeout message', async () => {
     const env = new MockActivityEnvironment();
     const failure = await env
-      .run(() => pollUntil(context, { what: 'the API to answer', deadlineMs: 30, intervalMs: 5 }, async () => ({ done: false, detail: 'connection refused' })))
+      .run(() =>
+        pollUntil(context, { what: 'the API to answer', deadlineMs: 30, intervalMs: 5 }, async () => ({
+          done: false,
+          detail: 'connection refused',
+        })),
+      )
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).type).toBe(WAIT_DEADLINE_EXCEEDED);
     expect((failure as ApplicationFailure).nonRetryable).toBe(true);
-    expect((failure as Error).message).toMatch(/^Timed out after 0s waiting for the API to answer \(\d+ checks\); last check: connection refused$/);
+    expect((failure as Error).message).toMatch(
+      /^Timed out after 0s waiting for the API to answer \(\d+ checks\); last check: connection refused$/,
+    );
   });
 
   it('stops at once when cancelled', async () => {
@@ -150,7 +171,9 @@ describe('secrets', () => {
     await expect(env.run(honest, context)).resolves.toMatchObject({ detail: plain });
 
     const failing = wrapStepActivity('failing', async () => {
-      throw new Error(`registry refused auth ${token} (${Buffer.from(token, 'base64').toString('utf8')}) for ${password}`);
+      throw new Error(
+        `registry refused auth ${token} (${Buffer.from(token, 'base64').toString('utf8')}) for ${password}`,
+      );
     });
     const failure = (await env.run(failing, context).catch((e: unknown) => e)) as Error;
     expect(failure.message).toBe(`registry refused auth ${REDACTED} (${REDACTED}) for ${REDACTED}`);
@@ -159,7 +182,9 @@ describe('secrets', () => {
     env.on('heartbeat', (details: PollCheckpoint) => beats.push(structuredClone(details)));
     await env.run(() =>
       pollUntil(context, { what: 'x' }, async ({ polls }) =>
-        polls === 1 ? { done: true, detail: 'ok' } : { done: false, detail: `ldapsearch -w ${password}: no such object` },
+        polls === 1
+          ? { done: true, detail: 'ok' }
+          : { done: false, detail: `ldapsearch -w ${password}: no such object` },
       ),
     );
     expect(beats.at(-1)?.detail).toBe(`ldapsearch -w ${REDACTED}: no such object`);

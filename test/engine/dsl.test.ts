@@ -27,12 +27,19 @@ describe('step builders', () => {
     expect(() => action('DNS publish', 'x', 'a')).toThrow(/lower-case words joined by dots or dashes/);
     expect(() => wait('w', 'x', 'a', { deadline: 0 })).toThrow(/positive durations/);
     expect(() =>
-      defineRunbook({ name: 'twice', title: 't', description: 'd', steps: [action('a', 'A', 'x'), gate('a', 'A', { prompt: 'p' })] }),
+      defineRunbook({
+        name: 'twice',
+        title: 't',
+        description: 'd',
+        steps: [action('a', 'A', 'x'), gate('a', 'A', { prompt: 'p' })],
+      }),
     ).toThrow(/step id "a" is used twice/);
-    expect(() => forEach('f', 'F', { items: () => [], steps: [action('s', 'S', 'x'), action('s', 'S', 'x')] })).toThrow(/used twice/);
-    expect(() => defineRunbook({ name: 'Bad Name', title: 't', description: 'd', steps: [action('a', 'A', 'x')] })).toThrow(
-      /lower-case words joined by dashes/,
+    expect(() => forEach('f', 'F', { items: () => [], steps: [action('s', 'S', 'x'), action('s', 'S', 'x')] })).toThrow(
+      /used twice/,
     );
+    expect(() =>
+      defineRunbook({ name: 'Bad Name', title: 't', description: 'd', steps: [action('a', 'A', 'x')] }),
+    ).toThrow(/lower-case words joined by dashes/);
   });
 });
 
@@ -44,7 +51,10 @@ describe('definitions', () => {
     steps: [
       action('first', 'First', 'x'),
       gate('approve', 'Approve', { prompt: 'Look first' }),
-      forEach('hosts', 'Hosts', { items: (l) => l.hosts.map((host) => host.name), steps: [action('visit', 'Visit', 'y')] }),
+      forEach('hosts', 'Hosts', {
+        items: (l) => l.hosts.map((host) => host.name),
+        steps: [action('visit', 'Visit', 'y')],
+      }),
       action('never', 'Never', 'z', { when: () => false }),
     ],
   });
@@ -66,7 +76,12 @@ describe('definitions', () => {
   });
 
   it('outline as JSON for list-runbooks', () => {
-    expect(outlineRunbook(definition).steps.map((step) => step.activity ?? step.kind)).toEqual(['x', 'gate', 'for-each', 'z']);
+    expect(outlineRunbook(definition).steps.map((step) => step.activity ?? step.kind)).toEqual([
+      'x',
+      'gate',
+      'for-each',
+      'z',
+    ]);
     expect(outlineRunbook(definition).steps[3]?.conditional).toBe(true);
     expect(JSON.parse(JSON.stringify(outlineRunbook(definition)))).toEqual(outlineRunbook(definition));
   });

@@ -62,7 +62,9 @@ const lab = await loadExampleLab();
 const hosts = lab.hosts.map((host) => host.name);
 
 function runs(workflowId: string, step?: string) {
-  return readExecutions(dir, workflowId).filter((record) => record.event !== 'wait-cancelled' && (step === undefined || record.step === step));
+  return readExecutions(dir, workflowId).filter(
+    (record) => record.event !== 'wait-cancelled' && (step === undefined || record.step === step),
+  );
 }
 
 function step(progress: RunbookProgress, id: string): StepProgress {
@@ -91,8 +93,18 @@ describe('runbook engine', () => {
   it('runs every step once, in order, and reports each one', async () => {
     const handle = await startRunbook(temporal.client, 'engine-noop', { workflowId: 'engine-noop/order' });
     const result = await handle.result();
-    expect(result).toEqual({ runbook: 'engine-noop', lab: lab.name, state: 'completed', changed: 0, unchanged: NOOP_STEPS, skipped: 0 });
-    const expectedOrder = Array.from({ length: NOOP_STEPS }, (_, index) => `noop.${String(index + 1).padStart(2, '0')}`);
+    expect(result).toEqual({
+      runbook: 'engine-noop',
+      lab: lab.name,
+      state: 'completed',
+      changed: 0,
+      unchanged: NOOP_STEPS,
+      skipped: 0,
+    });
+    const expectedOrder = Array.from(
+      { length: NOOP_STEPS },
+      (_, index) => `noop.${String(index + 1).padStart(2, '0')}`,
+    );
     expect(runs(handle.workflowId).map((record) => record.step)).toEqual(expectedOrder);
     const progress = await handle.query(progressQuery);
     expect(progress.state).toBe('completed');
@@ -100,7 +112,9 @@ describe('runbook engine', () => {
     expect(progress.steps.map((entry) => [entry.id, entry.status, entry.attempts])).toEqual(
       expectedOrder.map((id) => [id, 'unchanged', 1]),
     );
-    expect(progress.steps.every((entry) => entry.startedAt && entry.finishedAt && entry.startedAt <= entry.finishedAt)).toBe(true);
+    expect(
+      progress.steps.every((entry) => entry.startedAt && entry.finishedAt && entry.startedAt <= entry.finishedAt),
+    ).toBe(true);
 
     // The UI shows step titles on the activities and where the run is in its current details.
     const history = await handle.fetchHistory();
@@ -109,7 +123,9 @@ describe('runbook engine', () => {
       .map((event) => JSON.parse(Buffer.from(event.userMetadata!.summary!.data!).toString('utf8')) as string);
     expect(summaries.slice(0, 2)).toEqual(['No-op step 1', 'No-op step 2']);
     const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-    expect(metadata.currentDetails).toContain(`**Fifty no-op steps** on lab \`${lab.name}\`: completed, ${NOOP_STEPS} of ${NOOP_STEPS} steps done`);
+    expect(metadata.currentDetails).toContain(
+      `**Fifty no-op steps** on lab \`${lab.name}\`: completed, ${NOOP_STEPS} of ${NOOP_STEPS} steps done`,
+    );
     finished.push({ fixture: 'engine-noop.completed', handle });
   });
 
@@ -117,7 +133,11 @@ describe('runbook engine', () => {
     const handle = await startRunbook(temporal.client, 'engine-flaky', { workflowId: 'engine-flaky/retry' });
     const paused = await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at flaky.step');
     expect(paused.currentStep).toBe('flaky.step');
-    expect(paused.error).toEqual({ stepId: 'flaky.step', message: expect.stringContaining('marker fixed is missing'), type: 'MarkerMissing' });
+    expect(paused.error).toEqual({
+      stepId: 'flaky.step',
+      message: expect.stringContaining('marker fixed is missing'),
+      type: 'MarkerMissing',
+    });
     expect(step(paused, 'prepare').status).toBe('unchanged');
     expect(step(paused, 'flaky.step')).toMatchObject({ status: 'paused', attempts: 2 });
     expect(step(paused, 'finish').status).toBe('pending');
@@ -139,22 +159,36 @@ describe('runbook engine', () => {
     );
 
     // The validator names the step that is paused when the operator means another one.
-    expect(await rejection(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', stepId: 'finish' }] }))).toMatch(
-      /paused at flaky\.step, not at finish/,
-    );
     expect(
-      await rejection(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', lab: { ...lab, name: 'other' } }] })),
+      await rejection(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', stepId: 'finish' }] })),
+    ).toMatch(/paused at flaky\.step, not at finish/);
+    expect(
+      await rejection(
+        handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', lab: { ...lab, name: 'other' } }] }),
+      ),
     ).toMatch(/only come with a retry/);
     expect(
-      await rejection(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', lab: { ...lab, name: 'other' } }] })),
+      await rejection(
+        handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', lab: { ...lab, name: 'other' } }] }),
+      ),
     ).toMatch(/named "other" but this run is for lab "intra"/);
 
     await createMarker(handle.workflowId, 'fixed');
-    const resumed = await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', stepId: 'flaky.step', lab }] });
-    expect(resumed).toEqual({ stepId: 'flaky.step', action: 'retry', message: 'Retrying step flaky.step with the corrected lab' });
+    const resumed = await handle.executeUpdate(resumeUpdate, {
+      args: [{ action: 'retry', stepId: 'flaky.step', lab }],
+    });
+    expect(resumed).toEqual({
+      stepId: 'flaky.step',
+      action: 'retry',
+      message: 'Retrying step flaky.step with the corrected lab',
+    });
 
     // The next step fails non-retryably (bad input): it pauses after a single attempt.
-    const second = await waitForProgress(handle, (p) => p.state === 'paused' && p.currentStep === 'bad.input', 'the pause at bad.input');
+    const second = await waitForProgress(
+      handle,
+      (p) => p.state === 'paused' && p.currentStep === 'bad.input',
+      'the pause at bad.input',
+    );
     expect(step(second, 'flaky.step')).toMatchObject({ status: 'changed', attempts: 3, message: 'marker found' });
     expect(step(second, 'bad.input')).toMatchObject({ status: 'paused', attempts: 1 });
     expect(second.error?.type).toBe('BadInput');
@@ -164,7 +198,10 @@ describe('runbook engine', () => {
     expect(await handle.result()).toMatchObject({ state: 'completed', changed: 1, unchanged: 2, skipped: 1 });
 
     const progress = await handle.query(progressQuery);
-    expect(step(progress, 'bad.input')).toMatchObject({ status: 'skipped', message: expect.stringContaining('checked by hand') });
+    expect(step(progress, 'bad.input')).toMatchObject({
+      status: 'skipped',
+      message: expect.stringContaining('checked by hand'),
+    });
     expect(progress.error).toBeUndefined();
     expect(runs(handle.workflowId).map((record) => record.step)).toEqual([
       'prepare',
@@ -188,7 +225,11 @@ describe('runbook engine', () => {
     await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', stepId: 'check.host', lab: corrected }] });
     expect(await handle.result()).toMatchObject({ state: 'completed', unchanged: hosts.length + 2 });
     const progress = await handle.query(progressQuery);
-    expect(step(progress, 'check.host')).toMatchObject({ status: 'unchanged', attempts: 2, message: 'host extra1 is in the lab' });
+    expect(step(progress, 'check.host')).toMatchObject({
+      status: 'unchanged',
+      attempts: 2,
+      message: 'host extra1 is in the lab',
+    });
     expect(step(progress, 'hosts.each').items?.map((item) => item.item)).toEqual([...hosts, 'extra1']);
     expect(runs(handle.workflowId).map((record) => record.step)).toEqual([
       'check.host',
@@ -223,8 +264,13 @@ describe('runbook engine', () => {
   it('waits at a gate for approval, then runs the for-each one item at a time', async () => {
     const handle = await startRunbook(temporal.client, 'engine-gate', { workflowId: 'engine-gate/approve' });
     const waiting = await waitForProgress(handle, (p) => p.state === 'waiting-approval', 'the gate');
-    expect(step(waiting, 'approve.hosts')).toMatchObject({ status: 'waiting-approval', message: 'Check the host list, then approve.' });
-    expect(step(waiting, 'hosts.each').items?.map((item) => [item.item, item.status])).toEqual(hosts.map((host) => [host, 'pending']));
+    expect(step(waiting, 'approve.hosts')).toMatchObject({
+      status: 'waiting-approval',
+      message: 'Check the host list, then approve.',
+    });
+    expect(step(waiting, 'hosts.each').items?.map((item) => [item.item, item.status])).toEqual(
+      hosts.map((host) => [host, 'pending']),
+    );
 
     expect(await rejection(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] }))).toMatch(
       /waits for approval at approve\.hosts; approve it/,
@@ -233,7 +279,9 @@ describe('runbook engine', () => {
       /waits for approval at approve\.hosts, not at hosts\.each/,
     );
 
-    const approved = await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'approve.hosts', note: 'looks right' }] });
+    const approved = await handle.executeUpdate(approveUpdate, {
+      args: [{ stepId: 'approve.hosts', note: 'looks right' }],
+    });
     expect(approved.stepId).toBe('approve.hosts');
     expect(await handle.result()).toMatchObject({ state: 'completed', changed: hosts.length });
 
@@ -271,7 +319,11 @@ describe('runbook engine', () => {
     expect(step(progress, 'wait.release')).toMatchObject({ status: 'failed', message: 'cancelled while running' });
     expect(step(progress, 'after').status).toBe('pending');
     // WAIT_CANCELLATION_COMPLETED: the workflow closed only after the activity saw the cancel.
-    expect(readExecutions(dir, handle.workflowId).map((record) => record.event)).toEqual(['run', 'wait-start', 'wait-cancelled']);
+    expect(readExecutions(dir, handle.workflowId).map((record) => record.event)).toEqual([
+      'run',
+      'wait-start',
+      'wait-cancelled',
+    ]);
     finished.push({ fixture: 'engine-wait.cancelled', handle });
   });
 
@@ -279,7 +331,9 @@ describe('runbook engine', () => {
     const handle = await startRunbook(temporal.client, 'engine-flaky', { workflowId: 'engine-flaky/cancel' });
     await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at flaky.step');
     await handle.cancel();
-    expect(await handle.result().catch((error: unknown) => (error as WorkflowFailedError).cause)).toBeInstanceOf(CancelledFailure);
+    expect(await handle.result().catch((error: unknown) => (error as WorkflowFailedError).cause)).toBeInstanceOf(
+      CancelledFailure,
+    );
     const progress = await handle.query(progressQuery);
     expect(progress.state).toBe('cancelled');
     expect(step(progress, 'flaky.step')).toMatchObject({ status: 'failed', message: 'cancelled while paused' });
@@ -364,7 +418,9 @@ describe('a wait step and a stopped worker', () => {
 describe('workflow histories', () => {
   it('replays the histories of these runs without non-determinism', async () => {
     expect(finished.length).toBeGreaterThan(0);
-    const histories = await Promise.all(finished.map(async ({ fixture, handle }) => ({ fixture, handle, history: await handle.fetchHistory() })));
+    const histories = await Promise.all(
+      finished.map(async ({ fixture, handle }) => ({ fixture, handle, history: await handle.fetchHistory() })),
+    );
     const results = Worker.runReplayHistories(
       { workflowBundle: await bundleRunbookWorkflows(ENGINE_WORKFLOWS_PATH), replayName: 'engine-live' },
       histories.map(({ handle, history }) => ({ workflowId: handle.workflowId, history })),
@@ -384,7 +440,8 @@ async function rejection(update: Promise<unknown>): Promise<string> {
     () => undefined,
     (reason: unknown) => reason,
   );
-  if (!(error instanceof WorkflowUpdateFailedError)) throw new Error(`expected a rejected update, got ${String(error)}`);
+  if (!(error instanceof WorkflowUpdateFailedError))
+    throw new Error(`expected a rejected update, got ${String(error)}`);
   return error.cause?.message ?? error.message;
 }
 

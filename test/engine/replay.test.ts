@@ -14,7 +14,9 @@ import { ENGINE_WORKFLOWS_PATH } from '../support/engine-harness.js';
 import { readHistoryFixture } from '../support/engine-histories.js';
 
 const HISTORIES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
-const fixtures = readdirSync(HISTORIES).filter((file) => file.endsWith('.json')).sort();
+const fixtures = readdirSync(HISTORIES)
+  .filter((file) => file.endsWith('.json'))
+  .sort();
 
 describe('recorded runbook histories', () => {
   it('exist for completed, paused-and-resumed, aborted, gated, cancelled and worker-killed runs', () => {

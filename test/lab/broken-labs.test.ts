@@ -10,7 +10,9 @@ import { formatIssue, LabValidationError, parseLab } from '../../lab/load.js';
 import { fixtureLabs, repoRoot } from './paths.js';
 
 const folder = join(fixtureLabs, 'broken');
-const files = readdirSync(folder).filter((file) => file.endsWith('.yaml')).sort();
+const files = readdirSync(folder)
+  .filter((file) => file.endsWith('.yaml'))
+  .sort();
 
 function expectations(text: string): string[] {
   return text.split('\n').flatMap((line) => (line.startsWith('# expect: ') ? [line.slice('# expect: '.length)] : []));
@@ -20,7 +22,8 @@ async function issuesOf(file: string, text: string): Promise<string[]> {
   try {
     await parseLab(text, file);
   } catch (error) {
-    if (error instanceof LabValidationError) return error.issues.map((issue) => formatIssue(issue).replaceAll(repoRoot, '<repo>'));
+    if (error instanceof LabValidationError)
+      return error.issues.map((issue) => formatIssue(issue).replaceAll(repoRoot, '<repo>'));
     throw error;
   }
   return [];
@@ -29,7 +32,8 @@ async function issuesOf(file: string, text: string): Promise<string[]> {
 describe('broken lab corpus', () => {
   it('has at least 25 labs, each with an expectation', () => {
     expect(files.length).toBeGreaterThanOrEqual(25);
-    for (const file of files) expect([file, expectations(readFileSync(join(folder, file), 'utf8')).length > 0]).toEqual([file, true]);
+    for (const file of files)
+      expect([file, expectations(readFileSync(join(folder, file), 'utf8')).length > 0]).toEqual([file, true]);
   });
 
   it.each(files)('%s is rejected with exactly the expected issues', async (file) => {

@@ -18,6 +18,8 @@ describe('lab.schema.json', () => {
   });
 
   it('is referenced by the example lab', () => {
-    expect(readFileSync(exampleLab, 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=../../lab.schema.json');
+    expect(readFileSync(exampleLab, 'utf8').split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=../../lab.schema.json',
+    );
   });
 });

@@ -14,14 +14,20 @@ function exampleObject(): Record<string, any> {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<LabValidationError> {
-  const error = await promise.then(() => undefined, (thrown: unknown) => thrown);
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
   expect(error).toBeInstanceOf(LabValidationError);
   return error as LabValidationError;
 }
 
 describe('parseLab', () => {
   it('makes file references absolute against the lab folder and leaves ~/ and env: alone', async () => {
-    const text = exampleText.replace('ssh: { user: root, knownHosts: ~/.ssh/known_hosts }\n    dns', 'ssh: { user: root, knownHosts: keys/known_hosts }\n    dns');
+    const text = exampleText.replace(
+      'ssh: { user: root, knownHosts: ~/.ssh/known_hosts }\n    dns',
+      'ssh: { user: root, knownHosts: keys/known_hosts }\n    dns',
+    );
     const lab = await parseLab(text, exampleLab);
     expect(lab.secrets.pullSecret).toBe(`file:${join(exampleSecrets, 'pull-secret.json')}`);
     expect(lab.day2.ceph?.userKey).toBe(`file:${join(exampleSecrets, 'ceph-user-key')}`);
@@ -30,7 +36,10 @@ describe('parseLab', () => {
 
     process.env.RUNBOOK_TEST_LDAP_PASSWORD = 'not-printed';
     try {
-      const withEnv = await parseLab(text.replace(/bindPassword: file:\S+/, 'bindPassword: env:RUNBOOK_TEST_LDAP_PASSWORD'), exampleLab);
+      const withEnv = await parseLab(
+        text.replace(/bindPassword: file:\S+/, 'bindPassword: env:RUNBOOK_TEST_LDAP_PASSWORD'),
+        exampleLab,
+      );
       expect(withEnv.day2.ldap?.bindPassword).toBe('env:RUNBOOK_TEST_LDAP_PASSWORD');
     } finally {
       delete process.env.RUNBOOK_TEST_LDAP_PASSWORD;
@@ -50,12 +59,16 @@ describe('parseLab', () => {
       ['day2.ldap.bindPassword', 88],
       ['day2.infra.routerReplicas', 95],
     ]);
-    expect(error.lines()[0]).toBe('nodes[2].mac (lab.yaml:34): must be a MAC address of six colon-separated hex pairs such as 52:54:00:e1:48:6a');
+    expect(error.lines()[0]).toBe(
+      'nodes[2].mac (lab.yaml:34): must be a MAC address of six colon-separated hex pairs such as 52:54:00:e1:48:6a',
+    );
     expect(error.message).toBe('lab.yaml: the lab is invalid (4 issues)');
   });
 
   it('a broken MAC does not hide the rules on the other nodes', async () => {
-    const text = exampleText.replace('mac: "52:54:00:be:c0:a4"', 'mac: nope').replace('{ name: master3, role: master,', '{ name: master3, role: worker,');
+    const text = exampleText
+      .replace('mac: "52:54:00:be:c0:a4"', 'mac: nope')
+      .replace('{ name: master3, role: master,', '{ name: master3, role: worker,');
     const error = await rejection(parseLab(text, exampleLab));
     expect(error.issues.map((issue) => issue.path)).toEqual(['nodes', 'nodes[1].mac']);
     expect(error.issues[0]?.message).toMatch(/^has 2 masters/);
@@ -90,7 +103,9 @@ describe('parseLab', () => {
 describe('loadLab', () => {
   it('says when the file is missing', async () => {
     const error = await rejection(loadLab(join(fixtureLabs, 'no-such-lab.yaml')));
-    expect(error.issues).toEqual([{ path: '', message: 'cannot read the lab file: there is no such file; check the path' }]);
+    expect(error.issues).toEqual([
+      { path: '', message: 'cannot read the lab file: there is no such file; check the path' },
+    ]);
   });
 });
 
@@ -125,9 +140,13 @@ describe('validateLab', () => {
   });
 
   it('rejects what is not a lab at all', () => {
-    expect(validateLab(null)).toEqual({ ok: false, issues: [{ path: '', message: 'must be an object, not null (an empty value)' }] });
+    expect(validateLab(null)).toEqual({
+      ok: false,
+      issues: [{ path: '', message: 'must be an object, not null (an empty value)' }],
+    });
     const result = validateLab({ apiVersion: 'v1' });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.issues.map((issue) => formatIssue(issue))).toContain('apiVersion: must be "openshift-runbooks/v1"');
+    if (!result.ok)
+      expect(result.issues.map((issue) => formatIssue(issue))).toContain('apiVersion: must be "openshift-runbooks/v1"');
   });
 });

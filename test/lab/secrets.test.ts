@@ -39,8 +39,15 @@ describe('resolveSecret', () => {
 
   it('fails with the reference and what to do, never the value', async () => {
     const missing = `file:${join(dir, 'missing')}`;
-    await expect(resolveSecret(missing)).rejects.toThrow(new SecretError(missing, "does not exist: create the file or fix the path (relative paths start at the lab file's folder)"));
-    await expect(resolveSecret('env:RUNBOOK_TEST_UNSET')).rejects.toThrow(/^secret env:RUNBOOK_TEST_UNSET is not set: export RUNBOOK_TEST_UNSET/);
+    await expect(resolveSecret(missing)).rejects.toThrow(
+      new SecretError(
+        missing,
+        "does not exist: create the file or fix the path (relative paths start at the lab file's folder)",
+      ),
+    );
+    await expect(resolveSecret('env:RUNBOOK_TEST_UNSET')).rejects.toThrow(
+      /^secret env:RUNBOOK_TEST_UNSET is not set: export RUNBOOK_TEST_UNSET/,
+    );
     await expect(resolveSecret(value)).rejects.toThrow(/is not a reference/);
   });
 });
@@ -54,16 +61,23 @@ describe('checkSecretRef', () => {
       ['ldap-ca.crt', SecretKind.CA_BUNDLE],
       ['ldap-bind-password', SecretKind.PASSWORD],
     ];
-    for (const [file, kind] of cases) await expect(checkSecretRef(`file:${join(exampleSecrets, file)}`, kind)).resolves.toBeUndefined();
+    for (const [file, kind] of cases)
+      await expect(checkSecretRef(`file:${join(exampleSecrets, file)}`, kind)).resolves.toBeUndefined();
   });
 
   it('names what is wrong with the file', async () => {
     const ref = (name: string) => `file:${join(dir, name)}`;
-    await expect(checkSecretRef(ref('empty'))).resolves.toBe(`secret ${ref('empty')} is an empty file: put the secret in it`);
-    await expect(checkSecretRef(ref('folder'))).resolves.toBe(`secret ${ref('folder')} is not a regular file: reference the file that holds the secret`);
+    await expect(checkSecretRef(ref('empty'))).resolves.toBe(
+      `secret ${ref('empty')} is an empty file: put the secret in it`,
+    );
+    await expect(checkSecretRef(ref('folder'))).resolves.toBe(
+      `secret ${ref('folder')} is not a regular file: reference the file that holds the secret`,
+    );
     process.env.RUNBOOK_TEST_EMPTY = '';
     try {
-      await expect(checkSecretRef('env:RUNBOOK_TEST_EMPTY')).resolves.toBe('secret env:RUNBOOK_TEST_EMPTY is empty: set RUNBOOK_TEST_EMPTY to the secret');
+      await expect(checkSecretRef('env:RUNBOOK_TEST_EMPTY')).resolves.toBe(
+        'secret env:RUNBOOK_TEST_EMPTY is empty: set RUNBOOK_TEST_EMPTY to the secret',
+      );
     } finally {
       delete process.env.RUNBOOK_TEST_EMPTY;
     }

@@ -11,7 +11,15 @@ describe('the example lab', () => {
   it('validates clean', async () => {
     const lab = await loadLab(exampleLab);
     expect(lab.nodes).toHaveLength(12);
-    expect(lab.hosts.map((host) => host.name)).toEqual(['netserv1', 'netserv2', 'pxe', 'haproxy1', 'haproxy2', 'kvm1', 'kvm2']);
+    expect(lab.hosts.map((host) => host.name)).toEqual([
+      'netserv1',
+      'netserv2',
+      'pxe',
+      'haproxy1',
+      'haproxy2',
+      'kvm1',
+      'kvm2',
+    ]);
   });
 });
 
@@ -30,13 +38,17 @@ describe('the seed lab as written', () => {
 
   it('gives four computes the fixed address of compute1', () => {
     for (const index of [8, 9, 10, 11]) {
-      expect(messages(`nodes[${index}].ip`)).toContain('10.42.253.20 is already the address of nodes[7] (compute1); every node and host needs its own address');
+      expect(messages(`nodes[${index}].ip`)).toContain(
+        '10.42.253.20 is already the address of nodes[7] (compute1); every node and host needs its own address',
+      );
     }
     expect(issues.filter((issue) => issue.message.includes('is already the address of'))).toHaveLength(4);
   });
 
   it('hands out a DHCP range .9-.254 over every static lease, both HAProxy hosts and both egress addresses', () => {
-    const inRange = issues.filter((issue) => issue.message.includes('inside the DHCP dynamic range 10.42.253.9-10.42.253.254'));
+    const inRange = issues.filter((issue) =>
+      issue.message.includes('inside the DHCP dynamic range 10.42.253.9-10.42.253.254'),
+    );
     expect(inRange.map((issue) => issue.path)).toEqual([
       ...Array.from({ length: 12 }, (_, index) => `nodes[${index}].ip`),
       'hosts[3].address',
@@ -70,8 +82,16 @@ describe('the seed lab as written', () => {
   });
 
   it('never says how the helper hosts are verified', () => {
-    const unverified = issues.filter((issue) => issue.message.startsWith('no hostKey or knownHosts: host-key verification is mandatory'));
-    expect(unverified.map((issue) => issue.path)).toEqual(['hosts[0].ssh', 'hosts[1].ssh', 'hosts[2].ssh', 'hosts[3].ssh', 'hosts[4].ssh']);
+    const unverified = issues.filter((issue) =>
+      issue.message.startsWith('no hostKey or knownHosts: host-key verification is mandatory'),
+    );
+    expect(unverified.map((issue) => issue.path)).toEqual([
+      'hosts[0].ssh',
+      'hosts[1].ssh',
+      'hosts[2].ssh',
+      'hosts[3].ssh',
+      'hosts[4].ssh',
+    ]);
   });
 
   it('reports nothing else, each issue with its line', () => {

@@ -18,7 +18,13 @@ const toIp = (value: number) => [24, 16, 8, 0].map((shift) => (value >>> shift) 
 function labOnSubnet(first: number, prefix: number): Record<string, any> {
   const lab = structuredClone(example);
   const at = (offset: number) => toIp(first + offset);
-  lab.network = { ...lab.network, cidr: `${toIp(first)}/${prefix}`, gateway: at(1), dnsServers: [at(3), at(5)], dhcpRange: { start: at(100), end: at(110) } };
+  lab.network = {
+    ...lab.network,
+    cidr: `${toIp(first)}/${prefix}`,
+    gateway: at(1),
+    dnsServers: [at(3), at(5)],
+    dhcpRange: { start: at(100), end: at(110) },
+  };
   lab.hosts[0].address = at(3);
   lab.hosts[1].address = at(5);
   lab.hosts[3].address = at(50);
@@ -66,7 +72,8 @@ describe('node addresses against the subnet', () => {
         const lab = labOnSubnet(first, prefix);
         lab.nodes[7].ip = toIp(candidate);
         const result = validateLab(lab);
-        const rejected = !result.ok && result.issues.some((issue) => issue.path === 'nodes[7].ip' && notUsable.test(issue.message));
+        const rejected =
+          !result.ok && result.issues.some((issue) => issue.path === 'nodes[7].ip' && notUsable.test(issue.message));
         const usable = candidate > first && candidate < last; // network and broadcast addresses excluded
         expect(rejected).toBe(!usable);
       }),
@@ -80,7 +87,9 @@ describe('node addresses against the subnet', () => {
         const lab = labOnSubnet(first, prefix);
         lab.nodes[0].ip = toIp(broadcast ? last : first);
         const result = validateLab(lab);
-        expect(!result.ok && result.issues.some((issue) => issue.path === 'nodes[0].ip' && notUsable.test(issue.message))).toBe(true);
+        expect(
+          !result.ok && result.issues.some((issue) => issue.path === 'nodes[0].ip' && notUsable.test(issue.message)),
+        ).toBe(true);
       }),
       { numRuns: 60 },
     );

@@ -25,11 +25,18 @@ describe('runbook validate', () => {
     expect(lines).toContain(
       '  nodes[8].ip (test/fixtures/labs/seed-as-written.yaml:53): 10.42.253.20 is already the address of nodes[7] (compute1); every node and host needs its own address',
     );
-    expect(lines.filter((line) => /^ {2}\S+ \(test\/fixtures\/labs\/seed-as-written\.yaml:\d+\): /.test(line))).toHaveLength(32);
+    expect(
+      lines.filter((line) => /^ {2}\S+ \(test\/fixtures\/labs\/seed-as-written\.yaml:\d+\): /.test(line)),
+    ).toHaveLength(32);
   });
 
   it('prints the issues as JSON with --json', async () => {
-    const { exitCode, stdout } = await runbook('validate', '--lab', 'test/fixtures/labs/broken/mac-duplicate.yaml', '--json');
+    const { exitCode, stdout } = await runbook(
+      'validate',
+      '--lab',
+      'test/fixtures/labs/broken/mac-duplicate.yaml',
+      '--json',
+    );
     expect(exitCode).toBe(1);
     expect(JSON.parse(stdout)).toEqual({
       ok: false,
@@ -37,7 +44,8 @@ describe('runbook validate', () => {
       issues: [
         {
           path: 'nodes[3].mac',
-          message: '52:54:00:79:f3:0f is already the MAC of nodes[2] (master2); DHCP and PXE tell machines apart by MAC, so each node needs its own',
+          message:
+            '52:54:00:79:f3:0f is already the MAC of nodes[2] (master2); DHCP and PXE tell machines apart by MAC, so each node needs its own',
           line: 37,
         },
       ],

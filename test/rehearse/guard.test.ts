@@ -28,18 +28,34 @@ afterAll(() => rm(scratch, { recursive: true, force: true }));
 
 async function endpointsFile(address: string, port: number): Promise<string> {
   const file = path.join(scratch, `endpoints-${address}.json`);
-  const host = { name: 'netserv1', address, port, hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', root: scratch };
+  const host = {
+    name: 'netserv1',
+    address,
+    port,
+    hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    root: scratch,
+  };
   await writeFile(file, JSON.stringify({ hosts: [host] }));
   return file;
 }
 
 test('a rehearsal endpoint off loopback is refused without connecting, and is not retried', async () => {
   const file = await endpointsFile('10.42.253.3', 22);
-  const context = { runbook: 'preflight', stepId: 'hosts[netserv1].ssh', lab, item: 'netserv1', rehearsal: { endpointsFile: file, kubeconfig: '/dev/null' } };
-  const failure = await new MockActivityEnvironment().run(activities.preflightSsh, context).catch((error: unknown) => error);
+  const context = {
+    runbook: 'preflight',
+    stepId: 'hosts[netserv1].ssh',
+    lab,
+    item: 'netserv1',
+    rehearsal: { endpointsFile: file, kubeconfig: '/dev/null' },
+  };
+  const failure = await new MockActivityEnvironment()
+    .run(activities.preflightSsh, context)
+    .catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(ApplicationFailure);
   expect((failure as ApplicationFailure).nonRetryable).toBe(true);
-  expect((failure as ApplicationFailure).message).toMatch(/rehearsal refuses to connect to 10\.42\.253\.3 \(netserv1 ssh\)/);
+  expect((failure as ApplicationFailure).message).toMatch(
+    /rehearsal refuses to connect to 10\.42\.253\.3 \(netserv1 ssh\)/,
+  );
 });
 
 test('the same endpoint on loopback is connected to (the guard lets loopback through)', async () => {
@@ -53,7 +69,13 @@ test('the same endpoint on loopback is connected to (the guard lets loopback thr
   try {
     const port = (server.address() as { port: number }).port;
     const file = await endpointsFile('127.0.0.1', port);
-    const context = { runbook: 'preflight', stepId: 'hosts[netserv1].ssh', lab, item: 'netserv1', rehearsal: { endpointsFile: file, kubeconfig: '/dev/null' } };
+    const context = {
+      runbook: 'preflight',
+      stepId: 'hosts[netserv1].ssh',
+      lab,
+      item: 'netserv1',
+      rehearsal: { endpointsFile: file, kubeconfig: '/dev/null' },
+    };
     await expect(new MockActivityEnvironment().run(activities.preflightSsh, context)).rejects.toThrow();
     expect(connected).toBe(true);
   } finally {

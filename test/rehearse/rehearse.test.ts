@@ -55,7 +55,15 @@ function finalStatuses(all: Event[]): Map<string, Event> {
 
 describe('runbook rehearse', () => {
   test('preflight on the example lab completes against the simulated hosts, changing nothing', async () => {
-    const result = await runbook(['rehearse', 'preflight', '--lab', exampleLab, '--state-dir', path.join(scratch, 'clean'), '--json']);
+    const result = await runbook([
+      'rehearse',
+      'preflight',
+      '--lab',
+      exampleLab,
+      '--state-dir',
+      path.join(scratch, 'clean'),
+      '--json',
+    ]);
     expect(result.exitCode).toBe(0);
     const all = events(result.stdout);
     expect(all.at(-1)).toMatchObject({ event: 'end', state: 'completed' });
@@ -71,7 +79,17 @@ describe('runbook rehearse', () => {
   test('a host refusing SSH pauses the rehearsal; clearing the fault and resuming finishes it', async () => {
     const stateDir = path.join(scratch, 'fault');
     const scenario = path.join(repo, 'runbooks/faults/pxe-refuses-ssh.yaml');
-    const rehearsal = runbook(['rehearse', 'preflight', '--lab', exampleLab, '--state-dir', stateDir, '--faults', scenario, '--json']);
+    const rehearsal = runbook([
+      'rehearse',
+      'preflight',
+      '--lab',
+      exampleLab,
+      '--state-dir',
+      stateDir,
+      '--faults',
+      scenario,
+      '--json',
+    ]);
 
     // Wait (on the output, not the clock) until the run reports the pause.
     let output = '';

@@ -62,7 +62,10 @@ describe('HAProxy', () => {
   testWithTool('haproxy', 'haproxy -c accepts both variants on every host, without warnings', async (tool) => {
     expect(configs).toHaveLength(4);
     for (const file of configs) {
-      expectPassed(await checkHaproxy(tool, join(dir, 'haproxy'), file.path.replaceAll('/', '_'), file.content), file.path);
+      expectPassed(
+        await checkHaproxy(tool, join(dir, 'haproxy'), file.path.replaceAll('/', '_'), file.content),
+        file.path,
+      );
     }
   });
 

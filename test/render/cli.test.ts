@@ -8,7 +8,8 @@ import { exampleLabPath, repoRoot } from './example.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'runbook-render-cli-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
-const runbook = (args: string[]) => execa('node', [join(repoRoot, 'bin', 'runbook.js'), ...args], { reject: false, cwd: dir });
+const runbook = (args: string[]) =>
+  execa('node', [join(repoRoot, 'bin', 'runbook.js'), ...args], { reject: false, cwd: dir });
 
 describe('runbook render', () => {
   test('writes one artifact group and reports it as JSON', async () => {
@@ -16,10 +17,19 @@ describe('runbook render', () => {
     const result = await runbook(['render', '--lab', exampleLabPath, '--out', out, '--only', 'install', '--json']);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
-    const report = JSON.parse(result.stdout) as { outDir: string; files: Array<{ path: string; mode: number; secrets: string[] }> };
+    const report = JSON.parse(result.stdout) as {
+      outDir: string;
+      files: Array<{ path: string; mode: number; secrets: string[] }>;
+    };
     expect(report.outDir).toBe(out);
-    expect(report.files.map((file) => file.path)).toEqual(['install/install-config.yaml', 'install/manifests/cluster-scheduler-02-config.yml']);
-    expect(report.files[0]?.secrets).toEqual([expect.stringMatching(/^file:\/.*pull-secret\.json$/), expect.stringMatching(/^file:\/.*id_ed25519\.pub$/)]);
+    expect(report.files.map((file) => file.path)).toEqual([
+      'install/install-config.yaml',
+      'install/manifests/cluster-scheduler-02-config.yml',
+    ]);
+    expect(report.files[0]?.secrets).toEqual([
+      expect.stringMatching(/^file:\/.*pull-secret\.json$/),
+      expect.stringMatching(/^file:\/.*id_ed25519\.pub$/),
+    ]);
     expect(await readdir(join(out, 'install'))).toEqual(['install-config.yaml', 'manifests']);
     expect((await stat(join(out, 'install', 'install-config.yaml'))).mode & 0o777).toBe(0o600);
   }, 30_000);

@@ -29,15 +29,21 @@ describe('the example lab', () => {
 
   test('says where each host file goes', () => {
     const placed = files.filter((file) => file.host !== undefined).map((file) => `${file.host}:${file.target}`);
-    expect(placed).toEqual(expect.arrayContaining([
-      'netserv1:/etc/bind/zones/db.nodes.example.com',
-      'netserv2:/etc/bind/named.conf.openshift',
-      'netserv1:/etc/dhcp/dhcpd.conf',
-      'pxe:/srv/tftpboot/pxelinux.cfg/01-52-54-00-e1-48-6a',
-      'pxe:/srv/tftpboot/grub.cfg-01-52-54-00-e1-60-5b',
-      'haproxy2:/etc/haproxy/haproxy.cfg',
-    ]));
+    expect(placed).toEqual(
+      expect.arrayContaining([
+        'netserv1:/etc/bind/zones/db.nodes.example.com',
+        'netserv2:/etc/bind/named.conf.openshift',
+        'netserv1:/etc/dhcp/dhcpd.conf',
+        'pxe:/srv/tftpboot/pxelinux.cfg/01-52-54-00-e1-48-6a',
+        'pxe:/srv/tftpboot/grub.cfg-01-52-54-00-e1-60-5b',
+        'haproxy2:/etc/haproxy/haproxy.cfg',
+      ]),
+    );
     // Cluster objects and install files go through the API or openshift-install, not to a host.
-    expect(files.filter((file) => file.path.startsWith('cluster/') || file.path.startsWith('install/')).every((file) => file.host === undefined)).toBe(true);
+    expect(
+      files
+        .filter((file) => file.path.startsWith('cluster/') || file.path.startsWith('install/'))
+        .every((file) => file.host === undefined),
+    ).toBe(true);
   });
 });

@@ -51,7 +51,9 @@ export function variantLab(shape: VariantShape): Json {
   const dns = [take(), take()];
   const roles = [
     ['bootstrap', 'bootstrap'],
-    ['master1', 'master'], ['master2', 'master'], ['master3', 'master'],
+    ['master1', 'master'],
+    ['master2', 'master'],
+    ['master3', 'master'],
     ...Array.from({ length: infra }, (_, i) => [`infra${i + 1}`, 'infra']),
     ...Array.from({ length: workers }, (_, i) => [`compute${i + 1}`, 'worker']),
   ];
@@ -63,8 +65,15 @@ export function variantLab(shape: VariantShape): Json {
     installDisk: index % 2 === 0 ? 'vda' : 'sda',
     boot: shape.uefi[index] === true ? 'uefi' : 'bios',
   }));
-  const hostAddress: Record<string, string> = { netserv1: dns[0] ?? '', netserv2: dns[1] ?? '', haproxy1: take(), haproxy2: take() };
-  lab.hosts = (lab.hosts as Json[]).map((host) => (hostAddress[host.name] === undefined ? host : { ...host, address: hostAddress[host.name] }));
+  const hostAddress: Record<string, string> = {
+    netserv1: dns[0] ?? '',
+    netserv2: dns[1] ?? '',
+    haproxy1: take(),
+    haproxy2: take(),
+  };
+  lab.hosts = (lab.hosts as Json[]).map((host) =>
+    hostAddress[host.name] === undefined ? host : { ...host, address: hostAddress[host.name] },
+  );
   const egressSources = [take(), take()];
   const poolStart = take();
   const last = numberToIp(base + size - 2);
@@ -73,7 +82,10 @@ export function variantLab(shape: VariantShape): Json {
     cidr: `${numberToIp(base)}/${shape.prefix}`,
     gateway,
     dnsServers: dns,
-    dhcpRange: { start: poolStart, end: ipToNumber(last) - ipToNumber(poolStart) > 20 ? numberToIp(ipToNumber(poolStart) + 20) : last },
+    dhcpRange: {
+      start: poolStart,
+      end: ipToNumber(last) - ipToNumber(poolStart) > 20 ? numberToIp(ipToNumber(poolStart) + 20) : last,
+    },
   };
   if (shape.sameDomain) {
     lab.cluster.nodesDomain = 'intra.example.com';

@@ -20,7 +20,10 @@ import { checkDhcpd, checkHaproxy, checkNamedConf, expectPassed } from './suppor
 
 function validLab(input: unknown): Lab {
   const result = validateLab(input);
-  if (!result.ok) throw new Error(`generated lab is invalid:\n${result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('\n')}`);
+  if (!result.ok)
+    throw new Error(
+      `generated lab is invalid:\n${result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('\n')}`,
+    );
   return result.lab;
 }
 
@@ -33,7 +36,9 @@ describe('labs derived from the example', () => {
         const files = renderAll(lab);
         expect(renderAll(lab)).toEqual(files);
         for (const file of files.filter((candidate) => /\.ya?ml$/.test(candidate.path))) {
-          const errors = parseAllDocuments(file.content).flatMap((document) => ('errors' in document ? document.errors : [document]));
+          const errors = parseAllDocuments(file.content).flatMap((document) =>
+            'errors' in document ? document.errors : [document],
+          );
           expect({ path: file.path, errors }).toEqual({ path: file.path, errors: [] });
         }
         const dhcp = files.find((file) => file.artifact === 'dhcp.config')?.content ?? '';
@@ -41,7 +46,9 @@ describe('labs derived from the example', () => {
         const ptrs = zones.filter((zone) => zone.artifact === 'dns.reverse-zone').flatMap((zone) => zone.records);
         for (const node of lab.nodes) {
           expect(files.filter((file) => file.path === `pxe/pxe/${pxeConfigPath(node)}`)).toHaveLength(1);
-          expect(dhcp).toContain(`host ${node.name} {\n    hardware ethernet ${node.mac};\n    fixed-address ${node.ip};`);
+          expect(dhcp).toContain(
+            `host ${node.name} {\n    hardware ethernet ${node.mac};\n    fixed-address ${node.ip};`,
+          );
           expect(zones[0]?.records).toContainEqual({ owner: node.name, type: 'A', data: node.ip });
           expect(ptrs.filter((record) => record.data === `${node.name}.${lab.cluster.nodesDomain}.`)).toHaveLength(1);
         }
@@ -73,24 +80,33 @@ describe('labs derived from the example, through the real checkers', () => {
   let run = 0;
 
   for (const tool of ['named-checkconf', 'dhcpd', 'haproxy'] as const) {
-    testWithTool(tool, `${tool} accepts what they render`, async (path) => {
-      await fc.assert(
-        fc.asyncProperty(validVariant, async (lab) => {
-          const work = join(await dir, `${tool}-${run++}`);
-          const files = renderAll(lab);
-          if (tool === 'named-checkconf') expectPassed(await checkNamedConf(path, work, lab), `named-checkconf -z for ${lab.network.cidr}`);
-          if (tool === 'dhcpd') {
-            const content = files.find((file) => file.artifact === 'dhcp.config')?.content ?? '';
-            expectPassed(await checkDhcpd(path, work, content), `dhcpd -t for ${lab.network.cidr}`);
-          }
-          if (tool === 'haproxy') {
-            for (const file of files.filter((candidate) => candidate.host === 'haproxy1')) {
-              expectPassed(await checkHaproxy(path, work, file.artifact, file.content), `haproxy -c ${file.artifact} for ${lab.network.cidr}`);
+    testWithTool(
+      tool,
+      `${tool} accepts what they render`,
+      async (path) => {
+        await fc.assert(
+          fc.asyncProperty(validVariant, async (lab) => {
+            const work = join(await dir, `${tool}-${run++}`);
+            const files = renderAll(lab);
+            if (tool === 'named-checkconf')
+              expectPassed(await checkNamedConf(path, work, lab), `named-checkconf -z for ${lab.network.cidr}`);
+            if (tool === 'dhcpd') {
+              const content = files.find((file) => file.artifact === 'dhcp.config')?.content ?? '';
+              expectPassed(await checkDhcpd(path, work, content), `dhcpd -t for ${lab.network.cidr}`);
             }
-          }
-        }),
-        runs,
-      );
-    }, 60_000);
+            if (tool === 'haproxy') {
+              for (const file of files.filter((candidate) => candidate.host === 'haproxy1')) {
+                expectPassed(
+                  await checkHaproxy(path, work, file.artifact, file.content),
+                  `haproxy -c ${file.artifact} for ${lab.network.cidr}`,
+                );
+              }
+            }
+          }),
+          runs,
+        );
+      },
+      60_000,
+    );
   }
 });

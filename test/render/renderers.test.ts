@@ -47,7 +47,22 @@ describe('reverse zones', () => {
     const reverse = dnsZones(small).filter((zone) => zone.artifact === 'dns.reverse-zone');
     expect(reverse.map((zone) => zone.name)).toEqual(['253.42.10.in-addr.arpa']);
     // haproxy1/2 (.150/.151) are outside the /26: no PTR for them here.
-    expect(reverse[0]?.records.map((record) => record.owner)).toEqual(['3', '5', '9', '10', '11', '12', '13', '14', '15', '20', '21', '22', '23', '24']);
+    expect(reverse[0]?.records.map((record) => record.owner)).toEqual([
+      '3',
+      '5',
+      '9',
+      '10',
+      '11',
+      '12',
+      '13',
+      '14',
+      '15',
+      '20',
+      '21',
+      '22',
+      '23',
+      '24',
+    ]);
   });
 });
 
@@ -58,10 +73,12 @@ describe('DNS zones', () => {
     });
     const zones = dnsZones(same);
     expect(zones.map((zone) => zone.name)).toEqual(['intra.example.com', '253.42.10.in-addr.arpa']);
-    expect(zones[0]?.records).toEqual(expect.arrayContaining([
-      { owner: 'master1', type: 'A', data: '10.42.253.10' },
-      { owner: 'api', type: 'A', data: '10.42.253.150' },
-    ]));
+    expect(zones[0]?.records).toEqual(
+      expect.arrayContaining([
+        { owner: 'master1', type: 'A', data: '10.42.253.10' },
+        { owner: 'api', type: 'A', data: '10.42.253.150' },
+      ]),
+    );
   });
 
   test('etcd SRV records point into the cluster domain, one per master', () => {
@@ -77,7 +94,12 @@ describe('DNS zones', () => {
     const serial = (text: string) => /(\d+) ; serial/.exec(text)?.[1];
     const [zone] = dnsZones(lab);
     if (zone === undefined) throw new Error('no zone');
-    const moved = { ...zone, records: zone.records.map((record) => (record.owner === 'master1' ? { ...record, data: '10.42.253.99' } : record)) };
+    const moved = {
+      ...zone,
+      records: zone.records.map((record) =>
+        record.owner === 'master1' ? { ...record, data: '10.42.253.99' } : record,
+      ),
+    };
     expect(serial(zoneText(lab, zone))).toBe(serial(zoneText(lab, structuredClone(zone))));
     expect(serial(zoneText(lab, moved))).not.toBe(serial(zoneText(lab, zone)));
   });
@@ -101,7 +123,9 @@ describe('dhcpd.conf', () => {
 
 describe('HAProxy backends', () => {
   const servers = (target: Lab, phase: 'bootstrap' | 'final', port: number) =>
-    balancers(target, phase).find((balancer) => balancer.port === port)?.servers.map((server) => server.name);
+    balancers(target, phase)
+      .find((balancer) => balancer.port === port)
+      ?.servers.map((server) => server.name);
 
   test('the bootstrap node serves the API and ignition only during install', () => {
     expect(servers(lab, 'bootstrap', 6443)).toEqual(['bootstrap', 'master1', 'master2', 'master3']);
@@ -113,7 +137,16 @@ describe('HAProxy backends', () => {
     const stay = withLab((copy) => {
       if (copy.day2.infra) copy.day2.infra.moveRouters = false;
     });
-    expect(servers(stay, 'final', 80)).toEqual(['infra1', 'infra2', 'infra3', 'compute1', 'compute2', 'compute3', 'compute4', 'compute5']);
+    expect(servers(stay, 'final', 80)).toEqual([
+      'infra1',
+      'infra2',
+      'infra3',
+      'compute1',
+      'compute2',
+      'compute3',
+      'compute4',
+      'compute5',
+    ]);
     const compact = withLab((copy) => {
       copy.nodes = copy.nodes.filter((node) => node.role === 'master' || node.role === 'bootstrap');
       delete copy.day2.infra;
@@ -132,7 +165,11 @@ describe('HAProxy backends', () => {
 
 describe('install-config', () => {
   test('takes the control plane size from the masters and the machine network per release', () => {
-    expect(installConfig(lab)).toMatchObject({ controlPlane: { replicas: 3 }, compute: [{ replicas: 0 }], networking: { machineCIDR: '10.42.253.0/24' } });
+    expect(installConfig(lab)).toMatchObject({
+      controlPlane: { replicas: 3 },
+      compute: [{ replicas: 0 }],
+      networking: { machineCIDR: '10.42.253.0/24' },
+    });
     const later = withLab((copy) => {
       copy.cluster.version = '4.6.1';
     });
@@ -171,8 +208,12 @@ describe('registry', () => {
   });
 
   test('emptyDir drops any pvc; a claim without class uses the Ceph one', () => {
-    expect(registryStoragePatch(lab, { storage: 'emptyDir' }).patch).toEqual({ spec: { managementState: 'Managed', storage: { emptyDir: {}, pvc: null } } });
-    expect(registryPvc(lab, { storage: 'pvc', pvc: { name: 'registry', size: '50Gi', accessMode: 'ReadWriteMany' } }).spec).toEqual({
+    expect(registryStoragePatch(lab, { storage: 'emptyDir' }).patch).toEqual({
+      spec: { managementState: 'Managed', storage: { emptyDir: {}, pvc: null } },
+    });
+    expect(
+      registryPvc(lab, { storage: 'pvc', pvc: { name: 'registry', size: '50Gi', accessMode: 'ReadWriteMany' } }).spec,
+    ).toEqual({
       accessModes: ['ReadWriteMany'],
       resources: { requests: { storage: '50Gi' } },
       storageClassName: 'ceph-storage',
@@ -189,17 +230,34 @@ describe('egress routers', () => {
   if (egress === undefined) throw new Error('the example configures egress routers');
 
   test('a redirect router with only a fallback destination gets a headless Service', () => {
-    const router = { name: 'fallback', mode: 'redirect' as const, sourceIP: '10.42.253.47', destinations: [{ protocol: 'tcp' as const, address: '203.0.113.9' }] };
+    const router = {
+      name: 'fallback',
+      mode: 'redirect' as const,
+      sourceIP: '10.42.253.47',
+      destinations: [{ protocol: 'tcp' as const, address: '203.0.113.9' }],
+    };
     expect(egressRouterService(egress, router).spec).toEqual({ selector: { name: 'fallback' }, clusterIP: 'None' });
-    const controller = egressRouterController(lab, egress, router) as unknown as { spec: { template: { spec: { initContainers: Array<{ env: Array<{ name: string; value: string }> }>; nodeSelector: object } } } };
+    const controller = egressRouterController(lab, egress, router) as unknown as {
+      spec: {
+        template: {
+          spec: { initContainers: Array<{ env: Array<{ name: string; value: string }> }>; nodeSelector: object };
+        };
+      };
+    };
     const [init] = controller.spec.template.spec.initContainers;
     expect(init?.env).toContainEqual({ name: 'EGRESS_GATEWAY', value: '10.42.253.1' });
     expect(init?.env).toContainEqual({ name: 'EGRESS_DESTINATION', value: '203.0.113.9\n' });
     expect(controller.spec.template.spec.nodeSelector).toEqual({ 'node-role.kubernetes.io/infra': '' });
   });
 
-  test('an HTTP proxy Service maps its port onto the proxy\'s 8080', () => {
-    const router = { name: 'proxy', mode: 'http-proxy' as const, sourceIP: '10.42.253.48', proxyRules: ['*'], port: 3128 };
+  test("an HTTP proxy Service maps its port onto the proxy's 8080", () => {
+    const router = {
+      name: 'proxy',
+      mode: 'http-proxy' as const,
+      sourceIP: '10.42.253.48',
+      proxyRules: ['*'],
+      port: 3128,
+    };
     expect(egressRouterService(egress, router).spec).toEqual({
       selector: { name: 'proxy' },
       ports: [{ name: 'http-proxy', port: 3128, protocol: 'TCP', targetPort: 8080 }],
@@ -230,7 +288,9 @@ describe('catalogue', () => {
       new Set(['dns.forward-zone', 'dns.cluster-zone', 'dns.reverse-zone', 'dns.zones-conf']),
     );
     expect(renderArtifact(lab, 'pxe.uefi').map((file) => file.path)).toEqual(['pxe/pxe/grub.cfg-01-52-54-00-e1-60-5b']);
-    expect(() => renderArtifact(lab, 'bind')).toThrow(/unknown artifact "bind": use one of dns, dhcp, pxe, haproxy, install, ldap, infra, ceph, registry, egress/);
+    expect(() => renderArtifact(lab, 'bind')).toThrow(
+      /unknown artifact "bind": use one of dns, dhcp, pxe, haproxy, install, ldap, infra, ceph, registry, egress/,
+    );
   });
 
   test('a lab without day-2 sections renders no day-2 artifact', () => {

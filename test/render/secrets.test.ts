@@ -40,12 +40,12 @@ describe('rendered content', () => {
     expect(values.size).toBe(6);
     const everything = JSON.stringify(files);
     for (const needle of needles) expect(everything.includes(needle)).toBe(false);
-    expect(files.filter((file) => file.secrets !== undefined).map((file) => file.artifact).sort()).toEqual([
-      'ceph.secret',
-      'install.install-config',
-      'ldap.bind-secret',
-      'ldap.ca-configmap',
-    ]);
+    expect(
+      files
+        .filter((file) => file.secrets !== undefined)
+        .map((file) => file.artifact)
+        .sort(),
+    ).toEqual(['ceph.secret', 'install.install-config', 'ldap.bind-secret', 'ldap.ca-configmap']);
     for (const file of files) {
       for (const slot of file.secrets ?? []) expect(file.content).toContain(slot.placeholder);
     }
@@ -72,14 +72,24 @@ describe('writeRendered', () => {
       expect({ path: file.path, mode }).toEqual({ path: file.path, mode: file.secrets.length > 0 ? 0o600 : 0o644 });
       const content = await readFile(join(out, file.path), 'utf8');
       expect(content).not.toContain('__RUNBOOK_SECRET_');
-      if (/\.ya?ml$/.test(file.path)) expect(parseAllDocuments(content).flatMap((document) => ('errors' in document ? document.errors : []))).toEqual([]);
+      if (/\.ya?ml$/.test(file.path))
+        expect(parseAllDocuments(content).flatMap((document) => ('errors' in document ? document.errors : []))).toEqual(
+          [],
+        );
     }
-    const installConfig = parse(await readFile(join(out, 'install/install-config.yaml'), 'utf8')) as Record<string, string>;
+    const installConfig = parse(await readFile(join(out, 'install/install-config.yaml'), 'utf8')) as Record<
+      string,
+      string
+    >;
     expect(installConfig.pullSecret).toBe(values.get(lab.secrets.pullSecret));
     expect(installConfig.sshKey).toBe(values.get(lab.secrets.sshPublicKey));
-    const ca = parse(await readFile(join(out, 'cluster/ldap/ca-configmap.yaml'), 'utf8')) as { data: Record<string, string> };
+    const ca = parse(await readFile(join(out, 'cluster/ldap/ca-configmap.yaml'), 'utf8')) as {
+      data: Record<string, string>;
+    };
     expect(ca.data['ca.crt']).toBe(values.get(lab.day2.ldap?.ca ?? ''));
-    const ceph = parse(await readFile(join(out, 'cluster/ceph/secret.yaml'), 'utf8')) as { data: Record<string, string> };
+    const ceph = parse(await readFile(join(out, 'cluster/ceph/secret.yaml'), 'utf8')) as {
+      data: Record<string, string>;
+    };
     expect(Buffer.from(ceph.data.userKey ?? '', 'base64').toString()).toBe(values.get(lab.day2.ceph?.userKey ?? ''));
     // What writeRendered reports names references, never values.
     for (const needle of needles) expect(JSON.stringify(written).includes(needle)).toBe(false);
@@ -93,6 +103,8 @@ describe('writeRendered', () => {
   });
 
   test('refuses a path that leaves the output folder', async () => {
-    await expect(writeRendered([{ path: '../escape.txt', content: 'x', artifact: 'test' }], join(dir, 'escape'))).rejects.toThrow(/leaves the output folder/);
+    await expect(
+      writeRendered([{ path: '../escape.txt', content: 'x', artifact: 'test' }], join(dir, 'escape')),
+    ).rejects.toThrow(/leaves the output folder/);
   });
 });

@@ -20,7 +20,11 @@ export async function writeFileAt(path: string, content: string): Promise<string
 
 /** Asserts a checker passed, showing its output when it did not. */
 export function expectPassed(result: CheckResult, what: string): void {
-  expect({ what, exitCode: result.exitCode, output: result.exitCode === 0 ? '' : result.output }).toEqual({ what, exitCode: 0, output: '' });
+  expect({ what, exitCode: result.exitCode, output: result.exitCode === 0 ? '' : result.output }).toEqual({
+    what,
+    exitCode: 0,
+    output: '',
+  });
 }
 
 /** `named-checkzone` on one zone file; `-i local` keeps the integrity checks off the network. */
@@ -38,7 +42,16 @@ export async function checkNamedConf(tool: string, dir: string, lab: Lab): Promi
   const local: Lab = {
     ...lab,
     hosts: lab.hosts.map((host) =>
-      host.dns === undefined ? host : { ...host, dns: { ...host.dns, zoneDir: join(dir, host.name, 'zones'), zonesConf: join(dir, host.name, 'named.conf.openshift') } },
+      host.dns === undefined
+        ? host
+        : {
+            ...host,
+            dns: {
+              ...host.dns,
+              zoneDir: join(dir, host.name, 'zones'),
+              zonesConf: join(dir, host.name, 'named.conf.openshift'),
+            },
+          },
     ),
   };
   const files = renderDns(local);

@@ -6,7 +6,13 @@
  * Each step waits on what the cluster reports (watch, or a bounded poll of the API).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1CertificateSigningRequest, type V1Pod } from '@kubernetes/client-node';
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
+  type V1CertificateSigningRequest,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -16,10 +22,31 @@ import { resolveSecret } from '../../lab/secrets.js';
 import { cephUserKeySlot } from '../../render/ceph.js';
 import { ldapBindPasswordSlot, ldapCaSlot } from '../../render/oauth.js';
 import {
-  cephCsiConfig, cephNamespace, cephSccGrants, cephServiceAccountObjects, cephStorageClass, cephUserSecret, egressNamespace,
-  egressRouterController, egressRouterService, egressScc, egressServiceAccount, fillObject, infraMachineConfigPool, ingressPlacementPatch,
-  ldapBindSecret, ldapCaConfigMap, oauthCluster, registryPvc, registryStoragePatch, renderArtifact, withSccUsers, workerToInfraMachineConfigs,
-  type KubeObject, type MergePatch, type SecretSlot,
+  cephCsiConfig,
+  cephNamespace,
+  cephSccGrants,
+  cephServiceAccountObjects,
+  cephStorageClass,
+  cephUserSecret,
+  egressNamespace,
+  egressRouterController,
+  egressRouterService,
+  egressScc,
+  egressServiceAccount,
+  fillObject,
+  infraMachineConfigPool,
+  ingressPlacementPatch,
+  ldapBindSecret,
+  ldapCaConfigMap,
+  oauthCluster,
+  registryPvc,
+  registryStoragePatch,
+  renderArtifact,
+  withSccUsers,
+  workerToInfraMachineConfigs,
+  type KubeObject,
+  type MergePatch,
+  type SecretSlot,
 } from '../../render/index.js';
 import { dhcpdConfText } from '../../render/dhcp.js';
 import { renderPxe } from '../../render/pxe.js';
@@ -30,7 +57,14 @@ import { sshTargetFor } from '../../transport/targets.js';
 import { cephCsiWorkloads } from './day2/ceph.js';
 import { roles } from './day2/seed-infra.js';
 import { CO, startTestLab, statusOf, type TestLab } from './install/support.js';
-import { approveCsr, bootstrapComplete, updatedThroughReboot, virsh, watchNodes, type NodeWatch } from '../support/sim-walkthrough.js';
+import {
+  approveCsr,
+  bootstrapComplete,
+  updatedThroughReboot,
+  virsh,
+  watchNodes,
+  type NodeWatch,
+} from '../support/sim-walkthrough.js';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const MCO = { group: 'machineconfiguration.openshift.io', version: 'v1' } as const;
@@ -38,8 +72,12 @@ const NODE_BOOTSTRAPPER = 'system:serviceaccount:openshift-machine-config-operat
 const INFRA = ['infra1', 'infra2', 'infra3'] as const;
 const COMPUTES = ['compute1', 'compute2', 'compute3', 'compute4', 'compute5'] as const;
 
-type Conditioned = KubernetesObject & { spec?: any; status?: { conditions?: { type: string; status: string }[]; [key: string]: any } };
-const isTrue = (obj: Conditioned | undefined, type: string) => obj?.status?.conditions?.some((c) => c.type === type && c.status === 'True') === true;
+type Conditioned = KubernetesObject & {
+  spec?: any;
+  status?: { conditions?: { type: string; status: string }[]; [key: string]: any };
+};
+const isTrue = (obj: Conditioned | undefined, type: string) =>
+  obj?.status?.conditions?.some((c) => c.type === type && c.status === 'True') === true;
 
 let t: TestLab;
 let lab: Lab;
@@ -76,7 +114,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 }
 
 /** Writes rendered files to their hosts, then runs each host's check and reload; the check output per host. */
-async function pushAndReload(files: { host?: string; target?: string; content: string }[], service: 'dns' | 'dhcp' | 'haproxy'): Promise<Record<string, string>> {
+async function pushAndReload(
+  files: { host?: string; target?: string; content: string }[],
+  service: 'dns' | 'dhcp' | 'haproxy',
+): Promise<Record<string, string>> {
   const checked: Record<string, string> = {};
   for (const host of new Set(files.map((file) => file.host!))) {
     const session = await ssh(host);
@@ -103,22 +144,36 @@ async function apply(objects: readonly KubeObject[]): Promise<void> {
 async function patch(mergePatch: MergePatch): Promise<void> {
   const { target } = mergePatch;
   await t.kube.objects.patch(
-    { apiVersion: target.apiVersion, kind: target.kind, metadata: { name: target.name, ...(target.namespace ? { namespace: target.namespace } : {}) }, ...mergePatch.patch } as KubernetesObject,
-    undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
+    {
+      apiVersion: target.apiVersion,
+      kind: target.kind,
+      metadata: { name: target.name, ...(target.namespace ? { namespace: target.namespace } : {}) },
+      ...mergePatch.patch,
+    } as KubernetesObject,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    PatchStrategy.MergePatch,
   );
 }
 
-const clusterOperators = async () => ((await t.kube.custom.listClusterCustomObject(CO)) as { items: Conditioned[] }).items;
+const clusterOperators = async () =>
+  ((await t.kube.custom.listClusterCustomObject(CO)) as { items: Conditioned[] }).items;
 const podsIn = async (namespace: string) => (await t.kube.core.listNamespacedPod({ namespace })).items;
 const running = (pod: V1Pod) => pod.status?.phase === 'Running';
-const nodeReady = async (name: string) => isTrue((await t.kube.core.readNode({ name: fqdn(name) })) as Conditioned, 'Ready');
+const nodeReady = async (name: string) =>
+  isTrue((await t.kube.core.readNode({ name: fqdn(name) })) as Conditioned, 'Ready');
 
 /** The node's CSR from `username` still Pending (CN system:node:<fqdn>), as `oc get csr` lists it. */
 async function pendingCsr(name: string, username: string): Promise<V1CertificateSigningRequest | undefined> {
   const csrs = (await t.kube.certificates.listCertificateSigningRequest()).items;
-  return csrs.find((csr) =>
-    csr.spec.username === username && !csr.status?.conditions?.length
-    && parseCsrPem(Buffer.from(csr.spec.request, 'base64').toString()).commonName === `system:node:${fqdn(name)}`);
+  return csrs.find(
+    (csr) =>
+      csr.spec.username === username &&
+      !csr.status?.conditions?.length &&
+      parseCsrPem(Buffer.from(csr.spec.request, 'base64').toString()).commonName === `system:node:${fqdn(name)}`,
+  );
 }
 
 /** Approves a booting node's client CSR, then its serving CSR, and waits for it Ready. */
@@ -156,15 +211,23 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
 
   it('pushes the DNS zones and named.conf zones to both DNS hosts and reloads them', async () => {
     const checked = await pushAndReload(renderArtifact(lab, 'dns'), 'dns');
-    expect(Object.keys(checked).sort()).toEqual(hostsWith(lab, 'dns').map((host) => host.name).sort());
+    expect(Object.keys(checked).sort()).toEqual(
+      hostsWith(lab, 'dns')
+        .map((host) => host.name)
+        .sort(),
+    );
     for (const output of Object.values(checked)) {
-      for (const zone of ['nodes.example.com', 'intra.example.com', '253.42.10.in-addr.arpa']) expect(output).toContain(`zone ${zone}/IN: loaded serial`);
+      for (const zone of ['nodes.example.com', 'intra.example.com', '253.42.10.in-addr.arpa'])
+        expect(output).toContain(`zone ${zone}/IN: loaded serial`);
     }
   });
 
   it('pushes dhcpd.conf and restarts the DHCP server', async () => {
     const dhcp = hostsWith(lab, 'dhcp')[0]!;
-    const checked = await pushAndReload([{ host: dhcp.name, target: dhcp.dhcp.configPath, content: dhcpdConfText(lab) }], 'dhcp');
+    const checked = await pushAndReload(
+      [{ host: dhcp.name, target: dhcp.dhcp.configPath, content: dhcpdConfText(lab) }],
+      'dhcp',
+    );
     expect(Object.keys(checked)).toEqual([dhcp.name]);
   });
 
@@ -177,7 +240,10 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
       expect(await pxe.writeFileIfChanged(file.target!, file.content)).toEqual({ changed: true });
     }
     for (const ignition of ['bootstrap.ign', 'master.ign', 'worker.ign']) {
-      await pxe.writeFileIfChanged(path.posix.join(pxeHost.pxe.httpRoot, ignition), '{"ignition":{"version":"2.2.0"}}\n');
+      await pxe.writeFileIfChanged(
+        path.posix.join(pxeHost.pxe.httpRoot, ignition),
+        '{"ignition":{"version":"2.2.0"}}\n',
+      );
     }
     expect(await pxe.readFile(files[0]!.target!)).toBe(files[0]!.content);
   });
@@ -216,20 +282,34 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
     await pushAndReload(files, 'haproxy');
     await power('destroy', 'bootstrap');
     const kvm1 = await ssh('kvm1');
-    expect((await kvm1.execChecked(['virsh', '-c', 'qemu:///system', 'domstate', 'ocp4-bootstrap'])).stdout.trim()).toBe('shut off');
+    expect(
+      (await kvm1.execChecked(['virsh', '-c', 'qemu:///system', 'domstate', 'ocp4-bootstrap'])).stdout.trim(),
+    ).toBe('shut off');
   });
 
   it('settles the operators but image-registry, Degraded until its storage is set to emptyDir', async () => {
     await until('every operator but image-registry Available, image-registry Degraded', async () => {
       const cos = await clusterOperators();
       const registry = cos.find((co) => co.metadata!.name === 'image-registry');
-      return cos.filter((co) => co !== registry).every((co) => isTrue(co, 'Available') && !isTrue(co, 'Degraded')) && isTrue(registry, 'Degraded') && !isTrue(registry, 'Available');
+      return (
+        cos.filter((co) => co !== registry).every((co) => isTrue(co, 'Available') && !isTrue(co, 'Degraded')) &&
+        isTrue(registry, 'Degraded') &&
+        !isTrue(registry, 'Available')
+      );
     });
     await t.kube.custom.patchClusterCustomObject(
-      { group: 'imageregistry.operator.openshift.io', version: 'v1', plural: 'configs', name: 'cluster', body: { spec: { storage: { emptyDir: {} } } } },
+      {
+        group: 'imageregistry.operator.openshift.io',
+        version: 'v1',
+        plural: 'configs',
+        name: 'cluster',
+        body: { spec: { storage: { emptyDir: {} } } },
+      },
       merge,
     );
-    await until('image-registry Available', async () => (await clusterOperators()).every((co) => isTrue(co, 'Available') && !isTrue(co, 'Degraded')));
+    await until('image-registry Available', async () =>
+      (await clusterOperators()).every((co) => isTrue(co, 'Available') && !isTrue(co, 'Degraded')),
+    );
   });
 
   it('adds LDAP login: bind Secret, CA ConfigMap, OAuth; the oauth-openshift pods roll', async () => {
@@ -239,23 +319,47 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
       return pods.length === 2 && new Set(pods.map((pod) => pod.metadata!.name!));
     });
     const values = await secretValues([ldapBindPasswordSlot(ldap), ldapCaSlot(ldap)]);
-    await apply([fillObject(ldapBindSecret(ldap), [ldapBindPasswordSlot(ldap)], values), fillObject(ldapCaConfigMap(ldap)!, [ldapCaSlot(ldap)!], values)]);
-    await t.kube.custom.patchClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'oauths', name: 'cluster', body: { spec: oauthCluster(ldap).spec } }, merge);
+    await apply([
+      fillObject(ldapBindSecret(ldap), [ldapBindPasswordSlot(ldap)], values),
+      fillObject(ldapCaConfigMap(ldap)!, [ldapCaSlot(ldap)!], values),
+    ]);
+    await t.kube.custom.patchClusterCustomObject(
+      {
+        group: 'config.openshift.io',
+        version: 'v1',
+        plural: 'oauths',
+        name: 'cluster',
+        body: { spec: oauthCluster(ldap).spec },
+      },
+      merge,
+    );
     await until('new oauth pods Running, old gone, authentication settled', async () => {
       const pods = await podsIn('openshift-authentication');
       const auth = (await clusterOperators()).find((co) => co.metadata!.name === 'authentication');
-      return pods.length === 2 && pods.every((pod) => running(pod) && !before.has(pod.metadata!.name!)) && isTrue(auth, 'Available') && !isTrue(auth, 'Progressing') && !isTrue(auth, 'Degraded');
+      return (
+        pods.length === 2 &&
+        pods.every((pod) => running(pod) && !before.has(pod.metadata!.name!)) &&
+        isTrue(auth, 'Available') &&
+        !isTrue(auth, 'Progressing') &&
+        !isTrue(auth, 'Degraded')
+      );
     });
   });
 
   it('creates the infra pool and the worker configs copied as infra; the MCO renders rendered-infra', async () => {
     await apply([infraMachineConfigPool('copy')]);
-    const all = (await t.kube.custom.listClusterCustomObject({ ...MCO, plural: 'machineconfigs' })) as { items: object[] };
+    const all = (await t.kube.custom.listClusterCustomObject({ ...MCO, plural: 'machineconfigs' })) as {
+      items: object[];
+    };
     const copies = workerToInfraMachineConfigs(all.items);
     expect(copies.length).toBeGreaterThan(0);
     await apply(copies);
     const rendered = await until('infra pool rendered', async () => {
-      const pool = (await t.kube.custom.getClusterCustomObject({ ...MCO, plural: 'machineconfigpools', name: 'infra' })) as Conditioned;
+      const pool = (await t.kube.custom.getClusterCustomObject({
+        ...MCO,
+        plural: 'machineconfigpools',
+        name: 'infra',
+      })) as Conditioned;
       const name = pool.status?.configuration?.name as string | undefined;
       return name?.startsWith('rendered-infra-') && isTrue(pool, 'Updated') && name;
     });
@@ -265,9 +369,24 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
   it('labels infra1 infra (not worker): drained, NotReady, back Ready as infra; then infra2, infra3, one at a time', async () => {
     nodeWatch = await watchNodes(t.kube, INFRA.map(fqdn));
     for (const name of INFRA) {
-      await t.kube.core.patchNode({ name: fqdn(name), body: { metadata: { labels: { 'node-role.kubernetes.io/infra': '', 'node-role.kubernetes.io/worker': null } } } }, merge);
+      await t.kube.core.patchNode(
+        {
+          name: fqdn(name),
+          body: {
+            metadata: { labels: { 'node-role.kubernetes.io/infra': '', 'node-role.kubernetes.io/worker': null } },
+          },
+        },
+        merge,
+      );
       const phases = await nodeWatch.seen(fqdn(name), updatedThroughReboot);
-      expect(phases.slice(phases.indexOf('Working'))).toEqual(['Working', 'Working,cordoned', 'Working,cordoned,NotReady', 'Working,cordoned', 'Done,cordoned', 'Done']);
+      expect(phases.slice(phases.indexOf('Working'))).toEqual([
+        'Working',
+        'Working,cordoned',
+        'Working,cordoned,NotReady',
+        'Working,cordoned',
+        'Done,cordoned',
+        'Done',
+      ]);
       const node = await t.kube.core.readNode({ name: fqdn(name) });
       expect(roles(node as never)).toEqual(['infra']);
       expect(node.spec?.unschedulable).toBeFalsy();
@@ -290,18 +409,40 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
     await apply([cephNamespace(ceph), ...cephServiceAccountObjects(ceph)]);
     const grants = cephSccGrants(ceph);
     for (const scc of new Set(grants.map((grant) => grant.scc))) {
-      const current = (await t.kube.custom.getClusterCustomObject({ group: 'security.openshift.io', version: 'v1', plural: 'securitycontextconstraints', name: scc })) as { metadata?: { name?: string }; users?: string[] | null };
+      const current = (await t.kube.custom.getClusterCustomObject({
+        group: 'security.openshift.io',
+        version: 'v1',
+        plural: 'securitycontextconstraints',
+        name: scc,
+      })) as { metadata?: { name?: string }; users?: string[] | null };
       const granted = withSccUsers(current, grants);
-      if (granted) await t.kube.custom.patchClusterCustomObject({ group: 'security.openshift.io', version: 'v1', plural: 'securitycontextconstraints', name: scc, body: { users: granted.users } }, merge);
+      if (granted)
+        await t.kube.custom.patchClusterCustomObject(
+          {
+            group: 'security.openshift.io',
+            version: 'v1',
+            plural: 'securitycontextconstraints',
+            name: scc,
+            body: { users: granted.users },
+          },
+          merge,
+        );
     }
     const values = await secretValues([cephUserKeySlot(ceph)]);
-    await apply([cephCsiConfig(ceph), fillObject(cephUserSecret(ceph), [cephUserKeySlot(ceph)], values), cephStorageClass(ceph)]);
+    await apply([
+      cephCsiConfig(ceph),
+      fillObject(cephUserSecret(ceph), [cephUserKeySlot(ceph)], values),
+      cephStorageClass(ceph),
+    ]);
     // The CSI driver itself is upstream's YAML (not rendered): its DaemonSet and provisioner Deployment.
     await apply(cephCsiWorkloads(ceph.namespace).filter((object) => object.kind !== 'ServiceAccount'));
     await until('node plugin on every schedulable node, three provisioners Running', async () => {
       const pods = await podsIn(ceph.namespace);
       const ds = await t.kube.apps.readNamespacedDaemonSet({ namespace: ceph.namespace, name: 'csi-rbdplugin' });
-      return pods.filter((pod) => pod.metadata!.name!.startsWith('csi-rbdplugin-provisioner-') && running(pod)).length === 3 && ds.status?.numberReady === 8;
+      return (
+        pods.filter((pod) => pod.metadata!.name!.startsWith('csi-rbdplugin-provisioner-') && running(pod)).length ===
+          3 && ds.status?.numberReady === 8
+      );
     });
   });
 
@@ -310,23 +451,46 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
     const pvc = registryPvc(lab, registry);
     await apply([pvc]);
     const namespace = pvc.metadata.namespace!;
-    await until('registry claim Bound', async () => (await t.kube.core.readNamespacedPersistentVolumeClaim({ namespace, name: pvc.metadata.name })).status?.phase === 'Bound');
+    await until(
+      'registry claim Bound',
+      async () =>
+        (await t.kube.core.readNamespacedPersistentVolumeClaim({ namespace, name: pvc.metadata.name })).status
+          ?.phase === 'Bound',
+    );
     await patch(registryStoragePatch(lab, registry));
     await until('registry pod Running on the claim', async () => {
       const pods = (await podsIn(namespace)).filter((pod) => pod.metadata!.name!.startsWith('image-registry-'));
-      return pods.length === 1 && running(pods[0]!) && pods[0]!.spec?.volumes?.some((volume) => volume.persistentVolumeClaim?.claimName === pvc.metadata.name);
+      return (
+        pods.length === 1 &&
+        running(pods[0]!) &&
+        pods[0]!.spec?.volumes?.some((volume) => volume.persistentVolumeClaim?.claimName === pvc.metadata.name)
+      );
     });
   });
 
   it('creates the egress routers: SCC, service account, ReplicationControllers Running on infra nodes, Services', async () => {
     const egress = lab.day2.egress!;
     await apply([egressScc(egress), egressNamespace(egress), egressServiceAccount(egress)]);
-    await apply(egress.routers.flatMap((router) => [egressRouterController(lab, egress, router), egressRouterService(egress, router)]));
+    await apply(
+      egress.routers.flatMap((router) => [
+        egressRouterController(lab, egress, router),
+        egressRouterService(egress, router),
+      ]),
+    );
     await until('one egress router Running on an infra node per router', async () => {
       const pods = await podsIn(egress.namespace);
-      return egress.routers.every((router) => pods.some((pod) => pod.metadata!.name!.startsWith(`${router.name}-`) && running(pod) && /^infra\d\./.test(pod.spec?.nodeName ?? '')));
+      return egress.routers.every((router) =>
+        pods.some(
+          (pod) =>
+            pod.metadata!.name!.startsWith(`${router.name}-`) &&
+            running(pod) &&
+            /^infra\d\./.test(pod.spec?.nodeName ?? ''),
+        ),
+      );
     });
-    const services = (await t.kube.core.listNamespacedService({ namespace: egress.namespace })).items.map((service) => service.metadata!.name);
+    const services = (await t.kube.core.listNamespacedService({ namespace: egress.namespace })).items.map(
+      (service) => service.metadata!.name,
+    );
     expect(services.sort()).toEqual(egress.routers.map((router) => router.name).sort());
   });
 
@@ -335,8 +499,25 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
       console.warn('kubectl is not installed at /usr/bin/kubectl: skipping the kubectl check');
       return;
     }
-    const { stdout } = await execa('/usr/bin/kubectl', ['--kubeconfig', t.sim.kubeconfigPath, 'get', 'nodes', '--no-headers']);
-    const rolesOf = Object.fromEntries(stdout.split('\n').map((line) => line.split(/\s+/)).map(([name, status, role]) => [name!.split('.')[0], `${status} ${role}`]));
-    expect(rolesOf).toMatchObject({ infra1: 'Ready infra', infra2: 'Ready infra', infra3: 'Ready infra', master1: 'Ready master', compute1: 'Ready worker' });
+    const { stdout } = await execa('/usr/bin/kubectl', [
+      '--kubeconfig',
+      t.sim.kubeconfigPath,
+      'get',
+      'nodes',
+      '--no-headers',
+    ]);
+    const rolesOf = Object.fromEntries(
+      stdout
+        .split('\n')
+        .map((line) => line.split(/\s+/))
+        .map(([name, status, role]) => [name!.split('.')[0], `${status} ${role}`]),
+    );
+    expect(rolesOf).toMatchObject({
+      infra1: 'Ready infra',
+      infra2: 'Ready infra',
+      infra3: 'Ready infra',
+      master1: 'Ready master',
+      compute1: 'Ready worker',
+    });
   });
 });

@@ -35,7 +35,12 @@ export function findTool(name: string): string | undefined {
 const warned = new Set<string>();
 
 /** A test that gets the checker's path; see the module comment for what happens when it is missing. */
-export function testWithTool(tool: Checker, title: string, body: (path: string) => Promise<void>, timeout?: number): void {
+export function testWithTool(
+  tool: Checker,
+  title: string,
+  body: (path: string) => Promise<void>,
+  timeout?: number,
+): void {
   const path = findTool(tool);
   const install = `apt-get install ${checkerPackages[tool]}`;
   if (path !== undefined) {
@@ -45,7 +50,8 @@ export function testWithTool(tool: Checker, title: string, body: (path: string) 
       throw new Error(`${tool} is missing: install it (${install}); CI must run every daemon checker`);
     });
   } else {
-    if (!warned.has(tool)) console.warn(`\n*** SKIPPING tests that need ${tool}: it is not installed (${install}) ***\n`);
+    if (!warned.has(tool))
+      console.warn(`\n*** SKIPPING tests that need ${tool}: it is not installed (${install}) ***\n`);
     warned.add(tool);
     test.skip(title, () => body(''));
   }

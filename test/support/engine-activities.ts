@@ -46,7 +46,14 @@ export function readExecutions(dir: string, workflowId: string): ExecutionRecord
 export function engineTestActivities(dir: string): Record<string, StepActivity> {
   const record = (context: StepContext, event: ExecutionRecord['event'], extra: Partial<ExecutionRecord> = {}) => {
     const workflowId = activityInfo().workflowExecution?.workflowId ?? 'standalone';
-    const line: ExecutionRecord = { step: context.stepId, event, attempt: activityInfo().attempt, at: Date.now(), pid: process.pid, ...extra };
+    const line: ExecutionRecord = {
+      step: context.stepId,
+      event,
+      attempt: activityInfo().attempt,
+      at: Date.now(),
+      pid: process.pid,
+      ...extra,
+    };
     appendFileSync(logFile(dir, workflowId), `${JSON.stringify(line)}\n`);
   };
   const marker = (context: StepContext) =>
@@ -72,8 +79,12 @@ export function engineTestActivities(dir: string): Record<string, StepActivity> 
     async testRequireHost(context) {
       record(context, 'run');
       const wanted = String(context.params?.host);
-      if (context.lab.hosts.some((host) => host.name === wanted)) return { changed: false, detail: `host ${wanted} is in the lab` };
-      throw ApplicationFailure.nonRetryable(`the lab has no host ${wanted}: add it to the lab file and resume with --lab`, 'BadInput');
+      if (context.lab.hosts.some((host) => host.name === wanted))
+        return { changed: false, detail: `host ${wanted} is in the lab` };
+      throw ApplicationFailure.nonRetryable(
+        `the lab has no host ${wanted}: add it to the lab file and resume with --lab`,
+        'BadInput',
+      );
     },
     async testWaitForMarker(context) {
       const saved = activityInfo().heartbeatDetails as { polls?: number } | undefined;

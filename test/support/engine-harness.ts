@@ -90,14 +90,29 @@ export function spawnEngineWorker(options: {
   const child = execa(
     process.execPath,
     [
-      '--import', 'tsx', WORKER_MAIN,
-      '--address', options.address,
-      '--namespace', options.namespace,
-      '--task-queue', options.taskQueue,
-      '--dir', options.dir,
-      '--bundle', options.bundlePath,
+      '--import',
+      'tsx',
+      WORKER_MAIN,
+      '--address',
+      options.address,
+      '--namespace',
+      options.namespace,
+      '--task-queue',
+      options.taskQueue,
+      '--dir',
+      options.dir,
+      '--bundle',
+      options.bundlePath,
     ],
-    { cwd: repoRoot, reject: false, buffer: false, stdin: 'ignore', stderr: 'pipe', cleanup: true, env: { NODE_OPTIONS: '' } },
+    {
+      cwd: repoRoot,
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+      stderr: 'pipe',
+      cleanup: true,
+      env: { NODE_OPTIONS: '' },
+    },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
@@ -117,7 +132,10 @@ export function spawnEngineWorker(options: {
     async kill(signal) {
       child.kill(signal);
       const result = await exited;
-      return { ...(result.exitCode !== undefined && { exitCode: result.exitCode }), ...(result.signal && { signal: result.signal }) };
+      return {
+        ...(result.exitCode !== undefined && { exitCode: result.exitCode }),
+        ...(result.signal && { signal: result.signal }),
+      };
     },
   };
 }

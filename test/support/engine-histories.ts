@@ -12,7 +12,11 @@ type History = temporal.api.history.v1.IHistory;
 const HistoryMessage = temporal.api.history.v1.History;
 
 export async function writeHistoryFixture(file: string, history: History): Promise<void> {
-  const json = HistoryMessage.toObject(HistoryMessage.fromObject(history), { longs: String, enums: String, bytes: String });
+  const json = HistoryMessage.toObject(HistoryMessage.fromObject(history), {
+    longs: String,
+    enums: String,
+    bytes: String,
+  });
   await writeFile(file, `${JSON.stringify(json)}\n`);
 }
 

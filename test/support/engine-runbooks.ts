@@ -92,7 +92,13 @@ export const waitRunbookFast = waitRunbook('engine-wait', '2s');
 export const waitRunbookDefault = waitRunbook('engine-wait-default', '10s');
 
 export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = Object.fromEntries(
-  [...Object.values(catalogue), noopRunbook, flakyRunbook, gateRunbook, labFixRunbook, waitRunbookFast, waitRunbookDefault].map(
-    (definition) => [definition.name, definition],
-  ),
+  [
+    ...Object.values(catalogue),
+    noopRunbook,
+    flakyRunbook,
+    gateRunbook,
+    labFixRunbook,
+    waitRunbookFast,
+    waitRunbookDefault,
+  ].map((definition) => [definition.name, definition]),
 );

@@ -23,7 +23,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.address || !values.dir) {
-  process.stderr.write('usage: engine-worker-main.ts --address HOST:PORT --dir DIR [--namespace N] [--task-queue Q] [--bundle FILE]\n');
+  process.stderr.write(
+    'usage: engine-worker-main.ts --address HOST:PORT --dir DIR [--namespace N] [--task-queue Q] [--bundle FILE]\n',
+  );
   process.exit(2);
 }
 

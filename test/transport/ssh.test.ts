@@ -33,21 +33,44 @@ describeWithSshd('SshSession against OpenSSH sshd', () => {
   });
 
   test('arguments arrive verbatim, whatever they hold', async () => {
-    const awkward = ['a b', "it's", '"double"', '$(id)', '`id`', ';', '&& reboot', '*', '~', '', 'tab\there', 'line\nbreak', '-n', '\\'];
+    const awkward = [
+      'a b',
+      "it's",
+      '"double"',
+      '$(id)',
+      '`id`',
+      ';',
+      '&& reboot',
+      '*',
+      '~',
+      '',
+      'tab\there',
+      'line\nbreak',
+      '-n',
+      '\\',
+    ];
     const result = await session.exec(['printf', '%s\\0', ...awkward]);
     expect(result).toEqual({ code: 0, stdout: awkward.map((arg) => `${arg}\0`).join(''), stderr: '' });
   });
 
   test('exit codes, stdin and environment', async () => {
-    expect(await session.exec(['sh', '-c', 'echo oops >&2; exit 3'])).toEqual({ code: 3, stdout: '', stderr: 'oops\n' });
+    expect(await session.exec(['sh', '-c', 'echo oops >&2; exit 3'])).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'oops\n',
+    });
     expect((await session.exec(['cat'], { stdin: 'from stdin\n' })).stdout).toBe('from stdin\n');
-    expect((await session.exec(['printenv', 'RUNBOOK_TEST_VALUE'], { env: { RUNBOOK_TEST_VALUE: 'x y' } })).stdout).toBe('x y\n');
+    expect(
+      (await session.exec(['printenv', 'RUNBOOK_TEST_VALUE'], { env: { RUNBOOK_TEST_VALUE: 'x y' } })).stdout,
+    ).toBe('x y\n');
   });
 
   test('execChecked names host, command and error output', async () => {
     const failure = session.execChecked(['sh', '-c', 'echo "no such zone" >&2; exit 1']);
     await expect(failure).rejects.toThrow(SshError);
-    await expect(failure).rejects.toThrow(/testhost \(.*@127\.0\.0\.1:\d+\): `sh -c 'echo "no such zone" >&2; exit 1'` exited with 1: no such zone/);
+    await expect(failure).rejects.toThrow(
+      /testhost \(.*@127\.0\.0\.1:\d+\): `sh -c 'echo "no such zone" >&2; exit 1'` exited with 1: no such zone/,
+    );
   });
 
   test('an aborted command stops and the session stays usable', async () => {
@@ -62,7 +85,9 @@ describeWithSshd('SshSession against OpenSSH sshd', () => {
 
   test('writeFileIfChanged writes once, atomically, and keeps the mode', async () => {
     const path = join(sshd.dir, 'files', 'dhcpd.conf');
-    await expect(session.writeFileIfChanged(path, 'x')).rejects.toThrow(/the folder .*files does not exist \(create it first\)/);
+    await expect(session.writeFileIfChanged(path, 'x')).rejects.toThrow(
+      /the folder .*files does not exist \(create it first\)/,
+    );
     expect(await session.mkdirp(join(sshd.dir, 'files', 'nested'))).toEqual({ changed: true });
     expect(await session.mkdirp(join(sshd.dir, 'files', 'nested'))).toEqual({ changed: false });
 
@@ -89,7 +114,9 @@ describeWithSshd('SshSession against OpenSSH sshd', () => {
     const other = (await readFile(`${sshd.clientKeyPath}.pub`, 'utf8')).trim();
     const connecting = SshSession.connect({ ...target, hostKey: other });
     await expect(connecting).rejects.toMatchObject({ detail: { code: 'HOSTKEY' } });
-    await expect(connecting).rejects.toThrow(/DIFFERS from the known one.*set hosts\[\]\.ssh\.hostKey of testhost in the lab file to "ssh-ed25519 AAAA/);
+    await expect(connecting).rejects.toThrow(
+      /DIFFERS from the known one.*set hosts\[\]\.ssh\.hostKey of testhost in the lab file to "ssh-ed25519 AAAA/,
+    );
   });
 
   test('known_hosts entries, plain and hashed, are accepted', async () => {
@@ -112,21 +139,29 @@ describeWithSshd('SshSession against OpenSSH sshd', () => {
     // The right key, but for port 22: OpenSSH keys entries for other ports as [host]:port.
     await writeFile(file, `127.0.0.1 ${sshd.hostKey}\n`);
     const connecting = SshSession.connect({ ...target, hostKey: undefined, knownHostsFile: file });
+    await expect(connecting).rejects.toThrow(`is not a known host: it presented the ssh-ed25519 key SHA256:`);
     await expect(connecting).rejects.toThrow(
-      `is not a known host: it presented the ssh-ed25519 key SHA256:`,
+      `add this line to ${file}: [127.0.0.1]:${sshd.port} ${sshd.hostKey.split(' ').slice(0, 2).join(' ')}`,
     );
-    await expect(connecting).rejects.toThrow(`add this line to ${file}: [127.0.0.1]:${sshd.port} ${sshd.hostKey.split(' ').slice(0, 2).join(' ')}`);
   });
 
   test('a key sshd does not accept is reported as such', async () => {
     const stranger = join(sshd.dir, 'stranger');
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
     const connecting = SshSession.connect({ ...target, identity: `file:${stranger}` });
-    await expect(connecting).rejects.toThrow(`refused the key file:${stranger}: add its public key to ~${sshd.user}/.ssh/authorized_keys`);
+    await expect(connecting).rejects.toThrow(
+      `refused the key file:${stranger}: add its public key to ~${sshd.user}/.ssh/authorized_keys`,
+    );
   });
 
   test('rehearsal targets must be loopback, checked before anything else', async () => {
-    const outside = { ...target, host: '10.42.253.3', label: 'netserv1', rehearsal: true, identity: 'file:/nonexistent/key' };
+    const outside = {
+      ...target,
+      host: '10.42.253.3',
+      label: 'netserv1',
+      rehearsal: true,
+      identity: 'file:/nonexistent/key',
+    };
     await expect(SshSession.connect(outside)).rejects.toThrow(RehearsalTargetError);
     await expect(SshSession.connect(outside)).rejects.toThrow(
       'rehearsal refuses to connect to 10.42.253.3 (netserv1 ssh): rehearsals only talk to the simulated lab on loopback',

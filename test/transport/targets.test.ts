@@ -24,7 +24,13 @@ describe('sshTargetFor', () => {
 
   test('a pinned key and an explicit ssh host win', () => {
     const pinned = structuredClone(lab);
-    pinned.hosts[0]!.ssh = { host: 'netserv1.mgmt.example.com', port: 2222, user: 'admin', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIFn0Cg98scS9', identity: 'env:NETSERV_KEY' };
+    pinned.hosts[0]!.ssh = {
+      host: 'netserv1.mgmt.example.com',
+      port: 2222,
+      user: 'admin',
+      hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIFn0Cg98scS9',
+      identity: 'env:NETSERV_KEY',
+    };
     expect(sshTargetFor(pinned, 'netserv1')).toEqual({
       label: 'netserv1',
       host: 'netserv1.mgmt.example.com',
@@ -37,7 +43,9 @@ describe('sshTargetFor', () => {
   });
 
   test('rehearsals go to the simulated endpoint and pin its key', () => {
-    const endpoints: HostEndpoint[] = [{ name: 'pxe', address: '127.0.0.1', port: 40022, hostKey: 'ssh-ed25519 AAAA', root: '/tmp/x' }];
+    const endpoints: HostEndpoint[] = [
+      { name: 'pxe', address: '127.0.0.1', port: 40022, hostKey: 'ssh-ed25519 AAAA', root: '/tmp/x' },
+    ];
     expect(sshTargetFor(lab, 'pxe', { endpoints })).toEqual({
       label: 'pxe',
       host: '127.0.0.1',
@@ -47,7 +55,9 @@ describe('sshTargetFor', () => {
       identity: 'file:example-secrets/id_ed25519',
       rehearsal: true,
     });
-    expect(() => sshTargetFor(lab, 'kvm1', { endpoints })).toThrow('the simulated lab publishes no SSH endpoint for host "kvm1"');
+    expect(() => sshTargetFor(lab, 'kvm1', { endpoints })).toThrow(
+      'the simulated lab publishes no SSH endpoint for host "kvm1"',
+    );
   });
 
   test('an unknown host name lists the lab hosts', () => {
@@ -66,7 +76,9 @@ describe('readHostEndpoints', () => {
       await writeFile(file, JSON.stringify({ hosts, kubeconfig: 'k' }));
       expect(await readHostEndpoints(file)).toEqual(hosts);
       await writeFile(file, JSON.stringify({ hosts: [{ ...hosts[0], port: 'x' }] }));
-      await expect(readHostEndpoints(file)).rejects.toThrow(/is not an endpoints file written by `runbook sim start`:\n.*hosts\[0\]\.port/s);
+      await expect(readHostEndpoints(file)).rejects.toThrow(
+        /is not an endpoints file written by `runbook sim start`:\n.*hosts\[0\]\.port/s,
+      );
       await expect(readHostEndpoints(join(dir, 'missing.json'))).rejects.toThrow('start it with `runbook sim start`');
     } finally {
       await rm(dir, { recursive: true, force: true });

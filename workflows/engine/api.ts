@@ -24,14 +24,7 @@ export function workflowIdFor(runbook: string, lab: string): string {
 export type StepKind = 'action' | 'wait' | 'gate' | 'for-each';
 
 export type StepStatus =
-  | 'pending'
-  | 'running'
-  | 'changed'
-  | 'unchanged'
-  | 'skipped'
-  | 'failed'
-  | 'paused'
-  | 'waiting-approval';
+  'pending' | 'running' | 'changed' | 'unchanged' | 'skipped' | 'failed' | 'paused' | 'waiting-approval';
 
 export type RunbookState = 'running' | 'paused' | 'waiting-approval' | 'completed' | 'failed' | 'cancelled';
 

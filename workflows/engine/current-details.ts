@@ -6,9 +6,15 @@ import type { RunbookProgress, StepProgress } from './api.js';
 import type { RunbookDefinition } from './definition.js';
 import { itemPath } from './steps.js';
 
-export function renderCurrentDetails(definition: RunbookDefinition, progress: RunbookProgress, workflowId: string): string {
+export function renderCurrentDetails(
+  definition: RunbookDefinition,
+  progress: RunbookProgress,
+  workflowId: string,
+): string {
   const done = progress.steps.filter((step) => ['changed', 'unchanged', 'skipped'].includes(step.status)).length;
-  const lines = [`**${definition.title}** on lab \`${progress.lab}\`: ${progress.state}, ${done} of ${progress.steps.length} steps done`];
+  const lines = [
+    `**${definition.title}** on lab \`${progress.lab}\`: ${progress.state}, ${done} of ${progress.steps.length} steps done`,
+  ];
   const current = progress.currentStep;
   const entry = current === undefined ? undefined : findStep(progress.steps, current);
   if (current !== undefined && entry) lines.push('', `Step \`${current}\`: ${entry.title}`);

@@ -19,7 +19,9 @@ const NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 export function defineRunbook(definition: RunbookDefinition): RunbookDefinition {
   if (!NAME_PATTERN.test(definition.name)) {
-    throw new Error(`runbook name "${definition.name}" must be lower-case words joined by dashes, e.g. "egress-routers"`);
+    throw new Error(
+      `runbook name "${definition.name}" must be lower-case words joined by dashes, e.g. "egress-routers"`,
+    );
   }
   if (definition.steps.length === 0) throw new Error(`runbook "${definition.name}" has no steps`);
   checkUniqueIds(definition.steps, `runbook "${definition.name}"`);

@@ -11,7 +11,9 @@ import { runbookWorkflow } from './interpreter.js';
 export type RunbookWorkflow = (input: RunbookInput) => Promise<RunbookResult>;
 
 export function workflowsFor(catalogue: Readonly<Record<string, RunbookDefinition>>): Record<string, RunbookWorkflow> {
-  return Object.fromEntries(Object.values(catalogue).map((definition) => [definition.name, runbookWorkflow(definition)]));
+  return Object.fromEntries(
+    Object.values(catalogue).map((definition) => [definition.name, runbookWorkflow(definition)]),
+  );
 }
 
 export function dispatchByType(workflows: Record<string, RunbookWorkflow>): RunbookWorkflow {

@@ -41,7 +41,15 @@ import {
   type StepStatus,
 } from './api.js';
 import { applies, forEachItems, pendingItem, pendingProgress, type RunbookDefinition } from './definition.js';
-import { itemPath, type ActivityStep, type ForEachStep, type GateStep, type Step, type StepContext, type StepResult } from './steps.js';
+import {
+  itemPath,
+  type ActivityStep,
+  type ForEachStep,
+  type GateStep,
+  type Step,
+  type StepContext,
+  type StepResult,
+} from './steps.js';
 import { renderCurrentDetails } from './current-details.js';
 
 /** Builds the workflow function of a runbook; its workflow type is the runbook name. */
@@ -88,7 +96,9 @@ class RunbookRun {
       startedAt: now,
       updatedAt: now,
     };
-    setHandler(progressQuery, () => this.progress, { description: 'Every step with status, attempts and last message' });
+    setHandler(progressQuery, () => this.progress, {
+      description: 'Every step with status, attempts and last message',
+    });
     setHandler(resumeUpdate, (request) => this.resume(request), {
       validator: (request) => this.validateResume(request),
       description: 'Retry, skip or abort the paused step',
@@ -116,7 +126,12 @@ class RunbookRun {
     delete this.progress.currentStep;
     this.publish();
     await condition(allHandlersFinished);
-    return { runbook: this.definition.name, lab: this.progress.lab, state: 'completed', ...countOutcomes(this.progress.steps) };
+    return {
+      runbook: this.definition.name,
+      lab: this.progress.lab,
+      state: 'completed',
+      ...countOutcomes(this.progress.steps),
+    };
   }
 
   private async runSteps(steps: readonly Step[], entries: StepProgress[], prefix: string, item: string | undefined) {
@@ -206,7 +221,9 @@ class RunbookRun {
   private async runForEach(step: ForEachStep, entry: StepProgress, path: string) {
     // Items come from the lab in force now: a lab corrected on resume may add or drop items.
     const previous = new Map((entry.items ?? []).map((item) => [item.item, item]));
-    entry.items = forEachItems(step, this.lab).map((item) => previous.get(item) ?? pendingItem(step, item, this.lab, this.input));
+    entry.items = forEachItems(step, this.lab).map(
+      (item) => previous.get(item) ?? pendingItem(step, item, this.lab, this.input),
+    );
     this.enter(entry, path);
     for (const item of entry.items) {
       item.status = 'running';
@@ -214,7 +231,11 @@ class RunbookRun {
       item.status = aggregate(item.steps.map((sub) => sub.status));
     }
     const count = entry.items.length;
-    finish(entry, count === 0 ? 'unchanged' : aggregate(entry.items.map((item) => item.status)), `${count} item${count === 1 ? '' : 's'}`);
+    finish(
+      entry,
+      count === 0 ? 'unchanged' : aggregate(entry.items.map((item) => item.status)),
+      `${count} item${count === 1 ? '' : 's'}`,
+    );
   }
 
   private enter(entry: StepProgress, path: string) {
@@ -249,10 +270,13 @@ class RunbookRun {
       );
     }
     if (request.stepId !== undefined && request.stepId !== waiting.path) {
-      throw new Error(`Runbook ${workflowInfo().workflowId} is paused at ${waiting.path}, not at ${request.stepId}; check "runbook status" and resume that step`);
+      throw new Error(
+        `Runbook ${workflowInfo().workflowId} is paused at ${waiting.path}, not at ${request.stepId}; check "runbook status" and resume that step`,
+      );
     }
     if (request.lab !== undefined) {
-      if (request.action !== 'retry') throw new Error('A corrected lab can only come with a retry, not with skip or abort');
+      if (request.action !== 'retry')
+        throw new Error('A corrected lab can only come with a retry, not with skip or abort');
       if (request.lab?.name !== this.progress.lab) {
         throw new Error(
           `The corrected lab is named "${String(request.lab?.name)}" but this run is for lab "${this.progress.lab}"; the lab name is part of the run's id and cannot change`,
@@ -283,7 +307,9 @@ class RunbookRun {
       );
     }
     if (request?.stepId !== undefined && request.stepId !== waiting.path) {
-      throw new Error(`Runbook ${workflowInfo().workflowId} waits for approval at ${waiting.path}, not at ${request.stepId}`);
+      throw new Error(
+        `Runbook ${workflowInfo().workflowId} waits for approval at ${waiting.path}, not at ${request.stepId}`,
+      );
     }
   }
 
@@ -344,7 +370,8 @@ function countOutcomes(entries: StepProgress[]): Pick<RunbookResult, 'changed' |
   const visit = (list: StepProgress[]) => {
     for (const entry of list) {
       if (entry.items) entry.items.forEach((item) => visit(item.steps));
-      else if (entry.status === 'changed' || entry.status === 'unchanged' || entry.status === 'skipped') counts[entry.status] += 1;
+      else if (entry.status === 'changed' || entry.status === 'unchanged' || entry.status === 'skipped')
+        counts[entry.status] += 1;
     }
   };
   visit(entries);
@@ -361,16 +388,26 @@ function describeFailure(error: unknown): { message: string; type?: string; atte
   if (cause instanceof TimeoutFailure) {
     // A wait's last checkpoint says what it last saw (see pollUntil); a plain timeout says which one.
     const last = (cause.lastHeartbeatDetails as { detail?: unknown } | undefined)?.detail;
-    const kind = String(cause.timeoutType ?? 'timeout').toLowerCase().replace(/_/g, '-');
+    const kind = String(cause.timeoutType ?? 'timeout')
+      .toLowerCase()
+      .replace(/_/g, '-');
     return {
       message: `the step timed out (${kind})${typeof last === 'string' ? `; last check: ${last}` : ''}`,
       type: 'TimeoutFailure',
       attempts: 1,
     };
   }
-  const attempt = cause instanceof ApplicationFailure ? (cause.details?.[0] as { attempt?: unknown } | undefined)?.attempt : undefined;
+  const attempt =
+    cause instanceof ApplicationFailure
+      ? (cause.details?.[0] as { attempt?: unknown } | undefined)?.attempt
+      : undefined;
   const message = cause instanceof Error ? cause.message : String(cause);
-  const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : cause instanceof TemporalFailure ? cause.name : undefined;
+  const type =
+    cause instanceof ApplicationFailure
+      ? (cause.type ?? undefined)
+      : cause instanceof TemporalFailure
+        ? cause.name
+        : undefined;
   return {
     message: message || 'the step failed without a message',
     ...(type && { type }),

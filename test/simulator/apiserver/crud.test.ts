@@ -42,7 +42,10 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
   });
 
   it('creates, reads, lists, replaces and deletes core objects', async () => {
-    const created = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'settings' }, data: { a: '1' } } });
+    const created = await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'settings' }, data: { a: '1' } },
+    });
     expect(created.metadata?.uid).toBeDefined();
     expect(created.metadata?.creationTimestamp).toBeInstanceOf(Date);
     const read = await core.readNamespacedConfigMap({ namespace: 'default', name: 'settings' });
@@ -50,7 +53,11 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
     const list = await core.listNamespacedConfigMap({ namespace: 'default' });
     expect(list.items.map((cm) => cm.metadata?.name)).toContain('settings');
     expect(list.metadata?.resourceVersion).toBeDefined();
-    const replaced = await core.replaceNamespacedConfigMap({ namespace: 'default', name: 'settings', body: { ...read, data: { a: '2' } } });
+    const replaced = await core.replaceNamespacedConfigMap({
+      namespace: 'default',
+      name: 'settings',
+      body: { ...read, data: { a: '2' } },
+    });
     expect(replaced.data).toEqual({ a: '2' });
     await core.deleteNamespacedConfigMap({ namespace: 'default', name: 'settings' });
     const error = await rejection(core.readNamespacedConfigMap({ namespace: 'default', name: 'settings' }));
@@ -60,27 +67,76 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
   it('answers NotFound, AlreadyExists, Conflict and Invalid with real Status bodies', async () => {
     const missing = statusOf(await rejection(custom.getClusterCustomObject({ ...mcp, name: 'infra' })));
     expect(missing).toEqual({
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 404, reason: 'NotFound',
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      code: 404,
+      reason: 'NotFound',
       message: 'machineconfigpools.machineconfiguration.openshift.io "infra" not found',
       details: { name: 'infra', group: 'machineconfiguration.openshift.io', kind: 'machineconfigpools' },
     });
     await core.createNode({ body: node('dup-0') as never });
     const dup = statusOf(await rejection(core.createNode({ body: node('dup-0') as never })));
-    expect(dup).toMatchObject({ code: 409, reason: 'AlreadyExists', message: 'nodes "dup-0" already exists', details: { name: 'dup-0', kind: 'nodes' } });
+    expect(dup).toMatchObject({
+      code: 409,
+      reason: 'AlreadyExists',
+      message: 'nodes "dup-0" already exists',
+      details: { name: 'dup-0', kind: 'nodes' },
+    });
     const fresh = await core.readNode({ name: 'dup-0' });
-    await core.patchNode({ name: 'dup-0', body: { metadata: { labels: { touched: 'yes' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await core.patchNode(
+      { name: 'dup-0', body: { metadata: { labels: { touched: 'yes' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     const stale = statusOf(await rejection(core.replaceNode({ name: 'dup-0', body: fresh })));
-    expect(stale).toMatchObject({ code: 409, reason: 'Conflict', message: expect.stringContaining('the object has been modified') });
-    const bad = statusOf(await rejection(core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'Not_A_Name' } } })));
-    expect(bad).toMatchObject({ code: 422, reason: 'Invalid', details: { name: 'Not_A_Name', kind: 'ConfigMap', causes: [{ reason: 'FieldValueInvalid', field: 'metadata.name' }] } });
-    const unnamed = statusOf(await rejection(core.createNamespacedConfigMap({ namespace: 'default', body: { data: {} } })));
-    expect(unnamed).toMatchObject({ code: 422, message: 'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required' });
-    const wrongKind = statusOf(await rejection(custom.createClusterCustomObject({ ...mcp, body: { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfig', metadata: { name: 'x' } } })));
-    expect(wrongKind).toMatchObject({ code: 422, reason: 'Invalid', message: 'MachineConfigPool.machineconfiguration.openshift.io "x" is invalid: kind: Invalid value: "MachineConfig": must be MachineConfigPool' });
+    expect(stale).toMatchObject({
+      code: 409,
+      reason: 'Conflict',
+      message: expect.stringContaining('the object has been modified'),
+    });
+    const bad = statusOf(
+      await rejection(
+        core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'Not_A_Name' } } }),
+      ),
+    );
+    expect(bad).toMatchObject({
+      code: 422,
+      reason: 'Invalid',
+      details: {
+        name: 'Not_A_Name',
+        kind: 'ConfigMap',
+        causes: [{ reason: 'FieldValueInvalid', field: 'metadata.name' }],
+      },
+    });
+    const unnamed = statusOf(
+      await rejection(core.createNamespacedConfigMap({ namespace: 'default', body: { data: {} } })),
+    );
+    expect(unnamed).toMatchObject({
+      code: 422,
+      message: 'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required',
+    });
+    const wrongKind = statusOf(
+      await rejection(
+        custom.createClusterCustomObject({
+          ...mcp,
+          body: { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfig', metadata: { name: 'x' } },
+        }),
+      ),
+    );
+    expect(wrongKind).toMatchObject({
+      code: 422,
+      reason: 'Invalid',
+      message:
+        'MachineConfigPool.machineconfiguration.openshift.io "x" is invalid: kind: Invalid value: "MachineConfig": must be MachineConfigPool',
+    });
   });
 
   it('serves OpenShift custom resources with the status subresource and generation', async () => {
-    const created = (await custom.createClusterCustomObject({ ...mcp, body: { ...pool('infra', { paused: false }), status: { machineCount: 7 } } })) as Record<string, any>;
+    const created = (await custom.createClusterCustomObject({
+      ...mcp,
+      body: { ...pool('infra', { paused: false }), status: { machineCount: 7 } },
+    })) as Record<string, any>;
     expect(created.status).toBeUndefined(); // create cannot set status
     expect(created.metadata.generation).toBe(1);
     const withStatus = (await custom.patchClusterCustomObjectStatus(
@@ -100,7 +156,11 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
     expect(status.status).toEqual({ machineCount: 2 });
     // A custom resource PUT must carry metadata.resourceVersion.
     const { resourceVersion: _rv, ...meta } = paused.metadata;
-    const unconditional = statusOf(await rejection(custom.replaceClusterCustomObject({ ...mcp, name: 'infra', body: { ...paused, metadata: meta } })));
+    const unconditional = statusOf(
+      await rejection(
+        custom.replaceClusterCustomObject({ ...mcp, name: 'infra', body: { ...paused, metadata: meta } }),
+      ),
+    );
     expect(unconditional).toMatchObject({ code: 422, message: expect.stringContaining('metadata.resourceVersion') });
     const list = (await custom.listClusterCustomObject({ ...mcp })) as Record<string, any>;
     expect(list).toMatchObject({ kind: 'MachineConfigPoolList', apiVersion: 'machineconfiguration.openshift.io/v1' });
@@ -110,8 +170,14 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
   });
 
   it('lists with label and field selectors, limit and continue', async () => {
-    for (const [name, role] of [['sel-master-0', 'master'], ['sel-worker-0', 'worker'], ['sel-worker-1', 'worker']] as const) {
-      await core.createNode({ body: node(name, { [`node-role.kubernetes.io/${role}`]: '', suite: 'selectors' }) as never });
+    for (const [name, role] of [
+      ['sel-master-0', 'master'],
+      ['sel-worker-0', 'worker'],
+      ['sel-worker-1', 'worker'],
+    ] as const) {
+      await core.createNode({
+        body: node(name, { [`node-role.kubernetes.io/${role}`]: '', suite: 'selectors' }) as never,
+      });
     }
     const workers = await core.listNode({ labelSelector: 'suite=selectors,node-role.kubernetes.io/worker=' });
     expect(workers.items.map((n) => n.metadata?.name)).toEqual(['sel-worker-0', 'sel-worker-1']);
@@ -122,29 +188,53 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
     const page = await core.listNode({ labelSelector: 'suite=selectors', limit: 2 });
     expect(page.items).toHaveLength(2);
     expect(page.metadata?.remainingItemCount).toBe(1);
-    const rest = await core.listNode({ labelSelector: 'suite=selectors', limit: 2, _continue: page.metadata!._continue! });
+    const rest = await core.listNode({
+      labelSelector: 'suite=selectors',
+      limit: 2,
+      _continue: page.metadata!._continue!,
+    });
     expect(rest.items.map((n) => n.metadata?.name)).toEqual(['sel-worker-1']);
     const badField = statusOf(await rejection(core.listNode({ fieldSelector: 'status.phase=Ready' })));
     expect(badField).toMatchObject({ code: 400, reason: 'BadRequest' });
-    const pods = await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=sel-worker-0,status.phase!=Succeeded' });
+    const pods = await core.listPodForAllNamespaces({
+      fieldSelector: 'spec.nodeName=sel-worker-0,status.phase!=Succeeded',
+    });
     expect(pods.items).toEqual([]);
   });
 
   it('works through KubernetesObjectApi (discovery, create, patch, delete)', async () => {
-    const spec: KubernetesObject = { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: { name: 'image-registry' } };
+    const spec: KubernetesObject = {
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'ClusterOperator',
+      metadata: { name: 'image-registry' },
+    };
     const created = await objects.create(spec);
     expect(created.metadata?.uid).toBeDefined();
     // KubernetesObjectApi defaults to strategic merge, which custom resources refuse.
-    const refused = statusOf(await rejection(objects.patch({ ...spec, metadata: { name: 'image-registry', labels: { a: 'b' } } })));
+    const refused = statusOf(
+      await rejection(objects.patch({ ...spec, metadata: { name: 'image-registry', labels: { a: 'b' } } })),
+    );
     expect(refused).toMatchObject({
       code: 415,
       reason: 'UnsupportedMediaType',
-      message: 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+      message:
+        'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
     });
-    const merged = await objects.patch({ ...spec, metadata: { name: 'image-registry', labels: { a: 'b' } } }, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+    const merged = await objects.patch(
+      { ...spec, metadata: { name: 'image-registry', labels: { a: 'b' } } },
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
     expect(merged.metadata?.labels).toEqual({ a: 'b' });
     // Namespaced kinds without a namespace land in the context namespace.
-    const cm = await objects.create<KubernetesObject>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'from-objects' } });
+    const cm = await objects.create<KubernetesObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'from-objects' },
+    });
     expect(cm.metadata?.namespace).toBe('default');
     const listed = await objects.list('config.openshift.io/v1', 'ClusterOperator');
     expect(listed.items.map((item) => item.metadata?.name)).toContain('image-registry');
@@ -157,20 +247,44 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
     await certs.createCertificateSigningRequest({
       body: {
         metadata: { name: 'csr-approve' },
-        spec: { request: Buffer.from('csr').toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'], username: 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper' },
+        spec: {
+          request: Buffer.from('csr').toString('base64'),
+          signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+          usages: ['digital signature', 'client auth'],
+          username: 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper',
+        },
       },
     });
     const csr = await certs.readCertificateSigningRequest({ name: 'csr-approve' });
-    csr.status = { conditions: [{ type: 'Approved', status: 'True', reason: 'KubectlApprove', message: 'This CSR was approved by kubectl certificate approve.', lastUpdateTime: new Date() }] };
+    csr.status = {
+      conditions: [
+        {
+          type: 'Approved',
+          status: 'True',
+          reason: 'KubectlApprove',
+          message: 'This CSR was approved by kubectl certificate approve.',
+          lastUpdateTime: new Date(),
+        },
+      ],
+    };
     const approved = await certs.replaceCertificateSigningRequestApproval({ name: 'csr-approve', body: csr });
-    expect(approved.status?.conditions?.[0]).toMatchObject({ type: 'Approved', status: 'True', reason: 'KubectlApprove' });
+    expect(approved.status?.conditions?.[0]).toMatchObject({
+      type: 'Approved',
+      status: 'True',
+      reason: 'KubectlApprove',
+    });
     expect(approved.status?.conditions?.[0]?.lastTransitionTime).toBeInstanceOf(Date);
     // The same (now stale) object again is a conflict.
-    const stale = statusOf(await rejection(certs.replaceCertificateSigningRequestApproval({ name: 'csr-approve', body: csr })));
+    const stale = statusOf(
+      await rejection(certs.replaceCertificateSigningRequestApproval({ name: 'csr-approve', body: csr })),
+    );
     expect(stale.reason).toBe('Conflict');
     // Signer-written status goes through /status; the approval stays.
     const signed = await certs.patchCertificateSigningRequestStatus(
-      { name: 'csr-approve', body: { status: { ...approved.status, certificate: Buffer.from('cert').toString('base64') } } },
+      {
+        name: 'csr-approve',
+        body: { status: { ...approved.status, certificate: Buffer.from('cert').toString('base64') } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     expect(signed.status?.certificate).toBeDefined();
@@ -181,24 +295,46 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
     const apps = api.kc.makeApiClient(AppsV1Api);
     await apps.createNamespacedDeployment({
       namespace: 'default',
-      body: { metadata: { name: 'web' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } },
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'web' } },
+          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+        },
+      },
     });
-    const scale = await apps.replaceNamespacedDeploymentScale({ namespace: 'default', name: 'web', body: { metadata: { name: 'web' }, spec: { replicas: 3 } } });
+    const scale = await apps.replaceNamespacedDeploymentScale({
+      namespace: 'default',
+      name: 'web',
+      body: { metadata: { name: 'web' }, spec: { replicas: 3 } },
+    });
     expect(scale.spec?.replicas).toBe(3);
     expect(scale.status?.selector).toBe('app=web');
     expect((await apps.readNamespacedDeployment({ namespace: 'default', name: 'web' })).spec?.replicas).toBe(3);
 
     for (const name of ['web-a', 'web-b']) {
-      await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name, labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } });
-      api.store.mutate('pods', 'default', name, (d) => void (d.status = { phase: 'Running' }), { subresource: 'status' });
+      await core.createNamespacedPod({
+        namespace: 'default',
+        body: { metadata: { name, labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+      });
+      api.store.mutate('pods', 'default', name, (d) => void (d.status = { phase: 'Running' }), {
+        subresource: 'status',
+      });
     }
     await api.kc.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
       namespace: 'default',
       body: { metadata: { name: 'web' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } },
     });
     const eviction = { metadata: { name: 'web-a', namespace: 'default' } };
-    const blocked = await rejection(core.createNamespacedPodEviction({ namespace: 'default', name: 'web-a', body: eviction }));
-    expect(statusOf(blocked)).toMatchObject({ code: 429, reason: 'TooManyRequests', message: "Cannot evict pod as it would violate the pod's disruption budget." });
+    const blocked = await rejection(
+      core.createNamespacedPodEviction({ namespace: 'default', name: 'web-a', body: eviction }),
+    );
+    expect(statusOf(blocked)).toMatchObject({
+      code: 429,
+      reason: 'TooManyRequests',
+      message: "Cannot evict pod as it would violate the pod's disruption budget.",
+    });
     api.store.delete('poddisruptionbudgets.policy', 'default', 'web');
     await core.createNamespacedPodEviction({ namespace: 'default', name: 'web-a', body: eviction });
     expect(api.store.get('pods', 'default', 'web-a')).toBeUndefined();
@@ -221,23 +357,33 @@ async function fetchRaw(path: string, headers: Record<string, string>): Promise<
 describe('deletion, dry runs and the current user', () => {
   it('deletes collections by label, honours dryRun, and terminates namespaces with their content', async () => {
     for (const name of ['keep', 'drop-1', 'drop-2']) {
-      await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name, labels: { drop: String(name.startsWith('drop')) } } } });
+      await core.createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name, labels: { drop: String(name.startsWith('drop')) } } },
+      });
     }
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'dry' } }, dryRun: 'All' });
     expect(api.store.get('configmaps', 'default', 'dry')).toBeUndefined();
     await core.deleteCollectionNamespacedConfigMap({ namespace: 'default', labelSelector: 'drop=true' });
-    expect(api.store.list('configmaps', { namespace: 'default', labelSelector: 'drop' }).items.map((cm) => cm.metadata.name)).toEqual(['keep']);
+    expect(
+      api.store.list('configmaps', { namespace: 'default', labelSelector: 'drop' }).items.map((cm) => cm.metadata.name),
+    ).toEqual(['keep']);
 
     await core.createNamespace({ body: { metadata: { name: 'doomed' } } });
     await core.createNamespacedServiceAccount({ namespace: 'doomed', body: { metadata: { name: 'robot' } } });
     const ns = await core.deleteNamespace({ name: 'doomed' });
     expect(ns).toMatchObject({ status: { phase: 'Terminating' } });
     expect(api.store.get('serviceaccounts', 'doomed', 'robot')).toBeUndefined();
-    expect((await rejection(core.readNamespace({ name: 'doomed' })) as { code: number }).code).toBe(404);
+    expect(((await rejection(core.readNamespace({ name: 'doomed' }))) as { code: number }).code).toBe(404);
   });
 
   it('tells oc whoami who the kubeconfig is', async () => {
-    const user = (await custom.getClusterCustomObject({ group: 'user.openshift.io', version: 'v1', plural: 'users', name: '~' })) as Record<string, any>;
+    const user = (await custom.getClusterCustomObject({
+      group: 'user.openshift.io',
+      version: 'v1',
+      plural: 'users',
+      name: '~',
+    })) as Record<string, any>;
     expect(user.metadata.name).toBe('system:admin');
   });
 });

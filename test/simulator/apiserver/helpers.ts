@@ -65,7 +65,12 @@ export function pool(name: string, spec: Record<string, unknown> = {}): KubeObje
 }
 
 /** The Status body of a client-node ApiException (its body is the raw response text). */
-export function statusOf(error: unknown): { code: number; reason: string; message: string; details?: Record<string, unknown> } {
+export function statusOf(error: unknown): {
+  code: number;
+  reason: string;
+  message: string;
+  details?: Record<string, unknown>;
+} {
   const body = (error as { body?: unknown }).body;
   return JSON.parse(typeof body === 'string' ? body : JSON.stringify(body));
 }

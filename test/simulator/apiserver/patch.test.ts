@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { node, rejection, startTestApi, statusOf } from './helpers.js';
 import type { TestApi } from './helpers.js';
@@ -23,27 +30,66 @@ const hostsubnet = { group: 'network.openshift.io', version: 'v1', plural: 'host
 
 describe('PATCH', () => {
   it('applies JSON patch (the generated clients default) and answers 422 when a test fails', async () => {
-    const patched = await core.patchNode({ name: 'worker-0', body: [{ op: 'add', path: '/metadata/labels/node-role.kubernetes.io~1infra', value: '' }] });
-    expect(patched.metadata?.labels).toEqual({ 'node-role.kubernetes.io/worker': '', 'node-role.kubernetes.io/infra': '' });
-    const failed = statusOf(await rejection(core.patchNode({ name: 'worker-0', body: [{ op: 'test', path: '/spec/unschedulable', value: true }] })));
+    const patched = await core.patchNode({
+      name: 'worker-0',
+      body: [{ op: 'add', path: '/metadata/labels/node-role.kubernetes.io~1infra', value: '' }],
+    });
+    expect(patched.metadata?.labels).toEqual({
+      'node-role.kubernetes.io/worker': '',
+      'node-role.kubernetes.io/infra': '',
+    });
+    const failed = statusOf(
+      await rejection(
+        core.patchNode({ name: 'worker-0', body: [{ op: 'test', path: '/spec/unschedulable', value: true }] }),
+      ),
+    );
     expect(failed).toMatchObject({ code: 422, reason: 'Invalid' });
   });
 
   it('applies merge patch: null deletes, arrays replace', async () => {
-    await core.patchNode({ name: 'worker-0', body: { spec: { taints: [{ key: 'a', effect: 'NoSchedule' }, { key: 'b', effect: 'NoSchedule' }] } } }, as(PatchStrategy.MergePatch));
+    await core.patchNode(
+      {
+        name: 'worker-0',
+        body: {
+          spec: {
+            taints: [
+              { key: 'a', effect: 'NoSchedule' },
+              { key: 'b', effect: 'NoSchedule' },
+            ],
+          },
+        },
+      },
+      as(PatchStrategy.MergePatch),
+    );
     const patched = await core.patchNode(
-      { name: 'worker-0', body: { metadata: { labels: { 'node-role.kubernetes.io/infra': null } }, spec: { taints: [{ key: 'c', effect: 'NoExecute' }] } } },
+      {
+        name: 'worker-0',
+        body: {
+          metadata: { labels: { 'node-role.kubernetes.io/infra': null } },
+          spec: { taints: [{ key: 'c', effect: 'NoExecute' }] },
+        },
+      },
       as(PatchStrategy.MergePatch),
     );
     expect(patched.metadata?.labels).toEqual({ 'node-role.kubernetes.io/worker': '' });
     expect(patched.spec?.taints).toEqual([{ key: 'c', effect: 'NoExecute' }]);
     // A merge patch carrying a stale resourceVersion is a conflict.
-    const stale = statusOf(await rejection(core.patchNode({ name: 'worker-0', body: { metadata: { resourceVersion: '1' }, spec: { unschedulable: true } } }, as(PatchStrategy.MergePatch))));
+    const stale = statusOf(
+      await rejection(
+        core.patchNode(
+          { name: 'worker-0', body: { metadata: { resourceVersion: '1' }, spec: { unschedulable: true } } },
+          as(PatchStrategy.MergePatch),
+        ),
+      ),
+    );
     expect(stale).toMatchObject({ code: 409, reason: 'Conflict' });
   });
 
   it('applies strategic merge patch to built-ins: cordon, containers and env merged by name', async () => {
-    const cordoned = await core.patchNode({ name: 'worker-0', body: { spec: { unschedulable: true } } }, as(PatchStrategy.StrategicMergePatch));
+    const cordoned = await core.patchNode(
+      { name: 'worker-0', body: { spec: { unschedulable: true } } },
+      as(PatchStrategy.StrategicMergePatch),
+    );
     expect(cordoned.spec?.unschedulable).toBe(true);
     await apps.createNamespacedDeployment({
       namespace: 'default',
@@ -55,7 +101,14 @@ describe('PATCH', () => {
             metadata: { labels: { app: 'router' } },
             spec: {
               containers: [
-                { name: 'router', image: 'router:1', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] },
+                {
+                  name: 'router',
+                  image: 'router:1',
+                  env: [
+                    { name: 'A', value: '1' },
+                    { name: 'B', value: '2' },
+                  ],
+                },
                 { name: 'sidecar', image: 'side:1' },
               ],
             },
@@ -72,7 +125,16 @@ describe('PATCH', () => {
             template: {
               spec: {
                 nodeSelector: { 'node-role.kubernetes.io/infra': '' },
-                containers: [{ name: 'router', image: 'router:2', env: [{ name: 'B', value: '3' }, { name: 'A', $patch: 'delete' }] }],
+                containers: [
+                  {
+                    name: 'router',
+                    image: 'router:2',
+                    env: [
+                      { name: 'B', value: '3' },
+                      { name: 'A', $patch: 'delete' },
+                    ],
+                  },
+                ],
               },
             },
           },
@@ -81,20 +143,38 @@ describe('PATCH', () => {
       as(PatchStrategy.StrategicMergePatch),
     );
     const containers = patched.spec?.template.spec?.containers ?? [];
-    expect(containers.map((c) => [c.name, c.image])).toEqual([['router', 'router:2'], ['sidecar', 'side:1']]);
+    expect(containers.map((c) => [c.name, c.image])).toEqual([
+      ['router', 'router:2'],
+      ['sidecar', 'side:1'],
+    ]);
     expect(containers[0]?.env).toEqual([{ name: 'B', value: '3' }]);
     expect(patched.spec?.template.spec?.nodeSelector).toEqual({ 'node-role.kubernetes.io/infra': '' });
     expect(patched.metadata?.generation).toBe(2);
   });
 
   it('refuses strategic merge patch on custom resources with 415', async () => {
-    await custom.createClusterCustomObject({ ...hostsubnet, body: { apiVersion: 'network.openshift.io/v1', kind: 'HostSubnet', metadata: { name: 'worker-0' }, host: 'worker-0', subnet: '10.128.2.0/23' } });
+    await custom.createClusterCustomObject({
+      ...hostsubnet,
+      body: {
+        apiVersion: 'network.openshift.io/v1',
+        kind: 'HostSubnet',
+        metadata: { name: 'worker-0' },
+        host: 'worker-0',
+        subnet: '10.128.2.0/23',
+      },
+    });
     const error = await rejection(
-      custom.patchClusterCustomObject({ ...hostsubnet, name: 'worker-0', body: { egressIPs: ['10.42.253.50'] } }, as(PatchStrategy.StrategicMergePatch)),
+      custom.patchClusterCustomObject(
+        { ...hostsubnet, name: 'worker-0', body: { egressIPs: ['10.42.253.50'] } },
+        as(PatchStrategy.StrategicMergePatch),
+      ),
     );
     expect((error as { code: number }).code).toBe(415);
     expect(statusOf(error)).toMatchObject({ reason: 'UnsupportedMediaType' });
-    const merged = (await custom.patchClusterCustomObject({ ...hostsubnet, name: 'worker-0', body: { egressIPs: ['10.42.253.50'] } }, as(PatchStrategy.MergePatch))) as Record<string, unknown>;
+    const merged = (await custom.patchClusterCustomObject(
+      { ...hostsubnet, name: 'worker-0', body: { egressIPs: ['10.42.253.50'] } },
+      as(PatchStrategy.MergePatch),
+    )) as Record<string, unknown>;
     expect(merged.egressIPs).toEqual(['10.42.253.50']);
   });
 
@@ -116,14 +196,33 @@ describe('PATCH', () => {
       true,
       PatchStrategy.ServerSideApply,
     )) as Record<string, any>;
-    expect(applied.spec).toEqual({ replicas: 2, nodePlacement: { nodeSelector: { matchLabels: { 'node-role.kubernetes.io/infra': '' } } } });
+    expect(applied.spec).toEqual({
+      replicas: 2,
+      nodePlacement: { nodeSelector: { matchLabels: { 'node-role.kubernetes.io/infra': '' } } },
+    });
     expect(applied.metadata.managedFields[0]).toMatchObject({ manager: 'runbook', operation: 'Apply' });
-    const noManager = statusOf(await rejection(objects.patch(spec, undefined, undefined, undefined, undefined, PatchStrategy.ServerSideApply)));
-    expect(noManager).toMatchObject({ code: 422, message: 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch' });
-    const forced = statusOf(await rejection(objects.patch(spec, undefined, undefined, 'runbook', true, PatchStrategy.MergePatch)));
-    expect(forced).toMatchObject({ code: 422, message: expect.stringContaining('force: Forbidden: may not be specified for non-apply patch') });
+    const noManager = statusOf(
+      await rejection(objects.patch(spec, undefined, undefined, undefined, undefined, PatchStrategy.ServerSideApply)),
+    );
+    expect(noManager).toMatchObject({
+      code: 422,
+      message: 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    });
+    const forced = statusOf(
+      await rejection(objects.patch(spec, undefined, undefined, 'runbook', true, PatchStrategy.MergePatch)),
+    );
+    expect(forced).toMatchObject({
+      code: 422,
+      message: expect.stringContaining('force: Forbidden: may not be specified for non-apply patch'),
+    });
     // Scale subresource of the IngressController.
-    const scale = await custom.getNamespacedCustomObjectScale({ group: 'operator.openshift.io', version: 'v1', plural: 'ingresscontrollers', namespace: 'openshift-ingress-operator', name: 'default' });
+    const scale = await custom.getNamespacedCustomObjectScale({
+      group: 'operator.openshift.io',
+      version: 'v1',
+      plural: 'ingresscontrollers',
+      namespace: 'openshift-ingress-operator',
+      name: 'default',
+    });
     expect(scale).toMatchObject({ kind: 'Scale', spec: { replicas: 2 } });
   });
 
@@ -131,7 +230,14 @@ describe('PATCH', () => {
     const objects = KubernetesObjectApi.makeApiClient(api.kc);
     const base = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owned', namespace: 'default' } };
     const applyAs = (manager: string, data: Record<string, string>, force = false) =>
-      objects.patch({ ...base, data } as KubernetesObject, undefined, undefined, manager, force, PatchStrategy.ServerSideApply);
+      objects.patch(
+        { ...base, data } as KubernetesObject,
+        undefined,
+        undefined,
+        manager,
+        force,
+        PatchStrategy.ServerSideApply,
+      );
     await applyAs('installer', { size: '1', mode: 'a' });
     await applyAs('runbook', { size: '1' }); // same value: shared, no conflict
     const refused = statusOf(await rejection(applyAs('runbook', { size: '2' })));
@@ -146,13 +252,18 @@ describe('PATCH', () => {
     const installer = forced.metadata.managedFields.find((e: { manager: string }) => e.manager === 'installer');
     expect(installer.fieldsV1).toEqual({ 'f:data': { 'f:mode': {} } });
     // A patch with a field manager owns what it changed.
-    await core.patchNamespacedConfigMap({ namespace: 'default', name: 'owned', body: { data: { mode: 'b' } }, fieldManager: 'editor' }, as(PatchStrategy.MergePatch));
+    await core.patchNamespacedConfigMap(
+      { namespace: 'default', name: 'owned', body: { data: { mode: 'b' } }, fieldManager: 'editor' },
+      as(PatchStrategy.MergePatch),
+    );
     const editorConflict = statusOf(await rejection(applyAs('installer', { mode: 'c' })));
     expect(editorConflict.message).toBe('Apply failed with 1 conflict: conflict with "editor" using v1: .data.mode');
   });
 
   it('answers 404 for patches of missing objects and 415 for unknown patch types', async () => {
-    const missing = statusOf(await rejection(core.patchNode({ name: 'nope', body: { spec: {} } }, as(PatchStrategy.MergePatch))));
+    const missing = statusOf(
+      await rejection(core.patchNode({ name: 'nope', body: { spec: {} } }, as(PatchStrategy.MergePatch))),
+    );
     expect(missing).toMatchObject({ code: 404, message: 'nodes "nope" not found' });
     const unknown = await rejection(core.patchNode({ name: 'worker-0', body: {} }, as('application/x-yaml')));
     expect((unknown as { code: number }).code).toBe(415);

@@ -23,7 +23,11 @@ describe('protobuf request bodies', () => {
       apiVersion: 'certificates.k8s.io/v1',
       kind: 'CertificateSigningRequest',
       metadata: { name: 'csr-x', uid: '5395ba2c-f35f-4f14-bf2e-952c281b2119', resourceVersion: '2' },
-      spec: { request: Buffer.from('req').toString('base64'), usages: ['server auth'], signerName: 'kubernetes.io/kubelet-serving' },
+      spec: {
+        request: Buffer.from('req').toString('base64'),
+        usages: ['server auth'],
+        signerName: 'kubernetes.io/kubelet-serving',
+      },
     });
     expect(csr.status.conditions).toEqual([
       {
@@ -37,7 +41,10 @@ describe('protobuf request bodies', () => {
   });
 
   it('refuses kinds it cannot read with 415 and garbage with 400', () => {
-    const deployment = Buffer.concat([Buffer.from('k8s\0', 'latin1'), Buffer.from([0x0a, 0x15, 0x0a, 0x07, ...Buffer.from('apps/v1'), 0x12, 0x0a, ...Buffer.from('Deployment')])]);
+    const deployment = Buffer.concat([
+      Buffer.from('k8s\0', 'latin1'),
+      Buffer.from([0x0a, 0x15, 0x0a, 0x07, ...Buffer.from('apps/v1'), 0x12, 0x0a, ...Buffer.from('Deployment')]),
+    ]);
     const unsupported = (() => {
       try {
         decodeProtobufObject(deployment);

@@ -33,7 +33,12 @@ describe('ObjectStore', () => {
   it('keeps one global, increasing resourceVersion and skips no-op writes', () => {
     const store = storeWith('a');
     const first = store.create('configmaps', configMap('a', 'x'));
-    const second = store.create(CO, { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: { name: 'dns' }, spec: {} });
+    const second = store.create(CO, {
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'ClusterOperator',
+      metadata: { name: 'dns' },
+      spec: {},
+    });
     expect(Number(second.metadata.resourceVersion)).toBeGreaterThan(Number(first.metadata.resourceVersion));
     const same = store.mutate('configmaps', 'a', 'x', () => {});
     expect(same.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
@@ -59,17 +64,25 @@ describe('ObjectStore', () => {
     store.mutate('configmaps', 'a', 'x', (d) => void (d.data = { k: '1' }));
     expect(apiError(() => store.replace('configmaps', created)).reason).toBe('Conflict');
     expect(apiError(() => store.create('configmaps', configMap('a', 'Bad_Name'))).code).toBe(422);
-    expect(apiError(() => store.create('configmaps', { ...configMap('a', 'y'), kind: 'Secret' })).status()).toMatchObject({
+    expect(
+      apiError(() => store.create('configmaps', { ...configMap('a', 'y'), kind: 'Secret' })).status(),
+    ).toMatchObject({
       code: 422,
       message: 'ConfigMap "y" is invalid: kind: Invalid value: "Secret": must be ConfigMap',
     });
-    expect(apiError(() => store.create('configmaps', configMap('nowhere', 'y'))).message).toBe('namespaces "nowhere" not found');
+    expect(apiError(() => store.create('configmaps', configMap('nowhere', 'y'))).message).toBe(
+      'namespaces "nowhere" not found',
+    );
     expect(apiError(() => store.get('widgets', undefined, 'x')).code).toBe(404);
   });
 
   it('generates names from generateName', () => {
     const store = storeWith('a');
-    const created = store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: '', namespace: 'a', generateName: 'csr-' } });
+    const created = store.create('configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: '', namespace: 'a', generateName: 'csr-' },
+    });
     expect(created.metadata.name).toMatch(/^csr-[a-z0-9]{5}$/);
   });
 
@@ -82,10 +95,16 @@ describe('ObjectStore', () => {
     });
     expect(main.status).toEqual({ machineCount: 3 });
     expect(main.metadata.generation).toBe(2);
-    const status = store.mutate(MCP, undefined, 'worker', (d) => {
-      (d.spec as { paused: boolean }).paused = false;
-      d.status = { machineCount: 4 };
-    }, { subresource: 'status' });
+    const status = store.mutate(
+      MCP,
+      undefined,
+      'worker',
+      (d) => {
+        (d.spec as { paused: boolean }).paused = false;
+        d.status = { machineCount: 4 };
+      },
+      { subresource: 'status' },
+    );
     expect(status.spec).toEqual({ paused: true });
     expect(status.status).toEqual({ machineCount: 4 });
     expect(status.metadata.generation).toBe(2);
@@ -101,7 +120,9 @@ describe('ObjectStore', () => {
     store.create('nodes', node('worker-1', { 'node-role.kubernetes.io/worker': '', zone: 'b' }));
     store.mutate('nodes', undefined, 'worker-1', (d) => void (d.spec = { unschedulable: true }));
     const names = (labelSelector?: string, fieldSelector?: string) =>
-      store.list('nodes', { ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) }).items.map((n) => n.metadata.name);
+      store
+        .list('nodes', { ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) })
+        .items.map((n) => n.metadata.name);
     expect(names('node-role.kubernetes.io/worker=')).toEqual(['worker-0', 'worker-1']);
     expect(names('node-role.kubernetes.io/worker,zone!=a')).toEqual(['worker-1']);
     expect(names('zone in (a,b)')).toEqual(['worker-0', 'worker-1']);
@@ -109,7 +130,10 @@ describe('ObjectStore', () => {
     expect(names('!zone')).toEqual(['master-0']);
     expect(names(undefined, 'metadata.name=worker-0')).toEqual(['worker-0']);
     expect(names(undefined, 'spec.unschedulable=false')).toEqual(['master-0', 'worker-0']);
-    expect(apiError(() => names(undefined, 'status.phase=Running')).status()).toMatchObject({ code: 400, message: 'field label not supported: status.phase' });
+    expect(apiError(() => names(undefined, 'status.phase=Running')).status()).toMatchObject({
+      code: 400,
+      message: 'field label not supported: status.phase',
+    });
     expect(apiError(() => store.list(MCP, { fieldSelector: 'spec.paused=true' })).message).toBe(
       '"spec.paused" is not a known field selector: only "metadata.name", "metadata.namespace"',
     );
@@ -119,15 +143,23 @@ describe('ObjectStore', () => {
   it('watches in commit order, with selectors turning modifications into ADDED/DELETED', () => {
     const store = storeWith('a');
     const seen: string[] = [];
-    const stop = store.watch('configmaps', { namespace: 'a', labelSelector: 'app=x' }, (e) => seen.push(`${e.type} ${e.object.metadata.name}`));
+    const stop = store.watch('configmaps', { namespace: 'a', labelSelector: 'app=x' }, (e) =>
+      seen.push(`${e.type} ${e.object.metadata.name}`),
+    );
     store.create('configmaps', configMap('a', 'one'));
     store.mutate('configmaps', 'a', 'one', (d) => void (d.metadata.labels = { app: 'x' }));
     store.mutate('configmaps', 'a', 'one', (d) => void (d.data = { k: 'v' }));
     store.mutate('configmaps', 'a', 'one', (d) => void (d.metadata.labels = {}));
-    store.create('configmaps', { ...configMap('a', 'two'), metadata: { name: 'two', namespace: 'a', labels: { app: 'x' } } });
+    store.create('configmaps', {
+      ...configMap('a', 'two'),
+      metadata: { name: 'two', namespace: 'a', labels: { app: 'x' } },
+    });
     store.delete('configmaps', 'a', 'two');
     stop();
-    store.create('configmaps', { ...configMap('a', 'three'), metadata: { name: 'three', namespace: 'a', labels: { app: 'x' } } });
+    store.create('configmaps', {
+      ...configMap('a', 'three'),
+      metadata: { name: 'three', namespace: 'a', labels: { app: 'x' } },
+    });
     expect(seen).toEqual(['ADDED one', 'MODIFIED one', 'DELETED one', 'ADDED two', 'DELETED two']);
   });
 
@@ -135,7 +167,8 @@ describe('ObjectStore', () => {
     const store = storeWith('a');
     const order: string[] = [];
     store.onChange((resource, event) => {
-      if (event.type === 'ADDED' && event.object.metadata.name === 'first') store.create('configmaps', configMap('a', 'second'));
+      if (event.type === 'ADDED' && event.object.metadata.name === 'first')
+        store.create('configmaps', configMap('a', 'second'));
     });
     store.onChange((resource, event) => order.push(`${event.type} ${resource} ${event.object.metadata.name}`));
     store.create('configmaps', configMap('a', 'first'));
@@ -163,7 +196,10 @@ describe('ObjectStore', () => {
 
   it('holds objects with finalizers until the last finalizer goes', () => {
     const store = storeWith('a');
-    store.create('configmaps', { ...configMap('a', 'held'), metadata: { name: 'held', namespace: 'a', finalizers: ['example.com/keep'] } });
+    store.create('configmaps', {
+      ...configMap('a', 'held'),
+      metadata: { name: 'held', namespace: 'a', finalizers: ['example.com/keep'] },
+    });
     const terminating = store.delete('configmaps', 'a', 'held');
     expect(terminating.metadata.deletionTimestamp).toBeDefined();
     expect(store.get('configmaps', 'a', 'held')).toBeDefined();
@@ -176,12 +212,19 @@ describe('ObjectStore', () => {
     const owner = store.create('configmaps', configMap('b', 'owner'));
     store.create('configmaps', {
       ...configMap('b', 'owned'),
-      metadata: { name: 'owned', namespace: 'b', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid }] },
+      metadata: {
+        name: 'owned',
+        namespace: 'b',
+        ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid }],
+      },
     });
     store.delete('configmaps', 'b', 'owner');
     expect(store.get('configmaps', 'b', 'owned')).toBeUndefined();
 
-    store.create('configmaps', { ...configMap('a', 'held'), metadata: { name: 'held', namespace: 'a', finalizers: ['x/y'] } });
+    store.create('configmaps', {
+      ...configMap('a', 'held'),
+      metadata: { name: 'held', namespace: 'a', finalizers: ['x/y'] },
+    });
     store.create('configmaps', configMap('a', 'plain'));
     const ns = store.delete('namespaces', undefined, 'a');
     expect(ns.status).toEqual({ phase: 'Terminating' });
@@ -201,12 +244,20 @@ describe('ObjectStore', () => {
     };
     store.create('certificatesigningrequests.certificates.k8s.io', csr);
     const approve = (types: string[]) =>
-      store.mutate('certificatesigningrequests.certificates.k8s.io', undefined, 'csr-abcde', (d) => {
-        d.status = { conditions: types.map((type) => ({ type, status: 'True', reason: 'Test' })) };
-      }, { subresource: 'approval' });
+      store.mutate(
+        'certificatesigningrequests.certificates.k8s.io',
+        undefined,
+        'csr-abcde',
+        (d) => {
+          d.status = { conditions: types.map((type) => ({ type, status: 'True', reason: 'Test' })) };
+        },
+        { subresource: 'approval' },
+      );
     expect(apiError(() => approve(['Approved', 'Denied'])).code).toBe(422);
     const approved = approve(['Approved']);
-    expect((approved.status as { conditions: { lastUpdateTime?: string }[] }).conditions[0]!.lastUpdateTime).toBeDefined();
+    expect(
+      (approved.status as { conditions: { lastUpdateTime?: string }[] }).conditions[0]!.lastUpdateTime,
+    ).toBeDefined();
     expect(apiError(() => approve([])).code).toBe(422);
   });
 });

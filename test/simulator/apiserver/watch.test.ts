@@ -13,7 +13,11 @@ afterAll(() => api.close());
 
 interface Seen {
   type: string;
-  object: { metadata?: { name?: string; resourceVersion?: string; annotations?: Record<string, string> }; code?: number; reason?: string };
+  object: {
+    metadata?: { name?: string; resourceVersion?: string; annotations?: Record<string, string> };
+    code?: number;
+    reason?: string;
+  };
 }
 
 /** Starts a watch; `until(n)` resolves once n events arrived, `done` once the stream ended. */
@@ -51,7 +55,11 @@ describe('watch', () => {
     const list = await core.listNamespacedConfigMap({ namespace: 'default' });
     const w = await watch('/api/v1/namespaces/default/configmaps', { resourceVersion: list.metadata?.resourceVersion });
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'w1' } } });
-    await core.patchNamespacedConfigMap({ namespace: 'default', name: 'w1', body: [{ op: 'add', path: '/data', value: { k: 'v' } }] });
+    await core.patchNamespacedConfigMap({
+      namespace: 'default',
+      name: 'w1',
+      body: [{ op: 'add', path: '/data', value: { k: 'v' } }],
+    });
     await core.deleteNamespacedConfigMap({ namespace: 'default', name: 'w1' });
     const events = await w.until(3);
     expect(names(events)).toEqual(['ADDED w1', 'MODIFIED w1', 'DELETED w1']);
@@ -63,7 +71,9 @@ describe('watch', () => {
   it('replays events after a given resourceVersion and starts with ADDED for current objects without one', async () => {
     const first = api.store.create('configmaps', configMap('default', 'r1'));
     api.store.create('configmaps', configMap('default', 'r2'));
-    const replay = await watch('/api/v1/namespaces/default/configmaps', { resourceVersion: first.metadata.resourceVersion });
+    const replay = await watch('/api/v1/namespaces/default/configmaps', {
+      resourceVersion: first.metadata.resourceVersion,
+    });
     expect(names(await replay.until(1))).toEqual(['ADDED r2']);
     replay.stop();
     const fresh = await watch('/api/v1/namespaces/default/configmaps', { labelSelector: 'never=present' });
@@ -75,9 +85,20 @@ describe('watch', () => {
 
   it('filters by label and field selector, turning label changes into ADDED/DELETED', async () => {
     api.store.create('nodes', node('watch-0'));
-    const w = await watch('/api/v1/nodes', { labelSelector: 'node-role.kubernetes.io/infra=', resourceVersion: api.store.resourceVersion() });
-    const one = await watch('/api/v1/nodes', { fieldSelector: 'metadata.name=watch-1', resourceVersion: api.store.resourceVersion() });
-    api.store.mutate('nodes', undefined, 'watch-0', (d) => void (d.metadata.labels = { 'node-role.kubernetes.io/infra': '' }));
+    const w = await watch('/api/v1/nodes', {
+      labelSelector: 'node-role.kubernetes.io/infra=',
+      resourceVersion: api.store.resourceVersion(),
+    });
+    const one = await watch('/api/v1/nodes', {
+      fieldSelector: 'metadata.name=watch-1',
+      resourceVersion: api.store.resourceVersion(),
+    });
+    api.store.mutate(
+      'nodes',
+      undefined,
+      'watch-0',
+      (d) => void (d.metadata.labels = { 'node-role.kubernetes.io/infra': '' }),
+    );
     api.store.mutate('nodes', undefined, 'watch-0', (d) => void (d.spec = { unschedulable: true }));
     api.store.mutate('nodes', undefined, 'watch-0', (d) => void (d.metadata.labels = {}));
     api.store.create('nodes', node('watch-1'));
@@ -89,7 +110,8 @@ describe('watch', () => {
 
   it('sends an ERROR event with 410 Expired for a resourceVersion older than the event log, then ends', async () => {
     const old = api.store.resourceVersion();
-    for (let i = 0; i < 60; i++) api.store.mutate('nodes', undefined, 'watch-1', (d) => void (d.metadata.annotations = { i: String(i) }));
+    for (let i = 0; i < 60; i++)
+      api.store.mutate('nodes', undefined, 'watch-1', (d) => void (d.metadata.annotations = { i: String(i) }));
     const w = await watch('/api/v1/nodes', { resourceVersion: old });
     const [event] = await w.until(1);
     expect(event).toMatchObject({ type: 'ERROR', object: { code: 410, reason: 'Expired' } });
@@ -100,16 +122,26 @@ describe('watch', () => {
     const before = api.store.watchCount();
     const w = await watch('/api/v1/nodes', { allowWatchBookmarks: true, resourceVersion: api.store.resourceVersion() });
     const [bookmark] = await w.until(1);
-    expect(bookmark).toMatchObject({ type: 'BOOKMARK', object: { kind: 'Node', metadata: { resourceVersion: api.store.resourceVersion() } } });
+    expect(bookmark).toMatchObject({
+      type: 'BOOKMARK',
+      object: { kind: 'Node', metadata: { resourceVersion: api.store.resourceVersion() } },
+    });
     expect(api.store.watchCount()).toBe(before + 1);
     w.stop();
     await w.done;
     await waitFor(() => api.store.watchCount() === before);
 
-    const initial = await watch('/api/v1/namespaces/default/configmaps', { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' });
+    const initial = await watch('/api/v1/namespaces/default/configmaps', {
+      sendInitialEvents: true,
+      allowWatchBookmarks: true,
+      resourceVersionMatch: 'NotOlderThan',
+    });
     const events = await initial.until(3);
     expect(names(events.slice(0, 2))).toEqual(['ADDED r1', 'ADDED r2']);
-    expect(events[2]).toMatchObject({ type: 'BOOKMARK', object: { metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } } });
+    expect(events[2]).toMatchObject({
+      type: 'BOOKMARK',
+      object: { metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } },
+    });
     initial.stop();
 
     const short = await watch('/api/v1/nodes', { timeoutSeconds: 1, resourceVersion: api.store.resourceVersion() });

@@ -10,24 +10,34 @@ export function cephCsiWorkloads(namespace = CEPH_NS): KubeObject[] {
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'rbd-csi-provisioner', namespace } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'rbd-csi-nodeplugin', namespace } },
     {
-      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'csi-rbdplugin', namespace },
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'csi-rbdplugin', namespace },
       spec: {
         selector: { matchLabels: { app: 'csi-rbdplugin' } },
         template: {
           metadata: { labels: { app: 'csi-rbdplugin' } },
           spec: {
-            serviceAccountName: 'rbd-csi-nodeplugin', hostNetwork: true, hostPID: true,
+            serviceAccountName: 'rbd-csi-nodeplugin',
+            hostNetwork: true,
+            hostPID: true,
             containers: [
               { name: 'driver-registrar', image: 'quay.io/k8scsi/csi-node-driver-registrar:v1.1.0' },
               { name: 'csi-rbdplugin', image: 'quay.io/cephcsi/cephcsi:v1.2.0', securityContext: { privileged: true } },
             ],
-            volumes: [hostPath('plugin-dir', '/var/lib/kubelet/plugins/rbd.csi.ceph.com'), hostPath('host-dev', '/dev'), { name: 'ceph-csi-config', configMap: { name: 'ceph-csi-config' } }],
+            volumes: [
+              hostPath('plugin-dir', '/var/lib/kubelet/plugins/rbd.csi.ceph.com'),
+              hostPath('host-dev', '/dev'),
+              { name: 'ceph-csi-config', configMap: { name: 'ceph-csi-config' } },
+            ],
           },
         },
       },
     },
     {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'csi-rbdplugin-provisioner', namespace },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'csi-rbdplugin-provisioner', namespace },
       spec: {
         replicas: 3,
         selector: { matchLabels: { app: 'csi-rbdplugin-provisioner' } },
@@ -39,7 +49,10 @@ export function cephCsiWorkloads(namespace = CEPH_NS): KubeObject[] {
               { name: 'csi-provisioner', image: 'quay.io/k8scsi/csi-provisioner:v1.3.0' },
               { name: 'csi-rbdplugin', image: 'quay.io/cephcsi/cephcsi:v1.2.0', securityContext: { privileged: true } },
             ],
-            volumes: [hostPath('host-dev', '/dev'), { name: 'ceph-csi-config', configMap: { name: 'ceph-csi-config' } }],
+            volumes: [
+              hostPath('host-dev', '/dev'),
+              { name: 'ceph-csi-config', configMap: { name: 'ceph-csi-config' } },
+            ],
           },
         },
       },
@@ -47,7 +60,11 @@ export function cephCsiWorkloads(namespace = CEPH_NS): KubeObject[] {
   ];
 }
 
-const RESOURCES: Record<string, string> = { ServiceAccount: 'serviceaccounts', DaemonSet: 'daemonsets.apps', Deployment: 'deployments.apps' };
+const RESOURCES: Record<string, string> = {
+  ServiceAccount: 'serviceaccounts',
+  DaemonSet: 'daemonsets.apps',
+  Deployment: 'deployments.apps',
+};
 
 export function applyAll(store: ObjectStore, objects: readonly KubeObject[]): void {
   for (const object of objects) store.create(RESOURCES[object.kind]!, object);
@@ -64,30 +81,58 @@ export function addSccToUser(store: ObjectStore, scc: string, user: string): voi
 /** The seed's StorageClass. */
 export function cephStorageClass(): KubeObject {
   return {
-    apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'ceph-storage' },
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: 'ceph-storage' },
     provisioner: 'rbd.csi.ceph.com',
     parameters: {
-      clusterID: 'my-ceph-cluster-id', pool: 'kube', imageFeatures: 'layering',
-      'csi.storage.k8s.io/provisioner-secret-name': 'csi-rbd-secret', 'csi.storage.k8s.io/provisioner-secret-namespace': 'default',
-      'csi.storage.k8s.io/node-stage-secret-name': 'csi-rbd-secret', 'csi.storage.k8s.io/node-stage-secret-namespace': 'default',
+      clusterID: 'my-ceph-cluster-id',
+      pool: 'kube',
+      imageFeatures: 'layering',
+      'csi.storage.k8s.io/provisioner-secret-name': 'csi-rbd-secret',
+      'csi.storage.k8s.io/provisioner-secret-namespace': 'default',
+      'csi.storage.k8s.io/node-stage-secret-name': 'csi-rbd-secret',
+      'csi.storage.k8s.io/node-stage-secret-namespace': 'default',
       'csi.storage.k8s.io/fstype': 'xfs',
     },
-    reclaimPolicy: 'Delete', mountOptions: ['discard'],
+    reclaimPolicy: 'Delete',
+    mountOptions: ['discard'],
   };
 }
 
 export function csiConfigMap(json: string): KubeObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ceph-csi-config', namespace: CEPH_NS }, data: { 'config.json': json } };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'ceph-csi-config', namespace: CEPH_NS },
+    data: { 'config.json': json },
+  };
 }
 
 export function rbdSecret(name: string): KubeObject {
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, stringData: { userID: 'my-ceph-user-id', userKey: 'stand-in' } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: 'default' },
+    stringData: { userID: 'my-ceph-user-id', userKey: 'stand-in' },
+  };
 }
 
-export function claim(namespace: string, name: string, storageClassName?: string, accessMode = 'ReadWriteOnce'): KubeObject {
+export function claim(
+  namespace: string,
+  name: string,
+  storageClassName?: string,
+  accessMode = 'ReadWriteOnce',
+): KubeObject {
   return {
-    apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace },
-    spec: { accessModes: [accessMode], resources: { requests: { storage: '100Gi' } }, ...(storageClassName ? { storageClassName } : {}) },
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace },
+    spec: {
+      accessModes: [accessMode],
+      resources: { requests: { storage: '100Gi' } },
+      ...(storageClassName ? { storageClassName } : {}),
+    },
   };
 }
 
@@ -97,7 +142,10 @@ export function workingCeph(store: ObjectStore): void {
   for (const sa of ['rbd-csi-provisioner', 'rbd-csi-nodeplugin']) {
     for (const scc of ['hostaccess', 'privileged']) addSccToUser(store, scc, `system:serviceaccount:${CEPH_NS}:${sa}`);
   }
-  store.create('configmaps', csiConfigMap('[{"clusterID": "my-ceph-cluster-id", "monitors": ["10.1.2.3", "10.1.2.4", "10.1.2.5"]}]'));
+  store.create(
+    'configmaps',
+    csiConfigMap('[{"clusterID": "my-ceph-cluster-id", "monitors": ["10.1.2.3", "10.1.2.4", "10.1.2.5"]}]'),
+  );
   store.create('secrets', rbdSecret('csi-rbd-secret'));
   store.create('storageclasses.storage.k8s.io', cephStorageClass());
 }

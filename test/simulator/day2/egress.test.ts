@@ -11,22 +11,39 @@ afterEach(() => lab.stop());
 const NS = 'egress-routers';
 const phase = (obj: KubeObject | undefined) => (obj?.status as { phase?: string } | undefined)?.phase;
 const scheduled = (pod: KubeObject | undefined) =>
-  ((pod?.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === 'PodScheduled');
+  (
+    (pod?.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined)?.conditions ?? []
+  ).find((c) => c.type === 'PodScheduled');
 
 /** The seed's redirect egress router (its selector `node-role.kubernetes.io/infra: "true"`). */
 function redirectRouter(infraValue: string): KubeObject {
   return {
-    apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'egress-router', namespace: NS },
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name: 'egress-router', namespace: NS },
     spec: {
-      replicas: 1, selector: { name: 'egress-router' },
+      replicas: 1,
+      selector: { name: 'egress-router' },
       template: {
-        metadata: { name: 'egress-router', labels: { name: 'egress-router' }, annotations: { 'pod.network.openshift.io/assign-macvlan': 'true' } },
+        metadata: {
+          name: 'egress-router',
+          labels: { name: 'egress-router' },
+          annotations: { 'pod.network.openshift.io/assign-macvlan': 'true' },
+        },
         spec: {
-          initContainers: [{
-            name: 'egress-demo-init', image: 'docker.io/openshift/origin-egress-router',
-            env: [{ name: 'EGRESS_SOURCE', value: '10.42.253.46' }, { name: 'EGRESS_GATEWAY', value: '10.42.253.1' }, { name: 'EGRESS_DESTINATION', value: '8.8.8.8' }, { name: 'EGRESS_ROUTER_MODE', value: 'init' }],
-            securityContext: { privileged: true },
-          }],
+          initContainers: [
+            {
+              name: 'egress-demo-init',
+              image: 'docker.io/openshift/origin-egress-router',
+              env: [
+                { name: 'EGRESS_SOURCE', value: '10.42.253.46' },
+                { name: 'EGRESS_GATEWAY', value: '10.42.253.1' },
+                { name: 'EGRESS_DESTINATION', value: '8.8.8.8' },
+                { name: 'EGRESS_ROUTER_MODE', value: 'init' },
+              ],
+              securityContext: { privileged: true },
+            },
+          ],
           containers: [{ name: 'egress-demo-wait', image: 'docker.io/openshift/origin-pod' }],
           nodeSelector: { 'node-role.kubernetes.io/infra': infraValue },
           serviceAccountName: 'egress-init',
@@ -38,13 +55,19 @@ function redirectRouter(infraValue: string): KubeObject {
 
 /** The seed's SCC egress-init. */
 const egressScc = {
-  apiVersion: 'security.openshift.io/v1', kind: 'SecurityContextConstraints', metadata: { name: 'egress-init' },
-  allowPrivilegedContainer: true, runAsUser: { type: 'RunAsAny' }, seLinuxContext: { type: 'RunAsAny' }, fsGroup: { type: 'RunAsAny' }, supplementalGroups: { type: 'RunAsAny' },
+  apiVersion: 'security.openshift.io/v1',
+  kind: 'SecurityContextConstraints',
+  metadata: { name: 'egress-init' },
+  allowPrivilegedContainer: true,
+  runAsUser: { type: 'RunAsAny' },
+  seLinuxContext: { type: 'RunAsAny' },
+  fsGroup: { type: 'RunAsAny' },
+  supplementalGroups: { type: 'RunAsAny' },
   users: ['system:serviceaccount:egress-routers:egress-init'],
 };
 
 describe('egress', () => {
-  it("keeps the seed's router Pending on its \"true\" selector, runs it once the selector matches the infra label", async () => {
+  it('keeps the seed\'s router Pending on its "true" selector, runs it once the selector matches the infra label', async () => {
     lab = day2Lab();
     lab.start(startWorkloadController);
     const { store } = lab;
@@ -55,12 +78,21 @@ describe('egress', () => {
     }
     store.create('replicationcontrollers', redirectRouter('true'));
     const rc = () => store.get('replicationcontrollers', NS, 'egress-router')!;
-    const failure = () => ((rc().status as { conditions?: { type: string; message: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === 'ReplicaFailure')?.message;
+    const failure = () =>
+      ((rc().status as { conditions?: { type: string; message: string }[] } | undefined)?.conditions ?? []).find(
+        (c) => c.type === 'ReplicaFailure',
+      )?.message;
     expect(await waitFor(store, 'no service account', () => failure()?.includes('serviceaccount') && failure())).toBe(
       'pods "egress-router-" is forbidden: error looking up service account egress-routers/egress-init: serviceaccount "egress-init" not found',
     );
-    store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'egress-init', namespace: NS } });
-    expect(await waitFor(store, 'no SCC', () => failure()?.includes('security context constraint') && failure())).toContain(
+    store.create('serviceaccounts', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'egress-init', namespace: NS },
+    });
+    expect(
+      await waitFor(store, 'no SCC', () => failure()?.includes('security context constraint') && failure()),
+    ).toContain(
       'spec.initContainers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed',
     );
     store.create('securitycontextconstraints.security.openshift.io', egressScc);
@@ -75,7 +107,9 @@ describe('egress', () => {
 
     // A ReplicationController does not roll its pods: fix the template, then replace the pod.
     store.mutate('replicationcontrollers', NS, 'egress-router', (draft) => {
-      (draft.spec as { template: { spec: { nodeSelector: Record<string, string> } } }).template.spec.nodeSelector = { 'node-role.kubernetes.io/infra': '' };
+      (draft.spec as { template: { spec: { nodeSelector: Record<string, string> } } }).template.spec.nodeSelector = {
+        'node-role.kubernetes.io/infra': '',
+      };
     });
     store.delete('pods', NS, pending.metadata.name);
     const runningPod = await waitFor(store, 'router Running on an infra node', () => {
@@ -83,7 +117,10 @@ describe('egress', () => {
       return phase(pod) === 'Running' && pod;
     });
     expect((runningPod.spec as { nodeName: string }).nodeName).toMatch(/^infra\d\./);
-    expect((runningPod.status as { initContainerStatuses: { state: { terminated: { reason: string } } }[] }).initContainerStatuses[0]!.state.terminated.reason).toBe('Completed');
+    expect(
+      (runningPod.status as { initContainerStatuses: { state: { terminated: { reason: string } } }[] })
+        .initContainerStatuses[0]!.state.terminated.reason,
+    ).toBe('Completed');
   });
 
   it('keeps NetNamespaces and HostSubnets for the SDN, stores patched egress IPs and reports where traffic leaves', async () => {
@@ -91,7 +128,9 @@ describe('egress', () => {
     lab.start(startEgressController);
     const { store, ctx } = lab;
     store.create('namespaces', namespaceObject('toto'));
-    const netns = await waitFor(store, 'netnamespace toto', () => store.get('netnamespaces.network.openshift.io', undefined, 'toto'));
+    const netns = await waitFor(store, 'netnamespace toto', () =>
+      store.get('netnamespaces.network.openshift.io', undefined, 'toto'),
+    );
     expect(netns).toMatchObject({ netname: 'toto', egressIPs: [] });
     expect(typeof netns.netid).toBe('number');
     const subnets = store.list('hostsubnets.network.openshift.io').items;
@@ -105,23 +144,41 @@ describe('egress', () => {
     store.mutate('netnamespaces.network.openshift.io', undefined, 'toto', (draft) => {
       draft.egressIPs = ['10.42.253.45', '10.42.253.54'];
     });
-    await waitFor(store, 'dropped reported', () => lab.warnings.some((line) => line.includes('namespace toto is dropped')));
+    await waitFor(store, 'dropped reported', () =>
+      lab.warnings.some((line) => line.includes('namespace toto is dropped')),
+    );
     store.mutate('hostsubnets.network.openshift.io', undefined, fqdn('compute3'), (draft) => {
       draft.egressIPs = ['10.42.253.45'];
     });
     store.mutate('hostsubnets.network.openshift.io', undefined, fqdn('compute1'), (draft) => {
       draft.egressIPs = ['10.42.253.54'];
     });
-    await waitFor(store, 'stored', () => (store.get('hostsubnets.network.openshift.io', undefined, fqdn('compute1'))!.egressIPs as string[])[0] === '10.42.253.54');
+    await waitFor(
+      store,
+      'stored',
+      () =>
+        (store.get('hostsubnets.network.openshift.io', undefined, fqdn('compute1'))!.egressIPs as string[])[0] ===
+        '10.42.253.54',
+    );
     expect(egressAssignments(ctx)).toEqual([
       { namespace: 'toto', ip: '10.42.253.45', node: fqdn('compute3'), ready: true },
       { namespace: 'toto', ip: '10.42.253.54', node: fqdn('compute1'), ready: true },
     ]);
     // compute3 reboots: the namespace's traffic leaves through compute1 (the seed's tcpdump).
-    store.mutate('nodes', undefined, fqdn('compute3'), (draft) => {
-      const status = draft.status as { conditions: { type: string; status: string }[] };
-      status.conditions = status.conditions.map((c) => (c.type === 'Ready' ? { ...c, status: 'Unknown' } : c));
-    }, { subresource: 'status' });
-    await waitFor(store, 'failover reported', () => lab.infos.some((line) => line === `sdn: egress traffic of namespace toto leaves through ${fqdn('compute1')} as 10.42.253.54`));
+    store.mutate(
+      'nodes',
+      undefined,
+      fqdn('compute3'),
+      (draft) => {
+        const status = draft.status as { conditions: { type: string; status: string }[] };
+        status.conditions = status.conditions.map((c) => (c.type === 'Ready' ? { ...c, status: 'Unknown' } : c));
+      },
+      { subresource: 'status' },
+    );
+    await waitFor(store, 'failover reported', () =>
+      lab.infos.some(
+        (line) => line === `sdn: egress traffic of namespace toto leaves through ${fqdn('compute1')} as 10.42.253.54`,
+      ),
+    );
   });
 });

@@ -73,7 +73,12 @@ const logLines = new EventEmitter();
  * Resolves with the predicate's value once it is truthy, re-checking after every store change and log line.
  * Fails with `what` and the last state seen if the lab goes quiet without getting there.
  */
-export function waitFor<T>(store: ObjectStore, what: string, predicate: () => T | undefined | false, describe?: () => unknown): Promise<T> {
+export function waitFor<T>(
+  store: ObjectStore,
+  what: string,
+  predicate: () => T | undefined | false,
+  describe?: () => unknown,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     let quiet: NodeJS.Timeout | undefined;
     const check = () => {
@@ -90,7 +95,11 @@ export function waitFor<T>(store: ObjectStore, what: string, predicate: () => T 
         // Conditions outside the store (log lines, timers) get one last look.
         const late = predicate();
         if (late) return resolve(late);
-        reject(new Error(`lab settled without: ${what}${describe ? `\nlast state: ${JSON.stringify(describe(), null, 1)}` : ''}`));
+        reject(
+          new Error(
+            `lab settled without: ${what}${describe ? `\nlast state: ${JSON.stringify(describe(), null, 1)}` : ''}`,
+          ),
+        );
       }, 1_000);
       return false;
     };

@@ -17,7 +17,10 @@ const REGISTRY = 'configs.imageregistry.operator.openshift.io';
 const phase = (obj: KubeObject | undefined) => (obj?.status as { phase?: string } | undefined)?.phase;
 const nodeOf = (pod: KubeObject) => (pod.spec as { nodeName?: string }).nodeName;
 const condition = (obj: KubeObject | undefined, type: string) =>
-  ((obj?.status as { conditions?: { type: string; status: string; message?: string; reason?: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === type);
+  (
+    (obj?.status as { conditions?: { type: string; status: string; message?: string; reason?: string }[] } | undefined)
+      ?.conditions ?? []
+  ).find((c) => c.type === type);
 
 describe('ingress operator', () => {
   it("moves the routers to the infra nodes as the seed's nodePlacement asks, Pending until nodes match", async () => {
@@ -26,20 +29,39 @@ describe('ingress operator', () => {
     const { store, ctx } = lab;
     store.create(IC, defaultIngressController(ctx));
     const ic = () => store.get(IC, 'openshift-ingress-operator', 'default')!;
-    await waitFor(store, 'two routers available', () => (ic().status as { availableReplicas?: number }).availableReplicas === 2 && condition(ic(), 'Available')?.status === 'True');
+    await waitFor(
+      store,
+      'two routers available',
+      () =>
+        (ic().status as { availableReplicas?: number }).availableReplicas === 2 &&
+        condition(ic(), 'Available')?.status === 'True',
+    );
     const routers = podsOf(store, 'openshift-ingress', 'router-default-');
     expect(routers.every((pod) => /compute|infra/.test(nodeOf(pod) ?? ''))).toBe(true);
-    expect(ic().status).toMatchObject({ domain: 'apps.intra.example.com', selector: 'ingresscontroller.operator.openshift.io/deployment-ingresscontroller=default' });
+    expect(ic().status).toMatchObject({
+      domain: 'apps.intra.example.com',
+      selector: 'ingresscontroller.operator.openshift.io/deployment-ingresscontroller=default',
+    });
     // Host network: the pod IP is the node's.
     const node = store.get('nodes', undefined, nodeOf(routers[0]!)!)!;
-    expect((routers[0]!.status as { podIP: string }).podIP).toBe((node.status as { addresses: { address: string }[] }).addresses[0]!.address);
+    expect((routers[0]!.status as { podIP: string }).podIP).toBe(
+      (node.status as { addresses: { address: string }[] }).addresses[0]!.address,
+    );
 
     store.mutate(IC, 'openshift-ingress-operator', 'default', (draft) => {
-      draft.spec = { ...(draft.spec as object), replicas: 3, nodePlacement: { nodeSelector: { matchLabels: { 'node-role.kubernetes.io/infra': '' } } } };
+      draft.spec = {
+        ...(draft.spec as object),
+        replicas: 3,
+        nodePlacement: { nodeSelector: { matchLabels: { 'node-role.kubernetes.io/infra': '' } } },
+      };
     });
     await waitFor(store, 'new routers Pending, old ones serving', () => {
       const pods = podsOf(store, 'openshift-ingress', 'router-default-');
-      return pods.some((pod) => !nodeOf(pod)) && pods.filter((pod) => phase(pod) === 'Running').length === 2 && condition(ic(), 'Progressing')?.status === 'True';
+      return (
+        pods.some((pod) => !nodeOf(pod)) &&
+        pods.filter((pod) => phase(pod) === 'Running').length === 2 &&
+        condition(ic(), 'Progressing')?.status === 'True'
+      );
     });
     for (const name of ['infra1', 'infra2', 'infra3']) {
       store.mutate('nodes', undefined, fqdn(name), (draft) => {
@@ -49,10 +71,21 @@ describe('ingress operator', () => {
     const placed = await waitFor(store, 'three routers on infra1..3', () => {
       const pods = podsOf(store, 'openshift-ingress', 'router-default-');
       const nodes = pods.map(nodeOf).sort();
-      return pods.length === 3 && pods.every((pod) => phase(pod) === 'Running') && nodes.join() === ['infra1', 'infra2', 'infra3'].map(fqdn).join() && nodes;
+      return (
+        pods.length === 3 &&
+        pods.every((pod) => phase(pod) === 'Running') &&
+        nodes.join() === ['infra1', 'infra2', 'infra3'].map(fqdn).join() &&
+        nodes
+      );
     });
     expect(placed).toHaveLength(3);
-    await waitFor(store, 'IngressController settled', () => (ic().status as { availableReplicas?: number }).availableReplicas === 3 && condition(ic(), 'Progressing')?.status === 'False');
+    await waitFor(
+      store,
+      'IngressController settled',
+      () =>
+        (ic().status as { availableReplicas?: number }).availableReplicas === 3 &&
+        condition(ic(), 'Progressing')?.status === 'False',
+    );
   });
 });
 
@@ -63,7 +96,12 @@ describe('image registry operator', () => {
     const { store } = lab;
     store.create(REGISTRY, registryConfigObject({ emptyDir: {} }));
     const config = () => store.get(REGISTRY, undefined, 'cluster')!;
-    await waitFor(store, 'registry ready on emptyDir', () => condition(config(), 'Available')?.status === 'True' && condition(config(), 'Progressing')?.status === 'False');
+    await waitFor(
+      store,
+      'registry ready on emptyDir',
+      () =>
+        condition(config(), 'Available')?.status === 'True' && condition(config(), 'Progressing')?.status === 'False',
+    );
     const [first] = podsOf(store, 'openshift-image-registry', 'image-registry-');
     expect((first!.spec as { volumes: unknown[] }).volumes).toEqual([{ name: 'registry-storage', emptyDir: {} }]);
 
@@ -76,20 +114,32 @@ describe('image registry operator', () => {
       const message = condition(config(), 'Progressing')?.message ?? '';
       return message.includes('unbound immediate PersistentVolumeClaims') && message;
     });
-    expect(progressing).toMatch(/^The deployment has not completed: pod image-registry-\w+-\w+ is Pending: 0\/11 nodes are available: pod has unbound immediate PersistentVolumeClaims\.$/);
+    expect(progressing).toMatch(
+      /^The deployment has not completed: pod image-registry-\w+-\w+ is Pending: 0\/11 nodes are available: pod has unbound immediate PersistentVolumeClaims\.$/,
+    );
     // The operator made its own claim under the configured name; the seed's PVC is unused.
     const managed = store.get('persistentvolumeclaims', 'openshift-image-registry', 'image-registry-storage')!;
     expect(managed.metadata.annotations?.['imageregistry.openshift.io']).toBe('true');
     expect(phase(managed)).toBe('Pending');
     // The old pod keeps serving.
-    expect(podsOf(store, 'openshift-image-registry', 'image-registry-').filter((pod) => phase(pod) === 'Running').map((pod) => pod.metadata.name)).toEqual([first!.metadata.name]);
+    expect(
+      podsOf(store, 'openshift-image-registry', 'image-registry-')
+        .filter((pod) => phase(pod) === 'Running')
+        .map((pod) => pod.metadata.name),
+    ).toEqual([first!.metadata.name]);
     expect(condition(config(), 'Available')?.status).toBe('True');
 
     // A claim naming no PVC at all (not the default name): Degraded, nothing rolls.
     store.mutate(REGISTRY, undefined, 'cluster', (draft) => {
       (draft.spec as { storage: unknown }).storage = { pvc: { claim: 'registry-typo' } };
     });
-    await waitFor(store, 'Degraded naming the claim', () => condition(config(), 'Degraded')?.message === 'Unable to apply resources: unable to sync storage configuration: persistentvolumeclaims "registry-typo" not found');
+    await waitFor(
+      store,
+      'Degraded naming the claim',
+      () =>
+        condition(config(), 'Degraded')?.message ===
+        'Unable to apply resources: unable to sync storage configuration: persistentvolumeclaims "registry-typo" not found',
+    );
   });
 
   it('rolls onto the Ceph claim once it is Bound (the example lab: one name for PVC and claim)', async () => {
@@ -107,7 +157,12 @@ describe('image registry operator', () => {
     await waitFor(store, 'rolled onto the claim', () => {
       const pods = podsOf(store, 'openshift-image-registry', 'image-registry-');
       const volumes = pods.map((pod) => JSON.stringify((pod.spec as { volumes: unknown[] }).volumes));
-      return pods.length === 1 && phase(pods[0]) === 'Running' && volumes[0]!.includes('"claimName":"image-registry-storage"') && condition(config(), 'Progressing')?.status === 'False';
+      return (
+        pods.length === 1 &&
+        phase(pods[0]) === 'Running' &&
+        volumes[0]!.includes('"claimName":"image-registry-storage"') &&
+        condition(config(), 'Progressing')?.status === 'False'
+      );
     });
     expect(config().status).toMatchObject({ storage: { pvc: { claim: 'image-registry-storage' } }, readyReplicas: 1 });
     expect(condition(config(), 'StorageExists')?.message).toBe('PVC image-registry-storage exists');

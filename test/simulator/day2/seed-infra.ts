@@ -25,7 +25,16 @@ export function toInfraMachineConfigs(workerConfigs: readonly KubeObject[]): Kub
   return workerConfigs
     .filter((mc) => !mc.metadata.name.startsWith('rendered-') && mc.metadata.name.includes('worker'))
     .map((mc) => {
-      const { creationTimestamp: _c, generation: _g, ownerReferences: _o, resourceVersion: _r, selfLink: _s, uid: _u, managedFields: _m, ...metadata } = mc.metadata;
+      const {
+        creationTimestamp: _c,
+        generation: _g,
+        ownerReferences: _o,
+        resourceVersion: _r,
+        selfLink: _s,
+        uid: _u,
+        managedFields: _m,
+        ...metadata
+      } = mc.metadata;
       const annotations = { ...(metadata.annotations ?? {}) };
       delete annotations['machineconfiguration.openshift.io/generated-by-controller-version'];
       const stripped = { ...mc, metadata: { ...metadata, annotations } };
@@ -42,7 +51,7 @@ export interface NodePhase {
 
 export function nodePhase(node: KubeObject): NodePhase {
   const annotations = node.metadata.annotations ?? {};
-  const conditions = ((node.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions) ?? [];
+  const conditions = (node.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
   return {
     state: annotations['machineconfiguration.openshift.io/state'],
     cordoned: (node.spec as { unschedulable?: boolean } | undefined)?.unschedulable === true,
@@ -77,7 +86,9 @@ export class PhaseRecorder {
 
   /** The phases of a node with the state names only: Done → Working … → Done. */
   summary(name: string): string[] {
-    return (this.phases.get(name) ?? []).map((phase) => `${phase.state}${phase.cordoned ? ',cordoned' : ''}${phase.ready === 'True' ? '' : ',NotReady'}`);
+    return (this.phases.get(name) ?? []).map(
+      (phase) => `${phase.state}${phase.cordoned ? ',cordoned' : ''}${phase.ready === 'True' ? '' : ',NotReady'}`,
+    );
   }
 }
 

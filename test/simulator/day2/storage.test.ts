@@ -2,7 +2,17 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../simulator/apiserver/store.js';
 import { startWorkloadController } from '../../../simulator/controllers/pods.js';
 import { startStorageController } from '../../../simulator/controllers/storage.js';
-import { CEPH_NS, addSccToUser, applyAll, cephCsiWorkloads, cephStorageClass, claim, csiConfigMap, rbdSecret, workingCeph } from './ceph.js';
+import {
+  CEPH_NS,
+  addSccToUser,
+  applyAll,
+  cephCsiWorkloads,
+  cephStorageClass,
+  claim,
+  csiConfigMap,
+  rbdSecret,
+  workingCeph,
+} from './ceph.js';
 import { day2Lab, podsOf, waitFor, type Day2Lab } from './fixtures.js';
 
 let lab: Day2Lab;
@@ -14,7 +24,10 @@ const running = (pods: KubeObject[]) => pods.filter((pod) => phase(pod) === 'Run
 /** The latest event about an object with that reason. */
 function lastEvent(lab: Day2Lab, obj: KubeObject, reason?: string): string | undefined {
   const events = lab.store
-    .list('events', { namespace: obj.metadata.namespace ?? 'default', fieldSelector: `involvedObject.uid=${obj.metadata.uid}` })
+    .list('events', {
+      namespace: obj.metadata.namespace ?? 'default',
+      fieldSelector: `involvedObject.uid=${obj.metadata.uid}`,
+    })
     .items.filter((event) => !reason || event.reason === reason)
     .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
   const last = events[events.length - 1];
@@ -22,10 +35,15 @@ function lastEvent(lab: Day2Lab, obj: KubeObject, reason?: string): string | und
 }
 
 function eventually(lab: Day2Lab, what: string, obj: () => KubeObject, match: string): Promise<string> {
-  return waitFor(lab.store, what, () => {
-    const message = lastEvent(lab, obj());
-    return message?.includes(match) && message;
-  }, () => lastEvent(lab, obj()));
+  return waitFor(
+    lab.store,
+    what,
+    () => {
+      const message = lastEvent(lab, obj());
+      return message?.includes(match) && message;
+    },
+    () => lastEvent(lab, obj()),
+  );
 }
 
 describe('Ceph CSI and volume binding', () => {
@@ -36,23 +54,38 @@ describe('Ceph CSI and volume binding', () => {
     applyAll(store, cephCsiWorkloads());
     const ds = () => store.get('daemonsets.apps', CEPH_NS, 'csi-rbdplugin')!;
     const failed = await eventually(lab, 'DaemonSet FailedCreate', ds, 'FailedCreate');
-    expect(failed).toContain('Error creating: pods "csi-rbdplugin-" is forbidden: unable to validate against any security context constraint');
-    expect(failed).toContain('provider restricted: .spec.securityContext.hostNetwork: Invalid value: true: Host network is not allowed to be used');
+    expect(failed).toContain(
+      'Error creating: pods "csi-rbdplugin-" is forbidden: unable to validate against any security context constraint',
+    );
+    expect(failed).toContain(
+      'provider restricted: .spec.securityContext.hostNetwork: Invalid value: true: Host network is not allowed to be used',
+    );
     await waitFor(store, 'provisioner ReplicaFailure', () => {
       const deployment = store.get('deployments.apps', CEPH_NS, 'csi-rbdplugin-provisioner')!;
-      return (deployment.status as { conditions?: { type: string; reason?: string }[] } | undefined)?.conditions?.some((c) => c.type === 'ReplicaFailure' && c.reason === 'FailedCreate');
+      return (deployment.status as { conditions?: { type: string; reason?: string }[] } | undefined)?.conditions?.some(
+        (c) => c.type === 'ReplicaFailure' && c.reason === 'FailedCreate',
+      );
     });
     expect(podsOf(store, CEPH_NS, 'csi-')).toHaveLength(0);
 
     // hostaccess alone is not enough: the plugin containers are privileged.
-    for (const sa of ['rbd-csi-provisioner', 'rbd-csi-nodeplugin']) addSccToUser(store, 'hostaccess', `system:serviceaccount:${CEPH_NS}:${sa}`);
+    for (const sa of ['rbd-csi-provisioner', 'rbd-csi-nodeplugin'])
+      addSccToUser(store, 'hostaccess', `system:serviceaccount:${CEPH_NS}:${sa}`);
     const stillFailing = await eventually(lab, 'privileged refused', ds, 'provider hostaccess:');
-    expect(stillFailing).toContain('provider hostaccess: .spec.containers[1].securityContext.privileged: Invalid value: true: Privileged containers are not allowed');
+    expect(stillFailing).toContain(
+      'provider hostaccess: .spec.containers[1].securityContext.privileged: Invalid value: true: Privileged containers are not allowed',
+    );
     expect(podsOf(store, CEPH_NS, 'csi-')).toHaveLength(0);
 
-    for (const sa of ['rbd-csi-provisioner', 'rbd-csi-nodeplugin']) addSccToUser(store, 'privileged', `system:serviceaccount:${CEPH_NS}:${sa}`);
-    await waitFor(store, 'plugin on every worker, three provisioners', () =>
-      running(podsOf(store, CEPH_NS, 'csi-rbdplugin-provisioner-')) === 3 && (ds().status as { numberReady?: number }).numberReady === 8);
+    for (const sa of ['rbd-csi-provisioner', 'rbd-csi-nodeplugin'])
+      addSccToUser(store, 'privileged', `system:serviceaccount:${CEPH_NS}:${sa}`);
+    await waitFor(
+      store,
+      'plugin on every worker, three provisioners',
+      () =>
+        running(podsOf(store, CEPH_NS, 'csi-rbdplugin-provisioner-')) === 3 &&
+        (ds().status as { numberReady?: number }).numberReady === 8,
+    );
     expect(podsOf(store, CEPH_NS, 'csi-rbdplugin-')[0]!.metadata.annotations?.['openshift.io/scc']).toBe('privileged');
   });
 
@@ -67,15 +100,25 @@ describe('Ceph CSI and volume binding', () => {
       "ExternalProvisioning: Waiting for a volume to be created either by the external provisioner 'rbd.csi.ceph.com' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.",
     );
     applyAll(store, cephCsiWorkloads());
-    for (const sa of ['rbd-csi-provisioner', 'rbd-csi-nodeplugin']) addSccToUser(store, 'privileged', `system:serviceaccount:${CEPH_NS}:${sa}`);
+    for (const sa of ['rbd-csi-provisioner', 'rbd-csi-nodeplugin'])
+      addSccToUser(store, 'privileged', `system:serviceaccount:${CEPH_NS}:${sa}`);
     expect(await eventually(lab, 'cluster id missing', pvc, 'missing configuration')).toBe(
       'ProvisioningFailed: failed to provision volume with StorageClass "ceph-storage": rpc error: code = InvalidArgument desc = failed to fetch monitor list using clusterID (my-ceph-cluster-id): missing configuration for cluster ID "my-ceph-cluster-id"',
     );
     // The seed's config.json, typographic quotes and all.
-    store.create('configmaps', csiConfigMap('[\n  {\n    “clusterID”: “my-ceph-cluster-id”,\n    “monitors: [ “10.1.2.3”,”10.1.2.4″10.1.2.5″ ]\n  }\n]\n'));
-    expect(await eventually(lab, 'config unreadable', pvc, 'failed to parse')).toMatch(/failed to parse ceph-csi-config: /);
+    store.create(
+      'configmaps',
+      csiConfigMap(
+        '[\n  {\n    “clusterID”: “my-ceph-cluster-id”,\n    “monitors: [ “10.1.2.3”,”10.1.2.4″10.1.2.5″ ]\n  }\n]\n',
+      ),
+    );
+    expect(await eventually(lab, 'config unreadable', pvc, 'failed to parse')).toMatch(
+      /failed to parse ceph-csi-config: /,
+    );
     store.mutate('configmaps', CEPH_NS, 'ceph-csi-config', (cm) => {
-      cm.data = { 'config.json': '[{"clusterID": "my-ceph-cluster-id", "monitors": ["10.1.2.3", "10.1.2.4", "10.1.2.5"]}]' };
+      cm.data = {
+        'config.json': '[{"clusterID": "my-ceph-cluster-id", "monitors": ["10.1.2.3", "10.1.2.4", "10.1.2.5"]}]',
+      };
     });
     // The seed creates ceph-rbd-secret while its StorageClass names csi-rbd-secret.
     store.create('secrets', rbdSecret('ceph-rbd-secret'));
@@ -87,9 +130,19 @@ describe('Ceph CSI and volume binding', () => {
     const bound = await waitFor(store, 'claim Bound', () => phase(pvc()) === 'Bound' && pvc());
     const volumeName = (bound.spec as { volumeName: string }).volumeName;
     const pv = store.get('persistentvolumes', undefined, volumeName)!;
-    expect(pv.spec).toMatchObject({ storageClassName: 'ceph-storage', csi: { driver: 'rbd.csi.ceph.com', fsType: 'xfs', volumeAttributes: { clusterID: 'my-ceph-cluster-id', pool: 'kube' } }, claimRef: { name: 'image-registry-storage' } });
+    expect(pv.spec).toMatchObject({
+      storageClassName: 'ceph-storage',
+      csi: {
+        driver: 'rbd.csi.ceph.com',
+        fsType: 'xfs',
+        volumeAttributes: { clusterID: 'my-ceph-cluster-id', pool: 'kube' },
+      },
+      claimRef: { name: 'image-registry-storage' },
+    });
     expect(phase(pv)).toBe('Bound');
-    expect(lastEvent(lab, bound, 'ProvisioningSucceeded')).toBe(`ProvisioningSucceeded: Successfully provisioned volume ${volumeName}`);
+    expect(lastEvent(lab, bound, 'ProvisioningSucceeded')).toBe(
+      `ProvisioningSucceeded: Successfully provisioned volume ${volumeName}`,
+    );
   });
 
   it('leaves a claim without a class Pending unless a default class exists, and refuses RWX filesystem RBD volumes', async () => {
@@ -99,14 +152,22 @@ describe('Ceph CSI and volume binding', () => {
     workingCeph(store);
     store.create('persistentvolumeclaims', claim('default', 'no-class'));
     const noClass = () => store.get('persistentvolumeclaims', 'default', 'no-class')!;
-    expect(await eventually(lab, 'no storage class', noClass, 'FailedBinding')).toBe('FailedBinding: no persistent volumes available for this claim and no storage class is set');
+    expect(await eventually(lab, 'no storage class', noClass, 'FailedBinding')).toBe(
+      'FailedBinding: no persistent volumes available for this claim and no storage class is set',
+    );
     store.create('persistentvolumeclaims', claim('default', 'shared', 'ceph-storage', 'ReadWriteMany'));
     const shared = () => store.get('persistentvolumeclaims', 'default', 'shared')!;
-    expect(await eventually(lab, 'RWX refused', shared, 'multi node')).toContain('multi node access modes are only supported on rbd `block` type volumes');
+    expect(await eventually(lab, 'RWX refused', shared, 'multi node')).toContain(
+      'multi node access modes are only supported on rbd `block` type volumes',
+    );
     store.mutate('storageclasses.storage.k8s.io', undefined, 'ceph-storage', (sc) => {
       sc.metadata.annotations = { 'storageclass.kubernetes.io/is-default-class': 'true' };
     });
-    const bound = await waitFor(store, 'no-class claim bound on the default class', () => phase(noClass()) === 'Bound' && noClass());
+    const bound = await waitFor(
+      store,
+      'no-class claim bound on the default class',
+      () => phase(noClass()) === 'Bound' && noClass(),
+    );
     expect((bound.spec as { storageClassName: string }).storageClassName).toBe('ceph-storage');
   });
 
@@ -118,7 +179,11 @@ describe('Ceph CSI and volume binding', () => {
     workingCeph(store);
     store.create('persistentvolumeclaims', claim('default', 'stuck', 'ceph-storage'));
     store.create('persistentvolumeclaims', claim('default', 'fine', 'ceph-storage'));
-    await waitFor(store, 'the other claim binds', () => phase(store.get('persistentvolumeclaims', 'default', 'fine')) === 'Bound');
+    await waitFor(
+      store,
+      'the other claim binds',
+      () => phase(store.get('persistentvolumeclaims', 'default', 'fine')) === 'Bound',
+    );
     const stuck = () => store.get('persistentvolumeclaims', 'default', 'stuck')!;
     await eventually(lab, 'stuck waits', stuck, 'ExternalProvisioning');
     expect(phase(stuck())).toBe('Pending');

@@ -14,7 +14,10 @@ function deployment(name: string, namespace: string, nodeSelector: Record<string
     spec: {
       replicas,
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { nodeSelector, containers: [{ name: 'main', image: 'busybox' }] } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { nodeSelector, containers: [{ name: 'main', image: 'busybox' }] },
+      },
     },
   };
 }
@@ -35,13 +38,21 @@ describe('workload controllers, scheduler and kubelets', () => {
     expect(nodes.size).toBe(3);
     for (const node of nodes) expect(node).not.toMatch(/master/);
     const deploy = store.get('deployments.apps', 'default', 'web')!;
-    await waitFor(store, 'deployment available', () => (store.get('deployments.apps', 'default', 'web')!.status as { availableReplicas?: number }).availableReplicas === 3);
+    await waitFor(
+      store,
+      'deployment available',
+      () =>
+        (store.get('deployments.apps', 'default', 'web')!.status as { availableReplicas?: number })
+          .availableReplicas === 3,
+    );
     expect(deploy.metadata.name).toBe('web');
 
     store.create('deployments.apps', deployment('nowhere', 'default', { 'node-role.kubernetes.io/infra': 'true' }, 1));
     const pending = await waitFor(store, 'nowhere pod unschedulable', () => {
       const [pod] = podsOf(store, 'default', 'nowhere-');
-      const scheduled = (pod?.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined)?.conditions?.find((c) => c.type === 'PodScheduled');
+      const scheduled = (
+        pod?.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined
+      )?.conditions?.find((c) => c.type === 'PodScheduled');
       return scheduled?.status === 'False' && scheduled.message;
     });
     expect(pending).toBe(
@@ -57,12 +68,20 @@ describe('workload controllers, scheduler and kubelets', () => {
     lab.start(startWorkloadController);
     const { store } = lab;
     store.create('deployments.apps', deployment('app', 'default', { 'node-role.kubernetes.io/worker': '' }, 2));
-    await waitFor(store, 'two app pods Running', () => phases(podsOf(store, 'default', 'app-')).filter((p) => p === 'Running').length === 2);
+    await waitFor(
+      store,
+      'two app pods Running',
+      () => phases(podsOf(store, 'default', 'app-')).filter((p) => p === 'Running').length === 2,
+    );
     store.mutate('deployments.apps', 'default', 'app', (draft) => {
-      (draft.spec as { template: { spec: { nodeSelector: Record<string, string> } } }).template.spec.nodeSelector = { 'node-role.kubernetes.io/infra': '' };
+      (draft.spec as { template: { spec: { nodeSelector: Record<string, string> } } }).template.spec.nodeSelector = {
+        'node-role.kubernetes.io/infra': '',
+      };
     });
     // No node is infra yet: the new pod waits, the old ones keep serving.
-    await waitFor(store, 'a new pod Pending', () => podsOf(store, 'default', 'app-').some((pod) => !(pod.spec as { nodeName?: string }).nodeName));
+    await waitFor(store, 'a new pod Pending', () =>
+      podsOf(store, 'default', 'app-').some((pod) => !(pod.spec as { nodeName?: string }).nodeName),
+    );
     expect(phases(podsOf(store, 'default', 'app-')).filter((p) => p === 'Running')).toHaveLength(2);
     for (const name of ['infra1', 'infra2']) {
       store.mutate('nodes', undefined, fqdn(name), (node) => {
@@ -72,17 +91,31 @@ describe('workload controllers, scheduler and kubelets', () => {
     const moved = await waitFor(store, 'app pods on infra1 and infra2 only', () => {
       const pods = podsOf(store, 'default', 'app-');
       const nodes = pods.map((pod) => (pod.spec as { nodeName?: string }).nodeName).sort();
-      return pods.length === 2 && phases(pods).every((p) => p === 'Running') && nodes.join() === [fqdn('infra1'), fqdn('infra2')].join() && nodes;
+      return (
+        pods.length === 2 &&
+        phases(pods).every((p) => p === 'Running') &&
+        nodes.join() === [fqdn('infra1'), fqdn('infra2')].join() &&
+        nodes
+      );
     });
     expect(moved).toHaveLength(2);
-    expect(store.list('replicasets.apps', { namespace: 'default' }).items.map((rs) => (rs.spec as { replicas: number }).replicas).sort()).toEqual([0, 2]);
+    expect(
+      store
+        .list('replicasets.apps', { namespace: 'default' })
+        .items.map((rs) => (rs.spec as { replicas: number }).replicas)
+        .sort(),
+    ).toEqual([0, 2]);
   });
 
   it('refuses privileged pods until the ServiceAccount is granted an SCC, then runs them', async () => {
     lab = day2Lab();
     lab.start(startWorkloadController);
     const { store } = lab;
-    store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'priv', namespace: 'egress-routers' } });
+    store.create('serviceaccounts', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'priv', namespace: 'egress-routers' },
+    });
     store.create('replicationcontrollers', {
       apiVersion: 'v1',
       kind: 'ReplicationController',
@@ -102,10 +135,14 @@ describe('workload controllers, scheduler and kubelets', () => {
     });
     const failure = await waitFor(store, 'ReplicaFailure on the RC', () => {
       const rc = store.get('replicationcontrollers', 'egress-routers', 'priv')!;
-      return (rc.status as { conditions?: { type: string; message: string }[] } | undefined)?.conditions?.find((c) => c.type === 'ReplicaFailure')?.message;
+      return (rc.status as { conditions?: { type: string; message: string }[] } | undefined)?.conditions?.find(
+        (c) => c.type === 'ReplicaFailure',
+      )?.message;
     });
     expect(failure).toContain('unable to validate against any security context constraint');
-    expect(failure).toContain('spec.initContainers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed');
+    expect(failure).toContain(
+      'spec.initContainers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed',
+    );
     expect(podsOf(store, 'egress-routers', 'priv-')).toHaveLength(0);
     const events = store.list('events', { namespace: 'egress-routers', fieldSelector: 'reason=FailedCreate' }).items;
     expect(events).toHaveLength(1);
@@ -132,9 +169,18 @@ describe('workload controllers, scheduler and kubelets', () => {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
       metadata: { name: 'agent', namespace: 'openshift-sdn' },
-      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'a' }] } } },
+      spec: {
+        selector: { matchLabels: { app: 'agent' } },
+        template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'a' }] } },
+      },
     });
-    await waitFor(store, 'eight agents ready', () => (store.get('daemonsets.apps', 'openshift-sdn', 'agent')!.status as { numberReady?: number } | undefined)?.numberReady === 8);
+    await waitFor(
+      store,
+      'eight agents ready',
+      () =>
+        (store.get('daemonsets.apps', 'openshift-sdn', 'agent')!.status as { numberReady?: number } | undefined)
+          ?.numberReady === 8,
+    );
     const ds = store.get('daemonsets.apps', 'openshift-sdn', 'agent')!;
     expect(ds.status).toMatchObject({ desiredNumberScheduled: 8, currentNumberScheduled: 8, numberAvailable: 8 });
   });

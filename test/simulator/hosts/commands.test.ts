@@ -20,7 +20,14 @@ function contextFor(hostName: string): HostCommandContext {
   const host = lab.hosts.find((candidate) => candidate.name === hostName)!;
   const fs = new RootFs(join(dir, hostName));
   const power = new PowerBoard(lab.nodes.map((node) => node.name));
-  return { lab, host, services: new HostServices(host, fs, join(dir, `${hostName}.json`)), power, ids: new DomainIds(power), log: { info: (m) => logged.push(m), warn: (m) => logged.push(m) } };
+  return {
+    lab,
+    host,
+    services: new HostServices(host, fs, join(dir, `${hostName}.json`)),
+    power,
+    ids: new DomainIds(power),
+    log: { info: (m) => logged.push(m), warn: (m) => logged.push(m) },
+  };
 }
 
 beforeAll(async () => {
@@ -33,18 +40,22 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test.each(['rndc reload; id', 'rndc reload && reboot', 'rndc reload | tee /x', 'rndc $(id)', 'rndc `id`', "rndc reload > /etc/passwd"])(
-  'shell syntax is refused with 127: %s',
-  (line) => {
-    const result = runHostCommand(line, {}, contextFor('netserv1'));
-    expect(result.code).toBe(127);
-    expect(result.stderr).toMatch(/^netserv1: refused: shell syntax ".*" is not accepted/);
-    expect(result.stderr).toContain('The simulated host netserv1 runs only:\n  named-checkconf -z\n');
-  },
-);
+test.each([
+  'rndc reload; id',
+  'rndc reload && reboot',
+  'rndc reload | tee /x',
+  'rndc $(id)',
+  'rndc `id`',
+  'rndc reload > /etc/passwd',
+])('shell syntax is refused with 127: %s', (line) => {
+  const result = runHostCommand(line, {}, contextFor('netserv1'));
+  expect(result.code).toBe(127);
+  expect(result.stderr).toMatch(/^netserv1: refused: shell syntax ".*" is not accepted/);
+  expect(result.stderr).toContain('The simulated host netserv1 runs only:\n  named-checkconf -z\n');
+});
 
 test('quoted words are the same command as bare ones', () => {
-  expect(runHostCommand("'rndc' \"reload\"", {}, contextFor('netserv1')).stderr).toContain('no such file');
+  expect(runHostCommand('\'rndc\' "reload"', {}, contextFor('netserv1')).stderr).toContain('no such file');
 });
 
 test('a host without services or hypervisor runs nothing but ipmitool when the lab has BMCs', () => {
@@ -57,7 +68,11 @@ test('a host without services or hypervisor runs nothing but ipmitool when the l
 
 test('an ipmitool password given with -P never reaches the log', () => {
   logged.length = 0;
-  const result = runHostCommand('ipmitool -I lanplus -H 10.42.44.200 -U admin -P s3cret power on', {}, contextFor('kvm2'));
+  const result = runHostCommand(
+    'ipmitool -I lanplus -H 10.42.44.200 -U admin -P s3cret power on',
+    {},
+    contextFor('kvm2'),
+  );
   expect(result).toEqual({ code: 0, stdout: 'Chassis Power Control: Up/On\n', stderr: '' });
   expect(logged).toEqual(["kvm2: ipmitool -I lanplus -H 10.42.44.200 -U admin -P '****' power on → exit 0"]);
 });

@@ -61,7 +61,12 @@ function endpoint(host: string) {
 beforeAll(async () => {
   lab = structuredClone(await loadLab(labFile));
   // One node behind a BMC, to exercise ipmitool.
-  lab.nodes.find((node) => node.name === 'compute4')!.power = { type: 'ipmi', address: IPMI_BMC, username: 'admin', password: 'env:IPMI_PASSWORD' };
+  lab.nodes.find((node) => node.name === 'compute4')!.power = {
+    type: 'ipmi',
+    address: IPMI_BMC,
+    username: 'admin',
+    password: 'env:IPMI_PASSWORD',
+  };
   authorizedKeys = [await readFile(lab.secrets.sshPublicKey.slice('file:'.length), 'utf8')];
   stateDir = await mkdtemp(join(tmpdir(), 'runbook-hosts-'));
   hosts = await start();
@@ -86,9 +91,11 @@ describe('hosts and SFTP', () => {
 
   test('service folders exist from the start', async () => {
     const netserv1 = await ssh('netserv1');
-    for (const folder of ['/etc/bind/zones', '/etc/dhcp']) expect(await netserv1.stat(folder)).toMatchObject({ type: 'directory' });
+    for (const folder of ['/etc/bind/zones', '/etc/dhcp'])
+      expect(await netserv1.stat(folder)).toMatchObject({ type: 'directory' });
     const pxe = await ssh('pxe');
-    for (const folder of ['/srv/tftpboot', '/var/www/html/ocp4']) expect(await pxe.stat(folder)).toMatchObject({ type: 'directory' });
+    for (const folder of ['/srv/tftpboot', '/var/www/html/ocp4'])
+      expect(await pxe.stat(folder)).toMatchObject({ type: 'directory' });
   });
 
   test('files land in the host root, written once', async () => {
@@ -113,7 +120,9 @@ describe('hosts and SFTP', () => {
     await writeFile(join(outside, 'secret'), 'not for clients');
     await symlink(outside, join(root, 'link'));
     await symlink(join(outside, 'new-file'), join(root, 'dangling'));
-    await expect(session.readFile('/link/secret')).rejects.toThrow(/cannot read \/link\/secret: .*outside the host's file system/);
+    await expect(session.readFile('/link/secret')).rejects.toThrow(
+      /cannot read \/link\/secret: .*outside the host's file system/,
+    );
     await expect(session.writeFileIfChanged('/link/planted', 'x')).rejects.toThrow(/outside the host's file system/);
     await expect(session.writeFileIfChanged('/dangling', 'x')).rejects.toThrow();
     expect(existsSync(join(outside, 'new-file'))).toBe(false);
@@ -126,19 +135,31 @@ describe('commands', () => {
     const session = await ssh('netserv1');
     const result = await session.exec(['sh', '-c', 'rndc reload; id']);
     expect(result.code).toBe(127);
-    expect(result.stderr).toContain('sh: command not found (or not in an accepted form) on the simulated host netserv1');
-    expect(result.stderr).toContain('named-checkconf -z\n  rndc reload\n  dhcpd -t -cf /etc/dhcp/dhcpd.conf\n  systemctl restart isc-dhcp-server\n');
+    expect(result.stderr).toContain(
+      'sh: command not found (or not in an accepted form) on the simulated host netserv1',
+    );
+    expect(result.stderr).toContain(
+      'named-checkconf -z\n  rndc reload\n  dhcpd -t -cf /etc/dhcp/dhcpd.conf\n  systemctl restart isc-dhcp-server\n',
+    );
     expect((await session.exec(['virsh', 'list'])).code).toBe(127);
     expect((await session.exec(['rndc', 'reload', 'extra'])).code).toBe(127);
   });
 
   test('DHCP: check the file, and serve only what the last restart loaded', async () => {
     const session = await ssh('netserv1');
-    expect(await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf'])).toEqual({ code: 1, stdout: '', stderr: '/etc/dhcp/dhcpd.conf: no such file\n' });
+    expect(await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: '/etc/dhcp/dhcpd.conf: no such file\n',
+    });
     await push('dhcp.config');
     expect((await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf'])).code).toBe(0);
     expect(hosts.activeConfig('netserv1', 'dhcp')).toBeUndefined();
-    expect(await session.exec(['systemctl', 'restart', 'isc-dhcp-server'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await session.exec(['systemctl', 'restart', 'isc-dhcp-server'])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
     const loaded = hosts.activeConfig('netserv1', 'dhcp')!;
     expect(loaded.files['/etc/dhcp/dhcpd.conf']).toContain('host compute5 {');
 
@@ -164,12 +185,18 @@ describe('commands', () => {
     await push('dns.zones-conf');
     const missing = await session.exec(['named-checkconf', '-z']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('zone nodes.example.com/IN: loading from master file /etc/bind/zones/db.nodes.example.com failed: file not found');
+    expect(missing.stderr).toContain(
+      'zone nodes.example.com/IN: loading from master file /etc/bind/zones/db.nodes.example.com failed: file not found',
+    );
     await push('dns.forward-zone', 'dns.cluster-zone', 'dns.reverse-zone');
     const ok = await session.exec(['named-checkconf', '-z']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^zone nodes\.example\.com\/IN: loaded serial \d+$/m);
-    expect(await session.exec(['rndc', 'reload'])).toEqual({ code: 0, stdout: 'server reload successful\n', stderr: '' });
+    expect(await session.exec(['rndc', 'reload'])).toEqual({
+      code: 0,
+      stdout: 'server reload successful\n',
+      stderr: '',
+    });
     const loaded = hosts.activeConfig('netserv2', 'dns')!;
     expect(Object.keys(loaded.files)).toHaveLength(4);
 
@@ -183,9 +210,16 @@ describe('commands', () => {
   test('HAProxy: frontends need their backends', async () => {
     const session = await ssh('haproxy1');
     await push('haproxy.bootstrap');
-    expect(await session.exec(['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg'])).toEqual({ code: 0, stdout: 'Configuration file is valid\n', stderr: '' });
+    expect(await session.exec(['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg'])).toEqual({
+      code: 0,
+      stdout: 'Configuration file is valid\n',
+      stderr: '',
+    });
     const config = await session.readFile('/etc/haproxy/haproxy.cfg');
-    await session.writeFileIfChanged('/etc/haproxy/haproxy.cfg', config.replace(/^backend k8s-api$/m, 'backend renamed'));
+    await session.writeFileIfChanged(
+      '/etc/haproxy/haproxy.cfg',
+      config.replace(/^backend k8s-api$/m, 'backend renamed'),
+    );
     const check = await session.exec(['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg']);
     expect(check.code).toBe(1);
     expect(check.stderr).toMatch(/unable to find required backend 'k8s-api'/);
@@ -200,9 +234,15 @@ describe('commands', () => {
 describe('power', () => {
   test('virsh drives the domains of its hypervisor', async () => {
     const kvm1 = await ssh('kvm1');
-    expect(await kvm1.exec(['virsh', '-c', 'qemu:///system', 'domstate', 'ocp4-infra3'])).toEqual({ code: 0, stdout: 'shut off\n\n', stderr: '' });
+    expect(await kvm1.exec(['virsh', '-c', 'qemu:///system', 'domstate', 'ocp4-infra3'])).toEqual({
+      code: 0,
+      stdout: 'shut off\n\n',
+      stderr: '',
+    });
     const powered = once(hosts.power, 'power');
-    expect((await kvm1.exec(['virsh', '-c', 'qemu:///system', 'start', 'ocp4-infra3'])).stdout).toBe("Domain 'ocp4-infra3' started\n\n");
+    expect((await kvm1.exec(['virsh', '-c', 'qemu:///system', 'start', 'ocp4-infra3'])).stdout).toBe(
+      "Domain 'ocp4-infra3' started\n\n",
+    );
     expect(await powered).toEqual(['infra3', 'on']);
     expect(hosts.power.state('infra3')).toBe('on');
     expect((await kvm1.exec(['virsh', 'domstate', 'ocp4-infra3'])).stdout).toBe('running\n\n');
@@ -214,7 +254,11 @@ describe('power', () => {
     expect((await kvm1.exec(['virsh', 'destroy', 'ocp4-infra3'])).code).toBe(0);
     expect(hosts.power.state('infra3')).toBe('off');
     // master2 lives on kvm2.
-    expect(await kvm1.exec(['virsh', 'start', 'ocp4-master2'])).toEqual({ code: 1, stdout: '', stderr: "error: failed to get domain 'ocp4-master2'\n" });
+    expect(await kvm1.exec(['virsh', 'start', 'ocp4-master2'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "error: failed to get domain 'ocp4-master2'\n",
+    });
     expect((await kvm1.exec(['virsh', '-c', 'qemu+ssh://elsewhere/system', 'start', 'ocp4-infra3'])).code).toBe(1);
     expect((await kvm1.exec(['virsh', 'undefine', 'ocp4-infra3'])).code).toBe(127);
   });
@@ -223,8 +267,16 @@ describe('power', () => {
     const session = await ssh('kvm2');
     const base = ['ipmitool', '-I', 'lanplus', '-H', IPMI_BMC, '-U', 'admin', '-E', 'power'];
     const env = { IPMI_PASSWORD: 'calvin' };
-    expect(await session.exec([...base, 'status'])).toEqual({ code: 1, stdout: '', stderr: 'Unable to read password from environment\n' });
-    expect(await session.exec([...base, 'status'], { env })).toEqual({ code: 0, stdout: 'Chassis Power is off\n', stderr: '' });
+    expect(await session.exec([...base, 'status'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Unable to read password from environment\n',
+    });
+    expect(await session.exec([...base, 'status'], { env })).toEqual({
+      code: 0,
+      stdout: 'Chassis Power is off\n',
+      stderr: '',
+    });
     expect((await session.exec([...base, 'on'], { env })).stdout).toBe('Chassis Power Control: Up/On\n');
     expect(hosts.power.state('compute4')).toBe('on');
     const events: string[] = [];
@@ -240,9 +292,18 @@ describe('power', () => {
     expect((await session.exec([...base, 'cycle'], { env })).stdout).toBe('Chassis Power Control: Cycle\n');
     await cycled;
     expect(events).toEqual(['compute4 off', 'compute4 on']);
-    const wrongUser = await session.exec(['ipmitool', '-I', 'lanplus', '-H', IPMI_BMC, '-U', 'root', '-E', 'power', 'off'], { env });
+    const wrongUser = await session.exec(
+      ['ipmitool', '-I', 'lanplus', '-H', IPMI_BMC, '-U', 'root', '-E', 'power', 'off'],
+      { env },
+    );
     expect(wrongUser).toEqual({ code: 1, stdout: '', stderr: 'Error: Unable to establish IPMI v2 / RMCP+ session\n' });
-    expect((await session.exec(['ipmitool', '-I', 'lanplus', '-H', '10.9.9.9', '-U', 'admin', '-E', 'power', 'off'], { env })).code).toBe(1);
+    expect(
+      (
+        await session.exec(['ipmitool', '-I', 'lanplus', '-H', '10.9.9.9', '-U', 'admin', '-E', 'power', 'off'], {
+          env,
+        })
+      ).code,
+    ).toBe(1);
     expect((await session.exec([...base, 'off'], { env })).code).toBe(0);
     expect(hosts.power.state('compute4')).toBe('off');
   });
@@ -254,16 +315,19 @@ describe('boot readiness', () => {
     const pxe = await ssh('pxe');
     expect(hosts.bootReadiness('master1')).toEqual({
       ready: false,
-      missing: ['no PXE config for 52:54:00:be:c0:a4 (master1, BIOS) at /srv/tftpboot/pxelinux.cfg/01-52-54-00-be-c0-a4 on pxe: write it'],
+      missing: [
+        'no PXE config for 52:54:00:be:c0:a4 (master1, BIOS) at /srv/tftpboot/pxelinux.cfg/01-52-54-00-be-c0-a4 on pxe: write it',
+      ],
     });
     expect(hosts.bootReadiness('compute5').missing).toEqual([
       'no PXE config for 52:54:00:e1:60:5b (compute5, UEFI) at /srv/tftpboot/grub.cfg-01-52-54-00-e1-60-5b on pxe: write it',
     ]);
     await push('pxe.bios', 'pxe.uefi');
     expect(hosts.bootReadiness('master1').missing).toEqual([
-      'no ignition file /var/www/html/ocp4/master.ign on pxe (served as http://10.42.44.100/ocp4/master.ign): copy it there from the installer\'s ignition configs',
+      "no ignition file /var/www/html/ocp4/master.ign on pxe (served as http://10.42.44.100/ocp4/master.ign): copy it there from the installer's ignition configs",
     ]);
-    for (const role of ['bootstrap', 'master', 'worker']) await pxe.writeFileIfChanged(`/var/www/html/ocp4/${role}.ign`, '{"ignition":{"version":"2.2.0"}}');
+    for (const role of ['bootstrap', 'master', 'worker'])
+      await pxe.writeFileIfChanged(`/var/www/html/ocp4/${role}.ign`, '{"ignition":{"version":"2.2.0"}}');
     expect(hosts.bootReadiness('master1')).toEqual({ ready: true, missing: [] });
     expect(hosts.bootReadiness('compute5')).toEqual({ ready: true, missing: [] });
 

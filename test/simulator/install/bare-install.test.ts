@@ -32,14 +32,16 @@ const virsh = (action: 'start' | 'destroy', nodeName: string) => powerDomain(t.l
 
 const fqdn = (name: string) => nodeFqdn(t.lab, { name });
 const node = (name: string) => t.sim.store.get('nodes', undefined, fqdn(name));
-const csrsOf = (name: string) => t.sim.store.list(CSRS).items.filter((csr) => {
-  try {
-    return parseCsrPem(csrRequestPem(csr)).commonName === `system:node:${fqdn(name)}`;
-  } catch {
-    return false;
-  }
-});
-const pendingCsr = (name: string, username: string) => csrsOf(name).find((csr) => csrState(csr) === 'Pending' && (csr.spec as { username: string }).username === username);
+const csrsOf = (name: string) =>
+  t.sim.store.list(CSRS).items.filter((csr) => {
+    try {
+      return parseCsrPem(csrRequestPem(csr)).commonName === `system:node:${fqdn(name)}`;
+    } catch {
+      return false;
+    }
+  });
+const pendingCsr = (name: string, username: string) =>
+  csrsOf(name).find((csr) => csrState(csr) === 'Pending' && (csr.spec as { username: string }).username === username);
 
 const approve = (csr: KubeObject) => approveCsr(t.kube, csr.metadata.name);
 
@@ -48,7 +50,9 @@ async function joinWorker(name: string): Promise<void> {
   await virsh('start', name);
   const client = await waitFor(t.sim.store, `${name} client CSR`, () => pendingCsr(name, NODE_BOOTSTRAPPER));
   await approve(client);
-  const serving = await waitFor(t.sim.store, `${name} serving CSR`, () => pendingCsr(name, `system:node:${fqdn(name)}`));
+  const serving = await waitFor(t.sim.store, `${name} serving CSR`, () =>
+    pendingCsr(name, `system:node:${fqdn(name)}`),
+  );
   await approve(serving);
   await waitFor(t.sim.store, `${name} Ready`, () => isTrue(node(name), 'Ready'));
 }
@@ -80,7 +84,10 @@ describe('a bare lab', () => {
       await pxe.writeFileIfChanged(file.target!, file.content);
     }
     for (const ignition of ['bootstrap.ign', 'master.ign', 'worker.ign']) {
-      await pxe.writeFileIfChanged(path.posix.join(pxeHost.pxe.httpRoot, ignition), '{"ignition":{"version":"2.2.0"}}\n');
+      await pxe.writeFileIfChanged(
+        path.posix.join(pxeHost.pxe.httpRoot, ignition),
+        '{"ignition":{"version":"2.2.0"}}\n',
+      );
     }
     await virsh('start', 'bootstrap');
     await waitFor(t.sim.store, 'API up', () => t.sim.progress.apiUp);
@@ -103,14 +110,22 @@ describe('a bare lab', () => {
     await virsh('start', 'compute1');
     const client = await waitFor(t.sim.store, 'compute1 client CSR', () => pendingCsr('compute1', NODE_BOOTSTRAPPER));
     const request = parseCsrPem(csrRequestPem(client));
-    expect(request).toEqual({ commonName: 'system:node:compute1.nodes.example.com', organizations: ['system:nodes'], dnsNames: [], ips: [] });
+    expect(request).toEqual({
+      commonName: 'system:node:compute1.nodes.example.com',
+      organizations: ['system:nodes'],
+      dnsNames: [],
+      ips: [],
+    });
     expect((client.spec as { signerName: string }).signerName).toBe('kubernetes.io/kube-apiserver-client-kubelet');
     expect(node('compute1')).toBeUndefined();
     await approve(client);
-    const serving = await waitFor(t.sim.store, 'compute1 serving CSR', () => pendingCsr('compute1', 'system:node:compute1.nodes.example.com'));
+    const serving = await waitFor(t.sim.store, 'compute1 serving CSR', () =>
+      pendingCsr('compute1', 'system:node:compute1.nodes.example.com'),
+    );
     expect((serving.spec as { signerName: string }).signerName).toBe('kubernetes.io/kubelet-serving');
     expect(parseCsrPem(csrRequestPem(serving)).ips).toEqual(['10.42.253.20']);
-    const issued = (await t.kube.certificates.readCertificateSigningRequest({ name: client.metadata.name })).status?.certificate;
+    const issued = (await t.kube.certificates.readCertificateSigningRequest({ name: client.metadata.name })).status
+      ?.certificate;
     expect(Buffer.from(issued!, 'base64').toString()).toContain('BEGIN CERTIFICATE');
     expect(isTrue(node('compute1'), 'Ready')).toBe(false);
     expect(node('compute1')!.metadata.labels!['node-role.kubernetes.io/worker']).toBe('');
@@ -139,7 +154,9 @@ describe('a bare lab', () => {
     await joinWorker('compute2');
     const co = (name: string) => t.sim.store.get('clusteroperators.config.openshift.io', undefined, name);
     const others = CLUSTER_OPERATORS.filter((name) => name !== 'image-registry');
-    await waitFor(t.sim.store, 'every operator but image-registry Available', () => others.every((name) => isTrue(co(name), 'Available') && !isTrue(co(name), 'Degraded')));
+    await waitFor(t.sim.store, 'every operator but image-registry Available', () =>
+      others.every((name) => isTrue(co(name), 'Available') && !isTrue(co(name), 'Degraded')),
+    );
     const registry = co('image-registry')!;
     expect(isTrue(registry, 'Degraded') && !isTrue(registry, 'Available')).toBe(true);
     const version = () => t.sim.store.get('clusterversions.config.openshift.io', undefined, 'version');
@@ -147,11 +164,24 @@ describe('a bare lab', () => {
 
     // `oc edit configs.imageregistry.operator.openshift.io`: storage emptyDir.
     await t.kube.custom.patchClusterCustomObject(
-      { group: 'imageregistry.operator.openshift.io', version: 'v1', plural: 'configs', name: 'cluster', body: { spec: { storage: { emptyDir: {} } } } },
+      {
+        group: 'imageregistry.operator.openshift.io',
+        version: 'v1',
+        plural: 'configs',
+        name: 'cluster',
+        body: { spec: { storage: { emptyDir: {} } } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    await waitFor(t.sim.store, 'image-registry Available and the cluster version done', () =>
-      isTrue(co('image-registry'), 'Available') && !isTrue(co('image-registry'), 'Degraded') && isTrue(version(), 'Available') && !isTrue(version(), 'Progressing'));
+    await waitFor(
+      t.sim.store,
+      'image-registry Available and the cluster version done',
+      () =>
+        isTrue(co('image-registry'), 'Available') &&
+        !isTrue(co('image-registry'), 'Degraded') &&
+        isTrue(version(), 'Available') &&
+        !isTrue(version(), 'Progressing'),
+    );
     const listed = (await t.kube.custom.listClusterCustomObject(CO)) as { items: KubeObject[] };
     expect(listed.items.filter((item) => isTrue(item, 'Available'))).toHaveLength(CLUSTER_OPERATORS.length);
   });

@@ -28,12 +28,19 @@ export interface TestLab {
   stop(): Promise<void>;
 }
 
-export async function startTestLab(from: LabStart, options: { timeScale?: number; faults?: Fault[] } = {}): Promise<TestLab> {
+export async function startTestLab(
+  from: LabStart,
+  options: { timeScale?: number; faults?: Fault[] } = {},
+): Promise<TestLab> {
   const lab = await loadLab(EXAMPLE_LAB);
   const stateDir = await mkdtemp(path.join(tmpdir(), `sim-${from}-`));
   const logs: string[] = [];
   const sim = await startSimulatedLab({
-    lab, stateDir, from, timeScale: options.timeScale ?? 0, faults: options.faults ?? [],
+    lab,
+    stateDir,
+    from,
+    timeScale: options.timeScale ?? 0,
+    faults: options.faults ?? [],
     log: { info: (message) => logs.push(message), warn: (message) => logs.push(`warn: ${message}`) },
   });
   const sessions: SshSession[] = [];
@@ -47,7 +54,8 @@ export async function startTestLab(from: LabStart, options: { timeScale?: number
       sessions.push(session);
       return session;
     },
-    admin: (method, route, body) => adminRequest({ url: sim.apiUrl, token: sim.token, caCert: sim.caCert }, method, route, body),
+    admin: (method, route, body) =>
+      adminRequest({ url: sim.apiUrl, token: sim.token, caCert: sim.caCert }, method, route, body),
     async stop() {
       for (const session of sessions) await session.close();
       await sim.stop();
