@@ -1,5 +1,13 @@
 // Jest runs the TypeScript sources as native ES modules (NODE_OPTIONS=--experimental-vm-modules,
 // set by the npm scripts); swc strips types, `tsc --noEmit` type-checks separately.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 19)) {
+  throw new Error(
+    `the tests need Node.js 22.19 or newer (this is ${process.version}): run \`source scripts/node-runtime.sh\` ` +
+      '(after `bash scripts/install-deps.sh`), then the same command again',
+  );
+}
+
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',

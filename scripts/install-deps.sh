@@ -3,6 +3,7 @@
 #   - the daemons' own checkers used by the tests (bind9, isc-dhcp-server, haproxy), OpenSSH's sshd
 #     (the SSH tests talk to a real one on loopback) and a kubectl client;
 #   - the Temporal CLI (embedded dev server), found or built by `runbook server --install`;
+#   - Node.js 24 LTS into .tools/ when the machine's node is older than 22.19 (scripts/node-runtime.sh);
 #   - the npm dependencies (`npm ci`, install scripts as decided in package.json "allowScripts").
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
@@ -35,6 +36,11 @@ if [ ${#missing_packages[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing_packages[@]}"
 fi
+
+log "Node.js"
+# shellcheck source=scripts/node-runtime.sh
+source scripts/node-runtime.sh
+echo "node $(node --version) at $(command -v node)"
 
 log "npm dependencies"
 npm ci --no-audit --no-fund
