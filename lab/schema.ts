@@ -9,6 +9,7 @@
  * resolved by the activity that uses it (see ./secrets.ts).
  */
 import { z } from 'zod';
+import { installSchema } from './install-settings.js';
 
 /** A DNS label as RFC 1123 allows it for host names: lower case, digits and inner dashes. */
 export const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
@@ -341,6 +342,8 @@ export const labSchema = z.strictObject({
   nodes: z.array(nodeSchema).min(1, { message: 'needs at least the bootstrap node and the masters' }),
   hosts: z.array(hostSchema).min(1, { message: 'needs the helper hosts (DNS, DHCP, PXE, HAProxy)' }),
   secrets: secretsSchema,
+  /** Where and how `openshift-install` runs (the install runbook). */
+  install: installSchema.default(() => installSchema.parse({})),
   day2: day2Schema.default({}),
 });
 

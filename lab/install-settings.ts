@@ -1,0 +1,50 @@
+/**
+ * The `install` block of a lab: where `openshift-install` keeps the install folder, which binary runs,
+ * and the install's deadlines. Pure (schema only), so workflow code may import it as a type.
+ */
+import { z } from 'zod';
+
+/** A duration as the installer prints them: `20m`, `1h30m`, `45s`. */
+export const duration = z.string().regex(/^(\d+h)?(\d+m)?(\d+s)?$/, {
+  message: 'must be a duration such as 20m, 1h30m or 45s',
+});
+
+export const installSchema = z.strictObject({
+  /**
+   * Folder on the worker that runs the install steps, where `openshift-install` writes its state, the
+   * ignition configs and `auth/kubeconfig`. An absolute path or `~/…`; default
+   * `~/.local/share/openshift-runbooks/<lab name>/install`. Keep it: the cluster's admin credentials live there.
+   */
+  dir: z
+    .string()
+    .regex(/^(\/|~\/)/, { message: 'must be an absolute path or start with ~/ (e.g. ~/labs/intra/install)' })
+    .optional(),
+  /** The `openshift-install` binary: a path, or a name found on the worker's PATH. */
+  openshiftInstall: z.string().min(1).default('openshift-install'),
+  /**
+   * Ignition configs embed certificates that expire 24 hours after `create ignition-configs`; power-on
+   * steps refuse older ones. Lower it to leave a margin for slow boots.
+   */
+  ignitionMaxAgeHours: z.number().positive().max(24).default(24),
+  /** Deadlines of the install's waits; the defaults are `openshift-install wait-for`'s. */
+  deadlines: z
+    .strictObject({
+      /** Until the bootstrap API answers. */
+      bootstrapApi: duration.default('20m'),
+      /** Until the `kube-system/bootstrap` ConfigMap says `complete`, after the API answered. */
+      bootstrapComplete: duration.default('40m'),
+      /** Until the ClusterVersion reports the install complete. */
+      installComplete: duration.default('40m'),
+    })
+    .default({ bootstrapApi: '20m', bootstrapComplete: '40m', installComplete: '40m' }),
+});
+
+export type InstallSettings = z.output<typeof installSchema>;
+
+/** `1h30m` → 5400000. */
+export function durationMs(text: string): number {
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!match) throw new Error(`"${text}" is not a duration such as 20m`);
+  const [, h = '0', m = '0', s = '0'] = match;
+  return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
+}
