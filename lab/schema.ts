@@ -8,6 +8,7 @@
  * Secrets never appear here: fields that need one hold a reference (`file:/path` or `env:NAME`),
  * resolved by the activity that uses it (see ./secrets.ts).
  */
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /** A DNS label as RFC 1123 allows it for host names: lower case, digits and inner dashes. */
@@ -36,6 +37,30 @@ export const mac = z
 export const secretRef = z.string().regex(/^(file:.+|env:[A-Za-z_][A-Za-z0-9_]*)$/, {
   message: 'must be a secret reference, "file:/path/to/secret" or "env:VARIABLE_NAME", never the secret itself',
 });
+
+/**
+ * A Ceph monitor as ceph-csi takes it, `address[:port]`: an IPv4 address, an IPv6 address (in
+ * brackets when a port follows) or a host name, and a port from 1 to 65535.
+ */
+export const cephMonitor = z.string().refine(isMonitorAddress, {
+  message:
+    'must be a monitor address[:port] such as 10.1.2.3, 10.1.2.3:6789, [2001:db8::3]:6789 or mon1.example.com:3300 (port 1-65535)',
+});
+
+function isMonitorAddress(value: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::([^:]*))?$/.exec(value);
+  if (bracketed !== null) return ipaddr.IPv6.isValid(bracketed[1] ?? '') && isPort(bracketed[2]);
+  if (value.split(':').length > 2) return ipaddr.IPv6.isValid(value);
+  const [host = '', port] = value.split(':');
+  const address = /^[\d.]+$/.test(host) ? ipaddr.IPv4.isValidFourPartDecimal(host) : hostName.test(host);
+  return address && isPort(port);
+}
+
+const hostName = /^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+
+function isPort(port: string | undefined): boolean {
+  return port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
+}
 
 /** A command as an argument vector; it is never joined into a shell string from lab values. */
 export const command = z.array(z.string().min(1)).min(1, { message: 'must name at least the program to run' });
@@ -203,11 +228,9 @@ export const ldapSchema = z.strictObject({
   name: z.string().min(1).default('LDAP'),
   mappingMethod: z.enum(['claim', 'lookup', 'add', 'generate']).default('claim'),
   /** RFC 2255 URL: `ldaps://host/basedn?attribute?scope?filter`. */
-  url: z
-    .string()
-    .regex(/^ldaps?:\/\/[^/]+\/.*/, {
-      message: 'must be an LDAP URL such as ldaps://ldap.example.com/ou=users,dc=example,dc=com?uid',
-    }),
+  url: z.string().regex(/^ldaps?:\/\/[^/]+\/.*/, {
+    message: 'must be an LDAP URL such as ldaps://ldap.example.com/ou=users,dc=example,dc=com?uid',
+  }),
   bindDN: z.string().min(1),
   bindPassword: secretRef,
   /** CA chain of the LDAP server's certificate. */
@@ -237,7 +260,7 @@ export const infraSchema = z.strictObject({
 
 export const cephSchema = z.strictObject({
   clusterId: z.string().min(1),
-  monitors: z.array(z.string().min(1)).min(1, { message: 'needs at least one Ceph monitor address' }),
+  monitors: z.array(cephMonitor).min(1, { message: 'needs at least one Ceph monitor address' }),
   pool: z.string().min(1).default('kube'),
   userId: z.string().min(1),
   userKey: secretRef,

@@ -20,6 +20,27 @@ const uniqueNames: Rule = ({ lab, report }) => {
   hostsOf(lab).forEach((host) => claim('hosts', host));
 };
 
+/** Owners the cluster zone publishes (see render/dns.ts): `api`, `api-int`, `etcd-<n>` (one per master). */
+const clusterRecordName = /^(api|api-int|etcd-\d+)$/;
+
+/**
+ * When the nodes domain is the cluster domain, one zone holds node names and the cluster's records,
+ * so a node or host named `api` or `etcd-0` would add a second A record to the cluster's own name.
+ */
+const namesClearOfClusterRecords: Rule = ({ lab, report }) => {
+  const { name, baseDomain, nodesDomain } = lab.cluster ?? {};
+  if (name === undefined || baseDomain === undefined || nodesDomain !== `${name}.${baseDomain}`) return;
+  const check = (kind: 'nodes' | 'hosts', entry: Indexed<{ name?: string | undefined }>) => {
+    if (entry.item.name === undefined || !clusterRecordName.test(entry.item.name)) return;
+    report(
+      [kind, entry.index, 'name'],
+      `"${entry.item.name}" is a name of the cluster's own records (api, api-int, etcd-<n>), and the nodes domain is the cluster domain (${nodesDomain}), so its A record would collide with them; rename it, or give the nodes their own domain in cluster.nodesDomain (e.g. nodes.${baseDomain})`,
+    );
+  };
+  nodesOf(lab).forEach((node) => check('nodes', node));
+  hostsOf(lab).forEach((host) => check('hosts', host));
+};
+
 const uniqueUnicastMacs: Rule = ({ lab, report }) => {
   const first = new Map<string, string>();
   for (const node of nodesOf(lab)) {
@@ -177,6 +198,7 @@ const versionsAgree: Rule = ({ lab, report }) => {
 
 export const topologyRules: readonly Rule[] = [
   uniqueNames,
+  namesClearOfClusterRecords,
   uniqueUnicastMacs,
   roles,
   helperServices,
