@@ -10,6 +10,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { rhcosBuildId } from './release.js';
 
 /** A DNS label as RFC 1123 allows it for host names: lower case, digits and inner dashes. */
 export const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
@@ -62,6 +63,11 @@ function isPort(port: string | undefined): boolean {
   return port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
 }
 
+/** A SHA-256 digest in hex, as sha256sum prints it. */
+export const sha256 = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, { message: 'must be a sha256 digest: 64 lower-case hex digits' });
+
 /** A command as an argument vector; it is never joined into a shell string from lab values. */
 export const command = z.array(z.string().min(1)).min(1, { message: 'must name at least the program to run' });
 
@@ -85,8 +91,31 @@ export const clusterSchema = z.strictObject({
     .describe('OpenShift release, e.g. `4.2.0`.'),
   rhcosVersion: z
     .string()
-    .regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be an RHCOS version such as 4.2.0' })
-    .describe('RHCOS release whose PXE kernel, initramfs and metal image the PXE server serves.'),
+    .regex(new RegExp(`^\\d+\\.\\d+(\\.\\d+)?$|${rhcosBuildId.source}`), {
+      message: 'must be an RHCOS version such as 4.2.0 or 4.6.1, or a build id such as 46.82.202008181646-0',
+    })
+    .describe(
+      'RHCOS release whose PXE boot files the PXE server serves: a release such as `4.6.1`, or a build id such as `46.82.202008181646-0`.',
+    ),
+  rhcosMirror: z
+    .url({ message: 'must be an http(s) URL of the folder holding the RHCOS files' })
+    .optional()
+    .describe(
+      'Folder the RHCOS boot files are downloaded from, with its sha256sum.txt; defaults to the public mirror, https://mirror.openshift.com/pub/openshift-v4/dependencies/rhcos/<minor>/<rhcosVersion>/.',
+    ),
+  rhcosSha256: z
+    .strictObject({
+      kernel: sha256.optional().describe('The kernel: installer kernel up to 4.5, live kernel from 4.6.'),
+      initramfs: sha256.optional().describe('The initramfs: installer initramfs up to 4.5, live initramfs from 4.6.'),
+      rootfs: sha256.optional().describe('The live rootfs (4.6 and later).'),
+      metal: sha256.optional().describe('The metal image of 4.3 to 4.5 (one for BIOS and UEFI).'),
+      metalBios: sha256.optional().describe('The BIOS metal image of 4.2.'),
+      metalUefi: sha256.optional().describe('The UEFI metal image of 4.2.'),
+    })
+    .optional()
+    .describe(
+      "Expected sha256 of each RHCOS boot file; a file without one is checked against the mirror's sha256sum.txt.",
+    ),
   architecture: z
     .enum(['x86_64', 'aarch64'])
     .default('x86_64')
