@@ -131,8 +131,8 @@ const egressRouters: Rule = (context) => {
  * nodes; otherwise the role the routers could run on (worker, else master), or infra nodes to add.
  */
 function selectorHint(lab: RuleContext['lab']): string {
-  const roles = new Set(nodesOf(lab).map((node) => node.item.role));
-  if (roles.has('infra')) return `use labels the nodes carry, such as ${roleLabel('infra')}: ""`;
+  if (nodesOf(lab).some((node) => node.item.role === 'infra'))
+    return `use labels the nodes carry, such as ${roleLabel('infra')}: ""`;
   const fallback = fallbackRole(lab);
   return `the lab has no infra nodes, so select ${roleLabel(fallback)}: "" (every ${fallback} node carries it), or give some nodes role: infra and select ${roleLabel('infra')}: ""`;
 }
