@@ -182,4 +182,26 @@ describe('PXE kernel lines by release', () => {
       args: 'coreos.live.rootfs_url=http://10.42.44.100/ocp4/rhcos-4.6.1-x86_64-live-rootfs.x86_64.img coreos.inst.install_dev=/dev/vda coreos.inst.ignition_url=http://10.42.44.100/ocp4/master.ign',
     });
   });
+
+  test.each(Array.from({ length: 15 }, (_, index) => `4.${index + 2}.0`))(
+    'at %s every node boots exactly the files bootAssetsFor lists',
+    (release) => {
+      const at = exampleAt({ version: release, rhcosVersion: release });
+      const boot = bootAssetsFor(at);
+      const [pxeHost] = hostsWith(at, 'pxe');
+      if (pxeHost === undefined) throw new Error('the example has a PXE host');
+      const used = new Set<string>();
+      for (const entry of at.nodes.map((candidate) => bootEntry(at, pxeHost, candidate, boot))) {
+        const urls = entry.args.match(/https?:\/\/\S+/g) ?? [];
+        for (const url of [entry.kernel, entry.initramfs, ...urls.filter((candidate) => !candidate.endsWith('.ign'))]) {
+          const asset = boot.assets.find(
+            (candidate) => candidate.path === url || candidate.placements.some((place) => place.url === url),
+          );
+          expect([url, asset === undefined ? 'not listed' : 'listed']).toEqual([url, 'listed']);
+          if (asset !== undefined) used.add(asset.kind);
+        }
+      }
+      expect([...used].sort()).toEqual(boot.assets.map((asset) => asset.kind).sort());
+    },
+  );
 });
