@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 /** A duration as the installer prints them: `20m`, `1h30m`, `45s`. */
-export const duration = z.string().regex(/^(\d+h)?(\d+m)?(\d+s)?$/, {
+export const duration = z.string().regex(/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/, {
   message: 'must be a duration such as 20m, 1h30m or 45s',
 });
 
@@ -18,25 +18,43 @@ export const installSchema = z.strictObject({
   dir: z
     .string()
     .regex(/^(\/|~\/)/, { message: 'must be an absolute path or start with ~/ (e.g. ~/labs/intra/install)' })
-    .optional(),
+    .optional()
+    .describe(
+      'Folder on the worker that runs the install steps, where openshift-install keeps its state, the ignition ' +
+        'configs and auth/kubeconfig (absolute or ~/…; default ~/.local/share/openshift-runbooks/<lab>/install).',
+    ),
   /** The `openshift-install` binary: a path, or a name found on the worker's PATH. */
-  openshiftInstall: z.string().min(1).default('openshift-install'),
+  openshiftInstall: z
+    .string()
+    .min(1)
+    .default('openshift-install')
+    .describe("The openshift-install binary for the lab's release: a path, or a name on the worker's PATH."),
   /**
    * Ignition configs embed certificates that expire 24 hours after `create ignition-configs`; power-on
    * steps refuse older ones. Lower it to leave a margin for slow boots.
    */
-  ignitionMaxAgeHours: z.number().positive().max(24).default(24),
+  ignitionMaxAgeHours: z
+    .number()
+    .positive()
+    .max(24)
+    .default(24)
+    .describe('Hours after create ignition-configs during which nodes may boot with them (certificates expire at 24).'),
   /** Deadlines of the install's waits; the defaults are `openshift-install wait-for`'s. */
   deadlines: z
     .strictObject({
       /** Until the bootstrap API answers. */
-      bootstrapApi: duration.default('20m'),
+      bootstrapApi: duration.default('20m').describe('How long to wait for the bootstrap API to answer.'),
       /** Until the `kube-system/bootstrap` ConfigMap says `complete`, after the API answered. */
-      bootstrapComplete: duration.default('40m'),
+      bootstrapComplete: duration
+        .default('40m')
+        .describe('How long to wait, after the API answered, for bootstrapping to complete.'),
       /** Until the ClusterVersion reports the install complete. */
-      installComplete: duration.default('40m'),
+      installComplete: duration
+        .default('40m')
+        .describe('How long to wait for the ClusterVersion to report the install complete.'),
     })
-    .default({ bootstrapApi: '20m', bootstrapComplete: '40m', installComplete: '40m' }),
+    .default({ bootstrapApi: '20m', bootstrapComplete: '40m', installComplete: '40m' })
+    .describe("Deadlines of the install's waits; the defaults are openshift-install wait-for's."),
 });
 
 export type InstallSettings = z.output<typeof installSchema>;

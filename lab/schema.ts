@@ -8,8 +8,10 @@
  * Secrets never appear here: fields that need one hold a reference (`file:/path` or `env:NAME`),
  * resolved by the activity that uses it (see ./secrets.ts).
  */
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { installSchema } from './install-settings.js';
+import { rhcosBuildId } from './release.js';
 
 /** A DNS label as RFC 1123 allows it for host names: lower case, digits and inner dashes. */
 export const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
@@ -38,6 +40,35 @@ export const secretRef = z.string().regex(/^(file:.+|env:[A-Za-z_][A-Za-z0-9_]*)
   message: 'must be a secret reference, "file:/path/to/secret" or "env:VARIABLE_NAME", never the secret itself',
 });
 
+/**
+ * A Ceph monitor as ceph-csi takes it, `address[:port]`: an IPv4 address, an IPv6 address (in
+ * brackets when a port follows) or a host name, and a port from 1 to 65535.
+ */
+export const cephMonitor = z.string().refine(isMonitorAddress, {
+  message:
+    'must be a monitor address[:port] such as 10.1.2.3, 10.1.2.3:6789, [2001:db8::3]:6789 or mon1.example.com:3300 (port 1-65535)',
+});
+
+function isMonitorAddress(value: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::([^:]*))?$/.exec(value);
+  if (bracketed !== null) return ipaddr.IPv6.isValid(bracketed[1] ?? '') && isPort(bracketed[2]);
+  if (value.split(':').length > 2) return ipaddr.IPv6.isValid(value);
+  const [host = '', port] = value.split(':');
+  const address = /^[\d.]+$/.test(host) ? ipaddr.IPv4.isValidFourPartDecimal(host) : hostName.test(host);
+  return address && isPort(port);
+}
+
+const hostName = /^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+
+function isPort(port: string | undefined): boolean {
+  return port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
+}
+
+/** A SHA-256 digest in hex, as sha256sum prints it. */
+export const sha256 = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, { message: 'must be a sha256 digest: 64 lower-case hex digits' });
+
 /** A command as an argument vector; it is never joined into a shell string from lab values. */
 export const command = z.array(z.string().min(1)).min(1, { message: 'must name at least the program to run' });
 
@@ -46,38 +77,92 @@ export const remotePath = z.string().regex(/^\//, { message: 'must be an absolut
 
 // ---------------------------------------------------------------------------------------------
 // Cluster and network
+//
+// Every property carries its help as a zod description (`.describe`), which `runbook schema` puts
+// into lab.schema.json for editors; test/lab/json-schema.test.ts checks that none is missing.
 
 export const clusterSchema = z.strictObject({
-  /** `metadata.name` of install-config; with baseDomain it makes the cluster domain (`intra.example.com`). */
-  name: dnsLabel,
-  baseDomain: dnsName,
-  /** OpenShift release, e.g. `4.2.0`. */
-  version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be an OpenShift version such as 4.2.0' }),
-  /** RHCOS release whose PXE kernel, initramfs and metal image the PXE server serves. */
-  rhcosVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be an RHCOS version such as 4.2.0' }),
-  architecture: z.enum(['x86_64', 'aarch64']).default('x86_64'),
-  networkType: z.enum(['OpenShiftSDN', 'OVNKubernetes']).default('OpenShiftSDN'),
+  name: dnsLabel.describe(
+    '`metadata.name` of install-config; with baseDomain it makes the cluster domain (`intra.example.com`).',
+  ),
+  baseDomain: dnsName.describe('Parent domain of the cluster domain (`example.com`), `baseDomain` of install-config.'),
+  version: z
+    .string()
+    .regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be an OpenShift version such as 4.2.0' })
+    .describe('OpenShift release, e.g. `4.2.0`.'),
+  rhcosVersion: z
+    .string()
+    .regex(new RegExp(`^\\d+\\.\\d+(\\.\\d+)?$|${rhcosBuildId.source}`), {
+      message: 'must be an RHCOS version such as 4.2.0 or 4.6.1, or a build id such as 46.82.202008181646-0',
+    })
+    .describe(
+      'RHCOS release whose PXE boot files the PXE server serves: a release such as `4.6.1`, or a build id such as `46.82.202008181646-0`.',
+    ),
+  rhcosMirror: z
+    .url({ message: 'must be an http(s) URL of the folder holding the RHCOS files' })
+    .optional()
+    .describe(
+      'Folder the RHCOS boot files are downloaded from, with its sha256sum.txt; defaults to the public mirror, https://mirror.openshift.com/pub/openshift-v4/dependencies/rhcos/<minor>/<rhcosVersion>/.',
+    ),
+  rhcosSha256: z
+    .strictObject({
+      kernel: sha256.optional().describe('The kernel: installer kernel up to 4.5, live kernel from 4.6.'),
+      initramfs: sha256.optional().describe('The initramfs: installer initramfs up to 4.5, live initramfs from 4.6.'),
+      rootfs: sha256.optional().describe('The live rootfs (4.6 and later).'),
+      metal: sha256.optional().describe('The metal image of 4.3 to 4.5 (one for BIOS and UEFI).'),
+      metalBios: sha256.optional().describe('The BIOS metal image of 4.2.'),
+      metalUefi: sha256.optional().describe('The UEFI metal image of 4.2.'),
+    })
+    .optional()
+    .describe(
+      "Expected sha256 of each RHCOS boot file; a file without one is checked against the mirror's sha256sum.txt.",
+    ),
+  architecture: z
+    .enum(['x86_64', 'aarch64'])
+    .default('x86_64')
+    .describe('CPU architecture of the nodes and of the RHCOS images.'),
+  networkType: z
+    .enum(['OpenShiftSDN', 'OVNKubernetes'])
+    .default('OpenShiftSDN')
+    .describe('Cluster network plugin (`networking.networkType` of install-config).'),
   clusterNetwork: z
-    .strictObject({ cidr: cidrv4, hostPrefix: z.number().int().min(16).max(30) })
-    .default({ cidr: '10.128.0.0/14', hostPrefix: 23 }),
-  serviceNetwork: cidrv4.default('172.30.0.0/16'),
-  /** Whether masters also run workloads (the seed turns this off in cluster-scheduler-02-config). */
-  mastersSchedulable: z.boolean().default(false),
-  /** Zone that holds the node host names (`master1.nodes.example.com`). */
-  nodesDomain: dnsName,
+    .strictObject({
+      cidr: cidrv4.describe('Network pods take their addresses from; must not overlap the node or service network.'),
+      hostPrefix: z
+        .number()
+        .int()
+        .min(16)
+        .max(30)
+        .describe('Prefix length of the slice each node gets from `cidr` (23 gives every node 510 pod addresses).'),
+    })
+    .default({ cidr: '10.128.0.0/14', hostPrefix: 23 })
+    .describe('Pod network (`networking.clusterNetwork` of install-config).'),
+  serviceNetwork: cidrv4.default('172.30.0.0/16').describe('Network of Service cluster IPs.'),
+  mastersSchedulable: z
+    .boolean()
+    .default(false)
+    .describe('Whether masters also run workloads (the seed turns this off in cluster-scheduler-02-config).'),
+  nodesDomain: dnsName.describe('Zone that holds the node host names (`master1.nodes.example.com`).'),
 });
 
 export const subnetSchema = z.strictObject({
-  /** The node subnet, of any prefix length; reverse zones follow it. */
-  cidr: cidrv4,
-  gateway: ipv4,
-  dnsServers: z.array(ipv4).min(1, { message: 'needs at least one DNS server' }),
-  /** Search domains handed out by DHCP; defaults to the nodes domain and the cluster domain. */
-  searchDomains: z.array(dnsName).optional(),
-  /** The DHCP dynamic pool; static leases of nodes must stay outside it. */
-  dhcpRange: z.strictObject({ start: ipv4, end: ipv4 }),
-  /** TFTP server handed to PXE clients (`next-server`). */
-  nextServer: ipv4,
+  cidr: cidrv4.describe('The node subnet, of any prefix length; reverse zones follow it.'),
+  gateway: ipv4.describe('Default router of the node subnet, handed out by DHCP.'),
+  dnsServers: z
+    .array(ipv4)
+    .min(1, { message: 'needs at least one DNS server' })
+    .describe('DNS servers handed out by DHCP: the addresses of the lab hosts with a dns block.'),
+  searchDomains: z
+    .array(dnsName)
+    .optional()
+    .describe('Search domains handed out by DHCP; defaults to the nodes domain and the cluster domain.'),
+  dhcpRange: z
+    .strictObject({
+      start: ipv4.describe('First address of the pool.'),
+      end: ipv4.describe('Last address of the pool.'),
+    })
+    .describe('The DHCP dynamic pool; static leases of nodes must stay outside it.'),
+  nextServer: ipv4.describe('TFTP server handed to PXE clients (`next-server`): the address of the PXE host.'),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -86,37 +171,62 @@ export const subnetSchema = z.strictObject({
 export const nodeRoles = ['bootstrap', 'master', 'worker', 'infra'] as const;
 export type NodeRole = (typeof nodeRoles)[number];
 
-export const powerSchema = z.discriminatedUnion('type', [
-  /** A libvirt domain on one of the lab's hypervisor hosts, driven with `virsh` over SSH. */
-  z.strictObject({ type: z.literal('libvirt'), hypervisor: dnsLabel, domain: z.string().min(1) }),
-  /** A BMC reached with `ipmitool -I lanplus`. */
-  z.strictObject({
-    type: z.literal('ipmi'),
-    address: z.string().min(1),
-    username: z.string().min(1),
-    password: secretRef,
-  }),
-  /** A Redfish BMC; `systemId` is the member of /redfish/v1/Systems. */
-  z.strictObject({
-    type: z.literal('redfish'),
-    address: z.string().min(1),
-    systemId: z.string().min(1).default('1'),
-    username: z.string().min(1),
-    password: secretRef,
-  }),
-  /** No remote power: the runbook asks the operator to power the machine and waits for approval. */
-  z.strictObject({ type: z.literal('manual') }),
-]);
+const bmcAddress = z.string().min(1).describe('Host name or address of the BMC.');
+const bmcUser = z.string().min(1).describe('BMC user allowed to power the machine on and off.');
+const bmcPassword = secretRef.describe('Reference to the BMC password (`env:` or `file:`), never the password.');
+
+export const powerSchema = z
+  .discriminatedUnion('type', [
+    z
+      .strictObject({
+        type: z
+          .literal('libvirt')
+          .describe('A libvirt domain on one of the lab hypervisor hosts, driven with `virsh` over SSH.'),
+        hypervisor: dnsLabel.describe('Name of the lab host (with a hypervisor block) that runs the domain.'),
+        domain: z.string().min(1).describe('libvirt domain name (`virsh list --all`).'),
+      })
+      .describe('A libvirt domain on one of the lab hypervisor hosts, driven with `virsh` over SSH.'),
+    z
+      .strictObject({
+        type: z.literal('ipmi').describe('A BMC reached with `ipmitool -I lanplus`.'),
+        address: bmcAddress,
+        username: bmcUser,
+        password: bmcPassword,
+      })
+      .describe('A BMC reached with `ipmitool -I lanplus`.'),
+    z
+      .strictObject({
+        type: z.literal('redfish').describe('A Redfish BMC, reached over HTTPS.'),
+        address: bmcAddress,
+        systemId: z.string().min(1).default('1').describe('The member of /redfish/v1/Systems that is this machine.'),
+        username: bmcUser,
+        password: bmcPassword,
+      })
+      .describe('A Redfish BMC, reached over HTTPS.'),
+    z
+      .strictObject({
+        type: z
+          .literal('manual')
+          .describe('No remote power: the runbook asks the operator to power the machine and waits for approval.'),
+      })
+      .describe('No remote power: the runbook asks the operator to power the machine and waits for approval.'),
+  ])
+  .describe('How the runbooks power the machine on and off; defaults to manual.');
 
 export const nodeSchema = z.strictObject({
-  /** Short host name; the FQDN is `<name>.<cluster.nodesDomain>`. */
-  name: dnsLabel,
-  role: z.enum(nodeRoles),
-  mac,
-  ip: ipv4,
-  /** Disk RHCOS installs to (`coreos.inst.install_dev`), e.g. `vda` or `sda`. */
-  installDisk: z.string().regex(/^[a-z0-9/_-]+$/, { message: 'must be a disk device name such as vda or sda' }),
-  boot: z.enum(['bios', 'uefi']).default('bios'),
+  name: dnsLabel.describe('Short host name; the FQDN is `<name>.<cluster.nodesDomain>`.'),
+  role: z
+    .enum(nodeRoles)
+    .describe(
+      'bootstrap (one, removed after install), master (3 or more, odd), worker, or infra (a worker moved to the infra pool).',
+    ),
+  mac: mac.describe('MAC address of the network card that boots over PXE; DHCP and PXE configs are keyed on it.'),
+  ip: ipv4.describe('Static address on the node subnet, leased by DHCP and published in DNS.'),
+  installDisk: z
+    .string()
+    .regex(/^[a-z0-9/_-]+$/, { message: 'must be a disk device name such as vda or sda' })
+    .describe('Disk RHCOS installs to (`coreos.inst.install_dev`), e.g. `vda` or `sda`.'),
+  boot: z.enum(['bios', 'uefi']).default('bios').describe('Firmware: bios boots PXELINUX, uefi boots GRUB.'),
   power: powerSchema.default({ type: 'manual' }),
 });
 
@@ -124,227 +234,272 @@ export const nodeSchema = z.strictObject({
 // Helper hosts
 
 export const sshSchema = z.strictObject({
-  /** Where to connect; defaults to the host's lab address. */
-  host: z.string().min(1).optional(),
-  port: z.number().int().min(1).max(65535).default(22),
-  user: z.string().min(1).default('root'),
-  /** The host's public key as in known_hosts (`ssh-ed25519 AAAA…`); or give knownHosts. */
+  host: z.string().min(1).optional().describe("Where to connect; defaults to the host's lab address."),
+  port: z.number().int().min(1).max(65535).default(22).describe('SSH port.'),
+  user: z
+    .string()
+    .min(1)
+    .default('root')
+    .describe('SSH user; it needs to write the service files and reload the services.'),
   hostKey: z
     .string()
     .regex(/^(ssh-|ecdsa-)[a-z0-9-]+ [A-Za-z0-9+/=]+( .*)?$/, {
       message: 'must be a public host key such as "ssh-ed25519 AAAAC3Nz…" (from ssh-keyscan)',
     })
-    .optional(),
-  /** A known_hosts file to verify the host key against. */
-  knownHosts: z.string().min(1).optional(),
-  /** Client key for this host; defaults to `secrets.sshPrivateKey`. */
-  identity: secretRef.optional(),
+    .optional()
+    .describe("The host's public key as in known_hosts (`ssh-ed25519 AAAA…`); or give knownHosts."),
+  knownHosts: z.string().min(1).optional().describe('A known_hosts file to verify the host key against.'),
+  identity: secretRef.optional().describe('Client key for this host; defaults to `secrets.sshPrivateKey`.'),
 });
 
-const serviceCommands = {
-  /** Checks the configuration before it is activated; a failure leaves the running service alone. */
-  check: command.optional(),
-  /** Activates the new configuration. */
-  reload: command,
-};
+const checkCommand = command.describe(
+  'Checks the configuration before it is activated (argument vector); a failure leaves the running service alone.',
+);
+const reloadCommand = command.describe('Activates the new configuration (argument vector).');
 
 export const dnsServiceSchema = z.strictObject({
-  /** Folder of the zone files (`db.<zone>`). */
-  zoneDir: remotePath.default('/etc/bind/zones'),
-  /** File of `zone` statements, included from named.conf. */
-  zonesConf: remotePath.default('/etc/bind/named.conf.openshift'),
-  check: command.default(['named-checkconf', '-z']),
-  reload: command.default(['rndc', 'reload']),
+  zoneDir: remotePath.default('/etc/bind/zones').describe('Folder of the zone files (`db.<zone>`).'),
+  zonesConf: remotePath
+    .default('/etc/bind/named.conf.openshift')
+    .describe('File of `zone` statements, included from named.conf.'),
+  check: checkCommand.default(['named-checkconf', '-z']),
+  reload: reloadCommand.default(['rndc', 'reload']),
 });
 
 export const dhcpServiceSchema = z.strictObject({
-  configPath: remotePath.default('/etc/dhcp/dhcpd.conf'),
-  check: command.default(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf']),
-  reload: command.default(['systemctl', 'restart', 'isc-dhcp-server']),
+  configPath: remotePath.default('/etc/dhcp/dhcpd.conf').describe('Where dhcpd.conf is written.'),
+  check: checkCommand.default(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf']),
+  reload: reloadCommand.default(['systemctl', 'restart', 'isc-dhcp-server']),
 });
 
 export const pxeServiceSchema = z.strictObject({
-  tftpRoot: remotePath.default('/srv/tftpboot'),
-  /** Folder the HTTP server publishes as `httpUrl` (ignition files, metal image). */
-  httpRoot: remotePath.default('/var/www/html/ocp4'),
-  /** URL nodes fetch ignition and the metal image from. */
-  httpUrl: z.url({ message: 'must be an http(s) URL such as http://10.42.44.100/ocp4' }),
-  ...serviceCommands,
-  reload: command.optional(),
+  tftpRoot: remotePath
+    .default('/srv/tftpboot')
+    .describe('Root of the TFTP server: PXE configs, kernels and initramfs.'),
+  httpRoot: remotePath
+    .default('/var/www/html/ocp4')
+    .describe('Folder the HTTP server publishes as `httpUrl` (ignition files, metal image).'),
+  httpUrl: z
+    .url({ message: 'must be an http(s) URL such as http://10.42.44.100/ocp4' })
+    .describe('URL nodes fetch ignition and the metal image from.'),
+  check: checkCommand.optional(),
+  reload: reloadCommand.optional(),
 });
 
 export const haproxyServiceSchema = z.strictObject({
-  configPath: remotePath.default('/etc/haproxy/haproxy.cfg'),
-  check: command.default(['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg']),
-  reload: command.default(['systemctl', 'reload', 'haproxy']),
+  configPath: remotePath.default('/etc/haproxy/haproxy.cfg').describe('Where haproxy.cfg is written.'),
+  check: checkCommand.default(['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg']),
+  reload: reloadCommand.default(['systemctl', 'reload', 'haproxy']),
 });
 
 export const hypervisorSchema = z.strictObject({
-  /** libvirt connection URI passed to `virsh -c`. */
-  uri: z.string().min(1).default('qemu:///system'),
+  uri: z.string().min(1).default('qemu:///system').describe('libvirt connection URI passed to `virsh -c`.'),
 });
 
 export const hostSchema = z.strictObject({
-  name: dnsLabel,
-  /** The host's address on the lab network (what DNS publishes, what haproxy binds behind). */
-  address: ipv4,
-  ssh: sshSchema.default({ port: 22, user: 'root' }),
-  dns: dnsServiceSchema.optional(),
-  dhcp: dhcpServiceSchema.optional(),
-  pxe: pxeServiceSchema.optional(),
-  haproxy: haproxyServiceSchema.optional(),
-  hypervisor: hypervisorSchema.optional(),
+  name: dnsLabel.describe('Short host name, published in the nodes zone next to the nodes.'),
+  address: ipv4.describe("The host's address on the lab network (what DNS publishes, what haproxy binds behind)."),
+  ssh: sshSchema.default({ port: 22, user: 'root' }).describe('How the runbooks reach the host.'),
+  dns: dnsServiceSchema.optional().describe('The host serves the lab zones with BIND.'),
+  dhcp: dhcpServiceSchema.optional().describe('The host runs the DHCP server (exactly one host does).'),
+  pxe: pxeServiceSchema.optional().describe('The host serves PXE boot files over TFTP and the RHCOS files over HTTP.'),
+  haproxy: haproxyServiceSchema
+    .optional()
+    .describe('The host load-balances the API, machine-config and ingress ports with HAProxy.'),
+  hypervisor: hypervisorSchema.optional().describe('The host runs libvirt domains of the lab nodes.'),
 });
 
 // ---------------------------------------------------------------------------------------------
 // Day 2
 
+const stringList = (description: string, fallback: string[]) =>
+  z.array(z.string()).default(fallback).describe(description);
+
 export const ldapSchema = z.strictObject({
-  /** Identity provider name shown on the login page. */
-  name: z.string().min(1).default('LDAP'),
-  mappingMethod: z.enum(['claim', 'lookup', 'add', 'generate']).default('claim'),
-  /** RFC 2255 URL: `ldaps://host/basedn?attribute?scope?filter`. */
+  name: z.string().min(1).default('LDAP').describe('Identity provider name shown on the login page.'),
+  mappingMethod: z
+    .enum(['claim', 'lookup', 'add', 'generate'])
+    .default('claim')
+    .describe('How LDAP identities map to OpenShift users.'),
   url: z
     .string()
     .regex(/^ldaps?:\/\/[^/]+\/.*/, {
       message: 'must be an LDAP URL such as ldaps://ldap.example.com/ou=users,dc=example,dc=com?uid',
-    }),
-  bindDN: z.string().min(1),
-  bindPassword: secretRef,
-  /** CA chain of the LDAP server's certificate. */
-  ca: secretRef.optional(),
-  insecure: z.boolean().default(false),
+    })
+    .describe('RFC 2255 URL: `ldaps://host/basedn?attribute?scope?filter`.'),
+  bindDN: z.string().min(1).describe('DN OpenShift binds as to search for users.'),
+  bindPassword: secretRef.describe('Reference to the bind password (`env:` or `file:`), never the password.'),
+  ca: secretRef.optional().describe("CA chain of the LDAP server's certificate."),
+  insecure: z
+    .boolean()
+    .default(false)
+    .describe('Plain ldap:// without TLS; OpenShift rejects it with an ldaps:// URL or a ca.'),
   attributes: z
     .strictObject({
-      id: z.array(z.string()).default(['dn']),
-      email: z.array(z.string()).default(['mail']),
-      name: z.array(z.string()).default(['cn']),
-      preferredUsername: z.array(z.string()).default(['uid']),
+      id: stringList('Attributes whose value is the user identity.', ['dn']),
+      email: stringList('Attributes holding the email address.', ['mail']),
+      name: stringList('Attributes holding the display name.', ['cn']),
+      preferredUsername: stringList('Attributes holding the login name.', ['uid']),
     })
-    .default({ id: ['dn'], email: ['mail'], name: ['cn'], preferredUsername: ['uid'] }),
-  /** Names of the Secret and ConfigMap created in openshift-config. */
-  secretName: dnsLabel.default('ldap-secret'),
-  caConfigMapName: dnsLabel.default('ldap-ca'),
+    .default({ id: ['dn'], email: ['mail'], name: ['cn'], preferredUsername: ['uid'] })
+    .describe('LDAP attributes mapped onto OpenShift identities.'),
+  secretName: dnsLabel
+    .default('ldap-secret')
+    .describe('Name of the Secret with the bind password, created in openshift-config.'),
+  caConfigMapName: dnsLabel
+    .default('ldap-ca')
+    .describe('Name of the ConfigMap with the CA, created in openshift-config.'),
 });
 
 export const infraSchema = z.strictObject({
-  /** Nodes moved to the infra MachineConfigPool, one at a time; defaults to every node of role infra. */
-  nodes: z.array(dnsLabel).optional(),
-  /** Move the default IngressController's routers onto the infra nodes. */
-  moveRouters: z.boolean().default(true),
-  /** Router replicas; defaults to the number of infra nodes. */
-  routerReplicas: z.number().int().min(1).optional(),
+  nodes: z
+    .array(dnsLabel)
+    .optional()
+    .describe('Nodes moved to the infra MachineConfigPool, one at a time; defaults to every node of role infra.'),
+  moveRouters: z.boolean().default(true).describe("Move the default IngressController's routers onto the infra nodes."),
+  routerReplicas: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('Router replicas; defaults to the number of infra nodes.'),
 });
 
 export const cephSchema = z.strictObject({
-  clusterId: z.string().min(1),
-  monitors: z.array(z.string().min(1)).min(1, { message: 'needs at least one Ceph monitor address' }),
-  pool: z.string().min(1).default('kube'),
-  userId: z.string().min(1),
-  userKey: secretRef,
-  namespace: dnsLabel.default('ceph-csi'),
-  /** Secret holding the Ceph user; the StorageClass references it by this same name. */
-  secretName: dnsLabel.default('csi-rbd-secret'),
-  secretNamespace: dnsLabel.default('default'),
-  storageClass: dnsLabel.default('ceph-storage'),
-  fsType: z.enum(['xfs', 'ext4']).default('xfs'),
-  imageFeatures: z.string().default('layering'),
+  clusterId: z.string().min(1).describe('Ceph cluster id (`ceph fsid`).'),
+  monitors: z
+    .array(cephMonitor)
+    .min(1, { message: 'needs at least one Ceph monitor address' })
+    .describe('Ceph monitors, `address[:port]` each.'),
+  pool: z.string().min(1).default('kube').describe('RBD pool the volumes are created in.'),
+  userId: z.string().min(1).describe('Ceph user (without `client.`) the CSI driver authenticates as.'),
+  userKey: secretRef.describe("Reference to the Ceph user's key (`env:` or `file:`), never the key."),
+  namespace: dnsLabel.default('ceph-csi').describe('Namespace of the ceph-csi driver.'),
+  secretName: dnsLabel
+    .default('csi-rbd-secret')
+    .describe('Secret holding the Ceph user; the StorageClass references it by this same name.'),
+  secretNamespace: dnsLabel.default('default').describe('Namespace of that Secret.'),
+  storageClass: dnsLabel.default('ceph-storage').describe('Name of the StorageClass for Ceph RBD volumes.'),
+  fsType: z.enum(['xfs', 'ext4']).default('xfs').describe('File system put on the volumes.'),
+  imageFeatures: z.string().default('layering').describe('RBD image features, comma separated.'),
 });
 
 export const registrySchema = z.strictObject({
-  storage: z.enum(['emptyDir', 'pvc']).default('emptyDir'),
-  /** The claim; the registry config refers to it by this same name. */
+  storage: z
+    .enum(['emptyDir', 'pvc'])
+    .default('emptyDir')
+    .describe('Where the image registry keeps images: emptyDir (lost on restart) or a claim.'),
   pvc: z
     .strictObject({
-      name: dnsLabel.default('image-registry-storage'),
+      name: dnsLabel.default('image-registry-storage').describe('Name of the claim.'),
       size: z
         .string()
         .regex(/^\d+(Ki|Mi|Gi|Ti)$/, { message: 'must be a quantity such as 100Gi' })
-        .default('100Gi'),
-      /** Defaults to the Ceph StorageClass when ceph is configured. */
-      storageClass: dnsLabel.optional(),
-      accessMode: z.enum(['ReadWriteOnce', 'ReadWriteMany']).default('ReadWriteOnce'),
+        .default('100Gi')
+        .describe('Size of the claim, e.g. `100Gi`.'),
+      storageClass: dnsLabel.optional().describe('Defaults to the Ceph StorageClass when ceph is configured.'),
+      accessMode: z
+        .enum(['ReadWriteOnce', 'ReadWriteMany'])
+        .default('ReadWriteOnce')
+        .describe('Access mode of the claim; Ceph RBD volumes are ReadWriteOnce.'),
     })
-    .optional(),
+    .optional()
+    .describe('The claim; the registry config refers to it by this same name.'),
 });
 
+const port = z.number().int().min(1).max(65535);
+
 const redirectDestination = z.strictObject({
-  /** Local port on the router; omitted = the fallback destination for any other traffic. */
-  port: z.number().int().min(1).max(65535).optional(),
-  protocol: z.enum(['tcp', 'udp']).default('tcp'),
-  address: ipv4,
-  /** Remote port, when it differs from `port`. */
-  targetPort: z.number().int().min(1).max(65535).optional(),
+  port: port.optional().describe('Local port on the router; omitted = the fallback destination for any other traffic.'),
+  protocol: z.enum(['tcp', 'udp']).default('tcp').describe('Protocol of the redirected port.'),
+  address: ipv4.describe('Where the traffic goes.'),
+  targetPort: port.optional().describe('Remote port, when it differs from `port`.'),
 });
 
 const egressRouterBase = {
-  name: dnsLabel,
-  /** An unused address of the node subnet, NAT source of the router's traffic. */
-  sourceIP: ipv4,
-  /** Defaults to the subnet gateway. */
-  gateway: ipv4.optional(),
-  /** Nodes the router may run on, as labels; defaults to the infra role label. */
-  nodeSelector: z.record(z.string(), z.string()).optional(),
-  image: z.string().optional(),
+  name: dnsLabel.describe("Router name: its ReplicationController's and Service's."),
+  sourceIP: ipv4.describe("An unused address of the node subnet, NAT source of the router's traffic."),
+  gateway: ipv4.optional().describe('Defaults to the subnet gateway.'),
+  nodeSelector: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Nodes the router may run on, as labels; defaults to the infra role label.'),
+  image: z.string().optional().describe('Router image; defaults to the one of the release.'),
 };
 
-export const egressRouterSchema = z.discriminatedUnion('mode', [
-  z.strictObject({
-    ...egressRouterBase,
-    mode: z.literal('redirect'),
-    destinations: z.array(redirectDestination).min(1, { message: 'a redirect router needs at least one destination' }),
-  }),
-  z.strictObject({
-    ...egressRouterBase,
-    mode: z.literal('http-proxy'),
-    /** Squid-style rules, first match wins: `!*.example.com` denies, `*` allows the rest. */
-    proxyRules: z
-      .array(z.string().min(1))
-      .min(1, { message: 'an http-proxy router needs at least one rule, e.g. "*"' }),
-    port: z.number().int().min(1).max(65535).default(8080),
-  }),
-]);
+export const egressRouterSchema = z
+  .discriminatedUnion('mode', [
+    z
+      .strictObject({
+        ...egressRouterBase,
+        mode: z.literal('redirect').describe('Redirects ports to fixed addresses.'),
+        destinations: z
+          .array(redirectDestination)
+          .min(1, { message: 'a redirect router needs at least one destination' })
+          .describe('Where each port goes; one destination without a port takes the rest.'),
+      })
+      .describe('Redirects ports to fixed addresses.'),
+    z
+      .strictObject({
+        ...egressRouterBase,
+        mode: z.literal('http-proxy').describe('An HTTP proxy that applies proxyRules.'),
+        proxyRules: z
+          .array(z.string().min(1))
+          .min(1, { message: 'an http-proxy router needs at least one rule, e.g. "*"' })
+          .describe('Squid-style rules, first match wins: `!*.example.com` denies, `*` allows the rest.'),
+        port: port.default(8080).describe('Port the proxy Service listens on.'),
+      })
+      .describe('An HTTP proxy that applies proxyRules.'),
+  ])
+  .describe('An egress router: pods reach outside through its fixed source address.');
 
 export const egressSchema = z.strictObject({
-  namespace: dnsLabel.default('egress-routers'),
-  serviceAccount: dnsLabel.default('egress-init'),
-  routers: z.array(egressRouterSchema).min(1),
+  namespace: dnsLabel.default('egress-routers').describe('Namespace of the routers.'),
+  serviceAccount: dnsLabel
+    .default('egress-init')
+    .describe('Service account allowed to run the privileged init container.'),
+  routers: z.array(egressRouterSchema).min(1).describe('The routers, each with its own name and source address.'),
 });
 
 export const day2Schema = z.strictObject({
-  ldap: ldapSchema.optional(),
-  infra: infraSchema.optional(),
-  ceph: cephSchema.optional(),
-  registry: registrySchema.optional(),
-  egress: egressSchema.optional(),
+  ldap: ldapSchema.optional().describe('LDAP identity provider for the OAuth server.'),
+  infra: infraSchema.optional().describe('Infra nodes: their MachineConfigPool and the routers on them.'),
+  ceph: cephSchema.optional().describe('Ceph RBD storage through ceph-csi.'),
+  registry: registrySchema.optional().describe('Storage of the image registry.'),
+  egress: egressSchema.optional().describe('OpenShift SDN egress routers.'),
 });
 
 // ---------------------------------------------------------------------------------------------
 // The lab
 
 export const secretsSchema = z.strictObject({
-  /** The pull secret from the Red Hat console. */
-  pullSecret: secretRef,
-  /** Public key put into install-config (`core` user's authorized key). */
-  sshPublicKey: secretRef,
-  /** Private key the runbooks use to reach the helper hosts over SSH. */
-  sshPrivateKey: secretRef,
+  pullSecret: secretRef.describe('The pull secret from the Red Hat console.'),
+  sshPublicKey: secretRef.describe("Public key put into install-config (`core` user's authorized key)."),
+  sshPrivateKey: secretRef.describe('Private key the runbooks use to reach the helper hosts over SSH.'),
 });
 
 export const labSchema = z.strictObject({
-  apiVersion: z.literal('openshift-runbooks/v1', { message: 'must be "openshift-runbooks/v1"' }),
-  kind: z.literal('Lab', { message: 'must be "Lab"' }),
-  /** Lab id, part of workflow ids (`install/<name>`); a DNS label. */
-  name: dnsLabel,
-  description: z.string().optional(),
-  cluster: clusterSchema,
-  network: subnetSchema,
-  nodes: z.array(nodeSchema).min(1, { message: 'needs at least the bootstrap node and the masters' }),
-  hosts: z.array(hostSchema).min(1, { message: 'needs the helper hosts (DNS, DHCP, PXE, HAProxy)' }),
-  secrets: secretsSchema,
-  /** Where and how `openshift-install` runs (the install runbook). */
-  install: installSchema.default(() => installSchema.parse({})),
-  day2: day2Schema.default({}),
+  apiVersion: z
+    .literal('openshift-runbooks/v1', { message: 'must be "openshift-runbooks/v1"' })
+    .describe('Version of the lab file format.'),
+  kind: z.literal('Lab', { message: 'must be "Lab"' }).describe('Always `Lab`.'),
+  name: dnsLabel.describe('Lab id, part of workflow ids (`install/<name>`); a DNS label.'),
+  description: z.string().optional().describe('Free text for people.'),
+  cluster: clusterSchema.describe('The OpenShift cluster: names, release, networks.'),
+  network: subnetSchema.describe('The node subnet and what DHCP hands out on it.'),
+  nodes: z
+    .array(nodeSchema)
+    .min(1, { message: 'needs at least the bootstrap node and the masters' })
+    .describe('Every machine of the cluster: the bootstrap node, the masters, workers and infra nodes.'),
+  hosts: z
+    .array(hostSchema)
+    .min(1, { message: 'needs the helper hosts (DNS, DHCP, PXE, HAProxy)' })
+    .describe('Helper hosts: DNS, DHCP, PXE/HTTP, HAProxy and hypervisors, reached over SSH.'),
+  secrets: secretsSchema.describe('References to the secrets the install needs, never the secrets themselves.'),
+  install: installSchema
+    .default(() => installSchema.parse({}))
+    .describe('Where and how `openshift-install` runs: the install folder, the binary, the install deadlines.'),
+  day2: day2Schema.default({}).describe('Settings of the day-2 runbooks.'),
 });
 
 /** A lab as written in the file (defaults not applied). */

@@ -4,7 +4,7 @@
  * The object builders each module exports (oauthCluster, cephStorageClass, …) are re-exported here
  * for the runbooks, which apply them through @kubernetes/client-node.
  */
-import type { Lab } from '../lab/schema.js';
+import { clusterDomain, type Lab } from '../lab/schema.js';
 import { renderCeph } from './ceph.js';
 import { renderDhcp } from './dhcp.js';
 import { renderDns } from './dns.js';
@@ -99,6 +99,21 @@ export function renderArtifact(lab: Lab, selector: string): RenderedFile[] {
     .filter((file) => wanted.has(file.artifact));
 }
 
+/**
+ * The files of `--only <selector>`: like renderArtifact, but a selector that picks no file of this
+ * lab is an error naming the artifacts the lab does render, rather than a silent empty result.
+ */
+export function renderOnly(lab: Lab, selector: string): RenderedFile[] {
+  const files = renderArtifact(lab, selector);
+  if (files.length > 0) return files;
+  const rendered = [...new Set(renderAll(lab).map((file) => file.artifact))];
+  const merged =
+    selectArtifacts(selector).includes('dns.cluster-zone') && lab.cluster.nodesDomain === clusterDomain(lab)
+      ? ` (the nodes domain is the cluster domain, so the cluster's records are in dns.forward-zone)`
+      : ' (its lab section is not configured)';
+  throw new RenderError(`"${selector}" selects no file of this lab${merged}; this lab renders ${rendered.join(', ')}`);
+}
+
 export { RenderError } from './topology.js';
 export type { RenderedFile, SecretSlot } from './types.js';
 export type { KubeObject, MergePatch } from './manifest.js';
@@ -107,7 +122,9 @@ export { fillObject, fillText } from './secret-slots.js';
 export type { SecretValues } from './secret-slots.js';
 export { dnsZones, zoneText } from './dns.js';
 export { dhcpdConfText } from './dhcp.js';
-export { bootEntry, pxeConfigPath, rhcosAssets } from './pxe.js';
+export { bootEntry, pxeConfigPath } from './pxe.js';
+export { bootAssetsFor, publicRhcosMirror, tftpAssetFolder } from './boot-assets.js';
+export type { BootAsset, BootAssetKind, BootAssetPlacement, BootAssets, BootGeneration } from './boot-assets.js';
 export { balancers, haproxyConfigText } from './haproxy.js';
 export { installConfig, patchSchedulerManifest, schedulerConfig, schedulerManifestPath } from './install-config.js';
 export { ldapBindSecret, ldapCaConfigMap, oauthCluster } from './oauth.js';

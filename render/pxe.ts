@@ -5,40 +5,17 @@
  * - UEFI: `<tftpRoot>/grub.cfg-01-<mac with dashes>`.
  * Menus (`pxelinux.cfg/default` for BIOS nodes, `grub.cfg` for UEFI ones) list the nodes for manual
  * boots, defaulting to the local disk so a stray network boot never reinstalls a machine.
+ * The kernel command line follows the OpenShift release (installer or live generation, see
+ * bootEntry); the files it names are those of ./boot-assets.ts.
  */
 import { hostsWith } from '../lab/schema.js';
 import type { Host, Lab, Node } from '../lab/schema.js';
-import { ignitionRole } from './topology.js';
+import { bootAssetsFor, type BootAssetKind, type BootAssets } from './boot-assets.js';
+import { ignitionRole, RenderError } from './topology.js';
 import { header, lines, macWithDashes } from './text.js';
 import type { RenderedFile } from './types.js';
 
 type PxeHost = Host & Required<Pick<Host, 'pxe'>>;
-
-/**
- * Where the RHCOS boot assets live: kernel and initramfs under the TFTP root, metal images under
- * the HTTP root, and where to download them (the 4.2 mirror layout the reference procedure uses).
- */
-export function rhcosAssets(lab: Lab) {
-  const { rhcosVersion: version, architecture: arch } = lab.cluster;
-  const folder = `installers/ocp4-rhcos-${version}/${arch}`;
-  const mirror = `https://mirror.openshift.com/pub/openshift-v4/dependencies/rhcos/${version.split('.').slice(0, 2).join('.')}/${version}`;
-  return {
-    /** Relative to the TFTP root. */
-    kernel: `${folder}/linux`,
-    initramfs: `${folder}/initrd-raw`,
-    /** Relative to the HTTP root / URL. */
-    metalImage: {
-      bios: `rhcos-${version}-${arch}-metal-bios.raw.gz`,
-      uefi: `rhcos-${version}-${arch}-metal-uefi.raw.gz`,
-    },
-    downloads: {
-      kernel: `${mirror}/rhcos-${version}-${arch}-installer-kernel`,
-      initramfs: `${mirror}/rhcos-${version}-${arch}-installer-initramfs.img`,
-      metalBios: `${mirror}/rhcos-${version}-${arch}-metal-bios.raw.gz`,
-      metalUefi: `${mirror}/rhcos-${version}-${arch}-metal-uefi.raw.gz`,
-    },
-  } as const;
-}
 
 export interface BootEntry {
   title: string;
@@ -49,24 +26,53 @@ export interface BootEntry {
   args: string;
 }
 
-/** How a node installs RHCOS: its disk, its firmware's metal image, its role's ignition. */
-export function bootEntry(lab: Lab, host: PxeHost, node: Node): BootEntry {
-  const assets = rhcosAssets(lab);
+/** `vda` → `/dev/vda`: coreos-installer (4.6 and later) takes a device path; a path stays as written. */
+function devicePath(disk: string): string {
+  return disk.startsWith('/') ? disk : `/dev/${disk}`;
+}
+
+/**
+ * How a node installs RHCOS, by the release's boot generation (see ../lab/release.ts):
+ * - installer (4.2 to 4.5): the installer writes the metal image of the node's firmware
+ *   (`coreos.inst.image_url`) to `coreos.inst.install_dev`, then applies the role's ignition;
+ * - live (4.6 and later): the live system fetches its rootfs (`coreos.live.rootfs_url`) and runs
+ *   coreos-installer onto `coreos.inst.install_dev` with the role's ignition.
+ */
+export function bootEntry(lab: Lab, host: PxeHost, node: Node, boot: BootAssets = bootAssetsFor(lab)): BootEntry {
   const url = host.pxe.httpUrl.replace(/\/+$/, '');
   const ignition = ignitionRole(node);
+  const path = (kind: BootAssetKind): string => {
+    const asset = boot.assets.find((candidate) => candidate.kind === kind);
+    if (asset === undefined) throw new RenderError(`RHCOS ${boot.rhcosVersion} has no ${kind} file for ${node.name}`);
+    return asset.path;
+  };
+  const args =
+    boot.generation === 'live'
+      ? [
+          `coreos.live.rootfs_url=${url}/${path('rootfs')}`,
+          `coreos.inst.install_dev=${devicePath(node.installDisk)}`,
+          `coreos.inst.ignition_url=${url}/${ignition}.ign`,
+        ]
+      : [
+          'ip=dhcp',
+          'rd.neednet=1',
+          'coreos.inst=yes',
+          `coreos.inst.install_dev=${node.installDisk}`,
+          `coreos.inst.image_url=${url}/${path(metalImage(boot, node))}`,
+          `coreos.inst.ignition_url=${url}/${ignition}.ign`,
+        ];
   return {
     title: `${node.name}: install RHCOS ${lab.cluster.rhcosVersion} ${lab.cluster.architecture} as ${ignition}`,
-    kernel: assets.kernel,
-    initramfs: assets.initramfs,
-    args: [
-      'ip=dhcp',
-      'rd.neednet=1',
-      'coreos.inst=yes',
-      `coreos.inst.install_dev=${node.installDisk}`,
-      `coreos.inst.image_url=${url}/${assets.metalImage[node.boot]}`,
-      `coreos.inst.ignition_url=${url}/${ignition}.ign`,
-    ].join(' '),
+    kernel: path('kernel'),
+    initramfs: path('initramfs'),
+    args: args.join(' '),
   };
+}
+
+/** The metal image an installer-generation node writes: its firmware's (4.2) or the one of both. */
+function metalImage(boot: BootAssets, node: Node): BootAssetKind {
+  if (boot.assets.some((asset) => asset.kind === 'metal')) return 'metal';
+  return node.boot === 'uefi' ? 'metalUefi' : 'metalBios';
 }
 
 function pxelinuxLabel(label: string, entry: BootEntry): string[] {
@@ -78,11 +84,13 @@ function pxelinuxLabel(label: string, entry: BootEntry): string[] {
   ];
 }
 
-function grubEntry(entry: BootEntry): string[] {
+/** GRUB on x86_64 UEFI loads the kernel with linuxefi/initrdefi; on aarch64 the plain commands are the EFI ones. */
+function grubEntry(lab: Lab, entry: BootEntry): string[] {
+  const efi = lab.cluster.architecture === 'x86_64' ? 'efi' : '';
   return [
     `menuentry '${entry.title}' {`,
-    `    linuxefi /${entry.kernel} ${entry.args}`,
-    `    initrdefi /${entry.initramfs}`,
+    `    linux${efi} /${entry.kernel} ${entry.args}`,
+    `    initrd${efi} /${entry.initramfs}`,
     '}',
   ];
 }
@@ -104,7 +112,7 @@ export function grubConfigText(lab: Lab, host: PxeHost, node: Node): string {
     'set default=0',
     'set timeout=1',
     '',
-    grubEntry(bootEntry(lab, host, node)),
+    grubEntry(lab, bootEntry(lab, host, node)),
   );
 }
 
@@ -138,7 +146,7 @@ export function grubMenuText(lab: Lab, host: PxeHost): string {
     "menuentry 'Boot from local disk' {",
     '    exit',
     '}',
-    ...nodesBooting(lab, 'uefi').flatMap((node) => ['', ...grubEntry(bootEntry(lab, host, node))]),
+    ...nodesBooting(lab, 'uefi').flatMap((node) => ['', ...grubEntry(lab, bootEntry(lab, host, node))]),
   );
 }
 

@@ -26,12 +26,16 @@ export function encodeSecret(slot: SecretSlot, values: SecretValues): string {
   return slot.encoding === 'base64' ? base64(trimmed) : trimmed;
 }
 
-/** Fills a rendered YAML text: each placeholder becomes a double-quoted scalar holding the value. */
+/**
+ * Fills a rendered YAML text: each placeholder becomes a double-quoted scalar holding the value.
+ * The replacement is a function, never a string: a string replacement would expand `$&`, `` $` ``
+ * and `$'` inside the secret (a pull secret's `"email":"ops$&team@x"` would get the slot name).
+ */
 export function fillText(content: string, slots: readonly SecretSlot[], values: SecretValues): string {
-  return slots.reduce(
-    (text, slot) => text.replaceAll(slot.placeholder, JSON.stringify(encodeSecret(slot, values))),
-    content,
-  );
+  return slots.reduce((text, slot) => {
+    const scalar = JSON.stringify(encodeSecret(slot, values));
+    return text.replaceAll(slot.placeholder, () => scalar);
+  }, content);
 }
 
 /** Fills an object (deep copy): every string equal to a placeholder becomes the value. */

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadLab, LabValidationError } from '../../lab/load.js';
 import { SecretError } from '../../lab/secrets.js';
-import { artifacts, renderAll, renderArtifact, RenderError } from '../../render/index.js';
+import { artifacts, renderAll, renderOnly, RenderError } from '../../render/index.js';
 import { writeRendered } from '../../render/write.js';
 import { ExitCode, UserError } from '../errors.js';
 import { formatTable, printJson } from '../output.js';
@@ -57,7 +57,7 @@ async function render(labPath: string, out: string, only: string | undefined, js
   const outDir = resolve(out);
   try {
     const lab = await loadLab(labPath);
-    const files = only === undefined ? renderAll(lab) : renderArtifact(lab, only);
+    const files = only === undefined ? renderAll(lab) : renderOnly(lab, only);
     const written = await writeRendered(files, outDir);
     if (json) return printJson({ lab: labPath, outDir, files: written });
     const rows = written.map((file) => [

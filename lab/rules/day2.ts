@@ -1,6 +1,6 @@
 /** Rules on the day-2 settings: infra nodes, egress routers, registry storage, Ceph and LDAP. */
 import { nodeLabels, selectorMatches } from '../node-labels.js';
-import { contains, inRange } from '../ip.js';
+import { contains, inRange, ipToNumber, isHostAddress } from '../ip.js';
 import { roleLabel } from '../schema.js';
 import { addressClaims } from './addresses.js';
 import { allNodesRead, indexed, listOf, nodesOf, subnetOf, type Rule, type RuleContext } from './context.js';
@@ -73,6 +73,12 @@ const egressRouters: Rule = (context) => {
           [...path, 'sourceIP'],
           `${sourceIP} is outside the node subnet ${subnet.cidr}; the router claims its source address on the nodes' network, so pick an unused address inside it`,
         );
+      } else if (subnet !== undefined && !isHostAddress(subnet, sourceIP)) {
+        const which = ipToNumber(sourceIP) === subnet.first ? 'network' : 'broadcast';
+        report(
+          [...path, 'sourceIP'],
+          `${sourceIP} is the ${which} address of the node subnet ${subnet.cidr}, which no machine may use; pick an unused host address inside it`,
+        );
       } else if (owner !== undefined) {
         report(
           [...path, 'sourceIP'],
@@ -101,21 +107,54 @@ const egressRouters: Rule = (context) => {
     if (nodeSelector === undefined) {
       report(
         [...path],
-        'has no nodeSelector, so it runs on infra nodes, and the lab has none; add nodes of role infra or a nodeSelector that matches some node',
+        `has no nodeSelector, so it runs on infra nodes, and the lab has none; add nodeSelector: { ${roleLabel(fallbackRole(lab))}: "" }, or give some nodes role: infra`,
       );
       continue;
     }
     for (const [key, value] of Object.entries(nodeSelector)) {
       if (labelled.some((labels) => labels[key] === value)) continue;
+      const carried = labelled.some((labels) => labels[key] === '');
       const hint =
-        key.startsWith('node-role.kubernetes.io/') && value !== ''
+        key.startsWith('node-role.kubernetes.io/') && value !== '' && carried
           ? `OpenShift sets role labels with an empty value, so write ${key}: ""`
-          : 'use labels the nodes carry, such as node-role.kubernetes.io/infra: ""';
+          : selectorHint(lab);
       report(
         [...path, 'nodeSelector', key],
         `no node carries ${key}=${JSON.stringify(value)}, so the router pod would stay Pending; ${hint}`,
       );
     }
+  }
+};
+
+/**
+ * What to select instead when a selector matches no node: the infra role when the lab has infra
+ * nodes; otherwise the role the routers could run on (worker, else master), or infra nodes to add.
+ */
+function selectorHint(lab: RuleContext['lab']): string {
+  if (nodesOf(lab).some((node) => node.item.role === 'infra'))
+    return `use labels the nodes carry, such as ${roleLabel('infra')}: ""`;
+  const fallback = fallbackRole(lab);
+  return `the lab has no infra nodes, so select ${roleLabel(fallback)}: "" (every ${fallback} node carries it), or give some nodes role: infra and select ${roleLabel('infra')}: ""`;
+}
+
+/** The role that hosts router pods in a lab without infra nodes: workers, else the masters. */
+function fallbackRole(lab: RuleContext['lab']): 'worker' | 'master' {
+  return nodesOf(lab).some((node) => node.item.role === 'worker') ? 'worker' : 'master';
+}
+
+/** Each router is a ReplicationController and a Service named after it, so two routers of one name would overwrite each other. */
+const uniqueEgressNames: Rule = ({ lab, report }) => {
+  const first = new Map<string, number>();
+  for (const router of indexed(lab.day2?.egress?.routers)) {
+    const { name } = router.item;
+    if (name === undefined) continue;
+    const earlier = first.get(name);
+    if (earlier === undefined) first.set(name, router.index);
+    else
+      report(
+        ['day2', 'egress', 'routers', router.index, 'name'],
+        `"${name}" is already the name of day2.egress.routers[${earlier}]; each router's controller and Service are named after it, so give each router its own name`,
+      );
   }
 };
 
@@ -196,6 +235,7 @@ const ldapTransport: Rule = ({ lab, report }) => {
 export const day2Rules: readonly Rule[] = [
   infraNodes,
   egressRouters,
+  uniqueEgressNames,
   redirectDestinations,
   registryStorage,
   ldapTransport,

@@ -1,4 +1,5 @@
 /** Rules on the machines: names, MACs, roles, helper services, power and SSH access. */
+import { bootAssetKinds, oldestRelease, releaseOf, rhcosMinor } from '../release.js';
 import { hostsWith, type Host } from '../schema.js';
 import { allNodesRead, describe, hostsOf, listOf, nodesOf, type Indexed, type Rule } from './context.js';
 
@@ -18,6 +19,27 @@ const uniqueNames: Rule = ({ lab, report }) => {
   };
   nodesOf(lab).forEach((node) => claim('nodes', node));
   hostsOf(lab).forEach((host) => claim('hosts', host));
+};
+
+/** Owners the cluster zone publishes (see render/dns.ts): `api`, `api-int`, `etcd-<n>` (one per master). */
+const clusterRecordName = /^(api|api-int|etcd-\d+)$/;
+
+/**
+ * When the nodes domain is the cluster domain, one zone holds node names and the cluster's records,
+ * so a node or host named `api` or `etcd-0` would add a second A record to the cluster's own name.
+ */
+const namesClearOfClusterRecords: Rule = ({ lab, report }) => {
+  const { name, baseDomain, nodesDomain } = lab.cluster ?? {};
+  if (name === undefined || baseDomain === undefined || nodesDomain !== `${name}.${baseDomain}`) return;
+  const check = (kind: 'nodes' | 'hosts', entry: Indexed<{ name?: string | undefined }>) => {
+    if (entry.item.name === undefined || !clusterRecordName.test(entry.item.name)) return;
+    report(
+      [kind, entry.index, 'name'],
+      `"${entry.item.name}" is a name of the cluster's own records (api, api-int, etcd-<n>), and the nodes domain is the cluster domain (${nodesDomain}), so its A record would collide with them; rename it, or give the nodes their own domain in cluster.nodesDomain (e.g. nodes.${baseDomain})`,
+    );
+  };
+  nodesOf(lab).forEach((node) => check('nodes', node));
+  hostsOf(lab).forEach((host) => check('hosts', host));
 };
 
 const uniqueUnicastMacs: Rule = ({ lab, report }) => {
@@ -165,18 +187,47 @@ const hostKeysVerified: Rule = ({ lab, report }) => {
 
 const versionsAgree: Rule = ({ lab, report }) => {
   const { version, rhcosVersion } = lab.cluster ?? {};
-  if (version === undefined || rhcosVersion === undefined) return;
-  const minor = (release: string) => release.split('.').slice(0, 2).join('.');
-  if (minor(version) !== minor(rhcosVersion)) {
+  if (version === undefined) return;
+  const release = releaseOf(version);
+  if (release === undefined) return;
+  if (
+    release.major < oldestRelease.major ||
+    (release.major === oldestRelease.major && release.minor < oldestRelease.minor)
+  ) {
+    report(
+      ['cluster', 'version'],
+      `OpenShift ${version} is older than the runbooks know how to install; use ${oldestRelease.major}.${oldestRelease.minor} or later`,
+    );
+    return;
+  }
+  if (rhcosVersion === undefined) return;
+  const minor = `${release.major}.${release.minor}`;
+  if (rhcosMinor(rhcosVersion) !== minor) {
     report(
       ['cluster', 'rhcosVersion'],
-      `RHCOS ${rhcosVersion} does not match OpenShift ${version}; boot the RHCOS release of the same minor version (${minor(version)}.x)`,
+      `RHCOS ${rhcosVersion} does not match OpenShift ${version}; boot the RHCOS release of the same minor version (${minor}.x)`,
+    );
+  }
+};
+
+/** A sha256 for a file the release does not boot is a leftover of another release: it would never be checked. */
+const checksumsFitRelease: Rule = ({ lab, report }) => {
+  const { version, rhcosVersion, rhcosSha256 } = lab.cluster ?? {};
+  if (rhcosSha256 === undefined || version === undefined || rhcosVersion === undefined) return;
+  if (releaseOf(version) === undefined || rhcosMinor(rhcosVersion) !== rhcosMinor(version)) return;
+  const kinds: string[] = bootAssetKinds(version, rhcosVersion);
+  for (const key of Object.keys(rhcosSha256)) {
+    if (kinds.includes(key)) continue;
+    report(
+      ['cluster', 'rhcosSha256', key],
+      `OpenShift ${version} does not boot a ${key} file (its RHCOS files are ${listOf(kinds)}); remove it, or give the sha256 of one of those`,
     );
   }
 };
 
 export const topologyRules: readonly Rule[] = [
   uniqueNames,
+  namesClearOfClusterRecords,
   uniqueUnicastMacs,
   roles,
   helperServices,
@@ -184,4 +235,5 @@ export const topologyRules: readonly Rule[] = [
   uniqueBmcs,
   hostKeysVerified,
   versionsAgree,
+  checksumsFitRelease,
 ];

@@ -1,5 +1,5 @@
 /** `runbook render` end to end: the real CLI process, the example lab, a temp output folder. */
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
@@ -32,6 +32,29 @@ describe('runbook render', () => {
     ]);
     expect(await readdir(join(out, 'install'))).toEqual(['install-config.yaml', 'manifests']);
     expect((await stat(join(out, 'install', 'install-config.yaml'))).mode & 0o777).toBe(0o600);
+  }, 30_000);
+
+  test('an --only that selects no file of the lab is an error naming what the lab renders', async () => {
+    // One domain for nodes and cluster: the cluster's records live in the forward zone, so there is
+    // no dns.cluster-zone file to write.
+    const sameDomain = join(dir, 'same-domain.yaml');
+    const example = await readFile(exampleLabPath, 'utf8');
+    await writeFile(
+      sameDomain,
+      example
+        .replace('nodesDomain: nodes.example.com', 'nodesDomain: intra.example.com')
+        .replace('searchDomains: [nodes.example.com, intra.example.com]', 'searchDomains: [intra.example.com]')
+        .replaceAll('file:example-secrets/', `file:${join(repoRoot, 'runbooks', 'labs', 'example-secrets')}/`),
+    );
+    const out = join(dir, 'cluster-zone');
+    const result = await runbook(['render', '--lab', sameDomain, '--out', out, '--only', 'dns.cluster-zone']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('"dns.cluster-zone" selects no file of this lab');
+    expect(result.stderr).toContain("the cluster's records are in dns.forward-zone");
+    expect(result.stderr).toMatch(
+      /this lab renders dns\.forward-zone, dns\.reverse-zone, dns\.zones-conf, dhcp\.config/,
+    );
+    await expect(stat(out)).rejects.toThrow(/ENOENT/);
   }, 30_000);
 
   test('an unknown artifact is an error naming the groups, and nothing is written', async () => {

@@ -1,10 +1,12 @@
 /**
  * Every file the example lab renders, compared byte for byte with test/golden/example/ (reviewed
- * against the reference procedure). UPDATE_GOLDEN=1 rewrites them; review the diff before committing.
+ * against the reference procedure), and its PXE files at later releases. UPDATE_GOLDEN=1 rewrites them;
+ * review the diff before committing.
  */
 import { describe, expect, test } from '@jest/globals';
-import { artifacts, renderAll } from '../../render/index.js';
+import { artifacts, renderAll, renderArtifact } from '../../render/index.js';
 import { expectGolden } from '../support/golden.js';
+import { exampleAt } from './releases.js';
 import { loadExampleLab } from './support.js';
 
 const lab = await loadExampleLab();
@@ -45,5 +47,27 @@ describe('the example lab', () => {
         .filter((file) => file.path.startsWith('cluster/') || file.path.startsWith('install/'))
         .every((file) => file.host === undefined),
     ).toBe(true);
+  });
+});
+
+/**
+ * Boot parameters by release: the example's PXE files (PXELINUX and GRUB, per node and menus) at
+ * 4.5 (installer kernel, one metal image) and 4.6 (live kernel, initramfs and rootfs), next to the
+ * example's own 4.2 files above.
+ */
+describe.each([
+  ['release-4.5', { version: '4.5.6', rhcosVersion: '4.5.6' }],
+  ['release-4.6', { version: '4.6.1', rhcosVersion: '4.6.1' }],
+])('the example lab at %s', (folder, cluster) => {
+  const pxe = renderArtifact(exampleAt(cluster), 'pxe');
+
+  test('renders a PXELINUX config per BIOS node, a GRUB config per UEFI node and both menus', () => {
+    expect(new Set(pxe.map((file) => file.artifact))).toEqual(
+      new Set(['pxe.bios', 'pxe.uefi', 'pxe.menu', 'pxe.grub-menu']),
+    );
+  });
+
+  test.each(pxe.map((file) => [file.path, file] as const))('%s matches its golden file', (path, file) => {
+    expectGolden(`${folder}/${path}`, file.content);
   });
 });

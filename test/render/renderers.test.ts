@@ -7,7 +7,7 @@ import { dhcpdConfText } from '../../render/dhcp.js';
 import { dnsZones, zoneText } from '../../render/dns.js';
 import { egressRouterController, egressRouterService } from '../../render/egress.js';
 import { balancers } from '../../render/haproxy.js';
-import { renderArtifact, RenderError } from '../../render/index.js';
+import { renderArtifact, renderOnly, RenderError } from '../../render/index.js';
 import { installConfig, patchSchedulerManifest } from '../../render/install-config.js';
 import { ptrOwner, reverseZones } from '../../render/ipv4.js';
 import { registryPvc, registryStoragePatch } from '../../render/registry.js';
@@ -299,5 +299,9 @@ describe('catalogue', () => {
     });
     expect(renderArtifact(bare, 'ldap')).toEqual([]);
     expect(renderArtifact(bare, 'egress')).toEqual([]);
+    expect(() => renderOnly(bare, 'ldap')).toThrow(
+      /^"ldap" selects no file of this lab \(its lab section is not configured\); this lab renders dns\.forward-zone, .*, install\.scheduler-manifest$/,
+    );
+    expect(renderOnly(bare, 'dns').length).toBeGreaterThan(0);
   });
 });

@@ -102,6 +102,18 @@ describe('writeRendered', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  test("writes a secret holding $&, $` and $' as it is (no replacement patterns)", async () => {
+    const out = join(dir, 'dollar');
+    const pullSecret = '{"auths":{"x":{"auth":"a$$b","email":"ops$&team@x$`y$\'z$1"}}}';
+    const file = files.find((candidate) => candidate.artifact === 'install.install-config');
+    if (file === undefined) throw new Error('the example renders install-config');
+    await writeRendered([file], out, {
+      resolve: async (ref) => (ref === lab.secrets.pullSecret ? pullSecret : (values.get(ref) ?? '')),
+    });
+    const written = parse(await readFile(join(out, file.path), 'utf8')) as Record<string, string>;
+    expect(written.pullSecret).toBe(pullSecret);
+  });
+
   test('refuses a path that leaves the output folder', async () => {
     await expect(
       writeRendered([{ path: '../escape.txt', content: 'x', artifact: 'test' }], join(dir, 'escape')),
