@@ -1,17 +1,17 @@
 /**
  * Waits that react at once: `watchedPoll` runs a `pollUntil` whose probe reads the state, and when
  * it is not there yet, waits for the next event of one or more watches (client-node `Watch`) before
- * reading again, for at most the step's poll interval (capped so heartbeats keep coming). A watch
+ * reading again, for at most the step's poll interval (and half the heartbeat timeout). A watch
  * that drops (API restarting, proxy timeout) is started again on the next probe; until then the
  * bounded poll carries the wait. The state is always read with a GET: a watch event only says when.
  */
+import { activityInfo } from '@temporalio/activity';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { pollUntil, type PollResult, type PollState } from '../engine/poll-until.js';
 import type { KubeClients } from '../../transport/kube.js';
 
-/** Longest time a probe waits for an event: below the 10 s heartbeat timeout of wait steps. */
-export const MAX_WATCH_WINDOW_MS = 5_000;
+/** Longest wait for an event when the activity has no heartbeat timeout; else half of it. */
 const DEFAULT_WINDOW_MS = 5_000;
 
 export interface WatchTarget {
@@ -134,7 +134,12 @@ export async function watchedPoll<P extends JsonValue = JsonValue>(
   probe: (state: PollState<P>) => Promise<PollResult<P>>,
 ): Promise<StepOutcome> {
   const wakers = options.watches.map((target) => new WatchWaker(kube, target));
-  const windowMs = Math.min(context.poll?.intervalMs ?? DEFAULT_WINDOW_MS, MAX_WATCH_WINDOW_MS);
+  // A probe that waits must still end in time for the next heartbeat.
+  const heartbeatMs = activityInfo().heartbeatTimeoutMs;
+  const windowMs = Math.min(
+    context.poll?.intervalMs ?? DEFAULT_WINDOW_MS,
+    heartbeatMs ? heartbeatMs / 2 : DEFAULT_WINDOW_MS,
+  );
   try {
     // The probe does the waiting (for an event or the window), so pollUntil does not sleep on top.
     return await pollUntil<P>(context, { what: options.what, intervalMs: 0 }, async (state) => {
