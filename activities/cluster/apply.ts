@@ -13,10 +13,17 @@ import { fieldDiffs, formatFieldDiffs } from './fields.js';
 
 export const FIELD_MANAGER = 'openshift-runbooks';
 
+/** What an apply step wants in the cluster; `secretValues` are masked wherever a diff shows them. */
+export interface WantedObjects {
+  objects: readonly KubeObject[];
+  patches?: readonly MergePatch[];
+  secretValues?: readonly string[];
+}
+
 export interface ObjectChange extends PlannedChange {
   action: 'create' | 'update';
-  how: 'apply' | 'merge-patch';
-  body: KubernetesObject;
+  /** Index of the object in `items(wanted)`: the plan carries no object body (it may hold a secret). */
+  item: number;
 }
 
 export interface ApplyPlan extends StepPlan {
@@ -34,43 +41,37 @@ function patchObject(patch: MergePatch): KubeObject {
   return { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, ...patch.patch };
 }
 
-/** HTTP status of a failed client-node call. */
-function statusOf(error: unknown): number | undefined {
-  return (error as { code?: number }).code;
+/** The objects in order: server-side applies, then merge patches. */
+function items(wanted: WantedObjects): Array<{ object: KubeObject; how: 'apply' | 'merge-patch' }> {
+  return [
+    ...wanted.objects.map((object) => ({ object, how: 'apply' as const })),
+    ...(wanted.patches ?? []).map((patch) => ({ object: patchObject(patch), how: 'merge-patch' as const })),
+  ];
 }
 
 async function readLive(kube: KubeClients, object: KubeObject): Promise<KubernetesObject | undefined> {
   try {
     return await kube.objects.read(object as KubernetesObject & { metadata: { name: string } });
   } catch (error) {
-    if (statusOf(error) === 404) return undefined;
+    if ((error as { code?: number }).code === 404) return undefined;
     throw error;
   }
 }
 
-/** The wanted fields a live object lacks; metadata counts only for labels and annotations. */
-function differences(wanted: KubeObject, live: KubernetesObject): string {
+/** The wanted fields a live object lacks or holds otherwise, one `path: old → new` per line. */
+function differences(wanted: KubeObject, live: KubernetesObject, secretValues: readonly string[]): string {
   const { metadata, apiVersion: _apiVersion, kind: _kind, ...rest } = wanted;
-  const compared = {
-    ...rest,
-    metadata: {
-      ...(metadata.labels && { labels: metadata.labels }),
-      ...(metadata.annotations && { annotations: metadata.annotations }),
-    },
-  };
-  return formatFieldDiffs(fieldDiffs(compared, live), wanted.kind);
+  // Labels and annotations only: name and namespace are how the object was found.
+  const { labels, annotations } = metadata;
+  const compared = { ...rest, ...((labels || annotations) && { metadata: { labels, annotations } }) };
+  return formatFieldDiffs(fieldDiffs(compared, live), wanted.kind, secretValues);
 }
 
-export async function planApply(
-  kube: KubeClients,
-  wanted: { objects: readonly KubeObject[]; patches?: readonly MergePatch[] },
-): Promise<ApplyPlan> {
+export async function planApply(kube: KubeClients, wanted: WantedObjects): Promise<ApplyPlan> {
   const changes: ObjectChange[] = [];
-  const items = [
-    ...wanted.objects.map((object) => ({ object, how: 'apply' as const })),
-    ...(wanted.patches ?? []).map((patch) => ({ object: patchObject(patch), how: 'merge-patch' as const })),
-  ];
-  for (const { object, how } of items) {
+  const all = items(wanted);
+  const secrets = wanted.secretValues ?? [];
+  for (const [item, { object, how }] of all.entries()) {
     const target = objectName(object);
     const live = await readLive(kube, object);
     if (!live) {
@@ -79,22 +80,24 @@ export async function planApply(
           `${target} does not exist yet: it is the cluster's own object, wait for the operator that creates it`,
         );
       }
-      changes.push({ target, action: 'create', how, body: object as KubernetesObject, diff: differences(object, {}) });
+      changes.push({ target, action: 'create', item, diff: differences(object, {}, secrets) });
       continue;
     }
-    const diff = differences(object, live);
-    if (diff) changes.push({ target, action: 'update', how, body: object as KubernetesObject, diff });
+    const diff = differences(object, live, secrets);
+    if (diff) changes.push({ target, action: 'update', item, diff });
   }
-  const detail = `${items.length - changes.length} of ${items.length} objects as wanted`;
-  return { changes, detail };
+  return { changes, detail: `${all.length - changes.length} of ${all.length} objects as wanted` };
 }
 
-export async function applyPlanned(kube: KubeClients, plan: ApplyPlan): Promise<string> {
+export async function applyPlanned(kube: KubeClients, wanted: WantedObjects, plan: ApplyPlan): Promise<string> {
+  const all = items(wanted);
   for (const change of plan.changes) {
-    if (change.how === 'apply') {
-      await kube.objects.patch(change.body, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    const { object, how } = all[change.item]!;
+    const body = object as KubernetesObject;
+    if (how === 'apply') {
+      await kube.objects.patch(body, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     } else {
-      await kube.objects.patch(change.body, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+      await kube.objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
     }
   }
   return plan.changes
@@ -102,9 +105,6 @@ export async function applyPlanned(kube: KubeClients, plan: ApplyPlan): Promise<
     .join(', ');
 }
 
-export function applyStep(
-  kube: KubeClients,
-  wanted: { objects: readonly KubeObject[]; patches?: readonly MergePatch[] },
-): PlannedStep<ApplyPlan> {
-  return { plan: () => planApply(kube, wanted), apply: (plan) => applyPlanned(kube, plan) };
+export function applyStep(kube: KubeClients, wanted: WantedObjects): PlannedStep<ApplyPlan> {
+  return { plan: () => planApply(kube, wanted), apply: (plan) => applyPlanned(kube, wanted, plan) };
 }

@@ -20,10 +20,15 @@ const isMap = (value: unknown): value is Record<string, unknown> =>
 /** The fields of `wanted` that `live` lacks or holds with another value; lists compare whole. */
 export function fieldDiffs(wanted: unknown, live: unknown, path = ''): FieldDiff[] {
   if (isMap(wanted)) {
-    if (!isMap(live)) return [{ path: path || '.', live: live ?? ABSENT, wanted }];
-    return Object.entries(wanted).flatMap(([key, value]) =>
-      fieldDiffs(value, key in live ? live[key] : ABSENT, path ? `${path}.${key}` : key),
-    );
+    const entries = Object.entries(wanted).filter(([, value]) => value !== undefined);
+    if (isMap(live) || (live === ABSENT && entries.length > 0)) {
+      // A missing map is compared leaf by leaf, so a new object lists each field it sets.
+      const inner = isMap(live) ? live : {};
+      return entries.flatMap(([key, value]) =>
+        fieldDiffs(value, key in inner ? inner[key] : ABSENT, path ? `${path}.${key}` : key),
+      );
+    }
+    return [{ path: path || '.', live: live ?? ABSENT, wanted }];
   }
   if (wanted === null) return live === ABSENT || live === null ? [] : [{ path, live, wanted: ABSENT }];
   return isDeepStrictEqual(wanted, live) ? [] : [{ path, live, wanted }];
@@ -36,11 +41,20 @@ function show(value: unknown, masked: boolean): string {
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
-/** `spec.storage.emptyDir: (absent) → {}` per line; Secret data masked. */
-export function formatFieldDiffs(diffs: readonly FieldDiff[], kind: string): string {
+/** `spec.storage.emptyDir: (absent) → {}` per line; a Secret's data and any of `secretValues` masked. */
+export function formatFieldDiffs(
+  diffs: readonly FieldDiff[],
+  kind: string,
+  secretValues: readonly string[] = [],
+): string {
+  const holdsSecret = (value: unknown) => {
+    const text = JSON.stringify(value) ?? '';
+    return secretValues.some((secret) => secret !== '' && text.includes(JSON.stringify(secret).slice(1, -1)));
+  };
   return diffs
     .map(({ path, live, wanted }) => {
-      const masked = kind === 'Secret' && /^(data|stringData)(\.|$)/.test(path);
+      const masked =
+        (kind === 'Secret' && /^(data|stringData)(\.|$)/.test(path)) || holdsSecret(wanted) || holdsSecret(live);
       return `${path}: ${show(live, masked)} → ${show(wanted, masked)}`;
     })
     .join('\n');

@@ -30,6 +30,8 @@ import {
   type SecretSlot,
 } from '../../render/index.js';
 import { ldapBindPasswordSlot, ldapCaSlot } from '../../render/oauth.js';
+import { encodeSecret } from '../../render/secret-slots.js';
+import type { WantedObjects } from './apply.js';
 
 export interface ObjectSet {
   objects: KubeObject[];
@@ -102,8 +104,8 @@ export const objectSets = {
 } as const satisfies Record<string, (lab: Lab) => ObjectSet>;
 export type ObjectSetName = keyof typeof objectSets;
 
-/** The set a step names, its secrets filled. */
-export async function objectSetFor(lab: Lab, name: unknown): Promise<Required<ObjectSet>> {
+/** The set a step names, its secrets filled (their encoded values listed, for diffs to mask). */
+export async function objectSetFor(lab: Lab, name: unknown): Promise<WantedObjects> {
   if (typeof name !== 'string' || !(name in objectSets)) {
     throw ApplicationFailure.nonRetryable(
       `params.objects must name an object set, one of ${Object.keys(objectSets).join(', ')} (got ${JSON.stringify(name)})`,
@@ -118,6 +120,6 @@ export async function objectSetFor(lab: Lab, name: unknown): Promise<Required<Ob
   return {
     objects: set.objects.map((object) => fillObject(object, slots, values)),
     patches: (set.patches ?? []).map((patch) => fillObject(patch, slots, values)),
-    slots,
+    secretValues: slots.map((slot) => encodeSecret(slot, values)),
   };
 }
