@@ -117,7 +117,12 @@ export class WatchWaker {
 async function nextEvent(wakers: readonly WatchWaker[], ms: number, signal: AbortSignal): Promise<void> {
   const local = new AbortController();
   const either = AbortSignal.any([signal, local.signal]);
-  await Promise.race(wakers.map((waker) => waker.next(ms, either)));
+  // Without a watch this is a plain poll: the window elapses (or the wait is cancelled).
+  const timeout = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    either.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+  await Promise.race([timeout, ...wakers.map((waker) => waker.next(ms, either))]);
   local.abort();
 }
 
