@@ -4,6 +4,7 @@
  * were when the service's check refuses the new ones.
  */
 import { posix } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { SshSession } from '../../transport/ssh.js';
 import type { PlannedChange } from '../support/plan.js';
 import { unifiedDiff } from '../support/unified-diff.js';
@@ -39,7 +40,10 @@ export async function planFiles(
     const target = `${hostName}:${file.path}`;
     const stat = await reader.stat(file.path);
     if (stat && stat.type !== 'file') {
-      throw new Error(`${target} is a ${stat.type}, not a file: move it away on ${hostName}, then resume`);
+      throw ApplicationFailure.nonRetryable(
+        `${target} is a ${stat.type}, not a file: move it away on ${hostName}, then resume`,
+        'NotAFile',
+      );
     }
     const content = stat ? await reader.readFileIfExists(file.path) : undefined;
     if (content === undefined) {

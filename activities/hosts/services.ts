@@ -57,7 +57,11 @@ export function servicePush(lab: Lab, host: Host, name: HostPushName): ServicePu
   const { service, artifact } = hostPushes[name];
   const files: HostFile[] = renderArtifact(lab, artifact)
     .filter((file) => file.host === host.name && file.target !== undefined)
-    .map((file) => ({ path: file.target!, content: file.content, mode: FILE_MODE }));
+    .map((file) => {
+      // These files carry no secret; one that did would need its slots filled, never its placeholders pushed.
+      if (file.secrets?.length) throw new Error(`${file.path} holds secrets: it cannot be pushed as a plain file`);
+      return { path: file.target!, content: file.content, mode: FILE_MODE };
+    });
   const block = host[service]!;
   const push: ServicePush = { host, service, files, check: block.check, reload: block.reload };
   if (service === 'dns') {

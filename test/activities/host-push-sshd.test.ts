@@ -253,6 +253,21 @@ const pushes = [
     30_000,
   );
 
+  it('removes a new file the check refuses: the host is left as it was', async () => {
+    const bad: Lab = structuredClone(lab);
+    const netserv1 = bad.hosts.find((host) => host.name === 'netserv1')!;
+    const config = `${rootOf('netserv1')}/etc/dhcp/other/dhcpd.conf`;
+    netserv1.dhcp = { ...netserv1.dhcp!, configPath: config, check: [tools.dhcpd!, '-t', '-cf', config] };
+    bad.nodes[1]!.mac = '52:54:00:zz:c0:a4';
+    const before = await snapshot(path.join(rootOf('netserv1'), 'etc/dhcp'));
+    const failure = await run('hostsPushDhcp', context('dhcp.push', { lab: bad })).catch((error: unknown) => error);
+    expect((failure as ApplicationFailure).type).toBe('ServiceCheckFailed');
+    expect(existsSync(config)).toBe(false);
+    // The folder made for it stays (an empty folder), nothing else changed.
+    const after = await snapshot(path.join(rootOf('netserv1'), 'etc/dhcp'));
+    expect([...after.keys()].filter((key) => !before.has(key))).toEqual([path.dirname(config)]);
+  }, 30_000);
+
   it('plans a node address change as unified diffs, writing nothing', async () => {
     const changed: Lab = structuredClone(lab);
     changed.nodes.find((node) => node.name === 'compute2')!.ip = '10.42.253.31';
