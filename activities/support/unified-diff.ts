@@ -27,10 +27,11 @@ function edits(a: string[], b: string[]): Edit[] {
     if (i < n && j < m && a[i] === b[j]) {
       out.push({ op: ' ', line: a[i++]! });
       j++;
-    } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      out.push({ op: '+', line: b[j++]! });
-    } else {
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      // Removals before additions, as diff -u shows them.
       out.push({ op: '-', line: a[i++]! });
+    } else {
+      out.push({ op: '+', line: b[j++]! });
     }
   }
   return out;
