@@ -65,7 +65,10 @@ export const objectSets = {
       slots: [ldapBindPasswordSlot(ldap), ...(caSlot ? [caSlot] : [])],
     };
   },
-  'infra-pool': (): ObjectSet => ({ objects: [infraMachineConfigPool('copy')] }),
+  'infra-pool': (lab: Lab): ObjectSet => {
+    needs(lab.day2.infra, 'infra-pool', 'day2.infra');
+    return { objects: [infraMachineConfigPool()] };
+  },
   'ingress-placement': (lab: Lab): ObjectSet => ({
     objects: [],
     patches: [needs(ingressPlacementPatch(lab), 'ingress-placement', 'day2.infra with moveRouters: true')],
