@@ -4,6 +4,9 @@
  * merge patches can remove a field; Secrets never show their values in a plan.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { ApplicationFailure } from '@temporalio/common';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -90,4 +93,18 @@ it('plans going back to emptyDir as two field changes, and a monitor change as a
   expect(plan.changes[0]!.diff).toMatch(/^data\.config\.json:\n--- a\/data\.config\.json\n/);
   expect(plan.changes[0]!.diff).toMatch(/^-\s+"10\.1\.2\.3",?$/m);
   expect(plan.changes[0]!.diff).toMatch(/^\+\s+"10\.1\.2\.9"$/m);
+});
+
+it('refuses, in a rehearsal, a kubeconfig whose server is off loopback, before connecting, and pauses', async () => {
+  const kubeconfig = path.join(path.dirname(t.sim.kubeconfigPath), 'off-loopback.kubeconfig');
+  const text = await readFile(t.sim.kubeconfigPath, 'utf8');
+  await writeFile(kubeconfig, text.replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://10.42.253.150:6443'));
+  const ctx: StepContext = { ...context('ldap'), rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig } };
+  for (const name of ['clusterApply', 'clusterWaitNodesReady', 'clusterApproveCsrs'] as const) {
+    const failure = (await mock()
+      .run(activities[name], ctx)
+      .catch((error: unknown) => error)) as ApplicationFailure;
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/^rehearsal refuses to connect to 10\.42\.253\.150 \(the API server of /);
+  }
 });
