@@ -45,10 +45,6 @@ export class WatchWaker {
   private starting: Promise<void> | undefined;
   private pending = false;
   private wake: (() => void) | undefined;
-  /** Events seen, over every restart of the watch. */
-  events = 0;
-  /** Times the watch was (re)started. */
-  starts = 0;
 
   constructor(
     private readonly kube: KubeClients,
@@ -58,13 +54,11 @@ export class WatchWaker {
   /** Starts the watch when it is not running; a failure to start leaves the bounded poll in charge. */
   ensure(): Promise<void> {
     if (this.controller || this.starting) return this.starting ?? Promise.resolve();
-    this.starts += 1;
     this.starting = this.kube.watch
       .watch(
         this.target.path,
         this.target.query ?? {},
         () => {
-          this.events += 1;
           this.pending = true;
           this.wake?.();
         },
