@@ -5,6 +5,8 @@
  * reports the attempt number with the outcome.
  */
 import { selftestActivities, wrapStepActivities, type StepActivity } from './engine/index.js';
+import { clusterActivities } from './cluster/index.js';
+import { hostActivities } from './hosts/index.js';
 import { preflightActivities } from './preflight.js';
 
 /** Shared dependencies of the activities; domain modules add theirs here. */
@@ -17,6 +19,8 @@ export function createActivities(deps: ActivityDeps = {}) {
   return wrapStepActivities({
     ...selftestActivities,
     ...preflightActivities,
+    ...hostActivities,
+    ...clusterActivities,
     ...deps.extra,
   });
 }

@@ -300,6 +300,15 @@ export class SshSession {
     return { changed: true };
   }
 
+  /** Removes the file `path`; nothing to do when it does not exist. */
+  async remove(path: string): Promise<{ changed: boolean }> {
+    const current = await this.stat(path);
+    if (!current) return { changed: false };
+    if (current.type === 'directory') throw this.error(`cannot remove ${path}: it is a folder`, { path });
+    await this.sftpCall('remove', path, (sftp, done) => sftp.unlink(path, done));
+    return { changed: true };
+  }
+
   /** Creates `path` and its missing parents, like `mkdir -p`. */
   async mkdirp(path: string, mode = 0o755): Promise<{ changed: boolean }> {
     if (!path.startsWith('/')) throw this.error(`mkdirp needs an absolute path, got ${path}`, { path });

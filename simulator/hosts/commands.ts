@@ -1,12 +1,13 @@
 /**
  * What a simulated helper host runs over SSH: its services' `check` and `reload` commands exactly as
- * the lab writes them, `virsh` on hypervisors and `ipmitool … power` toward BMCs. Anything else
- * exits 127, naming what the host does run, so a runbook that relies on an unlisted command fails
- * in rehearsal instead of on the real host.
+ * the lab writes them, `dig @127.0.0.1` on DNS hosts, `virsh` on hypervisors and `ipmitool … power`
+ * toward BMCs. Anything else exits 127, naming what the host does run, so a runbook that relies on
+ * an unlisted command fails in rehearsal instead of on the real host.
  */
 import type { Host, Lab } from '../../lab/schema.js';
 import type { SimLogger } from '../context.js';
 import { parseCommand, quoteCommand, ShellSyntaxError } from '../../transport/shell.js';
+import { runDig } from './dig.js';
 import { runIpmitool } from './ipmitool.js';
 import type { PowerBoard } from './power-board.js';
 import type { CommandResult, HostServices } from './services.js';
@@ -44,6 +45,7 @@ export function allowedCommands(ctx: HostCommandContext): string[] {
     const domains = [...domainsOf(ctx.lab, ctx.host).keys()].join('|') || '<domain>';
     allowed.push(`virsh ${connect} start|destroy|reboot|domstate ${domains}`, `virsh ${connect} list [--all]`);
   }
+  if (ctx.host.dns) allowed.push('dig @127.0.0.1 [+short] [+time=N] [+tries=N] <name> [A|SOA]');
   if (hasIpmiNodes(ctx.lab))
     allowed.push('ipmitool -I lanplus -H <bmc> -U <user> -E|-P <password> power on|off|status|cycle');
   return allowed;
@@ -97,6 +99,8 @@ function dispatch(argv: string[], env: Readonly<Record<string, string>>, ctx: Ho
       power: ctx.power,
       ids: ctx.ids,
     });
+  } else if (program === 'dig' && ctx.host.dns && argv[1] === '@127.0.0.1') {
+    result = runDig(argv, ctx.host, ctx.services.activeConfig('dns'));
   } else if (program === 'ipmitool' && hasIpmiNodes(ctx.lab)) {
     result = runIpmitool(argv, env, ctx.lab, ctx.power);
   }

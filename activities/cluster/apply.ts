@@ -1,0 +1,110 @@
+/**
+ * Idempotent apply of rendered objects. Objects go through server-side apply with the field
+ * manager `openshift-runbooks` (forced: the lab file is the source of truth for the fields it
+ * renders, as `oc patch` was in the procedure); merge patches (which may delete a field with null)
+ * go as merge patches. The plan reads each live object and lists the fields that differ, so a
+ * second run finds nothing to do and sends nothing.
+ */
+import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeObject, MergePatch } from '../../render/index.js';
+import type { KubeClients } from '../../transport/kube.js';
+import type { PlannedChange, PlannedStep, StepPlan } from '../support/plan.js';
+import { fieldDiffs, formatFieldDiffs } from './fields.js';
+
+export const FIELD_MANAGER = 'openshift-runbooks';
+
+/** What an apply step wants in the cluster; `secretValues` are masked wherever a diff shows them. */
+export interface WantedObjects {
+  objects: readonly KubeObject[];
+  patches?: readonly MergePatch[];
+  secretValues?: readonly string[];
+}
+
+export interface ObjectChange extends PlannedChange {
+  action: 'create' | 'update';
+  /** Index of the object in `items(wanted)`: the plan carries no object body (it may hold a secret). */
+  item: number;
+}
+
+export interface ApplyPlan extends StepPlan {
+  changes: ObjectChange[];
+}
+
+/** `Secret openshift-config/ldap-secret`. */
+export function objectName(object: { kind: string; metadata: { name: string; namespace?: string } }): string {
+  const { name, namespace } = object.metadata;
+  return `${object.kind} ${namespace ? `${namespace}/` : ''}${name}`;
+}
+
+function patchObject(patch: MergePatch): KubeObject {
+  const { apiVersion, kind, name, namespace } = patch.target;
+  return { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, ...patch.patch };
+}
+
+/** The objects in order: server-side applies, then merge patches. */
+function items(wanted: WantedObjects): Array<{ object: KubeObject; how: 'apply' | 'merge-patch' }> {
+  return [
+    ...wanted.objects.map((object) => ({ object, how: 'apply' as const })),
+    ...(wanted.patches ?? []).map((patch) => ({ object: patchObject(patch), how: 'merge-patch' as const })),
+  ];
+}
+
+async function readLive(kube: KubeClients, object: KubeObject): Promise<KubernetesObject | undefined> {
+  try {
+    return await kube.objects.read(object as KubernetesObject & { metadata: { name: string } });
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
+  }
+}
+
+/** The wanted fields a live object lacks or holds otherwise, one `path: old → new` per line. */
+function differences(wanted: KubeObject, live: KubernetesObject, secretValues: readonly string[]): string {
+  const { metadata, apiVersion: _apiVersion, kind: _kind, ...rest } = wanted;
+  // Labels and annotations only: name and namespace are how the object was found.
+  const { labels, annotations } = metadata;
+  const compared = { ...rest, ...((labels || annotations) && { metadata: { labels, annotations } }) };
+  return formatFieldDiffs(fieldDiffs(compared, live), wanted.kind, secretValues);
+}
+
+export async function planApply(kube: KubeClients, wanted: WantedObjects): Promise<ApplyPlan> {
+  const changes: ObjectChange[] = [];
+  const all = items(wanted);
+  const secrets = wanted.secretValues ?? [];
+  for (const [item, { object, how }] of all.entries()) {
+    const target = objectName(object);
+    const live = await readLive(kube, object);
+    if (!live) {
+      if (how === 'merge-patch') {
+        throw new Error(
+          `${target} does not exist yet: it is the cluster's own object, wait for the operator that creates it`,
+        );
+      }
+      changes.push({ target, action: 'create', item, diff: differences(object, {}, secrets) });
+      continue;
+    }
+    const diff = differences(object, live, secrets);
+    if (diff) changes.push({ target, action: 'update', item, diff });
+  }
+  return { changes, detail: `${all.length - changes.length} of ${all.length} objects as wanted` };
+}
+
+export async function applyPlanned(kube: KubeClients, wanted: WantedObjects, plan: ApplyPlan): Promise<string> {
+  const all = items(wanted);
+  for (const change of plan.changes) {
+    const { object, how } = all[change.item]!;
+    const body = object as KubernetesObject;
+    if (how === 'apply') {
+      await kube.objects.patch(body, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    } else {
+      await kube.objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+    }
+  }
+  return plan.changes
+    .map((change) => `${change.action === 'create' ? 'created' : 'updated'} ${change.target}`)
+    .join(', ');
+}
+
+export function applyStep(kube: KubeClients, wanted: WantedObjects): PlannedStep<ApplyPlan> {
+  return { plan: () => planApply(kube, wanted), apply: (plan) => applyPlanned(kube, wanted, plan) };
+}

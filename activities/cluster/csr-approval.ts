@@ -1,0 +1,95 @@
+/**
+ * The CSR approval wait: while the nodes join, approves every pending request whose identity checks
+ * out (./csr-identity.ts), as it appears (kubelets file again when a request waits too long, so each
+ * request is judged on what it says, never on its name), until every node of the step is Ready.
+ * Requests that do not check out stay pending and are named in the outcome.
+ */
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { KubeClients } from '../../transport/kube.js';
+import { kubeFor } from '../support/kube-access.js';
+import { hasCondition } from './conditions.js';
+import { judgeCsr } from './csr-identity.js';
+import { inventoryNodes, nodeObjectOf } from './waits.js';
+import { watchedPoll } from './watch-wait.js';
+
+type Progress = { approved: string[]; leftPending: string[] };
+
+function isPending(csr: V1CertificateSigningRequest): boolean {
+  return !(csr.status?.conditions ?? []).some(
+    (condition) => ['Approved', 'Denied', 'Failed'].includes(condition.type) && condition.status === 'True',
+  );
+}
+
+/** `oc adm certificate approve`: the Approved condition through the approval subresource. */
+async function approve(kube: KubeClients, csr: V1CertificateSigningRequest, why: string): Promise<boolean> {
+  const body: V1CertificateSigningRequest = {
+    ...csr,
+    status: {
+      ...csr.status,
+      conditions: [
+        ...(csr.status?.conditions ?? []),
+        {
+          type: 'Approved',
+          status: 'True',
+          reason: 'RunbookApprove',
+          message: `Approved by openshift-runbooks: the ${why}, identity checked`,
+        },
+      ],
+    },
+  };
+  try {
+    await kube.certificates.replaceCertificateSigningRequestApproval({ name: csr.metadata!.name!, body });
+    return true;
+  } catch (error) {
+    // Changed under us (409) or gone (404): the next poll sees it as it is now.
+    if ([404, 409].includes((error as { code?: number }).code ?? 0)) return false;
+    throw error;
+  }
+}
+
+const merged = (list: readonly string[], more: readonly string[]) => [...new Set([...list, ...more])];
+
+export async function clusterApproveCsrs(context: StepContext): Promise<StepOutcome> {
+  const kube = kubeFor(context);
+  const nodes = inventoryNodes(context);
+  return watchedPoll<Progress>(
+    context,
+    kube,
+    {
+      what: `the CSRs of ${nodes.map((node) => node.name).join(', ')} to be approved and those nodes Ready`,
+      watches: [{ path: '/apis/certificates.k8s.io/v1/certificatesigningrequests' }, { path: '/api/v1/nodes' }],
+    },
+    async ({ progress }) => {
+      const approvedNow: string[] = [];
+      const refused: string[] = [];
+      for (const csr of (await kube.certificates.listCertificateSigningRequest()).items.filter(isPending)) {
+        const name = csr.metadata!.name!;
+        const verdict = await judgeCsr(context.lab, {
+          name,
+          signerName: csr.spec.signerName,
+          username: csr.spec.username ?? '',
+          usages: csr.spec.usages ?? [],
+          request: Buffer.from(csr.spec.request, 'base64').toString('utf8'),
+        });
+        if (!verdict.approve) refused.push(`${name} (${verdict.why})`);
+        else if (await approve(kube, csr, verdict.why)) approvedNow.push(`${name} (${verdict.node} ${verdict.kind})`);
+      }
+      const approved = merged(progress?.approved ?? [], approvedNow);
+      const leftPending = merged(progress?.leftPending ?? [], refused);
+      const items = (await kube.core.listNode()).items;
+      const waiting = nodes.filter((node) => !hasCondition(nodeObjectOf(context.lab, node, items), 'Ready'));
+      const tally = [
+        `approved ${approved.length ? approved.join(', ') : 'none'}`,
+        ...(leftPending.length ? [`left pending: ${leftPending.join(', ')}`] : []),
+      ].join('; ');
+      if (waiting.length === 0)
+        return { done: true, changed: approved.length > 0, detail: `all ${nodes.length} nodes Ready; ${tally}` };
+      return {
+        done: false,
+        detail: `not Ready yet: ${waiting.map((node) => node.name).join(', ')}; ${tally}`,
+        progress: { approved, leftPending },
+      };
+    },
+  );
+}

@@ -1,0 +1,128 @@
+/**
+ * The object sets an apply step can name (`params.objects`), each built from the lab by the
+ * renderers, with the secret slots they hold (filled in the activity, never returned).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Lab } from '../../lab/schema.js';
+import { resolveSecret } from '../../lab/secrets.js';
+import { cephUserKeySlot } from '../../render/ceph.js';
+import {
+  cephCsiConfig,
+  cephNamespace,
+  cephServiceAccountObjects,
+  cephStorageClass,
+  cephUserSecret,
+  egressNamespace,
+  egressRouterController,
+  egressRouterService,
+  egressScc,
+  egressServiceAccount,
+  fillObject,
+  infraMachineConfigPool,
+  ingressPlacementPatch,
+  ldapBindSecret,
+  ldapCaConfigMap,
+  oauthCluster,
+  registryPvc,
+  registryStoragePatch,
+  type KubeObject,
+  type MergePatch,
+  type SecretSlot,
+} from '../../render/index.js';
+import { ldapBindPasswordSlot, ldapCaSlot } from '../../render/oauth.js';
+import { encodeSecret } from '../../render/secret-slots.js';
+import type { WantedObjects } from './apply.js';
+
+export interface ObjectSet {
+  objects: KubeObject[];
+  patches?: MergePatch[];
+  /** Secret slots the objects hold, filled with the resolved values before they are compared or sent. */
+  slots?: SecretSlot[];
+}
+
+function needs<T>(value: T | undefined, set: string, field: string): T {
+  if (value === undefined) {
+    throw ApplicationFailure.nonRetryable(
+      `the object set "${set}" needs ${field} in the lab file: add it, or skip this step`,
+      'LabSectionMissing',
+    );
+  }
+  return value;
+}
+
+export const objectSets = {
+  /** Install-time registry storage, as the procedure sets it; the registry runbook moves it to a PVC. */
+  'registry-emptydir': (lab: Lab): ObjectSet => ({
+    objects: [],
+    patches: [registryStoragePatch(lab, { storage: 'emptyDir' })],
+  }),
+  ldap: (lab: Lab): ObjectSet => {
+    const ldap = needs(lab.day2.ldap, 'ldap', 'day2.ldap');
+    const ca = ldapCaConfigMap(ldap);
+    const caSlot = ldapCaSlot(ldap);
+    return {
+      objects: [ldapBindSecret(ldap), ...(ca ? [ca] : []), oauthCluster(ldap)],
+      slots: [ldapBindPasswordSlot(ldap), ...(caSlot ? [caSlot] : [])],
+    };
+  },
+  'infra-pool': (lab: Lab): ObjectSet => {
+    needs(lab.day2.infra, 'infra-pool', 'day2.infra');
+    return { objects: [infraMachineConfigPool()] };
+  },
+  'ingress-placement': (lab: Lab): ObjectSet => ({
+    objects: [],
+    patches: [needs(ingressPlacementPatch(lab), 'ingress-placement', 'day2.infra with moveRouters: true')],
+  }),
+  ceph: (lab: Lab): ObjectSet => {
+    const ceph = needs(lab.day2.ceph, 'ceph', 'day2.ceph');
+    return {
+      objects: [
+        cephNamespace(ceph),
+        ...cephServiceAccountObjects(ceph),
+        cephCsiConfig(ceph),
+        cephUserSecret(ceph),
+        cephStorageClass(ceph),
+      ],
+      slots: [cephUserKeySlot(ceph)],
+    };
+  },
+  'registry-pvc': (lab: Lab): ObjectSet => {
+    const registry = needs(lab.day2.registry, 'registry-pvc', 'day2.registry');
+    return { objects: [registryPvc(lab, registry)], patches: [registryStoragePatch(lab, registry)] };
+  },
+  egress: (lab: Lab): ObjectSet => {
+    const egress = needs(lab.day2.egress, 'egress', 'day2.egress');
+    return {
+      objects: [
+        egressScc(egress),
+        egressNamespace(egress),
+        egressServiceAccount(egress),
+        ...egress.routers.flatMap((router) => [
+          egressRouterController(lab, egress, router),
+          egressRouterService(egress, router),
+        ]),
+      ],
+    };
+  },
+} as const satisfies Record<string, (lab: Lab) => ObjectSet>;
+export type ObjectSetName = keyof typeof objectSets;
+
+/** The set a step names, its secrets filled (their encoded values listed, for diffs to mask). */
+export async function objectSetFor(lab: Lab, name: unknown): Promise<WantedObjects> {
+  if (typeof name !== 'string' || !(name in objectSets)) {
+    throw ApplicationFailure.nonRetryable(
+      `params.objects must name an object set, one of ${Object.keys(objectSets).join(', ')} (got ${JSON.stringify(name)})`,
+      'UnknownObjectSet',
+    );
+  }
+  const set = objectSets[name as ObjectSetName](lab);
+  const slots = set.slots ?? [];
+  const values = new Map(
+    await Promise.all(slots.map(async (slot) => [slot.ref, await resolveSecret(slot.ref)] as const)),
+  );
+  return {
+    objects: set.objects.map((object) => fillObject(object, slots, values)),
+    patches: (set.patches ?? []).map((patch) => fillObject(patch, slots, values)),
+    secretValues: slots.map((slot) => encodeSecret(slot, values)),
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * Wait steps on the cluster, each a `watchedPoll` (watch events, bounded poll fallback):
+ * - a generic wait on one object, driven by step params (a condition, or a value at a path);
+ * - bootstrap-complete as `openshift-install wait-for bootstrap-complete` does it: the API answers,
+ *   then ConfigMap kube-system/bootstrap says `status: complete`;
+ * - every inventory node Ready; the ClusterOperators settled; the ClusterVersion available.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { isDeepStrictEqual } from 'node:util';
+import { nodeFqdn, nodeRoles, type Lab, type Node } from '../../lab/schema.js';
+import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import { kubeFor } from '../support/kube-access.js';
+import { conditionOf, describeCondition, hasCondition, parsePath, valueAt } from './conditions.js';
+import { readObject, watchedPoll, watchTargetOf } from './watch-wait.js';
+
+const CONFIG = { group: 'config.openshift.io', version: 'v1' } as const;
+
+function badParam(context: StepContext, field: string, want: string): never {
+  throw ApplicationFailure.nonRetryable(
+    `step ${context.stepId}: params.${field} ${want}; fix the step definition`,
+    'InvalidStepParams',
+  );
+}
+
+function stringParam(context: StepContext, field: string, required: true): string;
+function stringParam(context: StepContext, field: string, required?: false): string | undefined;
+function stringParam(context: StepContext, field: string, required = false): string | undefined {
+  const value = context.params?.[field];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string' || value === '') badParam(context, field, 'must be a non-empty string');
+  return value;
+}
+
+function stringListParam(context: StepContext, field: string): string[] | undefined {
+  const value = context.params?.[field];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
+    badParam(context, field, 'must be a list of strings');
+  return value as string[];
+}
+
+/** The generic wait: `{ apiVersion, kind, name, namespace?, condition: { type, status? } }` or `{ …, path, equals? }`. */
+export async function clusterWaitCondition(context: StepContext): Promise<StepOutcome> {
+  const object = {
+    apiVersion: stringParam(context, 'apiVersion', true),
+    kind: stringParam(context, 'kind', true),
+    name: stringParam(context, 'name', true),
+    ...(stringParam(context, 'namespace') !== undefined && { namespace: stringParam(context, 'namespace')! }),
+  };
+  const condition = context.params?.condition as { type?: unknown; status?: unknown } | undefined;
+  const path = stringParam(context, 'path');
+  if ((condition === undefined) === (path === undefined))
+    badParam(context, 'condition or params.path', 'must be given, one of them');
+  if (
+    condition !== undefined &&
+    (typeof condition?.type !== 'string' || !['string', 'undefined'].includes(typeof condition.status))
+  )
+    badParam(context, 'condition', 'must be { type: "Available", status?: "True" }');
+  if (path !== undefined) {
+    try {
+      parsePath(path);
+    } catch (error) {
+      badParam(context, 'path', `is not a path: ${(error as Error).message}`);
+    }
+  }
+  const equals: JsonValue | undefined = context.params?.equals;
+  const wanted = condition
+    ? `${condition.type as string}=${(condition.status as string | undefined) ?? 'True'}`
+    : `${path} ${equals === undefined ? 'set' : `= ${JSON.stringify(equals)}`}`;
+  const label = `${object.kind} ${object.namespace ? `${object.namespace}/` : ''}${object.name}`;
+  const kube = kubeFor(context);
+  return watchedPoll(
+    context,
+    kube,
+    { what: `${label} to have ${wanted}`, watches: [await watchTargetOf(kube, object)] },
+    async () => {
+      const live = await readObject(kube, object);
+      if (!live) return { done: false, detail: `${label} does not exist yet` };
+      if (condition) {
+        const type = condition.type as string;
+        const ok = hasCondition(live, type, (condition.status as string | undefined) ?? 'True');
+        return { done: ok, detail: `${label}: ${describeCondition(live, type)}` };
+      }
+      const value = valueAt(live, path!);
+      const ok = equals === undefined ? value !== undefined && value !== null : isDeepStrictEqual(value, equals);
+      return { done: ok, detail: `${label}: ${path} is ${value === undefined ? 'not set' : JSON.stringify(value)}` };
+    },
+  );
+}
+
+export async function clusterWaitBootstrapComplete(context: StepContext): Promise<StepOutcome> {
+  const kube = kubeFor(context);
+  const bootstrap = { apiVersion: 'v1', kind: 'ConfigMap', name: 'bootstrap', namespace: 'kube-system' };
+  return watchedPoll(
+    context,
+    kube,
+    {
+      what: 'bootstrap-complete (the API up, then ConfigMap kube-system/bootstrap status: complete)',
+      watches: [
+        { path: '/api/v1/namespaces/kube-system/configmaps', query: { fieldSelector: 'metadata.name=bootstrap' } },
+      ],
+    },
+    async () => {
+      let version: string | undefined;
+      try {
+        version = (await kube.version.getCode()).gitVersion;
+      } catch (error) {
+        return { done: false, detail: `the API at ${kube.server} is not up yet (${(error as Error).message})` };
+      }
+      const configMap = (await readObject(kube, bootstrap)) as { data?: Record<string, string> } | undefined;
+      const status = configMap?.data?.status;
+      return status === 'complete'
+        ? { done: true, detail: `the API (${version}) is up and the bootstrap is complete` }
+        : {
+            done: false,
+            detail: `the API (${version}) is up; kube-system/bootstrap status: ${status ?? 'not there yet'}`,
+          };
+    },
+  );
+}
+
+/** The inventory nodes a step waits for: `params.nodes`, else `params.roles`, else all but the bootstrap node. */
+export function inventoryNodes(context: StepContext): Node[] {
+  const names = stringListParam(context, 'nodes');
+  const roles = stringListParam(context, 'roles');
+  const { lab } = context;
+  if (names) {
+    const unknown = names.filter((name) => !lab.nodes.some((node) => node.name === name));
+    if (unknown.length) badParam(context, 'nodes', `names nodes the lab does not have: ${unknown.join(', ')}`);
+    return lab.nodes.filter((node) => names.includes(node.name));
+  }
+  if (roles) {
+    const unknown = roles.filter((role) => !(nodeRoles as readonly string[]).includes(role));
+    if (unknown.length)
+      badParam(context, 'roles', `must be roles among ${nodeRoles.join(', ')} (got ${unknown.join(', ')})`);
+    return lab.nodes.filter((node) => roles.includes(node.role));
+  }
+  return lab.nodes.filter((node) => node.role !== 'bootstrap');
+}
+
+/** The Node object of an inventory node: named by its FQDN (as the lab's DHCP and DNS give it) or short name. */
+export function nodeObjectOf<T extends { metadata?: { name?: string } }>(
+  lab: Lab,
+  node: Node,
+  items: readonly T[],
+): T | undefined {
+  const names = [nodeFqdn(lab, node), node.name];
+  return items.find((item) => names.includes(item.metadata?.name ?? ''));
+}
+
+export async function clusterWaitNodesReady(context: StepContext): Promise<StepOutcome> {
+  const kube = kubeFor(context);
+  const nodes = inventoryNodes(context);
+  return watchedPoll(
+    context,
+    kube,
+    { what: `${nodes.length} nodes to be Ready`, watches: [{ path: '/api/v1/nodes' }] },
+    async () => {
+      const items = (await kube.core.listNode()).items;
+      const waiting = nodes.filter((node) => !hasCondition(nodeObjectOf(context.lab, node, items), 'Ready'));
+      return waiting.length === 0
+        ? { done: true, detail: `all ${nodes.length} nodes Ready` }
+        : {
+            done: false,
+            detail: `${nodes.length - waiting.length} of ${nodes.length} nodes Ready; not yet: ${waiting.map((node) => node.name).join(', ')}`,
+          };
+    },
+  );
+}
+
+/** Every ClusterOperator Available=True, Degraded=False, Progressing=False, but those in `params.except`. */
+export async function clusterWaitOperatorsSettled(context: StepContext): Promise<StepOutcome> {
+  const kube = kubeFor(context);
+  const except = new Set(stringListParam(context, 'except') ?? []);
+  return watchedPoll(
+    context,
+    kube,
+    {
+      what: `the cluster operators to settle${except.size ? ` (all but ${[...except].join(', ')})` : ''}`,
+      watches: [{ path: '/apis/config.openshift.io/v1/clusteroperators' }],
+    },
+    async () => {
+      const { items } = (await kube.custom.listClusterCustomObject({ ...CONFIG, plural: 'clusteroperators' })) as {
+        items: Array<{ metadata: { name: string } }>;
+      };
+      const watched = items.filter((operator) => !except.has(operator.metadata.name));
+      if (watched.length === 0) return { done: false, detail: 'no ClusterOperator reported yet' };
+      const unsettled = watched.flatMap((operator) => {
+        const off = [
+          !hasCondition(operator, 'Available') && describeCondition(operator, 'Available'),
+          conditionOf(operator, 'Degraded')?.status !== 'False' && describeCondition(operator, 'Degraded'),
+          conditionOf(operator, 'Progressing')?.status !== 'False' && describeCondition(operator, 'Progressing'),
+        ].filter(Boolean);
+        return off.length ? [`${operator.metadata.name} ${off.join(', ')}`] : [];
+      });
+      return unsettled.length === 0
+        ? { done: true, detail: `${watched.length} cluster operators Available, not Degraded, not Progressing` }
+        : {
+            done: false,
+            detail: `${watched.length - unsettled.length} of ${watched.length} operators settled; ${unsettled.join('; ')}`,
+          };
+    },
+  );
+}
+
+/** ClusterVersion `version` Available=True, not Failing, not Progressing: the install is complete. */
+export async function clusterWaitVersionAvailable(context: StepContext): Promise<StepOutcome> {
+  const kube = kubeFor(context);
+  const version = { apiVersion: 'config.openshift.io/v1', kind: 'ClusterVersion', name: 'version' };
+  return watchedPoll(
+    context,
+    kube,
+    {
+      what: 'ClusterVersion version to be Available, not Failing, not Progressing',
+      watches: [
+        { path: '/apis/config.openshift.io/v1/clusterversions', query: { fieldSelector: 'metadata.name=version' } },
+      ],
+    },
+    async () => {
+      const live = (await readObject(kube, version)) as { status?: { desired?: { version?: string } } } | undefined;
+      if (!live) return { done: false, detail: 'ClusterVersion version does not exist yet' };
+      const done =
+        hasCondition(live, 'Available') &&
+        conditionOf(live, 'Failing')?.status !== 'True' &&
+        conditionOf(live, 'Progressing')?.status !== 'True';
+      const states = ['Available', 'Progressing', 'Failing'].map((type) => describeCondition(live, type)).join(', ');
+      return { done, detail: `ClusterVersion ${live.status?.desired?.version ?? '?'}: ${states}` };
+    },
+  );
+}

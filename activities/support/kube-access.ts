@@ -1,0 +1,35 @@
+/**
+ * How step activities reach the cluster: the kubeconfig `openshift-install` wrote into the install
+ * folder on a real run (the step's `kubeconfig` parameter), the simulated API server's in a
+ * rehearsal (where transport/kube.ts refuses any server off loopback).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { kubeClientFor, type KubeClients } from '../../transport/kube.js';
+import type { StepContext } from '../../workflows/engine/steps.js';
+
+/** The kubeconfig a step uses; its content (a client certificate) is never read into the history. */
+export function kubeconfigPathFor(context: StepContext): string {
+  if (context.rehearsal) return context.rehearsal.kubeconfig;
+  const path = context.params?.kubeconfig;
+  if (typeof path !== 'string' || path === '') {
+    throw ApplicationFailure.nonRetryable(
+      `step ${context.stepId} has no kubeconfig: give it the parameter kubeconfig (the install folder's auth/kubeconfig)`,
+      'KubeconfigMissing',
+    );
+  }
+  return path;
+}
+
+export function kubeFor(context: StepContext): KubeClients {
+  const kubeconfigPath = kubeconfigPathFor(context);
+  try {
+    return kubeClientFor({ kubeconfigPath, rehearsal: context.rehearsal !== undefined });
+  } catch (error) {
+    if ((error as Error).name === 'RehearsalTargetError') throw error;
+    // A kubeconfig that does not load will not load on a retry either.
+    throw ApplicationFailure.nonRetryable(
+      `cannot use the kubeconfig ${kubeconfigPath}: ${(error as Error).message}`,
+      'KubeconfigUnusable',
+    );
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Converge steps that can also say what they WOULD change. A step is split into `plan`, a
+ * read-only look at the current state that lists the changes (a unified diff per file, a field-level
+ * diff per object), and `apply`, which makes exactly those changes. `convergePlanned` runs them as a
+ * converge (plan, apply when the plan is not empty, plan again to prove it worked); `runbook plan`
+ * can call `plan` alone.
+ */
+import { converge } from '../engine/converge.js';
+import type { StepOutcome } from '../../workflows/engine/steps.js';
+
+export interface PlannedChange {
+  /** What changes: `netserv1:/etc/bind/zones/db.intra.example.com`, `Secret openshift-config/ldap-secret`. */
+  target: string;
+  action: 'create' | 'update' | 'mode' | 'reload' | 'approve';
+  /** A unified diff for a file, `path: old → new` lines for an object; secrets are masked. */
+  diff?: string;
+}
+
+export interface StepPlan {
+  /** Empty when the state is already as wanted. */
+  changes: PlannedChange[];
+  /** One line for the operator: what was found. */
+  detail: string;
+}
+
+export interface PlannedStep<P extends StepPlan = StepPlan> {
+  /** Reads the state and lists the changes; never writes. */
+  plan(): Promise<P>;
+  /** Makes the changes of `plan`; returns a line saying what it did. */
+  apply(plan: P): Promise<string>;
+}
+
+/** A one-line summary of the changes: `update netserv1:/etc/dhcp/dhcpd.conf, reload netserv1 dhcp`. */
+export function describeChanges(changes: readonly PlannedChange[]): string {
+  return changes.map((change) => `${change.action} ${change.target}`).join(', ');
+}
+
+export async function convergePlanned<P extends StepPlan>(step: PlannedStep<P>): Promise<StepOutcome> {
+  let latest: P | undefined;
+  return converge({
+    check: async () => {
+      latest = await step.plan();
+      const ok = latest.changes.length === 0;
+      return { ok, detail: ok ? latest.detail : `${latest.detail}; still to do: ${describeChanges(latest.changes)}` };
+    },
+    apply: () => step.apply(latest!),
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * Every object set of the apply step on an installed simulated lab: the first run creates or
+ * patches, the second finds every object as wanted and sends nothing (resourceVersions unchanged);
+ * merge patches can remove a field; Secrets never show their values in a plan.
+ */
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { ApplicationFailure } from '@temporalio/common';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { clusterPlans } from '../../activities/cluster/index.js';
+import { objectSetFor, objectSets } from '../../activities/cluster/objects.js';
+import { createActivities } from '../../activities/index.js';
+import type { StepPlan } from '../../activities/support/plan.js';
+import type { StepContext, StepResult } from '../../workflows/engine/steps.js';
+import { startTestLab, type TestLab } from '../simulator/install/support.js';
+
+const activities = createActivities();
+let t: TestLab;
+beforeAll(async () => {
+  t = await startTestLab('installed');
+}, 60_000);
+afterAll(() => t?.stop());
+
+const mock = () => new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+const context = (objects: string): StepContext => ({
+  runbook: 'day2',
+  stepId: `apply.${objects}`,
+  lab: t.lab,
+  rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig: t.sim.kubeconfigPath },
+  params: { objects },
+});
+
+/** resourceVersion of every object of a set, as the API server has them now. */
+async function versions(objects: string): Promise<string[]> {
+  const set = await objectSetFor(t.lab, objects);
+  const all = [
+    ...set.objects,
+    ...(set.patches ?? []).map((patch) => ({
+      apiVersion: patch.target.apiVersion,
+      kind: patch.target.kind,
+      metadata: { name: patch.target.name, ...(patch.target.namespace ? { namespace: patch.target.namespace } : {}) },
+    })),
+  ];
+  return Promise.all(
+    all.map(
+      async (object) =>
+        (await t.kube.objects.read(object as KubernetesObject & { metadata: { name: string } })).metadata!
+          .resourceVersion!,
+    ),
+  );
+}
+
+it.each(['infra-pool', 'ingress-placement', 'ceph', 'registry-pvc', 'egress', 'ldap'])(
+  'object set %s: applied once, then found as wanted with nothing sent',
+  async (objects) => {
+    const plan = (await mock().run(clusterPlans.clusterApply!, context(objects))) as StepPlan;
+    expect(plan.changes.length).toBeGreaterThan(0);
+    const first = (await mock().run(activities.clusterApply, context(objects))) as StepResult;
+    expect(first.changed).toBe(true);
+    const before = await versions(objects);
+    const second = (await mock().run(activities.clusterApply, context(objects))) as StepResult;
+    expect(second).toMatchObject({ changed: false, detail: expect.stringMatching(/^(\d+) of \1 objects as wanted$/) });
+    expect(await versions(objects)).toEqual(before);
+  },
+  30_000,
+);
+
+it('every object set is covered above', () => {
+  expect(Object.keys(objectSets).sort()).toEqual(
+    ['ceph', 'egress', 'infra-pool', 'ingress-placement', 'ldap', 'registry-emptydir', 'registry-pvc'].sort(),
+  );
+});
+
+it('plans going back to emptyDir as two field changes, and a monitor change as a diff of config.json', async () => {
+  // registry-pvc was applied above: going back to emptyDir is a change of two fields.
+  const back = (await mock().run(clusterPlans.clusterApply!, context('registry-emptydir'))) as StepPlan;
+  expect(back.changes).toEqual([
+    expect.objectContaining({
+      target: 'Config cluster',
+      action: 'update',
+      diff: expect.stringMatching(
+        /spec\.storage\.emptyDir: \(absent\) → \{\}\nspec\.storage\.pvc: \{"claim":"image-registry-storage"\} → \(absent\)/,
+      ),
+    }),
+  ]);
+  const ceph = structuredClone(t.lab);
+  ceph.day2.ceph!.monitors = ['10.1.2.9'];
+  const plan = (await mock().run(clusterPlans.clusterApply!, { ...context('ceph'), lab: ceph })) as StepPlan;
+  expect(plan.changes.map((change) => change.target)).toEqual(['ConfigMap ceph-csi/ceph-csi-config']);
+  expect(plan.changes[0]!.diff).toMatch(/^data\.config\.json:\n--- a\/data\.config\.json\n/);
+  expect(plan.changes[0]!.diff).toMatch(/^-\s+"10\.1\.2\.3",?$/m);
+  expect(plan.changes[0]!.diff).toMatch(/^\+\s+"10\.1\.2\.9"$/m);
+});
+
+it('refuses, in a rehearsal, a kubeconfig whose server is off loopback, before connecting, and pauses', async () => {
+  const kubeconfig = path.join(path.dirname(t.sim.kubeconfigPath), 'off-loopback.kubeconfig');
+  const text = await readFile(t.sim.kubeconfigPath, 'utf8');
+  await writeFile(kubeconfig, text.replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://10.42.253.150:6443'));
+  const ctx: StepContext = { ...context('ldap'), rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig } };
+  for (const name of ['clusterApply', 'clusterWaitNodesReady', 'clusterApproveCsrs'] as const) {
+    const failure = (await mock()
+      .run(activities[name], ctx)
+      .catch((error: unknown) => error)) as ApplicationFailure;
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/^rehearsal refuses to connect to 10\.42\.253\.150 \(the API server of /);
+  }
+});
