@@ -7,6 +7,7 @@
 import { selftestActivities, wrapStepActivities, type StepActivity } from './engine/index.js';
 import { clusterActivities } from './cluster/index.js';
 import { hostActivities } from './hosts/index.js';
+import { installActivities } from './install/index.js';
 import { preflightActivities } from './preflight.js';
 
 /** Shared dependencies of the activities; domain modules add theirs here. */
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps = {}) {
     ...preflightActivities,
     ...hostActivities,
     ...clusterActivities,
+    ...installActivities,
     ...deps.extra,
   });
 }

@@ -1,19 +1,21 @@
 /**
  * How step activities reach the cluster: the kubeconfig `openshift-install` wrote into the install
- * folder on a real run (the step's `kubeconfig` parameter), the simulated API server's in a
+ * folder on a real run (or the step's `kubeconfig` parameter), the simulated API server's in a
  * rehearsal (where transport/kube.ts refuses any server off loopback).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { kubeClientFor, type KubeClients } from '../../transport/kube.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
+import { installKubeconfig } from '../install/folder.js';
 
 /** The kubeconfig a step uses; its content (a client certificate) is never read into the history. */
 export function kubeconfigPathFor(context: StepContext): string {
   if (context.rehearsal) return context.rehearsal.kubeconfig;
   const path = context.params?.kubeconfig;
+  if (path === undefined) return installKubeconfig(context);
   if (typeof path !== 'string' || path === '') {
     throw ApplicationFailure.nonRetryable(
-      `step ${context.stepId} has no kubeconfig: give it the parameter kubeconfig (the install folder's auth/kubeconfig)`,
+      `step ${context.stepId} has a kubeconfig parameter that is not a path: give a file path, or none for the install folder's auth/kubeconfig`,
       'KubeconfigMissing',
     );
   }
