@@ -36,6 +36,8 @@ import { matchesSelectorObject, selectorObjectToString } from './selectors.js';
 import type { LabelSelectorObject } from './selectors.js';
 import type { KubeObject, ObjectStore } from './store.js';
 import { TABLE_MEDIA_TYPE, toTable, wantsTable } from './tables.js';
+import { fieldValidationOf, validateObject } from './validation.js';
+import type { FieldValidation } from './validation.js';
 import { serveWatch } from './watch-stream.js';
 import type { WatchStreamOptions } from './watch-stream.js';
 
@@ -337,6 +339,7 @@ async function create(
   query: URLSearchParams,
 ): Promise<void> {
   const obj = await readObject(req);
+  validateObject(target.type, obj, { verb: 'create', mode: fieldValidationOf(query), res });
   placeInNamespace(target, obj);
   prepareForCreate(target.type, obj);
   trackUpdate(undefined, obj, target.type, query.get('fieldManager'));
@@ -372,6 +375,7 @@ async function replace(
   query: URLSearchParams,
 ): Promise<void> {
   const obj = await readObject(req);
+  validateObject(target.type, obj, { verb: 'update', mode: fieldValidationOf(query), res });
   if (obj.metadata.name && obj.metadata.name !== name) {
     throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
   }
@@ -435,8 +439,9 @@ async function patch(
   if (body === undefined) throw badRequest('the body of the request was empty');
   const dryRun = isDryRun(query);
   const subresource = target.subresource;
+  const mode = fieldValidationOf(query);
   if (patchType === PatchType.apply)
-    return apply(store, res, target, name, body, { fieldManager, force: isTrue(force), dryRun });
+    return apply(store, res, target, name, body, { fieldManager, force: isTrue(force), dryRun, mode });
   const result = store.mutate(
     target.resource,
     target.namespace,
@@ -444,6 +449,7 @@ async function patch(
     (draft) => {
       const before = structuredClone(draft);
       assign(draft, applyPatch(patchType, draft, body, type));
+      validateObject(type, draft, { verb: 'patch', mode, res });
       trackUpdate(before, draft, type, fieldManager, subresource);
     },
     { ...(subresource ? { subresource } : {}), dryRun },
@@ -455,6 +461,7 @@ interface ApplyOptions {
   fieldManager: string | null;
   force: boolean;
   dryRun: boolean;
+  mode: FieldValidation;
 }
 
 function apply(
@@ -463,7 +470,7 @@ function apply(
   target: ResourceTarget,
   name: string,
   body: unknown,
-  { fieldManager, force, dryRun }: ApplyOptions,
+  { fieldManager, force, dryRun, mode }: ApplyOptions,
 ): void {
   const { type } = target;
   if (!fieldManager) {
@@ -495,6 +502,7 @@ function apply(
   if (!existing) {
     if (target.subresource) throw notFound(type, name);
     const created = serverSideApply(undefined, applied, type) as KubeObject;
+    validateObject(type, created, { verb: 'apply', mode, res });
     placeInNamespace(target, created);
     prepareForCreate(type, created);
     recordManager(created, manager);
@@ -509,6 +517,7 @@ function apply(
       const conflicts = applyConflicts(draft, applied, fieldManager);
       if (conflicts.length > 0 && !force) throw conflictError(type, name, conflicts);
       assign(draft, serverSideApply(draft, applied, type));
+      validateObject(type, draft, { verb: 'apply', mode, res });
       takeOver(draft, conflicts);
       if (applied.metadata.resourceVersion === undefined) draft.metadata.resourceVersion = resourceVersion;
       recordManager(draft, manager);

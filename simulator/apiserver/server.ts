@@ -21,7 +21,14 @@ import {
   versionDocument,
 } from './discovery.js';
 import { noRoute, serviceUnavailable, unauthorized } from './errors.js';
-import { openApiGroupVersion, openApiIndex } from './openapi.js';
+import {
+  OPENAPI_V2_PROTOBUF,
+  OPENAPI_V2_PROTOBUF_ANSWER,
+  openApiGroupVersion,
+  openApiIndex,
+  openApiV2,
+  openApiV2Protobuf,
+} from './openapi.js';
 import { sendError, sendJson } from './http-util.js';
 import { handleResource, resolveTarget } from './rest.js';
 import type { RestContext } from './rest.js';
@@ -131,6 +138,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const method = req.method ?? 'GET';
     const segments = pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const accept = req.headers.accept;
+    if (method === 'GET' && pathname === '/openapi/v2') return sendOpenApiV2(res, accept);
     if (method === 'GET') {
       const document = discovery(segments, accept);
       if (document) return sendJson(res, 200, document.body, document.contentType);
@@ -170,6 +178,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return found(apiResourceListDocument(store.resources, group, version));
     }
     return undefined;
+  }
+
+  function sendOpenApiV2(res: ServerResponse, accept: string | undefined): void {
+    if (!(accept ?? '').includes(OPENAPI_V2_PROTOBUF)) return sendJson(res, 200, openApiV2(store.resources));
+    const body = openApiV2Protobuf(store.resources);
+    res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF_ANSWER, 'Content-Length': body.length });
+    res.end(body);
   }
 
   function found(body: unknown): { body: unknown } {
