@@ -149,4 +149,19 @@ describeIfKubectl('kubectl against the simulated API server', () => {
       expect.objectContaining({ type: 'Approved', status: 'True', reason: 'KubectlApprove' }),
     ]);
   });
+
+  it('creates a PodDisruptionBudget (kubectl sends it as protobuf)', async () => {
+    expect(
+      await kubectl('create', 'pdb', 'router', '-n', 'default', '--selector=app=router', '--min-available=50%'),
+    ).toBe('poddisruptionbudget.policy/router created');
+    await kubectl('create', 'pdb', 'db', '-n', 'default', '--selector=app=db', '--max-unavailable=1');
+    expect(api.store.get('poddisruptionbudgets.policy', 'default', 'router')?.spec).toEqual({
+      minAvailable: '50%',
+      selector: { matchLabels: { app: 'router' } },
+    });
+    expect(api.store.get('poddisruptionbudgets.policy', 'default', 'db')?.spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { app: 'db' } },
+    });
+  });
 });
