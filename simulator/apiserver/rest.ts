@@ -15,6 +15,8 @@ import {
   tooManyRequests,
 } from './errors.js';
 import { decodeBody, readBody, sendJson } from './http-util.js';
+import { ADMIN_USER, admitCreate, requesterOf } from './identity.js';
+import type { UserInfo } from './identity.js';
 import { setValueAt, valueAt } from './object-path.js';
 import {
   PatchType,
@@ -136,7 +138,7 @@ export async function handleResource(
   if (subresource === 'scale') return scale(ctx.store, req, res, target, name, query);
   switch (method) {
     case 'GET': {
-      const found = get(ctx.store, target, name);
+      const found = get(ctx.store, target, name, requesterOf(req));
       if (wantsTable(req.headers.accept) && !subresource) {
         return sendJson(
           res,
@@ -165,16 +167,18 @@ export async function handleResource(
   }
 }
 
-/** The user behind the kubeconfig's token, as `oc whoami` (GET users/~) sees the installer's admin kubeconfig. */
-const CURRENT_USER: KubeObject = {
-  apiVersion: 'user.openshift.io/v1',
-  kind: 'User',
-  metadata: { name: 'system:admin' },
-  groups: ['system:masters', 'system:authenticated'],
-};
+/** The requester as `oc whoami` (GET users/~) sees it: the installer's admin, or whom it impersonates. */
+function currentUser(user: UserInfo): KubeObject {
+  return {
+    apiVersion: 'user.openshift.io/v1',
+    kind: 'User',
+    metadata: { name: user.username },
+    groups: [...user.groups],
+  };
+}
 
-function get(store: ObjectStore, target: ResourceTarget, name: string): KubeObject {
-  if (target.resource === 'users.user.openshift.io' && name === '~') return structuredClone(CURRENT_USER);
+function get(store: ObjectStore, target: ResourceTarget, name: string, user: UserInfo = ADMIN_USER): KubeObject {
+  if (target.resource === 'users.user.openshift.io' && name === '~') return currentUser(user);
   const found = store.get(target.resource, target.namespace, name);
   if (!found) throw notFound(target.type, name);
   return found;
@@ -342,6 +346,7 @@ async function create(
   validateObject(target.type, obj, { verb: 'create', mode: fieldValidationOf(query), res });
   placeInNamespace(target, obj);
   prepareForCreate(target.type, obj);
+  admitCreate(target.resource, obj, requesterOf(req));
   trackUpdate(undefined, obj, target.type, query.get('fieldManager'));
   sendJson(res, 201, store.create(target.resource, obj, { dryRun: isDryRun(query) }));
 }
@@ -441,7 +446,13 @@ async function patch(
   const subresource = target.subresource;
   const mode = fieldValidationOf(query);
   if (patchType === PatchType.apply)
-    return apply(store, res, target, name, body, { fieldManager, force: isTrue(force), dryRun, mode });
+    return apply(store, res, target, name, body, {
+      fieldManager,
+      force: isTrue(force),
+      dryRun,
+      mode,
+      user: requesterOf(req),
+    });
   const result = store.mutate(
     target.resource,
     target.namespace,
@@ -462,6 +473,7 @@ interface ApplyOptions {
   force: boolean;
   dryRun: boolean;
   mode: FieldValidation;
+  user: UserInfo;
 }
 
 function apply(
@@ -470,7 +482,7 @@ function apply(
   target: ResourceTarget,
   name: string,
   body: unknown,
-  { fieldManager, force, dryRun, mode }: ApplyOptions,
+  { fieldManager, force, dryRun, mode, user }: ApplyOptions,
 ): void {
   const { type } = target;
   if (!fieldManager) {
@@ -505,6 +517,7 @@ function apply(
     validateObject(type, created, { verb: 'apply', mode, res });
     placeInNamespace(target, created);
     prepareForCreate(type, created);
+    admitCreate(target.resource, created, user);
     recordManager(created, manager);
     return sendJson(res, 201, store.create(target.resource, created, { dryRun }));
   }

@@ -21,6 +21,7 @@ import {
   versionDocument,
 } from './discovery.js';
 import { noRoute, serviceUnavailable, unauthorized } from './errors.js';
+import { ADMIN_USER, authenticate } from './identity.js';
 import {
   OPENAPI_V2_PROTOBUF,
   OPENAPI_V2_PROTOBUF_ANSWER,
@@ -125,7 +126,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const pathname = url.pathname.replace(/\/+$/, '') || '/';
-    if (!HEALTH_PATHS.has(pathname) && !tokenMatches(req.headers.authorization, token)) throw unauthorized();
+    if (tokenMatches(req.headers.authorization, token)) authenticate(req, ADMIN_USER);
+    else if (!HEALTH_PATHS.has(pathname)) throw unauthorized();
     const mounted = routes.find((entry) => pathname === entry.prefix || pathname.startsWith(`${entry.prefix}/`));
     if (mounted) return mounted.handler(req, res);
     const state = availability();
