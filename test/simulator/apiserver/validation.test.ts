@@ -89,6 +89,21 @@ describe('unknown fields and wrong types', () => {
     expect(api.store.get(MCP, undefined, 'extra')).toBeUndefined();
   });
 
+  it('kubectl replace and kubectl apply --server-side refuse it too', async () => {
+    const current = api.store.get(MCP, undefined, 'worker')!;
+    const withTypo = { ...current, spec: { ...(current.spec as object), bogus: 1 } };
+    const replaced = await kubectl(['replace', '-f', '-'], JSON.stringify(withTypo));
+    expect(replaced.code).not.toBe(0);
+    expect(replaced.stderr).toContain('strict decoding error: unknown field "spec.bogus"');
+    const serverSide = await kubectl(
+      ['apply', '--server-side', '-f', '-'],
+      stringify({ ...pool('worker'), spec: { paused: false, bogus: 1 } }),
+    );
+    expect(serverSide.code).not.toBe(0);
+    expect(serverSide.stderr).toContain('.spec.bogus: field not declared in schema');
+    expect(workerSpec()).toEqual({ paused: false });
+  });
+
   it("refuses the seed's infra pool, whose role label sits one level too high in spec.nodeSelector", async () => {
     const seedPool = {
       ...pool('infra'),
