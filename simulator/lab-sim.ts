@@ -131,7 +131,14 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     stops.push(outages.stop);
     api.setAvailability(() => (progress.apiUp ? outages.availability() : { ok: false, retryAfterSeconds: 10 }));
     // Refused and reset outages act on the listener and its connections, at once.
-    const refreshApi = () => void api.refreshAvailability();
+    const refreshApi = () =>
+      void api
+        .refreshAvailability()
+        .catch((error: unknown) =>
+          log.warn(
+            `the API server could not follow an outage change: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
     faults.on('change', refreshApi);
     progress.on('api-up', refreshApi);
     stops.push(() => {

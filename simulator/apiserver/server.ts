@@ -265,7 +265,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     applied = wanted;
     if (wanted !== 'listening') cutConnections();
     if (wanted === 'refused') await new Promise<void>((resolve) => server.close(() => resolve()));
-    else if (previous === 'refused') await listen(server, port);
+    else if (previous === 'refused') {
+      try {
+        await listen(server, port);
+      } catch (error) {
+        applied = previous; // still closed: the next refresh tries again
+        throw new Error(`cannot listen on ${address} again after the outage: ${(error as Error).message}`);
+      }
+    }
   }
   const kubeconfigPath = path.join(options.stateDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, url, certs.caPem, token);
@@ -278,7 +285,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     kubeconfigPath,
     setAvailability(fn) {
       availability = fn;
-      void refreshAvailability();
+      // The listener is up when this is first set; a failure to reopen it shows in the next refresh.
+      refreshAvailability().catch(() => undefined);
     },
     refreshAvailability,
     addRoute(prefix, handler) {

@@ -67,7 +67,7 @@ const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 /** Checks `value` against `schema`, deleting unknown fields and nulls in place. */
 function walk(value: unknown, schema: Schema, path: string, findings: Findings): void {
   if (!fits(schema, value)) {
-    const expected = schema['x-kubernetes-int-or-string'] ? 'integer-or-string' : schema.type!;
+    const expected = schema['x-kubernetes-int-or-string'] ? 'integer,string' : schema.type!;
     findings.wrongTypes.push({ path, expected, actual: jsonType(value) });
     return;
   }
@@ -94,9 +94,15 @@ function walk(value: unknown, schema: Schema, path: string, findings: Findings):
 
 /** Go's name for what a field of this schema decodes into, as `json.Unmarshal` errors say it. */
 function goType(expected: string): string {
-  return (
-    { boolean: 'bool', integer: 'int64', number: 'float64', array: 'slice', object: 'struct' }[expected] ?? expected
-  );
+  const names: Record<string, string> = {
+    boolean: 'bool',
+    integer: 'int64',
+    number: 'float64',
+    array: 'slice',
+    object: 'struct',
+    'integer,string': 'intstr.IntOrString',
+  };
+  return names[expected] ?? expected;
 }
 
 function goJsonType(actual: string): string {
