@@ -40,7 +40,7 @@ async function loadLabOrExplain(file: string) {
   }
 }
 
-/** Parses `kind key=value…` into a fault, e.g. `api-unavailable seconds=30`. */
+/** Parses `kind key=value…` into a fault, e.g. `api-down seconds=30`. */
 function faultFromWords(kind: string, pairs: readonly string[]): Fault {
   const fields: Record<string, unknown> = { kind };
   for (const pair of pairs) {

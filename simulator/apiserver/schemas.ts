@@ -420,11 +420,16 @@ const KIND_FIELDS: Record<string, Record<string, Schema>> = {
   'user.openshift.io/v1/Group': { users: strings },
 };
 
+const built = new Map<string, Schema>();
+
 /** The schema of a kind: apiVersion, kind, metadata, and its own fields (spec/status open when not modelled). */
 export function schemaOf(type: Pick<ResourceType, 'group' | 'version' | 'kind'>): Schema {
   const apiVersion = type.group === '' ? type.version : `${type.group}/${type.version}`;
-  const fields = KIND_FIELDS[`${apiVersion}/${type.kind}`] ?? { spec: open(), status: open() };
-  return obj(
+  const key = `${apiVersion}/${type.kind}`;
+  const known = built.get(key);
+  if (known) return known;
+  const fields = KIND_FIELDS[key] ?? { spec: open(), status: open() };
+  const schema = obj(
     {
       apiVersion: str('The versioned schema of this representation of an object.'),
       kind: str('The REST resource this object represents.'),
@@ -433,4 +438,6 @@ export function schemaOf(type: Pick<ResourceType, 'group' | 'version' | 'kind'>)
     },
     `${type.kind} (${apiVersion}).`,
   );
+  built.set(key, schema);
+  return schema;
 }
