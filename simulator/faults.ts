@@ -10,6 +10,10 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { SimClock } from './clock.js';
 
+/** How a downed API answers: no listener, a TCP reset after connecting, or HTTP 503. */
+export const API_DOWN_ANSWERS = ['refused', 'reset', '503'] as const;
+export type ApiDownAnswer = (typeof API_DOWN_ANSWERS)[number];
+
 export const faultSchema = z.discriminatedUnion('kind', [
   /** The node reboots for a MachineConfig update and never comes back (stays NotReady). */
   z.strictObject({ kind: z.literal('node-never-returns'), node: z.string().min(1) }),
@@ -19,7 +23,18 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('rogue-csr'), node: z.string().min(1) }),
   /** A ClusterOperator stays Degraded whatever is done. */
   z.strictObject({ kind: z.literal('operator-degraded'), operator: z.string().min(1) }),
-  /** The API server answers 503 for `seconds` (lab time) from the moment the fault is added. */
+  /**
+   * The API is down as a real cluster's is when its load balancer has no API server behind it:
+   * connections are refused (`answer: refused`, the default), reset once opened (`reset`), or
+   * answered 503 with Retry-After (`503`), for `seconds` of REAL time (wall clock, whatever the
+   * lab's time scale), or until cleared when `seconds` is left out.
+   */
+  z.strictObject({
+    kind: z.literal('api-down'),
+    seconds: z.number().positive().optional(),
+    answer: z.coerce.string().pipe(z.enum(API_DOWN_ANSWERS)).default('refused'),
+  }),
+  /** The API server answers 503 with Retry-After for `seconds` of LAB time (scaled by the time scale). */
   z.strictObject({ kind: z.literal('api-unavailable'), seconds: z.number().positive() }),
   /** A helper host refuses SSH connections. */
   z.strictObject({ kind: z.literal('ssh-refused'), host: z.string().min(1) }),
@@ -30,6 +45,29 @@ export type Fault = z.infer<typeof faultSchema>;
 export type FaultKind = Fault['kind'];
 
 export const scenarioSchema = z.strictObject({ faults: z.array(faultSchema).default([]) });
+
+/** Each fault kind: its fields and what it does, for `runbook sim fault --help` and error messages. */
+export const FAULT_HELP: Readonly<Record<FaultKind, readonly [fields: string, effect: string]>> = {
+  'node-never-returns': ['node=N', 'the node reboots for a MachineConfig update and never comes back'],
+  'csr-never-appears': ['node=N', 'the node boots but never files its client CSR'],
+  'rogue-csr': ['node=N', 'a client CSR for a node the lab does not have appears'],
+  'operator-degraded': ['operator=O', 'the ClusterOperator stays Degraded'],
+  'api-down': [
+    '[seconds=S] [answer=A]',
+    'the API is down for S REAL seconds, or until cleared without S; A is refused (connections\n' +
+      ' '.repeat(46) +
+      'refused, the default), reset (TCP reset after connecting) or 503 (Retry-After)',
+  ],
+  'api-unavailable': ['seconds=S', 'the API answers 503 with Retry-After for S seconds of LAB time (time-scaled)'],
+  'ssh-refused': ['host=H', 'the helper host refuses SSH connections'],
+  'pvc-never-binds': ['namespace=NS name=PVC', 'the PersistentVolumeClaim stays Pending'],
+};
+
+export function faultHelpLines(): string[] {
+  return Object.entries(FAULT_HELP).map(
+    ([kind, [fields, effect]]) => `  ${kind.padEnd(19)} ${fields.padEnd(23)} ${effect}`,
+  );
+}
 
 /** The faults in force. Emits `change` (the new list) whenever the set changes, `added` (the fault) on add. */
 export class Faults extends EventEmitter {
@@ -113,26 +151,42 @@ export async function loadScenario(file: string): Promise<Fault[]> {
   return result.data.faults;
 }
 
-export type Availability = { ok: true } | { ok: false; retryAfterSeconds: number };
+export type Availability = { ok: true } | { ok: false; retryAfterSeconds: number; answer?: ApiDownAnswer };
+
+/** Which answer wins when several outages overlap: no listener hides the rest. */
+const ANSWER_ORDER: readonly ApiDownAnswer[] = ['refused', 'reset', '503'];
 
 /**
- * The API outages of `api-unavailable` faults: each lasts its `seconds` of lab time from the moment
- * it is added, then removes itself. `availability()` is what the API server asks before answering.
+ * The API outages of `api-down` faults (REAL seconds, a wall-clock timer) and `api-unavailable`
+ * faults (LAB seconds, the lab clock): each removes itself when its time is up. `availability()` is
+ * what the API server asks before answering (its `refreshAvailability()` is called on every change).
  */
 export function trackApiOutages(
   faults: Faults,
   clock: SimClock,
 ): { availability: () => Availability; stop: () => void } {
-  const ends = new Map<Fault, number>();
+  const ends = new Map<Fault, { endsAt?: number; answer: ApiDownAnswer }>();
   const cancels = new Map<Fault, () => void>();
   const start = (fault: Fault): void => {
-    if (fault.kind !== 'api-unavailable' || ends.has(fault)) return;
-    const labMs = fault.seconds * 1000;
-    ends.set(fault, Date.now() + labMs * clock.timeScale);
-    cancels.set(
-      fault,
-      clock.after(labMs, () => faults.remove(fault)),
-    );
+    if (ends.has(fault)) return;
+    if (fault.kind === 'api-unavailable') {
+      const labMs = fault.seconds * 1000;
+      ends.set(fault, { endsAt: Date.now() + labMs * clock.timeScale, answer: '503' });
+      cancels.set(
+        fault,
+        clock.after(labMs, () => faults.remove(fault)),
+      );
+    } else if (fault.kind === 'api-down') {
+      if (fault.seconds === undefined) {
+        ends.set(fault, { answer: fault.answer });
+        return;
+      }
+      const ms = fault.seconds * 1000;
+      ends.set(fault, { endsAt: Date.now() + ms, answer: fault.answer });
+      const timer = setTimeout(() => faults.remove(fault), ms);
+      timer.unref();
+      cancels.set(fault, () => clearTimeout(timer));
+    }
   };
   const forget = (list: readonly Fault[]): void => {
     for (const fault of [...ends.keys()]) {
@@ -148,8 +202,11 @@ export function trackApiOutages(
   return {
     availability() {
       if (ends.size === 0) return { ok: true };
-      const remainingMs = Math.max(...ends.values()) - Date.now();
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)) };
+      const outages = [...ends.values()];
+      const answer = ANSWER_ORDER.find((candidate) => outages.some((outage) => outage.answer === candidate))!;
+      const known = outages.filter((outage) => outage.endsAt !== undefined).map((outage) => outage.endsAt!);
+      const remainingMs = known.length === outages.length ? Math.max(...known) - Date.now() : 10_000;
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)), answer };
     },
     stop() {
       faults.off('added', start);
@@ -189,7 +246,7 @@ export function faultsAdminHandler(faults: Faults) {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
         return reply(400, {
-          message: 'the body must be a fault as JSON, e.g. {"kind":"api-unavailable","seconds":30}',
+          message: 'the body must be a fault as JSON, e.g. {"kind":"api-down","seconds":30}',
         });
       }
       const result = faultSchema.safeParse(body);

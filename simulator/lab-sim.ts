@@ -48,7 +48,8 @@ export interface SimulatedLabOptions {
 }
 
 export interface EndpointsFile {
-  apiServer: { url: string; kubeconfig: string };
+  /** `adminUrl`: the admin endpoints (faults, nodes) on a port that stays up while the API is down. */
+  apiServer: { url: string; kubeconfig: string; adminUrl: string };
   hosts: HostEndpoint[];
 }
 
@@ -57,6 +58,8 @@ export interface SimulatedLab {
   endpointsPath: string;
   endpoints: EndpointsFile;
   apiUrl: string;
+  /** The admin endpoints' own HTTPS port (same CA and token), reachable during API outages. */
+  adminUrl: string;
   /** The API server's bearer token and CA (also in the kubeconfig), for the admin endpoints. */
   token: string;
   caCert: string;
@@ -127,6 +130,21 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     const outages = trackApiOutages(faults, clock);
     stops.push(outages.stop);
     api.setAvailability(() => (progress.apiUp ? outages.availability() : { ok: false, retryAfterSeconds: 10 }));
+    // Refused and reset outages act on the listener and its connections, at once.
+    const refreshApi = () =>
+      void api
+        .refreshAvailability()
+        .catch((error: unknown) =>
+          log.warn(
+            `the API server could not follow an outage change: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
+    faults.on('change', refreshApi);
+    progress.on('api-up', refreshApi);
+    stops.push(() => {
+      faults.off('change', refreshApi);
+      progress.off('api-up', refreshApi);
+    });
     const boot = trackBoots({ lab, hosts, clock, log });
     stops.push(() => boot.stop());
     api.addRoute(FAULTS_ROUTE, faultsAdminHandler(faults));
@@ -157,7 +175,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     for (const controller of controllers) stops.push(controller(ctx));
 
     const endpoints: EndpointsFile = {
-      apiServer: { url: api.url, kubeconfig: api.kubeconfigPath },
+      apiServer: { url: api.url, kubeconfig: api.kubeconfigPath, adminUrl: api.adminUrl },
       hosts: hosts.endpoints,
     };
     const endpointsPath = path.join(stateDir, 'endpoints.json');
@@ -168,6 +186,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       endpointsPath,
       endpoints,
       apiUrl: api.url,
+      adminUrl: api.adminUrl,
       token: api.token,
       caCert: api.caCert,
       store,

@@ -2,11 +2,12 @@
  * `runbook sim`: run the simulated lab of a lab file in the foreground (`start`), and turn faults on
  * and off in a running one (`fault add|clear|list`).
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadLab, LabValidationError, formatIssue } from '../../lab/load.js';
 import { adminRequest, adminTargetFromKubeconfig } from '../../simulator/admin-client.js';
-import { FAULTS_ROUTE, faultSchema, loadScenario, type Fault } from '../../simulator/faults.js';
+import { FAULTS_ROUTE, faultHelpLines, faultSchema, loadScenario, type Fault } from '../../simulator/faults.js';
 import { startSimulatedLab, type LabStart } from '../../simulator/lab-sim.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
@@ -39,7 +40,7 @@ async function loadLabOrExplain(file: string) {
   }
 }
 
-/** Parses `kind key=value…` into a fault, e.g. `api-unavailable seconds=30`. */
+/** Parses `kind key=value…` into a fault, e.g. `api-down seconds=30`. */
 function faultFromWords(kind: string, pairs: readonly string[]): Fault {
   const fields: Record<string, unknown> = { kind };
   for (const pair of pairs) {
@@ -52,10 +53,7 @@ function faultFromWords(kind: string, pairs: readonly string[]): Fault {
   const result = faultSchema.safeParse(fields);
   if (!result.success) {
     const issues = result.error.issues.map((issue) => `${issue.path.join('.') || 'kind'}: ${issue.message}`);
-    throw new UserError(`not a valid fault: ${issues.join('; ')}`, ExitCode.USAGE, [
-      'kinds: node-never-returns node=N, csr-never-appears node=N, rogue-csr node=N, operator-degraded operator=O,',
-      '       api-unavailable seconds=S, ssh-refused host=H, pvc-never-binds namespace=NS name=PVC',
-    ]);
+    throw new UserError(`not a valid fault: ${issues.join('; ')}`, ExitCode.USAGE, ['kinds:', ...faultHelpLines()]);
   }
   return result.data;
 }
@@ -65,6 +63,11 @@ async function admin(stateDir: string, method: string, route: string, body?: unk
   let target;
   try {
     target = await adminTargetFromKubeconfig(kubeconfig);
+    // The admin port stays up while the API is down (api-down faults); older state folders lack it.
+    const endpoints = JSON.parse(await readFile(path.join(stateDir, 'endpoints.json'), 'utf8').catch(() => '{}')) as {
+      apiServer?: { adminUrl?: string };
+    };
+    if (endpoints.apiServer?.adminUrl) target = { ...target, url: endpoints.apiServer.adminUrl };
   } catch (error) {
     throw new UserError(
       `no simulated lab state in ${stateDir}: start one with \`runbook sim start --state-dir ${stateDir}\``,
@@ -158,7 +161,7 @@ export function registerSimCommands(program: Command): void {
             'Try:',
             `  kubectl --kubeconfig ${running.kubeconfigPath} get nodes`,
             `  ssh -p ${running.endpoints.hosts[0]?.port ?? 'PORT'} -i ${key.startsWith('env:') ? 'KEY' : key} root@127.0.0.1 virsh list --all`,
-            `  runbook sim fault add api-unavailable seconds=30 --state-dir ${stateDir}`,
+            `  runbook sim fault add api-down seconds=30 --state-dir ${stateDir}`,
           ];
           process.stdout.write(`${lines.join('\n')}\n`);
         }
@@ -170,11 +173,16 @@ export function registerSimCommands(program: Command): void {
       },
     );
 
-  const fault = sim.command('fault').description('Turn faults on and off in a running simulated lab');
+  const faultKinds = `\nFault kinds and their fields (key=value):\n${faultHelpLines().join('\n')}\n`;
+  const fault = sim
+    .command('fault')
+    .description('Turn faults on and off in a running simulated lab')
+    .addHelpText('after', faultKinds);
   fault
     .command('add <kind> [fields...]')
-    .description('Add a fault, e.g. `api-unavailable seconds=30` or `csr-never-appears node=compute1`')
+    .description('Add a fault, e.g. `api-down seconds=30` or `csr-never-appears node=compute1`')
     .requiredOption('--state-dir <dir>', 'state folder of the running lab')
+    .addHelpText('after', faultKinds)
     .action(async (kind: string, fields: string[], options: { stateDir: string }) => {
       printJson(await admin(options.stateDir, 'POST', FAULTS_ROUTE, faultFromWords(kind, fields)));
     });

@@ -1,7 +1,7 @@
 /**
  * Decoding of the Kubernetes protobuf request bodies kubectl and oc send for built-in types
  * (`Content-Type: application/vnd.kubernetes.protobuf`): `kubectl create namespace|configmap|
- * secret|serviceaccount`, `kubectl certificate approve|deny` (PUT …/approval) and the evictions of
+ * secret|serviceaccount|pdb`, `kubectl certificate approve|deny` (PUT …/approval) and the evictions of
  * `kubectl drain`. The envelope is `k8s\0` + runtime.Unknown{typeMeta, raw}; `raw` is decoded with
  * the field numbers of k8s.io/api's generated.proto for the kinds below. Other kinds answer 415,
  * as a server that cannot read them would.
@@ -11,7 +11,7 @@ import { ApiError } from './errors.js';
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-type Scalar = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'stringMap' | 'bytesMap';
+type Scalar = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'stringMap' | 'bytesMap' | 'intOrString';
 interface Schema {
   [field: number]: readonly [name: string, kind: Scalar | Schema, repeated?: 'repeated'];
 }
@@ -47,6 +47,14 @@ const CSR_CONDITION: Schema = {
   3: ['message', 'string'],
   4: ['lastUpdateTime', TIME],
   5: ['lastTransitionTime', TIME],
+};
+const LABEL_SELECTOR: Schema = {
+  1: ['matchLabels', 'stringMap'],
+  2: [
+    'matchExpressions',
+    { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', 'string', 'repeated'] },
+    'repeated',
+  ],
 };
 const PRECONDITIONS: Schema = { 1: ['uid', 'string'], 2: ['resourceVersion', 'string'] };
 const DELETE_OPTIONS: Schema = {
@@ -94,6 +102,18 @@ const KINDS: Record<string, Schema> = {
       },
     ],
     3: ['status', { 1: ['conditions', CSR_CONDITION, 'repeated'], 2: ['certificate', 'bytes'] }],
+  },
+  'policy/v1/PodDisruptionBudget': {
+    1: ['metadata', OBJECT_META],
+    2: [
+      'spec',
+      {
+        1: ['minAvailable', 'intOrString'],
+        2: ['selector', LABEL_SELECTOR],
+        3: ['maxUnavailable', 'intOrString'],
+        4: ['unhealthyPodEvictionPolicy', 'string'],
+      },
+    ],
   },
   'policy/v1/Eviction': { 1: ['metadata', OBJECT_META], 2: ['deleteOptions', DELETE_OPTIONS] },
   'v1/DeleteOptions': DELETE_OPTIONS,
@@ -163,6 +183,14 @@ function decodeTime(buf: Buffer): string | undefined {
   return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** intstr.IntOrString{type (0 int, 1 string), intVal, strVal}. */
+function decodeIntOrString(buf: Buffer): number | string {
+  const parts = fieldsOf(buf);
+  const type = Number((parts.find((p) => p.field === 1)?.value as bigint | undefined) ?? 0n);
+  if (type === 1) return (parts.find((p) => p.field === 3)?.value as Buffer | undefined)?.toString('utf8') ?? '';
+  return Number(BigInt.asIntN(32, (parts.find((p) => p.field === 2)?.value as bigint | undefined) ?? 0n));
+}
+
 function decodeMapEntry(buf: Buffer, bytes: boolean): [string, string] {
   const parts = fieldsOf(buf);
   const key = (parts.find((p) => p.field === 1)?.value as Buffer | undefined)?.toString('utf8') ?? '';
@@ -182,6 +210,8 @@ function decodeScalar(kind: Scalar, value: bigint | Buffer): unknown {
       return value !== 0n;
     case 'time':
       return decodeTime(value as Buffer);
+    case 'intOrString':
+      return decodeIntOrString(value as Buffer);
     default:
       throw malformed();
   }

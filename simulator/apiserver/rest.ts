@@ -15,6 +15,8 @@ import {
   tooManyRequests,
 } from './errors.js';
 import { decodeBody, readBody, sendJson } from './http-util.js';
+import { ADMIN_USER, admitCreate, requesterOf } from './identity.js';
+import type { UserInfo } from './identity.js';
 import { setValueAt, valueAt } from './object-path.js';
 import {
   PatchType,
@@ -36,6 +38,8 @@ import { matchesSelectorObject, selectorObjectToString } from './selectors.js';
 import type { LabelSelectorObject } from './selectors.js';
 import type { KubeObject, ObjectStore } from './store.js';
 import { TABLE_MEDIA_TYPE, toTable, wantsTable } from './tables.js';
+import { fieldValidationOf, validateObject } from './validation.js';
+import type { FieldValidation } from './validation.js';
 import { serveWatch } from './watch-stream.js';
 import type { WatchStreamOptions } from './watch-stream.js';
 
@@ -134,7 +138,7 @@ export async function handleResource(
   if (subresource === 'scale') return scale(ctx.store, req, res, target, name, query);
   switch (method) {
     case 'GET': {
-      const found = get(ctx.store, target, name);
+      const found = get(ctx.store, target, name, requesterOf(req));
       if (wantsTable(req.headers.accept) && !subresource) {
         return sendJson(
           res,
@@ -163,16 +167,18 @@ export async function handleResource(
   }
 }
 
-/** The user behind the kubeconfig's token, as `oc whoami` (GET users/~) sees the installer's admin kubeconfig. */
-const CURRENT_USER: KubeObject = {
-  apiVersion: 'user.openshift.io/v1',
-  kind: 'User',
-  metadata: { name: 'system:admin' },
-  groups: ['system:masters', 'system:authenticated'],
-};
+/** The requester as `oc whoami` (GET users/~) sees it: the installer's admin, or whom it impersonates. */
+function currentUser(user: UserInfo): KubeObject {
+  return {
+    apiVersion: 'user.openshift.io/v1',
+    kind: 'User',
+    metadata: { name: user.username },
+    groups: [...user.groups],
+  };
+}
 
-function get(store: ObjectStore, target: ResourceTarget, name: string): KubeObject {
-  if (target.resource === 'users.user.openshift.io' && name === '~') return structuredClone(CURRENT_USER);
+function get(store: ObjectStore, target: ResourceTarget, name: string, user: UserInfo = ADMIN_USER): KubeObject {
+  if (target.resource === 'users.user.openshift.io' && name === '~') return currentUser(user);
   const found = store.get(target.resource, target.namespace, name);
   if (!found) throw notFound(target.type, name);
   return found;
@@ -337,8 +343,10 @@ async function create(
   query: URLSearchParams,
 ): Promise<void> {
   const obj = await readObject(req);
+  validateObject(target.type, obj, { verb: 'create', mode: fieldValidationOf(query), res });
   placeInNamespace(target, obj);
   prepareForCreate(target.type, obj);
+  admitCreate(target.resource, obj, requesterOf(req));
   trackUpdate(undefined, obj, target.type, query.get('fieldManager'));
   sendJson(res, 201, store.create(target.resource, obj, { dryRun: isDryRun(query) }));
 }
@@ -372,6 +380,7 @@ async function replace(
   query: URLSearchParams,
 ): Promise<void> {
   const obj = await readObject(req);
+  validateObject(target.type, obj, { verb: 'update', mode: fieldValidationOf(query), res });
   if (obj.metadata.name && obj.metadata.name !== name) {
     throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
   }
@@ -435,8 +444,15 @@ async function patch(
   if (body === undefined) throw badRequest('the body of the request was empty');
   const dryRun = isDryRun(query);
   const subresource = target.subresource;
+  const mode = fieldValidationOf(query);
   if (patchType === PatchType.apply)
-    return apply(store, res, target, name, body, { fieldManager, force: isTrue(force), dryRun });
+    return apply(store, res, target, name, body, {
+      fieldManager,
+      force: isTrue(force),
+      dryRun,
+      mode,
+      user: requesterOf(req),
+    });
   const result = store.mutate(
     target.resource,
     target.namespace,
@@ -444,6 +460,7 @@ async function patch(
     (draft) => {
       const before = structuredClone(draft);
       assign(draft, applyPatch(patchType, draft, body, type));
+      validateObject(type, draft, { verb: 'patch', mode, res });
       trackUpdate(before, draft, type, fieldManager, subresource);
     },
     { ...(subresource ? { subresource } : {}), dryRun },
@@ -455,6 +472,8 @@ interface ApplyOptions {
   fieldManager: string | null;
   force: boolean;
   dryRun: boolean;
+  mode: FieldValidation;
+  user: UserInfo;
 }
 
 function apply(
@@ -463,7 +482,7 @@ function apply(
   target: ResourceTarget,
   name: string,
   body: unknown,
-  { fieldManager, force, dryRun }: ApplyOptions,
+  { fieldManager, force, dryRun, mode, user }: ApplyOptions,
 ): void {
   const { type } = target;
   if (!fieldManager) {
@@ -495,8 +514,10 @@ function apply(
   if (!existing) {
     if (target.subresource) throw notFound(type, name);
     const created = serverSideApply(undefined, applied, type) as KubeObject;
+    validateObject(type, created, { verb: 'apply', mode, res });
     placeInNamespace(target, created);
     prepareForCreate(type, created);
+    admitCreate(target.resource, created, user);
     recordManager(created, manager);
     return sendJson(res, 201, store.create(target.resource, created, { dryRun }));
   }
@@ -509,6 +530,7 @@ function apply(
       const conflicts = applyConflicts(draft, applied, fieldManager);
       if (conflicts.length > 0 && !force) throw conflictError(type, name, conflicts);
       assign(draft, serverSideApply(draft, applied, type));
+      validateObject(type, draft, { verb: 'apply', mode, res });
       takeOver(draft, conflicts);
       if (applied.metadata.resourceVersion === undefined) draft.metadata.resourceVersion = resourceVersion;
       recordManager(draft, manager);

@@ -1,13 +1,15 @@
 /**
  * The simulated Kubernetes/OpenShift API server: HTTPS on loopback with a self-signed CA, bearer
  * token authentication, a kubeconfig for clients (client-node, kubectl, oc), discovery and the
- * REST API over an ObjectStore. Others mount admin endpoints with `addRoute` (same token) and
- * make the API answer 503 with `setAvailability` (faults, a lab whose API is not up yet).
+ * REST API over an ObjectStore. Others mount admin endpoints with `addRoute` (same token), served
+ * on the API port and on a separate admin port that stays up while the API is down, and take the
+ * API down with `setAvailability` (faults, a lab whose API is not up yet): connections refused (the
+ * listener closes), reset (TCP RST as soon as a connection opens), or answered 503 with Retry-After.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
@@ -21,14 +23,23 @@ import {
   versionDocument,
 } from './discovery.js';
 import { noRoute, serviceUnavailable, unauthorized } from './errors.js';
-import { openApiGroupVersion, openApiIndex } from './openapi.js';
+import { ADMIN_USER, authenticate } from './identity.js';
+import {
+  OPENAPI_V2_PROTOBUF,
+  OPENAPI_V2_PROTOBUF_ANSWER,
+  openApiGroupVersion,
+  openApiIndex,
+  openApiV2,
+  openApiV2Protobuf,
+} from './openapi.js';
 import { sendError, sendJson } from './http-util.js';
 import { handleResource, resolveTarget } from './rest.js';
 import type { RestContext } from './rest.js';
 import type { ObjectStore } from './store.js';
 import { createServingCertificates } from './tls.js';
 
-export type Availability = { ok: true } | { ok: false; retryAfterSeconds: number };
+export type Availability =
+  { ok: true } | { ok: false; retryAfterSeconds: number; answer?: 'refused' | 'reset' | '503' };
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export interface ApiServerOptions {
@@ -49,10 +60,14 @@ export interface ApiServerOptions {
 
 export interface ApiServer {
   url: string;
+  /** The admin endpoints (`addRoute`) only, on a port of their own that outages leave alone. */
+  adminUrl: string;
   caCert: string;
   token: string;
   kubeconfigPath: string;
   setAvailability(fn: () => Availability): void;
+  /** Applies a change of availability to the listener now (refused and reset outages act on connections). */
+  refreshAvailability(): Promise<void>;
   addRoute(prefix: string, handler: RouteHandler): void;
   /** Ends every open watch stream, as an API server restart or outage would (clients re-list and re-watch). */
   dropWatches(): void;
@@ -115,13 +130,31 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
   };
 
+  function mountedRoute(pathname: string): RouteHandler | undefined {
+    return routes.find((entry) => pathname === entry.prefix || pathname.startsWith(`${entry.prefix}/`))?.handler;
+  }
+
+  async function adminRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const pathname = new URL(req.url ?? '/', 'https://localhost').pathname.replace(/\/+$/, '') || '/';
+    if (!tokenMatches(req.headers.authorization, token)) throw unauthorized();
+    const mounted = mountedRoute(pathname);
+    if (!mounted) throw noRoute();
+    return mounted(req, res);
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const pathname = url.pathname.replace(/\/+$/, '') || '/';
-    if (!HEALTH_PATHS.has(pathname) && !tokenMatches(req.headers.authorization, token)) throw unauthorized();
-    const mounted = routes.find((entry) => pathname === entry.prefix || pathname.startsWith(`${entry.prefix}/`));
-    if (mounted) return mounted.handler(req, res);
+    if (tokenMatches(req.headers.authorization, token)) authenticate(req, ADMIN_USER);
+    else if (!HEALTH_PATHS.has(pathname)) throw unauthorized();
+    const mounted = mountedRoute(pathname);
+    if (mounted) return mounted(req, res);
     const state = availability();
+    if (!state.ok && state.answer !== undefined && state.answer !== '503') {
+      // A connection kept alive from before the outage: a load balancer with no backend cuts it.
+      req.socket.resetAndDestroy();
+      return;
+    }
     if (!state.ok) throw serviceUnavailable(state.retryAfterSeconds);
     if (HEALTH_PATHS.has(pathname)) {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -131,6 +164,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const method = req.method ?? 'GET';
     const segments = pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const accept = req.headers.accept;
+    if (method === 'GET' && pathname === '/openapi/v2') return sendOpenApiV2(res, accept);
     if (method === 'GET') {
       const document = discovery(segments, accept);
       if (document) return sendJson(res, 200, document.body, document.contentType);
@@ -172,6 +206,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return undefined;
   }
 
+  function sendOpenApiV2(res: ServerResponse, accept: string | undefined): void {
+    if (!(accept ?? '').includes(OPENAPI_V2_PROTOBUF)) return sendJson(res, 200, openApiV2(store.resources));
+    const body = openApiV2Protobuf(store.resources);
+    res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF_ANSWER, 'Content-Length': body.length });
+    res.end(body);
+  }
+
   function found(body: unknown): { body: unknown } {
     if (!body) throw noRoute();
     return { body };
@@ -180,28 +221,74 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const server = createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) => {
     route(req, res).catch((error: unknown) => sendError(res, error));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    const state = availability();
+    if (!state.ok && state.answer === 'reset') {
+      socket.resetAndDestroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
+  const adminServer = createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) => {
+    adminRoute(req, res).catch((error: unknown) => sendError(res, error));
+  });
+  const listen = (target: typeof server, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      target.once('error', reject);
+      target.listen(port, host, () => {
+        target.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(server, options.port ?? 0);
+  await listen(adminServer, 0);
   const { port } = server.address() as AddressInfo;
   const urlHost = host === '::1' ? '[::1]' : host;
   address = `${urlHost}:${port}`;
   const url = `https://${address}`;
+  const adminUrl = `https://${urlHost}:${(adminServer.address() as AddressInfo).port}`;
+
+  /** What the listener does now: listening (up or 503), refusing, or resetting connections. */
+  let applied: 'listening' | 'refused' | 'reset' = 'listening';
+  let stopped = false;
+  const cutConnections = () => {
+    for (const end of [...openWatches]) end();
+    for (const socket of [...sockets]) socket.resetAndDestroy();
+  };
+  async function refreshAvailability(): Promise<void> {
+    const state = availability();
+    const wanted = state.ok || state.answer === undefined || state.answer === '503' ? 'listening' : state.answer;
+    if (wanted === applied || stopped) return;
+    const previous = applied;
+    applied = wanted;
+    if (wanted !== 'listening') cutConnections();
+    if (wanted === 'refused') await new Promise<void>((resolve) => server.close(() => resolve()));
+    else if (previous === 'refused') {
+      try {
+        await listen(server, port);
+      } catch (error) {
+        applied = previous; // still closed: the next refresh tries again
+        throw new Error(`cannot listen on ${address} again after the outage: ${(error as Error).message}`);
+      }
+    }
+  }
   const kubeconfigPath = path.join(options.stateDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, url, certs.caPem, token);
 
   return {
     url,
+    adminUrl,
     caCert: certs.caPem,
     token,
     kubeconfigPath,
     setAvailability(fn) {
       availability = fn;
+      // The listener is up when this is first set; a failure to reopen it shows in the next refresh.
+      refreshAvailability().catch(() => undefined);
     },
+    refreshAvailability,
     addRoute(prefix, handler) {
       routes.push({ prefix: prefix.replace(/\/+$/, ''), handler });
       routes.sort((a, b) => b.prefix.length - a.prefix.length);
@@ -210,11 +297,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       for (const end of [...openWatches]) end();
     },
     async stop() {
+      stopped = true;
       for (const end of [...openWatches]) end();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all(
+        [server, adminServer].map(
+          (target) =>
+            new Promise<void>((resolve) => {
+              if (!target.listening) return resolve();
+              target.close(() => resolve());
+              target.closeAllConnections();
+            }),
+        ),
+      );
     },
   };
 }

@@ -6,6 +6,7 @@
  *   (workers and infra nodes join later and wait for an operator, as on UPI without Machines);
  * - the `rogue-csr` fault: a client request for a node the lab does not have.
  */
+import { NODE_BOOTSTRAPPER_USER, createAs } from '../apiserver/identity.js';
 import type { KubeObject } from '../apiserver/store.js';
 import type { Controller } from '../context.js';
 import { createClusterSigner, createCsrPem, parseCsrPem, type ClusterSigner } from '../node-certificates.js';
@@ -117,7 +118,7 @@ export function csrController(deps: { progress: InstallProgress }): Controller {
         roguesFiled.add(fault.node);
         void createCsrPem({ commonName: `system:node:${fault.node}`, organizations: ['system:nodes'] }).then((pem) => {
           if (stopped) return;
-          const csr = store.create(R.csrs, clientCsrObject(csrName(), pem));
+          const csr = createAs(store, NODE_BOOTSTRAPPER_USER, R.csrs, clientCsrObject(csrName(), pem));
           log.warn(
             `a CSR for ${fault.node}, a node this lab does not have, was filed as ${csr.metadata.name} (rogue-csr fault)`,
           );

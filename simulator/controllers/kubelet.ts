@@ -7,6 +7,7 @@
  */
 import type { Lab, Node } from '../../lab/schema.js';
 import { nodeFqdn } from '../../lab/schema.js';
+import { NODE_BOOTSTRAPPER_USER, createAs, nodeUser } from '../apiserver/identity.js';
 import type { KubeObject } from '../apiserver/store.js';
 import type { Controller, SimContext } from '../context.js';
 import { createCsrPem } from '../node-certificates.js';
@@ -113,7 +114,10 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
       if (stopped) return;
       const name = csrName();
       csrOf.set(name, { name, node, kind });
-      store.create(R.csrs, kind === 'client' ? clientCsrObject(name, pem) : servingCsrObject(name, fqdn, pem));
+      // Filed through the API's create admission as the kubelet's credentials say: the bootstrap
+      // kubeconfig (node-bootstrapper) for the client CSR, the node's own certificate for the serving one.
+      if (kind === 'client') createAs(store, NODE_BOOTSTRAPPER_USER, R.csrs, clientCsrObject(name, pem));
+      else createAs(store, nodeUser(fqdn), R.csrs, servingCsrObject(name, fqdn, pem));
       log.info(`${node.name} filed its ${kind} CSR ${name}`);
     };
 

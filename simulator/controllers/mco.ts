@@ -162,6 +162,17 @@ function renderPool(ctx: SimContext, pool: KubeObject, machineConfigs: readonly 
 // ---------------------------------------------------------------------------------------------
 // Node controller
 
+/**
+ * Whether a pool's nodeSelector takes a node. Unlike a plain label selector, an empty one matches
+ * no node: "If a pool with a nil or empty selector creeps in, it should match nothing, not
+ * everything" (machine-config-operator, node controller getPoolsForNode).
+ */
+function selectsNode(selector: LabelSelectorObject | undefined, labels: Record<string, string> | undefined): boolean {
+  const empty =
+    Object.keys(selector?.matchLabels ?? {}).length === 0 && (selector?.matchExpressions ?? []).length === 0;
+  return !empty && matchesSelectorObject(selector, labels);
+}
+
 /** The pool that manages each node, with MCO's rules for nodes that several pools select. */
 export function poolsOfNodes(
   pools: readonly KubeObject[],
@@ -170,7 +181,7 @@ export function poolsOfNodes(
 ): Map<string, KubeObject> {
   const result = new Map<string, KubeObject>();
   for (const node of nodes) {
-    const matching = pools.filter((pool) => matchesSelectorObject(poolSpec(pool).nodeSelector, node.metadata.labels));
+    const matching = pools.filter((pool) => selectsNode(poolSpec(pool).nodeSelector, node.metadata.labels));
     let chosen: KubeObject | undefined;
     if (matching.length === 1) chosen = matching[0];
     else if (matching.length > 1) {

@@ -118,7 +118,8 @@ describeIfKubectl('kubectl against the simulated API server', () => {
     ]);
     await kubectl('patch', 'mcp', 'worker', '--type', 'merge', '-p', '{"spec":{"paused":true}}');
     expect(api.store.get(MCP, undefined, 'worker')?.spec).toEqual({ paused: true });
-    await execa(KUBECTL, ['--kubeconfig', api.server.kubeconfigPath, 'create', '-f', '-'], {
+    const bootstrapper = 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper';
+    await execa(KUBECTL, ['--kubeconfig', api.server.kubeconfigPath, '--as', bootstrapper, 'create', '-f', '-'], {
       input: JSON.stringify({
         apiVersion: 'certificates.k8s.io/v1',
         kind: 'CertificateSigningRequest',
@@ -127,7 +128,6 @@ describeIfKubectl('kubectl against the simulated API server', () => {
           request: Buffer.from('request').toString('base64'),
           signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
           usages: ['digital signature', 'client auth'],
-          username: 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper',
         },
       }),
     });
@@ -148,5 +148,20 @@ describeIfKubectl('kubectl against the simulated API server', () => {
     expect(conditions).toEqual([
       expect.objectContaining({ type: 'Approved', status: 'True', reason: 'KubectlApprove' }),
     ]);
+  });
+
+  it('creates a PodDisruptionBudget (kubectl sends it as protobuf)', async () => {
+    expect(
+      await kubectl('create', 'pdb', 'router', '-n', 'default', '--selector=app=router', '--min-available=50%'),
+    ).toBe('poddisruptionbudget.policy/router created');
+    await kubectl('create', 'pdb', 'db', '-n', 'default', '--selector=app=db', '--max-unavailable=1');
+    expect(api.store.get('poddisruptionbudgets.policy', 'default', 'router')?.spec).toEqual({
+      minAvailable: '50%',
+      selector: { matchLabels: { app: 'router' } },
+    });
+    expect(api.store.get('poddisruptionbudgets.policy', 'default', 'db')?.spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { app: 'db' } },
+    });
   });
 });
