@@ -28,6 +28,7 @@ export async function readHostEndpoints(file: string): Promise<HostEndpoint[]> {
   } catch (error) {
     throw new Error(
       `cannot read the simulated lab's endpoints from ${file} (${(error as Error).message}): start it with \`runbook sim start\``,
+      { cause: error },
     );
   }
   const parsed = z.object({ hosts: z.array(hostEndpointSchema) }).safeParse(data);
