@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labJsonSchema, labJsonSchemaText } from '../../lab/json-schema.js';
 import { exampleLab, repoRoot } from './paths.js';
+import type { JsonObject } from '../support/json.js';
 
 describe('lab.schema.json', () => {
   it('is up to date (regenerate with: node bin/runbook.js schema > lab.schema.json)', () => {
@@ -11,7 +12,7 @@ describe('lab.schema.json', () => {
   });
 
   it('describes the input side: fields with defaults are optional', () => {
-    const schema = labJsonSchema() as { title: string; required: string[]; properties: Record<string, any> };
+    const schema = labJsonSchema() as { title: string; required: string[]; properties: JsonObject };
     expect(schema.title).toBe('openshift-runbooks lab');
     expect(schema.required).toEqual(['apiVersion', 'kind', 'name', 'cluster', 'network', 'nodes', 'hosts', 'secrets']);
     expect(schema.properties.nodes.items.required).toEqual(['name', 'role', 'mac', 'ip', 'installDisk']);
