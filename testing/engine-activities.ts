@@ -7,9 +7,9 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { createActivities } from '../../activities/index.js';
-import { pollUntil, type StepActivity } from '../../activities/engine/index.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import { createActivities } from '../activities/index.js';
+import { pollUntil, type StepActivity } from '../activities/engine/index.js';
+import type { StepContext } from '../workflows/engine/steps.js';
 
 export interface ExecutionRecord {
   step: string;

@@ -3,9 +3,9 @@
  * 50 no-op steps, a step that fails until a marker file exists, a gate with a for-each, and a long
  * wait that polls a file. Retry intervals are short so failures pause within a second.
  */
-import { defineRunbook, type RunbookDefinition } from '../../workflows/engine/definition.js';
-import { action, forEach, gate, wait } from '../../workflows/engine/steps.js';
-import { catalogue } from '../../runbooks/index.js';
+import { defineRunbook, type RunbookDefinition } from '../workflows/engine/definition.js';
+import { action, forEach, gate, wait } from '../workflows/engine/steps.js';
+import { catalogue } from '../runbooks/index.js';
 
 const FAST_RETRY = { initialInterval: '50ms', maximumInterval: '100ms' };
 

@@ -14,7 +14,7 @@ import {
 } from '../../activities/engine/index.js';
 import { resolveSecret } from '../../lab/secrets.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
-import { loadExampleLab } from '../support/engine-harness.js';
+import { loadExampleLab } from '../../testing/engine-harness.js';
 
 /** A mock activity context that logs only errors (failing activities are the point of some cases). */
 class MockActivityEnvironment extends BaseMockEnvironment {

@@ -5,7 +5,7 @@ import { catalogue, findRunbook } from '../../runbooks/index.js';
 import { findStep } from '../../workflows/engine/current-details.js';
 import { defineRunbook, outlineRunbook, pendingProgress, stepPaths } from '../../workflows/engine/definition.js';
 import { ACTION_RETRY, action, forEach, gate, wait, WAIT_HEARTBEAT_TIMEOUT } from '../../workflows/engine/steps.js';
-import { loadExampleLab } from '../support/engine-harness.js';
+import { loadExampleLab } from '../../testing/engine-harness.js';
 
 const lab = await loadExampleLab();
 
