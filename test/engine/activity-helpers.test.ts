@@ -9,7 +9,7 @@ import {
   pollUntil,
   REDACTED,
   wrapStepActivity,
-  WAIT_DEADLINE_EXCEEDED,
+  StepErrorType,
   type PollCheckpoint,
 } from '../../activities/engine/index.js';
 import { resolveSecret } from '../../lab/secrets.js';
@@ -102,7 +102,7 @@ describe('pollUntil', () => {
       )
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect((failure as ApplicationFailure).type).toBe(WAIT_DEADLINE_EXCEEDED);
+    expect((failure as ApplicationFailure).type).toBe(StepErrorType.WaitDeadlineExceeded);
     expect((failure as ApplicationFailure).nonRetryable).toBe(true);
     expect((failure as Error).message).toMatch(
       /^Timed out after 0s waiting for the API to answer \(\d+ checks\); last check: connection refused$/,
