@@ -3,22 +3,31 @@
  * Kubernetes, …) are created once per worker and handed to the activities that use them, as in the
  * Temporal dependency-injection sample. Every step activity goes through `wrapStepActivities`, which
  * reports the attempt number with the outcome.
+ *
+ * Runbook definitions name these activities by string; `StepActivityName` is what they may name
+ * (workflows/engine/steps.ts imports it as a type, which the workflow sandbox allows).
  */
 import { selftestActivities, wrapStepActivities, type StepActivity } from './engine/index.js';
+import { mergeStepActivities, replaceStepActivities, type MergedGroups } from './engine/registry.js';
 import { preflightActivities } from './preflight.js';
+
+/** One group per runbook family; a name defined by two groups fails when the registry is built. */
+const groups = [selftestActivities, preflightActivities] as const;
+
+/** The name of a built-in step activity: what a runbook step may name. */
+export type StepActivityName = keyof MergedGroups<typeof groups> & string;
 
 /** Shared dependencies of the activities; domain modules add theirs here. */
 export interface ActivityDeps {
-  /** Extra step activities (tests, plugins), registered next to the built-in ones. */
+  /** Extra step activities (tests, plugins), registered next to the built-in ones; names must be new. */
   extra?: Record<string, StepActivity>;
+  /** Built-in activities replaced on purpose (a test injecting a fault into one step). */
+  replace?: Partial<Record<StepActivityName, StepActivity>>;
 }
 
 export function createActivities(deps: ActivityDeps = {}) {
-  return wrapStepActivities({
-    ...selftestActivities,
-    ...preflightActivities,
-    ...deps.extra,
-  });
+  const builtIn = replaceStepActivities(mergeStepActivities(...groups), deps.replace ?? {});
+  return wrapStepActivities(mergeStepActivities(builtIn, deps.extra ?? {}));
 }
 
 export type RunbookActivities = ReturnType<typeof createActivities>;

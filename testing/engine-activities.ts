@@ -43,7 +43,7 @@ export function readExecutions(dir: string, workflowId: string): ExecutionRecord
     .map((line) => JSON.parse(line) as ExecutionRecord);
 }
 
-export function engineTestActivities(dir: string): Record<string, StepActivity> {
+export function engineTestActivities(dir: string) {
   const record = (context: StepContext, event: ExecutionRecord['event'], extra: Partial<ExecutionRecord> = {}) => {
     const workflowId = activityInfo().workflowExecution?.workflowId ?? 'standalone';
     const line: ExecutionRecord = {
@@ -100,8 +100,11 @@ export function engineTestActivities(dir: string): Record<string, StepActivity> 
         throw error;
       }
     },
-  };
+  } satisfies Record<string, StepActivity>;
 }
+
+/** The names the test runbooks may give their steps, next to the built-in ones. */
+export type EngineTestActivityName = keyof ReturnType<typeof engineTestActivities>;
 
 /** The product activities plus the test ones, as the worker registers them. */
 export function createEngineTestActivities(dir: string) {
