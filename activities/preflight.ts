@@ -7,13 +7,17 @@ import { formatPath } from '../lab/issues.js';
 import { serviceFolders, type Host } from '../lab/schema.js';
 import { secretRefsOf } from '../lab/secret-refs.js';
 import { checkSecretRef } from '../lab/secrets.js';
+import { StepErrorType } from '../workflows/engine/error-types.js';
 import type { StepContext, StepOutcome } from '../workflows/engine/steps.js';
 import { withSsh } from './support/lab-access.js';
 
 function hostOf(context: StepContext): Host {
   const host = context.lab.hosts.find((candidate) => candidate.name === context.item);
   if (!host) {
-    throw ApplicationFailure.nonRetryable(`host "${context.item}" is not in lab ${context.lab.name}`, 'UnknownHost');
+    throw ApplicationFailure.nonRetryable(
+      `host "${context.item}" is not in lab ${context.lab.name}`,
+      StepErrorType.UnknownHost,
+    );
   }
   return host;
 }
@@ -39,7 +43,7 @@ export const preflightActivities = {
       // The worker reads the secrets: a reference that does not resolve here will not resolve later.
       throw ApplicationFailure.nonRetryable(
         `secret references do not resolve on this worker: ${problems.join('; ')}`,
-        'SecretUnresolved',
+        StepErrorType.SecretUnresolved,
       );
     }
     return { changed: false, detail: `${refs.length} secret references resolve on this worker` };
@@ -68,7 +72,7 @@ export const preflightActivities = {
     if (missing.length) {
       throw ApplicationFailure.nonRetryable(
         `${host.name} lacks ${missing.join(', ')}: create them (or fix the paths in the lab file) and resume`,
-        'FolderMissing',
+        StepErrorType.FolderMissing,
       );
     }
     return { changed: false, detail: `${host.name} has ${folders.join(', ')}` };
@@ -91,7 +95,7 @@ export const preflightActivities = {
           const output = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
           throw ApplicationFailure.nonRetryable(
             `${service} configuration check \`${check.join(' ')}\` failed on ${host.name} (exit ${result.code}): ${output}`,
-            'ServiceCheckFailed',
+            StepErrorType.ServiceCheckFailed,
           );
         }
         lines.push(`${service}: \`${check.join(' ')}\` passed`);
@@ -106,7 +110,7 @@ export const preflightActivities = {
     if (node?.power.type !== 'libvirt') {
       throw ApplicationFailure.nonRetryable(
         `node "${context.item}" has no libvirt power in lab ${context.lab.name}`,
-        'UnknownNode',
+        StepErrorType.UnknownNode,
       );
     }
     const { hypervisor, domain } = node.power;
@@ -117,7 +121,7 @@ export const preflightActivities = {
     if (result.code !== 0) {
       throw ApplicationFailure.nonRetryable(
         `virsh on ${hypervisor} does not know domain ${domain} of node ${node.name}: ${result.stderr.trim()}; define the domain or fix nodes[].power.domain`,
-        'DomainMissing',
+        StepErrorType.DomainMissing,
       );
     }
     return { changed: false, detail: `${node.name}: domain ${domain} on ${hypervisor} is ${result.stdout.trim()}` };

@@ -19,15 +19,15 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { findTemporalCli } from '../temporal/cli-binary.js';
 import { startDevServer } from '../temporal/dev-server.js';
-import { markerFile, readExecutions } from '../test/support/engine-activities.js';
+import { markerFile, readExecutions } from '../testing/engine-activities.js';
 import {
   loadExampleLab,
   spawnEngineWorker,
   startRunbook,
   writeEngineBundle,
   type WorkerProcess,
-} from '../test/support/engine-harness.js';
-import { NOOP_STEPS } from '../test/support/engine-runbooks.js';
+} from '../testing/engine-harness.js';
+import { NOOP_STEPS } from '../testing/engine-runbooks.js';
 
 const TARGETS = {
   perStepOverheadMsMedian: 30,

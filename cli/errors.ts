@@ -1,7 +1,9 @@
 /**
  * Errors the CLI reports to the user. Each carries the exit code the command ends with, so
  * scripts can tell "you asked for something wrong" from "the runbook failed" from "no server".
+ * The layers below have their own error types; `asUserError` maps them here, once.
  */
+import { TemporalError, TemporalErrorKind } from '../temporal/errors.js';
 
 /** Exit codes of the `runbook` command. */
 export const ExitCode = {
@@ -30,4 +32,20 @@ export class UserError extends Error {
     super(message);
     this.name = 'UserError';
   }
+}
+
+/** The exit code of each kind of Temporal failure. */
+const TEMPORAL_EXIT_CODES: Record<TemporalErrorKind, ExitCode> = {
+  [TemporalErrorKind.Unavailable]: ExitCode.UNAVAILABLE,
+  [TemporalErrorKind.Settings]: ExitCode.USAGE,
+  [TemporalErrorKind.NotFound]: ExitCode.NOT_FOUND,
+  [TemporalErrorKind.Refused]: ExitCode.FAILED,
+};
+
+/** The error as the user sees it, with its exit code; undefined for an error nobody wrote for the user. */
+export function asUserError(error: unknown): UserError | undefined {
+  if (error instanceof UserError) return error;
+  if (error instanceof TemporalError)
+    return new UserError(error.message, TEMPORAL_EXIT_CODES[error.kind], error.details);
+  return undefined;
 }

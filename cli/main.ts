@@ -3,7 +3,7 @@
  * lab files; run the simulated lab. Each command group lives in ./commands/.
  */
 import { Command, CommanderError } from 'commander';
-import { ExitCode, UserError } from './errors.js';
+import { asUserError, ExitCode } from './errors.js';
 import { registerLabCommands } from './commands/lab.js';
 import { registerRehearseCommands } from './commands/rehearse.js';
 import { registerRenderCommands } from './commands/render.js';
@@ -36,10 +36,11 @@ function report(error: unknown): number {
     // commander already printed its message (or the help / version text).
     return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
   }
-  if (error instanceof UserError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    for (const line of error.details) process.stderr.write(`  ${line}\n`);
-    return error.exitCode;
+  const userError = asUserError(error);
+  if (userError) {
+    process.stderr.write(`error: ${userError.message}\n`);
+    for (const line of userError.details) process.stderr.write(`  ${line}\n`);
+    return userError.exitCode;
   }
   process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return ExitCode.FAILED;

@@ -32,3 +32,14 @@ export function formatTable(head: string[], rows: Array<Array<string | number>>)
   table.push(...rows.map((row) => row.map(String)));
   return table.toString();
 }
+
+/** A listing: JSON as is, or a table, or what to do when it is empty. */
+export function printRows<T>(
+  rows: T[],
+  json: boolean | undefined,
+  table: { head: string[]; row: (item: T) => Array<string | number>; empty: string },
+): void {
+  if (json) printJson(rows);
+  else if (rows.length === 0) process.stdout.write(`${table.empty}\n`);
+  else process.stdout.write(`${formatTable(table.head, rows.map(table.row))}\n`);
+}

@@ -139,6 +139,7 @@ export async function loadScenario(file: string): Promise<Fault[]> {
   } catch (error) {
     throw new Error(
       `cannot read the fault scenario ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
     );
   }
   const result = scenarioSchema.safeParse(document ?? {});

@@ -8,7 +8,7 @@ import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import { execa } from 'execa';
-import { ExitCode, UserError } from '../cli/errors.js';
+import { TemporalError, TemporalErrorKind } from './errors.js';
 
 /** Later tags carry `replace` directives in go.mod, which `go install pkg@version` rejects. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -52,9 +52,11 @@ export async function findTemporalCli(options: FindCliOptions = {}): Promise<str
   const fromEnv = process.env.TEMPORAL_CLI;
   if (fromEnv) {
     if (await isExecutable(fromEnv)) return fromEnv;
-    throw new UserError(`TEMPORAL_CLI is set to ${fromEnv}, which is not an executable file`, ExitCode.UNAVAILABLE, [
-      'point TEMPORAL_CLI at the `temporal` binary, or unset it to search PATH and the cache',
-    ]);
+    throw new TemporalError(
+      `TEMPORAL_CLI is set to ${fromEnv}, which is not an executable file`,
+      TemporalErrorKind.Unavailable,
+      ['point TEMPORAL_CLI at the `temporal` binary, or unset it to search PATH and the cache'],
+    );
   }
   const onPath = await findOnPath('temporal');
   if (onPath) return onPath;
@@ -89,9 +91,9 @@ async function installWithGo(go: string, progress: NodeJS.WritableStream): Promi
   progress.write(`The build with the machine's Go failed; retrying with GOTOOLCHAIN=${FALLBACK_GO_TOOLCHAIN}\n`);
   const second = await build(FALLBACK_GO_TOOLCHAIN);
   if (second.exitCode === 0) return;
-  throw new UserError(
+  throw new TemporalError(
     `building the Temporal CLI with Go failed (exit ${second.exitCode ?? 'signal'})`,
-    ExitCode.UNAVAILABLE,
+    TemporalErrorKind.Unavailable,
     ['the Go output is above; fix it, or install the CLI another way:', ...installOptions()],
   );
 }
@@ -105,10 +107,10 @@ function installOptions(): string[] {
   ];
 }
 
-function missingCliError(cached: string): UserError {
-  return new UserError(
+function missingCliError(cached: string): TemporalError {
+  return new TemporalError(
     `the Temporal CLI (\`temporal\`) was not found: not in $TEMPORAL_CLI, not on PATH, not at ${cached}, and Go is not installed to build it`,
-    ExitCode.UNAVAILABLE,
+    TemporalErrorKind.Unavailable,
     ['install it with one of:', ...installOptions()],
   );
 }

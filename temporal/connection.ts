@@ -6,7 +6,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
-import { ExitCode, UserError } from '../cli/errors.js';
+import { TemporalError, TemporalErrorKind } from './errors.js';
 import { DEFAULT_NAMESPACE } from './dev-server.js';
 
 export const DEFAULT_ADDRESS = '127.0.0.1:7233';
@@ -21,15 +21,17 @@ export interface TemporalConfig {
   uiUrl?: string;
 }
 
-/** Reads the connection settings; a broken profile file or TLS file is a UserError naming it. */
+/** Reads the connection settings; a broken profile file or TLS file is a TemporalError naming it. */
 export function loadTemporalConfig(): TemporalConfig {
   let loaded: ReturnType<typeof loadClientConnectConfig>;
   try {
     loaded = loadClientConnectConfig();
   } catch (error) {
-    throw new UserError(`cannot read the Temporal connection settings: ${(error as Error).message}`, ExitCode.USAGE, [
-      'check TEMPORAL_CONFIG_FILE / TEMPORAL_PROFILE and the TLS file paths, or unset them to use the local server',
-    ]);
+    throw new TemporalError(
+      `cannot read the Temporal connection settings: ${(error as Error).message}`,
+      TemporalErrorKind.Settings,
+      ['check TEMPORAL_CONFIG_FILE / TEMPORAL_PROFILE and the TLS file paths, or unset them to use the local server'],
+    );
   }
   const address = loaded.connectionOptions.address ?? DEFAULT_ADDRESS;
   const namespace = loaded.namespace ?? DEFAULT_NAMESPACE;
@@ -56,7 +58,7 @@ export function workflowUiUrl(config: TemporalConfig, workflowId: string): strin
   return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
-export function unreachableError(config: Pick<TemporalConfig, 'address' | 'namespace'>, cause: unknown): UserError {
+export function unreachableError(config: Pick<TemporalConfig, 'address' | 'namespace'>, cause: unknown): TemporalError {
   const message = cause instanceof Error ? cause.message : String(cause);
   // The native and gRPC clients word the common cases differently; say them plainly.
   const reason = /connection refused/i.test(message)
@@ -64,9 +66,9 @@ export function unreachableError(config: Pick<TemporalConfig, 'address' | 'names
     : /deadline/i.test(message)
       ? 'no answer in time'
       : message;
-  return new UserError(
+  return new TemporalError(
     `cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${reason}`,
-    ExitCode.UNAVAILABLE,
+    TemporalErrorKind.Unavailable,
     [
       'start the local server with `runbook server` (in another terminal),',
       'or point the CLI at your cluster with TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (and TEMPORAL_TLS, TEMPORAL_API_KEY) or a TEMPORAL_PROFILE',

@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import getPort from 'get-port';
-import { ExitCode, UserError } from '../cli/errors.js';
+import { TemporalError, TemporalErrorKind } from './errors.js';
 import { devServerSearchAttributeFlags } from '../workflows/engine/api.js';
 import { devServerTuningFlags } from './server-tuning.js';
 import { findTemporalCli } from './cli-binary.js';
@@ -84,9 +84,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   } catch (error) {
     await stop();
     const output = captured.trim();
-    throw new UserError(
+    throw new TemporalError(
       `the Temporal dev server did not start on ${address}: ${(error as Error).message}`,
-      ExitCode.UNAVAILABLE,
+      TemporalErrorKind.Unavailable,
       [
         ...(output ? ['its output:', ...output.split('\n').slice(-20)] : []),
         `check that the ports are free and the state file ${options.dbFile} is writable (a second server on the same file cannot start)`,

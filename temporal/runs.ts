@@ -12,7 +12,7 @@ import {
   isGrpcDeadlineError,
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { ExitCode, UserError } from '../cli/errors.js';
+import { TemporalError, TemporalErrorKind } from './errors.js';
 import {
   type RunbookProgress,
   type RunbookState,
@@ -47,7 +47,7 @@ export async function findRun(client: Client, workflowId: string): Promise<Run> 
     description = await handle.describe();
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) {
-      throw new UserError(`no run with id ${workflowId}`, ExitCode.NOT_FOUND, [
+      throw new TemporalError(`no run with id ${workflowId}`, TemporalErrorKind.NotFound, [
         'ids are <runbook>/<lab>, e.g. install/intra; see the runs with `runbook list`',
       ]);
     }
@@ -108,8 +108,8 @@ export async function hasLiveWorker(client: Client, taskQueue: string): Promise<
   });
 }
 
-export function noWorkerError(taskQueue: string, extra: string[] = []): UserError {
-  return new UserError(`no worker is running for task queue ${taskQueue}`, ExitCode.UNAVAILABLE, [
+export function noWorkerError(taskQueue: string, extra: string[] = []): TemporalError {
+  return new TemporalError(`no worker is running for task queue ${taskQueue}`, TemporalErrorKind.Unavailable, [
     'start one with `runbook worker` (in another terminal), then run this command again',
     ...extra,
   ]);
@@ -138,16 +138,16 @@ export async function queryProgress(client: Client, run: Run): Promise<RunbookPr
  * Sends an Update to an open run and waits for its result. The server holds an Update until a worker
  * takes it, so without a worker it would block: check the pollers first, and bound the wait.
  */
-export async function sendUpdate<Ret, Args extends [any, ...any[]]>(
+export async function sendUpdate<Ret, Args extends [unknown, ...unknown[]]>(
   client: Client,
   run: Run,
   update: UpdateDefinition<Ret, Args, string>,
   args: Args,
 ): Promise<Ret> {
   if (!run.open) {
-    throw new UserError(
+    throw new TemporalError(
       `run ${run.handle.workflowId} is not running (${runState(run.status, run.state)})`,
-      ExitCode.FAILED,
+      TemporalErrorKind.Refused,
       [`start a new run with \`runbook start ${run.runbook ?? '<runbook>'} --lab <file>\``],
     );
   }
@@ -164,7 +164,7 @@ export async function sendUpdate<Ret, Args extends [any, ...any[]]>(
     }
     if (error instanceof WorkflowUpdateFailedError) {
       const cause = error.cause instanceof Error ? error.cause.message : error.message;
-      throw new UserError(`run ${run.handle.workflowId} refused the request: ${cause}`, ExitCode.FAILED, [
+      throw new TemporalError(`run ${run.handle.workflowId} refused the request: ${cause}`, TemporalErrorKind.Refused, [
         `see where it stands with \`runbook status ${run.handle.workflowId}\``,
       ]);
     }

@@ -4,7 +4,7 @@
  */
 import type { ConnectionLike } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
-import { ExitCode, UserError } from '../cli/errors.js';
+import { TemporalError, TemporalErrorKind } from './errors.js';
 import { searchAttributeList } from '../workflows/engine/api.js';
 
 /** Adds the attributes that are missing; returns the names it added (none when all exist). */
@@ -19,9 +19,9 @@ export async function ensureSearchAttributes(
     const have = custom[attribute.name];
     const want = encodeSearchAttributeIndexedValueType(attribute.type);
     if (have !== undefined && have !== want) {
-      throw new UserError(
+      throw new TemporalError(
         `search attribute ${attribute.name} exists in namespace ${namespace} with another type`,
-        ExitCode.FAILED,
+        TemporalErrorKind.Refused,
         [
           `it must be ${attribute.cliType}; remove it (temporal operator search-attribute remove --name ${attribute.name}) and run again`,
         ],
@@ -35,9 +35,9 @@ export async function ensureSearchAttributes(
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
   } catch (error) {
-    throw new UserError(
+    throw new TemporalError(
       `cannot add search attributes to namespace ${namespace}: ${(error as Error).message}`,
-      ExitCode.FAILED,
+      TemporalErrorKind.Refused,
       [
         'ask the cluster administrator to add them:',
         ...missing.map(

@@ -4,14 +4,18 @@
  * 10.42.253.x) fails before any packet leaves the machine.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { PermanentError } from './permanent.js';
 
-export class RehearsalTargetError extends Error {
+/** A mistake in the rehearsal's set-up, not a fault of the moment: permanent. */
+export class RehearsalTargetError extends PermanentError {
   constructor(
     public readonly host: string,
     public readonly what: string,
   ) {
-    super(`rehearsal refuses to connect to ${host} (${what}): rehearsals only talk to the simulated lab on loopback`);
-    this.name = 'RehearsalTargetError';
+    super(
+      `rehearsal refuses to connect to ${host} (${what}): rehearsals only talk to the simulated lab on loopback`,
+      'RehearsalTargetError',
+    );
   }
 }
 

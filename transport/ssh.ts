@@ -32,6 +32,13 @@ const NO_SUCH_FILE = 2;
 
 /** Names the host and, when there is one, the command or path; never a secret value. */
 export class SshError extends Error {
+  /**
+   * A host key that does not match (or cannot be checked) and a key the host refuses stay wrong until
+   * the operator fixes the lab or the host: permanent (see ./permanent.ts). A refused or lost
+   * connection may be a host rebooting: retried.
+   */
+  readonly nonRetryable: boolean;
+
   constructor(
     message: string,
     public readonly host: string,
@@ -39,6 +46,7 @@ export class SshError extends Error {
   ) {
     super(message);
     this.name = 'SshError';
+    this.nonRetryable = detail.code === 'HOSTKEY' || detail.code === 'AUTH';
   }
 }
 

@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Lab, SecretRef } from '../lab/schema.js';
+import { StepErrorType } from '../workflows/engine/error-types.js';
+import { PermanentError } from './permanent.js';
 
 /** One simulated helper host as the simulator publishes it. */
 export const hostEndpointSchema = z.strictObject({
@@ -28,6 +30,7 @@ export async function readHostEndpoints(file: string): Promise<HostEndpoint[]> {
   } catch (error) {
     throw new Error(
       `cannot read the simulated lab's endpoints from ${file} (${(error as Error).message}): start it with \`runbook sim start\``,
+      { cause: error },
     );
   }
   const parsed = z.object({ hosts: z.array(hostEndpointSchema) }).safeParse(data);
@@ -66,14 +69,18 @@ export function sshTargetFor(
   const host = lab.hosts.find((candidate) => candidate.name === hostName);
   if (!host) {
     const known = lab.hosts.map((candidate) => candidate.name).join(', ');
-    throw new Error(`the lab has no helper host named "${hostName}" (hosts: ${known}): use a name from hosts[].name`);
+    throw new PermanentError(
+      `the lab has no helper host named "${hostName}" (hosts: ${known}): use a name from hosts[].name`,
+      StepErrorType.UnknownHost,
+    );
   }
   const identity = host.ssh.identity ?? lab.secrets.sshPrivateKey;
   if (rehearsal) {
     const endpoint = rehearsal.endpoints.find((candidate) => candidate.name === hostName);
     if (!endpoint) {
-      throw new Error(
+      throw new PermanentError(
         `the simulated lab publishes no SSH endpoint for host "${hostName}": restart it with \`runbook sim start\` for this lab`,
+        StepErrorType.RehearsalEndpointsMissing,
       );
     }
     return {

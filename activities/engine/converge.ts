@@ -4,6 +4,7 @@
  * the second run finds nothing to do and reports `unchanged`.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { StepErrorType } from '../../workflows/engine/error-types.js';
 import type { StepOutcome } from '../../workflows/engine/steps.js';
 
 export interface ConvergeCheck {
@@ -21,9 +22,6 @@ export interface ConvergeSpec {
   verify?: boolean;
 }
 
-/** Error type of an action whose re-check after acting still finds the state wrong. */
-export const CONVERGE_NOT_REACHED = 'ConvergeNotReached';
-
 export async function converge(spec: ConvergeSpec): Promise<StepOutcome> {
   const before = await spec.check();
   if (before.ok) return { changed: false, detail: before.detail };
@@ -32,7 +30,10 @@ export async function converge(spec: ConvergeSpec): Promise<StepOutcome> {
   const after = await spec.check();
   if (!after.ok) {
     // Retryable: the state may need a moment to settle (a daemon reloading).
-    throw ApplicationFailure.retryable(`The change did not take effect: ${after.detail}`, CONVERGE_NOT_REACHED);
+    throw ApplicationFailure.retryable(
+      `The change did not take effect: ${after.detail}`,
+      StepErrorType.ConvergeNotReached,
+    );
   }
   return { changed: true, detail: applied || after.detail };
 }

@@ -10,9 +10,10 @@
  */
 import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { StepErrorType } from '../../workflows/engine/error-types.js';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { redactSecrets } from './redact.js';
-import { WORKER_STOPPING, workerStoppingSignal } from './worker-stopping.js';
+import { workerStoppingSignal } from './worker-stopping.js';
 
 export interface PollState<P extends JsonValue> {
   /** Polls done so far, over all attempts. */
@@ -44,9 +45,6 @@ export interface PollCheckpoint<P extends JsonValue = JsonValue> {
   detail: string;
   progress?: P;
 }
-
-/** Error type of a wait whose deadline passed; the runbook pauses on it at once. */
-export const WAIT_DEADLINE_EXCEEDED = 'WaitDeadlineExceeded';
 
 const DEFAULT_INTERVAL_MS = 10_000;
 const DEFAULT_DEADLINE_MS = 30 * 60_000;
@@ -82,7 +80,7 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
     if (elapsedMs >= deadlineMs) {
       throw ApplicationFailure.nonRetryable(
         `Timed out after ${formatDuration(deadlineMs)} waiting for ${options.what} (${checkpoint.polls} checks); last check: ${checkpoint.detail}`,
-        WAIT_DEADLINE_EXCEEDED,
+        StepErrorType.WaitDeadlineExceeded,
       );
     }
     // Activity sleep rejects with CancelledFailure as soon as the activity is cancelled.
@@ -90,7 +88,7 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
     if (stoppingSignal.aborted) {
       throw ApplicationFailure.create({
         message: `The worker is stopping; the wait for ${options.what} goes on from its checkpoint (${checkpoint.polls} checks) on the next worker`,
-        type: WORKER_STOPPING,
+        type: StepErrorType.WorkerStopping,
         nextRetryDelay: '1s',
       });
     }

@@ -6,7 +6,7 @@
  */
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
-import { RehearsalTargetError } from '../../transport/guard.js';
+import { StepErrorType } from '../../workflows/engine/error-types.js';
 import type { StepContext, StepOutcome, StepResult } from '../../workflows/engine/steps.js';
 import { redactSecrets } from './redact.js';
 
@@ -24,7 +24,7 @@ export function wrapStepActivity(name: string, activity: StepActivity): (context
     if (typeof outcome?.changed !== 'boolean' || typeof outcome.detail !== 'string') {
       throw ApplicationFailure.nonRetryable(
         `Activity ${name} returned ${JSON.stringify(outcome)}; a step activity must return { changed: boolean, detail: string }`,
-        'InvalidStepOutcome',
+        StepErrorType.InvalidStepOutcome,
         { attempt },
       );
     }
@@ -44,10 +44,13 @@ export function wrapStepActivities<T extends Record<string, StepActivity>>(
 }
 
 /**
- * Errors no retry can cure: a rehearsal aimed outside loopback (SSH or Kubernetes) is a mistake in
- * the set-up, so the run pauses at once.
+ * Whether the code that threw marked the error as one no retry can cure (`nonRetryable: true`, as an
+ * ApplicationFailure does; transport/permanent.ts): a wrong host key, an unknown host, a refused key,
+ * a rehearsal aimed off loopback. The run then pauses after this attempt.
  */
-const PERMANENT_ERRORS: ReadonlySet<string> = new Set([RehearsalTargetError.name]);
+function markedPermanent(error: Error): boolean {
+  return (error as { nonRetryable?: unknown }).nonRetryable === true;
+}
 
 async function failureOf(error: unknown, attempt: number, context: StepContext): Promise<unknown> {
   // Cancellation and other SDK failures must pass through untouched.
@@ -58,7 +61,7 @@ async function failureOf(error: unknown, attempt: number, context: StepContext):
     return ApplicationFailure.create({
       message,
       type: failure.name,
-      nonRetryable: PERMANENT_ERRORS.has(failure.name),
+      nonRetryable: markedPermanent(failure),
       details: [{ attempt }],
     });
   }

@@ -13,6 +13,3 @@ export function workerStoppingSignal(): AbortSignal {
 export function markWorkerStopping(): void {
   stopping.abort();
 }
-
-/** Error type of a wait handed over because its worker stops. */
-export const WORKER_STOPPING = 'WorkerStopping';

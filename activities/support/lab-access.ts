@@ -6,6 +6,7 @@ import { cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { readHostEndpoints, sshTargetFor, type HostEndpoint } from '../../transport/targets.js';
 import { SshSession } from '../../transport/ssh.js';
+import { StepErrorType } from '../../workflows/engine/error-types.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
 
 /** The simulated hosts of a rehearsal, from the simulator's endpoints.json; undefined for a real run. */
@@ -15,7 +16,7 @@ export async function rehearsalEndpoints(context: StepContext): Promise<HostEndp
     return await readHostEndpoints(context.rehearsal.endpointsFile);
   } catch (error) {
     // Retrying will not bring the simulated lab back: pause so the operator restarts it.
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'RehearsalEndpointsMissing');
+    throw ApplicationFailure.nonRetryable((error as Error).message, StepErrorType.RehearsalEndpointsMissing);
   }
 }
 

@@ -23,7 +23,10 @@ import { LOOPBACK, startDevServer, type DevServer } from '../../temporal/dev-ser
 import { workflowIdFor } from '../../workflows/engine/api.js';
 import { ExitCode, UserError } from '../errors.js';
 import { defaultStateDir } from './server.js';
-import { follow, jsonOption, optionOption, readLab, requireRunbook, runInput, startRun } from './runbooks.js';
+import { readLab } from '../lab-file.js';
+import { jsonOption, optionOption } from '../options.js';
+import { follow } from '../runs/follow.js';
+import { requireRunbook, runInput, startRun } from '../runs/start.js';
 
 /** Rehearsals have their own task queue, so a worker serving real labs never picks one up. */
 export const REHEARSAL_TASK_QUEUE = 'openshift-runbooks-rehearsal';

@@ -14,17 +14,10 @@ import { type Command, Option } from 'commander';
 import { withClient } from '../../temporal/connection.js';
 import { TASK_QUEUE, workflowIdFor } from '../../workflows/engine/api.js';
 import { ExitCode, UserError } from '../errors.js';
-import { printJson } from '../output.js';
-import {
-  jsonOption,
-  optionOption,
-  printRows,
-  readLab,
-  requireRunbook,
-  runInput,
-  runMetadata,
-  runSearchAttributes,
-} from './runbooks.js';
+import { readLab } from '../lab-file.js';
+import { jsonOption, optionOption } from '../options.js';
+import { printJson, printRows } from '../output.js';
+import { requireRunbook, runInput, runMetadata, runSearchAttributes } from '../runs/start.js';
 
 /** `--overlap` spellings → Temporal's policies: what happens when a run is due while the last one still runs. */
 const OVERLAP = {

@@ -16,7 +16,7 @@ import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { TASK_QUEUE } from '../../workflows/engine/api.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
-import { jsonOption } from './runbooks.js';
+import { jsonOption } from '../options.js';
 
 /** Where the server keeps its state: `$XDG_STATE_HOME/openshift-runbooks` (~/.local/state/…) on Linux. */
 export function defaultStateDir(): string {

@@ -270,7 +270,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         await listen(server, port);
       } catch (error) {
         applied = previous; // still closed: the next refresh tries again
-        throw new Error(`cannot listen on ${address} again after the outage: ${(error as Error).message}`);
+        throw new Error(`cannot listen on ${address} again after the outage: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
     }
   }

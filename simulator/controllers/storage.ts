@@ -157,7 +157,7 @@ class Provisioner {
         continue;
       const key = claim.metadata.uid!;
       if (this.inFlight.has(key)) continue;
-      let className = claimSpec(claim).storageClassName;
+      const className = claimSpec(claim).storageClassName;
       if (!className) {
         if ((className === undefined || className === null) && defaultClass) {
           store.mutate(W.pvcs, claim.metadata.namespace, claim.metadata.name, (draft) => {

@@ -4,7 +4,8 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ExitCode, UserError } from '../../cli/errors.js';
+import { asUserError, ExitCode } from '../../cli/errors.js';
+import { TemporalError, TemporalErrorKind } from '../../temporal/errors.js';
 import {
   FALLBACK_GO_TOOLCHAIN,
   TEMPORAL_CLI_MODULE,
@@ -92,9 +93,10 @@ describe('findTemporalCli', () => {
     process.env.XDG_CACHE_HOME = home;
     process.env.PATH = path.join(home, 'empty');
     const error = await findTemporalCli().catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).exitCode).toBe(ExitCode.UNAVAILABLE);
-    const details = (error as UserError).details.join('\n');
+    expect(error).toBeInstanceOf(TemporalError);
+    expect((error as TemporalError).kind).toBe(TemporalErrorKind.Unavailable);
+    expect(asUserError(error)?.exitCode).toBe(ExitCode.UNAVAILABLE);
+    const details = (error as TemporalError).details.join('\n');
     expect(details).toMatch(/brew install temporal/);
     expect(details).toMatch(/github\.com\/temporalio\/cli\/releases/);
     expect(details).toMatch(/go install github\.com\/temporalio\/cli\/cmd\/temporal@v1\.5\.1/);

@@ -2,7 +2,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import getPort from 'get-port';
-import { ExitCode, UserError } from '../../cli/errors.js';
+import { asUserError, ExitCode } from '../../cli/errors.js';
+import { TemporalError, TemporalErrorKind } from '../../temporal/errors.js';
 import { connectClient, loadTemporalConfig, workflowUiUrl } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { searchAttributeList } from '../../workflows/engine/api.js';
@@ -74,8 +75,9 @@ describe('connection settings', () => {
     const error = await connectClient(loadTemporalConfig(), { connectTimeoutMs: 500 }).catch(
       (caught: unknown) => caught,
     );
-    expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).exitCode).toBe(ExitCode.UNAVAILABLE);
-    expect((error as UserError).details.join('\n')).toMatch(/runbook server/);
+    expect(error).toBeInstanceOf(TemporalError);
+    expect((error as TemporalError).kind).toBe(TemporalErrorKind.Unavailable);
+    expect(asUserError(error)?.exitCode).toBe(ExitCode.UNAVAILABLE);
+    expect((error as TemporalError).details.join('\n')).toMatch(/runbook server/);
   });
 });

@@ -69,7 +69,7 @@ beforeAll(async () => {
     namespace: temporal.namespace,
     shutdownGraceTime: '100ms',
     activities: createActivities({
-      extra: {
+      replace: {
         async selftestHost(context: StepContext) {
           if (context.item === 'pxe' && context.lab.description?.includes('BROKEN')) {
             throw ApplicationFailure.nonRetryable('host pxe does not answer', 'HostUnreachable');

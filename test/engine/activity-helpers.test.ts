@@ -9,12 +9,12 @@ import {
   pollUntil,
   REDACTED,
   wrapStepActivity,
-  WAIT_DEADLINE_EXCEEDED,
+  StepErrorType,
   type PollCheckpoint,
 } from '../../activities/engine/index.js';
 import { resolveSecret } from '../../lab/secrets.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
-import { loadExampleLab } from '../support/engine-harness.js';
+import { loadExampleLab } from '../../testing/engine-harness.js';
 
 /** A mock activity context that logs only errors (failing activities are the point of some cases). */
 class MockActivityEnvironment extends BaseMockEnvironment {
@@ -102,7 +102,7 @@ describe('pollUntil', () => {
       )
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect((failure as ApplicationFailure).type).toBe(WAIT_DEADLINE_EXCEEDED);
+    expect((failure as ApplicationFailure).type).toBe(StepErrorType.WaitDeadlineExceeded);
     expect((failure as ApplicationFailure).nonRetryable).toBe(true);
     expect((failure as Error).message).toMatch(
       /^Timed out after 0s waiting for the API to answer \(\d+ checks\); last check: connection refused$/,

@@ -4,9 +4,11 @@ import { msToNumber } from '@temporalio/common/lib/time.js';
 import { catalogue, findRunbook } from '../../runbooks/index.js';
 import { findStep } from '../../workflows/engine/current-details.js';
 import { defineRunbook, outlineRunbook, pendingProgress, stepPaths } from '../../workflows/engine/definition.js';
-import { ACTION_RETRY, action, forEach, gate, wait, WAIT_HEARTBEAT_TIMEOUT } from '../../workflows/engine/steps.js';
-import { loadExampleLab } from '../support/engine-harness.js';
+import { ACTION_RETRY, activityStepsFor, forEach, gate, WAIT_HEARTBEAT_TIMEOUT } from '../../workflows/engine/steps.js';
+import { loadExampleLab } from '../../testing/engine-harness.js';
 
+// The builders themselves are under test here, with names of no registry.
+const { action, wait } = activityStepsFor<string>();
 const lab = await loadExampleLab();
 
 describe('step builders', () => {

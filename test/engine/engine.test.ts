@@ -22,7 +22,7 @@ import {
   type StepProgress,
 } from '../../workflows/engine/api.js';
 import { bundleRunbookWorkflows, installWorkerRuntime } from '../../worker/worker.js';
-import { markerFile, readExecutions } from '../support/engine-activities.js';
+import { markerFile, readExecutions } from '../../testing/engine-activities.js';
 import {
   ENGINE_WORKFLOWS_PATH,
   loadExampleLab,
@@ -32,9 +32,9 @@ import {
   waitForProgress,
   writeEngineBundle,
   type RunningWorker,
-} from '../support/engine-harness.js';
+} from '../../testing/engine-harness.js';
 import { writeHistoryFixture } from '../support/engine-histories.js';
-import { NOOP_STEPS } from '../support/engine-runbooks.js';
+import { NOOP_STEPS } from '../../testing/engine-runbooks.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 const HISTORIES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { Worker } from '@temporalio/worker';
 import { bundleRunbookWorkflows, installWorkerRuntime } from '../../worker/worker.js';
-import { ENGINE_WORKFLOWS_PATH } from '../support/engine-harness.js';
+import { ENGINE_WORKFLOWS_PATH } from '../../testing/engine-harness.js';
 import { readHistoryFixture } from '../support/engine-histories.js';
 
 const HISTORIES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');

@@ -10,6 +10,7 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { labJsonSchema, labJsonSchemaText } from '../../lab/json-schema.js';
 import { exampleLab, repoRoot } from './paths.js';
+import type { JsonObject } from '../support/json.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -43,7 +44,7 @@ describe('lab.schema.json', () => {
   });
 
   it('describes the input side: fields with defaults are optional', () => {
-    const schema = labJsonSchema() as { title: string; required: string[]; properties: Record<string, any> };
+    const schema = labJsonSchema() as { title: string; required: string[]; properties: JsonObject };
     expect(schema.title).toBe('openshift-runbooks lab');
     expect(schema.required).toEqual(['apiVersion', 'kind', 'name', 'cluster', 'network', 'nodes', 'hosts', 'secrets']);
     expect(schema.properties.nodes.items.required).toEqual(['name', 'role', 'mac', 'ip', 'installDisk']);

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { formatIssue, LabValidationError, loadLab, parseLab, validateLab } from '../../lab/load.js';
 import { exampleLab, exampleSecrets, fixtureLabs } from './paths.js';
+import type { JsonObject } from '../support/json.js';
 
 const exampleText = readFileSync(exampleLab, 'utf8');
 
 /** The example lab as a plain object, to edit in a test. */
-function exampleObject(): Record<string, any> {
-  return parse(exampleText) as Record<string, any>;
+function exampleObject(): JsonObject {
+  return parse(exampleText) as JsonObject;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<LabValidationError> {

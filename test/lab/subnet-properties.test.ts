@@ -9,13 +9,14 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { validateLab } from '../../lab/load.js';
 import { exampleLab } from './paths.js';
+import type { JsonObject } from '../support/json.js';
 
-const example = parse(readFileSync(exampleLab, 'utf8')) as Record<string, any>;
+const example = parse(readFileSync(exampleLab, 'utf8')) as JsonObject;
 
 const toIp = (value: number) => [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
 
 /** The example lab moved onto `first/prefix`: helpers, nodes, pool and egress at fixed offsets. */
-function labOnSubnet(first: number, prefix: number): Record<string, any> {
+function labOnSubnet(first: number, prefix: number): JsonObject {
   const lab = structuredClone(example);
   const at = (offset: number) => toIp(first + offset);
   lab.network = {

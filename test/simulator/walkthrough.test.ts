@@ -65,6 +65,7 @@ import {
   watchNodes,
   type NodeWatch,
 } from '../support/sim-walkthrough.js';
+import type { AnyJson } from '../support/json.js';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const MCO = { group: 'machineconfiguration.openshift.io', version: 'v1' } as const;
@@ -73,8 +74,8 @@ const INFRA = ['infra1', 'infra2', 'infra3'] as const;
 const COMPUTES = ['compute1', 'compute2', 'compute3', 'compute4', 'compute5'] as const;
 
 type Conditioned = KubernetesObject & {
-  spec?: any;
-  status?: { conditions?: { type: string; status: string }[]; [key: string]: any };
+  spec?: AnyJson;
+  status?: { conditions?: { type: string; status: string }[]; [key: string]: AnyJson };
 };
 const isTrue = (obj: Conditioned | undefined, type: string) =>
   obj?.status?.conditions?.some((c) => c.type === type && c.status === 'True') === true;

@@ -38,6 +38,7 @@ export async function startTestTemporal(): Promise<TestTemporal> {
     throw new Error(
       `the tests need the Temporal CLI (real dev server): ${(error as Error).message}\n` +
         'install it (see README; `runbook server` builds it with Go into ~/.cache/openshift-runbooks/bin) or set TEMPORAL_CLI',
+      { cause: error },
     );
   }
   // Workers in tests log warnings and errors only (it must happen before the first native connection).

@@ -6,6 +6,7 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { RunbookInput, RunbookResult } from './api.js';
 import type { RunbookDefinition } from './definition.js';
+import { StepErrorType } from './error-types.js';
 import { runbookWorkflow } from './interpreter.js';
 
 export type RunbookWorkflow = (input: RunbookInput) => Promise<RunbookResult>;
@@ -23,7 +24,7 @@ export function dispatchByType(workflows: Record<string, RunbookWorkflow>): Runb
     if (!workflow) {
       throw ApplicationFailure.nonRetryable(
         `No runbook named "${type}" on this worker; it knows ${Object.keys(workflows).join(', ')}. Upgrade the worker or check the name with "runbook list-runbooks"`,
-        'UnknownRunbook',
+        StepErrorType.UnknownRunbook,
       );
     }
     return workflow(input);

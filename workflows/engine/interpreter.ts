@@ -41,6 +41,7 @@ import {
   type StepStatus,
 } from './api.js';
 import { applies, forEachItems, pendingItem, pendingProgress, type RunbookDefinition } from './definition.js';
+import { StepErrorType } from './error-types.js';
 import {
   itemPath,
   type ActivityStep,
@@ -58,11 +59,6 @@ export function runbookWorkflow(definition: RunbookDefinition): (input: RunbookI
   Object.defineProperty(workflow, 'name', { value: definition.name });
   return workflow;
 }
-
-/** Error type of a run ended by `resume --abort`. */
-export const RUNBOOK_ABORTED = 'RunbookAborted';
-/** Error type of a run started without a usable input. */
-export const INVALID_RUNBOOK_INPUT = 'InvalidRunbookInput';
 
 const ACTIVITY_SUMMARY_MAX = 200;
 
@@ -83,7 +79,7 @@ class RunbookRun {
     if (typeof input?.lab?.name !== 'string') {
       throw ApplicationFailure.nonRetryable(
         `Runbook "${definition.name}" needs { lab } as input, a lab parsed from a lab file; start it with "runbook start ${definition.name} --lab <file>"`,
-        INVALID_RUNBOOK_INPUT,
+        StepErrorType.InvalidRunbookInput,
       );
     }
     this.lab = input.lab;
@@ -203,7 +199,7 @@ class RunbookRun {
         await condition(allHandlersFinished);
         throw ApplicationFailure.create({
           message: `Runbook ${this.definition.name} aborted by the operator at step ${path}${reason}: ${failure.message}`,
-          type: RUNBOOK_ABORTED,
+          type: StepErrorType.RunbookAborted,
           nonRetryable: true,
         });
       }

@@ -6,6 +6,7 @@
  */
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time.js';
+import type { StepActivityName } from '../../activities/index.js';
 import type { Lab } from '../../lab/schema.js';
 import type { RehearsalInput, RunbookInput, StepKind } from './api.js';
 
@@ -56,7 +57,7 @@ interface StepBase {
 
 export interface ActivityStep extends StepBase {
   kind: 'action' | 'wait';
-  /** Name of the registered activity that implements the step. */
+  /** Name of the registered activity that implements the step (checked by `action` and `wait`). */
   activity: string;
   params?: Record<string, JsonValue>;
   retry: RetryPolicy;
@@ -136,8 +137,35 @@ const DEFAULT_POLL_INTERVAL = '10s';
 
 const ID_PATTERN = /^[a-z0-9]+([.-][a-z0-9]+)*$/;
 
-/** A step that converges one piece of state: check, act only if needed, report changed/unchanged. */
-export function action(id: string, title: string, activity: string, options: ActionOptions = {}): ActivityStep {
+/**
+ * A step that converges one piece of state: check, act only if needed, report changed/unchanged.
+ * `activity` is checked against the worker's registry (activities/index.ts).
+ */
+export function action(id: string, title: string, activity: StepActivityName, options?: ActionOptions): ActivityStep {
+  return actionStep(id, title, activity, options);
+}
+
+/**
+ * A long wait: one heartbeating activity that polls until a condition holds or the deadline passes
+ * (see `pollUntil` in activities/engine). The attempt's own timeout is the deadline plus a margin, so
+ * the poll loop's clear "timed out waiting for …" message wins over a bare server timeout.
+ */
+export function wait(id: string, title: string, activity: StepActivityName, options: WaitOptions): ActivityStep {
+  return waitStep(id, title, activity, options);
+}
+
+/**
+ * `action` and `wait` for another registry's names, e.g. the engine tests' runbooks, whose worker
+ * registers test activities next to the built-in ones.
+ */
+export function activityStepsFor<Name extends string>(): {
+  action: (id: string, title: string, activity: Name, options?: ActionOptions) => ActivityStep;
+  wait: (id: string, title: string, activity: Name, options: WaitOptions) => ActivityStep;
+} {
+  return { action: actionStep, wait: waitStep };
+}
+
+function actionStep(id: string, title: string, activity: string, options: ActionOptions = {}): ActivityStep {
   return {
     ...base(id, title, 'action', options),
     activity,
@@ -148,12 +176,7 @@ export function action(id: string, title: string, activity: string, options: Act
   };
 }
 
-/**
- * A long wait: one heartbeating activity that polls until a condition holds or the deadline passes
- * (see `pollUntil` in activities/engine). The attempt's own timeout is the deadline plus a margin, so
- * the poll loop's clear "timed out waiting for …" message wins over a bare server timeout.
- */
-export function wait(id: string, title: string, activity: string, options: WaitOptions): ActivityStep {
+function waitStep(id: string, title: string, activity: string, options: WaitOptions): ActivityStep {
   const deadlineMs = msToNumber(options.deadline);
   const intervalMs = msToNumber(options.pollInterval ?? DEFAULT_POLL_INTERVAL);
   if (!(deadlineMs > 0 && intervalMs > 0)) {

@@ -13,6 +13,7 @@ import {
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { CO, MCP, node, pool, rejection, startTestApi, statusOf } from './helpers.js';
 import type { TestApi } from './helpers.js';
+import type { JsonObject } from '../../support/json.js';
 
 let api: TestApi;
 let core: CoreV1Api;
@@ -136,23 +137,23 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
     const created = (await custom.createClusterCustomObject({
       ...mcp,
       body: { ...pool('infra', { paused: false }), status: { machineCount: 7 } },
-    })) as Record<string, any>;
+    })) as JsonObject;
     expect(created.status).toBeUndefined(); // create cannot set status
     expect(created.metadata.generation).toBe(1);
     const withStatus = (await custom.patchClusterCustomObjectStatus(
       { ...mcp, name: 'infra', body: { status: { machineCount: 2 }, spec: { paused: true } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    )) as Record<string, any>;
+    )) as JsonObject;
     expect(withStatus.status).toEqual({ machineCount: 2 });
     expect(withStatus.spec).toEqual({ paused: false });
     const paused = (await custom.patchClusterCustomObject(
       { ...mcp, name: 'infra', body: { spec: { paused: true }, status: { machineCount: 99 } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    )) as Record<string, any>;
+    )) as JsonObject;
     expect(paused.spec).toEqual({ paused: true });
     expect(paused.status).toEqual({ machineCount: 2 });
     expect(paused.metadata.generation).toBe(2);
-    const status = (await custom.getClusterCustomObjectStatus({ ...mcp, name: 'infra' })) as Record<string, any>;
+    const status = (await custom.getClusterCustomObjectStatus({ ...mcp, name: 'infra' })) as JsonObject;
     expect(status.status).toEqual({ machineCount: 2 });
     // A custom resource PUT must carry metadata.resourceVersion.
     const { resourceVersion: _rv, ...meta } = paused.metadata;
@@ -162,7 +163,7 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
       ),
     );
     expect(unconditional).toMatchObject({ code: 422, message: expect.stringContaining('metadata.resourceVersion') });
-    const list = (await custom.listClusterCustomObject({ ...mcp })) as Record<string, any>;
+    const list = (await custom.listClusterCustomObject({ ...mcp })) as JsonObject;
     expect(list).toMatchObject({ kind: 'MachineConfigPoolList', apiVersion: 'machineconfiguration.openshift.io/v1' });
     expect(list.items[0]).toMatchObject({ kind: 'MachineConfigPool', metadata: { name: 'infra' } });
     await custom.deleteClusterCustomObject({ ...mcp, name: 'infra' });
@@ -383,7 +384,7 @@ describe('deletion, dry runs and the current user', () => {
       version: 'v1',
       plural: 'users',
       name: '~',
-    })) as Record<string, any>;
+    })) as JsonObject;
     expect(user.metadata.name).toBe('system:admin');
   });
 });

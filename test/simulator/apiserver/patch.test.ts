@@ -10,6 +10,7 @@ import {
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { node, rejection, startTestApi, statusOf } from './helpers.js';
 import type { TestApi } from './helpers.js';
+import type { JsonObject } from '../../support/json.js';
 
 let api: TestApi;
 let core: CoreV1Api;
@@ -195,7 +196,7 @@ describe('PATCH', () => {
       'runbook',
       true,
       PatchStrategy.ServerSideApply,
-    )) as Record<string, any>;
+    )) as JsonObject;
     expect(applied.spec).toEqual({
       replicas: 2,
       nodePlacement: { nodeSelector: { matchLabels: { 'node-role.kubernetes.io/infra': '' } } },
@@ -247,7 +248,7 @@ describe('PATCH', () => {
       message: 'Apply failed with 1 conflict: conflict with "installer": .data.size',
       details: { causes: [{ reason: 'FieldManagerConflict', field: '.data.size' }] },
     });
-    const forced = (await applyAs('runbook', { size: '2' }, true)) as Record<string, any>;
+    const forced = (await applyAs('runbook', { size: '2' }, true)) as JsonObject;
     expect(forced.data).toEqual({ size: '2', mode: 'a' });
     const installer = forced.metadata.managedFields.find((e: { manager: string }) => e.manager === 'installer');
     expect(installer.fieldsV1).toEqual({ 'f:data': { 'f:mode': {} } });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApiError } from '../../../simulator/apiserver/errors.js';
 import { decodeProtobufObject } from '../../../simulator/apiserver/protobuf.js';
+import type { JsonObject } from '../../support/json.js';
 
 // Request bodies captured from kubectl 1.32 (`kubectl create namespace caught`, `kubectl certificate approve csr-x`).
 const CREATE_NAMESPACE = 'azhzAAoPCgJ2MRIJTmFtZXNwYWNlEh4KFgoGY2F1Z2h0EgAaACIAKgAyADgAQgASABoCCgAaACIA';
@@ -18,7 +19,7 @@ describe('protobuf request bodies', () => {
   });
 
   it('decodes a kubectl CSR approval with its condition and resourceVersion', () => {
-    const csr = decodeProtobufObject(Buffer.from(APPROVE_CSR, 'base64')) as Record<string, any>;
+    const csr = decodeProtobufObject(Buffer.from(APPROVE_CSR, 'base64')) as JsonObject;
     expect(csr).toMatchObject({
       apiVersion: 'certificates.k8s.io/v1',
       kind: 'CertificateSigningRequest',

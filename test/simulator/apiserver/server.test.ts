@@ -7,6 +7,7 @@ import { ObjectStore } from '../../../simulator/apiserver/store.js';
 import { startApiServer } from '../../../simulator/apiserver/server.js';
 import { rejection, startTestApi, statusOf } from './helpers.js';
 import type { TestApi } from './helpers.js';
+import type { AnyJson } from '../../support/json.js';
 
 let api: TestApi;
 
@@ -19,7 +20,7 @@ interface Raw {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
-  json: () => any;
+  json: () => AnyJson;
 }
 
 function call(

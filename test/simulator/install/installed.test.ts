@@ -7,11 +7,12 @@ import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { CLUSTER_OPERATORS, isTrue } from '../../../simulator/openshift-objects.js';
 import { CO, startTestLab, statusOf, waitFor, type TestLab } from './support.js';
+import type { AnyJson } from '../../support/json.js';
 
 type Obj = {
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: any;
-  status?: any;
+  spec?: AnyJson;
+  status?: AnyJson;
 };
 
 let t: TestLab;

@@ -8,20 +8,20 @@ import { fileURLToPath } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { execa, type ResultPromise } from 'execa';
-import type { Lab } from '../../lab/schema.js';
-import { loadLab } from '../../lab/load.js';
-import { bundleRunbookWorkflows, createRunbookWorker } from '../../worker/worker.js';
+import type { Lab } from '../lab/schema.js';
+import { loadLab } from '../lab/load.js';
+import { bundleRunbookWorkflows, createRunbookWorker } from '../worker/worker.js';
 import {
   progressQuery,
   TASK_QUEUE,
   workflowIdFor,
   type RunbookInput,
   type RunbookProgress,
-} from '../../workflows/engine/api.js';
+} from '../workflows/engine/api.js';
 import { createEngineTestActivities } from './engine-activities.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
+const repoRoot = path.resolve(here, '..');
 
 export const ENGINE_WORKFLOWS_PATH = path.join(here, 'engine-workflows.ts');
 const WORKER_MAIN = path.join(here, 'engine-worker-main.ts');

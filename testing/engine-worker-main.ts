@@ -1,15 +1,15 @@
 /**
  * A runbook worker as a separate process, for the tests and the bench that kill it with SIGKILL:
  *
- *   node --import tsx test/support/engine-worker-main.ts --address 127.0.0.1:7233 --dir /tmp/x \
+ *   node --import tsx testing/engine-worker-main.ts --address 127.0.0.1:7233 --dir /tmp/x \
  *     [--namespace default] [--task-queue q] [--bundle /tmp/x/workflow-bundle.js]
  *
  * Prints `ready` on stdout once it polls. Registers the product and test activities.
  */
 import { parseArgs } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
-import { installWorkerRuntime, runWorker } from '../../worker/worker.js';
-import { TASK_QUEUE } from '../../workflows/engine/api.js';
+import { installWorkerRuntime, runWorker } from '../worker/worker.js';
+import { TASK_QUEUE } from '../workflows/engine/api.js';
 import { createEngineTestActivities } from './engine-activities.js';
 import { ENGINE_WORKFLOWS_PATH } from './engine-harness.js';
 

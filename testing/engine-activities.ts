@@ -7,9 +7,9 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { createActivities } from '../../activities/index.js';
-import { pollUntil, type StepActivity } from '../../activities/engine/index.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import { createActivities } from '../activities/index.js';
+import { pollUntil, type StepActivity } from '../activities/engine/index.js';
+import type { StepContext } from '../workflows/engine/steps.js';
 
 export interface ExecutionRecord {
   step: string;
@@ -43,7 +43,7 @@ export function readExecutions(dir: string, workflowId: string): ExecutionRecord
     .map((line) => JSON.parse(line) as ExecutionRecord);
 }
 
-export function engineTestActivities(dir: string): Record<string, StepActivity> {
+export function engineTestActivities(dir: string) {
   const record = (context: StepContext, event: ExecutionRecord['event'], extra: Partial<ExecutionRecord> = {}) => {
     const workflowId = activityInfo().workflowExecution?.workflowId ?? 'standalone';
     const line: ExecutionRecord = {
@@ -100,8 +100,11 @@ export function engineTestActivities(dir: string): Record<string, StepActivity> 
         throw error;
       }
     },
-  };
+  } satisfies Record<string, StepActivity>;
 }
+
+/** The names the test runbooks may give their steps, next to the built-in ones. */
+export type EngineTestActivityName = keyof ReturnType<typeof engineTestActivities>;
 
 /** The product activities plus the test ones, as the worker registers them. */
 export function createEngineTestActivities(dir: string) {

@@ -3,9 +3,13 @@
  * 50 no-op steps, a step that fails until a marker file exists, a gate with a for-each, and a long
  * wait that polls a file. Retry intervals are short so failures pause within a second.
  */
-import { defineRunbook, type RunbookDefinition } from '../../workflows/engine/definition.js';
-import { action, forEach, gate, wait } from '../../workflows/engine/steps.js';
-import { catalogue } from '../../runbooks/index.js';
+import type { StepActivityName } from '../activities/index.js';
+import { catalogue } from '../runbooks/index.js';
+import { defineRunbook, type RunbookDefinition } from '../workflows/engine/definition.js';
+import { activityStepsFor, forEach, gate } from '../workflows/engine/steps.js';
+import type { EngineTestActivityName } from './engine-activities.js';
+
+const { action, wait } = activityStepsFor<StepActivityName | EngineTestActivityName>();
 
 const FAST_RETRY = { initialInterval: '50ms', maximumInterval: '100ms' };
 

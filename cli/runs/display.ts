@@ -1,0 +1,111 @@
+/** How a run looks in the terminal: its steps, its state, what to type next, and the exit code. */
+import pc from 'picocolors';
+import { type TemporalConfig, workflowUiUrl } from '../../temporal/connection.js';
+import type { Run } from '../../temporal/runs.js';
+import { FINISHED_STEP_STATUSES, type RunbookProgress, type StepProgress } from '../../workflows/engine/api.js';
+import { itemPath } from '../../workflows/engine/steps.js';
+import { ExitCode } from '../errors.js';
+import { formatTable } from '../output.js';
+
+/** The exit code of a command that reports a run in this state. */
+export function exitCodeFor(state: string): ExitCode {
+  if (state === 'paused' || state === 'waiting-approval') return ExitCode.PAUSED;
+  if (state === 'failed' || state === 'cancelled' || state === 'terminated' || state === 'timed-out')
+    return ExitCode.FAILED;
+  return ExitCode.OK;
+}
+
+export function colorState(state: string): string {
+  if (state === 'completed') return pc.green(state);
+  if (state === 'paused' || state === 'waiting-approval') return pc.yellow(state);
+  if (state === 'running') return pc.cyan(state);
+  return pc.red(state);
+}
+
+export function colorStatus(status: string): string {
+  if (status === 'changed' || status === 'unchanged') return pc.green(status);
+  if (status === 'running') return pc.cyan(status);
+  if (status === 'paused' || status === 'waiting-approval') return pc.yellow(status);
+  if (status === 'failed') return pc.red(status);
+  return pc.dim(status);
+}
+
+/**
+ * Every step and for-each sub-step with its full path, in order. With `finishedLast`, a finished
+ * for-each comes after its items, so transitions print in the order they happened.
+ */
+export function flattenSteps(
+  steps: readonly StepProgress[],
+  prefix = '',
+  finishedLast = false,
+): Array<StepProgress & { path: string }> {
+  return steps.flatMap((step) => {
+    const path = prefix === '' ? step.id : `${prefix}.${step.id}`;
+    const self = { ...step, path };
+    const items = (step.items ?? []).flatMap((item) =>
+      flattenSteps(item.steps, itemPath(path, item.item), finishedLast),
+    );
+    return finishedLast && FINISHED_STEP_STATUSES.includes(step.status) ? [...items, self] : [self, ...items];
+  });
+}
+
+export function oneLine(text: string | undefined, max = 80): string {
+  if (!text) return '';
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** The commands an operator types to get a paused run going again. */
+export function resumeHints(id: string, progress: RunbookProgress | undefined): string[] {
+  if (progress?.state === 'waiting-approval') {
+    return [`approve it:  runbook approve ${id}${progress.currentStep ? ` --step ${progress.currentStep}` : ''}`];
+  }
+  return [
+    `retry the step:             runbook resume ${id}`,
+    `retry with a corrected lab: runbook resume ${id} --lab <file>`,
+    `skip it and go on:          runbook resume ${id} --skip --reason "<why>"`,
+    `end the run as failed:      runbook resume ${id} --abort`,
+  ];
+}
+
+export function renderStatus(
+  run: Run,
+  state: string,
+  progress: RunbookProgress | undefined,
+  config: TemporalConfig,
+): string {
+  const id = run.handle.workflowId;
+  const lines: string[] = [];
+  lines.push(
+    `${pc.bold(id)}  ${run.runbook ?? progress?.runbook ?? ''} on lab ${run.lab ?? progress?.lab ?? '?'}: ${colorState(state)}`,
+  );
+  const step = progress?.currentStep ?? run.step;
+  if (step && run.open) lines.push(`current step: ${step}`);
+  if (progress) {
+    const rows = flattenSteps(progress.steps).map((s) => [
+      s.path,
+      oneLine(s.title, 40),
+      colorStatus(s.status),
+      s.attempts,
+      oneLine(s.message),
+    ]);
+    lines.push('', formatTable(['STEP', 'TITLE', 'STATUS', 'ATTEMPTS', 'LAST MESSAGE'], rows));
+  } else {
+    lines.push(
+      '',
+      run.open
+        ? `step details need a running worker for task queue ${run.description.taskQueue}: start one with \`runbook worker\``
+        : 'step details need a running worker (it replays the finished run): start one with `runbook worker`',
+    );
+  }
+  if (progress?.error && (state === 'paused' || state === 'failed')) {
+    lines.push('', `${pc.red('error')} in ${progress.error.stepId}: ${progress.error.message}`);
+  }
+  if (state === 'paused' || state === 'waiting-approval') {
+    lines.push('', state === 'paused' ? 'The run is paused. Next:' : 'The run waits for an approval. Next:');
+    lines.push(...resumeHints(id, progress).map((line) => `  ${line}`));
+  }
+  const url = workflowUiUrl(config, id);
+  lines.push('', url ? `Web UI: ${url}` : 'Web UI: set TEMPORAL_UI_URL to show a link');
+  return `${lines.join('\n')}\n`;
+}
