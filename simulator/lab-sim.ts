@@ -5,10 +5,12 @@
  * the seed has it right after install) for the day-2 runbooks.
  *
  * It writes `<stateDir>/kubeconfig` and `<stateDir>/endpoints.json` (`{ apiServer: { url,
- * kubeconfig }, hosts: [...] }`), which rehearsals and `runbook sim start` users point their clients at.
+ * kubeconfig }, hosts: [...], release }`), which rehearsals and `runbook sim start` users point their
+ * clients at; the simulated openshift-install (`simulatedInstaller()`) reads it too.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Lab } from '../lab/schema.js';
 import { resolveSecret } from '../lab/secrets.js';
@@ -31,6 +33,7 @@ import { startWorkloadController } from './controllers/pods.js';
 import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Fault } from './faults.js';
 import { startSimulatedHosts, type HostEndpoint, type SimulatedHosts } from './hosts/index.js';
 import { kubeletVersion } from './openshift-objects.js';
+import { ENDPOINTS_ENV } from './openshift-install/main.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
 
 export type LabStart = 'bare' | 'installed';
@@ -50,6 +53,16 @@ export interface SimulatedLabOptions {
 export interface EndpointsFile {
   apiServer: { url: string; kubeconfig: string };
   hosts: HostEndpoint[];
+  /** The release the lab pins: what the simulated openshift-install reports and writes for. */
+  release: { version: string; architecture: string };
+}
+
+/** The simulated openshift-install: the executable, and the environment that points it at a lab. */
+export function simulatedInstaller(endpointsPath: string): { binary: string; env: Record<string, string> } {
+  return {
+    binary: fileURLToPath(new URL('./bin/openshift-install', import.meta.url)),
+    env: { [ENDPOINTS_ENV]: endpointsPath },
+  };
 }
 
 export interface SimulatedLab {
@@ -159,6 +172,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     const endpoints: EndpointsFile = {
       apiServer: { url: api.url, kubeconfig: api.kubeconfigPath },
       hosts: hosts.endpoints,
+      release: { version: lab.cluster.version, architecture: lab.cluster.architecture },
     };
     const endpointsPath = path.join(stateDir, 'endpoints.json');
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
