@@ -176,8 +176,7 @@ function poolOf(node: Pick<Node, 'role'>): 'bootstrap' | 'master' | 'worker' {
 }
 
 /** Whether an Ignition config is one this node can boot with, for this cluster and its RHCOS. */
-function ignitionGaps(lab: Lab, node: Node, file: string, ignition: ReadIgnition): string[] {
-  const where = `${posix.basename(file)} (${file})`;
+function ignitionGaps(lab: Lab, node: Node, where: string, ignition: ReadIgnition): string[] {
   const version = specProblem(ignition.version, lab.cluster.rhcosVersion);
   if (version) return [`${where} cannot boot ${node.name}: ${version}`];
   const domain = clusterDomain(lab);
@@ -269,7 +268,7 @@ function pxeGaps(lab: Lab, view: BootView, node: Node): string[] {
   if ('problem' in ignition)
     gaps.push(`${ignitionPath} on ${found.name} cannot boot ${node.name}: ${ignition.problem}`);
   else if (posix.basename(served) === expected)
-    gaps.push(...ignitionGaps(lab, node, `${ignitionPath} on ${found.name}`, ignition));
+    gaps.push(...ignitionGaps(lab, node, `${expected} (${ignitionPath} on ${found.name})`, ignition));
   return gaps;
 }
 

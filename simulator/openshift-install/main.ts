@@ -173,7 +173,7 @@ export async function runOpenshiftInstall(args: readonly string[], env: NodeJS.P
     io.stderr(`Error: unknown command "${verb}" for "openshift-install"\nRun 'openshift-install --help' for usage.\n`);
     return 1;
   } catch (error) {
-    const code = error instanceof Fatal ? error.code : error instanceof InstallConfigError ? EXIT_INSTALL_CONFIG : 1;
+    const code = error instanceof Fatal ? error.code : 1;
     log('fatal', error instanceof Error ? error.message : String(error));
     return code;
   } finally {
@@ -211,11 +211,11 @@ async function installState(dir: string, asset: string, log: Log): Promise<Insta
   try {
     installConfig = parseInstallConfig(await readFile(configPath, 'utf8'));
   } catch (error) {
-    if (error instanceof InstallConfigError) {
-      throw new InstallConfigError(
-        error.problems.map((problem) => `failed to fetch ${asset}: failed to load asset "Install Config": ${problem}`),
+    if (error instanceof InstallConfigError)
+      throw new Fatal(
+        `failed to fetch ${asset}: failed to load asset "Install Config": ${error.message}`,
+        EXIT_INSTALL_CONFIG,
       );
-    }
     throw error;
   }
   log('info', 'Consuming Install Config from target directory');

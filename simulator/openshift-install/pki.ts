@@ -41,7 +41,10 @@ export async function createRootCa(): Promise<RootCa> {
     .toString('base64')
     .replace(/(.{64})/g, '$1\n')
     .trimEnd();
-  return { certPem: cert.toString('pem'), keyPem: `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n` };
+  return {
+    certPem: `${cert.toString('pem')}\n`,
+    keyPem: `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`,
+  };
 }
 
 /** `XXXXX-XXXXX-XXXXX-XXXXX`, the shape of the kubeadmin password the installer generates. */
