@@ -124,31 +124,47 @@ export async function stageBootAssets(
   return staged;
 }
 
-/** Resolves with the node's reason once it is stuck and the reason satisfies `match`. */
-export function stuckWith(boot: BootTracker, node: string, match: (reason: string) => boolean): Promise<string> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const reason = boot.stuck()[node];
-      if (reason === undefined || !match(reason)) return;
-      boot.off('stuck', check);
-      resolve(reason);
+/**
+ * Resolves with `probe`'s value once it gives one, looking again at every boot event; fails naming
+ * `what` and every node's boot state when the lab has gone quiet (no boot event for 10 s) without it.
+ */
+function onBoot<T>(boot: BootTracker, what: string, probe: () => T | undefined): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let quiet: NodeJS.Timeout | undefined;
+    const events = ['running', 'stuck', 'down'] as const;
+    const stop = () => {
+      clearTimeout(quiet);
+      for (const event of events) boot.off(event, check);
     };
-    boot.on('stuck', check);
+    function check(): void {
+      const value = probe();
+      if (value !== undefined) {
+        stop();
+        resolve(value);
+        return;
+      }
+      clearTimeout(quiet);
+      quiet = setTimeout(() => {
+        stop();
+        reject(new Error(`no boot event for 10 s without: ${what}\nnodes: ${JSON.stringify(boot.states(), null, 1)}`));
+      }, 10_000);
+    }
+    for (const event of events) boot.on(event, check);
     check();
   });
 }
 
-/** Resolves once the node runs RHCOS (booted and through first boot). */
-export function running(boot: BootTracker, node: string): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!boot.isRunning(node)) return;
-      boot.off('running', check);
-      resolve();
-    };
-    boot.on('running', check);
-    check();
+/** Resolves with the node's reason once it is stuck and the reason satisfies `match`. */
+export function stuckWith(boot: BootTracker, node: string, match: (reason: string) => boolean): Promise<string> {
+  return onBoot(boot, `${node} stuck as expected`, () => {
+    const reason = boot.stuck()[node];
+    return reason !== undefined && match(reason) ? reason : undefined;
   });
+}
+
+/** Resolves once the node runs RHCOS (booted and through first boot). */
+export async function running(boot: BootTracker, node: string): Promise<void> {
+  await onBoot(boot, `${node} running`, () => (boot.isRunning(node) ? true : undefined));
 }
 
 /** `virsh -c qemu:///system start|destroy <domain>` on the node's hypervisor. */

@@ -257,6 +257,13 @@ describe('a bare lab', () => {
     expect((rogue.spec as { username: string }).username).toBe(NODE_BOOTSTRAPPER);
   });
 
+  it("lets a worker configure itself from the masters' machine config server once the bootstrap node is gone", async () => {
+    await push(renderArtifact(t.lab, 'haproxy.final'), 'haproxy');
+    await virsh('destroy', 'bootstrap');
+    await joinWorker('compute4');
+    expect(t.sim.boot.stuck().compute4).toBeUndefined();
+  });
+
   it('settles the operators once enough workers are Ready, except image-registry until its storage is set', async () => {
     await joinWorker('compute2');
     const co = (name: string) => t.sim.store.get('clusteroperators.config.openshift.io', undefined, name);
