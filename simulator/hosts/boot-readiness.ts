@@ -43,9 +43,14 @@ export function pxeConfigFile(node: Pick<Node, 'mac' | 'boot'>): string {
   return node.boot === 'uefi' ? `grub.cfg-${mac}` : `pxelinux.cfg/${mac}`;
 }
 
+/** The ignition pool of a node: workers and infra nodes share the worker pool. */
+function poolOf(node: Pick<Node, 'role'>): 'bootstrap' | 'master' | 'worker' {
+  return node.role === 'bootstrap' || node.role === 'master' ? node.role : 'worker';
+}
+
 /** The ignition config a node installs with: workers and infra nodes share worker.ign. */
 export function ignitionFileFor(node: Pick<Node, 'role'>): string {
-  return `${node.role === 'bootstrap' || node.role === 'master' ? node.role : 'worker'}.ign`;
+  return `${poolOf(node)}.ign`;
 }
 
 function labNode(lab: Lab, nodeName: string): Node {
@@ -168,11 +173,6 @@ function assetGaps(
       );
   }
   return gaps;
-}
-
-/** The ignition pool of a node: workers and infra nodes share worker.ign. */
-function poolOf(node: Pick<Node, 'role'>): 'bootstrap' | 'master' | 'worker' {
-  return node.role === 'bootstrap' || node.role === 'master' ? node.role : 'worker';
 }
 
 /** Whether an Ignition config is one this node can boot with, for this cluster and its RHCOS. */

@@ -18,6 +18,8 @@ export interface InstallState {
   clusterId: string;
   infraId: string;
   kubeadminPassword: string;
+  /** manifests/ and openshift/ as `create ignition-configs` consumed them (with the user's edits). */
+  manifests?: Record<string, string>;
 }
 
 /** Where the simulated lab's API server is, for auth/kubeconfig. */

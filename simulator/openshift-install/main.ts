@@ -219,13 +219,13 @@ async function installState(dir: string, asset: string, log: Log): Promise<Insta
     throw error;
   }
   log('info', 'Consuming Install Config from target directory');
+  // A new install-config keeps the install's identity and CA but makes new manifests.
   const state: InstallState = {
     installConfig,
     rootCa: earlier?.rootCa ?? (await createRootCa()),
-    ...(earlier ?? newIds(installConfig)),
+    ...(earlier ? { clusterId: earlier.clusterId, infraId: earlier.infraId } : newIds(installConfig)),
     kubeadminPassword: earlier?.kubeadminPassword ?? kubeadminPassword(),
   };
-  state.installConfig = installConfig;
   await writeState(dir, state);
   await rm(configPath);
   return state;
@@ -246,7 +246,11 @@ async function createManifests(dir: string, target: SimTarget, log: Log): Promis
       'warning',
       'Making control-plane schedulable by setting MastersSchedulable to true for Scheduler cluster settings',
     );
-  await writeFiles(dir, manifestFiles(state, target.release));
+  // Like the asset store: manifests already in the folder (edited or not) are kept as they are.
+  const files = state.manifests ?? manifestFiles(state, target.release);
+  const missing = Object.entries(files).filter(([relative]) => !existsSync(path.join(dir, relative)));
+  if (missing.length < Object.keys(files).length) log('info', 'Consuming Common Manifests from target directory');
+  await writeFiles(dir, Object.fromEntries(missing));
   log('info', `Manifests created in: ${path.join(dir, 'manifests')} and ${path.join(dir, 'openshift')}`);
 }
 
@@ -268,7 +272,8 @@ async function consumeManifests(dir: string, log: Log): Promise<Record<string, s
 
 async function createIgnitionConfigs(dir: string, target: SimTarget, log: Log): Promise<void> {
   const state = await installState(dir, 'Bootstrap Ignition Config', log);
-  const manifests = (await consumeManifests(dir, log)) ?? manifestFiles(state, target.release);
+  const manifests = (await consumeManifests(dir, log)) ?? state.manifests ?? manifestFiles(state, target.release);
+  await writeState(dir, { ...state, manifests });
   await writeFiles(dir, ignitionConfigs(state, manifests, target.release));
   await writeFiles(dir, { 'metadata.json': metadataJson(state) });
   await writeFiles(

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { resolveSecret } from '../../../lab/secrets.js';
-import { renderArtifact } from '../../../render/index.js';
+import { patchSchedulerManifest, renderArtifact, schedulerManifestPath } from '../../../render/index.js';
 import { writeRendered } from '../../../render/write.js';
 import type { EndpointsFile } from '../../../simulator/lab-sim.js';
 import { decodeDataUrl, specProblem } from '../../../simulator/openshift-install/ignition.js';
@@ -238,6 +238,33 @@ describe('the simulated openshift-install', () => {
       );
     },
   );
+
+  it('keeps the install on a re-run: the edited scheduler manifest, the root CA, the cluster ID', async () => {
+    const dir = await folderWithConfig('rerun');
+    expect((await run(['create', 'manifests', '--dir', dir])).exitCode).toBe(0);
+    const scheduler = path.join(dir, schedulerManifestPath);
+    await writeFile(scheduler, patchSchedulerManifest(await readFile(scheduler, 'utf8'), false));
+    const again = await run(['create', 'manifests', '--dir', dir]);
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain('Consuming Common Manifests from target directory');
+    expect(parse(await readFile(scheduler, 'utf8')).spec.mastersSchedulable).toBe(false);
+
+    const bootstrapScheduler = async () => {
+      const bootstrap = await readJson(path.join(dir, 'bootstrap.ign'));
+      const file = bootstrap.storage.files.find((entry: any) => entry.path.endsWith(schedulerManifestPath));
+      return parse(decodeDataUrl(file.contents.source)!).spec.mastersSchedulable;
+    };
+    const identity = async () => ({
+      ca: (await readJson(path.join(dir, 'master.ign'))).ignition.security.tls.certificateAuthorities,
+      metadata: await readJson(path.join(dir, 'metadata.json')),
+    });
+    expect((await run(['create', 'ignition-configs', '--dir', dir])).exitCode).toBe(0);
+    expect(await bootstrapScheduler()).toBe(false);
+    const first = await identity();
+    expect((await run(['create', 'ignition-configs', '--dir', dir])).exitCode).toBe(0);
+    expect(await bootstrapScheduler()).toBe(false);
+    expect(await identity()).toEqual(first);
+  });
 
   it('names what RHCOS cannot read: spec 3 on 4.2-4.5, spec 2 on 4.6 and later', () => {
     expect(specProblem('3.2.0', '4.2.0')).toContain('RHCOS 4.2.0 reads only spec 2.x (up to 2.2.0)');
