@@ -168,7 +168,7 @@ describe('a bare lab', () => {
     expect(await statusOf(t.kube.version.getCode())).toBe(0);
   });
 
-  it('holds a master at first boot while no loaded HAProxy backend leads to the machine config server', async () => {
+  it('holds a master at first boot while no loaded HAProxy backend leads to a machine config server that answers', async () => {
     const bootstrapHaproxy = renderArtifact(t.lab, 'haproxy.bootstrap');
     const withoutMcs = bootstrapHaproxy.map((file) => ({
       ...file,
@@ -183,6 +183,16 @@ describe('a bare lab', () => {
         'the HAProxy config loaded on haproxy1 has no frontend bound to port 22623; ' +
         'the HAProxy config loaded on haproxy2 has no frontend bound to port 22623',
     );
+    // The config for after bootstrap, loaded too early: its backends list only masters, none up yet.
+    await push(renderArtifact(t.lab, 'haproxy.final'), 'haproxy');
+    const early = await stuck('master1', 'no server of the backend');
+    const masters = 'master1 10.42.253.10:22623, master2 10.42.253.11:22623, master3 10.42.253.12:22623';
+    expect(early).toContain(
+      `master1: the machine config server at api-int.${DOMAIN}:22623 is unreachable: ` +
+        `no server of the backend of machine-config-server (port 22623) loaded on haproxy1 answers (${masters}); ` +
+        `no server of the backend of machine-config-server (port 22623) loaded on haproxy2 answers (${masters})`,
+    );
+    expect(early).toContain(`master1: the API at api-int.${DOMAIN}:6443 is unreachable`);
     await push(bootstrapHaproxy, 'haproxy');
     await running(t.sim.boot, 'master1');
   });
