@@ -75,6 +75,16 @@ describe('the simulated openshift-install', () => {
     expect((await run(['version'], await endpointsFor('4.7.0'))).stdout).toMatch(/ v4\.7\.0\n/);
   });
 
+  it("is published as the lab's tools.openshiftInstall: an executable already aimed at the lab", async () => {
+    const endpoints = JSON.parse(await readFile(t.sim.endpointsPath, 'utf8')) as EndpointsFile;
+    expect(endpoints.tools.openshiftInstall).toBe(
+      path.join(path.dirname(t.sim.endpointsPath), 'bin', 'openshift-install'),
+    );
+    const result = await execa(endpoints.tools.openshiftInstall, ['version'], { env: { RUNBOOK_SIM_ENDPOINTS: '' } });
+    printed.push(result.stdout, result.stderr);
+    expect(result.stdout).toMatch(/openshift-install v4\.2\.0\n/);
+  });
+
   it('refuses to run without a simulated lab to point at, saying how to give it one', async () => {
     const result = await execa(path.resolve('simulator/bin/openshift-install'), ['version'], {
       reject: false,
