@@ -5,10 +5,13 @@
  * the seed has it right after install) for the day-2 runbooks.
  *
  * It writes `<stateDir>/kubeconfig` and `<stateDir>/endpoints.json` (`{ apiServer: { url,
- * kubeconfig }, hosts: [...] }`), which rehearsals and `runbook sim start` users point their clients at.
+ * kubeconfig }, hosts: [...], release, tools: { openshiftInstall } }`), which rehearsals and
+ * `runbook sim start` users point their clients at, and `<stateDir>/bin/openshift-install`, the
+ * simulated openshift-install already aimed at this lab (what `tools.openshiftInstall` names).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Lab } from '../lab/schema.js';
 import { resolveSecret } from '../lab/secrets.js';
@@ -31,6 +34,7 @@ import { startWorkloadController } from './controllers/pods.js';
 import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Fault } from './faults.js';
 import { startSimulatedHosts, type HostEndpoint, type SimulatedHosts } from './hosts/index.js';
 import { kubeletVersion } from './openshift-objects.js';
+import { ENDPOINTS_ENV } from './openshift-install/main.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
 
 export type LabStart = 'bare' | 'installed';
@@ -51,6 +55,38 @@ export interface EndpointsFile {
   /** `adminUrl`: the admin endpoints (faults, nodes) on a port that stays up while the API is down. */
   apiServer: { url: string; kubeconfig: string; adminUrl: string };
   hosts: HostEndpoint[];
+  /** The release the lab pins: what the simulated openshift-install reports and writes for. */
+  release: { version: string; architecture: string };
+  /** Executables that stand in for the lab's local tools in a rehearsal, run like the real ones. */
+  tools: { openshiftInstall: string };
+}
+
+/** The simulated openshift-install: the executable, and the environment that points it at a lab. */
+export function simulatedInstaller(endpointsPath: string): { binary: string; env: Record<string, string> } {
+  return {
+    binary: fileURLToPath(new URL('./bin/openshift-install', import.meta.url)),
+    env: { [ENDPOINTS_ENV]: endpointsPath },
+  };
+}
+
+/** A POSIX shell word that stands for `text` exactly. */
+const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Writes `<stateDir>/bin/openshift-install`: the simulated installer with this lab's endpoints set,
+ * so a step runs it with an argument array and nothing else, as it runs the real binary.
+ */
+async function writeInstallerFor(stateDir: string, endpointsPath: string): Promise<string> {
+  const { binary, env } = simulatedInstaller(endpointsPath);
+  const file = path.join(stateDir, 'bin', 'openshift-install');
+  await mkdir(path.dirname(file), { recursive: true });
+  const assignments = Object.entries(env).map(([name, value]) => `${name}=${shellQuote(value)}`);
+  await writeFile(
+    file,
+    `#!/bin/sh\n# The simulated openshift-install of the lab whose state is in this folder.\n${assignments.join(' ')} exec ${shellQuote(binary)} "$@"\n`,
+    { mode: 0o755 },
+  );
+  return file;
 }
 
 export interface SimulatedLab {
@@ -174,11 +210,13 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     ];
     for (const controller of controllers) stops.push(controller(ctx));
 
+    const endpointsPath = path.join(stateDir, 'endpoints.json');
     const endpoints: EndpointsFile = {
       apiServer: { url: api.url, kubeconfig: api.kubeconfigPath, adminUrl: api.adminUrl },
       hosts: hosts.endpoints,
+      release: { version: lab.cluster.version, architecture: lab.cluster.architecture },
+      tools: { openshiftInstall: await writeInstallerFor(stateDir, endpointsPath) },
     };
-    const endpointsPath = path.join(stateDir, 'endpoints.json');
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
     log.info(`simulated lab ${lab.name} is up (${from}): API ${api.url}`);
     return {

@@ -1,18 +1,28 @@
 /**
  * What happens between pressing the power button and a running RHCOS: the node PXE-boots, fetches
- * its ignition, writes the metal image and reboots. A node only gets through when its DHCP lease,
- * PXE config and ignition are in place on the simulated helper hosts; otherwise it sits at the PXE
- * prompt, and why is logged and kept (`stuck()`), as on real hardware a console would show it.
+ * its ignition, writes the metal image and reboots; at first boot Ignition fetches the rest of its
+ * config from the machine config server (masters and workers) and the kubelet reaches the API. A
+ * node only gets through the PXE stage when its DHCP lease, PXE config, boot assets and an ignition
+ * config of this cluster are in place on the simulated helper hosts; otherwise it sits at the PXE
+ * prompt until powered on again. At first boot it waits (Ignition and the kubelet retry) until the
+ * loaded DNS zones and HAProxy backends let it through. Why a node waits is logged and kept
+ * (`stuck()`), as on real hardware a console would show it.
  */
 import { EventEmitter } from 'node:events';
 import type { Lab, Node } from '../../lab/schema.js';
 import type { SimClock } from '../clock.js';
 import type { SimLogger } from '../context.js';
+import type { ClusterSide } from '../hosts/boot-readiness.js';
+import { BOOTSTRAP_FILES, type ReadIgnition } from '../openshift-install/ignition.js';
 
 /** The part of the simulated hosts the boot sequence looks at. */
 export interface PowerSource {
   power: EventEmitter;
   bootReadiness(node: string): { ready: boolean; missing: string[] };
+  servedIgnition(node: string): ReadIgnition | undefined;
+  firstBootGaps(node: string, cluster: ClusterSide, installedWith: ReadIgnition | undefined): string[];
+  /** Emits `reload` when a daemon's loaded configuration changes. */
+  changes: EventEmitter;
 }
 
 /** Lab time a node takes from power-on to a running RHCOS (PXE, metal image written, reboot). */
@@ -26,31 +36,85 @@ export interface BootTracker extends EventEmitter {
   /** Per lab node: off, booting, stuck in PXE (with the reason) or running. */
   states(): Record<string, { state: NodeBootState; reason?: string }>;
   isRunning(node: string): boolean;
-  /** Nodes stuck at the PXE prompt and what they are missing. */
+  /** Nodes stuck at the PXE prompt or at first boot, and what they are missing. */
   stuck(): Record<string, string>;
+  /** The root CA of the install the bootstrap node booted with, once it has. */
+  clusterRootCa(): string | undefined;
   /** For a lab seeded as installed: the node is already running. */
   markRunning(node: string): void;
   stop(): void;
 }
 
 /**
- * Follows the power board. Emits `running` (node) once a node has booted and `down` (node) when it
- * is powered off.
+ * Follows the power board. Emits `running` (node) once a node has booted, `stuck` (node, reason)
+ * when it waits for something (and again when the reason changes) and `down` (node) when a running
+ * node is powered off.
  */
 export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimClock; log: SimLogger }): BootTracker {
   const { lab, hosts, clock, log } = options;
-  const state = new Map<string, { state: NodeBootState; reason?: string; cancel?: () => void }>();
+  type Entry = { state: NodeBootState; reason?: string; cancel?: () => void; firstBoot?: boolean };
+  const state = new Map<string, Entry>();
   const known = new Map<string, Node>(lab.nodes.map((node) => [node.name, node]));
   const tracker = new EventEmitter() as BootTracker;
-  /** Nodes with RHCOS on their disk: they boot from it, whatever the PXE server holds. */
-  const installed = new Set<string>();
+  /** Nodes with RHCOS on their disk, and the ignition config they installed with. */
+  const installed = new Map<string, ReadIgnition | undefined>();
+  /** Nodes that got through first boot: they boot from disk straight to running. */
+  const configured = new Set<string>();
+  let rootCa: string | undefined;
+
+  const serves = (ip: string, port: number) => {
+    const node = lab.nodes.find((candidate) => candidate.ip === ip);
+    if (!node || (node.role !== 'bootstrap' && node.role !== 'master')) return false;
+    return (port === 6443 || port === 22623) && state.get(node.name)?.state === 'running';
+  };
+
+  const setRunning = (node: string) => {
+    configured.add(node);
+    state.set(node, { state: 'running' });
+    if (known.get(node)?.role === 'bootstrap')
+      rootCa = installed.get(node)?.files.get(BOOTSTRAP_FILES.rootCa) ?? rootCa;
+    log.info(`node ${node} booted RHCOS`);
+    tracker.emit('running', node);
+    recheck();
+  };
+
+  /** First boot: through when the network lets it, else waiting with the reason (re-checked on changes). */
+  const firstBoot = (node: string) => {
+    const gaps = hosts.firstBootGaps(node, { rootCa, serves }, installed.get(node));
+    if (gaps.length === 0) {
+      setRunning(node);
+      return;
+    }
+    const reason = `stuck at first boot: ${gaps.join('; ')}`;
+    const changed = state.get(node)?.reason !== reason;
+    state.set(node, { state: 'stuck', reason, firstBoot: true });
+    if (changed) {
+      log.warn(`node ${node} is up but ${reason}`);
+      tracker.emit('stuck', node, reason);
+    }
+  };
+
+  let rechecking = false;
+  function recheck(): void {
+    if (rechecking) return;
+    rechecking = true;
+    try {
+      // One node getting through (a master serving the API) may let others through: again until none does.
+      for (let progressed = true; progressed;) {
+        progressed = false;
+        for (const [node, entry] of [...state]) {
+          if (entry.state !== 'stuck' || !entry.firstBoot) continue;
+          firstBoot(node);
+          progressed ||= state.get(node)?.state === 'running';
+        }
+      }
+    } finally {
+      rechecking = false;
+    }
+  }
+
   const boot = (node: string, ms: number) => {
-    const cancel = clock.after(ms, () => {
-      installed.add(node);
-      state.set(node, { state: 'running' });
-      log.info(`node ${node} booted RHCOS`);
-      tracker.emit('running', node);
-    });
+    const cancel = clock.after(ms, () => (configured.has(node) ? setRunning(node) : firstBoot(node)));
     state.set(node, { state: 'booting', cancel });
   };
 
@@ -60,13 +124,18 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
     if (power === 'off') {
       current?.cancel?.();
       const wasRunning = current?.state === 'running';
+      // A disk that never got through first boot holds no configured system: the firmware falls
+      // through to the network boot next time, and the node installs again with what is served then.
+      if (!configured.has(node)) installed.delete(node);
       state.set(node, { state: 'off' });
       if (wasRunning) tracker.emit('down', node);
+      if (wasRunning) recheck();
       return;
     }
     // A node stuck at the PXE prompt may be powered on again (reset) once its files are in place.
     if (current && current.state !== 'off' && current.state !== 'stuck') return;
-    if (installed.has(node)) {
+    current?.cancel?.();
+    if (configured.has(node)) {
       boot(node, DISK_BOOT_MS);
       return;
     }
@@ -75,12 +144,16 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
       const reason = `stuck in PXE: ${readiness.missing.join('; ')}`;
       state.set(node, { state: 'stuck', reason });
       log.warn(`node ${node} powered on but ${reason}`);
+      tracker.emit('stuck', node, reason);
       return;
     }
     log.info(`node ${node} is PXE-booting and installing RHCOS`);
+    installed.set(node, hosts.servedIgnition(node));
     boot(node, BOOT_MS);
   };
+  const onReload = () => recheck();
   hosts.power.on('power', onPower);
+  hosts.changes.on('reload', onReload);
 
   tracker.states = () =>
     Object.fromEntries(
@@ -94,12 +167,15 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
     Object.fromEntries(
       [...state].filter(([, entry]) => entry.state === 'stuck').map(([node, entry]) => [node, entry.reason ?? '']),
     );
+  tracker.clusterRootCa = () => rootCa;
   tracker.markRunning = (node) => {
-    installed.add(node);
+    installed.set(node, undefined);
+    configured.add(node);
     state.set(node, { state: 'running' });
   };
   tracker.stop = () => {
     hosts.power.off('power', onPower);
+    hosts.changes.off('reload', onReload);
     for (const entry of state.values()) entry.cancel?.();
   };
   return tracker;

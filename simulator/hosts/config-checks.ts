@@ -28,7 +28,7 @@ export interface DhcpLease {
 }
 
 /** Drops `#` comments (outside double quotes), keeping line numbers. */
-function stripComments(text: string): string {
+export function stripComments(text: string): string {
   return text
     .split('\n')
     .map((line) => {
@@ -93,6 +93,15 @@ export function checkDhcp(fs: RootFs, service: NonNullable<Host['dhcp']>): Check
   return { ok: problems.length === 0, messages: problems, files: { [path]: text } };
 }
 
+/** The `zone "NAME" { … file "…"; }` statements of a named.conf fragment, file paths made absolute. */
+export function namedZones(text: string, zoneDir: string): Array<{ name: string; path?: string }> {
+  const clean = stripComments(text.replace(/\/\/[^\n]*/g, ''));
+  return [...clean.matchAll(/zone\s+"([^"]+)"[^{]*\{([^{}]*)\}/g)].map((zone) => {
+    const file = /file\s+"([^"]+)"\s*;/.exec(zone[2]!)?.[1];
+    return { name: zone[1]!, ...(file ? { path: posix.isAbsolute(file) ? file : posix.join(zoneDir, file) } : {}) };
+  });
+}
+
 export function checkDns(fs: RootFs, service: NonNullable<Host['dns']>): CheckResult {
   const path = service.zonesConf;
   const text = fs.readText(path);
@@ -103,14 +112,11 @@ export function checkDns(fs: RootFs, service: NonNullable<Host['dns']>): CheckRe
   const messages: string[] = [];
   const braces = braceProblem(path, clean);
   if (braces) problems.push(braces);
-  for (const zone of clean.matchAll(/zone\s+"([^"]+)"[^{]*\{([^{}]*)\}/g)) {
-    const name = zone[1]!;
-    const file = /file\s+"([^"]+)"\s*;/.exec(zone[2]!)?.[1];
-    if (!file) {
+  for (const { name, path: zonePath } of namedZones(text, service.zoneDir)) {
+    if (!zonePath) {
       problems.push(`${path}: zone ${name} names no file`);
       continue;
     }
-    const zonePath = posix.isAbsolute(file) ? file : posix.join(service.zoneDir, file);
     const zoneText = fs.readText(zonePath);
     if (zoneText === undefined) {
       problems.push(`zone ${name}/IN: loading from master file ${zonePath} failed: file not found`);

@@ -7,13 +7,21 @@
  * State folder layout, per host: `<stateDir>/hosts/<name>/` holds `ssh_host_ed25519_key(.pub)`,
  * `active.json` (the loaded service configurations) and `root/` (the host's `/`).
  */
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { serviceFolders, type Lab } from '../../lab/schema.js';
 import type { HostEndpoint } from '../../transport/targets.js';
 import type { SimClock } from '../clock.js';
 import type { SimLogger } from '../context.js';
 import type { Faults } from '../faults.js';
-import { bootReadiness, type BootReadiness } from './boot-readiness.js';
+import type { ReadIgnition } from '../openshift-install/ignition.js';
+import {
+  bootReadiness,
+  firstBootGaps,
+  servedIgnition,
+  type BootReadiness,
+  type ClusterSide,
+} from './boot-readiness.js';
 import { runHostCommand } from './commands.js';
 import type { ServiceName } from './config-checks.js';
 import { loadOrCreateHostKey } from './host-keys.js';
@@ -24,7 +32,7 @@ import { startSshHost, type RunningSshHost } from './ssh-server.js';
 import { DomainIds } from './virsh.js';
 
 export type { ActiveConfig } from './services.js';
-export type { BootReadiness } from './boot-readiness.js';
+export type { BootReadiness, ClusterSide } from './boot-readiness.js';
 export type { ServiceName } from './config-checks.js';
 export { PowerBoard, type PowerState } from './power-board.js';
 export type { HostEndpoint } from '../../transport/targets.js';
@@ -48,6 +56,12 @@ export interface SimulatedHosts {
   endpoints: HostEndpoint[];
   power: PowerBoard;
   bootReadiness(nodeName: string): BootReadiness;
+  /** The ignition config a node would install with now (from its PXE config's URL), if valid. */
+  servedIgnition(nodeName: string): ReadIgnition | undefined;
+  /** What keeps an installed node from configuring itself and joining (see boot-readiness.ts). */
+  firstBootGaps(nodeName: string, cluster: ClusterSide, installedWith: ReadIgnition | undefined): string[];
+  /** Emits `reload` (host, service) whenever a daemon's loaded configuration changes. */
+  changes: EventEmitter;
   /** What a host's daemon loaded at its last successful reload; undefined before any (or when stopped). */
   activeConfig(host: string, service: ServiceName): ActiveConfig | undefined;
   stop(): Promise<void>;
@@ -61,6 +75,7 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
     options.clock,
   );
   const ids = new DomainIds(power);
+  const changes = new EventEmitter();
   const hosts = new Map<string, { fs: RootFs; services: HostServices }>();
   const running: RunningSshHost[] = [];
   const endpoints: HostEndpoint[] = [];
@@ -71,7 +86,9 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
       const fs = new RootFs(join(dir, 'root'));
       // A freshly installed helper host already has the folders its services use.
       for (const folder of serviceFolders(host)) fs.mkdirp(folder);
-      const services = new HostServices(host, fs, join(dir, 'active.json'));
+      const services = new HostServices(host, fs, join(dir, 'active.json'), (service) =>
+        changes.emit('reload', host.name, service),
+      );
       hosts.set(host.name, { fs, services });
       const context = { lab, host, services, power, ids, ...(options.log ? { log: options.log } : {}) };
       const ssh = await startSshHost({
@@ -97,11 +114,15 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
     return state;
   };
   const activeConfig = (host: string, service: ServiceName) => hostState(host).services.activeConfig(service);
+  const view = { fs: (host: string) => hostState(host).fs, activeConfig };
   return {
     endpoints,
     power,
     activeConfig,
-    bootReadiness: (nodeName) => bootReadiness(lab, { fs: (host) => hostState(host).fs, activeConfig }, nodeName),
+    changes,
+    bootReadiness: (nodeName) => bootReadiness(lab, view, nodeName),
+    servedIgnition: (nodeName) => servedIgnition(lab, view, nodeName),
+    firstBootGaps: (nodeName, cluster, installedWith) => firstBootGaps(lab, view, nodeName, cluster, installedWith),
     stop: async () => {
       await Promise.all(running.map((ssh) => ssh.stop()));
     },

@@ -38,6 +38,8 @@ export class HostServices {
     private readonly fs: RootFs,
     /** JSON file that keeps the active configurations across restarts of the simulator. */
     private readonly stateFile: string,
+    /** Called after the active configuration of a service changed (loaded, or the daemon stopped). */
+    private readonly onChange: (service: ServiceName) => void = () => {},
   ) {
     this.active = readState(stateFile);
   }
@@ -85,6 +87,7 @@ export class HostServices {
     if (config) this.active[service] = config;
     else delete this.active[service];
     writeFileSync(this.stateFile, `${JSON.stringify(this.active, null, 2)}\n`);
+    this.onChange(service);
   }
 }
 

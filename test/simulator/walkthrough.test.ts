@@ -15,7 +15,8 @@ import {
 } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hostsWith, nodeFqdn, type Lab } from '../../lab/schema.js';
 import { resolveSecret } from '../../lab/secrets.js';
@@ -49,17 +50,23 @@ import {
   type SecretSlot,
 } from '../../render/index.js';
 import { dhcpdConfText } from '../../render/dhcp.js';
-import { renderPxe } from '../../render/pxe.js';
 import type { EndpointsFile } from '../../simulator/lab-sim.js';
 import { parseCsrPem } from '../../simulator/node-certificates.js';
 import { SshSession } from '../../transport/ssh.js';
 import { sshTargetFor } from '../../transport/targets.js';
+import { kubeClientFor } from '../../transport/kube.js';
 import { cephCsiWorkloads } from './day2/ceph.js';
 import { roles } from './day2/seed-infra.js';
 import { CO, startTestLab, statusOf, type TestLab } from './install/support.js';
 import {
   approveCsr,
   bootstrapComplete,
+  createInstallFolder,
+  publishIgnition,
+  pushAndReload as pushFiles,
+  pushPxeConfigs,
+  running as nodeRunning,
+  stageBootAssets,
   updatedThroughReboot,
   virsh,
   watchNodes,
@@ -67,6 +74,7 @@ import {
 } from '../support/sim-walkthrough.js';
 import type { AnyJson } from '../support/json.js';
 
+type Service = 'dns' | 'dhcp' | 'haproxy';
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const MCO = { group: 'machineconfiguration.openshift.io', version: 'v1' } as const;
 const NODE_BOOTSTRAPPER = 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper';
@@ -83,6 +91,7 @@ const isTrue = (obj: Conditioned | undefined, type: string) =>
 let t: TestLab;
 let lab: Lab;
 let endpoints: EndpointsFile;
+let installDir: string;
 const sessions = new Map<string, SshSession>();
 let nodeWatch: NodeWatch | undefined;
 
@@ -114,24 +123,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
-/** Writes rendered files to their hosts, then runs each host's check and reload; the check output per host. */
-async function pushAndReload(
-  files: { host?: string; target?: string; content: string }[],
-  service: 'dns' | 'dhcp' | 'haproxy',
-): Promise<Record<string, string>> {
-  const checked: Record<string, string> = {};
-  for (const host of new Set(files.map((file) => file.host!))) {
-    const session = await ssh(host);
-    for (const file of files.filter((candidate) => candidate.host === host)) {
-      await session.mkdirp(path.posix.dirname(file.target!));
-      await session.writeFileIfChanged(file.target!, file.content);
-    }
-    const block = lab.hosts.find((candidate) => candidate.name === host)![service]!;
-    if (block.check) checked[host] = (await session.execChecked(block.check)).stdout;
-    if (block.reload) await session.execChecked(block.reload);
-  }
-  return checked;
-}
+const pushAndReload = (files: readonly { host?: string; target?: string; content: string }[], service: Service) =>
+  pushFiles(lab, ssh, files, service);
 
 async function secretValues(slots: readonly (SecretSlot | undefined)[]): Promise<Map<string, string>> {
   const present = slots.filter((slot): slot is SecretSlot => slot !== undefined);
@@ -200,6 +193,7 @@ afterAll(async () => {
   nodeWatch?.stop();
   for (const session of sessions.values()) await session.close();
   await t?.stop();
+  if (installDir) await rm(installDir, { recursive: true, force: true });
 });
 
 describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab", () => {
@@ -232,21 +226,33 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
     expect(Object.keys(checked)).toEqual([dhcp.name]);
   });
 
-  it('writes the PXE files and the ignition files on the PXE host', async () => {
+  it('makes the install folder with openshift-install: manifests, mastersSchedulable false, ignition configs', async () => {
+    installDir = await mkdtemp(path.join(tmpdir(), 'install-directory-'));
+    await createInstallFolder(lab, t.sim.endpointsPath, installDir);
+    const names = await readdir(installDir);
+    expect(names).toEqual(
+      expect.arrayContaining(['bootstrap.ign', 'master.ign', 'worker.ign', 'metadata.json', 'auth']),
+    );
+    expect(names).not.toContain('install-config.yaml');
+    const master = JSON.parse(await readFile(path.join(installDir, 'master.ign'), 'utf8'));
+    expect(master.ignition.config.append[0].source).toBe('https://api-int.intra.example.com:22623/config/master');
+  });
+
+  it('puts the RHCOS boot assets, the PXE files and the ignition files on the PXE host', async () => {
     const pxeHost = hostsWith(lab, 'pxe')[0]!;
+    const staged = await stageBootAssets(lab, ssh);
+    expect(staged).toEqual(
+      expect.arrayContaining([
+        '/srv/tftpboot/installers/ocp4-rhcos-4.2.0/x86_64/linux',
+        '/srv/tftpboot/installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw',
+      ]),
+    );
+    await pushPxeConfigs(lab, ssh);
+    await publishIgnition(lab, ssh, installDir);
     const pxe = await ssh(pxeHost.name);
-    const files = renderPxe(lab);
-    for (const file of files) {
-      await pxe.mkdirp(path.posix.dirname(file.target!));
-      expect(await pxe.writeFileIfChanged(file.target!, file.content)).toEqual({ changed: true });
-    }
-    for (const ignition of ['bootstrap.ign', 'master.ign', 'worker.ign']) {
-      await pxe.writeFileIfChanged(
-        path.posix.join(pxeHost.pxe.httpRoot, ignition),
-        '{"ignition":{"version":"2.2.0"}}\n',
-      );
-    }
-    expect(await pxe.readFile(files[0]!.target!)).toBe(files[0]!.content);
+    expect(await pxe.readFile(path.posix.join(pxeHost.pxe.httpRoot, 'worker.ign'))).toBe(
+      await readFile(path.join(installDir, 'worker.ign'), 'utf8'),
+    );
   });
 
   it('loads the bootstrap HAProxy config on both HAProxy hosts', async () => {
@@ -256,9 +262,11 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
     expect(Object.values(checked)).toEqual(['Configuration file is valid\n', 'Configuration file is valid\n']);
   });
 
-  it('powers on the bootstrap node; the API comes up', async () => {
+  it("powers on the bootstrap node; the API comes up, reached with the installer's auth/kubeconfig", async () => {
     await power('start', 'bootstrap');
-    expect(await until('API up', async () => (await statusOf(t.kube.version.getCode())) === 0)).toBe(true);
+    await nodeRunning(t.sim.boot, 'bootstrap');
+    const admin = kubeClientFor({ kubeconfigPath: path.join(installDir, 'auth', 'kubeconfig'), rehearsal: true });
+    expect(await until('API up', async () => (await statusOf(admin.version.getCode())) === 0)).toBe(true);
   });
 
   it('powers on the masters; the bootstrap reports complete with the masters Ready', async () => {
@@ -495,14 +503,14 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
     expect(services.sort()).toEqual(egress.routers.map((router) => router.name).sort());
   });
 
-  it("shows kubectl the infra roles with the lab's kubeconfig", async () => {
+  it("shows kubectl the infra roles with the installer's auth/kubeconfig", async () => {
     if (!existsSync('/usr/bin/kubectl')) {
       console.warn('kubectl is not installed at /usr/bin/kubectl: skipping the kubectl check');
       return;
     }
     const { stdout } = await execa('/usr/bin/kubectl', [
       '--kubeconfig',
-      t.sim.kubeconfigPath,
+      path.join(installDir, 'auth', 'kubeconfig'),
       'get',
       'nodes',
       '--no-headers',

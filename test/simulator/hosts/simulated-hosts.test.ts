@@ -12,7 +12,13 @@ import { renderAll } from '../../../render/index.js';
 import { SimClock } from '../../../simulator/clock.js';
 import { Faults } from '../../../simulator/faults.js';
 import { startSimulatedHosts, type SimulatedHosts } from '../../../simulator/hosts/index.js';
+import { ignitionConfigs, manifestFiles, newIds } from '../../../simulator/openshift-install/assets.js';
+import { parseInstallConfig } from '../../../simulator/openshift-install/install-config.js';
+import { createRootCa, kubeadminPassword } from '../../../simulator/openshift-install/pki.js';
+import { fillText } from '../../../render/secret-slots.js';
+import { resolveSecret } from '../../../lab/secrets.js';
 import { SshSession } from '../../../transport/ssh.js';
+import { stageBootAssets } from '../../support/sim-walkthrough.js';
 import { sshTargetFor } from '../../../transport/targets.js';
 
 const labFile = fileURLToPath(new URL('../../../runbooks/labs/example.yaml', import.meta.url));
@@ -52,6 +58,19 @@ async function push(...artifacts: string[]): Promise<void> {
     await session.mkdirp(file.target!.slice(0, file.target!.lastIndexOf('/')));
     await session.writeFileIfChanged(file.target!, file.content);
   }
+}
+
+/** The ignition configs openshift-install writes for this lab (its install-config, a fresh root CA). */
+async function installerIgnition(forLab: Lab): Promise<Record<'bootstrap.ign' | 'master.ign' | 'worker.ign', string>> {
+  const [file] = renderAll(forLab).filter((candidate) => candidate.artifact === 'install.install-config');
+  const slots = file!.secrets ?? [];
+  const values = new Map(
+    await Promise.all(slots.map(async (slot) => [slot.ref, await resolveSecret(slot.ref)] as const)),
+  );
+  const installConfig = parseInstallConfig(fillText(file!.content, slots, values));
+  const ids = newIds(installConfig);
+  const state = { installConfig, rootCa: await createRootCa(), ...ids, kubeadminPassword: kubeadminPassword() };
+  return ignitionConfigs(state, manifestFiles(state, forLab.cluster.version), forLab.cluster.version);
 }
 
 function endpoint(host: string) {
@@ -324,12 +343,33 @@ describe('boot readiness', () => {
     ]);
     await push('pxe.bios', 'pxe.uefi');
     expect(hosts.bootReadiness('master1').missing).toEqual([
+      'no installers/ocp4-rhcos-4.2.0/x86_64/linux on pxe (/srv/tftpboot/installers/ocp4-rhcos-4.2.0/x86_64/linux), named by the PXE config /srv/tftpboot/pxelinux.cfg/01-52-54-00-be-c0-a4: put the RHCOS boot assets there',
+      'no installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw on pxe (/srv/tftpboot/installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw), named by the PXE config /srv/tftpboot/pxelinux.cfg/01-52-54-00-be-c0-a4: put the RHCOS boot assets there',
+      'no rhcos-4.2.0-x86_64-metal-bios.raw.gz on pxe (/var/www/html/ocp4/rhcos-4.2.0-x86_64-metal-bios.raw.gz, served as http://10.42.44.100/ocp4/rhcos-4.2.0-x86_64-metal-bios.raw.gz): put the RHCOS image there',
       "no ignition file /var/www/html/ocp4/master.ign on pxe (served as http://10.42.44.100/ocp4/master.ign): copy it there from the installer's ignition configs",
     ]);
-    for (const role of ['bootstrap', 'master', 'worker'])
-      await pxe.writeFileIfChanged(`/var/www/html/ocp4/${role}.ign`, '{"ignition":{"version":"2.2.0"}}');
+    await stageBootAssets(lab, ssh);
+    expect(hosts.bootReadiness('compute5').missing).toEqual([
+      "no ignition file /var/www/html/ocp4/worker.ign on pxe (served as http://10.42.44.100/ocp4/worker.ign): copy it there from the installer's ignition configs",
+    ]);
+    // A stub that names a spec is not an ignition config of this cluster.
+    await pxe.writeFileIfChanged('/var/www/html/ocp4/master.ign', '{"ignition":{"version":"2.2.0"}}');
+    expect(hosts.bootReadiness('master1').missing).toEqual([
+      'master.ign (/var/www/html/ocp4/master.ign on pxe) is not a pointer config to the machine config server (ignition.config.append[0].source https://api-int.intra.example.com:22623/config/master): run "openshift-install create ignition-configs" with this lab\'s install-config and copy the .ign files to the HTTP root',
+    ]);
+    const configs = await installerIgnition(lab);
+    for (const [name, content] of Object.entries(configs))
+      await pxe.writeFileIfChanged(`/var/www/html/ocp4/${name}`, content);
     expect(hosts.bootReadiness('master1')).toEqual({ ready: true, missing: [] });
     expect(hosts.bootReadiness('compute5')).toEqual({ ready: true, missing: [] });
+    expect(hosts.bootReadiness('bootstrap')).toEqual({ ready: true, missing: [] });
+    // The ignition of a 4.7 installer (spec 3) does not boot the lab's RHCOS 4.2.
+    const newer = await installerIgnition({ ...lab, cluster: { ...lab.cluster, version: '4.7.0' } });
+    await pxe.writeFileIfChanged('/var/www/html/ocp4/master.ign', newer['master.ign']);
+    expect(hosts.bootReadiness('master1').missing).toEqual([
+      "master.ign (/var/www/html/ocp4/master.ign on pxe) cannot boot master1: it is Ignition spec 3.2.0, but RHCOS 4.2.0 reads only spec 2.x (up to 2.2.0): create it with the openshift-install of the cluster's release",
+    ]);
+    await pxe.writeFileIfChanged('/var/www/html/ocp4/master.ign', configs['master.ign']!);
 
     const master1 = '/srv/tftpboot/pxelinux.cfg/01-52-54-00-be-c0-a4';
     const config = await pxe.readFile(master1);

@@ -1,34 +1,62 @@
 /**
  * `--from bare`, walked through as the seed does it, with the clients a runbook uses: the API is
- * down until the bootstrap node boots; a node without its DHCP lease and PXE file stays at the PXE
- * prompt and says why; with the files in place (written over SSH) the bootstrap node and the masters
- * boot, the masters' CSRs are approved by the bootstrap, `kube-system/bootstrap` reports complete;
- * workers wait for an operator to approve their client then serving CSRs; operators settle, except
- * image-registry until its storage is set. Faults csr-never-appears and rogue-csr on the way.
+ * down until the bootstrap node boots; a node stays at the PXE prompt, saying why, without its DHCP
+ * lease, PXE file, boot assets, or an Ignition config of this install (not "this is not an ignition
+ * file", not another cluster's); at first boot it waits, saying why, until the zones loaded on the
+ * DNS hosts resolve its names and api-int, and a loaded HAProxy backend leads to the machine config
+ * server; a pointer config from another install of the same cluster is refused (unknown CA). With
+ * all that in place the bootstrap node and the masters boot, the masters' CSRs are approved by the
+ * bootstrap, `kube-system/bootstrap` reports complete; workers wait for an operator to approve their
+ * client then serving CSRs; operators settle, except image-registry until its storage is set. Faults
+ * csr-never-appears and rogue-csr on the way.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hostsWith, nodeFqdn } from '../../../lab/schema.js';
 import { dhcpdConfText } from '../../../render/dhcp.js';
-import { renderPxe } from '../../../render/pxe.js';
+import { renderArtifact } from '../../../render/index.js';
 import type { KubeObject } from '../../../simulator/apiserver/store.js';
 import { csrRequestPem, csrState } from '../../../simulator/controllers/csr.js';
 import { parseCsrPem } from '../../../simulator/node-certificates.js';
 import { CLUSTER_OPERATORS, isTrue, NODE_BOOTSTRAPPER } from '../../../simulator/openshift-objects.js';
-import { approveCsr, bootstrapComplete, virsh as powerDomain } from '../../support/sim-walkthrough.js';
+import {
+  approveCsr,
+  bootstrapComplete,
+  createInstallFolder,
+  publishIgnition,
+  pushAndReload,
+  pushPxeConfigs,
+  running,
+  stageBootAssets,
+  stuckWith,
+  virsh as powerDomain,
+} from '../../support/sim-walkthrough.js';
 import { CO, startTestLab, statusOf, waitFor, type TestLab } from './support.js';
 
 const CSRS = 'certificatesigningrequests.certificates.k8s.io';
 let t: TestLab;
+let work: string;
+/** This install's folder, and two others: another cluster's, and another install of this cluster. */
+const dirs = { install: '', other: '', again: '' };
 beforeAll(async () => {
   t = await startTestLab('bare');
+  work = await mkdtemp(path.join(tmpdir(), 'bare-install-'));
+  for (const name of Object.keys(dirs) as Array<keyof typeof dirs>) dirs[name] = path.join(work, name);
 });
 afterAll(async () => {
   await t?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 const virsh = (action: 'start' | 'destroy', nodeName: string) => powerDomain(t.lab, t.ssh, action, nodeName);
+const push = (files: readonly { host?: string; target?: string; content: string }[], service: 'dns' | 'haproxy') =>
+  pushAndReload(t.lab, t.ssh, files, service);
+const stuck = (node: string, text: string) => stuckWith(t.sim.boot, node, (reason) => reason.includes(text));
+const pxeHost = () => hostsWith(t.lab, 'pxe')[0]!;
+const DOMAIN = 'intra.example.com';
 
 const fqdn = (name: string) => nodeFqdn(t.lab, { name });
 const node = (name: string) => t.sim.store.get('nodes', undefined, fqdn(name));
@@ -72,30 +100,119 @@ describe('a bare lab', () => {
     await virsh('destroy', 'compute5');
   });
 
-  it('boots the bootstrap node once the files are in place, and the API answers', async () => {
+  it('keeps a node at the PXE prompt while the boot assets its PXE config names are missing', async () => {
     const dhcp = hostsWith(t.lab, 'dhcp')[0]!;
     const netserv = await t.ssh(dhcp.name);
     await netserv.writeFileIfChanged(dhcp.dhcp.configPath, dhcpdConfText(t.lab));
     await netserv.execChecked(dhcp.dhcp.reload);
-    const pxeHost = hostsWith(t.lab, 'pxe')[0]!;
-    const pxe = await t.ssh(pxeHost.name);
-    for (const file of renderPxe(t.lab)) {
-      await pxe.mkdirp(path.posix.dirname(file.target!));
-      await pxe.writeFileIfChanged(file.target!, file.content);
-    }
-    for (const ignition of ['bootstrap.ign', 'master.ign', 'worker.ign']) {
-      await pxe.writeFileIfChanged(
-        path.posix.join(pxeHost.pxe.httpRoot, ignition),
-        '{"ignition":{"version":"2.2.0"}}\n',
-      );
-    }
+    await pushPxeConfigs(t.lab, t.ssh);
+    await stageBootAssets(t.lab, t.ssh, (target) => target.endsWith('/initrd-raw'));
     await virsh('start', 'bootstrap');
+    expect(t.sim.boot.stuck().bootstrap).toContain(
+      'no installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw on pxe (/srv/tftpboot/installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw), named by the PXE config /srv/tftpboot/pxelinux.cfg/01-52-54-00-e1-48-6a',
+    );
+    await virsh('destroy', 'bootstrap');
+    await stageBootAssets(t.lab, t.ssh);
+  });
+
+  it('refuses a bootstrap.ign that is not an Ignition config, or one made for another cluster', async () => {
+    const pxe = await t.ssh(pxeHost().name);
+    const bootstrapIgn = path.posix.join(pxeHost().pxe.httpRoot, 'bootstrap.ign');
+    await pxe.writeFileIfChanged(bootstrapIgn, 'this is not an ignition file\n');
+    await virsh('start', 'bootstrap');
+    expect(t.sim.boot.stuck().bootstrap).toMatch(
+      /\/var\/www\/html\/ocp4\/bootstrap\.ign on pxe cannot boot bootstrap: it is not JSON \(.*\), so not an Ignition config/,
+    );
+    await virsh('destroy', 'bootstrap');
+
+    await createInstallFolder(t.lab, t.sim.endpointsPath, dirs.other, (text) =>
+      text.replace(/^(\s*)name: intra$/m, '$1name: other'),
+    );
+    await publishIgnition(t.lab, t.ssh, dirs.other);
+    await virsh('start', 'bootstrap');
+    expect(t.sim.boot.stuck().bootstrap).toContain(
+      `was made for another cluster: its kubelet talks to https://api-int.other.example.com:6443, not https://api-int.${DOMAIN}:6443`,
+    );
+    await virsh('destroy', 'bootstrap');
+    await virsh('start', 'master1');
+    expect(t.sim.boot.stuck().master1).toContain(
+      `fetches its config from https://api-int.other.example.com:22623/config/master, not https://api-int.${DOMAIN}:22623/config/master`,
+    );
+    await virsh('destroy', 'master1');
+  });
+
+  it('holds the bootstrap node at first boot until the cluster zone is loaded, then lets it through', async () => {
+    await createInstallFolder(t.lab, t.sim.endpointsPath, dirs.install);
+    await publishIgnition(t.lab, t.ssh, dirs.install);
+    // netserv1 serves every zone but the cluster's; netserv2 runs no named yet.
+    const dns = renderArtifact(t.lab, 'dns').filter((file) => file.host === 'netserv1');
+    const withoutCluster = dns.map((file) =>
+      file.artifact === 'dns.zones-conf'
+        ? { ...file, content: file.content.replace(/zone "intra\.example\.com" \{[^}]*\};/, '') }
+        : file,
+    );
+    expect(withoutCluster.some((file, index) => file.content !== dns[index]!.content)).toBe(true);
+    await push(withoutCluster, 'dns');
+    await virsh('start', 'bootstrap');
+    const reason = await stuck('bootstrap', 'stuck at first boot');
+    expect(reason).toContain(
+      `bootstrap: api-int.${DOMAIN} does not resolve on netserv1 (zone ${DOMAIN} not loaded), netserv2 (named not running: check and reload it)`,
+    );
+    expect(reason).toContain(`bootstrap: api.${DOMAIN} does not resolve`);
+    expect(reason).not.toContain('bootstrap.nodes.example.com');
+    expect(await statusOf(t.kube.version.getCode())).toBe(503);
+
+    await push(renderArtifact(t.lab, 'dns'), 'dns');
+    await running(t.sim.boot, 'bootstrap');
     await waitFor(t.sim.store, 'API up', () => t.sim.progress.apiUp);
     expect(await statusOf(t.kube.version.getCode())).toBe(0);
   });
 
+  it('holds a master at first boot while no loaded HAProxy backend leads to a machine config server that answers', async () => {
+    const bootstrapHaproxy = renderArtifact(t.lab, 'haproxy.bootstrap');
+    const withoutMcs = bootstrapHaproxy.map((file) => ({
+      ...file,
+      content: file.content.replace(/\nfrontend machine-config-server\n(.*\n)*?\n(?=frontend)/, '\n'),
+    }));
+    expect(withoutMcs[0]!.content).not.toContain('22623');
+    await push(withoutMcs, 'haproxy');
+    await virsh('start', 'master1');
+    const reason = await stuck('master1', 'stuck at first boot');
+    expect(reason).toBe(
+      `stuck at first boot: master1: the machine config server at api-int.${DOMAIN}:22623 is unreachable: ` +
+        'the HAProxy config loaded on haproxy1 has no frontend bound to port 22623; ' +
+        'the HAProxy config loaded on haproxy2 has no frontend bound to port 22623',
+    );
+    // The config for after bootstrap, loaded too early: its backends list only masters, none up yet.
+    await push(renderArtifact(t.lab, 'haproxy.final'), 'haproxy');
+    const early = await stuck('master1', 'no server of the backend');
+    const masters = 'master1 10.42.253.10:22623, master2 10.42.253.11:22623, master3 10.42.253.12:22623';
+    expect(early).toContain(
+      `master1: the machine config server at api-int.${DOMAIN}:22623 is unreachable: ` +
+        `no server of the backend of machine-config-server (port 22623) loaded on haproxy1 answers (${masters}); ` +
+        `no server of the backend of machine-config-server (port 22623) loaded on haproxy2 answers (${masters})`,
+    );
+    expect(early).toContain(`master1: the API at api-int.${DOMAIN}:6443 is unreachable`);
+    await push(bootstrapHaproxy, 'haproxy');
+    await running(t.sim.boot, 'master1');
+  });
+
+  it("refuses at first boot a master.ign from another install of this cluster (the MCS's CA is unknown to it)", async () => {
+    await createInstallFolder(t.lab, t.sim.endpointsPath, dirs.again);
+    await publishIgnition(t.lab, t.ssh, dirs.install, { master: path.join(dirs.again, 'master.ign') });
+    await virsh('start', 'master2');
+    const reason = await stuck('master2', 'stuck at first boot');
+    expect(reason).toContain(
+      `master2: GET https://api-int.${DOMAIN}:22623/config/master failed: x509: certificate signed by unknown authority`,
+    );
+    await publishIgnition(t.lab, t.ssh, dirs.install);
+    await virsh('destroy', 'master2');
+    await virsh('start', 'master2');
+    await running(t.sim.boot, 'master2');
+  });
+
   it('joins the masters with CSRs the bootstrap approves, then reports bootstrap-complete', async () => {
-    for (const master of ['master1', 'master2', 'master3']) await virsh('start', master);
+    await virsh('start', 'master3');
     await bootstrapComplete(t.kube);
     for (const master of ['master1', 'master2', 'master3']) {
       expect(isTrue(node(master), 'Ready')).toBe(true);
@@ -148,6 +265,13 @@ describe('a bare lab', () => {
     const rogue = await waitFor(t.sim.store, 'rogue CSR', () => csrsOf('intruder')[0]);
     expect(csrState(rogue)).toBe('Pending');
     expect((rogue.spec as { username: string }).username).toBe(NODE_BOOTSTRAPPER);
+  });
+
+  it("lets a worker configure itself from the masters' machine config server once the bootstrap node is gone", async () => {
+    await push(renderArtifact(t.lab, 'haproxy.final'), 'haproxy');
+    await virsh('destroy', 'bootstrap');
+    await joinWorker('compute4');
+    expect(t.sim.boot.stuck().compute4).toBeUndefined();
   });
 
   it('settles the operators once enough workers are Ready, except image-registry until its storage is set', async () => {
