@@ -96,13 +96,23 @@ export const powerSchema = z.discriminatedUnion('type', [
     password: secretRef,
   }),
   /** A Redfish BMC; `systemId` is the member of /redfish/v1/Systems. */
-  z.strictObject({
-    type: z.literal('redfish'),
-    address: z.string().min(1),
-    systemId: z.string().min(1).default('1'),
-    username: z.string().min(1),
-    password: secretRef,
-  }),
+  z
+    .strictObject({
+      type: z.literal('redfish'),
+      /** Host name or address of the BMC, with `:port` when not 443; reached over HTTPS. */
+      address: z.string().min(1),
+      systemId: z.string().min(1).default('1'),
+      username: z.string().min(1),
+      password: secretRef,
+      /** CA bundle that signed the BMC's certificate (`file:…`); without it, the worker's trusted CAs. */
+      ca: secretRef.optional(),
+      /** Accept any certificate (a BMC with a self-signed one you chose to trust blindly). */
+      insecure: z.boolean().default(false),
+    })
+    .refine((power) => !(power.insecure && power.ca !== undefined), {
+      path: ['insecure'],
+      message: 'cannot be true together with ca: verify the BMC with its CA (remove insecure) or drop ca',
+    }),
   /** No remote power: the runbook asks the operator to power the machine and waits for approval. */
   z.strictObject({ type: z.literal('manual') }),
 ]);
@@ -203,11 +213,9 @@ export const ldapSchema = z.strictObject({
   name: z.string().min(1).default('LDAP'),
   mappingMethod: z.enum(['claim', 'lookup', 'add', 'generate']).default('claim'),
   /** RFC 2255 URL: `ldaps://host/basedn?attribute?scope?filter`. */
-  url: z
-    .string()
-    .regex(/^ldaps?:\/\/[^/]+\/.*/, {
-      message: 'must be an LDAP URL such as ldaps://ldap.example.com/ou=users,dc=example,dc=com?uid',
-    }),
+  url: z.string().regex(/^ldaps?:\/\/[^/]+\/.*/, {
+    message: 'must be an LDAP URL such as ldaps://ldap.example.com/ou=users,dc=example,dc=com?uid',
+  }),
   bindDN: z.string().min(1),
   bindPassword: secretRef,
   /** CA chain of the LDAP server's certificate. */
