@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Lab } from '../lab/schema.js';
 import { resolveSecret } from '../lab/secrets.js';
 import { startApiServer } from './apiserver/server.js';
+import { BMC_ROUTE, startSimulatedBmcs, type SimulatedBmcs } from './bmc/index.js';
 import { ObjectStore } from './apiserver/store.js';
 import { SimClock } from './clock.js';
 import type { Controller, SimContext, SimLogger } from './context.js';
@@ -30,6 +31,7 @@ import { operatorsController } from './controllers/operators.js';
 import { startWorkloadController } from './controllers/pods.js';
 import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Fault } from './faults.js';
 import { startSimulatedHosts, type HostEndpoint, type SimulatedHosts } from './hosts/index.js';
+import type { BmcEndpoint } from '../transport/bmc-targets.js';
 import { kubeletVersion } from './openshift-objects.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
 
@@ -50,6 +52,9 @@ export interface SimulatedLabOptions {
 export interface EndpointsFile {
   apiServer: { url: string; kubeconfig: string };
   hosts: HostEndpoint[];
+  /** Simulated BMCs (IPMI, Redfish) and the stand-in ipmitool that reaches them. */
+  bmcs: BmcEndpoint[];
+  tools: { ipmitool: string };
 }
 
 export interface SimulatedLab {
@@ -62,6 +67,7 @@ export interface SimulatedLab {
   caCert: string;
   store: ObjectStore;
   hosts: SimulatedHosts;
+  bmcs: SimulatedBmcs;
   faults: Faults;
   /** Where each node stands (off, booting, stuck in PXE and why, running). */
   boot: BootTracker;
@@ -122,6 +128,15 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       ...(from === 'installed' ? { power: Object.fromEntries(members.map((node) => [node.name, 'on' as const])) } : {}),
     });
     stops.push(() => hosts.stop());
+    const bmcs = await startSimulatedBmcs({
+      lab,
+      stateDir,
+      power: hosts.power,
+      kubeconfigPath: api.kubeconfigPath,
+      log,
+    });
+    stops.push(() => bmcs.stop());
+    api.addRoute(BMC_ROUTE, bmcs.adminHandler);
 
     const progress = new InstallProgress(from === 'installed');
     const outages = trackApiOutages(faults, clock);
@@ -159,6 +174,8 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     const endpoints: EndpointsFile = {
       apiServer: { url: api.url, kubeconfig: api.kubeconfigPath },
       hosts: hosts.endpoints,
+      bmcs: bmcs.endpoints,
+      tools: { ipmitool: bmcs.ipmitool },
     };
     const endpointsPath = path.join(stateDir, 'endpoints.json');
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
@@ -172,6 +189,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       caCert: api.caCert,
       store,
       hosts,
+      bmcs,
       faults,
       boot,
       progress,
