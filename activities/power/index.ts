@@ -13,7 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Node } from '../../lab/schema.js';
 import { readBmcEndpoints } from '../../transport/bmc-targets.js';
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
-import { converge } from '../engine/converge.js';
+import { converge, CONVERGE_NOT_REACHED } from '../engine/converge.js';
 import { rehearsalEndpoints } from '../support/lab-access.js';
 import { nodeNamed, type BootDevice, type PowerDriver, type PowerState } from './driver.js';
 import { ipmiDriver } from './ipmi.js';
@@ -96,12 +96,14 @@ async function withDriver<T>(
   }
 }
 
-/** Waits (bounded) until the node reports `wanted`: BMCs take a moment to show a switched state. */
-async function settle(driver: PowerDriver, node: Node, wanted: PowerState): Promise<void> {
-  for (let waited = 0; waited < SETTLE_MS; waited += SETTLE_POLL_MS) {
-    if ((await driver.state(node)) === wanted) return;
+/** Whether the node reports `wanted` within a bounded wait: BMCs take a moment to show a switched state. */
+async function settled(driver: PowerDriver, node: Node, wanted: PowerState): Promise<PowerState> {
+  let state = await driver.state(node);
+  for (let waited = 0; state !== wanted && waited < SETTLE_MS; waited += SETTLE_POLL_MS) {
     await sleep(SETTLE_POLL_MS);
+    state = await driver.state(node);
   }
+  return state;
 }
 
 function convergePower(driver: PowerDriver, node: Node, wanted: 'on' | 'off', act: () => Promise<string>) {
@@ -110,9 +112,17 @@ function convergePower(driver: PowerDriver, node: Node, wanted: 'on' | 'off', ac
       const state = await driver.state(node);
       return { ok: state === wanted, detail: `${node.name} is ${state} (${driver.where(node)})` };
     },
+    // The settling wait is the re-check: one status query fewer per switch (each is a BMC session).
+    verify: false,
     apply: async () => {
       const done = await act();
-      await settle(driver, node, wanted);
+      const state = await settled(driver, node, wanted);
+      if (state !== wanted) {
+        throw ApplicationFailure.retryable(
+          `The change did not take effect: ${node.name} is still ${state} after ${done} (${driver.where(node)})`,
+          CONVERGE_NOT_REACHED,
+        );
+      }
       return `${node.name}: ${done}`;
     },
   });

@@ -24,11 +24,11 @@ import type { SimLogger } from '../context.js';
 import type { PowerBoard } from '../hosts/power-board.js';
 import { BootOverrides } from './boot-overrides.js';
 import { ipmiSessionRequestSchema, runIpmiSession, startIpmiBmcs } from './ipmi.js';
-import { IPMI_ROUTE } from './ipmitool-cli.js';
+import { IPMI_ROUTE } from './ipmi-wire.js';
 import { startRedfishBmcs } from './redfish.js';
 
 export { BootOverrides, type BootDevice, type NodeBoot } from './boot-overrides.js';
-export { IPMI_ROUTE } from './ipmitool-cli.js';
+export { IPMI_ROUTE } from './ipmi-wire.js';
 
 export const BMC_ROUTE = '/simulator/bmc';
 export const POWER_BUTTON_ROUTE = `${BMC_ROUTE}/power-button`;

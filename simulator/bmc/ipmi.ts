@@ -15,26 +15,15 @@ import type { SimLogger } from '../context.js';
 import type { PowerBoard } from '../hosts/power-board.js';
 import type { BootOverrides } from './boot-overrides.js';
 import { credentialsMatch } from './credentials.js';
-
-/** ipmitool's answer when no session opens: wrong user or password, or no BMC at that address. */
-export const NO_SESSION_MESSAGE = 'Error: Unable to establish IPMI v2 / RMCP+ session';
+import { NO_SESSION_MESSAGE, type IpmiSessionRequest, type IpmitoolOutput } from './ipmi-wire.js';
 
 export const ipmiSessionRequestSchema = z.strictObject({
   address: z.string().min(1),
-  /** RMCP+ port given with `-p` (623 when absent). */
   port: z.number().int().min(1).max(65535).default(623),
   username: z.string(),
   password: z.string(),
-  /** The command words after the options: `chassis power on`, `chassis bootdev pxe`. */
   command: z.array(z.string()).min(1),
 });
-export type IpmiSessionRequest = z.input<typeof ipmiSessionRequestSchema>;
-
-export interface IpmitoolOutput {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
 
 export interface IpmiBmc {
   node: string;

@@ -7,9 +7,7 @@
  * (`<state dir>/bin/ipmitool`) that sets it, and a rehearsal points the IPMI driver at that wrapper.
  */
 import { adminRequest, adminTargetFromKubeconfig } from '../admin-client.js';
-import { NO_SESSION_MESSAGE, type IpmiSessionRequest, type IpmitoolOutput } from './ipmi.js';
-
-export const IPMI_ROUTE = '/simulator/bmc/ipmi';
+import { IPMI_ROUTE, NO_SESSION_MESSAGE, type IpmiSessionRequest, type IpmitoolOutput } from './ipmi-wire.js';
 
 const WITH_VALUE = new Set(['-I', '-H', '-p', '-U', '-P', '-L', '-C', '-R', '-N', '-y', '-k']);
 
