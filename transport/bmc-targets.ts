@@ -3,9 +3,9 @@
  * loopback that the simulator publishes in `endpoints.json` (`bmcs`, and the stand-in `ipmitool` it
  * provides under `tools`). Only the address changes: credentials always come from the lab.
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Node, SecretRef } from '../lab/schema.js';
+import { readEndpointsFile } from './targets.js';
 
 /** One simulated BMC as the simulator publishes it. */
 export const bmcEndpointSchema = z.discriminatedUnion('protocol', [
@@ -36,22 +36,8 @@ export const bmcEndpointsSchema = z.object({
 export type BmcEndpoints = z.infer<typeof bmcEndpointsSchema>;
 
 /** The BMC part of the simulator's `endpoints.json`. */
-export async function readBmcEndpoints(file: string): Promise<BmcEndpoints> {
-  let data: unknown;
-  try {
-    data = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new Error(
-      `cannot read the simulated lab's endpoints from ${file} (${(error as Error).message}): start it with \`runbook sim start\``,
-    );
-  }
-  const parsed = bmcEndpointsSchema.safeParse(data);
-  if (!parsed.success) {
-    throw new Error(
-      `${file} does not list BMCs as \`runbook sim start\` writes them:\n${z.prettifyError(parsed.error)}`,
-    );
-  }
-  return parsed.data;
+export function readBmcEndpoints(file: string): Promise<BmcEndpoints> {
+  return readEndpointsFile(file, bmcEndpointsSchema);
 }
 
 export interface IpmiTarget {

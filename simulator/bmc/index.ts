@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Lab } from '../../lab/schema.js';
+import { readBody } from '../apiserver/http-util.js';
 import type { BmcEndpoint } from '../../transport/bmc-targets.js';
 import { quoteArg } from '../../transport/shell.js';
 import type { SimLogger } from '../context.js';
@@ -94,11 +95,9 @@ export async function startSimulatedBmcs(options: SimulatedBmcsOptions): Promise
       return reply(200, { bmcs: endpoints, power: power.list(), boot: boot.list() });
     }
     if ((route === IPMI_ROUTE || route === POWER_BUTTON_ROUTE) && request.method === 'POST') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        body = JSON.parse((await readBody(request)).toString('utf8'));
       } catch {
         return reply(400, { message: 'the body must be JSON' });
       }

@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Lab, Node } from '../../lab/schema.js';
+import { readBody } from '../apiserver/http-util.js';
 import { createServingCertificates } from '../apiserver/tls.js';
 import type { SimLogger } from '../context.js';
 import type { PowerBoard } from '../hosts/power-board.js';
@@ -82,11 +83,9 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
       'Content-Type',
     ]);
   }
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse((await readBody(req)).toString('utf8'));
   } catch {
     throw new RedfishError(400, 'MalformedJSON', 'The request body submitted was malformed JSON.');
   }
