@@ -97,8 +97,8 @@ export function httpsJson(url: string, method: string, body: unknown, options: H
       const code = error.code ?? '';
       if (CERT_ERRORS.test(code)) {
         return new HttpsError(
-          `${options.label} (${target.origin}) presented a certificate that cannot be verified (${code}): ` +
-            'give the CA that signed it, or check that the address is the right machine',
+          `${options.label} (${target.origin}) presented a certificate that cannot be verified (${code}); ` +
+            'check that the address is the right machine, and give the CA that signed its certificate',
           'CERT',
         );
       }

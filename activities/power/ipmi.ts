@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Node } from '../../lab/schema.js';
 import { ipmiTargetFor, type BmcEndpoints, type IpmiTarget } from '../../transport/bmc-targets.js';
-import { runIpmitool, type IpmitoolResult } from '../../transport/ipmitool.js';
+import { IpmitoolError, runIpmitool, type IpmitoolResult } from '../../transport/ipmitool.js';
 import type { PowerDriver } from './driver.js';
 
 export interface IpmiOptions {
@@ -29,7 +29,14 @@ export function ipmiDriver(options: IpmiOptions = {}): PowerDriver {
 
   const run = async (node: Node, command: string[]): Promise<IpmitoolResult> => {
     const target = targetOf(node);
-    const result = await runIpmitool(target, command, options.signal ? { signal: options.signal } : {});
+    const result = await runIpmitool(target, command, options.signal ? { signal: options.signal } : {}).catch(
+      (error: unknown) => {
+        // Installing ipmitool is the operator's move; retrying cannot do it.
+        if (error instanceof IpmitoolError && error.code === 'NOT_FOUND')
+          throw ApplicationFailure.nonRetryable(error.message, 'IpmitoolMissing');
+        throw error;
+      },
+    );
     if (result.exitCode === 0) return result;
     const said = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' / ');
     if (NO_SESSION.test(said)) {

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Node } from '../../lab/schema.js';
 import { resolveSecret } from '../../lab/secrets.js';
 import { redfishTargetFor, type BmcEndpoints, type RedfishTarget } from '../../transport/bmc-targets.js';
-import { basicAuth, httpsJson, type HttpsReply } from '../../transport/https.js';
+import { basicAuth, HttpsError, httpsJson, type HttpsReply } from '../../transport/https.js';
 import type { BootDevice, PowerDriver, PowerState } from './driver.js';
 
 export interface RedfishOptions {
@@ -52,6 +52,16 @@ export function redfishDriver(options: RedfishOptions = {}): PowerDriver {
       headers: { Authorization: basicAuth(target.username, password), 'OData-Version': '4.0' },
       ...(ca !== undefined && { ca }),
       ...(options.signal && { signal: options.signal }),
+    }).catch((error: unknown) => {
+      // A certificate that does not verify will not verify on the next attempt either.
+      if (error instanceof HttpsError && error.code === 'CERT') {
+        throw ApplicationFailure.nonRetryable(
+          `${error.message}: set nodes[${node.name}].power.ca to the CA that signed it (file:/path/ca.pem)` +
+            `${target.rehearsal ? '' : ', or insecure: true to accept any certificate'}; then resume`,
+          'BmcCertificateRejected',
+        );
+      }
+      throw error;
     });
     if (reply.status >= 200 && reply.status < 300) return reply;
     const said = redfishMessages(reply);

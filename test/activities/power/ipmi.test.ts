@@ -120,7 +120,8 @@ test('a missing ipmitool says how to install or point at one', async () => {
     endpoints.tools.ipmitool = path.join(t.scratch, 'no-such-ipmitool');
   });
   const failure = await t.failure('powerOn', 'compute4', { endpointsFile: missing });
-  expect(failure.type).toBe('IpmitoolError');
+  expect(failure.type).toBe('IpmitoolMissing');
+  expect(failure.nonRetryable).toBe(true);
   expect(failure.message).toMatch(
     /ipmitool not found as .*no-such-ipmitool: install it on the worker \(apt-get install ipmitool\) or point RUNBOOK_IPMITOOL at it/,
   );

@@ -96,8 +96,9 @@ test('a certificate from another CA is not accepted', async () => {
     if (bmc.protocol === 'redfish') bmc.caCert = t.sim.caCert; // the API server's CA, not the BMCs'
   });
   const failure = await t.failure('powerOn', 'compute5', { endpointsFile: otherCa });
-  expect(failure.type).toBe('HttpsError');
-  expect(failure.message).toMatch(/presented a certificate that cannot be verified/);
+  expect(failure.type).toBe('BmcCertificateRejected');
+  expect(failure.nonRetryable).toBe(true);
+  expect(failure.message).toMatch(/presented a certificate that cannot be verified .*set nodes\[compute5\]\.power\.ca/);
   expect((await t.boards()).power.compute5).toBe('off');
 });
 
@@ -144,7 +145,7 @@ describe('outside a rehearsal, the lab says how to trust the service', () => {
 
   test('without a CA, the system CAs do not know the BMC, and the message says what to do', async () => {
     await expect(run(await realRunLab({}))).rejects.toThrow(
-      /presented a certificate that cannot be verified .*give the CA/,
+      /presented a certificate that cannot be verified .*set nodes\[compute5\]\.power\.ca to the CA that signed it \(file:\/path\/ca\.pem\), or insecure: true/,
     );
   });
 
