@@ -18,7 +18,7 @@ export interface HttpsOptions {
   rehearsal: boolean;
   headers?: Record<string, string>;
   signal?: AbortSignal;
-  /** Whole request, connect to last byte (default 30 s). */
+  /** How long the connection may stay silent (default 30 s). */
   timeoutMs?: number;
 }
 
@@ -86,7 +86,7 @@ export function httpsJson(url: string, method: string, body: unknown, options: H
     );
     req.on('timeout', () =>
       req.destroy(
-        new HttpsError(`${options.label} (${target.origin}) did not answer within ${timeoutMs / 1000} s`, 'TIMEOUT'),
+        new HttpsError(`${options.label} (${target.origin}) was silent for ${timeoutMs / 1000} s`, 'TIMEOUT'),
       ),
     );
     req.on('error', (error) => reject(failure(error)));
