@@ -8,10 +8,12 @@
  * - `powerManualInstructions` (params `to`, `pxe`, `reinstall`): for a manual node, the instruction the
  *   gate after it waits on (see ./manual.ts).
  */
+import path from 'node:path';
 import { activityInfo, cancellationSignal, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Node } from '../../lab/schema.js';
 import { readBmcEndpoints } from '../../transport/bmc-targets.js';
+import { quoteCommand } from '../../transport/shell.js';
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { converge, CONVERGE_NOT_REACHED } from '../engine/converge.js';
 import { rehearsalEndpoints } from '../support/lab-access.js';
@@ -179,7 +181,19 @@ export function powerActivities(options: PowerActivityOptions = {}) {
       const to = context.params?.to === 'off' ? 'off' : 'on';
       const runId = activityInfo().workflowExecution?.workflowId ?? `${context.runbook}/${context.lab.name}`;
       const request = { to, pxe: context.params?.pxe === true, reinstall: context.params?.reinstall === true } as const;
-      return { changed: false, detail: manualPowerInstruction(node, request, runId) };
+      const instruction = manualPowerInstruction(node, request, runId);
+      if (!context.rehearsal) return { changed: false, detail: instruction };
+      // In a rehearsal the machine is simulated: its power button is a command.
+      const button = quoteCommand([
+        'runbook',
+        'sim',
+        'power',
+        node.name,
+        to,
+        '--state-dir',
+        path.dirname(context.rehearsal.endpointsFile),
+      ]);
+      return { changed: false, detail: `${instruction} (rehearsal: \`${button}\` is its power button)` };
     },
   };
 }

@@ -9,8 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createActivities } from '../../../activities/index.js';
-import { adminRequest } from '../../../simulator/admin-client.js';
-import { POWER_BUTTON_ROUTE } from '../../../simulator/bmc/index.js';
+import { execa } from 'execa';
 import { bundleRunbookWorkflows, createRunbookWorker } from '../../../worker/worker.js';
 import { approveUpdate, progressQuery, type RunbookInput, type StepProgress } from '../../../workflows/engine/api.js';
 import { waitForProgress } from '../../support/engine-harness.js';
@@ -18,6 +17,7 @@ import { startTestTemporal, type TestTemporal } from '../../support/temporal.js'
 import { startPowerLab, type PowerLab } from './support.js';
 
 const TASK_QUEUE = 'power-end-to-end';
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const COMPUTES = ['compute1', 'compute2', 'compute3', 'compute4', 'compute5'];
 let temporal: TestTemporal;
 let t: PowerLab;
@@ -71,6 +71,7 @@ function items(progress: { steps: StepProgress[] }, id: string) {
 test('remote nodes switch on by their drivers, the manual one at its gate; a second run is unchanged', async () => {
   const handle = await start('power-on-computes/intra');
   const waiting = await waitForProgress(handle, (p) => p.state === 'waiting-approval', 'the manual gate', 120_000);
+  const stateDir = path.dirname(t.sim.endpointsPath);
   expect(waiting.currentStep).toBe('computes.power-on.manual[compute3].done');
   const remote = items(waiting, 'computes.power-on');
   expect(Object.keys(remote)).toEqual(['compute1', 'compute2', 'compute4', 'compute5']);
@@ -79,7 +80,8 @@ test('remote nodes switch on by their drivers, the manual one at its gate; a sec
     [
       'instructions',
       'unchanged',
-      'Power on compute3 (MAC 52:54:00:ff:37:14) and make it PXE boot (one-time boot menu or BIOS boot order), then run `runbook approve power-on-computes/intra`',
+      'Power on compute3 (MAC 52:54:00:ff:37:14) and make it PXE boot (one-time boot menu or BIOS boot order), then run `runbook approve power-on-computes/intra`' +
+        ` (rehearsal: \`runbook sim power compute3 on --state-dir ${stateDir}\` is its power button)`,
     ],
     [
       'done',
@@ -91,9 +93,14 @@ test('remote nodes switch on by their drivers, the manual one at its gate; a sec
   expect(COMPUTES.map((node) => boards.power[node])).toEqual(['on', 'on', 'off', 'on', 'on']);
   expect([boards.boot.compute4?.lastBoot, boards.boot.compute5?.lastBoot]).toEqual(['pxe', 'pxe']);
 
-  // The operator powers compute3 at the machine, then approves.
-  const admin = { url: t.sim.apiUrl, token: t.sim.token, caCert: t.sim.caCert };
-  expect((await adminRequest(admin, 'POST', POWER_BUTTON_ROUTE, { node: 'compute3', state: 'on' })).status).toBe(200);
+  // The operator presses compute3's (simulated) power button as the instruction says, then approves.
+  const pressed = await execa(
+    'node',
+    [path.join(repo, 'bin/runbook.js'), 'sim', 'power', 'compute3', 'on', '--state-dir', stateDir],
+    { reject: false },
+  );
+  expect(pressed).toMatchObject({ exitCode: 0 });
+  expect(JSON.parse(pressed.stdout)).toEqual({ node: 'compute3', power: 'on' });
   await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'computes.power-on.manual[compute3].done' }] });
   expect(await handle.result()).toMatchObject({ state: 'completed', changed: 4 });
   boards = await t.boards();
