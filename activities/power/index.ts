@@ -4,6 +4,7 @@
  *
  * - `powerOn` (params `pxe`), `powerOff`: converge on the node's power state; a node already there
  *   reports `unchanged` and nothing is sent to it.
+ * - `powerReadState`: reads the power state and changes nothing.
  * - `powerSetNextBoot` (params `device: pxe | disk`): one-time boot override where the driver has one.
  * - `powerManualInstructions` (params `to`, `pxe`, `reinstall`): for a manual node, the instruction the
  *   gate after it waits on (see ./manual.ts).
@@ -152,6 +153,14 @@ export function powerActivities(options: PowerActivityOptions = {}) {
       return withDriver(context, options, (driver, node) =>
         convergePower(driver, node, 'off', () => driver.powerOff(node)),
       );
+    },
+
+    /** Read-only: what the node's power reports (a preflight proves the BMC answers and takes the credentials). */
+    powerReadState(context: StepContext): Promise<StepOutcome> {
+      return withDriver(context, options, async (driver, node) => ({
+        changed: false,
+        detail: `${node.name} is ${await driver.state(node)} (${driver.where(node)})`,
+      }));
     },
 
     powerSetNextBoot(context: StepContext): Promise<StepOutcome> {

@@ -59,6 +59,15 @@ test('power on with PXE converges: bootdev then power on the first time, nothing
   expect(again.map((line) => line.split(' -E ')[1])).toEqual(['chassis power status']);
 });
 
+test('reading the state is one status query', async () => {
+  const before = (await spawns()).length;
+  expect(await t.run('powerReadState', 'compute4', { endpointsFile })).toMatchObject({
+    changed: false,
+    detail: 'compute4 is on (BMC 127.0.0.1 (IPMI))',
+  });
+  expect((await spawns()).slice(before).filter((line) => line.startsWith('argv:'))).toHaveLength(1);
+});
+
 test('power off converges', async () => {
   expect(await t.run('powerOff', 'compute4', { endpointsFile })).toMatchObject({ changed: true });
   expect((await t.boards()).power.compute4).toBe('off');

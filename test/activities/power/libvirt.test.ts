@@ -25,6 +25,15 @@ test('power on converges: changed the first time, unchanged the second, and the 
   expect(t.logs.filter((line) => line.includes('start ocp4-compute1'))).toHaveLength(1);
 });
 
+test('reading the state asks virsh domstate only', async () => {
+  expect(await t.run('powerReadState', 'compute1')).toEqual({
+    changed: false,
+    detail: 'compute1 is on (domain ocp4-compute1 on kvm1)',
+    attempt: 1,
+  });
+  expect(t.logs.at(-1)).toBe('kvm1: virsh -c qemu:///system domstate ocp4-compute1 → exit 0');
+});
+
 test('power off converges the same way', async () => {
   const first = await t.run('powerOff', 'compute1');
   expect(first).toMatchObject({ changed: true });

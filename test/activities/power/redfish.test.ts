@@ -36,6 +36,13 @@ test('power on with PXE: a one-time Pxe override, then ResetType On; the second 
   expect(resets()).toHaveLength(1);
 });
 
+test('reading the state changes nothing', async () => {
+  const read = await t.run('powerReadState', 'compute5');
+  expect(read.changed).toBe(false);
+  expect(read.detail).toMatch(/^compute5 is on \(Redfish system System\.Embedded\.1 at https:\/\/127\.0\.0\.1:\d+\)$/);
+  expect(resets()).toHaveLength(1);
+});
+
 test('power off with ForceOff converges', async () => {
   expect(await t.run('powerOff', 'compute5')).toMatchObject({ changed: true });
   expect(resets().at(-1)).toBe('Redfish compute5: ComputerSystem.Reset ForceOff');
