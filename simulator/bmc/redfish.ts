@@ -42,6 +42,7 @@ class RedfishError extends Error {
     message: string,
     readonly args: string[] = [],
     readonly resolution = 'Correct the request and resubmit it.',
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -243,14 +244,19 @@ function handler(node: Node, ctx: RedfishContext) {
         `While accessing the resource at ${path}, the service received an authorization error unauthorized.`,
         [path, 'unauthorized'],
         'Ensure that the appropriate access is provided for the service in order for it to access the URI.',
+        { 'WWW-Authenticate': 'Basic realm="Redfish"' },
       );
     }
     const allow = (methods: string) => {
       if (!methods.split(', ').includes(method)) {
-        throw new RedfishError(405, 'OperationNotAllowed', `The HTTP method ${method} is not allowed on ${path}.`, [
-          method,
-          path,
-        ]);
+        throw new RedfishError(
+          405,
+          'OperationNotAllowed',
+          `The HTTP method ${method} is not allowed on ${path}.`,
+          [method, path],
+          `Use ${methods}.`,
+          { Allow: methods },
+        );
       }
     };
     if (path === '/redfish/v1/Systems') {
@@ -315,12 +321,7 @@ export async function startRedfishBmcs(
       const server = createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) => {
         handle(req, res).catch((error: unknown) => {
           if (error instanceof RedfishError) {
-            send(
-              res,
-              error.status,
-              errorBody(error),
-              error.status === 401 ? { 'WWW-Authenticate': 'Basic realm="Redfish"' } : {},
-            );
+            send(res, error.status, errorBody(error), error.headers);
           } else {
             ctx.log?.warn(`Redfish ${node.name}: ${(error as Error).message}`);
             send(res, 500, errorBody(new RedfishError(500, 'InternalError', (error as Error).message)));

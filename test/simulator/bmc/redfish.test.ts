@@ -95,7 +95,9 @@ describe('resources', () => {
   test('an unknown system or path is 404, a wrong method 405', async () => {
     expect((await call('GET', '/redfish/v1/Systems/1')).status).toBe(404);
     expect(messageId(await call('GET', '/redfish/v1/Managers'))).toBe('Base.1.8.ResourceMissingAtURI');
-    expect((await call('DELETE', SYSTEM)).status).toBe(405);
+    const deleted = await call('DELETE', SYSTEM);
+    expect(deleted.status).toBe(405);
+    expect(deleted.headers.allow).toBe('GET, PATCH');
     expect((await call('GET', RESET)).status).toBe(405);
   });
 });
