@@ -60,29 +60,39 @@ const powerButtonSchema = z.strictObject({ node: z.string().min(1), state: z.enu
 export async function startSimulatedBmcs(options: SimulatedBmcsOptions): Promise<SimulatedBmcs> {
   const { lab, power, log } = options;
   const boot = new BootOverrides(power);
-  const ipmi = await startIpmiBmcs(lab);
-  const redfish = await startRedfishBmcs({ lab, power, boot, ...(log && { log }) }).catch(async (error: unknown) => {
-    await ipmi.stop();
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    boot.stop();
+    await Promise.all(stops.map((stopOne) => stopOne()));
+  };
+  let ipmi: Awaited<ReturnType<typeof startIpmiBmcs>>;
+  let redfish: Awaited<ReturnType<typeof startRedfishBmcs>>;
+  const ipmitool = path.join(options.stateDir, 'bin', 'ipmitool');
+  try {
+    ipmi = await startIpmiBmcs(lab);
+    stops.push(ipmi.stop);
+    redfish = await startRedfishBmcs({ lab, power, boot, ...(log && { log }) });
+    stops.push(redfish.stop);
+    await mkdir(path.dirname(ipmitool), { recursive: true });
+    await writeFile(
+      ipmitool,
+      [
+        '#!/bin/sh',
+        `# ipmitool of the simulated lab ${lab.name}: the stand-in in simulator/bmc, wired to this lab's admin endpoint.`,
+        `export RUNBOOK_SIM_KUBECONFIG=${quoteArg(options.kubeconfigPath)}`,
+        `exec ${quoteArg(process.execPath)} ${quoteArg(LAUNCHER)} "$@"`,
+        '',
+      ].join('\n'),
+    );
+    await chmod(ipmitool, 0o755);
+  } catch (error) {
+    await stop();
     throw error;
-  });
+  }
   const endpoints: BmcEndpoint[] = [
     ...ipmi.bmcs.map((bmc) => ({ protocol: 'ipmi' as const, ...bmc })),
     ...redfish.bmcs.map((bmc) => ({ protocol: 'redfish' as const, ...bmc, caCert: redfish.caCert })),
   ];
-
-  const ipmitool = path.join(options.stateDir, 'bin', 'ipmitool');
-  await mkdir(path.dirname(ipmitool), { recursive: true });
-  await writeFile(
-    ipmitool,
-    [
-      '#!/bin/sh',
-      `# ipmitool of the simulated lab ${lab.name}: the stand-in in simulator/bmc, wired to this lab's admin endpoint.`,
-      `export RUNBOOK_SIM_KUBECONFIG=${quoteArg(options.kubeconfigPath)}`,
-      `exec ${quoteArg(process.execPath)} ${quoteArg(LAUNCHER)} "$@"`,
-      '',
-    ].join('\n'),
-  );
-  await chmod(ipmitool, 0o755);
 
   const ipmiContext = { lab, bmcs: ipmi.bmcs, power, boot, ...(log && { log }) };
   const adminHandler = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -129,9 +139,6 @@ export async function startSimulatedBmcs(options: SimulatedBmcsOptions): Promise
     ipmitool,
     boot,
     adminHandler,
-    async stop() {
-      boot.stop();
-      await Promise.all([ipmi.stop(), redfish.stop()]);
-    },
+    stop,
   };
 }

@@ -40,17 +40,22 @@ const BOOT_DEVICES = new Set(['pxe', 'disk', 'none']);
 export async function startIpmiBmcs(lab: Lab): Promise<{ bmcs: IpmiBmc[]; stop: () => Promise<void> }> {
   const sockets: Socket[] = [];
   const bmcs: IpmiBmc[] = [];
-  for (const node of lab.nodes.filter((candidate) => candidate.power.type === 'ipmi')) {
-    const socket = createSocket('udp4');
-    sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => resolve());
-    });
-    bmcs.push({ node: node.name, address: '127.0.0.1', port: socket.address().port });
-  }
   const stop = () =>
     Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve())))).then(() => {});
+  try {
+    for (const node of lab.nodes.filter((candidate) => candidate.power.type === 'ipmi')) {
+      const socket = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, '127.0.0.1', () => resolve());
+      });
+      sockets.push(socket);
+      bmcs.push({ node: node.name, address: '127.0.0.1', port: socket.address().port });
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   return { bmcs, stop };
 }
 
