@@ -1,13 +1,13 @@
 /**
  * IPMI power: `ipmitool -I lanplus -H <bmc> -U <user> -E chassis power status|on|off` and
- * `chassis bootdev pxe|disk` on the worker (transport/ipmitool.ts: argument array, password in
+ * `chassis bootdev pxe|disk [options=efiboot]` on the worker (transport/ipmitool.ts: argument array, password in
  * IPMI_PASSWORD). `bootdev` sets the device for the next boot only, as the runbooks want it.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Node } from '../../lab/schema.js';
 import { ipmiTargetFor, type BmcEndpoints, type IpmiTarget } from '../../transport/bmc-targets.js';
 import { IpmitoolError, runIpmitool, type IpmitoolResult } from '../../transport/ipmitool.js';
-import type { PowerDriver } from './driver.js';
+import type { BootDevice, PowerDriver } from './driver.js';
 
 export interface IpmiOptions {
   /** The ipmitool to run (default: RUNBOOK_IPMITOOL or `ipmitool` on PATH); a rehearsal uses the simulator's. */
@@ -52,6 +52,14 @@ export function ipmiDriver(options: IpmiOptions = {}): PowerDriver {
     throw new Error(`\`ipmitool ${command.join(' ')}\` toward the BMC of ${node.name} failed: ${said}`);
   };
 
+  // A UEFI machine boots the device in UEFI mode only when asked (`options=efiboot`); BIOS is the default.
+  const bootdev = (node: Node, device: BootDevice) => [
+    'chassis',
+    'bootdev',
+    device,
+    ...(node.boot === 'uefi' ? ['options=efiboot'] : []),
+  ];
+
   const where = (node: Node) => `BMC ${targetOf(node).host} (IPMI)`;
 
   return {
@@ -64,7 +72,7 @@ export function ipmiDriver(options: IpmiOptions = {}): PowerDriver {
     },
 
     async powerOn(node, { pxe } = {}) {
-      if (pxe) await run(node, ['chassis', 'bootdev', 'pxe']);
+      if (pxe) await run(node, bootdev(node, 'pxe'));
       await run(node, ['chassis', 'power', 'on']);
       return `powered on through ${where(node)}${pxe ? ', PXE as the next boot device' : ''}`;
     },
@@ -75,7 +83,7 @@ export function ipmiDriver(options: IpmiOptions = {}): PowerDriver {
     },
 
     async setNextBoot(node, device) {
-      await run(node, ['chassis', 'bootdev', device]);
+      await run(node, bootdev(node, device));
       return `next boot of ${node.name} from ${device} (${where(node)})`;
     },
 

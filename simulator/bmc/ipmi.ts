@@ -35,6 +35,7 @@ const ok = (stdout: string): IpmitoolOutput => ({ exitCode: 0, stdout, stderr: '
 const fail = (stderr: string): IpmitoolOutput => ({ exitCode: 1, stdout: '', stderr });
 
 const BOOT_DEVICES = new Set(['pxe', 'disk', 'none']);
+const BOOT_OPTIONS = new Set(['persistent', 'efiboot', 'clear-cmos', 'lockkbd', 'screenblank']);
 
 /** Reserves a loopback UDP port per IPMI node. */
 export async function startIpmiBmcs(lab: Lab): Promise<{ bmcs: IpmiBmc[]; stop: () => Promise<void> }> {
@@ -113,9 +114,12 @@ function chassis(node: string, words: readonly string[], ctx: IpmiContext): Ipmi
   }
   if (sub === 'bootdev' && arg !== undefined && rest.length <= 1) {
     if (!BOOT_DEVICES.has(arg)) return fail(`Invalid argument: ${arg}\n`);
-    const persistent = rest[0] === 'options=persistent';
-    if (rest.length === 1 && !persistent) return fail(`Invalid option: ${rest[0]}\n`);
-    ctx.boot.set(node, arg as 'pxe' | 'disk' | 'none', persistent ? 'Continuous' : 'Once');
+    // `options=persistent,efiboot`: any of the flags ipmitool knows for boot parameters.
+    const flags = rest.length === 0 ? [] : rest[0]!.replace(/^options=/, '').split(',');
+    const unknown =
+      rest.length === 1 && !rest[0]!.startsWith('options=') ? rest[0] : flags.find((flag) => !BOOT_OPTIONS.has(flag));
+    if (unknown !== undefined) return fail(`Invalid option: ${unknown}\n`);
+    ctx.boot.set(node, arg as 'pxe' | 'disk' | 'none', flags.includes('persistent') ? 'Continuous' : 'Once');
     return ok(`Set Boot Device to ${arg}\n`);
   }
   return fail(`Invalid chassis command: ${words.slice(1).join(' ')}\n`);

@@ -83,6 +83,16 @@ test('the next boot device is set with chassis bootdev and used by the next powe
   await t.run('powerOff', 'compute4', { endpointsFile });
 });
 
+test('a UEFI machine is asked for a UEFI boot of the device (options=efiboot)', async () => {
+  const lab = structuredClone(t.lab);
+  lab.nodes.find((node) => node.name === 'compute4')!.boot = 'uefi';
+  const before = (await spawns()).length;
+  await t.run('powerSetNextBoot', 'compute4', { params: { device: 'pxe' }, lab, endpointsFile });
+  const argv = (await spawns()).slice(before).filter((line) => line.startsWith('argv:'));
+  expect(argv.map((line) => line.split(' -E ')[1])).toEqual(['chassis bootdev pxe options=efiboot']);
+  expect((await t.boards()).boot.compute4).toMatchObject({ target: 'pxe', mode: 'Once' });
+});
+
 test('the password is never in argv: ipmitool gets -E and IPMI_PASSWORD', async () => {
   const lines = await spawns();
   const argvLines = lines.filter((line) => line.startsWith('argv:'));

@@ -56,7 +56,13 @@ test('chassis bootdev sets a one-time device, or a persistent one with options=p
   expect((await t.boards()).boot.compute4).toMatchObject({ target: 'pxe', mode: 'Once' });
   await ipmitool(['-E', 'chassis', 'bootdev', 'disk', 'options=persistent']);
   expect((await t.boards()).boot.compute4).toMatchObject({ target: 'disk', mode: 'Continuous' });
+  await ipmitool(['-E', 'chassis', 'bootdev', 'pxe', 'options=efiboot']);
+  expect((await t.boards()).boot.compute4).toMatchObject({ target: 'pxe', mode: 'Once' });
   expect(await ipmitool(['-E', 'chassis', 'bootdev', 'usb'])).toMatchObject({ exitCode: 1 });
+  expect(await ipmitool(['-E', 'chassis', 'bootdev', 'pxe', 'options=sideways'])).toMatchObject({
+    exitCode: 1,
+    stderr: 'Invalid option: sideways',
+  });
   await ipmitool(['-E', 'chassis', 'bootdev', 'none']);
   expect((await t.boards()).boot.compute4).toMatchObject({ target: 'none', mode: 'Disabled' });
 });
