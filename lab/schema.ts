@@ -213,9 +213,11 @@ export const ldapSchema = z.strictObject({
   name: z.string().min(1).default('LDAP'),
   mappingMethod: z.enum(['claim', 'lookup', 'add', 'generate']).default('claim'),
   /** RFC 2255 URL: `ldaps://host/basedn?attribute?scope?filter`. */
-  url: z.string().regex(/^ldaps?:\/\/[^/]+\/.*/, {
-    message: 'must be an LDAP URL such as ldaps://ldap.example.com/ou=users,dc=example,dc=com?uid',
-  }),
+  url: z
+    .string()
+    .regex(/^ldaps?:\/\/[^/]+\/.*/, {
+      message: 'must be an LDAP URL such as ldaps://ldap.example.com/ou=users,dc=example,dc=com?uid',
+    }),
   bindDN: z.string().min(1),
   bindPassword: secretRef,
   /** CA chain of the LDAP server's certificate. */

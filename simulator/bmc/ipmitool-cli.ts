@@ -6,7 +6,9 @@
  * found with the kubeconfig named by RUNBOOK_SIM_KUBECONFIG; `runbook sim start` writes a wrapper
  * (`<state dir>/bin/ipmitool`) that sets it, and a rehearsal points the IPMI driver at that wrapper.
  */
-import { adminRequest, adminTargetFromKubeconfig } from '../admin-client.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { adminRequest, adminTargetFromKubeconfig, type AdminTarget } from '../admin-client.js';
 import { IPMI_ROUTE, NO_SESSION_MESSAGE, type IpmiSessionRequest, type IpmitoolOutput } from './ipmi-wire.js';
 
 const WITH_VALUE = new Set(['-I', '-H', '-p', '-U', '-P', '-L', '-C', '-R', '-N', '-y', '-k']);
@@ -46,6 +48,19 @@ function usage(message: string): { error: IpmitoolOutput } {
   return { error: { exitCode: 1, stdout: '', stderr: `${message}\n` } };
 }
 
+/**
+ * The lab's admin endpoint: its own port when endpoints.json (beside the kubeconfig) names one, since
+ * that port stays up through API outages and a BMC does not go down with the cluster; else the API's.
+ */
+async function adminTarget(kubeconfig: string): Promise<AdminTarget> {
+  const target = await adminTargetFromKubeconfig(kubeconfig);
+  const endpoints = await readFile(path.join(path.dirname(kubeconfig), 'endpoints.json'), 'utf8')
+    .then((text) => JSON.parse(text) as { apiServer?: { adminUrl?: unknown } })
+    .catch(() => undefined);
+  const adminUrl = endpoints?.apiServer?.adminUrl;
+  return typeof adminUrl === 'string' ? { ...target, url: adminUrl } : target;
+}
+
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<IpmitoolOutput> {
   const parsed = parseIpmitoolArgv(argv, env);
   if ('error' in parsed) return parsed.error;
@@ -54,7 +69,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return usage("this ipmitool is the simulated lab's stand-in: run it through <state dir>/bin/ipmitool").error;
   }
   try {
-    const reply = await adminRequest(await adminTargetFromKubeconfig(kubeconfig), 'POST', IPMI_ROUTE, parsed.request);
+    const reply = await adminRequest(await adminTarget(kubeconfig), 'POST', IPMI_ROUTE, parsed.request);
     const body = reply.body as Partial<IpmitoolOutput>;
     if (reply.status === 200 && typeof body.exitCode === 'number') {
       return { exitCode: body.exitCode, stdout: body.stdout ?? '', stderr: body.stderr ?? '' };
