@@ -12,10 +12,18 @@ import { mergeStepActivities, replaceStepActivities, type MergedGroups } from '.
 import { clusterActivities } from './cluster/index.js';
 import { hostActivities } from './hosts/index.js';
 import { installActivities } from './install/index.js';
+import { powerActivities } from './power/index.js';
 import { preflightActivities } from './preflight.js';
 
 /** One group per runbook family; a name defined by two groups fails when the registry is built. */
-const groups = [selftestActivities, preflightActivities, hostActivities, clusterActivities, installActivities] as const;
+const groups = [
+  selftestActivities,
+  preflightActivities,
+  hostActivities,
+  clusterActivities,
+  installActivities,
+  powerActivities(),
+] as const;
 
 /** The name of a built-in step activity: what a runbook step may name. */
 export type StepActivityName = keyof MergedGroups<typeof groups> & string;

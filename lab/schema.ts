@@ -201,8 +201,19 @@ export const powerSchema = z
         systemId: z.string().min(1).default('1').describe('The member of /redfish/v1/Systems that is this machine.'),
         username: bmcUser,
         password: bmcPassword,
+        ca: secretRef
+          .optional()
+          .describe("CA bundle that signed the BMC's certificate (`file:…`); without it, the worker's trusted CAs."),
+        insecure: z
+          .boolean()
+          .default(false)
+          .describe('Accept any certificate (a BMC with a self-signed one you chose to trust blindly).'),
       })
-      .describe('A Redfish BMC, reached over HTTPS.'),
+      .refine((power) => !(power.insecure && power.ca !== undefined), {
+        path: ['insecure'],
+        message: 'cannot be true together with ca: verify the BMC with its CA (remove insecure) or drop ca',
+      })
+      .describe('A Redfish BMC, reached over HTTPS (address with `:port` when not 443).'),
     z
       .strictObject({
         type: z

@@ -22,6 +22,7 @@ const locations: ReadonlyArray<{ pattern: readonly string[]; kind: SecretKind }>
   { pattern: ['secrets', 'sshPrivateKey'], kind: SecretKind.SSH_PRIVATE_KEY },
   { pattern: ['hosts', '*', 'ssh', 'identity'], kind: SecretKind.SSH_PRIVATE_KEY },
   { pattern: ['nodes', '*', 'power', 'password'], kind: SecretKind.PASSWORD },
+  { pattern: ['nodes', '*', 'power', 'ca'], kind: SecretKind.CA_BUNDLE },
   { pattern: ['day2', 'ldap', 'bindPassword'], kind: SecretKind.PASSWORD },
   { pattern: ['day2', 'ldap', 'ca'], kind: SecretKind.CA_BUNDLE },
   { pattern: ['day2', 'ceph', 'userKey'], kind: SecretKind.PASSWORD },

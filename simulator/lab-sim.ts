@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Lab } from '../lab/schema.js';
 import { resolveSecret } from '../lab/secrets.js';
 import { startApiServer } from './apiserver/server.js';
+import { BMC_ROUTE, startSimulatedBmcs, type SimulatedBmcs } from './bmc/index.js';
 import { ObjectStore } from './apiserver/store.js';
 import { SimClock } from './clock.js';
 import type { Controller, SimContext, SimLogger } from './context.js';
@@ -33,6 +34,7 @@ import { operatorsController } from './controllers/operators.js';
 import { startWorkloadController } from './controllers/pods.js';
 import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Fault } from './faults.js';
 import { startSimulatedHosts, type HostEndpoint, type SimulatedHosts } from './hosts/index.js';
+import type { BmcEndpoint } from '../transport/bmc-targets.js';
 import { kubeletVersion } from './openshift-objects.js';
 import { ENDPOINTS_ENV } from './openshift-install/main.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
@@ -58,7 +60,9 @@ export interface EndpointsFile {
   /** The release the lab pins: what the simulated openshift-install reports and writes for. */
   release: { version: string; architecture: string };
   /** Executables that stand in for the lab's local tools in a rehearsal, run like the real ones. */
-  tools: { openshiftInstall: string };
+  tools: { openshiftInstall: string; ipmitool: string };
+  /** Simulated BMCs (IPMI, Redfish) and the stand-in ipmitool that reaches them. */
+  bmcs: BmcEndpoint[];
 }
 
 /** The simulated openshift-install: the executable, and the environment that points it at a lab. */
@@ -101,6 +105,7 @@ export interface SimulatedLab {
   caCert: string;
   store: ObjectStore;
   hosts: SimulatedHosts;
+  bmcs: SimulatedBmcs;
   faults: Faults;
   /** Where each node stands (off, booting, stuck in PXE and why, running). */
   boot: BootTracker;
@@ -161,6 +166,15 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       ...(from === 'installed' ? { power: Object.fromEntries(members.map((node) => [node.name, 'on' as const])) } : {}),
     });
     stops.push(() => hosts.stop());
+    const bmcs = await startSimulatedBmcs({
+      lab,
+      stateDir,
+      power: hosts.power,
+      kubeconfigPath: api.kubeconfigPath,
+      log,
+    });
+    stops.push(() => bmcs.stop());
+    api.addRoute(BMC_ROUTE, bmcs.adminHandler);
 
     const progress = new InstallProgress(from === 'installed');
     const outages = trackApiOutages(faults, clock);
@@ -215,7 +229,8 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       apiServer: { url: api.url, kubeconfig: api.kubeconfigPath, adminUrl: api.adminUrl },
       hosts: hosts.endpoints,
       release: { version: lab.cluster.version, architecture: lab.cluster.architecture },
-      tools: { openshiftInstall: await writeInstallerFor(stateDir, endpointsPath) },
+      tools: { openshiftInstall: await writeInstallerFor(stateDir, endpointsPath), ipmitool: bmcs.ipmitool },
+      bmcs: bmcs.endpoints,
     };
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
     log.info(`simulated lab ${lab.name} is up (${from}): API ${api.url}`);
@@ -229,6 +244,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       caCert: api.caCert,
       store,
       hosts,
+      bmcs,
       faults,
       boot,
       progress,

@@ -24,6 +24,11 @@ export type HostEndpoint = z.infer<typeof hostEndpointSchema>;
 
 /** The helper hosts listed in the simulator's `endpoints.json` (`{ hosts: [...], … }`). */
 export async function readHostEndpoints(file: string): Promise<HostEndpoint[]> {
+  return (await readEndpointsFile(file, z.object({ hosts: z.array(hostEndpointSchema) }))).hosts;
+}
+
+/** The simulator's `endpoints.json`, or the part of it that `schema` reads; errors say how to fix it. */
+export async function readEndpointsFile<T>(file: string, schema: z.ZodType<T>): Promise<T> {
   let data: unknown;
   try {
     data = JSON.parse(await readFile(file, 'utf8'));
@@ -33,13 +38,13 @@ export async function readHostEndpoints(file: string): Promise<HostEndpoint[]> {
       { cause: error },
     );
   }
-  const parsed = z.object({ hosts: z.array(hostEndpointSchema) }).safeParse(data);
+  const parsed = schema.safeParse(data);
   if (!parsed.success) {
     throw new Error(
       `${file} is not an endpoints file written by \`runbook sim start\`:\n${z.prettifyError(parsed.error)}`,
     );
   }
-  return parsed.data.hosts;
+  return parsed.data;
 }
 
 export interface SshTarget {

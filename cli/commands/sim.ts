@@ -1,12 +1,13 @@
 /**
- * `runbook sim`: run the simulated lab of a lab file in the foreground (`start`), and turn faults on
- * and off in a running one (`fault add|clear|list`).
+ * `runbook sim`: run the simulated lab of a lab file in the foreground (`start`), turn faults on
+ * and off in a running one (`fault add|clear|list`), and press a node's power button (`power`).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadLab, LabValidationError, formatIssue } from '../../lab/load.js';
 import { adminRequest, adminTargetFromKubeconfig } from '../../simulator/admin-client.js';
+import { BMC_ROUTE, POWER_BUTTON_ROUTE, type NodeBoot } from '../../simulator/bmc/index.js';
 import { FAULTS_ROUTE, faultHelpLines, faultSchema, loadScenario, type Fault } from '../../simulator/faults.js';
 import { startSimulatedLab, type LabStart } from '../../simulator/lab-sim.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -205,5 +206,30 @@ export function registerSimCommands(program: Command): void {
     .requiredOption('--state-dir <dir>', 'state folder of the running lab')
     .action(async (options: { stateDir: string }) => {
       printJson(await admin(options.stateDir, 'GET', FAULTS_ROUTE));
+    });
+
+  sim
+    .command('power <node> [state]')
+    .description(
+      "Press a node's power button (on|off), as the operator does for a node with manual power; without a state, show its power and boot device",
+    )
+    .requiredOption('--state-dir <dir>', 'state folder of the running lab')
+    .action(async (node: string, state: string | undefined, options: { stateDir: string }) => {
+      if (state === undefined) {
+        const board = (await admin(options.stateDir, 'GET', BMC_ROUTE)) as {
+          power: Record<string, string>;
+          boot: Record<string, NodeBoot>;
+        };
+        if (!(node in board.power)) {
+          throw new UserError(
+            `the simulated lab has no node "${node}" (nodes: ${Object.keys(board.power).join(', ')})`,
+            ExitCode.NOT_FOUND,
+          );
+        }
+        printJson({ node, power: board.power[node], boot: board.boot[node] });
+        return;
+      }
+      if (state !== 'on' && state !== 'off') throw new UserError(`"${state}" is not on or off`, ExitCode.USAGE);
+      printJson(await admin(options.stateDir, 'POST', POWER_BUTTON_ROUTE, { node, state }));
     });
 }

@@ -1,0 +1,209 @@
+/**
+ * The power step activities, one driver interface underneath (./driver.ts). Each runs for one node:
+ * the for-each item (or `params.node`).
+ *
+ * - `powerOn` (params `pxe`), `powerOff`: converge on the node's power state; a node already there
+ *   reports `unchanged` and nothing is sent to it.
+ * - `powerReadState`: reads the power state and changes nothing.
+ * - `powerSetNextBoot` (params `device: pxe | disk`): one-time boot override where the driver has one.
+ * - `powerManualInstructions` (params `to`, `pxe`, `reinstall`): for a manual node, the instruction the
+ *   gate after it waits on (see ./manual.ts).
+ */
+import path from 'node:path';
+import { activityInfo, cancellationSignal, sleep } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Node } from '../../lab/schema.js';
+import { readBmcEndpoints } from '../../transport/bmc-targets.js';
+import { quoteCommand } from '../../transport/shell.js';
+import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import { converge } from '../engine/converge.js';
+import { StepErrorType } from '../../workflows/engine/error-types.js';
+import { rehearsalEndpoints } from '../support/lab-access.js';
+import { nodeNamed, type BootDevice, type PowerDriver, type PowerState } from './driver.js';
+import { ipmiDriver } from './ipmi.js';
+import { libvirtDriver } from './libvirt.js';
+import { manualPowerInstruction } from './manual.js';
+import { redfishDriver } from './redfish.js';
+
+export type { BootDevice, PowerDriver, PowerOnOptions, PowerState } from './driver.js';
+export { ipmiDriver } from './ipmi.js';
+export { libvirtDriver } from './libvirt.js';
+export { manualPowerInstruction } from './manual.js';
+export { redfishDriver } from './redfish.js';
+
+export interface PowerActivityOptions {
+  /** ipmitool for real runs; default RUNBOOK_IPMITOOL or `ipmitool` on PATH. */
+  ipmitool?: string;
+}
+
+/** How long a switched node may take to report its new state before the step re-checks (and retries). */
+const SETTLE_MS = 30_000;
+const SETTLE_POLL_MS = 1_000;
+
+function nodeOf(context: StepContext): Node {
+  const name = context.item ?? (typeof context.params?.node === 'string' ? context.params.node : undefined);
+  try {
+    return nodeNamed(context.lab.nodes, name, context.lab.name);
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable((error as Error).message, 'UnknownNode');
+  }
+}
+
+/** The driver for `node`'s power type, pointed at the simulated lab in a rehearsal. */
+export async function openDriver(
+  context: StepContext,
+  node: Node,
+  options: PowerActivityOptions = {},
+): Promise<PowerDriver> {
+  const signal = cancellationSignal();
+  switch (node.power.type) {
+    case 'libvirt': {
+      const endpoints = await rehearsalEndpoints(context);
+      return libvirtDriver({ lab: context.lab, signal, ...(endpoints && { endpoints }) });
+    }
+    case 'ipmi':
+      return ipmiDriver({
+        signal,
+        ...(options.ipmitool !== undefined && { binary: options.ipmitool }),
+        ...(await bmcs(context)),
+      });
+    case 'redfish':
+      return redfishDriver({ signal, ...(await bmcs(context)) });
+    case 'manual':
+      throw ApplicationFailure.nonRetryable(
+        `node ${node.name} has manual power: nothing can switch it remotely; the runbook must gate it (powerSteps in runbooks/power-steps.ts), or give it libvirt, ipmi or redfish power in the lab`,
+        'ManualPower',
+      );
+  }
+}
+
+async function bmcs(context: StepContext) {
+  if (!context.rehearsal) return {};
+  try {
+    return { endpoints: await readBmcEndpoints(context.rehearsal.endpointsFile) };
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable((error as Error).message, 'RehearsalEndpointsMissing');
+  }
+}
+
+async function withDriver<T>(
+  context: StepContext,
+  options: PowerActivityOptions,
+  use: (driver: PowerDriver, node: Node) => Promise<T>,
+): Promise<T> {
+  const node = nodeOf(context);
+  const driver = await openDriver(context, node, options);
+  try {
+    return await use(driver, node);
+  } finally {
+    await driver.close();
+  }
+}
+
+/** Whether the node reports `wanted` within a bounded wait: BMCs take a moment to show a switched state. */
+async function settled(driver: PowerDriver, node: Node, wanted: PowerState): Promise<PowerState> {
+  let state = await driver.state(node);
+  for (let waited = 0; state !== wanted && waited < SETTLE_MS; waited += SETTLE_POLL_MS) {
+    await sleep(SETTLE_POLL_MS);
+    state = await driver.state(node);
+  }
+  return state;
+}
+
+function convergePower(driver: PowerDriver, node: Node, wanted: 'on' | 'off', act: () => Promise<string>) {
+  return converge({
+    check: async () => {
+      const state = await driver.state(node);
+      return { ok: state === wanted, detail: `${node.name} is ${state} (${driver.where(node)})` };
+    },
+    // The settling wait is the re-check: one status query fewer per switch (each is a BMC session).
+    verify: false,
+    apply: async () => {
+      const done = await act();
+      const state = await settled(driver, node, wanted);
+      if (state !== wanted) {
+        throw ApplicationFailure.retryable(
+          `The change did not take effect: ${node.name} is still ${state} after ${done} (${driver.where(node)})`,
+          StepErrorType.ConvergeNotReached,
+        );
+      }
+      return `${node.name}: ${done}`;
+    },
+  });
+}
+
+function bootDevice(context: StepContext): BootDevice {
+  const device = context.params?.device;
+  if (device === 'pxe' || device === 'disk') return device;
+  throw ApplicationFailure.nonRetryable(
+    `step ${context.stepId} needs params.device "pxe" or "disk", not ${JSON.stringify(device)}`,
+    'InvalidStepParams',
+  );
+}
+
+export function powerActivities(options: PowerActivityOptions = {}) {
+  return {
+    powerOn(context: StepContext): Promise<StepOutcome> {
+      const pxe = context.params?.pxe === true;
+      return withDriver(context, options, (driver, node) =>
+        convergePower(driver, node, 'on', () => driver.powerOn(node, { pxe })),
+      );
+    },
+
+    powerOff(context: StepContext): Promise<StepOutcome> {
+      return withDriver(context, options, (driver, node) =>
+        convergePower(driver, node, 'off', () => driver.powerOff(node)),
+      );
+    },
+
+    /** Read-only: what the node's power reports (a preflight proves the BMC answers and takes the credentials). */
+    powerReadState(context: StepContext): Promise<StepOutcome> {
+      return withDriver(context, options, async (driver, node) => ({
+        changed: false,
+        detail: `${node.name} is ${await driver.state(node)} (${driver.where(node)})`,
+      }));
+    },
+
+    powerSetNextBoot(context: StepContext): Promise<StepOutcome> {
+      const device = bootDevice(context);
+      return withDriver(context, options, async (driver, node) => {
+        const { setNextBoot, nextBoot } = driver;
+        if (!setNextBoot) {
+          throw ApplicationFailure.nonRetryable(
+            `${node.name} (${driver.where(node)}) has no one-time boot device: ${node.power.type} boots in the order its definition gives`,
+            'NextBootUnsupported',
+          );
+        }
+        // Where the BMC tells its override, converge; elsewhere (IPMI) setting it again is harmless.
+        if (!nextBoot) return { changed: true, detail: await setNextBoot(node, device) };
+        return converge({
+          check: async () => {
+            const current = await nextBoot(node);
+            return { ok: current === device, detail: `${node.name} next boot: ${current} (${driver.where(node)})` };
+          },
+          apply: () => setNextBoot(node, device),
+        });
+      });
+    },
+
+    async powerManualInstructions(context: StepContext): Promise<StepOutcome> {
+      const node = nodeOf(context);
+      const to = context.params?.to === 'off' ? 'off' : 'on';
+      const runId = activityInfo().workflowExecution?.workflowId ?? `${context.runbook}/${context.lab.name}`;
+      const request = { to, pxe: context.params?.pxe === true, reinstall: context.params?.reinstall === true } as const;
+      const instruction = manualPowerInstruction(node, request, runId);
+      if (!context.rehearsal) return { changed: false, detail: instruction };
+      // In a rehearsal the machine is simulated: its power button is a command.
+      const button = quoteCommand([
+        'runbook',
+        'sim',
+        'power',
+        node.name,
+        to,
+        '--state-dir',
+        path.dirname(context.rehearsal.endpointsFile),
+      ]);
+      return { changed: false, detail: `${instruction} (rehearsal: \`${button}\` is its power button)` };
+    },
+  };
+}
