@@ -5,6 +5,7 @@
  * reports the attempt number with the outcome.
  */
 import { selftestActivities, wrapStepActivities, type StepActivity } from './engine/index.js';
+import { bootAssetActivities } from './install/boot-assets.js';
 import { preflightActivities } from './preflight.js';
 
 /** Shared dependencies of the activities; domain modules add theirs here. */
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps = {}) {
   return wrapStepActivities({
     ...selftestActivities,
     ...preflightActivities,
+    ...bootAssetActivities,
     ...deps.extra,
   });
 }

@@ -5,7 +5,7 @@
  * the seed has it right after install) for the day-2 runbooks.
  *
  * It writes `<stateDir>/kubeconfig` and `<stateDir>/endpoints.json` (`{ apiServer: { url,
- * kubeconfig }, hosts: [...] }`), which rehearsals and `runbook sim start` users point their clients at.
+ * kubeconfig }, hosts: [...], rhcosMirror: { url } }`), which rehearsals and `runbook sim start` users point their clients at.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -30,6 +30,7 @@ import { operatorsController } from './controllers/operators.js';
 import { startWorkloadController } from './controllers/pods.js';
 import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Fault } from './faults.js';
 import { startSimulatedHosts, type HostEndpoint, type SimulatedHosts } from './hosts/index.js';
+import { startRehearsalMirror, type RehearsalMirror } from './mirror.js';
 import { kubeletVersion } from './openshift-objects.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
 
@@ -50,6 +51,8 @@ export interface SimulatedLabOptions {
 export interface EndpointsFile {
   apiServer: { url: string; kubeconfig: string };
   hosts: HostEndpoint[];
+  /** The RHCOS folder of the simulated mirror (./mirror.ts), which rehearsals download from. */
+  rhcosMirror: { url: string };
 }
 
 export interface SimulatedLab {
@@ -62,6 +65,7 @@ export interface SimulatedLab {
   caCert: string;
   store: ObjectStore;
   hosts: SimulatedHosts;
+  mirror: RehearsalMirror;
   faults: Faults;
   /** Where each node stands (off, booting, stuck in PXE and why, running). */
   boot: BootTracker;
@@ -122,6 +126,8 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       ...(from === 'installed' ? { power: Object.fromEntries(members.map((node) => [node.name, 'on' as const])) } : {}),
     });
     stops.push(() => hosts.stop());
+    const mirror = await startRehearsalMirror({ lab, log });
+    stops.push(() => mirror.stop());
 
     const progress = new InstallProgress(from === 'installed');
     const outages = trackApiOutages(faults, clock);
@@ -159,6 +165,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     const endpoints: EndpointsFile = {
       apiServer: { url: api.url, kubeconfig: api.kubeconfigPath },
       hosts: hosts.endpoints,
+      rhcosMirror: { url: mirror.url },
     };
     const endpointsPath = path.join(stateDir, 'endpoints.json');
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
@@ -172,6 +179,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       caCert: api.caCert,
       store,
       hosts,
+      mirror,
       faults,
       boot,
       progress,

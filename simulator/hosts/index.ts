@@ -14,7 +14,7 @@ import type { SimClock } from '../clock.js';
 import type { SimLogger } from '../context.js';
 import type { Faults } from '../faults.js';
 import { bootReadiness, type BootReadiness } from './boot-readiness.js';
-import { runHostCommand } from './commands.js';
+import { runHostCommandAsync } from './commands.js';
 import type { ServiceName } from './config-checks.js';
 import { loadOrCreateHostKey } from './host-keys.js';
 import { PowerBoard, type PowerState } from './power-board.js';
@@ -73,13 +73,13 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
       for (const folder of serviceFolders(host)) fs.mkdirp(folder);
       const services = new HostServices(host, fs, join(dir, 'active.json'));
       hosts.set(host.name, { fs, services });
-      const context = { lab, host, services, power, ids, ...(options.log ? { log: options.log } : {}) };
+      const context = { lab, host, services, power, ids, fs, ...(options.log ? { log: options.log } : {}) };
       const ssh = await startSshHost({
         user: host.ssh.user,
         authorizedKeys: options.authorizedKeys,
         hostPrivateKey: key.privateKey,
         fs,
-        run: (commandLine, env) => runHostCommand(commandLine, env, context),
+        run: (commandLine, env) => runHostCommandAsync(commandLine, env, context),
         refused: () => faults.find('ssh-refused', (fault) => fault.host === host.name) !== undefined,
         port: options.ports?.[host.name] ?? 0,
       });
