@@ -98,9 +98,10 @@ export function parseSha256Sums(text: string): Map<string, string> {
 
 /** The mirror's sha256sum.txt, fetched by the worker; keys are bare file names. */
 async function mirrorSums(url: string): Promise<Map<string, string>> {
+  const signal = cancellationSignal();
   let response: Response;
   try {
-    response = await fetch(url, { signal: cancellationSignal() });
+    response = await fetch(url, { signal });
   } catch (error) {
     const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
     throw ApplicationFailure.retryable(
