@@ -187,7 +187,16 @@ export async function bootAssetsToFetch(
   const argv = ['sha256sum', '--', ...files.map((file) => file.target)];
   const result = await session.exec(argv, { signal: cancellationSignal() });
   // sha256sum exits 1 when some file cannot be read and still prints the others.
-  if (result.code !== 0 && result.code !== 1) await session.execChecked(argv, { signal: cancellationSignal() });
+  if (result.code !== 0 && result.code !== 1) {
+    const failure = `${session.target.label}: \`sha256sum\` exited with ${result.code ?? result.signal}: ${result.stderr.trim()}`;
+    if (result.code === 127) {
+      throw ApplicationFailure.nonRetryable(
+        `${failure}. Install coreutils on ${session.target.label}`,
+        'CommandMissing',
+      );
+    }
+    throw ApplicationFailure.retryable(failure, 'BootAssetCheckFailed');
+  }
   const sums = parseSha256Sums(result.stdout);
   return files.flatMap((file): BootAssetToFetch[] => {
     const sha256 = sums.get(file.target);
