@@ -6,16 +6,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { parseSha256Sums } from '../../../activities/install/boot-assets.js';
 import { createActivities } from '../../../activities/index.js';
+import { loadLab } from '../../../lab/load.js';
 import { bootAssetsFor } from '../../../render/boot-assets.js';
+import { startSimulatedLab } from '../../../simulator/lab-sim.js';
 import { sha256Hex, standInContent } from '../../../simulator/mirror.js';
 import type { StepContext, StepResult } from '../../../workflows/engine/steps.js';
-import { startTestLab, type TestLab } from '../../simulator/install/support.js';
+import { EXAMPLE_LAB, startTestLab, type TestLab } from '../../simulator/install/support.js';
 
 const activities = createActivities();
 let t: TestLab;
@@ -173,4 +176,35 @@ describe('boot assets on the simulated PXE host', () => {
     expect(failure).toMatchObject({ type: 'NotAPxeHost', nonRetryable: true });
     expect(failure.message).toContain('for each host with a pxe block (pxe)');
   });
+});
+
+test('a 4.6 lab gets the live kernel, initramfs and rootfs from its simulated mirror', async () => {
+  const lab = structuredClone(await loadLab(EXAMPLE_LAB));
+  Object.assign(lab.cluster, { version: '4.6.1', rhcosVersion: '4.6.1' });
+  const stateDir = await mkdtemp(path.join(tmpdir(), 'sim-boot-assets-46-'));
+  const sim = await startSimulatedLab({ lab, stateDir, from: 'bare', timeScale: 0, log: { info() {}, warn() {} } });
+  try {
+    const context: StepContext = {
+      runbook: 'install',
+      stepId: 'pxe.hosts[pxe].boot-assets',
+      lab,
+      item: 'pxe',
+      rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath },
+    };
+    const outcome = (await new MockActivityEnvironment().run(activities.installBootAssets, context)) as StepResult;
+    expect(outcome).toMatchObject({ changed: true });
+    const root = sim.endpoints.hosts.find((host) => host.name === 'pxe')!.root;
+    const placed = bootAssetsFor(lab).assets.map((asset) => [asset.kind, asset.placements[0]!.target, asset.file]);
+    expect(placed.map(([kind, target]) => [kind, target])).toEqual([
+      ['kernel', '/srv/tftpboot/installers/ocp4-rhcos-4.6.1/x86_64/linux'],
+      ['initramfs', '/srv/tftpboot/installers/ocp4-rhcos-4.6.1/x86_64/initrd-raw'],
+      ['rootfs', '/var/www/html/ocp4/rhcos-4.6.1-x86_64-live-rootfs.x86_64.img'],
+    ]);
+    for (const [, target, file] of placed) {
+      expect((await readFile(path.join(root, target!))).equals(sim.mirror.files.get(file!)!)).toBe(true);
+    }
+  } finally {
+    await sim.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  }
 });
