@@ -5,8 +5,8 @@
  * reports the attempt number with the outcome.
  */
 import { selftestActivities, wrapStepActivities, type StepActivity } from './engine/index.js';
-import { bootAssetActivities } from './install/boot-assets.js';
 import { preflightActivities } from './preflight.js';
+import { bootAssetActivities } from './install/boot-assets.js';
 
 /** Shared dependencies of the activities; domain modules add theirs here. */
 export interface ActivityDeps {
@@ -17,8 +17,8 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps = {}) {
   return wrapStepActivities({
     ...selftestActivities,
-    ...preflightActivities,
     ...bootAssetActivities,
+    ...preflightActivities,
     ...deps.extra,
   });
 }

@@ -7,12 +7,12 @@
 import type { Host, Lab } from '../../lab/schema.js';
 import type { SimLogger } from '../context.js';
 import { parseCommand, quoteCommand, ShellSyntaxError } from '../../transport/shell.js';
-import { FILE_COMMAND_FORMS, runFileCommand } from './file-commands.js';
 import { runIpmitool } from './ipmitool.js';
 import type { PowerBoard } from './power-board.js';
-import type { RootFs } from './root-fs.js';
 import type { CommandResult, HostServices } from './services.js';
 import { runVirsh, type DomainIds } from './virsh.js';
+import { FILE_COMMAND_FORMS, runFileCommand } from './file-commands.js';
+import type { RootFs } from './root-fs.js';
 
 export interface HostCommandContext {
   lab: Lab;
