@@ -14,6 +14,7 @@ import { hostActivities } from './hosts/index.js';
 import { installActivities } from './install/index.js';
 import { powerActivities } from './power/index.js';
 import { preflightActivities } from './preflight.js';
+import { bootAssetActivities } from './install/boot-assets.js';
 
 /** One group per runbook family; a name defined by two groups fails when the registry is built. */
 const groups = [
@@ -22,6 +23,7 @@ const groups = [
   hostActivities,
   clusterActivities,
   installActivities,
+  bootAssetActivities,
   powerActivities(),
 ] as const;
 

@@ -5,7 +5,8 @@
  * the seed has it right after install) for the day-2 runbooks.
  *
  * It writes `<stateDir>/kubeconfig` and `<stateDir>/endpoints.json` (`{ apiServer: { url,
- * kubeconfig }, hosts: [...], release, tools: { openshiftInstall } }`), which rehearsals and
+ * kubeconfig }, hosts: [...], release, tools: { openshiftInstall, ipmitool }, bmcs,
+ * rhcosMirror: { url } }`), which rehearsals and
  * `runbook sim start` users point their clients at, and `<stateDir>/bin/openshift-install`, the
  * simulated openshift-install already aimed at this lab (what `tools.openshiftInstall` names).
  */
@@ -35,6 +36,7 @@ import { startWorkloadController } from './controllers/pods.js';
 import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Fault } from './faults.js';
 import { startSimulatedHosts, type HostEndpoint, type SimulatedHosts } from './hosts/index.js';
 import type { BmcEndpoint } from '../transport/bmc-targets.js';
+import { startRehearsalMirror, type RehearsalMirror } from './mirror.js';
 import { kubeletVersion } from './openshift-objects.js';
 import { ENDPOINTS_ENV } from './openshift-install/main.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
@@ -63,6 +65,8 @@ export interface EndpointsFile {
   tools: { openshiftInstall: string; ipmitool: string };
   /** Simulated BMCs (IPMI, Redfish) and the stand-in ipmitool that reaches them. */
   bmcs: BmcEndpoint[];
+  /** The RHCOS folder of the simulated mirror (./mirror.ts), which rehearsals download from. */
+  rhcosMirror: { url: string };
 }
 
 /** The simulated openshift-install: the executable, and the environment that points it at a lab. */
@@ -106,6 +110,7 @@ export interface SimulatedLab {
   store: ObjectStore;
   hosts: SimulatedHosts;
   bmcs: SimulatedBmcs;
+  mirror: RehearsalMirror;
   faults: Faults;
   /** Where each node stands (off, booting, stuck in PXE and why, running). */
   boot: BootTracker;
@@ -175,6 +180,8 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     });
     stops.push(() => bmcs.stop());
     api.addRoute(BMC_ROUTE, bmcs.adminHandler);
+    const mirror = await startRehearsalMirror({ lab, log });
+    stops.push(() => mirror.stop());
 
     const progress = new InstallProgress(from === 'installed');
     const outages = trackApiOutages(faults, clock);
@@ -231,6 +238,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       release: { version: lab.cluster.version, architecture: lab.cluster.architecture },
       tools: { openshiftInstall: await writeInstallerFor(stateDir, endpointsPath), ipmitool: bmcs.ipmitool },
       bmcs: bmcs.endpoints,
+      rhcosMirror: { url: mirror.url },
     };
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
     log.info(`simulated lab ${lab.name} is up (${from}): API ${api.url}`);
@@ -245,6 +253,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       store,
       hosts,
       bmcs,
+      mirror,
       faults,
       boot,
       progress,

@@ -12,6 +12,8 @@ import { runIpmitool } from './ipmitool.js';
 import type { PowerBoard } from './power-board.js';
 import type { CommandResult, HostServices } from './services.js';
 import { runVirsh, type DomainIds } from './virsh.js';
+import { FILE_COMMAND_FORMS, runFileCommand } from './file-commands.js';
+import type { RootFs } from './root-fs.js';
 
 export interface HostCommandContext {
   lab: Lab;
@@ -20,6 +22,8 @@ export interface HostCommandContext {
   power: PowerBoard;
   ids: DomainIds;
   log?: SimLogger;
+  /** The host's `/`: with it, the host also runs curl, sha256sum, mv and rm (./file-commands.ts). */
+  fs?: RootFs;
 }
 
 /** Lab domains on this hypervisor host: domain name → node name. */
@@ -48,6 +52,7 @@ export function allowedCommands(ctx: HostCommandContext): string[] {
   if (ctx.host.dns) allowed.push('dig @127.0.0.1 [+short] [+time=N] [+tries=N] <name> [A|SOA]');
   if (hasIpmiNodes(ctx.lab))
     allowed.push('ipmitool -I lanplus -H <bmc> -U <user> -E|-P <password> power on|off|status|cycle');
+  if (ctx.fs) allowed.push(...FILE_COMMAND_FORMS);
   return allowed;
 }
 
@@ -75,6 +80,30 @@ export function runHostCommand(
   if (argv.length === 0) return refuse(ctx, `${ctx.host.name}: refused: an empty command`);
   const result = dispatch(argv, env, ctx);
   ctx.log?.info(`${ctx.host.name}: ${loggable(argv)} → exit ${result.code}`);
+  return result;
+}
+
+/**
+ * What the host's sshd calls: the file commands, which take time (a download) and so answer with a
+ * promise, then everything `runHostCommand` runs.
+ */
+export async function runHostCommandAsync(
+  commandLine: string,
+  env: Readonly<Record<string, string>>,
+  ctx: HostCommandContext,
+): Promise<CommandResult> {
+  let argv: string[] | undefined;
+  try {
+    argv = parseCommand(commandLine);
+  } catch {
+    // runHostCommand refuses it with the reason.
+  }
+  const user = ctx.host.ssh.user;
+  const running =
+    argv && ctx.fs && runFileCommand(argv, { fs: ctx.fs, home: user === 'root' ? '/root' : `/home/${user}` });
+  if (!argv || !running) return runHostCommand(commandLine, env, ctx);
+  const result = await running;
+  ctx.log?.info(`${ctx.host.name}: ${quoteCommand(argv)} → exit ${result.code}`);
   return result;
 }
 

@@ -22,7 +22,7 @@ import {
   type BootReadiness,
   type ClusterSide,
 } from './boot-readiness.js';
-import { runHostCommand } from './commands.js';
+import { runHostCommandAsync } from './commands.js';
 import type { ServiceName } from './config-checks.js';
 import { loadOrCreateHostKey } from './host-keys.js';
 import { PowerBoard, type PowerState } from './power-board.js';
@@ -90,13 +90,13 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
         changes.emit('reload', host.name, service),
       );
       hosts.set(host.name, { fs, services });
-      const context = { lab, host, services, power, ids, ...(options.log ? { log: options.log } : {}) };
+      const context = { lab, host, services, power, ids, fs, ...(options.log ? { log: options.log } : {}) };
       const ssh = await startSshHost({
         user: host.ssh.user,
         authorizedKeys: options.authorizedKeys,
         hostPrivateKey: key.privateKey,
         fs,
-        run: (commandLine, env) => runHostCommand(commandLine, env, context),
+        run: (commandLine, env) => runHostCommandAsync(commandLine, env, context),
         refused: () => faults.find('ssh-refused', (fault) => fault.host === host.name) !== undefined,
         port: options.ports?.[host.name] ?? 0,
       });

@@ -19,7 +19,8 @@ export interface SshHostOptions {
   authorizedKeys: readonly string[];
   hostPrivateKey: string;
   fs: RootFs;
-  run(commandLine: string, env: Readonly<Record<string, string>>): CommandResult;
+  /** A download answers when it is done; other commands at once. */
+  run(commandLine: string, env: Readonly<Record<string, string>>): CommandResult | Promise<CommandResult>;
   refused(): boolean;
   /** 0 picks a free port. */
   port: number;
@@ -64,17 +65,21 @@ export async function startSshHost(options: SshHostOptions): Promise<RunningSshH
       session.on('exec', (acceptExec, _reject, info) => {
         const stream = acceptExec();
         stream.on('data', () => {});
-        let result: CommandResult;
-        try {
-          result = options.run(info.command, env);
-        } catch (error) {
-          // A failing listener (e.g. of a power event) must not take the host down with it.
-          result = { code: 1, stdout: '', stderr: `simulated host error: ${(error as Error).message}\n` };
-        }
-        if (result.stdout) stream.write(result.stdout);
-        if (result.stderr) stream.stderr.write(result.stderr);
-        stream.exit(result.code);
-        stream.end();
+        void (async () => {
+          let result: CommandResult;
+          try {
+            result = await options.run(info.command, env);
+          } catch (error) {
+            // A failing listener (e.g. of a power event) must not take the host down with it.
+            result = { code: 1, stdout: '', stderr: `simulated host error: ${(error as Error).message}\n` };
+          }
+          // The client may have gone while a download ran: its channel is then closed already.
+          if (stream.destroyed || stream.writableEnded) return;
+          if (result.stdout) stream.write(result.stdout);
+          if (result.stderr) stream.stderr.write(result.stderr);
+          stream.exit(result.code);
+          stream.end();
+        })();
       });
       session.on('sftp', (acceptSftp) => serveSftp(acceptSftp(), options.fs));
     });
