@@ -130,6 +130,20 @@ export function ensureInstallMachineConfiguration(
   }
 }
 
+/** The render controller's delay (render_controller.go renderDelay) before it renders a changed pool. */
+export const RENDER_DELAY_MS = 5_000;
+
+/** The sorted names of a set of MachineConfigs (or `source` references), to compare sets. */
+function sourceNames(configs: readonly { name?: string; metadata?: { name: string } }[]): string {
+  return configs
+    .map((config) => config.metadata?.name ?? config.name ?? '')
+    .sort()
+    .join(',');
+}
+
+const poolSource = (pool: KubeObject): { name?: string }[] =>
+  (poolSpec(pool).configuration?.source ?? []) as { name?: string }[];
+
 /** MachineConfigs a pool's selector matches (rendered configs carry no role label and never match). */
 export function selectedMachineConfigs(pool: KubeObject, machineConfigs: readonly KubeObject[]): KubeObject[] {
   const selector = poolSpec(pool).machineConfigSelector;
@@ -597,12 +611,36 @@ export const startMcoController: Controller = (ctx) => {
     ctx.log.warn(`machine-config: ${message}`);
   };
 
+  // Render controller: the first pass renders what it finds; after that a pool's change of configs
+  // waits RENDER_DELAY_MS, so configs created together make one rendered config.
+  const renderErrors = new Map<string, string | undefined>();
+  const renderDue = new Set<string>();
+  const renderTimers = new Map<string, () => void>();
+  let firstPass = true;
+  const render = (pool: KubeObject, machineConfigs: readonly KubeObject[]) => {
+    const name = pool.metadata.name;
+    const settled = sourceNames(selectedMachineConfigs(pool, machineConfigs)) === sourceNames(poolSource(pool));
+    if (firstPass || renderDue.has(name) || (settled && renderErrors.has(name))) {
+      renderDue.delete(name);
+      renderErrors.set(name, renderPool(ctx, pool, machineConfigs));
+      return;
+    }
+    if (renderTimers.has(name)) return;
+    renderTimers.set(
+      name,
+      ctx.clock.after(RENDER_DELAY_MS, () => {
+        renderTimers.delete(name);
+        renderDue.add(name);
+        loop.kick();
+      }),
+    );
+  };
+
   const pass = () => {
     ensureInstallMachineConfiguration(store, lab);
     const machineConfigs = store.list(MC).items;
-    const renderErrors = new Map<string, string | undefined>();
-    for (const pool of store.list(MCP).items)
-      renderErrors.set(pool.metadata.name, renderPool(ctx, pool, machineConfigs));
+    for (const pool of store.list(MCP).items) render(pool, machineConfigs);
+    firstPass = false;
 
     const pools = store.list(MCP).items;
     const nodes = store.list(R.nodes).items;
@@ -656,5 +694,6 @@ export const startMcoController: Controller = (ctx) => {
   return () => {
     loop.stop();
     daemons.stop();
+    for (const cancel of renderTimers.values()) cancel();
   };
 };
