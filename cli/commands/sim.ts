@@ -1,13 +1,16 @@
 /**
- * `runbook sim`: run the simulated lab of a lab file in the foreground (`start`), and turn faults on
- * and off in a running one (`fault add|clear|list`).
+ * `runbook sim`: run the simulated lab of a lab file in the foreground (`start`), say where a
+ * running one stands (`status`), and turn faults on and off in it (`fault add|clear|list`).
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { hostsWith, type Lab } from '../../lab/schema.js';
 import { loadLab, LabValidationError, formatIssue } from '../../lab/load.js';
-import { adminRequest, adminTargetFromKubeconfig } from '../../simulator/admin-client.js';
+import { resolveSecret } from '../../lab/secrets.js';
+import { adminRequest, adminTargetFromKubeconfig, labStatus, formatLabStatus } from '../../simulator/admin-client.js';
 import { FAULTS_ROUTE, faultSchema, loadScenario, type Fault } from '../../simulator/faults.js';
-import { startSimulatedLab, type LabStart } from '../../simulator/lab-sim.js';
+import { startSimulatedLab, type LabStart, type SimulatedLab } from '../../simulator/lab-sim.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
 
@@ -52,19 +55,50 @@ function faultFromWords(kind: string, pairs: readonly string[]): Fault {
   const result = faultSchema.safeParse(fields);
   if (!result.success) {
     const issues = result.error.issues.map((issue) => `${issue.path.join('.') || 'kind'}: ${issue.message}`);
-    throw new UserError(`not a valid fault: ${issues.join('; ')}`, ExitCode.USAGE, [
-      'kinds: node-never-returns node=N, csr-never-appears node=N, rogue-csr node=N, operator-degraded operator=O,',
-      '       api-unavailable seconds=S, ssh-refused host=H, pvc-never-binds namespace=NS name=PVC',
-    ]);
+    throw new UserError(`not a valid fault: ${issues.join('; ')}`, ExitCode.USAGE, ['kinds:', ...faultKindLines()]);
   }
   return result.data;
 }
 
-async function admin(stateDir: string, method: string, route: string, body?: unknown): Promise<unknown> {
+/** The type of a fault field as `key=value` takes it, read from its zod schema. */
+function fieldUsage(field: unknown): string {
+  const def = (field as { def: { type: string; innerType?: unknown; entries?: Record<string, string> } }).def;
+  if (def.type === 'optional') return `${fieldUsage(def.innerType)} (optional)`;
+  if (def.type === 'enum') return Object.values(def.entries ?? {}).join('|');
+  return def.type === 'number' ? 'NUMBER' : def.type === 'string' ? 'TEXT' : def.type.toUpperCase();
+}
+
+/** One line per fault kind with its fields, derived from the fault schema (`kind key=TYPE …`). */
+export function faultKindLines(): string[] {
+  return faultSchema.options.map((option) => {
+    const { kind, ...fields } = option.shape;
+    const usage = Object.entries(fields).map(([key, field]) => `${key}=${fieldUsage(field)}`);
+    return `  ${[kind.value, ...usage].join(' ')}`;
+  });
+}
+
+/**
+ * A 0600 copy of the lab's SSH private key in the state folder (git keeps the example key 0644,
+ * which OpenSSH refuses), and a known_hosts file with each simulated host's key at its port, so
+ * that the suggested `ssh` works as printed. Returns their paths.
+ */
+async function opensshFiles(
+  lab: Lab,
+  running: SimulatedLab,
+  stateDir: string,
+): Promise<{ key: string; knownHosts: string }> {
+  const key = path.join(stateDir, 'id_ssh');
+  await writeFile(key, `${await resolveSecret(lab.secrets.sshPrivateKey)}\n`, { mode: 0o600 });
+  const knownHosts = path.join(stateDir, 'known_hosts');
+  const lines = running.endpoints.hosts.map((host) => `[${host.address}]:${host.port} ${host.hostKey}`);
+  await writeFile(knownHosts, `${lines.join('\n')}\n`);
+  return { key, knownHosts };
+}
+
+async function adminTarget(stateDir: string) {
   const kubeconfig = path.join(stateDir, 'kubeconfig');
-  let target;
   try {
-    target = await adminTargetFromKubeconfig(kubeconfig);
+    return await adminTargetFromKubeconfig(kubeconfig);
   } catch (error) {
     throw new UserError(
       `no simulated lab state in ${stateDir}: start one with \`runbook sim start --state-dir ${stateDir}\``,
@@ -72,6 +106,10 @@ async function admin(stateDir: string, method: string, route: string, body?: unk
       [String(error)],
     );
   }
+}
+
+async function admin(stateDir: string, method: string, route: string, body?: unknown): Promise<unknown> {
+  const target = await adminTarget(stateDir);
   let reply;
   try {
     reply = await adminRequest(target, method, route, body);
@@ -141,7 +179,9 @@ export function registerSimCommands(program: Command): void {
         if (options.json) {
           printJson({ kubeconfig: running.kubeconfigPath, endpoints: running.endpointsPath, ...running.endpoints });
         } else {
-          const key = lab.secrets.sshPrivateKey.replace(/^file:/, '');
+          const { key, knownHosts } = await opensshFiles(lab, running, stateDir);
+          const hypervisor = hostsWith(lab, 'hypervisor')[0];
+          const hypervisorPort = running.endpoints.hosts.find((host) => host.name === hypervisor?.name)?.port;
           const lines = [
             `Simulated lab "${lab.name}" (${options.from}, time scale ${options.timeScale}) is running. Ctrl-C stops it.`,
             '',
@@ -157,7 +197,12 @@ export function registerSimCommands(program: Command): void {
             '',
             'Try:',
             `  kubectl --kubeconfig ${running.kubeconfigPath} get nodes`,
-            `  ssh -p ${running.endpoints.hosts[0]?.port ?? 'PORT'} -i ${key.startsWith('env:') ? 'KEY' : key} root@127.0.0.1 virsh list --all`,
+            ...(hypervisor && hypervisorPort
+              ? [
+                  `  ssh -p ${hypervisorPort} -i ${key} -o UserKnownHostsFile=${knownHosts} ${hypervisor.ssh.user}@127.0.0.1 virsh -c ${hypervisor.hypervisor.uri} list --all`,
+                ]
+              : []),
+            `  runbook sim status --state-dir ${stateDir}`,
             `  runbook sim fault add api-unavailable seconds=30 --state-dir ${stateDir}`,
           ];
           process.stdout.write(`${lines.join('\n')}\n`);
@@ -170,11 +215,37 @@ export function registerSimCommands(program: Command): void {
       },
     );
 
-  const fault = sim.command('fault').description('Turn faults on and off in a running simulated lab');
+  sim
+    .command('status')
+    .description('Where a running simulated lab stands: API, install progress, each node, faults in force')
+    .requiredOption('--state-dir <dir>', 'state folder of the running lab')
+    .option('--json', 'print the status as JSON')
+    .action(async (options: { stateDir: string; json?: boolean }) => {
+      const target = await adminTarget(options.stateDir);
+      let status;
+      try {
+        status = await labStatus(target);
+      } catch (error) {
+        throw new UserError(
+          `the simulated lab of ${options.stateDir} does not answer at ${target.url}: is \`runbook sim start\` still running?`,
+          ExitCode.UNAVAILABLE,
+          [String(error)],
+        );
+      }
+      if (options.json) printJson(status);
+      else process.stdout.write(`${formatLabStatus(status)}\n`);
+    });
+
+  const kinds = `\nFault kinds and their fields (key=value):\n${faultKindLines().join('\n')}\n`;
+  const fault = sim
+    .command('fault')
+    .description('Turn faults on and off in a running simulated lab')
+    .addHelpText('after', kinds);
   fault
     .command('add <kind> [fields...]')
     .description('Add a fault, e.g. `api-unavailable seconds=30` or `csr-never-appears node=compute1`')
     .requiredOption('--state-dir <dir>', 'state folder of the running lab')
+    .addHelpText('after', kinds)
     .action(async (kind: string, fields: string[], options: { stateDir: string }) => {
       printJson(await admin(options.stateDir, 'POST', FAULTS_ROUTE, faultFromWords(kind, fields)));
     });
