@@ -8,16 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import path from 'node:path';
-import { hostsWith, nodeFqdn } from '../../../lab/schema.js';
-import { dhcpdConfText } from '../../../render/dhcp.js';
-import { renderPxe } from '../../../render/pxe.js';
+import { nodeFqdn } from '../../../lab/schema.js';
 import type { KubeObject } from '../../../simulator/apiserver/store.js';
 import { csrRequestPem, csrState } from '../../../simulator/controllers/csr.js';
 import { parseCsrPem } from '../../../simulator/node-certificates.js';
 import { CLUSTER_OPERATORS, isTrue, NODE_BOOTSTRAPPER } from '../../../simulator/openshift-objects.js';
 import { approveCsr, bootstrapComplete, virsh as powerDomain } from '../../support/sim-walkthrough.js';
-import { CO, startTestLab, statusOf, waitFor, type TestLab } from './support.js';
+import { CO, startTestLab, statusOf, waitFor, writeBootFiles, type TestLab } from './support.js';
 
 const CSRS = 'certificatesigningrequests.certificates.k8s.io';
 let t: TestLab;
@@ -73,22 +70,7 @@ describe('a bare lab', () => {
   });
 
   it('boots the bootstrap node once the files are in place, and the API answers', async () => {
-    const dhcp = hostsWith(t.lab, 'dhcp')[0]!;
-    const netserv = await t.ssh(dhcp.name);
-    await netserv.writeFileIfChanged(dhcp.dhcp.configPath, dhcpdConfText(t.lab));
-    await netserv.execChecked(dhcp.dhcp.reload);
-    const pxeHost = hostsWith(t.lab, 'pxe')[0]!;
-    const pxe = await t.ssh(pxeHost.name);
-    for (const file of renderPxe(t.lab)) {
-      await pxe.mkdirp(path.posix.dirname(file.target!));
-      await pxe.writeFileIfChanged(file.target!, file.content);
-    }
-    for (const ignition of ['bootstrap.ign', 'master.ign', 'worker.ign']) {
-      await pxe.writeFileIfChanged(
-        path.posix.join(pxeHost.pxe.httpRoot, ignition),
-        '{"ignition":{"version":"2.2.0"}}\n',
-      );
-    }
+    await writeBootFiles(t);
     await virsh('start', 'bootstrap');
     await waitFor(t.sim.store, 'API up', () => t.sim.progress.apiUp);
     expect(await statusOf(t.kube.version.getCode())).toBe(0);

@@ -6,16 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import path from 'node:path';
-import { hostsWith, nodeFqdn } from '../../../lab/schema.js';
-import { dhcpdConfText } from '../../../render/dhcp.js';
-import { renderPxe } from '../../../render/pxe.js';
+import { nodeFqdn } from '../../../lab/schema.js';
 import type { KubeObject } from '../../../simulator/apiserver/store.js';
 import { csrRequestPem, csrState } from '../../../simulator/controllers/csr.js';
 import { parseCsrPem } from '../../../simulator/node-certificates.js';
 import { NODE_BOOTSTRAPPER } from '../../../simulator/openshift-objects.js';
 import { virsh } from '../../support/sim-walkthrough.js';
-import { startTestLab, type TestLab } from './support.js';
+import { startTestLab, writeBootFiles, type TestLab } from './support.js';
 
 const CSRS = 'certificatesigningrequests.certificates.k8s.io';
 let t: TestLab;
@@ -80,22 +77,7 @@ const clientCsrsInStore = () =>
 
 describe('kubelets re-file unapproved CSRs', () => {
   it('brings the bare lab API up (DHCP, PXE and ignition files in place, bootstrap node on)', async () => {
-    const dhcp = hostsWith(t.lab, 'dhcp')[0]!;
-    const netserv = await t.ssh(dhcp.name);
-    await netserv.writeFileIfChanged(dhcp.dhcp.configPath, dhcpdConfText(t.lab));
-    await netserv.execChecked(dhcp.dhcp.reload);
-    const pxeHost = hostsWith(t.lab, 'pxe')[0]!;
-    const pxe = await t.ssh(pxeHost.name);
-    for (const file of renderPxe(t.lab)) {
-      await pxe.mkdirp(path.posix.dirname(file.target!));
-      await pxe.writeFileIfChanged(file.target!, file.content);
-    }
-    for (const ignition of ['bootstrap.ign', 'master.ign', 'worker.ign']) {
-      await pxe.writeFileIfChanged(
-        path.posix.join(pxeHost.pxe.httpRoot, ignition),
-        '{"ignition":{"version":"2.2.0"}}\n',
-      );
-    }
+    await writeBootFiles(t);
     await virsh(t.lab, t.ssh, 'start', 'bootstrap');
     await whenLab(() => t.sim.progress.apiUp);
   });

@@ -6,7 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadLab } from '../../../lab/load.js';
-import type { Lab } from '../../../lab/schema.js';
+import { hostsWith, type Lab } from '../../../lab/schema.js';
+import { dhcpdConfText } from '../../../render/dhcp.js';
+import { renderPxe } from '../../../render/pxe.js';
 import { adminRequest, type AdminReply } from '../../../simulator/admin-client.js';
 import type { Fault } from '../../../simulator/faults.js';
 import { startSimulatedLab, type LabStart, type SimulatedLab } from '../../../simulator/lab-sim.js';
@@ -75,3 +77,23 @@ export async function statusOf(call: Promise<unknown>): Promise<number> {
 }
 
 export const CO = { group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' } as const;
+
+/**
+ * What a bare lab needs before its bootstrap node can boot, written over SSH as the seed does: the
+ * DHCP server's config (reloaded), the PXE files and the ignition files on the PXE host.
+ */
+export async function writeBootFiles(t: TestLab): Promise<void> {
+  const dhcp = hostsWith(t.lab, 'dhcp')[0]!;
+  const netserv = await t.ssh(dhcp.name);
+  await netserv.writeFileIfChanged(dhcp.dhcp.configPath, dhcpdConfText(t.lab));
+  await netserv.execChecked(dhcp.dhcp.reload);
+  const pxeHost = hostsWith(t.lab, 'pxe')[0]!;
+  const pxe = await t.ssh(pxeHost.name);
+  for (const file of renderPxe(t.lab)) {
+    await pxe.mkdirp(path.posix.dirname(file.target!));
+    await pxe.writeFileIfChanged(file.target!, file.content);
+  }
+  for (const ignition of ['bootstrap.ign', 'master.ign', 'worker.ign']) {
+    await pxe.writeFileIfChanged(path.posix.join(pxeHost.pxe.httpRoot, ignition), '{"ignition":{"version":"2.2.0"}}\n');
+  }
+}
