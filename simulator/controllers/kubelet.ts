@@ -234,7 +234,13 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
     const onDown = (nodeName: string) => {
       const node = nodes.get(nodeName);
       if (!node) return;
-      if (phase.get(nodeName) === 'ready') phase.delete(nodeName);
+      const current = phase.get(nodeName);
+      if (current === 'ready') phase.delete(nodeName);
+      if (current === 'client-csr') {
+        // A kubelet still bootstrapping starts over when the node boots again: a new request.
+        phase.delete(nodeName);
+        for (const [name, pending] of csrOf) if (pending.node.name === nodeName) csrOf.delete(name);
+      }
       setNodeReady(ctx, nodeFqdn(lab, node), false);
     };
     const retryAll = () => {
