@@ -483,7 +483,9 @@ class MachineConfigDaemons {
       if (!current) return this.forget(nodeName);
       // The helper retried until its timeout; what is still refused fails this attempt.
       const retried = drainNode(store, nodeName);
-      if (retried.blocked.length === 0) return this.drained(nodeName, target, result.evicted.length);
+      for (const pod of retried.evicted) log.info(`machine-config-controller: node ${nodeName}: Evicted pod ${pod}`);
+      const evicted = result.evicted.length + retried.evicted.length;
+      if (retried.blocked.length === 0) return this.drained(nodeName, target, evicted);
       const errors = retried.blocked.map(
         (pod) =>
           `error when evicting pods/"${pod.name}" -n "${pod.namespace}": global timeout reached: ${goDuration(DRAIN_TIMING.helperTimeoutMs)}`,
