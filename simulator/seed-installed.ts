@@ -3,7 +3,7 @@
  * - `applyBootstrapManifests`: what bootkube applies when the bootstrap control plane comes up
  *   (namespaces, SCCs, cluster config, ClusterVersion and ClusterOperators still rolling out, the
  *   registry config without storage, MachineConfigs and pools, the default IngressController, the
- *   OAuth server);
+ *   per-node DaemonSets and monitoring workloads of ./platform-workloads.ts, the OAuth server);
  * - `seedInstalled`: the lab as the seed has it right after install: every master, infra and
  *   compute node joined and Ready (infra nodes still plain workers), their CSRs approved, the
  *   registry switched to emptyDir, bootstrap complete, operators Available.
@@ -19,6 +19,7 @@ import { ensureInstallMachineConfiguration } from './controllers/mco.js';
 import { ensureOauthServer } from './controllers/oauth.js';
 import { writeOperatorState } from './controllers/operators.js';
 import { createCsrPem } from './node-certificates.js';
+import { platformWorkloads } from './platform-workloads.js';
 import {
   CLUSTER_OPERATORS,
   NAMESPACES,
@@ -86,6 +87,7 @@ export function applyBootstrapManifests(ctx: SimContext, options: SeedOptions = 
   createMissing(ctx, R.registryConfigs, registryConfigObject());
   ensureInstallMachineConfiguration(store, lab, options.sshPublicKey ? [options.sshPublicKey] : []);
   createMissing(ctx, R.ingresscontrollers, defaultIngressController(ctx));
+  for (const { resource, object } of platformWorkloads(lab)) createMissing(ctx, resource, object);
   ensureOauthServer(ctx);
 }
 

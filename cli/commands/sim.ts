@@ -1,15 +1,18 @@
 /**
- * `runbook sim`: run the simulated lab of a lab file in the foreground (`start`), turn faults on
- * and off in a running one (`fault add|clear|list`), and press a node's power button (`power`).
+ * `runbook sim`: run the simulated lab of a lab file in the foreground (`start`), say where a
+ * running one stands (`status`), turn faults on and off in it (`fault add|clear|list`), and press a
+ * node's power button (`power`).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { hostsWith, type Lab } from '../../lab/schema.js';
 import { loadLab, LabValidationError, formatIssue } from '../../lab/load.js';
-import { adminRequest, adminTargetFromKubeconfig } from '../../simulator/admin-client.js';
+import { resolveSecret } from '../../lab/secrets.js';
+import { adminRequest, adminTargetFromKubeconfig, labStatus, formatLabStatus } from '../../simulator/admin-client.js';
 import { BMC_ROUTE, POWER_BUTTON_ROUTE, type NodeBoot } from '../../simulator/bmc/index.js';
 import { FAULTS_ROUTE, faultHelpLines, faultSchema, loadScenario, type Fault } from '../../simulator/faults.js';
-import { startSimulatedLab, type LabStart } from '../../simulator/lab-sim.js';
+import { startSimulatedLab, type LabStart, type SimulatedLab } from '../../simulator/lab-sim.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
 
@@ -59,16 +62,29 @@ function faultFromWords(kind: string, pairs: readonly string[]): Fault {
   return result.data;
 }
 
-async function admin(stateDir: string, method: string, route: string, body?: unknown): Promise<unknown> {
+/**
+ * A 0600 copy of the lab's SSH private key in the state folder (git keeps the example key 0644,
+ * which OpenSSH refuses), and a known_hosts file with each simulated host's key at its port, so
+ * that the suggested `ssh` works as printed. Returns their paths.
+ */
+async function opensshFiles(
+  lab: Lab,
+  running: SimulatedLab,
+  stateDir: string,
+): Promise<{ key: string; knownHosts: string }> {
+  const key = path.join(stateDir, 'id_ssh');
+  await writeFile(key, `${await resolveSecret(lab.secrets.sshPrivateKey)}\n`, { mode: 0o600 });
+  const knownHosts = path.join(stateDir, 'known_hosts');
+  const lines = running.endpoints.hosts.map((host) => `[${host.address}]:${host.port} ${host.hostKey}`);
+  await writeFile(knownHosts, `${lines.join('\n')}\n`);
+  return { key, knownHosts };
+}
+
+async function adminTarget(stateDir: string) {
   const kubeconfig = path.join(stateDir, 'kubeconfig');
   let target;
   try {
     target = await adminTargetFromKubeconfig(kubeconfig);
-    // The admin port stays up while the API is down (api-down faults); older state folders lack it.
-    const endpoints = JSON.parse(await readFile(path.join(stateDir, 'endpoints.json'), 'utf8').catch(() => '{}')) as {
-      apiServer?: { adminUrl?: string };
-    };
-    if (endpoints.apiServer?.adminUrl) target = { ...target, url: endpoints.apiServer.adminUrl };
   } catch (error) {
     throw new UserError(
       `no simulated lab state in ${stateDir}: start one with \`runbook sim start --state-dir ${stateDir}\``,
@@ -76,6 +92,15 @@ async function admin(stateDir: string, method: string, route: string, body?: unk
       [String(error)],
     );
   }
+  // The admin port stays up while the API is down (api-down faults); older state folders lack it.
+  const endpoints = JSON.parse(await readFile(path.join(stateDir, 'endpoints.json'), 'utf8').catch(() => '{}')) as {
+    apiServer?: { adminUrl?: string };
+  };
+  return endpoints.apiServer?.adminUrl ? { ...target, url: endpoints.apiServer.adminUrl } : target;
+}
+
+async function admin(stateDir: string, method: string, route: string, body?: unknown): Promise<unknown> {
+  const target = await adminTarget(stateDir);
   let reply;
   try {
     reply = await adminRequest(target, method, route, body);
@@ -145,7 +170,9 @@ export function registerSimCommands(program: Command): void {
         if (options.json) {
           printJson({ kubeconfig: running.kubeconfigPath, endpoints: running.endpointsPath, ...running.endpoints });
         } else {
-          const key = lab.secrets.sshPrivateKey.replace(/^file:/, '');
+          const { key, knownHosts } = await opensshFiles(lab, running, stateDir);
+          const hypervisor = hostsWith(lab, 'hypervisor')[0];
+          const hypervisorPort = running.endpoints.hosts.find((host) => host.name === hypervisor?.name)?.port;
           const lines = [
             `Simulated lab "${lab.name}" (${options.from}, time scale ${options.timeScale}) is running. Ctrl-C stops it.`,
             '',
@@ -161,7 +188,12 @@ export function registerSimCommands(program: Command): void {
             '',
             'Try:',
             `  kubectl --kubeconfig ${running.kubeconfigPath} get nodes`,
-            `  ssh -p ${running.endpoints.hosts[0]?.port ?? 'PORT'} -i ${key.startsWith('env:') ? 'KEY' : key} root@127.0.0.1 virsh list --all`,
+            ...(hypervisor && hypervisorPort
+              ? [
+                  `  ssh -p ${hypervisorPort} -i ${key} -o UserKnownHostsFile=${knownHosts} ${hypervisor.ssh.user}@127.0.0.1 virsh -c ${hypervisor.hypervisor.uri} list --all`,
+                ]
+              : []),
+            `  runbook sim status --state-dir ${stateDir}`,
             `  runbook sim fault add api-down seconds=30 --state-dir ${stateDir}`,
           ];
           process.stdout.write(`${lines.join('\n')}\n`);
@@ -174,16 +206,37 @@ export function registerSimCommands(program: Command): void {
       },
     );
 
-  const faultKinds = `\nFault kinds and their fields (key=value):\n${faultHelpLines().join('\n')}\n`;
+  sim
+    .command('status')
+    .description('Where a running simulated lab stands: API, install progress, each node, faults in force')
+    .requiredOption('--state-dir <dir>', 'state folder of the running lab')
+    .option('--json', 'print the status as JSON')
+    .action(async (options: { stateDir: string; json?: boolean }) => {
+      const target = await adminTarget(options.stateDir);
+      let status;
+      try {
+        status = await labStatus(target, await adminTargetFromKubeconfig(path.join(options.stateDir, 'kubeconfig')));
+      } catch (error) {
+        throw new UserError(
+          `the simulated lab of ${options.stateDir} does not answer at ${target.url}: is \`runbook sim start\` still running?`,
+          ExitCode.UNAVAILABLE,
+          [String(error)],
+        );
+      }
+      if (options.json) printJson(status);
+      else process.stdout.write(`${formatLabStatus(status)}\n`);
+    });
+
+  const kinds = `\nFault kinds and their fields (key=value):\n${faultHelpLines().join('\n')}\n`;
   const fault = sim
     .command('fault')
     .description('Turn faults on and off in a running simulated lab')
-    .addHelpText('after', faultKinds);
+    .addHelpText('after', kinds);
   fault
     .command('add <kind> [fields...]')
     .description('Add a fault, e.g. `api-down seconds=30` or `csr-never-appears node=compute1`')
     .requiredOption('--state-dir <dir>', 'state folder of the running lab')
-    .addHelpText('after', faultKinds)
+    .addHelpText('after', kinds)
     .action(async (kind: string, fields: string[], options: { stateDir: string }) => {
       printJson(await admin(options.stateDir, 'POST', FAULTS_ROUTE, faultFromWords(kind, fields)));
     });

@@ -5,15 +5,8 @@
  * bodies kube-apiserver answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  badRequest,
-  invalid,
-  invalidField,
-  methodNotAllowed,
-  notFound,
-  requiredField,
-  tooManyRequests,
-} from './errors.js';
+import { badRequest, invalid, invalidField, methodNotAllowed, notFound, requiredField } from './errors.js';
+import { evictionRefusal } from './eviction.js';
 import { decodeBody, readBody, sendJson } from './http-util.js';
 import { ADMIN_USER, admitCreate, requesterOf } from './identity.js';
 import type { UserInfo } from './identity.js';
@@ -34,7 +27,7 @@ import {
 } from './patch.js';
 import { apiVersionOf, resourceKey } from './resources.js';
 import type { ResourceRegistry, ResourceType, ScalePaths } from './resources.js';
-import { matchesSelectorObject, selectorObjectToString } from './selectors.js';
+import { selectorObjectToString } from './selectors.js';
 import type { LabelSelectorObject } from './selectors.js';
 import type { KubeObject, ObjectStore } from './store.js';
 import { TABLE_MEDIA_TYPE, toTable, wantsTable } from './tables.js';
@@ -622,39 +615,7 @@ async function deleteCollection(
 }
 
 // ---------------------------------------------------------------------------------------------
-// pods/eviction: the Eviction API drains use, honouring PodDisruptionBudgets.
-
-interface Pdb {
-  metadata: { name: string };
-  spec?: { selector?: LabelSelectorObject; minAvailable?: number | string; maxUnavailable?: number | string };
-  status?: { disruptionsAllowed?: number };
-}
-
-function scaled(value: number | string, total: number, roundUp: boolean): number {
-  if (typeof value === 'number') return value;
-  const percent = Number(value.replace('%', '')) / 100;
-  return roundUp ? Math.ceil(percent * total) : Math.floor(percent * total);
-}
-
-function isHealthy(pod: KubeObject): boolean {
-  const status = pod.status as { phase?: string; conditions?: { type: string; status: string }[] } | undefined;
-  if (pod.metadata.deletionTimestamp || status?.phase !== 'Running') return false;
-  const ready = status.conditions?.find((condition) => condition.type === 'Ready');
-  return ready === undefined || ready.status === 'True';
-}
-
-/** disruptionsAllowed as the disruption controller computes it, unless a controller has written it. */
-function disruptionsAllowed(store: ObjectStore, namespace: string, pdb: Pdb): number {
-  if (typeof pdb.status?.disruptionsAllowed === 'number') return pdb.status.disruptionsAllowed;
-  const pods = store
-    .list('pods', { namespace })
-    .items.filter((pod) => matchesSelectorObject(pdb.spec?.selector, pod.metadata.labels));
-  const healthy = pods.filter(isHealthy).length;
-  if (pdb.spec?.maxUnavailable !== undefined)
-    return scaled(pdb.spec.maxUnavailable, pods.length, true) - (pods.length - healthy);
-  if (pdb.spec?.minAvailable !== undefined) return healthy - scaled(pdb.spec.minAvailable, pods.length, true);
-  return healthy;
-}
+// pods/eviction: the Eviction API drains use, honouring PodDisruptionBudgets (./eviction.ts).
 
 async function evict(
   store: ObjectStore,
@@ -671,24 +632,8 @@ async function evict(
     throw badRequest(`name in URL does not match name in Eviction object`);
   }
   const namespace = target.namespace!;
-  const pod = get(store, target, name);
-  const phase = (pod.status as { phase?: string } | undefined)?.phase;
-  // Pods that are not running can always go; running ones must fit every matching budget.
-  if (phase === 'Running' && !pod.metadata.deletionTimestamp) {
-    const pdbs = store.list('poddisruptionbudgets.policy', { namespace }).items as unknown as Pdb[];
-    for (const pdb of pdbs.filter((candidate) =>
-      matchesSelectorObject(candidate.spec?.selector, pod.metadata.labels),
-    )) {
-      if (disruptionsAllowed(store, namespace, pdb) < 1) {
-        throw tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", [
-          {
-            reason: 'DisruptionBudget',
-            message: `The disruption budget ${pdb.metadata.name} does not allow evicting pods currently`,
-          },
-        ]);
-      }
-    }
-  }
+  const refusal = evictionRefusal(store, get(store, target, name));
+  if (refusal) throw refusal;
   store.delete('pods', namespace, name, {
     ...(body.deleteOptions?.preconditions ? { preconditions: body.deleteOptions.preconditions } : {}),
   });

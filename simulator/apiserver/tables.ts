@@ -58,11 +58,22 @@ const conditionStatus = (type: string) => (obj: KubeObject) =>
 const NAME: Column = { name: 'Name', cell: (obj) => obj.metadata.name };
 const AGE: Column = { name: 'Age', cell: (obj) => since(obj.metadata.creationTimestamp) };
 
+/** printNode: Ready when the condition is True, NotReady for False and Unknown alike, Unknown without one. */
 function nodeStatus(obj: KubeObject): string {
   const ready = conditions(obj).find((c) => c.type === 'Ready');
-  const state = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+  const state = !ready ? 'Unknown' : ready.status === 'True' ? 'Ready' : 'NotReady';
   return valueAt(obj, 'spec.unschedulable') === true ? `${state},SchedulingDisabled` : state;
 }
+
+/** The first address of a type, `<none>` without one (printNode's getNodeInternalIP / getNodeExternalIP). */
+const nodeAddress = (type: string) => (obj: KubeObject) =>
+  str(
+    ((valueAt(obj, 'status.addresses') as { type?: string; address?: string }[] | undefined) ?? []).find(
+      (a) => a.type === type,
+    )?.address,
+  ) || '<none>';
+
+const nodeInfo = (field: string) => (obj: KubeObject) => str(valueAt(obj, `status.nodeInfo.${field}`)) || '<unknown>';
 
 function nodeRoles(obj: KubeObject): string {
   const roles = Object.keys(obj.metadata.labels ?? {})
@@ -97,6 +108,37 @@ function csrCondition(obj: KubeObject): string {
   return parts.join(',');
 }
 
+/** A PDB's minAvailable / maxUnavailable as printPodDisruptionBudget shows it. */
+const intOrPercent = (value: unknown): string => (value === undefined || value === null ? 'N/A' : String(value));
+
+const sinceOrUnknown = (timestamp: unknown): string => (timestamp ? since(timestamp) : '<unknown>');
+
+/** printEvent's times and count: firstTimestamp (or eventTime), lastTimestamp (or first), series. */
+function eventTimes(obj: KubeObject): { first: string; last: string; count: number } {
+  const first = sinceOrUnknown(obj.firstTimestamp ?? obj.eventTime);
+  const series = obj.series as { count?: number; lastObservedTime?: string } | undefined;
+  if (series) return { first, last: sinceOrUnknown(series.lastObservedTime), count: series.count ?? 1 };
+  return {
+    first,
+    last: obj.lastTimestamp ? sinceOrUnknown(obj.lastTimestamp) : first,
+    count: Number(obj.count ?? 0) || 1,
+  };
+}
+
+/** `kind/name` of the involved object, the kind lower-cased. */
+function eventObject(obj: KubeObject): string {
+  const kind = str(valueAt(obj, 'involvedObject.kind')).toLowerCase();
+  const name = str(valueAt(obj, 'involvedObject.name'));
+  return name ? `${kind}/${name}` : kind;
+}
+
+/** formatEventSource: the source's component and host, else the reporting controller and instance. */
+function eventSource(obj: KubeObject): string {
+  const component = str(valueAt(obj, 'source.component')) || str(obj.reportingComponent);
+  const instance = str(valueAt(obj, 'source.host')) || str(obj.reportingInstance);
+  return instance ? `${component}, ${instance}` : component;
+}
+
 const operatorVersion = (obj: KubeObject) =>
   str(
     ((valueAt(obj, 'status.versions') as { name?: string; version?: string }[] | undefined) ?? []).find(
@@ -112,16 +154,11 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Roles', cell: nodeRoles },
     AGE,
     { name: 'Version', cell: (obj) => str(valueAt(obj, 'status.nodeInfo.kubeletVersion')) },
-    {
-      name: 'Internal-IP',
-      priority: 1,
-      cell: (obj) =>
-        str(
-          ((valueAt(obj, 'status.addresses') as { type?: string; address?: string }[] | undefined) ?? []).find(
-            (a) => a.type === 'InternalIP',
-          )?.address,
-        ) || '<none>',
-    },
+    { name: 'Internal-IP', priority: 1, cell: nodeAddress('InternalIP') },
+    { name: 'External-IP', priority: 1, cell: nodeAddress('ExternalIP') },
+    { name: 'OS-Image', priority: 1, cell: nodeInfo('osImage') },
+    { name: 'Kernel-Version', priority: 1, cell: nodeInfo('kernelVersion') },
+    { name: 'Container-Runtime', priority: 1, cell: nodeInfo('containerRuntimeVersion') },
   ],
   pods: [
     NAME,
@@ -153,6 +190,29 @@ const COLUMNS: Record<string, Column[]> = {
           : '<none>',
     },
     { name: 'Condition', cell: csrCondition },
+  ],
+  'poddisruptionbudgets.policy': [
+    NAME,
+    { name: 'Min Available', cell: (obj) => intOrPercent(valueAt(obj, 'spec.minAvailable')) },
+    { name: 'Max Unavailable', cell: (obj) => intOrPercent(valueAt(obj, 'spec.maxUnavailable')) },
+    {
+      name: 'Allowed Disruptions',
+      type: 'integer',
+      cell: (obj) => Number(valueAt(obj, 'status.disruptionsAllowed') ?? 0),
+    },
+    AGE,
+  ],
+  events: [
+    { name: 'Last Seen', cell: (obj) => eventTimes(obj).last },
+    { name: 'Type', cell: (obj) => str(obj.type) },
+    { name: 'Reason', cell: (obj) => str(obj.reason) },
+    { name: 'Object', cell: eventObject },
+    { name: 'Subobject', priority: 1, cell: (obj) => str(valueAt(obj, 'involvedObject.fieldPath')) },
+    { name: 'Source', priority: 1, cell: eventSource },
+    { name: 'Message', cell: (obj) => str(obj.message).trim() },
+    { name: 'First Seen', priority: 1, cell: (obj) => eventTimes(obj).first },
+    { name: 'Count', type: 'integer', priority: 1, cell: (obj) => eventTimes(obj).count },
+    { name: 'Name', priority: 1, cell: (obj) => obj.metadata.name },
   ],
   'deployments.apps': [
     NAME,

@@ -22,13 +22,29 @@ import {
 } from '../openshift-objects.js';
 import type { BootTracker } from './boot.js';
 import { csrState } from './csr.js';
-import { MC, MCP, ROLE_LABEL, renderedConfigName } from './machine-configs.js';
+import {
+  MC,
+  MCP,
+  ROLE_LABEL,
+  kubeletNodeLabels,
+  renderedConfigName,
+  type MachineConfigSpec,
+} from './machine-configs.js';
 import type { InstallProgress } from './install.js';
 
 /** Lab time from an issued client certificate to the serving CSR (kubelet start, node registration). */
 export const SERVING_CSR_MS = 20_000;
 /** Lab time from an issued serving certificate (or a reboot) to the Node reporting Ready (CNI up). */
 export const NODE_READY_MS = 60_000;
+/**
+ * Lab time a kubelet waits for its CSR before it files a new one: the bootstrap client request
+ * times out after an hour (the kubelet exits and systemd starts it again), a serving request after
+ * the certificate manager's 15 minutes. The abandoned request stays Pending; approving it no
+ * longer helps. Hence OpenShift's advice to approve within the hour, and to look again.
+ */
+export const CSR_REFILE_MS = { client: 60 * 60_000, serving: 15 * 60_000 } as const;
+
+const NODE_ROLE_PREFIX = 'node-role.kubernetes.io/';
 
 export const MCO_ANNOTATIONS = {
   currentConfig: 'machineconfiguration.openshift.io/currentConfig',
@@ -76,10 +92,21 @@ function poolConfig(ctx: SimContext, node: Node): string | undefined {
   return configs.length > 0 ? renderedConfigName(role, configs) : undefined;
 }
 
-/** Registers the Node as the kubelet does on first start (NotReady until its serving cert is issued). */
-export function registerNode(ctx: SimContext, node: Node, ready: boolean): KubeObject {
+/**
+ * Registers the Node as the kubelet does when it starts and finds no Node object (first start, or
+ * after `oc delete node`): with the `--node-labels` of the config it runs (`rendered`, the pool's
+ * by default), which are applied then and only then.
+ */
+export function registerNode(ctx: SimContext, node: Node, ready: boolean, running?: string): KubeObject {
   const object = nodeObject(ctx.lab, node, ready);
-  const rendered = poolConfig(ctx, node);
+  const rendered = running ?? poolConfig(ctx, node);
+  const kubeletLabels = rendered
+    ? kubeletNodeLabels(ctx.store.get(MC, undefined, rendered)?.spec as MachineConfigSpec | undefined)
+    : {};
+  if (Object.keys(kubeletLabels).some((key) => key.startsWith(NODE_ROLE_PREFIX))) {
+    const labels = Object.entries(object.metadata.labels ?? {}).filter(([key]) => !key.startsWith(NODE_ROLE_PREFIX));
+    object.metadata.labels = { ...Object.fromEntries(labels), ...kubeletLabels };
+  }
   if (rendered) {
     object.metadata.annotations = {
       ...object.metadata.annotations,
@@ -104,6 +131,17 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
     const warned = new Set<string>();
     let stopped = false;
 
+    /** The config each joined node runs, as its MCD keeps it on disk (it outlives the Node object). */
+    const running = new Map<string, string>();
+    const remember = (object: KubeObject) => {
+      const config = object.metadata.annotations?.[MCO_ANNOTATIONS.currentConfig];
+      if (config) running.set(object.metadata.name, config);
+    };
+    for (const existing of store.list(R.nodes).items) remember(existing);
+    const unwatchNodes = store.watch(R.nodes, {}, (event) => {
+      if (event.type !== 'DELETED') remember(event.object);
+    });
+
     const file = async (node: Node, kind: 'client' | 'serving') => {
       const fqdn = nodeFqdn(lab, node);
       const pem = await createCsrPem({
@@ -119,6 +157,19 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
       if (kind === 'client') createAs(store, NODE_BOOTSTRAPPER_USER, R.csrs, clientCsrObject(name, pem));
       else createAs(store, nodeUser(fqdn), R.csrs, servingCsrObject(name, fqdn, pem));
       log.info(`${node.name} filed its ${kind} CSR ${name}`);
+      // At time scale 0 lab time does not pass while a request waits: no timeout, no new request.
+      if (clock.timeScale > 0) cancels.push(clock.after(CSR_REFILE_MS[kind], () => refile(name)));
+    };
+
+    /** The request is still not issued when the kubelet's wait ends: it gives up on it and files another. */
+    const refile = (name: string) => {
+      const mine = csrOf.get(name);
+      if (!mine || stopped || !boot.isRunning(mine.node.name)) return;
+      const csr = store.get(R.csrs, undefined, name);
+      if (csr && csrState(csr) === 'Issued') return;
+      csrOf.delete(name);
+      log.warn(`${mine.node.name} gave up waiting for its ${mine.kind} CSR ${name} and files a new one`);
+      void file(mine.node, mine.kind);
     };
 
     const join = (nodeName: string) => {
@@ -129,6 +180,15 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
       const fqdn = nodeFqdn(lab, node);
       if (store.get(R.nodes, undefined, fqdn)) {
         // Joined before: the kubelet has its certificates and only needs its network back.
+        phase.set(nodeName, 'ready');
+        cancels.push(clock.after(NODE_READY_MS, () => setNodeReady(ctx, fqdn, true)));
+        return;
+      }
+      const config = running.get(fqdn);
+      if (config) {
+        // Joined before but its Node was deleted: with its certificates it registers again at once.
+        registerNode(ctx, node, false, config);
+        log.info(`${fqdn} registered again (its Node object had been deleted)`);
         phase.set(nodeName, 'ready');
         cancels.push(clock.after(NODE_READY_MS, () => setNodeReady(ctx, fqdn, true)));
         return;
@@ -178,7 +238,13 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
     const onDown = (nodeName: string) => {
       const node = nodes.get(nodeName);
       if (!node) return;
-      if (phase.get(nodeName) === 'ready') phase.delete(nodeName);
+      const current = phase.get(nodeName);
+      if (current === 'ready') phase.delete(nodeName);
+      if (current === 'client-csr') {
+        // A kubelet still bootstrapping starts over when the node boots again: a new request.
+        phase.delete(nodeName);
+        for (const [name, pending] of csrOf) if (pending.node.name === nodeName) csrOf.delete(name);
+      }
       setNodeReady(ctx, nodeFqdn(lab, node), false);
     };
     const retryAll = () => {
@@ -193,6 +259,7 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
     return () => {
       stopped = true;
       unwatch();
+      unwatchNodes();
       boot.off('running', onRunning);
       boot.off('down', onDown);
       progress.off('api-up', retryAll);

@@ -8,9 +8,11 @@
  *   pool; master + anything → master) get `desiredConfig` set, at most maxUnavailable at a time,
  *   never in a paused pool; pool status counts and Updated/Updating/Degraded conditions are
  *   computed from the node annotations as status.go does;
- * - daemon + drain controller, per node: state Working, cordon, evict (./pods.ts drainNode),
- *   reboot (NotReady), boot into the new config (the kubelet re-registers the role labels of the
- *   config's kubelet unit), currentConfig = desired, state Done, uncordon.
+ * - daemon + drain controller, per node: state Working, cordon, evict through the Eviction API
+ *   (./pods.ts drainNode; a PodDisruptionBudget holds the drain, retried as the drain controller
+ *   does, and after an hour the node is Degraded), reboot (NotReady), boot into the new config
+ *   (role labels untouched: the kubelet applies --node-labels only when it registers),
+ *   currentConfig = desired, state Done, uncordon.
  * Fault `node-never-returns` keeps a rebooting node NotReady until the fault is cleared.
  */
 import type { KubeObject, ObjectStore } from '../apiserver/store.js';
@@ -29,10 +31,8 @@ import {
   ignitionVersion,
   installMachineConfigs,
   installPools,
-  kubeletNodeLabels,
   mergeMachineConfigs,
   renderedConfigName,
-  type MachineConfigSpec,
 } from './machine-configs.js';
 import { drainNode } from './pods.js';
 import { UNREACHABLE_TAINT, UNSCHEDULABLE_TAINT, isNodeReady, isUnschedulable } from './scheduler.js';
@@ -73,6 +73,30 @@ export const MCO_TIMING = {
   bootMs: 90_000,
 } as const;
 
+/** The drain controller's retry rhythm (drain_controller.go DefaultConfig) and the MCD's patience (drain.go). */
+export const DRAIN_TIMING = {
+  /** One drain attempt: the drain helper's timeout while an eviction keeps being refused. */
+  helperTimeoutMs: 90_000,
+  /** Wait before the next attempt… */
+  requeueMs: 60_000,
+  /** …and, once the drain has failed for this long, the longer wait. */
+  failingThresholdMs: 10 * 60_000,
+  failingRequeueMs: 5 * 60_000,
+  /** The MCD gives up waiting (node Degraded) after this; the controller keeps retrying. */
+  timeoutMs: 60 * 60_000,
+} as const;
+
+/** Go's time.Duration formatting of the durations above (1m30s, 1h0m0s). */
+function goDuration(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (hours > 0) return `${hours}h${minutes}m${seconds}s`;
+  if (minutes > 0) return `${minutes}m${seconds}s`;
+  return `${seconds}s`;
+}
+
 interface PoolSpec {
   machineConfigSelector?: LabelSelectorObject;
   nodeSelector?: LabelSelectorObject;
@@ -105,6 +129,20 @@ export function ensureInstallMachineConfiguration(
     }
   }
 }
+
+/** The render controller's delay (render_controller.go renderDelay) before it renders a changed pool. */
+export const RENDER_DELAY_MS = 5_000;
+
+/** The sorted names of a set of MachineConfigs (or `source` references), to compare sets. */
+function sourceNames(configs: readonly { name?: string; metadata?: { name: string } }[]): string {
+  return configs
+    .map((config) => config.metadata?.name ?? config.name ?? '')
+    .sort()
+    .join(',');
+}
+
+const poolSource = (pool: KubeObject): { name?: string }[] =>
+  (poolSpec(pool).configuration?.source ?? []) as { name?: string }[];
 
 /** MachineConfigs a pool's selector matches (rendered configs carry no role label and never match). */
 export function selectedMachineConfigs(pool: KubeObject, machineConfigs: readonly KubeObject[]): KubeObject[] {
@@ -257,8 +295,18 @@ function poolStatus(
     conditions = setCondition(conditions, { type, status: status ? 'True' : 'False', reason, message });
   };
   set('RenderDegraded', renderError !== undefined, renderError ?? '');
-  const nodeDegraded = degradedCount > 0 ? `${degradedCount} nodes are reporting degraded status on sync` : '';
-  set('NodeDegraded', degradedCount > 0, nodeDegraded, degradedCount > 0 ? 'MachineConfigDaemonFailed' : '');
+  // status.go: the count is the reason, each degraded node's MCD reason annotation the message.
+  const degradedReasons = views
+    .filter((view) => view.degraded && annotation(view.node, MCD.reason))
+    .map(
+      (view) => `Node ${view.node.metadata.name} is reporting: ${JSON.stringify(annotation(view.node, MCD.reason))}`,
+    );
+  set(
+    'NodeDegraded',
+    degradedCount > 0,
+    degradedReasons.join(', '),
+    degradedCount > 0 ? `${degradedCount} nodes are reporting degraded status on sync` : '',
+  );
   set('Degraded', degradedCount > 0 || renderError !== undefined);
   if (allUpdated) {
     set('Updated', true, `All nodes are updated with ${target}`);
@@ -412,36 +460,109 @@ class MachineConfigDaemons {
       });
       const node = store.get(R.nodes, undefined, nodeName)!;
       recordEvent(store, node, 'Normal', 'Cordon', 'Cordoned node to apply update', 'machineconfigdaemon');
-      const evicted = drainNode(store, nodeName);
-      recordEvent(
-        store,
-        node,
-        'Normal',
-        'Drain',
-        `Drain complete: evicted ${evicted.length} pods`,
-        'machineconfigdaemon',
+      recordEvent(store, node, 'Normal', 'Drain', 'Draining node to update config.', 'machineconfigdaemon');
+      this.drain(nodeName, target, 0);
+    });
+  }
+
+  /**
+   * One attempt of the drain controller, `elapsedMs` (lab time) after the first. Evictions a
+   * PodDisruptionBudget refuses are retried by the drain helper until its timeout, then the whole
+   * drain is requeued (1 minute, 5 minutes once failing for 10); after an hour the MCD stops
+   * waiting and reports the node Degraded, while the controller keeps retrying.
+   */
+  private drain(nodeName: string, target: string, elapsedMs: number): void {
+    const { store, log } = this.ctx;
+    const node = store.get(R.nodes, undefined, nodeName);
+    if (!node) return this.forget(nodeName);
+    if (elapsedMs > DRAIN_TIMING.timeoutMs) {
+      const message = `node ${nodeName}: drain exceeded timeout: ${goDuration(DRAIN_TIMING.timeoutMs)}. Will continue to retry.`;
+      log.warn(`machine-config-controller: ${message}`);
+      recordEvent(store, node, 'Warning', 'DrainFailed', message, 'machineconfigcontroller-nodecontroller');
+    }
+    const result = drainNode(store, nodeName);
+    for (const pod of result.evicted) log.info(`machine-config-controller: node ${nodeName}: Evicted pod ${pod}`);
+    if (result.blocked.length === 0) return this.drained(nodeName, target, result.evicted.length);
+
+    for (const pod of result.blocked) {
+      log.warn(
+        `machine-config-controller: error when evicting pods/"${pod.name}" -n "${pod.namespace}" (will retry after 5s): ${pod.message}`,
       );
-      this.annotate(nodeName, { [MCD.lastAppliedDrain]: `drain-${target}` });
-      this.after(MCO_TIMING.rebootMs, () => {
-        if (!store.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
+    }
+    this.after(DRAIN_TIMING.helperTimeoutMs, () => {
+      const current = store.get(R.nodes, undefined, nodeName);
+      if (!current) return this.forget(nodeName);
+      // The helper retried until its timeout; what is still refused fails this attempt.
+      const retried = drainNode(store, nodeName);
+      for (const pod of retried.evicted) log.info(`machine-config-controller: node ${nodeName}: Evicted pod ${pod}`);
+      const evicted = result.evicted.length + retried.evicted.length;
+      if (retried.blocked.length === 0) return this.drained(nodeName, target, evicted);
+      const errors = retried.blocked.map(
+        (pod) =>
+          `error when evicting pods/"${pod.name}" -n "${pod.namespace}": global timeout reached: ${goDuration(DRAIN_TIMING.helperTimeoutMs)}`,
+      );
+      const error = errors.length === 1 ? errors[0]! : `[${errors.join(', ')}]`;
+      const failedFor = elapsedMs + DRAIN_TIMING.helperTimeoutMs;
+      let requeue: number = DRAIN_TIMING.requeueMs;
+      if (elapsedMs > DRAIN_TIMING.failingThresholdMs) {
+        requeue = DRAIN_TIMING.failingRequeueMs;
+        const message =
+          `Drain failed. Drain has been failing for more than ${DRAIN_TIMING.failingThresholdMs / 60_000} minutes. ` +
+          `Waiting ${requeue / 60_000} minutes then retrying. Error message from drain: ${error}`;
+        log.warn(`machine-config-controller: node ${nodeName}: ${message}`);
         recordEvent(
           store,
-          store.get(R.nodes, undefined, nodeName)!,
-          'Normal',
-          'Reboot',
-          `Node will reboot into config ${target}`,
-          'machineconfigdaemon',
+          current,
+          'Warning',
+          'DrainThresholdExceeded',
+          message,
+          'machineconfigcontroller-nodecontroller',
         );
-        this.setReady(nodeName, false);
-        this.annotate(nodeName, {}, (spec) => {
-          spec.taints = [
-            ...(spec.taints ?? []).filter((taint) => taint.key !== UNREACHABLE_TAINT),
-            { key: UNREACHABLE_TAINT, effect: 'NoSchedule', timeAdded: now() } as Taint,
-          ];
-        });
-        log.info(`machine-config: ${nodeName} rebooting into ${target}`);
-        this.after(MCO_TIMING.bootMs, () => this.boot(nodeName, target));
+      } else {
+        log.warn(
+          `machine-config-controller: node ${nodeName}: Drain failed. Waiting 1 minute then retrying. Error message from drain: ${error}`,
+        );
+      }
+      if (failedFor >= DRAIN_TIMING.timeoutMs && annotation(current, MCD.state) !== NodeState.degraded) {
+        const reason = `failed to drain node: ${nodeName} after 1 hour. Please see machine-config-controller logs for more information`;
+        this.annotate(nodeName, { [MCD.state]: NodeState.degraded, [MCD.reason]: reason });
+        recordEvent(store, current, 'Warning', 'FailedToDrain', reason, 'machineconfigdaemon');
+        log.warn(`machine-config: ${nodeName} is Degraded: ${reason}`);
+      }
+      this.after(requeue, () => this.drain(nodeName, target, failedFor + requeue));
+    });
+  }
+
+  /** Drain done: the controller records it; the MCD (working again if it had given up) writes the files and reboots. */
+  private drained(nodeName: string, target: string, evicted: number): void {
+    const { store, log } = this.ctx;
+    const node = store.get(R.nodes, undefined, nodeName)!;
+    recordEvent(store, node, 'Normal', 'Drain', `Drain complete: evicted ${evicted} pods`, 'machineconfigdaemon');
+    this.annotate(nodeName, {
+      [MCD.lastAppliedDrain]: `drain-${target}`,
+      ...(annotation(node, MCD.state) === NodeState.degraded
+        ? { [MCD.state]: NodeState.working, [MCD.reason]: '' }
+        : {}),
+    });
+    this.after(MCO_TIMING.rebootMs, () => {
+      if (!store.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
+      recordEvent(
+        store,
+        store.get(R.nodes, undefined, nodeName)!,
+        'Normal',
+        'Reboot',
+        `Node will reboot into config ${target}`,
+        'machineconfigdaemon',
+      );
+      this.setReady(nodeName, false);
+      this.annotate(nodeName, {}, (spec) => {
+        spec.taints = [
+          ...(spec.taints ?? []).filter((taint) => taint.key !== UNREACHABLE_TAINT),
+          { key: UNREACHABLE_TAINT, effect: 'NoSchedule', timeAdded: now() } as Taint,
+        ];
       });
+      log.info(`machine-config: ${nodeName} rebooting into ${target}`);
+      this.after(MCO_TIMING.bootMs, () => this.boot(nodeName, target));
     });
   }
 
@@ -450,7 +571,7 @@ class MachineConfigDaemons {
     this.heldDown.delete(nodeName);
   }
 
-  /** The node comes back: kubelet labels of the new config, Ready, currentConfig, Done, uncordoned. */
+  /** The node comes back: Ready, currentConfig, Done, uncordoned. */
   private boot(nodeName: string, target: string): void {
     const { store, log } = this.ctx;
     if (!store.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
@@ -460,10 +581,9 @@ class MachineConfigDaemons {
       this.heldDown.add(nodeName);
       return;
     }
-    const config = store.get(MC, undefined, target);
-    const labels = kubeletNodeLabels(config?.spec as MachineConfigSpec | undefined);
+    // The kubelet applies its --node-labels only when it registers the Node, not at every start:
+    // labels the user changed stay as they are.
     store.mutate(R.nodes, undefined, nodeName, (draft) => {
-      draft.metadata.labels = { ...draft.metadata.labels, ...labels };
       const spec = (draft.spec ??= {}) as { taints?: Taint[] };
       spec.taints = (spec.taints ?? []).filter((taint) => taint.key !== UNREACHABLE_TAINT);
       if (spec.taints.length === 0) delete spec.taints;
@@ -504,12 +624,36 @@ export const startMcoController: Controller = (ctx) => {
     ctx.log.warn(`machine-config: ${message}`);
   };
 
+  // Render controller: the first pass renders what it finds; after that a pool's change of configs
+  // waits RENDER_DELAY_MS, so configs created together make one rendered config.
+  const renderErrors = new Map<string, string | undefined>();
+  const renderDue = new Set<string>();
+  const renderTimers = new Map<string, () => void>();
+  let firstPass = true;
+  const render = (pool: KubeObject, machineConfigs: readonly KubeObject[]) => {
+    const name = pool.metadata.name;
+    const settled = sourceNames(selectedMachineConfigs(pool, machineConfigs)) === sourceNames(poolSource(pool));
+    if (firstPass || renderDue.has(name) || (settled && renderErrors.has(name))) {
+      renderDue.delete(name);
+      renderErrors.set(name, renderPool(ctx, pool, machineConfigs));
+      return;
+    }
+    if (renderTimers.has(name)) return;
+    renderTimers.set(
+      name,
+      ctx.clock.after(RENDER_DELAY_MS, () => {
+        renderTimers.delete(name);
+        renderDue.add(name);
+        loop.kick();
+      }),
+    );
+  };
+
   const pass = () => {
     ensureInstallMachineConfiguration(store, lab);
     const machineConfigs = store.list(MC).items;
-    const renderErrors = new Map<string, string | undefined>();
-    for (const pool of store.list(MCP).items)
-      renderErrors.set(pool.metadata.name, renderPool(ctx, pool, machineConfigs));
+    for (const pool of store.list(MCP).items) render(pool, machineConfigs);
+    firstPass = false;
 
     const pools = store.list(MCP).items;
     const nodes = store.list(R.nodes).items;
@@ -563,5 +707,6 @@ export const startMcoController: Controller = (ctx) => {
   return () => {
     loop.stop();
     daemons.stop();
+    for (const cancel of renderTimers.values()) cancel();
   };
 };

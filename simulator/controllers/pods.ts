@@ -8,6 +8,7 @@
  * ./scheduler.ts, so a selector no node matches leaves them Pending with the scheduler's message.
  * `drainNode` is what `oc adm drain` and the MCO's drain controller do to a cordoned node.
  */
+import { PDB_RESOURCE, budgetStatus, evictionRefusal } from '../apiserver/eviction.js';
 import type { KubeObject, ObjectStore } from '../apiserver/store.js';
 import type { Controller, SimContext } from '../context.js';
 import { R, conditionOf, now, setCondition, type Condition } from '../openshift-objects.js';
@@ -44,6 +45,7 @@ export const W = {
   storageclasses: 'storageclasses.storage.k8s.io',
   netnamespaces: 'netnamespaces.network.openshift.io',
   hostsubnets: 'hostsubnets.network.openshift.io',
+  pdbs: PDB_RESOURCE,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -174,6 +176,23 @@ class WorkloadController {
     for (const ds of this.store.list(W.daemonsets).items) this.syncDaemonSet(ds);
     this.schedule();
     this.runKubelets();
+    for (const pdb of this.store.list(W.pdbs).items) this.syncBudget(pdb);
+  }
+
+  /** The disruption controller: each budget's status from the pods it selects. */
+  private syncBudget(pdb: KubeObject): void {
+    const status = budgetStatus(this.store, pdb);
+    writeStatus(this.store, W.pdbs, pdb, {
+      observedGeneration: pdb.metadata.generation,
+      ...status,
+      conditions: withCondition(
+        pdb,
+        status.disruptionsAllowed > 0
+          ? { type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods', message: '' }
+          : { type: 'DisruptionAllowed', status: 'False', reason: 'InsufficientPods', message: '' },
+        'DisruptionAllowed',
+      ),
+    });
   }
 
   stop(): void {
@@ -701,6 +720,7 @@ export const startWorkloadController: Controller = (ctx) => {
       R.sccs,
       W.serviceaccounts,
       W.pvcs,
+      W.pdbs,
     ],
     pass: () => controller.pass(),
     faults: false,
@@ -711,24 +731,39 @@ export const startWorkloadController: Controller = (ctx) => {
   };
 };
 
+export interface DrainResult {
+  /** `namespace/name` of each pod evicted (or deleted, when it had finished). */
+  evicted: string[];
+  /** Pods a budget kept on the node, and the API server's refusal. */
+  blocked: { namespace: string; name: string; message: string }[];
+}
+
 /**
- * Evicts what `oc adm drain --ignore-daemonsets --delete-emptydir-data --force` evicts: every pod
- * on the node except DaemonSet pods and mirror (static) pods. Their controllers recreate them on
- * other nodes. Returns the names of the evicted pods.
+ * One pass of what `oc adm drain --ignore-daemonsets --delete-emptydir-data --force` does (the MCO's
+ * drain helper has these settings): every pod on the node but DaemonSet and mirror (static) pods goes
+ * through the Eviction API, so a PodDisruptionBudget that allows no disruption keeps its pod there;
+ * finished pods are deleted. Evicted pods' controllers recreate them on other nodes.
  */
-export function drainNode(store: ObjectStore, nodeName: string): string[] {
-  const evicted: string[] = [];
+export function drainNode(store: ObjectStore, nodeName: string): DrainResult {
+  const result: DrainResult = { evicted: [], blocked: [] };
   for (const pod of store.list(W.pods, { fieldSelector: `spec.nodeName=${nodeName}` }).items) {
     if (controllerOf(pod)?.kind === 'DaemonSet') continue;
     if (pod.metadata.annotations?.['kubernetes.io/config.mirror']) continue;
+    if (pod.metadata.deletionTimestamp) continue;
+    const finished = ['Succeeded', 'Failed'].includes(podPhase(pod));
+    const refusal = finished ? undefined : evictionRefusal(store, pod);
+    if (refusal) {
+      result.blocked.push({ namespace: pod.metadata.namespace!, name: pod.metadata.name, message: refusal.message });
+      continue;
+    }
     try {
       store.delete(W.pods, pod.metadata.namespace, pod.metadata.name);
-      evicted.push(`${pod.metadata.namespace}/${pod.metadata.name}`);
+      result.evicted.push(`${pod.metadata.namespace}/${pod.metadata.name}`);
     } catch {
       // Gone already.
     }
   }
-  return evicted;
+  return result;
 }
 
 /** A ReplicaSet's selector: the Deployment's, narrowed to one pod-template-hash. */

@@ -25,7 +25,7 @@ import ssh2 from 'ssh2';
 import type { Attributes, FileEntry, InputAttributes, SFTPWrapper } from 'ssh2';
 import type { RootFs } from './root-fs.js';
 
-const { STATUS_CODE, flagsToString } = ssh2.utils.sftp;
+const { STATUS_CODE, OPEN_MODE } = ssh2.utils.sftp;
 
 type Handle = { kind: 'file'; file: FileHandle } | { kind: 'dir'; entries: FileEntry[] | undefined };
 
@@ -52,8 +52,9 @@ export function serveSftp(sftp: SFTPWrapper, fs: RootFs): void {
 
   sftp.on('OPEN', (reqid, filename, flags, attrs) =>
     serve(reqid, async () => {
-      const mode = flagsToString(flags);
-      if (!mode) return void sftp.status(reqid, STATUS_CODE.OP_UNSUPPORTED, `unsupported open flags ${flags}`);
+      const mode = openFlags(flags);
+      if (mode === undefined)
+        return void sftp.status(reqid, STATUS_CODE.OP_UNSUPPORTED, `unsupported open flags ${flags}`);
       const file = await open(fs.local(filename), mode, attrs.mode ?? 0o644);
       if ((await file.stat()).isDirectory()) {
         await file.close();
@@ -203,7 +204,32 @@ export function serveSftp(sftp: SFTPWrapper, fs: RootFs): void {
   sftp.on('end', () => {
     for (const handle of handles.values()) if (handle.kind === 'file') void handle.file.close().catch(() => {});
     handles.clear();
+    // The client sent EOF (sftp -b at the end of its batch, scp when done): sftp-server exits 0 and
+    // the channel closes, or the client waits forever; scp also fails without that exit status.
+    // ssh2's server-side SFTP stream has no exit(), so the status goes out through its protocol.
+    const channel = sftp as unknown as {
+      outgoing: { id: number; state: string };
+      _protocol: { exitStatus(id: number, status: number): void };
+    };
+    if (channel.outgoing.state === 'open') channel._protocol.exitStatus(channel.outgoing.id, 0);
+    sftp.end();
   });
+}
+
+/**
+ * SSH_FXF_* open flags as open(2) flags, every combination sftp-server accepts (OpenSSH's scp
+ * opens its target WRITE|CREAT and truncates it afterwards); undefined without READ or WRITE.
+ */
+function openFlags(flags: number): number | undefined {
+  const read = (flags & OPEN_MODE.READ) !== 0;
+  const write = (flags & OPEN_MODE.WRITE) !== 0;
+  if (!read && !write) return undefined;
+  let mode = read && write ? fsConstants.O_RDWR : write ? fsConstants.O_WRONLY : fsConstants.O_RDONLY;
+  if (flags & OPEN_MODE.APPEND) mode |= fsConstants.O_APPEND;
+  if (flags & OPEN_MODE.CREAT) mode |= fsConstants.O_CREAT;
+  if (flags & OPEN_MODE.TRUNC) mode |= fsConstants.O_TRUNC;
+  if (flags & OPEN_MODE.EXCL) mode |= fsConstants.O_EXCL;
+  return mode;
 }
 
 async function setAttributes(local: string, attrs: InputAttributes): Promise<void> {

@@ -7,6 +7,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadLab } from '../../../lab/load.js';
 import type { Lab } from '../../../lab/schema.js';
+import { renderArtifact } from '../../../render/index.js';
+import {
+  createInstallFolder,
+  publishIgnition,
+  pushAndReload,
+  pushPxeConfigs,
+  stageBootAssets,
+} from '../../support/sim-walkthrough.js';
 import { adminRequest, type AdminReply } from '../../../simulator/admin-client.js';
 import type { Fault } from '../../../simulator/faults.js';
 import { startSimulatedLab, type LabStart, type SimulatedLab } from '../../../simulator/lab-sim.js';
@@ -75,3 +83,19 @@ export async function statusOf(call: Promise<unknown>): Promise<number> {
 }
 
 export const CO = { group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' } as const;
+
+/**
+ * What a bare lab needs before its bootstrap node can boot, written over SSH as the seed does: the
+ * zones and DHCP config (reloaded), the PXE files and the boot assets they name, HAProxy with the
+ * bootstrap node, and this install's ignition files (made in `installDir` by the simulated
+ * openshift-install) on the PXE host.
+ */
+export async function writeBootFiles(t: TestLab, installDir: string): Promise<void> {
+  await pushAndReload(t.lab, t.ssh, renderArtifact(t.lab, 'dns'), 'dns');
+  await pushAndReload(t.lab, t.ssh, renderArtifact(t.lab, 'dhcp'), 'dhcp');
+  await pushPxeConfigs(t.lab, t.ssh);
+  await stageBootAssets(t.lab, t.ssh);
+  await pushAndReload(t.lab, t.ssh, renderArtifact(t.lab, 'haproxy.bootstrap'), 'haproxy');
+  await createInstallFolder(t.lab, t.sim.endpointsPath, installDir);
+  await publishIgnition(t.lab, t.ssh, installDir);
+}

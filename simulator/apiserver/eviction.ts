@@ -1,0 +1,81 @@
+/**
+ * The Eviction API's budget check (pods/eviction), shared by the API server and the controllers
+ * that drain nodes the way the real ones do (through evictions, never plain deletes): a running
+ * pod may go only if every PodDisruptionBudget that selects it still allows a disruption.
+ */
+import { tooManyRequests, type ApiError } from './errors.js';
+import { matchesSelectorObject, type LabelSelectorObject } from './selectors.js';
+import type { KubeObject, ObjectStore } from './store.js';
+
+export const PDB_RESOURCE = 'poddisruptionbudgets.policy';
+
+interface Pdb {
+  metadata: { name: string };
+  spec?: { selector?: LabelSelectorObject; minAvailable?: number | string; maxUnavailable?: number | string };
+}
+
+function scaled(value: number | string, total: number, roundUp: boolean): number {
+  if (typeof value === 'number') return value;
+  const percent = Number(value.replace('%', '')) / 100;
+  return roundUp ? Math.ceil(percent * total) : Math.floor(percent * total);
+}
+
+function isHealthy(pod: KubeObject): boolean {
+  const status = pod.status as { phase?: string; conditions?: { type: string; status: string }[] } | undefined;
+  if (pod.metadata.deletionTimestamp || status?.phase !== 'Running') return false;
+  const ready = status.conditions?.find((condition) => condition.type === 'Ready');
+  return ready === undefined || ready.status === 'True';
+}
+
+export interface BudgetStatus {
+  expectedPods: number;
+  currentHealthy: number;
+  desiredHealthy: number;
+  disruptionsAllowed: number;
+}
+
+/**
+ * A budget's status as the disruption controller computes it, from the pods it selects now. The
+ * eviction check computes it afresh too, so two evictions in a row never both spend the last one.
+ */
+export function budgetStatus(store: ObjectStore, budget: KubeObject): BudgetStatus {
+  const pdb = budget as unknown as Pdb;
+  const namespace = budget.metadata.namespace!;
+  const pods = store
+    .list('pods', { namespace })
+    .items.filter((pod) => matchesSelectorObject(pdb.spec?.selector, pod.metadata.labels));
+  const expectedPods = pods.length;
+  const currentHealthy = pods.filter(isHealthy).length;
+  let desiredHealthy = 0;
+  if (pdb.spec?.maxUnavailable !== undefined)
+    desiredHealthy = expectedPods - scaled(pdb.spec.maxUnavailable, expectedPods, true);
+  else if (pdb.spec?.minAvailable !== undefined) desiredHealthy = scaled(pdb.spec.minAvailable, expectedPods, true);
+  return {
+    expectedPods,
+    currentHealthy,
+    desiredHealthy: Math.max(0, desiredHealthy),
+    disruptionsAllowed: Math.max(0, currentHealthy - desiredHealthy),
+  };
+}
+
+/**
+ * The 429 the eviction of `pod` gets when a budget forbids it, or undefined when it may go.
+ * Pods that are not running can always go; running ones must fit every matching budget.
+ */
+export function evictionRefusal(store: ObjectStore, pod: KubeObject): ApiError | undefined {
+  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  if (phase !== 'Running' || pod.metadata.deletionTimestamp) return undefined;
+  const namespace = pod.metadata.namespace!;
+  const pdbs = store.list(PDB_RESOURCE, { namespace }).items as unknown as Pdb[];
+  for (const pdb of pdbs.filter((candidate) => matchesSelectorObject(candidate.spec?.selector, pod.metadata.labels))) {
+    if (budgetStatus(store, pdb as unknown as KubeObject).disruptionsAllowed < 1) {
+      return tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", [
+        {
+          reason: 'DisruptionBudget',
+          message: `The disruption budget ${pdb.metadata.name} does not allow evicting pods currently`,
+        },
+      ]);
+    }
+  }
+  return undefined;
+}
