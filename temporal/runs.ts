@@ -1,16 +1,22 @@
 /**
  * Client-side operations on runbook runs shared by the CLI commands: find a run, read its progress,
  * check that a worker serves its task queue, and send it an Update that fails fast without a worker.
+ * A worker that cannot replay a run (its runbook changed since the run started) is named as such.
  */
 import {
   type Client,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
+  QueryNotRegisteredError,
+  ServiceError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
+  isGrpcCancelledError,
   isGrpcDeadlineError,
+  isGrpcServiceError,
 } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { UpdateDefinition } from '@temporalio/common';
 import { ExitCode, UserError } from '../cli/errors.js';
 import {
@@ -25,6 +31,9 @@ const LIVE_POLLER_WINDOW_MS = 90_000;
 /** How long an Update may wait to be accepted before we conclude no worker is taking it. */
 const UPDATE_ACCEPT_DEADLINE_MS = 20_000;
 const QUERY_DEADLINE_MS = 5_000;
+/** How long `start` watches for a worker to take a new run's first workflow task. */
+const FIRST_TASK_WAIT_MS = 5_000;
+const FIRST_TASK_POLL_MS = 100;
 
 export interface Run {
   handle: WorkflowHandle;
@@ -95,17 +104,25 @@ export function currentState(run: Run, progress: RunbookProgress | undefined): R
   return runState(run.status, progress?.state ?? run.state);
 }
 
-/** Whether some worker polls the task queue for workflow tasks right now (as far as the server knows). */
-export async function hasLiveWorker(client: Client, taskQueue: string): Promise<boolean> {
+/** When a worker last polled the task queue for workflow tasks, in ms ago (undefined: never, as far as the server knows). */
+export async function lastPollAgeMs(client: Client, taskQueue: string): Promise<number | undefined> {
   const response = await client.workflowService.describeTaskQueue({
     namespace: client.options.namespace,
     taskQueue: { name: taskQueue },
   });
-  const now = Date.now();
-  return (response.pollers ?? []).some((poller) => {
-    const seconds = Number(poller.lastAccessTime?.seconds ?? 0);
-    return now - seconds * 1000 < LIVE_POLLER_WINDOW_MS;
-  });
+  const ages = (response.pollers ?? []).map(
+    (poller) => Date.now() - Number(poller.lastAccessTime?.seconds ?? 0) * 1000,
+  );
+  return ages.length === 0 ? undefined : Math.max(0, Math.min(...ages));
+}
+
+/**
+ * Whether some worker polls the task queue for workflow tasks right now, as far as the server knows:
+ * a worker that stopped less than 90 s ago still counts (a live one polls about once a minute).
+ */
+export async function hasLiveWorker(client: Client, taskQueue: string): Promise<boolean> {
+  const age = await lastPollAgeMs(client, taskQueue);
+  return age !== undefined && age < LIVE_POLLER_WINDOW_MS;
 }
 
 export function noWorkerError(taskQueue: string, extra: string[] = []): UserError {
@@ -115,23 +132,136 @@ export function noWorkerError(taskQueue: string, extra: string[] = []): UserErro
   ]);
 }
 
+/** "No worker answered": one of the poller records is recent, but its worker has stopped since. */
+function silentWorkerError(taskQueue: string): UserError {
+  return noWorkerError(taskQueue, [
+    `no worker answered within ${QUERY_DEADLINE_MS / 1000} s: the last one seen on the queue has stopped (the server lists a stopped worker for up to ${LIVE_POLLER_WINDOW_MS / 1000} s)`,
+  ]);
+}
+
 /** Fails with the "start a worker" message when nobody polls the run's task queue. */
 export async function requireWorker(client: Client, run: Run): Promise<void> {
   if (!(await hasLiveWorker(client, run.description.taskQueue))) throw noWorkerError(run.description.taskQueue);
 }
 
 /**
+ * Whether a worker took a just-started run within a few seconds (its first workflow task completed).
+ * More telling than the poller list right after a worker stopped, which still shows it for a while.
+ */
+export async function workerTookRun(client: Client, taskQueue: string, handle: WorkflowHandle): Promise<boolean> {
+  if (!(await hasLiveWorker(client, taskQueue))) return false;
+  const deadline = Date.now() + FIRST_TASK_WAIT_MS;
+  for (;;) {
+    // Started, task scheduled, task started: a fourth event means a worker answered the task.
+    if ((await handle.describe()).historyLength > 3) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, FIRST_TASK_POLL_MS));
+  }
+}
+
+/**
  * The progress query's answer, or undefined when no worker can answer it (none polls the task queue,
- * or none answers within a few seconds).
+ * or none answers within a few seconds, e.g. the last one just stopped). Throws the "runbook changed"
+ * error when the worker cannot replay the run.
  */
 export async function queryProgress(client: Client, run: Run): Promise<RunbookProgress | undefined> {
   if (!(await hasLiveWorker(client, run.description.taskQueue))) return undefined;
   try {
     return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => run.handle.query(progressQuery));
   } catch (error) {
-    if (isGrpcDeadlineError(error)) return undefined;
+    const mismatch = nondeterminismIn(error);
+    if (mismatch !== undefined) throw runbookChangedError(run, mismatch);
+    if (isNoAnswer(error)) return undefined;
     throw error;
   }
+}
+
+/** A query that got no answer: the deadline passed or the call was cut, possibly wrapped by the client. */
+function isNoAnswer(error: unknown): boolean {
+  const cause = error instanceof ServiceError ? error.cause : error;
+  return (
+    isGrpcDeadlineError(error) ||
+    isGrpcCancelledError(error) ||
+    isGrpcDeadlineError(cause) ||
+    isGrpcCancelledError(cause) ||
+    (isGrpcServiceError(cause) && cause.code === 14) /* UNAVAILABLE */
+  );
+}
+
+const NONDETERMINISM = /\[TMPRL1100\]|nondetermini/i;
+
+/** The worker's replay error in a failed query, when the run's history no longer matches its code. */
+function nondeterminismIn(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const message = error instanceof QueryNotRegisteredError || error instanceof ServiceError ? error.message : '';
+  return NONDETERMINISM.test(message) ? message : undefined;
+}
+
+/**
+ * The replay error of the run's last workflow task, when it failed because the worker's code no
+ * longer matches the history (cause NON_DETERMINISTIC_ERROR) and no task completed since.
+ */
+export async function historyMismatch(run: Run): Promise<string | undefined> {
+  const pending = (await run.handle.describe()).raw.pendingWorkflowTask;
+  // A task that failed is retried: only a run whose current task is on its second attempt or later.
+  if (!pending || Number(pending.attempt ?? 1) < 2) return undefined;
+  const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
+  const events = (await run.handle.fetchHistory()).events ?? [];
+  for (let index = events.length - 1; index >= 0; index -= 1) {
+    const event = events[index]!;
+    if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return undefined;
+    const failed = event.workflowTaskFailedEventAttributes;
+    if (failed && failed.cause === WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR) {
+      return failed.failure?.message ?? 'the worker could not replay the run';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What to tell the operator when the workers' version of a runbook cannot replay a run: which run,
+ * which runbook, why, and the two ways out.
+ */
+export class RunbookChangedError extends UserError {}
+
+export function runbookChangedError(run: Run, detail: string): RunbookChangedError {
+  const id = run.handle.workflowId;
+  const runbook = run.runbook ?? run.description.type;
+  const started = run.description.startTime.toISOString();
+  return new RunbookChangedError(
+    `run ${id} cannot go on: runbook ${runbook} on the worker is not the version the run started with`,
+    ExitCode.UNAVAILABLE,
+    [
+      `a step of runbook ${runbook} was added, removed or moved since ${started}, when the run started; the worker says: ${detail.split('\n')[0]}`,
+      `finish the run on the old version: stop this worker, start \`runbook worker\` from the version that started the run, then \`runbook resume ${id}\``,
+      `or cancel it and start again: \`runbook cancel ${id}\`, then \`runbook start ${runbook} --lab <file>\``,
+      'if the engine changed (workflows/engine), not the runbook, the change must keep old runs replaying: guard it with patched() (see workflows/engine/README.md)',
+    ],
+  );
+}
+
+/**
+ * Cancels a run. A run that its workers cannot replay never sees the cancel request, so it is
+ * terminated instead; returns which of the two happened.
+ */
+export async function cancelRun(client: Client, run: Run): Promise<'cancel-requested' | 'terminated'> {
+  let mismatch = await historyMismatch(run);
+  if (mismatch === undefined) {
+    try {
+      await queryProgress(client, run);
+    } catch (error) {
+      if (!(error instanceof RunbookChangedError)) throw error;
+      mismatch = error.message;
+    }
+  }
+  if (mismatch === undefined) {
+    await run.handle.cancel();
+    return 'cancel-requested';
+  }
+  await run.handle.terminate(
+    `cancelled by the operator: runbook ${run.runbook ?? run.description.type} changed since the run started`,
+  );
+  return 'terminated';
 }
 
 /**
@@ -152,12 +282,16 @@ export async function sendUpdate<Ret, Args extends [any, ...any[]]>(
     );
   }
   await requireWorker(client, run);
+  // A worker that answers the query will take the update; one that cannot replay the run never will.
+  if ((await queryProgress(client, run)) === undefined) throw silentWorkerError(run.description.taskQueue);
   try {
     return await client.withDeadline(Date.now() + UPDATE_ACCEPT_DEADLINE_MS, () =>
       run.handle.executeUpdate(update, { args }),
     );
   } catch (error) {
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error)) {
+      const mismatch = await historyMismatch(run);
+      if (mismatch !== undefined) throw runbookChangedError(run, mismatch);
       throw noWorkerError(run.description.taskQueue, [
         `no worker took the request within ${UPDATE_ACCEPT_DEADLINE_MS / 1000} s; it may still apply once a worker starts: check with \`runbook status ${run.handle.workflowId}\``,
       ]);

@@ -12,12 +12,14 @@ import { catalogue, findRunbook } from '../../runbooks/index.js';
 import { type TemporalConfig, withClient, workflowUiUrl } from '../../temporal/connection.js';
 import {
   type Run,
+  cancelRun,
   currentState,
   findRun,
   hasLiveWorker,
   queryProgress,
   runState,
   sendUpdate,
+  workerTookRun,
 } from '../../temporal/runs.js';
 import {
   FINAL_RUNBOOK_STATES,
@@ -37,7 +39,8 @@ import { itemPath } from '../../workflows/engine/steps.js';
 import { ExitCode, UserError } from '../errors.js';
 import { formatTable, printJson } from '../output.js';
 
-const RUN_STATES = ['running', 'paused', 'waiting-approval', 'completed', 'failed', 'cancelled'] as const;
+/** `list --state` choices: the RunbookState search attribute's values (`paused`: every run that waits for a person). */
+const RUN_STATES = ['running', 'paused', 'completed', 'failed', 'aborted', 'cancelled'] as const;
 const FOLLOW_POLL_MS = 1_000;
 
 // ---- shared with schedule.ts ---------------------------------------------------------------------
@@ -81,6 +84,8 @@ export function runMetadata(definition: RunbookDefinition, lab: Lab): { staticSu
       definition.description,
       '',
       `Cluster \`${lab.cluster.name}.${lab.cluster.baseDomain}\`; ${definition.steps.length} steps:`,
+      // Markdown starts a list only after a blank line.
+      '',
       ...definition.steps.map((step) => `- \`${step.id}\` ${step.title}`),
     ].join('\n'),
   };
@@ -232,7 +237,7 @@ Starting a runbook for a lab while one runs is refused (exit ${ExitCode.FAILED})
             workflowId,
             taskQueue: options.taskQueue,
           });
-          const workerUp = await hasLiveWorker(client, options.taskQueue);
+          const workerUp = await workerTookRun(client, options.taskQueue, client.workflow.getHandle(workflowId, runId));
           if (options.json && !options.follow) {
             printJson({
               workflowId,
@@ -272,8 +277,8 @@ Examples:
   runbook status preflight/intra
   runbook status preflight/intra --json
 
-Exit code: 0 running or completed, ${ExitCode.PAUSED} paused or waiting for approval, ${ExitCode.FAILED} failed or cancelled,
-${ExitCode.NOT_FOUND} no such run.`,
+Exit code: 0 running or completed, ${ExitCode.PAUSED} paused or waiting for approval, ${ExitCode.FAILED} failed, aborted or
+cancelled, ${ExitCode.UNAVAILABLE} no worker answers for the open run, ${ExitCode.NOT_FOUND} no such run.`,
     )
     .action(async (id: string, options: { json?: boolean }) => {
       await withClient(async (client, config) => {
@@ -295,7 +300,8 @@ ${ExitCode.NOT_FOUND} no such run.`,
         } else {
           process.stdout.write(renderStatus(run, state, progress, config));
         }
-        process.exitCode = exitCodeFor(state);
+        // An open run that no worker answers for is stuck until one starts, whatever its last state.
+        process.exitCode = run.open && !progress ? ExitCode.UNAVAILABLE : exitCodeFor(state);
       });
     });
 
@@ -411,7 +417,14 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
             [`see it with \`runbook status ${id}\``],
           );
         }
-        await run.handle.cancel();
+        if ((await cancelRun(client, run)) === 'terminated') {
+          if (options.json) printJson({ workflowId: id, terminated: true });
+          else
+            process.stdout.write(
+              `terminated ${id}: its runbook changed since it started, so no worker could stop it\n`,
+            );
+          return;
+        }
         const workerUp = await hasLiveWorker(client, run.description.taskQueue);
         if (options.json) printJson({ workflowId: id, cancelRequested: true, workerRunning: workerUp });
         else process.stdout.write(`cancel requested for ${id}; \`runbook status ${id}\` shows when it has stopped\n`);
@@ -440,8 +453,7 @@ function uiLines(config: TemporalConfig, workflowId: string): string[] {
 
 function exitCodeFor(state: string): ExitCode {
   if (state === 'paused' || state === 'waiting-approval') return ExitCode.PAUSED;
-  if (state === 'failed' || state === 'cancelled' || state === 'terminated' || state === 'timed-out')
-    return ExitCode.FAILED;
+  if (['failed', 'aborted', 'cancelled', 'terminated', 'timed-out'].includes(state)) return ExitCode.FAILED;
   return ExitCode.OK;
 }
 
@@ -519,7 +531,7 @@ function renderStatus(run: Run, state: string, progress: RunbookProgress | undef
     lines.push(
       '',
       run.open
-        ? `step details need a running worker for task queue ${run.description.taskQueue}: start one with \`runbook worker\``
+        ? `no worker answered for task queue ${run.description.taskQueue} (none runs, or the last one stopped): start one with \`runbook worker\` to see the steps and let the run go on`
         : 'step details need a running worker (it replays the finished run): start one with `runbook worker`',
     );
   }
