@@ -16,7 +16,8 @@ import {
   isGrpcDeadlineError,
   isGrpcServiceError,
 } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+// A CommonJS package whose named exports Node cannot detect: import the whole module.
+import proto from '@temporalio/proto';
 import type { UpdateDefinition } from '@temporalio/common';
 import { ExitCode, UserError } from '../cli/errors.js';
 import {
@@ -205,7 +206,7 @@ export async function historyMismatch(run: Run): Promise<string | undefined> {
   const pending = (await run.handle.describe()).raw.pendingWorkflowTask;
   // A task that failed is retried: only a run whose current task is on its second attempt or later.
   if (!pending || Number(pending.attempt ?? 1) < 2) return undefined;
-  const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
+  const { EventType, WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
   const events = (await run.handle.fetchHistory()).events ?? [];
   for (let index = events.length - 1; index >= 0; index -= 1) {
     const event = events[index]!;
