@@ -14,6 +14,7 @@ import { ExitCode } from '../../cli/errors.js';
 import { installWorkerRuntime } from '../../worker/worker.js';
 import {
   CHANGED_ENGINE_WORKFLOWS_PATH,
+  pausedRunWithoutWorker,
   startEngineWorker,
   startRunbook,
   waitForProgress,
@@ -46,18 +47,6 @@ const worker = (taskQueue?: string, workflowsPath?: string) =>
     ...(workflowsPath && { workflowsPath }),
   });
 
-/** engine-flaky paused at flaky.step on its own task queue, whose worker is stopped then. */
-async function pausedOn(taskQueue: string, workflowId: string) {
-  const first = await worker(taskQueue);
-  try {
-    const handle = await startRunbook(temporal.client, 'engine-flaky', { taskQueue, workflowId });
-    await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at flaky.step');
-    return handle;
-  } finally {
-    await first.stop();
-  }
-}
-
 beforeAll(async () => {
   installWorkerRuntime({ logLevel: 'ERROR' });
   dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-cli-edges-'));
@@ -74,7 +63,7 @@ afterAll(async () => {
 
 describe('runbook CLI at the engine edges', () => {
   it('status and start right after the worker stopped: no worker, what to start, exit 3', async () => {
-    await pausedOn('cli-gone', 'engine-flaky/gone');
+    await pausedRunWithoutWorker(temporal, { dir, taskQueue: 'cli-gone', workflowId: 'engine-flaky/gone' });
     const status = await runbook('status', 'engine-flaky/gone');
     expect(status.code).toBe(ExitCode.UNAVAILABLE);
     expect(status.stderr).not.toMatch(/ServiceError|at .*\.js:\d+/);
@@ -95,7 +84,11 @@ describe('runbook CLI at the engine edges', () => {
   });
 
   it('a runbook changed under a paused run: status and resume say which, and the options; cancel ends it', async () => {
-    const handle = await pausedOn('cli-changed', 'engine-flaky/changed');
+    const handle = await pausedRunWithoutWorker(temporal, {
+      dir,
+      taskQueue: 'cli-changed',
+      workflowId: 'engine-flaky/changed',
+    });
     const changed = await worker('cli-changed', CHANGED_ENGINE_WORKFLOWS_PATH);
     try {
       for (const args of [['status'], ['resume']]) {

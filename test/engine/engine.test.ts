@@ -533,7 +533,8 @@ describe('a wait step and a stopped worker', () => {
     } finally {
       await first.kill('SIGKILL');
     }
-  });
+    // Two worker processes, one after the other: slow on a loaded machine.
+  }, 180_000);
 
   it('SIGTERM: the stopping worker hands its wait over at once and exits cleanly', async () => {
     const { ended } = await handOver('SIGTERM', 'engine-wait/term');

@@ -22,7 +22,7 @@ const fixtures = readdirSync(HISTORIES)
   .sort();
 
 describe('recorded runbook histories', () => {
-  it('exist for completed, paused-and-resumed, aborted, gated, cancelled and worker-killed runs', () => {
+  it('exist for completed, paused-and-resumed, aborted, gated, cancelled and worker-killed runs, and a step finished after a cancel', () => {
     expect(fixtures.map((file) => file.replace(/\.json$/, ''))).toEqual(
       expect.arrayContaining([
         'engine-noop.completed',
@@ -31,6 +31,7 @@ describe('recorded runbook histories', () => {
         'engine-gate.approved',
         'engine-wait.cancelled',
         'engine-wait.killed-worker',
+        'engine-cancel.finished-anyway',
         'selftest.gate',
       ]),
     );

@@ -23,9 +23,9 @@ import { installWorkerRuntime } from '../../worker/worker.js';
 import { resumeUpdate } from '../../workflows/engine/api.js';
 import {
   CHANGED_ENGINE_WORKFLOWS_PATH,
+  pausedRunWithoutWorker,
   startEngineWorker,
   startRunbook,
-  waitForProgress,
 } from '../support/engine-harness.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
@@ -53,18 +53,6 @@ const worker = (taskQueue: string, workflowsPath?: string) =>
     ...(workflowsPath && { workflowsPath }),
   });
 
-/** Starts engine-flaky on its own queue and waits until it pauses; the worker is stopped then. */
-async function pausedRun(taskQueue: string, workflowId: string) {
-  const first = await worker(taskQueue);
-  try {
-    const handle = await startRunbook(temporal.client, 'engine-flaky', { taskQueue, workflowId });
-    await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at flaky.step');
-    return handle;
-  } finally {
-    await first.stop();
-  }
-}
-
 async function rejectionOf(promise: Promise<unknown>): Promise<UserError> {
   const error = await promise.then(
     () => undefined,
@@ -77,7 +65,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<UserError> {
 describe('a worker whose runbook changed while a run was paused', () => {
   it('status, resume and cancel name the run and the runbook and say what to do', async () => {
     const taskQueue = 'engine-changed';
-    const handle = await pausedRun(taskQueue, 'engine-flaky/changed');
+    const handle = await pausedRunWithoutWorker(temporal, { dir, taskQueue, workflowId: 'engine-flaky/changed' });
     const changed = await worker(taskQueue, CHANGED_ENGINE_WORKFLOWS_PATH);
     try {
       const run = await findRun(temporal.client, handle.workflowId);
@@ -115,6 +103,8 @@ describe('a worker whose runbook changed while a run was paused', () => {
       // No worker of this version can process a cancel: the run is terminated instead.
       expect(await cancelRun(temporal.client, run)).toBe('terminated');
       expect((await handle.describe()).status.name).toBe('TERMINATED');
+      // Once closed, the run has nothing left to do: status shows it without its steps, no error.
+      expect(await queryProgress(temporal.client, await findRun(temporal.client, handle.workflowId))).toBeUndefined();
     } finally {
       await changed.stop();
     }
@@ -124,7 +114,7 @@ describe('a worker whose runbook changed while a run was paused', () => {
 describe('a worker that stopped a moment ago', () => {
   it('status gets no progress instead of an error; resume says no worker answered; start sees nobody took the run', async () => {
     const taskQueue = 'engine-gone';
-    const handle = await pausedRun(taskQueue, 'engine-flaky/gone');
+    const handle = await pausedRunWithoutWorker(temporal, { dir, taskQueue, workflowId: 'engine-flaky/gone' });
     const run = await findRun(temporal.client, handle.workflowId);
     // The server still lists the stopped worker as a poller.
     expect(await hasLiveWorker(temporal.client, taskQueue)).toBe(true);

@@ -74,6 +74,25 @@ export async function startEngineWorker(options: {
   };
 }
 
+/**
+ * engine-flaky paused at flaky.step on its own task queue, by a worker that is stopped again: the run
+ * as an operator finds it after stopping `runbook worker`.
+ */
+export async function pausedRunWithoutWorker(
+  temporal: { client: Client; connection: NativeConnection; namespace: string },
+  options: { dir: string; taskQueue: string; workflowId: string },
+): Promise<WorkflowHandle> {
+  const { taskQueue, workflowId } = options;
+  const worker = await startEngineWorker({ ...temporal, dir: options.dir, taskQueue });
+  try {
+    const handle = await startRunbook(temporal.client, 'engine-flaky', { taskQueue, workflowId });
+    await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at flaky.step');
+    return handle;
+  } finally {
+    await worker.stop();
+  }
+}
+
 export interface WorkerProcess {
   pid: number;
   child: ResultPromise;
