@@ -173,20 +173,37 @@ export async function queryProgress(client: Client, run: Run): Promise<RunbookPr
     const mismatch = nondeterminismIn(error);
     // A closed run has nothing left to do: without its steps, status shows what Temporal recorded.
     if (mismatch !== undefined && run.open) throw runbookChangedError(run, mismatch);
-    if (mismatch !== undefined || isNoAnswer(error)) return undefined;
+    if (mismatch !== undefined) return undefined;
+    if (isNoAnswer(error)) {
+      // A worker polls but does not answer: stopped, or busy failing the run's workflow task.
+      const recorded = run.open ? await historyMismatch(run) : undefined;
+      if (recorded !== undefined) throw runbookChangedError(run, recorded);
+      return undefined;
+    }
+    if (grpcCode(error) === 9 /* FAILED_PRECONDITION: "Workflow Task in failed state" */) {
+      if (run.open) throw await failingTaskError(run);
+      return undefined;
+    }
     throw error;
   }
+}
+
+/** The gRPC status code of an error, also when the client wrapped it into a ServiceError. */
+function grpcCode(error: unknown): number | undefined {
+  const cause = error instanceof ServiceError ? error.cause : error;
+  return isGrpcServiceError(cause) ? cause.code : undefined;
 }
 
 /** A query that got no answer: the deadline passed or the call was cut, possibly wrapped by the client. */
 function isNoAnswer(error: unknown): boolean {
   const cause = error instanceof ServiceError ? error.cause : error;
+  const unavailable = 14;
   return (
     isGrpcDeadlineError(error) ||
     isGrpcCancelledError(error) ||
     isGrpcDeadlineError(cause) ||
     isGrpcCancelledError(cause) ||
-    (isGrpcServiceError(cause) && cause.code === 14) /* UNAVAILABLE */
+    grpcCode(error) === unavailable
   );
 }
 
@@ -199,25 +216,46 @@ function nondeterminismIn(error: unknown): string | undefined {
   return NONDETERMINISM.test(message) ? message : undefined;
 }
 
-/**
- * The replay error of the run's last workflow task, when it failed because the worker's code no
- * longer matches the history (cause NON_DETERMINISTIC_ERROR) and no task completed since.
- */
-export async function historyMismatch(run: Run): Promise<string | undefined> {
-  const pending = (await run.handle.describe()).raw.pendingWorkflowTask;
-  // A task that failed is retried: only a run whose current task is on its second attempt or later.
-  if (!pending || Number(pending.attempt ?? 1) < 2) return undefined;
+/** The failure of the run's last workflow task, when none completed since: why no worker gets it further. */
+export async function lastWorkflowTaskFailure(
+  run: Run,
+): Promise<{ message: string; nondeterministic: boolean } | undefined> {
   const { EventType, WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
   const events = (await run.handle.fetchHistory()).events ?? [];
   for (let index = events.length - 1; index >= 0; index -= 1) {
     const event = events[index]!;
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return undefined;
     const failed = event.workflowTaskFailedEventAttributes;
-    if (failed && failed.cause === WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR) {
-      return failed.failure?.message ?? 'the worker could not replay the run';
+    if (failed) {
+      return {
+        message: failed.failure?.message ?? 'the workflow task failed without a message',
+        nondeterministic: failed.cause === WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
+      };
     }
   }
   return undefined;
+}
+
+/**
+ * The replay error of the run's last workflow task, when it failed because the worker's code no
+ * longer matches the history (cause NON_DETERMINISTIC_ERROR) and no task completed since.
+ */
+export async function historyMismatch(run: Run): Promise<string | undefined> {
+  const failure = await lastWorkflowTaskFailure(run);
+  return failure?.nondeterministic ? failure.message : undefined;
+}
+
+/**
+ * The server refuses queries while a run's workflow task keeps failing: say why, from the history.
+ */
+async function failingTaskError(run: Run): Promise<UserError> {
+  const failure = await lastWorkflowTaskFailure(run);
+  if (failure?.nondeterministic) return runbookChangedError(run, failure.message);
+  const id = run.handle.workflowId;
+  return new UserError(`run ${id} is stuck: its workflow task fails on the worker`, ExitCode.UNAVAILABLE, [
+    `the worker says: ${failure?.message.split('\n')[0] ?? 'nothing (see the run in the Web UI)'}`,
+    `this is a fault in the engine or the runbook's definition; fix it and restart \`runbook worker\`, or cancel the run: \`runbook cancel ${id}\``,
+  ]);
 }
 
 /**
@@ -252,8 +290,9 @@ export async function cancelRun(client: Client, run: Run): Promise<'cancel-reque
     try {
       await queryProgress(client, run);
     } catch (error) {
-      if (!(error instanceof RunbookChangedError)) throw error;
-      mismatch = error.message;
+      // Another stuck run still gets a cancel request: it applies once its workflow task is fixed.
+      if (error instanceof RunbookChangedError) mismatch = error.message;
+      else if (!(error instanceof UserError)) throw error;
     }
   }
   if (mismatch === undefined) {

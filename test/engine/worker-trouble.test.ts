@@ -99,6 +99,10 @@ describe('a worker whose runbook changed while a run was paused', () => {
         if (recorded === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(recorded).toMatch(/^\[TMPRL1100\] Nondeterminism error/);
+      // The server now refuses queries ("Workflow Task in failed state"): status still names the change.
+      const refused = await rejectionOf(queryProgress(temporal.client, run));
+      expect(refused).toBeInstanceOf(RunbookChangedError);
+      expect(refused.message).toBe(queried.message);
 
       // No worker of this version can process a cancel: the run is terminated instead.
       expect(await cancelRun(temporal.client, run)).toBe('terminated');
