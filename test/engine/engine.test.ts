@@ -410,7 +410,9 @@ describe('runbook engine', () => {
 
   it('a cancel reaches a wait between two polls an hour apart', async () => {
     const handle = await startRunbook(temporal.client, 'engine-wait-long', { workflowId: 'engine-wait-long/cancel' });
-    await waitFor(() => runs(handle.workflowId, 'wait.release').length > 0, 'the wait activity to run');
+    // Once the server holds the checkpoint of the first poll, the wait has no heartbeat left in flight:
+    // only the ones it sends while it sleeps can bring it the cancel.
+    await waitFor(async () => (await checkpointPolls(handle)) > 0, 'the checkpoint of the first poll');
     await handle.cancel();
     expect(await handle.result().catch((error: unknown) => (error as WorkflowFailedError).cause)).toBeInstanceOf(
       CancelledFailure,
