@@ -32,6 +32,9 @@ const LIVE_POLLER_WINDOW_MS = 90_000;
 /** How long an Update may wait to be accepted before we conclude no worker is taking it. */
 const UPDATE_ACCEPT_DEADLINE_MS = 20_000;
 const QUERY_DEADLINE_MS = 5_000;
+/** gRPC status codes the server answers a query with (from @grpc/grpc-js, not a direct dependency). */
+const GRPC_FAILED_PRECONDITION = 9;
+const GRPC_UNAVAILABLE = 14;
 /** How long `start` watches for a worker to take a new run's first workflow task. */
 const FIRST_TASK_WAIT_MS = 5_000;
 const FIRST_TASK_POLL_MS = 100;
@@ -180,7 +183,8 @@ export async function queryProgress(client: Client, run: Run): Promise<RunbookPr
       if (recorded !== undefined) throw runbookChangedError(run, recorded);
       return undefined;
     }
-    if (grpcCode(error) === 9 /* FAILED_PRECONDITION: "Workflow Task in failed state" */) {
+    // "Unable to query workflow due to Workflow Task in failed state".
+    if (grpcCode(error) === GRPC_FAILED_PRECONDITION) {
       if (run.open) throw await failingTaskError(run);
       return undefined;
     }
@@ -197,13 +201,12 @@ function grpcCode(error: unknown): number | undefined {
 /** A query that got no answer: the deadline passed or the call was cut, possibly wrapped by the client. */
 function isNoAnswer(error: unknown): boolean {
   const cause = error instanceof ServiceError ? error.cause : error;
-  const unavailable = 14;
   return (
     isGrpcDeadlineError(error) ||
     isGrpcCancelledError(error) ||
     isGrpcDeadlineError(cause) ||
     isGrpcCancelledError(cause) ||
-    grpcCode(error) === unavailable
+    grpcCode(error) === GRPC_UNAVAILABLE
   );
 }
 
