@@ -5,7 +5,7 @@
  *   runbook start selftest --lab runbooks/labs/example.yaml --follow
  */
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, forEach, gate, wait } from '../workflows/engine/steps.js';
+import { action, forEach, gate, wait, whenOption } from '../workflows/engine/steps.js';
 
 export const selftestRunbook = defineRunbook({
   name: 'selftest',
@@ -26,7 +26,7 @@ export const selftestRunbook = defineRunbook({
     }),
     gate('operator.approve', 'Operator approval', {
       prompt: 'Approve to finish the self-test: this shows that gates and `runbook approve` work.',
-      when: (_lab, input) => input.options?.gate === true || input.options?.gate === 'true',
+      when: whenOption('gate'),
     }),
     action('engine.converge-again', 'Converge the marker again (unchanged)', 'selftestConverge', {
       params: { marker: 'engine.converge' },

@@ -71,10 +71,20 @@ export function engineTestActivities(dir: string) {
     async testFailUntilMarker(context) {
       record(context, 'run');
       if (existsSync(marker(context))) return { changed: true, detail: 'marker found' };
+      // In a for-each, `onlyItem` makes only the item at that index fail.
+      const only = context.params?.onlyItem;
+      if (typeof only === 'number' && context.lab.hosts[only]?.name !== context.item)
+        return { changed: false, detail: 'not the failing item' };
       const message = `marker ${String(context.params?.marker)} is missing; create it and resume`;
       throw context.params?.nonRetryable
         ? ApplicationFailure.nonRetryable(message, 'BadInput')
         : ApplicationFailure.retryable(message, 'MarkerMissing');
+    },
+    async testActUntilMarker(context) {
+      // No heartbeat: a cancel never reaches this attempt, it finishes once the marker exists.
+      record(context, 'run');
+      while (!existsSync(marker(context))) await new Promise((resolve) => setTimeout(resolve, 50));
+      return { changed: true, detail: 'marker found' };
     },
     async testRequireHost(context) {
       record(context, 'run');

@@ -24,6 +24,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
 
 export const ENGINE_WORKFLOWS_PATH = path.join(here, 'engine-workflows.ts');
+/** The same catalogue with a step added at the start of every runbook (see engine-workflows-changed.ts). */
+export const CHANGED_ENGINE_WORKFLOWS_PATH = path.join(here, 'engine-workflows-changed.ts');
 const WORKER_MAIN = path.join(here, 'engine-worker-main.ts');
 
 /** The example lab of the repository, loaded as `runbook start` loads a lab (absolute secret references). */
@@ -50,12 +52,14 @@ export async function startEngineWorker(options: {
   namespace: string;
   dir: string;
   taskQueue?: string;
+  /** Workflow entry point; the engine test catalogue by default. */
+  workflowsPath?: string;
 }): Promise<RunningWorker> {
   const worker = await createRunbookWorker({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    workflowBundle: await bundleRunbookWorkflows(ENGINE_WORKFLOWS_PATH),
+    workflowBundle: await bundleRunbookWorkflows(options.workflowsPath ?? ENGINE_WORKFLOWS_PATH),
     activities: createEngineTestActivities(options.dir),
     // Tests stop workers between cases: do not wait for activities that will never finish.
     shutdownGraceTime: '100ms',
@@ -68,6 +72,25 @@ export async function startEngineWorker(options: {
       await running;
     },
   };
+}
+
+/**
+ * engine-flaky paused at flaky.step on its own task queue, by a worker that is stopped again: the run
+ * as an operator finds it after stopping `runbook worker`.
+ */
+export async function pausedRunWithoutWorker(
+  temporal: { client: Client; connection: NativeConnection; namespace: string },
+  options: { dir: string; taskQueue: string; workflowId: string },
+): Promise<WorkflowHandle> {
+  const { taskQueue, workflowId } = options;
+  const worker = await startEngineWorker({ ...temporal, dir: options.dir, taskQueue });
+  try {
+    const handle = await startRunbook(temporal.client, 'engine-flaky', { taskQueue, workflowId });
+    await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at flaky.step');
+    return handle;
+  } finally {
+    await worker.stop();
+  }
 }
 
 export interface WorkerProcess {

@@ -1,7 +1,7 @@
 /**
  * Runbooks that exist only for the engine's tests and the bench (not in the product catalogue):
- * 50 no-op steps, a step that fails until a marker file exists, a gate with a for-each, and a long
- * wait that polls a file. Retry intervals are short so failures pause within a second.
+ * 50 no-op steps, a step that fails until a marker file exists, a gate with a for-each, long waits
+ * that poll a file, and a step that finishes despite a cancel. Retry intervals are short so failures pause within a second.
  */
 import type { StepActivityName } from '../activities/index.js';
 import { catalogue } from '../runbooks/index.js';
@@ -90,6 +90,60 @@ function waitRunbook(name: string, heartbeatTimeout: string): RunbookDefinition 
   });
 }
 
+/** A for-each whose sub-step fails for one host until its marker exists (a pause inside a for-each). */
+export const nestedFailRunbook = defineRunbook({
+  name: 'engine-nested-fail',
+  title: 'A sub-step that fails for the second host',
+  description: 'Pauses inside a for-each.',
+  steps: [
+    forEach('hosts.each', 'Each helper host', {
+      items: (lab) => lab.hosts.slice(0, 3).map((host) => host.name),
+      steps: [
+        action('check', 'Check the host', 'testFailUntilMarker', {
+          params: { marker: 'fixed', nonRetryable: true, onlyItem: 1 },
+        }),
+      ],
+    }),
+    action('after', 'After the hosts', 'testNoop'),
+  ],
+});
+
+/**
+ * Cancellation: an action that does not heartbeat (so it never learns of a cancel and finishes once
+ * its marker exists), then steps that must never run; and a wait whose polls are an hour apart, with
+ * the product's heartbeat timeout, that a cancel must still reach at once.
+ */
+export const cancelRunbook = defineRunbook({
+  name: 'engine-cancel',
+  title: 'Cancel around a step that finishes anyway',
+  description: 'The steps after a step that finished despite a cancel never run.',
+  steps: [
+    action('deaf', 'Finish once the marker exists, deaf to cancels', 'testActUntilMarker', {
+      params: { marker: 'finish' },
+    }),
+    forEach('hosts.each', 'Each helper host', {
+      items: (lab) => lab.hosts.map((host) => host.name),
+      steps: [action('visit', 'Visit', 'testNoop')],
+    }),
+    action('after', 'After', 'testNoop'),
+  ],
+});
+
+export const longWaitRunbook = defineRunbook({
+  name: 'engine-wait-long',
+  title: 'A wait that polls once an hour',
+  description: 'A cancel reaches it between two polls.',
+  steps: [
+    action('before', 'Before the wait', 'testNoop'),
+    wait('wait.release', 'Wait for the release marker', 'testWaitForMarker', {
+      deadline: '2h',
+      pollInterval: '1h',
+      params: { marker: 'release' },
+    }),
+    action('after', 'After the wait', 'testNoop'),
+  ],
+});
+
 /** Short heartbeat timeout: the tests' killed worker is noticed within about two seconds. */
 export const waitRunbookFast = waitRunbook('engine-wait', '2s');
 /** The product default heartbeat timeout, for the bench's resume-after-kill figure. */
@@ -104,5 +158,8 @@ export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = 
     labFixRunbook,
     waitRunbookFast,
     waitRunbookDefault,
+    cancelRunbook,
+    longWaitRunbook,
+    nestedFailRunbook,
   ].map((definition) => [definition.name, definition]),
 );

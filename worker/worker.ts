@@ -105,6 +105,10 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
     // Eager activity dispatch (default on): the server hands the next step's activity back with the
     // workflow task completion, saving a task-queue round trip per step.
     maxEagerActivityReservationsPerWorkflowTask: 3,
+    // A cancel reaches a running activity only in the answer to its next heartbeat; the default
+    // throttle (80% of the heartbeat timeout: 8 s for a wait) would let `runbook cancel` lag that
+    // long. Waits heartbeat every second (pollUntil): one small call per second per running wait.
+    maxHeartbeatThrottleInterval: '1s',
   });
 }
 

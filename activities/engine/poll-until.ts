@@ -3,7 +3,8 @@
  * after each poll. When the worker dies, the server retries the activity after the heartbeat timeout
  * and the new attempt resumes from that checkpoint: the deadline still counts from the first attempt
  * and the probe gets its saved progress back. Cancellation (workflow cancelled, worker shutting down)
- * interrupts the sleep between polls and reaches the probe through its AbortSignal.
+ * interrupts the sleep between polls, which heartbeats every second to receive it, and reaches the
+ * probe through its AbortSignal.
  *
  * The checkpoint is stored in the history: its detail is stripped of the lab's secrets, and the
  * probe's `progress` must never carry one.
@@ -47,6 +48,11 @@ export interface PollCheckpoint<P extends JsonValue = JsonValue> {
 }
 
 const DEFAULT_INTERVAL_MS = 10_000;
+/**
+ * Longest stretch without a heartbeat call. The worker sends at most one heartbeat per
+ * `maxHeartbeatThrottleInterval` (1 s, worker/worker.ts), so a cancel reaches a wait within about a second.
+ */
+const KEEPALIVE_MS = 1_000;
 const DEFAULT_DEADLINE_MS = 30 * 60_000;
 
 export async function pollUntil<P extends JsonValue = JsonValue>(
@@ -83,8 +89,14 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
         StepErrorType.WaitDeadlineExceeded,
       );
     }
-    // Activity sleep rejects with CancelledFailure as soon as the activity is cancelled.
-    await Promise.race([sleep(Math.min(intervalMs, deadlineMs - elapsedMs)), whenStopping]);
+    // Between polls the wait keeps heartbeating: a cancel reaches an activity only in a heartbeat's
+    // answer, and a poll interval longer than the heartbeat timeout must not look like a dead worker.
+    // Activity sleep rejects with CancelledFailure as soon as the cancel arrives.
+    const until = Date.now() + Math.min(intervalMs, deadlineMs - elapsedMs);
+    for (let left = until - Date.now(); left > 0 && !stoppingSignal.aborted; left = until - Date.now()) {
+      await Promise.race([sleep(Math.min(left, KEEPALIVE_MS)), whenStopping]);
+      heartbeat(checkpoint);
+    }
     if (stoppingSignal.aborted) {
       throw ApplicationFailure.create({
         message: `The worker is stopping; the wait for ${options.what} goes on from its checkpoint (${checkpoint.polls} checks) on the next worker`,

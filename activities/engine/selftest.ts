@@ -2,14 +2,31 @@
  * Activities of the `selftest` runbook: they touch nothing outside the worker and show that the
  * worker, the server and the engine work together (actions, a resumable wait, a for-each).
  */
+import { createHash } from 'node:crypto';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { activityInfo } from '@temporalio/activity';
+import { defaultStateDir } from '../../temporal/state-dir.js';
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { converge } from './converge.js';
 import { pollUntil } from './poll-until.js';
 
-/** Runs seen by this worker process, for the converge demonstration. */
-const seenRuns = new Set<string>();
+/**
+ * The converge demonstration's marker: a file under the worker's state folder, keyed by run and
+ * marker name, so a worker restarted mid-run still finds it (the second converge stays unchanged).
+ */
+function markerFile(run: string): string {
+  const key = createHash('sha256').update(run).digest('hex').slice(0, 32);
+  return path.join(defaultStateDir(), 'selftest-markers', key);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
 
 export const selftestActivities = {
   async selftestCheckWorker(context: StepContext): Promise<StepOutcome> {
@@ -25,14 +42,16 @@ export const selftestActivities = {
     const marker = typeof context.params?.marker === 'string' ? context.params.marker : context.stepId;
     const execution = activityInfo().workflowExecution;
     const run = `${execution?.workflowId}/${execution?.runId}/${marker}`;
+    const file = markerFile(run);
     return converge({
-      check: async () => ({
-        ok: seenRuns.has(run),
-        detail: seenRuns.has(run) ? 'marker present' : 'no marker for this run',
-      }),
+      check: async () => {
+        const present = await exists(file);
+        return { ok: present, detail: present ? 'marker present' : 'no marker for this run' };
+      },
       apply: async () => {
-        seenRuns.add(run);
-        return 'set an in-memory marker for this run';
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, `${run}\n`);
+        return `set a marker for this run in ${path.dirname(file)}`;
       },
     });
   },

@@ -5,7 +5,16 @@
 import { Option, type Command } from 'commander';
 import { catalogue } from '../../runbooks/index.js';
 import { withClient, workflowUiUrl } from '../../temporal/connection.js';
-import { currentState, findRun, hasLiveWorker, queryProgress, runState, sendUpdate } from '../../temporal/runs.js';
+import {
+  cancelRun,
+  currentState,
+  findRun,
+  hasLiveWorker,
+  queryProgress,
+  runState,
+  sendUpdate,
+  workerTookRun,
+} from '../../temporal/runs.js';
 import { TASK_QUEUE, approveUpdate, resumeUpdate, workflowIdFor } from '../../workflows/engine/api.js';
 import { outlineRunbook } from '../../workflows/engine/definition.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -84,7 +93,7 @@ Starting a runbook for a lab while one runs is refused (exit ${ExitCode.FAILED})
             workflowId,
             taskQueue: options.taskQueue,
           });
-          const workerUp = await hasLiveWorker(client, options.taskQueue);
+          const workerUp = await workerTookRun(client, options.taskQueue, client.workflow.getHandle(workflowId, runId));
           if (options.json && !options.follow) {
             printJson({
               workflowId,
@@ -124,8 +133,8 @@ Examples:
   runbook status preflight/intra
   runbook status preflight/intra --json
 
-Exit code: 0 running or completed, ${ExitCode.PAUSED} paused or waiting for approval, ${ExitCode.FAILED} failed or cancelled,
-${ExitCode.NOT_FOUND} no such run.`,
+Exit code: 0 running or completed, ${ExitCode.PAUSED} paused or waiting for approval, ${ExitCode.FAILED} failed, aborted or
+cancelled, ${ExitCode.UNAVAILABLE} no worker answers for the open run, ${ExitCode.NOT_FOUND} no such run.`,
     )
     .action(async (id: string, options: { json?: boolean }) => {
       await withClient(async (client, config) => {
@@ -147,7 +156,8 @@ ${ExitCode.NOT_FOUND} no such run.`,
         } else {
           process.stdout.write(renderStatus(run, state, progress, config));
         }
-        process.exitCode = exitCodeFor(state);
+        // An open run that no worker answers for is stuck until one starts, whatever its last state.
+        process.exitCode = run.open && !progress ? ExitCode.UNAVAILABLE : exitCodeFor(state);
       });
     });
 
@@ -263,7 +273,14 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
             [`see it with \`runbook status ${id}\``],
           );
         }
-        await run.handle.cancel();
+        if ((await cancelRun(client, run)) === 'terminated') {
+          if (options.json) printJson({ workflowId: id, terminated: true });
+          else
+            process.stdout.write(
+              `terminated ${id}: its runbook changed since it started, so no worker could stop it\n`,
+            );
+          return;
+        }
         const workerUp = await hasLiveWorker(client, run.description.taskQueue);
         if (options.json) printJson({ workflowId: id, cancelRequested: true, workerRunning: workerUp });
         else process.stdout.write(`cancel requested for ${id}; \`runbook status ${id}\` shows when it has stopped\n`);

@@ -3,28 +3,22 @@
  * `runbook worker` runs a worker that executes runbook workflows and their steps.
  */
 import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Command } from 'commander';
-import envPaths from 'env-paths';
 import getPort from 'get-port';
 import { findTemporalCli } from '../../temporal/cli-binary.js';
 import { startDevServer, LOOPBACK } from '../../temporal/dev-server.js';
 import { loadTemporalConfig, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
+import { defaultStateDir } from '../../temporal/state-dir.js';
 import { TASK_QUEUE } from '../../workflows/engine/api.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
 import { jsonOption } from '../options.js';
 
-/** Where the server keeps its state: `$XDG_STATE_HOME/openshift-runbooks` (~/.local/state/…) on Linux. */
-export function defaultStateDir(): string {
-  if (process.platform === 'linux') {
-    return path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state'), 'openshift-runbooks');
-  }
-  return envPaths('openshift-runbooks', { suffix: '' }).data;
-}
+/** Where the server keeps its state (also where rehearsals and workers keep theirs). */
+export { defaultStateDir };
 
 function parsePort(value: string): number {
   const port = Number(value);

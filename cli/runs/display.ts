@@ -10,8 +10,7 @@ import { formatTable } from '../output.js';
 /** The exit code of a command that reports a run in this state. */
 export function exitCodeFor(state: string): ExitCode {
   if (state === 'paused' || state === 'waiting-approval') return ExitCode.PAUSED;
-  if (state === 'failed' || state === 'cancelled' || state === 'terminated' || state === 'timed-out')
-    return ExitCode.FAILED;
+  if (['failed', 'aborted', 'cancelled', 'terminated', 'timed-out'].includes(state)) return ExitCode.FAILED;
   return ExitCode.OK;
 }
 
@@ -94,7 +93,7 @@ export function renderStatus(
     lines.push(
       '',
       run.open
-        ? `step details need a running worker for task queue ${run.description.taskQueue}: start one with \`runbook worker\``
+        ? `no worker answered for task queue ${run.description.taskQueue} (none runs, or the last one stopped): start one with \`runbook worker\` to see the steps and let the run go on`
         : 'step details need a running worker (it replays the finished run): start one with `runbook worker`',
     );
   }

@@ -4,7 +4,8 @@ import { runState } from '../../temporal/runs.js';
 import { FINAL_RUNBOOK_STATES, type RunbookState, searchAttributeKeys } from '../../workflows/engine/api.js';
 
 /** The states `runbook list --state` accepts. */
-export const RUN_STATES = ['running', 'paused', 'waiting-approval', 'completed', 'failed', 'cancelled'] as const;
+/** `list --state` choices: the RunbookState search attribute's values (`paused`: every run that waits for a person). */
+export const RUN_STATES = ['running', 'paused', 'completed', 'failed', 'aborted', 'cancelled'] as const;
 
 export interface RunRow {
   workflowId: string;

@@ -31,6 +31,8 @@ export function runMetadata(definition: RunbookDefinition, lab: Lab): { staticSu
       definition.description,
       '',
       `Cluster \`${lab.cluster.name}.${lab.cluster.baseDomain}\`; ${definition.steps.length} steps:`,
+      // Markdown starts a list only after a blank line.
+      '',
       ...definition.steps.map((step) => `- \`${step.id}\` ${step.title}`),
     ].join('\n'),
   };

@@ -55,6 +55,8 @@ async function progressOf(workflowId: string): Promise<RunbookProgress> {
 beforeAll(async () => {
   temporal = await startTestTemporal();
   dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-cli-'));
+  // The worker's state folder (selftest markers), also for the CLI processes.
+  process.env.XDG_STATE_HOME = path.join(dir, 'state');
   // The example lab marked BROKEN, its secret references made absolute (the copy lives elsewhere).
   const secrets = path.join(repo, 'runbooks/labs/example-secrets/');
   brokenLab = path.join(dir, 'broken.yaml');
@@ -213,7 +215,8 @@ describe('runbook CLI', () => {
     expect(result.stderr).toMatch(/no worker is running for task queue no-worker-here/);
     expect(result.stderr).toMatch(/start one with `runbook worker`/);
     const status = await runbook('status', 'selftest/idle');
-    expect(status.stdout).toMatch(/step details need a running worker for task queue no-worker-here/);
+    expect(status.stdout).toMatch(/no worker answered for task queue no-worker-here .*start one with `runbook worker`/);
+    expect(status.code).toBe(ExitCode.UNAVAILABLE);
     await temporal.client.workflow.getHandle('selftest/idle').terminate('test cleanup');
   });
 

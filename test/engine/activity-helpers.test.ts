@@ -59,6 +59,21 @@ describe('converge', () => {
 });
 
 describe('pollUntil', () => {
+  it('keeps heartbeating while it sleeps between polls, so a cancel reaches it within about a second', async () => {
+    const env = new MockActivityEnvironment();
+    const beats: PollCheckpoint[] = [];
+    env.on('heartbeat', (details: PollCheckpoint) => beats.push(structuredClone(details)));
+    await env.run(() =>
+      pollUntil<number>(
+        { ...context, poll: { intervalMs: 2_500, deadlineMs: 60_000 } },
+        { what: 'x' },
+        async ({ polls }) => (polls === 1 ? { done: true, detail: 'done' } : { done: false, detail: 'not yet' }),
+      ),
+    );
+    // The start, after poll 1, then one every second of the 2.5 s sleep (1 s, 1 s, 0.5 s).
+    expect(beats.map((beat) => beat.polls)).toEqual([0, 1, 1, 1, 1]);
+  });
+
   it('heartbeats a checkpoint after each poll and resumes from the last one', async () => {
     const env = new MockActivityEnvironment();
     const beats: PollCheckpoint[] = [];
@@ -71,7 +86,11 @@ describe('pollUntil', () => {
       ),
     );
     expect(outcome).toEqual({ changed: false, detail: 'done, progress 10' });
-    expect(beats.map((beat) => [beat.polls, beat.progress])).toEqual([
+    // Each checkpoint once (the sleep between polls repeats the last one, see below).
+    const checkpoints = beats
+      .map((beat) => [beat.polls, beat.progress])
+      .filter((beat, index, all) => index === 0 || JSON.stringify(beat) !== JSON.stringify(all[index - 1]));
+    expect(checkpoints).toEqual([
       [0, undefined],
       [1, 0],
       [2, 10],

@@ -48,6 +48,8 @@ beforeAll(async () => {
   // Failing test activities are logged as warnings by the SDK: expected here, so keep only errors.
   installWorkerRuntime({ logLevel: 'ERROR' });
   dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-engine-'));
+  // The worker's state folder (selftest markers), also for the worker processes spawned below.
+  process.env.XDG_STATE_HOME = path.join(dir, 'state');
   [temporal] = await Promise.all([startTestTemporal(), bundleRunbookWorkflows(ENGINE_WORKFLOWS_PATH)]);
   worker = await startEngineWorker({ connection: temporal.connection, namespace: temporal.namespace, dir });
 });
@@ -142,8 +144,11 @@ describe('runbook engine', () => {
     expect(step(paused, 'flaky.step')).toMatchObject({ status: 'paused', attempts: 2 });
     expect(step(paused, 'finish').status).toBe('pending');
     const details = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    // The UI shows the top of the current details: the next command comes first.
+    expect(details.currentDetails?.split('\n')[0]).toBe(
+      `**Next:** fix the cause, then \`runbook resume ${handle.workflowId}\` (or \`--skip\`, \`--abort\`).`,
+    );
     expect(details.currentDetails).toContain('Failed: marker fixed is missing');
-    expect(details.currentDetails).toContain(`runbook resume ${handle.workflowId}`);
 
     // Operators find paused runs by search attribute.
     const pausedIds = await listUntil('RunbookState = "paused" AND RunbookStep = "flaky.step"', [handle.workflowId]);
@@ -238,7 +243,7 @@ describe('runbook engine', () => {
     ]);
   });
 
-  it('abort ends the run as failed at the paused step', async () => {
+  it('abort ends the run as aborted by the operator, with the reason, and closes its steps', async () => {
     const handle = await startRunbook(temporal.client, 'engine-flaky', { workflowId: 'engine-flaky/abort' });
     await waitForProgress(handle, (p) => p.state === 'paused', 'the pause at flaky.step');
     const aborted = await handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', reason: 'wrong lab' }] });
@@ -253,12 +258,48 @@ describe('runbook engine', () => {
     expect((await handle.describe()).status.name).toBe('FAILED');
 
     const progress = await handle.query(progressQuery);
-    expect(progress.state).toBe('failed');
-    expect(step(progress, 'flaky.step').status).toBe('failed');
+    expect(progress.state).toBe('aborted');
+    expect(progress.error).toEqual({
+      stepId: 'flaky.step',
+      message: expect.stringMatching(
+        /^aborted by the operator \(wrong lab\); the step had failed: marker fixed is missing/,
+      ),
+      type: 'RunbookAborted',
+    });
+    expect(step(progress, 'flaky.step')).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/^aborted by the operator \(wrong lab\)/),
+    });
     expect(step(progress, 'finish').status).toBe('pending');
     expect(runs(handle.workflowId, 'finish')).toHaveLength(0);
-    expect(await listUntil('RunbookState = "failed"', [handle.workflowId])).toContain(handle.workflowId);
+    expect(await listUntil('RunbookState = "aborted"', [handle.workflowId])).toContain(handle.workflowId);
     finished.push({ fixture: 'engine-flaky.abort', handle });
+  });
+
+  it('abort inside a for-each closes the for-each and its item; the items and steps after stay pending', async () => {
+    const handle = await startRunbook(temporal.client, 'engine-nested-fail', {
+      workflowId: 'engine-nested-fail/abort',
+    });
+    const failing = `hosts.each[${hosts[1]}].check`;
+    await waitForProgress(
+      handle,
+      (p) => p.state === 'paused' && p.currentStep === failing,
+      'the pause in the for-each',
+    );
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', reason: 'host retired' }] });
+    await handle.result().catch(() => undefined);
+    const progress = await handle.query(progressQuery);
+    expect(progress.state).toBe('aborted');
+    expect(step(progress, 'hosts.each')).toMatchObject({
+      status: 'failed',
+      message: 'aborted by the operator (host retired)',
+    });
+    expect(step(progress, 'hosts.each').items?.map((item) => [item.item, item.status, item.steps[0]?.status])).toEqual([
+      [hosts[0], 'unchanged', 'unchanged'],
+      [hosts[1], 'failed', 'failed'],
+      [hosts[2], 'pending', 'pending'],
+    ]);
+    expect(step(progress, 'after').status).toBe('pending');
   });
 
   it('waits at a gate for approval, then runs the for-each one item at a time', async () => {
@@ -271,6 +312,12 @@ describe('runbook engine', () => {
     expect(step(waiting, 'hosts.each').items?.map((item) => [item.item, item.status])).toEqual(
       hosts.map((host) => [host, 'pending']),
     );
+    // One query finds every run that waits for a person: a gate is "paused" to the search.
+    expect(await listUntil('RunbookState = "paused" AND RunbookStep = "approve.hosts"', [handle.workflowId])).toContain(
+      handle.workflowId,
+    );
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails?.split('\n')[0]).toBe(`**Next:** \`runbook approve ${handle.workflowId}\``);
 
     expect(await rejection(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] }))).toMatch(
       /waits for approval at approve\.hosts; approve it/,
@@ -340,6 +387,57 @@ describe('runbook engine', () => {
     expect(await listUntil('RunbookState = "cancelled"', [handle.workflowId])).toContain(handle.workflowId);
   });
 
+  it('a cancel during a step that finishes anyway: the steps after it never run and stay pending', async () => {
+    const handle = await startRunbook(temporal.client, 'engine-cancel', { workflowId: 'engine-cancel/anyway' });
+    await waitFor(() => runs(handle.workflowId, 'deaf').length > 0, 'the deaf step to run');
+    await handle.cancel();
+    // The workflow waits for the activity to end (WAIT_CANCELLATION_COMPLETED); it ends successfully.
+    await createMarker(handle.workflowId, 'finish');
+    expect(await handle.result().catch((error: unknown) => (error as WorkflowFailedError).cause)).toBeInstanceOf(
+      CancelledFailure,
+    );
+    const progress = await handle.query(progressQuery);
+    expect(progress.state).toBe('cancelled');
+    expect(progress.steps.map((entry) => [entry.id, entry.status])).toEqual([
+      ['deaf', 'changed'],
+      ['hosts.each', 'pending'],
+      ['after', 'pending'],
+    ]);
+    expect(step(progress, 'hosts.each').items?.every((item) => item.status === 'pending')).toBe(true);
+    expect(runs(handle.workflowId).map((record) => record.step)).toEqual(['deaf']);
+    finished.push({ fixture: 'engine-cancel.finished-anyway', handle });
+  });
+
+  it('a cancel reaches a wait between two polls an hour apart', async () => {
+    const handle = await startRunbook(temporal.client, 'engine-wait-long', { workflowId: 'engine-wait-long/cancel' });
+    // Once the server holds the checkpoint of the first poll, the wait has no heartbeat left in flight:
+    // only the ones it sends while it sleeps can bring it the cancel.
+    await waitFor(async () => (await checkpointPolls(handle)) > 0, 'the checkpoint of the first poll');
+    await handle.cancel();
+    expect(await handle.result().catch((error: unknown) => (error as WorkflowFailedError).cause)).toBeInstanceOf(
+      CancelledFailure,
+    );
+    // The first attempt saw the cancel in its sleep: no heartbeat timeout, no second attempt.
+    expect(readExecutions(dir, handle.workflowId).map((record) => [record.event, record.attempt])).toEqual([
+      ['run', 1],
+      ['wait-start', 1],
+      ['wait-cancelled', 1],
+    ]);
+    const progress = await handle.query(progressQuery);
+    expect(step(progress, 'wait.release')).toMatchObject({ status: 'failed', message: 'cancelled while running' });
+    expect(step(progress, 'after').status).toBe('pending');
+  });
+
+  it('skips the selftest gate when its option is off, and says so', async () => {
+    const handle = await startRunbook(temporal.client, 'selftest', { workflowId: 'selftest/no-gate' });
+    expect(await handle.result()).toMatchObject({ state: 'completed', changed: 1, skipped: 1 });
+    const progress = await handle.query(progressQuery);
+    expect(step(progress, 'operator.approve')).toMatchObject({
+      status: 'skipped',
+      message: 'option gate is off (start the run with --option gate=true to include this step)',
+    });
+  });
+
   it('runs the selftest runbook with its gate', async () => {
     const handle = await startRunbook(temporal.client, 'selftest', { input: { options: { gate: true } } });
     await waitForProgress(handle, (p) => p.state === 'waiting-approval', 'the selftest gate');
@@ -407,6 +505,38 @@ describe('a wait step and a stopped worker', () => {
     const { handle } = await handOver('SIGKILL', 'engine-wait/kill');
     finished.push({ fixture: 'engine-wait.killed-worker', handle });
   });
+
+  it('selftest: the second converge stays unchanged across a worker restart (the marker is on disk)', async () => {
+    const taskQueue = 'engine-selftest-restart';
+    const first = spawn(taskQueue);
+    try {
+      await first.ready;
+      const handle = await startRunbook(temporal.client, 'selftest', {
+        taskQueue,
+        workflowId: 'selftest/restart',
+        input: { options: { gate: true } },
+      });
+      await waitForProgress(handle, (p) => p.state === 'waiting-approval', 'the selftest gate');
+      expect(await first.kill('SIGTERM')).toEqual({ exitCode: 0 });
+      const second = spawn(taskQueue);
+      try {
+        await second.ready;
+        await handle.executeUpdate(approveUpdate, { args: [{}] });
+        expect(await handle.result()).toMatchObject({ state: 'completed', changed: 1 });
+        const progress = await handle.query(progressQuery);
+        expect(step(progress, 'engine.converge').status).toBe('changed');
+        expect(step(progress, 'engine.converge-again')).toMatchObject({
+          status: 'unchanged',
+          message: 'marker present',
+        });
+      } finally {
+        await second.kill('SIGTERM');
+      }
+    } finally {
+      await first.kill('SIGKILL');
+    }
+    // Two worker processes, one after the other: slow on a loaded machine.
+  }, 180_000);
 
   it('SIGTERM: the stopping worker hands its wait over at once and exits cleanly', async () => {
     const { ended } = await handOver('SIGTERM', 'engine-wait/term');

@@ -23,3 +23,8 @@ export async function writeHistoryFixture(file: string, history: History): Promi
 export function readHistoryFixture(file: string): History {
   return HistoryMessage.fromObject(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>);
 }
+
+/** The fixture of a catalogue runbook (recorded by test/engine/catalogue-histories.test.ts). */
+export function catalogueFixture(runbook: string): string {
+  return `${runbook}.catalogue.json`;
+}

@@ -26,13 +26,29 @@ export type StepKind = 'action' | 'wait' | 'gate' | 'for-each';
 export type StepStatus =
   'pending' | 'running' | 'changed' | 'unchanged' | 'skipped' | 'failed' | 'paused' | 'waiting-approval';
 
-export type RunbookState = 'running' | 'paused' | 'waiting-approval' | 'completed' | 'failed' | 'cancelled';
+/**
+ * `paused`: a failed step waits for `runbook resume`; `waiting-approval`: a gate waits for `runbook
+ * approve` (both are "paused" in the RunbookState search attribute: one query finds every run that
+ * waits for a person); `aborted`: ended by `runbook resume --abort`.
+ */
+export type RunbookState = 'running' | 'paused' | 'waiting-approval' | 'completed' | 'failed' | 'aborted' | 'cancelled';
 
 /** Statuses after which a step does not run again. */
 export const FINISHED_STEP_STATUSES: readonly StepStatus[] = ['changed', 'unchanged', 'skipped', 'failed'];
 
 /** Run states after which the workflow is closed. */
-export const FINAL_RUNBOOK_STATES: readonly RunbookState[] = ['completed', 'failed', 'cancelled'];
+export const FINAL_RUNBOOK_STATES: readonly RunbookState[] = ['completed', 'failed', 'aborted', 'cancelled'];
+
+/**
+ * Values of the RunbookState search attribute: a run state, except that every wait for a person
+ * (a paused step or a gate) is `paused`, so `RunbookState = "paused"` lists them all.
+ */
+export type SearchedRunbookState = Exclude<RunbookState, 'waiting-approval'>;
+
+/** The RunbookState search attribute's value for a run state. */
+export function searchState(state: RunbookState): SearchedRunbookState {
+  return state === 'waiting-approval' ? 'paused' : state;
+}
 
 export interface StepProgress {
   /** Stable dotted id, e.g. `dns.publish-zones`; inside a for-each item the sub-step's own id. */

@@ -12,23 +12,28 @@ export function renderCurrentDetails(
   workflowId: string,
 ): string {
   const done = progress.steps.filter((step) => ['changed', 'unchanged', 'skipped'].includes(step.status)).length;
-  const lines = [
-    `**${definition.title}** on lab \`${progress.lab}\`: ${progress.state}, ${done} of ${progress.steps.length} steps done`,
-  ];
   const current = progress.currentStep;
   const entry = current === undefined ? undefined : findStep(progress.steps, current);
-  if (current !== undefined && entry) lines.push('', `Step \`${current}\`: ${entry.title}`);
+  // What the operator types next comes first: the UI shows only the top of the current details.
+  const lines: string[] = [];
   if (progress.state === 'paused' && progress.error) {
     lines.push(
+      `**Next:** fix the cause, then \`runbook resume ${workflowId}\` (or \`--skip\`, \`--abort\`).`,
       '',
       `Failed: ${progress.error.message}`,
       '',
-      `Fix the cause, then \`runbook resume ${workflowId}\` (or \`--skip\`, \`--abort\`).`,
     );
   }
-  if (progress.state === 'waiting-approval' && entry?.message) {
-    lines.push('', entry.message, '', `Approve with \`runbook approve ${workflowId}\`.`);
+  if (progress.state === 'waiting-approval') {
+    lines.push(`**Next:** \`runbook approve ${workflowId}\``, '');
+    if (entry?.message) lines.push(entry.message, '');
   }
+  if (progress.state === 'aborted' && progress.error)
+    lines.push(`Aborted at \`${progress.error.stepId}\`: ${progress.error.message}`, '');
+  lines.push(
+    `**${definition.title}** on lab \`${progress.lab}\`: ${progress.state}, ${done} of ${progress.steps.length} steps done`,
+  );
+  if (current !== undefined && entry) lines.push('', `Step \`${current}\`: ${entry.title}`);
   return lines.join('\n');
 }
 

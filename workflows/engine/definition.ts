@@ -54,6 +54,11 @@ export function applies(step: Step, lab: Lab, input: RunbookInput): boolean {
   return step.when === undefined || step.when(lab, input);
 }
 
+/** Why a step whose `when` is false was skipped: its condition's own reason, or the lab. */
+export function skipReason(step: Step): string {
+  return step.when?.skipReason ?? 'not applicable to this lab';
+}
+
 /** Every step path of a run (for-each sub-steps once per item), in execution order. */
 export function stepPaths(steps: readonly StepProgress[], prefix = ''): string[] {
   return steps.flatMap((step) => {

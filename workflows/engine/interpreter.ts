@@ -18,6 +18,7 @@ import {
   allHandlersFinished,
   condition,
   isCancellation,
+  patched,
   scheduleActivity,
   setCurrentDetails,
   setHandler,
@@ -30,6 +31,7 @@ import {
   progressQuery,
   resumeUpdate,
   searchAttributeKeys,
+  searchState,
   type ApproveRequest,
   type ApproveResult,
   type ResumeRequest,
@@ -40,7 +42,14 @@ import {
   type StepProgress,
   type StepStatus,
 } from './api.js';
-import { applies, forEachItems, pendingItem, pendingProgress, type RunbookDefinition } from './definition.js';
+import {
+  applies,
+  forEachItems,
+  pendingItem,
+  pendingProgress,
+  skipReason,
+  type RunbookDefinition,
+} from './definition.js';
 import { StepErrorType } from './error-types.js';
 import {
   itemPath,
@@ -59,6 +68,13 @@ export function runbookWorkflow(definition: RunbookDefinition): (input: RunbookI
   Object.defineProperty(workflow, 'name', { value: definition.name });
   return workflow;
 }
+
+/**
+ * Patch of runs cancelled while a step's activity finished anyway: stop before the next step instead
+ * of entering it (the old code entered it, which upserted its path, and showed it as "cancelled while
+ * running" though it never ran).
+ */
+const STOP_AT_STEP_WHEN_CANCELLED = 'stop-at-step-when-cancelled';
 
 const ACTIVITY_SUMMARY_MAX = 200;
 
@@ -112,7 +128,7 @@ class RunbookRun {
     } catch (error) {
       if (isCancellation(error)) {
         this.progress.state = 'cancelled';
-        markCancelled(this.progress.steps);
+        closeOpenSteps(this.progress.steps, (status) => `cancelled while ${status}`);
         this.publish();
         await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
       }
@@ -134,8 +150,12 @@ class RunbookRun {
     for (const [index, step] of steps.entries()) {
       const entry = entries[index]!;
       const path = prefix === '' ? step.id : `${prefix}.${step.id}`;
+      // A cancel that came while the previous step's activity finished anyway: the steps after it
+      // never ran and stay pending.
+      const scope = CancellationScope.current();
+      if (scope.consideredCancelled && patched(STOP_AT_STEP_WHEN_CANCELLED)) await scope.cancelRequested;
       if (!applies(step, this.lab, this.input)) {
-        finish(entry, 'skipped', 'not applicable to this lab');
+        finish(entry, 'skipped', skipReason(step));
         continue;
       }
       entry.startedAt ??= isoNow();
@@ -193,8 +213,16 @@ class RunbookRun {
           finish(entry, 'skipped', `skipped by the operator${reason} after: ${failure.message}`);
           return;
         }
-        finish(entry, 'failed', failure.message);
-        this.progress.state = 'failed';
+        // Aborted, not failed: the operator ended the run; the step's own failure stays in its message.
+        const aborted = `aborted by the operator${reason}`;
+        finish(entry, 'failed', `${aborted}; the step had failed: ${failure.message}`);
+        closeOpenSteps(this.progress.steps, () => aborted);
+        this.progress.state = 'aborted';
+        this.progress.error = {
+          stepId: path,
+          message: `${aborted}; the step had failed: ${failure.message}`,
+          type: StepErrorType.RunbookAborted,
+        };
         this.publish();
         await condition(allHandlersFinished);
         throw ApplicationFailure.create({
@@ -285,12 +313,12 @@ class RunbookRun {
     const path = this.waiting!.path;
     this.decision = request;
     // Show the decision at once, so a second resume is rejected and `status` is current.
-    this.progress.state = request.action === 'abort' ? 'failed' : 'running';
+    this.progress.state = request.action === 'abort' ? 'aborted' : 'running';
     this.publish();
     const message = {
       retry: `Retrying step ${path}${request.lab ? ' with the corrected lab' : ''}`,
       skip: `Skipped step ${path}; the runbook goes on with the next step`,
-      abort: `Aborted at step ${path}; the runbook ends as failed`,
+      abort: `Aborted at step ${path}${request.reason ? ` (${request.reason})` : ''}; the runbook ends as aborted by the operator`,
     }[request.action];
     return { stepId: path, action: request.action, message };
   }
@@ -325,7 +353,7 @@ class RunbookRun {
       ['RunbookName', progress.runbook],
       ['RunbookLab', progress.lab],
       ['RunbookStep', progress.currentStep ?? null],
-      ['RunbookState', progress.state],
+      ['RunbookState', searchState(progress.state)],
     ];
     const changed = wanted.filter(([name, value]) => this.published.get(name) !== value);
     if (changed.length > 0) {
@@ -349,13 +377,15 @@ function aggregate(statuses: StepStatus[]): StepStatus {
   return 'unchanged';
 }
 
-function markCancelled(entries: StepProgress[]) {
+/**
+ * Closes the steps a cancel or an abort leaves open (running, paused, waiting): each becomes failed with
+ * the message `why` gives for its status; pending steps never ran and stay pending.
+ */
+function closeOpenSteps(entries: StepProgress[], why: (status: StepStatus) => string) {
   for (const entry of entries) {
-    if (['running', 'paused', 'waiting-approval'].includes(entry.status)) {
-      finish(entry, 'failed', `cancelled while ${entry.status}`);
-    }
+    if (['running', 'paused', 'waiting-approval'].includes(entry.status)) finish(entry, 'failed', why(entry.status));
     for (const item of entry.items ?? []) {
-      markCancelled(item.steps);
+      closeOpenSteps(item.steps, why);
       if (item.status === 'running') item.status = 'failed';
     }
   }

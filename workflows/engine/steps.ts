@@ -42,8 +42,18 @@ export interface StepResult extends StepOutcome {
   attempt: number;
 }
 
-/** Decides whether a step applies to this run; a step that does not is shown as skipped. */
-export type StepCondition = (lab: Lab, input: RunbookInput) => boolean;
+/**
+ * Decides whether a step applies to this run; a step that does not is shown as skipped, with
+ * `skipReason` when the condition has one (default: "not applicable to this lab").
+ */
+export type StepCondition = ((lab: Lab, input: RunbookInput) => boolean) & { skipReason?: string };
+
+/** A condition on a run switch: the step runs only with `--option <name>=true`. */
+export function whenOption(name: string): StepCondition {
+  const condition: StepCondition = (_lab, input) => input.options?.[name] === true || input.options?.[name] === 'true';
+  condition.skipReason = `option ${name} is off (start the run with --option ${name}=true to include this step)`;
+  return condition;
+}
 
 interface StepBase {
   /** Stable id, unique among its siblings: lower-case words joined by dots or dashes. */
@@ -127,8 +137,8 @@ export const WAIT_RETRY: RetryPolicy = {
 
 /**
  * Heartbeat timeout of waits: the time the server needs to notice a killed worker and hand the wait
- * to another one. Heartbeats are throttled to 80% of it, so 10 s costs one small RPC every 8 s while
- * keeping the hand-over after a crash well under 15 s.
+ * to another one, well under 15 s after a crash. Waits heartbeat about once a second whatever the
+ * poll interval (pollUntil), so that a cancel reaches them at once.
  */
 export const WAIT_HEARTBEAT_TIMEOUT = '10s';
 
