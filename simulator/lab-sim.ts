@@ -21,6 +21,7 @@ import { csrController } from './controllers/csr.js';
 import { InstallProgress, bootstrapController } from './controllers/install.js';
 import { kubeletController } from './controllers/kubelet.js';
 import { startEgressController } from './controllers/egress.js';
+import { startEndpointsController } from './controllers/endpoints.js';
 import { startIngressController } from './controllers/ingress.js';
 import { startMcoController } from './controllers/mco.js';
 import { startRegistryController } from './controllers/registry.js';
@@ -31,6 +32,7 @@ import { startWorkloadController } from './controllers/pods.js';
 import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Fault } from './faults.js';
 import { startSimulatedHosts, type HostEndpoint, type SimulatedHosts } from './hosts/index.js';
 import { kubeletVersion } from './openshift-objects.js';
+import { startReleaseMirror } from './release-mirror.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
 
 export type LabStart = 'bare' | 'installed';
@@ -50,6 +52,8 @@ export interface SimulatedLabOptions {
 export interface EndpointsFile {
   apiServer: { url: string; kubeconfig: string };
   hosts: HostEndpoint[];
+  /** Loopback stand-in for the upstream release downloads (./release-mirror.ts). */
+  releaseMirror?: { url: string };
 }
 
 export interface SimulatedLab {
@@ -153,12 +157,16 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       startStorageController,
       startRegistryController,
       startEgressController,
+      startEndpointsController,
     ];
     for (const controller of controllers) stops.push(controller(ctx));
 
+    const mirror = await startReleaseMirror();
+    stops.push(() => mirror.stop());
     const endpoints: EndpointsFile = {
       apiServer: { url: api.url, kubeconfig: api.kubeconfigPath },
       hosts: hosts.endpoints,
+      releaseMirror: { url: mirror.url },
     };
     const endpointsPath = path.join(stateDir, 'endpoints.json');
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
