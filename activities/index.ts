@@ -6,6 +6,7 @@
  */
 import { selftestActivities, wrapStepActivities, type StepActivity } from './engine/index.js';
 import { clusterActivities } from './cluster/index.js';
+import { day2Activities } from './day2/index.js';
 import { hostActivities } from './hosts/index.js';
 import { installActivities } from './install/index.js';
 import { preflightActivities } from './preflight.js';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps = {}) {
     ...hostActivities,
     ...clusterActivities,
     ...installActivities,
+    ...day2Activities,
     ...deps.extra,
   });
 }
