@@ -22,6 +22,7 @@ import { InstallProgress, bootstrapController } from './controllers/install.js';
 import { kubeletController } from './controllers/kubelet.js';
 import { startEgressController } from './controllers/egress.js';
 import { startEndpointsController } from './controllers/endpoints.js';
+import { startEgressRouterOvnController } from './controllers/egress-router-ovn.js';
 import { startIngressController } from './controllers/ingress.js';
 import { startMcoController } from './controllers/mco.js';
 import { startRegistryController } from './controllers/registry.js';
@@ -158,6 +159,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       startRegistryController,
       startEgressController,
       startEndpointsController,
+      startEgressRouterOvnController,
     ];
     for (const controller of controllers) stops.push(controller(ctx));
 

@@ -14,6 +14,8 @@ import {
   cephUserSecret,
   egressNamespace,
   egressRouterController,
+  egressRouterOvn,
+  egressRouterOvnService,
   egressRouterService,
   egressScc,
   egressServiceAccount,
@@ -122,6 +124,19 @@ export const objectSets = {
         ...egress.routers.flatMap((router) => [
           egressRouterController(lab, egress, router),
           egressRouterService(egress, router),
+        ]),
+      ],
+    };
+  },
+  /** OVN-Kubernetes: the namespace, an EgressRouter (redirect) and a Service per router. */
+  'egress-ovn': (lab: Lab): ObjectSet => {
+    const egress = needs(lab.day2.egress, 'egress-ovn', 'day2.egress');
+    return {
+      objects: [
+        egressNamespace(egress),
+        ...egress.routers.flatMap((router) => [
+          egressRouterOvn(lab, egress, router),
+          egressRouterOvnService(egress, router),
         ]),
       ],
     };

@@ -5,6 +5,7 @@
  */
 import type { V1Endpoints, V1Node } from '@kubernetes/client-node';
 import { roleLabel, type Egress, type EgressRouter, type Lab } from '../../lab/schema.js';
+import { ovnRouterPodLabels } from '../../render/egress.js';
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { kubeFor } from '../support/kube-access.js';
@@ -57,11 +58,9 @@ export function egressCheckSelectorsStep(context: StepContext): PlannedStep<Step
   });
 }
 
-/** The pods of one router, by network type: the RC's `name=<router>`, or the EgressRouter's deployment label. */
+/** The pods of one router, by network type: the RC's `name=<router>`, or the network operator's router deployment. */
 function podSelector(lab: Lab, router: EgressRouter): string {
-  return lab.cluster.networkType === 'OVNKubernetes'
-    ? `app=egress-router-cni,egress-router=${router.name}`
-    : `name=${router.name}`;
+  return lab.cluster.networkType === 'OVNKubernetes' ? `app=${ovnRouterPodLabels.app}` : `name=${router.name}`;
 }
 
 export async function egressWaitRouters(context: StepContext): Promise<StepOutcome> {
@@ -85,7 +84,8 @@ export async function egressWaitRouters(context: StepContext): Promise<StepOutco
           const pods = (
             await kube.core.listNamespacedPod({ namespace, labelSelector: podSelector(context.lab, router) })
           ).items;
-          const selector = routerSelector(router);
+          // An EgressRouter has no node placement: the network operator places its pods.
+          const selector = context.lab.cluster.networkType === 'OVNKubernetes' ? {} : routerSelector(router);
           const running = pods.filter((pod) => {
             const node = nodes.get(pod.spec?.nodeName ?? '');
             return pod.status?.phase === 'Running' && node !== undefined && matches(node, selector);
