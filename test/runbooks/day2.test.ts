@@ -6,7 +6,7 @@
  * one untouched, and the run finishes once the fault is cleared; a claim that never binds pauses
  * registry-storage.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { V1Node } from '@kubernetes/client-node';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
@@ -25,8 +25,12 @@ import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { startTestLab, type TestLab } from '../simulator/install/support.js';
 
 const TASK_QUEUE = 'day2-runbooks';
+const OVN_LAB = new URL('../../runbooks/labs/example-ovn.yaml', import.meta.url).pathname;
 const INFRA = 'node-role.kubernetes.io/infra';
 const WORKER = 'node-role.kubernetes.io/worker';
+
+// Runbooks of several steps each, on a machine shared with other work.
+jest.setTimeout(180_000);
 
 let temporal: TestTemporal;
 let worker: Worker;
@@ -52,7 +56,12 @@ afterAll(async () => {
   await temporal?.stop();
 });
 
-function start(t: TestLab, runbook: string, lab: Lab = t.lab, options?: RunbookInput['options']): Promise<WorkflowHandle> {
+function start(
+  t: TestLab,
+  runbook: string,
+  lab: Lab = t.lab,
+  options?: RunbookInput['options'],
+): Promise<WorkflowHandle> {
   runs += 1;
   return temporal.client.workflow.start(runbook, {
     taskQueue: TASK_QUEUE,
@@ -79,9 +88,20 @@ function statuses(steps: readonly StepProgress[], prefix = ''): Record<string, s
 }
 
 async function complete(t: TestLab, runbook: string, lab?: Lab, options?: RunbookInput['options']) {
-  const handle = await start(t, runbook, lab, options);
-  await handle.result();
-  return statuses((await handle.query(progressQuery)).steps);
+  return completed(await start(t, runbook, lab, options));
+}
+
+/** Waits for the run to end; a pause fails the test with the step and its error. */
+async function completed(handle: WorkflowHandle) {
+  const progress = await waitForProgress(
+    handle,
+    (current) => ['completed', 'paused', 'failed'].includes(current.state),
+    `${handle.workflowId} to complete`,
+    150_000,
+  );
+  if (progress.state !== 'completed')
+    throw new Error(`${handle.workflowId} ${progress.state}: ${JSON.stringify(progress.error)}`);
+  return statuses(progress.steps);
 }
 
 const pausedAt = (handle: WorkflowHandle, what: string) =>
@@ -134,7 +154,12 @@ describe('the day-2 runbooks on an installed simulated lab', () => {
 
   it('ceph-csi installs the driver of the pinned release and proves the class; a second run changes nothing', async () => {
     const first = await complete(t, 'ceph-csi');
-    expect(first).toMatchObject({ accounts: 'changed', scc: 'changed', driver: 'changed', 'storage-class.prove': 'changed' });
+    expect(first).toMatchObject({
+      accounts: 'changed',
+      scc: 'changed',
+      driver: 'changed',
+      'storage-class.prove': 'changed',
+    });
     const plugin = await t.kube.apps.readNamespacedDaemonSet({ name: 'csi-rbdplugin', namespace: 'ceph-csi' });
     expect(plugin.spec?.template.spec?.containers.map((container) => container.image)).toContain(
       'quay.io/cephcsi/cephcsi:v1.2.0',
@@ -193,6 +218,51 @@ describe('the day-2 runbooks on an installed simulated lab', () => {
   });
 });
 
+describe('egress-router on OVN-Kubernetes', () => {
+  let t: TestLab;
+  beforeAll(async () => {
+    t = await startTestLab('installed', { labFile: OVN_LAB });
+  }, 60_000);
+  afterAll(() => t?.stop());
+
+  it('refuses a selector no node carries before creating anything, then runs the EgressRouter once infra nodes exist', async () => {
+    const handle = await start(t, 'egress-router');
+    const paused = await pausedAt(handle, 'egress-router refused on the selector');
+    expect(paused.error).toMatchObject({ stepId: 'selectors.check', type: 'NodeSelectorMatchesNothing' });
+    expect(paused.error?.message).toContain('day2.egress.routers[0].nodeSelector (egress-redirect)');
+    expect((await t.kube.core.listNamespace()).items.map((ns) => ns.metadata?.name)).not.toContain('egress-routers');
+
+    await complete(t, 'infra-nodes');
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] });
+    expect(await completed(handle)).toMatchObject({
+      'sdn.apply': 'skipped',
+      'ovn.apply': 'changed',
+      'routers.running': 'unchanged',
+    });
+    const router = (await t.kube.custom.getNamespacedCustomObject({
+      group: 'network.operator.openshift.io',
+      version: 'v1',
+      namespace: 'egress-routers',
+      plural: 'egressrouters',
+      name: 'egress-redirect',
+    })) as { spec: { mode: string; addresses: Array<{ ip: string }>; redirect: { fallbackIP?: string } } };
+    expect(router.spec).toMatchObject({
+      mode: 'Redirect',
+      addresses: [{ ip: '10.42.253.46/24' }],
+      redirect: { fallbackIP: '203.0.113.27' },
+    });
+    const endpoints = await t.kube.core.readNamespacedEndpoints({
+      name: 'egress-redirect',
+      namespace: 'egress-routers',
+    });
+    expect(endpoints.subsets?.[0]?.addresses?.length).toBe(1);
+    expect((await t.kube.core.listNamespacedReplicationController({ namespace: 'egress-routers' })).items).toEqual([]);
+
+    const second = await complete(t, 'egress-router');
+    expect(Object.entries(second).filter(([, status]) => !['unchanged', 'skipped'].includes(status))).toEqual([]);
+  });
+});
+
 describe('faults', () => {
   let t: TestLab;
   beforeAll(async () => {
@@ -230,7 +300,9 @@ describe('faults', () => {
     for (const name of ['infra1', 'infra2', 'infra3']) {
       const node = (await nodes(t)).get(name);
       expect(roles(node)).toContain('infra');
-      expect(node?.metadata?.annotations?.['machineconfiguration.openshift.io/currentConfig']).toMatch(/^rendered-infra-/);
+      expect(node?.metadata?.annotations?.['machineconfiguration.openshift.io/currentConfig']).toMatch(
+        /^rendered-infra-/,
+      );
     }
   });
 
