@@ -1,7 +1,7 @@
 /**
- * `infra-nodes`: the procedure's Infra Nodes part. The infra MachineConfigPool (inheriting the worker
- * configs) renders its config; then each infra node in turn is labelled infra instead of worker and
- * awaited through drain, reboot and Ready on `rendered-infra-*` (one node out at a time; each node
+ * `infra-nodes`: the procedure's Infra Nodes part. The infra copies of the worker MachineConfigs and
+ * the infra MachineConfigPool; the pool renders its config; then each infra node in turn is labelled
+ * infra instead of worker and awaited through drain, reboot and Ready on `rendered-infra-*` (one node out at a time; each node
  * first checks the ones before it are back, so a skip or a resume cannot take out two); then the
  * default routers move onto the infra nodes.
  *
@@ -23,7 +23,7 @@ export const infraNodesRunbook = defineRunbook({
     'Creates the infra MachineConfigPool, relabels each infra node (infra, not worker) and waits for its drain, reboot and return on the rendered infra config, one node at a time; then places the default routers on the infra nodes.',
   steps: [
     action('nodes.check', 'Find every infra node of the lab in the cluster', 'infraCheckNodes'),
-    action('pool.apply', 'Create the infra MachineConfigPool', 'clusterApply', { params: { objects: 'infra-pool' } }),
+    action('pool.apply', 'Create the infra copies of the worker MachineConfigs and the infra pool', 'infraApplyPool'),
     wait('pool.rendered', 'Wait for the rendered-infra config', 'infraWaitRendered', {
       deadline: '10m',
       pollInterval: '5s',

@@ -8,6 +8,7 @@ import { cephDriverStep, cephProveStep, cephSccStep, cephWaitDriver } from './ce
 import { egressCheckSelectorsStep, egressWaitRouters } from './egress.js';
 import {
   infraCheckNodesStep,
+  infraPoolStep,
   infraCheckPreviousStep,
   infraRelabelStep,
   infraWaitNodeUpdated,
@@ -23,6 +24,7 @@ import {
 
 const planned: Record<string, (context: StepContext) => PlannedStep<StepPlan>> = {
   infraCheckNodes: infraCheckNodesStep,
+  infraApplyPool: infraPoolStep,
   infraCheckPrevious: infraCheckPreviousStep,
   infraRelabel: infraRelabelStep,
   cephGrantScc: cephSccStep,

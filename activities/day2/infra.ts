@@ -8,10 +8,11 @@
 import { PatchStrategy, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
 import { durationMs } from '../../lab/install-settings.js';
 import { roleLabel, type Lab, type Node } from '../../lab/schema.js';
+import { infraMachineConfigPool, workerToInfraMachineConfigs } from '../../render/infra.js';
 import { RenderError, infraNodes, routerReplicas } from '../../render/topology.js';
 import type { KubeClients } from '../../transport/kube.js';
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
-import { FIELD_MANAGER } from '../cluster/apply.js';
+import { applyStep, FIELD_MANAGER, type ApplyPlan } from '../cluster/apply.js';
 import { describeCondition, hasCondition, conditionOf } from '../cluster/conditions.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { nodeObjectOf } from '../cluster/waits.js';
@@ -90,6 +91,34 @@ export function infraCheckNodesStep(context: StepContext): PlannedStep<StepPlan>
     const moved = wanted.filter((node) => nodeOf(context.lab, node, items).metadata?.labels?.[INFRA] !== undefined);
     return `${wanted.length} infra nodes found in the cluster (${wanted.map((node) => node.name).join(', ')}); ${moved.length} labelled infra already`;
   });
+}
+
+/**
+ * The procedure's infra pool: it selects role infra only, and the worker MachineConfigs are copied
+ * as infra ones (`oc get machineconfig` edited as the procedure says, render/infra.ts), so the infra
+ * nodes' kubelet registers them as infra. The copies come first, so the pool renders at once.
+ */
+export function infraPoolStep(context: StepContext): PlannedStep<ApplyPlan> {
+  const kube = kubeFor(context);
+  const wanted = async () => {
+    labInfraNodes(context.lab);
+    const { items } = (await kube.custom.listClusterCustomObject({
+      group: 'machineconfiguration.openshift.io',
+      version: 'v1',
+      plural: 'machineconfigs',
+    })) as { items: object[] };
+    const copies = workerToInfraMachineConfigs(items);
+    if (copies.length === 0)
+      refuse(
+        'the cluster has no worker MachineConfigs to copy for the infra pool: is the install complete?',
+        'NoWorkerConfigs',
+      );
+    return { objects: [...copies, infraMachineConfigPool('copy')] };
+  };
+  return {
+    plan: async () => applyStep(kube, await wanted()).plan(),
+    apply: async (plan) => applyStep(kube, await wanted()).apply(plan),
+  };
 }
 
 /** Waits for `rendered-infra-*`, the config the infra nodes will boot into. */
