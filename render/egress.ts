@@ -193,39 +193,33 @@ export function egressRouterOvnService(egress: Egress, router: EgressRouter): Ku
   return { ...service, spec: { ...service.spec, selector: { ...ovnRouterPodLabels } } };
 }
 
+/** SDN: SCC, namespace and service account, ReplicationControllers; OVN: namespace, EgressRouter objects. */
 export function renderEgress(lab: Lab): RenderedFile[] {
   const egress = lab.day2.egress;
   if (egress === undefined) return [];
-  if (lab.cluster.networkType === 'OVNKubernetes') {
-    return [
-      manifestFile(lab, [egressNamespace(egress)], {
-        path: 'cluster/egress/namespace.yaml',
-        artifact: 'egress.service-account',
-      }),
-      ...egress.routers.flatMap((router) => [
-        manifestFile(lab, [egressRouterOvn(lab, egress, router)], {
-          path: `cluster/egress/${router.name}-egressrouter.yaml`,
-          artifact: 'egress.router',
+  const ovn = lab.cluster.networkType === 'OVNKubernetes';
+  const setup = ovn
+    ? [
+        manifestFile(lab, [egressNamespace(egress)], {
+          path: 'cluster/egress/namespace.yaml',
+          artifact: 'egress.service-account',
         }),
-        manifestFile(lab, [egressRouterOvnService(egress, router)], {
-          path: `cluster/egress/${router.name}-service.yaml`,
-          artifact: 'egress.service',
+      ]
+    : [
+        manifestFile(lab, [egressScc(egress)], { path: 'cluster/egress/scc.yaml', artifact: 'egress.scc' }),
+        manifestFile(lab, [egressNamespace(egress), egressServiceAccount(egress)], {
+          path: 'cluster/egress/service-account.yaml',
+          artifact: 'egress.service-account',
         }),
-      ]),
-    ];
-  }
+      ];
   return [
-    manifestFile(lab, [egressScc(egress)], { path: 'cluster/egress/scc.yaml', artifact: 'egress.scc' }),
-    manifestFile(lab, [egressNamespace(egress), egressServiceAccount(egress)], {
-      path: 'cluster/egress/service-account.yaml',
-      artifact: 'egress.service-account',
-    }),
+    ...setup,
     ...egress.routers.flatMap((router) => [
-      manifestFile(lab, [egressRouterController(lab, egress, router)], {
-        path: `cluster/egress/${router.name}-controller.yaml`,
+      manifestFile(lab, [ovn ? egressRouterOvn(lab, egress, router) : egressRouterController(lab, egress, router)], {
+        path: `cluster/egress/${router.name}-${ovn ? 'egressrouter' : 'controller'}.yaml`,
         artifact: 'egress.router',
       }),
-      manifestFile(lab, [egressRouterService(egress, router)], {
+      manifestFile(lab, [ovn ? egressRouterOvnService(egress, router) : egressRouterService(egress, router)], {
         path: `cluster/egress/${router.name}-service.yaml`,
         artifact: 'egress.service',
       }),

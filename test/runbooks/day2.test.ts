@@ -12,6 +12,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import type { Lab } from '../../lab/schema.js';
+import { renderArtifact } from '../../render/index.js';
 import { bundleRunbookWorkflows } from '../../worker/worker.js';
 import {
   FINISHED_STEP_STATUSES,
@@ -226,6 +227,11 @@ describe('egress-router on OVN-Kubernetes', () => {
   afterAll(() => t?.stop());
 
   it('refuses a selector no node carries before creating anything, then runs the EgressRouter once infra nodes exist', async () => {
+    // The lab renders the same objects the runbook applies: an EgressRouter per router, no controllers.
+    const rendered = renderArtifact(t.lab, 'egress').map((file) => file.content);
+    expect(rendered.join('\n')).toMatch(/kind: EgressRouter[\s\S]*mode: Redirect/);
+    expect(rendered.join('\n')).not.toContain('ReplicationController');
+
     const handle = await start(t, 'egress-router');
     const paused = await pausedAt(handle, 'egress-router refused on the selector');
     expect(paused.error).toMatchObject({ stepId: 'selectors.check', type: 'NodeSelectorMatchesNothing' });
