@@ -226,24 +226,19 @@ export function cephSccStep(context: StepContext): PlannedStep<StepPlan> {
   return {
     plan: async () => {
       const sccs = await read();
-      const changes: PlannedChange[] = sccs.flatMap(({ scc, updated }) =>
-        updated
-          ? [
-              {
-                target: `SecurityContextConstraints ${scc.metadata.name}`,
-                action: 'update' as const,
-                diff: (updated.users ?? [])
-                  .filter((user) => !(scc.users ?? []).includes(user))
-                  .map((user) => `users: + ${user}`)
-                  .join('\n'),
-              },
-            ]
-          : [],
-      );
-      return {
-        changes,
-        detail: `${grants.length - changes.reduce((n, change) => n + (change.diff?.split('\n').length ?? 0), 0)} of ${grants.length} SCC grants in place`,
-      };
+      const missing = sccs.map(({ scc, updated }) => ({
+        scc,
+        users: (updated?.users ?? []).filter((user) => !(scc.users ?? []).includes(user)),
+      }));
+      const changes: PlannedChange[] = missing
+        .filter(({ users }) => users.length > 0)
+        .map(({ scc, users }) => ({
+          target: `SecurityContextConstraints ${scc.metadata.name}`,
+          action: 'update' as const,
+          diff: users.map((user) => `users: + ${user}`).join('\n'),
+        }));
+      const toGrant = missing.reduce((count, { users }) => count + users.length, 0);
+      return { changes, detail: `${grants.length - toGrant} of ${grants.length} SCC grants in place` };
     },
     apply: async () => {
       const done: string[] = [];

@@ -28,6 +28,15 @@ const NODES_WATCH = { path: '/api/v1/nodes' };
 const ROUTER_NAMESPACE = 'openshift-ingress';
 const ROUTER_SELECTOR = 'ingresscontroller.operator.openshift.io/deployment-ingresscontroller=default';
 
+const ROLE_PREFIX = 'node-role.kubernetes.io/';
+
+/** `infra`, `worker`: the roles a node's labels give it, as `oc get nodes` shows them. */
+function roleNames(labels: Record<string, string>): string[] {
+  return Object.keys(labels)
+    .filter((key) => key.startsWith(ROLE_PREFIX))
+    .map((key) => key.slice(ROLE_PREFIX.length));
+}
+
 /** The lab's infra nodes; a list naming no node of the lab is the lab's mistake, named as such. */
 function labInfraNodes(lab: Lab): Node[] {
   if (lab.day2.infra === undefined)
@@ -192,14 +201,7 @@ export function infraRelabelStep(context: StepContext): PlannedStep<StepPlan> {
       const target = `Node ${object.metadata?.name}`;
       return {
         changes: diff.length ? [{ target, action: 'update' as const, diff: diff.join('\n') }] : [],
-        detail: `${target} has role ${
-          labels[INFRA] !== undefined && labels[WORKER] === undefined
-            ? 'infra only'
-            : Object.keys(labels)
-                .filter((key) => key.startsWith('node-role.kubernetes.io/'))
-                .map((key) => key.slice(24))
-                .join(', ')
-        }`,
+        detail: `${target} has roles ${roleNames(labels).join(', ') || 'none'}`,
       };
     },
     apply: async () => {

@@ -9,8 +9,12 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { V1Node } from '@kubernetes/client-node';
 import type { WorkflowHandle } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { day2Plans } from '../../activities/day2/index.js';
 import { createActivities } from '../../activities/index.js';
+import type { StepPlan } from '../../activities/support/plan.js';
+import type { StepContext } from '../../workflows/engine/steps.js';
 import type { Lab } from '../../lab/schema.js';
 import { renderArtifact } from '../../render/index.js';
 import { bundleRunbookWorkflows } from '../../worker/worker.js';
@@ -105,6 +109,17 @@ async function completed(handle: WorkflowHandle) {
   return statuses(progress.steps);
 }
 
+/** The read-only half of a day-2 action, run as an activity against the simulated lab. */
+function planOf(t: TestLab, activity: string): Promise<StepPlan> {
+  const context: StepContext = {
+    runbook: 'plan',
+    stepId: activity,
+    lab: t.lab,
+    rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig: t.sim.kubeconfigPath },
+  };
+  return new MockActivityEnvironment().run(day2Plans[activity]!, context);
+}
+
 const pausedAt = (handle: WorkflowHandle, what: string) =>
   waitForProgress(handle, (progress) => progress.state === 'paused', what, 120_000);
 
@@ -154,6 +169,18 @@ describe('the day-2 runbooks on an installed simulated lab', () => {
   });
 
   it('ceph-csi installs the driver of the pinned release and proves the class; a second run changes nothing', async () => {
+    // The plan half says what the first run will do, and changes nothing.
+    const planned = await planOf(t, 'cephGrantScc');
+    expect(planned.changes.map((change) => change.target)).toEqual([
+      'SecurityContextConstraints hostaccess',
+      'SecurityContextConstraints privileged',
+    ]);
+    expect(planned.changes[0]?.diff).toBe(
+      'users: + system:serviceaccount:ceph-csi:rbd-csi-provisioner\nusers: + system:serviceaccount:ceph-csi:rbd-csi-nodeplugin',
+    );
+    expect((await planOf(t, 'cephApplyDriver')).changes.every((change) => change.action === 'create')).toBe(true);
+    expect((await planOf(t, 'cephGrantScc')).changes).toHaveLength(2);
+
     const first = await complete(t, 'ceph-csi');
     expect(first).toMatchObject({
       accounts: 'changed',
@@ -175,6 +202,7 @@ describe('the day-2 runbooks on an installed simulated lab', () => {
     const claims = (await t.kube.core.listNamespacedPersistentVolumeClaim({ namespace: 'ceph-csi' })).items;
     expect(claims).toEqual([]);
 
+    expect((await planOf(t, 'cephApplyDriver')).changes).toEqual([]);
     const second = await complete(t, 'ceph-csi');
     expect(Object.entries(second).filter(([, status]) => status !== 'unchanged')).toEqual([]);
   });
