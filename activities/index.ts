@@ -10,6 +10,7 @@
 import { selftestActivities, wrapStepActivities, type StepActivity } from './engine/index.js';
 import { mergeStepActivities, replaceStepActivities, type MergedGroups } from './engine/registry.js';
 import { clusterActivities } from './cluster/index.js';
+import { day2Activities } from './day2/index.js';
 import { hostActivities } from './hosts/index.js';
 import { installActivities } from './install/index.js';
 import { powerActivities } from './power/index.js';
@@ -25,6 +26,7 @@ const groups = [
   installActivities,
   bootAssetActivities,
   powerActivities(),
+  day2Activities,
 ] as const;
 
 /** The name of a built-in step activity: what a runbook step may name. */

@@ -5,7 +5,9 @@
  * - per-step overhead: a runbook of 50 no-op steps, end to end (start → result) / 50, median of runs;
  * - 20 such runbooks at once on one worker: total wall time and the worker's peak RSS (VmHWM);
  * - resume after SIGKILL: a worker killed mid-wait, a new one started; seconds from its start until
- *   the step after the wait runs (the wait uses the product's default heartbeat timeout).
+ *   the step after the wait runs (the wait uses the product's default heartbeat timeout);
+ * - day-2: infra-nodes, ceph-csi, registry-storage, egress-router in order on an installed simulated
+ *   lab at time scale 0 (`day2RehearsalS`), then the same four again, finding nothing to do (`day2NoopS`).
  *
  * Everything runs on loopback: its own dev server (state file in a temp dir) and worker processes;
  * `--address 127.0.0.1:7233` uses a running server instead (it must have the project's search
@@ -34,7 +36,12 @@ const TARGETS = {
   concurrentWallS: 60,
   workerPeakRssMb: 400,
   resumeAfterKillS: 15,
+  day2RehearsalS: 20,
+  day2NoopS: 8,
 } as const;
+
+/** The day-2 runbooks in the order an operator runs them after an install. */
+const DAY2_RUNBOOKS = ['infra-nodes', 'ceph-csi', 'registry-storage', 'egress-router'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -143,7 +150,18 @@ try {
     `  resume after SIGKILL: next step ran ${resumeAfterKillS} s after the new worker started (it polled after ${readyS.toFixed(2)} s)`,
   );
 
-  const figures = { perStepOverheadMsMedian, concurrentWallS, workerPeakRssMb, resumeAfterKillS };
+  // 4. The day-2 runbooks in order on an installed simulated lab (fastest time scale), then again.
+  const { day2RehearsalS, day2NoopS } = await day2Figures(server, dir);
+  say(`  day-2 runbooks in order: ${day2RehearsalS} s; second runs: ${day2NoopS} s`);
+
+  const figures = {
+    perStepOverheadMsMedian,
+    concurrentWallS,
+    workerPeakRssMb,
+    resumeAfterKillS,
+    day2RehearsalS,
+    day2NoopS,
+  };
   say('');
   say('figure                     measured   target');
   for (const [key, target] of Object.entries(TARGETS)) {
@@ -167,6 +185,60 @@ try {
   await connection.close();
   await server.stop();
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Seconds for the four day-2 runbooks on a fresh installed simulated lab, and for their second runs. */
+async function day2Figures(
+  temporal: { address: string; namespace: string },
+  scratch: string,
+): Promise<{ day2RehearsalS: number; day2NoopS: number }> {
+  const { NativeConnection, Worker } = await import('@temporalio/worker');
+  const { createActivities } = await import('../activities/index.js');
+  const { bundleRunbookWorkflows, installWorkerRuntime } = await import('../worker/worker.js');
+  // The bench's first in-process worker: warnings only, as in the tests.
+  installWorkerRuntime({ logLevel: 'WARN' });
+  const { startSimulatedLab } = await import('../simulator/lab-sim.js');
+  const sim = await startSimulatedLab({
+    lab,
+    stateDir: path.join(scratch, 'sim'),
+    from: 'installed',
+    timeScale: 0,
+    log: { info: () => {}, warn: () => {} },
+  });
+  const native = await NativeConnection.connect({ address: temporal.address });
+  const worker = await Worker.create({
+    connection: native,
+    namespace: temporal.namespace,
+    taskQueue: 'bench-day2',
+    workflowBundle: await bundleRunbookWorkflows(),
+    activities: createActivities(),
+  });
+  const running = worker.run();
+  try {
+    const pass = async (round: string) => {
+      const started = performance.now();
+      for (const runbook of DAY2_RUNBOOKS) {
+        const handle = await startRunbook(client, runbook, {
+          lab,
+          taskQueue: 'bench-day2',
+          workflowId: `bench/${runbook}/${round}`,
+          input: { rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath } },
+        });
+        await handle.result();
+      }
+      return round2((performance.now() - started) / 1000);
+    };
+    return { day2RehearsalS: await pass('first'), day2NoopS: await pass('second') };
+  } finally {
+    worker.shutdown();
+    await running;
+    await native.close();
+    await sim.stop();
+  }
+}
+
+function round2(value: number): number {
+  return round(value, 2);
 }
 
 function median(values: number[]): number {

@@ -10,7 +10,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { installSchema } from './install-settings.js';
+import { duration, installSchema } from './install-settings.js';
 import { rhcosBuildId } from './release.js';
 
 /** A DNS label as RFC 1123 allows it for host names: lower case, digits and inner dashes. */
@@ -374,6 +374,11 @@ export const infraSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('Router replicas; defaults to the number of infra nodes.'),
+  nodeDeadline: duration
+    .default('30m')
+    .describe(
+      'How long one infra node may take to drain, reboot and come back Ready on the infra config before the run pauses on it (at most 6h).',
+    ),
 });
 
 export const cephSchema = z.strictObject({
@@ -393,6 +398,31 @@ export const cephSchema = z.strictObject({
   storageClass: dnsLabel.default('ceph-storage').describe('Name of the StorageClass for Ceph RBD volumes.'),
   fsType: z.enum(['xfs', 'ext4']).default('xfs').describe('File system put on the volumes.'),
   imageFeatures: z.string().default('layering').describe('RBD image features, comma separated.'),
+  driver: z
+    .strictObject({
+      release: z
+        .string()
+        .regex(/^v\d+\.\d+\.\d+$/, { message: 'must be a ceph-csi release tag such as v1.2.0' })
+        .default('v1.2.0')
+        .describe('ceph-csi release whose deploy/rbd/kubernetes manifests are applied.'),
+      source: z
+        .string()
+        .regex(/^(https?:\/\/|\/|~\/)/, {
+          message: 'must be an http(s) URL or an absolute folder (/… or ~/…) holding the csi-*.yaml files',
+        })
+        .optional()
+        .describe(
+          'Where the csi-*.yaml manifests are read: a URL folder, or a local folder for a disconnected lab; defaults to the release on raw.githubusercontent.com.',
+        ),
+      images: z
+        .record(z.string(), z.string().min(1))
+        .default({})
+        .describe(
+          "Images to use instead of the manifests', by container name (e.g. csi-rbdplugin: registry.local/cephcsi:v1.2.0).",
+        ),
+    })
+    .default({ release: 'v1.2.0', images: {} })
+    .describe('The ceph-csi driver (RBAC, provisioner Deployment, node plugin DaemonSet) fetched at run time.'),
 });
 
 export const registrySchema = z.strictObject({
@@ -416,6 +446,9 @@ export const registrySchema = z.strictObject({
     })
     .optional()
     .describe('The claim; the registry config refers to it by this same name.'),
+  bindDeadline: duration
+    .default('10m')
+    .describe('How long the claim may stay Pending before the run pauses on it (at most 6h).'),
 });
 
 const port = z.number().int().min(1).max(65535);

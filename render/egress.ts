@@ -6,6 +6,7 @@
 import type { Egress, EgressRouter, Lab } from '../lab/schema.js';
 import { manifestFile, namespaceObject, serviceAccountObject, serviceAccountUser } from './manifest.js';
 import type { KubeObject } from './manifest.js';
+import { parseNetwork } from '../lab/ip.js';
 import { infraRoleLabel } from './topology.js';
 import type { RenderedFile } from './types.js';
 
@@ -143,21 +144,82 @@ export function egressRouterService(egress: Egress, router: EgressRouter): KubeO
   };
 }
 
+/** Pods of the router deployment the network operator runs for an `EgressRouter` (OVN-Kubernetes). */
+export const ovnRouterPodLabels = { app: 'egress-router-cni' } as const;
+
+/**
+ * The `EgressRouter` of OVN-Kubernetes (network.operator.openshift.io/v1), redirect mode, the only
+ * one it has: the network operator runs the router pod with the source address on a macvlan.
+ */
+export function egressRouterOvn(lab: Lab, egress: Egress, router: EgressRouter): KubeObject {
+  if (router.mode !== 'redirect')
+    throw new Error(`egress router ${router.name}: OVN-Kubernetes egress routers redirect only (mode: redirect)`);
+  const fallback = router.destinations.find((destination) => destination.port === undefined);
+  return {
+    apiVersion: 'network.operator.openshift.io/v1',
+    kind: 'EgressRouter',
+    metadata: { name: router.name, namespace: egress.namespace },
+    spec: {
+      networkInterface: { macvlan: { mode: 'Bridge' } },
+      addresses: [
+        {
+          ip: `${router.sourceIP}/${parseNetwork(lab.network.cidr).prefix}`,
+          gateway: router.gateway ?? lab.network.gateway,
+        },
+      ],
+      mode: 'Redirect',
+      redirect: {
+        redirectRules: router.destinations.flatMap((destination) =>
+          destination.port === undefined
+            ? []
+            : [
+                {
+                  destinationIP: destination.address,
+                  port: destination.port,
+                  protocol: destination.protocol.toUpperCase(),
+                  ...(destination.targetPort !== undefined && { targetPort: destination.targetPort }),
+                },
+              ],
+        ),
+        ...(fallback && { fallbackIP: fallback.address }),
+      },
+    },
+  };
+}
+
+/** The Service in front of an OVN egress router: its redirect ports, on the operator's router pods. */
+export function egressRouterOvnService(egress: Egress, router: EgressRouter): KubeObject {
+  const service = egressRouterService(egress, router) as KubeObject & { spec: Record<string, unknown> };
+  return { ...service, spec: { ...service.spec, selector: { ...ovnRouterPodLabels } } };
+}
+
+/** SDN: SCC, namespace and service account, ReplicationControllers; OVN: namespace, EgressRouter objects. */
 export function renderEgress(lab: Lab): RenderedFile[] {
   const egress = lab.day2.egress;
   if (egress === undefined) return [];
+  const ovn = lab.cluster.networkType === 'OVNKubernetes';
+  const setup = ovn
+    ? [
+        manifestFile(lab, [egressNamespace(egress)], {
+          path: 'cluster/egress/namespace.yaml',
+          artifact: 'egress.service-account',
+        }),
+      ]
+    : [
+        manifestFile(lab, [egressScc(egress)], { path: 'cluster/egress/scc.yaml', artifact: 'egress.scc' }),
+        manifestFile(lab, [egressNamespace(egress), egressServiceAccount(egress)], {
+          path: 'cluster/egress/service-account.yaml',
+          artifact: 'egress.service-account',
+        }),
+      ];
   return [
-    manifestFile(lab, [egressScc(egress)], { path: 'cluster/egress/scc.yaml', artifact: 'egress.scc' }),
-    manifestFile(lab, [egressNamespace(egress), egressServiceAccount(egress)], {
-      path: 'cluster/egress/service-account.yaml',
-      artifact: 'egress.service-account',
-    }),
+    ...setup,
     ...egress.routers.flatMap((router) => [
-      manifestFile(lab, [egressRouterController(lab, egress, router)], {
-        path: `cluster/egress/${router.name}-controller.yaml`,
+      manifestFile(lab, [ovn ? egressRouterOvn(lab, egress, router) : egressRouterController(lab, egress, router)], {
+        path: `cluster/egress/${router.name}-${ovn ? 'egressrouter' : 'controller'}.yaml`,
         artifact: 'egress.router',
       }),
-      manifestFile(lab, [egressRouterService(egress, router)], {
+      manifestFile(lab, [ovn ? egressRouterOvnService(egress, router) : egressRouterService(egress, router)], {
         path: `cluster/egress/${router.name}-service.yaml`,
         artifact: 'egress.service',
       }),

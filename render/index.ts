@@ -142,6 +142,8 @@ export { registryPvc, registryStoragePatch } from './registry.js';
 export {
   egressNamespace,
   egressRouterController,
+  egressRouterOvn,
+  egressRouterOvnService,
   egressRouterService,
   egressScc,
   egressServiceAccount,

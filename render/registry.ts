@@ -8,6 +8,9 @@ import { manifestFile, patchFile } from './manifest.js';
 import type { KubeObject, MergePatch } from './manifest.js';
 import type { RenderedFile } from './types.js';
 
+/** What the storage objects depend on (deadlines are the runbook's business). */
+type RegistryStorage = Pick<Registry, 'storage' | 'pvc'>;
+
 export const registryNamespace = 'openshift-image-registry';
 const registryConfigTarget = {
   apiVersion: 'imageregistry.operator.openshift.io/v1',
@@ -16,13 +19,13 @@ const registryConfigTarget = {
 } as const;
 
 /** The claim: `day2.registry.pvc` (schema defaults when absent); without a class, the Ceph one, else the cluster default. */
-function pvcSettings(lab: Lab, registry: Registry) {
+function pvcSettings(lab: Lab, registry: RegistryStorage) {
   const pvc = registry.pvc ?? { name: 'image-registry-storage', size: '100Gi', accessMode: 'ReadWriteOnce' as const };
   const storageClass = pvc.storageClass ?? lab.day2.ceph?.storageClass;
   return { ...pvc, storageClass };
 }
 
-export function registryPvc(lab: Lab, registry: Registry): KubeObject {
+export function registryPvc(lab: Lab, registry: RegistryStorage): KubeObject {
   const pvc = pvcSettings(lab, registry);
   return {
     apiVersion: 'v1',
@@ -40,7 +43,7 @@ export function registryPvc(lab: Lab, registry: Registry): KubeObject {
  * The operator config patch. Switching storage kinds must drop the other one (a merge patch merges
  * objects), hence the explicit null.
  */
-export function registryStoragePatch(lab: Lab, registry: Registry): MergePatch {
+export function registryStoragePatch(lab: Lab, registry: RegistryStorage): MergePatch {
   const storage =
     registry.storage === 'pvc'
       ? { emptyDir: null, pvc: { claim: pvcSettings(lab, registry).name } }

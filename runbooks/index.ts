@@ -4,11 +4,24 @@
  * pending steps (`pendingProgress`) from the same objects the workflows interpret.
  */
 import type { RunbookDefinition } from '../workflows/engine/definition.js';
+import { cephCsiRunbook } from './ceph-csi.js';
+import { egressRouterRunbook } from './egress-router.js';
+import { infraNodesRunbook } from './infra-nodes.js';
 import { preflightRunbook } from './preflight.js';
+import { registryStorageRunbook } from './registry-storage.js';
 import { selftestRunbook } from './selftest.js';
 
 export const catalogue: Readonly<Record<string, RunbookDefinition>> = Object.freeze(
-  Object.fromEntries([preflightRunbook, selftestRunbook].map((definition) => [definition.name, definition])),
+  Object.fromEntries(
+    [
+      preflightRunbook,
+      selftestRunbook,
+      infraNodesRunbook,
+      cephCsiRunbook,
+      registryStorageRunbook,
+      egressRouterRunbook,
+    ].map((definition) => [definition.name, definition]),
+  ),
 );
 
 /** The definition of a runbook, or undefined when the name is unknown. */

@@ -26,6 +26,8 @@ import { csrController } from './controllers/csr.js';
 import { InstallProgress, bootstrapController } from './controllers/install.js';
 import { kubeletController } from './controllers/kubelet.js';
 import { startEgressController } from './controllers/egress.js';
+import { startEndpointsController } from './controllers/endpoints.js';
+import { startEgressRouterOvnController } from './controllers/egress-router-ovn.js';
 import { startIngressController } from './controllers/ingress.js';
 import { startMcoController } from './controllers/mco.js';
 import { startRegistryController } from './controllers/registry.js';
@@ -39,6 +41,7 @@ import type { BmcEndpoint } from '../transport/bmc-targets.js';
 import { startRehearsalMirror, type RehearsalMirror } from './mirror.js';
 import { kubeletVersion } from './openshift-objects.js';
 import { ENDPOINTS_ENV } from './openshift-install/main.js';
+import { startReleaseMirror } from './release-mirror.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
 
 export type LabStart = 'bare' | 'installed';
@@ -67,6 +70,8 @@ export interface EndpointsFile {
   bmcs: BmcEndpoint[];
   /** The RHCOS folder of the simulated mirror (./mirror.ts), which rehearsals download from. */
   rhcosMirror: { url: string };
+  /** Loopback stand-in for the upstream release downloads (./release-mirror.ts). */
+  releaseMirror: { url: string };
 }
 
 /** The simulated openshift-install: the executable, and the environment that points it at a lab. */
@@ -228,9 +233,13 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       startStorageController,
       startRegistryController,
       startEgressController,
+      startEndpointsController,
+      startEgressRouterOvnController,
     ];
     for (const controller of controllers) stops.push(controller(ctx));
 
+    const releaseMirror = await startReleaseMirror();
+    stops.push(() => releaseMirror.stop());
     const endpointsPath = path.join(stateDir, 'endpoints.json');
     const endpoints: EndpointsFile = {
       apiServer: { url: api.url, kubeconfig: api.kubeconfigPath, adminUrl: api.adminUrl },
@@ -239,6 +248,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       tools: { openshiftInstall: await writeInstallerFor(stateDir, endpointsPath), ipmitool: bmcs.ipmitool },
       bmcs: bmcs.endpoints,
       rhcosMirror: { url: mirror.url },
+      releaseMirror: { url: releaseMirror.url },
     };
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
     log.info(`simulated lab ${lab.name} is up (${from}): API ${api.url}`);

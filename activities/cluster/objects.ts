@@ -14,6 +14,8 @@ import {
   cephUserSecret,
   egressNamespace,
   egressRouterController,
+  egressRouterOvn,
+  egressRouterOvnService,
   egressRouterService,
   egressScc,
   egressServiceAccount,
@@ -86,6 +88,28 @@ export const objectSets = {
       slots: [cephUserKeySlot(ceph)],
     };
   },
+  /** The driver's namespace and service accounts, before the SCC grants and the driver. */
+  'ceph-accounts': (lab: Lab): ObjectSet => {
+    const ceph = needs(lab.day2.ceph, 'ceph-accounts', 'day2.ceph');
+    return { objects: [cephNamespace(ceph), ...cephServiceAccountObjects(ceph)] };
+  },
+  /** What the driver reads: its config map, the Ceph user Secret, and the StorageClass. */
+  'ceph-config': (lab: Lab): ObjectSet => {
+    const ceph = needs(lab.day2.ceph, 'ceph-config', 'day2.ceph');
+    return {
+      objects: [cephCsiConfig(ceph), cephUserSecret(ceph), cephStorageClass(ceph)],
+      slots: [cephUserKeySlot(ceph)],
+    };
+  },
+  /** The claim alone: the registry's config names it only once it is Bound. */
+  'registry-claim': (lab: Lab): ObjectSet => {
+    const registry = needs(lab.day2.registry, 'registry-claim', 'day2.registry');
+    return { objects: registry.storage === 'pvc' ? [registryPvc(lab, registry)] : [] };
+  },
+  'registry-config': (lab: Lab): ObjectSet => {
+    const registry = needs(lab.day2.registry, 'registry-config', 'day2.registry');
+    return { objects: [], patches: [registryStoragePatch(lab, registry)] };
+  },
   'registry-pvc': (lab: Lab): ObjectSet => {
     const registry = needs(lab.day2.registry, 'registry-pvc', 'day2.registry');
     return { objects: [registryPvc(lab, registry)], patches: [registryStoragePatch(lab, registry)] };
@@ -100,6 +124,19 @@ export const objectSets = {
         ...egress.routers.flatMap((router) => [
           egressRouterController(lab, egress, router),
           egressRouterService(egress, router),
+        ]),
+      ],
+    };
+  },
+  /** OVN-Kubernetes: the namespace, an EgressRouter (redirect) and a Service per router. */
+  'egress-ovn': (lab: Lab): ObjectSet => {
+    const egress = needs(lab.day2.egress, 'egress-ovn', 'day2.egress');
+    return {
+      objects: [
+        egressNamespace(egress),
+        ...egress.routers.flatMap((router) => [
+          egressRouterOvn(lab, egress, router),
+          egressRouterOvnService(egress, router),
         ]),
       ],
     };

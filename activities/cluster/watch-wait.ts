@@ -124,6 +124,8 @@ export interface WatchedPollOptions {
   /** What is awaited, for the timeout message. */
   what: string;
   watches: WatchTarget[];
+  /** Overrides the step's deadline (a per-item deadline from the lab). */
+  deadlineMs?: number;
 }
 
 export async function watchedPoll<P extends JsonValue = JsonValue>(
@@ -141,7 +143,8 @@ export async function watchedPoll<P extends JsonValue = JsonValue>(
   );
   try {
     // The probe does the waiting (for an event or the window), so pollUntil does not sleep on top.
-    return await pollUntil<P>(context, { what: options.what, intervalMs: 0 }, async (state) => {
+    const deadline = options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs };
+    return await pollUntil<P>(context, { what: options.what, intervalMs: 0, ...deadline }, async (state) => {
       await Promise.all(wakers.map((waker) => waker.ensure()));
       const result = await probe(state).catch((error: unknown) => {
         // An API server that is down or restarting is part of what a wait waits through.

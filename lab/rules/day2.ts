@@ -1,6 +1,7 @@
 /** Rules on the day-2 settings: infra nodes, egress routers, registry storage, Ceph and LDAP. */
 import { nodeLabels, selectorMatches } from '../node-labels.js';
 import { contains, inRange, ipToNumber, isHostAddress } from '../ip.js';
+import { durationMs } from '../install-settings.js';
 import { roleLabel } from '../schema.js';
 import { addressClaims } from './addresses.js';
 import { allNodesRead, indexed, listOf, nodesOf, subnetOf, type Rule, type RuleContext } from './context.js';
@@ -216,6 +217,29 @@ const registryStorage: Rule = ({ lab, report }) => {
   }
 };
 
+/** OVN-Kubernetes runs egress routers as `EgressRouter` objects, which only redirect. */
+const egressOnOvn: Rule = ({ lab, report }) => {
+  if (lab.cluster?.networkType !== 'OVNKubernetes') return;
+  for (const router of indexed(lab.day2?.egress?.routers)) {
+    if (router.item.mode !== 'http-proxy') continue;
+    report(
+      ['day2', 'egress', 'routers', router.index, 'mode'],
+      'http-proxy needs OpenShift SDN: on OVNKubernetes an egress router is an EgressRouter object, which only supports redirect mode; use mode: redirect with destinations, or networkType: OpenShiftSDN',
+    );
+  }
+};
+
+/** A wait step's activity may run at most 6 hours; a longer node deadline could never be reached. */
+const infraNodeDeadline: Rule = ({ lab, report }) => {
+  const deadline = lab.day2?.infra?.nodeDeadline;
+  if (typeof deadline !== 'string' || !/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/.test(deadline)) return;
+  if (durationMs(deadline) > 6 * 3_600_000 || durationMs(deadline) === 0)
+    report(
+      ['day2', 'infra', 'nodeDeadline'],
+      `${deadline} is not between 1s and 6h; a node's update is awaited at most 6h, use e.g. 30m`,
+    );
+};
+
 const ldapTransport: Rule = ({ lab, report }) => {
   const ldap = lab.day2?.ldap;
   if (ldap?.url === undefined || ldap.insecure !== true) return;
@@ -238,5 +262,7 @@ export const day2Rules: readonly Rule[] = [
   uniqueEgressNames,
   redirectDestinations,
   registryStorage,
+  egressOnOvn,
+  infraNodeDeadline,
   ldapTransport,
 ];

@@ -466,6 +466,14 @@ export const DEFAULT_RESOURCES: ResourceTable = [
   }),
   crd({ group: 'network.openshift.io', version: 'v1', plural: 'hostsubnets', kind: 'HostSubnet', namespaced: false }),
   crd({
+    group: 'network.operator.openshift.io',
+    version: 'v1',
+    plural: 'egressrouters',
+    kind: 'EgressRouter',
+    namespaced: true,
+    subresources: status,
+  }),
+  crd({
     group: 'network.openshift.io',
     version: 'v1',
     plural: 'clusternetworks',

@@ -92,7 +92,10 @@ describe('infra pool and routers', () => {
   });
 
   test('router replicas default to the number of infra nodes; no patch when routers stay', () => {
-    const { routerReplicas: _replicas, ...infraWithoutReplicas } = lab.day2.infra ?? { moveRouters: true };
+    const { routerReplicas: _replicas, ...infraWithoutReplicas } = lab.day2.infra ?? {
+      moveRouters: true,
+      nodeDeadline: '30m',
+    };
     const defaulted = {
       ...lab,
       day2: { ...lab.day2, infra: { ...infraWithoutReplicas, nodes: ['infra1', 'infra2'] } },

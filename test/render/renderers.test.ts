@@ -219,7 +219,7 @@ describe('registry', () => {
       storageClassName: 'ceph-storage',
     });
     const emptyDirLab = withLab((copy) => {
-      copy.day2.registry = { storage: 'emptyDir' };
+      copy.day2.registry = { storage: 'emptyDir', bindDeadline: '10m' };
     });
     expect(renderArtifact(emptyDirLab, 'registry').map((file) => file.artifact)).toEqual(['registry.config-patch']);
   });

@@ -1,63 +1,20 @@
 /** The seed's Ceph CSI objects (ceph-csi deploy/rbd/kubernetes, trimmed to what admission and the pod model read). */
 import type { KubeObject, ObjectStore } from '../../../simulator/apiserver/store.js';
+import { cephCsiManifests } from '../../../simulator/release-mirror.js';
 
 export const CEPH_NS = 'ceph-csi';
 export const SCC = 'securitycontextconstraints.security.openshift.io';
 
+/** The driver's service accounts and workloads as the release mirror serves them, moved to `namespace`. */
 export function cephCsiWorkloads(namespace = CEPH_NS): KubeObject[] {
-  const hostPath = (name: string, path: string) => ({ name, hostPath: { path } });
-  return [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'rbd-csi-provisioner', namespace } },
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'rbd-csi-nodeplugin', namespace } },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'DaemonSet',
-      metadata: { name: 'csi-rbdplugin', namespace },
-      spec: {
-        selector: { matchLabels: { app: 'csi-rbdplugin' } },
-        template: {
-          metadata: { labels: { app: 'csi-rbdplugin' } },
-          spec: {
-            serviceAccountName: 'rbd-csi-nodeplugin',
-            hostNetwork: true,
-            hostPID: true,
-            containers: [
-              { name: 'driver-registrar', image: 'quay.io/k8scsi/csi-node-driver-registrar:v1.1.0' },
-              { name: 'csi-rbdplugin', image: 'quay.io/cephcsi/cephcsi:v1.2.0', securityContext: { privileged: true } },
-            ],
-            volumes: [
-              hostPath('plugin-dir', '/var/lib/kubelet/plugins/rbd.csi.ceph.com'),
-              hostPath('host-dev', '/dev'),
-              { name: 'ceph-csi-config', configMap: { name: 'ceph-csi-config' } },
-            ],
-          },
-        },
-      },
-    },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'csi-rbdplugin-provisioner', namespace },
-      spec: {
-        replicas: 3,
-        selector: { matchLabels: { app: 'csi-rbdplugin-provisioner' } },
-        template: {
-          metadata: { labels: { app: 'csi-rbdplugin-provisioner' } },
-          spec: {
-            serviceAccountName: 'rbd-csi-provisioner',
-            containers: [
-              { name: 'csi-provisioner', image: 'quay.io/k8scsi/csi-provisioner:v1.3.0' },
-              { name: 'csi-rbdplugin', image: 'quay.io/cephcsi/cephcsi:v1.2.0', securityContext: { privileged: true } },
-            ],
-            volumes: [
-              hostPath('host-dev', '/dev'),
-              { name: 'ceph-csi-config', configMap: { name: 'ceph-csi-config' } },
-            ],
-          },
-        },
-      },
-    },
-  ];
+  return Object.values(cephCsiManifests('v1.2.0'))
+    .flat()
+    .filter((object) => ['ServiceAccount', 'DaemonSet', 'Deployment'].includes(object.kind as string))
+    .map((object) => {
+      const moved = structuredClone(object) as unknown as KubeObject;
+      moved.metadata = { ...moved.metadata, namespace };
+      return moved;
+    });
 }
 
 const RESOURCES: Record<string, string> = {

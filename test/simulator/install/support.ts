@@ -38,9 +38,9 @@ export interface TestLab {
 
 export async function startTestLab(
   from: LabStart,
-  options: { timeScale?: number; faults?: Fault[] } = {},
+  options: { timeScale?: number; faults?: Fault[]; labFile?: string } = {},
 ): Promise<TestLab> {
-  const lab = await loadLab(EXAMPLE_LAB);
+  const lab = await loadLab(options.labFile ?? EXAMPLE_LAB);
   const stateDir = await mkdtemp(path.join(tmpdir(), `sim-${from}-`));
   const logs: string[] = [];
   const sim = await startSimulatedLab({

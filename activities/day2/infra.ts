@@ -1,0 +1,288 @@
+/**
+ * Infra nodes, as the procedure moves them: the infra pool renders its config, then each infra
+ * node in turn is relabelled (infra added, worker removed) and awaited through the MCO's drain,
+ * reboot and return on the rendered infra config; one node out at a time, even after a skip or a
+ * resume, because each node first checks that the nodes before it are back. Then the default
+ * routers move onto the infra nodes.
+ */
+import { PatchStrategy, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
+import { durationMs } from '../../lab/install-settings.js';
+import { roleLabel, type Lab, type Node } from '../../lab/schema.js';
+import { infraMachineConfigPool, workerToInfraMachineConfigs } from '../../render/infra.js';
+import { RenderError, infraNodes, routerReplicas } from '../../render/topology.js';
+import type { KubeClients } from '../../transport/kube.js';
+import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import { applyStep, FIELD_MANAGER, type ApplyPlan } from '../cluster/apply.js';
+import { describeCondition, hasCondition, conditionOf } from '../cluster/conditions.js';
+import { readObject, watchedPoll } from '../cluster/watch-wait.js';
+import { nodeObjectOf } from '../cluster/waits.js';
+import { kubeFor } from '../support/kube-access.js';
+import type { PlannedStep, StepPlan } from '../support/plan.js';
+import { checkStep, nodeOnConfig, refuse } from './support.js';
+
+const INFRA = roleLabel('infra');
+const WORKER = roleLabel('worker');
+const POOL = { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', name: 'infra' };
+const POOL_WATCH = { path: '/apis/machineconfiguration.openshift.io/v1/machineconfigpools' };
+const NODES_WATCH = { path: '/api/v1/nodes' };
+const ROUTER_NAMESPACE = 'openshift-ingress';
+const ROUTER_SELECTOR = 'ingresscontroller.operator.openshift.io/deployment-ingresscontroller=default';
+
+const ROLE_PREFIX = 'node-role.kubernetes.io/';
+
+/** `infra`, `worker`: the roles a node's labels give it, as `oc get nodes` shows them. */
+function roleNames(labels: Record<string, string>): string[] {
+  return Object.keys(labels)
+    .filter((key) => key.startsWith(ROLE_PREFIX))
+    .map((key) => key.slice(ROLE_PREFIX.length));
+}
+
+/** The lab's infra nodes; a list naming no node of the lab is the lab's mistake, named as such. */
+function labInfraNodes(lab: Lab): Node[] {
+  if (lab.day2.infra === undefined)
+    refuse(
+      'the lab has no day2.infra block: add one (nodes, moveRouters) to move nodes to the infra pool',
+      'LabSectionMissing',
+    );
+  try {
+    return infraNodes(lab);
+  } catch (error) {
+    if (error instanceof RenderError) refuse(`${error.message}: fix day2.infra.nodes`, 'InfraNodesMismatch');
+    throw error;
+  }
+}
+
+/** The field of the lab that lists the infra nodes, for messages. */
+function listField(lab: Lab): string {
+  return lab.day2.infra?.nodes === undefined ? 'the nodes of role infra (nodes[].role)' : 'day2.infra.nodes';
+}
+
+/** The rendered config of the infra pool, once the MCO has made it. */
+async function renderedInfra(kube: KubeClients): Promise<string | undefined> {
+  const pool = (await readObject(kube, POOL)) as
+    { spec?: { configuration?: { name?: string } }; status?: { configuration?: { name?: string } } } | undefined;
+  const name = pool?.spec?.configuration?.name ?? pool?.status?.configuration?.name;
+  return name?.startsWith('rendered-infra-') ? name : undefined;
+}
+
+function nodeOf(lab: Lab, node: Node, items: readonly V1Node[]): V1Node {
+  const found = nodeObjectOf(lab, node, items);
+  if (!found)
+    refuse(
+      `the cluster has no Node ${node.name} (nor its FQDN), which ${listField(lab)} lists; fix ${listField(lab)}, or let the node join first`,
+      'InfraNodesMismatch',
+    );
+  return found;
+}
+
+/** Fails early when the lab's infra nodes and the cluster's nodes disagree. */
+export function infraCheckNodesStep(context: StepContext): PlannedStep<StepPlan> {
+  return checkStep(async () => {
+    const kube = kubeFor(context);
+    const wanted = labInfraNodes(context.lab);
+    const items = (await kube.core.listNode()).items;
+    const missing = wanted.filter((node) => !nodeObjectOf(context.lab, node, items));
+    if (missing.length)
+      refuse(
+        `${listField(context.lab)} names ${missing.map((node) => node.name).join(', ')}, which the cluster has no Node for (it has ${items
+          .map((item) => item.metadata?.name)
+          .join(', ')}); fix ${listField(context.lab)} in the lab file`,
+        'InfraNodesMismatch',
+      );
+    const masters = wanted.filter(
+      (node) => nodeOf(context.lab, node, items).metadata?.labels?.[roleLabel('master')] !== undefined,
+    );
+    if (masters.length)
+      refuse(
+        `${masters.map((node) => node.name).join(', ')} in ${listField(context.lab)} ${masters.length === 1 ? 'is a master' : 'are masters'} in the cluster; only workers move to the infra pool: fix ${listField(context.lab)}`,
+        'InfraNodesMismatch',
+      );
+    const moved = wanted.filter((node) => nodeOf(context.lab, node, items).metadata?.labels?.[INFRA] !== undefined);
+    return `${wanted.length} infra nodes found in the cluster (${wanted.map((node) => node.name).join(', ')}); ${moved.length} labelled infra already`;
+  });
+}
+
+/**
+ * The procedure's infra pool: it selects role infra only, and the worker MachineConfigs are copied
+ * as infra ones (`oc get machineconfig` edited as the procedure says, render/infra.ts), so the infra
+ * nodes' kubelet registers them as infra. The copies come first, so the pool renders at once.
+ */
+export function infraPoolStep(context: StepContext): PlannedStep<ApplyPlan> {
+  const kube = kubeFor(context);
+  const wanted = async () => {
+    labInfraNodes(context.lab);
+    const { items } = (await kube.custom.listClusterCustomObject({
+      group: 'machineconfiguration.openshift.io',
+      version: 'v1',
+      plural: 'machineconfigs',
+    })) as { items: object[] };
+    const copies = workerToInfraMachineConfigs(items);
+    if (copies.length === 0)
+      refuse(
+        'the cluster has no worker MachineConfigs to copy for the infra pool: is the install complete?',
+        'NoWorkerConfigs',
+      );
+    return { objects: [...copies, infraMachineConfigPool('copy')] };
+  };
+  return {
+    plan: async () => applyStep(kube, await wanted()).plan(),
+    apply: async (plan) => applyStep(kube, await wanted()).apply(plan),
+  };
+}
+
+/** Waits for `rendered-infra-*`, the config the infra nodes will boot into. */
+export async function infraWaitRendered(context: StepContext): Promise<StepOutcome> {
+  const kube = kubeFor(context);
+  return watchedPoll(
+    context,
+    kube,
+    { what: 'the infra pool to render its config', watches: [POOL_WATCH] },
+    async () => {
+      const rendered = await renderedInfra(kube);
+      return rendered
+        ? { done: true, detail: `the infra pool renders ${rendered}` }
+        : { done: false, detail: 'the infra pool has no rendered-infra-* config yet' };
+    },
+  );
+}
+
+function currentNode(context: StepContext): { node: Node; before: Node[] } {
+  const all = labInfraNodes(context.lab);
+  const index = all.findIndex((node) => node.name === context.item);
+  if (index < 0)
+    refuse(
+      `step ${context.stepId} runs for ${context.item ?? 'no item'}, which ${listField(context.lab)} does not list`,
+      'InfraNodesMismatch',
+    );
+  return { node: all[index]!, before: all.slice(0, index) };
+}
+
+/** Refuses to take a node out while an infra node before it is not back in service. */
+export function infraCheckPreviousStep(context: StepContext): PlannedStep<StepPlan> {
+  return checkStep(async () => {
+    const kube = kubeFor(context);
+    const { node, before } = currentNode(context);
+    if (before.length === 0) return `${node.name} is the first infra node`;
+    const rendered = await renderedInfra(kube);
+    const items = (await kube.core.listNode()).items;
+    const out = before.flatMap((previous) => {
+      const object = nodeOf(context.lab, previous, items);
+      const labelled = object.metadata?.labels?.[INFRA] !== undefined;
+      const state = nodeOnConfig(object, rendered);
+      return labelled && state.ok ? [] : [`${previous.name} (${labelled ? state.detail : 'not labelled infra'})`];
+    });
+    if (out.length)
+      refuse(
+        `${node.name} is not taken out while ${out.join('; ')} ${out.length === 1 ? 'is' : 'are'} not back on ${rendered ?? 'the infra config'}: ` +
+          'one infra node is updated at a time. Bring that node back (or finish its step), then resume',
+        'PreviousInfraNodeNotReady',
+      );
+    return `${before.map((previous) => previous.name).join(', ')} back in service on ${rendered}`;
+  });
+}
+
+/** `oc label node <n> node-role.kubernetes.io/infra=` and `oc label node <n> node-role.kubernetes.io/worker-`. */
+export function infraRelabelStep(context: StepContext): PlannedStep<StepPlan> {
+  const kube = kubeFor(context);
+  const read = async () => {
+    const { node } = currentNode(context);
+    return nodeOf(context.lab, node, (await kube.core.listNode()).items);
+  };
+  return {
+    plan: async () => {
+      const object = await read();
+      const labels = object.metadata?.labels ?? {};
+      const diff = [
+        ...(labels[INFRA] === undefined ? [`metadata.labels.${INFRA}: (none) → ""`] : []),
+        ...(labels[WORKER] !== undefined
+          ? [`metadata.labels.${WORKER}: ${JSON.stringify(labels[WORKER])} → (none)`]
+          : []),
+      ];
+      const target = `Node ${object.metadata?.name}`;
+      return {
+        changes: diff.length ? [{ target, action: 'update' as const, diff: diff.join('\n') }] : [],
+        detail: `${target} has roles ${roleNames(labels).join(', ') || 'none'}`,
+      };
+    },
+    apply: async () => {
+      const object = await read();
+      const body = {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: object.metadata!.name!, labels: { [INFRA]: '', [WORKER]: null } },
+      };
+      await kube.objects.patch(
+        body as unknown as KubernetesObject,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+      return `labelled Node ${object.metadata?.name} infra, not worker`;
+    },
+  };
+}
+
+/** Waits for the node's drain, reboot and return: Ready, schedulable, on rendered-infra-*, Done. */
+export async function infraWaitNodeUpdated(context: StepContext): Promise<StepOutcome> {
+  const kube = kubeFor(context);
+  const { node } = currentNode(context);
+  const deadlineMs = durationMs(context.lab.day2.infra!.nodeDeadline);
+  return watchedPoll(
+    context,
+    kube,
+    {
+      what: `${node.name} to come back Ready on the infra config (day2.infra.nodeDeadline)`,
+      watches: [NODES_WATCH, POOL_WATCH],
+      deadlineMs,
+    },
+    async () => {
+      const rendered = await renderedInfra(kube);
+      const object = nodeOf(context.lab, node, (await kube.core.listNode()).items);
+      const state = nodeOnConfig(object, rendered);
+      return { done: state.ok, detail: `${node.name}: ${state.detail}` };
+    },
+  );
+}
+
+/** Every default router pod Running on an infra node, as many as wanted, and the ingress operator Available. */
+export async function infraWaitRouters(context: StepContext): Promise<StepOutcome> {
+  const kube = kubeFor(context);
+  const wanted = routerReplicas(context.lab);
+  const operator = { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', name: 'ingress' };
+  return watchedPoll(
+    context,
+    kube,
+    {
+      what: `${wanted} routers on infra nodes and the ingress operator Available`,
+      watches: [
+        { path: `/api/v1/namespaces/${ROUTER_NAMESPACE}/pods` },
+        { path: '/apis/config.openshift.io/v1/clusteroperators', query: { fieldSelector: 'metadata.name=ingress' } },
+      ],
+    },
+    async () => {
+      const infra = new Set(
+        (await kube.core.listNode({ labelSelector: INFRA })).items.map((item) => item.metadata?.name ?? ''),
+      );
+      const pods = (await kube.core.listNamespacedPod({ namespace: ROUTER_NAMESPACE, labelSelector: ROUTER_SELECTOR }))
+        .items;
+      const elsewhere = pods.filter((pod) => !infra.has(pod.spec?.nodeName ?? ''));
+      const running = pods.filter(
+        (pod) =>
+          infra.has(pod.spec?.nodeName ?? '') && pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp,
+      );
+      const co = await readObject(kube, operator);
+      const available = hasCondition(co, 'Available') && conditionOf(co, 'Degraded')?.status !== 'True';
+      const done = elsewhere.length === 0 && running.length >= wanted && available;
+      return {
+        done,
+        detail: `${running.length} of ${wanted} routers running on infra nodes${
+          elsewhere.length
+            ? `; ${elsewhere.length} still elsewhere (${elsewhere.map((pod) => pod.spec?.nodeName ?? 'unscheduled').join(', ')})`
+            : ''
+        }; ingress ${describeCondition(co, 'Available')}`,
+      };
+    },
+  );
+}

@@ -1,0 +1,355 @@
+/**
+ * The day-2 runbooks end to end: a real Temporal dev server, a worker with the product activities
+ * and workflows, a simulated lab started `installed` from the example lab (instant time scale).
+ * Each runbook completes and client-node sees the procedure's end state; a second run reports every
+ * step unchanged. Faults: a node that never returns pauses infra-nodes on that node with the next
+ * one untouched, and the run finishes once the fault is cleared; a claim that never binds pauses
+ * registry-storage.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { V1Node } from '@kubernetes/client-node';
+import type { WorkflowHandle } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { day2Plans } from '../../activities/day2/index.js';
+import { createActivities } from '../../activities/index.js';
+import type { StepPlan } from '../../activities/support/plan.js';
+import type { StepContext } from '../../workflows/engine/steps.js';
+import type { Lab } from '../../lab/schema.js';
+import { renderArtifact } from '../../render/index.js';
+import { bundleRunbookWorkflows } from '../../worker/worker.js';
+import {
+  FINISHED_STEP_STATUSES,
+  progressQuery,
+  resumeUpdate,
+  type RunbookInput,
+  type StepProgress,
+} from '../../workflows/engine/api.js';
+import { waitForProgress } from '../../testing/engine-harness.js';
+import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { startTestLab, type TestLab } from '../simulator/install/support.js';
+
+const TASK_QUEUE = 'day2-runbooks';
+const OVN_LAB = new URL('../../runbooks/labs/example-ovn.yaml', import.meta.url).pathname;
+
+// Runbooks of several steps each, on a machine shared with other work.
+jest.setTimeout(180_000);
+
+let temporal: TestTemporal;
+let worker: Worker;
+let running: Promise<void>;
+let runs = 0;
+
+beforeAll(async () => {
+  temporal = await startTestTemporal();
+  worker = await Worker.create({
+    connection: temporal.connection,
+    namespace: temporal.namespace,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: await bundleRunbookWorkflows(),
+    activities: createActivities(),
+    shutdownGraceTime: '100ms',
+  });
+  running = worker.run();
+}, 120_000);
+
+afterAll(async () => {
+  if (worker?.getState() === 'RUNNING') worker.shutdown();
+  await running;
+  await temporal?.stop();
+});
+
+function start(
+  t: TestLab,
+  runbook: string,
+  lab: Lab = t.lab,
+  options?: RunbookInput['options'],
+): Promise<WorkflowHandle> {
+  runs += 1;
+  return temporal.client.workflow.start(runbook, {
+    taskQueue: TASK_QUEUE,
+    workflowId: `${runbook}/${lab.name}/${runs}`,
+    args: [
+      {
+        lab,
+        rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig: t.sim.kubeconfigPath },
+        ...(options && { options }),
+      } satisfies RunbookInput,
+    ],
+  });
+}
+
+/** Every step path with its final status: `nodes[infra1].relabel` → changed. */
+function statuses(steps: readonly StepProgress[], prefix = ''): Record<string, string> {
+  return Object.fromEntries(
+    steps.flatMap((step) => {
+      const path = `${prefix}${step.id}`;
+      if (!step.items) return [[path, step.status]];
+      return step.items.flatMap((item) => Object.entries(statuses(item.steps, `${path}[${item.item}].`)));
+    }),
+  );
+}
+
+async function complete(t: TestLab, runbook: string, lab?: Lab, options?: RunbookInput['options']) {
+  return completed(await start(t, runbook, lab, options));
+}
+
+/** Waits for the run to end; a pause fails the test with the step and its error. */
+async function completed(handle: WorkflowHandle) {
+  const progress = await waitForProgress(
+    handle,
+    (current) => ['completed', 'paused', 'failed'].includes(current.state),
+    `${handle.workflowId} to complete`,
+    150_000,
+  );
+  if (progress.state !== 'completed')
+    throw new Error(`${handle.workflowId} ${progress.state}: ${JSON.stringify(progress.error)}`);
+  return statuses(progress.steps);
+}
+
+/** The read-only half of a day-2 action, run as an activity against the simulated lab. */
+function planOf(t: TestLab, activity: string): Promise<StepPlan> {
+  const context: StepContext = {
+    runbook: 'plan',
+    stepId: activity,
+    lab: t.lab,
+    rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig: t.sim.kubeconfigPath },
+  };
+  return new MockActivityEnvironment().run(day2Plans[activity]!, context);
+}
+
+const pausedAt = (handle: WorkflowHandle, what: string) =>
+  waitForProgress(handle, (progress) => progress.state === 'paused', what, 120_000);
+
+async function nodes(t: TestLab): Promise<Map<string, V1Node>> {
+  const items = (await t.kube.core.listNode()).items;
+  return new Map(items.map((node) => [node.metadata!.name!.split('.')[0]!, node]));
+}
+
+function roles(node: V1Node | undefined): string[] {
+  return Object.keys(node?.metadata?.labels ?? {})
+    .filter((key) => key.startsWith('node-role.kubernetes.io/'))
+    .map((key) => key.slice('node-role.kubernetes.io/'.length));
+}
+
+describe('the day-2 runbooks on an installed simulated lab', () => {
+  let t: TestLab;
+  beforeAll(async () => {
+    t = await startTestLab('installed');
+  }, 60_000);
+  afterAll(() => t?.stop());
+
+  it('infra-nodes moves infra1..3 one at a time and the routers onto them; a second run changes nothing', async () => {
+    const first = await complete(t, 'infra-nodes');
+    expect(first).toMatchObject({
+      'nodes.check': 'unchanged',
+      'pool.apply': 'changed',
+      'nodes[infra1].relabel': 'changed',
+      'nodes[infra2].previous-back': 'unchanged',
+      'nodes[infra3].updated': 'unchanged',
+      'routers.place': 'changed',
+      'routers.running': 'unchanged',
+    });
+    const after = await nodes(t);
+    for (const name of ['infra1', 'infra2', 'infra3']) {
+      expect(roles(after.get(name))).toEqual(['infra']);
+      expect(after.get(name)?.metadata?.annotations?.['machineconfiguration.openshift.io/currentConfig']).toMatch(
+        /^rendered-infra-/,
+      );
+    }
+    expect(roles(after.get('compute1'))).toEqual(['worker']);
+    const routers = (await t.kube.core.listNamespacedPod({ namespace: 'openshift-ingress' })).items;
+    expect(routers.length).toBe(3);
+    for (const pod of routers) expect(roles(after.get(pod.spec!.nodeName!.split('.')[0]!))).toEqual(['infra']);
+
+    const second = await complete(t, 'infra-nodes');
+    expect(Object.entries(second).filter(([, status]) => status !== 'unchanged')).toEqual([]);
+  });
+
+  it('ceph-csi installs the driver of the pinned release and proves the class; a second run changes nothing', async () => {
+    // The plan half says what the first run will do, and changes nothing.
+    const planned = await planOf(t, 'cephGrantScc');
+    expect(planned.changes.map((change) => change.target)).toEqual([
+      'SecurityContextConstraints hostaccess',
+      'SecurityContextConstraints privileged',
+    ]);
+    expect(planned.changes[0]?.diff).toBe(
+      'users: + system:serviceaccount:ceph-csi:rbd-csi-provisioner\nusers: + system:serviceaccount:ceph-csi:rbd-csi-nodeplugin',
+    );
+    expect((await planOf(t, 'cephApplyDriver')).changes.every((change) => change.action === 'create')).toBe(true);
+    expect((await planOf(t, 'cephGrantScc')).changes).toHaveLength(2);
+
+    const first = await complete(t, 'ceph-csi');
+    expect(first).toMatchObject({
+      accounts: 'changed',
+      scc: 'changed',
+      driver: 'changed',
+      'storage-class.prove': 'changed',
+    });
+    const plugin = await t.kube.apps.readNamespacedDaemonSet({ name: 'csi-rbdplugin', namespace: 'ceph-csi' });
+    expect(plugin.spec?.template.spec?.containers.map((container) => container.image)).toContain(
+      'quay.io/cephcsi/cephcsi:v1.2.0',
+    );
+    const binding = await t.kube.objects.read({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'rbd-csi-provisioner-role' },
+    });
+    expect((binding as { subjects?: Array<{ namespace?: string }> }).subjects?.[0]?.namespace).toBe('ceph-csi');
+    await t.kube.storage.readStorageClass({ name: 'ceph-storage' });
+    const claims = (await t.kube.core.listNamespacedPersistentVolumeClaim({ namespace: 'ceph-csi' })).items;
+    expect(claims).toEqual([]);
+
+    expect((await planOf(t, 'cephApplyDriver')).changes).toEqual([]);
+    const second = await complete(t, 'ceph-csi');
+    expect(Object.entries(second).filter(([, status]) => status !== 'unchanged')).toEqual([]);
+  });
+
+  it('registry-storage puts the registry on a Bound claim; a second run changes nothing', async () => {
+    const first = await complete(t, 'registry-storage');
+    expect(first).toMatchObject({ 'storage-class.check': 'unchanged', claim: 'changed', config: 'changed' });
+    const claim = await t.kube.core.readNamespacedPersistentVolumeClaim({
+      name: 'image-registry-storage',
+      namespace: 'openshift-image-registry',
+    });
+    expect(claim.status?.phase).toBe('Bound');
+    const registry = await t.kube.apps.readNamespacedDeployment({
+      name: 'image-registry',
+      namespace: 'openshift-image-registry',
+    });
+    expect(registry.spec?.template.spec?.volumes?.map((volume) => volume.persistentVolumeClaim?.claimName)).toContain(
+      'image-registry-storage',
+    );
+    const second = await complete(t, 'registry-storage');
+    expect(Object.entries(second).filter(([, status]) => !['unchanged', 'skipped'].includes(status))).toEqual([]);
+
+    // Back to emptyDir only when asked for.
+    const emptyDir = structuredClone(t.lab);
+    emptyDir.day2.registry = { storage: 'emptyDir', bindDeadline: '10m' };
+    const refused = await start(t, 'registry-storage', emptyDir);
+    const paused = await pausedAt(refused, 'the emptyDir switch refused');
+    expect(paused.error).toMatchObject({ stepId: 'emptydir.guard', type: 'EmptyDirRefused' });
+    expect(paused.error?.message).toContain('--option allowEmptyDir=true');
+    await refused.executeUpdate(resumeUpdate, { args: [{ action: 'abort' }] }).catch(() => undefined);
+  });
+
+  it('egress-router (OpenShift SDN) runs both routers on infra nodes with endpoints; a second run changes nothing', async () => {
+    const first = await complete(t, 'egress-router');
+    expect(first).toMatchObject({ 'selectors.check': 'unchanged', 'sdn.apply': 'changed', 'ovn.apply': 'skipped' });
+    const after = await nodes(t);
+    const pods = (await t.kube.core.listNamespacedPod({ namespace: 'egress-routers' })).items;
+    expect(pods.map((pod) => pod.metadata?.labels?.name).sort()).toEqual(['egress-http', 'egress-redirect']);
+    for (const pod of pods) expect(roles(after.get(pod.spec!.nodeName!.split('.')[0]!))).toEqual(['infra']);
+    const second = await complete(t, 'egress-router');
+    expect(Object.entries(second).filter(([, status]) => !['unchanged', 'skipped'].includes(status))).toEqual([]);
+  });
+});
+
+describe('egress-router on OVN-Kubernetes', () => {
+  let t: TestLab;
+  beforeAll(async () => {
+    t = await startTestLab('installed', { labFile: OVN_LAB });
+  }, 60_000);
+  afterAll(() => t?.stop());
+
+  it('refuses a selector no node carries before creating anything, then runs the EgressRouter once infra nodes exist', async () => {
+    // The lab renders the same objects the runbook applies: an EgressRouter per router, no controllers.
+    const rendered = renderArtifact(t.lab, 'egress').map((file) => file.content);
+    expect(rendered.join('\n')).toMatch(/kind: EgressRouter[\s\S]*mode: Redirect/);
+    expect(rendered.join('\n')).not.toContain('ReplicationController');
+
+    const handle = await start(t, 'egress-router');
+    const paused = await pausedAt(handle, 'egress-router refused on the selector');
+    expect(paused.error).toMatchObject({ stepId: 'selectors.check', type: 'NodeSelectorMatchesNothing' });
+    expect(paused.error?.message).toContain('day2.egress.routers[0].nodeSelector (egress-redirect)');
+    expect((await t.kube.core.listNamespace()).items.map((ns) => ns.metadata?.name)).not.toContain('egress-routers');
+
+    await complete(t, 'infra-nodes');
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] });
+    expect(await completed(handle)).toMatchObject({
+      'sdn.apply': 'skipped',
+      'ovn.apply': 'changed',
+      'routers.running': 'unchanged',
+    });
+    const router = (await t.kube.custom.getNamespacedCustomObject({
+      group: 'network.operator.openshift.io',
+      version: 'v1',
+      namespace: 'egress-routers',
+      plural: 'egressrouters',
+      name: 'egress-redirect',
+    })) as { spec: { mode: string; addresses: Array<{ ip: string }>; redirect: { fallbackIP?: string } } };
+    expect(router.spec).toMatchObject({
+      mode: 'Redirect',
+      addresses: [{ ip: '10.42.253.46/24' }],
+      redirect: { fallbackIP: '203.0.113.27' },
+    });
+    const endpoints = await t.kube.core.readNamespacedEndpoints({
+      name: 'egress-redirect',
+      namespace: 'egress-routers',
+    });
+    expect(endpoints.subsets?.[0]?.addresses?.length).toBe(1);
+    expect((await t.kube.core.listNamespacedReplicationController({ namespace: 'egress-routers' })).items).toEqual([]);
+
+    const second = await complete(t, 'egress-router');
+    expect(Object.entries(second).filter(([, status]) => !['unchanged', 'skipped'].includes(status))).toEqual([]);
+  });
+});
+
+describe('faults', () => {
+  let t: TestLab;
+  beforeAll(async () => {
+    t = await startTestLab('installed', {
+      faults: [
+        { kind: 'node-never-returns', node: 'infra2.nodes.example.com' },
+        { kind: 'pvc-never-binds', namespace: 'openshift-image-registry', name: 'image-registry-storage' },
+      ],
+    });
+  }, 60_000);
+  afterAll(() => t?.stop());
+
+  it('a node that never returns pauses infra-nodes on it, the next untouched; cleared and resumed, the run finishes', async () => {
+    const lab = structuredClone(t.lab);
+    lab.day2.infra!.nodeDeadline = '3s';
+    const handle = await start(t, 'infra-nodes', lab);
+    const paused = await pausedAt(handle, 'infra-nodes paused on infra2');
+    expect(paused.currentStep).toBe('nodes[infra2].updated');
+    expect(paused.error?.message).toMatch(/Timed out after 3s waiting for infra2 to come back Ready/);
+    const during = await nodes(t);
+    expect(roles(during.get('infra3'))).toEqual(['worker']);
+    expect(during.get('infra3')?.spec?.unschedulable).toBeFalsy();
+
+    // Skipping the node would take out infra3 while infra2 is down: the check before it refuses.
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip' }] });
+    const refused = await pausedAt(handle, 'infra3 refused while infra2 is out');
+    expect(refused.error).toMatchObject({ stepId: 'nodes[infra3].previous-back', type: 'PreviousInfraNodeNotReady' });
+    expect(roles((await nodes(t)).get('infra3'))).toEqual(['worker']);
+
+    t.sim.faults.clear('node-never-returns');
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] });
+    await handle.result();
+    const done = statuses((await handle.query(progressQuery)).steps);
+    expect(done['nodes[infra3].updated']).toBe('unchanged');
+    for (const name of ['infra1', 'infra2', 'infra3']) {
+      const node = (await nodes(t)).get(name);
+      expect(roles(node)).toEqual(['infra']);
+      expect(node?.metadata?.annotations?.['machineconfiguration.openshift.io/currentConfig']).toMatch(
+        /^rendered-infra-/,
+      );
+    }
+  });
+
+  it('a claim that never binds pauses registry-storage at the claim; cleared and resumed, it finishes', async () => {
+    await complete(t, 'ceph-csi');
+    const lab = structuredClone(t.lab);
+    lab.day2.registry!.bindDeadline = '3s';
+    const handle = await start(t, 'registry-storage', lab);
+    const paused = await pausedAt(handle, 'registry-storage paused on the claim');
+    expect(paused.currentStep).toBe('claim.bound');
+    expect(paused.error?.message).toMatch(/image-registry-storage: Pending/);
+    t.sim.faults.clear('pvc-never-binds');
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] });
+    await handle.result();
+    const done = statuses((await handle.query(progressQuery)).steps);
+    expect(Object.values(done).every((status) => (FINISHED_STEP_STATUSES as string[]).includes(status))).toBe(true);
+  });
+});
