@@ -35,11 +35,15 @@ const RUN_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * How to record a runbook, when the default (a bare simulated lab, no options) does not fit: the
- * state the simulated lab starts from and the run's options (switch optional steps on, so the
- * history holds them).
+ * state the simulated lab starts from, the run's options (switch optional steps on, so the history
+ * holds them) and the runbooks that must have run on the lab first.
  */
-const RECORDING: Record<string, { from?: LabStart; options?: RunbookInput['options'] }> = {
+const RECORDING: Record<string, { from?: LabStart; options?: RunbookInput['options']; after?: string[] }> = {
   selftest: { options: { gate: true } },
+  'infra-nodes': { from: 'installed' },
+  'ceph-csi': { from: 'installed' },
+  'registry-storage': { from: 'installed', after: ['ceph-csi'] },
+  'egress-router': { from: 'installed', after: ['infra-nodes'] },
 };
 
 const recording = process.env.RECORD_ENGINE_HISTORIES === '1';
@@ -87,16 +91,24 @@ const recording = process.env.RECORD_ENGINE_HISTORIES === '1';
           timeScale: 0,
           log: quietLog(),
         });
+        const input: RunbookInput = {
+          lab,
+          rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath },
+          ...(settings.options && { options: settings.options }),
+        };
+        for (const before of settings.after ?? []) {
+          const args = [{ ...input, options: RECORDING[before]?.options ?? {} }];
+          const first = await temporal.client.workflow.start(before, {
+            taskQueue: TASK_QUEUE,
+            workflowId: `${workflowIdFor(before, lab.name)}/before-${name}`,
+            args,
+          });
+          await driveToCompletion(first);
+        }
         const handle = await temporal.client.workflow.start(name, {
           taskQueue: TASK_QUEUE,
           workflowId: workflowIdFor(name, lab.name),
-          args: [
-            {
-              lab,
-              rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath },
-              ...(settings.options && { options: settings.options }),
-            } satisfies RunbookInput,
-          ],
+          args: [input],
         });
         await driveToCompletion(handle);
         expect((await handle.describe()).status.name).toBe('COMPLETED');
