@@ -66,5 +66,6 @@ export async function runInstaller(
 
 /** The release a binary installs, from `openshift-install version` ("openshift-install 4.2.0"). */
 export function releaseOf(versionOutput: string): string | undefined {
-  return /^openshift-install\s+v?(\S+)/m.exec(versionOutput)?.[1];
+  // The binary names itself as it was called: `openshift-install 4.2.0` or `/usr/local/bin/openshift-install v4.2.0`.
+  return /^\S*openshift-install\s+v?(\S+)/m.exec(versionOutput)?.[1];
 }

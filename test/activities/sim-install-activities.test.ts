@@ -11,7 +11,6 @@ import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import path from 'node:path';
 import { clusterPlans } from '../../activities/cluster/index.js';
 import { createActivities } from '../../activities/index.js';
 import type { StepPlan } from '../../activities/support/plan.js';
@@ -117,13 +116,28 @@ describe('the install activities on a bare simulated lab', () => {
       expect((await run(name, context('push'))).changed).toBe(true);
       expect((await run(name, context('push'))).changed).toBe(false);
     }
-    const pxe = hostsWith(t.lab, 'pxe')[0]!;
-    const session = await t.ssh(pxe.name);
-    for (const ignition of ['bootstrap.ign', 'master.ign', 'worker.ign'])
-      await session.writeFileIfChanged(
-        path.posix.join(pxe.pxe.httpRoot, ignition),
-        '{"ignition":{"version":"2.2.0"}}\n',
-      );
+  });
+
+  it("makes this install's ignition with openshift-install and publishes it with the boot assets; again, nothing changes", async () => {
+    const steps = [
+      'installCheckBinary',
+      'installWriteConfig',
+      'installCreateManifests',
+      'installMastersSchedulable',
+      'installCreateIgnition',
+      'installPublishIgnition',
+      'installIgnitionFresh',
+    ] as const;
+    const first = [];
+    for (const name of steps) first.push((await run(name, context(name))).changed);
+    expect(first).toEqual([false, true, true, true, true, true, false]);
+    for (const host of hostsWith(t.lab, 'pxe')) {
+      expect((await run('installBootAssets', context('pxe.assets', { item: host.name }))).changed).toBe(true);
+      expect((await run('installBootAssets', context('pxe.assets', { item: host.name }))).changed).toBe(false);
+    }
+    const again = [];
+    for (const name of steps) again.push((await run(name, context(name))).changed);
+    expect(again).toEqual(steps.map(() => false));
   });
 
   it('waits for bootstrap-complete: the API first, then kube-system/bootstrap', async () => {
