@@ -26,5 +26,8 @@ export default {
     ],
   },
   testTimeout: 60_000,
+  // Most tests wait on servers (Temporal, the simulated lab, sshd) rather than compute: two workers overlap
+  // those waits on a 2-core machine.
+  maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
