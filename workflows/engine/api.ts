@@ -65,6 +65,17 @@ export interface StepProgress {
   message?: string;
   /** For-each steps: one entry per item, in order, each with its own sub-steps. */
   items?: Array<{ item: string; status: StepStatus; steps: StepProgress[] }>;
+  /** Outcomes of earlier runs of this step that `runbook resume --from` rewound, oldest first. */
+  earlier?: EarlierOutcome[];
+}
+
+/** What a step had done before a rewind made it pending again. */
+export interface EarlierOutcome {
+  status: StepStatus;
+  attempts: number;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 export interface RunbookProgress {
@@ -88,6 +99,12 @@ export interface ResumeRequest {
   lab?: Lab;
   /** Why, recorded in the step message and the history. */
   reason?: string;
+  /**
+   * Rewind (only with `retry`): run this completed earlier step again, and every step after it. A
+   * for-each sub-step is named with its item path (`nodes[master1].power-on`); a for-each or an item
+   * path rewinds all of it. Accepted while the run is paused or waits at a gate.
+   */
+  from?: string;
 }
 
 export interface ResumeResult {
