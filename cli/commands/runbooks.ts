@@ -10,6 +10,7 @@ import {
   currentState,
   findRun,
   hasLiveWorker,
+  labWorkerMissing,
   queryProgress,
   runState,
   sendUpdate,
@@ -156,6 +157,8 @@ cancelled, ${ExitCode.UNAVAILABLE} no worker answers for the open run, ${ExitCod
         } else {
           process.stdout.write(renderStatus(run, state, progress, config));
         }
+        const unserved = await labWorkerMissing(client, run, progress);
+        if (unserved) process.stderr.write(`note: ${unserved}\n`);
         // An open run that no worker answers for is stuck until one starts, whatever its last state.
         process.exitCode = run.open && !progress ? ExitCode.UNAVAILABLE : exitCodeFor(state);
       });

@@ -28,6 +28,7 @@ import {
 import type { Lab } from '../../lab/schema.js';
 import {
   approveUpdate,
+  labTaskQueue,
   progressQuery,
   resumeUpdate,
   searchAttributeKeys,
@@ -200,6 +201,8 @@ class RunbookRun {
         const result = await scheduleActivity<StepResult>(step.activity, [context], {
           // The step path names the activity in the UI and in `temporal activity` commands.
           activityId: path,
+          // Absent for shared steps: the activity takes the run's queue, as before placements existed.
+          ...(step.on === 'lab' && { taskQueue: labTaskQueue(workflowInfo().taskQueue, this.lab.name) }),
           summary: truncate(item === undefined ? step.title : `${step.title} (${item})`, ACTIVITY_SUMMARY_MAX),
           startToCloseTimeout: step.startToCloseTimeout,
           ...(step.heartbeatTimeout !== undefined && { heartbeatTimeout: step.heartbeatTimeout }),

@@ -5,28 +5,7 @@
  * Workflow-safe: pure functions of the progress tree.
  */
 import type { StepProgress } from './api.js';
-import type { ItemProgress } from './definition.js';
-import { itemPath } from './steps.js';
-
-/** One node of the progress tree in execution order: a step, or a for-each item. */
-interface Node {
-  path: string;
-  entry?: StepProgress;
-  item?: ItemProgress;
-}
-
-function nodes(entries: readonly StepProgress[], prefix = ''): Node[] {
-  return entries.flatMap((entry) => {
-    const path = prefix === '' ? entry.id : `${prefix}.${entry.id}`;
-    return [
-      { path, entry },
-      ...(entry.items ?? []).flatMap((item) => {
-        const at = itemPath(path, item.item);
-        return [{ path: at, item }, ...nodes(item.steps, at)];
-      }),
-    ];
-  });
-}
+import { progressNodes as nodes } from './definition.js';
 
 /** True when `target` is `path` or lies inside it (a sub-step or an item of a for-each). */
 export function within(target: string, path: string): boolean {
