@@ -6,7 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execa } from 'execa';
 import type { Worker } from '@temporalio/worker';
 import { findRun, hasLiveWorker, labWorkerMissing } from '../../temporal/runs.js';
 import { labTaskQueue, progressQuery, TASK_QUEUE } from '../../workflows/engine/api.js';
@@ -24,6 +26,18 @@ import {
 } from '../../testing/engine-harness.js';
 import { labStepRunbook } from '../../testing/engine-runbooks.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Runs the CLI against the test server; never throws on a non-zero exit. */
+async function runbook(...args: string[]) {
+  const result = await execa('node', [path.join(repo, 'bin/runbook.js'), ...args], {
+    cwd: repo,
+    env: { ...temporal.env, NO_COLOR: '1' },
+    reject: false,
+  });
+  return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+}
 
 let temporal: TestTemporal;
 let shared: RunningWorker;
@@ -71,6 +85,9 @@ describe("steps placed on the lab (on: 'lab')", () => {
     expect(await labWorkerMissing(temporal.client, run, waiting)).toBe(
       `step install.folder waits for a worker of lab ${lab.name}: none polls task queue ${queue}; start \`runbook worker --lab ${lab.name}\` on the machine that keeps the lab's install folder`,
     );
+
+    const status = await runbook('status', handle.workflowId);
+    expect(status.stderr).toContain(`note: step install.folder waits for a worker of lab ${lab.name}`);
 
     const labWorkers: Worker[] = await createLabWorkers({
       connection: temporal.connection,

@@ -6,7 +6,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execa } from 'execa';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import {
   approveUpdate,
@@ -27,6 +29,18 @@ import {
   type RunningWorker,
 } from '../../testing/engine-harness.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Runs the CLI against the test server; never throws on a non-zero exit. */
+async function runbook(...args: string[]) {
+  const result = await execa('node', [path.join(repo, 'bin/runbook.js'), ...args], {
+    cwd: repo,
+    env: { ...temporal.env, NO_COLOR: '1' },
+    reject: false,
+  });
+  return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+}
 
 let temporal: TestTemporal;
 let worker: RunningWorker;
@@ -148,7 +162,13 @@ describe('resume --from', () => {
       /comes after the current step approve\.hosts/,
     );
 
-    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', from: 'before' }] });
+    // Through the CLI, as an operator does it.
+    const later = await runbook('resume', handle.workflowId, '--from', 'hosts.each');
+    expect(later.code).not.toBe(0);
+    expect(later.stderr).toMatch(/step hosts\.each comes after the current step approve\.hosts/);
+    const rewind = await runbook('resume', handle.workflowId, '--from', 'before', '--reason', 'again');
+    expect(rewind).toMatchObject({ code: 0 });
+    expect(rewind.stdout).toMatch(/^rewound to step before: Rewound from approve\.hosts to step before \(again\)/);
     const rewound = await waitForProgress(
       handle,
       (p) => p.state === 'waiting-approval' && ran(handle.workflowId).length === 2,
