@@ -17,6 +17,7 @@ import {
   workflowIdFor,
   type RunbookInput,
   type RunbookProgress,
+  type StepProgress,
 } from '../workflows/engine/api.js';
 import { createEngineTestActivities } from './engine-activities.js';
 
@@ -200,4 +201,23 @@ export async function waitForProgress(
   throw new Error(
     `timed out waiting for ${what}; last progress: ${JSON.stringify(last)}${last ? '' : ` (${String(lastError)})`}`,
   );
+}
+
+/** A top-level step's progress entry; fails naming the steps there are. */
+export function stepOf(progress: RunbookProgress, id: string): StepProgress {
+  const found = progress.steps.find((candidate) => candidate.id === id);
+  if (!found) throw new Error(`no step ${id} in ${JSON.stringify(progress.steps.map((s) => s.id))}`);
+  return found;
+}
+
+/** Runs `bin/runbook.js` with this environment (a test server's); never throws on a non-zero exit. */
+export function runbookCli(env: Record<string, string>) {
+  return async (...args: string[]) => {
+    const result = await execa(process.execPath, [path.join(repoRoot, 'bin/runbook.js'), ...args], {
+      cwd: repoRoot,
+      env: { ...env, NO_COLOR: '1' },
+      reject: false,
+    });
+    return { code: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+  };
 }

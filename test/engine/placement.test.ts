@@ -6,9 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execa } from 'execa';
 import type { Worker } from '@temporalio/worker';
 import { findRun, hasLiveWorker, labWorkerMissing } from '../../temporal/runs.js';
 import { labTaskQueue, progressQuery, TASK_QUEUE } from '../../workflows/engine/api.js';
@@ -20,6 +18,7 @@ import {
   ENGINE_WORKFLOWS_PATH,
   loadExampleLab,
   startEngineWorker,
+  runbookCli,
   startRunbook,
   waitForProgress,
   type RunningWorker,
@@ -27,19 +26,8 @@ import {
 import { labStepRunbook } from '../../testing/engine-runbooks.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Runs the CLI against the test server; never throws on a non-zero exit. */
-async function runbook(...args: string[]) {
-  const result = await execa('node', [path.join(repo, 'bin/runbook.js'), ...args], {
-    cwd: repo,
-    env: { ...temporal.env, NO_COLOR: '1' },
-    reject: false,
-  });
-  return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-}
-
 let temporal: TestTemporal;
+const runbook = (...args: string[]) => runbookCli(temporal.env)(...args);
 let shared: RunningWorker;
 /** Where the shared worker and the lab worker log the steps they run: one folder each. */
 let sharedDir: string;

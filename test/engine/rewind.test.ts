@@ -6,9 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execa } from 'execa';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import {
   approveUpdate,
@@ -16,7 +14,6 @@ import {
   resumeUpdate,
   type ResumeRequest,
   type RunbookProgress,
-  type StepProgress,
 } from '../../workflows/engine/api.js';
 import { bundleRunbookWorkflows, installWorkerRuntime } from '../../worker/worker.js';
 import { markerFile, readExecutions } from '../../testing/engine-activities.js';
@@ -24,25 +21,16 @@ import {
   ENGINE_WORKFLOWS_PATH,
   loadExampleLab,
   startEngineWorker,
+  runbookCli,
   startRunbook,
+  stepOf,
   waitForProgress,
   type RunningWorker,
 } from '../../testing/engine-harness.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Runs the CLI against the test server; never throws on a non-zero exit. */
-async function runbook(...args: string[]) {
-  const result = await execa('node', [path.join(repo, 'bin/runbook.js'), ...args], {
-    cwd: repo,
-    env: { ...temporal.env, NO_COLOR: '1' },
-    reject: false,
-  });
-  return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-}
-
 let temporal: TestTemporal;
+const runbook = (...args: string[]) => runbookCli(temporal.env)(...args);
 let worker: RunningWorker;
 let dir: string;
 
@@ -66,11 +54,7 @@ function ran(workflowId: string): string[] {
   return readExecutions(dir, workflowId).map((record) => record.step);
 }
 
-function step(progress: RunbookProgress, id: string): StepProgress {
-  const found = progress.steps.find((candidate) => candidate.id === id);
-  if (!found) throw new Error(`no step ${id} in ${JSON.stringify(progress.steps.map((s) => s.id))}`);
-  return found;
-}
+const step = stepOf;
 
 async function refused(handle: WorkflowHandle, request: ResumeRequest): Promise<string> {
   const error = await handle.executeUpdate(resumeUpdate, { args: [request] }).then(
