@@ -23,6 +23,8 @@ import { createEngineTestActivities } from './engine-activities.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
+/** The repository's root folder (where `bin/runbook.js` lives). */
+export const REPO_ROOT = repoRoot;
 
 export const ENGINE_WORKFLOWS_PATH = path.join(here, 'engine-workflows.ts');
 /** The same catalogue with a step added at the start of every runbook (see engine-workflows-changed.ts). */

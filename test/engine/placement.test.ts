@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execa } from 'execa';
 import type { Worker } from '@temporalio/worker';
 import { findRun, hasLiveWorker, labWorkerMissing } from '../../temporal/runs.js';
 import { labTaskQueue, progressQuery, TASK_QUEUE } from '../../workflows/engine/api.js';
@@ -17,6 +18,7 @@ import { createEngineTestActivities, readExecutions } from '../../testing/engine
 import {
   ENGINE_WORKFLOWS_PATH,
   loadExampleLab,
+  REPO_ROOT,
   startEngineWorker,
   runbookCli,
   startRunbook,
@@ -103,4 +105,42 @@ describe("steps placed on the lab (on: 'lab')", () => {
       undefined,
     );
   });
+
+  it('runbook worker --lab polls the shared queue and the lab queue, and stops on Ctrl-C', async () => {
+    // Its own queue: this worker has the product activities only, so it must not take the test runs.
+    const queue = 'placement-cli';
+    const child = execa(
+      process.execPath,
+      [path.join(REPO_ROOT, 'bin/runbook.js'), 'worker', '--task-queue', queue, '--lab', lab.name, '--lab', 'other'],
+      { cwd: REPO_ROOT, env: { ...temporal.env, NO_COLOR: '1' }, reject: false, stdin: 'ignore' },
+    );
+    const polling = `worker: polling task queue ${queue}, ${labTaskQueue(queue, lab.name)}, ${labTaskQueue(queue, 'other')} on`;
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes(polling)) resolve();
+      });
+      void child.then((result) => reject(new Error(`worker exited before polling: ${String(result.stderr)}`)));
+    });
+    for (const name of [lab.name, 'other']) {
+      await waitForCondition(
+        () => hasLiveWorker(temporal.client, labTaskQueue(queue, name), 'activity'),
+        `a poller on ${name}`,
+      );
+    }
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    expect(String(result.stderr)).toContain('worker: stopped');
+  });
 });
+
+/** Polls `check` until it is true (the server lists a poller once its first poll arrives). */
+async function waitForCondition(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
