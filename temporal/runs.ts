@@ -23,9 +23,11 @@ import { TemporalError, TemporalErrorKind } from './errors.js';
 import {
   type RunbookProgress,
   type RunbookState,
+  labTaskQueue,
   progressQuery,
   searchAttributeKeys,
 } from '../workflows/engine/api.js';
+import { progressAt } from '../workflows/engine/definition.js';
 
 /** A worker polled the queue this recently: the server keeps poller records for minutes after one stops. */
 const LIVE_POLLER_WINDOW_MS = 90_000;
@@ -109,10 +111,18 @@ export function currentState(run: Run, progress: RunbookProgress | undefined): R
 }
 
 /** When a worker last polled the task queue for workflow tasks, in ms ago (undefined: never, as far as the server knows). */
-export async function lastPollAgeMs(client: Client, taskQueue: string): Promise<number | undefined> {
+export async function lastPollAgeMs(
+  client: Client,
+  taskQueue: string,
+  /** `activity` for the queues of steps placed on a lab, which activity-only workers poll. */
+  kind: 'workflow' | 'activity' = 'workflow',
+): Promise<number | undefined> {
+  const { TaskQueueType } = proto.temporal.api.enums.v1;
   const response = await client.workflowService.describeTaskQueue({
     namespace: client.options.namespace,
     taskQueue: { name: taskQueue },
+    taskQueueType:
+      kind === 'activity' ? TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY : TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
   const ages = (response.pollers ?? []).map(
     (poller) => Date.now() - Number(poller.lastAccessTime?.seconds ?? 0) * 1000,
@@ -124,9 +134,30 @@ export async function lastPollAgeMs(client: Client, taskQueue: string): Promise<
  * Whether some worker polls the task queue for workflow tasks right now, as far as the server knows:
  * a worker that stopped less than 90 s ago still counts (a live one polls about once a minute).
  */
-export async function hasLiveWorker(client: Client, taskQueue: string): Promise<boolean> {
-  const age = await lastPollAgeMs(client, taskQueue);
+export async function hasLiveWorker(
+  client: Client,
+  taskQueue: string,
+  kind: 'workflow' | 'activity' = 'workflow',
+): Promise<boolean> {
+  const age = await lastPollAgeMs(client, taskQueue, kind);
   return age !== undefined && age < LIVE_POLLER_WINDOW_MS;
+}
+
+/**
+ * When the run's current step is placed on its lab (`on: 'lab'`) and no worker polls the lab's queue:
+ * the line that says so and how to start one. The step waits until a `runbook worker --lab` starts.
+ */
+export async function labWorkerMissing(
+  client: Client,
+  run: Run,
+  progress: RunbookProgress | undefined,
+): Promise<string | undefined> {
+  if (!run.open || progress?.state !== 'running' || progress.currentStep === undefined) return undefined;
+  const step = progressAt(progress.steps, progress.currentStep);
+  if (step?.on !== 'lab' || step.status !== 'running') return undefined;
+  const queue = labTaskQueue(run.description.taskQueue, progress.lab);
+  if (await hasLiveWorker(client, queue, 'activity')) return undefined;
+  return `step ${progress.currentStep} waits for a worker of lab ${progress.lab}: none polls task queue ${queue}; start \`runbook worker --lab ${progress.lab}\` on the machine that keeps the lab's install folder`;
 }
 
 export function noWorkerError(taskQueue: string, extra: string[] = []): TemporalError {

@@ -17,11 +17,14 @@ import {
   workflowIdFor,
   type RunbookInput,
   type RunbookProgress,
+  type StepProgress,
 } from '../workflows/engine/api.js';
 import { createEngineTestActivities } from './engine-activities.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
+/** The repository's root folder (where `bin/runbook.js` lives). */
+export const REPO_ROOT = repoRoot;
 
 export const ENGINE_WORKFLOWS_PATH = path.join(here, 'engine-workflows.ts');
 /** The same catalogue with a step added at the start of every runbook (see engine-workflows-changed.ts). */
@@ -200,4 +203,23 @@ export async function waitForProgress(
   throw new Error(
     `timed out waiting for ${what}; last progress: ${JSON.stringify(last)}${last ? '' : ` (${String(lastError)})`}`,
   );
+}
+
+/** A top-level step's progress entry; fails naming the steps there are. */
+export function stepOf(progress: RunbookProgress, id: string): StepProgress {
+  const found = progress.steps.find((candidate) => candidate.id === id);
+  if (!found) throw new Error(`no step ${id} in ${JSON.stringify(progress.steps.map((s) => s.id))}`);
+  return found;
+}
+
+/** Runs `bin/runbook.js` with this environment (a test server's); never throws on a non-zero exit. */
+export function runbookCli(env: Record<string, string>) {
+  return async (...args: string[]) => {
+    const result = await execa(process.execPath, [path.join(repoRoot, 'bin/runbook.js'), ...args], {
+      cwd: repoRoot,
+      env: { ...env, NO_COLOR: '1' },
+      reject: false,
+    });
+    return { code: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+  };
 }

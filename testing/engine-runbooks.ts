@@ -1,7 +1,7 @@
 /**
  * Runbooks that exist only for the engine's tests and the bench (not in the product catalogue):
  * 50 no-op steps, a step that fails until a marker file exists, a gate with a for-each, long waits
- * that poll a file, and a step that finishes despite a cancel. Retry intervals are short so failures pause within a second.
+ * that poll a file, a step that finishes despite a cancel, and a step placed on the lab. Retry intervals are short so failures pause within a second.
  */
 import type { StepActivityName } from '../activities/index.js';
 import { catalogue } from '../runbooks/index.js';
@@ -149,6 +149,18 @@ export const waitRunbookFast = waitRunbook('engine-wait', '2s');
 /** The product default heartbeat timeout, for the bench's resume-after-kill figure. */
 export const waitRunbookDefault = waitRunbook('engine-wait-default', '10s');
 
+/** One step placed on the lab: only a worker of the lab's queue (`runbook worker --lab`) runs it. */
+export const labStepRunbook = defineRunbook({
+  name: 'engine-lab-step',
+  title: 'A step that needs the lab machine',
+  description: 'The middle step runs only on a worker of the lab queue; the others on any worker.',
+  steps: [
+    action('before', 'Before', 'testNoop'),
+    action('install.folder', 'Use the install folder', 'testNoop', { on: 'lab' }),
+    action('after', 'After', 'testNoop'),
+  ],
+});
+
 export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = Object.fromEntries(
   [
     ...Object.values(catalogue),
@@ -161,5 +173,6 @@ export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = 
     cancelRunbook,
     longWaitRunbook,
     nestedFailRunbook,
+    labStepRunbook,
   ].map((definition) => [definition.name, definition]),
 );

@@ -17,7 +17,7 @@ import {
 } from '@temporalio/worker';
 import { markWorkerStopping } from '../activities/engine/worker-stopping.js';
 import { createActivities } from '../activities/index.js';
-import { TASK_QUEUE } from '../workflows/engine/api.js';
+import { labTaskQueue, TASK_QUEUE } from '../workflows/engine/api.js';
 
 /** The product workflow bundle's entry point. */
 export const DEFAULT_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -42,6 +42,12 @@ export interface RunbookWorkerOptions {
   shutdownGraceTime?: Duration;
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
+  /**
+   * Labs whose `on: 'lab'` steps this worker runs too (`runbook worker --lab`): it then also polls
+   * `<task queue>@<lab>` for their activities. Only the machine that keeps a lab's install folder
+   * should serve its lab queue.
+   */
+  labs?: readonly string[];
 }
 
 const bundles = new Map<string, Promise<WorkflowBundle>>();
@@ -112,6 +118,30 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
   });
 }
 
+/**
+ * Activity-only workers for the lab queues of `options.labs` (no workflows: the run's own queue
+ * carries those), with the same activities and shutdown grace as the runbook worker.
+ */
+export async function createLabWorkers(options: RunbookWorkerOptions): Promise<Worker[]> {
+  const activities = options.activities ?? createActivities();
+  return Promise.all(
+    [...new Set(options.labs ?? [])].map((lab) =>
+      Worker.create({
+        connection: options.connection,
+        namespace: options.namespace ?? 'default',
+        taskQueue: labTaskQueue(options.taskQueue ?? TASK_QUEUE, lab),
+        activities,
+        ...(options.identity !== undefined && { identity: options.identity }),
+        shutdownGraceTime: options.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME,
+        ...(options.maxConcurrentActivityTaskExecutions !== undefined && {
+          maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
+        }),
+        maxHeartbeatThrottleInterval: '1s',
+      }),
+    ),
+  );
+}
+
 export interface RunWorkerOptions extends RunbookWorkerOptions {
   /** Stops the worker when aborted (besides SIGINT/SIGTERM, which the SDK handles). */
   signal?: AbortSignal;
@@ -125,17 +155,26 @@ export interface RunWorkerOptions extends RunbookWorkerOptions {
  */
 export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const worker = await createRunbookWorker(options);
+  const labWorkers = await createLabWorkers(options);
   if (options.signal?.aborted) return;
   const stop = () => {
     markWorkerStopping();
-    if (worker.getState() === 'RUNNING') worker.shutdown();
+    for (const each of [worker, ...labWorkers]) if (each.getState() === 'RUNNING') each.shutdown();
   };
   // The SDK stops the worker on these signals itself; waits must learn it too (see worker-stopping.ts).
   const signals = ['SIGINT', 'SIGTERM'] as const;
   for (const name of signals) process.once(name, markWorkerStopping);
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
-    const running = worker.run();
+    // One worker failing stops the others: a half-serving worker would leave lab steps waiting unseen.
+    const running = Promise.all(
+      [worker, ...labWorkers].map((each) =>
+        each.run().catch((error: unknown) => {
+          stop();
+          throw error;
+        }),
+      ),
+    );
     options.onReady?.(worker);
     await running;
   } finally {

@@ -136,7 +136,7 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
       } catch {
         // A runtime is in place already (another command in this process); keep it.
       }
-      const { createRunbookWorker } = await import('../../worker/worker.js');
+      const { createLabWorkers, createRunbookWorker } = await import('../../worker/worker.js');
       const { startSimulatedLab, streamLog } = await import('../../simulator/lab-sim.js');
 
       const stops: Array<() => Promise<unknown>> = [() => new Promise((resolve) => simLogFile.end(resolve))];
@@ -166,16 +166,19 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
 
         const connection = await connectWorker(config);
         stops.push(() => connection.close());
-        const worker = await createRunbookWorker({
-          connection,
-          namespace: config.namespace,
-          taskQueue: REHEARSAL_TASK_QUEUE,
-        });
-        const running = worker.run();
-        stops.push(async () => {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
-          await running;
-        });
+        // One worker serves the run's queue and the lab's own (steps placed `on: 'lab'`).
+        const workerOptions = { connection, namespace: config.namespace, taskQueue: REHEARSAL_TASK_QUEUE };
+        const workers = [
+          await createRunbookWorker(workerOptions),
+          ...(await createLabWorkers({ ...workerOptions, labs: [lab.name] })),
+        ];
+        for (const worker of workers) {
+          const running = worker.run();
+          stops.push(async () => {
+            if (worker.getState() === 'RUNNING') worker.shutdown();
+            await running;
+          });
+        }
 
         const workflowId = `${workflowIdFor(definition.name, lab.name)}/rehearsal`;
         const input = {

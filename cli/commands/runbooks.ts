@@ -10,6 +10,7 @@ import {
   currentState,
   findRun,
   hasLiveWorker,
+  labWorkerMissing,
   queryProgress,
   runState,
   sendUpdate,
@@ -156,6 +157,8 @@ cancelled, ${ExitCode.UNAVAILABLE} no worker answers for the open run, ${ExitCod
         } else {
           process.stdout.write(renderStatus(run, state, progress, config));
         }
+        const unserved = await labWorkerMissing(client, run, progress);
+        if (unserved) process.stderr.write(`note: ${unserved}\n`);
         // An open run that no worker answers for is stuck until one starts, whatever its last state.
         process.exitCode = run.open && !progress ? ExitCode.UNAVAILABLE : exitCodeFor(state);
       });
@@ -185,10 +188,16 @@ cancelled, ${ExitCode.UNAVAILABLE} no worker answers for the open run, ${ExitCod
 
   program
     .command('resume')
-    .description('resume a paused run: retry the failed step (default), skip it, or abort the run')
+    .description(
+      'resume a paused run: retry the failed step (default), skip it, abort the run, or rewind it to an earlier step',
+    )
     .argument('<id>', 'workflow id, e.g. preflight/intra')
-    .addOption(new Option('--skip', 'mark the failed step skipped and go on').conflicts(['abort', 'lab']))
-    .addOption(new Option('--abort', 'end the run as failed').conflicts(['skip', 'lab']))
+    .addOption(new Option('--skip', 'mark the failed step skipped and go on').conflicts(['abort', 'lab', 'from']))
+    .addOption(new Option('--abort', 'end the run as failed').conflicts(['skip', 'lab', 'from']))
+    .option(
+      '--from <step>',
+      'run this completed earlier step again, and every step after it (a for-each sub-step with its item path, e.g. nodes[master1].power-on); also at a gate',
+    )
     .option('--lab <file>', 'a corrected lab file, used from the retried step on (validated first)')
     .option('--reason <text>', 'why, recorded in the run')
     .addOption(jsonOption())
@@ -200,13 +209,14 @@ Examples:
   runbook resume preflight/intra --lab fixed-lab.yaml     # retry with a corrected lab
   runbook resume preflight/intra --skip --reason "done by hand"
   runbook resume preflight/intra --abort
+  runbook resume install/intra --from openshift-install.config   # rewind: that step and all after it again
 
 Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCode.UNAVAILABLE}.`,
     )
     .action(
       async (
         id: string,
-        options: { skip?: boolean; abort?: boolean; lab?: string; reason?: string; json?: boolean },
+        options: { skip?: boolean; abort?: boolean; lab?: string; reason?: string; from?: string; json?: boolean },
       ) => {
         const lab = options.lab === undefined ? undefined : await readLab(options.lab);
         await withClient(async (client) => {
@@ -220,11 +230,19 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
           }
           const action = options.skip ? 'skip' : options.abort ? 'abort' : 'retry';
           const result = await sendUpdate(client, run, resumeUpdate, [
-            { action, ...(lab && { lab }), ...(options.reason !== undefined && { reason: options.reason }) },
+            {
+              action,
+              ...(lab && { lab }),
+              ...(options.reason !== undefined && { reason: options.reason }),
+              ...(options.from !== undefined && { from: options.from }),
+            },
           ]);
           if (options.json) printJson({ workflowId: id, ...result });
           else {
-            const verb = { retry: 'resumed at step', skip: 'skipped step', abort: 'aborted at step' }[result.action];
+            const verb =
+              options.from !== undefined
+                ? 'rewound to step'
+                : { retry: 'resumed at step', skip: 'skipped step', abort: 'aborted at step' }[result.action];
             process.stdout.write(`${verb} ${result.stepId}${result.message ? `: ${result.message}` : ''}\n`);
             if (result.action !== 'abort') process.stdout.write(`  follow it with \`runbook status ${id}\`\n`);
           }

@@ -12,7 +12,7 @@ import { startDevServer, LOOPBACK } from '../../temporal/dev-server.js';
 import { loadTemporalConfig, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { defaultStateDir } from '../../temporal/state-dir.js';
-import { TASK_QUEUE } from '../../workflows/engine/api.js';
+import { labTaskQueue, TASK_QUEUE } from '../../workflows/engine/api.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
 import { jsonOption } from '../options.js';
@@ -149,17 +149,24 @@ With another port, set TEMPORAL_ADDRESS=127.0.0.1:<port> for the other commands.
     .command('worker')
     .description('run a worker that executes runbook workflows and their steps, until Ctrl-C')
     .option('--task-queue <name>', 'task queue to poll', TASK_QUEUE)
+    .option(
+      '--lab <name>',
+      "also run this lab's steps placed on the lab (those that need its install folder); repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .addHelpText(
       'after',
       `
 Examples:
   runbook worker
+  runbook worker --lab intra        # on the admin host that keeps lab intra's install folder
   TEMPORAL_ADDRESS=temporal.example.com:7233 TEMPORAL_NAMESPACE=ops runbook worker
 
 It connects like every other command (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, TEMPORAL_PROFILE;
 default 127.0.0.1:7233). Ctrl-C lets the running steps stop cleanly; paused runs wait for the next worker.`,
     )
-    .action(async (options: { taskQueue: string }) => {
+    .action(async (options: { taskQueue: string; lab: string[] }) => {
       const config = loadTemporalConfig();
       // Loaded here, not at the top: the worker SDK and every activity module are heavy for the other commands.
       const { installWorkerRuntime, runWorker } = await import('../../worker/worker.js');
@@ -170,9 +177,10 @@ default 127.0.0.1:7233). Ctrl-C lets the running steps stop cleanly; paused runs
           connection,
           namespace: config.namespace,
           taskQueue: options.taskQueue,
+          labs: options.lab,
           onReady: () =>
             process.stderr.write(
-              `worker: polling task queue ${options.taskQueue} on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it\n`,
+              `worker: polling task queue ${[options.taskQueue, ...options.lab.map((lab) => labTaskQueue(options.taskQueue, lab))].join(', ')} on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it\n`,
             ),
         });
         process.stderr.write('worker: stopped\n');

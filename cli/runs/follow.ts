@@ -1,7 +1,7 @@
 /** `--follow`: one line per step transition until the run ends (or pauses), then its exit code. */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import { currentState, findRun, queryProgress } from '../../temporal/runs.js';
+import { currentState, findRun, labWorkerMissing, queryProgress } from '../../temporal/runs.js';
 import type { ExitCode } from '../errors.js';
 import { colorState, colorStatus, exitCodeFor, flattenSteps, oneLine, resumeHints } from './display.js';
 
@@ -21,6 +21,7 @@ export async function follow(
   const seen = new Map<string, string>();
   let hintedAt: string | undefined;
   let waitingNoted = false;
+  let labNotedAt: string | undefined;
   const emit = (event: Record<string, unknown>, text: string) => {
     if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
     else process.stdout.write(`${text}\n`);
@@ -51,6 +52,12 @@ export async function follow(
       process.stderr.write(
         `waiting for a worker on task queue ${run.description.taskQueue} (start one with \`runbook worker\`)\n`,
       );
+    }
+    // Once per step: a step placed on the lab that no lab worker serves waits silently otherwise.
+    const unserved = progress?.currentStep !== labNotedAt ? await labWorkerMissing(client, run, progress) : undefined;
+    if (unserved) {
+      labNotedAt = progress?.currentStep;
+      process.stderr.write(`note: ${unserved}\n`);
     }
     const state = currentState(run, progress);
     const waiting = state === 'paused' || state === 'waiting-approval';

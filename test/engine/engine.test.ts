@@ -14,13 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
-import {
-  approveUpdate,
-  progressQuery,
-  resumeUpdate,
-  type RunbookProgress,
-  type StepProgress,
-} from '../../workflows/engine/api.js';
+import { approveUpdate, progressQuery, resumeUpdate } from '../../workflows/engine/api.js';
 import { bundleRunbookWorkflows, installWorkerRuntime } from '../../worker/worker.js';
 import { markerFile, readExecutions } from '../../testing/engine-activities.js';
 import {
@@ -29,6 +23,7 @@ import {
   spawnEngineWorker,
   startEngineWorker,
   startRunbook,
+  stepOf,
   waitForProgress,
   writeEngineBundle,
   type RunningWorker,
@@ -69,11 +64,7 @@ function runs(workflowId: string, step?: string) {
   );
 }
 
-function step(progress: RunbookProgress, id: string): StepProgress {
-  const found = progress.steps.find((candidate) => candidate.id === id);
-  if (!found) throw new Error(`no step ${id} in ${JSON.stringify(progress.steps.map((s) => s.id))}`);
-  return found;
-}
+const step = stepOf;
 
 async function createMarker(workflowId: string, marker: string) {
   await writeFile(markerFile(dir, workflowId, marker), '');

@@ -14,6 +14,15 @@ import type { Lab } from '../../lab/schema.js';
 export const TASK_QUEUE = 'openshift-runbooks';
 
 /**
+ * The task queue of a run's steps placed `on: 'lab'`: served only by workers started with
+ * `runbook worker --lab <lab>` (the machine that keeps the lab's install folder), next to the run's
+ * own queue that any worker serves.
+ */
+export function labTaskQueue(taskQueue: string, lab: string): string {
+  return `${taskQueue}@${lab}`;
+}
+
+/**
  * Workflow id of a runbook run for a lab: `install/intra`. Ids mean something, so starting the same
  * runbook for the same lab while one runs finds the running one instead of starting a second.
  */
@@ -65,6 +74,19 @@ export interface StepProgress {
   message?: string;
   /** For-each steps: one entry per item, in order, each with its own sub-steps. */
   items?: Array<{ item: string; status: StepStatus; steps: StepProgress[] }>;
+  /** `lab`: the step runs only on a worker of the lab's own queue (`runbook worker --lab`). */
+  on?: 'lab';
+  /** Outcomes of earlier runs of this step that `runbook resume --from` rewound, oldest first. */
+  earlier?: EarlierOutcome[];
+}
+
+/** What a step had done before a rewind made it pending again. */
+export interface EarlierOutcome {
+  status: StepStatus;
+  attempts: number;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 export interface RunbookProgress {
@@ -88,6 +110,12 @@ export interface ResumeRequest {
   lab?: Lab;
   /** Why, recorded in the step message and the history. */
   reason?: string;
+  /**
+   * Rewind (only with `retry`): run this completed earlier step again, and every step after it. A
+   * for-each sub-step is named with its item path (`nodes[master1].power-on`); a for-each or an item
+   * path rewinds all of it. Accepted while the run is paused or waits at a gate.
+   */
+  from?: string;
 }
 
 export interface ResumeResult {

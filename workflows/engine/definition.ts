@@ -32,6 +32,7 @@ export function defineRunbook(definition: RunbookDefinition): RunbookDefinition 
 export function pendingProgress(step: Step, lab: Lab, input: RunbookInput): StepProgress {
   const entry: StepProgress = { id: step.id, title: step.title, kind: step.kind, status: 'pending', attempts: 0 };
   if (step.kind === 'gate') entry.message = step.prompt;
+  if ((step.kind === 'action' || step.kind === 'wait') && step.on) entry.on = step.on;
   if (step.kind === 'for-each' && applies(step, lab, input)) {
     entry.items = forEachItems(step, lab).map((item) => pendingItem(step, item, lab, input));
   }
@@ -65,6 +66,32 @@ export function stepPaths(steps: readonly StepProgress[], prefix = ''): string[]
     const path = prefix === '' ? step.id : `${prefix}.${step.id}`;
     return [path, ...(step.items ?? []).flatMap((item) => stepPaths(item.steps, itemPath(path, item.item)))];
   });
+}
+
+/** A node of the progress tree: a step, or a for-each item, with its path. */
+export interface ProgressNode {
+  path: string;
+  entry?: StepProgress;
+  item?: ItemProgress;
+}
+
+/** Every step and for-each item of a progress tree with its path, in execution order. */
+export function progressNodes(entries: readonly StepProgress[], prefix = ''): ProgressNode[] {
+  return entries.flatMap((entry) => {
+    const path = prefix === '' ? entry.id : `${prefix}.${entry.id}`;
+    return [
+      { path, entry },
+      ...(entry.items ?? []).flatMap((item) => {
+        const at = itemPath(path, item.item);
+        return [{ path: at, item }, ...progressNodes(item.steps, at)];
+      }),
+    ];
+  });
+}
+
+/** The progress entry of the step at `path` (`nodes[master1].power-on`), if there is one. */
+export function progressAt(entries: readonly StepProgress[], path: string): StepProgress | undefined {
+  return progressNodes(entries).find((node) => node.path === path)?.entry;
 }
 
 /** A JSON-friendly outline of a definition (for `list-runbooks --json` and documentation). */

@@ -28,6 +28,7 @@ import {
 import type { Lab } from '../../lab/schema.js';
 import {
   approveUpdate,
+  labTaskQueue,
   progressQuery,
   resumeUpdate,
   searchAttributeKeys,
@@ -61,6 +62,7 @@ import {
   type StepResult,
 } from './steps.js';
 import { renderCurrentDetails } from './current-details.js';
+import { rewindProgress, rewindRefusal, within } from './rewind.js';
 
 /** Builds the workflow function of a runbook; its workflow type is the runbook name. */
 export function runbookWorkflow(definition: RunbookDefinition): (input: RunbookInput) => Promise<RunbookResult> {
@@ -80,12 +82,17 @@ const ACTIVITY_SUMMARY_MAX = 200;
 
 type Waiting = { kind: 'resume'; path: string } | { kind: 'approve'; path: string };
 
+/** Thrown out of a wait when `resume --from` rewinds the run; `run` starts over from the target. */
+class Rewind extends Error {}
+
 class RunbookRun {
   private lab: Lab;
   private readonly progress: RunbookProgress;
   private waiting: Waiting | undefined;
   private decision: ResumeRequest | undefined;
   private approval: ApproveRequest | undefined;
+  /** The step a rewind goes back to, until the run reaches it again; the steps before it are kept. */
+  private rewindTo: string | undefined;
   private readonly published = new Map<string, string | null>();
 
   constructor(
@@ -124,7 +131,14 @@ class RunbookRun {
   async run(): Promise<RunbookResult> {
     this.publish();
     try {
-      await this.runSteps(this.definition.steps, this.progress.steps, '', undefined);
+      for (;;) {
+        try {
+          await this.runSteps(this.definition.steps, this.progress.steps, '', undefined);
+          break;
+        } catch (error) {
+          if (!(error instanceof Rewind)) throw error;
+        }
+      }
     } catch (error) {
       if (isCancellation(error)) {
         this.progress.state = 'cancelled';
@@ -150,6 +164,11 @@ class RunbookRun {
     for (const [index, step] of steps.entries()) {
       const entry = entries[index]!;
       const path = prefix === '' ? step.id : `${prefix}.${step.id}`;
+      // Rewound: the steps before the target keep their outcome; the target runs again.
+      if (this.rewindTo !== undefined) {
+        if (!within(this.rewindTo, path)) continue;
+        if (this.rewindTo === path) this.rewindTo = undefined;
+      }
       // A cancel that came while the previous step's activity finished anyway: the steps after it
       // never ran and stay pending.
       const scope = CancellationScope.current();
@@ -182,6 +201,8 @@ class RunbookRun {
         const result = await scheduleActivity<StepResult>(step.activity, [context], {
           // The step path names the activity in the UI and in `temporal activity` commands.
           activityId: path,
+          // Absent for shared steps: the activity takes the run's queue, as before placements existed.
+          ...(step.on === 'lab' && { taskQueue: labTaskQueue(workflowInfo().taskQueue, this.lab.name) }),
           summary: truncate(item === undefined ? step.title : `${step.title} (${item})`, ACTIVITY_SUMMARY_MAX),
           startToCloseTimeout: step.startToCloseTimeout,
           ...(step.heartbeatTimeout !== undefined && { heartbeatTimeout: step.heartbeatTimeout }),
@@ -250,10 +271,17 @@ class RunbookRun {
     );
     this.enter(entry, path);
     for (const item of entry.items) {
+      const at = itemPath(path, item.item);
+      if (this.rewindTo !== undefined) {
+        if (!within(this.rewindTo, at)) continue;
+        if (this.rewindTo === at) this.rewindTo = undefined;
+      }
       item.status = 'running';
-      await this.runSteps(step.steps, item.steps, itemPath(path, item.item), item.item);
+      await this.runSteps(step.steps, item.steps, at, item.item);
       item.status = aggregate(item.steps.map((sub) => sub.status));
     }
+    // A rewind to an item the corrected lab no longer has: the steps after this for-each run again.
+    if (this.rewindTo !== undefined && within(this.rewindTo, path)) this.rewindTo = undefined;
     const count = entry.items.length;
     finish(
       entry,
@@ -275,8 +303,9 @@ class RunbookRun {
     this.progress.state = waiting.kind === 'resume' ? 'paused' : 'waiting-approval';
     this.progress.currentStep = waiting.path;
     this.publish();
-    await condition(() => answer() !== undefined);
+    await condition(() => answer() !== undefined || this.rewindTo !== undefined);
     this.waiting = undefined;
+    if (this.rewindTo !== undefined) throw new Rewind(`rewound to ${this.rewindTo}`);
     this.progress.state = 'running';
     return answer()!;
   }
@@ -285,8 +314,9 @@ class RunbookRun {
     if (!request || !['retry', 'skip', 'abort'].includes(request.action)) {
       throw new Error('The resume action must be "retry", "skip" or "abort"');
     }
+    if (request.from !== undefined) return this.validateRewind(request);
     const waiting = this.waiting;
-    if (waiting?.kind !== 'resume' || this.decision !== undefined) {
+    if (waiting?.kind !== 'resume' || this.decision !== undefined || this.rewindTo !== undefined) {
       throw new Error(
         waiting?.kind === 'approve'
           ? `Runbook ${workflowInfo().workflowId} is not paused: it waits for approval at ${waiting.path}; approve it with "runbook approve"`
@@ -298,6 +328,37 @@ class RunbookRun {
         `Runbook ${workflowInfo().workflowId} is paused at ${waiting.path}, not at ${request.stepId}; check "runbook status" and resume that step`,
       );
     }
+    this.validateLab(request);
+  }
+
+  /** `--from`: the run waits (paused or at a gate) and the target is at or before the current step. */
+  private validateRewind(request: ResumeRequest): void {
+    const id = workflowInfo().workflowId;
+    if (request.action !== 'retry')
+      throw new Error('--from rewinds and runs the steps again: it goes with retry, not with skip or abort');
+    if (typeof request.from !== 'string' || request.from === '') {
+      throw new Error('--from needs the path of a step, e.g. --from dns.publish or --from nodes[master1].power-on');
+    }
+    const waiting = this.waiting;
+    if (
+      waiting === undefined ||
+      this.decision !== undefined ||
+      this.approval !== undefined ||
+      this.rewindTo !== undefined
+    ) {
+      throw new Error(
+        `Runbook ${id} is ${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''}; it can be rewound only while it is paused or waits at a gate`,
+      );
+    }
+    if (request.stepId !== undefined && request.stepId !== waiting.path) {
+      throw new Error(`Runbook ${id} waits at ${waiting.path}, not at ${request.stepId}; check "runbook status"`);
+    }
+    const refusal = rewindRefusal(this.progress.steps, waiting.path, request.from);
+    if (refusal) throw new Error(`Cannot rewind runbook ${id}: ${refusal}`);
+    this.validateLab(request);
+  }
+
+  private validateLab(request: ResumeRequest): void {
     if (request.lab !== undefined) {
       if (request.action !== 'retry')
         throw new Error('A corrected lab can only come with a retry, not with skip or abort');
@@ -310,6 +371,7 @@ class RunbookRun {
   }
 
   private resume(request: ResumeRequest): ResumeResult {
+    if (request.from !== undefined) return this.rewind(request.from, request);
     const path = this.waiting!.path;
     this.decision = request;
     // Show the decision at once, so a second resume is rejected and `status` is current.
@@ -323,9 +385,26 @@ class RunbookRun {
     return { stepId: path, action: request.action, message };
   }
 
+  private rewind(target: string, request: ResumeRequest): ResumeResult {
+    const from = this.waiting!.path;
+    if (request.lab) this.lab = request.lab;
+    rewindProgress(this.progress.steps, target);
+    delete this.progress.error;
+    this.rewindTo = target;
+    this.progress.state = 'running';
+    this.progress.currentStep = target;
+    this.publish();
+    const reason = request.reason ? ` (${request.reason})` : '';
+    return {
+      stepId: target,
+      action: 'retry',
+      message: `Rewound from ${from} to step ${target}${reason}${request.lab ? ' with the corrected lab' : ''}; it and every step after it run again`,
+    };
+  }
+
   private validateApprove(request: ApproveRequest): void {
     const waiting = this.waiting;
-    if (waiting?.kind !== 'approve' || this.approval !== undefined) {
+    if (waiting?.kind !== 'approve' || this.approval !== undefined || this.rewindTo !== undefined) {
       throw new Error(
         `Runbook ${workflowInfo().workflowId} does not wait for an approval (it is ${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''})`,
       );

@@ -75,7 +75,16 @@ export interface ActivityStep extends StepBase {
   heartbeatTimeout?: Duration;
   /** Wait steps only. */
   poll?: { intervalMs: number; deadlineMs: number };
+  /** `lab`: runs only on a worker of the lab's own queue (see `StepPlacement`). */
+  on?: StepPlacement;
 }
+
+/**
+ * Where a step's activity runs. Default: on any worker of the run's task queue. `lab`: on a worker
+ * started with `runbook worker --lab <lab name>`, for steps that need what one machine keeps (the
+ * install folder of `openshift-install`).
+ */
+export type StepPlacement = 'lab';
 
 export interface GateStep extends StepBase {
   kind: 'gate';
@@ -99,6 +108,8 @@ interface CommonOptions {
   /** Overrides of the default retry policy (merged). */
   retry?: RetryPolicy;
   heartbeatTimeout?: Duration;
+  /** `lab`: run the step only on a worker started with `runbook worker --lab <lab name>`. */
+  on?: StepPlacement;
 }
 
 export interface ActionOptions extends CommonOptions {
@@ -183,6 +194,7 @@ function actionStep(id: string, title: string, activity: string, options: Action
     retry: { ...ACTION_RETRY, ...options.retry },
     startToCloseTimeout: options.timeout ?? DEFAULT_ACTION_TIMEOUT,
     ...(options.heartbeatTimeout !== undefined && { heartbeatTimeout: options.heartbeatTimeout }),
+    ...placement(id, options),
   };
 }
 
@@ -200,7 +212,15 @@ function waitStep(id: string, title: string, activity: string, options: WaitOpti
     startToCloseTimeout: deadlineMs + Math.max(2 * intervalMs, 30_000),
     heartbeatTimeout: options.heartbeatTimeout ?? WAIT_HEARTBEAT_TIMEOUT,
     poll: { intervalMs, deadlineMs },
+    ...placement(id, options),
   };
+}
+
+function placement(id: string, options: CommonOptions): { on?: StepPlacement } {
+  if (options.on === undefined) return {};
+  if (options.on !== 'lab')
+    throw new Error(`step "${id}": on must be 'lab' (or left out), not ${JSON.stringify(options.on)}`);
+  return { on: options.on };
 }
 
 /** An operator gate: the runbook waits (state `waiting-approval`) until `runbook approve`. */
