@@ -149,6 +149,7 @@ With another port, set TEMPORAL_ADDRESS=127.0.0.1:<port> for the other commands.
     .command('worker')
     .description('run a worker that executes runbook workflows and their steps, until Ctrl-C')
     .option('--task-queue <name>', 'task queue to poll', TASK_QUEUE)
+    .option('--verbose', 'print the log in full (error stacks included), not one line per event')
     .addHelpText(
       'after',
       `
@@ -159,11 +160,11 @@ Examples:
 It connects like every other command (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, TEMPORAL_PROFILE;
 default 127.0.0.1:7233). Ctrl-C lets the running steps stop cleanly; paused runs wait for the next worker.`,
     )
-    .action(async (options: { taskQueue: string }) => {
+    .action(async (options: { taskQueue: string; verbose?: boolean }) => {
       const config = loadTemporalConfig();
       // Loaded here, not at the top: the worker SDK and every activity module are heavy for the other commands.
       const { installWorkerRuntime, runWorker } = await import('../../worker/worker.js');
-      installWorkerRuntime({ logLevel: 'WARN' });
+      installWorkerRuntime({ logLevel: 'WARN', verbose: Boolean(options.verbose) });
       const connection = await connectWorker(config);
       try {
         await runWorker({
