@@ -3,6 +3,7 @@
  * scripts can tell "you asked for something wrong" from "the runbook failed" from "no server".
  * The layers below have their own error types; `asUserError` maps them here, once.
  */
+import { LabFileError } from '../lab/load.js';
 import { TemporalError, TemporalErrorKind } from '../temporal/errors.js';
 
 /** Exit codes of the `runbook` command. */
@@ -47,5 +48,8 @@ export function asUserError(error: unknown): UserError | undefined {
   if (error instanceof UserError) return error;
   if (error instanceof TemporalError)
     return new UserError(error.message, TEMPORAL_EXIT_CODES[error.kind], error.details);
+  // A lab file that is not there is a wrong command line, whichever command read it.
+  if (error instanceof LabFileError)
+    return new UserError(error.message, ExitCode.USAGE, [...error.hints(), 'nothing was started or changed']);
   return undefined;
 }

@@ -23,18 +23,44 @@ export interface ParseLabOptions {
   checkSecrets?: boolean;
 }
 
-/** Reads and validates a lab file; throws `LabValidationError` listing every issue. */
+/** Reads and validates a lab file; throws `LabFileError` when it cannot be read, `LabValidationError` listing every issue. */
 export async function loadLab(path: string, options: Omit<ParseLabOptions, 'baseDir'> = {}): Promise<Lab> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT' ? 'there is no such file; check the path' : `it cannot be read (${code ?? String(error)})`;
-    throw new LabValidationError(path, [{ path: '', message: `cannot read the lab file: ${reason}` }]);
+    throw new LabFileError(path, (error as NodeJS.ErrnoException).code);
   }
   return parseLab(text, path, options);
+}
+
+/** The lab file is missing or unreadable: nothing to validate, so no "invalid lab" report either. */
+export class LabFileError extends Error {
+  constructor(
+    public readonly path: string,
+    public readonly code: string | undefined,
+  ) {
+    super(
+      code === 'ENOENT'
+        ? `the lab file ${path} does not exist`
+        : code === 'EISDIR'
+          ? `the lab file ${path} is a folder, not a file`
+          : `the lab file ${path} cannot be read (${code ?? 'unknown error'})`,
+    );
+    this.name = 'LabFileError';
+  }
+
+  /** What to do about it. */
+  hints(): string[] {
+    const absolute = resolve(this.path);
+    if (this.code === 'ENOENT' || this.code === 'EISDIR') {
+      return [
+        `looked for ${absolute}`,
+        'check the path (a relative one starts from the current folder), or write a lab file from the example: runbooks/labs/example.yaml',
+      ];
+    }
+    return [`check the permissions of ${absolute}`];
+  }
 }
 
 /** Validates the text of a lab file; `source` names it in messages (and locates relative references). */

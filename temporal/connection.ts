@@ -3,6 +3,7 @@
  * envconfig profile (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS*, TEMPORAL_API_KEY,
  * TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE), defaulting to the local `runbook server` on 127.0.0.1:7233.
  */
+import { connect as connectTcp } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
@@ -81,13 +82,53 @@ export async function connectClient(
   config: TemporalConfig = loadTemporalConfig(),
   { connectTimeoutMs = 5_000 }: { connectTimeoutMs?: number } = {},
 ): Promise<Client> {
-  let connection: Connection;
   try {
-    connection = await Connection.connect({ ...config.connectionOptions, connectTimeout: connectTimeoutMs });
+    await refuseFast(config.address, connectTimeoutMs);
   } catch (error) {
     throw unreachableError(config, error);
   }
+  let connection: Connection;
+  try {
+    // Lazy, then checked: a connection that fails the check is closed, so its channel does not go on
+    // retrying in the background and keep the process alive.
+    connection = Connection.lazy({ ...config.connectionOptions, connectTimeout: connectTimeoutMs });
+  } catch (error) {
+    throw unreachableError(config, error);
+  }
+  try {
+    await connection.ensureConnected();
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw unreachableError(config, error);
+  }
   return new Client({ connection, namespace: config.namespace });
+}
+
+/**
+ * The gRPC client retries a refused connection until its deadline and then says only "deadline
+ * exceeded". One plain TCP connect first tells "nothing listens there" apart at once; a host that
+ * does not answer (or a proxy, TLS, a slow server) is left to the client's own timeout.
+ */
+async function refuseFast(address: string, timeoutMs: number): Promise<void> {
+  let target: URL;
+  try {
+    target = new URL(`http://${address}`);
+  } catch {
+    return; // Not host:port; the client reports it.
+  }
+  const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(target.port || 7233);
+  await new Promise<void>((resolve, reject) => {
+    const socket = connectTcp({ host, port, timeout: timeoutMs });
+    const done = (error?: Error) => {
+      socket.destroy();
+      if (error && (error as NodeJS.ErrnoException).code === 'ECONNREFUSED') reject(new Error('connection refused'));
+      else resolve();
+    };
+    socket.once('connect', () => done());
+    socket.once('timeout', () => done());
+    socket.once('error', done);
+  });
 }
 
 /** Runs `fn` with a connected client and closes the connection afterwards. */

@@ -10,6 +10,7 @@ import {
   DefaultLogger,
   Runtime,
   Worker,
+  type LogEntry,
   type LogLevel,
   type NativeConnection,
   type WorkflowBundle,
@@ -63,15 +64,44 @@ export function bundleRunbookWorkflows(workflowsPath: string = DEFAULT_WORKFLOWS
   return bundle;
 }
 
+/** The first line of an error's message (gRPC and core errors run over several lines). */
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim();
+}
+
+/**
+ * The SDK's log for an operator: one line per event (`worker: WARN Activity failed: <type>: <message>`),
+ * the same line said again in a row only once (the core repeats its retry warnings while the server
+ * is down). With `verbose`, the whole entry with its error stack, as the SDK writes it. The full
+ * failure of a step stays in the run's history either way.
+ */
+export function operatorLogger(level: LogLevel, { verbose }: { verbose: boolean }): DefaultLogger {
+  if (verbose) return new DefaultLogger(level);
+  let last = '';
+  return new DefaultLogger(level, (entry: LogEntry) => {
+    const meta = entry.meta ?? {};
+    const error = meta.error ?? meta.failure;
+    const what = [meta.activityType, meta.workflowType].filter((value) => typeof value === 'string').join(' ');
+    const detail = error instanceof Error ? error.message : typeof error === 'string' ? error : undefined;
+    const line = `worker: ${entry.level} ${firstLine(entry.message)}${what ? `: ${what}` : ''}${detail ? `: ${firstLine(detail)}` : ''}`;
+    if (line === last) return;
+    last = line;
+    process.stderr.write(`${line}\n`);
+  });
+}
+
 /**
  * Sets the SDK's log level for this process (default INFO). It must run before the first connection
  * or worker is created; later calls are ignored, as the SDK's runtime is then already in place.
  */
-export function installWorkerRuntime(options: { logLevel?: LogLevel } = {}): void {
+export function installWorkerRuntime(
+  options: { logLevel?: LogLevel; verbose?: boolean; shutdownSignals?: NodeJS.Signals[] } = {},
+): void {
   const level = options.logLevel ?? 'INFO';
   try {
     Runtime.install({
-      logger: new DefaultLogger(level),
+      logger: operatorLogger(level, { verbose: options.verbose ?? false }),
+      ...(options.shutdownSignals && { shutdownSignals: options.shutdownSignals }),
       // The SDK's native core logs straight to the console unless forwarded: forward it through the
       // same logger, so one level governs both (core WARN lines are noise for an operator at ERROR).
       telemetryOptions: {

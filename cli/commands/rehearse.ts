@@ -39,6 +39,7 @@ interface RehearseOptions {
   faults?: string;
   option: Record<string, string | boolean>;
   json?: boolean;
+  verbose?: boolean;
 }
 
 function parseTimeScale(value: string): number {
@@ -99,6 +100,7 @@ export function registerRehearseCommands(program: Command): void {
     .option('--faults <file>', 'scenario file of faults the simulated lab shows (YAML `faults: [...]`)')
     .addOption(optionOption())
     .addOption(jsonOption())
+    .option('--verbose', "print the worker's log in full (error stacks included), not one line per event")
     .addHelpText(
       'after',
       `
@@ -130,13 +132,9 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
 
       // The worker SDK installs signal handlers that stop workers on Ctrl-C; this command stops its
       // worker itself, after the run has been cancelled cleanly.
-      const { DefaultLogger, Runtime } = await import('@temporalio/worker');
-      try {
-        Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-      } catch {
-        // A runtime is in place already (another command in this process); keep it.
-      }
-      const { createLabWorkers, createRunbookWorker } = await import('../../worker/worker.js');
+      // SDK log lines are one per event unless --verbose (the full errors stay in the run's history).
+      const { createLabWorkers, createRunbookWorker, installWorkerRuntime } = await import('../../worker/worker.js');
+      installWorkerRuntime({ logLevel: 'WARN', verbose: Boolean(options.verbose), shutdownSignals: [] });
       const { startSimulatedLab, streamLog } = await import('../../simulator/lab-sim.js');
 
       const stops: Array<() => Promise<unknown>> = [() => new Promise((resolve) => simLogFile.end(resolve))];

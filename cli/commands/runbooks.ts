@@ -18,10 +18,11 @@ import {
 } from '../../temporal/runs.js';
 import { TASK_QUEUE, approveUpdate, resumeUpdate, workflowIdFor } from '../../workflows/engine/api.js';
 import { outlineRunbook } from '../../workflows/engine/definition.js';
+import { formatOutline } from '../runs/outline.js';
 import { ExitCode, UserError } from '../errors.js';
 import { readLab } from '../lab-file.js';
 import { jsonOption, optionOption } from '../options.js';
-import { formatTable, printJson, printRows } from '../output.js';
+import { printJson, printRows } from '../output.js';
 import { colorState, exitCodeFor, renderStatus } from '../runs/display.js';
 import { follow } from '../runs/follow.js';
 import { listRuns, RUN_STATES } from '../runs/list.js';
@@ -31,20 +32,17 @@ export function registerRunbookCommands(program: Command): void {
   program
     .command('list-runbooks')
     .description('list the runbooks this version knows, with their steps')
+    .argument('[runbook]', 'only this runbook')
     .addOption(jsonOption())
-    .addHelpText('after', '\nExamples:\n  runbook list-runbooks\n  runbook list-runbooks --json')
-    .action((options: { json?: boolean }) => {
-      const definitions = Object.values(catalogue);
-      if (options.json) {
-        printJson(definitions.map(outlineRunbook));
-        return;
-      }
-      process.stdout.write(
-        `${formatTable(
-          ['RUNBOOK', 'STEPS', 'TITLE'],
-          definitions.map((d) => [d.name, d.steps.length, d.title]),
-        )}\n`,
-      );
+    .addHelpText(
+      'after',
+      '\nExamples:\n  runbook list-runbooks\n  runbook list-runbooks install\n  runbook list-runbooks --json',
+    )
+    .action((name: string | undefined, options: { json?: boolean }) => {
+      const definitions = name === undefined ? Object.values(catalogue) : [requireRunbook(name)];
+      const outlines = definitions.map(outlineRunbook);
+      if (options.json) printJson(outlines);
+      else process.stdout.write(outlines.map(formatOutline).join('\n'));
     });
 
   program

@@ -155,6 +155,7 @@ With another port, set TEMPORAL_ADDRESS=127.0.0.1:<port> for the other commands.
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option('--verbose', 'print the log in full (error stacks included), not one line per event')
     .addHelpText(
       'after',
       `
@@ -166,11 +167,11 @@ Examples:
 It connects like every other command (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, TEMPORAL_PROFILE;
 default 127.0.0.1:7233). Ctrl-C lets the running steps stop cleanly; paused runs wait for the next worker.`,
     )
-    .action(async (options: { taskQueue: string; lab: string[] }) => {
+    .action(async (options: { taskQueue: string; lab: string[]; verbose?: boolean }) => {
       const config = loadTemporalConfig();
       // Loaded here, not at the top: the worker SDK and every activity module are heavy for the other commands.
       const { installWorkerRuntime, runWorker } = await import('../../worker/worker.js');
-      installWorkerRuntime({ logLevel: 'WARN' });
+      installWorkerRuntime({ logLevel: 'WARN', verbose: Boolean(options.verbose) });
       const connection = await connectWorker(config);
       try {
         await runWorker({

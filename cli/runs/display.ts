@@ -67,11 +67,55 @@ export function resumeHints(id: string, progress: RunbookProgress | undefined): 
   ];
 }
 
+/** The terminal's width; undefined when the output goes to a file or a pipe (nothing is cut there). */
+export function terminalWidth(): number | undefined {
+  if (!process.stdout.isTTY) return undefined;
+  return process.stdout.columns || DEFAULT_TERMINAL_WIDTH;
+}
+
+const DEFAULT_TERMINAL_WIDTH = 100;
+/** Titles and messages keep at least this much, even in a narrow terminal (the row then wraps). */
+const MIN_TEXT_WIDTH = 12;
+const COLUMN_GAP = 2;
+
+/**
+ * Every step with its title, status, attempts and last message. In a terminal, titles and messages
+ * share what the other columns leave of its width (titles up to 40%); without a width, nothing is cut.
+ */
+export function formatStepTable(steps: readonly StepProgress[], width: number | undefined): string {
+  const head = ['STEP', 'TITLE', 'STATUS', 'ATTEMPTS', 'LAST MESSAGE'];
+  const flat = flattenSteps(steps);
+  let titleMax = Infinity;
+  let messageMax = Infinity;
+  if (width !== undefined) {
+    const widest = (values: string[]) => Math.max(...values.map((value) => value.length));
+    const fixed =
+      widest([head[0]!, ...flat.map((s) => s.path)]) +
+      widest([head[2]!, ...flat.map((s) => s.status)]) +
+      widest([head[3]!, ...flat.map((s) => String(s.attempts))]) +
+      COLUMN_GAP * (head.length - 1);
+    const room = Math.max(2 * MIN_TEXT_WIDTH, width - fixed);
+    const longestTitle = widest([head[1]!, ...flat.map((s) => oneLine(s.title, Infinity))]);
+    titleMax = Math.max(MIN_TEXT_WIDTH, Math.min(longestTitle, Math.floor(room * 0.4)));
+    messageMax = Math.max(MIN_TEXT_WIDTH, room - titleMax);
+  }
+  const rows = flat.map((s) => [
+    s.path,
+    oneLine(s.title, titleMax),
+    colorStatus(s.status),
+    s.attempts,
+    oneLine(s.message, messageMax),
+  ]);
+  return formatTable(head, rows);
+}
+
 export function renderStatus(
   run: Run,
   state: string,
   progress: RunbookProgress | undefined,
   config: TemporalConfig,
+  /** Columns to fit; `undefined` (piped output) prints every title and message whole. */
+  width: number | undefined = terminalWidth(),
 ): string {
   const id = run.handle.workflowId;
   const lines: string[] = [];
@@ -80,16 +124,8 @@ export function renderStatus(
   );
   const step = progress?.currentStep ?? run.step;
   if (step && run.open) lines.push(`current step: ${step}`);
-  if (progress) {
-    const rows = flattenSteps(progress.steps).map((s) => [
-      s.path,
-      oneLine(s.title, 40),
-      colorStatus(s.status),
-      s.attempts,
-      oneLine(s.message),
-    ]);
-    lines.push('', formatTable(['STEP', 'TITLE', 'STATUS', 'ATTEMPTS', 'LAST MESSAGE'], rows));
-  } else {
+  if (progress) lines.push('', formatStepTable(progress.steps, width));
+  else {
     lines.push(
       '',
       run.open

@@ -1,11 +1,29 @@
 /** `--follow`: one line per step transition until the run ends (or pauses), then its exit code. */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import { currentState, findRun, labWorkerMissing, queryProgress } from '../../temporal/runs.js';
+import { currentState, findRun, labWorkerMissing, queryProgress, type Run } from '../../temporal/runs.js';
 import type { ExitCode } from '../errors.js';
 import { colorState, colorStatus, exitCodeFor, flattenSteps, oneLine, resumeHints } from './display.js';
 
 const FOLLOW_POLL_MS = 1_000;
+
+/** Activities of the run the server retries: each attempt after a failure, with that failure's message. */
+export function retryingActivities(
+  run: Pick<Run, 'description'>,
+): Array<{ activityId: string; activityType: string; attempt: number; message: string }> {
+  return (run.description.raw.pendingActivities ?? []).flatMap((activity) =>
+    (activity.attempt ?? 0) > 1 && activity.lastFailure?.message
+      ? [
+          {
+            activityId: activity.activityId ?? '',
+            activityType: activity.activityType?.name ?? '',
+            attempt: activity.attempt ?? 0,
+            message: activity.lastFailure.message,
+          },
+        ]
+      : [],
+  );
+}
 
 /**
  * Polls a run's progress and prints one line per step transition until the run ends or pauses.
@@ -22,6 +40,7 @@ export async function follow(
   let hintedAt: string | undefined;
   let waitingNoted = false;
   let labNotedAt: string | undefined;
+  const retriesSeen = new Set<string>();
   const emit = (event: Record<string, unknown>, text: string) => {
     if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
     else process.stdout.write(`${text}\n`);
@@ -47,7 +66,23 @@ export async function follow(
           `${time}  ${colorStatus(step.status.padEnd(16))} ${step.path}  ${oneLine(step.title, 50)}${retry}${step.message ? `: ${oneLine(step.message)}` : ''}`,
         );
       }
-    } else if (!waitingNoted && run.open) {
+    }
+    if (progress) {
+      // A step's retries happen on the server, between two answers of the workflow: its pending
+      // activity carries the attempt and the last failure, so a retrying step says so at once.
+      for (const retry of retryingActivities(run)) {
+        const key = `${retry.activityId}#${retry.attempt}`;
+        if (retriesSeen.has(key)) continue;
+        retriesSeen.add(key);
+        const step = progress.currentStep ?? retry.activityType;
+        const time = new Date().toISOString().slice(11, 19);
+        emit(
+          { event: 'retry', step, attempt: retry.attempt - 1, message: retry.message },
+          `${time}  ${colorStatus('retrying'.padEnd(16))} ${step}  attempt ${retry.attempt - 1} failed: ${oneLine(retry.message, 200)}; retrying`,
+        );
+      }
+    }
+    if (!progress && !waitingNoted && run.open) {
       waitingNoted = true;
       process.stderr.write(
         `waiting for a worker on task queue ${run.description.taskQueue} (start one with \`runbook worker\`)\n`,

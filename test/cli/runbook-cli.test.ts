@@ -92,10 +92,26 @@ afterAll(async () => {
 });
 
 describe('runbook CLI', () => {
-  it('lists the runbooks', async () => {
+  it('lists the runbooks with their steps, for-each sub-steps indented', async () => {
     const text = await runbook('list-runbooks');
     expect(text.code).toBe(ExitCode.OK);
-    expect(text.stdout).toMatch(/^selftest\s+\d+\s+Engine self-test/m);
+    expect(text.stdout).toMatch(/^selftest {2}Engine self-test$/m);
+    expect(text.stdout).toMatch(/^ {2}engine\.converge\s+Converge an in-memory marker$/m);
+    expect(text.stdout).toMatch(
+      /^ {2}hosts\.visit\s+Visit each helper host\s+for each item:\n {4}describe\s+Describe the host$/m,
+    );
+    expect(text.stdout).toMatch(
+      /^ {2}operator\.approve\s+Operator approval\s+waits for an approval, only when its option is set$/m,
+    );
+    expect(text.stdout).toMatch(/^preflight {2}/m);
+
+    const json = JSON.parse((await runbook('list-runbooks', 'selftest', '--json')).stdout);
+    expect(json).toHaveLength(1);
+    expect(json[0].steps.find((step: { id: string }) => step.id === 'hosts.visit')).toMatchObject({
+      kind: 'for-each',
+      steps: [{ id: 'describe', title: 'Describe the host' }],
+    });
+    expect((await runbook('list-runbooks', 'no-such-runbook')).code).toBe(ExitCode.NOT_FOUND);
   });
 
   it('refuses a bad lab file with the field named, and starts nothing', async () => {

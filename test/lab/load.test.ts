@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { formatIssue, LabValidationError, loadLab, parseLab, validateLab } from '../../lab/load.js';
+import { formatIssue, LabFileError, LabValidationError, loadLab, parseLab, validateLab } from '../../lab/load.js';
 import { exampleLab, exampleSecrets, fixtureLabs } from './paths.js';
 import type { JsonObject } from '../support/json.js';
 
@@ -103,10 +103,11 @@ describe('parseLab', () => {
 
 describe('loadLab', () => {
   it('says when the file is missing', async () => {
-    const error = await rejection(loadLab(join(fixtureLabs, 'no-such-lab.yaml')));
-    expect(error.issues).toEqual([
-      { path: '', message: 'cannot read the lab file: there is no such file; check the path' },
-    ]);
+    const missing = join(fixtureLabs, 'no-such-lab.yaml');
+    const error = await loadLab(missing).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(LabFileError);
+    expect((error as LabFileError).message).toBe(`the lab file ${missing} does not exist`);
+    expect((error as LabFileError).hints().join('\n')).toMatch(/runbooks\/labs\/example\.yaml/);
   });
 });
 
