@@ -6,9 +6,12 @@
 import type { RunbookDefinition } from '../workflows/engine/definition.js';
 import { preflightRunbook } from './preflight.js';
 import { selftestRunbook } from './selftest.js';
+import { installRunbook } from './install.js';
 
 export const catalogue: Readonly<Record<string, RunbookDefinition>> = Object.freeze(
-  Object.fromEntries([preflightRunbook, selftestRunbook].map((definition) => [definition.name, definition])),
+  Object.fromEntries(
+    [preflightRunbook, selftestRunbook, installRunbook].map((definition) => [definition.name, definition]),
+  ),
 );
 
 /** The definition of a runbook, or undefined when the name is unknown. */

@@ -7,6 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { isDeepStrictEqual } from 'node:util';
+import { durationMs } from '../../lab/install-settings.js';
 import { nodeFqdn, nodeRoles, type Lab, type Node } from '../../lab/schema.js';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { kubeFor } from '../support/kube-access.js';
@@ -88,7 +89,19 @@ export async function clusterWaitCondition(context: StepContext): Promise<StepOu
   );
 }
 
-export async function clusterWaitBootstrapComplete(context: StepContext): Promise<StepOutcome> {
+/**
+ * The step's context with its deadline cut to the lab's (`install.deadlines`), so that a lab can wait
+ * longer or shorter than the runbook's generous static deadline without editing the runbook.
+ */
+function withLabDeadline(context: StepContext, ...durations: string[]): StepContext {
+  const labMs = durations.reduce((sum, text) => sum + durationMs(text), 0);
+  const stepMs = context.poll?.deadlineMs ?? labMs;
+  return { ...context, poll: { intervalMs: context.poll?.intervalMs ?? 10_000, deadlineMs: Math.min(stepMs, labMs) } };
+}
+
+export async function clusterWaitBootstrapComplete(stepContext: StepContext): Promise<StepOutcome> {
+  const { bootstrapApi, bootstrapComplete } = stepContext.lab.install.deadlines;
+  const context = withLabDeadline(stepContext, bootstrapApi, bootstrapComplete);
   const kube = kubeFor(context);
   const bootstrap = { apiVersion: 'v1', kind: 'ConfigMap', name: 'bootstrap', namespace: 'kube-system' };
   return watchedPoll(
@@ -204,7 +217,8 @@ export async function clusterWaitOperatorsSettled(context: StepContext): Promise
 }
 
 /** ClusterVersion `version` Available=True, not Failing, not Progressing: the install is complete. */
-export async function clusterWaitVersionAvailable(context: StepContext): Promise<StepOutcome> {
+export async function clusterWaitVersionAvailable(stepContext: StepContext): Promise<StepOutcome> {
+  const context = withLabDeadline(stepContext, stepContext.lab.install.deadlines.installComplete);
   const kube = kubeFor(context);
   const version = { apiVersion: 'config.openshift.io/v1', kind: 'ClusterVersion', name: 'version' };
   return watchedPoll(

@@ -64,7 +64,7 @@ export async function runInstaller(
   return { stdout: result.stdout };
 }
 
-/** The release a binary installs, from `openshift-install version` ("openshift-install 4.2.0"). */
+/** The release a binary installs, from `openshift-install version`, whose first line names the binary as it was called ("./openshift-install 4.2.0"). */
 export function releaseOf(versionOutput: string): string | undefined {
-  return /^openshift-install\s+v?(\S+)/m.exec(versionOutput)?.[1];
+  return /^(?:\S*\/)?openshift-install\s+v?(\S+)/m.exec(versionOutput)?.[1];
 }
