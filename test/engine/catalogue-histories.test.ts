@@ -40,6 +40,7 @@ const RUN_TIMEOUT_MS = 10 * 60_000;
  */
 const RECORDING: Record<string, { from?: LabStart; options?: RunbookInput['options'] }> = {
   selftest: { options: { gate: true } },
+  install: { from: 'bare' },
 };
 
 const recording = process.env.RECORD_ENGINE_HISTORIES === '1';
