@@ -25,6 +25,9 @@ const hasLdap = Object.assign((lab: Lab) => lab.day2.ldap !== undefined, {
   skipReason: 'the lab has no day2.ldap block',
 });
 
+/** Steps of the bootstrap phase change nothing on a cluster that has bootstrapped (a second run). */
+const unlessBootstrapped = { unlessBootstrapped: true };
+
 export const installRunbook = defineRunbook({
   name: 'install',
   title: 'Install OpenShift 4 on the lab',
@@ -47,7 +50,10 @@ export const installRunbook = defineRunbook({
       items: (lab) => lab.hosts.filter((host) => host.pxe !== undefined).map((host) => host.name),
       steps: [action('fetch', 'Fetch and verify the boot files', 'installBootAssets', { timeout: '60m' })],
     }),
-    action('haproxy.with-bootstrap', 'Load balance the API with the bootstrap node', 'hostsPushHaproxyBootstrap'),
+    action('haproxy.with-bootstrap', 'Load balance the API with the bootstrap node', 'hostsPushHaproxyBootstrap', {
+      description: 'Left as it is once the cluster has bootstrapped, so that a second run does not undo the final one.',
+      params: unlessBootstrapped,
+    }),
 
     action('openshift-install.binary', 'Check the openshift-install binary', 'installCheckBinary'),
     action('openshift-install.config', 'Write install-config.yaml', 'installWriteConfig'),
@@ -61,6 +67,7 @@ export const installRunbook = defineRunbook({
       nodes: nodesWithRole('bootstrap'),
       to: 'on',
       pxe: true,
+      params: unlessBootstrapped,
     }),
     ...powerSteps('masters.power-on', 'Power on the masters (PXE)', {
       nodes: nodesWithRole('master'),

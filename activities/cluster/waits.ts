@@ -89,6 +89,26 @@ export async function clusterWaitCondition(context: StepContext): Promise<StepOu
   );
 }
 
+const BOOTSTRAP_CONFIGMAP = { apiVersion: 'v1', kind: 'ConfigMap', name: 'bootstrap', namespace: 'kube-system' };
+const BOOTSTRAP_PROBE_MS = 10_000;
+
+/**
+ * Whether the cluster has bootstrapped (ConfigMap kube-system/bootstrap says complete). Steps of the
+ * bootstrap phase (HAProxy with the bootstrap node, the bootstrap node on) leave an installed cluster
+ * alone when their step sets `params.unlessBootstrapped`. No kubeconfig yet, an API that does not
+ * answer within a few seconds or no ConfigMap: not bootstrapped.
+ */
+export async function bootstrapCompleted(context: StepContext): Promise<boolean> {
+  if (context.params?.unlessBootstrapped !== true) return false;
+  const probe = (async () => {
+    const configMap = (await readObject(kubeFor(context), BOOTSTRAP_CONFIGMAP)) as
+      { data?: Record<string, string> } | undefined;
+    return configMap?.data?.status === 'complete';
+  })();
+  const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, BOOTSTRAP_PROBE_MS, false).unref());
+  return Promise.race([probe.catch(() => false), timeout]);
+}
+
 /**
  * The step's context with its deadline cut to the lab's (`install.deadlines`), so that a lab can wait
  * longer or shorter than the runbook's generous static deadline without editing the runbook.
@@ -103,7 +123,7 @@ export async function clusterWaitBootstrapComplete(stepContext: StepContext): Pr
   const { bootstrapApi, bootstrapComplete } = stepContext.lab.install.deadlines;
   const context = withLabDeadline(stepContext, bootstrapApi, bootstrapComplete);
   const kube = kubeFor(context);
-  const bootstrap = { apiVersion: 'v1', kind: 'ConfigMap', name: 'bootstrap', namespace: 'kube-system' };
+  const bootstrap = BOOTSTRAP_CONFIGMAP;
   return watchedPoll(
     context,
     kube,
