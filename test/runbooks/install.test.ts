@@ -4,13 +4,16 @@
  * operator would (client-node against the simulated API): every inventory node Ready with its role,
  * every operator Available, the bootstrap node off and gone from the HAProxy configuration each load
  * balancer loaded. A second run on the installed lab reports every step unchanged and writes nothing:
- * no file on any simulated host changes and the API server receives no mutating request.
+ * no file on any simulated host changes and the API server receives no mutating request. With the
+ * rogue-csr fault, the CSR of a node the lab does not have stays pending and the run completes.
  */
+import 'reflect-metadata';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CertificatesV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { WorkflowHandle } from '@temporalio/client';
 import { hostsWith, nodeFqdn, type Lab } from '../../lab/schema.js';
 import { startSimulatedLab, type SimulatedLab } from '../../simulator/lab-sim.js';
@@ -68,14 +71,14 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function start(workflowId: string): Promise<WorkflowHandle> {
+function start(workflowId: string, on: SimulatedLab = sim): Promise<WorkflowHandle> {
   return temporal.client.workflow.start('install', {
     taskQueue: TASK_QUEUE,
     workflowId,
     args: [
       {
         lab,
-        rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath },
+        rehearsal: { endpointsFile: on.endpointsPath, kubeconfig: on.kubeconfigPath },
       } satisfies RunbookInput,
     ],
   });
@@ -197,4 +200,41 @@ test(
     });
   },
   2 * RUN_TIMEOUT_MS,
+);
+
+test(
+  'a CSR for a node the lab does not have is never approved, and the install still completes',
+  async () => {
+    const faulty = await startSimulatedLab({
+      lab,
+      stateDir: path.join(dir, 'sim-rogue'),
+      from: 'bare',
+      timeScale: 0,
+      faults: [{ kind: 'rogue-csr', node: 'rogue1' }],
+      log: { info: () => undefined, warn: () => undefined },
+    });
+    try {
+      const progress = await completed(await start('install/intra/rogue-csr', faulty));
+      const csrs = progress.steps.find((step) => step.id === 'nodes.csrs')!;
+      expect(csrs.status).toBe('changed');
+      expect(csrs.message).toContain('rogue1');
+
+      const kubeconfig = new KubeConfig();
+      kubeconfig.loadFromFile(faulty.kubeconfigPath);
+      const requests = (await kubeconfig.makeApiClient(CertificatesV1Api).listCertificateSigningRequest()).items;
+      const subject = (csr: (typeof requests)[number]) =>
+        new Pkcs10CertificateRequest(Buffer.from(csr.spec.request, 'base64').toString()).subject;
+      const rogue = requests.filter((csr) => subject(csr).includes('CN=system:node:rogue1'));
+      expect(rogue).toHaveLength(1);
+      const decided = (csr: (typeof requests)[number]) =>
+        csr.status?.conditions?.map((condition) => condition.type) ?? [];
+      const pending = requests.filter((csr) => decided(csr).length === 0);
+      expect(pending.length).toBeGreaterThan(0);
+      for (const csr of rogue) expect(decided(csr)).not.toContain('Approved');
+      expect(requests.filter((csr) => decided(csr).includes('Approved')).length).toBeGreaterThan(0);
+    } finally {
+      await faulty.stop();
+    }
+  },
+  RUN_TIMEOUT_MS,
 );
