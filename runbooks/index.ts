@@ -10,12 +10,14 @@ import { infraNodesRunbook } from './infra-nodes.js';
 import { preflightRunbook } from './preflight.js';
 import { registryStorageRunbook } from './registry-storage.js';
 import { selftestRunbook } from './selftest.js';
+import { installRunbook } from './install.js';
 
 export const catalogue: Readonly<Record<string, RunbookDefinition>> = Object.freeze(
   Object.fromEntries(
     [
       preflightRunbook,
       selftestRunbook,
+      installRunbook,
       infraNodesRunbook,
       cephCsiRunbook,
       registryStorageRunbook,

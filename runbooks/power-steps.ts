@@ -16,7 +16,7 @@
  * Workflow-safe: pure functions of the lab.
  */
 import type { Lab } from '../lab/schema.js';
-import { action, forEach, gate, type Step } from '../workflows/engine/steps.js';
+import { action, forEach, gate, type JsonValue, type Step } from '../workflows/engine/steps.js';
 
 export interface PowerStepsOptions {
   /** The nodes, by name, in the order to switch them (evaluated in the workflow: pure, no I/O). */
@@ -24,6 +24,8 @@ export interface PowerStepsOptions {
   to: 'on' | 'off';
   /** Power on into a network (PXE) boot, where the driver can choose the boot device. */
   pxe?: boolean;
+  /** More parameters of the power activities (e.g. `unlessBootstrapped`, see activities/cluster/waits.ts). */
+  params?: Record<string, JsonValue>;
   description?: string;
 }
 
@@ -35,7 +37,7 @@ export function powerSteps(id: string, title: string, options: PowerStepsOptions
   const remote = (lab: Lab) => options.nodes(lab).filter((name) => !isManual(lab, name));
   const manual = (lab: Lab) => options.nodes(lab).filter((name) => isManual(lab, name));
   const on = options.to === 'on';
-  const params = { ...(on && options.pxe && { pxe: true }) };
+  const params = { ...options.params, ...(on && options.pxe && { pxe: true }) };
   const described = options.description !== undefined ? { description: options.description } : {};
   return [
     forEach(id, title, {

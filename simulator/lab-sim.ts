@@ -120,6 +120,8 @@ export interface SimulatedLab {
   /** Where each node stands (off, booting, stuck in PXE and why, running). */
   boot: BootTracker;
   progress: InstallProgress;
+  /** Mutating requests the API server has been sent (`kubectl apply`, patches, CSR approvals, …). */
+  apiWrites(): number;
   stop(): Promise<void>;
 }
 
@@ -267,6 +269,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       faults,
       boot,
       progress,
+      apiWrites: () => api.mutatingRequests(),
       stop: stopAll,
     };
   } catch (error) {

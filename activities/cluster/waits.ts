@@ -7,6 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { isDeepStrictEqual } from 'node:util';
+import { durationMs } from '../../lab/install-settings.js';
 import { nodeFqdn, nodeRoles, type Lab, type Node } from '../../lab/schema.js';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { kubeFor } from '../support/kube-access.js';
@@ -88,9 +89,41 @@ export async function clusterWaitCondition(context: StepContext): Promise<StepOu
   );
 }
 
-export async function clusterWaitBootstrapComplete(context: StepContext): Promise<StepOutcome> {
+const BOOTSTRAP_CONFIGMAP = { apiVersion: 'v1', kind: 'ConfigMap', name: 'bootstrap', namespace: 'kube-system' };
+const BOOTSTRAP_PROBE_MS = 10_000;
+
+/**
+ * Whether the cluster has bootstrapped (ConfigMap kube-system/bootstrap says complete). Steps of the
+ * bootstrap phase (HAProxy with the bootstrap node, the bootstrap node on) leave an installed cluster
+ * alone when their step sets `params.unlessBootstrapped`. No kubeconfig yet, an API that does not
+ * answer within a few seconds or no ConfigMap: not bootstrapped.
+ */
+export async function bootstrapCompleted(context: StepContext): Promise<boolean> {
+  if (context.params?.unlessBootstrapped !== true) return false;
+  const probe = (async () => {
+    const configMap = (await readObject(kubeFor(context), BOOTSTRAP_CONFIGMAP)) as
+      { data?: Record<string, string> } | undefined;
+    return configMap?.data?.status === 'complete';
+  })();
+  const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, BOOTSTRAP_PROBE_MS, false).unref());
+  return Promise.race([probe.catch(() => false), timeout]);
+}
+
+/**
+ * The step's context with its deadline cut to the lab's (`install.deadlines`), so that a lab can wait
+ * longer or shorter than the runbook's generous static deadline without editing the runbook.
+ */
+function withLabDeadline(context: StepContext, ...durations: string[]): StepContext {
+  const labMs = durations.reduce((sum, text) => sum + durationMs(text), 0);
+  const stepMs = context.poll?.deadlineMs ?? labMs;
+  return { ...context, poll: { intervalMs: context.poll?.intervalMs ?? 10_000, deadlineMs: Math.min(stepMs, labMs) } };
+}
+
+export async function clusterWaitBootstrapComplete(stepContext: StepContext): Promise<StepOutcome> {
+  const { bootstrapApi, bootstrapComplete } = stepContext.lab.install.deadlines;
+  const context = withLabDeadline(stepContext, bootstrapApi, bootstrapComplete);
   const kube = kubeFor(context);
-  const bootstrap = { apiVersion: 'v1', kind: 'ConfigMap', name: 'bootstrap', namespace: 'kube-system' };
+  const bootstrap = BOOTSTRAP_CONFIGMAP;
   return watchedPoll(
     context,
     kube,
@@ -204,7 +237,8 @@ export async function clusterWaitOperatorsSettled(context: StepContext): Promise
 }
 
 /** ClusterVersion `version` Available=True, not Failing, not Progressing: the install is complete. */
-export async function clusterWaitVersionAvailable(context: StepContext): Promise<StepOutcome> {
+export async function clusterWaitVersionAvailable(stepContext: StepContext): Promise<StepOutcome> {
+  const context = withLabDeadline(stepContext, stepContext.lab.install.deadlines.installComplete);
   const kube = kubeFor(context);
   const version = { apiVersion: 'config.openshift.io/v1', kind: 'ClusterVersion', name: 'version' };
   return watchedPoll(

@@ -4,6 +4,7 @@
  * Each host gets one SSH session per step. `hostPlans` gives the read-only half of each push step.
  */
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import { bootstrapCompleted } from '../cluster/waits.js';
 import { withSsh } from '../support/lab-access.js';
 import { convergePlanned, type StepPlan } from '../support/plan.js';
 import { hostsWaitDns } from './dns-wait.js';
@@ -32,11 +33,17 @@ async function pushPlan(context: StepContext, name: HostPushName): Promise<StepP
   return { changes: plans.flatMap((plan) => plan.changes), detail: plans.map((plan) => plan.detail).join('; ') };
 }
 
+const BOOTSTRAPPED_HAPROXY =
+  'the cluster has bootstrapped (kube-system/bootstrap is complete): the load balancers keep their configuration without the bootstrap node';
+
 export const hostActivities = {
   hostsPushDns: (context: StepContext) => pushActivity(context, 'dns'),
   hostsPushDhcp: (context: StepContext) => pushActivity(context, 'dhcp'),
   hostsPushPxe: (context: StepContext) => pushActivity(context, 'pxe'),
-  hostsPushHaproxyBootstrap: (context: StepContext) => pushActivity(context, 'haproxy-bootstrap'),
+  hostsPushHaproxyBootstrap: async (context: StepContext): Promise<StepOutcome> =>
+    (await bootstrapCompleted(context))
+      ? { changed: false, detail: BOOTSTRAPPED_HAPROXY }
+      : pushActivity(context, 'haproxy-bootstrap'),
   hostsPushHaproxyFinal: (context: StepContext) => pushActivity(context, 'haproxy-final'),
   hostsWaitDns,
 };

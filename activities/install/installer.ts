@@ -64,8 +64,8 @@ export async function runInstaller(
   return { stdout: result.stdout };
 }
 
-/** The release a binary installs, from `openshift-install version` ("openshift-install 4.2.0"). */
+/** The release a binary installs, from `openshift-install version`, whose first line names the binary as it was called ("./openshift-install 4.2.0"). */
 export function releaseOf(versionOutput: string): string | undefined {
   // The binary names itself as it was called: `openshift-install 4.2.0` or `/usr/local/bin/openshift-install v4.2.0`.
-  return /^\S*openshift-install\s+v?(\S+)/m.exec(versionOutput)?.[1];
+  return /^(?:\S*\/)?openshift-install\s+v?(\S+)/m.exec(versionOutput)?.[1];
 }

@@ -24,6 +24,7 @@ import { ipmiDriver } from './ipmi.js';
 import { libvirtDriver } from './libvirt.js';
 import { manualPowerInstruction } from './manual.js';
 import { redfishDriver } from './redfish.js';
+import { bootstrapCompleted } from '../cluster/waits.js';
 
 export type { BootDevice, PowerDriver, PowerOnOptions, PowerState } from './driver.js';
 export { ipmiDriver } from './ipmi.js';
@@ -143,8 +144,14 @@ function bootDevice(context: StepContext): BootDevice {
 
 export function powerActivities(options: PowerActivityOptions = {}) {
   return {
-    powerOn(context: StepContext): Promise<StepOutcome> {
+    async powerOn(context: StepContext): Promise<StepOutcome> {
       const pxe = context.params?.pxe === true;
+      if (await bootstrapCompleted(context)) {
+        return {
+          changed: false,
+          detail: `the cluster has bootstrapped (kube-system/bootstrap is complete): ${context.item ?? 'the node'} stays as it is`,
+        };
+      }
       return withDriver(context, options, (driver, node) =>
         convergePower(driver, node, 'on', () => driver.powerOn(node, { pxe })),
       );

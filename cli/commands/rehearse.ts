@@ -33,7 +33,7 @@ export const REHEARSAL_TASK_QUEUE = 'openshift-runbooks-rehearsal';
 
 interface RehearseOptions {
   lab: string;
-  from: 'bare' | 'installed';
+  from?: 'bare' | 'installed';
   timeScale: number;
   stateDir?: string;
   faults?: string;
@@ -46,6 +46,14 @@ function parseTimeScale(value: string): number {
   const scale = Number(value);
   if (!(scale >= 0)) throw new UserError(`--time-scale must be a number of 0 or more, not "${value}"`, ExitCode.USAGE);
   return scale;
+}
+
+/** Runbooks rehearsed on a lab with no cluster yet; every other one (day 2) starts from an installed lab. */
+const STARTS_BARE = new Set(['install', 'preflight', 'selftest']);
+
+/** The simulated lab's start state when `--from` is not given: what the runbook expects to find. */
+export function defaultStartState(runbook: string): 'bare' | 'installed' {
+  return STARTS_BARE.has(runbook) ? 'bare' : 'installed';
 }
 
 function parseFrom(value: string): 'bare' | 'installed' {
@@ -91,9 +99,9 @@ export function registerRehearseCommands(program: Command): void {
     .requiredOption('--lab <file>', 'lab file (YAML)')
     .option(
       '--from <start>',
-      'simulated lab state: "bare" (nothing installed) or "installed" (right after install)',
+      'simulated lab state: "bare" (nothing installed) or "installed" (right after install); default: bare for ' +
+        'install, preflight and selftest, installed for the day-2 runbooks',
       parseFrom,
-      'bare',
     )
     .option('--time-scale <factor>', 'pace of the simulated lab: 0 instant, 1 real time', parseTimeScale, 0.05)
     .option('--state-dir <dir>', 'folder of the simulated lab (default: <state dir>/rehearsals/<lab>)')
@@ -116,6 +124,7 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
     )
     .action(async (name: string, options: RehearseOptions) => {
       const definition = requireRunbook(name);
+      const from = options.from ?? defaultStartState(definition.name);
       const lab = await readLab(options.lab);
       const faults = options.faults ? await loadScenario(options.faults) : [];
       const say = (line: string) => {
@@ -146,11 +155,11 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
         if (server) stops.push(() => server.stop());
         stops.push(() => client.connection.close());
 
-        say(`starting the simulated lab ${lab.name} (${options.from}, time scale ${options.timeScale}) in ${simDir}`);
+        say(`starting the simulated lab ${lab.name} (${from}, time scale ${options.timeScale}) in ${simDir}`);
         const sim = await startSimulatedLab({
           lab,
           stateDir: simDir,
-          from: options.from,
+          from,
           timeScale: options.timeScale,
           faults,
           log: streamLog(simLogFile),

@@ -71,11 +71,14 @@ export interface ApiServer {
   addRoute(prefix: string, handler: RouteHandler): void;
   /** Ends every open watch stream, as an API server restart or outage would (clients re-list and re-watch). */
   dropWatches(): void;
+  /** Mutating requests (POST, PUT, PATCH, DELETE, dry runs aside) the API port has been sent so far. */
+  mutatingRequests(): number;
   stop(): Promise<void>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Writes a kubeconfig (mode 0600) with the CA and the bearer token, context `admin`. */
 async function writeKubeconfig(file: string, url: string, caPem: string, token: string): Promise<void> {
@@ -118,6 +121,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const openWatches = new Set<() => void>();
   let address = '';
 
+  let mutating = 0;
   const ctx: RestContext = {
     store,
     watch: {
@@ -162,6 +166,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return;
     }
     const method = req.method ?? 'GET';
+    if (MUTATING.has(method) && url.searchParams.get('dryRun') === null) mutating += 1;
     const segments = pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const accept = req.headers.accept;
     if (method === 'GET' && pathname === '/openapi/v2') return sendOpenApiV2(res, accept);
@@ -298,6 +303,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     dropWatches() {
       for (const end of [...openWatches]) end();
     },
+    mutatingRequests: () => mutating,
     async stop() {
       stopped = true;
       for (const end of [...openWatches]) end();

@@ -40,6 +40,7 @@ const RUN_TIMEOUT_MS = 10 * 60_000;
  */
 const RECORDING: Record<string, { from?: LabStart; options?: RunbookInput['options']; after?: string[] }> = {
   selftest: { options: { gate: true } },
+  install: { from: 'bare' },
   'infra-nodes': { from: 'installed' },
   'ceph-csi': { from: 'installed' },
   'registry-storage': { from: 'installed', after: ['ceph-csi'] },
