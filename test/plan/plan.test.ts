@@ -8,8 +8,7 @@
  * folder, no node switched.
  */
 import 'reflect-metadata';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -22,11 +21,11 @@ import type { Lab } from '../../lab/schema.js';
 import { renderAll } from '../../render/index.js';
 import { infraNodesRunbook } from '../../runbooks/infra-nodes.js';
 import { installRunbook } from '../../runbooks/install.js';
-import { startSimulatedLab, type SimulatedLab } from '../../simulator/lab-sim.js';
-import { loadExampleLab, waitForProgress } from '../../testing/engine-harness.js';
-import { createRunbookWorker, installWorkerRuntime } from '../../worker/worker.js';
+import type { SimulatedLab } from '../../simulator/lab-sim.js';
+import { waitForProgress } from '../../testing/engine-harness.js';
 import type { RunbookInput } from '../../workflows/engine/api.js';
-import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { startRunbookTestLab, type RunbookTestLab } from '../support/runbook-worker.js';
+import type { TestTemporal } from '../support/temporal.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TASK_QUEUE = 'plan-install';
@@ -35,41 +34,15 @@ let temporal: TestTemporal;
 let dir: string;
 let lab: Lab;
 let sim: SimulatedLab;
-let stopWorker: () => Promise<void>;
+let testLab: RunbookTestLab | undefined;
 
 beforeAll(async () => {
-  installWorkerRuntime({ logLevel: 'ERROR' });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-plan-'));
-  process.env.XDG_STATE_HOME = path.join(dir, 'state');
-  lab = await loadExampleLab();
-  [temporal, sim] = await Promise.all([
-    startTestTemporal(),
-    startSimulatedLab({
-      lab,
-      stateDir: path.join(dir, 'sim'),
-      from: 'bare',
-      timeScale: 0,
-      log: { info: () => undefined, warn: (message) => process.stderr.write(`sim: ${message}\n`) },
-    }),
-  ]);
-  const worker = await createRunbookWorker({
-    connection: temporal.connection,
-    namespace: temporal.namespace,
-    taskQueue: TASK_QUEUE,
-    shutdownGraceTime: '100ms',
-  });
-  const running = worker.run();
-  stopWorker = async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-  };
+  testLab = await startRunbookTestLab('runbook-plan-', TASK_QUEUE);
+  ({ temporal, dir, lab, sim } = testLab);
 }, 180_000);
 
 afterAll(async () => {
-  await stopWorker?.();
-  await temporal?.stop();
-  await sim?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await testLab?.stop();
 });
 
 /** Everything a run could change: API writes, every file of the hosts and the install folder, node power. */
