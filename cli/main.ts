@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { asUserError, ExitCode } from './errors.js';
 import { registerLabCommands } from './commands/lab.js';
+import { registerPlanCommands } from './commands/plan.js';
 import { registerRehearseCommands } from './commands/rehearse.js';
 import { registerRenderCommands } from './commands/render.js';
 import { registerRunbookCommands } from './commands/runbooks.js';
@@ -31,6 +32,7 @@ const program = new Command('runbook')
 
 registerRunbookCommands(program);
 registerRehearseCommands(program);
+registerPlanCommands(program);
 registerScheduleCommands(program);
 registerServerCommands(program);
 registerLabCommands(program);

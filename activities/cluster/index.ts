@@ -33,9 +33,7 @@ export const clusterActivities = {
   clusterApproveCsrs,
 };
 
-export const clusterPlans: Partial<
-  Record<keyof typeof clusterActivities, (context: StepContext) => Promise<StepPlan>>
-> = {
+export const clusterPlans = {
   clusterApply: async (context) =>
     planApply(kubeFor(context), await objectSetFor(context.lab, context.params?.objects)),
-};
+} satisfies Partial<Record<keyof typeof clusterActivities, (context: StepContext) => Promise<StepPlan>>>;

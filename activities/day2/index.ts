@@ -50,6 +50,9 @@ export const day2Activities = {
   egressWaitRouters,
 };
 
+/** The day-2 activities that have a plan half (activities/plan-registry.ts). */
+export type Day2PlannedName = keyof typeof planned;
+
 export const day2Plans: Record<string, (context: StepContext) => Promise<StepPlan>> = Object.fromEntries(
   Object.entries(planned).map(([name, step]) => [name, (context: StepContext) => step(context).plan()]),
 );

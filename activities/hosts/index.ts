@@ -49,10 +49,13 @@ export const hostActivities = {
 };
 
 /** The plan half of each push activity, by activity name. */
-export const hostPlans: Partial<Record<keyof typeof hostActivities, (context: StepContext) => Promise<StepPlan>>> = {
+export const hostPlans = {
   hostsPushDns: (context) => pushPlan(context, 'dns'),
   hostsPushDhcp: (context) => pushPlan(context, 'dhcp'),
   hostsPushPxe: (context) => pushPlan(context, 'pxe'),
-  hostsPushHaproxyBootstrap: (context) => pushPlan(context, 'haproxy-bootstrap'),
+  hostsPushHaproxyBootstrap: async (context) =>
+    (await bootstrapCompleted(context))
+      ? { changes: [], detail: BOOTSTRAPPED_HAPROXY }
+      : pushPlan(context, 'haproxy-bootstrap'),
   hostsPushHaproxyFinal: (context) => pushPlan(context, 'haproxy-final'),
-};
+} satisfies Partial<Record<keyof typeof hostActivities, (context: StepContext) => Promise<StepPlan>>>;

@@ -19,6 +19,7 @@ import { assertLoopbackTarget } from '../../transport/guard.js';
 import type { SshSession } from '../../transport/ssh.js';
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { converge } from '../engine/converge.js';
+import { activitySignal } from '../support/activity-signal.js';
 import { withSsh } from '../support/lab-access.js';
 
 /** One file on the host, with what it must hash to. */
@@ -98,7 +99,7 @@ export function parseSha256Sums(text: string): Map<string, string> {
 
 /** The mirror's sha256sum.txt, fetched by the worker; keys are bare file names. */
 async function mirrorSums(url: string): Promise<Map<string, string>> {
-  const signal = cancellationSignal();
+  const signal = activitySignal();
   let response: Response;
   try {
     response = await fetch(url, { signal });
@@ -185,7 +186,7 @@ export async function bootAssetsToFetch(
 ): Promise<BootAssetToFetch[]> {
   if (files.length === 0) return [];
   const argv = ['sha256sum', '--', ...files.map((file) => file.target)];
-  const result = await session.exec(argv, { signal: cancellationSignal() });
+  const result = await session.exec(argv, { signal: activitySignal() });
   // sha256sum exits 1 when some file cannot be read and still prints the others.
   if (result.code !== 0 && result.code !== 1) {
     const failure = `${session.target.label}: \`sha256sum\` exited with ${result.code ?? result.signal}: ${result.stderr.trim()}`;

@@ -10,14 +10,16 @@
  *   gate after it waits on (see ./manual.ts).
  */
 import path from 'node:path';
-import { activityInfo, cancellationSignal, sleep } from '@temporalio/activity';
+import { activityInfo, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Node } from '../../lab/schema.js';
 import { readBmcEndpoints } from '../../transport/bmc-targets.js';
 import { quoteCommand } from '../../transport/shell.js';
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { converge } from '../engine/converge.js';
+import type { StepPlan } from '../support/plan.js';
 import { StepErrorType } from '../../workflows/engine/error-types.js';
+import { activitySignal } from '../support/activity-signal.js';
 import { rehearsalEndpoints } from '../support/lab-access.js';
 import { nodeNamed, type BootDevice, type PowerDriver, type PowerState } from './driver.js';
 import { ipmiDriver } from './ipmi.js';
@@ -56,7 +58,7 @@ export async function openDriver(
   node: Node,
   options: PowerActivityOptions = {},
 ): Promise<PowerDriver> {
-  const signal = cancellationSignal();
+  const signal = activitySignal();
   switch (node.power.type) {
     case 'libvirt': {
       const endpoints = await rehearsalEndpoints(context);
@@ -140,6 +142,48 @@ function bootDevice(context: StepContext): BootDevice {
     `step ${context.stepId} needs params.device "pxe" or "disk", not ${JSON.stringify(device)}`,
     'InvalidStepParams',
   );
+}
+
+/** What switching the node to `wanted` would do, from one state read: nothing is sent to the node. */
+function planPower(context: StepContext, options: PowerActivityOptions, wanted: 'on' | 'off'): Promise<StepPlan> {
+  return withDriver(context, options, async (driver, node) => {
+    const state = await driver.state(node);
+    const detail = `${node.name} is ${state} (${driver.where(node)})`;
+    const target = `${node.name} (${driver.where(node)})`;
+    if (state === wanted) return { changes: [], detail, about: [target] };
+    const pxe = wanted === 'on' && context.params?.pxe === true ? ' (PXE boot)' : '';
+    return {
+      changes: [{ target, action: `power-${wanted}` as const, diff: `power ${state} → ${wanted}${pxe}` }],
+      detail,
+    };
+  });
+}
+
+/**
+ * The plan halves of the power activities: a state read per node, never a power command. A manual
+ * node's state cannot be read; its plan is the instruction the gate after it waits on.
+ */
+export function powerPlans(options: PowerActivityOptions = {}) {
+  return {
+    async powerOn(context: StepContext): Promise<StepPlan> {
+      if (await bootstrapCompleted(context)) {
+        return { changes: [], detail: `the cluster has bootstrapped: ${context.item ?? 'the node'} stays as it is` };
+      }
+      return planPower(context, options, 'on');
+    },
+    powerOff: (context: StepContext) => planPower(context, options, 'off'),
+    powerReadState: (context: StepContext) =>
+      withDriver(context, options, async (driver, node): Promise<StepPlan> => ({
+        changes: [],
+        detail: `${node.name} is ${await driver.state(node)} (${driver.where(node)})`,
+      })),
+    async powerManualInstructions(context: StepContext): Promise<StepPlan> {
+      const node = nodeOf(context);
+      const to = context.params?.to === 'off' ? 'off' : 'on';
+      const request = { to, pxe: context.params?.pxe === true, reinstall: context.params?.reinstall === true } as const;
+      return { changes: [], detail: manualPowerInstruction(node, request, `${context.runbook}/${context.lab.name}`) };
+    },
+  } satisfies Partial<Record<keyof ReturnType<typeof powerActivities>, (context: StepContext) => Promise<StepPlan>>>;
 }
 
 export function powerActivities(options: PowerActivityOptions = {}) {

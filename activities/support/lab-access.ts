@@ -2,12 +2,12 @@
  * How step activities reach the lab: SSH sessions to helper hosts, to the real host or, in a
  * rehearsal, to the simulated one on loopback (the guard in transport/ refuses anything else).
  */
-import { cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { readHostEndpoints, sshTargetFor, type HostEndpoint } from '../../transport/targets.js';
 import { SshSession } from '../../transport/ssh.js';
 import { StepErrorType } from '../../workflows/engine/error-types.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
+import { activitySignal } from './activity-signal.js';
 
 /** The simulated hosts of a rehearsal, from the simulator's endpoints.json; undefined for a real run. */
 export async function rehearsalEndpoints(context: StepContext): Promise<HostEndpoint[] | undefined> {
@@ -28,7 +28,7 @@ export async function withSsh<T>(
 ): Promise<T> {
   const endpoints = await rehearsalEndpoints(context);
   const target = sshTargetFor(context.lab, hostName, endpoints ? { endpoints } : undefined);
-  const session = await SshSession.connect(target, { signal: cancellationSignal() });
+  const session = await SshSession.connect(target, { signal: activitySignal() });
   try {
     return await use(session);
   } finally {

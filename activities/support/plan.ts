@@ -6,12 +6,12 @@
  * can call `plan` alone.
  */
 import { converge } from '../engine/converge.js';
-import type { StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 
 export interface PlannedChange {
   /** What changes: `netserv1:/etc/bind/zones/db.intra.example.com`, `Secret openshift-config/ldap-secret`. */
   target: string;
-  action: 'create' | 'update' | 'mode' | 'reload' | 'approve';
+  action: 'create' | 'update' | 'mode' | 'reload' | 'approve' | 'power-on' | 'power-off' | 'run';
   /** A unified diff for a file, `path: old → new` lines for an object; secrets are masked. */
   diff?: string;
 }
@@ -21,6 +21,11 @@ export interface StepPlan {
   changes: PlannedChange[];
   /** One line for the operator: what was found. */
   detail: string;
+  /**
+   * The targets an empty plan looked at (a node's power), so that `runbook plan` can tell when an
+   * earlier step changes them first: then "unchanged" would only be true of the state as it is now.
+   */
+  about?: string[];
 }
 
 export interface PlannedStep<P extends StepPlan = StepPlan> {
@@ -45,4 +50,19 @@ export async function convergePlanned<P extends StepPlan>(step: PlannedStep<P>):
     },
     apply: () => step.apply(latest!),
   });
+}
+
+/** The plan half of a step: reads the state and lists what the step would change, never writes. */
+export type PlanHalf = (context: StepContext) => Promise<StepPlan>;
+
+/**
+ * The plan half of an activity that only reads (a preflight check): the activity itself, which
+ * never reports a change; a refusal (a host that does not answer) is the plan's answer too.
+ */
+export function readOnlyCheck(activity: (context: StepContext) => Promise<StepOutcome>): PlanHalf {
+  return async (context) => {
+    const outcome = await activity(context);
+    if (outcome.changed) throw new Error(`${context.stepId} changed something although it is a read-only check`);
+    return { changes: [], detail: outcome.detail };
+  };
 }

@@ -26,6 +26,7 @@ import { defaultStateDir } from './server.js';
 import { readLab } from '../lab-file.js';
 import { jsonOption, optionOption } from '../options.js';
 import { follow } from '../runs/follow.js';
+import { rehearsePlan } from './plan.js';
 import { requireRunbook, runInput, startRun } from '../runs/start.js';
 
 /** Rehearsals have their own task queue, so a worker serving real labs never picks one up. */
@@ -40,6 +41,7 @@ interface RehearseOptions {
   option: Record<string, string | boolean>;
   json?: boolean;
   verbose?: boolean;
+  plan?: boolean;
 }
 
 function parseTimeScale(value: string): number {
@@ -109,6 +111,10 @@ export function registerRehearseCommands(program: Command): void {
     .addOption(optionOption())
     .addOption(jsonOption())
     .option('--verbose', "print the worker's log in full (error stacks included), not one line per event")
+    .option(
+      '--plan',
+      'say what the run would change on the simulated lab, step by step, and change nothing (see `runbook plan`)',
+    )
     .addHelpText(
       'after',
       `
@@ -138,6 +144,13 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
       await mkdir(simDir, { recursive: true });
       // The simulator's log goes to a file: the terminal shows the run's progress.
       const simLogFile = createWriteStream(path.join(stateDir, 'sim.log'), { flags: 'a' });
+      if (options.plan) {
+        simLogFile.end();
+        const { timeScale, option } = options;
+        const logFile = path.join(stateDir, 'sim.log');
+        const json = Boolean(options.json);
+        return rehearsePlan({ definition, lab, from, simDir, logFile, timeScale, faults, options: option, json });
+      }
 
       // The worker SDK installs signal handlers that stop workers on Ctrl-C; this command stops its
       // worker itself, after the run has been cancelled cleanly.

@@ -8,8 +8,7 @@
  * rogue-csr fault, the CSR of a node the lab does not have stays pending and the run completes.
  */
 import 'reflect-metadata';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { CertificatesV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -17,15 +16,15 @@ import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { WorkflowHandle } from '@temporalio/client';
 import { hostsWith, nodeFqdn, type Lab } from '../../lab/schema.js';
 import { startSimulatedLab, type SimulatedLab } from '../../simulator/lab-sim.js';
-import { loadExampleLab, waitForProgress } from '../../testing/engine-harness.js';
-import { createRunbookWorker, installWorkerRuntime } from '../../worker/worker.js';
+import { waitForProgress } from '../../testing/engine-harness.js';
 import {
   progressQuery,
   type RunbookInput,
   type RunbookProgress,
   type StepProgress,
 } from '../../workflows/engine/api.js';
-import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { startRunbookTestLab, type RunbookTestLab } from '../support/runbook-worker.js';
+import type { TestTemporal } from '../support/temporal.js';
 
 const TASK_QUEUE = 'install-end-to-end';
 const RUN_TIMEOUT_MS = 10 * 60_000;
@@ -34,41 +33,15 @@ let temporal: TestTemporal;
 let dir: string;
 let lab: Lab;
 let sim: SimulatedLab;
-let stopWorker: () => Promise<void>;
+let testLab: RunbookTestLab | undefined;
 
 beforeAll(async () => {
-  installWorkerRuntime({ logLevel: 'ERROR' });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-install-'));
-  process.env.XDG_STATE_HOME = path.join(dir, 'state');
-  lab = await loadExampleLab();
-  [temporal, sim] = await Promise.all([
-    startTestTemporal(),
-    startSimulatedLab({
-      lab,
-      stateDir: path.join(dir, 'sim'),
-      from: 'bare',
-      timeScale: 0,
-      log: { info: () => undefined, warn: (message) => process.stderr.write(`sim: ${message}\n`) },
-    }),
-  ]);
-  const worker = await createRunbookWorker({
-    connection: temporal.connection,
-    namespace: temporal.namespace,
-    taskQueue: TASK_QUEUE,
-    shutdownGraceTime: '100ms',
-  });
-  const running = worker.run();
-  stopWorker = async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-  };
+  testLab = await startRunbookTestLab('runbook-install-', TASK_QUEUE);
+  ({ temporal, dir, lab, sim } = testLab);
 }, 180_000);
 
 afterAll(async () => {
-  await stopWorker?.();
-  await temporal?.stop();
-  await sim?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await testLab?.stop();
 });
 
 function start(workflowId: string, on: SimulatedLab = sim): Promise<WorkflowHandle> {
