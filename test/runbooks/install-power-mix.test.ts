@@ -9,61 +9,35 @@
  * network and the bootstrap node is off again (switched off over IPMI).
  */
 import 'reflect-metadata';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { nodeFqdn, type Lab } from '../../lab/schema.js';
 import { adminRequest } from '../../simulator/admin-client.js';
 import { BMC_ROUTE, type NodeBoot } from '../../simulator/bmc/index.js';
-import { startSimulatedLab, type SimulatedLab } from '../../simulator/lab-sim.js';
+import type { SimulatedLab } from '../../simulator/lab-sim.js';
 import { runbookCli, waitForProgress } from '../../testing/engine-harness.js';
-import { installWorkerRuntime } from '../../worker/worker.js';
 import { TASK_QUEUE, workflowIdFor, type RunbookInput, type StepProgress } from '../../workflows/engine/api.js';
 import { mixedPowerLab } from '../activities/power/support.js';
-import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
-import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { startInstallRehearsal, type InstallRehearsal } from '../support/install-rehearsal.js';
+import type { TestTemporal } from '../support/temporal.js';
 
 const RUN_TIMEOUT_MS = 10 * 60_000;
 /** The manual nodes' gates, in the order the run reaches them. */
 const MANUAL_GATES = ['masters.power-on.manual[master3].done', 'nodes.power-on.manual[compute3].done'];
 
 let temporal: TestTemporal;
-let dir: string;
 let lab: Lab;
 let sim: SimulatedLab;
-let workers: RunningRunbookWorkers;
+let rehearsal: InstallRehearsal;
 
 beforeAll(async () => {
-  installWorkerRuntime({ logLevel: 'ERROR' });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-install-power-'));
-  process.env.XDG_STATE_HOME = path.join(dir, 'state');
   lab = await powerMixLab();
-  [temporal, sim] = await Promise.all([
-    startTestTemporal(),
-    startSimulatedLab({
-      lab,
-      stateDir: path.join(dir, 'sim'),
-      from: 'bare',
-      timeScale: 0,
-      log: { info: () => undefined, warn: (message) => process.stderr.write(`sim: ${message}\n`) },
-    }),
-  ]);
-  // The queue `runbook start` uses, so that `runbook approve` finds the run as an operator's would.
-  workers = await startRunbookWorkers({
-    connection: temporal.connection,
-    namespace: temporal.namespace,
-    labs: [lab.name],
-  });
+  rehearsal = await startInstallRehearsal({ lab, prefix: 'runbook-install-power-' });
+  ({ temporal, sim } = rehearsal);
 }, 180_000);
 
-afterAll(async () => {
-  await workers?.stop();
-  await temporal?.stop();
-  await sim?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => rehearsal?.stop());
 
 /**
  * mixedPowerLab (compute3 manual, compute4 IPMI, compute5 Redfish) with the bootstrap node on IPMI,

@@ -8,8 +8,7 @@
  * rogue-csr fault, the CSR of a node the lab does not have stays pending and the run completes.
  */
 import 'reflect-metadata';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { CertificatesV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -18,15 +17,14 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { hostsWith, nodeFqdn, type Lab } from '../../lab/schema.js';
 import { startSimulatedLab, type SimulatedLab } from '../../simulator/lab-sim.js';
 import { loadExampleLab, waitForProgress } from '../../testing/engine-harness.js';
-import { installWorkerRuntime } from '../../worker/worker.js';
 import {
   progressQuery,
   type RunbookInput,
   type RunbookProgress,
   type StepProgress,
 } from '../../workflows/engine/api.js';
-import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
-import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { startInstallRehearsal, type InstallRehearsal } from '../support/install-rehearsal.js';
+import type { TestTemporal } from '../support/temporal.js';
 
 const TASK_QUEUE = 'install-end-to-end';
 const RUN_TIMEOUT_MS = 10 * 60_000;
@@ -35,37 +33,15 @@ let temporal: TestTemporal;
 let dir: string;
 let lab: Lab;
 let sim: SimulatedLab;
-let workers: RunningRunbookWorkers;
+let rehearsal: InstallRehearsal;
 
 beforeAll(async () => {
-  installWorkerRuntime({ logLevel: 'ERROR' });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-install-'));
-  process.env.XDG_STATE_HOME = path.join(dir, 'state');
   lab = await loadExampleLab();
-  [temporal, sim] = await Promise.all([
-    startTestTemporal(),
-    startSimulatedLab({
-      lab,
-      stateDir: path.join(dir, 'sim'),
-      from: 'bare',
-      timeScale: 0,
-      log: { info: () => undefined, warn: (message) => process.stderr.write(`sim: ${message}\n`) },
-    }),
-  ]);
-  workers = await startRunbookWorkers({
-    connection: temporal.connection,
-    namespace: temporal.namespace,
-    taskQueue: TASK_QUEUE,
-    labs: [lab.name],
-  });
+  rehearsal = await startInstallRehearsal({ lab, prefix: 'runbook-install-', taskQueue: TASK_QUEUE });
+  ({ temporal, dir, sim } = rehearsal);
 }, 180_000);
 
-afterAll(async () => {
-  await workers?.stop();
-  await temporal?.stop();
-  await sim?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => rehearsal?.stop());
 
 function start(workflowId: string, on: SimulatedLab = sim): Promise<WorkflowHandle> {
   return temporal.client.workflow.start('install', {
