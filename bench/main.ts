@@ -7,7 +7,15 @@
  * - resume after SIGKILL: a worker killed mid-wait, a new one started; seconds from its start until
  *   the step after the wait runs (the wait uses the product's default heartbeat timeout);
  * - day-2: infra-nodes, ceph-csi, registry-storage, egress-router in order on an installed simulated
- *   lab at time scale 0 (`day2RehearsalS`), then the same four again, finding nothing to do (`day2NoopS`).
+ *   lab at time scale 0 (`day2RehearsalS`), then the same four again, finding nothing to do (`day2NoopS`);
+ * - install: the install runbook from a bare simulated example lab at time scale 0 to a running cluster
+ *   (`installRehearsalS`, start → result), then a second run that finds nothing to do (`installNoopS`);
+ * - helper push: the bootstrap's DNS, DHCP, PXE and HAProxy files pushed, checked by the real checkers
+ *   and reloaded on the five helper hosts of the example lab, all served by a real OpenSSH sshd on
+ *   loopback with their service folders under a temp folder (`helperPushFirstS`), then again, finding
+ *   every file as wanted (`helperPushNoopS`).
+ *
+ * `--only <figure>[,<figure>…]` (repeatable) measures only the parts that give those figures.
  *
  * Everything runs on loopback: its own dev server (state file in a temp dir) and worker processes;
  * `--address 127.0.0.1:7233` uses a running server instead (it must have the project's search
@@ -18,7 +26,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { findTemporalCli } from '../temporal/cli-binary.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { markerFile, readExecutions } from '../testing/engine-activities.js';
@@ -38,10 +46,18 @@ const TARGETS = {
   resumeAfterKillS: 15,
   day2RehearsalS: 20,
   day2NoopS: 8,
+  installRehearsalS: 20,
+  installNoopS: 5,
+  helperPushFirstS: 3,
+  helperPushNoopS: 2,
 } as const;
+type Figure = keyof typeof TARGETS;
 
 /** The day-2 runbooks in the order an operator runs them after an install. */
 const DAY2_RUNBOOKS = ['infra-nodes', 'ceph-csi', 'registry-storage', 'egress-router'] as const;
+
+/** The host push steps of the install, in its order. */
+const HELPER_PUSHES = ['hostsPushDns', 'hostsPushDhcp', 'hostsPushPxe', 'hostsPushHaproxyBootstrap'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -50,10 +66,22 @@ const { values } = parseArgs({
     concurrent: { type: 'string', default: '20' },
     /** Use a running server (e.g. `runbook server`) instead of starting one. */
     address: { type: 'string' },
+    /** Only these figures (comma-separated, repeatable): the parts of the bench that give them. */
+    only: { type: 'string', multiple: true },
   },
 });
 const sequentialRuns = Number(values.runs);
 const concurrentRuns = Number(values.concurrent);
+const only = (values.only ?? []).flatMap((names) => names.split(',')).filter(Boolean);
+const unknown = only.filter((name) => !Object.hasOwn(TARGETS, name));
+if (unknown.length) {
+  process.stderr.write(
+    `bench: unknown figure ${unknown.join(', ')}; the figures: ${Object.keys(TARGETS).join(', ')}\n`,
+  );
+  process.exit(2);
+}
+/** Whether to measure a part of the bench: one of its figures is wanted (all without --only). */
+const wanted = (...names: Figure[]) => only.length === 0 || names.some((name) => only.includes(name));
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -70,23 +98,86 @@ const client = new Client({ connection, namespace: server.namespace });
 const lab = await loadExampleLab();
 const workers: WorkerProcess[] = [];
 
-try {
-  const bundlePath = await writeEngineBundle(dir);
-  const spawn = (taskQueue: string) => {
-    const worker = spawnEngineWorker({
-      address: server.address,
-      namespace: server.namespace,
-      dir,
-      taskQueue,
-      bundlePath,
-    });
-    workers.push(worker);
-    return worker;
-  };
-  say(`dev server ${server.address}, workflow bundle built; ${os.cpus().length} CPUs`);
+/** The engine test catalogue's bundle for the worker processes, written once when first needed. */
+let bundlePath: Promise<string> | undefined;
 
+/** A worker process with the engine test catalogue, killed at the end of the bench. */
+async function spawnWorker(taskQueue: string): Promise<WorkerProcess> {
+  bundlePath ??= writeEngineBundle(dir);
+  const worker = spawnEngineWorker({
+    address: server.address,
+    namespace: server.namespace,
+    dir,
+    taskQueue,
+    bundlePath: await bundlePath,
+  });
+  workers.push(worker);
+  return worker;
+}
+
+try {
+  say(`dev server ${server.address}; ${os.cpus().length} CPUs`);
+
+  const figures: Partial<Record<Figure, number>> = {};
+
+  if (wanted('perStepOverheadMsMedian', 'concurrentWallS', 'workerPeakRssMb')) {
+    Object.assign(figures, await engineFigures());
+  }
+  if (wanted('resumeAfterKillS')) figures.resumeAfterKillS = await resumeFigure();
+
+  // The day-2 runbooks in order on an installed simulated lab (fastest time scale), then again.
+  if (wanted('day2RehearsalS', 'day2NoopS')) {
+    const { day2RehearsalS, day2NoopS } = await day2Figures(server, dir);
+    say(`  day-2 runbooks in order: ${day2RehearsalS} s; second runs: ${day2NoopS} s`);
+    Object.assign(figures, { day2RehearsalS, day2NoopS });
+  }
+
+  // The install runbook from a bare simulated lab (fastest time scale), then again.
+  if (wanted('installRehearsalS', 'installNoopS')) {
+    const { installRehearsalS, installNoopS } = await installFigures(server, dir);
+    say(`  install, bare lab to running cluster: ${installRehearsalS} s; second run: ${installNoopS} s`);
+    Object.assign(figures, { installRehearsalS, installNoopS });
+  }
+
+  // The helper hosts' files pushed over SSH to a real sshd, checked and reloaded, then again.
+  if (wanted('helperPushFirstS', 'helperPushNoopS')) {
+    const { helperPushFirstS, helperPushNoopS } = await helperPushFigures(dir);
+    say(`  helper host push (DNS, DHCP, PXE, HAProxy on 5 hosts): ${helperPushFirstS} s; again: ${helperPushNoopS} s`);
+    Object.assign(figures, { helperPushFirstS, helperPushNoopS });
+  }
+
+  say('');
+  say('figure                     measured   target');
+  for (const [key, target] of Object.entries(TARGETS)) {
+    const value = figures[key as Figure];
+    if (value === undefined) continue;
+    say(`${key.padEnd(26)} ${String(value).padStart(8)}   < ${target}${value < target ? '' : '  (missed)'}`);
+  }
+  if (values.json) {
+    say(
+      JSON.stringify({
+        ...figures,
+        targets: TARGETS,
+        steps: NOOP_STEPS,
+        sequentialRuns,
+        concurrentRuns,
+        cpus: os.cpus().length,
+      }),
+    );
+  }
+} finally {
+  for (const worker of workers) await worker.kill('SIGKILL');
+  await connection.close();
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Per-step overhead (one run at a time), then concurrent runs on the same worker and its peak RSS. */
+async function engineFigures(): Promise<
+  Pick<Record<Figure, number>, 'perStepOverheadMsMedian' | 'concurrentWallS' | 'workerPeakRssMb'>
+> {
   // 1. Per-step overhead, one run at a time (the first run warms the worker up and is not counted).
-  const worker = spawn('bench');
+  const worker = await spawnWorker('bench');
   await worker.ready;
   const perStep: number[] = [];
   for (let run = 0; run <= sequentialRuns; run += 1) {
@@ -118,8 +209,14 @@ try {
   );
   await worker.kill('SIGTERM');
 
+  await worker.kill('SIGTERM');
+  return { perStepOverheadMsMedian, concurrentWallS, workerPeakRssMb };
+}
+
+/** Seconds from a new worker's start until the step after a wait runs, its predecessor SIGKILLed mid-wait. */
+async function resumeFigure(): Promise<number> {
   // 3. Resume after SIGKILL mid-wait.
-  const doomed = spawn('bench-kill');
+  const doomed = await spawnWorker('bench-kill');
   await doomed.ready;
   const handle = await startRunbook(client, 'engine-wait-default', {
     lab,
@@ -135,7 +232,7 @@ try {
   await doomed.kill('SIGKILL');
   await writeFile(markerFile(dir, handle.workflowId, 'release'), '');
   const restartedAt = Date.now();
-  const replacement = spawn('bench-kill');
+  const replacement = await spawnWorker('bench-kill');
   await replacement.ready;
   const readyS = (Date.now() - restartedAt) / 1000;
   await until(
@@ -150,41 +247,40 @@ try {
     `  resume after SIGKILL: next step ran ${resumeAfterKillS} s after the new worker started (it polled after ${readyS.toFixed(2)} s)`,
   );
 
-  // 4. The day-2 runbooks in order on an installed simulated lab (fastest time scale), then again.
-  const { day2RehearsalS, day2NoopS } = await day2Figures(server, dir);
-  say(`  day-2 runbooks in order: ${day2RehearsalS} s; second runs: ${day2NoopS} s`);
+  return resumeAfterKillS;
+}
 
-  const figures = {
-    perStepOverheadMsMedian,
-    concurrentWallS,
-    workerPeakRssMb,
-    resumeAfterKillS,
-    day2RehearsalS,
-    day2NoopS,
+/**
+ * In-process workers of the product for `taskQueue`: the runbook worker and the example lab's own
+ * (steps placed `on: 'lab'`), as `runbook rehearse` runs them.
+ */
+async function productWorkers(temporal: { address: string; namespace: string }, taskQueue: string) {
+  const { NativeConnection } = await import('@temporalio/worker');
+  const { installWorkerRuntime } = await import('../worker/worker.js');
+  // The bench's first in-process worker: warnings only, as in the tests.
+  installWorkerRuntime({ logLevel: 'WARN' });
+  const { startRunbookWorkers } = await import('../test/support/runbook-workers.js');
+  const native = await NativeConnection.connect({ address: temporal.address });
+  const running = await startRunbookWorkers({
+    connection: native,
+    namespace: temporal.namespace,
+    taskQueue,
+    labs: [lab.name],
+    shutdownGraceTime: '10s',
+  });
+  return {
+    async stop() {
+      await running.stop();
+      await native.close();
+    },
   };
-  say('');
-  say('figure                     measured   target');
-  for (const [key, target] of Object.entries(TARGETS)) {
-    const value = figures[key as keyof typeof figures];
-    say(`${key.padEnd(26)} ${String(value).padStart(8)}   < ${target}${value < target ? '' : '  (missed)'}`);
-  }
-  if (values.json) {
-    say(
-      JSON.stringify({
-        ...figures,
-        targets: TARGETS,
-        steps: NOOP_STEPS,
-        sequentialRuns,
-        concurrentRuns,
-        cpus: os.cpus().length,
-      }),
-    );
-  }
-} finally {
-  for (const worker of workers) await worker.kill('SIGKILL');
-  await connection.close();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
+}
+
+/** Waits for a run's result; a run that does not complete (it paused, or failed) stops the bench. */
+async function completed(handle: WorkflowHandle): Promise<{ changed: number }> {
+  const result = (await handle.result()) as { state: string; changed: number };
+  if (result.state !== 'completed') throw new Error(`bench: ${handle.workflowId} ended ${result.state}`);
+  return result;
 }
 
 /** Seconds for the four day-2 runbooks on a fresh installed simulated lab, and for their second runs. */
@@ -192,12 +288,8 @@ async function day2Figures(
   temporal: { address: string; namespace: string },
   scratch: string,
 ): Promise<{ day2RehearsalS: number; day2NoopS: number }> {
-  const { NativeConnection, Worker } = await import('@temporalio/worker');
-  const { createActivities } = await import('../activities/index.js');
-  const { bundleRunbookWorkflows, installWorkerRuntime } = await import('../worker/worker.js');
-  // The bench's first in-process worker: warnings only, as in the tests.
-  installWorkerRuntime({ logLevel: 'WARN' });
   const { startSimulatedLab } = await import('../simulator/lab-sim.js');
+  const workers = await productWorkers(temporal, 'bench-day2');
   const sim = await startSimulatedLab({
     lab,
     stateDir: path.join(scratch, 'sim'),
@@ -205,15 +297,6 @@ async function day2Figures(
     timeScale: 0,
     log: { info: () => {}, warn: () => {} },
   });
-  const native = await NativeConnection.connect({ address: temporal.address });
-  const worker = await Worker.create({
-    connection: native,
-    namespace: temporal.namespace,
-    taskQueue: 'bench-day2',
-    workflowBundle: await bundleRunbookWorkflows(),
-    activities: createActivities(),
-  });
-  const running = worker.run();
   try {
     const pass = async (round: string) => {
       const started = performance.now();
@@ -224,16 +307,118 @@ async function day2Figures(
           workflowId: `bench/${runbook}/${round}`,
           input: { rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath } },
         });
-        await handle.result();
+        await completed(handle);
       }
       return round2((performance.now() - started) / 1000);
     };
     return { day2RehearsalS: await pass('first'), day2NoopS: await pass('second') };
   } finally {
-    worker.shutdown();
-    await running;
-    await native.close();
+    await workers.stop();
     await sim.stop();
+  }
+}
+
+/**
+ * Seconds for the install runbook on a bare simulated example lab (time scale 0) until it completes,
+ * and for a second run on the lab it installed, which must change nothing.
+ */
+async function installFigures(
+  temporal: { address: string; namespace: string },
+  scratch: string,
+): Promise<{ installRehearsalS: number; installNoopS: number }> {
+  const { startSimulatedLab } = await import('../simulator/lab-sim.js');
+  const workers = await productWorkers(temporal, 'bench-install');
+  const sim = await startSimulatedLab({
+    lab,
+    stateDir: path.join(scratch, 'sim-install'),
+    from: 'bare',
+    timeScale: 0,
+    log: { info: () => {}, warn: () => {} },
+  });
+  try {
+    const run = async (round: string) => {
+      const started = performance.now();
+      const handle = await startRunbook(client, 'install', {
+        lab,
+        taskQueue: 'bench-install',
+        workflowId: `bench/install/${round}`,
+        input: { rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath } },
+      });
+      const result = await completed(handle);
+      return { seconds: round2((performance.now() - started) / 1000), changed: result.changed };
+    };
+    const first = await run('first');
+    const second = await run('second');
+    if (second.changed !== 0) throw new Error(`bench: the second install run changed ${second.changed} steps`);
+    return { installRehearsalS: first.seconds, installNoopS: second.seconds };
+  } finally {
+    await workers.stop();
+    await sim.stop();
+  }
+}
+
+/**
+ * Seconds for the bootstrap's DNS, DHCP, PXE and HAProxy pushes (files written, checked by
+ * named-checkconf -z / dhcpd -t / haproxy -c, services reloaded) on the example lab's five helper
+ * hosts, every one served by a real sshd on loopback; then for the same pushes again, finding every
+ * file as wanted.
+ */
+async function helperPushFigures(scratch: string): Promise<{ helperPushFirstS: number; helperPushNoopS: number }> {
+  const { MockActivityEnvironment } = await import('@temporalio/testing');
+  const { DefaultLogger } = await import('@temporalio/worker');
+  const { createActivities } = await import('../activities/index.js');
+  const { startSshd, sshdAvailable } = await import('../test/support/sshd-server.js');
+  const { findCheckerTools, localHelperLab, prepareLocalHosts, reloadCount } =
+    await import('../test/support/local-helper-hosts.js');
+  const checkers = findCheckerTools();
+  if ('missing' in checkers || !sshdAvailable()) {
+    throw new Error(
+      `bench: the helper push needs OpenSSH sshd and the checkers (named-checkconf, dhcpd, haproxy); missing: ${
+        'missing' in checkers ? checkers.missing.join(', ') : 'sshd'
+      } (apt-get install openssh-server bind9-utils isc-dhcp-server haproxy)`,
+    );
+  }
+  const sshd = await startSshd();
+  const root = path.join(scratch, 'helper-hosts');
+  const helpers = localHelperLab(lab, sshd, root, checkers.tools);
+  await prepareLocalHosts(helpers, root);
+  const activities = createActivities();
+  const environment = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+  try {
+    const pass = async (expectChanged: boolean) => {
+      const started = performance.now();
+      for (const name of HELPER_PUSHES) {
+        const outcome = (await environment.run(activities[name], {
+          runbook: 'install',
+          stepId: name,
+          lab: helpers,
+        })) as { changed: boolean; detail?: string };
+        if (outcome.changed !== expectChanged) {
+          throw new Error(`bench: ${name} ${outcome.changed ? 'changed' : 'changed nothing'}: ${outcome.detail}`);
+        }
+      }
+      return round2((performance.now() - started) / 1000);
+    };
+    const reloads = async () =>
+      Promise.all(
+        [
+          ['netserv1', 'dns'],
+          ['netserv2', 'dns'],
+          ['netserv1', 'dhcp'],
+          ['haproxy1', 'haproxy'],
+          ['haproxy2', 'haproxy'],
+        ].map(([host, service]) => reloadCount(root, host!, service!)),
+      );
+    const helperPushFirstS = await pass(true);
+    const afterFirst = await reloads();
+    const helperPushNoopS = await pass(false);
+    // Each service reloaded once by the first pass, not again by the second.
+    if (afterFirst.some((count) => count !== 1) || (await reloads()).join() !== afterFirst.join()) {
+      throw new Error(`bench: unexpected reload counts ${afterFirst.join()} then ${(await reloads()).join()}`);
+    }
+    return { helperPushFirstS, helperPushNoopS };
+  } finally {
+    await sshd.stop();
   }
 }
 

@@ -9,10 +9,15 @@
  *   runbook start install --lab lab.yaml --follow
  *
  * Every step converges: a second run on an installed lab reports every step unchanged.
+ *
+ * The steps that use the install folder (openshift-install, the ignition files, the admin kubeconfig
+ * the cluster steps and the `unlessBootstrapped` checks read) are placed `on: 'lab'`: they run only on
+ * the worker started with `runbook worker --lab <lab name>` on the machine that keeps the folder.
  */
 import type { Lab } from '../lab/schema.js';
 import { defineRunbook } from '../workflows/engine/definition.js';
 import { action, forEach, wait } from '../workflows/engine/steps.js';
+import { onLab } from './placement.js';
 import { powerSteps } from './power-steps.js';
 import { preflightRunbook } from './preflight.js';
 
@@ -53,21 +58,39 @@ export const installRunbook = defineRunbook({
     action('haproxy.with-bootstrap', 'Load balance the API with the bootstrap node', 'hostsPushHaproxyBootstrap', {
       description: 'Left as it is once the cluster has bootstrapped, so that a second run does not undo the final one.',
       params: unlessBootstrapped,
+      ...onLab,
     }),
 
-    action('openshift-install.binary', 'Check the openshift-install binary', 'installCheckBinary'),
-    action('openshift-install.config', 'Write install-config.yaml', 'installWriteConfig'),
-    action('openshift-install.manifests', 'Create the manifests', 'installCreateManifests', { timeout: '15m' }),
-    action('openshift-install.masters-unschedulable', 'Keep the masters unschedulable', 'installMastersSchedulable'),
-    action('openshift-install.ignition', 'Create the ignition configs', 'installCreateIgnition', { timeout: '15m' }),
-    action('openshift-install.publish', 'Publish the ignition configs on the HTTP hosts', 'installPublishIgnition'),
-    action('ignition.fresh', 'Check the ignition configs have not expired', 'installIgnitionFresh'),
+    action('openshift-install.binary', 'Check the openshift-install binary', 'installCheckBinary', onLab),
+    action('openshift-install.config', 'Write install-config.yaml', 'installWriteConfig', onLab),
+    action('openshift-install.manifests', 'Create the manifests', 'installCreateManifests', {
+      timeout: '15m',
+      ...onLab,
+    }),
+    action(
+      'openshift-install.masters-unschedulable',
+      'Keep the masters unschedulable',
+      'installMastersSchedulable',
+      onLab,
+    ),
+    action('openshift-install.ignition', 'Create the ignition configs', 'installCreateIgnition', {
+      timeout: '15m',
+      ...onLab,
+    }),
+    action(
+      'openshift-install.publish',
+      'Publish the ignition configs on the HTTP hosts',
+      'installPublishIgnition',
+      onLab,
+    ),
+    action('ignition.fresh', 'Check the ignition configs have not expired', 'installIgnitionFresh', onLab),
 
     ...powerSteps('bootstrap.power-on', 'Power on the bootstrap node (PXE)', {
       nodes: nodesWithRole('bootstrap'),
       to: 'on',
       pxe: true,
       params: unlessBootstrapped,
+      ...onLab,
     }),
     ...powerSteps('masters.power-on', 'Power on the masters (PXE)', {
       nodes: nodesWithRole('master'),
@@ -80,6 +103,7 @@ export const installRunbook = defineRunbook({
         '(bootstrapApi + bootstrapComplete) bound the wait.',
       deadline: '3h',
       pollInterval: '10s',
+      ...onLab,
     }),
     action('haproxy.without-bootstrap', 'Load balance without the bootstrap node', 'hostsPushHaproxyFinal'),
     ...powerSteps('bootstrap.power-off', 'Power off the bootstrap node', {
@@ -96,6 +120,7 @@ export const installRunbook = defineRunbook({
       description: 'Only CSRs whose identity checks out against the inventory are approved; others stay pending.',
       deadline: '60m',
       pollInterval: '10s',
+      ...onLab,
     }),
 
     wait(
@@ -106,30 +131,36 @@ export const installRunbook = defineRunbook({
         params: { except: ['image-registry'] },
         deadline: '60m',
         pollInterval: '15s',
+        ...onLab,
       },
     ),
     action('registry.emptydir', 'Give the image registry emptyDir storage', 'clusterApply', {
       params: { objects: 'registry-emptydir' },
+      ...onLab,
     }),
     wait('operators.settled', 'Wait for every operator', 'clusterWaitOperatorsSettled', {
       deadline: '60m',
       pollInterval: '15s',
+      ...onLab,
     }),
     wait('cluster-version.available', 'Wait for the install to complete', 'clusterWaitVersionAvailable', {
       description: 'The ClusterVersion reports Available, not Progressing, not Failing.',
       deadline: '60m',
       pollInterval: '15s',
+      ...onLab,
     }),
 
     action('ldap.configure', 'Configure LDAP login (bind Secret, CA, OAuth)', 'clusterApply', {
       params: { objects: 'ldap' },
       when: hasLdap,
+      ...onLab,
     }),
     wait('ldap.rollout', 'Wait for the authentication operator’s rollout', 'clusterWaitOperatorsSettled', {
       description: 'The OAuth change rolls out through the authentication operator; every operator settles again.',
       deadline: '30m',
       pollInterval: '10s',
       when: hasLdap,
+      ...onLab,
     }),
   ],
 });

@@ -16,7 +16,7 @@
  * Workflow-safe: pure functions of the lab.
  */
 import type { Lab } from '../lab/schema.js';
-import { action, forEach, gate, type JsonValue, type Step } from '../workflows/engine/steps.js';
+import { action, forEach, gate, type JsonValue, type Step, type StepPlacement } from '../workflows/engine/steps.js';
 
 export interface PowerStepsOptions {
   /** The nodes, by name, in the order to switch them (evaluated in the workflow: pure, no I/O). */
@@ -26,6 +26,11 @@ export interface PowerStepsOptions {
   pxe?: boolean;
   /** More parameters of the power activities (e.g. `unlessBootstrapped`, see activities/cluster/waits.ts). */
   params?: Record<string, JsonValue>;
+  /**
+   * Where the remote power action runs (`lab`: on the lab's own worker, for params such as
+   * `unlessBootstrapped` that read the install folder's kubeconfig). The manual instructions run anywhere.
+   */
+  on?: StepPlacement;
   description?: string;
 }
 
@@ -47,6 +52,7 @@ export function powerSteps(id: string, title: string, options: PowerStepsOptions
       steps: [
         action(on ? 'power-on' : 'power-off', on ? 'Switch it on' : 'Switch it off', on ? 'powerOn' : 'powerOff', {
           params,
+          ...(options.on && { on: options.on }),
         }),
       ],
     }),

@@ -11,17 +11,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostPlans } from '../../activities/hosts/index.js';
 import { createActivities } from '../../activities/index.js';
 import { loadLab } from '../../lab/load.js';
-import type { Host, Lab } from '../../lab/schema.js';
+import type { Lab } from '../../lab/schema.js';
 import type { StepPlan } from '../../activities/support/plan.js';
 import type { StepContext, StepResult } from '../../workflows/engine/steps.js';
 import { findTool } from '../support/checkers.js';
+import { localHelperLab, prepareLocalHosts, reloadCount, type CheckerTools } from '../support/local-helper-hosts.js';
 import { describeWithSshd, startSshd, type TestSshd } from '../support/sshd.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -36,79 +37,7 @@ let dir: string;
 let lab: Lab;
 
 const rootOf = (host: string) => path.join(dir, 'hosts', host);
-const reloadsOf = async (host: string, service: string) =>
-  (await readFile(path.join(rootOf(host), `reloads-${service}.log`), 'utf8').catch(() => ''))
-    .split('\n')
-    .filter(Boolean).length;
-
-/** The example lab with every helper host on this sshd, its files under `dir/hosts/<name>/`. */
-function localLab(base: Lab): Lab {
-  const hosts = base.hosts.map((host): Host => {
-    const root = rootOf(host.name);
-    const reload = (service: string) => ['sh', '-c', `echo reload >> ${root}/reloads-${service}.log`];
-    const local: Host = {
-      ...host,
-      ssh: {
-        host: sshd.host,
-        port: sshd.port,
-        user: sshd.user,
-        hostKey: sshd.hostKey,
-        identity: `file:${sshd.clientKeyPath}`,
-      },
-    };
-    if (host.dns) {
-      local.dns = {
-        zoneDir: `${root}/etc/bind/zones`,
-        zonesConf: `${root}/etc/bind/named.conf.openshift`,
-        check: [tools.named!, '-z', `${root}/etc/bind/named.conf`],
-        reload: reload('dns'),
-      };
-    }
-    if (host.dhcp) {
-      const config = `${root}/etc/dhcp/dhcpd.conf`;
-      local.dhcp = {
-        configPath: config,
-        check: [
-          tools.dhcpd!,
-          '-t',
-          '-cf',
-          config,
-          '-lf',
-          `${root}/var/lib/dhcp/dhcpd.leases`,
-          '-pf',
-          `${root}/dhcpd.pid`,
-        ],
-        reload: reload('dhcp'),
-      };
-    }
-    if (host.pxe) local.pxe = { ...host.pxe, tftpRoot: `${root}/srv/tftpboot`, httpRoot: `${root}/var/www/html/ocp4` };
-    if (host.haproxy) {
-      const config = `${root}/etc/haproxy/haproxy.cfg`;
-      local.haproxy = { configPath: config, check: [tools.haproxy!, '-c', '-f', config], reload: reload('haproxy') };
-    }
-    return local;
-  });
-  return { ...base, hosts };
-}
-
-/** The host's own files that the push does not write: named.conf including the fragment, the lease file. */
-async function prepareHosts(): Promise<void> {
-  for (const host of lab.hosts) {
-    const root = rootOf(host.name);
-    await mkdir(root, { recursive: true });
-    if (host.dns) {
-      await mkdir(path.dirname(host.dns.zonesConf), { recursive: true });
-      await writeFile(
-        `${root}/etc/bind/named.conf`,
-        `options { directory "${root}/etc/bind"; };\ninclude "${host.dns.zonesConf}";\n`,
-      );
-    }
-    if (host.dhcp) {
-      await mkdir(`${root}/var/lib/dhcp`, { recursive: true });
-      await writeFile(`${root}/var/lib/dhcp/dhcpd.leases`, '');
-    }
-  }
-}
+const reloadsOf = (host: string, service: string) => reloadCount(path.join(dir, 'hosts'), host, service);
 
 /** Every entry under `root` with what a write would change (inode, mtime, ctime, mode, size). */
 async function snapshot(root: string): Promise<Map<string, string>> {
@@ -144,8 +73,9 @@ beforeAll(async () => {
   if (missing.length) return;
   sshd = await startSshd();
   dir = await mkdtemp(path.join(tmpdir(), 'runbook-push-'));
-  lab = localLab(await loadLab(path.join(repo, 'runbooks/labs/example.yaml')));
-  await prepareHosts();
+  const base = await loadLab(path.join(repo, 'runbooks/labs/example.yaml'));
+  lab = localHelperLab(base, sshd, path.join(dir, 'hosts'), tools as CheckerTools);
+  await prepareLocalHosts(lab, path.join(dir, 'hosts'));
 }, 30_000);
 
 afterAll(async () => {

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
 import { catalogue } from '../../runbooks/index.js';
 import { startSimulatedLab, type LabStart, type SimulatedLab } from '../../simulator/lab-sim.js';
-import { createRunbookWorker, installWorkerRuntime } from '../../worker/worker.js';
+import { installWorkerRuntime } from '../../worker/worker.js';
 import {
   approveUpdate,
   progressQuery,
@@ -27,6 +27,7 @@ import {
 } from '../../workflows/engine/api.js';
 import { loadExampleLab } from '../../testing/engine-harness.js';
 import { catalogueFixture, writeHistoryFixture } from '../support/engine-histories.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 const HISTORIES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
@@ -52,28 +53,23 @@ const recording = process.env.RECORD_ENGINE_HISTORIES === '1';
 (recording ? describe : describe.skip)('catalogue runbook histories (RECORD_ENGINE_HISTORIES=1)', () => {
   let temporal: TestTemporal;
   let dir: string;
-  let stopWorker: () => Promise<void>;
+  let workers: RunningRunbookWorkers;
 
   beforeAll(async () => {
     installWorkerRuntime({ logLevel: 'ERROR' });
     dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-catalogue-'));
     process.env.XDG_STATE_HOME = path.join(dir, 'state');
     temporal = await startTestTemporal();
-    const worker = await createRunbookWorker({
+    workers = await startRunbookWorkers({
       connection: temporal.connection,
       namespace: temporal.namespace,
       taskQueue: TASK_QUEUE,
-      shutdownGraceTime: '100ms',
+      labs: [(await loadExampleLab()).name],
     });
-    const running = worker.run();
-    stopWorker = async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    };
   });
 
   afterAll(async () => {
-    await stopWorker?.();
+    await workers?.stop();
     await temporal?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });

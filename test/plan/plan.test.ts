@@ -24,7 +24,7 @@ import { installRunbook } from '../../runbooks/install.js';
 import type { SimulatedLab } from '../../simulator/lab-sim.js';
 import { waitForProgress } from '../../testing/engine-harness.js';
 import type { RunbookInput } from '../../workflows/engine/api.js';
-import { startRunbookTestLab, type RunbookTestLab } from '../support/runbook-worker.js';
+import { startRunbookTestLab, type RunbookTestLab } from '../support/runbook-test-lab.js';
 import type { TestTemporal } from '../support/temporal.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,7 +37,7 @@ let sim: SimulatedLab;
 let testLab: RunbookTestLab | undefined;
 
 beforeAll(async () => {
-  testLab = await startRunbookTestLab('runbook-plan-', TASK_QUEUE);
+  testLab = await startRunbookTestLab({ prefix: 'runbook-plan-', taskQueue: TASK_QUEUE });
   ({ temporal, dir, lab, sim } = testLab);
 }, 180_000);
 

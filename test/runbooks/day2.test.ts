@@ -10,14 +10,11 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { V1Node } from '@kubernetes/client-node';
 import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { day2Plans } from '../../activities/day2/index.js';
-import { createActivities } from '../../activities/index.js';
 import type { StepPlan } from '../../activities/support/plan.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
 import type { Lab } from '../../lab/schema.js';
 import { renderArtifact } from '../../render/index.js';
-import { bundleRunbookWorkflows } from '../../worker/worker.js';
 import {
   FINISHED_STEP_STATUSES,
   progressQuery,
@@ -26,8 +23,10 @@ import {
   type StepProgress,
 } from '../../workflows/engine/api.js';
 import { waitForProgress } from '../../testing/engine-harness.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
-import { startTestLab, type TestLab } from '../simulator/install/support.js';
+import { EXAMPLE_LAB, startTestLab, type TestLab } from '../simulator/install/support.js';
+import { loadLab } from '../../lab/load.js';
 
 const TASK_QUEUE = 'day2-runbooks';
 const OVN_LAB = new URL('../../runbooks/labs/example-ovn.yaml', import.meta.url).pathname;
@@ -36,26 +35,22 @@ const OVN_LAB = new URL('../../runbooks/labs/example-ovn.yaml', import.meta.url)
 jest.setTimeout(180_000);
 
 let temporal: TestTemporal;
-let worker: Worker;
-let running: Promise<void>;
+let workers: RunningRunbookWorkers;
 let runs = 0;
 
 beforeAll(async () => {
   temporal = await startTestTemporal();
-  worker = await Worker.create({
+  // The cluster steps run on the lab's own worker (they read the install folder's kubeconfig).
+  workers = await startRunbookWorkers({
     connection: temporal.connection,
     namespace: temporal.namespace,
     taskQueue: TASK_QUEUE,
-    workflowBundle: await bundleRunbookWorkflows(),
-    activities: createActivities(),
-    shutdownGraceTime: '100ms',
+    labs: await Promise.all([EXAMPLE_LAB, OVN_LAB].map(async (file) => (await loadLab(file)).name)),
   });
-  running = worker.run();
 }, 120_000);
 
 afterAll(async () => {
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await running;
+  await workers?.stop();
   await temporal?.stop();
 });
 

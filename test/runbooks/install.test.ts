@@ -1,6 +1,6 @@
 /**
  * The install runbook end to end: the catalogue's `install`, run by a real worker on a real Temporal dev
- * server against a simulated lab that starts bare. The cluster it leaves is read back the way an
+ * server (with the lab's own worker for the install folder's steps) against a simulated lab that starts bare. The cluster it leaves is read back the way an
  * operator would (client-node against the simulated API): every inventory node Ready with its role,
  * every operator Available, the bootstrap node off and gone from the HAProxy configuration each load
  * balancer loaded. A second run on the installed lab reports every step unchanged and writes nothing:
@@ -23,7 +23,7 @@ import {
   type RunbookProgress,
   type StepProgress,
 } from '../../workflows/engine/api.js';
-import { startRunbookTestLab, type RunbookTestLab } from '../support/runbook-worker.js';
+import { startRunbookTestLab, type RunbookTestLab } from '../support/runbook-test-lab.js';
 import type { TestTemporal } from '../support/temporal.js';
 
 const TASK_QUEUE = 'install-end-to-end';
@@ -36,7 +36,7 @@ let sim: SimulatedLab;
 let testLab: RunbookTestLab | undefined;
 
 beforeAll(async () => {
-  testLab = await startRunbookTestLab('runbook-install-', TASK_QUEUE);
+  testLab = await startRunbookTestLab({ prefix: 'runbook-install-', taskQueue: TASK_QUEUE });
   ({ temporal, dir, lab, sim } = testLab);
 }, 180_000);
 
@@ -69,6 +69,15 @@ function leafStatuses(steps: StepProgress[], prefix = ''): Record<string, string
     }
   }
   return out;
+}
+
+/** The paths of the steps placed on the lab's own worker (`on: 'lab'`), for-each items included. */
+function placedOnLab(steps: StepProgress[], prefix = ''): string[] {
+  return steps.flatMap((step) => {
+    const id = `${prefix}${step.id}`;
+    if (step.items) return step.items.flatMap((item) => placedOnLab(item.steps, `${id}[${item.item}].`));
+    return step.on === 'lab' ? [id] : [];
+  });
 }
 
 /** Path → (inode, size, mtime) of every file under the simulated hosts' file systems. */
@@ -108,6 +117,27 @@ test(
     expect(statuses['bootstrap.complete']).toBe('unchanged');
     expect(statuses['nodes.csrs']).toBe('changed');
     expect(statuses['ldap.configure']).toBe('changed');
+    // What uses the install folder ran on the lab's worker: openshift-install, the ignition files, the
+    // cluster steps (its admin kubeconfig) and the bootstrap-phase steps that ask whether it has bootstrapped.
+    expect(placedOnLab(first.steps)).toEqual([
+      'haproxy.with-bootstrap',
+      'openshift-install.binary',
+      'openshift-install.config',
+      'openshift-install.manifests',
+      'openshift-install.masters-unschedulable',
+      'openshift-install.ignition',
+      'openshift-install.publish',
+      'ignition.fresh',
+      'bootstrap.power-on[bootstrap].power-on',
+      'bootstrap.complete',
+      'nodes.csrs',
+      'operators.settled-but-registry',
+      'registry.emptydir',
+      'operators.settled',
+      'cluster-version.available',
+      'ldap.configure',
+      'ldap.rollout',
+    ]);
 
     // The cluster as an operator sees it.
     const kubeconfig = new KubeConfig();

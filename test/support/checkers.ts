@@ -3,10 +3,11 @@
  * place. `testWithTool` runs a test only where the tool is installed: in CI (CI=true) a missing tool
  * fails the test with what to install; elsewhere the test is skipped with a loud warning.
  */
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { test } from '@jest/globals';
 import { execa } from 'execa';
+import { findTool } from './tools.js';
+
+export { findTool } from './tools.js';
 
 /** Each checker and the Debian package that provides it. */
 export const checkerPackages = {
@@ -16,21 +17,6 @@ export const checkerPackages = {
   haproxy: 'haproxy',
 } as const;
 export type Checker = keyof typeof checkerPackages;
-
-/** Absolute path of a tool on PATH or in the sbin folders (dhcpd and haproxy live there). */
-export function findTool(name: string): string | undefined {
-  const folders = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  for (const folder of folders.filter((entry) => entry !== '')) {
-    const candidate = join(folder, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this folder
-    }
-  }
-  return undefined;
-}
 
 const warned = new Set<string>();
 

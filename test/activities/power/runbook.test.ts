@@ -8,11 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
-import { createActivities } from '../../../activities/index.js';
 import { execa } from 'execa';
-import { bundleRunbookWorkflows, createRunbookWorker } from '../../../worker/worker.js';
+import { bundleRunbookWorkflows } from '../../../worker/worker.js';
 import { approveUpdate, progressQuery, type RunbookInput, type StepProgress } from '../../../workflows/engine/api.js';
 import { waitForProgress } from '../../../testing/engine-harness.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../../support/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../../support/temporal.js';
 import { startPowerLab, type PowerLab } from './support.js';
 
@@ -21,29 +21,23 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const COMPUTES = ['compute1', 'compute2', 'compute3', 'compute4', 'compute5'];
 let temporal: TestTemporal;
 let t: PowerLab;
-let stopWorker: () => Promise<void>;
+let workers: RunningRunbookWorkers;
 
 beforeAll(async () => {
   [temporal, t] = await Promise.all([startTestTemporal(), startPowerLab()]);
-  const worker = await createRunbookWorker({
+  workers = await startRunbookWorkers({
     connection: temporal.connection,
     namespace: temporal.namespace,
     taskQueue: TASK_QUEUE,
     workflowBundle: await bundleRunbookWorkflows(
       path.join(path.dirname(fileURLToPath(import.meta.url)), 'power-workflows.ts'),
     ),
-    activities: createActivities(),
-    shutdownGraceTime: '100ms',
+    labs: [t.lab.name],
   });
-  const running = worker.run();
-  stopWorker = async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-  };
 }, 180_000);
 
 afterAll(async () => {
-  await stopWorker?.();
+  await workers?.stop();
   await temporal?.stop();
   await t?.stop();
 });

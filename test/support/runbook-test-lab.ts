@@ -1,7 +1,11 @@
 /**
- * What the runbook end-to-end tests share: the catalogue's runbook worker on the test's Temporal dev
- * server, and a bare simulated lab of the example beside them, each in its own temp folder. Started
- * in `beforeAll`; `stop` in `afterAll` (safe after a failed start).
+ * What the runbook end-to-end tests share: a real Temporal dev server, a simulated lab (bare, instant
+ * time scale) and the runbook worker with the lab's own worker (./runbook-workers.ts, for the steps
+ * placed `on: 'lab'`), each in one temp folder. Started in `beforeAll`; `stop` in `afterAll` (safe after
+ * a failed start).
+ *
+ *   beforeAll(async () => { t = await startRunbookTestLab({ prefix: 'runbook-install-' }); }, 180_000);
+ *   afterAll(() => t?.stop());
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,22 +13,9 @@ import path from 'node:path';
 import type { Lab } from '../../lab/schema.js';
 import { startSimulatedLab, type SimulatedLab } from '../../simulator/lab-sim.js';
 import { loadExampleLab } from '../../testing/engine-harness.js';
-import { createRunbookWorker, installWorkerRuntime } from '../../worker/worker.js';
+import { installWorkerRuntime } from '../../worker/worker.js';
+import { startRunbookWorkers } from './runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
-
-export async function startTestRunbookWorker(temporal: TestTemporal, taskQueue: string): Promise<() => Promise<void>> {
-  const worker = await createRunbookWorker({
-    connection: temporal.connection,
-    namespace: temporal.namespace,
-    taskQueue,
-    shutdownGraceTime: '100ms',
-  });
-  const running = worker.run();
-  return async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-  };
-}
 
 export interface RunbookTestLab {
   /** The temp folder: `state/` (XDG_STATE_HOME), `sim/` (the simulated lab). */
@@ -35,17 +26,23 @@ export interface RunbookTestLab {
   stop(): Promise<void>;
 }
 
-/** The example lab, bare, simulated at time scale 0, with a Temporal dev server and a runbook worker. */
-export async function startRunbookTestLab(prefix: string, taskQueue: string): Promise<RunbookTestLab> {
+export async function startRunbookTestLab(options: {
+  /** Name prefix of the temp folder. */
+  prefix: string;
+  /** The runs' task queue (default: the one `runbook start` uses). */
+  taskQueue?: string;
+  /** Default: the example lab. */
+  lab?: Lab;
+}): Promise<RunbookTestLab> {
   installWorkerRuntime({ logLevel: 'ERROR' });
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await mkdtemp(path.join(os.tmpdir(), options.prefix));
   process.env.XDG_STATE_HOME = path.join(dir, 'state');
   const stops: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
   const stop = async () => {
     for (const each of stops.reverse()) await each();
   };
   try {
-    const lab = await loadExampleLab();
+    const lab = options.lab ?? (await loadExampleLab());
     const [temporal, sim] = await Promise.all([
       startTestTemporal(),
       startSimulatedLab({
@@ -60,7 +57,13 @@ export async function startRunbookTestLab(prefix: string, taskQueue: string): Pr
       () => sim.stop(),
       () => temporal.stop(),
     );
-    stops.push(await startTestRunbookWorker(temporal, taskQueue));
+    const workers = await startRunbookWorkers({
+      connection: temporal.connection,
+      namespace: temporal.namespace,
+      ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
+      labs: [lab.name],
+    });
+    stops.push(() => workers.stop());
     return { dir, lab, sim, temporal, stop };
   } catch (error) {
     await stop();
