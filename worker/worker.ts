@@ -191,6 +191,8 @@ export interface RunWorkerOptions extends RunbookWorkerOptions {
   signal?: AbortSignal;
   /** Called once the worker polls, e.g. to print "worker ready". */
   onReady?: (worker: Worker) => void;
+  /** Called once when the worker begins to stop (signal or abort), e.g. to say it lets steps finish. */
+  onStopping?: () => void;
 }
 
 /**
@@ -201,13 +203,19 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const worker = await createRunbookWorker(options);
   const labWorkers = await createLabWorkers(options);
   if (options.signal?.aborted) return;
-  const stop = () => {
+  let stopping = false;
+  const stopped = () => {
     markWorkerStopping();
+    if (!stopping) options.onStopping?.();
+    stopping = true;
+  };
+  const stop = () => {
+    stopped();
     for (const each of [worker, ...labWorkers]) if (each.getState() === 'RUNNING') each.shutdown();
   };
   // The SDK stops the worker on these signals itself; waits must learn it too (see worker-stopping.ts).
   const signals = ['SIGINT', 'SIGTERM'] as const;
-  for (const name of signals) process.once(name, markWorkerStopping);
+  for (const name of signals) process.once(name, stopped);
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
     // One worker failing stops the others: a half-serving worker would leave lab steps waiting unseen.
@@ -223,6 +231,6 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
     await running;
   } finally {
     options.signal?.removeEventListener('abort', stop);
-    for (const name of signals) process.removeListener(name, markWorkerStopping);
+    for (const name of signals) process.removeListener(name, stopped);
   }
 }
