@@ -535,6 +535,17 @@ export const notifySchema = z.strictObject({
   webhooks: z
     .array(webhookSchema)
     .min(1)
+    // The name identifies the webhook's delivery in a notice (its activity id): one delivery per name.
+    .superRefine((webhooks, context) => {
+      webhooks.forEach((webhook, index) => {
+        if (webhooks.findIndex((other) => other.name === webhook.name) < index)
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'name'],
+            message: `names the webhook "${webhook.name}" a second time; give each webhook its own name`,
+          });
+      });
+    })
     .describe('Each gets a JSON notice (POST) when a run pauses, waits at a gate, fails or completes.'),
 });
 

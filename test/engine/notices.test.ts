@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import { parseLab } from '../../lab/load.js';
 import type { Lab } from '../../lab/schema.js';
 import { NOTICE_EVENTS } from '../../lab/schema.js';
 import { markerFile } from '../../testing/engine-activities.js';
@@ -211,4 +213,37 @@ describe('notices', () => {
     expect(await noticeChildren(handle)).toHaveLength(1);
     expect(receiver.seen.length).toBe(before);
   }, 120_000);
+});
+
+describe('the notify block of a lab file', () => {
+  const labsDir = path.join(path.dirname(new URL(import.meta.url).pathname), '../../runbooks/labs');
+  const example = () => readFileSync(path.join(labsDir, 'example.yaml'), 'utf8');
+  const withNotify = (block: string) =>
+    parseLab(`${example()}\nnotify:\n  webhooks:\n${block}`, 'lab.yaml', { baseDir: labsDir });
+
+  it('takes a webhook by secret reference, every event by default, a relative file made absolute', async () => {
+    const file = path.join(dir, 'ops-webhook');
+    writeFileSync(file, `${url}\n`);
+    const lab = await withNotify(`    - name: ops\n      url: file:${path.relative(labsDir, file)}\n`);
+    expect(lab.notify?.webhooks).toEqual([{ name: 'ops', url: `file:${file}`, on: [...NOTICE_EVENTS] }]);
+  });
+
+  it('refuses a URL written in place of a reference, a value that is no URL, and a name given twice', async () => {
+    const file = path.join(dir, 'not-a-url');
+    writeFileSync(file, 'hunter2\n');
+    const error = await withNotify(
+      [
+        `    - name: ops\n      url: ${url}`,
+        `    - name: chat\n      url: file:${file}`,
+        `    - name: chat\n      url: env:${WEBHOOK_ENV}\n`,
+      ].join('\n'),
+    ).catch((caught: unknown) => caught as Error);
+    const issues = (error as Error & { issues?: Array<{ path: string; message: string }> }).issues ?? [];
+    const message = issues.map((issue) => `${issue.path}: ${issue.message}`).join('\n');
+    expect(message).toMatch(/notify\.webhooks\[0\]\.url.*must be a secret reference/s);
+    expect(message).toMatch(/notify\.webhooks\[1\]\.url.*is not a webhook URL/s);
+    expect(message).toMatch(/notify\.webhooks\[2\]\.name.*names the webhook "chat" a second time/s);
+    expect(message).not.toContain('hunter2');
+    expect(message).not.toContain(SECRET_PATH);
+  });
 });
