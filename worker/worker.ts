@@ -123,7 +123,7 @@ export function installWorkerRuntime(
     // Already installed or instantiated: keep the existing runtime.
     if (error instanceof IllegalStateError) return;
     throw new Error(
-      `cannot serve worker metrics on ${options.metrics}: ${error instanceof Error ? error.message : String(error)}; pick a free address with --metrics <host:port>`,
+      `cannot serve worker metrics on ${options.metrics}: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
     );
   }

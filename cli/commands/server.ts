@@ -189,7 +189,9 @@ default 127.0.0.1:7233). Ctrl-C or SIGTERM lets the running steps stop cleanly (
 runs wait for the next worker.
 
 Metrics: runbook_steps_total{runbook,state} (steps that reached a state), runbook_paused_seconds{runbook,state}
-(how long runs waited for a person), and the SDK's temporal_* (task latencies, slots, activity failures).`,
+(how long runs waited for a person), and the SDK's temporal_* (task latencies, slots, activity failures).
+
+As a service: deploy/runbook-worker@.service (systemd, one instance per lab; see the README).`,
     )
     .action(async (options: { taskQueue: string; lab: string[]; metrics?: string | true; verbose?: boolean }) => {
       const config = loadTemporalConfig();
@@ -200,7 +202,7 @@ Metrics: runbook_steps_total{runbook,state} (steps that reached a state), runboo
         installWorkerRuntime({ logLevel: 'WARN', verbose: Boolean(options.verbose), ...(metrics && { metrics }) });
       } catch (error) {
         throw new UserError((error as Error).message, ExitCode.UNAVAILABLE, [
-          'another process may serve metrics there; pick another address with --metrics <host:port>',
+          'another process (a second worker?) uses that address: give each worker its own, e.g. --metrics 127.0.0.1:9465',
         ]);
       }
       if (metrics) process.stderr.write(`worker: metrics on http://${metrics}/metrics\n`);

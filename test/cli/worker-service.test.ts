@@ -10,6 +10,8 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import getPort from 'get-port';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { markerFile, readExecutions } from '../../testing/engine-activities.js';
 import {
   loadExampleLab,
@@ -103,7 +105,7 @@ describe('runbook worker as a service', () => {
     }
   }, 120_000);
 
-  it('refuses a metrics address it cannot use, naming the flag', async () => {
+  it('refuses a metrics address it cannot use, naming the flag or the address', async () => {
     const result = await execa(
       process.execPath,
       [path.join(REPO_ROOT, 'bin/runbook.js'), 'worker', '--metrics', 'nine'],
@@ -116,6 +118,27 @@ describe('runbook worker as a service', () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('"nine" is not a metrics address');
     expect(result.stderr).toContain('--metrics 127.0.0.1:9464');
+
+    // An address another process holds: said before anything else, exit 3.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const taken = `127.0.0.1:${(holder.address() as AddressInfo).port}`;
+      const busy = await execa(
+        process.execPath,
+        [path.join(REPO_ROOT, 'bin/runbook.js'), 'worker', '--metrics', taken],
+        {
+          cwd: REPO_ROOT,
+          env: { ...temporal.env, NO_COLOR: '1', NODE_OPTIONS: '' },
+          reject: false,
+        },
+      );
+      expect(busy.exitCode).toBe(3);
+      expect(busy.stderr).toContain(`cannot serve worker metrics on ${taken}`);
+      expect(busy.stderr).toContain('give each worker its own');
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 });
 
