@@ -180,6 +180,24 @@ describe('notices', () => {
     }
   }, 120_000);
 
+  it('tells of a run aborted by the operator, naming the step and the reason', async () => {
+    receiver.failing = false;
+    const handle = await startRunbook(temporal.client, 'engine-flaky', {
+      lab: labWithWebhook(await loadExampleLab(), 'aborted'),
+    });
+    await waitForProgress(handle, (p) => p.state === 'paused', 'the pause');
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', reason: 'lab reserved' }] });
+    const failure = await handle.result().catch((error: unknown) => error as Error & { cause?: Error });
+    expect(failure.cause?.message).toMatch(/aborted by the operator/);
+    await receiver.until(
+      () => receiver.seen.some((s) => s.status === 204 && s.body.event === 'aborted' && s.body.lab === 'aborted'),
+      'the aborted notice',
+    );
+    const notice = receiver.seen.find((s) => s.body.event === 'aborted' && s.body.lab === 'aborted')!.body;
+    expect(notice).toMatchObject({ runbook: 'engine-flaky', step: 'flaky.step', workflowId: handle.workflowId });
+    expect(notice.message).toMatch(/aborted by the operator \(lab reserved\); the step had failed: marker fixed/);
+  }, 120_000);
+
   it('a rehearsal refuses a webhook off loopback before any connection, and the run goes on', async () => {
     const before = receiver.seen.length;
     process.env.RUNBOOK_TEST_WEBHOOK_FAR = 'http://10.42.253.250/hooks/far';
