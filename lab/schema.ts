@@ -514,6 +514,42 @@ export const day2Schema = z.strictObject({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Notices
+
+/** When a run sends a notice: it waits for a person (a failed step, a gate), or it has ended. */
+export const NOTICE_EVENTS = ['paused', 'waiting-approval', 'aborted', 'failed', 'completed'] as const;
+
+export const webhookSchema = z.strictObject({
+  name: dnsLabel.describe('Names the webhook in logs and in the notice child workflow (the URL never appears).'),
+  url: secretRef.describe(
+    'Reference to the webhook URL (`env:` or `file:`): such URLs carry a token, so the URL is a secret. http:// or https://.',
+  ),
+  on: z
+    .array(z.enum(NOTICE_EVENTS))
+    .min(1)
+    .default([...NOTICE_EVENTS])
+    .describe('The events that send a notice here; every event by default.'),
+});
+
+export const notifySchema = z.strictObject({
+  webhooks: z
+    .array(webhookSchema)
+    .min(1)
+    // The name identifies the webhook's delivery in a notice (its activity id): one delivery per name.
+    .superRefine((webhooks, context) => {
+      webhooks.forEach((webhook, index) => {
+        if (webhooks.findIndex((other) => other.name === webhook.name) < index)
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'name'],
+            message: `names the webhook "${webhook.name}" a second time; give each webhook its own name`,
+          });
+      });
+    })
+    .describe('Each gets a JSON notice (POST) when a run pauses, waits at a gate, fails or completes.'),
+});
+
+// ---------------------------------------------------------------------------------------------
 // The lab
 
 export const secretsSchema = z.strictObject({
@@ -544,6 +580,7 @@ export const labSchema = z.strictObject({
     .default(() => installSchema.parse({}))
     .describe('Where and how `openshift-install` runs: the install folder, the binary, the install deadlines.'),
   day2: day2Schema.default({}).describe('Settings of the day-2 runbooks.'),
+  notify: notifySchema.optional().describe('Webhooks told when a run waits for a person or ends.'),
 });
 
 /** A lab as written in the file (defaults not applied). */
@@ -562,6 +599,8 @@ export type Registry = NonNullable<Day2['registry']>;
 export type Egress = NonNullable<Day2['egress']>;
 export type EgressRouter = Egress['routers'][number];
 export type SecretRef = z.output<typeof secretRef>;
+export type Webhook = NonNullable<Lab['notify']>['webhooks'][number];
+export type NoticeEvent = (typeof NOTICE_EVENTS)[number];
 
 /** Fully qualified domain of the cluster: `<cluster.name>.<cluster.baseDomain>`. */
 export function clusterDomain(lab: Pick<Lab, 'cluster'>): string {

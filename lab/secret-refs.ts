@@ -12,6 +12,7 @@ export const SecretKind = {
   SSH_PRIVATE_KEY: 'ssh-private-key',
   CA_BUNDLE: 'ca-bundle',
   PASSWORD: 'password',
+  WEBHOOK_URL: 'webhook-url',
 } as const;
 export type SecretKind = (typeof SecretKind)[keyof typeof SecretKind];
 
@@ -26,6 +27,7 @@ const locations: ReadonlyArray<{ pattern: readonly string[]; kind: SecretKind }>
   { pattern: ['day2', 'ldap', 'bindPassword'], kind: SecretKind.PASSWORD },
   { pattern: ['day2', 'ldap', 'ca'], kind: SecretKind.CA_BUNDLE },
   { pattern: ['day2', 'ceph', 'userKey'], kind: SecretKind.PASSWORD },
+  { pattern: ['notify', 'webhooks', '*', 'url'], kind: SecretKind.WEBHOOK_URL },
 ];
 
 export interface SecretRefLocation {

@@ -127,6 +127,10 @@ function shapeProblem(kind: SecretKind, head: string): string | undefined {
         : 'is not a CA bundle: expected PEM certificates (-----BEGIN CERTIFICATE-----)';
     case SecretKind.PASSWORD:
       return undefined;
+    case SecretKind.WEBHOOK_URL:
+      return /^https?:\/\/[^\s/]+/.test(head.trim())
+        ? undefined
+        : 'is not a webhook URL: expected one line such as https://hooks.example.com/services/…';
   }
 }
 

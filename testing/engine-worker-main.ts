@@ -38,5 +38,6 @@ await runWorker({
   activities: createEngineTestActivities(values.dir),
   ...(values.bundle ? { workflowBundle: { codePath: values.bundle } } : { workflowsPath: ENGINE_WORKFLOWS_PATH }),
   onReady: () => process.stdout.write('ready\n'),
+  onStopping: () => process.stdout.write('stopping\n'),
 });
 await connection.close();

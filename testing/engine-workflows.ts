@@ -2,4 +2,5 @@
 import { dispatchByType, workflowsFor } from '../workflows/engine/dispatch.js';
 import { engineTestCatalogue } from './engine-runbooks.js';
 
+export { runbookNotice } from '../workflows/engine/notices.js';
 export default dispatchByType(workflowsFor(engineTestCatalogue));

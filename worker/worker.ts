@@ -4,7 +4,7 @@
  * create them with `createRunbookWorker` and a bundle built once per process.
  */
 import { fileURLToPath } from 'node:url';
-import type { Duration } from '@temporalio/common';
+import { IllegalStateError, type Duration } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -18,16 +18,14 @@ import {
 } from '@temporalio/worker';
 import { markWorkerStopping } from '../activities/engine/worker-stopping.js';
 import { createActivities } from '../activities/index.js';
+import { noticeActivities, type NoticeDeps } from '../activities/notify/index.js';
 import { labTaskQueue, TASK_QUEUE } from '../workflows/engine/api.js';
+import { DEFAULT_SHUTDOWN_GRACE_TIME } from './defaults.js';
 
 /** The product workflow bundle's entry point. */
 export const DEFAULT_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/**
- * How long a stopping worker lets running activities finish before cancelling them. Actions are
- * short and converge, so most finish; long waits hand themselves over at once (pollUntil).
- */
-export const DEFAULT_SHUTDOWN_GRACE_TIME = '10s';
+export { DEFAULT_METRICS_ADDRESS, DEFAULT_SHUTDOWN_GRACE_TIME } from './defaults.js';
 
 export interface RunbookWorkerOptions {
   connection: NativeConnection;
@@ -35,6 +33,8 @@ export interface RunbookWorkerOptions {
   taskQueue?: string;
   /** Activities to register; the product's `createActivities()` when omitted. */
   activities?: object;
+  /** Settings of the notices to the labs' webhooks (their activity is registered on every runbook worker). */
+  notices?: NoticeDeps;
   /** Workflow entry point; the product catalogue when omitted. Ignored with `workflowBundle`. */
   workflowsPath?: string;
   /** A bundle from `bundleRunbookWorkflows` (or `{ codePath }` of one written to a file), to skip bundling. */
@@ -91,11 +91,14 @@ export function operatorLogger(level: LogLevel, { verbose }: { verbose: boolean 
 }
 
 /**
- * Sets the SDK's log level for this process (default INFO). It must run before the first connection
- * or worker is created; later calls are ignored, as the SDK's runtime is then already in place.
+ * Sets the SDK's log level for this process (default INFO) and, with `metrics` (`host:port`), serves
+ * Prometheus metrics at `http://<metrics>/metrics`: the SDK's own (`temporal_*`: task latencies, slots,
+ * activity failures) and the runbooks' (`runbook_*`, see workflows/engine/metrics.ts). It must run before
+ * the first connection or worker is created; later calls are ignored, as the SDK's runtime is then
+ * already in place. A metrics address that cannot be bound is an error.
  */
 export function installWorkerRuntime(
-  options: { logLevel?: LogLevel; verbose?: boolean; shutdownSignals?: NodeJS.Signals[] } = {},
+  options: { logLevel?: LogLevel; verbose?: boolean; shutdownSignals?: NodeJS.Signals[]; metrics?: string } = {},
 ): void {
   const level = options.logLevel ?? 'INFO';
   try {
@@ -109,10 +112,20 @@ export function installWorkerRuntime(
           filter: { core: level === 'TRACE' || level === 'DEBUG' ? level : 'WARN', other: 'ERROR' },
           forward: {},
         },
+        ...(options.metrics !== undefined && {
+          metrics: {
+            prometheus: { bindAddress: options.metrics, countersTotalSuffix: true, useSecondsForDurations: true },
+          },
+        }),
       },
     });
-  } catch {
+  } catch (error) {
     // Already installed or instantiated: keep the existing runtime.
+    if (error instanceof IllegalStateError) return;
+    throw new Error(
+      `cannot serve worker metrics on ${options.metrics}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -123,7 +136,8 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowBundle,
-    activities: options.activities ?? createActivities(),
+    // The notice activity serves the notice child workflows of this worker's bundle (workflows/engine/notices.ts).
+    activities: { ...noticeActivities(options.notices), ...(options.activities ?? createActivities()) },
     ...(options.identity !== undefined && { identity: options.identity }),
     shutdownGraceTime: options.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME,
     // Steps run strictly one after another per run, so these bound the number of runs in flight,
@@ -177,6 +191,8 @@ export interface RunWorkerOptions extends RunbookWorkerOptions {
   signal?: AbortSignal;
   /** Called once the worker polls, e.g. to print "worker ready". */
   onReady?: (worker: Worker) => void;
+  /** Called once when the worker begins to stop (signal or abort), e.g. to say it lets steps finish. */
+  onStopping?: () => void;
 }
 
 /**
@@ -187,13 +203,19 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const worker = await createRunbookWorker(options);
   const labWorkers = await createLabWorkers(options);
   if (options.signal?.aborted) return;
-  const stop = () => {
+  let stopping = false;
+  const stopped = () => {
     markWorkerStopping();
+    if (!stopping) options.onStopping?.();
+    stopping = true;
+  };
+  const stop = () => {
+    stopped();
     for (const each of [worker, ...labWorkers]) if (each.getState() === 'RUNNING') each.shutdown();
   };
   // The SDK stops the worker on these signals itself; waits must learn it too (see worker-stopping.ts).
   const signals = ['SIGINT', 'SIGTERM'] as const;
-  for (const name of signals) process.once(name, markWorkerStopping);
+  for (const name of signals) process.once(name, stopped);
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
     // One worker failing stops the others: a half-serving worker would leave lab steps waiting unseen.
@@ -209,6 +231,6 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
     await running;
   } finally {
     options.signal?.removeEventListener('abort', stop);
-    for (const name of signals) process.removeListener(name, markWorkerStopping);
+    for (const name of signals) process.removeListener(name, stopped);
   }
 }

@@ -8,5 +8,7 @@ import { dispatchByType, workflowsFor } from './engine/dispatch.js';
 const workflows = workflowsFor(catalogue);
 
 export const preflight = workflows.preflight!;
+/** The child that delivers a run's notices to the lab's webhooks (see engine/notices.ts). */
+export { runbookNotice } from './engine/notices.js';
 export const selftest = workflows.selftest!;
 export default dispatchByType(workflows);

@@ -50,11 +50,12 @@ const SECRET_KINDS: ReadonlySet<SecretKind> = new Set([
   SecretKind.PULL_SECRET,
   SecretKind.SSH_PRIVATE_KEY,
   SecretKind.PASSWORD,
+  SecretKind.WEBHOOK_URL,
 ]);
 
 function piecesOf(kind: SecretKind, value: string): string[] {
   const whole = value.trim();
-  if (kind === SecretKind.PASSWORD) return [whole];
+  if (kind === SecretKind.PASSWORD || kind === SecretKind.WEBHOOK_URL) return [whole];
   if (kind === SecretKind.SSH_PRIVATE_KEY) {
     // The key body, line by line (an error may quote one line); the BEGIN/END lines are not secret.
     return whole.split(/\r?\n/).filter((line) => !line.startsWith('-----'));

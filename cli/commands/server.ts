@@ -13,12 +13,25 @@ import { loadTemporalConfig, connectWorker } from '../../temporal/connection.js'
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { defaultStateDir } from '../../temporal/state-dir.js';
 import { labTaskQueue, TASK_QUEUE } from '../../workflows/engine/api.js';
+import { DEFAULT_METRICS_ADDRESS, DEFAULT_SHUTDOWN_GRACE_TIME } from '../../worker/defaults.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
 import { jsonOption } from '../options.js';
 
 /** Where the server keeps its state (also where rehearsals and workers keep theirs). */
 export { defaultStateDir };
+
+/** `host:port` (IPv6 in brackets) for the metrics endpoint. */
+function parseMetricsAddress(value: string): string {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new UserError(`"${value}" is not a metrics address`, ExitCode.USAGE, [
+      `use host:port, e.g. --metrics ${DEFAULT_METRICS_ADDRESS} (or --metrics 0.0.0.0:9464 for every interface)`,
+    ]);
+  }
+  return value;
+}
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -155,6 +168,11 @@ With another port, set TEMPORAL_ADDRESS=127.0.0.1:<port> for the other commands.
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option(
+      '--metrics [host:port]',
+      `serve Prometheus metrics (the SDK's temporal_* and the runbooks' runbook_*) at http://<host:port>/metrics; alone: ${DEFAULT_METRICS_ADDRESS}`,
+      parseMetricsAddress,
+    )
     .option('--verbose', 'print the log in full (error stacks included), not one line per event')
     .addHelpText(
       'after',
@@ -162,16 +180,32 @@ With another port, set TEMPORAL_ADDRESS=127.0.0.1:<port> for the other commands.
 Examples:
   runbook worker
   runbook worker --lab intra        # on the admin host that keeps lab intra's install folder
+  runbook worker --metrics          # metrics on http://${DEFAULT_METRICS_ADDRESS}/metrics
+  runbook worker --metrics 0.0.0.0:9464  # for a Prometheus on another machine
   TEMPORAL_ADDRESS=temporal.example.com:7233 TEMPORAL_NAMESPACE=ops runbook worker
 
 It connects like every other command (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, TEMPORAL_PROFILE;
-default 127.0.0.1:7233). Ctrl-C lets the running steps stop cleanly; paused runs wait for the next worker.`,
+default 127.0.0.1:7233). Ctrl-C or SIGTERM lets the running steps stop cleanly (they get ${DEFAULT_SHUTDOWN_GRACE_TIME}); paused
+runs wait for the next worker.
+
+Metrics: runbook_steps_total{runbook,state} (steps that reached a state), runbook_paused_seconds{runbook,state}
+(how long runs waited for a person), and the SDK's temporal_* (task latencies, slots, activity failures).
+
+As a service: deploy/runbook-worker@.service (systemd, one instance per lab; see the README).`,
     )
-    .action(async (options: { taskQueue: string; lab: string[]; verbose?: boolean }) => {
+    .action(async (options: { taskQueue: string; lab: string[]; metrics?: string | true; verbose?: boolean }) => {
       const config = loadTemporalConfig();
       // Loaded here, not at the top: the worker SDK and every activity module are heavy for the other commands.
       const { installWorkerRuntime, runWorker } = await import('../../worker/worker.js');
-      installWorkerRuntime({ logLevel: 'WARN', verbose: Boolean(options.verbose) });
+      const metrics = options.metrics === true ? DEFAULT_METRICS_ADDRESS : options.metrics;
+      try {
+        installWorkerRuntime({ logLevel: 'WARN', verbose: Boolean(options.verbose), ...(metrics && { metrics }) });
+      } catch (error) {
+        throw new UserError((error as Error).message, ExitCode.UNAVAILABLE, [
+          'another process (a second worker?) uses that address: give each worker its own, e.g. --metrics 127.0.0.1:9465',
+        ]);
+      }
+      if (metrics) process.stderr.write(`worker: metrics on http://${metrics}/metrics\n`);
       const connection = await connectWorker(config);
       try {
         await runWorker({
@@ -179,9 +213,14 @@ default 127.0.0.1:7233). Ctrl-C lets the running steps stop cleanly; paused runs
           namespace: config.namespace,
           taskQueue: options.taskQueue,
           labs: options.lab,
+          ...(config.uiUrl && { notices: { uiUrl: config.uiUrl } }),
           onReady: () =>
             process.stderr.write(
               `worker: polling task queue ${[options.taskQueue, ...options.lab.map((lab) => labTaskQueue(options.taskQueue, lab))].join(', ')} on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it\n`,
+            ),
+          onStopping: () =>
+            process.stderr.write(
+              `worker: stopping; running steps get ${DEFAULT_SHUTDOWN_GRACE_TIME} to finish, waits hand over to the next worker\n`,
             ),
         });
         process.stderr.write('worker: stopped\n');

@@ -75,16 +75,38 @@ export function terminalWidth(): number | undefined {
 
 const DEFAULT_TERMINAL_WIDTH = 100;
 /** Titles and messages keep at least this much, even in a narrow terminal (the row then wraps). */
-const MIN_TEXT_WIDTH = 12;
+const MIN_TEXT_WIDTH = 10;
 const COLUMN_GAP = 2;
 
+/** A duration as an operator reads it: `850ms`, `42s`, `3m05s`, `1h02m`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** How long a step took, or has taken so far (running, paused, waiting); undefined if it never started. */
+export function stepDuration(step: StepProgress, now: Date): number | undefined {
+  if (!step.startedAt) return undefined;
+  const end = step.finishedAt ? Date.parse(step.finishedAt) : now.getTime();
+  return end - Date.parse(step.startedAt);
+}
+
 /**
- * Every step with its title, status, attempts and last message. In a terminal, titles and messages
- * share what the other columns leave of its width (titles up to 40%); without a width, nothing is cut.
+ * Every step with its title, status, attempts, time taken and last message. In a terminal, titles and
+ * messages share what the other columns leave of its width (titles up to 40%); without a width, nothing
+ * is cut. Steps not finished yet count their time up to `now`.
  */
-export function formatStepTable(steps: readonly StepProgress[], width: number | undefined): string {
-  const head = ['STEP', 'TITLE', 'STATUS', 'ATTEMPTS', 'LAST MESSAGE'];
+export function formatStepTable(steps: readonly StepProgress[], width: number | undefined, now = new Date()): string {
+  const head = ['STEP', 'TITLE', 'STATUS', 'ATTEMPTS', 'TIME', 'LAST MESSAGE'];
   const flat = flattenSteps(steps);
+  const durations = flat.map((s) => {
+    const ms = stepDuration(s, now);
+    return ms === undefined ? '' : formatDuration(ms);
+  });
   let titleMax = Infinity;
   let messageMax = Infinity;
   if (width !== undefined) {
@@ -93,20 +115,38 @@ export function formatStepTable(steps: readonly StepProgress[], width: number | 
       widest([head[0]!, ...flat.map((s) => s.path)]) +
       widest([head[2]!, ...flat.map((s) => s.status)]) +
       widest([head[3]!, ...flat.map((s) => String(s.attempts))]) +
+      widest([head[4]!, ...durations]) +
       COLUMN_GAP * (head.length - 1);
     const room = Math.max(2 * MIN_TEXT_WIDTH, width - fixed);
     const longestTitle = widest([head[1]!, ...flat.map((s) => oneLine(s.title, Infinity))]);
     titleMax = Math.max(MIN_TEXT_WIDTH, Math.min(longestTitle, Math.floor(room * 0.4)));
     messageMax = Math.max(MIN_TEXT_WIDTH, room - titleMax);
   }
-  const rows = flat.map((s) => [
+  const rows = flat.map((s, index) => [
     s.path,
     oneLine(s.title, titleMax),
     colorStatus(s.status),
     s.attempts,
+    durations[index]!,
     oneLine(s.message, messageMax),
   ]);
   return formatTable(head, rows);
+}
+
+/**
+ * Where the time goes: the run's total (to its end, or to `now` while it is open) and its longest
+ * steps (leaf steps: a for-each's time is its items').
+ */
+export function timeSummary(progress: RunbookProgress, end: Date, count = 3): string {
+  const total = formatDuration(end.getTime() - Date.parse(progress.startedAt));
+  const longest = flattenSteps(progress.steps)
+    .filter((s) => !s.items)
+    .map((s) => ({ path: s.path, ms: stepDuration(s, end) }))
+    .filter((s): s is { path: string; ms: number } => s.ms !== undefined && s.ms > 0)
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, count);
+  const where = longest.map((s) => `${s.path} ${formatDuration(s.ms)}`).join(', ');
+  return `time: ${total} in total${where ? `; longest steps: ${where}` : ''}`;
 }
 
 export function renderStatus(
@@ -116,15 +156,18 @@ export function renderStatus(
   config: TemporalConfig,
   /** Columns to fit; `undefined` (piped output) prints every title and message whole. */
   width: number | undefined = terminalWidth(),
+  now = new Date(),
 ): string {
   const id = run.handle.workflowId;
+  // A closed run's clock stopped when it closed; an open one's runs on (paused time included).
+  const end = run.open ? now : (run.description.closeTime ?? now);
   const lines: string[] = [];
   lines.push(
     `${pc.bold(id)}  ${run.runbook ?? progress?.runbook ?? ''} on lab ${run.lab ?? progress?.lab ?? '?'}: ${colorState(state)}`,
   );
   const step = progress?.currentStep ?? run.step;
   if (step && run.open) lines.push(`current step: ${step}`);
-  if (progress) lines.push('', formatStepTable(progress.steps, width));
+  if (progress) lines.push('', formatStepTable(progress.steps, width, end), '', timeSummary(progress, end));
   else {
     lines.push(
       '',

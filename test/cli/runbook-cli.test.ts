@@ -137,11 +137,14 @@ describe('runbook CLI', () => {
   it('shows the paused run: step table, error, resume commands, Web UI link', async () => {
     const result = await runbook('status', 'selftest/intra');
     expect(result.code).toBe(ExitCode.PAUSED);
-    expect(result.stdout).toMatch(/STEP\s+TITLE\s+STATUS\s+ATTEMPTS\s+LAST MESSAGE/);
-    expect(result.stdout).toMatch(/engine\.converge\s+Converge an in-memory marker\s+changed\s+1/);
+    expect(result.stdout).toMatch(/STEP\s+TITLE\s+STATUS\s+ATTEMPTS\s+TIME\s+LAST MESSAGE/);
+    expect(result.stdout).toMatch(/engine\.converge\s+Converge an in-memory marker\s+changed\s+1\s+\d+(ms|s)\s/);
     expect(result.stdout).toMatch(
-      /hosts\.visit\[pxe\]\.describe\s+Describe the host\s+paused\s+1\s+host pxe does not answer/,
+      /hosts\.visit\[pxe\]\.describe\s+Describe the host\s+paused\s+1\s+\S+\s+host pxe does not answer/,
     );
+    // Where the time goes: the total so far and the three longest steps, the paused one counting until now.
+    expect(result.stdout).toMatch(/^time: \S+ in total; longest steps: \S+ \S+, \S+ \S+, \S+ \S+$/m);
+    expect(result.stdout).toMatch(/^time: .*hosts\.visit\[pxe\]\.describe \d/m);
     expect(result.stdout).toMatch(/error in hosts\.visit\[pxe\]\.describe: host pxe does not answer/);
     expect(result.stdout).toMatch(/runbook resume selftest\/intra --lab <file>/);
     expect(result.stdout).toContain('Web UI: http://ui.test/namespaces/default/workflows/selftest%2Fintra');

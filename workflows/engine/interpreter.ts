@@ -61,7 +61,9 @@ import {
   type StepContext,
   type StepResult,
 } from './steps.js';
-import { renderCurrentDetails } from './current-details.js';
+import { findStep, renderCurrentDetails } from './current-details.js';
+import { countStep, recordPause } from './metrics.js';
+import { sendNotice, type Notice } from './notices.js';
 import { rewindProgress, rewindRefusal, within } from './rewind.js';
 
 /** Builds the workflow function of a runbook; its workflow type is the runbook name. */
@@ -94,6 +96,8 @@ class RunbookRun {
   /** The step a rewind goes back to, until the run reaches it again; the steps before it are kept. */
   private rewindTo: string | undefined;
   private readonly published = new Map<string, string | null>();
+  /** Notices sent so far: numbers each notice's child workflow. */
+  private notices = 0;
 
   constructor(
     private readonly definition: RunbookDefinition,
@@ -145,19 +149,26 @@ class RunbookRun {
         closeOpenSteps(this.progress.steps, (status) => `cancelled while ${status}`);
         this.publish();
         await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+      } else {
+        const aborted = this.progress.state === 'aborted';
+        await this.notify({
+          event: aborted ? 'aborted' : 'failed',
+          ...(this.progress.error && { step: this.progress.error.stepId }),
+          message: aborted && this.progress.error ? this.progress.error.message : String((error as Error)?.message),
+        });
       }
       throw error;
     }
     this.progress.state = 'completed';
     delete this.progress.currentStep;
     this.publish();
+    const outcomes = countOutcomes(this.progress.steps);
+    await this.notify({
+      event: 'completed',
+      message: `${outcomes.changed} changed, ${outcomes.unchanged} unchanged, ${outcomes.skipped} skipped`,
+    });
     await condition(allHandlersFinished);
-    return {
-      runbook: this.definition.name,
-      lab: this.progress.lab,
-      state: 'completed',
-      ...countOutcomes(this.progress.steps),
-    };
+    return { runbook: this.definition.name, lab: this.progress.lab, state: 'completed', ...outcomes };
   }
 
   private async runSteps(steps: readonly Step[], entries: StepProgress[], prefix: string, item: string | undefined) {
@@ -303,7 +314,21 @@ class RunbookRun {
     this.progress.state = waiting.kind === 'resume' ? 'paused' : 'waiting-approval';
     this.progress.currentStep = waiting.path;
     this.publish();
+    const state = this.progress.state;
+    const since = Date.now();
+    countStep(state);
+    const id = workflowInfo().workflowId;
+    await this.notify({
+      event: state,
+      step: waiting.path,
+      message:
+        (waiting.kind === 'resume' ? this.progress.error?.message : undefined) ??
+        findStep(this.progress.steps, waiting.path)?.message ??
+        '',
+      command: waiting.kind === 'resume' ? `runbook resume ${id}` : `runbook approve ${id}`,
+    });
     await condition(() => answer() !== undefined || this.rewindTo !== undefined);
+    recordPause(state, since);
     this.waiting = undefined;
     if (this.rewindTo !== undefined) throw new Rewind(`rewound to ${this.rewindTo}`);
     this.progress.state = 'running';
@@ -424,6 +449,15 @@ class RunbookRun {
     return { stepId: path, message: `Approved ${path}; the runbook goes on` };
   }
 
+  /** Tells the lab's webhooks (if any want this event); never waits for the delivery (see notices.ts). */
+  private notify(notice: Omit<Notice, 'runbook' | 'lab' | 'workflowId' | 'at'>): Promise<void> {
+    return sendNotice(
+      this.lab,
+      { ...notice, runbook: this.definition.name },
+      { rehearsal: this.input.rehearsal !== undefined, sequence: ++this.notices },
+    );
+  }
+
   /** Records a transition: timestamp, search attributes (only those that changed), current details. */
   private publish() {
     const progress = this.progress;
@@ -444,6 +478,7 @@ class RunbookRun {
 }
 
 function finish(entry: StepProgress, status: StepStatus, message: string) {
+  countStep(status);
   entry.status = status;
   entry.message = message;
   entry.finishedAt = isoNow();
