@@ -89,4 +89,3 @@ describe('the API and the operators failing under the day-2 runbooks', () => {
     expect(done['sdn.apply']?.status).toBe('changed');
   });
 });
-

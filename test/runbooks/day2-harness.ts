@@ -123,6 +123,9 @@ export function roles(node: V1Node | undefined): string[] {
 }
 
 /** Step paths whose status is not among `allowed`: a second run must leave this empty. */
-export function notUnchanged(steps: Record<string, string>, allowed = ['unchanged', 'skipped']): Array<[string, string]> {
+export function notUnchanged(
+  steps: Record<string, string>,
+  allowed = ['unchanged', 'skipped'],
+): Array<[string, string]> {
   return Object.entries(steps).filter(([, status]) => !allowed.includes(status));
 }
