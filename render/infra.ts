@@ -139,9 +139,13 @@ export function workerToInfraMachineConfigs(workerConfigs: readonly object[]): K
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
 }
 
-/** Moves the default routers onto the infra nodes (merge patch), when the lab asks for it. */
+/** Moves the default routers onto the infra nodes (merge patch), with the lab's tolerations, when the lab asks for it. */
 export function ingressPlacementPatch(lab: Lab): MergePatch | undefined {
   if (!routersOnInfra(lab)) return undefined;
+  // As a pod spec writes them: only the fields the lab gives (the operator always, Equal by default).
+  const tolerations = (lab.day2.infra?.routerTolerations ?? []).map((toleration) =>
+    Object.fromEntries(Object.entries(toleration).filter(([, value]) => value !== undefined)),
+  );
   return {
     target: {
       apiVersion: 'operator.openshift.io/v1',
@@ -151,7 +155,10 @@ export function ingressPlacementPatch(lab: Lab): MergePatch | undefined {
     },
     patch: {
       spec: {
-        nodePlacement: { nodeSelector: { matchLabels: { [infraRoleLabel]: '' } } },
+        nodePlacement: {
+          nodeSelector: { matchLabels: { [infraRoleLabel]: '' } },
+          ...(tolerations.length > 0 && { tolerations }),
+        },
         replicas: routerReplicas(lab),
       },
     },
