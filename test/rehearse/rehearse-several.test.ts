@@ -5,40 +5,12 @@
  * terminated by the next rehearsal (its simulated lab is gone); one whose simulated lab still answers
  * is refused, unless `--restart`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { execa, type ResultPromise } from 'execa';
-import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const exampleLab = path.join(repo, 'runbooks/labs/example.yaml');
+import { describe, expect, jest, test } from '@jest/globals';
+import { events as jsonEvents, exampleLab, rehearsalCli, type CliRun } from './support.js';
 
 jest.setTimeout(300_000);
 
-let temporal: TestTemporal;
-let scratch: string;
-
-beforeAll(async () => {
-  temporal = await startTestTemporal();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'runbook-rehearse-several-'));
-});
-
-afterAll(async () => {
-  await temporal?.stop();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
-
-function runbook(args: string[]): ResultPromise<{ reject: false; all: true }> {
-  return execa('node', [path.join(repo, 'bin/runbook.js'), ...args], {
-    cwd: repo,
-    env: { ...temporal.env, NO_COLOR: '1' },
-    reject: false,
-    all: true,
-  });
-}
+const { runbook, scratch } = rehearsalCli('runbook-rehearse-several-');
 
 /** `rehearse <runbooks>` on the example lab, installed, at the instant time scale. */
 function rehearse(runbooks: string, stateDir: string, ...extra: string[]) {
@@ -52,22 +24,17 @@ function rehearse(runbooks: string, stateDir: string, ...extra: string[]) {
     '--time-scale',
     '0',
     '--state-dir',
-    path.join(scratch, stateDir),
+    scratch(stateDir),
     ...extra,
   ]);
 }
 
 type Event = { event: string; workflowId?: string; state?: string; runs?: Array<Record<string, string>> };
 
-function events(stdout: string): Event[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Event);
-}
+const events = (stdout: string) => jsonEvents<Event>(stdout);
 
 /** Resolves once the rehearsal's output reports a pause (on the output, not the clock). */
-function pauseOf(rehearsal: ResultPromise<{ reject: false; all: true }>): Promise<void> {
+function pauseOf(rehearsal: CliRun): Promise<void> {
   let output = '';
   return new Promise<void>((resolve, reject) => {
     rehearsal.stdout.on('data', (chunk: Buffer) => {
