@@ -387,7 +387,7 @@ export const infraSchema = z.strictObject({
     .array(tolerationSchema)
     .optional()
     .describe(
-      "Tolerations of the default IngressController's routers (spec.nodePlacement.tolerations), for infra nodes that carry taints, e.g. { key: node-role.kubernetes.io/infra, operator: Exists, effect: NoSchedule }.",
+      "Tolerations of the default IngressController's routers (spec.nodePlacement.tolerations), for infra nodes that carry taints, e.g. { key: node-role.kubernetes.io/infra, operator: Exists, effect: NoSchedule }; left out, the routers keep the ones they have, [] removes them.",
     ),
   routerReplicas: z
     .number()

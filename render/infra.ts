@@ -143,7 +143,10 @@ export function workerToInfraMachineConfigs(workerConfigs: readonly object[]): K
 export function ingressPlacementPatch(lab: Lab): MergePatch | undefined {
   if (!routersOnInfra(lab)) return undefined;
   // As a pod spec writes them: only the fields the lab gives (the operator always, Equal by default).
-  const tolerations = (lab.day2.infra?.routerTolerations ?? []).map((toleration) =>
+  // Left out, the routers keep the tolerations they have; an empty list removes them (a merge patch
+  // replaces a list whole).
+  const given = lab.day2.infra?.routerTolerations;
+  const tolerations = given?.map((toleration) =>
     Object.fromEntries(Object.entries(toleration).filter(([, value]) => value !== undefined)),
   );
   return {
@@ -157,7 +160,7 @@ export function ingressPlacementPatch(lab: Lab): MergePatch | undefined {
       spec: {
         nodePlacement: {
           nodeSelector: { matchLabels: { [infraRoleLabel]: '' } },
-          ...(tolerations.length > 0 && { tolerations }),
+          ...(tolerations !== undefined && { tolerations }),
         },
         replicas: routerReplicas(lab),
       },

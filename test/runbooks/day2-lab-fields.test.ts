@@ -65,8 +65,11 @@ describe('router tolerations and namespace egress IPs from the lab', () => {
     );
     const netns = files.find((file) => file.path.endsWith('netnamespace-toto-patch.yaml'))!.content;
     expect(netns).toContain('egressIPs:\n  - 10.42.253.45\n  - 10.42.253.54');
-    // Without the fields, none of it.
+    // Without the fields, none of it; an empty list of tolerations removes the routers' ones.
     expect(renderArtifact(t.lab, 'infra.ingress-placement')[0]?.content).not.toContain('tolerations');
+    const none = structuredClone(lab);
+    none.day2.infra!.routerTolerations = [];
+    expect(renderArtifact(none, 'infra.ingress-placement')[0]?.content).toContain('    tolerations: []\n');
     expect(renderArtifact(withoutEgressIps(t.lab), 'egress').map((file) => file.path)).not.toContain(
       'cluster/egress/netnamespace-toto-patch.yaml',
     );
@@ -123,5 +126,20 @@ describe('router tolerations and namespace egress IPs from the lab', () => {
       'egress-ips.namespaces': 'skipped',
       'egress-ips.apply': 'skipped',
     });
+  });
+
+  it("an empty list of tolerations removes the routers' ones; a second run changes nothing", async () => {
+    const none = structuredClone(lab);
+    none.day2.infra!.routerTolerations = [];
+    expect(await complete(t, 'infra-nodes', none)).toMatchObject({ 'routers.place': 'changed' });
+    const controller = (await t.kube.custom.getNamespacedCustomObject({
+      group: 'operator.openshift.io',
+      version: 'v1',
+      namespace: 'openshift-ingress-operator',
+      plural: 'ingresscontrollers',
+      name: 'default',
+    })) as { spec: { nodePlacement?: { tolerations?: unknown[] } } };
+    expect(controller.spec.nodePlacement?.tolerations).toEqual([]);
+    expect(notUnchanged(await complete(t, 'infra-nodes', none), ['unchanged'])).toEqual([]);
   });
 });
