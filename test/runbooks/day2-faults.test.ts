@@ -1,14 +1,14 @@
 /**
  * Faults of the cluster under the day-2 runbooks (real Temporal dev server, simulated lab started
  * `installed`): an API answering 503 for longer than an action's retries pauses the run at that step
- * with nothing created, and a resume once it answers again finishes; a short 503 is absorbed by the
- * step's retries; an operator stuck Degraded pauses the wait that watches it, after a short grace,
+ * with nothing created, and a resume once it answers again finishes; a 503 that ends before the
+ * step's retries do is absorbed by them; an operator stuck Degraded pauses the wait that watches it, after a short grace,
  * and the run finishes once it recovers.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { progressQuery, resumeUpdate } from '../../workflows/engine/api.js';
 import { startTestLab, type TestLab } from '../simulator/install/support.js';
-import { day2Harness, nodes, pausedAt, roles, statuses, stepsByPath } from './day2-harness.js';
+import { day2Harness, nodes, pausedAt, roles, statuses, stepsByPath, until } from './day2-harness.js';
 
 jest.setTimeout(240_000);
 
@@ -79,9 +79,14 @@ describe('the API and the operators failing under the day-2 runbooks', () => {
   });
 
   it('a short 503 is absorbed by the retries of the step it meets: egress-router completes', async () => {
-    // Real seconds: shorter than an action's retries (2 s, then 4 s, then 8 s apart).
-    t.sim.faults.add({ kind: 'api-down', answer: '503', seconds: 3 });
+    // The API answers 503 until the step has failed once, then recovers: shorter than the step's retries.
+    t.sim.faults.add({ kind: 'api-down', answer: '503' });
     const handle = await start(t, 'egress-router');
+    await until(async () => {
+      const pending = (await handle.describe()).raw.pendingActivities ?? [];
+      return pending.find((activity) => (activity.attempt ?? 0) >= 2 && activity.lastFailure?.message?.includes('503'));
+    }, 'a first attempt failed with 503');
+    t.sim.faults.clear('api-down');
     await handle.result();
     const done = stepsByPath((await handle.query(progressQuery)).steps);
     expect(done['selectors.check']?.status).toBe('unchanged');

@@ -129,3 +129,14 @@ export function notUnchanged(
 ): Array<[string, string]> {
   return Object.entries(steps).filter(([, status]) => !allowed.includes(status));
 }
+
+/** Checks `probe` until it gives a value (a state of the run or the cluster, not a timed sleep). */
+export async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -33,6 +33,18 @@ function withoutEgressIps(lab: Lab): Lab {
   return changed;
 }
 
+/** The tolerations of the default IngressController's routers, as the cluster has them. */
+async function routerTolerations(t: TestLab): Promise<unknown[] | undefined> {
+  const controller = (await t.kube.custom.getNamespacedCustomObject({
+    group: 'operator.openshift.io',
+    version: 'v1',
+    namespace: 'openshift-ingress-operator',
+    plural: 'ingresscontrollers',
+    name: 'default',
+  })) as { spec: { nodePlacement?: { tolerations?: unknown[] } } };
+  return controller.spec.nodePlacement?.tolerations;
+}
+
 async function taintInfraNodes(t: TestLab, taints: Array<typeof INFRA_TAINT> | null): Promise<void> {
   for (const name of ['infra1', 'infra2', 'infra3'])
     await t.kube.core.patchNode({ name: `${name}.nodes.example.com`, body: { spec: { taints } } }, merge);
@@ -78,14 +90,7 @@ describe('router tolerations and namespace egress IPs from the lab', () => {
   it("infra-nodes puts the routers on infra nodes tainted NoSchedule, with the lab's tolerations", async () => {
     await taintInfraNodes(t, [INFRA_TAINT]);
     await complete(t, 'infra-nodes', lab);
-    const controller = (await t.kube.custom.getNamespacedCustomObject({
-      group: 'operator.openshift.io',
-      version: 'v1',
-      namespace: 'openshift-ingress-operator',
-      plural: 'ingresscontrollers',
-      name: 'default',
-    })) as { spec: { nodePlacement?: { tolerations?: unknown[] } } };
-    expect(controller.spec.nodePlacement?.tolerations).toEqual([{ ...INFRA_TAINT, operator: 'Exists' }]);
+    expect(await routerTolerations(t)).toEqual([{ ...INFRA_TAINT, operator: 'Exists' }]);
     const after = await nodes(t);
     const routers = (await t.kube.core.listNamespacedPod({ namespace: 'openshift-ingress' })).items;
     expect(routers.length).toBe(3);
@@ -132,14 +137,7 @@ describe('router tolerations and namespace egress IPs from the lab', () => {
     const none = structuredClone(lab);
     none.day2.infra!.routerTolerations = [];
     expect(await complete(t, 'infra-nodes', none)).toMatchObject({ 'routers.place': 'changed' });
-    const controller = (await t.kube.custom.getNamespacedCustomObject({
-      group: 'operator.openshift.io',
-      version: 'v1',
-      namespace: 'openshift-ingress-operator',
-      plural: 'ingresscontrollers',
-      name: 'default',
-    })) as { spec: { nodePlacement?: { tolerations?: unknown[] } } };
-    expect(controller.spec.nodePlacement?.tolerations).toEqual([]);
+    expect(await routerTolerations(t)).toEqual([]);
     expect(notUnchanged(await complete(t, 'infra-nodes', none), ['unchanged'])).toEqual([]);
   });
 });

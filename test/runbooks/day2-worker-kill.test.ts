@@ -14,7 +14,7 @@ import { spawnEngineWorker, waitForProgress, writeEngineBundle } from '../../tes
 import { progressQuery, type RunbookInput } from '../../workflows/engine/api.js';
 import { startTestLab, type TestLab } from '../simulator/install/support.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
-import { nodes, roles, stepsByPath } from './day2-harness.js';
+import { nodes, roles, stepsByPath, until } from './day2-harness.js';
 
 jest.setTimeout(240_000);
 
@@ -53,17 +53,6 @@ async function workerProcess(): Promise<WorkerProcess> {
   workers.push(worker);
   await worker.ready;
   return worker;
-}
-
-/** Checks `probe` until it gives a value (a condition of the cluster, not a timed sleep). */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Scheduled activities of the run by type: a retried attempt is not scheduled again, a re-run step is. */
