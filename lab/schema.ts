@@ -362,12 +362,33 @@ export const ldapSchema = z.strictObject({
     .describe('Name of the ConfigMap with the CA, created in openshift-config.'),
 });
 
+export const tolerationSchema = z
+  .strictObject({
+    key: z.string().min(1).optional().describe('Taint key tolerated; with operator Exists and no key, every taint.'),
+    operator: z
+      .enum(['Exists', 'Equal'])
+      .default('Equal')
+      .describe('Equal: the taint has this key and value; Exists: any value of the key.'),
+    value: z.string().optional().describe('Taint value, with operator Equal.'),
+    effect: z
+      .enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'])
+      .optional()
+      .describe('Taint effect tolerated; every effect when left out.'),
+  })
+  .describe('A toleration, as in a pod spec.');
+
 export const infraSchema = z.strictObject({
   nodes: z
     .array(dnsLabel)
     .optional()
     .describe('Nodes moved to the infra MachineConfigPool, one at a time; defaults to every node of role infra.'),
   moveRouters: z.boolean().default(true).describe("Move the default IngressController's routers onto the infra nodes."),
+  routerTolerations: z
+    .array(tolerationSchema)
+    .optional()
+    .describe(
+      "Tolerations of the default IngressController's routers (spec.nodePlacement.tolerations), for infra nodes that carry taints, e.g. { key: node-role.kubernetes.io/infra, operator: Exists, effect: NoSchedule }; left out, the routers keep the ones they have, [] removes them.",
+    ),
   routerReplicas: z
     .number()
     .int()
@@ -497,12 +518,37 @@ export const egressRouterSchema = z
   ])
   .describe('An egress router: pods reach outside through its fixed source address.');
 
+export const namespaceEgressSchema = z
+  .strictObject({
+    namespace: dnsLabel.describe(
+      "Project whose pods' outgoing traffic leaves with these addresses (its NetNamespace).",
+    ),
+    ips: z
+      .array(
+        z.strictObject({
+          ip: ipv4.describe('An unused address of the node subnet.'),
+          node: dnsLabel.describe(
+            'Node whose HostSubnet holds the address; the next address takes over when it is down.',
+          ),
+        }),
+      )
+      .min(1, { message: 'needs at least one address, e.g. { ip: 10.42.253.45, node: compute3 }' })
+      .describe('The egress IPs of the namespace, in order of preference, each on a node.'),
+  })
+  .describe('Fixed egress addresses of a namespace (OpenShift SDN NetNamespace / HostSubnet egressIPs).');
+
 export const egressSchema = z.strictObject({
   namespace: dnsLabel.default('egress-routers').describe('Namespace of the routers.'),
   serviceAccount: dnsLabel
     .default('egress-init')
     .describe('Service account allowed to run the privileged init container.'),
   routers: z.array(egressRouterSchema).min(1).describe('The routers, each with its own name and source address.'),
+  egressIPs: z
+    .array(namespaceEgressSchema)
+    .optional()
+    .describe(
+      "OpenShift SDN only: namespaces whose traffic leaves with fixed addresses, set on their NetNamespace and on the nodes' HostSubnets.",
+    ),
 });
 
 export const day2Schema = z.strictObject({
@@ -598,6 +644,8 @@ export type Ceph = NonNullable<Day2['ceph']>;
 export type Registry = NonNullable<Day2['registry']>;
 export type Egress = NonNullable<Day2['egress']>;
 export type EgressRouter = Egress['routers'][number];
+export type NamespaceEgress = NonNullable<Egress['egressIPs']>[number];
+export type Toleration = NonNullable<NonNullable<Day2['infra']>['routerTolerations']>[number];
 export type SecretRef = z.output<typeof secretRef>;
 export type Webhook = NonNullable<Lab['notify']>['webhooks'][number];
 export type NoticeEvent = (typeof NOTICE_EVENTS)[number];

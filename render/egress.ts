@@ -3,9 +3,9 @@
  * container (SCC `egress-init`), and per router a ReplicationController (redirect or HTTP proxy
  * mode, on a macvlan interface holding the router's source IP) with the Service that other pods use.
  */
-import type { Egress, EgressRouter, Lab } from '../lab/schema.js';
-import { manifestFile, namespaceObject, serviceAccountObject, serviceAccountUser } from './manifest.js';
-import type { KubeObject } from './manifest.js';
+import { nodeFqdn, type Egress, type EgressRouter, type Lab } from '../lab/schema.js';
+import { manifestFile, namespaceObject, patchFile, serviceAccountObject, serviceAccountUser } from './manifest.js';
+import type { KubeObject, MergePatch } from './manifest.js';
 import { parseNetwork } from '../lab/ip.js';
 import { infraRoleLabel } from './topology.js';
 import type { RenderedFile } from './types.js';
@@ -193,7 +193,35 @@ export function egressRouterOvnService(egress: Egress, router: EgressRouter): Ku
   return { ...service, spec: { ...service.spec, selector: { ...ovnRouterPodLabels } } };
 }
 
-/** SDN: SCC, namespace and service account, ReplicationControllers; OVN: namespace, EgressRouter objects. */
+const SDN_API = 'network.openshift.io/v1';
+
+/** The namespaces given egress IPs: the SDN makes their NetNamespace once they exist. */
+export function egressIpNamespaces(egress: Egress): KubeObject[] {
+  return (egress.egressIPs ?? []).map((entry) => namespaceObject(entry.namespace));
+}
+
+/**
+ * `oc patch netnamespace <ns> -p '{"egressIPs": [...]}'` per namespace, and `oc patch hostsubnet <node>`
+ * with the addresses each node holds, as the procedure does. The lab lists every address a node holds:
+ * a HostSubnet patch replaces the node's list.
+ */
+export function egressIpPatches(lab: Lab, egress: Egress): MergePatch[] {
+  const entries = egress.egressIPs ?? [];
+  const byNode = new Map<string, string[]>();
+  for (const { ip, node } of entries.flatMap((entry) => entry.ips)) byNode.set(node, [...(byNode.get(node) ?? []), ip]);
+  return [
+    ...entries.map((entry) => ({
+      target: { apiVersion: SDN_API, kind: 'NetNamespace', name: entry.namespace },
+      patch: { egressIPs: entry.ips.map((address) => address.ip) },
+    })),
+    ...[...byNode].map(([node, ips]) => ({
+      target: { apiVersion: SDN_API, kind: 'HostSubnet', name: nodeFqdn(lab, { name: node }) },
+      patch: { egressIPs: ips },
+    })),
+  ];
+}
+
+/** SDN: SCC, namespace and service account, ReplicationControllers, namespace egress IPs; OVN: namespace, EgressRouter objects. */
 export function renderEgress(lab: Lab): RenderedFile[] {
   const egress = lab.day2.egress;
   if (egress === undefined) return [];
@@ -212,8 +240,25 @@ export function renderEgress(lab: Lab): RenderedFile[] {
           artifact: 'egress.service-account',
         }),
       ];
+  const namespaces = ovn ? [] : egressIpNamespaces(egress);
+  const egressIps =
+    namespaces.length === 0
+      ? []
+      : [
+          manifestFile(lab, namespaces, {
+            path: 'cluster/egress/egress-ip-namespaces.yaml',
+            artifact: 'egress.ip-namespaces',
+          }),
+          ...egressIpPatches(lab, egress).map((patch) =>
+            patchFile(lab, patch, {
+              path: `cluster/egress/${patch.target.kind.toLowerCase()}-${patch.target.name}-patch.yaml`,
+              artifact: 'egress.ips',
+            }),
+          ),
+        ];
   return [
     ...setup,
+    ...egressIps,
     ...egress.routers.flatMap((router) => [
       manifestFile(lab, [ovn ? egressRouterOvn(lab, egress, router) : egressRouterController(lab, egress, router)], {
         path: `cluster/egress/${router.name}-${ovn ? 'egressrouter' : 'controller'}.yaml`,

@@ -49,6 +49,8 @@ export const artifacts = {
   'egress.service-account': 'Egress router namespace and service account',
   'egress.router': 'ReplicationController per egress router',
   'egress.service': 'Service per egress router',
+  'egress.ip-namespaces': 'Namespaces given egress IPs (OpenShift SDN)',
+  'egress.ips': "NetNamespace and HostSubnet patches setting the namespaces' egress IPs (OpenShift SDN)",
 } as const;
 export type ArtifactName = keyof typeof artifacts;
 
@@ -147,4 +149,6 @@ export {
   egressRouterService,
   egressScc,
   egressServiceAccount,
+  egressIpNamespaces,
+  egressIpPatches,
 } from './egress.js';

@@ -139,9 +139,16 @@ export function workerToInfraMachineConfigs(workerConfigs: readonly object[]): K
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
 }
 
-/** Moves the default routers onto the infra nodes (merge patch), when the lab asks for it. */
+/** Moves the default routers onto the infra nodes (merge patch), with the lab's tolerations, when the lab asks for it. */
 export function ingressPlacementPatch(lab: Lab): MergePatch | undefined {
   if (!routersOnInfra(lab)) return undefined;
+  // As a pod spec writes them: only the fields the lab gives (the operator always, Equal by default).
+  // Left out, the routers keep the tolerations they have; an empty list removes them (a merge patch
+  // replaces a list whole).
+  const given = lab.day2.infra?.routerTolerations;
+  const tolerations = given?.map((toleration) =>
+    Object.fromEntries(Object.entries(toleration).filter(([, value]) => value !== undefined)),
+  );
   return {
     target: {
       apiVersion: 'operator.openshift.io/v1',
@@ -151,7 +158,10 @@ export function ingressPlacementPatch(lab: Lab): MergePatch | undefined {
     },
     patch: {
       spec: {
-        nodePlacement: { nodeSelector: { matchLabels: { [infraRoleLabel]: '' } } },
+        nodePlacement: {
+          nodeSelector: { matchLabels: { [infraRoleLabel]: '' } },
+          ...(tolerations !== undefined && { tolerations }),
+        },
         replicas: routerReplicas(lab),
       },
     },

@@ -2,20 +2,25 @@
  * `egress-router`: the procedure's egress routers. The lab's node selectors are checked against the
  * cluster's node labels before anything is created; then, on OpenShift SDN, the project, service
  * account, SCC, the redirect / HTTP-proxy ReplicationControllers and their Services; on
- * OVN-Kubernetes, `EgressRouter` objects (redirect only) and their Services. Then every router is
- * awaited on a matching node with Service endpoints.
+ * OVN-Kubernetes, `EgressRouter` objects (redirect only) and their Services. On OpenShift SDN, the
+ * namespaces the lab gives egress IPs get them on their NetNamespace and on the nodes' HostSubnets.
+ * Then every router is awaited on a matching node with Service endpoints.
  *
  *   runbook start egress-router --lab lab.yaml --follow
  */
+import type { Lab } from '../lab/schema.js';
 import { defineRunbook } from '../workflows/engine/definition.js';
 import { action, wait } from '../workflows/engine/steps.js';
 import { onLab } from './placement.js';
+
+const sdnEgressIps = (lab: Lab) =>
+  lab.cluster.networkType === 'OpenShiftSDN' && (lab.day2.egress?.egressIPs?.length ?? 0) > 0;
 
 export const egressRouterRunbook = defineRunbook({
   name: 'egress-router',
   title: 'Egress routers with fixed source addresses',
   description:
-    'Checks node selectors against the nodes; creates the routers (ReplicationControllers on OpenShift SDN, EgressRouter objects on OVN-Kubernetes) and their Services; waits for them on matching nodes with endpoints.',
+    "Checks node selectors against the nodes; creates the routers (ReplicationControllers on OpenShift SDN, EgressRouter objects on OVN-Kubernetes) and their Services; on OpenShift SDN sets the namespaces' egress IPs (NetNamespace, HostSubnet) the lab lists; waits for the routers on matching nodes with endpoints.",
   steps: [
     action('selectors.check', 'Check each router selects nodes of the cluster', 'egressCheckSelectors', onLab),
     action('sdn.apply', 'Create the project, account, SCC, routers and Services (SDN)', 'clusterApply', {
@@ -27,6 +32,19 @@ export const egressRouterRunbook = defineRunbook({
       ...onLab,
       params: { objects: 'egress-ovn' },
       when: (lab) => lab.cluster.networkType === 'OVNKubernetes',
+    }),
+    action('egress-ips.namespaces', 'Create the namespaces given egress IPs (SDN)', 'clusterApply', {
+      params: { objects: 'egress-ip-namespaces' },
+      when: sdnEgressIps,
+    }),
+    wait('egress-ips.netnamespaces', 'Wait for their NetNamespaces and the HostSubnets', 'egressWaitNetNamespaces', {
+      deadline: '5m',
+      pollInterval: '5s',
+      when: sdnEgressIps,
+    }),
+    action('egress-ips.apply', 'Set the egress IPs on the NetNamespaces and HostSubnets (SDN)', 'clusterApply', {
+      params: { objects: 'egress-ips' },
+      when: sdnEgressIps,
     }),
     wait('routers.running', 'Wait for the routers on matching nodes, Services with endpoints', 'egressWaitRouters', {
       ...onLab,

@@ -19,6 +19,8 @@ import {
   egressRouterService,
   egressScc,
   egressServiceAccount,
+  egressIpNamespaces,
+  egressIpPatches,
   fillObject,
   infraMachineConfigPool,
   ingressPlacementPatch,
@@ -128,6 +130,15 @@ export const objectSets = {
       ],
     };
   },
+  /** OpenShift SDN: the namespaces given egress IPs (the SDN then makes their NetNamespaces). */
+  'egress-ip-namespaces': (lab: Lab): ObjectSet => ({
+    objects: egressIpNamespaces(needs(lab.day2.egress, 'egress-ip-namespaces', 'day2.egress')),
+  }),
+  /** OpenShift SDN: the egress IPs on the NetNamespaces and the HostSubnets. */
+  'egress-ips': (lab: Lab): ObjectSet => ({
+    objects: [],
+    patches: egressIpPatches(lab, needs(lab.day2.egress, 'egress-ips', 'day2.egress')),
+  }),
   /** OVN-Kubernetes: the namespace, an EgressRouter (redirect) and a Service per router. */
   'egress-ovn': (lab: Lab): ObjectSet => {
     const egress = needs(lab.day2.egress, 'egress-ovn', 'day2.egress');

@@ -7,6 +7,7 @@
  */
 import { activityInfo } from '@temporalio/activity';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { ApplicationFailure } from '@temporalio/common';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { pollUntil, type PollResult, type PollState } from '../engine/poll-until.js';
 import type { KubeClients } from '../../transport/kube.js';
@@ -161,6 +162,8 @@ export async function watchedPoll<P extends JsonValue = JsonValue>(
 
 /** A failure a later poll may not meet: no answer, 5xx, 429 (client-node's ApiException has `code`). */
 export function isTransient(error: unknown): boolean {
+  // A probe's own refusal (the lab does not match, an operator stays Degraded) pauses the run.
+  if (error instanceof ApplicationFailure && error.nonRetryable) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'number') return code >= 500 || code === 429;
   return error instanceof Error && error.name !== 'RehearsalTargetError';

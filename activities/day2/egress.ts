@@ -5,7 +5,7 @@
  */
 import type { V1Endpoints, V1Node } from '@kubernetes/client-node';
 import { roleLabel, type Egress, type EgressRouter, type Lab } from '../../lab/schema.js';
-import { ovnRouterPodLabels } from '../../render/egress.js';
+import { egressIpPatches, ovnRouterPodLabels } from '../../render/egress.js';
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { kubeFor } from '../support/kube-access.js';
@@ -110,6 +110,34 @@ export async function egressWaitRouters(context: StepContext): Promise<StepOutco
         }),
       );
       return { done: states.every((state) => state.ok), detail: states.map((state) => state.detail).join('; ') };
+    },
+  );
+}
+
+/** The NetNamespace of each namespace given egress IPs, and the HostSubnet of each node holding one. */
+export async function egressWaitNetNamespaces(context: StepContext): Promise<StepOutcome> {
+  const kube = kubeFor(context);
+  const egress = egressOf(context.lab);
+  const wanted = egressIpPatches(context.lab, egress).map((patch) => patch.target);
+  return watchedPoll(
+    context,
+    kube,
+    {
+      what: 'the SDN to make the NetNamespaces and HostSubnets the egress IPs go on',
+      watches: [
+        { path: '/apis/network.openshift.io/v1/netnamespaces' },
+        { path: '/apis/network.openshift.io/v1/hostsubnets' },
+      ],
+    },
+    async () => {
+      const found = await Promise.all(wanted.map((target) => readObject(kube, target)));
+      const missing = wanted.filter((_, index) => found[index] === undefined);
+      return missing.length === 0
+        ? { done: true, detail: `${wanted.length} NetNamespaces and HostSubnets found` }
+        : {
+            done: false,
+            detail: `not there yet: ${missing.map((target) => `${target.kind} ${target.name}`).join(', ')}`,
+          };
     },
   );
 }

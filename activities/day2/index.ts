@@ -5,7 +5,7 @@
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { convergePlanned, type PlannedStep, type StepPlan } from '../support/plan.js';
 import { cephDriverStep, cephProveStep, cephSccStep, cephWaitDriver } from './ceph.js';
-import { egressCheckSelectorsStep, egressWaitRouters } from './egress.js';
+import { egressCheckSelectorsStep, egressWaitNetNamespaces, egressWaitRouters } from './egress.js';
 import {
   infraCheckNodesStep,
   infraPoolStep,
@@ -48,6 +48,7 @@ export const day2Activities = {
   registryWaitClaimBound,
   registryWaitRollout,
   egressWaitRouters,
+  egressWaitNetNamespaces,
 };
 
 /** The day-2 activities that have a plan half (activities/plan-registry.ts). */

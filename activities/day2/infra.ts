@@ -18,7 +18,7 @@ import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { nodeObjectOf } from '../cluster/waits.js';
 import { kubeFor } from '../support/kube-access.js';
 import type { PlannedStep, StepPlan } from '../support/plan.js';
-import { checkStep, nodeOnConfig, refuse } from './support.js';
+import { checkStep, nodeOnConfig, refuse, watchDegraded, type DegradedProgress } from './support.js';
 
 const INFRA = roleLabel('infra');
 const WORKER = roleLabel('worker');
@@ -251,7 +251,7 @@ export async function infraWaitRouters(context: StepContext): Promise<StepOutcom
   const kube = kubeFor(context);
   const wanted = routerReplicas(context.lab);
   const operator = { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', name: 'ingress' };
-  return watchedPoll(
+  return watchedPoll<DegradedProgress>(
     context,
     kube,
     {
@@ -261,7 +261,7 @@ export async function infraWaitRouters(context: StepContext): Promise<StepOutcom
         { path: '/apis/config.openshift.io/v1/clusteroperators', query: { fieldSelector: 'metadata.name=ingress' } },
       ],
     },
-    async () => {
+    async ({ elapsedMs, progress }) => {
       const infra = new Set(
         (await kube.core.listNode({ labelSelector: INFRA })).items.map((item) => item.metadata?.name ?? ''),
       );
@@ -277,6 +277,7 @@ export async function infraWaitRouters(context: StepContext): Promise<StepOutcom
       const done = elsewhere.length === 0 && running.length >= wanted && available;
       return {
         done,
+        ...(!done && { progress: watchDegraded('ingress', co, elapsedMs, progress) }),
         detail: `${running.length} of ${wanted} routers running on infra nodes${
           elsewhere.length
             ? `; ${elsewhere.length} still elsewhere (${elsewhere.map((pod) => pod.spec?.nodeName ?? 'unscheduled').join(', ')})`

@@ -13,7 +13,7 @@ import { conditionOf, describeCondition, hasCondition } from '../cluster/conditi
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { kubeFor } from '../support/kube-access.js';
 import type { PlannedStep, StepPlan } from '../support/plan.js';
-import { checkStep, refuse } from './support.js';
+import { checkStep, refuse, watchDegraded, type DegradedProgress } from './support.js';
 
 const NAMESPACE = 'openshift-image-registry';
 const CONFIG = { apiVersion: 'imageregistry.operator.openshift.io/v1', kind: 'Config', name: 'cluster' };
@@ -124,7 +124,7 @@ export async function registryWaitRollout(context: StepContext): Promise<StepOut
   const registry = registryOf(context.lab);
   const claim = registry.storage === 'pvc' ? claimOf(context.lab).name : undefined;
   const storage = claim ? `claim ${claim}` : 'emptyDir';
-  return watchedPoll(
+  return watchedPoll<DegradedProgress>(
     context,
     kube,
     {
@@ -140,7 +140,7 @@ export async function registryWaitRollout(context: StepContext): Promise<StepOut
         },
       ],
     },
-    async () => {
+    async ({ elapsedMs, progress }) => {
       const deployment = (await readObject(kube, {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
@@ -164,8 +164,10 @@ export async function registryWaitRollout(context: StepContext): Promise<StepOut
         status.availableReplicas === wanted &&
         status.replicas === wanted;
       const healthy = hasCondition(operator, 'Available') && conditionOf(operator, 'Degraded')?.status === 'False';
+      const done = Boolean(deployment) && onStorage && rolledOut && healthy;
       return {
-        done: Boolean(deployment) && onStorage && rolledOut && healthy,
+        done,
+        ...(!done && { progress: watchDegraded('image-registry', operator, elapsedMs, progress) }),
         detail: `${deployment ? `registry ${onStorage ? 'on' : 'not yet on'} ${storage}, ${status.updatedReplicas ?? 0}/${wanted} updated, ${status.availableReplicas ?? 0} available` : 'no registry Deployment yet'}; image-registry ${describeCondition(operator, 'Available')}, ${describeCondition(operator, 'Degraded')}`,
       };
     },

@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { V1Node } from '@kubernetes/client-node';
 import type { PlannedStep, StepPlan } from '../support/plan.js';
-import { hasCondition } from '../cluster/conditions.js';
+import { conditionOf, hasCondition } from '../cluster/conditions.js';
 
 /** A check: reads, refuses (throws) or reports what it found; it has nothing to apply. */
 export function checkStep(check: () => Promise<string>): PlannedStep<StepPlan> {
@@ -39,4 +39,37 @@ export function nodeOnConfig(node: V1Node, rendered: string | undefined): { ok: 
     desired !== current ? ` → ${desired ?? '?'}` : ''
   }, state ${state ?? '?'}`;
   return { ok, detail };
+}
+
+/**
+ * How long an operator may stay Degraded while a wait watches it. Operators set Degraded only after
+ * their own retries failed (it means "needs attention", not "still working"), so the wait pauses
+ * after this short grace, which covers a flap, instead of sitting out its whole deadline.
+ */
+export const DEGRADED_GRACE_MS = 20_000;
+
+/** Checkpointed by the wait, so a new worker keeps counting from when Degraded was first seen. */
+export type DegradedProgress = { degradedSinceMs?: number };
+
+/**
+ * Pauses the run (OperatorDegraded) once `operator` has been Degraded for the grace; returns the
+ * progress to checkpoint. `elapsedMs` is the wait's time so far, over all its attempts.
+ */
+export function watchDegraded(
+  operator: string,
+  object: unknown,
+  elapsedMs: number,
+  progress: DegradedProgress | undefined,
+): DegradedProgress {
+  const degraded = conditionOf(object, 'Degraded');
+  if (degraded?.status !== 'True') return {};
+  const since = progress?.degradedSinceMs ?? elapsedMs;
+  if (elapsedMs - since >= DEGRADED_GRACE_MS)
+    refuse(
+      `the ${operator} ClusterOperator has stayed Degraded for ${Math.round((elapsedMs - since) / 1000)} s: ` +
+        `${degraded.message || degraded.reason || 'no message'}. See \`oc describe clusteroperator ${operator}\`, ` +
+        'fix what it reports, then resume the run to wait again',
+      'OperatorDegraded',
+    );
+  return { degradedSinceMs: since };
 }

@@ -27,7 +27,9 @@ import { readLab } from '../lab-file.js';
 import { jsonOption, optionOption } from '../options.js';
 import { follow } from '../runs/follow.js';
 import { rehearsePlan } from './plan.js';
-import { requireRunbook, runInput, startRun } from '../runs/start.js';
+import { runInput, startRun } from '../runs/start.js';
+import type { RunbookDefinition } from '../../workflows/engine/definition.js';
+import { clearOpenRehearsal, finalState, rehearsedRunbooks, summaryLines, type RehearsedRun } from './rehearse-runs.js';
 
 /** Rehearsals have their own task queue, so a worker serving real labs never picks one up. */
 export const REHEARSAL_TASK_QUEUE = 'openshift-runbooks-rehearsal';
@@ -41,6 +43,7 @@ interface RehearseOptions {
   option: Record<string, string | boolean>;
   json?: boolean;
   verbose?: boolean;
+  restart?: boolean;
   plan?: boolean;
 }
 
@@ -96,8 +99,13 @@ async function temporalForRehearsal(
 export function registerRehearseCommands(program: Command): void {
   program
     .command('rehearse')
-    .description('run a runbook against a simulated lab (API server and helper hosts on loopback) with a local worker')
-    .argument('<runbook>', 'runbook name (see `runbook list-runbooks`)')
+    .description(
+      'run a runbook, or several in order, against a simulated lab (API server and helper hosts on loopback) with a local worker',
+    )
+    .argument(
+      '<runbooks>',
+      'runbook name (see `runbook list-runbooks`), or several separated by commas, run in order on one simulated lab',
+    )
     .requiredOption('--lab <file>', 'lab file (YAML)')
     .option(
       '--from <start>',
@@ -111,6 +119,7 @@ export function registerRehearseCommands(program: Command): void {
     .addOption(optionOption())
     .addOption(jsonOption())
     .option('--verbose', "print the worker's log in full (error stacks included), not one line per event")
+    .option('--restart', 'terminate a run of this rehearsal still open in another rehearsal, and start again')
     .option(
       '--plan',
       'say what the run would change on the simulated lab, step by step, and change nothing (see `runbook plan`)',
@@ -122,15 +131,22 @@ Examples:
   runbook rehearse preflight --lab runbooks/labs/example.yaml
   runbook rehearse selftest --lab runbooks/labs/example.yaml --option gate=true
   runbook rehearse preflight --lab runbooks/labs/example.yaml --faults runbooks/faults/pxe-refuses-ssh.yaml
+  runbook rehearse infra-nodes,ceph-csi,registry-storage,egress-router --lab runbooks/labs/example.yaml --from installed
+
+Several runbooks run in order on the same simulated lab, each one's progress shown as it goes; the first that
+does not complete stops the rehearsal, and a summary says how each ended. A rehearsal's run id is
+<runbook>/<lab>/rehearsal. A run left open by an interrupted rehearsal (its simulated lab gone) is terminated
+when the next rehearsal starts; one whose simulated lab still answers belongs to a rehearsal still going
+elsewhere, and is terminated only with --restart.
 
 Every connection of the rehearsal goes to the simulated lab on 127.0.0.1; a step that would reach a lab address
 fails instead. When a step pauses, the rehearsal keeps running: resume it from another terminal with the
 commands it prints. Ctrl-C cancels the run and stops the simulated lab. Uses TEMPORAL_ADDRESS etc. when set;
 otherwise the local server (\`runbook server\`) or, when none runs, an embedded one it starts and stops.`,
     )
-    .action(async (name: string, options: RehearseOptions) => {
-      const definition = requireRunbook(name);
-      const from = options.from ?? defaultStartState(definition.name);
+    .action(async (names: string, options: RehearseOptions) => {
+      const definitions = rehearsedRunbooks(names);
+      const from = options.from ?? defaultStartState(definitions[0]!.name);
       const lab = await readLab(options.lab);
       const faults = options.faults ? await loadScenario(options.faults) : [];
       const say = (line: string) => {
@@ -139,27 +155,22 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
 
       const stateDir = path.resolve(options.stateDir ?? path.join(defaultStateDir(), 'rehearsals', lab.name));
       const simDir = path.join(stateDir, 'sim');
-      // A rehearsal starts from the state `--from` names, not from what the last one left on the hosts.
-      await rm(simDir, { recursive: true, force: true });
-      await mkdir(simDir, { recursive: true });
-      // The simulator's log goes to a file: the terminal shows the run's progress.
-      const simLogFile = createWriteStream(path.join(stateDir, 'sim.log'), { flags: 'a' });
+      const workflowIdOf = (definition: RunbookDefinition) => `${workflowIdFor(definition.name, lab.name)}/rehearsal`;
+
       if (options.plan) {
-        simLogFile.end();
+        if (definitions.length > 1)
+          throw new UserError('--plan takes one runbook: plan them one at a time', ExitCode.USAGE);
+        // A plan needs no Temporal server and no worker (./plan.ts says why); a fresh simulated lab.
+        await rm(simDir, { recursive: true, force: true });
+        await mkdir(simDir, { recursive: true });
         const { timeScale, option } = options;
         const logFile = path.join(stateDir, 'sim.log');
         const json = Boolean(options.json);
+        const definition = definitions[0]!;
         return rehearsePlan({ definition, lab, from, simDir, logFile, timeScale, faults, options: option, json });
       }
 
-      // The worker SDK installs signal handlers that stop workers on Ctrl-C; this command stops its
-      // worker itself, after the run has been cancelled cleanly.
-      // SDK log lines are one per event unless --verbose (the full errors stay in the run's history).
-      const { createLabWorkers, createRunbookWorker, installWorkerRuntime } = await import('../../worker/worker.js');
-      installWorkerRuntime({ logLevel: 'WARN', verbose: Boolean(options.verbose), shutdownSignals: [] });
-      const { startSimulatedLab, streamLog } = await import('../../simulator/lab-sim.js');
-
-      const stops: Array<() => Promise<unknown>> = [() => new Promise((resolve) => simLogFile.end(resolve))];
+      const stops: Array<() => Promise<unknown>> = [];
       const stopAll = async () => {
         for (const stop of stops.reverse()) await stop().catch(() => undefined);
       };
@@ -167,6 +178,24 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
         const { config, client, server } = await temporalForRehearsal(say);
         if (server) stops.push(() => server.stop());
         stops.push(() => client.connection.close());
+        // Before the simulated lab's folder is emptied: a rehearsal still going elsewhere may use it.
+        for (const definition of definitions)
+          await clearOpenRehearsal(client, workflowIdOf(definition), { restart: Boolean(options.restart), say });
+
+        // The worker SDK installs signal handlers that stop workers on Ctrl-C; this command stops its
+        // worker itself, after the run has been cancelled cleanly. Installed only once the rehearsal goes
+        // ahead: the worker runtime keeps the process alive until its workers stop.
+        // SDK log lines are one per event unless --verbose (the full errors stay in the run's history).
+        const { createLabWorkers, createRunbookWorker, installWorkerRuntime } = await import('../../worker/worker.js');
+        installWorkerRuntime({ logLevel: 'WARN', verbose: Boolean(options.verbose), shutdownSignals: [] });
+        const { startSimulatedLab, streamLog } = await import('../../simulator/lab-sim.js');
+
+        // A rehearsal starts from the state `--from` names, not from what the last one left on the hosts.
+        await rm(simDir, { recursive: true, force: true });
+        await mkdir(simDir, { recursive: true });
+        // The simulator's log goes to a file: the terminal shows the run's progress.
+        const simLogFile = createWriteStream(path.join(stateDir, 'sim.log'), { flags: 'a' });
+        stops.push(() => new Promise((resolve) => simLogFile.end(resolve)));
 
         say(`starting the simulated lab ${lab.name} (${from}, time scale ${options.timeScale}) in ${simDir}`);
         const sim = await startSimulatedLab({
@@ -200,32 +229,51 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
           });
         }
 
-        const workflowId = `${workflowIdFor(definition.name, lab.name)}/rehearsal`;
-        const input = {
-          ...runInput(lab, options.option),
-          rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath },
-        };
-        await startRun(client, config, { definition, lab, input, workflowId, taskQueue: REHEARSAL_TASK_QUEUE });
-        const uiUrl = workflowUiUrl(config, workflowId);
-        say(`rehearsing ${definition.name} on lab ${lab.name}: ${workflowId}${uiUrl ? `\n  Web UI: ${uiUrl}` : ''}`);
-
+        let current: string | undefined;
         let interrupted = 0;
         const onInterrupt = () => {
           interrupted += 1;
           if (interrupted > 1) process.exit(ExitCode.FAILED);
           say('cancelling the rehearsal (Ctrl-C again to quit at once)');
-          void client.workflow
-            .getHandle(workflowId)
-            .cancel()
-            .catch(() => undefined);
+          if (current)
+            void client.workflow
+              .getHandle(current)
+              .cancel()
+              .catch(() => undefined);
         };
         process.on('SIGINT', onInterrupt);
         process.on('SIGTERM', onInterrupt);
+        const runs: RehearsedRun[] = definitions.map((definition) => ({
+          runbook: definition.name,
+          workflowId: workflowIdOf(definition),
+          state: 'not run',
+        }));
         try {
-          process.exitCode = await follow(client, workflowId, Boolean(options.json), true);
+          for (const [index, definition] of definitions.entries()) {
+            const workflowId = workflowIdOf(definition);
+            const input = {
+              ...runInput(lab, options.option),
+              rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath },
+            };
+            await startRun(client, config, { definition, lab, input, workflowId, taskQueue: REHEARSAL_TASK_QUEUE });
+            current = workflowId;
+            const uiUrl = workflowUiUrl(config, workflowId);
+            const step = definitions.length > 1 ? `[${index + 1}/${definitions.length}] ` : '';
+            say(
+              `${step}rehearsing ${definition.name} on lab ${lab.name}: ${workflowId}${uiUrl ? `\n  Web UI: ${uiUrl}` : ''}`,
+            );
+            process.exitCode = await follow(client, workflowId, Boolean(options.json), true);
+            runs[index]!.state = await finalState(client, workflowId);
+            // The first runbook that does not complete stops the rehearsal: the next ones build on it.
+            if (process.exitCode !== ExitCode.OK || interrupted) break;
+          }
         } finally {
           process.off('SIGINT', onInterrupt);
           process.off('SIGTERM', onInterrupt);
+        }
+        if (definitions.length > 1) {
+          if (options.json) process.stdout.write(`${JSON.stringify({ event: 'summary', lab: lab.name, runs })}\n`);
+          else for (const line of summaryLines(lab.name, runs)) process.stdout.write(`${line}\n`);
         }
       } finally {
         await stopAll();

@@ -55,7 +55,6 @@ const egressRouters: Rule = (context) => {
   const egress = lab.day2?.egress;
   if (egress === undefined) return;
   const subnet = subnetOf(lab);
-  const range = lab.network?.dhcpRange;
   const taken = new Map(addressClaims(lab).map((claim) => [claim.ip, claim.owner]));
   const nodesDomain = lab.cluster?.nodesDomain;
   const cluster = { nodesDomain: nodesDomain ?? '', architecture: lab.cluster?.architecture };
@@ -68,29 +67,11 @@ const egressRouters: Rule = (context) => {
     const path = ['day2', 'egress', 'routers', router.index] as const;
     const { sourceIP, gateway, nodeSelector } = router.item;
     if (sourceIP !== undefined) {
-      const owner = taken.get(sourceIP);
-      if (subnet !== undefined && !contains(subnet, sourceIP)) {
-        report(
-          [...path, 'sourceIP'],
-          `${sourceIP} is outside the node subnet ${subnet.cidr}; the router claims its source address on the nodes' network, so pick an unused address inside it`,
-        );
-      } else if (subnet !== undefined && !isHostAddress(subnet, sourceIP)) {
-        const which = ipToNumber(sourceIP) === subnet.first ? 'network' : 'broadcast';
-        report(
-          [...path, 'sourceIP'],
-          `${sourceIP} is the ${which} address of the node subnet ${subnet.cidr}, which no machine may use; pick an unused host address inside it`,
-        );
-      } else if (owner !== undefined) {
-        report(
-          [...path, 'sourceIP'],
-          `${sourceIP} is already used by ${owner}; an egress router needs an address nobody else uses`,
-        );
-      } else if (range?.start !== undefined && range.end !== undefined && inRange(sourceIP, range.start, range.end)) {
-        report(
-          [...path, 'sourceIP'],
-          `${sourceIP} is inside the DHCP dynamic range ${range.start}-${range.end} (network.dhcpRange), so DHCP may lease it to a machine; pick an address outside the pool`,
-        );
-      }
+      const problem = addressProblem(context, sourceIP, taken, [
+        'an egress router',
+        'the router claims its source address',
+      ]);
+      if (problem !== undefined) report([...path, 'sourceIP'], problem);
       taken.set(
         sourceIP,
         `day2.egress.routers[${router.index}]${router.item.name === undefined ? '' : ` (${router.item.name})`}`,
@@ -123,6 +104,93 @@ const egressRouters: Rule = (context) => {
         [...path, 'nodeSelector', key],
         `no node carries ${key}=${JSON.stringify(value)}, so the router pod would stay Pending; ${hint}`,
       );
+    }
+  }
+};
+
+/**
+ * Why `ip` cannot be an egress address (outside the node subnet, its network or broadcast address,
+ * used by someone in `taken`, inside the DHCP pool), or undefined when it can; `who` needs it, `why` it must be on the subnet.
+ */
+function addressProblem(
+  { lab }: RuleContext,
+  ip: string,
+  taken: ReadonlyMap<string, string>,
+  [needs, why]: readonly [who: string, why: string],
+): string | undefined {
+  const subnet = subnetOf(lab);
+  const range = lab.network?.dhcpRange;
+  const owner = taken.get(ip);
+  if (subnet !== undefined && !contains(subnet, ip))
+    return `${ip} is outside the node subnet ${subnet.cidr}; ${why} on the nodes' network, so pick an unused address inside it`;
+  if (subnet !== undefined && !isHostAddress(subnet, ip)) {
+    const which = ipToNumber(ip) === subnet.first ? 'network' : 'broadcast';
+    return `${ip} is the ${which} address of the node subnet ${subnet.cidr}, which no machine may use; pick an unused host address inside it`;
+  }
+  if (owner !== undefined) return `${ip} is already used by ${owner}; ${needs} needs an address nobody else uses`;
+  if (range?.start !== undefined && range.end !== undefined && inRange(ip, range.start, range.end))
+    return `${ip} is inside the DHCP dynamic range ${range.start}-${range.end} (network.dhcpRange), so DHCP may lease it to a machine; pick an address outside the pool`;
+  return undefined;
+}
+
+/**
+ * Namespace egress IPs: OpenShift SDN objects (NetNamespace, HostSubnet); each address free, used
+ * once, on a node of the lab that the cluster has (not the bootstrap node); each namespace once.
+ */
+const namespaceEgressIPs: Rule = (context) => {
+  const { lab, report } = context;
+  const egress = lab.day2?.egress;
+  if (egress?.egressIPs === undefined) return;
+  if (lab.cluster?.networkType === 'OVNKubernetes' && egress.egressIPs.length > 0) {
+    report(
+      ['day2', 'egress', 'egressIPs'],
+      'are OpenShift SDN NetNamespace / HostSubnet egress IPs, which OVNKubernetes does not have (it uses EgressIP objects); remove egressIPs, or use networkType: OpenShiftSDN',
+    );
+    return;
+  }
+  const taken = new Map(addressClaims(lab).map((claim) => [claim.ip, claim.owner]));
+  for (const router of indexed(egress.routers))
+    if (router.item.sourceIP !== undefined)
+      taken.set(router.item.sourceIP, `day2.egress.routers[${router.index}] (${router.item.name ?? 'a router'})`);
+  const nodes = new Map(nodesOf(lab).map((node) => [node.item.name, node.item.role]));
+  const cluster = nodesOf(lab).flatMap((node) =>
+    node.item.role !== 'bootstrap' && node.item.name !== undefined ? [node.item.name] : [],
+  );
+  const namespaces = new Map<string, number>();
+  for (const entry of indexed(egress.egressIPs)) {
+    const path = ['day2', 'egress', 'egressIPs', entry.index] as const;
+    const { namespace } = entry.item;
+    if (namespace !== undefined) {
+      const earlier = namespaces.get(namespace);
+      if (earlier !== undefined)
+        report(
+          [...path, 'namespace'],
+          `"${namespace}" already has its egress IPs in day2.egress.egressIPs[${earlier}]; list each namespace once, with all its addresses`,
+        );
+      else namespaces.set(namespace, entry.index);
+    }
+    for (const address of indexed(entry.item.ips)) {
+      const { ip, node } = address.item;
+      if (ip !== undefined) {
+        const problem = addressProblem(context, ip, taken, [
+          'an egress IP',
+          'the node holding it answers for the address',
+        ]);
+        if (problem !== undefined) report([...path, 'ips', address.index, 'ip'], problem);
+        taken.set(ip, `day2.egress.egressIPs[${entry.index}].ips[${address.index}]`);
+      }
+      if (node === undefined || !allNodesRead(lab)) continue;
+      const role = nodes.get(node);
+      if (role === undefined)
+        report(
+          [...path, 'ips', address.index, 'node'],
+          `"${node}" is not a node of the lab; the address goes on a node's HostSubnet: use one of ${listOf(cluster)}`,
+        );
+      else if (role === 'bootstrap')
+        report(
+          [...path, 'ips', address.index, 'node'],
+          `"${node}" is the bootstrap node, which leaves the cluster after the install; use one of ${listOf(cluster)}`,
+        );
     }
   }
 };
@@ -229,6 +297,31 @@ const egressOnOvn: Rule = ({ lab, report }) => {
   }
 };
 
+/** Tolerations as the API server accepts them, and only where they take effect. */
+const routerTolerations: Rule = ({ lab, report }) => {
+  const infra = lab.day2?.infra;
+  if (infra?.routerTolerations === undefined) return;
+  if (infra.moveRouters === false && infra.routerTolerations.length > 0)
+    report(
+      ['day2', 'infra', 'routerTolerations'],
+      'are set while moveRouters is false, so the routers stay where they are and these are never applied; remove them, or set moveRouters: true',
+    );
+  for (const toleration of indexed(infra.routerTolerations)) {
+    const path = ['day2', 'infra', 'routerTolerations', toleration.index] as const;
+    const { key, operator, value } = toleration.item;
+    if (operator === 'Exists' && value !== undefined && value !== '')
+      report(
+        [...path, 'value'],
+        `must be left out with operator: Exists (it tolerates any value of ${key ?? 'any key'}); remove value, or use operator: Equal`,
+      );
+    if ((operator ?? 'Equal') === 'Equal' && key === undefined)
+      report(
+        [...path, 'key'],
+        'is needed with operator: Equal (the default); name the taint key, or use operator: Exists to tolerate every taint',
+      );
+  }
+};
+
 /** A wait step's activity may run at most 6 hours; a longer node deadline could never be reached. */
 const infraNodeDeadline: Rule = ({ lab, report }) => {
   const deadline = lab.day2?.infra?.nodeDeadline;
@@ -263,6 +356,8 @@ export const day2Rules: readonly Rule[] = [
   redirectDestinations,
   registryStorage,
   egressOnOvn,
+  namespaceEgressIPs,
+  routerTolerations,
   infraNodeDeadline,
   ldapTransport,
 ];

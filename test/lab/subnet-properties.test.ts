@@ -35,6 +35,9 @@ function labOnSubnet(first: number, prefix: number): JsonObject {
     router.sourceIP = at(60 + index);
     router.gateway = at(1);
   });
+  lab.day2.egress.egressIPs.forEach((entry: { ips: Array<Record<string, unknown>> }, index: number) =>
+    entry.ips.forEach((address, slot) => (address.ip = at(70 + 2 * index + slot))),
+  );
   return lab;
 }
 

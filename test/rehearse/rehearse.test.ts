@@ -3,48 +3,15 @@
  * the preflight runbook reaching every simulated host over SSH. A fault pauses the rehearsal; clearing
  * it and `runbook resume` (from another process, as an operator would) finishes it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execa, type ResultPromise } from 'execa';
-import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { describe, expect, test } from '@jest/globals';
+import { events as jsonEvents, exampleLab, rehearsalCli, repo } from './support.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const exampleLab = path.join(repo, 'runbooks/labs/example.yaml');
 const workflowId = 'preflight/intra/rehearsal';
-
-let temporal: TestTemporal;
-let scratch: string;
-
-beforeAll(async () => {
-  temporal = await startTestTemporal();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'runbook-rehearse-'));
-});
-
-afterAll(async () => {
-  await temporal?.stop();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
-
-function runbook(args: string[]): ResultPromise<{ reject: false; all: true }> {
-  return execa('node', [path.join(repo, 'bin/runbook.js'), ...args], {
-    cwd: repo,
-    env: { ...temporal.env, NO_COLOR: '1' },
-    reject: false,
-    all: true,
-  });
-}
+const { runbook, scratch } = rehearsalCli('runbook-rehearse-');
 
 type Event = { event: string; step?: string; status?: string; attempts?: number; state?: string };
-
-function events(stdout: string): Event[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Event);
-}
+const events = (stdout: string) => jsonEvents<Event>(stdout);
 
 /** The last status each step path reached. */
 function finalStatuses(all: Event[]): Map<string, Event> {
@@ -61,7 +28,7 @@ describe('runbook rehearse', () => {
       '--lab',
       exampleLab,
       '--state-dir',
-      path.join(scratch, 'clean'),
+      scratch('clean'),
       '--json',
     ]);
     expect(result.exitCode).toBe(0);
@@ -77,7 +44,7 @@ describe('runbook rehearse', () => {
   });
 
   test('a host refusing SSH pauses the rehearsal; clearing the fault and resuming finishes it', async () => {
-    const stateDir = path.join(scratch, 'fault');
+    const stateDir = scratch('fault');
     const scenario = path.join(repo, 'runbooks/faults/pxe-refuses-ssh.yaml');
     const rehearsal = runbook([
       'rehearse',

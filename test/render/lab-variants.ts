@@ -100,6 +100,8 @@ export function variantLab(shape: VariantShape): Json {
     gateway,
     nodeSelector: { [`node-role.kubernetes.io/${selectorRole}`]: '' },
   }));
+  // The example's namespace egress IPs name its subnet and nodes: the variants leave them out.
+  delete lab.day2.egress.egressIPs;
   if (infra === 0) delete lab.day2.infra;
   else lab.day2.infra = { moveRouters: true };
   return lab;

@@ -7,100 +7,21 @@
  * registry-storage.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { V1Node } from '@kubernetes/client-node';
-import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { day2Plans } from '../../activities/day2/index.js';
 import type { StepPlan } from '../../activities/support/plan.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
-import type { Lab } from '../../lab/schema.js';
 import { renderArtifact } from '../../render/index.js';
-import {
-  FINISHED_STEP_STATUSES,
-  progressQuery,
-  resumeUpdate,
-  type RunbookInput,
-  type StepProgress,
-} from '../../workflows/engine/api.js';
-import { waitForProgress } from '../../testing/engine-harness.js';
-import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
-import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
-import { EXAMPLE_LAB, startTestLab, type TestLab } from '../simulator/install/support.js';
-import { loadLab } from '../../lab/load.js';
+import { FINISHED_STEP_STATUSES, progressQuery, resumeUpdate } from '../../workflows/engine/api.js';
+import { startTestLab, type TestLab } from '../simulator/install/support.js';
+import { day2Harness, completed, nodes, notUnchanged, pausedAt, roles, statuses } from './day2-harness.js';
 
-const TASK_QUEUE = 'day2-runbooks';
 const OVN_LAB = new URL('../../runbooks/labs/example-ovn.yaml', import.meta.url).pathname;
 
 // Runbooks of several steps each, on a machine shared with other work.
 jest.setTimeout(180_000);
 
-let temporal: TestTemporal;
-let workers: RunningRunbookWorkers;
-let runs = 0;
-
-beforeAll(async () => {
-  temporal = await startTestTemporal();
-  // The cluster steps run on the lab's own worker (they read the install folder's kubeconfig).
-  workers = await startRunbookWorkers({
-    connection: temporal.connection,
-    namespace: temporal.namespace,
-    taskQueue: TASK_QUEUE,
-    labs: await Promise.all([EXAMPLE_LAB, OVN_LAB].map(async (file) => (await loadLab(file)).name)),
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await workers?.stop();
-  await temporal?.stop();
-});
-
-function start(
-  t: TestLab,
-  runbook: string,
-  lab: Lab = t.lab,
-  options?: RunbookInput['options'],
-): Promise<WorkflowHandle> {
-  runs += 1;
-  return temporal.client.workflow.start(runbook, {
-    taskQueue: TASK_QUEUE,
-    workflowId: `${runbook}/${lab.name}/${runs}`,
-    args: [
-      {
-        lab,
-        rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig: t.sim.kubeconfigPath },
-        ...(options && { options }),
-      } satisfies RunbookInput,
-    ],
-  });
-}
-
-/** Every step path with its final status: `nodes[infra1].relabel` → changed. */
-function statuses(steps: readonly StepProgress[], prefix = ''): Record<string, string> {
-  return Object.fromEntries(
-    steps.flatMap((step) => {
-      const path = `${prefix}${step.id}`;
-      if (!step.items) return [[path, step.status]];
-      return step.items.flatMap((item) => Object.entries(statuses(item.steps, `${path}[${item.item}].`)));
-    }),
-  );
-}
-
-async function complete(t: TestLab, runbook: string, lab?: Lab, options?: RunbookInput['options']) {
-  return completed(await start(t, runbook, lab, options));
-}
-
-/** Waits for the run to end; a pause fails the test with the step and its error. */
-async function completed(handle: WorkflowHandle) {
-  const progress = await waitForProgress(
-    handle,
-    (current) => ['completed', 'paused', 'failed'].includes(current.state),
-    `${handle.workflowId} to complete`,
-    150_000,
-  );
-  if (progress.state !== 'completed')
-    throw new Error(`${handle.workflowId} ${progress.state}: ${JSON.stringify(progress.error)}`);
-  return statuses(progress.steps);
-}
+const { start, complete } = day2Harness('day2-runbooks');
 
 /** The read-only half of a day-2 action, run as an activity against the simulated lab. */
 function planOf(t: TestLab, activity: string): Promise<StepPlan> {
@@ -111,20 +32,6 @@ function planOf(t: TestLab, activity: string): Promise<StepPlan> {
     rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig: t.sim.kubeconfigPath },
   };
   return new MockActivityEnvironment().run(day2Plans[activity]!, context);
-}
-
-const pausedAt = (handle: WorkflowHandle, what: string) =>
-  waitForProgress(handle, (progress) => progress.state === 'paused', what, 120_000);
-
-async function nodes(t: TestLab): Promise<Map<string, V1Node>> {
-  const items = (await t.kube.core.listNode()).items;
-  return new Map(items.map((node) => [node.metadata!.name!.split('.')[0]!, node]));
-}
-
-function roles(node: V1Node | undefined): string[] {
-  return Object.keys(node?.metadata?.labels ?? {})
-    .filter((key) => key.startsWith('node-role.kubernetes.io/'))
-    .map((key) => key.slice('node-role.kubernetes.io/'.length));
 }
 
 describe('the day-2 runbooks on an installed simulated lab', () => {
@@ -158,7 +65,7 @@ describe('the day-2 runbooks on an installed simulated lab', () => {
     for (const pod of routers) expect(roles(after.get(pod.spec!.nodeName!.split('.')[0]!))).toEqual(['infra']);
 
     const second = await complete(t, 'infra-nodes');
-    expect(Object.entries(second).filter(([, status]) => status !== 'unchanged')).toEqual([]);
+    expect(notUnchanged(second, ['unchanged'])).toEqual([]);
   });
 
   it('ceph-csi installs the driver of the pinned release and proves the class; a second run changes nothing', async () => {
@@ -197,7 +104,7 @@ describe('the day-2 runbooks on an installed simulated lab', () => {
 
     expect((await planOf(t, 'cephApplyDriver')).changes).toEqual([]);
     const second = await complete(t, 'ceph-csi');
-    expect(Object.entries(second).filter(([, status]) => status !== 'unchanged')).toEqual([]);
+    expect(notUnchanged(second, ['unchanged'])).toEqual([]);
   });
 
   it('registry-storage puts the registry on a Bound claim; a second run changes nothing', async () => {
@@ -216,7 +123,7 @@ describe('the day-2 runbooks on an installed simulated lab', () => {
       'image-registry-storage',
     );
     const second = await complete(t, 'registry-storage');
-    expect(Object.entries(second).filter(([, status]) => !['unchanged', 'skipped'].includes(status))).toEqual([]);
+    expect(notUnchanged(second)).toEqual([]);
 
     // Back to emptyDir only when asked for.
     const emptyDir = structuredClone(t.lab);
@@ -236,7 +143,7 @@ describe('the day-2 runbooks on an installed simulated lab', () => {
     expect(pods.map((pod) => pod.metadata?.labels?.name).sort()).toEqual(['egress-http', 'egress-redirect']);
     for (const pod of pods) expect(roles(after.get(pod.spec!.nodeName!.split('.')[0]!))).toEqual(['infra']);
     const second = await complete(t, 'egress-router');
-    expect(Object.entries(second).filter(([, status]) => !['unchanged', 'skipped'].includes(status))).toEqual([]);
+    expect(notUnchanged(second)).toEqual([]);
   });
 });
 
@@ -286,7 +193,7 @@ describe('egress-router on OVN-Kubernetes', () => {
     expect((await t.kube.core.listNamespacedReplicationController({ namespace: 'egress-routers' })).items).toEqual([]);
 
     const second = await complete(t, 'egress-router');
-    expect(Object.entries(second).filter(([, status]) => !['unchanged', 'skipped'].includes(status))).toEqual([]);
+    expect(notUnchanged(second)).toEqual([]);
   });
 });
 

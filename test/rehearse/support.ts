@@ -1,0 +1,55 @@
+/**
+ * What the `runbook rehearse` tests share: a real dev server and a scratch folder for the file's
+ * tests, the CLI run against that server, and the JSON events of `--json` output.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from '@jest/globals';
+import { execa, type ResultPromise } from 'execa';
+import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
+
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const exampleLab = path.join(repo, 'runbooks/labs/example.yaml');
+
+export type CliRun = ResultPromise<{ reject: false; all: true }>;
+
+export interface RehearsalCli {
+  /** `runbook <args>` against the file's server, colours off. */
+  runbook(args: string[]): CliRun;
+  /** A folder of this file's own, removed after its tests. */
+  scratch(name: string): string;
+}
+
+/** Starts the server and the scratch folder before the file's tests, stops and removes them after. */
+export function rehearsalCli(prefix: string): RehearsalCli {
+  let temporal: TestTemporal;
+  let scratch: string;
+  beforeAll(async () => {
+    temporal = await startTestTemporal();
+    scratch = await mkdtemp(path.join(os.tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await temporal?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+  return {
+    runbook: (args) =>
+      execa('node', [path.join(repo, 'bin/runbook.js'), ...args], {
+        cwd: repo,
+        env: { ...temporal.env, NO_COLOR: '1' },
+        reject: false,
+        all: true,
+      }),
+    scratch: (name) => path.join(scratch, name),
+  };
+}
+
+/** The JSON lines of a `--json` output. */
+export function events<E extends { event: string }>(stdout: string): E[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as E);
+}
