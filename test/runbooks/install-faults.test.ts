@@ -107,7 +107,7 @@ describe('faults met one after the other by one install run', () => {
   /** The example lab with install deadlines of seconds: waits that cannot end give up quickly. */
   const hurried = (): Lab => {
     const copy = structuredClone(lab);
-    copy.install.deadlines = { bootstrapApi: '5s', bootstrapComplete: '10s', installComplete: '20s' };
+    copy.install.deadlines = { bootstrapApi: '5s', bootstrapComplete: '10s', installComplete: '30s' };
     return copy;
   };
 
@@ -233,7 +233,7 @@ describe('faults met one after the other by one install run', () => {
     'a node that never files its CSR pauses at nodes.csrs naming it and where to look; cleared, resume goes on',
     async () => {
       const message = expectPausedAt(await settled(handle, 'the CSR wait', STRETCH_MS), 'nodes.csrs');
-      expect(message).toMatch(/^Timed out after 20s waiting for the CSRs of /);
+      expect(message).toMatch(/^Timed out after 30s waiting for the CSRs of /);
       expect(message).toContain('last check: not Ready yet: compute1 (no Node object);');
       expect(message).toContain('no CSR from compute1: look at its console');
       // What was approved and what was left alone, by name.
@@ -257,7 +257,7 @@ describe('faults met one after the other by one install run', () => {
         await settled(handle, 'the operators wait', STRETCH_MS),
         'operators.settled-but-registry',
       );
-      expect(message).toMatch(/^Timed out after 20s waiting for the cluster operators to settle/);
+      expect(message).toMatch(/^Timed out after 30s waiting for the cluster operators to settle/);
       expect(message).toContain('console Degraded=True (console is stuck Degraded (operator-degraded fault))');
 
       await admin.clear('operator-degraded');
