@@ -84,7 +84,7 @@ export async function clusterApproveCsrs(stepContext: StepContext): Promise<Step
       const leftPending = merged(progress?.leftPending ?? [], refused);
       const items = (await kube.core.listNode()).items;
       const waiting = nodes.filter((node) => !hasCondition(nodeObjectOf(context.lab, node, items), 'Ready'));
-      // A node with no Node object and no approved request has filed no CSR that checks out.
+      // A node with no Node object and no approved request (`<csr> (<node> <kind>)`) has filed no CSR that checks out.
       const filed = (node: (typeof nodes)[number]) => approved.some((entry) => entry.includes(`(${node.name} `));
       const unjoined = waiting.filter((node) => !nodeObjectOf(context.lab, node, items) && !filed(node));
       const tally = [
@@ -98,7 +98,7 @@ export async function clusterApproveCsrs(stepContext: StepContext): Promise<Step
         detail:
           `not Ready yet: ${describeNotReady(context.lab, waiting, items, 'no Node object')}; ${tally}` +
           (unjoined.length
-            ? `; no CSR from ${unjoined.map((node) => node.name).join(', ')}: look at ${unjoined.length > 1 ? 'their consoles' : 'its console'} (did it boot, does it reach api-int:22623 and the API?)`
+            ? `; no CSR from ${unjoined.map((node) => node.name).join(', ')}: look at ${unjoined.length > 1 ? 'their consoles' : 'its console'} (booted? reaching api-int:22623 and the API?)`
             : ''),
         progress: { approved, leftPending },
       };
