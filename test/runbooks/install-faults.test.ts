@@ -11,7 +11,7 @@
  * as the message says) and the run resumed. The lab's install deadlines are cut to seconds so that
  * waits give up quickly.
  *
- * Worker crashes: `runbook worker` processes SIGKILLed while the run waits for bootstrap-complete and
+ * Worker crashes: runbook worker processes (what `runbook worker --lab intra` runs) SIGKILLed while the run waits for bootstrap-complete and
  * while it approves CSRs; a new worker finishes the run, and the history shows every step scheduled
  * once, the killed waits finished by a second attempt and every other step by its first.
  */
@@ -42,9 +42,11 @@ import {
   pendingActivity,
   runningDetail,
   settled,
-  spawnCliWorker,
+  spawnWorker,
   startBareLab,
   startInstall,
+  writeRunbookBundle,
+  type WorkerProcess,
 } from '../support/install-rehearsal.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
@@ -68,7 +70,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const resume = (handle: WorkflowHandle, request: { from?: string } = {}) =>
+const resume = (handle: WorkflowHandle, request: { from?: string; lab?: Lab } = {}) =>
   handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', ...request }] });
 
 function expectPausedAt(progress: RunbookProgress, stepId: string): string {
@@ -105,9 +107,9 @@ describe('faults met one after the other by one install run', () => {
   };
 
   /** The example lab with install deadlines of seconds: waits that cannot end give up quickly. */
-  const hurried = (): Lab => {
+  const hurried = (installComplete: string): Lab => {
     const copy = structuredClone(lab);
-    copy.install.deadlines = { bootstrapApi: '5s', bootstrapComplete: '10s', installComplete: '30s' };
+    copy.install.deadlines = { bootstrapApi: '5s', bootstrapComplete: '10s', installComplete };
     return copy;
   };
 
@@ -145,7 +147,8 @@ describe('faults met one after the other by one install run', () => {
       handle = await startInstall(temporal.client, {
         taskQueue: TASK_QUEUE,
         workflowId: 'install/intra/faults',
-        lab: hurried(),
+        // 30s for the CSR wait, which also meets the API outage.
+        lab: hurried('30s'),
         sim,
       });
       const message = expectPausedAt(await settled(handle, 'the pause on pxe', STRETCH_MS), 'preflight.hosts[pxe].ssh');
@@ -242,7 +245,8 @@ describe('faults met one after the other by one install run', () => {
       expect(message).not.toContain('did not answer');
 
       await admin.clear('csr-never-appears');
-      await resume(handle);
+      // Resumed with the lab's installComplete deadline shortened again (`runbook resume --lab`).
+      await resume(handle, { lab: hurried('15s') });
       const steps = leafSteps((await finished(handle, 'nodes.csrs', STRETCH_MS)).steps);
       expect(steps['nodes.csrs']!.status).toBe('changed');
       expect(steps['nodes.csrs']!.message).toMatch(/^all 11 nodes Ready; approved .*\(compute1 client\)/);
@@ -257,7 +261,7 @@ describe('faults met one after the other by one install run', () => {
         await settled(handle, 'the operators wait', STRETCH_MS),
         'operators.settled-but-registry',
       );
-      expect(message).toMatch(/^Timed out after 30s waiting for the cluster operators to settle/);
+      expect(message).toMatch(/^Timed out after 15s waiting for the cluster operators to settle/);
       expect(message).toContain('console Degraded=True (console is stuck Degraded (operator-degraded fault))');
 
       await admin.clear('operator-degraded');
@@ -296,9 +300,10 @@ describe('the worker SIGKILLed', () => {
         { kind: 'csr-never-appears', node: 'compute1' },
       ]);
       const admin = faultAdmin(sim);
-      const spawned: Array<ReturnType<typeof spawnCliWorker>> = [];
+      const bundle = await writeRunbookBundle(path.join(dir, 'workflow-bundle.js'));
+      const spawned: WorkerProcess[] = [];
       const worker = async () => {
-        const started = spawnCliWorker(temporal.env, { taskQueue, labs: [lab.name] });
+        const started = spawnWorker(temporal, { bundle, taskQueue, labs: [lab.name] });
         spawned.push(started);
         await started.ready;
         return started;
