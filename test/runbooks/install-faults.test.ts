@@ -11,9 +11,10 @@
  * as the message says) and the run resumed. The lab's install deadlines are cut to seconds so that
  * waits give up quickly.
  *
- * Worker crashes: runbook worker processes (what `runbook worker --lab intra` runs) SIGKILLed while the run waits for bootstrap-complete and
- * while it approves CSRs; a new worker finishes the run, and the history shows every step scheduled
- * once, the killed waits finished by a second attempt and every other step by its first.
+ * Worker crashes: worker processes (the product's runWorker, serving the lab's queue as `runbook worker
+ * --lab intra` does) SIGKILLed while the run waits for bootstrap-complete and while it approves CSRs;
+ * a new worker finishes the run, and the history shows every step scheduled once, the killed waits
+ * finished by a second attempt and every other step by its first.
  */
 import 'reflect-metadata';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
@@ -29,7 +30,13 @@ import { installFolder, readFolderState, writeFolderState } from '../../activiti
 import { installActivities } from '../../activities/install/index.js';
 import type { Lab } from '../../lab/schema.js';
 import type { SimulatedLab } from '../../simulator/lab-sim.js';
-import { loadExampleLab, waitForProgress } from '../../testing/engine-harness.js';
+import {
+  loadExampleLab,
+  spawnEngineWorker,
+  waitForProgress,
+  writeEngineBundle,
+  type WorkerProcess,
+} from '../../testing/engine-harness.js';
 import { createLabWorkers, createRunbookWorker, installWorkerRuntime } from '../../worker/worker.js';
 import { resumeUpdate, type RunbookProgress } from '../../workflows/engine/api.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
@@ -42,12 +49,9 @@ import {
   pendingActivity,
   runningDetail,
   settled,
-  spawnWorker,
   startBareLab,
   startInstall,
-  writeRunbookBundle,
-  type WorkerProcess,
-} from '../support/install-rehearsal.js';
+} from '../support/install-runs.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 /** Longest a stretch of the install takes on a loaded machine before it pauses or completes. */
@@ -300,10 +304,10 @@ describe('the worker SIGKILLed', () => {
         { kind: 'csr-never-appears', node: 'compute1' },
       ]);
       const admin = faultAdmin(sim);
-      const bundle = await writeRunbookBundle(path.join(dir, 'workflow-bundle.js'));
+      const bundlePath = await writeEngineBundle(dir);
       const spawned: WorkerProcess[] = [];
       const worker = async () => {
-        const started = spawnWorker(temporal, { bundle, taskQueue, labs: [lab.name] });
+        const started = spawnEngineWorker({ ...temporal, dir, bundlePath, taskQueue, labs: [lab.name] });
         spawned.push(started);
         await started.ready;
         return started;

@@ -1,19 +1,15 @@
 /**
  * Pieces of the install runbook's end-to-end tests: a bare simulated lab at the fastest time scale,
- * its fault admin endpoint, runs of `install` against it, their pauses, the activity attempts their
- * history records, and the runbook worker as a separate process (to be SIGKILLed).
+ * its fault admin endpoint, runs of `install` against it, their pauses, and the activity attempts their
+ * history records.
  */
-import { writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { expect } from '@jest/globals';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { execa } from 'execa';
 import type { Lab } from '../../lab/schema.js';
 import { adminRequest } from '../../simulator/admin-client.js';
 import { FAULTS_ROUTE, type Fault, type FaultKind } from '../../simulator/faults.js';
 import { startSimulatedLab, type SimulatedLab } from '../../simulator/lab-sim.js';
-import { REPO_ROOT, waitForProgress } from '../../testing/engine-harness.js';
-import { bundleRunbookWorkflows } from '../../worker/worker.js';
+import { waitForProgress } from '../../testing/engine-harness.js';
 import type { RunbookInput, RunbookProgress, StepProgress } from '../../workflows/engine/api.js';
 
 /** A bare simulated lab of `lab` (nothing installed, every delay on the next tick), quiet but for warnings. */
@@ -142,60 +138,4 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-const WORKER_MAIN = fileURLToPath(new URL('./worker-process-main.ts', import.meta.url));
-
-/** The product's workflow bundle written to `file`, for worker processes (no webpack per process). */
-export async function writeRunbookBundle(file: string): Promise<string> {
-  const { code } = (await bundleRunbookWorkflows()) as { code: string };
-  await writeFile(file, code);
-  return file;
-}
-
-export interface WorkerProcess {
-  /** Resolves once it polls its task queues. */
-  ready: Promise<void>;
-  kill(signal: NodeJS.Signals): Promise<void>;
-}
-
-/** The product's runbook worker as its own process (./worker-process-main.ts), serving `labs`' queues too. */
-export function spawnWorker(
-  temporal: { address: string; namespace: string },
-  options: { bundle: string; taskQueue: string; labs: string[] },
-): WorkerProcess {
-  const child = execa(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      WORKER_MAIN,
-      '--address',
-      temporal.address,
-      '--namespace',
-      temporal.namespace,
-      '--task-queue',
-      options.taskQueue,
-      '--bundle',
-      options.bundle,
-      ...options.labs.flatMap((lab) => ['--lab', lab]),
-    ],
-    { cwd: REPO_ROOT, env: { NODE_OPTIONS: '' }, reject: false, buffer: false, stdin: 'ignore' },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const exited = child.then((result) => result);
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve();
-    });
-    void exited.then(() => reject(new Error(`the worker exited before it polled: ${stderr}`)));
-  });
-  return {
-    ready,
-    async kill(signal) {
-      child.kill(signal);
-      await exited;
-    },
-  };
 }
