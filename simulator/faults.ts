@@ -15,7 +15,10 @@ export const API_DOWN_ANSWERS = ['refused', 'reset', '503'] as const;
 export type ApiDownAnswer = (typeof API_DOWN_ANSWERS)[number];
 
 export const faultSchema = z.discriminatedUnion('kind', [
-  /** The node reboots for a MachineConfig update and never comes back (stays NotReady). */
+  /**
+   * The node never comes back from a reboot (stays NotReady, or never joins): the one after writing
+   * RHCOS to its disk during the install, or one for a MachineConfig update.
+   */
   z.strictObject({ kind: z.literal('node-never-returns'), node: z.string().min(1) }),
   /** The node boots but never files its client CSR. */
   z.strictObject({ kind: z.literal('csr-never-appears'), node: z.string().min(1) }),
@@ -48,7 +51,7 @@ export const scenarioSchema = z.strictObject({ faults: z.array(faultSchema).defa
 
 /** Each fault kind: its fields and what it does, for `runbook sim fault --help` and error messages. */
 export const FAULT_HELP: Readonly<Record<FaultKind, readonly [fields: string, effect: string]>> = {
-  'node-never-returns': ['node=N', 'the node reboots for a MachineConfig update and never comes back'],
+  'node-never-returns': ['node=N', 'the node never comes back from a reboot (install or MachineConfig update)'],
   'csr-never-appears': ['node=N', 'the node boots but never files its client CSR'],
   'rogue-csr': ['node=N', 'a client CSR for a node the lab does not have appears'],
   'operator-degraded': ['operator=O', 'the ClusterOperator stays Degraded'],

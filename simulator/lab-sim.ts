@@ -209,7 +209,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       faults.off('change', refreshApi);
       progress.off('api-up', refreshApi);
     });
-    const boot = trackBoots({ lab, hosts, clock, log });
+    const boot = trackBoots({ lab, hosts, clock, log, faults });
     stops.push(() => boot.stop());
     api.addRoute(FAULTS_ROUTE, faultsAdminHandler(faults));
     api.addRoute(

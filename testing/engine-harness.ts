@@ -112,6 +112,8 @@ export function spawnEngineWorker(options: {
   dir: string;
   taskQueue: string;
   bundlePath: string;
+  /** Labs whose `on: 'lab'` steps it runs too (`runbook worker --lab`). */
+  labs?: readonly string[];
 }): WorkerProcess {
   const child = execa(
     process.execPath,
@@ -129,6 +131,7 @@ export function spawnEngineWorker(options: {
       options.dir,
       '--bundle',
       options.bundlePath,
+      ...(options.labs ?? []).flatMap((lab) => ['--lab', lab]),
     ],
     {
       cwd: repoRoot,

@@ -2,9 +2,10 @@
  * A runbook worker as a separate process, for the tests and the bench that kill it with SIGKILL:
  *
  *   node --import tsx testing/engine-worker-main.ts --address 127.0.0.1:7233 --dir /tmp/x \
- *     [--namespace default] [--task-queue q] [--bundle /tmp/x/workflow-bundle.js]
+ *     [--namespace default] [--task-queue q] [--bundle /tmp/x/workflow-bundle.js] [--lab intra]…
  *
- * Prints `ready` on stdout once it polls. Registers the product and test activities.
+ * Prints `ready` on stdout once it polls. Registers the product and test activities; with `--lab`, it
+ * serves that lab's queue too, as `runbook worker --lab` does.
  */
 import { parseArgs } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
@@ -20,11 +21,12 @@ const { values } = parseArgs({
     'task-queue': { type: 'string', default: TASK_QUEUE },
     dir: { type: 'string' },
     bundle: { type: 'string' },
+    lab: { type: 'string', multiple: true, default: [] },
   },
 });
 if (!values.address || !values.dir) {
   process.stderr.write(
-    'usage: engine-worker-main.ts --address HOST:PORT --dir DIR [--namespace N] [--task-queue Q] [--bundle FILE]\n',
+    'usage: engine-worker-main.ts --address HOST:PORT --dir DIR [--namespace N] [--task-queue Q] [--bundle FILE] [--lab L]…\n',
   );
   process.exit(2);
 }
@@ -35,6 +37,7 @@ await runWorker({
   connection,
   namespace: values.namespace,
   taskQueue: values['task-queue'],
+  labs: values.lab,
   activities: createEngineTestActivities(values.dir),
   ...(values.bundle ? { workflowBundle: { codePath: values.bundle } } : { workflowsPath: ENGINE_WORKFLOWS_PATH }),
   onReady: () => process.stdout.write('ready\n'),

@@ -21,12 +21,15 @@ export function hasCondition(object: unknown, type: string, status = 'True'): bo
   return conditionOf(object, type)?.status === status;
 }
 
-/** `Available=True`, with the condition's message when it is not the wanted status. */
-export function describeCondition(object: unknown, type: string): string {
+/**
+ * `Available=True`, with the condition's message when it is not the wanted status (`False` for
+ * conditions such as Degraded, whose message says what is wrong exactly when they are True).
+ */
+export function describeCondition(object: unknown, type: string, wanted = 'True'): string {
   const condition = conditionOf(object, type);
   if (!condition) return `${type} not reported`;
   const why = condition.message || condition.reason;
-  return `${type}=${condition.status}${why && condition.status !== 'True' ? ` (${why})` : ''}`;
+  return `${type}=${condition.status}${why && condition.status !== wanted ? ` (${why})` : ''}`;
 }
 
 /** The steps of a path: `status.conditions[type=Available].status` → status, conditions, {type: Available}, status. */

@@ -10,7 +10,7 @@ import type { KubeClients } from '../../transport/kube.js';
 import { kubeFor } from '../support/kube-access.js';
 import { hasCondition } from './conditions.js';
 import { judgeCsr } from './csr-identity.js';
-import { inventoryNodes, nodeObjectOf } from './waits.js';
+import { describeNotReady, inventoryNodes, nodeObjectOf, withLabDeadline } from './waits.js';
 import { watchedPoll } from './watch-wait.js';
 
 type Progress = { approved: string[]; leftPending: string[] };
@@ -50,7 +50,12 @@ async function approve(kube: KubeClients, csr: V1CertificateSigningRequest, why:
 
 const merged = (list: readonly string[], more: readonly string[]) => [...new Set([...list, ...more])];
 
-export async function clusterApproveCsrs(context: StepContext): Promise<StepOutcome> {
+/**
+ * Bounded by the lab's `install.deadlines.installComplete` too: the nodes join while the cluster
+ * initializes, what `openshift-install wait-for install-complete` waits for.
+ */
+export async function clusterApproveCsrs(stepContext: StepContext): Promise<StepOutcome> {
+  const context = withLabDeadline(stepContext, stepContext.lab.install.deadlines.installComplete);
   const kube = kubeFor(context);
   const nodes = inventoryNodes(context);
   return watchedPoll<Progress>(
@@ -79,6 +84,9 @@ export async function clusterApproveCsrs(context: StepContext): Promise<StepOutc
       const leftPending = merged(progress?.leftPending ?? [], refused);
       const items = (await kube.core.listNode()).items;
       const waiting = nodes.filter((node) => !hasCondition(nodeObjectOf(context.lab, node, items), 'Ready'));
+      // A node with no Node object and no approved request (`<csr> (<node> <kind>)`) has filed no CSR that checks out.
+      const filed = (node: (typeof nodes)[number]) => approved.some((entry) => entry.includes(`(${node.name} `));
+      const unjoined = waiting.filter((node) => !nodeObjectOf(context.lab, node, items) && !filed(node));
       const tally = [
         `approved ${approved.length ? approved.join(', ') : 'none'}`,
         ...(leftPending.length ? [`left pending: ${leftPending.join(', ')}`] : []),
@@ -87,7 +95,11 @@ export async function clusterApproveCsrs(context: StepContext): Promise<StepOutc
         return { done: true, changed: approved.length > 0, detail: `all ${nodes.length} nodes Ready; ${tally}` };
       return {
         done: false,
-        detail: `not Ready yet: ${waiting.map((node) => node.name).join(', ')}; ${tally}`,
+        detail:
+          `not Ready yet: ${describeNotReady(context.lab, waiting, items, 'no Node object')}; ${tally}` +
+          (unjoined.length
+            ? `; no CSR from ${unjoined.map((node) => node.name).join(', ')}: look at ${unjoined.length > 1 ? 'their consoles' : 'its console'} (booted? reaching api-int:22623 and the API?)`
+            : ''),
         progress: { approved, leftPending },
       };
     },

@@ -113,7 +113,7 @@ export async function bootstrapCompleted(context: StepContext): Promise<boolean>
  * The step's context with its deadline cut to the lab's (`install.deadlines`), so that a lab can wait
  * longer or shorter than the runbook's generous static deadline without editing the runbook.
  */
-function withLabDeadline(context: StepContext, ...durations: string[]): StepContext {
+export function withLabDeadline(context: StepContext, ...durations: string[]): StepContext {
   const labMs = durations.reduce((sum, text) => sum + durationMs(text), 0);
   const stepMs = context.poll?.deadlineMs ?? labMs;
   return { ...context, poll: { intervalMs: context.poll?.intervalMs ?? 10_000, deadlineMs: Math.min(stepMs, labMs) } };
@@ -142,12 +142,18 @@ export async function clusterWaitBootstrapComplete(stepContext: StepContext): Pr
       }
       const configMap = (await readObject(kube, bootstrap)) as { data?: Record<string, string> } | undefined;
       const status = configMap?.data?.status;
-      return status === 'complete'
-        ? { done: true, detail: `the API (${version}) is up and the bootstrap is complete` }
-        : {
-            done: false,
-            detail: `the API (${version}) is up; kube-system/bootstrap status: ${status ?? 'not there yet'}`,
-          };
+      if (status === 'complete')
+        return { done: true, detail: `the API (${version}) is up and the bootstrap is complete` };
+      // Bootstrap completes once every master has joined: name those that have not, they are what to look at.
+      const masters = context.lab.nodes.filter((node) => node.role === 'master');
+      const items = (await kube.core.listNode()).items;
+      const notReady = masters.filter((node) => !hasCondition(nodeObjectOf(context.lab, node, items), 'Ready'));
+      return {
+        done: false,
+        detail:
+          `the API (${version}) is up; kube-system/bootstrap status: ${status ?? 'not there yet'}` +
+          (notReady.length ? `; masters not Ready yet: ${describeNotReady(context.lab, notReady, items)}` : ''),
+      };
     },
   );
 }
@@ -181,6 +187,24 @@ export function nodeObjectOf<T extends { metadata?: { name?: string } }>(
   return items.find((item) => names.includes(item.metadata?.name ?? ''));
 }
 
+/**
+ * Inventory nodes that are not Ready, each with what the cluster knows of it: no Node object means
+ * the node never joined (look at its console: did it boot, does it reach api-int and the API?).
+ */
+export function describeNotReady(
+  lab: Lab,
+  nodes: readonly Node[],
+  items: ReadonlyArray<{ metadata?: { name?: string } }>,
+  unregistered = 'no Node object: it has not joined, look at its console',
+): string {
+  return nodes
+    .map((node) => {
+      const object = nodeObjectOf(lab, node, items);
+      return `${node.name} (${object ? describeCondition(object, 'Ready') : unregistered})`;
+    })
+    .join(', ');
+}
+
 export async function clusterWaitNodesReady(context: StepContext): Promise<StepOutcome> {
   const kube = kubeFor(context);
   const nodes = inventoryNodes(context);
@@ -201,8 +225,13 @@ export async function clusterWaitNodesReady(context: StepContext): Promise<StepO
   );
 }
 
-/** Every ClusterOperator Available=True, Degraded=False, Progressing=False, but those in `params.except`. */
-export async function clusterWaitOperatorsSettled(context: StepContext): Promise<StepOutcome> {
+/**
+ * Every ClusterOperator Available=True, Degraded=False, Progressing=False, but those in `params.except`.
+ * Bounded by the lab's `install.deadlines.installComplete` too: operators settling is what
+ * `openshift-install wait-for install-complete` waits for.
+ */
+export async function clusterWaitOperatorsSettled(stepContext: StepContext): Promise<StepOutcome> {
+  const context = withLabDeadline(stepContext, stepContext.lab.install.deadlines.installComplete);
   const kube = kubeFor(context);
   const except = new Set(stringListParam(context, 'except') ?? []);
   return watchedPoll(
@@ -221,8 +250,9 @@ export async function clusterWaitOperatorsSettled(context: StepContext): Promise
       const unsettled = watched.flatMap((operator) => {
         const off = [
           !hasCondition(operator, 'Available') && describeCondition(operator, 'Available'),
-          conditionOf(operator, 'Degraded')?.status !== 'False' && describeCondition(operator, 'Degraded'),
-          conditionOf(operator, 'Progressing')?.status !== 'False' && describeCondition(operator, 'Progressing'),
+          conditionOf(operator, 'Degraded')?.status !== 'False' && describeCondition(operator, 'Degraded', 'False'),
+          conditionOf(operator, 'Progressing')?.status !== 'False' &&
+            describeCondition(operator, 'Progressing', 'False'),
         ].filter(Boolean);
         return off.length ? [`${operator.metadata.name} ${off.join(', ')}`] : [];
       });
@@ -257,7 +287,15 @@ export async function clusterWaitVersionAvailable(stepContext: StepContext): Pro
         hasCondition(live, 'Available') &&
         conditionOf(live, 'Failing')?.status !== 'True' &&
         conditionOf(live, 'Progressing')?.status !== 'True';
-      const states = ['Available', 'Progressing', 'Failing'].map((type) => describeCondition(live, type)).join(', ');
+      const states = (
+        [
+          ['Available', 'True'],
+          ['Progressing', 'False'],
+          ['Failing', 'False'],
+        ] as const
+      )
+        .map(([type, wanted]) => describeCondition(live, type, wanted))
+        .join(', ');
       return { done, detail: `ClusterVersion ${live.status?.desired?.version ?? '?'}: ${states}` };
     },
   );

@@ -6,12 +6,14 @@
  * config of this cluster are in place on the simulated helper hosts; otherwise it sits at the PXE
  * prompt until powered on again. At first boot it waits (Ignition and the kubelet retry) until the
  * loaded DNS zones and HAProxy backends let it through. Why a node waits is logged and kept
- * (`stuck()`), as on real hardware a console would show it.
+ * (`stuck()`), as on real hardware a console would show it. The `node-never-returns` fault keeps a
+ * node from coming back from the reboot after writing its disk (or any later one) until it is cleared.
  */
 import { EventEmitter } from 'node:events';
 import type { Lab, Node } from '../../lab/schema.js';
 import type { SimClock } from '../clock.js';
 import type { SimLogger } from '../context.js';
+import type { Faults } from '../faults.js';
 import type { ClusterSide } from '../hosts/boot-readiness.js';
 import { BOOTSTRAP_FILES, type ReadIgnition } from '../openshift-install/ignition.js';
 
@@ -50,8 +52,14 @@ export interface BootTracker extends EventEmitter {
  * when it waits for something (and again when the reason changes) and `down` (node) when a running
  * node is powered off.
  */
-export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimClock; log: SimLogger }): BootTracker {
-  const { lab, hosts, clock, log } = options;
+export function trackBoots(options: {
+  lab: Lab;
+  hosts: PowerSource;
+  clock: SimClock;
+  log: SimLogger;
+  faults?: Faults;
+}): BootTracker {
+  const { lab, hosts, clock, log, faults } = options;
   type Entry = { state: NodeBootState; reason?: string; cancel?: () => void; firstBoot?: boolean };
   const state = new Map<string, Entry>();
   const known = new Map<string, Node>(lab.nodes.map((node) => [node.name, node]));
@@ -113,9 +121,29 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
     }
   }
 
+  const neverReturns = (node: string) =>
+    faults?.find('node-never-returns', (fault) => fault.node === node || fault.node.startsWith(`${node}.`)) !==
+    undefined;
+  /** Nodes whose reboot the node-never-returns fault holds: they come up once it is cleared. */
+  const heldDown = new Set<string>();
+  const comeUp = (node: string) => (configured.has(node) ? setRunning(node) : firstBoot(node));
+
   const boot = (node: string, ms: number) => {
-    const cancel = clock.after(ms, () => (configured.has(node) ? setRunning(node) : firstBoot(node)));
+    const cancel = clock.after(ms, () => {
+      if (!neverReturns(node)) return comeUp(node);
+      heldDown.add(node);
+      const reason = 'never came back from its reboot (node-never-returns fault): no console, no ping';
+      state.set(node, { state: 'booting', reason });
+      log.warn(`node ${node} ${reason}`);
+    });
     state.set(node, { state: 'booting', cancel });
+  };
+  const onFaults = () => {
+    for (const node of [...heldDown]) {
+      if (neverReturns(node) || state.get(node)?.state !== 'booting') continue;
+      heldDown.delete(node);
+      comeUp(node);
+    }
   };
 
   const onPower = (node: string, power: 'on' | 'off') => {
@@ -123,6 +151,7 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
     const current = state.get(node);
     if (power === 'off') {
       current?.cancel?.();
+      heldDown.delete(node);
       const wasRunning = current?.state === 'running';
       // A disk that never got through first boot holds no configured system: the firmware falls
       // through to the network boot next time, and the node installs again with what is served then.
@@ -154,6 +183,7 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
   const onReload = () => recheck();
   hosts.power.on('power', onPower);
   hosts.changes.on('reload', onReload);
+  faults?.on('change', onFaults);
 
   tracker.states = () =>
     Object.fromEntries(
@@ -176,6 +206,7 @@ export function trackBoots(options: { lab: Lab; hosts: PowerSource; clock: SimCl
   tracker.stop = () => {
     hosts.power.off('power', onPower);
     hosts.changes.off('reload', onReload);
+    faults?.off('change', onFaults);
     for (const entry of state.values()) entry.cancel?.();
   };
   return tracker;

@@ -8,7 +8,7 @@
  * all that in place the bootstrap node and the masters boot, the masters' CSRs are approved by the
  * bootstrap, `kube-system/bootstrap` reports complete; workers wait for an operator to approve their
  * client then serving CSRs; operators settle, except image-registry until its storage is set. Faults
- * csr-never-appears and rogue-csr on the way.
+ * csr-never-appears, node-never-returns and rogue-csr on the way.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -258,6 +258,21 @@ describe('a bare lab', () => {
     expect(t.logs).toContain('warn: compute3 booted but never files its client CSR (csr-never-appears fault)');
     t.sim.faults.clear('csr-never-appears');
     await waitFor(t.sim.store, 'compute3 client CSR', () => pendingCsr('compute3', NODE_BOOTSTRAPPER));
+  });
+
+  it('node-never-returns: the node does not come back from the reboot after writing RHCOS until the fault is cleared', async () => {
+    t.sim.faults.add({ kind: 'node-never-returns', node: 'infra1' });
+    await virsh('start', 'infra1');
+    const held = () => t.sim.boot.states().infra1?.reason?.includes('node-never-returns');
+    await waitFor(t.sim.store, 'infra1 held in its reboot', () => held() || undefined);
+    expect(t.sim.boot.states().infra1).toEqual({
+      state: 'booting',
+      reason: 'never came back from its reboot (node-never-returns fault): no console, no ping',
+    });
+    expect(csrsOf('infra1')).toEqual([]);
+    t.sim.faults.clear('node-never-returns');
+    await waitFor(t.sim.store, 'infra1 client CSR', () => pendingCsr('infra1', NODE_BOOTSTRAPPER));
+    expect(t.sim.boot.isRunning('infra1')).toBe(true);
   });
 
   it('rogue-csr: a CSR for a node the lab does not have shows up and stays Pending', async () => {
