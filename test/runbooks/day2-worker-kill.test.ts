@@ -49,6 +49,8 @@ async function workerProcess(): Promise<WorkerProcess> {
     dir,
     taskQueue: TASK_QUEUE,
     bundlePath,
+    // The node waits run on the lab's own queue, as `runbook worker --lab` serves it.
+    labs: [t.lab.name],
   });
   workers.push(worker);
   await worker.ready;
