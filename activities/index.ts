@@ -15,6 +15,7 @@ import { hostActivities } from './hosts/index.js';
 import { installActivities } from './install/index.js';
 import { powerActivities } from './power/index.js';
 import { preflightActivities } from './preflight.js';
+import { rebuildActivities } from './rebuild.js';
 import { bootAssetActivities } from './install/boot-assets.js';
 
 /** One group per runbook family; a name defined by two groups fails when the registry is built. */
@@ -27,6 +28,7 @@ const groups = [
   bootAssetActivities,
   powerActivities(),
   day2Activities,
+  rebuildActivities,
 ] as const;
 
 /** The name of a built-in step activity: what a runbook step may name. */
