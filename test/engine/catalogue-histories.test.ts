@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
 import { catalogue } from '../../runbooks/index.js';
 import { startSimulatedLab, type LabStart, type SimulatedLab } from '../../simulator/lab-sim.js';
-import { createRunbookWorker, installWorkerRuntime } from '../../worker/worker.js';
+import { createLabWorkers, createRunbookWorker, installWorkerRuntime } from '../../worker/worker.js';
 import {
   approveUpdate,
   progressQuery,
@@ -45,6 +45,7 @@ const RECORDING: Record<string, { from?: LabStart; options?: RunbookInput['optio
   'ceph-csi': { from: 'installed' },
   'registry-storage': { from: 'installed', after: ['ceph-csi'] },
   'egress-router': { from: 'installed', after: ['infra-nodes'] },
+  rebuild: { from: 'installed' },
 };
 
 const recording = process.env.RECORD_ENGINE_HISTORIES === '1';
@@ -59,16 +60,21 @@ const recording = process.env.RECORD_ENGINE_HISTORIES === '1';
     dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-catalogue-'));
     process.env.XDG_STATE_HOME = path.join(dir, 'state');
     temporal = await startTestTemporal();
-    const worker = await createRunbookWorker({
+    const options = {
       connection: temporal.connection,
       namespace: temporal.namespace,
       taskQueue: TASK_QUEUE,
       shutdownGraceTime: '100ms',
-    });
-    const running = worker.run();
+    };
+    // The example lab's own queue too, for the steps placed on the lab (`on: 'lab'`).
+    const workers = [
+      await createRunbookWorker(options),
+      ...(await createLabWorkers({ ...options, labs: [(await loadExampleLab()).name] })),
+    ];
+    const running = workers.map((worker) => worker.run());
     stopWorker = async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await Promise.all(running);
     };
   });
 
