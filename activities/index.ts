@@ -16,6 +16,7 @@ import { installActivities } from './install/index.js';
 import { powerActivities } from './power/index.js';
 import { preflightActivities } from './preflight.js';
 import { rebuildActivities } from './rebuild.js';
+import { labFileActivities } from './lab-file.js';
 import { bootAssetActivities } from './install/boot-assets.js';
 
 /** One group per runbook family; a name defined by two groups fails when the registry is built. */
@@ -29,6 +30,7 @@ const groups = [
   powerActivities(),
   day2Activities,
   rebuildActivities,
+  labFileActivities,
 ] as const;
 
 /** The name of a built-in step activity: what a runbook step may name. */

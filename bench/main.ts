@@ -7,7 +7,9 @@
  * - resume after SIGKILL: a worker killed mid-wait, a new one started; seconds from its start until
  *   the step after the wait runs (the wait uses the product's default heartbeat timeout);
  * - day-2: infra-nodes, ceph-csi, registry-storage, egress-router in order on an installed simulated
- *   lab at time scale 0 (`day2RehearsalS`), then the same four again, finding nothing to do (`day2NoopS`).
+ *   lab at time scale 0 (`day2RehearsalS`), then the same four again, finding nothing to do (`day2NoopS`);
+ * - rebuild: the whole `rebuild` of the example lab (teardown, install, the four day-2 stages) on an
+ *   installed simulated lab at time scale 0 (`rebuildRehearsalS`).
  *
  * Everything runs on loopback: its own dev server (state file in a temp dir) and worker processes;
  * `--address 127.0.0.1:7233` uses a running server instead (it must have the project's search
@@ -38,6 +40,7 @@ const TARGETS = {
   resumeAfterKillS: 15,
   day2RehearsalS: 20,
   day2NoopS: 8,
+  rebuildRehearsalS: 60,
 } as const;
 
 /** The day-2 runbooks in the order an operator runs them after an install. */
@@ -154,7 +157,12 @@ try {
   const { day2RehearsalS, day2NoopS } = await day2Figures(server, dir);
   say(`  day-2 runbooks in order: ${day2RehearsalS} s; second runs: ${day2NoopS} s`);
 
+  // 5. The whole rebuild of the example lab on an installed simulated lab (fastest time scale).
+  const rebuildRehearsalS = await rebuildFigure(server, dir);
+  say(`  rebuild of the example lab: ${rebuildRehearsalS} s`);
+
   const figures = {
+    rebuildRehearsalS,
     perStepOverheadMsMedian,
     concurrentWallS,
     workerPeakRssMb,
@@ -232,6 +240,45 @@ async function day2Figures(
   } finally {
     worker.shutdown();
     await running;
+    await native.close();
+    await sim.stop();
+  }
+}
+
+/** Seconds for a whole `rebuild` of the example lab, from an installed simulated lab to its end. */
+async function rebuildFigure(temporal: { address: string; namespace: string }, scratch: string): Promise<number> {
+  const { NativeConnection } = await import('@temporalio/worker');
+  const { createLabWorkers, createRunbookWorker, installWorkerRuntime } = await import('../worker/worker.js');
+  installWorkerRuntime({ logLevel: 'WARN' });
+  const { startSimulatedLab } = await import('../simulator/lab-sim.js');
+  const sim = await startSimulatedLab({
+    lab,
+    stateDir: path.join(scratch, 'sim-rebuild'),
+    from: 'installed',
+    timeScale: 0,
+    log: { info: () => {}, warn: () => {} },
+  });
+  const native = await NativeConnection.connect({ address: temporal.address });
+  // The run's queue and the lab's own (the install-folder steps), as `runbook worker --lab` serves them.
+  const options = { connection: native, namespace: temporal.namespace, taskQueue: 'bench-rebuild' };
+  const rebuildWorkers = [
+    await createRunbookWorker(options),
+    ...(await createLabWorkers({ ...options, labs: [lab.name] })),
+  ];
+  const running = rebuildWorkers.map((worker) => worker.run());
+  try {
+    const started = performance.now();
+    const handle = await startRunbook(client, 'rebuild', {
+      lab,
+      taskQueue: 'bench-rebuild',
+      workflowId: 'bench/rebuild',
+      input: { rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath } },
+    });
+    await handle.result();
+    return round2((performance.now() - started) / 1000);
+  } finally {
+    for (const worker of rebuildWorkers) worker.shutdown();
+    await Promise.all(running);
     await native.close();
     await sim.stop();
   }
