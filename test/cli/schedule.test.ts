@@ -9,15 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Worker } from '@temporalio/worker';
-import { execa } from 'execa';
 import { ExitCode } from '../../cli/errors.js';
 import { createRunbookWorker } from '../../worker/worker.js';
 import { progressQuery, type RunbookProgress } from '../../workflows/engine/api.js';
+import { cliRunner, eventually, REPO as repo } from '../support/cli.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const exampleLab = path.join(repo, 'runbooks/labs/example.yaml');
 
 let temporal: TestTemporal;
@@ -27,24 +25,7 @@ let dir: string;
 let labFile: string;
 let validText: string;
 
-async function runbook(...args: string[]) {
-  const result = await execa('node', [path.join(repo, 'bin/runbook.js'), ...args], {
-    cwd: repo,
-    env: { ...temporal.env, NO_COLOR: '1' },
-    reject: false,
-  });
-  return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const runbook = cliRunner(() => temporal.env);
 
 beforeAll(async () => {
   temporal = await startTestTemporal();

@@ -94,19 +94,22 @@ function start(workflowId: string, runLab: Lab = lab): Promise<WorkflowHandle> {
   });
 }
 
-/** Every activity step of a run, for-each items included, as `path → status`. */
-function leafStatuses(steps: StepProgress[], prefix = ''): Record<string, string> {
-  const out: Record<string, string> = {};
+/** Every activity step of a run, for-each items included, as `path → what pick says of it`. */
+function leaves<T>(steps: StepProgress[], pick: (step: StepProgress) => T, prefix = ''): Record<string, T> {
+  const out: Record<string, T> = {};
   for (const step of steps) {
     const id = `${prefix}${step.id}`;
     if (step.items) {
-      for (const item of step.items) Object.assign(out, leafStatuses(item.steps, `${id}[${item.item}].`));
+      for (const item of step.items) Object.assign(out, leaves(item.steps, pick, `${id}[${item.item}].`));
     } else {
-      out[id] = step.status;
+      out[id] = pick(step);
     }
   }
   return out;
 }
+
+const leafStatuses = (steps: StepProgress[]) => leaves(steps, (step) => step.status);
+const leafMessages = (steps: StepProgress[]) => leaves(steps, (step) => step.message);
 
 /** Path → (inode, size, mtime) of every file under the simulated hosts' file systems. */
 async function hostFiles(): Promise<Record<string, string>> {
@@ -260,19 +263,6 @@ test(
   },
   RUN_TIMEOUT_MS,
 );
-
-function leafMessages(steps: StepProgress[], prefix = ''): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const step of steps) {
-    const id = `${prefix}${step.id}`;
-    if (step.items) {
-      for (const item of step.items) Object.assign(out, leafMessages(item.steps, `${id}[${item.item}].`));
-    } else {
-      out[id] = step.message;
-    }
-  }
-  return out;
-}
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
