@@ -15,6 +15,8 @@ import { hostActivities } from './hosts/index.js';
 import { installActivities } from './install/index.js';
 import { powerActivities } from './power/index.js';
 import { preflightActivities } from './preflight.js';
+import { rebuildActivities } from './rebuild.js';
+import { labFileActivities } from './lab-file.js';
 import { bootAssetActivities } from './install/boot-assets.js';
 
 /** One group per runbook family; a name defined by two groups fails when the registry is built. */
@@ -27,6 +29,8 @@ const groups = [
   bootAssetActivities,
   powerActivities(),
   day2Activities,
+  rebuildActivities,
+  labFileActivities,
 ] as const;
 
 /** The name of a built-in step activity: what a runbook step may name. */

@@ -16,6 +16,7 @@ import { hostPlans } from './hosts/index.js';
 import { installPlans } from './install/plan.js';
 import { powerPlans } from './power/index.js';
 import { preflightActivities } from './preflight.js';
+import { rebuildActivities } from './rebuild.js';
 import { readOnlyCheck, type PlanHalf } from './support/plan.js';
 
 const preflightPlans = Object.fromEntries(
@@ -29,6 +30,7 @@ const plans = {
   ...(day2Plans as Record<Day2PlannedName, PlanHalf>),
   ...installPlans,
   ...powerPlans(),
+  rebuildTeardownAllowed: readOnlyCheck(rebuildActivities.rebuildTeardownAllowed),
 };
 
 const WAITS = 'a wait: it changes nothing, the plan shows what it would wait for';
@@ -55,6 +57,9 @@ const withoutPlan = {
   selftestConverge: 'its marker is keyed by the run, which a plan does not have',
   selftestWait: WAITS,
   selftestHost: 'a demonstration step of the selftest runbook',
+  rebuildClearInstallFolder: 'what it removes is what the install stage writes again; the plan of that stage shows it',
+  powerReinstallOnNextBoot: 'a wiped boot volume or a PXE next boot is not read back by every driver',
+  labReadFile: 'a scheduled run reads its lab file when it starts; a plan is given the lab file itself',
 } satisfies Record<Exclude<StepActivityName, keyof typeof plans>, string>;
 
 /** What the plan can do for an activity: its plan half, or why it has none. */

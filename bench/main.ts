@@ -13,7 +13,9 @@
  * - helper push: the bootstrap's DNS, DHCP, PXE and HAProxy files pushed, checked by the real checkers
  *   and reloaded on the five helper hosts of the example lab, all served by a real OpenSSH sshd on
  *   loopback with their service folders under a temp folder (`helperPushFirstS`), then again, finding
- *   every file as wanted (`helperPushNoopS`).
+ *   every file as wanted (`helperPushNoopS`);
+ * - rebuild: the whole `rebuild` of the example lab (teardown, install, the four day-2 stages) on an
+ *   installed simulated lab at time scale 0 (`rebuildRehearsalS`).
  *
  * `--only <figure>[,<figure>…]` (repeatable) measures only the parts that give those figures.
  *
@@ -50,6 +52,7 @@ const TARGETS = {
   installNoopS: 5,
   helperPushFirstS: 3,
   helperPushNoopS: 2,
+  rebuildRehearsalS: 60,
 } as const;
 type Figure = keyof typeof TARGETS;
 
@@ -144,6 +147,12 @@ try {
     const { helperPushFirstS, helperPushNoopS } = await helperPushFigures(dir);
     say(`  helper host push (DNS, DHCP, PXE, HAProxy on 5 hosts): ${helperPushFirstS} s; again: ${helperPushNoopS} s`);
     Object.assign(figures, { helperPushFirstS, helperPushNoopS });
+  }
+
+  // The whole rebuild of the example lab on an installed simulated lab (fastest time scale).
+  if (wanted('rebuildRehearsalS')) {
+    figures.rebuildRehearsalS = await rebuildFigure(server, dir);
+    say(`  rebuild of the example lab: ${figures.rebuildRehearsalS} s`);
   }
 
   say('');
@@ -351,6 +360,33 @@ async function installFigures(
     const second = await run('second');
     if (second.changed !== 0) throw new Error(`bench: the second install run changed ${second.changed} steps`);
     return { installRehearsalS: first.seconds, installNoopS: second.seconds };
+  } finally {
+    await workers.stop();
+    await sim.stop();
+  }
+}
+
+/** Seconds for the whole rebuild (teardown, install, the day-2 stages) of an installed simulated lab. */
+async function rebuildFigure(temporal: { address: string; namespace: string }, scratch: string): Promise<number> {
+  const { startSimulatedLab } = await import('../simulator/lab-sim.js');
+  const workers = await productWorkers(temporal, 'bench-rebuild');
+  const sim = await startSimulatedLab({
+    lab,
+    stateDir: path.join(scratch, 'sim-rebuild'),
+    from: 'installed',
+    timeScale: 0,
+    log: { info: () => {}, warn: () => {} },
+  });
+  try {
+    const started = performance.now();
+    const handle = await startRunbook(client, 'rebuild', {
+      lab,
+      taskQueue: 'bench-rebuild',
+      workflowId: 'bench/rebuild',
+      input: { rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath } },
+    });
+    await completed(handle);
+    return round2((performance.now() - started) / 1000);
   } finally {
     await workers.stop();
     await sim.stop();

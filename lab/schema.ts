@@ -559,6 +559,15 @@ export const day2Schema = z.strictObject({
   egress: egressSchema.optional().describe('OpenShift SDN egress routers.'),
 });
 
+export const rebuildSchema = z.strictObject({
+  allowTeardown: z
+    .boolean({ message: 'must be true or false' })
+    .default(false)
+    .describe(
+      'Lets the `rebuild` runbook tear the cluster down (every node powered off and made to reinstall on its next boot). Off by default: a rebuild of a lab without it stops before touching anything.',
+    ),
+});
+
 // ---------------------------------------------------------------------------------------------
 // Notices
 
@@ -627,6 +636,9 @@ export const labSchema = z.strictObject({
     .describe('Where and how `openshift-install` runs: the install folder, the binary, the install deadlines.'),
   day2: day2Schema.default({}).describe('Settings of the day-2 runbooks.'),
   notify: notifySchema.optional().describe('Webhooks told when a run waits for a person or ends.'),
+  rebuild: rebuildSchema
+    .default(() => rebuildSchema.parse({}))
+    .describe('Whether the `rebuild` runbook may tear this lab down (`allowTeardown: true`).'),
 });
 
 /** A lab as written in the file (defaults not applied). */

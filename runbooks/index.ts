@@ -11,6 +11,7 @@ import { preflightRunbook } from './preflight.js';
 import { registryStorageRunbook } from './registry-storage.js';
 import { selftestRunbook } from './selftest.js';
 import { installRunbook } from './install.js';
+import { rebuildRunbook } from './rebuild.js';
 
 export const catalogue: Readonly<Record<string, RunbookDefinition>> = Object.freeze(
   Object.fromEntries(
@@ -22,6 +23,7 @@ export const catalogue: Readonly<Record<string, RunbookDefinition>> = Object.fre
       cephCsiRunbook,
       registryStorageRunbook,
       egressRouterRunbook,
+      rebuildRunbook,
     ].map((definition) => [definition.name, definition]),
   ),
 );

@@ -193,7 +193,12 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     const progress = new InstallProgress(from === 'installed');
     const outages = trackApiOutages(faults, clock);
     stops.push(outages.stop);
-    api.setAvailability(() => (progress.apiUp ? outages.availability() : { ok: false, retryAfterSeconds: 10 }));
+    const boot = trackBoots({ lab, hosts, clock, log, faults, bootedFrom: (node) => bmcs.boot.bootedFrom(node) });
+    stops.push(() => boot.stop());
+    // The API answers while its cluster is up and a node serving it (the bootstrap node, a master) runs.
+    api.setAvailability(() =>
+      progress.apiUp && boot.controlPlaneRunning() ? outages.availability() : { ok: false, retryAfterSeconds: 10 },
+    );
     // Refused and reset outages act on the listener and its connections, at once.
     const refreshApi = () =>
       void api
@@ -205,12 +210,16 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
         );
     faults.on('change', refreshApi);
     progress.on('api-up', refreshApi);
+    progress.on('reset', refreshApi);
+    boot.on('running', refreshApi);
+    boot.on('down', refreshApi);
     stops.push(() => {
       faults.off('change', refreshApi);
       progress.off('api-up', refreshApi);
+      progress.off('reset', refreshApi);
+      boot.off('running', refreshApi);
+      boot.off('down', refreshApi);
     });
-    const boot = trackBoots({ lab, hosts, clock, log, faults });
-    stops.push(() => boot.stop());
     api.addRoute(FAULTS_ROUTE, faultsAdminHandler(faults));
     api.addRoute(
       NODES_ROUTE,
@@ -238,7 +247,23 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       startEndpointsController,
       startEgressRouterOvnController,
     ];
-    for (const controller of controllers) stops.push(controller(ctx));
+    let running = controllers.map((controller) => controller(ctx));
+    stops.push(() => {
+      for (const stop of running) stop();
+    });
+    // A bootstrap node that boots a new install starts a new cluster: the old one's objects and every
+    // controller's memory of it are gone, and its API answers once the new bootstrap brings it up.
+    const onNewCluster = () => {
+      for (const stop of running) stop();
+      store.wipe();
+      api.dropWatches();
+      progress.reset();
+      running = controllers.map((controller) => controller(ctx));
+    };
+    boot.on('new-cluster', onNewCluster);
+    stops.push(() => {
+      boot.off('new-cluster', onNewCluster);
+    });
 
     const releaseMirror = await startReleaseMirror();
     stops.push(() => releaseMirror.stop());

@@ -54,19 +54,26 @@ export interface Run {
   step?: string;
 }
 
-/** The latest run of a workflow id; NOT_FOUND names `runbook list`. */
+/**
+ * The latest run of a workflow id; NOT_FOUND names `runbook list`. `<runbook>/<lab>` with no run of
+ * that id finds the one open run of that runbook for that lab under another id (a scheduled run's id
+ * carries its schedule and night: `rebuild/intra/nightly-2025-06-01T02:00:00Z`).
+ */
 export async function findRun(client: Client, workflowId: string): Promise<Run> {
-  const handle = client.workflow.getHandle(workflowId);
+  let handle = client.workflow.getHandle(workflowId);
   let description: WorkflowExecutionDescription;
   try {
     description = await handle.describe();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    const open = await openRunFor(client, workflowId);
+    if (open === undefined) {
       throw new TemporalError(`no run with id ${workflowId}`, TemporalErrorKind.NotFound, [
-        'ids are <runbook>/<lab>, e.g. install/intra; see the runs with `runbook list`',
+        'ids are <runbook>/<lab>, e.g. install/intra (a scheduled run: <runbook>/<lab>/<schedule>-<time>); see the runs with `runbook list`',
       ]);
     }
-    throw error;
+    handle = client.workflow.getHandle(open);
+    description = await handle.describe();
   }
   const attributes = description.typedSearchAttributes;
   const runbook = attributes.get(searchAttributeKeys.RunbookName);
@@ -83,6 +90,21 @@ export async function findRun(client: Client, workflowId: string): Promise<Run> 
     ...(state !== undefined && { state }),
     ...(step !== undefined && { step }),
   };
+}
+
+/** The id of the one open run of `<runbook>/<lab>` under another id, if `id` has that form and there is exactly one. */
+async function openRunFor(client: Client, id: string): Promise<string | undefined> {
+  const parts = id.split('/');
+  if (parts.length !== 2 || parts.some((part) => part === '')) return undefined;
+  const quote = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const query = [
+    `${searchAttributeKeys.RunbookName.name} = ${quote(parts[0]!)}`,
+    `${searchAttributeKeys.RunbookLab.name} = ${quote(parts[1]!)}`,
+    'ExecutionStatus = "Running"',
+  ].join(' AND ');
+  const ids: string[] = [];
+  for await (const execution of client.workflow.list({ query })) ids.push(execution.workflowId);
+  return ids.length === 1 ? ids[0] : undefined;
 }
 
 /** The run state for display: the recorded state, or Temporal's status when the run closed without recording one. */

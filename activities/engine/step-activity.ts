@@ -28,7 +28,13 @@ export function wrapStepActivity(name: string, activity: StepActivity): (context
         { attempt },
       );
     }
-    return { changed: outcome.changed, detail: await redactSecrets(outcome.detail, context.lab), attempt };
+    return {
+      changed: outcome.changed,
+      detail: await redactSecrets(outcome.detail, context.lab),
+      attempt,
+      // A lab holds secret references only (lab/load.ts), never their values.
+      ...(outcome.lab && { lab: outcome.lab }),
+    };
   };
   Object.defineProperty(wrapped, 'name', { value: name });
   return wrapped;

@@ -27,6 +27,11 @@ export interface PowerDriver {
   powerOff(node: Node): Promise<string>;
   /** Absent where the hardware offers no next-boot override (libvirt: the domain's boot order decides). */
   setNextBoot?: (node: Node, device: BootDevice) => Promise<string>;
+  /**
+   * Blanks the start of the node's boot disk, so that its firmware falls through to the network boot
+   * and the node installs again (libvirt, whose domains have no one-time boot device). The node is off.
+   */
+  wipeBootDisk?: (node: Node) => Promise<string>;
   /** The one-time boot override the BMC holds, where it can tell (to converge `setNextBoot`). */
   nextBoot?: (node: Node) => Promise<BootDevice | 'none'>;
   /** Releases connections (SSH sessions); safe to call more than once. */

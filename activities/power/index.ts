@@ -8,6 +8,8 @@
  * - `powerSetNextBoot` (params `device: pxe | disk`): one-time boot override where the driver has one.
  * - `powerManualInstructions` (params `to`, `pxe`, `reinstall`): for a manual node, the instruction the
  *   gate after it waits on (see ./manual.ts).
+ * - `powerReinstallOnNextBoot`: a node that is off is made to install again when next switched on:
+ *   libvirt wipes its boot volume, IPMI and Redfish set PXE as its next boot device.
  */
 import path from 'node:path';
 import { activityInfo, sleep } from '@temporalio/activity';
@@ -234,6 +236,25 @@ export function powerActivities(options: PowerActivityOptions = {}) {
           },
           apply: () => setNextBoot(node, device),
         });
+      });
+    },
+
+    /** Destructive (a rebuild's teardown): refuses a node that is on, so that no running system is wiped. */
+    powerReinstallOnNextBoot(context: StepContext): Promise<StepOutcome> {
+      return withDriver(context, options, async (driver, node) => {
+        const state = await driver.state(node);
+        if (state !== 'off') {
+          throw ApplicationFailure.retryable(
+            `${node.name} is ${state} (${driver.where(node)}): it must be off before it is made to reinstall; power it off, then resume`,
+            StepErrorType.ConvergeNotReached,
+          );
+        }
+        if (driver.wipeBootDisk) return { changed: true, detail: await driver.wipeBootDisk(node) };
+        if (driver.setNextBoot) return { changed: true, detail: await driver.setNextBoot(node, 'pxe') };
+        throw ApplicationFailure.nonRetryable(
+          `${node.name} (${driver.where(node)}) can neither wipe its boot disk nor boot from the network once: ${node.power.type} power cannot make it reinstall`,
+          'ReinstallUnsupported',
+        );
       });
     },
 

@@ -3,7 +3,9 @@
  * host (lab `nodes[].power.hypervisor`, `hosts[].hypervisor.uri`), one session per hypervisor for
  * the life of the driver. libvirt has no one-time boot override: a domain boots in the order its
  * definition gives (PXE first while the disk is blank, in the labs the seed describes), so this
- * driver has no `setNextBoot`.
+ * driver has no `setNextBoot`; to make a node install again it wipes the boot volume instead
+ * (`virsh domblklist --details` finds the volume behind the node's `installDisk`, `virsh vol-wipe`
+ * blanks it).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Lab, Node } from '../../lab/schema.js';
@@ -24,6 +26,15 @@ export interface LibvirtOptions {
   /** The simulated hosts of a rehearsal; undefined for a real run. */
   endpoints?: readonly HostEndpoint[];
   signal?: AbortSignal;
+}
+
+/** The source of the disk row whose target is `target` in `virsh domblklist --details` output. */
+export function bootVolume(listing: string, target: string): string | undefined {
+  for (const line of listing.split('\n')) {
+    const [, device, name, source] = line.trim().split(/\s+/);
+    if (device === 'disk' && name === target && source !== undefined && source !== '-') return source;
+  }
+  return undefined;
 }
 
 export function libvirtDriver(options: LibvirtOptions): PowerDriver {
@@ -52,14 +63,14 @@ export function libvirtDriver(options: LibvirtOptions): PowerDriver {
     return opened;
   };
 
-  const virsh = async (node: Node, verb: string) => {
-    const { hypervisor, domain, uri } = domainOf(node);
-    return (await session(hypervisor)).exec(['virsh', '-c', uri, verb, domain], { signal: options.signal });
+  const virsh = async (node: Node, ...args: string[]) => {
+    const { hypervisor, uri } = domainOf(node);
+    return (await session(hypervisor)).exec(['virsh', '-c', uri, ...args], { signal: options.signal });
   };
 
   const act = async (node: Node, verb: 'start' | 'destroy') => {
     const { hypervisor, domain } = domainOf(node);
-    const result = await virsh(node, verb);
+    const result = await virsh(node, verb, domain);
     if (result.code !== 0) {
       // Retryable: "already running" after a race, or a hypervisor busy; the next attempt re-checks first.
       throw new Error(
@@ -77,7 +88,7 @@ export function libvirtDriver(options: LibvirtOptions): PowerDriver {
 
     async state(node) {
       const { hypervisor, domain } = domainOf(node);
-      const result = await virsh(node, 'domstate');
+      const result = await virsh(node, 'domstate', domain);
       if (result.code !== 0) {
         throw ApplicationFailure.nonRetryable(
           `virsh on ${hypervisor} does not know domain ${domain} of node ${node.name}: ${result.stderr.trim()}; define the domain or fix nodes[].power.domain`,
@@ -93,6 +104,28 @@ export function libvirtDriver(options: LibvirtOptions): PowerDriver {
     },
 
     powerOff: (node) => act(node, 'destroy'),
+
+    async wipeBootDisk(node) {
+      const { hypervisor, domain } = domainOf(node);
+      const target = node.installDisk.replace(/^\/dev\//, '');
+      const listed = await virsh(node, 'domblklist', '--details', domain);
+      if (listed.code !== 0) {
+        throw new Error(`\`virsh domblklist ${domain}\` failed on ${hypervisor}: ${listed.stderr.trim()}`);
+      }
+      const volume = bootVolume(listed.stdout, target);
+      if (volume === undefined) {
+        throw ApplicationFailure.nonRetryable(
+          `domain ${domain} on ${hypervisor} has no disk with target ${target} (nodes[${node.name}].installDisk): ` +
+            `\`virsh domblklist --details ${domain}\` lists ${listed.stdout.trim().split('\n').slice(2).join('; ') || 'nothing'}; fix installDisk or the domain, then resume`,
+          'BootDiskMissing',
+        );
+      }
+      const wiped = await virsh(node, 'vol-wipe', volume);
+      if (wiped.code !== 0) {
+        throw new Error(`\`virsh vol-wipe ${volume}\` failed on ${hypervisor}: ${wiped.stderr.trim()}`);
+      }
+      return `wiped boot volume ${volume} of domain ${domain} on ${hypervisor}: it installs again at its next boot`;
+    },
 
     async close() {
       const opened = [...sessions.values()];

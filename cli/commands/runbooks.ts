@@ -51,7 +51,10 @@ export function registerRunbookCommands(program: Command): void {
     .argument('<runbook>', 'runbook name (see `runbook list-runbooks`)')
     .requiredOption('--lab <file>', 'lab file (YAML)')
     .option('--follow', 'show progress until the run ends or pauses')
-    .option('--id <workflowId>', 'workflow id (default <runbook>/<lab name>)')
+    .option(
+      '--id <workflowId>',
+      'workflow id (default <runbook>/<lab name>); a run under an id of your own is not held to one run per lab',
+    )
     .option('--task-queue <name>', 'task queue of the workers', TASK_QUEUE)
     .addOption(optionOption())
     .addOption(jsonOption())
@@ -66,7 +69,8 @@ Examples:
 With --follow the command ends with exit 0 when the run completes, ${ExitCode.PAUSED} when it pauses for an
 operator (see \`runbook status\`), ${ExitCode.FAILED} when it fails or is cancelled; with --json it prints one JSON
 object per line (step transitions, then the end).
-Starting a runbook for a lab while one runs is refused (exit ${ExitCode.FAILED}) and names the running one.`,
+One run of a runbook per lab at a time: starting a runbook for a lab while a run of it is open for that lab (started
+by hand or by a schedule, running or paused) is refused (exit ${ExitCode.FAILED}) and names the open run.`,
     )
     .action(
       async (
@@ -91,6 +95,7 @@ Starting a runbook for a lab while one runs is refused (exit ${ExitCode.FAILED})
             input,
             workflowId,
             taskQueue: options.taskQueue,
+            exclusive: options.id === undefined,
           });
           const workerUp = await workerTookRun(client, options.taskQueue, client.workflow.getHandle(workflowId, runId));
           if (options.json && !options.follow) {

@@ -1,18 +1,26 @@
 /**
  * `runbook schedule …`: runbooks on a timetable (nightly lab rebuilds) over Temporal Schedules.
- * The lab is validated when the schedule is created and embedded in it (secret references only).
+ * The lab file is validated when the schedule is created, and read and validated again by each run
+ * when it starts (its first step, `lab.load`), so an edit applies to the next night. A run's id is
+ * `<runbook>/<lab>/<schedule>-<night>`; `runbook status|resume|cancel <runbook>/<lab>` find it while it
+ * is the lab's one open run of that runbook. `schedule list` shows a run still open from an earlier
+ * night (paused since when, at which step) and how many nights the schedule skipped for it.
  */
 import {
   type Client,
   ScheduleAlreadyRunning,
+  type ScheduleDescription,
   type ScheduleHandle,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   type ScheduleSummary,
 } from '@temporalio/client';
+import path from 'node:path';
+import { msToTs, tsToMs } from '@temporalio/common/lib/time.js';
 import { type Command, Option } from 'commander';
 import { withClient } from '../../temporal/connection.js';
-import { TASK_QUEUE, workflowIdFor } from '../../workflows/engine/api.js';
+import { findRun, queryProgress } from '../../temporal/runs.js';
+import { TASK_QUEUE, type RunbookInput, workflowIdFor } from '../../workflows/engine/api.js';
 import { ExitCode, UserError } from '../errors.js';
 import { readLab } from '../lab-file.js';
 import { jsonOption, optionOption } from '../options.js';
@@ -121,8 +129,12 @@ Examples:
   runbook schedule create nightly-selftest --runbook selftest --lab runbooks/labs/example.yaml --cron "0 2 * * *"
   runbook schedule create weekly-preflight --runbook preflight --lab lab.yaml --cron "30 6 * * 1" --timezone America/New_York --pause-on-failure
 
-Overlap "skip" (default) starts nothing while the previous run still runs (a paused run counts as running).
-The lab is read now: edit the file later and the schedule keeps the old one; delete and create it again.`,
+Overlap "skip" (default) starts nothing while the previous run still runs (a paused run counts as running);
+\`schedule list\` shows the open run and the nights skipped. Whatever the policy, one run of a runbook per lab
+runs at a time: a run that finds another one open for its lab (started by hand, or by another schedule) stops
+at its first step, lab.load, having touched nothing.
+The lab file is validated now, and read again by each run when it starts (on the worker, at this absolute path):
+edits apply to the next run; an invalid lab pauses that run's first step with every finding.`,
     )
     .action(async (name: string, options: CreateOptions) => {
       const definition = requireRunbook(options.runbook);
@@ -147,9 +159,9 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
               type: 'startWorkflow',
               workflowType: definition.name,
               // The server appends the scheduled time to this id, so every run of the schedule has its own.
-              workflowId: workflowIdFor(definition.name, lab.name),
+              workflowId: `${workflowIdFor(definition.name, lab.name)}/${name}`,
               taskQueue: options.taskQueue,
-              args: [runInput(lab, options.option)],
+              args: [{ ...runInput(lab, options.option), labFile: path.resolve(options.lab) } satisfies RunbookInput],
               ...runMetadata(definition, lab),
               typedSearchAttributes: runSearchAttributes(definition, lab),
             },
@@ -197,11 +209,20 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
     .addHelpText('after', '\nExamples:\n  runbook schedule list\n  runbook schedule list --json')
     .action(async (options: { json?: boolean }) => {
       await withClient(async (client) => {
-        const rows: Array<ReturnType<typeof scheduleRow>> = [];
-        for await (const summary of client.schedule.list()) rows.push(scheduleRow(summary));
+        const rows: ScheduleRow[] = [];
+        for await (const summary of client.schedule.list()) {
+          const description = await client.schedule
+            .getHandle(summary.scheduleId)
+            .describe()
+            .catch((error: unknown) => {
+              if (error instanceof ScheduleNotFoundError) return undefined; // deleted meanwhile
+              throw error;
+            });
+          if (description) rows.push({ ...scheduleRow(summary), ...(await openRunOf(client, description)) });
+        }
         rows.sort((a, b) => a.name.localeCompare(b.name));
         printRows(rows, options.json, {
-          head: ['NAME', 'RUNBOOK', 'LAB', 'CRON', 'STATE', 'NEXT RUN', 'LAST RUN'],
+          head: ['NAME', 'RUNBOOK', 'LAB', 'CRON', 'STATE', 'NEXT RUN', 'OPEN RUN', 'SKIPPED'],
           row: (r) => [
             r.name,
             r.runbook ?? '',
@@ -209,7 +230,8 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
             `${r.cron ?? ''}${r.timezone ? ` ${r.timezone}` : ''}`,
             r.paused ? 'paused' : 'active',
             r.nextRun ?? '',
-            r.lastRun?.workflowId ?? '',
+            r.openRun ? describeOpenRun(r.openRun) : r.lastRun ? `none (last ${r.lastRun.workflowId})` : 'none',
+            String(r.skipped),
           ],
           empty: 'no schedules (create one with `runbook schedule create`)',
         });
@@ -245,14 +267,25 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
     .addOption(jsonOption())
     .addHelpText('after', '\nExamples:\n  runbook schedule trigger nightly-install')
     .action(async (name: string, options: { json?: boolean }) => {
-      const memo = await onSchedule(name, async (handle) => {
-        const description = await handle.describe();
-        await handle.trigger(description.policies.overlap);
-        return description.memo as Partial<ScheduleMemo> | undefined;
+      const { memo, outcome } = await onSchedule(name, async (handle, client) => {
+        const before = await handle.describe();
+        await handle.trigger(before.policies.overlap);
+        return {
+          memo: before.memo as Partial<ScheduleMemo> | undefined,
+          outcome: await triggerOutcome(client, handle, before),
+        };
       });
       const filter = memo?.runbook ? ` --runbook ${memo.runbook}${memo.lab ? ` --lab ${memo.lab}` : ''}` : '';
-      if (options.json) printJson({ name, triggered: true, runbook: memo?.runbook ?? null, lab: memo?.lab ?? null });
-      else process.stdout.write(`triggered schedule ${name}; see the run with \`runbook list${filter}\`\n`);
+      if (options.json)
+        printJson({ name, triggered: true, runbook: memo?.runbook ?? null, lab: memo?.lab ?? null, ...outcome });
+      else if (outcome.skipped)
+        process.stdout.write(
+          `triggered schedule ${name}: skipped, ${outcome.openRun ? describeOpenRun(outcome.openRun) : 'its previous run is still open'}; \`runbook schedule list\` counts the skipped runs\n`,
+        );
+      else
+        process.stdout.write(
+          `triggered schedule ${name}${outcome.workflowId ? `: ${outcome.workflowId}` : ''}; see the run with \`runbook list${filter}\`\n`,
+        );
     });
 
   schedule
@@ -266,6 +299,95 @@ The lab is read now: edit the file later and the schedule keeps the old one; del
       if (options.json) printJson({ name, deleted: true });
       else process.stdout.write(`deleted schedule ${name}\n`);
     });
+}
+
+/** A run of the schedule still open, as `schedule list` shows it. */
+interface OpenScheduledRun {
+  workflowId: string;
+  state: string;
+  step?: string;
+  /** When it entered that state (its last transition), for a paused run: paused since. */
+  since?: string;
+  /** Times the timetable came due since the run started (each skipped while it stays open). */
+  nightsMissed: string[];
+}
+
+type ScheduleRow = ReturnType<typeof scheduleRow> & {
+  openRun?: OpenScheduledRun;
+  /** Runs the overlap policy skipped: nights that came due, and triggers, while a run was open. */
+  skipped: number;
+};
+
+function describeOpenRun(run: OpenScheduledRun): string {
+  const at = run.step ? ` at ${run.step}` : '';
+  const missed = run.nightsMissed.length;
+  return (
+    `${run.workflowId} ${run.state}${at}${run.since && run.state !== 'running' ? ` since ${run.since}` : ''}` +
+    (missed > 0
+      ? `; ${missed} scheduled run${missed === 1 ? '' : 's'} missed meanwhile, the last due ${run.nightsMissed.at(-1)}`
+      : '')
+  );
+}
+
+/** The times the schedule's timetable matched between `from` and now (the server computes them). */
+async function matchingTimes(client: Client, scheduleId: string, from: Date): Promise<string[]> {
+  const response = await client.workflowService.listScheduleMatchingTimes({
+    namespace: client.options.namespace,
+    scheduleId,
+    startTime: msToTs(from.getTime() + 1000),
+    endTime: msToTs(Date.now()),
+  });
+  return (response.startTime ?? []).map((time) => new Date(tsToMs(time)).toISOString());
+}
+
+/** The open run of a schedule (its latest running action) with its state, and the nights it skipped. */
+async function openRunOf(
+  client: Client,
+  description: ScheduleDescription,
+): Promise<Pick<ScheduleRow, 'openRun' | 'skipped'>> {
+  const running = description.info.runningActions.at(-1);
+  const base = { skipped: description.info.numActionsSkippedOverlap };
+  if (!running) return base;
+  const run = await findRun(client, running.workflow.workflowId);
+  const progress = await queryProgress(client, run).catch(() => undefined);
+  const step = progress?.currentStep ?? run.step;
+  return {
+    ...base,
+    openRun: {
+      workflowId: run.handle.workflowId,
+      state: progress?.state ?? run.state ?? 'running',
+      ...(step !== undefined && { step }),
+      ...(progress?.updatedAt !== undefined && { since: progress.updatedAt }),
+      nightsMissed: await matchingTimes(client, description.scheduleId, run.description.startTime),
+    },
+  };
+}
+
+const TRIGGER_SETTLE_MS = 5_000;
+
+/** What a trigger did: started a run, or was skipped by the overlap policy (the server counts it). */
+async function triggerOutcome(
+  client: Client,
+  handle: ScheduleHandle,
+  before: ScheduleDescription,
+): Promise<{ skipped: boolean; workflowId?: string; openRun?: OpenScheduledRun }> {
+  const deadline = Date.now() + TRIGGER_SETTLE_MS;
+  for (;;) {
+    const now = await handle.describe();
+    if (now.info.numActionsSkippedOverlap > before.info.numActionsSkippedOverlap) {
+      const { openRun } = await openRunOf(client, now);
+      return { skipped: true, ...(openRun && { openRun }) };
+    }
+    const started =
+      now.info.recentActions.length > before.info.recentActions.length ||
+      now.info.numActionsTaken > before.info.numActionsTaken;
+    if (started) {
+      const last = now.info.recentActions.at(-1);
+      return { skipped: false, ...(last && { workflowId: last.action.workflow.workflowId }) };
+    }
+    if (Date.now() > deadline) return { skipped: false };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function scheduleRow(summary: ScheduleSummary) {

@@ -6,6 +6,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/c
 import type { Lab } from '../../lab/schema.js';
 import { catalogue, findRunbook } from '../../runbooks/index.js';
 import { type TemporalConfig, workflowUiUrl } from '../../temporal/connection.js';
+import { openRunsOf } from '../../temporal/one-run-per-lab.js';
 import { type RunbookInput, searchAttributeKeys } from '../../workflows/engine/api.js';
 import type { RunbookDefinition } from '../../workflows/engine/definition.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -52,15 +53,27 @@ export function runInput(lab: Lab, options: Record<string, string | boolean>): R
 }
 
 /**
- * Starts a run of `definition` for `lab`; a run already going under that id is refused with a message
- * that points at it. Returns the run id.
+ * Starts a run of `definition` for `lab`. One run of a runbook per lab at a time: a run of it already
+ * open for the lab on the same task queue (under any id: started by hand, or by a schedule) is refused
+ * with a message that names it (exit 1). `exclusive: false` (a run under an id the operator chose with
+ * `start --id`) skips that check; a run under the same id is refused all the same. Returns the run id.
  */
 export async function startRun(
   client: Client,
   config: TemporalConfig,
-  run: { definition: RunbookDefinition; lab: Lab; input: RunbookInput; workflowId: string; taskQueue: string },
+  run: {
+    definition: RunbookDefinition;
+    lab: Lab;
+    input: RunbookInput;
+    workflowId: string;
+    taskQueue: string;
+    exclusive?: boolean;
+  },
 ): Promise<string> {
   const { definition, lab, workflowId } = run;
+  const [open] = run.exclusive === false ? [] : await openRunsOf(client, definition.name, lab.name, run.taskQueue);
+  if (open)
+    throw alreadyRuns(config, definition, lab, open.workflowId, `${open.state}${open.step ? ` at ${open.step}` : ''}`);
   try {
     const handle = await client.workflow.start(definition.name, {
       workflowId,
@@ -71,18 +84,26 @@ export async function startRun(
     });
     return handle.firstExecutionRunId;
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UserError(
-        `runbook ${definition.name} already runs for lab ${lab.name}: ${workflowId}`,
-        ExitCode.FAILED,
-        [
-          `see it with \`runbook status ${workflowId}\`, or stop it with \`runbook cancel ${workflowId}\``,
-          ...uiLines(config, workflowId),
-        ],
-      );
-    }
+    if (error instanceof WorkflowExecutionAlreadyStartedError) throw alreadyRuns(config, definition, lab, workflowId);
     throw error;
   }
+}
+
+function alreadyRuns(
+  config: TemporalConfig,
+  definition: RunbookDefinition,
+  lab: Lab,
+  workflowId: string,
+  state?: string,
+): UserError {
+  return new UserError(
+    `runbook ${definition.name} already runs for lab ${lab.name}: ${workflowId}${state ? ` (${state})` : ''}; one run per lab at a time, nothing was started`,
+    ExitCode.FAILED,
+    [
+      `see it with \`runbook status ${workflowId}\`, or stop it with \`runbook cancel ${workflowId}\``,
+      ...uiLines(config, workflowId),
+    ],
+  );
 }
 
 /** The Web UI link of a run, as lines to print (none when the UI is unknown). */

@@ -321,6 +321,19 @@ export class ObjectStore {
     };
   }
 
+  /**
+   * Deletes every object, as a new cluster's empty etcd would have it; watches see each deletion.
+   * Resource versions keep counting up, so no client mistakes new objects for old ones.
+   */
+  wipe(): void {
+    for (const [resource, bucket] of this.data) {
+      for (const object of [...bucket.values()]) {
+        bucket.delete(objectKey(object.metadata.namespace, object.metadata.name));
+        this.record(resource, 'DELETED', clone(object));
+      }
+    }
+  }
+
   /** How many watches are open (lets tests see that closed streams let go). */
   watchCount(): number {
     return this.watchers.size;

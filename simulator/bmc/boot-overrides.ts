@@ -44,6 +44,11 @@ export class BootOverrides {
     else this.overrides.set(node, { target, mode });
   }
 
+  /** What the node booted from at its last power-on (undefined: not powered on since the lab started). */
+  bootedFrom(node: string): BootDevice | 'default' | undefined {
+    return this.lastBoot.get(node);
+  }
+
   /** Per node: the override in force and the device of its last boot. */
   list(): Record<string, NodeBoot> {
     return Object.fromEntries(

@@ -34,6 +34,12 @@ export const DISK_BOOT_MS = 60_000;
 
 export type NodeBootState = 'off' | 'booting' | 'stuck' | 'running';
 
+/** The cluster of the nodes a lab is seeded with (`--from installed`): no install of the simulator made it. */
+export const SEEDED_CLUSTER = 'seeded';
+
+/** What a node's disk holds: nothing (blank or wiped), or RHCOS configured for one cluster (by root CA). */
+export type DiskState = { state: 'blank' } | { state: 'installed' } | { state: 'configured'; cluster: string };
+
 export interface BootTracker extends EventEmitter {
   /** Per lab node: off, booting, stuck in PXE (with the reason) or running. */
   states(): Record<string, { state: NodeBootState; reason?: string }>;
@@ -44,13 +50,23 @@ export interface BootTracker extends EventEmitter {
   clusterRootCa(): string | undefined;
   /** For a lab seeded as installed: the node is already running. */
   markRunning(node: string): void;
+  /** What each node's disk holds (see DiskState). */
+  disks(): Record<string, DiskState>;
+  /** Whether a node that serves the API (the bootstrap node or a master) is running. */
+  controlPlaneRunning(): boolean;
   stop(): void;
 }
 
 /**
  * Follows the power board. Emits `running` (node) once a node has booted, `stuck` (node, reason)
  * when it waits for something (and again when the reason changes) and `down` (node) when a running
- * node is powered off.
+ * node is powered off. Emits `new-cluster` (root CA) when a bootstrap node boots an install whose root
+ * CA is not the running cluster's: a new cluster is born, the old one's state is gone (a rebuild).
+ *
+ * The disk: a node that got through first boot keeps RHCOS configured for its cluster and boots it
+ * from disk, unless the disk was wiped (`wiped` on the power board: `virsh vol-wipe`) or its BMC made
+ * it boot from the network (`bootedFrom`), which installs it again. A node whose disk holds another
+ * cluster than the running one boots that old cluster and never joins.
  */
 export function trackBoots(options: {
   lab: Lab;
@@ -58,6 +74,8 @@ export function trackBoots(options: {
   clock: SimClock;
   log: SimLogger;
   faults?: Faults;
+  /** The device a BMC made the node boot from at its last power-on (IPMI / Redfish one-time override). */
+  bootedFrom?: (node: string) => 'pxe' | 'disk' | 'default' | undefined;
 }): BootTracker {
   const { lab, hosts, clock, log, faults } = options;
   type Entry = { state: NodeBootState; reason?: string; cancel?: () => void; firstBoot?: boolean };
@@ -66,9 +84,11 @@ export function trackBoots(options: {
   const tracker = new EventEmitter() as BootTracker;
   /** Nodes with RHCOS on their disk, and the ignition config they installed with. */
   const installed = new Map<string, ReadIgnition | undefined>();
-  /** Nodes that got through first boot: they boot from disk straight to running. */
-  const configured = new Set<string>();
+  /** Nodes that got through first boot, with the cluster (root CA) they joined: they boot from disk. */
+  const configured = new Map<string, string>();
   let rootCa: string | undefined;
+  /** The cluster the lab runs now: the root CA of the install its bootstrap node booted, or SEEDED_CLUSTER. */
+  let cluster: string | undefined;
 
   const serves = (ip: string, port: number) => {
     const node = lab.nodes.find((candidate) => candidate.ip === ip);
@@ -77,10 +97,18 @@ export function trackBoots(options: {
   };
 
   const setRunning = (node: string) => {
-    configured.add(node);
     state.set(node, { state: 'running' });
-    if (known.get(node)?.role === 'bootstrap')
+    if (!configured.has(node) && known.get(node)?.role === 'bootstrap') {
       rootCa = installed.get(node)?.files.get(BOOTSTRAP_FILES.rootCa) ?? rootCa;
+      const born = rootCa ?? 'unknown';
+      if (cluster !== undefined && cluster !== born) {
+        log.info(`bootstrap node ${node} booted a new install: the cluster starts over`);
+        cluster = born;
+        tracker.emit('new-cluster', born);
+      }
+      cluster = born;
+    }
+    if (!configured.has(node)) configured.set(node, cluster ?? 'unknown');
     log.info(`node ${node} booted RHCOS`);
     tracker.emit('running', node);
     recheck();
@@ -126,7 +154,7 @@ export function trackBoots(options: {
     undefined;
   /** Nodes whose reboot the node-never-returns fault holds: they come up once it is cleared. */
   const heldDown = new Set<string>();
-  const comeUp = (node: string) => (configured.has(node) ? setRunning(node) : firstBoot(node));
+  const comeUp = (node: string) => (configured.has(node) ? fromDisk(node) : firstBoot(node));
 
   const boot = (node: string, ms: number) => {
     const cancel = clock.after(ms, () => {
@@ -144,6 +172,27 @@ export function trackBoots(options: {
       heldDown.delete(node);
       comeUp(node);
     }
+  };
+
+  /** A configured disk boots its own cluster: the running one, or an old one that never joins. */
+  const fromDisk = (node: string) => {
+    const own = configured.get(node);
+    if (own === cluster) {
+      setRunning(node);
+      return;
+    }
+    const reason =
+      'booted the old cluster from its disk: its kubelet is not part of the running cluster; power it off, wipe its boot disk (or make it PXE boot) and power it on again';
+    state.set(node, { state: 'stuck', reason });
+    log.warn(`node ${node} ${reason}`);
+    tracker.emit('stuck', node, reason);
+  };
+
+  const wipe = (node: string) => {
+    if (!known.has(node)) return;
+    configured.delete(node);
+    installed.delete(node);
+    log.info(`node ${node}: boot disk wiped; it installs again at its next boot`);
   };
 
   const onPower = (node: string, power: 'on' | 'off') => {
@@ -164,7 +213,9 @@ export function trackBoots(options: {
     // A node stuck at the PXE prompt may be powered on again (reset) once its files are in place.
     if (current && current.state !== 'off' && current.state !== 'stuck') return;
     current?.cancel?.();
-    if (configured.has(node)) {
+    // A one-time network boot (the BMC's override) runs the installer, whatever the disk holds.
+    const network = options.bootedFrom?.(node) === 'pxe';
+    if (configured.has(node) && !network) {
       boot(node, DISK_BOOT_MS);
       return;
     }
@@ -177,11 +228,13 @@ export function trackBoots(options: {
       return;
     }
     log.info(`node ${node} is PXE-booting and installing RHCOS`);
+    configured.delete(node);
     installed.set(node, hosts.servedIgnition(node));
     boot(node, BOOT_MS);
   };
   const onReload = () => recheck();
   hosts.power.on('power', onPower);
+  hosts.power.on('wiped', wipe);
   hosts.changes.on('reload', onReload);
   faults?.on('change', onFaults);
 
@@ -199,12 +252,26 @@ export function trackBoots(options: {
     );
   tracker.clusterRootCa = () => rootCa;
   tracker.markRunning = (node) => {
+    cluster ??= SEEDED_CLUSTER;
     installed.set(node, undefined);
-    configured.add(node);
+    configured.set(node, cluster);
     state.set(node, { state: 'running' });
   };
+  tracker.disks = () =>
+    Object.fromEntries(
+      lab.nodes.map((node): [string, DiskState] => {
+        const joined = configured.get(node.name);
+        if (joined !== undefined) return [node.name, { state: 'configured', cluster: joined }];
+        return [node.name, installed.has(node.name) ? { state: 'installed' } : { state: 'blank' }];
+      }),
+    );
+  tracker.controlPlaneRunning = () =>
+    lab.nodes.some(
+      (node) => (node.role === 'bootstrap' || node.role === 'master') && state.get(node.name)?.state === 'running',
+    );
   tracker.stop = () => {
     hosts.power.off('power', onPower);
+    hosts.power.off('wiped', wipe);
     hosts.changes.off('reload', onReload);
     faults?.off('change', onFaults);
     for (const entry of state.values()) entry.cancel?.();

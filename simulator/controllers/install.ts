@@ -22,7 +22,7 @@ export const BOOTSTRAP_COMPLETE_MS = 5 * 60_000;
 
 /**
  * Where the install stands, shared by the install controllers. Emits `api-up` and
- * `bootstrap-complete` once each.
+ * `bootstrap-complete` once each per cluster, and `reset` when a new cluster is installed over it.
  */
 export class InstallProgress extends EventEmitter {
   apiUp = false;
@@ -38,6 +38,13 @@ export class InstallProgress extends EventEmitter {
     if (this.apiUp) return;
     this.apiUp = true;
     this.emit('api-up');
+  }
+
+  /** A new cluster is being installed: its API answers again only once its bootstrap node brings it up. */
+  reset(): void {
+    this.apiUp = false;
+    this.bootstrapComplete = false;
+    this.emit('reset');
   }
 
   markBootstrapComplete(): void {

@@ -37,6 +37,17 @@ function domainsOf(lab: Lab, host: Host): Map<string, string> {
   );
 }
 
+/** Each lab domain's boot disk on this hypervisor: domain name → its target device (the node's installDisk). */
+function bootDisksOf(lab: Lab, host: Host): Map<string, string> {
+  return new Map(
+    lab.nodes.flatMap((node) =>
+      node.power.type === 'libvirt' && node.power.hypervisor === host.name
+        ? [[node.power.domain, node.installDisk.replace(/^\/dev\//, '')] as const]
+        : [],
+    ),
+  );
+}
+
 function hasIpmiNodes(lab: Lab): boolean {
   return lab.nodes.some((node) => node.power.type === 'ipmi');
 }
@@ -47,7 +58,12 @@ export function allowedCommands(ctx: HostCommandContext): string[] {
   if (ctx.host.hypervisor) {
     const connect = `[-c ${ctx.host.hypervisor.uri}]`;
     const domains = [...domainsOf(ctx.lab, ctx.host).keys()].join('|') || '<domain>';
-    allowed.push(`virsh ${connect} start|destroy|reboot|domstate ${domains}`, `virsh ${connect} list [--all]`);
+    allowed.push(
+      `virsh ${connect} start|destroy|reboot|domstate ${domains}`,
+      `virsh ${connect} domblklist [--details] ${domains}`,
+      `virsh ${connect} vol-wipe <volume path>`,
+      `virsh ${connect} list [--all]`,
+    );
   }
   if (ctx.host.dns) allowed.push('dig @127.0.0.1 [+short] [+time=N] [+tries=N] <name> [A|SOA]');
   if (hasIpmiNodes(ctx.lab))
@@ -125,6 +141,7 @@ function dispatch(argv: string[], env: Readonly<Record<string, string>>, ctx: Ho
     result = runVirsh(argv, {
       uri: ctx.host.hypervisor.uri,
       domains: domainsOf(ctx.lab, ctx.host),
+      bootDisks: bootDisksOf(ctx.lab, ctx.host),
       power: ctx.power,
       ids: ctx.ids,
     });

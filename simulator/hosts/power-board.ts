@@ -14,6 +14,8 @@ export type PowerState = 'on' | 'off';
 export interface PowerBoardEvents {
   /** A node's power changed. A power cycle or reboot is `off` then `on`. */
   power: [node: string, state: PowerState];
+  /** The start of a node's boot disk was wiped (`virsh vol-wipe`): it installs again at its next boot. */
+  wiped: [node: string];
 }
 
 export class PowerBoard extends EventEmitter<PowerBoardEvents> {
@@ -62,6 +64,12 @@ export class PowerBoard extends EventEmitter<PowerBoardEvents> {
       this.set(node, 'on');
     });
     this.pending.set(node, cancel);
+  }
+
+  /** Wipes the node's boot disk (its hypervisor's storage volume). */
+  wipe(node: string): void {
+    this.state(node);
+    this.emit('wiped', node);
   }
 
   list(): Record<string, PowerState> {

@@ -1,6 +1,7 @@
 /**
  * `virsh` on a simulated hypervisor host, for the libvirt domains that lab nodes map to it:
- * start, destroy, reboot, domstate and list, with the output and exit codes of virsh itself.
+ * start, destroy, reboot, domstate and list, with the output and exit codes of virsh itself; and each
+ * domain's disks (`domblklist`), whose boot volume `vol-wipe` blanks (the node installs again).
  */
 import type { PowerBoard } from './power-board.js';
 import type { CommandResult } from './services.js';
@@ -10,11 +11,20 @@ export interface VirshContext {
   uri: string;
   /** Domain name → lab node name, for the domains defined on this hypervisor. */
   domains: ReadonlyMap<string, string>;
+  /** Domain name → target device of its boot disk (`vda`); its volume is IMAGES/<domain>.qcow2. */
+  bootDisks?: ReadonlyMap<string, string>;
   power: PowerBoard;
   ids: DomainIds;
 }
 
 const ok = (stdout: string): CommandResult => ({ code: 0, stdout, stderr: '' });
+
+/** Where the simulated hypervisors keep their domains' volumes (libvirt's default pool). */
+export const IMAGES = '/var/lib/libvirt/images';
+
+function volumeOf(domain: string): string {
+  return `${IMAGES}/${domain}.qcow2`;
+}
 const fail = (stderr: string): CommandResult => ({ code: 1, stdout: '', stderr });
 
 /** Running domains get an id, as libvirt numbers them; stopped ones show `-`. */
@@ -45,22 +55,29 @@ export function runVirsh(argv: readonly string[], ctx: VirshContext): CommandRes
   } else if (args[0]?.startsWith('--connect=')) {
     uri = args.shift()!.slice('--connect='.length);
   }
-  const [command, ...rest] = args;
+  const [command, ...given] = args;
+  const details = command === 'domblklist' && given.includes('--details');
+  const rest = command === 'domblklist' ? given.filter((arg) => arg !== '--details') : given;
+  if (command === 'vol-wipe' && rest[0] === '--vol') rest.shift();
   const form =
     command === 'list'
       ? rest.length === 0 || (rest.length === 1 && rest[0] === '--all')
-      : ['start', 'destroy', 'domstate', 'reboot'].includes(command ?? '') && rest.length === 1;
+      : ['start', 'destroy', 'domstate', 'reboot', 'domblklist', 'vol-wipe'].includes(command ?? '') &&
+        rest.length === 1;
   if (!form || uri === '') return undefined;
   if (uri !== undefined && uri !== ctx.uri) {
     return fail(`error: failed to connect to the hypervisor\nerror: no connection driver available for ${uri}\n`);
   }
   if (command === 'list') return ok(list(ctx, rest[0] === '--all'));
+  if (command === 'vol-wipe') return volWipe(ctx, rest[0]!);
 
   const domain = rest[0]!;
   const node = ctx.domains.get(domain);
   if (!node) return fail(`error: failed to get domain '${domain}'\n`);
   const running = ctx.power.state(node) === 'on';
   switch (command) {
+    case 'domblklist':
+      return ok(blockList(domain, ctx.bootDisks?.get(domain) ?? 'vda', details));
     case 'domstate':
       return ok(`${running ? 'running' : 'shut off'}\n\n`);
     case 'start':
@@ -85,6 +102,40 @@ export function runVirsh(argv: readonly string[], ctx: VirshContext): CommandRes
       ctx.power.cycle(node, 0);
       return ok(`Domain '${domain}' is being rebooted\n\n`);
   }
+}
+
+/** `virsh domblklist`: the boot disk, and the empty CD-ROM drive libvirt domains usually have. */
+function blockList(domain: string, target: string, details: boolean): string {
+  const rows = details
+    ? [
+        [' Type', 'Device', 'Target', 'Source'],
+        [' file', 'disk', target, volumeOf(domain)],
+        [' file', 'cdrom', 'sda', '-'],
+      ]
+    : [
+        [' Target', 'Source'],
+        [` ${target}`, volumeOf(domain)],
+        [' sda', '-'],
+      ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('   ')
+      .trimEnd();
+  return [line(rows[0]!), '-'.repeat(60), ...rows.slice(1).map(line), '', ''].join('\n');
+}
+
+/** `virsh vol-wipe <path>`: a domain's volume is blanked (writing zeros over it, as libvirt's default). */
+function volWipe(ctx: VirshContext, volume: string): CommandResult {
+  const domain = [...ctx.domains.keys()].find((name) => volumeOf(name) === volume);
+  if (domain === undefined) {
+    return fail(
+      `error: failed to get vol '${volume}'\nerror: Storage volume not found: no storage vol with matching path '${volume}'\n`,
+    );
+  }
+  ctx.power.wipe(ctx.domains.get(domain)!);
+  return ok(`Vol ${volume} wiped\n\n`);
 }
 
 function list(ctx: VirshContext, all: boolean): string {

@@ -273,7 +273,7 @@ describe('runbook CLI', () => {
     expect((await runbook('schedule', 'trigger', 'cli-nightly')).code).toBe(ExitCode.OK);
     const scheduled = await eventually(async () => {
       for await (const run of temporal.client.workflow.list({
-        query: 'RunbookName = "selftest" AND WorkflowId STARTS_WITH "selftest/intra-"',
+        query: 'RunbookName = "selftest" AND WorkflowId STARTS_WITH "selftest/intra/cli-nightly-"',
       })) {
         return run.workflowId;
       }

@@ -46,6 +46,7 @@ const RECORDING: Record<string, { from?: LabStart; options?: RunbookInput['optio
   'ceph-csi': { from: 'installed' },
   'registry-storage': { from: 'installed', after: ['ceph-csi'] },
   'egress-router': { from: 'installed', after: ['infra-nodes'] },
+  rebuild: { from: 'installed' },
 };
 
 const recording = process.env.RECORD_ENGINE_HISTORIES === '1';

@@ -153,6 +153,12 @@ export interface RunbookInput {
   rehearsal?: RehearsalInput;
   /** Runbook-specific switches (`runbook start selftest --option gate=true`); steps read them in `when`. */
   options?: Record<string, string | number | boolean>;
+  /**
+   * Scheduled runs: the lab file (absolute path on the workers) that the run's first step, `lab.load`,
+   * reads and validates when the run starts; from then on that lab is in force. `lab` is the one the
+   * schedule was created with (the run's names until the file is read).
+   */
+  labFile?: string;
 }
 
 /** What a runbook workflow returns when it completes. */

@@ -53,6 +53,7 @@ import {
 } from './definition.js';
 import { StepErrorType } from './error-types.js';
 import {
+  action,
   itemPath,
   type ActivityStep,
   type ForEachStep,
@@ -82,6 +83,17 @@ const STOP_AT_STEP_WHEN_CANCELLED = 'stop-at-step-when-cancelled';
 
 const ACTIVITY_SUMMARY_MAX = 200;
 
+/** The first step of a run started with a lab file (a scheduled run): the file read and validated then. */
+export const LAB_LOAD_STEP = 'lab.load';
+
+function labLoadStep(file: string): ActivityStep {
+  return action(LAB_LOAD_STEP, 'Read and validate the lab file', 'labReadFile', {
+    description: `Reads ${file} as it is when the run starts, so edits apply to the next run; an invalid lab pauses here with every finding.`,
+    params: { file },
+    retry: { maximumAttempts: 2 },
+  });
+}
+
 type Waiting = { kind: 'resume'; path: string } | { kind: 'approve'; path: string };
 
 /** Thrown out of a wait when `resume --from` rewinds the run; `run` starts over from the target. */
@@ -98,6 +110,8 @@ class RunbookRun {
   private readonly published = new Map<string, string | null>();
   /** Notices sent so far: numbers each notice's child workflow. */
   private notices = 0;
+  /** The definition's steps, after `lab.load` when the run reads its lab file. */
+  private readonly steps: readonly Step[];
 
   constructor(
     private readonly definition: RunbookDefinition,
@@ -110,12 +124,14 @@ class RunbookRun {
       );
     }
     this.lab = input.lab;
+    this.steps =
+      typeof input.labFile === 'string' ? [labLoadStep(input.labFile), ...definition.steps] : definition.steps;
     const now = isoNow();
     this.progress = {
       runbook: definition.name,
       lab: input.lab.name,
       state: 'running',
-      steps: definition.steps.map((step) => pendingProgress(step, input.lab, input)),
+      steps: this.steps.map((step) => pendingProgress(step, input.lab, input)),
       startedAt: now,
       updatedAt: now,
     };
@@ -137,7 +153,7 @@ class RunbookRun {
     try {
       for (;;) {
         try {
-          await this.runSteps(this.definition.steps, this.progress.steps, '', undefined);
+          await this.runSteps(this.steps, this.progress.steps, '', undefined);
           break;
         } catch (error) {
           if (!(error instanceof Rewind)) throw error;
@@ -223,6 +239,7 @@ class RunbookRun {
           cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         });
         entry.attempts += result.attempt;
+        if (path === LAB_LOAD_STEP && result.lab) this.lab = result.lab;
         finish(entry, result.changed ? 'changed' : 'unchanged', result.detail);
         return;
       } catch (error) {

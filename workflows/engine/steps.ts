@@ -35,6 +35,8 @@ export interface StepContext {
 export interface StepOutcome {
   changed: boolean;
   detail: string;
+  /** Only from the `lab.load` step of a scheduled run: the lab read from the lab file. */
+  lab?: Lab;
 }
 
 /** What the worker's step wrapper returns to the workflow: the outcome and the attempt it took. */

@@ -1,0 +1,59 @@
+/**
+ * `lab.load`, the first step of a run that reads its lab file when it starts (a scheduled run, see
+ * workflows/engine/interpreter.ts): the file as it is now, validated like `runbook validate` does, so
+ * an edit applies to the next night. It also keeps one run of a runbook per lab: a run of the same
+ * runbook for the same lab already open (started by hand or by another schedule) stops this one here,
+ * before anything is touched.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { LabFileError, LabValidationError, formatIssue, loadLab } from '../lab/load.js';
+import type { StepContext, StepOutcome } from '../workflows/engine/steps.js';
+import { openRunsOf } from '../temporal/one-run-per-lab.js';
+
+export const labFileActivities = {
+  async labReadFile(context: StepContext): Promise<StepOutcome> {
+    const file = context.params?.file;
+    if (typeof file !== 'string') {
+      throw ApplicationFailure.nonRetryable(`step ${context.stepId} needs params.file`, 'InvalidStepParams');
+    }
+    const { workflowExecution, taskQueue } = Context.current().info;
+    const workflowId = workflowExecution?.workflowId ?? `${context.runbook}/${context.lab.name}`;
+    let lab;
+    try {
+      lab = await loadLab(file);
+    } catch (error) {
+      if (error instanceof LabValidationError) {
+        throw ApplicationFailure.nonRetryable(
+          `the lab file ${file} is not valid now (${error.issues.length} finding${error.issues.length === 1 ? '' : 's'}): ` +
+            `${error.issues.map((issue) => formatIssue(issue, file)).join('; ')}. Nothing was touched; fix the file, then \`runbook resume ${workflowId}\``,
+          'InvalidLab',
+        );
+      }
+      if (error instanceof LabFileError) {
+        throw ApplicationFailure.nonRetryable(
+          `${error.message}; the schedule reads it on the worker when each run starts: put it back, then \`runbook resume ${workflowId}\``,
+          'LabFileMissing',
+        );
+      }
+      throw error;
+    }
+    if (lab.name !== context.lab.name) {
+      throw ApplicationFailure.nonRetryable(
+        `the lab file ${file} now names lab "${lab.name}", but this run is for lab "${context.lab.name}" (the name is part of the run's id): restore the name, or create a schedule for the new lab`,
+        'InvalidLab',
+      );
+    }
+    const others = (await openRunsOf(Context.current().client, context.runbook, lab.name, taskQueue)).filter(
+      (run) => run.workflowId !== workflowId,
+    );
+    if (others.length > 0) {
+      throw ApplicationFailure.nonRetryable(
+        `runbook ${context.runbook} already runs for lab ${lab.name}: ${others.map((run) => `${run.workflowId} (${run.state}${run.step ? ` at ${run.step}` : ''})`).join(', ')}; ` +
+          `one run per lab at a time, so this one has touched nothing. End it with \`runbook resume ${workflowId} --abort\`, or resume it once that run has ended`,
+        'RunbookAlreadyRunning',
+      );
+    }
+    return { changed: false, detail: `read ${file}: lab ${lab.name} is valid`, lab };
+  },
+};
