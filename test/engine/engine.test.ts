@@ -457,6 +457,20 @@ describe('a wait step and a stopped worker', () => {
     bundlePath = await writeEngineBundle(dir);
   });
 
+  /** Lets a new worker of `taskQueue` finish the run; returns its pid and the progress of step `id`. */
+  async function finishOnNewWorker(taskQueue: string, handle: WorkflowHandle, id: string) {
+    const second = spawn(taskQueue);
+    try {
+      await second.ready;
+      expect(await handle.result()).toMatchObject({ state: 'completed' });
+      // Queries of a closed run replay it on a worker of its task queue: ask before stopping it.
+      const progress = await handle.query(progressQuery);
+      return { pid: second.pid, step: step(progress, id) };
+    } finally {
+      await second.kill('SIGTERM');
+    }
+  }
+
   /** Runs engine-wait on its own queue, stops the first worker with `signal` mid-wait, finishes on a second. */
   async function handOver(signal: NodeJS.Signals, workflowId: string) {
     const taskQueue = `engine-${signal.toLowerCase()}`;
@@ -469,16 +483,8 @@ describe('a wait step and a stopped worker', () => {
       const ended = await first.kill(signal);
       await createMarker(handle.workflowId, 'release');
 
-      const second = spawn(taskQueue);
-      try {
-        await second.ready;
-        expect(await handle.result()).toMatchObject({ state: 'completed' });
-        // Queries of a closed run replay it on a worker of its task queue: ask before stopping it.
-        const progress = await handle.query(progressQuery);
-        expect(step(progress, 'wait.release')).toMatchObject({ status: 'unchanged', attempts: 2 });
-      } finally {
-        await second.kill('SIGTERM');
-      }
+      const second = await finishOnNewWorker(taskQueue, handle, 'wait.release');
+      expect(second.step).toMatchObject({ status: 'unchanged', attempts: 2 });
       const records = readExecutions(dir, handle.workflowId);
       expect(records.filter((record) => record.step === 'before')).toHaveLength(1);
       expect(records.filter((record) => record.step === 'after')).toHaveLength(1);
@@ -510,15 +516,8 @@ describe('a wait step and a stopped worker', () => {
       await waitFor(() => runs(handle.workflowId, 'act.release').length > 0, 'the action to start');
       await first.kill('SIGKILL');
       await createMarker(handle.workflowId, 'release');
-      const second = spawn(taskQueue);
-      try {
-        await second.ready;
-        expect(await handle.result()).toMatchObject({ state: 'completed' });
-        const progress = await handle.query(progressQuery);
-        expect(step(progress, 'act.release')).toMatchObject({ status: 'changed', attempts: 2 });
-      } finally {
-        await second.kill('SIGTERM');
-      }
+      const second = await finishOnNewWorker(taskQueue, handle, 'act.release');
+      expect(second.step).toMatchObject({ status: 'changed', attempts: 2 });
       expect(runs(handle.workflowId).map(({ step: id, attempt, pid }) => [id, attempt, pid])).toEqual([
         ['before', 1, first.pid],
         ['act.release', 1, first.pid],
