@@ -1,15 +1,16 @@
 /**
- * Chaos run (not a test, not part of CI): `npx tsx bench/chaos.ts --runs N` (meant as `npm run chaos --
- * --runs N`). Full `rebuild` rehearsals of the example lab on an installed simulated lab while the
- * worker process (`runbook worker --lab intra`) is SIGKILLed at random moments (2 to 4 times a run) and
- * the Temporal dev server is restarted once mid-run (same state file and port). Each run must complete;
+ * Chaos run (not a test; CI runs a short one, .ci/run): `npm run chaos -- --runs N` (default 3). Full
+ * `rebuild` rehearsals of the example lab on an installed simulated lab while the worker process
+ * (`runbook worker --lab intra`) is SIGKILLed at random moments (2 to 4 times a run) and the Temporal
+ * dev server is restarted once mid-run (same state file and port). Each run must complete;
  * no completed step may run again (in the run's history every step activity is scheduled once: a kill
  * retries the attempt in flight, never a finished step); and every mutating effect the simulator counts
  * (API writes, power operations) may exceed an undisturbed run's by at most one per interruption.
  *
  * Prints one JSON line: runs, completed, kills, serverRestarts, duplicatedEffects, completedStepsRerun,
- * wallS, and exits 1 when a run fails a check. A kill during an action (no heartbeat) is noticed only
- * when the attempt's start-to-close timeout ends (5 minutes by default), so a run can take a while.
+ * wallS, and exits 1 when a run fails a check. Every step heartbeats (waits a checkpoint, actions a bare
+ * heartbeat from the step wrapper), so a kill is noticed within the step's heartbeat timeout (10 s for a
+ * wait, 30 s for an action) and the attempt in flight is retried on the restarted worker.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';

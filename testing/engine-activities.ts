@@ -81,7 +81,7 @@ export function engineTestActivities(dir: string) {
         : ApplicationFailure.retryable(message, 'MarkerMissing');
     },
     async testActUntilMarker(context) {
-      // No heartbeat: a cancel never reaches this attempt, it finishes once the marker exists.
+      // Deaf to cancels: it never looks at the cancel signal, and finishes once the marker exists.
       record(context, 'run');
       while (!existsSync(marker(context))) await new Promise((resolve) => setTimeout(resolve, 50));
       return { changed: true, detail: 'marker found' };

@@ -109,8 +109,8 @@ export const nestedFailRunbook = defineRunbook({
 });
 
 /**
- * Cancellation: an action that does not heartbeat (so it never learns of a cancel and finishes once
- * its marker exists), then steps that must never run; and a wait whose polls are an hour apart, with
+ * Cancellation: an action that ignores cancels (its wrapper heartbeats, but the activity never looks
+ * at the cancel signal, so it finishes once its marker exists), then steps that must never run; and a wait whose polls are an hour apart, with
  * the product's heartbeat timeout, that a cancel must still reach at once.
  */
 export const cancelRunbook = defineRunbook({
@@ -149,6 +149,24 @@ export const waitRunbookFast = waitRunbook('engine-wait', '2s');
 /** The product default heartbeat timeout, for the bench's resume-after-kill figure. */
 export const waitRunbookDefault = waitRunbook('engine-wait-default', '10s');
 
+/**
+ * An action that runs until its marker exists, with an attempt timeout far longer than any test: a
+ * worker killed during it must be noticed by the action heartbeat timeout (30 s), not by that timeout.
+ */
+export const actionKillRunbook = defineRunbook({
+  name: 'engine-action-kill',
+  title: 'A long action whose worker is killed',
+  description: 'A new worker takes the action over once the heartbeats of the killed one stop.',
+  steps: [
+    action('before', 'Before the action', 'testNoop'),
+    action('act.release', 'Run until the release marker exists', 'testActUntilMarker', {
+      params: { marker: 'release' },
+      timeout: '1h',
+    }),
+    action('after', 'After the action', 'testNoop'),
+  ],
+});
+
 /** One step placed on the lab: only a worker of the lab's queue (`runbook worker --lab`) runs it. */
 export const labStepRunbook = defineRunbook({
   name: 'engine-lab-step',
@@ -174,5 +192,6 @@ export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = 
     longWaitRunbook,
     nestedFailRunbook,
     labStepRunbook,
+    actionKillRunbook,
   ].map((definition) => [definition.name, definition]),
 );

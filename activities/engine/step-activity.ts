@@ -2,9 +2,10 @@
  * The worker-side wrapper around every step activity: it adds the attempt number to the outcome (and
  * to failures), so the progress query can show how many attempts a step took; turns any thrown error
  * into an ApplicationFailure that keeps the original type and retry decision; and strips the lab's
- * secret values from what goes into the history (./redact.ts).
+ * secret values from what goes into the history (./redact.ts). Action steps heartbeat while they run
+ * (`keepActionAlive`), so that a killed worker is noticed within the heartbeat timeout.
  */
-import { activityInfo } from '@temporalio/activity';
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { StepErrorType } from '../../workflows/engine/error-types.js';
 import type { StepContext, StepOutcome, StepResult } from '../../workflows/engine/steps.js';
@@ -16,10 +17,13 @@ export function wrapStepActivity(name: string, activity: StepActivity): (context
   const wrapped = async (context: StepContext): Promise<StepResult> => {
     const { attempt } = activityInfo();
     let outcome: StepOutcome;
+    const stopHeartbeats = keepActionAlive(context);
     try {
       outcome = await activity(context);
     } catch (error) {
       throw await failureOf(error, attempt, context);
+    } finally {
+      stopHeartbeats();
     }
     if (typeof outcome?.changed !== 'boolean' || typeof outcome.detail !== 'string') {
       throw ApplicationFailure.nonRetryable(
@@ -38,6 +42,24 @@ export function wrapStepActivity(name: string, activity: StepActivity): (context
   };
   Object.defineProperty(wrapped, 'name', { value: name });
   return wrapped;
+}
+
+/** Longest stretch between two heartbeats of an action (the SDK throttles them further). */
+const ACTION_HEARTBEAT_INTERVAL_MS = 5_000;
+
+/**
+ * Heartbeats an action step while it runs, so that the server notices a killed worker within the
+ * step's heartbeat timeout (workflows/engine/steps.ts) instead of at the end of its start-to-close
+ * timeout, and so that a cancel reaches the attempt. Only actions: a wait (its context has `poll`)
+ * heartbeats a checkpoint itself (pollUntil), and a bare heartbeat from here would replace that
+ * checkpoint with nothing, so a resumed wait would start over. Returns the function that stops it.
+ */
+function keepActionAlive(context: StepContext): () => void {
+  if (context.poll !== undefined) return () => {};
+  const { heartbeatTimeoutMs } = activityInfo();
+  const intervalMs = Math.min(ACTION_HEARTBEAT_INTERVAL_MS, heartbeatTimeoutMs ? heartbeatTimeoutMs / 3 : Infinity);
+  const timer = setInterval(() => heartbeat(), intervalMs);
+  return () => clearInterval(timer);
 }
 
 /** Wraps every function of a record of step activities (the record's keys are the activity names). */

@@ -4,7 +4,14 @@ import { msToNumber } from '@temporalio/common/lib/time.js';
 import { catalogue, findRunbook } from '../../runbooks/index.js';
 import { findStep } from '../../workflows/engine/current-details.js';
 import { defineRunbook, outlineRunbook, pendingProgress, stepPaths } from '../../workflows/engine/definition.js';
-import { ACTION_RETRY, activityStepsFor, forEach, gate, WAIT_HEARTBEAT_TIMEOUT } from '../../workflows/engine/steps.js';
+import {
+  ACTION_HEARTBEAT_TIMEOUT,
+  ACTION_RETRY,
+  activityStepsFor,
+  forEach,
+  gate,
+  WAIT_HEARTBEAT_TIMEOUT,
+} from '../../workflows/engine/steps.js';
 import { loadExampleLab } from '../../testing/engine-harness.js';
 
 // The builders themselves are under test here, with names of no registry.
@@ -16,6 +23,8 @@ describe('step builders', () => {
     const step = action('dns.publish-zones', 'Publish the zones', 'publishZones', { retry: { maximumAttempts: 2 } });
     expect(step).toMatchObject({ kind: 'action', activity: 'publishZones', startToCloseTimeout: '5m' });
     expect(step.retry).toEqual({ ...ACTION_RETRY, maximumAttempts: 2 });
+    // The step wrapper heartbeats every action: a killed worker is noticed after this, not after 5 minutes.
+    expect(step.heartbeatTimeout).toBe(ACTION_HEARTBEAT_TIMEOUT);
   });
 
   it('give waits a heartbeat timeout and an attempt timeout longer than the deadline', () => {

@@ -1,6 +1,6 @@
 /**
  * The runbook engine on a real dev server: order, pause/resume (retry, skip, abort), gates and
- * for-each, cancellation, a wait that survives a SIGKILLed worker, search attributes, and replay of
+ * for-each, cancellation, a wait and an action that survive a SIGKILLed worker, search attributes, and replay of
  * the recorded histories. Executions are counted from the log lines the test activities append.
  *
  * RECORD_ENGINE_HISTORIES=1 rewrites the history fixtures under ./histories (replayed by replay.test.ts).
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { temporal as proto } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { approveUpdate, progressQuery, resumeUpdate } from '../../workflows/engine/api.js';
 import { bundleRunbookWorkflows, installWorkerRuntime } from '../../worker/worker.js';
@@ -456,6 +457,20 @@ describe('a wait step and a stopped worker', () => {
     bundlePath = await writeEngineBundle(dir);
   });
 
+  /** Lets a new worker of `taskQueue` finish the run; returns its pid and the progress of step `id`. */
+  async function finishOnNewWorker(taskQueue: string, handle: WorkflowHandle, id: string) {
+    const second = spawn(taskQueue);
+    try {
+      await second.ready;
+      expect(await handle.result()).toMatchObject({ state: 'completed' });
+      // Queries of a closed run replay it on a worker of its task queue: ask before stopping it.
+      const progress = await handle.query(progressQuery);
+      return { pid: second.pid, step: step(progress, id) };
+    } finally {
+      await second.kill('SIGTERM');
+    }
+  }
+
   /** Runs engine-wait on its own queue, stops the first worker with `signal` mid-wait, finishes on a second. */
   async function handOver(signal: NodeJS.Signals, workflowId: string) {
     const taskQueue = `engine-${signal.toLowerCase()}`;
@@ -468,16 +483,8 @@ describe('a wait step and a stopped worker', () => {
       const ended = await first.kill(signal);
       await createMarker(handle.workflowId, 'release');
 
-      const second = spawn(taskQueue);
-      try {
-        await second.ready;
-        expect(await handle.result()).toMatchObject({ state: 'completed' });
-        // Queries of a closed run replay it on a worker of its task queue: ask before stopping it.
-        const progress = await handle.query(progressQuery);
-        expect(step(progress, 'wait.release')).toMatchObject({ status: 'unchanged', attempts: 2 });
-      } finally {
-        await second.kill('SIGTERM');
-      }
+      const second = await finishOnNewWorker(taskQueue, handle, 'wait.release');
+      expect(second.step).toMatchObject({ status: 'unchanged', attempts: 2 });
       const records = readExecutions(dir, handle.workflowId);
       expect(records.filter((record) => record.step === 'before')).toHaveLength(1);
       expect(records.filter((record) => record.step === 'after')).toHaveLength(1);
@@ -496,6 +503,40 @@ describe('a wait step and a stopped worker', () => {
     const { handle } = await handOver('SIGKILL', 'engine-wait/kill');
     finished.push({ fixture: 'engine-wait.killed-worker', handle });
   });
+
+  it('SIGKILL during an action: a new worker retries it once its heartbeats stop, long before its attempt timeout', async () => {
+    const taskQueue = 'engine-action-kill';
+    const first = spawn(taskQueue);
+    try {
+      await first.ready;
+      const handle = await startRunbook(temporal.client, 'engine-action-kill', {
+        taskQueue,
+        workflowId: 'engine-action-kill/kill',
+      });
+      await waitFor(() => runs(handle.workflowId, 'act.release').length > 0, 'the action to start');
+      await first.kill('SIGKILL');
+      await createMarker(handle.workflowId, 'release');
+      const second = await finishOnNewWorker(taskQueue, handle, 'act.release');
+      expect(second.step).toMatchObject({ status: 'changed', attempts: 2 });
+      expect(runs(handle.workflowId).map(({ step: id, attempt, pid }) => [id, attempt, pid])).toEqual([
+        ['before', 1, first.pid],
+        ['act.release', 1, first.pid],
+        ['act.release', 2, second.pid],
+        ['after', 1, second.pid],
+      ]);
+      // The lost attempt ended by the heartbeat timeout: the attempt timeout (1 h) is far beyond this
+      // test's own timeout.
+      const { events } = await handle.fetchHistory();
+      const started = events?.find(
+        (event) => event.activityTaskStartedEventAttributes?.attempt === 2,
+      )?.activityTaskStartedEventAttributes;
+      expect(started?.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(
+        proto.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT,
+      );
+    } finally {
+      await first.kill('SIGKILL');
+    }
+  }, 180_000);
 
   it('selftest: the second converge stays unchanged across a worker restart (the marker is on disk)', async () => {
     const taskQueue = 'engine-selftest-restart';

@@ -1,11 +1,15 @@
 /**
  * Secrets proven absent: a full `runbook rehearse rebuild` (the CLI process, its worker inside) with
  * canary values for every secret kind the lab has (pull secret, SSH private key, LDAP bind password and
- * CA, Ceph key, IPMI and Redfish passwords) and the ones the install writes (kubeadmin password, the
- * admin kubeconfig's credentials). Every workflow history (`temporal workflow show --output json` of
- * every run) and the CLI's and worker's output hold none of them, plain or base64.
+ * CA, Ceph key, IPMI and Redfish passwords, a webhook URL with a token) and the ones the install writes
+ * (kubeadmin password, the admin kubeconfig's credentials). Every workflow history (`temporal workflow
+ * show --output json` of every run, the notice children `<run id>/notice/...` included) and the CLI's
+ * and worker's output hold none of them, plain or base64. The webhook is a loopback receiver, so the
+ * notices are really sent.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,17 +28,33 @@ const CANARY = {
   cephKey: 'AQDcanaryCephUserKey7b2c0d41e9aa00000==',
   ipmiPassword: 'IPMI-Canary-8d21e3f0',
   redfishPassword: 'REDFISH-Canary-0a7c55b9',
+  webhookToken: 'WEBHOOK-Canary-3f9d0c6a',
 };
 
 let temporal: TestTemporal;
 let dir: string;
+let receiver: Server;
+/** The events of the notices the loopback webhook received. */
+const received: string[] = [];
 
 beforeAll(async () => {
   temporal = await startTestTemporal();
   dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-secrets-'));
+  receiver = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.url === `/hooks/${CANARY.webhookToken}`) {
+        received.push((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { event: string }).event);
+      }
+      response.writeHead(request.url === `/hooks/${CANARY.webhookToken}` ? 204 : 404).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 }, 60_000);
 
 afterAll(async () => {
+  await new Promise((resolve) => receiver?.close(resolve));
   await temporal?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -48,6 +68,14 @@ function needles(value: string): string[] {
     found.push(encoded.slice(pad === 0 ? 0 : 4, -4));
   }
   return found.filter((needle) => needle.length >= 8);
+}
+
+async function until(predicate: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** The lines of a PEM or OpenSSH key body, the parts that would show if the key leaked. */
@@ -93,12 +121,21 @@ test(
       .replace(
         'power: { type: libvirt, hypervisor: kvm1, domain: ocp4-compute5 }',
         'power: { type: redfish, address: 10.42.44.205, systemId: System.Embedded.1, username: root, password: "env:RUNBOOK_CANARY_REDFISH" }',
-      );
+      )
+      .concat('\nnotify:\n  webhooks:\n    - name: canary\n      url: "env:RUNBOOK_CANARY_WEBHOOK"\n');
     expect(labText).not.toContain('example-secrets');
+    const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/${CANARY.webhookToken}`;
     const labFile = path.join(dir, 'canary.yaml');
     await writeFile(labFile, labText);
 
     const stateDir = path.join(dir, 'rehearsal');
+    const rehearsalEnv = {
+      ...temporal.env,
+      XDG_STATE_HOME: path.join(dir, 'state'),
+      RUNBOOK_CANARY_IPMI: CANARY.ipmiPassword,
+      RUNBOOK_CANARY_REDFISH: CANARY.redfishPassword,
+      RUNBOOK_CANARY_WEBHOOK: webhookUrl,
+    };
     const rehearsal = await execa(
       'node',
       [
@@ -114,13 +151,7 @@ test(
       ],
       {
         cwd: repo,
-        env: {
-          ...temporal.env,
-          NO_COLOR: '1',
-          XDG_STATE_HOME: path.join(dir, 'state'),
-          RUNBOOK_CANARY_IPMI: CANARY.ipmiPassword,
-          RUNBOOK_CANARY_REDFISH: CANARY.redfishPassword,
-        },
+        env: { ...rehearsalEnv, NO_COLOR: '1' },
         all: true,
         reject: false,
       },
@@ -150,11 +181,28 @@ test(
       CANARY.cephKey,
       CANARY.ipmiPassword,
       CANARY.redfishPassword,
+      CANARY.webhookToken,
+      webhookUrl,
       kubeadmin,
       ...credentials,
       ...pemBody(await readFile(path.join(secrets, 'id'), 'utf8')),
     ];
     const search = secretValues.flatMap(needles);
+
+    // `rehearse` stops its worker when the run ends, before the run's last notice (a detached child
+    // started at the end) is delivered: a worker on the rehearsal queue delivers it, as one serving the
+    // queue would. Its notice child is then in the list below, and its output is searched too.
+    const noticeWorker = execa(
+      'node',
+      [path.join(repo, 'bin/runbook.js'), 'worker', '--task-queue', 'openshift-runbooks-rehearsal'],
+      { cwd: repo, env: { ...rehearsalEnv, NO_COLOR: '1' }, all: true, reject: false },
+    );
+    try {
+      await until(() => received.includes('completed'), 'the completed notice at the webhook', 120_000);
+    } finally {
+      noticeWorker.kill('SIGTERM');
+    }
+    const noticeWorkerOutput = (await noticeWorker).all ?? '';
 
     // Every run's history on the server, as the Temporal CLI shows it.
     const cli = await findTemporalCli({ install: false });
@@ -163,6 +211,7 @@ test(
       (await execa(cli, ['workflow', 'list', ...connection, '--output', 'json'])).stdout || '[]',
     ) as Array<{ execution: { workflowId: string; runId: string } }>;
     expect(listed.map((run) => run.execution.workflowId)).toContain('rebuild/intra/rehearsal');
+    expect(listed.some((run) => run.execution.workflowId.startsWith('rebuild/intra/rehearsal/notice/'))).toBe(true);
     const histories: Array<{ id: string; text: string }> = [];
     for (const run of listed) {
       const shown = await execa(cli, [
@@ -180,7 +229,11 @@ test(
     }
     expect(histories.every((history) => history.text.length > 1000)).toBe(true);
 
-    const places = [{ id: 'rehearse output (CLI and worker)', text: rehearsal.all ?? '' }, ...histories];
+    const places = [
+      { id: 'rehearse output (CLI and worker)', text: rehearsal.all ?? '' },
+      { id: 'notice worker output', text: noticeWorkerOutput },
+      ...histories,
+    ];
     const hits = places.flatMap((place) =>
       search.filter((needle) => place.text.includes(needle)).map((needle) => `${place.id}: ${needle.slice(0, 6)}…`),
     );

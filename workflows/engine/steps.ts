@@ -155,6 +155,13 @@ export const WAIT_RETRY: RetryPolicy = {
  */
 export const WAIT_HEARTBEAT_TIMEOUT = '10s';
 
+/**
+ * Heartbeat timeout of actions: the worker's step wrapper heartbeats every action every few seconds
+ * (activities/engine/step-activity.ts), so an action whose worker was killed is retried on another
+ * worker about this long after the crash, not when its attempt timeout (5 minutes by default) ends.
+ */
+export const ACTION_HEARTBEAT_TIMEOUT = '30s';
+
 const DEFAULT_ACTION_TIMEOUT = '5m';
 const DEFAULT_POLL_INTERVAL = '10s';
 
@@ -195,7 +202,7 @@ function actionStep(id: string, title: string, activity: string, options: Action
     ...(options.params && { params: options.params }),
     retry: { ...ACTION_RETRY, ...options.retry },
     startToCloseTimeout: options.timeout ?? DEFAULT_ACTION_TIMEOUT,
-    ...(options.heartbeatTimeout !== undefined && { heartbeatTimeout: options.heartbeatTimeout }),
+    heartbeatTimeout: options.heartbeatTimeout ?? ACTION_HEARTBEAT_TIMEOUT,
     ...placement(id, options),
   };
 }
