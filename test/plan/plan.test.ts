@@ -8,7 +8,7 @@
  * folder, no node switched.
  */
 import 'reflect-metadata';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -25,6 +25,7 @@ import type { SimulatedLab } from '../../simulator/lab-sim.js';
 import { waitForProgress } from '../../testing/engine-harness.js';
 import type { RunbookInput } from '../../workflows/engine/api.js';
 import { startRunbookTestLab, type RunbookTestLab } from '../support/runbook-test-lab.js';
+import { fileStamps } from '../support/file-stamps.js';
 import type { TestTemporal } from '../support/temporal.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -48,16 +49,8 @@ afterAll(async () => {
 /** Everything a run could change: API writes, every file of the hosts and the install folder, node power. */
 async function labState(): Promise<{ apiWrites: number; files: Record<string, string>; power: string[] }> {
   const files: Record<string, string> = {};
-  for (const folder of ['hosts', 'install']) {
-    const root = path.join(dir, 'sim', folder);
-    const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      if (!entry.isFile()) continue;
-      const file = path.join(entry.parentPath, entry.name);
-      const info = await stat(file, { bigint: true });
-      files[path.relative(dir, file)] = `${info.ino}:${info.size}:${info.mtimeNs}`;
-    }
-  }
+  for (const folder of ['hosts', 'install'])
+    Object.assign(files, await fileStamps(path.join(dir, 'sim', folder), { relativeTo: dir, missingIsEmpty: true }));
   const power = lab.nodes.map((node) => `${node.name}:${sim.hosts.power.state(node.name)}`);
   return { apiWrites: sim.apiWrites(), files, power };
 }

@@ -8,7 +8,6 @@
  * rogue-csr fault, the CSR of a node the lab does not have stays pending and the run completes.
  */
 import 'reflect-metadata';
-import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { CertificatesV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -24,6 +23,7 @@ import {
   type StepProgress,
 } from '../../workflows/engine/api.js';
 import { startRunbookTestLab, type RunbookTestLab } from '../support/runbook-test-lab.js';
+import { fileStamps } from '../support/file-stamps.js';
 import type { TestTemporal } from '../support/temporal.js';
 
 const TASK_QUEUE = 'install-end-to-end';
@@ -81,17 +81,7 @@ function placedOnLab(steps: StepProgress[], prefix = ''): string[] {
 }
 
 /** Path → (inode, size, mtime) of every file under the simulated hosts' file systems. */
-async function hostFiles(): Promise<Record<string, string>> {
-  const root = path.join(dir, 'sim', 'hosts');
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    const info = await stat(file, { bigint: true });
-    out[path.relative(root, file)] = `${info.ino}:${info.size}:${info.mtimeNs}`;
-  }
-  return out;
-}
+const hostFiles = () => fileStamps(path.join(dir, 'sim', 'hosts'));
 
 async function completed(handle: WorkflowHandle): Promise<RunbookProgress> {
   const progress = await waitForProgress(

@@ -11,7 +11,7 @@
  *   install folder is made again (a new root CA), bootstrap gates the install again, the CSRs are approved.
  */
 import 'reflect-metadata';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
@@ -30,6 +30,7 @@ import {
   type RunbookProgress,
   type StepProgress,
 } from '../../workflows/engine/api.js';
+import { fileStamps } from '../support/file-stamps.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 const TASK_QUEUE = 'rebuild-end-to-end';
@@ -112,17 +113,7 @@ const leafStatuses = (steps: StepProgress[]) => leaves(steps, (step) => step.sta
 const leafMessages = (steps: StepProgress[]) => leaves(steps, (step) => step.message);
 
 /** Path → (inode, size, mtime) of every file under the simulated hosts' file systems. */
-async function hostFiles(): Promise<Record<string, string>> {
-  const root = path.join(dir, 'sim', 'hosts');
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    const info = await stat(file, { bigint: true });
-    out[path.relative(root, file)] = `${info.ino}:${info.size}:${info.mtimeNs}`;
-  }
-  return out;
-}
+const hostFiles = () => fileStamps(path.join(dir, 'sim', 'hosts'));
 
 async function completed(handle: WorkflowHandle): Promise<RunbookProgress> {
   const progress = await waitForProgress(handle, (p) => p.state !== 'running', 'the rebuild to end', RUN_TIMEOUT_MS);
