@@ -9,21 +9,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
 import { execa } from 'execa';
 import { createActivities } from '../../activities/index.js';
 import { selftestActivities, type StepContext } from '../../activities/engine/index.js';
 import { ExitCode } from '../../cli/errors.js';
-import { createRunbookWorker } from '../../worker/worker.js';
 import { progressQuery, type RunbookProgress } from '../../workflows/engine/api.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const exampleLab = path.join(repo, 'runbooks/labs/example.yaml');
 
 let temporal: TestTemporal;
-let worker: Worker;
-let workerRun: Promise<void>;
+let workers: RunningRunbookWorkers | undefined;
 let dir: string;
 let brokenLab: string;
 
@@ -66,10 +64,10 @@ beforeAll(async () => {
       .replace(/^description: .*$/m, 'description: BROKEN copy of the example lab')
       .replaceAll('file:example-secrets/', `file:${secrets}`),
   );
-  worker = await createRunbookWorker({
+  workers = await startRunbookWorkers({
     connection: temporal.connection,
     namespace: temporal.namespace,
-    shutdownGraceTime: '100ms',
+    labs: [],
     activities: createActivities({
       replace: {
         async selftestHost(context: StepContext) {
@@ -81,12 +79,10 @@ beforeAll(async () => {
       },
     }),
   });
-  workerRun = worker.run();
 });
 
 afterAll(async () => {
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await workerRun;
+  await workers?.stop();
   await temporal?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

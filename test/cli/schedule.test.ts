@@ -9,18 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import { ExitCode } from '../../cli/errors.js';
-import { createRunbookWorker } from '../../worker/worker.js';
 import { progressQuery, type RunbookProgress } from '../../workflows/engine/api.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
 import { cliRunner, eventually, REPO as repo } from '../support/cli.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 const exampleLab = path.join(repo, 'runbooks/labs/example.yaml');
 
 let temporal: TestTemporal;
-let worker: Worker;
-let workerRun: Promise<void>;
+let workers: RunningRunbookWorkers | undefined;
 let dir: string;
 let labFile: string;
 let validText: string;
@@ -35,17 +33,15 @@ beforeAll(async () => {
   labFile = path.join(dir, 'lab.yaml');
   validText = (await readFile(exampleLab, 'utf8')).replaceAll('file:example-secrets/', `file:${secrets}`);
   await writeFile(labFile, validText);
-  worker = await createRunbookWorker({
+  workers = await startRunbookWorkers({
     connection: temporal.connection,
     namespace: temporal.namespace,
-    shutdownGraceTime: '100ms',
+    labs: [],
   });
-  workerRun = worker.run();
 });
 
 afterAll(async () => {
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await workerRun;
+  await workers?.stop();
   await temporal?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
