@@ -13,6 +13,12 @@ import { adminRequest, adminTargetFromKubeconfig, labStatus, formatLabStatus } f
 import { BMC_ROUTE, POWER_BUTTON_ROUTE, type NodeBoot } from '../../simulator/bmc/index.js';
 import { FAULTS_ROUTE, faultHelpLines, faultSchema, loadScenario, type Fault } from '../../simulator/faults.js';
 import { startSimulatedLab, type LabStart, type SimulatedLab } from '../../simulator/lab-sim.js';
+import {
+  CONTROL_PLANE_VERSION,
+  ControlPlaneError,
+  controlPlaneBinDir,
+  findControlPlaneBinaries,
+} from '../../simulator/control-plane/binaries.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
 
@@ -121,7 +127,33 @@ async function admin(stateDir: string, method: string, route: string, body?: unk
 export function registerSimCommands(program: Command): void {
   const sim = program
     .command('sim')
-    .description('Run a simulated lab (API server, helper hosts, power) to rehearse runbooks');
+    .description('Run a simulated lab (API server, helper hosts, power) to rehearse runbooks')
+    .option(
+      '--install',
+      'only make sure the real control plane binaries (etcd, kube-apiserver, kube-controller-manager, ' +
+        'kube-scheduler) are built, print their folder and exit',
+    )
+    .addHelpText(
+      'after',
+      `
+The real control plane is built once with Go into the user cache (${controlPlaneBinDir(CONTROL_PLANE_VERSION)}):
+several minutes and about 2.5 GB of memory. scripts/install-deps.sh runs \`runbook sim --install\`.
+`,
+    )
+    .action(async (options: { install?: boolean }) => {
+      if (!options.install) {
+        sim.help();
+        return;
+      }
+      let binaries;
+      try {
+        binaries = await findControlPlaneBinaries(CONTROL_PLANE_VERSION, { install: true });
+      } catch (error) {
+        if (error instanceof ControlPlaneError) throw new UserError(error.message, ExitCode.UNAVAILABLE, error.details);
+        throw error;
+      }
+      process.stdout.write(`${path.dirname(binaries['kube-apiserver'])}\n`);
+    });
 
   sim
     .command('start')
