@@ -314,7 +314,7 @@ export function clusterVersionObject(lab: Lab, clusterID = randomUUID()): KubeOb
       upstream: 'https://api.openshift.com/api/upgrades_info/v1/graph',
     },
     status: {
-      desired: { version: lab.cluster.version, image, force: false },
+      desired: { version: lab.cluster.version, image },
       history: [
         {
           state: 'Partial',

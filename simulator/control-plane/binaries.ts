@@ -136,7 +136,7 @@ async function buildWithGo(version: KubeVersion, progress: NodeJS.WritableStream
     throw new ControlPlaneError(
       `Go is needed to build the Kubernetes ${version} control plane, and \`go\` is not on PATH`,
       [
-        'install Go 1.26 or newer (https://go.dev/dl/, or your distribution: apt-get install golang-1.26),',
+        'install Go 1.26 or newer (https://go.dev/dl/; the build module says which in its go line),',
         'then run: runbook sim --install',
       ],
     );
