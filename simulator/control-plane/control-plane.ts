@@ -194,12 +194,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     void child.then((result) => (entry.exited = result.signal ?? `exit code ${result.exitCode}`));
     children.push(entry);
   };
-  const stop = async () => {
-    // Reverse order: the controllers first, etcd last, so nothing logs a lost backend on the way down.
-    await apiProxy.close();
-    for (const child of [...children].reverse()) await stopChild(child);
-    if (ownsState) await rm(stateDir, { recursive: true, force: true });
-  };
+  let stopping: Promise<void> | undefined;
+  // Once only: a test's afterAll may stop what a test already stopped.
+  const stop = () =>
+    (stopping ??= (async () => {
+      // Reverse order: the controllers first, etcd last, so nothing logs a lost backend on the way down.
+      await apiProxy.close();
+      for (const child of [...children].reverse()) await stopChild(child);
+      if (ownsState) await rm(stateDir, { recursive: true, force: true });
+    })());
 
   const started = Date.now();
   const servingTls = ['--tls-cert-file', files.serving, '--tls-private-key-file', files.servingKey];

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
+import { access } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { apiCall, apiRequest, type ApiTarget } from '../../../simulator/control-plane/api-client.js';
 import {
@@ -297,5 +298,14 @@ describe('the real control plane', () => {
     expect(unavailable.status).toBe(503);
     await plane.apiProxy.set('up');
     expect(await readyz()).toBe('ok');
+  });
+
+  // Last: it stops the control plane of the file.
+  it('stops: every process exits and the state folder is gone', async () => {
+    const pids = Object.values(plane.pids()).filter((pid) => pid !== undefined);
+    expect(pids).toHaveLength(4);
+    await plane.stop();
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    await expect(access(plane.stateDir)).rejects.toThrow(/ENOENT/);
   });
 });
