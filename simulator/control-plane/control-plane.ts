@@ -23,6 +23,7 @@ import {
   type KubeVersion,
 } from './binaries.js';
 import { installCrds, waitUntilEstablished } from './crds.js';
+import { installNodeRestriction } from './node-restriction.js';
 import { createLabPki, type ClientIdentity, type CertifiedKey } from './pki.js';
 
 const LOOPBACK = '127.0.0.1';
@@ -247,7 +248,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--service-account-key-file=${files.saPub}`,
       `--service-account-signing-key-file=${files.saKey}`,
       '--authorization-mode=Node,RBAC',
-      // NodeRestriction stays off (it is not in the default set): see README.md, "Node labels".
+      // NodeRestriction stays off (it is not in the default set); node-restriction.ts has OpenShift's rule instead.
       '--allow-privileged=true',
       '--profiling=false',
     ]);
@@ -281,8 +282,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     spawn('kube-scheduler', [...delegated(schedulerKubeconfig), `--secure-port=${schedulerPort}`]);
 
     const crds = await installCrds(admin);
+    const probe = {
+      url: apiServerUrl,
+      caPem: pki.ca.certPem,
+      credential: await pki.issueClient(nodeIdentity('probe')),
+    };
     const [bootstrapToken] = await Promise.all([
       bootstrapNodeBootstrapper(admin),
+      installNodeRestriction(admin, probe, (what, check) => pollUntil(what, deadline, alive, check)),
       waitUntilEstablished(admin, crds, (what, check) => pollUntil(what, deadline, alive, check)),
       ...[
         { name: 'kube-controller-manager', port: kcmPort, route: '/healthz' },

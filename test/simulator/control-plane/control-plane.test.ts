@@ -225,6 +225,35 @@ describe('the real control plane', () => {
         body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'guarded' } },
       });
 
+    it("keeps a node to its own Node and its role labels as it registered them, as OpenShift's NodeRestriction does", async () => {
+      const other = await apiRequest(asNode, 'POST', '/api/v1/nodes', {
+        body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'master-0.lab.example' } },
+      });
+      expect(other.status).toBe(403);
+      expect((other.body as { message: string }).message).toContain(
+        `node "${nodeName}" is not allowed to modify node "master-0.lab.example"`,
+      );
+      const promote = await apiRequest(asNode, 'PATCH', `/api/v1/nodes/${nodeName}`, {
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { labels: { 'node-role.kubernetes.io/master': '' } } },
+      });
+      expect(promote.status).toBe(403);
+      expect((promote.body as { message: string }).message).toContain(
+        'is not allowed to modify its node-role.kubernetes.io labels',
+      );
+      // Other labels and its status stay its own to change; an admin may change the roles.
+      const labelled = await apiRequest(asNode, 'PATCH', `/api/v1/nodes/${nodeName}`, {
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { labels: { 'topology.kubernetes.io/zone': 'rack-1' } } },
+      });
+      expect(labelled.status).toBe(200);
+      const byAdmin = await apiRequest(plane.admin, 'PATCH', `/api/v1/nodes/${nodeName}`, {
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { labels: { 'node-role.kubernetes.io/infra': '' } } },
+      });
+      expect(byAdmin.status).toBe(200);
+    });
+
     it('blocks an eviction past a PodDisruptionBudget, through the real disruption controller', async () => {
       await runningPod('guarded-a');
       await runningPod('guarded-b');
