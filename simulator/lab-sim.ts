@@ -44,6 +44,7 @@ import { ENDPOINTS_ENV } from './openshift-install/main.js';
 import { startReleaseMirror } from './release-mirror.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
 import { startControlPlane, type ControlPlane } from './control-plane/control-plane.js';
+import { followApiOutages } from './control-plane/api-down-proxy.js';
 import { copyOpenShiftObjects, type CopiedObject } from './control-plane/copy-openshift-objects.js';
 import { controlPlaneFor } from './control-plane/versions.js';
 
@@ -270,7 +271,16 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     const ctx: SimContext = { lab, store, clock, faults, log };
     if (from === 'installed') await seedInstalled(ctx, boot, { sshPublicKey });
     const controlPlane = options.realControlPlane ? await startLabControlPlane(lab, store, log) : undefined;
-    if (controlPlane) stops.push(() => controlPlane.plane.stop());
+    if (controlPlane) {
+      stops.push(() => controlPlane.plane.stop());
+      // The lab's API outages reach the real API server's clients through its api-down proxy too.
+      const unfollow = followApiOutages(controlPlane.plane.apiProxy, faults, outages.availability, (error) =>
+        log.warn(
+          `the api-down proxy could not follow an outage: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+      stops.push(unfollow);
+    }
     const controllers: Controller[] = [
       bootstrapController({
         progress,

@@ -8,7 +8,7 @@
  */
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { ApiDownAnswer } from '../faults.js';
+import type { ApiDownAnswer, Availability, Faults } from '../faults.js';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -19,8 +19,8 @@ export interface ApiDownProxy {
   /** `https://127.0.0.1:<port>`: what kubeconfigs point at. */
   url: string;
   state(): ApiProxyState;
-  /** Switches how the proxy answers; resolves once the listener acts on it. */
-  set(state: ApiProxyState): Promise<void>;
+  /** Switches how the proxy answers (503s with that Retry-After); resolves once the listener acts on it. */
+  set(state: ApiProxyState, retryAfterSeconds?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,7 +37,7 @@ export interface ApiDownProxyOptions {
 export async function startApiDownProxy(options: ApiDownProxyOptions): Promise<ApiDownProxy> {
   let current: ApiProxyState = 'up';
   const open = new Set<Socket>();
-  const retryAfter = String(options.retryAfterSeconds ?? 5);
+  let retryAfter = String(options.retryAfterSeconds ?? 5);
 
   // Not listening itself: down connections are handed to it to end TLS and answer 503.
   const unavailable = createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, (req, res) => {
@@ -97,7 +97,8 @@ export async function startApiDownProxy(options: ApiDownProxyOptions): Promise<A
     port,
     url: `https://${LOOPBACK}:${port}`,
     state: () => current,
-    async set(state) {
+    async set(state, retryAfterSeconds) {
+      if (retryAfterSeconds !== undefined) retryAfter = String(retryAfterSeconds);
       if (state === current) return;
       const previous = current;
       current = state;
@@ -116,4 +117,24 @@ export async function startApiDownProxy(options: ApiDownProxyOptions): Promise<A
       await closed;
     },
   };
+}
+
+/**
+ * Keeps the proxy in step with the lab's API outages (`trackApiOutages(faults, clock).availability`:
+ * `api-down` and `api-unavailable` faults, their answers and their ends). Returns the unsubscribe.
+ */
+export function followApiOutages(
+  proxy: ApiDownProxy,
+  faults: Faults,
+  availability: () => Availability,
+  onError: (error: unknown) => void,
+): () => void {
+  const apply = () => {
+    const now = availability();
+    const next = now.ok ? proxy.set('up') : proxy.set(now.answer ?? '503', now.retryAfterSeconds);
+    next.catch(onError);
+  };
+  apply();
+  faults.on('change', apply);
+  return () => faults.off('change', apply);
 }

@@ -9,6 +9,7 @@
  * Missing binaries fail the test with what to run; never a skip (CI builds them in install-deps), and never
  * a build from a test (it takes minutes).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { findControlPlaneBinaries } from '../../simulator/control-plane/binaries.js';
 import {
   startControlPlane,
@@ -30,4 +31,13 @@ export async function startTestControlPlane(options: ControlPlaneOptions = {}): 
     );
   }
   return startControlPlane({ ...options, version, binaries });
+}
+
+/** Polls `read` until `done` holds for its value: the controllers act on their own time (Jest's timeout bounds it). */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    await delay(200);
+  }
 }

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { access } from 'node:fs/promises';
-import { setTimeout as delay } from 'node:timers/promises';
 import { apiCall, apiRequest, type ApiTarget } from '../../../simulator/control-plane/api-client.js';
 import {
   NODE_BOOTSTRAPPER_USER,
@@ -15,7 +14,7 @@ import {
 } from '../../../simulator/control-plane/control-plane.js';
 import { createClientCsr, describeCertificate, signedBy } from '../../../simulator/control-plane/pki.js';
 import { infraMachineConfigPool } from '../../../render/infra.js';
-import { startTestControlPlane } from '../../support/control-plane.js';
+import { eventually, startTestControlPlane } from '../../support/control-plane.js';
 import { findTool } from '../../support/tools.js';
 
 let plane: ControlPlane;
@@ -32,15 +31,6 @@ function kubectl(args: string[], input?: string) {
     reject: false,
     ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
   });
-}
-
-/** Polls `read` until `done` holds for its value (the controllers act on their own time). */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    await delay(200);
-  }
 }
 
 describe('the real control plane', () => {

@@ -7,10 +7,12 @@ import { execa } from 'execa';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { apiRequest } from '../../../simulator/control-plane/api-client.js';
 import { startSimulatedLab, type SimulatedLab } from '../../../simulator/lab-sim.js';
 import { openshiftTypes } from '../../../simulator/control-plane/copy-openshift-objects.js';
 import { resourceKey } from '../../../simulator/apiserver/resources.js';
 import { loadExampleLab } from '../../../testing/engine-harness.js';
+import { eventually } from '../../support/control-plane.js';
 import { findTool } from '../../support/tools.js';
 
 let sim: SimulatedLab;
@@ -77,5 +79,26 @@ describe('the installed lab on the real control plane', () => {
       '--show-managed-fields',
     );
     expect(managers.stdout).toContain('openshift-runbooks-lab');
+  });
+
+  it("brings the lab's api-down faults to the real API server's clients, and clears them", async () => {
+    const readyz = () =>
+      execa(findTool('kubectl')!, ['--kubeconfig', sim.controlPlane!.plane.kubeconfigPath, 'get', '--raw', '/readyz'], {
+        reject: false,
+        stdin: 'ignore',
+      });
+    sim.faults.add({ kind: 'api-down', answer: 'refused' });
+    await eventually(readyz, (reply) => reply.stderr.includes('refused'));
+    sim.faults.clear('api-down');
+    sim.faults.add({ kind: 'api-down', answer: '503' });
+    // kubectl would retry a 503 as Retry-After says; one plain request shows the answer.
+    const plane = sim.controlPlane!.plane;
+    const unavailable = await eventually(
+      () => apiRequest({ ...plane.admin, url: plane.url }, 'GET', '/readyz'),
+      (reply) => reply.status === 503,
+    );
+    expect(unavailable.headers['retry-after']).toBe('10');
+    sim.faults.clearAll();
+    expect((await eventually(readyz, (reply) => reply.exitCode === 0)).stdout).toBe('ok');
   });
 });
