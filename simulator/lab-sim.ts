@@ -162,11 +162,16 @@ function jsonRoute(body: () => unknown) {
 async function startLabControlPlane(
   lab: Lab,
   store: ObjectStore,
+  stateDir: string,
   log: SimLogger,
 ): Promise<{ plane: ControlPlane; copied: CopiedObject[] }> {
   const choice = controlPlaneFor(lab.cluster.version);
   if (choice.note) log.info(choice.note);
-  const plane = await startControlPlane({ version: choice.version, clusterName: lab.cluster.name });
+  const plane = await startControlPlane({
+    version: choice.version,
+    clusterName: lab.cluster.name,
+    stateDir: path.join(stateDir, 'control-plane'),
+  });
   try {
     const { copied, refusals } = await copyOpenShiftObjects(store, plane.kubeconfigPath);
     if (refusals.length > 0) {
@@ -175,7 +180,8 @@ async function startLabControlPlane(
           `OpenShift objects:\n${refusals
             .map(
               (refusal) =>
-                `  ${refusal.kind} ${refusal.namespace ? `${refusal.namespace}/` : ''}${refusal.name} (${refusal.part}): ${refusal.message}`,
+                `  ${refusal.kind} ${refusal.namespace ? `${refusal.namespace}/` : ''}${refusal.name} ` +
+                `(${refusal.part}): ${refusal.message}`,
             )
             .join('\n')}`,
       );
@@ -270,7 +276,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
 
     const ctx: SimContext = { lab, store, clock, faults, log };
     if (from === 'installed') await seedInstalled(ctx, boot, { sshPublicKey });
-    const controlPlane = options.realControlPlane ? await startLabControlPlane(lab, store, log) : undefined;
+    const controlPlane = options.realControlPlane ? await startLabControlPlane(lab, store, stateDir, log) : undefined;
     if (controlPlane) {
       stops.push(() => controlPlane.plane.stop());
       // The lab's API outages reach the real API server's clients through its api-down proxy too.

@@ -168,6 +168,12 @@ several minutes and about 2.5 GB of memory. scripts/install-deps.sh runs \`runbo
     )
     .option('--time-scale <n>', 'lab time factor: 1 real time, 0.05 an install in minutes, 0 instant', timeScale, 0.05)
     .option('--faults <scenario>', 'YAML file with `faults: [...]` to turn on from the start')
+    .option(
+      '--real-control-plane',
+      'also start the real etcd, kube-apiserver, kube-controller-manager and kube-scheduler ' +
+        "(built by `runbook sim --install`) and copy the lab's OpenShift objects into them " +
+        '(a preview: runbooks still use the simulated API)',
+    )
     .option('--json', 'print the endpoints as JSON')
     .addHelpText(
       'after',
@@ -180,6 +186,7 @@ several minutes and about 2.5 GB of memory. scripts/install-deps.sh runs \`runbo
         from: LabStart;
         timeScale: number;
         faults?: string;
+        realControlPlane?: boolean;
         json?: boolean;
       }) => {
         const lab = await loadLabOrExplain(options.lab);
@@ -192,15 +199,31 @@ several minutes and about 2.5 GB of memory. scripts/install-deps.sh runs \`runbo
           }
         }
         const stateDir = path.resolve(options.stateDir);
-        const running = await startSimulatedLab({
-          lab,
-          stateDir,
-          from: options.from,
-          timeScale: options.timeScale,
-          faults,
-        });
+        let running;
+        try {
+          running = await startSimulatedLab({
+            lab,
+            stateDir,
+            from: options.from,
+            timeScale: options.timeScale,
+            faults,
+            ...(options.realControlPlane ? { realControlPlane: true } : {}),
+          });
+        } catch (error) {
+          if (error instanceof ControlPlaneError)
+            throw new UserError(error.message, ExitCode.UNAVAILABLE, error.details);
+          throw error;
+        }
+        const real = running.controlPlane?.plane;
         if (options.json) {
-          printJson({ kubeconfig: running.kubeconfigPath, endpoints: running.endpointsPath, ...running.endpoints });
+          printJson({
+            kubeconfig: running.kubeconfigPath,
+            endpoints: running.endpointsPath,
+            ...running.endpoints,
+            ...(real
+              ? { realControlPlane: { version: real.version, url: real.url, kubeconfig: real.kubeconfigPath } }
+              : {}),
+          });
         } else {
           const { key, knownHosts } = await opensshFiles(lab, running, stateDir);
           const hypervisor = hostsWith(lab, 'hypervisor')[0];
@@ -211,6 +234,12 @@ several minutes and about 2.5 GB of memory. scripts/install-deps.sh runs \`runbo
             `API server   ${running.apiUrl}`,
             `kubeconfig   ${running.kubeconfigPath}`,
             `endpoints    ${running.endpointsPath}`,
+            ...(real
+              ? [
+                  `real control plane (Kubernetes ${real.version}, the lab's OpenShift objects copied in): ${real.url}`,
+                  `             kubeconfig ${real.kubeconfigPath}`,
+                ]
+              : []),
             '',
             'Helper hosts (SSH on loopback):',
             ...running.endpoints.hosts.map(

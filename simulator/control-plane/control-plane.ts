@@ -45,7 +45,10 @@ export interface ControlPlaneOptions {
   version?: KubeVersion;
   /** The binaries (default: found in the user cache; never built here). */
   binaries?: ControlPlaneBinaries;
-  /** Folder for the state, certificates, kubeconfigs and logs; a temp folder by default. Removed on stop. */
+  /**
+   * Folder for the state, certificates, kubeconfigs and logs, of this control plane only: emptied at the
+   * start (a new CA and an empty etcd every time) and removed on stop. A temp folder by default.
+   */
   stateDir?: string;
   /** The cluster's name in kubeconfigs and kube-controller-manager (default `lab`). */
   clusterName?: string;
@@ -125,7 +128,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const version = options.version ?? CONTROL_PLANE_VERSION;
   const binaries = options.binaries ?? (await findControlPlaneBinaries(version));
   const clusterName = options.clusterName ?? 'lab';
-  const ownsState = options.stateDir === undefined;
+  if (options.stateDir) await rm(options.stateDir, { recursive: true, force: true });
   const stateDir = options.stateDir ?? (await mkdtemp(path.join(os.tmpdir(), 'runbook-control-plane-')));
   const pkiDir = path.join(stateDir, 'pki');
   const logDir = path.join(stateDir, 'logs');
@@ -202,7 +205,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       // Reverse order: the controllers first, etcd last, so nothing logs a lost backend on the way down.
       await apiProxy.close();
       for (const child of [...children].reverse()) await stopChild(child);
-      if (ownsState) await rm(stateDir, { recursive: true, force: true });
+      await rm(stateDir, { recursive: true, force: true });
     })());
 
   const started = Date.now();

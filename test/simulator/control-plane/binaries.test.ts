@@ -72,7 +72,9 @@ describe('the Kubernetes a release rehearses on', () => {
     expect(controlPlaneFor('4.2.0')).toEqual({
       shipped: '1.14',
       version: 'v1.37.2',
-      note: "OpenShift 4.2.0 ships Kubernetes 1.14, which this build lacks: the lab's control plane is Kubernetes v1.37.2, the oldest one built",
+      note:
+        'OpenShift 4.2.0 ships Kubernetes 1.14, which this build lacks: ' +
+        "the lab's control plane is Kubernetes v1.37.2, the oldest one built",
     });
     expect(controlPlaneFor('4.16.3')).toMatchObject({ shipped: '1.29', version: 'v1.37.2' });
     expect(controlPlaneFor('4.21.0').shipped).toBe('1.34');
