@@ -3,17 +3,19 @@
  * the failures are those that stop before Go runs.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
   BIN_DIR_VARIABLE,
+  CONTROL_PLANE_PROGRAMS,
   ControlPlaneError,
   controlPlaneBinDir,
   findControlPlaneBinaries,
   goBuildArguments,
 } from '../../../simulator/control-plane/binaries.js';
 import { controlPlaneFor } from '../../../simulator/control-plane/versions.js';
+import { cliRunner } from '../../support/cli.js';
 
 describe('finding the control plane binaries', () => {
   let scratch: string;
@@ -50,6 +52,24 @@ describe('finding the control plane binaries', () => {
   it(`names ${BIN_DIR_VARIABLE} when it points at a folder without the binaries`, async () => {
     process.env[BIN_DIR_VARIABLE] = scratch;
     await expect(findControlPlaneBinaries('v1.37.2')).rejects.toThrow(`${BIN_DIR_VARIABLE} is set to ${scratch}`);
+  });
+
+  it('runbook sim --install: prints the folder of binaries it finds, and says what to do without Go', async () => {
+    const run = cliRunner(() => ({ ...process.env, XDG_CACHE_HOME: scratch }) as Record<string, string>);
+    const bin = path.join(scratch, 'elsewhere');
+    await mkdir(bin);
+    for (const program of CONTROL_PLANE_PROGRAMS) {
+      await writeFile(path.join(bin, program), '#!/bin/sh\n', { mode: 0o755 });
+    }
+    process.env[BIN_DIR_VARIABLE] = bin;
+    expect(await run('sim', '--install')).toMatchObject({ code: 0, stdout: bin });
+    delete process.env[BIN_DIR_VARIABLE];
+    // Node only on PATH: no Go to build with.
+    process.env.PATH = path.dirname(process.execPath);
+    const missing = await run('sim', '--install');
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('`go` is not on PATH');
+    expect(missing.stderr).toContain('then run: runbook sim --install');
   });
 
   it('builds the four programs in one go build, stamped with the version', () => {
