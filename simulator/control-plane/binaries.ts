@@ -184,7 +184,7 @@ async function buildWithGo(version: KubeVersion, progress: NodeJS.WritableStream
 }
 
 /** What to do about a failed build, from Go's own words. */
-function buildFailure(version: KubeVersion, exitCode: number | undefined, output: string): ControlPlaneError {
+export function buildFailure(version: KubeVersion, exitCode: number | undefined, output: string): ControlPlaneError {
   const message = `building the Kubernetes ${version} control plane with Go failed (exit ${exitCode ?? 'signal'})`;
   const tooOld = /requires go >= ([\d.]+)/.exec(output);
   if (tooOld) {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   BIN_DIR_VARIABLE,
+  buildFailure,
   CONTROL_PLANE_PROGRAMS,
   ControlPlaneError,
   controlPlaneBinDir,
@@ -84,6 +85,22 @@ describe('finding the control plane binaries', () => {
     expect(ldflags).toContain('-X k8s.io/component-base/version.gitVersion=v1.37.2');
     expect(ldflags).toContain('-X k8s.io/component-base/version.gitMinor=37');
     expect(args).toContain('/out/');
+  });
+});
+
+describe('a failed build', () => {
+  it("says what to do, from Go's own words", () => {
+    const hints = (output: string) => buildFailure('v1.37.2', 1, output).details.join('\n');
+    expect(hints('go: go.mod requires go >= 1.26.0 (running go 1.25.1; GOTOOLCHAIN=local)')).toContain(
+      'needs Go 1.26.0 or newer',
+    );
+    const refused = 'go: k8s.io/api@v0.37.2: reading https://proxy.golang.org/k8s.io/api/@v/v0.37.2.zip: 403 Forbidden';
+    expect(hints(refused)).toContain('check GOPROXY');
+    expect(hints('/usr/local/go/pkg/tool/linux_amd64/link: signal: killed')).toContain('about 2.5 GB free');
+    expect(hints('pkg/foo.go:1:1: syntax error')).toContain('the Go output is above');
+    expect(buildFailure('v1.37.2', 1, '').message).toBe(
+      'building the Kubernetes v1.37.2 control plane with Go failed (exit 1)',
+    );
   });
 });
 

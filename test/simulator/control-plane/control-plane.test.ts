@@ -44,6 +44,27 @@ describe('the real control plane', () => {
     expect(livez.stdout).toContain('[+]etcd ok');
   });
 
+  it('serves watch-list (initial events, then the end bookmark), which needs etcd with RequestWatchProgress', async () => {
+    const reply = await apiRequest(
+      plane.admin,
+      'GET',
+      '/api/v1/namespaces?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true' +
+        '&timeoutSeconds=2',
+    );
+    expect(reply.status).toBe(200);
+    const events = reply.text
+      .trim()
+      .split('\n')
+      .map(
+        (line) => JSON.parse(line) as { type: string; object: { metadata: { name: string; annotations?: object } } },
+      );
+    expect(events.filter((event) => event.type === 'ADDED').map((event) => event.object.metadata.name)).toContain(
+      'kube-system',
+    );
+    const bookmark = events.find((event) => event.type === 'BOOKMARK');
+    expect(bookmark?.object.metadata.annotations).toMatchObject({ 'k8s.io/initial-events-end': 'true' });
+  });
+
   it("refuses a ClusterVersion desiredUpdate with both architecture and image, with openshift/api's message", async () => {
     const manifest = JSON.stringify({
       apiVersion: 'config.openshift.io/v1',
