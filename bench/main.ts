@@ -17,6 +17,10 @@
  * - rebuild: the whole `rebuild` of the example lab (teardown, install, the four day-2 stages) on an
  *   installed simulated lab at time scale 0 (`rebuildRehearsalS`).
  *
+ * - control plane: the simulated lab's real etcd, kube-apiserver, kube-controller-manager and
+ *   kube-scheduler started on loopback, from the first process to ready with openshift/api's CRDs
+ *   Established (`simStartControlPlaneS`), and the sum of their resident memory then (`simControlPlaneRssMb`).
+ *
  * `--only <figure>[,<figure>…]` (repeatable) measures only the parts that give those figures.
  *
  * Everything runs on loopback: its own dev server (state file in a temp dir) and worker processes;
@@ -29,6 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { startControlPlane } from '../simulator/control-plane/control-plane.js';
 import { findTemporalCli } from '../temporal/cli-binary.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { markerFile, readExecutions } from '../testing/engine-activities.js';
@@ -53,6 +58,8 @@ const TARGETS = {
   helperPushFirstS: 3,
   helperPushNoopS: 2,
   rebuildRehearsalS: 60,
+  simStartControlPlaneS: 15,
+  simControlPlaneRssMb: 1000,
 } as const;
 type Figure = keyof typeof TARGETS;
 
@@ -153,6 +160,11 @@ try {
   if (wanted('rebuildRehearsalS')) {
     figures.rebuildRehearsalS = await rebuildFigure(server, dir);
     say(`  rebuild of the example lab: ${figures.rebuildRehearsalS} s`);
+  }
+
+  // The real control plane of the simulated lab: start to ready, and its memory.
+  if (wanted('simStartControlPlaneS', 'simControlPlaneRssMb')) {
+    Object.assign(figures, await controlPlaneFigures());
   }
 
   say('');
@@ -455,6 +467,24 @@ async function helperPushFigures(scratch: string): Promise<{ helperPushFirstS: n
     return { helperPushFirstS, helperPushNoopS };
   } finally {
     await sshd.stop();
+  }
+}
+
+async function controlPlaneFigures(): Promise<{ simStartControlPlaneS: number; simControlPlaneRssMb: number }> {
+  const plane = await startControlPlane();
+  try {
+    const rss = await plane.rssMb();
+    const simControlPlaneRssMb = Object.values(rss).reduce((sum, mb) => sum + mb, 0);
+    const simStartControlPlaneS = round2(plane.startMs / 1000);
+    const each = Object.entries(rss)
+      .map(([name, mb]) => `${name} ${mb} MB`)
+      .join(', ');
+    say(
+      `  control plane ${plane.version} ready in ${simStartControlPlaneS} s; RSS ${simControlPlaneRssMb} MB (${each})`,
+    );
+    return { simStartControlPlaneS, simControlPlaneRssMb };
+  } finally {
+    await plane.stop();
   }
 }
 

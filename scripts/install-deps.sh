@@ -3,6 +3,8 @@
 #   - the daemons' own checkers used by the tests (bind9, isc-dhcp-server, haproxy), OpenSSH's sshd
 #     (the SSH tests talk to a real one on loopback) and a kubectl client;
 #   - the Temporal CLI (embedded dev server), found or built by `runbook server --install`;
+#   - the simulated lab's real control plane (etcd, kube-apiserver, kube-controller-manager,
+#     kube-scheduler), built once with Go into the user cache by `runbook sim --install`;
 #   - Node.js 24 LTS into .tools/ when the machine's node is older than 22.19 (scripts/node-runtime.sh);
 #   - the npm dependencies (`npm ci`, install scripts as decided in package.json "allowScripts").
 # Safe to run again: it installs only what is missing.
@@ -47,3 +49,6 @@ npm ci --no-audit --no-fund
 
 log "Temporal CLI"
 node bin/runbook.js server --install
+
+log "Real control plane of the simulated lab (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)"
+node bin/runbook.js sim --install

@@ -3,9 +3,8 @@
  * the API server's CA and bearer token as its kubeconfig holds them. Loopback only.
  */
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { parse as parseYaml } from 'yaml';
-import { assertLoopbackTarget } from '../transport/guard.js';
+import { apiRequest } from './control-plane/api-client.js';
 import { FAULTS_ROUTE } from './faults.js';
 import { NODES_ROUTE } from './lab-sim.js';
 
@@ -42,41 +41,19 @@ export async function adminTargetFromKubeconfig(kubeconfigPath: string): Promise
 }
 
 /** Sends one request to the lab's API server (JSON in and out). */
-export function adminRequest(target: AdminTarget, method: string, path: string, body?: unknown): Promise<AdminReply> {
-  const url = new URL(path, target.url);
-  assertLoopbackTarget(url.hostname, 'the simulated lab admin endpoint');
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method,
-        ca: target.caCert,
-        headers: {
-          Authorization: `Bearer ${target.token}`,
-          Accept: 'application/json',
-          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // not JSON: keep the text
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+export async function adminRequest(
+  target: AdminTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<AdminReply> {
+  const reply = await apiRequest(
+    { url: target.url, caPem: target.caCert, credential: { token: target.token } },
+    method,
+    path,
+    { ...(body === undefined ? {} : { body }), what: 'the simulated lab admin endpoint' },
+  );
+  return { status: reply.status, headers: reply.headers, body: reply.body };
 }
 
 export interface LabNodeStatus {

@@ -78,6 +78,8 @@ export class Faults extends EventEmitter {
 
   constructor(initial: readonly Fault[] = []) {
     super();
+    // Every controller of a lab, the outage tracker and the api-down proxy follow the faults: more than Node's 10.
+    this.setMaxListeners(50);
     for (const fault of initial) this.add(fault);
   }
 

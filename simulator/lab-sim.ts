@@ -43,6 +43,10 @@ import { kubeletVersion } from './openshift-objects.js';
 import { ENDPOINTS_ENV } from './openshift-install/main.js';
 import { startReleaseMirror } from './release-mirror.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
+import { startControlPlane, type ControlPlane } from './control-plane/control-plane.js';
+import { followApiOutages } from './control-plane/api-down-proxy.js';
+import { copyOpenShiftObjects, type CopiedObject } from './control-plane/copy-openshift-objects.js';
+import { controlPlaneFor } from './control-plane/versions.js';
 
 export type LabStart = 'bare' | 'installed';
 
@@ -56,6 +60,12 @@ export interface SimulatedLabOptions {
   /** Faults in force from the start (a scenario file's), or a Faults set to share. */
   faults?: readonly Fault[] | Faults;
   log?: SimLogger;
+  /**
+   * Also start the real control plane (simulator/control-plane/) and copy the lab's OpenShift objects
+   * into it once seeded, so openshift/api's CRDs judge them; a refusal fails the start. Off by default:
+   * rehearsals still run on the simulated API server (issue 18 moves them).
+   */
+  realControlPlane?: boolean;
 }
 
 export interface EndpointsFile {
@@ -122,6 +132,8 @@ export interface SimulatedLab {
   progress: InstallProgress;
   /** Mutating requests the API server has been sent (`kubectl apply`, patches, CSR approvals, …). */
   apiWrites(): number;
+  /** With `realControlPlane`: the real control plane, and the lab's OpenShift objects copied into it once seeded. */
+  controlPlane?: { plane: ControlPlane; copied: CopiedObject[] };
   stop(): Promise<void>;
 }
 
@@ -144,6 +156,42 @@ function jsonRoute(body: () => unknown) {
     response.writeHead(request.method === 'GET' ? 200 : 405, { 'Content-Type': 'application/json' });
     response.end(JSON.stringify(request.method === 'GET' ? body() : { message: 'only GET is supported here' }));
   };
+}
+
+/** The real control plane of the lab's release (or the build it falls back to), with the lab's OpenShift objects in it. */
+async function startLabControlPlane(
+  lab: Lab,
+  store: ObjectStore,
+  stateDir: string,
+  log: SimLogger,
+): Promise<{ plane: ControlPlane; copied: CopiedObject[] }> {
+  const choice = controlPlaneFor(lab.cluster.version);
+  if (choice.note) log.info(choice.note);
+  const plane = await startControlPlane({
+    version: choice.version,
+    clusterName: lab.cluster.name,
+    stateDir: path.join(stateDir, 'control-plane'),
+  });
+  try {
+    const { copied, refusals } = await copyOpenShiftObjects(store, plane.kubeconfigPath);
+    if (refusals.length > 0) {
+      throw new Error(
+        `the real API server (Kubernetes ${plane.version}, openshift/api's CRDs) refused ${refusals.length} of the lab's ` +
+          `OpenShift objects:\n${refusals
+            .map(
+              (refusal) =>
+                `  ${refusal.kind} ${refusal.namespace ? `${refusal.namespace}/` : ''}${refusal.name} ` +
+                `(${refusal.part}): ${refusal.message}`,
+            )
+            .join('\n')}`,
+      );
+    }
+    log.info(`real control plane ${plane.version} at ${plane.url} holds the lab's ${copied.length} OpenShift objects`);
+    return { plane, copied };
+  } catch (error) {
+    await plane.stop();
+    throw error;
+  }
 }
 
 export async function startSimulatedLab(options: SimulatedLabOptions): Promise<SimulatedLab> {
@@ -228,6 +276,17 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
 
     const ctx: SimContext = { lab, store, clock, faults, log };
     if (from === 'installed') await seedInstalled(ctx, boot, { sshPublicKey });
+    const controlPlane = options.realControlPlane ? await startLabControlPlane(lab, store, stateDir, log) : undefined;
+    if (controlPlane) {
+      stops.push(() => controlPlane.plane.stop());
+      // The lab's API outages reach the real API server's clients through its api-down proxy too.
+      const unfollow = followApiOutages(controlPlane.plane.apiProxy, faults, outages.availability, (error) =>
+        log.warn(
+          `the api-down proxy could not follow an outage: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+      stops.push(unfollow);
+    }
     const controllers: Controller[] = [
       bootstrapController({
         progress,
@@ -295,6 +354,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       boot,
       progress,
       apiWrites: () => api.mutatingRequests(),
+      ...(controlPlane ? { controlPlane } : {}),
       stop: stopAll,
     };
   } catch (error) {

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { clusterDomain, nodeFqdn, roleLabel, type Lab, type Node } from '../lab/schema.js';
 import type { KubeObject } from './apiserver/store.js';
+import { KUBE_MINOR_OF_OPENSHIFT } from './control-plane/kube-minors.js';
 
 export type { KubeObject } from './apiserver/store.js';
 
@@ -314,7 +315,7 @@ export function clusterVersionObject(lab: Lab, clusterID = randomUUID()): KubeOb
       upstream: 'https://api.openshift.com/api/upgrades_info/v1/graph',
     },
     status: {
-      desired: { version: lab.cluster.version, image, force: false },
+      desired: { version: lab.cluster.version, image },
       history: [
         {
           state: 'Partial',
@@ -412,7 +413,7 @@ export function registryConfigObject(storage?: Record<string, unknown>): KubeObj
 /** The kubelet version OpenShift ships with a release (4.2 as in the seed's `oc get nodes`). */
 export function kubeletVersion(openshiftVersion: string): string {
   const minor = Number(openshiftVersion.split('.')[1] ?? 0);
-  return minor === 2 ? 'v1.14.6+c07e432da' : `v1.${minor + 12}.0`;
+  return minor === 2 ? 'v1.14.6+c07e432da' : `v1.${KUBE_MINOR_OF_OPENSHIFT[minor] ?? minor + 13}.0`;
 }
 
 /** Role labels as OpenShift sets them at install: masters are masters, every other node a worker (infra too). */

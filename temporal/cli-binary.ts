@@ -22,7 +22,7 @@ export function cachedCliDir(): string {
   return path.join(envPaths('openshift-runbooks', { suffix: '' }).cache, 'bin');
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+export async function isExecutable(file: string): Promise<boolean> {
   try {
     await access(file, constants.X_OK);
     return true;

@@ -13,6 +13,12 @@ import { adminRequest, adminTargetFromKubeconfig, labStatus, formatLabStatus } f
 import { BMC_ROUTE, POWER_BUTTON_ROUTE, type NodeBoot } from '../../simulator/bmc/index.js';
 import { FAULTS_ROUTE, faultHelpLines, faultSchema, loadScenario, type Fault } from '../../simulator/faults.js';
 import { startSimulatedLab, type LabStart, type SimulatedLab } from '../../simulator/lab-sim.js';
+import {
+  CONTROL_PLANE_VERSION,
+  ControlPlaneError,
+  controlPlaneBinDir,
+  findControlPlaneBinaries,
+} from '../../simulator/control-plane/binaries.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
 
@@ -121,7 +127,33 @@ async function admin(stateDir: string, method: string, route: string, body?: unk
 export function registerSimCommands(program: Command): void {
   const sim = program
     .command('sim')
-    .description('Run a simulated lab (API server, helper hosts, power) to rehearse runbooks');
+    .description('Run a simulated lab (API server, helper hosts, power) to rehearse runbooks')
+    .option(
+      '--install',
+      'only make sure the real control plane binaries (etcd, kube-apiserver, kube-controller-manager, ' +
+        'kube-scheduler) are built, print their folder and exit',
+    )
+    .addHelpText(
+      'after',
+      `
+The real control plane is built once with Go into the user cache (${controlPlaneBinDir(CONTROL_PLANE_VERSION)}):
+several minutes and about 2.5 GB of memory. scripts/install-deps.sh runs \`runbook sim --install\`.
+`,
+    )
+    .action(async (options: { install?: boolean }) => {
+      if (!options.install) {
+        sim.help();
+        return;
+      }
+      let binaries;
+      try {
+        binaries = await findControlPlaneBinaries(CONTROL_PLANE_VERSION, { install: true });
+      } catch (error) {
+        if (error instanceof ControlPlaneError) throw new UserError(error.message, ExitCode.UNAVAILABLE, error.details);
+        throw error;
+      }
+      process.stdout.write(`${path.dirname(binaries['kube-apiserver'])}\n`);
+    });
 
   sim
     .command('start')
@@ -136,6 +168,12 @@ export function registerSimCommands(program: Command): void {
     )
     .option('--time-scale <n>', 'lab time factor: 1 real time, 0.05 an install in minutes, 0 instant', timeScale, 0.05)
     .option('--faults <scenario>', 'YAML file with `faults: [...]` to turn on from the start')
+    .option(
+      '--real-control-plane',
+      'also start the real etcd, kube-apiserver, kube-controller-manager and kube-scheduler ' +
+        "(built by `runbook sim --install`) and copy the lab's OpenShift objects into them " +
+        '(a preview: runbooks still use the simulated API)',
+    )
     .option('--json', 'print the endpoints as JSON')
     .addHelpText(
       'after',
@@ -148,6 +186,7 @@ export function registerSimCommands(program: Command): void {
         from: LabStart;
         timeScale: number;
         faults?: string;
+        realControlPlane?: boolean;
         json?: boolean;
       }) => {
         const lab = await loadLabOrExplain(options.lab);
@@ -160,15 +199,31 @@ export function registerSimCommands(program: Command): void {
           }
         }
         const stateDir = path.resolve(options.stateDir);
-        const running = await startSimulatedLab({
-          lab,
-          stateDir,
-          from: options.from,
-          timeScale: options.timeScale,
-          faults,
-        });
+        let running;
+        try {
+          running = await startSimulatedLab({
+            lab,
+            stateDir,
+            from: options.from,
+            timeScale: options.timeScale,
+            faults,
+            ...(options.realControlPlane ? { realControlPlane: true } : {}),
+          });
+        } catch (error) {
+          if (error instanceof ControlPlaneError)
+            throw new UserError(error.message, ExitCode.UNAVAILABLE, error.details);
+          throw error;
+        }
+        const real = running.controlPlane?.plane;
         if (options.json) {
-          printJson({ kubeconfig: running.kubeconfigPath, endpoints: running.endpointsPath, ...running.endpoints });
+          printJson({
+            kubeconfig: running.kubeconfigPath,
+            endpoints: running.endpointsPath,
+            ...running.endpoints,
+            ...(real
+              ? { realControlPlane: { version: real.version, url: real.url, kubeconfig: real.kubeconfigPath } }
+              : {}),
+          });
         } else {
           const { key, knownHosts } = await opensshFiles(lab, running, stateDir);
           const hypervisor = hostsWith(lab, 'hypervisor')[0];
@@ -179,6 +234,12 @@ export function registerSimCommands(program: Command): void {
             `API server   ${running.apiUrl}`,
             `kubeconfig   ${running.kubeconfigPath}`,
             `endpoints    ${running.endpointsPath}`,
+            ...(real
+              ? [
+                  `real control plane (Kubernetes ${real.version}, the lab's OpenShift objects copied in): ${real.url}`,
+                  `             kubeconfig ${real.kubeconfigPath}`,
+                ]
+              : []),
             '',
             'Helper hosts (SSH on loopback):',
             ...running.endpoints.hosts.map(

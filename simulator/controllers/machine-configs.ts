@@ -97,7 +97,7 @@ function machineConfig(lab: Lab, name: string, role: string, config: MachineConf
       osImageURL: '',
       config: { ignition: { version: ignitionVersion(lab) }, ...config },
       kernelArguments: null,
-      extensions: null,
+      extensions: [],
       fips: false,
       kernelType: '',
     },
