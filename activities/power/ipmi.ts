@@ -10,7 +10,7 @@ import { IpmitoolError, runIpmitool, type IpmitoolResult } from '../../transport
 import type { BootDevice, PowerDriver } from './driver.js';
 
 export interface IpmiOptions {
-  /** The ipmitool to run (default: RUNBOOK_IPMITOOL or `ipmitool` on PATH); a rehearsal uses the simulator's. */
+  /** The ipmitool to run (default: RUNBOOK_IPMITOOL or `ipmitool` on PATH), in a rehearsal too. */
   binary?: string;
   /** The simulated BMCs of a rehearsal; undefined for a real run. */
   endpoints?: BmcEndpoints;

@@ -1,7 +1,7 @@
 /**
- * IPMI power against the simulated BMCs: the driver runs the simulator's stand-in ipmitool (same
- * command line as the real one) through a wrapper that records every argv it is spawned with, so the
- * tests can show the password travels only in IPMI_PASSWORD.
+ * IPMI power against the simulated BMCs (RMCP+ on loopback UDP): the driver runs the real Debian
+ * ipmitool through a wrapper that records every argv it is spawned with, so the tests can show the
+ * password travels only in IPMI_PASSWORD.
  */
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,7 +24,7 @@ beforeAll(async () => {
       '#!/bin/sh',
       `printf 'argv:%s\\n' "$*" >> ${quoteArg(spawnLog)}`,
       `[ -n "$IPMI_PASSWORD" ] && echo 'env:IPMI_PASSWORD set' >> ${quoteArg(spawnLog)}`,
-      `exec ${quoteArg(t.sim.endpoints.tools.ipmitool)} "$@"`,
+      'exec ipmitool "$@"',
       '',
     ].join('\n'),
   );
