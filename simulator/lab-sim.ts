@@ -182,7 +182,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       ...(from === 'installed' ? { power: Object.fromEntries(members.map((node) => [node.name, 'on' as const])) } : {}),
     });
     stops.push(() => hosts.stop());
-    const bmcs = await startSimulatedBmcs({ lab, power: hosts.power, log });
+    const bmcs = await startSimulatedBmcs({ lab, power: hosts.power, faults, log });
     stops.push(() => bmcs.stop());
     api.addRoute(BMC_ROUTE, bmcs.adminHandler);
     const mirror = await startRehearsalMirror({ lab, log });

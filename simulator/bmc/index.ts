@@ -18,6 +18,7 @@ import type { Lab } from '../../lab/schema.js';
 import { readBody } from '../apiserver/http-util.js';
 import type { BmcEndpoint } from '../../transport/bmc-targets.js';
 import type { SimLogger } from '../context.js';
+import type { Faults } from '../faults.js';
 import type { PowerBoard } from '../hosts/power-board.js';
 import { BootOverrides } from './boot-overrides.js';
 import { startIpmiBmcs, type IpmiBmcs } from './ipmi.js';
@@ -31,6 +32,7 @@ export const POWER_BUTTON_ROUTE = `${BMC_ROUTE}/power-button`;
 export interface SimulatedBmcsOptions {
   lab: Lab;
   power: PowerBoard;
+  faults?: Faults;
   log?: SimLogger;
 }
 
@@ -47,7 +49,7 @@ export interface SimulatedBmcs {
 const powerButtonSchema = z.strictObject({ node: z.string().min(1), state: z.enum(['on', 'off']) });
 
 export async function startSimulatedBmcs(options: SimulatedBmcsOptions): Promise<SimulatedBmcs> {
-  const { lab, power, log } = options;
+  const { lab, power, faults, log } = options;
   const boot = new BootOverrides(power);
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -57,7 +59,7 @@ export async function startSimulatedBmcs(options: SimulatedBmcsOptions): Promise
   let ipmi: IpmiBmcs;
   let redfish: Awaited<ReturnType<typeof startRedfishBmcs>>;
   try {
-    ipmi = await startIpmiBmcs({ lab, power, boot, ...(log && { log }) });
+    ipmi = await startIpmiBmcs({ lab, power, boot, ...(faults && { faults }), ...(log && { log }) });
     stops.push(ipmi.stop);
     redfish = await startRedfishBmcs({ lab, power, boot, ...(log && { log }) });
     stops.push(redfish.stop);

@@ -24,6 +24,7 @@ import { z } from 'zod';
 import type { Lab } from '../../lab/schema.js';
 import { resolveSecret } from '../../lab/secrets.js';
 import type { SimLogger } from '../context.js';
+import type { Faults } from '../faults.js';
 import type { PowerBoard } from '../hosts/power-board.js';
 import type { BootOverrides } from './boot-overrides.js';
 
@@ -43,6 +44,7 @@ export interface IpmiBmc {
 /** IPMI completion codes the chassis answers with. */
 const NOT_IN_PRESENT_STATE = 0xd5;
 const INVALID_DATA_FIELD = 0xcc;
+const INSUFFICIENT_PRIVILEGE = 0xd4;
 
 const requestSchema = z.discriminatedUnion('op', [
   z.object({ id: z.number(), node: z.string(), op: z.enum(['status', 'on', 'off', 'soft', 'cycle', 'reset', 'diag']) }),
@@ -62,6 +64,8 @@ export interface IpmiBmcsOptions {
   lab: Lab;
   power: PowerBoard;
   boot: BootOverrides;
+  /** `bmc-read-only`: the node's account may read, not switch. */
+  faults?: Faults;
   log?: SimLogger;
 }
 
@@ -173,13 +177,17 @@ export async function startIpmiBmcs(options: IpmiBmcsOptions): Promise<IpmiBmcs>
 }
 
 /** What one chassis command does to the node; `code` 0 is done, else the IPMI completion code. */
-function chassis(request: ChassisRequest, { power, boot, log }: IpmiBmcsOptions): Record<string, unknown> {
+function chassis(request: ChassisRequest, { power, boot, faults, log }: IpmiBmcsOptions): Record<string, unknown> {
   const { node } = request;
   const on = power.state(node) === 'on';
   const done = (what: string, code = 0) => {
     log?.info(`IPMI ${node}: ${what}${code ? ` refused (completion code 0x${code.toString(16)})` : ''}`);
     return { code };
   };
+  const readOnly = faults?.find('bmc-read-only', (fault) => fault.node === node) !== undefined;
+  if (readOnly && request.op !== 'status' && request.op !== 'bootdev-get') {
+    return done(`${request.op} by a user-privilege account`, INSUFFICIENT_PRIVILEGE);
+  }
   switch (request.op) {
     case 'status':
       return { code: 0, power: on ? 'on' : 'off' };

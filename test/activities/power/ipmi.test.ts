@@ -140,6 +140,22 @@ test('a BMC that does not answer pauses the step with what ipmitool said, naming
   }
 }, 120_000);
 
+test('a BMC that refuses the command (a user-privilege account) pauses the step with ipmitool’s words', async () => {
+  t.sim.faults.add({ kind: 'bmc-read-only', node: 'compute4' });
+  try {
+    const failure = await t.failure('powerOn', 'compute4', { params: { pxe: true } });
+    expect(failure.type).toBe('BmcPrivilegeRefused');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(
+      /refused `ipmitool chassis bootdev pxe` to user admin: .*Insufficient privilege level/,
+    );
+    expect(failure.message).toMatch(/Give that account Operator or Administrator privilege on the BMC/);
+    expect((await t.boards()).power.compute4).toBe('off');
+  } finally {
+    t.sim.faults.clear('bmc-read-only');
+  }
+});
+
 test('a BMC off loopback in a rehearsal fails before ipmitool is spawned, and is not retried', async () => {
   const offLoopback = await t.endpointsWith('ipmi-off-loopback', (endpoints) => {
     const bmc = endpoints.bmcs.find((candidate) => candidate.node === 'compute4')!;

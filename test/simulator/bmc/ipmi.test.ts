@@ -91,6 +91,24 @@ test('a one-time PXE override is used by the next power-on and gone after it', a
   await ipmitool(['-E', 'chassis', 'power', 'off']);
 });
 
+test('a user-privilege account (bmc-read-only) reads the power but may not switch it or set the boot device', async () => {
+  t.sim.faults.add({ kind: 'bmc-read-only', node: 'compute4' });
+  try {
+    expect(await ipmitool(['-E', 'chassis', 'power', 'status'])).toMatchObject({ exitCode: 0 });
+    expect(await ipmitool(['-E', 'chassis', 'power', 'on'])).toMatchObject({
+      exitCode: 1,
+      stderr: 'Set Chassis Power Control to Up/On failed: Insufficient privilege level',
+    });
+    // ipmitool 1.8.19 exits 0 here: the refusal is on stderr only (the driver reads it there).
+    expect(await ipmitool(['-E', 'chassis', 'bootdev', 'pxe'])).toMatchObject({
+      stderr: 'Set Chassis Boot Parameter 5 failed: Insufficient privilege level',
+    });
+    expect(await t.boards()).toMatchObject({ power: { compute4: 'off' }, boot: { compute4: { target: 'none' } } });
+  } finally {
+    t.sim.faults.clear('bmc-read-only');
+  }
+});
+
 test('a wrong password gets the real refusal at once and changes nothing; no password reaches the log', async () => {
   expect(await ipmitool(['-E', 'chassis', 'power', 'on'], { env: { IPMI_PASSWORD: 'wrong' } })).toMatchObject({
     exitCode: 1,
