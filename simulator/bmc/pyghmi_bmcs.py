@@ -15,6 +15,7 @@ Parent protocol, one JSON object per line:
   done, any other is the IPMI completion code the BMC answers with (0xd5: not in present state).
 """
 import json
+import os
 import socket
 import sys
 
@@ -40,7 +41,7 @@ def ask(node, op, **fields):
     sys.stdout.flush()
     line = sys.stdin.readline()
     if not line:
-        sys.exit(0)  # the simulator is gone: so is the lab
+        os._exit(0)  # the simulator is gone, so is the lab (sys.exit would end only pyghmi's thread)
     answer = json.loads(line)
     if answer.get('id') != _next_id:
         raise RuntimeError(f'answer {answer.get("id")} to request {_next_id}')
@@ -128,8 +129,12 @@ def main():
     ready = [{'node': one.node, 'port': one.serversocket.getsockname()[1]} for one in bmcs]
     sys.stdout.write(json.dumps({'ready': ready}) + '\n')
     sys.stdout.flush()
+    parent = os.getppid()
     while True:
-        ipmisession.Session.wait_for_rsp(timeout=30)
+        ipmisession.Session.wait_for_rsp(timeout=1)
+        # A simulator killed outright (SIGKILL) leaves no one to end this process: go with it.
+        if os.getppid() != parent:
+            os._exit(0)
 
 
 if __name__ == '__main__':
