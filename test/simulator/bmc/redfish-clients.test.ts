@@ -3,7 +3,9 @@
  * OpenStack's `sushy` (the library of Ironic and metal3), both the Debian packages, over HTTPS on
  * loopback. Each lists the systems, reads the power state, resets the node (ComputerSystem.Reset)
  * and sets a one-time PXE boot override; the power board and boot overrides show what happened.
- * sushy verifies the service with the simulator's CA; redfishtool does not verify certificates.
+ * sushy logs in through the SessionService (its default, as Ironic's) and verifies the service with
+ * the simulator's CA; redfishtool uses Basic authentication, or a session with `-A Session`, and does
+ * not verify certificates.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -77,6 +79,18 @@ describe('redfishtool', () => {
     expect((await t.boards()).power.compute5).toBe('off');
   });
 
+  test('with -A Session it logs in through the SessionService and resets the node with the token', async () => {
+    const before = t.logs.length;
+    const on = await redfishtool(['-A', 'Session', 'Systems', '-I', SYSTEM_ID, 'reset', 'On']);
+    expect(on.exitCode).toBe(0);
+    expect((await t.boards()).power.compute5).toBe('on');
+    const logged = t.logs.slice(before).join('\n');
+    expect(logged).toContain('Redfish compute5: session opened for root');
+    expect(logged).toContain('Redfish compute5: session of root closed');
+    expect((await redfishtool(['-A', 'Session', 'Systems', '-I', SYSTEM_ID, 'reset', 'ForceOff'])).exitCode).toBe(0);
+    expect((await t.boards()).power.compute5).toBe('off');
+  });
+
   test('a wrong password is refused with HTTP 401, and changes nothing', async () => {
     const wrong = path.join(scratch, 'redfishtool-wrong.json');
     await writeFile(wrong, JSON.stringify({ user: 'root', password: 'not-it' }), { mode: 0o600 });
@@ -140,7 +154,12 @@ describe('sushy', () => {
   };
 
   test('lists the systems and reads power state, boot override and the allowed resets', async () => {
+    const before = t.logs.length;
     expect(await sushy('list')).toMatchObject({ exitCode: 0, result: [SYSTEM] });
+    // Through a session, as Ironic: no fallback to Basic after a refused login.
+    const logged = t.logs.slice(before).join('\n');
+    expect(logged).toContain('Redfish compute5: session opened for root');
+    expect(logged).not.toContain('refused');
     expect(await sushy('state')).toMatchObject({
       exitCode: 0,
       result: {
