@@ -16,6 +16,8 @@
  *   every file as wanted (`helperPushNoopS`);
  * - rebuild: the whole `rebuild` of the example lab (teardown, install, the four day-2 stages) on an
  *   installed simulated lab at time scale 0 (`rebuildRehearsalS`).
+ * - IPMI BMCs: every example lab node behind a simulated IPMI BMC (./bmc.ts): start, memory, and one
+ *   real ipmitool command (`ipmiBmcStartMs`, `ipmiBmcRssMb`, `ipmiCommandMsMedian`).
  *
  * `--only <figure>[,<figure>…]` (repeatable) measures only the parts that give those figures.
  *
@@ -53,6 +55,9 @@ const TARGETS = {
   helperPushFirstS: 3,
   helperPushNoopS: 2,
   rebuildRehearsalS: 60,
+  ipmiBmcStartMs: 1000,
+  ipmiBmcRssMb: 60,
+  ipmiCommandMsMedian: 200,
 } as const;
 type Figure = keyof typeof TARGETS;
 
@@ -153,6 +158,17 @@ try {
   if (wanted('rebuildRehearsalS')) {
     figures.rebuildRehearsalS = await rebuildFigure(server, dir);
     say(`  rebuild of the example lab: ${figures.rebuildRehearsalS} s`);
+  }
+
+  // The simulated IPMI BMCs: start, memory, one real ipmitool command.
+  if (wanted('ipmiBmcStartMs', 'ipmiBmcRssMb', 'ipmiCommandMsMedian')) {
+    const { bmcFigures } = await import('./bmc.js');
+    const { nodes, ...bmc } = await bmcFigures(lab);
+    say(
+      `  IPMI BMCs for ${nodes} nodes: started in ${bmc.ipmiBmcStartMs} ms, ${bmc.ipmiBmcRssMb} MB; ` +
+        `ipmitool power status ${bmc.ipmiCommandMsMedian} ms`,
+    );
+    Object.assign(figures, bmc);
   }
 
   say('');
