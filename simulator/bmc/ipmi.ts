@@ -93,7 +93,8 @@ export async function startIpmiBmcs(options: IpmiBmcsOptions): Promise<IpmiBmcs>
     }),
   );
 
-  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(python(), [SERVER], {
+  // -B: no __pycache__ beside the sources.
+  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(python(), ['-B', SERVER], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';

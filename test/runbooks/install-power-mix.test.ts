@@ -1,7 +1,7 @@
 /**
  * The install runbook on a lab whose nodes are powered four ways: libvirt (the rest of the example
- * lab), IPMI (the bootstrap node and compute4, through the simulator's stand-in ipmitool), Redfish
- * (master2 and compute5, HTTPS to the simulated BMCs) and by hand (master3 and compute3). A real worker
+ * lab), IPMI (the bootstrap node and compute4, the real ipmitool against the simulated RMCP+ BMCs),
+ * Redfish (master2 and compute5, HTTPS to the simulated BMCs) and by hand (master3 and compute3). A real worker
  * pair (the run's queue and the lab's own) on a real dev server runs it from a bare simulated lab. The
  * run stops at each manual node's gate; the test does what the step's instruction tells an operator,
  * with the `runbook` CLI: press the node's power button (in a rehearsal, `runbook sim power`), then
