@@ -16,7 +16,8 @@
  *   every file as wanted (`helperPushNoopS`);
  * - rebuild: the whole `rebuild` of the example lab (teardown, install, the four day-2 stages) on an
  *   installed simulated lab at time scale 0 (`rebuildRehearsalS`).
- *
+ * - IPMI BMCs: every example lab node behind a simulated IPMI BMC (./bmc.ts): start, memory, and one
+ *   real ipmitool command (`ipmiBmcStartMs`, `ipmiBmcRssMb`, `ipmiCommandMsMedian`).
  * - control plane: the simulated lab's real etcd, kube-apiserver, kube-controller-manager and
  *   kube-scheduler started on loopback, from the first process to ready with openshift/api's CRDs
  *   Established (`simStartControlPlaneS`), and the sum of their resident memory then (`simControlPlaneRssMb`).
@@ -60,6 +61,9 @@ const TARGETS = {
   rebuildRehearsalS: 60,
   simStartControlPlaneS: 15,
   simControlPlaneRssMb: 1000,
+  ipmiBmcStartMs: 1000,
+  ipmiBmcRssMb: 60,
+  ipmiCommandMsMedian: 200,
 } as const;
 type Figure = keyof typeof TARGETS;
 
@@ -165,6 +169,17 @@ try {
   // The real control plane of the simulated lab: start to ready, and its memory.
   if (wanted('simStartControlPlaneS', 'simControlPlaneRssMb')) {
     Object.assign(figures, await controlPlaneFigures());
+  }
+
+  // The simulated IPMI BMCs: start, memory, one real ipmitool command.
+  if (wanted('ipmiBmcStartMs', 'ipmiBmcRssMb', 'ipmiCommandMsMedian')) {
+    const { bmcFigures } = await import('./bmc.js');
+    const { nodes, ...bmc } = await bmcFigures(lab);
+    say(
+      `  IPMI BMCs for ${nodes} nodes: started in ${bmc.ipmiBmcStartMs} ms, ${bmc.ipmiBmcRssMb} MB; ` +
+        `ipmitool power status ${bmc.ipmiCommandMsMedian} ms`,
+    );
+    Object.assign(figures, bmc);
   }
 
   say('');

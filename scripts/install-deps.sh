@@ -2,6 +2,8 @@
 # Installs everything openshift-runbooks needs on a Debian machine, from nothing:
 #   - the daemons' own checkers used by the tests (bind9, isc-dhcp-server, haproxy), OpenSSH's sshd
 #     (the SSH tests talk to a real one on loopback) and a kubectl client;
+#   - the BMC side: ipmitool (the IPMI power driver), python3-pyghmi (the simulated IPMI BMCs), and
+#     the Redfish clients the simulated Redfish BMC is tested with (redfishtool, python3-sushy);
 #   - the Temporal CLI (embedded dev server), found or built by `runbook server --install`;
 #   - the simulated lab's real control plane (etcd, kube-apiserver, kube-controller-manager,
 #     kube-scheduler), built once with Go into the user cache by `runbook sim --install`;
@@ -21,6 +23,11 @@ command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing_packages+=(
 [ -x /usr/sbin/sshd ] || missing_packages+=(openssh-server)
 command -v ssh-keygen >/dev/null || missing_packages+=(openssh-client)
 command -v kubectl >/dev/null || missing_packages+=(kubernetes-client)
+command -v ipmitool >/dev/null || missing_packages+=(ipmitool)
+command -v redfishtool >/dev/null || missing_packages+=(redfishtool)
+# Debian's own python3 (a python3 earlier on PATH may not see Debian's modules).
+/usr/bin/python3 -c 'import pyghmi.ipmi.bmc' 2>/dev/null || missing_packages+=(python3-pyghmi)
+/usr/bin/python3 -c 'import sushy' 2>/dev/null || missing_packages+=(python3-sushy)
 
 if [ ${#missing_packages[@]} -gt 0 ]; then
   log "Debian packages: ${missing_packages[*]}"

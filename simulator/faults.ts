@@ -43,6 +43,11 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('ssh-refused'), host: z.string().min(1) }),
   /** A PersistentVolumeClaim stays Pending. */
   z.strictObject({ kind: z.literal('pvc-never-binds'), namespace: z.string().min(1), name: z.string().min(1) }),
+  /**
+   * The node's IPMI BMC account has User privilege only, as one set up for monitoring: the power
+   * status reads, but power and boot-device commands are refused (Insufficient privilege level).
+   */
+  z.strictObject({ kind: z.literal('bmc-read-only'), node: z.string().min(1) }),
 ]);
 export type Fault = z.infer<typeof faultSchema>;
 export type FaultKind = Fault['kind'];
@@ -64,6 +69,7 @@ export const FAULT_HELP: Readonly<Record<FaultKind, readonly [fields: string, ef
   'api-unavailable': ['seconds=S', 'the API answers 503 with Retry-After for S seconds of LAB time (time-scaled)'],
   'ssh-refused': ['host=H', 'the helper host refuses SSH connections'],
   'pvc-never-binds': ['namespace=NS name=PVC', 'the PersistentVolumeClaim stays Pending'],
+  'bmc-read-only': ['node=N', "the node's IPMI BMC refuses power and boot-device commands (user privilege only)"],
 };
 
 export function faultHelpLines(): string[] {

@@ -5,7 +5,7 @@
  * the seed has it right after install) for the day-2 runbooks.
  *
  * It writes `<stateDir>/kubeconfig` and `<stateDir>/endpoints.json` (`{ apiServer: { url,
- * kubeconfig }, hosts: [...], release, tools: { openshiftInstall, ipmitool }, bmcs,
+ * kubeconfig }, hosts: [...], release, tools: { openshiftInstall }, bmcs,
  * rhcosMirror: { url } }`), which rehearsals and
  * `runbook sim start` users point their clients at, and `<stateDir>/bin/openshift-install`, the
  * simulated openshift-install already aimed at this lab (what `tools.openshiftInstall` names).
@@ -75,8 +75,12 @@ export interface EndpointsFile {
   /** The release the lab pins: what the simulated openshift-install reports and writes for. */
   release: { version: string; architecture: string };
   /** Executables that stand in for the lab's local tools in a rehearsal, run like the real ones. */
-  tools: { openshiftInstall: string; ipmitool: string };
-  /** Simulated BMCs (IPMI, Redfish) and the stand-in ipmitool that reaches them. */
+  tools: {
+    openshiftInstall: string;
+    /** Never written by the simulator (its BMCs answer the worker's real ipmitool); a test may name a wrapper. */
+    ipmitool?: string;
+  };
+  /** Simulated BMCs: IPMI (RMCP+ on loopback UDP, for the real ipmitool) and Redfish (HTTPS). */
   bmcs: BmcEndpoint[];
   /** The RHCOS folder of the simulated mirror (./mirror.ts), which rehearsals download from. */
   rhcosMirror: { url: string };
@@ -226,13 +230,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       ...(from === 'installed' ? { power: Object.fromEntries(members.map((node) => [node.name, 'on' as const])) } : {}),
     });
     stops.push(() => hosts.stop());
-    const bmcs = await startSimulatedBmcs({
-      lab,
-      stateDir,
-      power: hosts.power,
-      kubeconfigPath: api.kubeconfigPath,
-      log,
-    });
+    const bmcs = await startSimulatedBmcs({ lab, power: hosts.power, faults, log });
     stops.push(() => bmcs.stop());
     api.addRoute(BMC_ROUTE, bmcs.adminHandler);
     const mirror = await startRehearsalMirror({ lab, log });
@@ -331,7 +329,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       apiServer: { url: api.url, kubeconfig: api.kubeconfigPath, adminUrl: api.adminUrl },
       hosts: hosts.endpoints,
       release: { version: lab.cluster.version, architecture: lab.cluster.architecture },
-      tools: { openshiftInstall: await writeInstallerFor(stateDir, endpointsPath), ipmitool: bmcs.ipmitool },
+      tools: { openshiftInstall: await writeInstallerFor(stateDir, endpointsPath) },
       bmcs: bmcs.endpoints,
       rhcosMirror: { url: mirror.url },
       releaseMirror: { url: releaseMirror.url },

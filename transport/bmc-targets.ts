@@ -1,7 +1,7 @@
 /**
  * Where a node's BMC is: the lab's address for real runs; in a rehearsal, the simulated BMC on
- * loopback that the simulator publishes in `endpoints.json` (`bmcs`, and the stand-in `ipmitool` it
- * provides under `tools`). Only the address changes: credentials always come from the lab.
+ * loopback that the simulator publishes in `endpoints.json` (`bmcs`). Only the address changes:
+ * credentials always come from the lab, and a rehearsal runs the same ipmitool as a real run.
  */
 import { z } from 'zod';
 import type { Node, SecretRef } from '../lab/schema.js';
@@ -30,7 +30,10 @@ export type BmcEndpoint = z.infer<typeof bmcEndpointSchema>;
 
 export const bmcEndpointsSchema = z.object({
   bmcs: z.array(bmcEndpointSchema).default([]),
-  /** Local programs a rehearsal runs instead of the real ones (the stand-in ipmitool). */
+  /**
+   * Local programs a rehearsal runs instead of the worker's own (RUNBOOK_IPMITOOL or ipmitool on
+   * PATH); the simulator names none for ipmitool, its BMCs answer the real one.
+   */
   tools: z.object({ ipmitool: z.string().min(1).optional() }).default({}),
 });
 export type BmcEndpoints = z.infer<typeof bmcEndpointsSchema>;
@@ -93,12 +96,7 @@ export function ipmiTargetFor(node: Node, options: { binary?: string; rehearsal?
   const base = { label: node.name, username: power.username, password: power.password };
   if (options.rehearsal) {
     const bmc = simulated(node, 'ipmi', options.rehearsal);
-    const binary = options.rehearsal.tools.ipmitool;
-    if (!binary) {
-      throw new Error(
-        'the simulated lab names no stand-in ipmitool (endpoints.json tools.ipmitool): restart it with `runbook sim start`',
-      );
-    }
+    const binary = options.rehearsal.tools.ipmitool ?? options.binary ?? defaultIpmitool();
     return { ...base, binary, host: bmc.address, port: bmc.port, rehearsal: true };
   }
   return { ...base, binary: options.binary ?? defaultIpmitool(), host: power.address, rehearsal: false };

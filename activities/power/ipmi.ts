@@ -10,7 +10,7 @@ import { IpmitoolError, runIpmitool, type IpmitoolResult } from '../../transport
 import type { BootDevice, PowerDriver } from './driver.js';
 
 export interface IpmiOptions {
-  /** The ipmitool to run (default: RUNBOOK_IPMITOOL or `ipmitool` on PATH); a rehearsal uses the simulator's. */
+  /** The ipmitool to run (default: RUNBOOK_IPMITOOL or `ipmitool` on PATH), in a rehearsal too. */
   binary?: string;
   /** The simulated BMCs of a rehearsal; undefined for a real run. */
   endpoints?: BmcEndpoints;
@@ -19,6 +19,8 @@ export interface IpmiOptions {
 
 /** What ipmitool prints when the BMC does not open a session: a wrong user or password, or no BMC there. */
 const NO_SESSION = /Unable to establish (IPMI v2 \/ RMCP\+|LAN) session|Activate Session|RAKP/i;
+/** Completion code 0xd4: the session opened, but the account may not do this (a User-privilege account). */
+const NO_PRIVILEGE = /Insufficient privilege level/i;
 
 export function ipmiDriver(options: IpmiOptions = {}): PowerDriver {
   const targetOf = (node: Node): IpmiTarget =>
@@ -37,7 +39,8 @@ export function ipmiDriver(options: IpmiOptions = {}): PowerDriver {
         throw error;
       },
     );
-    if (result.exitCode === 0) return result;
+    // ipmitool 1.8.19's `chassis bootdev` exits 0 when the BMC refuses the boot flags, saying so on stderr only.
+    if (result.exitCode === 0 && !/ failed: /.test(result.stderr)) return result;
     const said = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' / ');
     if (NO_SESSION.test(said)) {
       const power = node.power as Extract<Node['power'], { type: 'ipmi' }>;
@@ -47,6 +50,15 @@ export function ipmiDriver(options: IpmiOptions = {}): PowerDriver {
           `Check nodes[${node.name}].power.username and the password that ${power.password} holds, and that the BMC ` +
           'answers IPMI over LAN (RMCP+, UDP 623) from this worker; then resume',
         'BmcSessionRefused',
+      );
+    }
+    if (NO_PRIVILEGE.test(said)) {
+      // Not retried: the account's privilege changes only when someone changes it on the BMC.
+      throw ApplicationFailure.nonRetryable(
+        `the BMC of ${node.name} (${target.host}) refused \`ipmitool ${command.join(' ')}\` to user ` +
+          `${target.username}: ${said}. Give that account Operator or Administrator privilege on the BMC ` +
+          `(or name one that has it in nodes[${node.name}].power.username); then resume`,
+        'BmcPrivilegeRefused',
       );
     }
     throw new Error(`\`ipmitool ${command.join(' ')}\` toward the BMC of ${node.name} failed: ${said}`);

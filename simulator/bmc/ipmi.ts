@@ -1,29 +1,39 @@
 /**
- * The simulated IPMI BMCs. Real ipmitool speaks RMCP+ over UDP; the simulator does not: its stand-in
- * ipmitool (./ipmitool-cli.ts) parses the same command line and hands the session request (BMC
- * address and port, user, password, command) to this module through the lab's admin endpoint. The
- * answer is what ipmitool prints and its exit status, including the refusal a real BMC gives to a
- * wrong user or password.
+ * The simulated IPMI BMCs: real RMCP+ (IPMI v2.0 over LAN) on loopback UDP, one port per IPMI node,
+ * answered by python3-pyghmi's BMC server (./pyghmi_bmcs.py, one process for the lab), so that the
+ * product's IPMI driver runs the real Debian `ipmitool -I lanplus` against them, unchanged.
  *
- * Each IPMI node's BMC gets its own loopback port (a bound UDP socket keeps it reserved), so that
- * `-H 127.0.0.1 -p <port>` names one BMC as `-H <address>` does in the real lab.
+ * Why pyghmi and not OpenIPMI's ipmi_sim (both tried with ipmitool 1.8.19): ipmi_sim 2.0.33 does not
+ * answer the sessionless Get Channel Cipher Suites request ipmitool sends before every session, so
+ * each ipmitool run waits 10 s of retries before falling back (a real BMC answers at once); pyghmi
+ * answers it and the whole invocation takes ~40 ms. Both check the password in the RAKP exchange
+ * and refuse a wrong one with ipmitool's "Unable to establish IPMI v2 / RMCP+ session".
+ *
+ * The Python side asks this module what each chassis command does (power status/on/off/cycle/reset,
+ * boot device get/set), one JSON line each way; this module acts on the lab's PowerBoard and
+ * BootOverrides. The BMCs' passwords come from the lab's secret references and reach Python on its
+ * stdin, never on disk or in a log.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { Lab, Node } from '../../lab/schema.js';
+import type { Lab } from '../../lab/schema.js';
+import { resolveSecret } from '../../lab/secrets.js';
 import type { SimLogger } from '../context.js';
+import type { Faults } from '../faults.js';
 import type { PowerBoard } from '../hosts/power-board.js';
 import type { BootOverrides } from './boot-overrides.js';
-import { credentialsMatch } from './credentials.js';
-import { NO_SESSION_MESSAGE, type IpmiSessionRequest, type IpmitoolOutput } from './ipmi-wire.js';
 
-export const ipmiSessionRequestSchema = z.strictObject({
-  address: z.string().min(1),
-  port: z.number().int().min(1).max(65535).default(623),
-  username: z.string(),
-  password: z.string(),
-  command: z.array(z.string()).min(1),
-});
+const SERVER = fileURLToPath(new URL('./pyghmi_bmcs.py', import.meta.url));
+
+/** Debian's python3, where python3-pyghmi is installed (another python3 on PATH may not have it). */
+function python(): string {
+  return process.env.RUNBOOK_SIM_PYTHON || '/usr/bin/python3';
+}
 
 export interface IpmiBmc {
   node: string;
@@ -31,96 +41,178 @@ export interface IpmiBmc {
   port: number;
 }
 
-const ok = (stdout: string): IpmitoolOutput => ({ exitCode: 0, stdout, stderr: '' });
-const fail = (stderr: string): IpmitoolOutput => ({ exitCode: 1, stdout: '', stderr });
+/** IPMI completion codes the chassis answers with. */
+const NOT_IN_PRESENT_STATE = 0xd5;
+const INVALID_DATA_FIELD = 0xcc;
+const INSUFFICIENT_PRIVILEGE = 0xd4;
 
-const BOOT_DEVICES = new Set(['pxe', 'disk', 'none']);
-const BOOT_OPTIONS = new Set(['persistent', 'efiboot', 'clear-cmos', 'lockkbd', 'screenblank']);
+const requestSchema = z.discriminatedUnion('op', [
+  z.object({ id: z.number(), node: z.string(), op: z.enum(['status', 'on', 'off', 'soft', 'cycle', 'reset', 'diag']) }),
+  z.object({
+    id: z.number(),
+    node: z.string(),
+    op: z.literal('bootdev'),
+    device: z.enum(['pxe', 'disk', 'none']),
+    persistent: z.boolean(),
+    efi: z.boolean(),
+  }),
+  z.object({ id: z.number(), node: z.string(), op: z.literal('bootdev-get') }),
+]);
+type ChassisRequest = z.infer<typeof requestSchema>;
 
-/** Reserves a loopback UDP port per IPMI node. */
-export async function startIpmiBmcs(lab: Lab): Promise<{ bmcs: IpmiBmc[]; stop: () => Promise<void> }> {
-  const sockets: Socket[] = [];
-  const bmcs: IpmiBmc[] = [];
-  const stop = () =>
-    Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve())))).then(() => {});
-  try {
-    for (const node of lab.nodes.filter((candidate) => candidate.power.type === 'ipmi')) {
-      const socket = createSocket('udp4');
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(0, '127.0.0.1', () => resolve());
+export interface IpmiBmcsOptions {
+  lab: Lab;
+  power: PowerBoard;
+  boot: BootOverrides;
+  /** `bmc-read-only`: the node's account may read, not switch. */
+  faults?: Faults;
+  log?: SimLogger;
+}
+
+export interface IpmiBmcs {
+  bmcs: IpmiBmc[];
+  /** The BMC server's process id (undefined: the lab has no IPMI node). */
+  pid?: number;
+  stop(): Promise<void>;
+}
+
+/** Starts one BMC per IPMI node of the lab; resolves once every one listens. */
+export async function startIpmiBmcs(options: IpmiBmcsOptions): Promise<IpmiBmcs> {
+  const { lab, log } = options;
+  const nodes = lab.nodes.filter((node) => node.power.type === 'ipmi');
+  if (nodes.length === 0) return { bmcs: [], stop: async () => {} };
+  const accounts = await Promise.all(
+    nodes.map(async (node) => {
+      const power = node.power as Extract<Lab['nodes'][number]['power'], { type: 'ipmi' }>;
+      const password = await resolveSecret(power.password).catch((error: unknown) => {
+        // A BMC whose password the lab cannot give refuses everyone, as one with an unknown password does.
+        log?.warn(`BMC of ${node.name}: ${(error as Error).message}; refusing every login`);
+        return randomBytes(18).toString('base64');
       });
-      sockets.push(socket);
-      bmcs.push({ node: node.name, address: '127.0.0.1', port: socket.address().port });
+      return { node: node.name, username: power.username, password };
+    }),
+  );
+
+  // -B: no __pycache__ beside the sources.
+  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(python(), ['-B', SERVER], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const exited = once(child, 'exit').then(() => undefined);
+  const spawned = once(child, 'spawn').then(
+    () => undefined,
+    (error: NodeJS.ErrnoException) => {
+      throw new Error(
+        error.code === 'ENOENT'
+          ? `${python()} not found: the simulated IPMI BMCs need Debian's python3 with python3-pyghmi ` +
+              '(scripts/install-deps.sh installs both), or RUNBOOK_SIM_PYTHON naming a python3 that has pyghmi'
+          : `the simulated IPMI BMCs did not start: ${error.message}`,
+      );
+    },
+  );
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.stdin.end();
+      child.kill('SIGTERM');
+      await exited;
     }
+  };
+
+  const lines = createInterface({ input: child.stdout });
+  const answer = (body: Record<string, unknown>) => {
+    if (!child.stdin.destroyed) child.stdin.write(`${JSON.stringify(body)}\n`);
+  };
+  let ready: (bmcs: IpmiBmc[]) => void;
+  const listening = new Promise<IpmiBmc[]>((resolve) => (ready = resolve));
+  lines.on('line', (line) => {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      log?.warn(`IPMI BMCs: ${line}`);
+      return;
+    }
+    if (message && typeof message === 'object' && 'ready' in message) {
+      const listed = (message as { ready: Array<{ node: string; port: number }> }).ready;
+      ready(listed.map(({ node, port }) => ({ node, address: '127.0.0.1', port })));
+      return;
+    }
+    const parsed = requestSchema.safeParse(message);
+    if (!parsed.success) {
+      log?.warn(`IPMI BMCs: not a chassis request: ${line}`);
+      return;
+    }
+    let result: Record<string, unknown>;
+    try {
+      result = chassis(parsed.data, options);
+    } catch (error) {
+      // Unspecified error: the BMC answers, ipmitool reports it; the Python side never waits forever.
+      log?.warn(`IPMI ${parsed.data.node}: ${(error as Error).message}`);
+      result = { code: 0xff };
+    }
+    answer({ id: parsed.data.id, ...result });
+  });
+
+  try {
+    await spawned;
+    child.stdin.write(`${JSON.stringify({ bmcs: accounts })}\n`);
+    const bmcs = await Promise.race([
+      listening,
+      exited.then(() => {
+        throw new Error(
+          `the simulated IPMI BMCs (${python()} ${SERVER}) exited at start` +
+            `${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}. ` +
+            'If pyghmi is missing, install python3-pyghmi (scripts/install-deps.sh)',
+        );
+      }),
+    ]);
+    log?.info(`IPMI BMCs: ${bmcs.map((bmc) => `${bmc.node} on udp 127.0.0.1:${bmc.port}`).join(', ')}`);
+    return { bmcs, ...(child.pid !== undefined && { pid: child.pid }), stop };
   } catch (error) {
     await stop();
     throw error;
   }
-  return { bmcs, stop };
 }
 
-export interface IpmiContext {
-  lab: Lab;
-  bmcs: readonly IpmiBmc[];
-  power: PowerBoard;
-  boot: BootOverrides;
-  log?: SimLogger;
-}
-
-/** One ipmitool invocation against the simulated BMCs. */
-export async function runIpmiSession(request: IpmiSessionRequest, ctx: IpmiContext): Promise<IpmitoolOutput> {
-  const { address, port, username, password, command } = ipmiSessionRequestSchema.parse(request);
-  const bmc = ctx.bmcs.find((candidate) => candidate.address === address && candidate.port === port);
-  const node: Node | undefined = bmc && ctx.lab.nodes.find((candidate) => candidate.name === bmc.node);
-  if (!node || !(await credentialsMatch(node, username, password, ctx.log))) {
-    ctx.log?.warn(`IPMI: no session for user ${username} at ${address}:${port}`);
-    return fail(`${NO_SESSION_MESSAGE}\n`);
+/** What one chassis command does to the node; `code` 0 is done, else the IPMI completion code. */
+function chassis(request: ChassisRequest, { power, boot, faults, log }: IpmiBmcsOptions): Record<string, unknown> {
+  const { node } = request;
+  const on = power.state(node) === 'on';
+  const done = (what: string, code = 0) => {
+    log?.info(`IPMI ${node}: ${what}${code ? ` refused (completion code 0x${code.toString(16)})` : ''}`);
+    return { code };
+  };
+  const readOnly = faults?.find('bmc-read-only', (fault) => fault.node === node) !== undefined;
+  if (readOnly && request.op !== 'status' && request.op !== 'bootdev-get') {
+    return done(`${request.op} by a user-privilege account`, INSUFFICIENT_PRIVILEGE);
   }
-  const words = command[0] === 'power' ? ['chassis', ...command] : command;
-  const result = chassis(node.name, words, ctx);
-  ctx.log?.info(`IPMI ${node.name}: ${words.join(' ')} → exit ${result.exitCode}`);
-  return result;
-}
-
-function chassis(node: string, words: readonly string[], ctx: IpmiContext): IpmitoolOutput {
-  const [group, sub, arg, ...rest] = words;
-  if (group !== 'chassis') return fail(`Invalid command: ${group}\n`);
-  if (sub === 'power' && rest.length === 0) {
-    const on = ctx.power.state(node) === 'on';
-    switch (arg) {
-      case 'status':
-        return ok(`Chassis Power is ${on ? 'on' : 'off'}\n`);
-      case 'on':
-        ctx.power.set(node, 'on');
-        return ok('Chassis Power Control: Up/On\n');
-      case 'off':
-        ctx.power.set(node, 'off');
-        return ok('Chassis Power Control: Down/Off\n');
-      case 'soft':
-        ctx.power.set(node, 'off');
-        return ok('Chassis Power Control: Soft\n');
-      case 'cycle':
-      case 'reset':
-        if (!on)
-          return fail(
-            `Set Chassis Power Control to ${arg === 'cycle' ? 'Cycle' : 'Reset'} failed: Command not supported in present state\n`,
-          );
-        ctx.power.cycle(node, arg === 'reset' ? 0 : undefined);
-        return ok(`Chassis Power Control: ${arg === 'cycle' ? 'Cycle' : 'Reset'}\n`);
-      default:
-        return fail('chassis power Commands: status, on, off, cycle, reset, diag, soft\n');
+  switch (request.op) {
+    case 'status':
+      return { code: 0, power: on ? 'on' : 'off' };
+    case 'on':
+      power.set(node, 'on');
+      return done('chassis power on');
+    case 'off':
+    case 'soft':
+      power.set(node, 'off');
+      return done(`chassis power ${request.op}`);
+    case 'cycle':
+    case 'reset':
+      // A BMC cannot cycle or reset a machine that is off: "Command not supported in present state".
+      if (!on) return done(`chassis power ${request.op}`, NOT_IN_PRESENT_STATE);
+      power.cycle(node, request.op === 'reset' ? 0 : undefined);
+      return done(`chassis power ${request.op}`);
+    case 'diag':
+      return done('chassis power diag', INVALID_DATA_FIELD);
+    case 'bootdev':
+      boot.set(node, request.device, request.persistent ? 'Continuous' : 'Once');
+      return done(`chassis bootdev ${request.device}${request.persistent ? ' persistent' : ''}`);
+    case 'bootdev-get': {
+      const override = boot.get(node);
+      return { code: 0, device: override.target, persistent: override.mode === 'Continuous' };
     }
   }
-  if (sub === 'bootdev' && arg !== undefined && rest.length <= 1) {
-    if (!BOOT_DEVICES.has(arg)) return fail(`Invalid argument: ${arg}\n`);
-    // `options=persistent,efiboot`: any of the flags ipmitool knows for boot parameters.
-    const flags = rest.length === 0 ? [] : rest[0]!.replace(/^options=/, '').split(',');
-    const unknown =
-      rest.length === 1 && !rest[0]!.startsWith('options=') ? rest[0] : flags.find((flag) => !BOOT_OPTIONS.has(flag));
-    if (unknown !== undefined) return fail(`Invalid option: ${unknown}\n`);
-    ctx.boot.set(node, arg as 'pxe' | 'disk' | 'none', flags.includes('persistent') ? 'Continuous' : 'Once');
-    return ok(`Set Boot Device to ${arg}\n`);
-  }
-  return fail(`Invalid chassis command: ${words.slice(1).join(' ')}\n`);
 }

@@ -2,11 +2,14 @@
  * The simulated Redfish BMCs: one HTTPS service on 127.0.0.1 per node with Redfish power, each with a
  * certificate from one simulator CA, serving what a power driver uses of DMTF Redfish: the service
  * root, the Systems collection, the ComputerSystem (PowerState, Boot override), `PATCH` of the boot
- * override and the `ComputerSystem.Reset` action, acting on the lab's power board. It is strict like a
- * real service: Basic auth against the lab's credentials on everything but the service root, only
+ * override and the `ComputerSystem.Reset` action, acting on the lab's power board, and the
+ * SessionService (a login returns an X-Auth-Token, as sushy and Ironic use by default). It is strict
+ * like a real service: Basic auth or a session token, checked against the lab's credentials, on
+ * everything but the service root and the login, only
  * the allowable ResetType and Boot values, unknown or read-only properties refused, JSON bodies only,
  * errors in the Redfish error shape with Base registry message ids.
  */
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,6 +25,7 @@ export const RESET_TYPES = ['On', 'ForceOff', 'GracefulShutdown', 'ForceRestart'
 const BOOT_TARGETS = { None: 'none', Pxe: 'pxe', Hdd: 'disk' } as const;
 const BOOT_MODES: readonly OverrideMode[] = ['Disabled', 'Once', 'Continuous'];
 const REGISTRY = 'Base.1.8';
+const SESSIONS = '/redfish/v1/SessionService/Sessions';
 
 export interface RedfishBmc {
   node: string;
@@ -221,6 +225,39 @@ function handler(node: Node, ctx: RedfishContext) {
     ctx.log?.info(`Redfish ${node.name}: boot override ${target} ${mode}`);
   };
 
+  /** Open sessions by token; a token is good until its session is deleted (or the lab stops). */
+  const sessions = new Map<string, { id: string; username: string }>();
+  const sessionBody = (one: { id: string; username: string }) => ({
+    '@odata.id': `${SESSIONS}/${one.id}`,
+    '@odata.type': '#Session.v1_3_0.Session',
+    Id: one.id,
+    Name: 'User Session',
+    UserName: one.username,
+  });
+
+  /** `POST …/Sessions {UserName, Password}`: no authentication needed; the token comes in X-Auth-Token. */
+  const login = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readJson(req);
+    const { UserName: username, Password: password } = body;
+    if (typeof username !== 'string' || typeof password !== 'string') {
+      throw new RedfishError(
+        400,
+        'PropertyMissing',
+        'The property UserName or Password is a required property and must be included in the request.',
+        ['UserName/Password'],
+      );
+    }
+    if (!(await credentialsMatch(node, username, password, ctx.log))) {
+      ctx.log?.warn(`Redfish ${node.name}: refused a session login (bad credentials)`);
+      throw unauthorized(SESSIONS);
+    }
+    const one = { id: randomUUID(), username };
+    const token = randomBytes(24).toString('hex');
+    sessions.set(token, one);
+    ctx.log?.info(`Redfish ${node.name}: session opened for ${username}`);
+    send(res, 201, sessionBody(one), { 'X-Auth-Token': token, Location: `${SESSIONS}/${one.id}` });
+  };
+
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'https://127.0.0.1').pathname.replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
@@ -233,19 +270,20 @@ function handler(node: Node, ctx: RedfishContext) {
         Name: 'Root Service',
         RedfishVersion: '1.6.0',
         Systems: { '@odata.id': '/redfish/v1/Systems' },
+        SessionService: { '@odata.id': '/redfish/v1/SessionService' },
+        Links: { Sessions: { '@odata.id': SESSIONS } },
       });
     }
+    if (path === SESSIONS && method === 'POST') return login(req, res);
+    const token = req.headers['x-auth-token'];
+    const session = typeof token === 'string' ? sessions.get(token) : undefined;
     const credentials = basicCredentials(req.headers.authorization);
-    if (!credentials || !(await credentialsMatch(node, credentials.username, credentials.password, ctx.log))) {
+    if (
+      !session &&
+      (!credentials || !(await credentialsMatch(node, credentials.username, credentials.password, ctx.log)))
+    ) {
       ctx.log?.warn(`Redfish ${node.name}: refused ${method} ${path} (bad or missing credentials)`);
-      throw new RedfishError(
-        401,
-        'ResourceAtUriUnauthorized',
-        `While accessing the resource at ${path}, the service received an authorization error unauthorized.`,
-        [path, 'unauthorized'],
-        'Ensure that the appropriate access is provided for the service in order for it to access the URI.',
-        { 'WWW-Authenticate': 'Basic realm="Redfish"' },
-      );
+      throw unauthorized(path, { 'WWW-Authenticate': 'Basic realm="Redfish"' });
     }
     const allow = (methods: string) => {
       if (!methods.split(', ').includes(method)) {
@@ -259,6 +297,38 @@ function handler(node: Node, ctx: RedfishContext) {
         );
       }
     };
+    if (path === '/redfish/v1/SessionService') {
+      allow('GET');
+      return send(res, 200, {
+        '@odata.id': '/redfish/v1/SessionService',
+        '@odata.type': '#SessionService.v1_1_8.SessionService',
+        Id: 'SessionService',
+        Name: 'Session Service',
+        ServiceEnabled: true,
+        SessionTimeout: 1800,
+        Sessions: { '@odata.id': SESSIONS },
+      });
+    }
+    if (path === SESSIONS) {
+      allow('GET, POST');
+      return send(res, 200, {
+        '@odata.id': SESSIONS,
+        '@odata.type': '#SessionCollection.SessionCollection',
+        Name: 'Session Collection',
+        'Members@odata.count': sessions.size,
+        Members: [...sessions.values()].map((one) => ({ '@odata.id': `${SESSIONS}/${one.id}` })),
+      });
+    }
+    const open = [...sessions.entries()].find(([, one]) => path === `${SESSIONS}/${one.id}`);
+    if (open) {
+      allow('GET, DELETE');
+      if (method === 'DELETE') {
+        sessions.delete(open[0]);
+        ctx.log?.info(`Redfish ${node.name}: session of ${open[1].username} closed`);
+        return send(res, 204);
+      }
+      return send(res, 200, sessionBody(open[1]));
+    }
     if (path === '/redfish/v1/Systems') {
       allow('GET');
       return send(res, 200, {
@@ -284,6 +354,18 @@ function handler(node: Node, ctx: RedfishContext) {
     }
     throw new RedfishError(404, 'ResourceMissingAtURI', `The resource at the URI ${path} was not found.`, [path]);
   };
+}
+
+/** 401 in the Base registry's words, for `path`. */
+function unauthorized(path: string, headers: Record<string, string> = {}): RedfishError {
+  return new RedfishError(
+    401,
+    'ResourceAtUriUnauthorized',
+    `While accessing the resource at ${path}, the service received an authorization error unauthorized.`,
+    [path, 'unauthorized'],
+    'Ensure that the appropriate access is provided for the service in order for it to access the URI.',
+    headers,
+  );
 }
 
 function notInList(value: unknown, property: string): RedfishError {

@@ -1,14 +1,13 @@
 /**
  * What a simulated helper host runs over SSH: its services' `check` and `reload` commands exactly as
- * the lab writes them, `dig @127.0.0.1` on DNS hosts, `virsh` on hypervisors and `ipmitool … power`
- * toward BMCs. Anything else exits 127, naming what the host does run, so a runbook that relies on
+ * the lab writes them, `dig @127.0.0.1` on DNS hosts and `virsh` on hypervisors (ipmitool runs on the
+ * worker, against the simulated BMCs: simulator/bmc). Anything else exits 127, naming what the host does run, so a runbook that relies on
  * an unlisted command fails in rehearsal instead of on the real host.
  */
 import type { Host, Lab } from '../../lab/schema.js';
 import type { SimLogger } from '../context.js';
 import { parseCommand, quoteCommand, ShellSyntaxError } from '../../transport/shell.js';
 import { runDig } from './dig.js';
-import { runIpmitool } from './ipmitool.js';
 import type { PowerBoard } from './power-board.js';
 import type { CommandResult, HostServices } from './services.js';
 import { runVirsh, type DomainIds } from './virsh.js';
@@ -48,10 +47,6 @@ function bootDisksOf(lab: Lab, host: Host): Map<string, string> {
   );
 }
 
-function hasIpmiNodes(lab: Lab): boolean {
-  return lab.nodes.some((node) => node.power.type === 'ipmi');
-}
-
 /** The accepted command forms, one per line, for refusals. */
 export function allowedCommands(ctx: HostCommandContext): string[] {
   const allowed = ctx.services.commands().map((command) => quoteCommand(command.argv));
@@ -66,8 +61,6 @@ export function allowedCommands(ctx: HostCommandContext): string[] {
     );
   }
   if (ctx.host.dns) allowed.push('dig @127.0.0.1 [+short] [+time=N] [+tries=N] <name> [A|SOA]');
-  if (hasIpmiNodes(ctx.lab))
-    allowed.push('ipmitool -I lanplus -H <bmc> -U <user> -E|-P <password> power on|off|status|cycle');
   if (ctx.fs) allowed.push(...FILE_COMMAND_FORMS);
   return allowed;
 }
@@ -147,8 +140,6 @@ function dispatch(argv: string[], env: Readonly<Record<string, string>>, ctx: Ho
     });
   } else if (program === 'dig' && ctx.host.dns && argv[1] === '@127.0.0.1') {
     result = runDig(argv, ctx.host, ctx.services.activeConfig('dns'));
-  } else if (program === 'ipmitool' && hasIpmiNodes(ctx.lab)) {
-    result = runIpmitool(argv, env, ctx.lab, ctx.power);
   }
   return (
     result ??
@@ -160,7 +151,7 @@ function sameArgv(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((arg, i) => arg === b[i]);
 }
 
-/** The command line for logs: the value after `-P` is a password and is masked. */
+/** The command line for logs: the value after `-P` is a password and is masked (ipmitool typed on a host). */
 function loggable(argv: readonly string[]): string {
   return quoteCommand(argv.map((arg, i) => (argv[i - 1] === '-P' && argv[0] === 'ipmitool' ? '****' : arg)));
 }

@@ -1,6 +1,6 @@
 /**
  * The simulated helper hosts of a lab: every `hosts[]` entry becomes an SSH server on loopback with
- * its own port, host key and file system, running its services' commands, virsh and ipmitool, all
+ * its own port, host key and file system, running its services' commands and virsh, all
  * wired to one PowerBoard. `bootReadiness` tells the install controllers whether a node that was
  * switched on finds what it needs to install.
  *
@@ -43,7 +43,7 @@ export interface SimulatedHostsOptions {
   /** OpenSSH public key lines that may log in (the lab's SSH key). */
   authorizedKeys: string[];
   faults: Faults;
-  /** Paces power cycles (`ipmitool power cycle` stays dark a few lab seconds). */
+  /** Paces power cycles (`virsh reboot`, a BMC power cycle: dark a few lab seconds). */
   clock: SimClock;
   /** Port per host name; 0 or absent picks a free one. */
   ports?: Readonly<Record<string, number>>;

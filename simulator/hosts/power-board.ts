@@ -1,7 +1,7 @@
 /**
- * The power state of every lab node, as its hypervisor or BMC reports it. `virsh` and `ipmitool`
- * on the simulated hosts change it; the install controllers listen for `power` events to boot a
- * node that was switched on.
+ * The power state of every lab node, as its hypervisor or BMC reports it. `virsh` on the simulated
+ * hosts and the simulated BMCs (simulator/bmc) change it; the install controllers listen for `power`
+ * events to boot a node that was switched on.
  */
 import { EventEmitter } from 'node:events';
 import type { SimClock } from '../clock.js';

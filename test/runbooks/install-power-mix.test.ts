@@ -1,12 +1,16 @@
 /**
  * The install runbook on a lab whose nodes are powered four ways: libvirt (the rest of the example
- * lab), IPMI (the bootstrap node and compute4, through the simulator's stand-in ipmitool), Redfish
- * (master2 and compute5, HTTPS to the simulated BMCs) and by hand (master3 and compute3). A real worker
+ * lab), IPMI (the bootstrap node and compute4, the real ipmitool against the simulated RMCP+ BMCs),
+ * Redfish (master2 and compute5, HTTPS to the simulated BMCs) and by hand (master3 and compute3). A real worker
  * pair (the run's queue and the lab's own) on a real dev server runs it from a bare simulated lab. The
  * run stops at each manual node's gate; the test does what the step's instruction tells an operator,
  * with the `runbook` CLI: press the node's power button (in a rehearsal, `runbook sim power`), then
  * `runbook approve`. The run completes, every inventory node is Ready, the BMC nodes booted from the
  * network and the bootstrap node is off again (switched off over IPMI).
+ *
+ * The IPMI nodes' BMCs speak real RMCP+ and the driver runs the real ipmitool. The run starts with the
+ * bootstrap BMC's password reference pointing at a wrong password: it pauses at that node's power-on
+ * with ipmitool's own refusal, and is resumed with the corrected lab, as an operator would.
  */
 import 'reflect-metadata';
 import path from 'node:path';
@@ -17,8 +21,14 @@ import { adminRequest } from '../../simulator/admin-client.js';
 import { BMC_ROUTE, type NodeBoot } from '../../simulator/bmc/index.js';
 import type { SimulatedLab } from '../../simulator/lab-sim.js';
 import { runbookCli, waitForProgress } from '../../testing/engine-harness.js';
-import { TASK_QUEUE, workflowIdFor, type RunbookInput, type StepProgress } from '../../workflows/engine/api.js';
-import { mixedPowerLab } from '../activities/power/support.js';
+import {
+  resumeUpdate,
+  TASK_QUEUE,
+  workflowIdFor,
+  type RunbookInput,
+  type StepProgress,
+} from '../../workflows/engine/api.js';
+import { mixedPowerLab, WRONG_PASSWORD, withWrongPassword } from '../activities/power/support.js';
 import { startRunbookTestLab, type RunbookTestLab } from '../support/runbook-test-lab.js';
 import type { TestTemporal } from '../support/temporal.js';
 
@@ -76,11 +86,25 @@ test(
       workflowId,
       args: [
         {
-          lab,
+          lab: withWrongPassword(lab, 'bootstrap'),
           rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath },
         } satisfies RunbookInput,
       ],
     });
+
+    // The wrong password: the bootstrap node's power-on pauses with what ipmitool said, not retried.
+    const refused = await waitForProgress(handle, (p) => p.state !== 'running', 'the wrong password', RUN_TIMEOUT_MS);
+    expect({ state: refused.state, at: refused.currentStep }).toEqual({
+      state: 'paused',
+      at: 'bootstrap.power-on[bootstrap].power-on',
+    });
+    expect(refused.error?.message).toMatch(
+      /the BMC of bootstrap \(127\.0\.0\.1\) opened no IPMI session for user admin: Error: Unable to establish IPMI v2 \/ RMCP\+ session/,
+    );
+    expect(refused.error?.message).toContain('env:RUNBOOK_TEST_WRONG_PASSWORD');
+    expect(refused.error?.message).not.toContain(WRONG_PASSWORD);
+    expect(subStep(refused.steps, 'bootstrap.power-on', 'bootstrap', 'power-on')?.attempts).toBe(1);
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', lab, reason: 'IPMI password corrected' }] });
 
     const approvedGates: string[] = [];
     for (;;) {

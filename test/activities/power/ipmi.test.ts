@@ -1,8 +1,9 @@
 /**
- * IPMI power against the simulated BMCs: the driver runs the simulator's stand-in ipmitool (same
- * command line as the real one) through a wrapper that records every argv it is spawned with, so the
- * tests can show the password travels only in IPMI_PASSWORD.
+ * IPMI power against the simulated BMCs (RMCP+ on loopback UDP): the driver runs the real Debian
+ * ipmitool through a wrapper that records every argv it is spawned with, so the tests can show the
+ * password travels only in IPMI_PASSWORD.
  */
+import { createSocket } from 'node:dgram';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
@@ -24,7 +25,7 @@ beforeAll(async () => {
       '#!/bin/sh',
       `printf 'argv:%s\\n' "$*" >> ${quoteArg(spawnLog)}`,
       `[ -n "$IPMI_PASSWORD" ] && echo 'env:IPMI_PASSWORD set' >> ${quoteArg(spawnLog)}`,
-      `exec ${quoteArg(t.sim.endpoints.tools.ipmitool)} "$@"`,
+      'exec ipmitool "$@"',
       '',
     ].join('\n'),
   );
@@ -116,6 +117,43 @@ test('a wrong password is refused like a real BMC refuses it, at once, without t
   expect(failure.message).not.toContain(WRONG_PASSWORD);
   expect(failure.message).not.toContain(IPMI_PASSWORD);
   expect((await t.boards()).power.compute4).toBe('off');
+});
+
+test('a BMC that does not answer pauses the step with what ipmitool said, naming what to check', async () => {
+  // A bound loopback UDP port that never answers, as a BMC that is down or filtered.
+  const silent = createSocket('udp4');
+  await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+  try {
+    const unanswered = await t.endpointsWith('ipmi-silent', (endpoints) => {
+      const bmc = endpoints.bmcs.find((candidate) => candidate.node === 'compute4')!;
+      if (bmc.protocol === 'ipmi') bmc.port = silent.address().port;
+    });
+    const failure = await t.failure('powerReadState', 'compute4', { endpointsFile: unanswered });
+    expect(failure.type).toBe('BmcSessionRefused');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(
+      /opened no IPMI session for user admin: Error: Unable to establish IPMI v2 \/ RMCP\+ session/,
+    );
+    expect(failure.message).toMatch(/the BMC answers IPMI over LAN \(RMCP\+, UDP 623\) from this worker/);
+  } finally {
+    silent.close();
+  }
+}, 120_000);
+
+test('a BMC that refuses the command (a user-privilege account) pauses the step with ipmitool’s words', async () => {
+  t.sim.faults.add({ kind: 'bmc-read-only', node: 'compute4' });
+  try {
+    const failure = await t.failure('powerOn', 'compute4', { params: { pxe: true } });
+    expect(failure.type).toBe('BmcPrivilegeRefused');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(
+      /refused `ipmitool chassis bootdev pxe` to user admin: .*Insufficient privilege level/,
+    );
+    expect(failure.message).toMatch(/Give that account Operator or Administrator privilege on the BMC/);
+    expect((await t.boards()).power.compute4).toBe('off');
+  } finally {
+    t.sim.faults.clear('bmc-read-only');
+  }
 });
 
 test('a BMC off loopback in a rehearsal fails before ipmitool is spawned, and is not retried', async () => {

@@ -71,6 +71,29 @@ describe('authentication', () => {
   });
 });
 
+describe('sessions', () => {
+  const SESSIONS = '/redfish/v1/SessionService/Sessions';
+
+  test('a login with the lab credentials gives a token that works until its session is deleted', async () => {
+    const refused = await call('POST', SESSIONS, { UserName: 'root', Password: 'nope' }, { password: null });
+    expect(refused.status).toBe(401);
+    expect(refused.headers['x-auth-token']).toBeUndefined();
+    const login = await call('POST', SESSIONS, { UserName: 'root', Password: REDFISH_PASSWORD }, { password: null });
+    expect(login.status).toBe(201);
+    const token = login.headers['x-auth-token'] as string;
+    expect(token).toMatch(/^[0-9a-f]{48}$/);
+    const location = login.headers.location as string;
+    expect(location).toMatch(new RegExp(`^${SESSIONS}/[0-9a-f-]{36}$`));
+    const withToken = { password: null, headers: { 'X-Auth-Token': token } };
+    expect((await call('GET', SYSTEM, undefined, withToken)).status).toBe(200);
+    expect((await call('GET', location, undefined, withToken)).json).toMatchObject({ UserName: 'root' });
+    expect((await call('DELETE', location, undefined, withToken)).status).toBe(204);
+    expect((await call('GET', SYSTEM, undefined, withToken)).status).toBe(401);
+    const forged = { password: null, headers: { 'X-Auth-Token': 'f'.repeat(48) } };
+    expect((await call('GET', SYSTEM, undefined, forged)).status).toBe(401);
+  });
+});
+
 describe('resources', () => {
   test('the Systems collection lists the system; the system shows power, boot override and the Reset action', async () => {
     const collection = await call('GET', '/redfish/v1/Systems');

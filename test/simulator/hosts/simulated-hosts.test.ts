@@ -79,7 +79,7 @@ function endpoint(host: string) {
 
 beforeAll(async () => {
   lab = structuredClone(await loadLab(labFile));
-  // One node behind a BMC, to exercise ipmitool.
+  // One node behind a BMC: ipmitool typed on a host is refused (the worker runs it).
   lab.nodes.find((node) => node.name === 'compute4')!.power = {
     type: 'ipmi',
     address: IPMI_BMC,
@@ -282,48 +282,16 @@ describe('power', () => {
     expect((await kvm1.exec(['virsh', 'undefine', 'ocp4-infra3'])).code).toBe(127);
   });
 
-  test('ipmitool reaches the BMC of IPMI nodes, with the password from the environment', async () => {
+  test('ipmitool is not a command of the helper hosts: the worker runs it against the BMCs', async () => {
     const session = await ssh('kvm2');
-    const base = ['ipmitool', '-I', 'lanplus', '-H', IPMI_BMC, '-U', 'admin', '-E', 'power'];
-    const env = { IPMI_PASSWORD: 'calvin' };
-    expect(await session.exec([...base, 'status'])).toEqual({
-      code: 1,
-      stdout: '',
-      stderr: 'Unable to read password from environment\n',
-    });
-    expect(await session.exec([...base, 'status'], { env })).toEqual({
-      code: 0,
-      stdout: 'Chassis Power is off\n',
-      stderr: '',
-    });
-    expect((await session.exec([...base, 'on'], { env })).stdout).toBe('Chassis Power Control: Up/On\n');
-    expect(hosts.power.state('compute4')).toBe('on');
-    const events: string[] = [];
-    const cycled = new Promise<void>((resolve) =>
-      hosts.power.on('power', function listener(node, state) {
-        events.push(`${node} ${state}`);
-        if (state === 'on') {
-          hosts.power.off('power', listener);
-          resolve();
-        }
-      }),
+    const result = await session.exec(
+      ['ipmitool', '-I', 'lanplus', '-H', IPMI_BMC, '-U', 'admin', '-E', 'power', 'on'],
+      {
+        env: { IPMI_PASSWORD: 'calvin' },
+      },
     );
-    expect((await session.exec([...base, 'cycle'], { env })).stdout).toBe('Chassis Power Control: Cycle\n');
-    await cycled;
-    expect(events).toEqual(['compute4 off', 'compute4 on']);
-    const wrongUser = await session.exec(
-      ['ipmitool', '-I', 'lanplus', '-H', IPMI_BMC, '-U', 'root', '-E', 'power', 'off'],
-      { env },
-    );
-    expect(wrongUser).toEqual({ code: 1, stdout: '', stderr: 'Error: Unable to establish IPMI v2 / RMCP+ session\n' });
-    expect(
-      (
-        await session.exec(['ipmitool', '-I', 'lanplus', '-H', '10.9.9.9', '-U', 'admin', '-E', 'power', 'off'], {
-          env,
-        })
-      ).code,
-    ).toBe(1);
-    expect((await session.exec([...base, 'off'], { env })).code).toBe(0);
+    expect(result.code).toBe(127);
+    expect(result.stderr).toContain('ipmitool: command not found');
     expect(hosts.power.state('compute4')).toBe('off');
   });
 });
