@@ -16,8 +16,8 @@ export const exampleLab = path.join(repo, 'runbooks/labs/example.yaml');
 export type CliRun = ResultPromise<{ reject: false; all: true }>;
 
 export interface RehearsalCli {
-  /** `runbook <args>` against the file's server, colours off. */
-  runbook(args: string[]): CliRun;
+  /** `runbook <args>` against the file's server, colours off; `env` adds to or overrides its environment. */
+  runbook(args: string[], env?: Record<string, string>): CliRun;
   /** A folder of this file's own, removed after its tests. */
   scratch(name: string): string;
 }
@@ -35,10 +35,10 @@ export function rehearsalCli(prefix: string): RehearsalCli {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
   return {
-    runbook: (args) =>
+    runbook: (args, env = {}) =>
       execa('node', [path.join(repo, 'bin/runbook.js'), ...args], {
         cwd: repo,
-        env: { ...temporal.env, NO_COLOR: '1' },
+        env: { ...temporal.env, NO_COLOR: '1', ...env },
         reject: false,
         all: true,
       }),
