@@ -6,6 +6,7 @@
 import type { StepContext } from '../../workflows/engine/steps.js';
 import { nodeObjectOf } from '../cluster/waits.js';
 import { kubeFor } from '../support/kube-access.js';
+import { briefApiError } from '../support/kube-errors.js';
 
 /** How long to wait for the API before taking the cluster for not there (a first run, nothing booted). */
 const PROBE_MS = 10_000;
@@ -27,19 +28,12 @@ export async function nodesJoined(context: StepContext): Promise<NodesJoined> {
   });
   try {
     return await Promise.race([
-      probe.catch((error: unknown) => ({ all: false as const, unreachable: briefly(error) })),
+      probe.catch((error: unknown) => ({ all: false as const, unreachable: briefApiError(error) })),
       timeout,
     ]);
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** client-node's ApiException carries the whole response in its message: its status code says enough. */
-function briefly(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'number') return `HTTP ${code}`;
-  return ((error as Error).message ?? String(error)).split('\n')[0]!;
 }
 
 /** For a pause message: which nodes still need the ignition configs, or why the cluster could not tell. */
