@@ -53,3 +53,33 @@ export function events<E extends { event: string }>(stdout: string): E[] {
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as E);
 }
+
+/**
+ * A `rehearse … --json` run with a scenario of faults, and a way to wait (on its output, not the
+ * clock) until it has reported its n-th pause; `output()` is what it printed so far.
+ */
+export function rehearsalWithFaults(cli: RehearsalCli, runbook: string, stateDir: string, scenario: string) {
+  const run = cli.runbook([
+    'rehearse',
+    runbook,
+    '--lab',
+    exampleLab,
+    '--state-dir',
+    stateDir,
+    '--faults',
+    scenario,
+    '--json',
+  ]);
+  let output = '';
+  run.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const paused = (n: number) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (events(output).filter((event) => event.event === 'paused').length >= n) resolve();
+      };
+      run.stdout.on('data', check);
+      check();
+      run.then(() => reject(new Error(`the rehearsal ended before pause ${n}:\n${output}`)), reject);
+    });
+  return { run, paused, output: () => output };
+}
