@@ -39,6 +39,19 @@ export const installSchema = z.strictObject({
     .max(24)
     .default(24)
     .describe('Hours after create ignition-configs during which nodes may boot with them (certificates expire at 24).'),
+  /**
+   * The CSR step approves nothing, and pauses naming who files them, while more CSRs are pending than
+   * the nodes it waits for plus this margin: cluster-machine-approver's rule (machines + 100).
+   */
+  csrPendingMargin: z
+    .number()
+    .int()
+    .min(0)
+    .default(100)
+    .describe(
+      'The CSR step stops approving, and pauses naming the requesters, while more CSRs are pending than its ' +
+        "nodes plus this margin (cluster-machine-approver's machines + 100).",
+    ),
   /** Deadlines of the install's waits; the defaults are `openshift-install wait-for`'s. */
   deadlines: z
     .strictObject({

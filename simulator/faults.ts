@@ -22,8 +22,15 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('node-never-returns'), node: z.string().min(1) }),
   /** The node boots but never files its client CSR. */
   z.strictObject({ kind: z.literal('csr-never-appears'), node: z.string().min(1) }),
-  /** A CSR for a node that is not in the lab shows up (it must not be approved). */
-  z.strictObject({ kind: z.literal('rogue-csr'), node: z.string().min(1) }),
+  /**
+   * A CSR for a node that is not in the lab shows up (it must not be approved); with `count`, that many,
+   * for `<node>-1` … `<node>-<count>` (a flood).
+   */
+  z.strictObject({
+    kind: z.literal('rogue-csr'),
+    node: z.string().min(1),
+    count: z.number().int().positive().max(10_000).optional(),
+  }),
   /** A ClusterOperator stays Degraded whatever is done. */
   z.strictObject({ kind: z.literal('operator-degraded'), operator: z.string().min(1) }),
   /**
@@ -58,7 +65,7 @@ export const scenarioSchema = z.strictObject({ faults: z.array(faultSchema).defa
 export const FAULT_HELP: Readonly<Record<FaultKind, readonly [fields: string, effect: string]>> = {
   'node-never-returns': ['node=N', 'the node never comes back from a reboot (install or MachineConfig update)'],
   'csr-never-appears': ['node=N', 'the node boots but never files its client CSR'],
-  'rogue-csr': ['node=N', 'a client CSR for a node the lab does not have appears'],
+  'rogue-csr': ['node=N [count=C]', 'a client CSR for a node the lab does not have appears (C: N-1 … N-C)'],
   'operator-degraded': ['operator=O', 'the ClusterOperator stays Degraded'],
   'api-down': [
     '[seconds=S] [answer=A]',

@@ -24,6 +24,14 @@ export interface TemporalConfig {
 
 /** Reads the connection settings; a broken profile file or TLS file is a TemporalError naming it. */
 export function loadTemporalConfig(): TemporalConfig {
+  // Set but empty (`TEMPORAL_ADDRESS= runbook …`, an unset shell variable exported): the SDK would take
+  // "" for an address and fail with "Could not parse target name"; say what to do instead.
+  if (process.env.TEMPORAL_ADDRESS !== undefined && process.env.TEMPORAL_ADDRESS.trim() === '') {
+    throw new TemporalError('TEMPORAL_ADDRESS is set but empty', TemporalErrorKind.Settings, [
+      'unset it (`unset TEMPORAL_ADDRESS`) to use the local server (`runbook server`, or the one a rehearsal',
+      'starts), or set it to the host:port of your Temporal server',
+    ]);
+  }
   let loaded: ReturnType<typeof loadClientConnectConfig>;
   try {
     loaded = loadClientConnectConfig();

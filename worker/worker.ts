@@ -79,6 +79,8 @@ export function operatorLogger(level: LogLevel, { verbose }: { verbose: boolean 
   if (verbose) return new DefaultLogger(level);
   let last = '';
   return new DefaultLogger(level, (entry: LogEntry) => {
+    // The lab workers serve activities only, by design (createLabWorkers): the SDK warns of it at start.
+    if (entry.message.startsWith('No workflows registered, not polling for workflow tasks')) return;
     const meta = entry.meta ?? {};
     const error = meta.error ?? meta.failure;
     const what = [meta.activityType, meta.workflowType].filter((value) => typeof value === 'string').join(' ');

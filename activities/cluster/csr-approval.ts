@@ -2,13 +2,15 @@
  * The CSR approval wait: while the nodes join, approves every pending request whose identity checks
  * out (./csr-identity.ts), as it appears (kubelets file again when a request waits too long, so each
  * request is judged on what it says, never on its name), until every node of the step is Ready.
- * Requests that do not check out stay pending and are named in the outcome.
+ * Requests that do not check out stay pending and are named in the outcome. While more are pending
+ * than the nodes plus the lab's margin, none is approved and the step pauses (./csr-flood.ts).
  */
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import type { KubeClients } from '../../transport/kube.js';
 import { kubeFor } from '../support/kube-access.js';
 import { hasCondition } from './conditions.js';
+import { refuseCsrFlood } from './csr-flood.js';
 import { judgeCsr } from './csr-identity.js';
 import { describeNotReady, inventoryNodes, nodeObjectOf, withLabDeadline } from './waits.js';
 import { watchedPoll } from './watch-wait.js';
@@ -68,7 +70,13 @@ export async function clusterApproveCsrs(stepContext: StepContext): Promise<Step
     async ({ progress }) => {
       const approvedNow: string[] = [];
       const refused: string[] = [];
-      for (const csr of (await kube.certificates.listCertificateSigningRequest()).items.filter(isPending)) {
+      const pending = (await kube.certificates.listCertificateSigningRequest()).items.filter(isPending);
+      refuseCsrFlood(pending, {
+        nodes: nodes.length,
+        margin: context.lab.install.csrPendingMargin,
+        approvedBefore: progress?.approved ?? [],
+      });
+      for (const csr of pending) {
         const name = csr.metadata!.name!;
         const verdict = await judgeCsr(context.lab, {
           name,

@@ -11,6 +11,7 @@ import { durationMs } from '../../lab/install-settings.js';
 import { nodeFqdn, nodeRoles, type Lab, type Node } from '../../lab/schema.js';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { kubeFor } from '../support/kube-access.js';
+import { briefApiError } from '../support/kube-errors.js';
 import { conditionOf, describeCondition, hasCondition, parsePath, valueAt } from './conditions.js';
 import { readObject, watchedPoll, watchTargetOf } from './watch-wait.js';
 
@@ -138,7 +139,7 @@ export async function clusterWaitBootstrapComplete(stepContext: StepContext): Pr
       try {
         version = (await kube.version.getCode()).gitVersion;
       } catch (error) {
-        return { done: false, detail: `the API at ${kube.server} is not up yet (${(error as Error).message})` };
+        return { done: false, detail: `the API at ${kube.server} is not up yet (${briefApiError(error)})` };
       }
       const configMap = (await readObject(kube, bootstrap)) as { data?: Record<string, string> } | undefined;
       const status = configMap?.data?.status;

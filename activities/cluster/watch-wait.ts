@@ -11,6 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { pollUntil, type PollResult, type PollState } from '../engine/poll-until.js';
 import type { KubeClients } from '../../transport/kube.js';
+import { briefApiError } from '../support/kube-errors.js';
 
 /** Longest wait for an event when the activity has no heartbeat timeout; else half of it. */
 const DEFAULT_WINDOW_MS = 5_000;
@@ -150,7 +151,7 @@ export async function watchedPoll<P extends JsonValue = JsonValue>(
       const result = await probe(state).catch((error: unknown) => {
         // An API server that is down or restarting is part of what a wait waits through.
         if (!isTransient(error)) throw error;
-        return { done: false as const, detail: `the API server did not answer: ${(error as Error).message}` };
+        return { done: false as const, detail: `the API server did not answer: ${briefApiError(error)}` };
       });
       if (!result.done) await nextEvent(wakers, windowMs, state.signal);
       return result;

@@ -14,6 +14,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { StepErrorType } from '../../workflows/engine/error-types.js';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { redactSecrets } from './redact.js';
+import { noteWait } from './wait-notes.js';
 import { workerStoppingSignal } from './worker-stopping.js';
 
 export interface PollState<P extends JsonValue> {
@@ -78,7 +79,17 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
       signal,
     });
     checkpoint.polls += 1;
+    const before = checkpoint.detail;
     checkpoint.detail = await redactSecrets(result.detail, context.lab);
+    if (!result.done && checkpoint.detail !== before) {
+      const { workflowExecution, activityId } = activityInfo();
+      noteWait({
+        workflowId: workflowExecution?.workflowId ?? '',
+        stepId: activityId,
+        detail: checkpoint.detail,
+        waitedMs: Date.now() - checkpoint.startedAtMs,
+      });
+    }
     if (result.done) return { changed: result.changed ?? false, detail: checkpoint.detail };
     if (result.progress !== undefined) checkpoint.progress = result.progress;
     heartbeat(checkpoint);

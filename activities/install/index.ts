@@ -25,6 +25,7 @@ import {
   writeFolderState,
 } from './folder.js';
 import { installerBinary, releaseOf, runInstaller } from './installer.js';
+import { describeNotJoined, nodesJoined } from './nodes-joined.js';
 
 export const IGNITION_FILES = ['bootstrap.ign', 'master.ign', 'worker.ign'] as const;
 
@@ -194,7 +195,8 @@ async function installPublishIgnition(context: StepContext): Promise<StepOutcome
 
 /**
  * Before a node boots: its ignition's certificates must still be valid (24 hours from creation, less
- * the lab's margin). Expired ones cannot be renewed in place; the operator recreates them.
+ * the lab's margin). Expired ones cannot be renewed in place; the operator recreates them. Once every
+ * node has joined, they are not used any more and their age is no reason to stop.
  */
 async function installIgnitionFresh(context: StepContext): Promise<StepOutcome> {
   const folder = installFolder(context);
@@ -208,9 +210,20 @@ async function installIgnitionFresh(context: StepContext): Promise<StepOutcome> 
   const ageHours = (Date.now() - Date.parse(state.ignitionCreatedAt)) / 3_600_000;
   const maxHours = context.lab.install.ignitionMaxAgeHours;
   if (ageHours >= maxHours) {
+    // Only a node that joins uses them: on an installed cluster (a second run) their age stops nothing.
+    const joined = await nodesJoined(context);
+    if (joined.all) {
+      return {
+        changed: false,
+        detail:
+          `the ignition configs are ${ageHours.toFixed(1)} h old (limit ${maxHours} h), but every node the lab ` +
+          `lists has joined the cluster (${joined.count}): they are not used any more`,
+      };
+    }
     throw ApplicationFailure.nonRetryable(
       `the ignition configs in ${folder} were created ${ageHours.toFixed(1)} h ago (at ${state.ignitionCreatedAt}); ` +
-        `their certificates are valid for ${maxHours} h (install.ignitionMaxAgeHours). Move ${folder} away, then ` +
+        `their certificates are valid for ${maxHours} h (install.ignitionMaxAgeHours), and ` +
+        `${describeNotJoined(joined)}. Move ${folder} away, then ` +
         'rewind the run to the install-config step with `runbook resume <run> --from openshift-install.config`',
       'IgnitionExpired',
     );

@@ -29,6 +29,7 @@ import { follow } from '../runs/follow.js';
 import { rehearsePlan } from './plan.js';
 import { runInput, startRun } from '../runs/start.js';
 import type { RunbookDefinition } from '../../workflows/engine/definition.js';
+import { awaitLastNotices } from './rehearse-notices.js';
 import { clearOpenRehearsal, finalState, rehearsedRunbooks, summaryLines, type RehearsedRun } from './rehearse-runs.js';
 
 /** Rehearsals have their own task queue, so a worker serving real labs never picks one up. */
@@ -182,12 +183,7 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
         for (const definition of definitions)
           await clearOpenRehearsal(client, workflowIdOf(definition), { restart: Boolean(options.restart), say });
 
-        // The worker SDK installs signal handlers that stop workers on Ctrl-C; this command stops its
-        // worker itself, after the run has been cancelled cleanly. Installed only once the rehearsal goes
-        // ahead: the worker runtime keeps the process alive until its workers stop.
-        // SDK log lines are one per event unless --verbose (the full errors stay in the run's history).
         const { createLabWorkers, createRunbookWorker, installWorkerRuntime } = await import('../../worker/worker.js');
-        installWorkerRuntime({ logLevel: 'WARN', verbose: Boolean(options.verbose), shutdownSignals: [] });
         const { startSimulatedLab, streamLog } = await import('../../simulator/lab-sim.js');
 
         // A rehearsal starts from the state `--from` names, not from what the last one left on the hosts.
@@ -213,6 +209,13 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
         );
         say(`  simulator log: ${path.join(stateDir, 'sim.log')}`);
 
+        // The worker SDK installs signal handlers that stop workers on Ctrl-C; this command stops its
+        // worker itself, after the run has been cancelled cleanly. The worker runtime keeps the process
+        // alive until the last native connection it made is closed: installed right before that
+        // connection, so that a failure earlier (a state folder that cannot be made, a simulated lab that
+        // does not start) ends the command after its error instead of leaving it hanging.
+        // SDK log lines are one per event unless --verbose (the full errors stay in the run's history).
+        installWorkerRuntime({ logLevel: 'WARN', verbose: Boolean(options.verbose), shutdownSignals: [] });
         const connection = await connectWorker(config);
         stops.push(() => connection.close());
         // One worker serves the run's queue and the lab's own (steps placed `on: 'lab'`).
@@ -248,6 +251,7 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
           workflowId: workflowIdOf(definition),
           state: 'not run',
         }));
+        const started: string[] = [];
         try {
           for (const [index, definition] of definitions.entries()) {
             const workflowId = workflowIdOf(definition);
@@ -257,6 +261,7 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
             };
             await startRun(client, config, { definition, lab, input, workflowId, taskQueue: REHEARSAL_TASK_QUEUE });
             current = workflowId;
+            started.push(workflowId);
             const uiUrl = workflowUiUrl(config, workflowId);
             const step = definitions.length > 1 ? `[${index + 1}/${definitions.length}] ` : '';
             say(
@@ -267,6 +272,8 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
             // The first runbook that does not complete stops the rehearsal: the next ones build on it.
             if (process.exitCode !== ExitCode.OK || interrupted) break;
           }
+          // The worker stops after this: the runs' last notices ("completed") go out first.
+          await Promise.all(started.map((workflowId) => awaitLastNotices(client, workflowId, say)));
         } finally {
           process.off('SIGINT', onInterrupt);
           process.off('SIGTERM', onInterrupt);

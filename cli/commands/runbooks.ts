@@ -27,6 +27,7 @@ import { colorState, exitCodeFor, renderStatus } from '../runs/display.js';
 import { follow } from '../runs/follow.js';
 import { listRuns, RUN_STATES } from '../runs/list.js';
 import { requireRunbook, runInput, startRun, uiLines } from '../runs/start.js';
+import { skipEvidence } from '../runs/skip-check.js';
 
 export function registerRunbookCommands(program: Command): void {
   program
@@ -203,6 +204,7 @@ cancelled, ${ExitCode.UNAVAILABLE} no worker answers for the open run, ${ExitCod
     )
     .option('--lab <file>', 'a corrected lab file, used from the retried step on (validated first)')
     .option('--reason <text>', 'why, recorded in the run')
+    .option('--no-check', "with --skip: skip blind, without running the step's check first (recorded so)")
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -210,7 +212,8 @@ cancelled, ${ExitCode.UNAVAILABLE} no worker answers for the open run, ${ExitCod
 Examples:
   runbook resume preflight/intra                          # retry the failed step
   runbook resume preflight/intra --lab fixed-lab.yaml     # retry with a corrected lab
-  runbook resume preflight/intra --skip --reason "done by hand"
+  runbook resume preflight/intra --skip --reason "done by hand"   # records whether its check passes now
+  runbook resume preflight/intra --skip --no-check        # skip blind (no lab reached from here)
   runbook resume preflight/intra --abort
   runbook resume install/intra --from openshift-install.config   # rewind: that step and all after it again
 
@@ -219,7 +222,15 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
     .action(
       async (
         id: string,
-        options: { skip?: boolean; abort?: boolean; lab?: string; reason?: string; from?: string; json?: boolean },
+        options: {
+          skip?: boolean;
+          abort?: boolean;
+          lab?: string;
+          reason?: string;
+          from?: string;
+          check?: boolean;
+          json?: boolean;
+        },
       ) => {
         const lab = options.lab === undefined ? undefined : await readLab(options.lab);
         await withClient(async (client) => {
@@ -232,11 +243,24 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
             );
           }
           const action = options.skip ? 'skip' : options.abort ? 'abort' : 'retry';
+          // Skip with evidence: the step's check half, run here, says whether its state is there now.
+          const paused = options.skip ? (await queryProgress(client, run))?.error?.stepId : undefined;
+          const evidence =
+            !options.skip || paused === undefined || run.runbook === undefined
+              ? undefined
+              : options.check === false
+                ? 'skipped blind (--no-check)'
+                : await skipEvidence(client, {
+                    workflowId: run.handle.workflowId,
+                    definition: requireRunbook(run.runbook),
+                    stepPath: paused,
+                  });
+          const reason = [evidence, options.reason].filter((part) => part !== undefined).join('; ');
           const result = await sendUpdate(client, run, resumeUpdate, [
             {
               action,
               ...(lab && { lab }),
-              ...(options.reason !== undefined && { reason: options.reason }),
+              ...(reason !== '' && { reason }),
               ...(options.from !== undefined && { from: options.from }),
             },
           ]);

@@ -16,6 +16,7 @@ import { labTaskQueue, TASK_QUEUE } from '../../workflows/engine/api.js';
 import { DEFAULT_METRICS_ADDRESS, DEFAULT_SHUTDOWN_GRACE_TIME } from '../../worker/defaults.js';
 import { ExitCode, UserError } from '../errors.js';
 import { printJson } from '../output.js';
+import { oneLine } from '../runs/display.js';
 import { jsonOption } from '../options.js';
 
 /** Where the server keeps its state (also where rehearsals and workers keep theirs). */
@@ -197,6 +198,14 @@ As a service: deploy/runbook-worker@.service (systemd, one instance per lab; see
       const config = loadTemporalConfig();
       // Loaded here, not at the top: the worker SDK and every activity module are heavy for the other commands.
       const { installWorkerRuntime, runWorker } = await import('../../worker/worker.js');
+      const { onWaitNote } = await import('../../activities/engine/wait-notes.js');
+      const { formatDuration } = await import('../../activities/engine/poll-until.js');
+      // One line per change of a wait's detail, with the time it has waited (activities/engine/wait-notes.ts).
+      onWaitNote((note) =>
+        process.stderr.write(
+          `worker: ${note.workflowId} ${note.stepId} waiting ${formatDuration(note.waitedMs)}: ${oneLine(note.detail, 300)}\n`,
+        ),
+      );
       const metrics = options.metrics === true ? DEFAULT_METRICS_ADDRESS : options.metrics;
       try {
         installWorkerRuntime({ logLevel: 'WARN', verbose: Boolean(options.verbose), ...(metrics && { metrics }) });

@@ -3,7 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { currentState, findRun, labWorkerMissing, queryProgress, type Run } from '../../temporal/runs.js';
 import type { ExitCode } from '../errors.js';
+import { formatDuration } from '../../activities/engine/poll-until.js';
 import { colorState, colorStatus, exitCodeFor, flattenSteps, oneLine, resumeHints } from './display.js';
+import { pendingWaits } from './wait-progress.js';
 
 const FOLLOW_POLL_MS = 1_000;
 
@@ -41,6 +43,7 @@ export async function follow(
   let waitingNoted = false;
   let labNotedAt: string | undefined;
   const retriesSeen = new Set<string>();
+  const waitDetailsShown = new Map<string, string>();
   const emit = (event: Record<string, unknown>, text: string) => {
     if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
     else process.stdout.write(`${text}\n`);
@@ -79,6 +82,18 @@ export async function follow(
         emit(
           { event: 'retry', step, attempt: retry.attempt - 1, message: retry.message },
           `${time}  ${colorStatus('retrying'.padEnd(16))} ${step}  attempt ${retry.attempt - 1} failed: ${oneLine(retry.message, 200)}; retrying`,
+        );
+      }
+    }
+    if (progress) {
+      // A wait's detail, once per change (its heartbeat carries the last check's), with the time waited.
+      for (const wait of pendingWaits(run)) {
+        if (waitDetailsShown.get(wait.step) === wait.detail) continue;
+        waitDetailsShown.set(wait.step, wait.detail);
+        const time = new Date().toISOString().slice(11, 19);
+        emit(
+          { event: 'wait', step: wait.step, detail: wait.detail, waitedMs: wait.waitedMs },
+          `${time}  ${colorStatus('waiting'.padEnd(16))} ${wait.step}  ${formatDuration(wait.waitedMs)}: ${oneLine(wait.detail, 200)}`,
         );
       }
     }

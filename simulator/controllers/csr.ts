@@ -116,13 +116,22 @@ export function csrController(deps: { progress: InstallProgress }): Controller {
       for (const fault of faults.list()) {
         if (fault.kind !== 'rogue-csr' || roguesFiled.has(fault.node)) continue;
         roguesFiled.add(fault.node);
-        void createCsrPem({ commonName: `system:node:${fault.node}`, organizations: ['system:nodes'] }).then((pem) => {
-          if (stopped) return;
-          const csr = createAs(store, NODE_BOOTSTRAPPER_USER, R.csrs, clientCsrObject(csrName(), pem));
-          log.warn(
-            `a CSR for ${fault.node}, a node this lab does not have, was filed as ${csr.metadata.name} (rogue-csr fault)`,
-          );
-        });
+        const names =
+          fault.count === undefined
+            ? [fault.node]
+            : Array.from({ length: fault.count }, (_, index) => `${fault.node}-${index + 1}`);
+        for (const node of names) {
+          void createCsrPem({ commonName: `system:node:${node}`, organizations: ['system:nodes'] }).then((pem) => {
+            if (stopped) return;
+            // Random names, as the API server's: a flood may draw one twice.
+            let name = csrName();
+            while (store.get(R.csrs, undefined, name)) name = csrName();
+            const csr = createAs(store, NODE_BOOTSTRAPPER_USER, R.csrs, clientCsrObject(name, pem));
+            log.warn(
+              `a CSR for ${node}, a node this lab does not have, was filed as ${csr.metadata.name} (rogue-csr fault)`,
+            );
+          });
+        }
       }
     };
     faults.on('change', fileRogues);

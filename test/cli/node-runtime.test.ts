@@ -1,7 +1,8 @@
 /**
- * The supported Node.js: what package.json "engines" promises is what the tests run on, and the
+ * The supported Node.js: what package.json "devEngines" promises is what the tests run on, and the
  * `runbook` command started by an older node (a distribution's Node 20) re-runs itself on the Node
- * that scripts/install-deps.sh put in .tools/, or says how to get one.
+ * that scripts/install-deps.sh put in .tools/, or says how to get one; `npx runbook` on it prints
+ * no npm warning first.
  */
 import { describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
@@ -23,9 +24,13 @@ function atLeast(version: string, oldest: string): boolean {
 }
 
 async function oldestSupported(): Promise<string> {
-  const pkg = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as { engines: { node: string } };
-  const match = /^>=(\d+\.\d+\.\d+)$/.exec(pkg.engines.node);
-  if (!match?.[1]) throw new Error(`package.json engines.node is "${pkg.engines.node}", expected ">=x.y.z"`);
+  const pkg = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as {
+    devEngines: { runtime: { name: string; version: string } };
+  };
+  const { name, version } = pkg.devEngines.runtime;
+  const match = /^>=(\d+\.\d+\.\d+)$/.exec(version);
+  if (name !== 'node' || !match?.[1])
+    throw new Error(`package.json devEngines.runtime is ${name} "${version}", expected node ">=x.y.z"`);
   return match[1];
 }
 
@@ -43,9 +48,11 @@ async function olderNode(): Promise<string | undefined> {
 const older = await olderNode();
 // Machines of this project's kind ship Debian's Node 20; elsewhere there may be no older node to try.
 const withOlderNode = older ? it : it.skip;
+// Its npx (Debian's npm package), when the machine has one.
+const withOlderNpx = older && existsSync(path.join(path.dirname(older), 'npx')) ? it : it.skip;
 
 describe('the Node.js runtime', () => {
-  it('is one that package.json "engines" supports', async () => {
+  it('is one that package.json "devEngines" supports', async () => {
     expect({ node: process.version, supported: atLeast(process.version, await oldestSupported()) }).toEqual({
       node: process.version,
       supported: true,
@@ -82,6 +89,30 @@ describe('the Node.js runtime', () => {
     const names = (JSON.parse(stdout) as Array<{ name: string }>).map((runbook) => runbook.name);
     expect(names).toContain('preflight');
   });
+
+  withOlderNpx(
+    'npx runbook on an older node, the first time (a newcomer): no npm warning, then the command',
+    async () => {
+      // The older node's own npx, with an npm cache of its own (empty: npx links the project into it
+      // the first time, where npm used to check the engines and warn), offline: nothing is downloaded.
+      const cache = await mkdtemp(path.join(os.tmpdir(), 'runbook-npx-'));
+      try {
+        const bin = path.dirname(older!);
+        const result = await execa(path.join(bin, 'npx'), ['runbook', 'list-runbooks', '--json'], {
+          cwd: repo,
+          env: { PATH: `${bin}:/usr/bin:/bin`, npm_config_cache: cache, npm_config_offline: 'true' },
+          extendEnv: false,
+          reject: false,
+        });
+        expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: '' });
+        expect((JSON.parse(result.stdout) as Array<{ name: string }>).map((runbook) => runbook.name)).toContain(
+          'install',
+        );
+      } finally {
+        await rm(cache, { recursive: true, force: true });
+      }
+    },
+  );
 
   withOlderNode('runbook started by an older node with no .tools/ says how to get a supported one', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-node-'));

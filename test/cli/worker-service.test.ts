@@ -1,7 +1,8 @@
 /**
  * `runbook worker` as a service runs it: spawned as `node bin/runbook.js worker --metrics …` against a
  * real dev server. Its Prometheus endpoint carries the SDK's metrics and the runbooks' own after a short
- * run, and SIGTERM stops it cleanly (exit 0, "worker: stopped"), as systemd stops the unit in deploy/.
+ * run, it prints a wait's detail once per change, and SIGTERM stops it cleanly (exit 0, "worker: stopped"), as
+ * systemd stops the unit in deploy/.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -86,6 +87,12 @@ describe('runbook worker as a service', () => {
       expect(gate).toMatch(/runbook_steps_total\{[^}]*runbook="selftest"/);
       await handle.executeUpdate(approveUpdate, { args: [{}] });
       expect(await handle.result()).toMatchObject({ state: 'completed' });
+      // The wait's detail, once per change, with the time it has waited.
+      const waits = worker.stderr().match(/^worker: \S+ engine\.wait waiting \d+s: .*$/gm) ?? [];
+      expect(waits.map((line) => line.replace(/ waiting \d+s:/, ' waiting:'))).toEqual([
+        `worker: ${handle.workflowId} engine.wait waiting: poll 1 of 3`,
+        `worker: ${handle.workflowId} engine.wait waiting: poll 2 of 3`,
+      ]);
 
       const text = await scrape(address, (body) => /runbook_paused_seconds_count\{/.test(body));
       // The SDK's own: workflow and activity task latencies, completed workflows.

@@ -12,6 +12,7 @@ import {
   StepErrorType,
   type PollCheckpoint,
 } from '../../activities/engine/index.js';
+import { onWaitNote, type WaitNote } from '../../activities/engine/wait-notes.js';
 import { resolveSecret } from '../../lab/secrets.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
 import { loadExampleLab } from '../../testing/engine-harness.js';
@@ -59,6 +60,27 @@ describe('converge', () => {
 });
 
 describe('pollUntil', () => {
+  it("notes a wait's detail to its process only when it changes, with the time waited", async () => {
+    const notes: WaitNote[] = [];
+    const stop = onWaitNote((note) => notes.push(note));
+    const details = ['API down', 'API down', '1 of 3 Ready', '1 of 3 Ready', '1 of 3 Ready', '2 of 3 Ready'];
+    try {
+      await new MockActivityEnvironment({ activityId: 'nodes.csrs' }).run(() =>
+        pollUntil<number>(context, { what: 'nodes' }, async ({ polls }) =>
+          polls === details.length ? { done: true, detail: 'all Ready' } : { done: false, detail: details[polls]! },
+        ),
+      );
+    } finally {
+      stop();
+    }
+    expect(notes.map((note) => [note.stepId, note.detail])).toEqual([
+      ['nodes.csrs', 'API down'],
+      ['nodes.csrs', '1 of 3 Ready'],
+      ['nodes.csrs', '2 of 3 Ready'],
+    ]);
+    expect(notes.every((note, index) => note.waitedMs >= (notes[index - 1]?.waitedMs ?? 0))).toBe(true);
+  });
+
   it('keeps heartbeating while it sleeps between polls, so a cancel reaches it within about a second', async () => {
     const env = new MockActivityEnvironment();
     const beats: PollCheckpoint[] = [];

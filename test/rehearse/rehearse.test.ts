@@ -5,10 +5,11 @@
  */
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { events as jsonEvents, exampleLab, rehearsalCli, repo } from './support.js';
+import { events as jsonEvents, exampleLab, rehearsalCli, rehearsalWithFaults, repo } from './support.js';
 
 const workflowId = 'preflight/intra/rehearsal';
-const { runbook, scratch } = rehearsalCli('runbook-rehearse-');
+const cli = rehearsalCli('runbook-rehearse-');
+const { runbook, scratch } = cli;
 
 type Event = { event: string; step?: string; status?: string; attempts?: number; state?: string };
 const events = (stdout: string) => jsonEvents<Event>(stdout);
@@ -46,28 +47,10 @@ describe('runbook rehearse', () => {
   test('a host refusing SSH pauses the rehearsal; clearing the fault and resuming finishes it', async () => {
     const stateDir = scratch('fault');
     const scenario = path.join(repo, 'runbooks/faults/pxe-refuses-ssh.yaml');
-    const rehearsal = runbook([
-      'rehearse',
-      'preflight',
-      '--lab',
-      exampleLab,
-      '--state-dir',
-      stateDir,
-      '--faults',
-      scenario,
-      '--json',
-    ]);
-
+    const { run: rehearsal, paused, output } = rehearsalWithFaults(cli, 'preflight', stateDir, scenario);
     // Wait (on the output, not the clock) until the run reports the pause.
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      rehearsal.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (events(output).some((event) => event.event === 'paused')) resolve();
-      });
-      rehearsal.then(() => reject(new Error(`the rehearsal ended before pausing:\n${output}`)), reject);
-    });
-    const pausedAt = finalStatuses(events(output)).get('hosts[pxe].ssh');
+    await paused(1);
+    const pausedAt = finalStatuses(events(output())).get('hosts[pxe].ssh');
     expect(pausedAt).toMatchObject({ status: 'paused' });
     expect(pausedAt?.attempts).toBe(4);
 

@@ -16,8 +16,8 @@ export const exampleLab = path.join(repo, 'runbooks/labs/example.yaml');
 export type CliRun = ResultPromise<{ reject: false; all: true }>;
 
 export interface RehearsalCli {
-  /** `runbook <args>` against the file's server, colours off. */
-  runbook(args: string[]): CliRun;
+  /** `runbook <args>` against the file's server, colours off; `env` adds to or overrides its environment. */
+  runbook(args: string[], env?: Record<string, string>): CliRun;
   /** A folder of this file's own, removed after its tests. */
   scratch(name: string): string;
 }
@@ -35,10 +35,10 @@ export function rehearsalCli(prefix: string): RehearsalCli {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
   return {
-    runbook: (args) =>
+    runbook: (args, env = {}) =>
       execa('node', [path.join(repo, 'bin/runbook.js'), ...args], {
         cwd: repo,
-        env: { ...temporal.env, NO_COLOR: '1' },
+        env: { ...temporal.env, NO_COLOR: '1', ...env },
         reject: false,
         all: true,
       }),
@@ -52,4 +52,34 @@ export function events<E extends { event: string }>(stdout: string): E[] {
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as E);
+}
+
+/**
+ * A `rehearse … --json` run with a scenario of faults, and a way to wait (on its output, not the
+ * clock) until it has reported its n-th pause; `output()` is what it printed so far.
+ */
+export function rehearsalWithFaults(cli: RehearsalCli, runbook: string, stateDir: string, scenario: string) {
+  const run = cli.runbook([
+    'rehearse',
+    runbook,
+    '--lab',
+    exampleLab,
+    '--state-dir',
+    stateDir,
+    '--faults',
+    scenario,
+    '--json',
+  ]);
+  let output = '';
+  run.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const paused = (n: number) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (events(output).filter((event) => event.event === 'paused').length >= n) resolve();
+      };
+      run.stdout.on('data', check);
+      check();
+      run.then(() => reject(new Error(`the rehearsal ended before pause ${n}:\n${output}`)), reject);
+    });
+  return { run, paused, output: () => output };
 }

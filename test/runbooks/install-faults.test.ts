@@ -172,6 +172,7 @@ describe('faults met one after the other by one install run', () => {
       const message = expectPausedAt(await settled(handle, 'the expired ignition', STRETCH_MS), 'ignition.fresh');
       const folder = path.join(path.dirname(sim.endpointsPath), 'install');
       expect(message).toContain(`the ignition configs in ${folder} were created 25.0 h ago`);
+      expect(message).toContain('no node is known to have joined the cluster (its API: HTTP 503: ');
       expect(message).toContain(`Move ${folder} away`);
       expect(message).toContain('runbook resume <run> --from openshift-install.config');
 

@@ -8,11 +8,14 @@
  * rogue-csr fault, the CSR of a node the lab does not have stays pending and the run completes.
  */
 import 'reflect-metadata';
+import { utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { CertificatesV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { WorkflowHandle } from '@temporalio/client';
+import { IGNITION_FILES } from '../../activities/install/index.js';
+import { readFolderState, writeFolderState } from '../../activities/install/folder.js';
 import { hostsWith, nodeFqdn, type Lab } from '../../lab/schema.js';
 import { startSimulatedLab, type SimulatedLab } from '../../simulator/lab-sim.js';
 import { waitForProgress } from '../../testing/engine-harness.js';
@@ -82,6 +85,17 @@ function placedOnLab(steps: StepProgress[], prefix = ''): string[] {
 
 /** Path → (inode, size, mtime) of every file under the simulated hosts' file systems. */
 const hostFiles = () => fileStamps(path.join(dir, 'sim', 'hosts'));
+
+/**
+ * Sets the install folder's ignition configs `hours` back: the files' times (utimes) and the folder's
+ * record of when `create ignition-configs` ran, which is what the ignition check reads.
+ */
+async function ageIgnition(folder: string, hours: number): Promise<void> {
+  const then = new Date(Date.now() - hours * 3_600_000);
+  const state = (await readFolderState(folder))!;
+  await writeFolderState(folder, { ...state, ignitionCreatedAt: then.toISOString() });
+  for (const file of IGNITION_FILES) await utimes(path.join(folder, file), then, then);
+}
 
 async function completed(handle: WorkflowHandle): Promise<RunbookProgress> {
   const progress = await waitForProgress(
@@ -175,7 +189,9 @@ test(
       expect(text).not.toContain(bootstrap.ip);
     }
 
-    // A second run on the installed lab: every step unchanged, nothing written.
+    // A second run on the installed lab, a day later: every step unchanged, nothing written. The
+    // ignition configs have expired, but every node has joined, so they are not used any more.
+    await ageIgnition(path.join(path.dirname(sim.endpointsPath), 'install'), 25);
     const filesBefore = await hostFiles();
     const writesBefore = sim.apiWrites();
     // The counters see the first run's writes (CSR approvals, registry, LDAP; zones, configs, ignition).
@@ -186,6 +202,9 @@ test(
       ([, status]) => status !== 'unchanged' && status !== 'skipped',
     );
     expect(changed).toEqual([]);
+    expect(second.steps.find((step) => step.id === 'ignition.fresh')?.message).toMatch(
+      /^the ignition configs are 25\.0 h old \(limit \d+ h\), but every node the lab lists has joined the cluster/,
+    );
     expect(sim.apiWrites() - writesBefore).toBe(0);
     expect(await hostFiles()).toEqual(filesBefore);
     expect(await temporal.client.workflow.getHandle('install/intra/second').query(progressQuery)).toMatchObject({
