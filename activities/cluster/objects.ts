@@ -19,7 +19,9 @@ import {
   egressRouterService,
   egressScc,
   egressServiceAccount,
+  egressAssignablePatches,
   egressIpNamespaces,
+  egressIpObjects,
   egressIpPatches,
   fillObject,
   infraMachineConfigPool,
@@ -139,6 +141,14 @@ export const objectSets = {
     objects: [],
     patches: egressIpPatches(lab, needs(lab.day2.egress, 'egress-ips', 'day2.egress')),
   }),
+  /** OVN-Kubernetes: the namespaces given egress IPs, an EgressIP per namespace, the egress-assignable label on the nodes. */
+  'egress-ips-ovn': (lab: Lab): ObjectSet => {
+    const egress = needs(lab.day2.egress, 'egress-ips-ovn', 'day2.egress');
+    return {
+      objects: [...egressIpNamespaces(egress), ...egressIpObjects(egress)],
+      patches: egressAssignablePatches(lab, egress),
+    };
+  },
   /** OVN-Kubernetes: the namespace, an EgressRouter (redirect) and a Service per router. */
   'egress-ovn': (lab: Lab): ObjectSet => {
     const egress = needs(lab.day2.egress, 'egress-ovn', 'day2.egress');
