@@ -139,3 +139,24 @@ export function splitMetalImages(rhcosVersion: string): boolean {
   const release = releaseOf(rhcosMinor(rhcosVersion));
   return release !== undefined && release.major === 4 && release.minor <= 2;
 }
+
+function atLeast(version: string, minor: number): boolean {
+  return minorOf(version) >= minor;
+}
+
+/** The Ignition spec the openshift-install of a release writes: 2.2.0 up to 4.5, 3.1.0 in 4.6, 3.2.0 from 4.7. */
+export function ignitionSpecWritten(openshiftVersion: string): string {
+  if (!atLeast(openshiftVersion, 6)) return '2.2.0';
+  return atLeast(openshiftVersion, 7) ? '3.2.0' : '3.1.0';
+}
+
+/**
+ * The newest Ignition spec the Ignition of an RHCOS release reads (either spelling of its version);
+ * it reads the older ones of the same major: 2.2.0 up to 4.5, 3.1.0 in 4.6, 3.2.0 from 4.7, 3.4.0 from 4.13.
+ */
+export function newestIgnitionSpecRead(rhcosVersion: string): string {
+  const minor = rhcosMinor(rhcosVersion);
+  if (!atLeast(minor, 6)) return '2.2.0';
+  if (!atLeast(minor, 7)) return '3.1.0';
+  return atLeast(minor, 13) ? '3.4.0' : '3.2.0';
+}

@@ -496,7 +496,7 @@ const egressRouterBase = {
     .array(tolerationSchema)
     .optional()
     .describe(
-      "OpenShift SDN: tolerations of the router's pod, for tainted nodes; left out, a router on the infra nodes (the default nodeSelector) takes day2.infra.routerTolerations.",
+      "OpenShift SDN: tolerations of the router's pod, for tainted nodes; left out, a router on the infra nodes (a nodeSelector with the infra role label, as the default one) takes day2.infra.routerTolerations.",
     ),
 };
 

@@ -71,11 +71,12 @@ const env = (name: string, value: string) => ({ name, value });
 
 /**
  * A router's tolerations as a pod spec writes them (only the fields given): its own, else, for a
- * router on the infra nodes (no nodeSelector of its own), the infra nodes' (day2.infra.routerTolerations).
+ * router on the infra nodes (its selector names the infra role, as the default one does), the
+ * infra nodes' (day2.infra.routerTolerations): the taints that keep other work off them are theirs.
  */
 export function routerTolerations(lab: Lab, router: EgressRouter): Record<string, unknown>[] | undefined {
-  const given =
-    router.tolerations ?? (router.nodeSelector === undefined ? lab.day2.infra?.routerTolerations : undefined);
+  const onInfra = infraRoleLabel in (router.nodeSelector ?? { [infraRoleLabel]: '' });
+  const given = router.tolerations ?? (onInfra ? lab.day2.infra?.routerTolerations : undefined);
   return given?.map((toleration) =>
     Object.fromEntries(Object.entries(toleration).filter(([, value]) => value !== undefined)),
   );

@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Lab } from '../../lab/schema.js';
+import { apiFeatures } from '../../lab/release.js';
 import { resolveSecret } from '../../lab/secrets.js';
 import { cephUserKeySlot } from '../../render/ceph.js';
 import {
@@ -182,5 +183,6 @@ export async function objectSetFor(lab: Lab, name: unknown): Promise<WantedObjec
     objects: set.objects.map((object) => fillObject(object, slots, values)),
     patches: (set.patches ?? []).map((patch) => fillObject(patch, slots, values)),
     secretValues: slots.map((slot) => encodeSecret(slot, values)),
+    serverSideApply: apiFeatures(lab.cluster.version).serverSideApply,
   };
 }
