@@ -125,7 +125,8 @@ export const clusterSchema = z.strictObject({
     .enum(['OpenShiftSDN', 'OVNKubernetes'])
     .default('OpenShiftSDN')
     .describe(
-      'Cluster network plugin (`networking.networkType` of install-config); defaults to the one the release installs by default: OVNKubernetes from 4.12, OpenShiftSDN before. OpenShiftSDN cannot install 4.15 or later.',
+      'Cluster network plugin (`networking.networkType` of install-config); defaults to the one the release ' +
+        'installs by default: OVNKubernetes from 4.12, OpenShiftSDN before. OpenShiftSDN cannot install 4.15 or later.',
     ),
   clusterNetwork: z
     .strictObject({
@@ -496,7 +497,8 @@ const egressRouterBase = {
     .array(tolerationSchema)
     .optional()
     .describe(
-      "OpenShift SDN: tolerations of the router's pod, for tainted nodes; left out, a router on the infra nodes (a nodeSelector with the infra role label, as the default one) takes day2.infra.routerTolerations.",
+      "OpenShift SDN: tolerations of the router's pod, for tainted nodes; left out, a router on the infra nodes " +
+        '(a nodeSelector with the infra role label, as the default one) takes day2.infra.routerTolerations.',
     ),
 };
 
@@ -529,14 +531,17 @@ export const egressRouterSchema = z
 export const namespaceEgressSchema = z
   .strictObject({
     namespace: dnsLabel.describe(
-      "Project whose pods' outgoing traffic leaves with these addresses (its NetNamespace on OpenShift SDN, the namespaceSelector of its EgressIP on OVN-Kubernetes).",
+      "Project whose pods' outgoing traffic leaves with these addresses (its NetNamespace on OpenShift SDN, " +
+        'the namespaceSelector of its EgressIP on OVN-Kubernetes).',
     ),
     ips: z
       .array(
         z.strictObject({
           ip: ipv4.describe('An unused address of the node subnet.'),
           node: dnsLabel.describe(
-            'OpenShift SDN: the node whose HostSubnet holds the address (the next address takes over when it is down). OVN-Kubernetes: a node labelled k8s.ovn.org/egress-assignable, one of those OVN assigns the addresses to (and moves them between).',
+            'OpenShift SDN: the node whose HostSubnet holds the address (the next address takes over when it is down). ' +
+              'OVN-Kubernetes: a node labelled k8s.ovn.org/egress-assignable, one of those OVN assigns the addresses to ' +
+              '(and moves them between).',
           ),
         }),
       )
@@ -563,7 +568,8 @@ export const egressSchema = z.strictObject({
     .array(namespaceEgressSchema)
     .optional()
     .describe(
-      "Namespaces whose traffic leaves with fixed addresses: on OpenShift SDN set on their NetNamespace and the nodes' HostSubnets; on OVN-Kubernetes an EgressIP per namespace and the egress-assignable label on the nodes listed.",
+      "Namespaces whose traffic leaves with fixed addresses: on OpenShift SDN set on their NetNamespace and the nodes' " +
+        'HostSubnets; on OVN-Kubernetes an EgressIP per namespace and the egress-assignable label on the nodes listed.',
     ),
 });
 

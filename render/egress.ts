@@ -279,7 +279,10 @@ export function egressAssignablePatches(lab: Lab, egress: Egress): MergePatch[] 
   }));
 }
 
-/** SDN: SCC, namespace and service account, ReplicationControllers, namespace egress IPs; OVN: namespace, EgressRouter and EgressIP objects. */
+/**
+ * SDN: SCC, namespace and service account, ReplicationControllers, namespace egress IPs;
+ * OVN: namespace, EgressRouter and EgressIP objects.
+ */
 export function renderEgress(lab: Lab): RenderedFile[] {
   const egress = lab.day2.egress;
   if (egress === undefined) return [];

@@ -51,7 +51,8 @@ export const artifacts = {
   'egress.service': 'Service per egress router',
   'egress.ip-namespaces': 'Namespaces given egress IPs',
   'egress.ips':
-    "The namespaces' egress IPs: NetNamespace and HostSubnet patches (OpenShift SDN), or the nodes' egress-assignable label and an EgressIP per namespace (OVN-Kubernetes)",
+    "The namespaces' egress IPs: NetNamespace and HostSubnet patches (OpenShift SDN), " +
+    "or the nodes' egress-assignable label and an EgressIP per namespace (OVN-Kubernetes)",
 } as const;
 export type ArtifactName = keyof typeof artifacts;
 

@@ -23,7 +23,11 @@ export const egressRouterRunbook = defineRunbook({
   name: 'egress-router',
   title: 'Egress routers with fixed source addresses',
   description:
-    "Checks node selectors against the nodes; creates the routers (ReplicationControllers on OpenShift SDN, EgressRouter objects on OVN-Kubernetes) and their Services; sets the namespaces' egress IPs the lab lists (NetNamespace and HostSubnet on OpenShift SDN; EgressIP objects and egress-assignable nodes on OVN-Kubernetes, awaited until every address is on a node); waits for the routers on matching nodes with endpoints.",
+    'Checks node selectors against the nodes; creates the routers (ReplicationControllers on OpenShift SDN, ' +
+    'EgressRouter objects on OVN-Kubernetes) and their Services; ' +
+    "sets the namespaces' egress IPs the lab lists (NetNamespace and HostSubnet on OpenShift SDN; " +
+    'EgressIP objects and egress-assignable nodes on OVN-Kubernetes, awaited until every address is on a node); ' +
+    'waits for the routers on matching nodes with endpoints.',
   steps: [
     action('selectors.check', 'Check each router selects nodes of the cluster', 'egressCheckSelectors', onLab),
     action('sdn.apply', 'Create the project, account, SCC, routers and Services (SDN)', 'clusterApply', {

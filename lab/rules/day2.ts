@@ -172,7 +172,8 @@ const namespaceEgressIPs: Rule = (context) => {
     if (!ovn && entry.item.podSelector !== undefined)
       report(
         [...path, 'podSelector'],
-        'needs OVN-Kubernetes: an OpenShift SDN NetNamespace gives its egress IPs to every pod of the namespace; remove podSelector, or use networkType: OVNKubernetes',
+        'needs OVN-Kubernetes: an OpenShift SDN NetNamespace gives its egress IPs to every pod of the namespace; ' +
+          'remove podSelector, or use networkType: OVNKubernetes',
       );
     for (const address of indexed(entry.item.ips)) {
       const { ip, node } = address.item;
@@ -302,13 +303,15 @@ const egressOnOvn: Rule = ({ lab, report }) => {
       report(
         [...path, 'mode'],
         'http-proxy needs OpenShift SDN: on OVNKubernetes an egress router is an EgressRouter object, which only supports redirect mode. ' +
-          'For a fixed source address on outgoing traffic, give the namespace egress IPs (day2.egress.egressIPs, EgressIP objects on OVN); ' +
-          'for proxy rules, run an HTTP proxy as a Deployment of your own in a namespace with egress IPs; or use mode: redirect with destinations',
+          'For a fixed source address on outgoing traffic, give the namespace egress IPs ' +
+          '(day2.egress.egressIPs, EgressIP objects on OVN); for proxy rules, run an HTTP proxy as a Deployment ' +
+          'of your own in a namespace with egress IPs; or use mode: redirect with destinations',
       );
     if (router.item.tolerations !== undefined)
       report(
         [...path, 'tolerations'],
-        "are not used on OVNKubernetes: the network operator places an EgressRouter's pod itself; remove them (they apply to OpenShift SDN routers)",
+        "are not used on OVNKubernetes: the network operator places an EgressRouter's pod itself; " +
+          'remove them (they apply to OpenShift SDN routers)',
       );
   }
 };
