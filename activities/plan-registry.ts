@@ -52,6 +52,7 @@ const withoutPlan = {
   registryWaitRollout: WAITS,
   egressWaitRouters: WAITS,
   egressWaitNetNamespaces: WAITS,
+  egressWaitEgressIps: WAITS,
   powerSetNextBoot: 'the boot override is not read back by every driver (IPMI cannot tell it)',
   selftestCheckWorker: 'it reports on the worker that runs it; a plan runs on no worker',
   selftestConverge: 'its marker is keyed by the run, which a plan does not have',

@@ -124,7 +124,10 @@ export const clusterSchema = z.strictObject({
   networkType: z
     .enum(['OpenShiftSDN', 'OVNKubernetes'])
     .default('OpenShiftSDN')
-    .describe('Cluster network plugin (`networking.networkType` of install-config).'),
+    .describe(
+      'Cluster network plugin (`networking.networkType` of install-config); defaults to the one the release ' +
+        'installs by default: OVNKubernetes from 4.12, OpenShiftSDN before. OpenShiftSDN cannot install 4.15 or later.',
+    ),
   clusterNetwork: z
     .strictObject({
       cidr: cidrv4.describe('Network pods take their addresses from; must not overlap the node or service network.'),
@@ -490,6 +493,13 @@ const egressRouterBase = {
     .optional()
     .describe('Nodes the router may run on, as labels; defaults to the infra role label.'),
   image: z.string().optional().describe('Router image; defaults to the one of the release.'),
+  tolerations: z
+    .array(tolerationSchema)
+    .optional()
+    .describe(
+      "OpenShift SDN: tolerations of the router's pod, for tainted nodes; left out, a router on the infra nodes " +
+        '(a nodeSelector with the infra role label, as the default one) takes day2.infra.routerTolerations.',
+    ),
 };
 
 export const egressRouterSchema = z
@@ -521,21 +531,32 @@ export const egressRouterSchema = z
 export const namespaceEgressSchema = z
   .strictObject({
     namespace: dnsLabel.describe(
-      "Project whose pods' outgoing traffic leaves with these addresses (its NetNamespace).",
+      "Project whose pods' outgoing traffic leaves with these addresses (its NetNamespace on OpenShift SDN, " +
+        'the namespaceSelector of its EgressIP on OVN-Kubernetes).',
     ),
     ips: z
       .array(
         z.strictObject({
           ip: ipv4.describe('An unused address of the node subnet.'),
           node: dnsLabel.describe(
-            'Node whose HostSubnet holds the address; the next address takes over when it is down.',
+            'OpenShift SDN: the node whose HostSubnet holds the address (the next address takes over when it is down). ' +
+              'OVN-Kubernetes: a node labelled k8s.ovn.org/egress-assignable, one of those OVN assigns the addresses to ' +
+              '(and moves them between).',
           ),
         }),
       )
       .min(1, { message: 'needs at least one address, e.g. { ip: 10.42.253.45, node: compute3 }' })
       .describe('The egress IPs of the namespace, in order of preference, each on a node.'),
+    podSelector: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe(
+        "OVN-Kubernetes only: labels of the namespace's pods the addresses apply to (the EgressIP's podSelector); every pod when left out.",
+      ),
   })
-  .describe('Fixed egress addresses of a namespace (OpenShift SDN NetNamespace / HostSubnet egressIPs).');
+  .describe(
+    'Fixed egress addresses of a namespace: NetNamespace / HostSubnet egressIPs on OpenShift SDN, an EgressIP object on OVN-Kubernetes.',
+  );
 
 export const egressSchema = z.strictObject({
   namespace: dnsLabel.default('egress-routers').describe('Namespace of the routers.'),
@@ -547,7 +568,8 @@ export const egressSchema = z.strictObject({
     .array(namespaceEgressSchema)
     .optional()
     .describe(
-      "OpenShift SDN only: namespaces whose traffic leaves with fixed addresses, set on their NetNamespace and on the nodes' HostSubnets.",
+      "Namespaces whose traffic leaves with fixed addresses: on OpenShift SDN set on their NetNamespace and the nodes' " +
+        'HostSubnets; on OVN-Kubernetes an EgressIP per namespace and the egress-assignable label on the nodes listed.',
     ),
 });
 
@@ -556,7 +578,7 @@ export const day2Schema = z.strictObject({
   infra: infraSchema.optional().describe('Infra nodes: their MachineConfigPool and the routers on them.'),
   ceph: cephSchema.optional().describe('Ceph RBD storage through ceph-csi.'),
   registry: registrySchema.optional().describe('Storage of the image registry.'),
-  egress: egressSchema.optional().describe('OpenShift SDN egress routers.'),
+  egress: egressSchema.optional().describe('Egress routers and namespace egress IPs.'),
 });
 
 export const rebuildSchema = z.strictObject({

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { draftLab, isRecord, type LabDraft } from './draft.js';
 import { formatPath, type LabIssue, type PathSegment, type RawIssue } from './issues.js';
 import { labSchema, type Lab } from './schema.js';
+import { defaultNetworkType, releaseOf } from './release.js';
 import { runRules } from './rules/context.js';
 import { addressRules } from './rules/addresses.js';
 import { topologyRules } from './rules/topology.js';
@@ -32,11 +33,24 @@ export interface LabCheck {
 
 /** Schema and rule issues with their paths as segments (the loader turns them into lines). */
 export function checkLab(input: unknown): LabCheck {
-  const parsed = labSchema.safeParse(input, { reportInput: true });
-  const schemaIssues = parsed.success ? [] : parsed.error.issues.flatMap((issue) => explain(issue, input));
-  const draft = parsed.success ? (parsed.data as LabDraft) : draftLab(input);
+  const prepared = withReleaseDefaults(input);
+  const parsed = labSchema.safeParse(prepared, { reportInput: true });
+  const schemaIssues = parsed.success ? [] : parsed.error.issues.flatMap((issue) => explain(issue, prepared));
+  const draft = parsed.success ? (parsed.data as LabDraft) : draftLab(prepared);
   const issues = [...schemaIssues, ...runRules(draft, [...topologyRules, ...addressRules, ...day2Rules])];
   return parsed.success ? { lab: parsed.data, draft, issues } : { draft, issues };
+}
+
+/**
+ * Defaults that follow from the release (lab/release.ts), filled in before the schema's own: a lab
+ * without `cluster.networkType` gets the plugin its release installs by default. The input is not
+ * changed; a copy is.
+ */
+function withReleaseDefaults(input: unknown): unknown {
+  if (!isRecord(input) || !isRecord(input.cluster) || input.cluster.networkType !== undefined) return input;
+  const { version } = input.cluster;
+  if (typeof version !== 'string' || releaseOf(version) === undefined) return input;
+  return { ...input, cluster: { ...input.cluster, networkType: defaultNetworkType(version) } };
 }
 
 /** Zod's issue in the project's words: what is wrong and what to write. Never echoes a value. */

@@ -9,12 +9,19 @@
  *   `…-metal-bios.raw.gz`, `…-metal-uefi.raw.gz`;
  * - 4.3 to 4.5: `rhcos-<v>-<arch>-installer-kernel-<arch>`, `…-installer-initramfs.<arch>.img`,
  *   `…-metal.<arch>.raw.gz`;
- * - 4.6 and later: `rhcos-<v>-<arch>-live-kernel-<arch>`, `…-live-initramfs.<arch>.img`,
- *   `…-live-rootfs.<arch>.img`;
+ * - 4.6 and later: `rhcos-<v>-<arch>-live-kernel-<arch>` (`…-live-kernel.<arch>` from 4.19),
+ *   `…-live-initramfs.<arch>.img`, `…-live-rootfs.<arch>.img`;
  * where a build id (`46.82.202008181646-0`) names its files `rhcos-<build id>-…` without the first
  * `<arch>`. Every folder has a sha256sum.txt listing its files.
  */
-import { bootAssetKinds, bootGeneration, isRhcosBuildId, rhcosMinor, splitMetalImages } from '../lab/release.js';
+import {
+  bootAssetKinds,
+  bootGeneration,
+  isRhcosBuildId,
+  liveKernelSuffix,
+  rhcosMinor,
+  splitMetalImages,
+} from '../lab/release.js';
 import type { BootAssetKind, BootGeneration } from '../lab/release.js';
 import { hostsWith } from '../lab/schema.js';
 import type { Lab } from '../lab/schema.js';
@@ -72,7 +79,7 @@ function mirrorFileNames(cluster: Lab['cluster']): Partial<Record<BootAssetKind,
   const prefix = isRhcosBuildId(version) ? `rhcos-${version}` : `rhcos-${version}-${arch}`;
   if (bootGeneration(cluster.version) === 'live') {
     return {
-      kernel: `${prefix}-live-kernel-${arch}`,
+      kernel: `${prefix}-live-kernel${liveKernelSuffix(cluster.version, arch)}`,
       initramfs: `${prefix}-live-initramfs.${arch}.img`,
       rootfs: `${prefix}-live-rootfs.${arch}.img`,
     };

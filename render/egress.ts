@@ -1,7 +1,10 @@
 /**
- * OpenShift SDN egress routers: a namespace, a ServiceAccount allowed to run the privileged init
- * container (SCC `egress-init`), and per router a ReplicationController (redirect or HTTP proxy
- * mode, on a macvlan interface holding the router's source IP) with the Service that other pods use.
+ * Egress. OpenShift SDN: a namespace, a ServiceAccount allowed to run the privileged init container
+ * (SCC `egress-init`), and per router a ReplicationController (redirect or HTTP proxy mode, on a
+ * macvlan interface holding the router's source IP) with the Service that other pods use; namespace
+ * egress IPs on NetNamespaces and HostSubnets. OVN-Kubernetes: `EgressRouter` objects (redirect
+ * only) with their Services; namespace egress IPs as `EgressIP` objects (k8s.ovn.org/v1) and the
+ * `k8s.ovn.org/egress-assignable` label on the nodes that may hold them.
  */
 import { nodeFqdn, type Egress, type EgressRouter, type Lab } from '../lab/schema.js';
 import { manifestFile, namespaceObject, patchFile, serviceAccountObject, serviceAccountUser } from './manifest.js';
@@ -66,9 +69,23 @@ export function egressDestination(router: Extract<EgressRouter, { mode: 'redirec
 
 const env = (name: string, value: string) => ({ name, value });
 
+/**
+ * A router's tolerations as a pod spec writes them (only the fields given): its own, else, for a
+ * router on the infra nodes (its selector names the infra role, as the default one does), the
+ * infra nodes' (day2.infra.routerTolerations): the taints that keep other work off them are theirs.
+ */
+export function routerTolerations(lab: Lab, router: EgressRouter): Record<string, unknown>[] | undefined {
+  const onInfra = infraRoleLabel in (router.nodeSelector ?? { [infraRoleLabel]: '' });
+  const given = router.tolerations ?? (onInfra ? lab.day2.infra?.routerTolerations : undefined);
+  return given?.map((toleration) =>
+    Object.fromEntries(Object.entries(toleration).filter(([, value]) => value !== undefined)),
+  );
+}
+
 export function egressRouterController(lab: Lab, egress: Egress, router: EgressRouter): KubeObject {
   const labels = { name: router.name };
   const gateway = router.gateway ?? lab.network.gateway;
+  const tolerations = routerTolerations(lab, router);
   const initEnv = [
     env('EGRESS_SOURCE', router.sourceIP),
     env('EGRESS_GATEWAY', gateway),
@@ -107,6 +124,7 @@ export function egressRouterController(lab: Lab, egress: Egress, router: EgressR
           ],
           containers: [main],
           nodeSelector: router.nodeSelector ?? { [infraRoleLabel]: '' },
+          ...(tolerations !== undefined && tolerations.length > 0 && { tolerations }),
         },
       },
     },
@@ -221,7 +239,50 @@ export function egressIpPatches(lab: Lab, egress: Egress): MergePatch[] {
   ];
 }
 
-/** SDN: SCC, namespace and service account, ReplicationControllers, namespace egress IPs; OVN: namespace, EgressRouter objects. */
+const OVN_API = 'k8s.ovn.org/v1';
+/** The label OVN-Kubernetes assigns egress IPs by: only nodes that carry it may hold one. */
+export const egressAssignableLabel = 'k8s.ovn.org/egress-assignable';
+
+/** The EgressIP of one namespace of `day2.egress.egressIPs`: named after it. */
+export function egressIpName(namespace: string): string {
+  return `egress-${namespace}`;
+}
+
+/**
+ * OVN-Kubernetes: one `EgressIP` per namespace, its addresses in the lab's order, selecting the
+ * namespace by the name label every namespace carries (`kubernetes.io/metadata.name`), and its pods
+ * by the lab's podSelector when it has one. OVN picks the nodes (status.items).
+ */
+export function egressIpObjects(egress: Egress): KubeObject[] {
+  return (egress.egressIPs ?? []).map((entry) => ({
+    apiVersion: OVN_API,
+    kind: 'EgressIP',
+    metadata: { name: egressIpName(entry.namespace) },
+    spec: {
+      egressIPs: entry.ips.map((address) => address.ip),
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': entry.namespace } },
+      ...(entry.podSelector !== undefined && { podSelector: { matchLabels: entry.podSelector } }),
+    },
+  }));
+}
+
+/** The nodes the lab puts egress IPs on, in the lab's order, each once. */
+export function egressIpNodes(egress: Egress): string[] {
+  return [...new Set((egress.egressIPs ?? []).flatMap((entry) => entry.ips.map((address) => address.node)))];
+}
+
+/** OVN-Kubernetes: the egress-assignable label on each node the lab lists for egress IPs (a merge patch keeps its other labels). */
+export function egressAssignablePatches(lab: Lab, egress: Egress): MergePatch[] {
+  return egressIpNodes(egress).map((node) => ({
+    target: { apiVersion: 'v1', kind: 'Node', name: nodeFqdn(lab, { name: node }) },
+    patch: { metadata: { labels: { [egressAssignableLabel]: '' } } },
+  }));
+}
+
+/**
+ * SDN: SCC, namespace and service account, ReplicationControllers, namespace egress IPs;
+ * OVN: namespace, EgressRouter and EgressIP objects.
+ */
 export function renderEgress(lab: Lab): RenderedFile[] {
   const egress = lab.day2.egress;
   if (egress === undefined) return [];
@@ -240,7 +301,14 @@ export function renderEgress(lab: Lab): RenderedFile[] {
           artifact: 'egress.service-account',
         }),
       ];
-  const namespaces = ovn ? [] : egressIpNamespaces(egress);
+  const namespaces = egressIpNamespaces(egress);
+  const patchFiles = (patches: MergePatch[]) =>
+    patches.map((patch) =>
+      patchFile(lab, patch, {
+        path: `cluster/egress/${patch.target.kind.toLowerCase()}-${patch.target.name}-patch.yaml`,
+        artifact: 'egress.ips',
+      }),
+    );
   const egressIps =
     namespaces.length === 0
       ? []
@@ -249,12 +317,17 @@ export function renderEgress(lab: Lab): RenderedFile[] {
             path: 'cluster/egress/egress-ip-namespaces.yaml',
             artifact: 'egress.ip-namespaces',
           }),
-          ...egressIpPatches(lab, egress).map((patch) =>
-            patchFile(lab, patch, {
-              path: `cluster/egress/${patch.target.kind.toLowerCase()}-${patch.target.name}-patch.yaml`,
-              artifact: 'egress.ips',
-            }),
-          ),
+          ...(ovn
+            ? [
+                ...patchFiles(egressAssignablePatches(lab, egress)),
+                ...egressIpObjects(egress).map((object) =>
+                  manifestFile(lab, [object], {
+                    path: `cluster/egress/egressip-${object.metadata.name}.yaml`,
+                    artifact: 'egress.ips',
+                  }),
+                ),
+              ]
+            : patchFiles(egressIpPatches(lab, egress))),
         ];
   return [
     ...setup,

@@ -47,10 +47,12 @@ export const artifacts = {
   'registry.config-patch': 'Image registry config patch: Managed, with its storage',
   'egress.scc': 'SCC that lets the egress routers run their privileged init container',
   'egress.service-account': 'Egress router namespace and service account',
-  'egress.router': 'ReplicationController per egress router',
+  'egress.router': 'ReplicationController (OpenShift SDN) or EgressRouter (OVN-Kubernetes) per egress router',
   'egress.service': 'Service per egress router',
-  'egress.ip-namespaces': 'Namespaces given egress IPs (OpenShift SDN)',
-  'egress.ips': "NetNamespace and HostSubnet patches setting the namespaces' egress IPs (OpenShift SDN)",
+  'egress.ip-namespaces': 'Namespaces given egress IPs',
+  'egress.ips':
+    "The namespaces' egress IPs: NetNamespace and HostSubnet patches (OpenShift SDN), " +
+    "or the nodes' egress-assignable label and an EgressIP per namespace (OVN-Kubernetes)",
 } as const;
 export type ArtifactName = keyof typeof artifacts;
 
@@ -149,6 +151,8 @@ export {
   egressRouterService,
   egressScc,
   egressServiceAccount,
+  egressAssignablePatches,
   egressIpNamespaces,
+  egressIpObjects,
   egressIpPatches,
 } from './egress.js';

@@ -2,9 +2,11 @@
  * `egress-router`: the procedure's egress routers. The lab's node selectors are checked against the
  * cluster's node labels before anything is created; then, on OpenShift SDN, the project, service
  * account, SCC, the redirect / HTTP-proxy ReplicationControllers and their Services; on
- * OVN-Kubernetes, `EgressRouter` objects (redirect only) and their Services. On OpenShift SDN, the
- * namespaces the lab gives egress IPs get them on their NetNamespace and on the nodes' HostSubnets.
- * Then every router is awaited on a matching node with Service endpoints.
+ * OVN-Kubernetes, `EgressRouter` objects (redirect only) and their Services. The namespaces the lab
+ * gives egress IPs get them: on OpenShift SDN on their NetNamespace and on the nodes' HostSubnets; on
+ * OVN-Kubernetes as an `EgressIP` each, the nodes listed labelled egress-assignable, awaited until
+ * OVN has assigned every address (the step reports which node holds which). Then every router is
+ * awaited on a matching node with Service endpoints.
  *
  *   runbook start egress-router --lab lab.yaml --follow
  */
@@ -13,14 +15,19 @@ import { defineRunbook } from '../workflows/engine/definition.js';
 import { action, wait } from '../workflows/engine/steps.js';
 import { onLab } from './placement.js';
 
-const sdnEgressIps = (lab: Lab) =>
-  lab.cluster.networkType === 'OpenShiftSDN' && (lab.day2.egress?.egressIPs?.length ?? 0) > 0;
+const hasEgressIps = (lab: Lab) => (lab.day2.egress?.egressIPs?.length ?? 0) > 0;
+const sdnEgressIps = (lab: Lab) => lab.cluster.networkType === 'OpenShiftSDN' && hasEgressIps(lab);
+const ovnEgressIps = (lab: Lab) => lab.cluster.networkType === 'OVNKubernetes' && hasEgressIps(lab);
 
 export const egressRouterRunbook = defineRunbook({
   name: 'egress-router',
   title: 'Egress routers with fixed source addresses',
   description:
-    "Checks node selectors against the nodes; creates the routers (ReplicationControllers on OpenShift SDN, EgressRouter objects on OVN-Kubernetes) and their Services; on OpenShift SDN sets the namespaces' egress IPs (NetNamespace, HostSubnet) the lab lists; waits for the routers on matching nodes with endpoints.",
+    'Checks node selectors against the nodes; creates the routers (ReplicationControllers on OpenShift SDN, ' +
+    'EgressRouter objects on OVN-Kubernetes) and their Services; ' +
+    "sets the namespaces' egress IPs the lab lists (NetNamespace and HostSubnet on OpenShift SDN; " +
+    'EgressIP objects and egress-assignable nodes on OVN-Kubernetes, awaited until every address is on a node); ' +
+    'waits for the routers on matching nodes with endpoints.',
   steps: [
     action('selectors.check', 'Check each router selects nodes of the cluster', 'egressCheckSelectors', onLab),
     action('sdn.apply', 'Create the project, account, SCC, routers and Services (SDN)', 'clusterApply', {
@@ -45,6 +52,17 @@ export const egressRouterRunbook = defineRunbook({
     action('egress-ips.apply', 'Set the egress IPs on the NetNamespaces and HostSubnets (SDN)', 'clusterApply', {
       params: { objects: 'egress-ips' },
       when: sdnEgressIps,
+    }),
+    action('egress-ips.ovn', 'Create the EgressIPs, label their nodes egress-assignable (OVN)', 'clusterApply', {
+      ...onLab,
+      params: { objects: 'egress-ips-ovn' },
+      when: ovnEgressIps,
+    }),
+    wait('egress-ips.assigned', 'Wait until OVN assigns every egress IP to a node', 'egressWaitEgressIps', {
+      ...onLab,
+      deadline: '5m',
+      pollInterval: '5s',
+      when: ovnEgressIps,
     }),
     wait('routers.running', 'Wait for the routers on matching nodes, Services with endpoints', 'egressWaitRouters', {
       ...onLab,

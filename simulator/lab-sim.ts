@@ -28,6 +28,7 @@ import { kubeletController } from './controllers/kubelet.js';
 import { startEgressController } from './controllers/egress.js';
 import { startEndpointsController } from './controllers/endpoints.js';
 import { startEgressRouterOvnController } from './controllers/egress-router-ovn.js';
+import { startEgressIpOvnController } from './controllers/egress-ip-ovn.js';
 import { startIngressController } from './controllers/ingress.js';
 import { startMcoController } from './controllers/mco.js';
 import { startRegistryController } from './controllers/registry.js';
@@ -303,6 +304,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       startEgressController,
       startEndpointsController,
       startEgressRouterOvnController,
+      startEgressIpOvnController,
     ];
     let running = controllers.map((controller) => controller(ctx));
     stops.push(() => {

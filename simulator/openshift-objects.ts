@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { clusterDomain, nodeFqdn, roleLabel, type Lab, type Node } from '../lab/schema.js';
+import { kubernetesMinor } from '../lab/release.js';
 import type { KubeObject } from './apiserver/store.js';
-import { KUBE_MINOR_OF_OPENSHIFT } from './control-plane/kube-minors.js';
 
 export type { KubeObject } from './apiserver/store.js';
 
@@ -410,10 +410,10 @@ export function registryConfigObject(storage?: Record<string, unknown>): KubeObj
 // ---------------------------------------------------------------------------------------------
 // Nodes
 
-/** The kubelet version OpenShift ships with a release (4.2 as in the seed's `oc get nodes`). */
+/** The kubelet version OpenShift ships with a release (lab/release.ts; 4.2 as in the seed's `oc get nodes`). */
 export function kubeletVersion(openshiftVersion: string): string {
-  const minor = Number(openshiftVersion.split('.')[1] ?? 0);
-  return minor === 2 ? 'v1.14.6+c07e432da' : `v1.${KUBE_MINOR_OF_OPENSHIFT[minor] ?? minor + 13}.0`;
+  const minor = kubernetesMinor(openshiftVersion);
+  return minor === 14 ? 'v1.14.6+c07e432da' : `v1.${minor}.0`;
 }
 
 /** Role labels as OpenShift sets them at install: masters are masters, every other node a worker (infra too). */

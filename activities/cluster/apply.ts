@@ -1,8 +1,10 @@
 /**
  * Idempotent apply of rendered objects. Objects go through server-side apply with the field
  * manager `openshift-runbooks` (forced: the lab file is the source of truth for the fields it
- * renders, as `oc patch` was in the procedure); merge patches (which may delete a field with null)
- * go as merge patches. The plan reads each live object and lists the fields that differ, so a
+ * renders, as `oc patch` was in the procedure), where the release has it (lab/release.ts
+ * `apiFeatures`: from 4.3); on older releases a missing object is created and a differing one
+ * merge-patched with the fields the lab renders. Merge patches (which may delete a field with
+ * null) go as merge patches. The plan reads each live object and lists the fields that differ, so a
  * second run finds nothing to do and sends nothing.
  */
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
@@ -18,6 +20,8 @@ export interface WantedObjects {
   objects: readonly KubeObject[];
   patches?: readonly MergePatch[];
   secretValues?: readonly string[];
+  /** false on releases without server-side apply (OpenShift 4.2): create, then merge patch. */
+  serverSideApply?: boolean;
 }
 
 export interface ObjectChange extends PlannedChange {
@@ -38,7 +42,9 @@ export function objectName(object: { kind: string; metadata: { name: string; nam
 
 function patchObject(patch: MergePatch): KubeObject {
   const { apiVersion, kind, name, namespace } = patch.target;
-  return { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, ...patch.patch };
+  // A patch of labels or annotations (a Node's) brings metadata of its own: the target names it.
+  const { metadata, ...rest } = patch.patch as { metadata?: Record<string, unknown> };
+  return { apiVersion, kind, metadata: { ...metadata, name, ...(namespace ? { namespace } : {}) }, ...rest };
 }
 
 /** The objects in order: server-side applies, then merge patches. */
@@ -94,7 +100,9 @@ export async function applyPlanned(kube: KubeClients, wanted: WantedObjects, pla
   for (const change of plan.changes) {
     const { object, how } = all[change.item]!;
     const body = object as KubernetesObject;
-    if (how === 'apply') {
+    if (how === 'apply' && wanted.serverSideApply === false && change.action === 'create') {
+      await kube.objects.create(body, undefined, undefined, FIELD_MANAGER);
+    } else if (how === 'apply' && wanted.serverSideApply !== false) {
       await kube.objects.patch(body, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     } else {
       await kube.objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);

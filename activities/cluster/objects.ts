@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Lab } from '../../lab/schema.js';
+import { apiFeatures } from '../../lab/release.js';
 import { resolveSecret } from '../../lab/secrets.js';
 import { cephUserKeySlot } from '../../render/ceph.js';
 import {
@@ -19,7 +20,9 @@ import {
   egressRouterService,
   egressScc,
   egressServiceAccount,
+  egressAssignablePatches,
   egressIpNamespaces,
+  egressIpObjects,
   egressIpPatches,
   fillObject,
   infraMachineConfigPool,
@@ -139,6 +142,14 @@ export const objectSets = {
     objects: [],
     patches: egressIpPatches(lab, needs(lab.day2.egress, 'egress-ips', 'day2.egress')),
   }),
+  /** OVN-Kubernetes: the namespaces given egress IPs, an EgressIP per namespace, the egress-assignable label on the nodes. */
+  'egress-ips-ovn': (lab: Lab): ObjectSet => {
+    const egress = needs(lab.day2.egress, 'egress-ips-ovn', 'day2.egress');
+    return {
+      objects: [...egressIpNamespaces(egress), ...egressIpObjects(egress)],
+      patches: egressAssignablePatches(lab, egress),
+    };
+  },
   /** OVN-Kubernetes: the namespace, an EgressRouter (redirect) and a Service per router. */
   'egress-ovn': (lab: Lab): ObjectSet => {
     const egress = needs(lab.day2.egress, 'egress-ovn', 'day2.egress');
@@ -172,5 +183,6 @@ export async function objectSetFor(lab: Lab, name: unknown): Promise<WantedObjec
     objects: set.objects.map((object) => fillObject(object, slots, values)),
     patches: (set.patches ?? []).map((patch) => fillObject(patch, slots, values)),
     secretValues: slots.map((slot) => encodeSecret(slot, values)),
+    serverSideApply: apiFeatures(lab.cluster.version).serverSideApply,
   };
 }

@@ -8,6 +8,7 @@
  * In a rehearsal the download comes from the simulated lab's loopback mirror (endpoints.json
  * `releaseMirror`), through the rehearsal fence; a local folder is read as is.
  */
+import { apiFeatures } from '../../lab/release.js';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -200,7 +201,10 @@ async function driverObjects(context: StepContext): Promise<KubeObject[]> {
 export function cephDriverStep(context: StepContext): PlannedStep<ApplyPlan> {
   const kube = kubeFor(context);
   let objects: KubeObject[] | undefined;
-  const wanted = async () => ({ objects: (objects ??= await driverObjects(context)) });
+  const wanted = async () => ({
+    objects: (objects ??= await driverObjects(context)),
+    serverSideApply: apiFeatures(context.lab.cluster.version).serverSideApply,
+  });
   return {
     plan: async () => applyStep(kube, await wanted()).plan(),
     apply: async (plan) => applyStep(kube, await wanted()).apply(plan),

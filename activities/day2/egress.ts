@@ -5,7 +5,7 @@
  */
 import type { V1Endpoints, V1Node } from '@kubernetes/client-node';
 import { roleLabel, type Egress, type EgressRouter, type Lab } from '../../lab/schema.js';
-import { egressIpPatches, ovnRouterPodLabels } from '../../render/egress.js';
+import { egressIpName, egressIpPatches, ovnRouterPodLabels } from '../../render/egress.js';
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { kubeFor } from '../support/kube-access.js';
@@ -138,6 +138,43 @@ export async function egressWaitNetNamespaces(context: StepContext): Promise<Ste
             done: false,
             detail: `not there yet: ${missing.map((target) => `${target.kind} ${target.name}`).join(', ')}`,
           };
+    },
+  );
+}
+
+interface EgressIpStatus {
+  status?: { items?: { node?: string; egressIP?: string }[] };
+}
+
+/**
+ * OVN-Kubernetes: every address of every namespace's EgressIP assigned to a node (its status.items),
+ * reported as which node holds which; a node that went NotReady shows here as its address's new holder.
+ */
+export async function egressWaitEgressIps(context: StepContext): Promise<StepOutcome> {
+  const kube = kubeFor(context);
+  const egress = egressOf(context.lab);
+  const entries = egress.egressIPs ?? [];
+  return watchedPoll(
+    context,
+    kube,
+    {
+      what: 'OVN-Kubernetes to assign every egress IP to an egress-assignable node',
+      watches: [{ path: '/apis/k8s.ovn.org/v1/egressips' }],
+    },
+    async () => {
+      const states = await Promise.all(
+        entries.map(async (entry) => {
+          const name = egressIpName(entry.namespace);
+          const live = (await readObject(kube, { apiVersion: 'k8s.ovn.org/v1', kind: 'EgressIP', name })) as
+            EgressIpStatus | undefined;
+          const items = live?.status?.items ?? [];
+          const held = entry.ips.map(({ ip }) => ({ ip, node: items.find((item) => item.egressIP === ip)?.node }));
+          const waiting = held.filter((address) => address.node === undefined).map((address) => address.ip);
+          const where = held.map((address) => `${address.ip} on ${address.node ?? 'no node yet'}`).join(', ');
+          return { done: live !== undefined && waiting.length === 0, detail: `${entry.namespace}: ${where}` };
+        }),
+      );
+      return { done: states.every((state) => state.done), detail: states.map((state) => state.detail).join('; ') };
     },
   );
 }

@@ -5,7 +5,7 @@
 import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
 import { convergePlanned, type PlannedStep, type StepPlan } from '../support/plan.js';
 import { cephDriverStep, cephProveStep, cephSccStep, cephWaitDriver } from './ceph.js';
-import { egressCheckSelectorsStep, egressWaitNetNamespaces, egressWaitRouters } from './egress.js';
+import { egressCheckSelectorsStep, egressWaitEgressIps, egressWaitNetNamespaces, egressWaitRouters } from './egress.js';
 import {
   infraCheckNodesStep,
   infraPoolStep,
@@ -49,6 +49,7 @@ export const day2Activities = {
   registryWaitRollout,
   egressWaitRouters,
   egressWaitNetNamespaces,
+  egressWaitEgressIps,
 };
 
 /** The day-2 activities that have a plan half (activities/plan-registry.ts). */

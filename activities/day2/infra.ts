@@ -5,6 +5,7 @@
  * resume, because each node first checks that the nodes before it are back. Then the default
  * routers move onto the infra nodes.
  */
+import { apiFeatures } from '../../lab/release.js';
 import { PatchStrategy, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
 import { durationMs } from '../../lab/install-settings.js';
 import { roleLabel, type Lab, type Node } from '../../lab/schema.js';
@@ -122,7 +123,10 @@ export function infraPoolStep(context: StepContext): PlannedStep<ApplyPlan> {
         'the cluster has no worker MachineConfigs to copy for the infra pool: is the install complete?',
         'NoWorkerConfigs',
       );
-    return { objects: [...copies, infraMachineConfigPool('copy')] };
+    return {
+      objects: [...copies, infraMachineConfigPool('copy')],
+      serverSideApply: apiFeatures(context.lab.cluster.version).serverSideApply,
+    };
   };
   return {
     plan: async () => applyStep(kube, await wanted()).plan(),

@@ -2,7 +2,8 @@
 import { nodeLabels, selectorMatches } from '../node-labels.js';
 import { contains, inRange, ipToNumber, isHostAddress } from '../ip.js';
 import { durationMs } from '../install-settings.js';
-import { roleLabel } from '../schema.js';
+import { roleLabel, type Toleration } from '../schema.js';
+import type { PathSegment } from '../issues.js';
 import { addressClaims } from './addresses.js';
 import { allNodesRead, indexed, listOf, nodesOf, subnetOf, type Rule, type RuleContext } from './context.js';
 
@@ -134,20 +135,19 @@ function addressProblem(
 }
 
 /**
- * Namespace egress IPs: OpenShift SDN objects (NetNamespace, HostSubnet); each address free, used
- * once, on a node of the lab that the cluster has (not the bootstrap node); each namespace once.
+ * Namespace egress IPs, on either plugin (NetNamespace and HostSubnet on OpenShift SDN, EgressIP
+ * objects and egress-assignable nodes on OVN-Kubernetes): each address free, used once, on a node
+ * of the lab that the cluster has (not the bootstrap node); each namespace once; a podSelector only
+ * where EgressIP objects have one (OVN-Kubernetes).
  */
 const namespaceEgressIPs: Rule = (context) => {
   const { lab, report } = context;
   const egress = lab.day2?.egress;
   if (egress?.egressIPs === undefined) return;
-  if (lab.cluster?.networkType === 'OVNKubernetes' && egress.egressIPs.length > 0) {
-    report(
-      ['day2', 'egress', 'egressIPs'],
-      'are OpenShift SDN NetNamespace / HostSubnet egress IPs, which OVNKubernetes does not have (it uses EgressIP objects); remove egressIPs, or use networkType: OpenShiftSDN',
-    );
-    return;
-  }
+  const ovn = lab.cluster?.networkType === 'OVNKubernetes';
+  const holds = ovn
+    ? 'the node is labelled k8s.ovn.org/egress-assignable, for OVN to assign the addresses to'
+    : "the address goes on a node's HostSubnet";
   const taken = new Map(addressClaims(lab).map((claim) => [claim.ip, claim.owner]));
   for (const router of indexed(egress.routers))
     if (router.item.sourceIP !== undefined)
@@ -169,6 +169,12 @@ const namespaceEgressIPs: Rule = (context) => {
         );
       else namespaces.set(namespace, entry.index);
     }
+    if (!ovn && entry.item.podSelector !== undefined)
+      report(
+        [...path, 'podSelector'],
+        'needs OVN-Kubernetes: an OpenShift SDN NetNamespace gives its egress IPs to every pod of the namespace; ' +
+          'remove podSelector, or use networkType: OVNKubernetes',
+      );
     for (const address of indexed(entry.item.ips)) {
       const { ip, node } = address.item;
       if (ip !== undefined) {
@@ -184,7 +190,7 @@ const namespaceEgressIPs: Rule = (context) => {
       if (role === undefined)
         report(
           [...path, 'ips', address.index, 'node'],
-          `"${node}" is not a node of the lab; the address goes on a node's HostSubnet: use one of ${listOf(cluster)}`,
+          `"${node}" is not a node of the lab; ${holds}: use one of ${listOf(cluster)}`,
         );
       else if (role === 'bootstrap')
         report(
@@ -285,20 +291,35 @@ const registryStorage: Rule = ({ lab, report }) => {
   }
 };
 
-/** OVN-Kubernetes runs egress routers as `EgressRouter` objects, which only redirect. */
+/**
+ * OVN-Kubernetes runs egress routers as `EgressRouter` objects, which only redirect, and whose pod
+ * the network operator places (no nodeSelector or tolerations of the lab's reach it).
+ */
 const egressOnOvn: Rule = ({ lab, report }) => {
   if (lab.cluster?.networkType !== 'OVNKubernetes') return;
   for (const router of indexed(lab.day2?.egress?.routers)) {
-    if (router.item.mode !== 'http-proxy') continue;
-    report(
-      ['day2', 'egress', 'routers', router.index, 'mode'],
-      'http-proxy needs OpenShift SDN: on OVNKubernetes an egress router is an EgressRouter object, which only supports redirect mode; use mode: redirect with destinations, or networkType: OpenShiftSDN',
-    );
+    const path = ['day2', 'egress', 'routers', router.index] as const;
+    if (router.item.mode === 'http-proxy')
+      report(
+        [...path, 'mode'],
+        'http-proxy needs OpenShift SDN: on OVNKubernetes an egress router is an EgressRouter object, which only supports redirect mode. ' +
+          'For a fixed source address on outgoing traffic, give the namespace egress IPs ' +
+          '(day2.egress.egressIPs, EgressIP objects on OVN); for proxy rules, run an HTTP proxy as a Deployment ' +
+          'of your own in a namespace with egress IPs; or use mode: redirect with destinations',
+      );
+    if (router.item.tolerations !== undefined)
+      report(
+        [...path, 'tolerations'],
+        "are not used on OVNKubernetes: the network operator places an EgressRouter's pod itself; " +
+          'remove them (they apply to OpenShift SDN routers)',
+      );
   }
 };
 
 /** Tolerations as the API server accepts them, and only where they take effect. */
 const routerTolerations: Rule = ({ lab, report }) => {
+  for (const router of indexed(lab.day2?.egress?.routers))
+    checkTolerations(['day2', 'egress', 'routers', router.index, 'tolerations'], router.item.tolerations, report);
   const infra = lab.day2?.infra;
   if (infra?.routerTolerations === undefined) return;
   if (infra.moveRouters === false && infra.routerTolerations.length > 0)
@@ -306,8 +327,17 @@ const routerTolerations: Rule = ({ lab, report }) => {
       ['day2', 'infra', 'routerTolerations'],
       'are set while moveRouters is false, so the routers stay where they are and these are never applied; remove them, or set moveRouters: true',
     );
-  for (const toleration of indexed(infra.routerTolerations)) {
-    const path = ['day2', 'infra', 'routerTolerations', toleration.index] as const;
+  checkTolerations(['day2', 'infra', 'routerTolerations'], infra.routerTolerations, report);
+};
+
+/** Each toleration as a pod spec accepts it: no value with Exists, a key with Equal. */
+function checkTolerations(
+  at: readonly PathSegment[],
+  tolerations: readonly (Partial<Toleration> | undefined)[] | undefined,
+  report: RuleContext['report'],
+): void {
+  for (const toleration of indexed(tolerations)) {
+    const path = [...at, toleration.index] as const;
     const { key, operator, value } = toleration.item;
     if (operator === 'Exists' && value !== undefined && value !== '')
       report(
@@ -320,7 +350,7 @@ const routerTolerations: Rule = ({ lab, report }) => {
         'is needed with operator: Equal (the default); name the taint key, or use operator: Exists to tolerate every taint',
       );
   }
-};
+}
 
 /** A wait step's activity may run at most 6 hours; a longer node deadline could never be reached. */
 const infraNodeDeadline: Rule = ({ lab, report }) => {

@@ -1,5 +1,5 @@
 /** Rules on the machines: names, MACs, roles, helper services, power and SSH access. */
-import { bootAssetKinds, oldestRelease, releaseOf, rhcosMinor } from '../release.js';
+import { bootAssetKinds, networkTypeProblem, oldestRelease, releaseOf, rhcosMinor } from '../release.js';
 import { hostsWith, type Host } from '../schema.js';
 import { allNodesRead, describe, hostsOf, listOf, nodesOf, type Indexed, type Rule } from './context.js';
 
@@ -210,6 +210,14 @@ const versionsAgree: Rule = ({ lab, report }) => {
   }
 };
 
+/** The network plugin must be one a new cluster of the release installs with (OpenShift SDN is gone from 4.15). */
+const networkTypeFitsRelease: Rule = ({ lab, report }) => {
+  const { version, networkType } = lab.cluster ?? {};
+  if (version === undefined || networkType === undefined || releaseOf(version) === undefined) return;
+  const problem = networkTypeProblem(version, networkType);
+  if (problem !== undefined) report(['cluster', 'networkType'], problem);
+};
+
 /** A sha256 for a file the release does not boot is a leftover of another release: it would never be checked. */
 const checksumsFitRelease: Rule = ({ lab, report }) => {
   const { version, rhcosVersion, rhcosSha256 } = lab.cluster ?? {};
@@ -235,5 +243,6 @@ export const topologyRules: readonly Rule[] = [
   uniqueBmcs,
   hostKeysVerified,
   versionsAgree,
+  networkTypeFitsRelease,
   checksumsFitRelease,
 ];

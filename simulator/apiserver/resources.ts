@@ -5,6 +5,7 @@
  * `metadata.generation`, and which extra field selectors it supports. Scopes and subresources follow
  * the upstream CRD manifests (openshift/api) and the built-in kube-apiserver registry.
  */
+import { ovnEgressIp } from './vendored-crds.js';
 
 export const Subresource = {
   status: 'status',
@@ -472,6 +473,17 @@ export const DEFAULT_RESOURCES: ResourceTable = [
     kind: 'EgressRouter',
     namespaced: true,
     subresources: status,
+  }),
+  // k8s.ovn.org/v1 (OVN-Kubernetes), from the vendored CRD of ovn-org/ovn-kubernetes
+  crd({
+    group: ovnEgressIp.group,
+    version: ovnEgressIp.version,
+    plural: ovnEgressIp.plural,
+    singular: ovnEgressIp.singular,
+    kind: ovnEgressIp.kind,
+    namespaced: ovnEgressIp.namespaced,
+    ...(ovnEgressIp.shortNames ? { shortNames: ovnEgressIp.shortNames } : {}),
+    subresources: ovnEgressIp.subresources,
   }),
   crd({
     group: 'network.openshift.io',

@@ -8,6 +8,7 @@
  * (./validation.ts) and publishes them at /openapi/v2 and /openapi/v3 (./openapi.ts).
  */
 import type { ResourceType } from './resources.js';
+import { ovnEgressIp } from './vendored-crds.js';
 
 export interface Schema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
@@ -394,6 +395,7 @@ const KIND_FIELDS: Record<string, Record<string, Schema>> = {
     status: open(),
   },
   'network.openshift.io/v1/NetNamespace': { netname: str(), netid: int(), egressIPs: strings },
+  [`${ovnEgressIp.group}/${ovnEgressIp.version}/${ovnEgressIp.kind}`]: ovnEgressIp.fields,
   'network.openshift.io/v1/HostSubnet': {
     host: str(),
     hostIP: str(),

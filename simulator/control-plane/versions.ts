@@ -5,7 +5,7 @@
  * without a build rehearses on the oldest one built, and says so in one line.
  */
 import { BUILT_KUBE_VERSIONS, type KubeVersion } from './binaries.js';
-import { KUBE_MINOR_OF_OPENSHIFT } from './kube-minors.js';
+import { kubernetesMinor, releaseOf } from '../../lab/release.js';
 
 export interface ControlPlaneChoice {
   /** The Kubernetes minor the release ships (`1.29`), or undefined for a release the map does not know. */
@@ -22,8 +22,9 @@ function minorOf(version: string): string {
 
 /** The control plane for an OpenShift release such as `4.2.0` or `4.16.3`. */
 export function controlPlaneFor(release: string): ControlPlaneChoice {
-  const match = /^4\.(\d+)(\.|$)/.exec(release);
-  const kubeMinor = match ? KUBE_MINOR_OF_OPENSHIFT[Number(match[1])] : undefined;
+  // The lab's release rules (lab/release.ts) say which minor a release ships; one rule for the lab,
+  // its simulated kubelets and this choice.
+  const kubeMinor = releaseOf(release) === undefined ? undefined : kubernetesMinor(release);
   const shipped = kubeMinor === undefined ? undefined : `1.${kubeMinor}`;
   const exact = BUILT_KUBE_VERSIONS.find((version) => minorOf(version) === shipped);
   if (exact) return { shipped, version: exact };

@@ -5,25 +5,13 @@
  * `https://api-int.<cluster domain>:22623/config/<pool>`, trusting only the cluster's root CA. The
  * bootstrap node gets a full config (files, units, users).
  */
+import { ignitionSpecWritten, newestIgnitionSpecRead } from '../../lab/release.js';
 
-/** Whether `version` (4.2, 4.2.0, 4.6.1…) is `major.minor` or later. */
-export function releaseAtLeast(version: string, major: number, minor: number): boolean {
-  const [maj = 0, min = 0] = version.split('.').map(Number);
-  return maj > major || (maj === major && min >= minor);
-}
-
-/** The Ignition spec the openshift-install of a release writes. */
-export function ignitionSpecFor(release: string): string {
-  if (!releaseAtLeast(release, 4, 6)) return '2.2.0';
-  return releaseAtLeast(release, 4, 7) ? '3.2.0' : '3.1.0';
-}
+/** The Ignition spec the openshift-install of a release writes (the release rules, lab/release.ts). */
+export const ignitionSpecFor = ignitionSpecWritten;
 
 /** The newest Ignition spec the Ignition of an RHCOS release reads; it reads older ones of the same major. */
-export function newestSpecReadBy(rhcos: string): string {
-  if (!releaseAtLeast(rhcos, 4, 6)) return '2.2.0';
-  if (!releaseAtLeast(rhcos, 4, 7)) return '3.1.0';
-  return releaseAtLeast(rhcos, 4, 13) ? '3.4.0' : '3.2.0';
-}
+export const newestSpecReadBy = newestIgnitionSpecRead;
 
 /** Why RHCOS `rhcos` cannot read spec `spec`; undefined when it can. */
 export function specProblem(spec: string, rhcos: string): string | undefined {

@@ -53,7 +53,7 @@ async function versions(objects: string): Promise<string[]> {
   );
 }
 
-it.each(['infra-pool', 'ingress-placement', 'ceph', 'registry-pvc', 'egress', 'ldap'])(
+it.each(['infra-pool', 'ingress-placement', 'ceph', 'registry-pvc', 'egress', 'egress-ips-ovn', 'ldap'])(
   'object set %s: applied once, then found as wanted with nothing sent',
   async (objects) => {
     const plan = (await mock().run(clusterPlans.clusterApply!, context(objects))) as StepPlan;
@@ -83,6 +83,7 @@ it('every object set is covered above', () => {
     [
       'ceph',
       'egress',
+      'egress-ips-ovn',
       'infra-pool',
       'ingress-placement',
       'ldap',

@@ -4,12 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { formatIssue, LabFileError, LabValidationError, loadLab, parseLab, validateLab } from '../../lab/load.js';
-import { exampleLab, exampleSecrets, fixtureLabs } from './paths.js';
+import { exampleLab, exampleSecrets, fixtureLabs, sdnExampleLab } from './paths.js';
 import type { JsonObject } from '../support/json.js';
 
-const exampleText = readFileSync(exampleLab, 'utf8');
+// The procedure's 4.2 / SDN lab: the line numbers and the two egress routers below are its.
+const exampleText = readFileSync(sdnExampleLab, 'utf8');
+const currentText = readFileSync(exampleLab, 'utf8');
 
-/** The example lab as a plain object, to edit in a test. */
+/** The 4.2 example lab as a plain object, to edit in a test. */
 function exampleObject(): JsonObject {
   return parse(exampleText) as JsonObject;
 }
@@ -119,6 +121,34 @@ describe('validateLab', () => {
       expect(result.lab.nodes[0]?.boot).toBe('bios');
       expect(result.lab.secrets.pullSecret).toBe('file:example-secrets/pull-secret.json');
     }
+  });
+
+  it('gives a lab without networkType the plugin its release installs by default', () => {
+    const current = parse(currentText) as JsonObject;
+    delete current.cluster.networkType;
+    const old = exampleObject();
+    delete old.cluster.networkType;
+    const [currentLab, oldLab] = [validateLab(current), validateLab(old)];
+    expect([currentLab.ok && currentLab.lab.cluster.networkType, oldLab.ok && oldLab.lab.cluster.networkType]).toEqual([
+      'OVNKubernetes',
+      'OpenShiftSDN',
+    ]);
+  });
+
+  it('refuses OpenShift SDN on a release without it, naming cluster.networkType and the release', () => {
+    for (const version of ['4.15.3', '4.17.0', '4.21.0']) {
+      const lab = parse(currentText) as JsonObject;
+      lab.cluster.version = version;
+      lab.cluster.rhcosVersion = version;
+      lab.cluster.networkType = 'OpenShiftSDN';
+      const result = validateLab(lab);
+      expect(result.ok ? [] : result.issues.map((issue) => issue.path)).toEqual(['cluster.networkType']);
+      expect(result.ok ? '' : result.issues[0]?.message).toContain(`OpenShift ${version}`);
+    }
+    const sdnAt414 = exampleObject();
+    sdnAt414.cluster.version = '4.14.2';
+    sdnAt414.cluster.rhcosVersion = '4.14.2';
+    expect(validateLab(sdnAt414).ok).toBe(true);
   });
 
   it('returns the issues, without lines, for an invalid object', () => {

@@ -6,10 +6,12 @@ import { describe, expect, test } from '@jest/globals';
 import { hostsWith } from '../../lab/schema.js';
 import { bootAssetsFor } from '../../render/boot-assets.js';
 import { bootEntry } from '../../render/pxe.js';
-import { loadExampleLab } from './example.js';
+import { loadExampleLab, loadSdnExampleLab, sdnExampleLabPath } from './example.js';
 import { exampleAt } from './releases.js';
 
-const lab = await loadExampleLab();
+/** The procedure's OpenShift 4.2 lab; the current example (4.21) is `current`. */
+const lab = await loadSdnExampleLab();
+const current = await loadExampleLab();
 /** What the reference procedure downloads and boots with (its PXE section, OpenShift 4.2). */
 const seed = [
   'https://mirror.openshift.com/pub/openshift-v4/dependencies/rhcos/4.2/4.2.0/rhcos-4.2.0-x86_64-installer-kernel',
@@ -21,7 +23,28 @@ const seed = [
 const sha = (digit: string) => digit.repeat(64);
 
 describe('bootAssetsFor', () => {
-  test('4.2 (the example): installer kernel, initramfs and the metal images, from the URLs of the reference procedure', () => {
+  test('4.21 (the example): the live kernel, initramfs and rootfs, the kernel named as from 4.19', () => {
+    const boot = bootAssetsFor(current);
+    expect(boot.generation).toBe('live');
+    expect(boot.mirror).toBe('https://mirror.openshift.com/pub/openshift-v4/dependencies/rhcos/4.21/4.21.0/');
+    expect(boot.assets.map((asset) => [asset.kind, asset.file, asset.servedBy])).toEqual([
+      ['kernel', 'rhcos-4.21.0-x86_64-live-kernel.x86_64', 'tftp'],
+      ['initramfs', 'rhcos-4.21.0-x86_64-live-initramfs.x86_64.img', 'tftp'],
+      ['rootfs', 'rhcos-4.21.0-x86_64-live-rootfs.x86_64.img', 'http'],
+    ]);
+    const [pxeHost] = hostsWith(current, 'pxe');
+    const compute1 = current.nodes.find((candidate) => candidate.name === 'compute1');
+    if (pxeHost === undefined || compute1 === undefined) throw new Error('the example has a PXE host and compute1');
+    expect(bootEntry(current, pxeHost, compute1).args).toBe(
+      'coreos.live.rootfs_url=http://10.42.44.100/ocp4/rhcos-4.21.0-x86_64-live-rootfs.x86_64.img coreos.inst.install_dev=/dev/vda coreos.inst.ignition_url=http://10.42.44.100/ocp4/worker.ign',
+    );
+    // Up to 4.18 the kernel's architecture follows a dash.
+    expect(bootAssetsFor(exampleAt({ version: '4.18.1', rhcosVersion: '4.18.1' })).assets[0]?.file).toBe(
+      'rhcos-4.18.1-x86_64-live-kernel-x86_64',
+    );
+  });
+
+  test("4.2 (the procedure's lab): installer kernel, initramfs and the metal images, from the URLs of the reference procedure", () => {
     const boot = bootAssetsFor(lab);
     expect(boot.generation).toBe('installer');
     expect(boot.mirror).toBe('https://mirror.openshift.com/pub/openshift-v4/dependencies/rhcos/4.2/4.2.0/');
@@ -62,9 +85,13 @@ describe('bootAssetsFor', () => {
   });
 
   test('4.2 lists only the metal images of the firmwares the nodes use', () => {
-    const allBios = exampleAt({}, (input) => {
-      for (const node of input.nodes) delete node.boot;
-    });
+    const allBios = exampleAt(
+      {},
+      (input) => {
+        for (const node of input.nodes) delete node.boot;
+      },
+      sdnExampleLabPath,
+    );
     expect(bootAssetsFor(allBios).assets.map((asset) => asset.kind)).toEqual(['kernel', 'initramfs', 'metalBios']);
   });
 

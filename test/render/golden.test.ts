@@ -1,20 +1,28 @@
 /**
- * Every file the example lab renders, compared byte for byte with test/golden/example/ (reviewed
- * against the reference procedure), and its PXE files at later releases. UPDATE_GOLDEN=1 rewrites them;
- * review the diff before committing.
+ * Every file each example lab renders, compared byte for byte with its golden folder: the current
+ * example (OpenShift 4.21, OVN-Kubernetes) with test/golden/example/, the procedure's 4.2 / SDN lab
+ * (reviewed against the reference procedure) with test/golden/example-4.2-sdn/; and the PXE files
+ * at the releases in between. UPDATE_GOLDEN=1 rewrites them; review the diff before committing.
  */
 import { describe, expect, test } from '@jest/globals';
 import { artifacts, renderAll, renderArtifact } from '../../render/index.js';
 import { expectGolden } from '../support/golden.js';
 import { exampleAt } from './releases.js';
-import { loadExampleLab } from './support.js';
+import { loadExampleLab, loadSdnExampleLab, sdnExampleLabPath } from './support.js';
 
-const lab = await loadExampleLab();
-const files = renderAll(lab);
+// On OVN-Kubernetes the egress routers are EgressRouter objects, run by the network operator: no SCC of ours.
+describe.each([
+  ['example', await loadExampleLab(), ['egress.scc']],
+  ['example-4.2-sdn', await loadSdnExampleLab(), []],
+])('the %s lab', (folder, lab, notRendered) => {
+  const files = renderAll(lab);
 
-describe('the example lab', () => {
-  test('renders every artifact of the catalogue', () => {
-    expect([...new Set(files.map((file) => file.artifact))].sort()).toEqual(Object.keys(artifacts).sort());
+  test('renders every artifact of the catalogue it has a use for', () => {
+    expect([...new Set(files.map((file) => file.artifact))].sort()).toEqual(
+      Object.keys(artifacts)
+        .filter((name) => !notRendered.includes(name))
+        .sort(),
+    );
   });
 
   test('renders each path once', () => {
@@ -26,7 +34,7 @@ describe('the example lab', () => {
   });
 
   test.each(files.map((file) => [file.path, file] as const))('%s matches its golden file', (path, file) => {
-    expectGolden(`example/${path}`, file.content);
+    expectGolden(`${folder}/${path}`, file.content);
   });
 
   test('says where each host file goes', () => {
@@ -51,15 +59,15 @@ describe('the example lab', () => {
 });
 
 /**
- * Boot parameters by release: the example's PXE files (PXELINUX and GRUB, per node and menus) at
- * 4.5 (installer kernel, one metal image) and 4.6 (live kernel, initramfs and rootfs), next to the
- * example's own 4.2 files above.
+ * Boot parameters by release: the 4.2 example's PXE files (PXELINUX and GRUB, per node and menus) at
+ * 4.5 (installer kernel, one metal image) and 4.6 (live kernel, initramfs and rootfs), between its
+ * own 4.2 files and the 4.21 files of the current example above.
  */
 describe.each([
   ['release-4.5', { version: '4.5.6', rhcosVersion: '4.5.6' }],
   ['release-4.6', { version: '4.6.1', rhcosVersion: '4.6.1' }],
 ])('the example lab at %s', (folder, cluster) => {
-  const pxe = renderArtifact(exampleAt(cluster), 'pxe');
+  const pxe = renderArtifact(exampleAt(cluster, undefined, sdnExampleLabPath), 'pxe');
 
   test('renders a PXELINUX config per BIOS node, a GRUB config per UEFI node and both menus', () => {
     expect(new Set(pxe.map((file) => file.artifact))).toEqual(

@@ -8,8 +8,8 @@ import { exampleLabPath } from './example.js';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** The example with `cluster` fields replaced; throws with the issues when the result is not a valid lab. */
-export function exampleAt(cluster: Json, change: (lab: Json) => void = () => undefined): Lab {
-  const input = parse(readFileSync(exampleLabPath, 'utf8')) as Json;
+export function exampleAt(cluster: Json, change: (lab: Json) => void = () => undefined, base = exampleLabPath): Lab {
+  const input = parse(readFileSync(base, 'utf8')) as Json;
   input.cluster = { ...input.cluster, ...cluster };
   change(input);
   const result = validateLab(input);

@@ -11,9 +11,10 @@ import { renderArtifact, renderOnly, RenderError } from '../../render/index.js';
 import { installConfig, patchSchedulerManifest } from '../../render/install-config.js';
 import { ptrOwner, reverseZones } from '../../render/ipv4.js';
 import { registryPvc, registryStoragePatch } from '../../render/registry.js';
-import { loadExampleLab } from './example.js';
+import { loadSdnExampleLab } from './example.js';
 
-const lab = await loadExampleLab();
+/** The procedure's 4.2 / SDN lab: the renderers' expectations follow the reference procedure. */
+const lab = await loadSdnExampleLab();
 const withLab = (change: (copy: Lab) => void): Lab => {
   const copy = structuredClone(lab);
   change(copy);

@@ -10,7 +10,7 @@ import { renderDns } from '../../render/dns.js';
 import type { RenderedFile } from '../../render/types.js';
 import { runChecker, type CheckResult } from '../support/checkers.js';
 
-export { exampleLabPath, loadExampleLab, repoRoot } from './example.js';
+export { exampleLabPath, loadExampleLab, loadSdnExampleLab, repoRoot, sdnExampleLabPath } from './example.js';
 
 export async function writeFileAt(path: string, content: string): Promise<string> {
   await mkdir(dirname(path), { recursive: true });

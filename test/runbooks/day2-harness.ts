@@ -12,9 +12,7 @@ import type { RunbookInput, StepProgress } from '../../workflows/engine/api.js';
 import { waitForProgress } from '../../testing/engine-harness.js';
 import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
-import { EXAMPLE_LAB, type TestLab } from '../simulator/install/support.js';
-
-const OVN_LAB = new URL('../../runbooks/labs/example-ovn.yaml', import.meta.url).pathname;
+import { EXAMPLE_LAB, SDN_EXAMPLE_LAB, type TestLab } from '../simulator/install/support.js';
 
 export interface Day2Harness {
   temporal: TestTemporal;
@@ -39,7 +37,9 @@ export function day2Harness(taskQueue: string): Day2Harness {
       connection: temporal.connection,
       namespace: temporal.namespace,
       taskQueue,
-      labs: await Promise.all([EXAMPLE_LAB, OVN_LAB].map(async (file) => (await loadLab(file)).name)),
+      labs: [
+        ...new Set(await Promise.all([EXAMPLE_LAB, SDN_EXAMPLE_LAB].map(async (file) => (await loadLab(file)).name))),
+      ],
     });
   }, 120_000);
 
@@ -95,6 +95,11 @@ export function stepsByPath(steps: readonly StepProgress[], prefix = ''): Record
 
 /** Waits for the run to end; a pause fails the test with the step and its error. */
 export async function completed(handle: WorkflowHandle): Promise<Record<string, string>> {
+  return statuses(await completedSteps(handle));
+}
+
+/** Waits for a run to complete: every step's progress (status and message). */
+export async function completedSteps(handle: WorkflowHandle): Promise<StepProgress[]> {
   const progress = await waitForProgress(
     handle,
     (current) => ['completed', 'paused', 'failed'].includes(current.state),
@@ -103,7 +108,7 @@ export async function completed(handle: WorkflowHandle): Promise<Record<string, 
   );
   if (progress.state !== 'completed')
     throw new Error(`${handle.workflowId} ${progress.state}: ${JSON.stringify(progress.error)}`);
-  return statuses(progress.steps);
+  return progress.steps;
 }
 
 export const pausedAt = (handle: WorkflowHandle, what: string) =>

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { labSchema, type Lab } from '../../lab/schema.js';
 import { renderArtifact } from '../../render/index.js';
-import { startTestLab, type TestLab } from '../simulator/install/support.js';
+import { SDN_EXAMPLE_LAB, startTestLab, type TestLab } from '../simulator/install/support.js';
 import { day2Harness, nodes, notUnchanged, roles } from './day2-harness.js';
 
 jest.setTimeout(240_000);
@@ -19,7 +19,7 @@ const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const INFRA_TAINT = { key: 'node-role.kubernetes.io/infra', effect: 'NoSchedule' as const };
 const SDN = { group: 'network.openshift.io', version: 'v1' } as const;
 
-/** The example lab (with the seed's egress IPs of namespace toto) and tolerations for tainted infra nodes. */
+/** The procedure's 4.2 / SDN lab (with the seed's egress IPs of namespace toto) and tolerations for tainted infra nodes. */
 function withTolerations(lab: Lab): Lab {
   const changed = structuredClone(lab);
   changed.day2.infra!.routerTolerations = [{ ...INFRA_TAINT, operator: 'Exists' }];
@@ -54,7 +54,7 @@ describe('router tolerations and namespace egress IPs from the lab', () => {
   let t: TestLab;
   let lab: Lab;
   beforeAll(async () => {
-    t = await startTestLab('installed');
+    t = await startTestLab('installed', { labFile: SDN_EXAMPLE_LAB });
     lab = withTolerations(t.lab);
   }, 60_000);
   afterAll(() => t?.stop());
@@ -101,15 +101,23 @@ describe('router tolerations and namespace egress IPs from the lab', () => {
     expect(notUnchanged(await complete(t, 'infra-nodes', lab), ['unchanged'])).toEqual([]);
   });
 
-  it('egress-router sets the egress IPs of namespace toto on its NetNamespace and on the HostSubnets', async () => {
-    // The egress routers do not tolerate the infra taint: lift it.
-    await taintInfraNodes(t, null);
+  it('egress-router runs its routers on the tainted infra nodes and sets the egress IPs of toto on its NetNamespace and HostSubnets', async () => {
+    // The infra nodes keep their NoSchedule taint: the routers (on the infra nodes by their selector)
+    // take the lab's infra tolerations.
     const first = await complete(t, 'egress-router', lab);
     expect(first).toMatchObject({
+      'sdn.apply': 'changed',
       'egress-ips.namespaces': 'changed',
       'egress-ips.netnamespaces': 'unchanged',
       'egress-ips.apply': 'changed',
     });
+    const routerPods = (await t.kube.core.listNamespacedPod({ namespace: 'egress-routers' })).items;
+    expect(routerPods.map((pod) => pod.metadata?.labels?.name).sort()).toEqual(['egress-http', 'egress-redirect']);
+    for (const pod of routerPods) {
+      expect(pod.status?.phase).toBe('Running');
+      expect(pod.spec?.nodeName).toMatch(/^infra\d\./);
+      expect(pod.spec?.tolerations).toEqual(expect.arrayContaining([expect.objectContaining(INFRA_TAINT)]));
+    }
     const netns = (await t.kube.custom.getClusterCustomObject({ ...SDN, plural: 'netnamespaces', name: 'toto' })) as {
       egressIPs?: string[];
     };
@@ -134,6 +142,8 @@ describe('router tolerations and namespace egress IPs from the lab', () => {
   });
 
   it("an empty list of tolerations removes the routers' ones; a second run changes nothing", async () => {
+    // Routers without tolerations cannot stay on tainted nodes: lift the taint first.
+    await taintInfraNodes(t, null);
     const none = structuredClone(lab);
     none.day2.infra!.routerTolerations = [];
     expect(await complete(t, 'infra-nodes', none)).toMatchObject({ 'routers.place': 'changed' });

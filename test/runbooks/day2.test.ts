@@ -1,6 +1,8 @@
 /**
  * The day-2 runbooks end to end: a real Temporal dev server, a worker with the product activities
- * and workflows, a simulated lab started `installed` from the example lab (instant time scale).
+ * and workflows, a simulated lab started `installed` (instant time scale) from the procedure's 4.2
+ * lab on OpenShift SDN, and from the example lab (4.21, OVN-Kubernetes) for egress on OVN: EgressRouter
+ * objects and namespace egress IPs as EgressIP objects, moved when their node goes NotReady.
  * Each runbook completes and client-node sees the procedure's end state; a second run reports every
  * step unchanged. Faults: a node that never returns pauses infra-nodes on that node with the next
  * one untouched, and the run finishes once the fault is cleared; a claim that never binds pauses
@@ -13,10 +15,17 @@ import type { StepPlan } from '../../activities/support/plan.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
 import { renderArtifact } from '../../render/index.js';
 import { FINISHED_STEP_STATUSES, progressQuery, resumeUpdate } from '../../workflows/engine/api.js';
-import { startTestLab, type TestLab } from '../simulator/install/support.js';
-import { day2Harness, completed, nodes, notUnchanged, pausedAt, roles, statuses } from './day2-harness.js';
-
-const OVN_LAB = new URL('../../runbooks/labs/example-ovn.yaml', import.meta.url).pathname;
+import { SDN_EXAMPLE_LAB, startTestLab, waitFor, type TestLab } from '../simulator/install/support.js';
+import {
+  day2Harness,
+  completed,
+  completedSteps,
+  nodes,
+  notUnchanged,
+  pausedAt,
+  roles,
+  statuses,
+} from './day2-harness.js';
 
 // Runbooks of several steps each, on a machine shared with other work.
 jest.setTimeout(180_000);
@@ -34,10 +43,10 @@ function planOf(t: TestLab, activity: string): Promise<StepPlan> {
   return new MockActivityEnvironment().run(day2Plans[activity]!, context);
 }
 
-describe('the day-2 runbooks on an installed simulated lab', () => {
+describe("the day-2 runbooks on an installed simulated lab (the procedure's 4.2 / SDN lab)", () => {
   let t: TestLab;
   beforeAll(async () => {
-    t = await startTestLab('installed');
+    t = await startTestLab('installed', { labFile: SDN_EXAMPLE_LAB });
   }, 60_000);
   afterAll(() => t?.stop());
 
@@ -147,10 +156,10 @@ describe('the day-2 runbooks on an installed simulated lab', () => {
   });
 });
 
-describe('egress-router on OVN-Kubernetes', () => {
+describe('egress-router on OVN-Kubernetes (the example lab)', () => {
   let t: TestLab;
   beforeAll(async () => {
-    t = await startTestLab('installed', { labFile: OVN_LAB });
+    t = await startTestLab('installed');
   }, 60_000);
   afterAll(() => t?.stop());
 
@@ -195,7 +204,74 @@ describe('egress-router on OVN-Kubernetes', () => {
     const second = await complete(t, 'egress-router');
     expect(notUnchanged(second)).toEqual([]);
   });
+
+  it("gives toto its egress IPs as an EgressIP on the lab's nodes, reports the holders, and a second run changes nothing", async () => {
+    // The first test's run applied them already; what it left is what the procedure wants.
+    const live = await egressIpOf(t, 'egress-toto');
+    expect(live.spec).toEqual({
+      egressIPs: ['10.42.253.45', '10.42.253.54'],
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'toto' } },
+    });
+    expect(new Set(live.status.items.map((item) => item.node))).toEqual(
+      new Set(['compute1.nodes.example.com', 'compute3.nodes.example.com']),
+    );
+    const labelled = (await nodes(t)).entries();
+    expect(
+      [...labelled]
+        .filter(([, node]) => 'k8s.ovn.org/egress-assignable' in (node.metadata?.labels ?? {}))
+        .map(([n]) => n),
+    ).toEqual(['compute1', 'compute3']);
+    await t.kube.core.readNamespace({ name: 'toto' });
+
+    const steps = await completedSteps(await start(t, 'egress-router'));
+    expect(notUnchanged(statuses(steps))).toEqual([]);
+    const assigned = steps.find((step) => step.id === 'egress-ips.assigned');
+    const holder = (ip: string) => live.status.items.find((item) => item.egressIP === ip)?.node;
+    expect(assigned?.message).toBe(
+      `toto: 10.42.253.45 on ${holder('10.42.253.45')}, 10.42.253.54 on ${holder('10.42.253.54')}`,
+    );
+  });
+
+  it('moves the egress IP of a node that goes NotReady to another egress-assignable node; the check reports it', async () => {
+    // A second namespace puts compute2 among the egress-assignable nodes, where toto's address can go.
+    const lab = structuredClone(t.lab);
+    lab.day2.egress!.egressIPs!.push({ namespace: 'tata', ips: [{ ip: '10.42.253.47', node: 'compute2' }] });
+    expect(await complete(t, 'egress-router', lab)).toMatchObject({ 'egress-ips.ovn': 'changed' });
+    const before = await egressIpOf(t, 'egress-toto');
+    const onCompute3 = before.status.items.find((item) => item.node === 'compute3.nodes.example.com');
+    expect(onCompute3).toBeDefined();
+
+    // compute3 is switched off on its hypervisor, as a failing machine would be: it goes NotReady.
+    const kvm1 = await t.ssh('kvm1');
+    expect((await kvm1.exec(['virsh', 'destroy', 'ocp4-compute3'])).code).toBe(0);
+    const moved = await waitFor(t.sim.store, `${onCompute3!.egressIP} off compute3`, () => {
+      const object = t.sim.store.get('egressips.k8s.ovn.org', undefined, 'egress-toto');
+      const items = (object?.status as { items?: { node: string; egressIP: string }[] } | undefined)?.items ?? [];
+      const node = items.find((item) => item.egressIP === onCompute3!.egressIP)?.node;
+      return node !== undefined && node !== 'compute3.nodes.example.com' && node;
+    });
+    expect(moved).toBe('compute2.nodes.example.com');
+
+    const steps = await completedSteps(await start(t, 'egress-router', lab));
+    expect(steps.find((step) => step.id === 'egress-ips.assigned')?.message).toContain(
+      `${onCompute3!.egressIP} on compute2.nodes.example.com`,
+    );
+  });
 });
+
+interface EgressIpObject {
+  spec: Record<string, unknown>;
+  status: { items: Array<{ node: string; egressIP: string }> };
+}
+
+function egressIpOf(t: TestLab, name: string): Promise<EgressIpObject> {
+  return t.kube.custom.getClusterCustomObject({
+    group: 'k8s.ovn.org',
+    version: 'v1',
+    plural: 'egressips',
+    name,
+  }) as Promise<EgressIpObject>;
+}
 
 describe('faults', () => {
   let t: TestLab;

@@ -15,7 +15,7 @@ let base: Lab;
 const started: RehearsalMirror[] = [];
 
 beforeAll(async () => {
-  base = await loadLab(fileURLToPath(new URL('../../runbooks/labs/example.yaml', import.meta.url)));
+  base = await loadLab(fileURLToPath(new URL('../../runbooks/labs/example-4.2-sdn.yaml', import.meta.url)));
 });
 afterEach(async () => {
   await Promise.all(started.splice(0).map((mirror) => mirror.stop()));

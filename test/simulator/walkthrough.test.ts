@@ -57,7 +57,7 @@ import { sshTargetFor } from '../../transport/targets.js';
 import { kubeClientFor } from '../../transport/kube.js';
 import { cephCsiWorkloads } from './day2/ceph.js';
 import { roles } from './day2/seed-infra.js';
-import { CO, startTestLab, statusOf, type TestLab } from './install/support.js';
+import { CO, SDN_EXAMPLE_LAB, startTestLab, statusOf, type TestLab } from './install/support.js';
 import {
   approveCsr,
   bootstrapComplete,
@@ -184,7 +184,7 @@ async function approveJoin(name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  t = await startTestLab('bare');
+  t = await startTestLab('bare', { labFile: SDN_EXAMPLE_LAB });
   lab = t.lab;
   endpoints = JSON.parse(await readFile(t.sim.endpointsPath, 'utf8')) as EndpointsFile;
 });

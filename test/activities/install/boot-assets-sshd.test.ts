@@ -20,7 +20,7 @@ import { sha256Hex, startRehearsalMirror, type RehearsalMirror } from '../../../
 import type { StepContext, StepResult } from '../../../workflows/engine/steps.js';
 import { describeWithSshd, startSshd, type TestSshd } from '../../support/sshd.js';
 
-const labFile = fileURLToPath(new URL('../../../runbooks/labs/example.yaml', import.meta.url));
+const labFile = fileURLToPath(new URL('../../../runbooks/labs/example-4.2-sdn.yaml', import.meta.url));
 const activities = createActivities();
 
 describeWithSshd('boot assets on a real sshd with real curl and sha256sum', () => {

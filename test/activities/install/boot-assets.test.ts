@@ -18,13 +18,13 @@ import { bootAssetsFor } from '../../../render/boot-assets.js';
 import { startSimulatedLab } from '../../../simulator/lab-sim.js';
 import { sha256Hex, standInContent } from '../../../simulator/mirror.js';
 import type { StepContext, StepResult } from '../../../workflows/engine/steps.js';
-import { EXAMPLE_LAB, startTestLab, type TestLab } from '../../simulator/install/support.js';
+import { SDN_EXAMPLE_LAB, startTestLab, type TestLab } from '../../simulator/install/support.js';
 
 const activities = createActivities();
 let t: TestLab;
 
 beforeAll(async () => {
-  t = await startTestLab('bare');
+  t = await startTestLab('bare', { labFile: SDN_EXAMPLE_LAB });
 });
 afterAll(async () => {
   await t?.stop();
@@ -179,7 +179,7 @@ describe('boot assets on the simulated PXE host', () => {
 });
 
 test('a 4.6 lab gets the live kernel, initramfs and rootfs from its simulated mirror', async () => {
-  const lab = structuredClone(await loadLab(EXAMPLE_LAB));
+  const lab = structuredClone(await loadLab(SDN_EXAMPLE_LAB));
   Object.assign(lab.cluster, { version: '4.6.1', rhcosVersion: '4.6.1' });
   const stateDir = await mkdtemp(path.join(tmpdir(), 'sim-boot-assets-46-'));
   const sim = await startSimulatedLab({ lab, stateDir, from: 'bare', timeScale: 0, log: { info() {}, warn() {} } });

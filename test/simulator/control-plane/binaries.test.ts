@@ -117,6 +117,6 @@ describe('the Kubernetes a release rehearses on', () => {
     expect(controlPlaneFor('4.21.0').shipped).toBe('1.34');
     expect(controlPlaneFor('4.3.0').shipped).toBe('1.16');
     expect(controlPlaneFor('4.99.0')).toMatchObject({ version: 'v1.37.2' });
-    expect(controlPlaneFor('4.99.0').note).toContain('not in the version map');
+    expect(controlPlaneFor('4.99.0').note).toContain('ships Kubernetes 1.112, which this build lacks');
   });
 });

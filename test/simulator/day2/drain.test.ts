@@ -71,7 +71,9 @@ describe('kubectl drain on the installed lab', () => {
     const drain = await kubectl('drain', node, '--timeout=30s');
     expect(drain.code).not.toBe(0);
     expect(drain.stderr).toContain('cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore)');
-    for (const daemon of ['dns-default', 'node-ca', 'machine-config-daemon', 'sdn', 'multus', 'node-exporter'])
+    // The network plugin's node agent: ovnkube-node on the example (OVN-Kubernetes), sdn on OpenShift SDN.
+    const plugin = t.lab.cluster.networkType === 'OVNKubernetes' ? 'ovnkube-node' : 'sdn';
+    for (const daemon of ['dns-default', 'node-ca', 'machine-config-daemon', plugin, 'multus', 'node-exporter'])
       expect(drain.stderr).toMatch(new RegExp(`openshift-[a-z-]+/${daemon}-`));
     // Every node runs them, masters included.
     const daemons = (await kubectl('get', 'daemonsets', '-A', '-o', 'name')).stdout.split('\n');

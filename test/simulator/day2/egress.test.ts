@@ -68,7 +68,7 @@ const egressScc = {
 
 describe('egress', () => {
   it('keeps the seed\'s router Pending on its "true" selector, runs it once the selector matches the infra label', async () => {
-    lab = day2Lab();
+    lab = day2Lab({ lab: 'sdn' });
     lab.start(startWorkloadController);
     const { store } = lab;
     for (const name of ['infra1', 'infra2', 'infra3']) {
@@ -124,7 +124,7 @@ describe('egress', () => {
   });
 
   it('keeps NetNamespaces and HostSubnets for the SDN, stores patched egress IPs and reports where traffic leaves', async () => {
-    lab = day2Lab();
+    lab = day2Lab({ lab: 'sdn' });
     lab.start(startEgressController);
     const { store, ctx } = lab;
     store.create('namespaces', namespaceObject('toto'));

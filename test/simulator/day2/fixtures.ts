@@ -13,8 +13,10 @@ import type { Controller, SimContext } from '../../../simulator/context.js';
 import { Faults } from '../../../simulator/faults.js';
 import { NAMESPACES, defaultSccs, namespaceObject, nodeObject } from '../../../simulator/openshift-objects.js';
 
-export function exampleLab(): Lab {
-  const file = new URL('../../../runbooks/labs/example.yaml', import.meta.url);
+/** The example lab (OpenShift 4.21, OVN-Kubernetes), or with `sdn` the procedure's 4.2 / OpenShift SDN lab. */
+export function exampleLab(which: 'current' | 'sdn' = 'current'): Lab {
+  const name = which === 'sdn' ? 'example-4.2-sdn.yaml' : 'example.yaml';
+  const file = new URL(`../../../runbooks/labs/${name}`, import.meta.url);
   return labSchema.parse(parse(readFileSync(file, 'utf8')));
 }
 
@@ -27,8 +29,8 @@ export interface Day2Lab {
   stop(): void;
 }
 
-export function day2Lab(options: { nodes?: boolean } = {}): Day2Lab {
-  const lab = exampleLab();
+export function day2Lab(options: { nodes?: boolean; lab?: 'current' | 'sdn' } = {}): Day2Lab {
+  const lab = exampleLab(options.lab);
   const store = new ObjectStore();
   const warnings: string[] = [];
   const infos: string[] = [];

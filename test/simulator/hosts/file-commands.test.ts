@@ -32,7 +32,7 @@ let flakyUrl: string;
 let flakyHits = 0;
 
 beforeAll(async () => {
-  lab = await loadLab(fileURLToPath(new URL('../../../runbooks/labs/example.yaml', import.meta.url)));
+  lab = await loadLab(fileURLToPath(new URL('../../../runbooks/labs/example-4.2-sdn.yaml', import.meta.url)));
   stateDir = await mkdtemp(join(tmpdir(), 'runbook-file-commands-'));
   const authorizedKeys = [await readFile(lab.secrets.sshPublicKey.slice('file:'.length), 'utf8')];
   hosts = await startSimulatedHosts({ lab, stateDir, authorizedKeys, faults: new Faults(), clock: new SimClock(0) });

@@ -21,7 +21,8 @@ import { SshSession } from '../../../transport/ssh.js';
 import { stageBootAssets } from '../../support/sim-walkthrough.js';
 import { sshTargetFor } from '../../../transport/targets.js';
 
-const labFile = fileURLToPath(new URL('../../../runbooks/labs/example.yaml', import.meta.url));
+// The procedure's 4.2 lab: its boot files (installer kernel, metal images) are the ones named below.
+const labFile = fileURLToPath(new URL('../../../runbooks/labs/example-4.2-sdn.yaml', import.meta.url));
 const IPMI_BMC = '10.42.44.204';
 
 let lab: Lab;

@@ -34,7 +34,7 @@ import {
   stuckWith,
   virsh as powerDomain,
 } from '../../support/sim-walkthrough.js';
-import { CO, startTestLab, statusOf, waitFor, type TestLab } from './support.js';
+import { SDN_EXAMPLE_LAB, CO, startTestLab, statusOf, waitFor, type TestLab } from './support.js';
 
 const CSRS = 'certificatesigningrequests.certificates.k8s.io';
 let t: TestLab;
@@ -42,7 +42,7 @@ let work: string;
 /** This install's folder, and two others: another cluster's, and another install of this cluster. */
 const dirs = { install: '', other: '', again: '' };
 beforeAll(async () => {
-  t = await startTestLab('bare');
+  t = await startTestLab('bare', { labFile: SDN_EXAMPLE_LAB });
   work = await mkdtemp(path.join(tmpdir(), 'bare-install-'));
   for (const name of Object.keys(dirs) as Array<keyof typeof dirs>) dirs[name] = path.join(work, name);
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { CLUSTER_OPERATORS, isTrue } from '../../../simulator/openshift-objects.js';
-import { CO, startTestLab, statusOf, waitFor, type TestLab } from './support.js';
+import { SDN_EXAMPLE_LAB, CO, startTestLab, statusOf, waitFor, type TestLab } from './support.js';
 import type { AnyJson } from '../../support/json.js';
 
 type Obj = {
@@ -17,7 +17,7 @@ type Obj = {
 
 let t: TestLab;
 beforeAll(async () => {
-  t = await startTestLab('installed');
+  t = await startTestLab('installed', { labFile: SDN_EXAMPLE_LAB });
 });
 afterAll(async () => {
   await t?.stop();
@@ -303,7 +303,7 @@ describe('faults through the admin endpoint', () => {
 
 describe('api-unavailable in real time', () => {
   it('answers 503 with Retry-After until cleared', async () => {
-    const slow = await startTestLab('installed', { timeScale: 1 });
+    const slow = await startTestLab('installed', { timeScale: 1, labFile: SDN_EXAMPLE_LAB });
     try {
       await slow.admin('POST', '/simulator/faults', { kind: 'api-unavailable', seconds: 600 });
       const reply = await slow.admin('GET', '/api/v1/nodes');

@@ -18,7 +18,7 @@ import { writeRendered } from '../../../render/write.js';
 import type { EndpointsFile } from '../../../simulator/lab-sim.js';
 import { decodeDataUrl, specProblem } from '../../../simulator/openshift-install/ignition.js';
 import { createInstallFolder, openshiftInstall } from '../../support/sim-walkthrough.js';
-import { startTestLab, type TestLab } from './support.js';
+import { SDN_EXAMPLE_LAB, startTestLab, type TestLab } from './support.js';
 
 let t: TestLab;
 let work: string;
@@ -27,7 +27,7 @@ let secrets: string[];
 const printed: string[] = [];
 
 beforeAll(async () => {
-  t = await startTestLab('installed');
+  t = await startTestLab('installed', { labFile: SDN_EXAMPLE_LAB });
   work = await mkdtemp(path.join(tmpdir(), 'openshift-install-'));
   const pullSecret = (await resolveSecret(t.lab.secrets.pullSecret)).trim();
   const auths = Object.values((JSON.parse(pullSecret) as { auths: Record<string, { auth: string }> }).auths);

@@ -24,7 +24,10 @@ import { kubeClientFor, type KubeClients } from '../../../transport/kube.js';
 
 export { waitFor } from '../day2/fixtures.js';
 
+/** The example lab: OpenShift 4.21 on OVN-Kubernetes. */
 export const EXAMPLE_LAB = new URL('../../../runbooks/labs/example.yaml', import.meta.url).pathname;
+/** The procedure's lab as written: OpenShift 4.2 on OpenShift SDN (same machines and addresses). */
+export const SDN_EXAMPLE_LAB = new URL('../../../runbooks/labs/example-4.2-sdn.yaml', import.meta.url).pathname;
 
 export interface TestLab {
   lab: Lab;
