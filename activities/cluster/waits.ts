@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { durationMs } from '../../lab/install-settings.js';
 import { nodeFqdn, nodeRoles, type Lab, type Node } from '../../lab/schema.js';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
-import { kubeFor } from '../support/kube-access.js';
+import { balancedKubeconfigPathFor, kubeFor } from '../support/kube-access.js';
 import { conditionOf, describeCondition, hasCondition, parsePath, valueAt } from './conditions.js';
 import { readObject, watchedPoll, watchTargetOf } from './watch-wait.js';
 
@@ -122,7 +122,8 @@ export function withLabDeadline(context: StepContext, ...durations: string[]): S
 export async function clusterWaitBootstrapComplete(stepContext: StepContext): Promise<StepOutcome> {
   const { bootstrapApi, bootstrapComplete } = stepContext.lab.install.deadlines;
   const context = withLabDeadline(stepContext, bootstrapApi, bootstrapComplete);
-  const kube = kubeFor(context);
+  // Through the load balancer, as the installer's wait goes: a balancer that sends 6443 nowhere stalls it.
+  const kube = kubeFor(context, await balancedKubeconfigPathFor(context));
   const bootstrap = BOOTSTRAP_CONFIGMAP;
   return watchedPoll(
     context,
