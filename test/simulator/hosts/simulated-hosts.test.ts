@@ -20,6 +20,7 @@ import { resolveSecret } from '../../../lab/secrets.js';
 import { SshSession } from '../../../transport/ssh.js';
 import { stageBootAssets } from '../../support/sim-walkthrough.js';
 import { sshTargetFor } from '../../../transport/targets.js';
+import { hostSessions } from './host-sessions.js';
 
 const labFile = fileURLToPath(new URL('../../../runbooks/labs/example.yaml', import.meta.url));
 const IPMI_BMC = '10.42.44.204';
@@ -30,26 +31,17 @@ let hosts: SimulatedHosts;
 let authorizedKeys: string[];
 const faults = new Faults();
 const clock = new SimClock(0);
-const sessions = new Map<string, SshSession>();
 
 async function start(): Promise<SimulatedHosts> {
   return startSimulatedHosts({ lab, stateDir, authorizedKeys, faults, clock });
 }
 
-/** One session per host, opened on first use, through the rehearsal target as a runbook gets it. */
-async function ssh(host: string): Promise<SshSession> {
-  let session = sessions.get(host);
-  if (!session) {
-    session = await SshSession.connect(sshTargetFor(lab, host, { endpoints: hosts.endpoints }));
-    sessions.set(host, session);
-  }
-  return session;
-}
-
-async function closeSessions(): Promise<void> {
-  await Promise.all([...sessions.values()].map((session) => session.close()));
-  sessions.clear();
-}
+const sessions = hostSessions(
+  () => lab,
+  () => hosts.endpoints,
+);
+const ssh = (host: string) => sessions.ssh(host);
+const closeSessions = () => sessions.close();
 
 /** Pushes the rendered files of `artifacts` to their hosts (for haproxy, the bootstrap variant). */
 async function push(...artifacts: string[]): Promise<void> {
