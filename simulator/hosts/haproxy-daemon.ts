@@ -20,7 +20,7 @@ const FAILED = /Loading failure!|Fatal errors found|exit-on-failure|\[ALERT\]/;
 export class HaproxyDaemon {
   private readonly process: DaemonProcess;
   private readonly loopbackFile: string;
-  private readonly frontends = new Map<number, number>();
+  private readonly frontends = new Map<number, Promise<number>>();
 
   constructor(
     private readonly host: Host & { haproxy: NonNullable<Host['haproxy']> },
@@ -45,10 +45,10 @@ export class HaproxyDaemon {
    * The loopback port that stands for the host's lab port `port` (6443, 22623, …): fixed for the
    * lab's life, whether or not HAProxy binds it now.
    */
-  async frontendPort(port: number): Promise<number> {
+  frontendPort(port: number): Promise<number> {
     let loopback = this.frontends.get(port);
     if (loopback === undefined) {
-      loopback = await freePort();
+      loopback = freePort();
       this.frontends.set(port, loopback);
     }
     return loopback;
@@ -58,17 +58,18 @@ export class HaproxyDaemon {
   private async writeLoopbackConf(): Promise<string | undefined> {
     const text = this.fs.readText(this.host.haproxy.configPath);
     if (text === undefined) return undefined;
+    const frontends = new Map<number, number>();
     for (const match of text.matchAll(/^\s*bind\s+(\S+)/gm))
       for (const address of match[1]!.split(',')) {
         const port = Number(address.slice(address.lastIndexOf(':') + 1));
-        if (Number.isInteger(port) && port > 0) await this.frontendPort(port);
+        if (Number.isInteger(port) && port > 0) frontends.set(port, await this.frontendPort(port));
       }
-    for (const match of text.matchAll(/^\s*server\s+\S+\s+([^\s:]+):(\d+)/gm))
-      await this.endpoints.portOf(match[1]!, Number(match[2]));
+    for (const match of text.matchAll(/^\s*server\s+\S+\s+([^\s:]+)(?::(\d+))?/gm))
+      await this.endpoints.portOf(match[1]!, Number(match[2] ?? 0));
     writeFileSync(
       this.loopbackFile,
       haproxyLoopbackConf(text, {
-        frontendPort: (port) => this.frontends.get(port)!,
+        frontendPort: (port) => frontends.get(port)!,
         serverPort: (address, port) => this.endpoints.knownPort(address, port)!,
       }),
     );

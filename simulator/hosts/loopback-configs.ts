@@ -39,6 +39,11 @@ export function namedLoopbackConf(zonesConf: string | undefined, loopback: Named
     '    session-keyfile "/run/named/session.key";',
     '    recursion no;',
     '    dnssec-validation no;',
+    // A primary NOTIFYs the name servers of its zones (lab addresses): not from here.
+    '    notify no;',
+    '    query-source address 127.0.0.1;',
+    '    transfer-source 127.0.0.1;',
+    '    notify-source 127.0.0.1;',
     '};',
     `key "rndc-key" { algorithm hmac-sha256; secret "${loopback.secret}"; };`,
     `controls { inet 127.0.0.1 port ${loopback.controlPort} allow { 127.0.0.1; } keys { "rndc-key"; }; };`,
@@ -84,6 +89,8 @@ export function haproxyLoopbackConf(text: string, loopback: HaproxyLoopback): st
       const header = /^\s*(global|defaults|frontend|backend|listen|peers|resolvers|userlist)\b/.exec(line);
       if (header) section = header[1]!;
       if (section === 'global' && SYSTEM_GLOBALS.test(line)) return `# (left out on loopback) ${line.trim()}`;
+      // Syslog targets and resolvers' name servers are lab addresses: no traffic goes there from here.
+      if (/^\s*(log\s+(?!global\b)|nameserver\s)/.test(line)) return `# (left out on loopback) ${line.trim()}`;
       const maxconn = section === 'global' ? /^(\s*maxconn\s+)(\d+)(.*)$/.exec(line) : null;
       if (maxconn && Number(maxconn[2]) > LOOPBACK_MAXCONN) return `${maxconn[1]}${LOOPBACK_MAXCONN}${maxconn[3]}`;
       const bind = /^(\s*bind\s+)(\S+)(.*)$/.exec(line);
@@ -96,8 +103,8 @@ export function haproxyLoopbackConf(text: string, loopback: HaproxyLoopback): st
       }
       const server = /^(\s*server\s+\S+\s+)([^\s:]+)(?::(\d+))?(.*)$/.exec(line);
       if (server && section !== 'global') {
-        const port = server[3] ? Number(server[3]) : undefined;
-        if (port === undefined) return line;
+        // Without a port HAProxy would use the client's; here it gets the endpoint `address:0`, which refuses.
+        const port = server[3] ? Number(server[3]) : 0;
         return `${server[1]}127.0.0.1:${loopback.serverPort(server[2]!, port)}${server[4]}`;
       }
       return line;

@@ -37,8 +37,12 @@ export async function freePort(): Promise<number> {
 
 export class LabEndpoints {
   private readonly gates = new Map<string, Gate>();
+  /** Allocations under way or done, so two callers of the same endpoint get the same port. */
+  private readonly allocating = new Map<string, Promise<number>>();
   private controlPlane: ControlPlane | undefined;
   private stopped = false;
+  /** Refreshes run one after the other: two at once could both open the same gate. */
+  private queue: Promise<void> = Promise.resolve();
 
   /** Lab addresses of the nodes that serve the API and the machine config server. */
   constructor(private readonly controlPlaneIps: ReadonlySet<string>) {}
@@ -46,13 +50,17 @@ export class LabEndpoints {
   /** The loopback port of `address:port`, allocated on first use (then stable for this lab's life). */
   async portOf(address: string, port: number): Promise<number> {
     const key = `${address}:${port}`;
-    let gate = this.gates.get(key);
-    if (!gate) {
-      gate = { address, port, loopbackPort: await freePort(), sockets: new Set() };
-      this.gates.set(key, gate);
-      await this.refreshGate(gate);
+    let allocated = this.allocating.get(key);
+    if (!allocated) {
+      allocated = (async () => {
+        const gate: Gate = { address, port, loopbackPort: await freePort(), sockets: new Set() };
+        this.gates.set(key, gate);
+        await this.refresh();
+        return gate.loopbackPort;
+      })();
+      this.allocating.set(key, allocated);
     }
-    return gate.loopbackPort;
+    return allocated;
   }
 
   /** Known ports only (for a config rewrite that must be synchronous); see `portOf`. */
@@ -67,8 +75,13 @@ export class LabEndpoints {
   }
 
   /** Opens or closes each gate as its node serves or not; call when a node comes up or goes down. */
-  async refresh(): Promise<void> {
-    await Promise.all([...this.gates.values()].map((gate) => this.refreshGate(gate)));
+  refresh(): Promise<void> {
+    const next = this.queue.then(() => Promise.all([...this.gates.values()].map((gate) => this.refreshGate(gate))));
+    this.queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next.then(() => undefined);
   }
 
   private async refreshGate(gate: Gate): Promise<void> {
