@@ -5,7 +5,8 @@
  * commands say (./services.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { Resolver } from 'node:dns/promises';
+import { join, posix } from 'node:path';
 import type { Host } from '../../lab/schema.js';
 import { DaemonProcess } from './daemon-process.js';
 import { findTool, missingProgram, privileged, runProgram } from './debian-programs.js';
@@ -32,6 +33,9 @@ function labPort(result: CommandResult, loopback: number, port: number): Command
   const fix = (text: string) => text.split(`127.0.0.1#${loopback}`).join(`127.0.0.1#${port}`);
   return { code: result.code, stdout: fix(result.stdout), stderr: fix(result.stderr) };
 }
+
+/** What named logs (-g) once a reload is over, loaded or not. */
+const RELOADED = /all zones loaded|reloading configuration failed|reloading zones failed|loading configuration: /;
 
 /** What rndc says on a host where named is not running. */
 export const RNDC_REFUSED: CommandResult = {
@@ -109,8 +113,48 @@ export class NamedDaemon {
   async rndc(args: readonly string[]): Promise<CommandResult> {
     const rndc = findTool('rndc');
     if (!rndc) return missingProgram('rndc');
-    if (args[0] === 'reload' || args[0] === 'reconfig') this.writeLoopbackConf();
-    return labPort(await runProgram([rndc, '-c', this.rndcConf, ...args]), this.loopback.controlPort, 953);
+    const reloading = args[0] === 'reload' || args[0] === 'reconfig';
+    if (reloading) this.writeLoopbackConf();
+    const from = this.process.mark();
+    const result = labPort(await runProgram([rndc, '-c', this.rndcConf, ...args]), this.loopback.controlPort, 953);
+    // rndc returns once named has begun reloading; the zones load after. Waiting for them here keeps
+    // what first boot and the next dig see from depending on how fast this machine is.
+    if (reloading && result.code === 0) {
+      await this.process.waitFor(RELOADED, from, 10_000);
+      await this.servesFiles();
+    }
+    return result;
+  }
+
+  /**
+   * Until named serves each zone of the host's zone statements with the serial of its file (a zone
+   * whose file it refused keeps the old one: then after a few seconds, as named is done by then).
+   */
+  private async servesFiles(): Promise<void> {
+    const conf = this.fs.readText(this.host.dns.zonesConf) ?? '';
+    const zones = [...conf.replace(/\/\/[^\n]*/g, '').matchAll(/zone\s+"([^"]+)"[^{]*\{([^{}]*)\}/g)].flatMap(
+      (zone) => {
+        const file = /file\s+"([^"]+)"/.exec(zone[2]!)?.[1];
+        const text =
+          file === undefined
+            ? undefined
+            : this.fs.readText(posix.isAbsolute(file) ? file : posix.join('/var/cache/bind', file));
+        // The serial after the SOA's two names (the simulator's own reading, not the product's).
+        const serial = text && /\bSOA\s+\S+\s+\S+\s*\(?\s*(\d+)/.exec(text.replace(/;[^\n]*/g, ''))?.[1];
+        return serial === undefined ? [] : [{ name: zone[1]!, serial: Number(serial) }];
+      },
+    );
+    const resolver = new Resolver({ timeout: 500, tries: 1 });
+    resolver.setServers([`127.0.0.1:${this.loopback.port}`]);
+    const served = (zone: { name: string; serial: number }) =>
+      resolver.resolveSoa(zone.name).then(
+        (soa) => soa.serial === zone.serial,
+        () => false,
+      );
+    for (let tries = 0; tries < 30; tries++) {
+      if ((await Promise.all(zones.map(served))).every(Boolean)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** `dig @127.0.0.1 …` on the host: the real dig, toward this named's loopback port. */
