@@ -88,6 +88,7 @@ export class NamedDaemon {
     const lines = started.output
       .split('\n')
       .filter((line) => /error|failed|not found|unexpected|expected|unknown|exiting/i.test(line))
+      .filter((line) => !/\bbuilt with\b/.test(line))
       .map((line) => line.replace(/^\d\d-\w{3}-\d{4} [\d:.]+ /, ''));
     return { code: 1, stdout: '', stderr: lines.map((line) => `${line}\n`).join('') };
   }

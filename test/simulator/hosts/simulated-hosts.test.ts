@@ -71,6 +71,8 @@ function endpoint(host: string) {
 
 beforeAll(async () => {
   lab = structuredClone(await loadLab(labFile));
+  // netserv1's named is restarted by systemd, netserv2's reloaded by rndc (the lab's default).
+  lab.hosts.find((host) => host.name === 'netserv1')!.dns!.reload = ['systemctl', 'restart', 'named'];
   // One node behind a BMC, to exercise ipmitool.
   lab.nodes.find((node) => node.name === 'compute4')!.power = {
     type: 'ipmi',
@@ -150,10 +152,10 @@ describe('commands', () => {
       'sh: command not found (or not in an accepted form) on the simulated host netserv1',
     );
     expect(result.stderr).toContain(
-      'named-checkconf -z\n  rndc reload\n  dhcpd -t -cf /etc/dhcp/dhcpd.conf\n  systemctl restart isc-dhcp-server\n',
+      'named-checkconf -z\n  systemctl restart named\n  dhcpd -t -cf /etc/dhcp/dhcpd.conf\n  systemctl restart isc-dhcp-server\n',
     );
     expect((await session.exec(['virsh', 'list'])).code).toBe(127);
-    expect((await session.exec(['rndc', 'reload', 'extra'])).code).toBe(127);
+    expect((await session.exec(['rndc', 'reload'])).code).toBe(127);
   });
 
   test('DHCP: the real dhcpd -t checks the file; the server serves only what the last restart loaded', async () => {
@@ -235,6 +237,33 @@ describe('commands', () => {
     );
     await session.writeFileIfChanged('/etc/bind/zones/db.intra.example.com', zone);
     expect((await session.exec(['rndc', 'reload'])).code).toBe(0);
+  });
+
+  test('DNS: systemctl restart named with a broken named.conf fragment leaves named stopped, as systemd does', async () => {
+    const session = await ssh('netserv1');
+    await push('dns.zones-conf', 'dns.forward-zone', 'dns.cluster-zone', 'dns.reverse-zone');
+    const restart = ['systemctl', 'restart', 'named'];
+    expect(await session.exec(restart)).toEqual({ code: 0, stdout: '', stderr: '' });
+    const before = hosts.daemonPids().netserv1!;
+    expect(before).toHaveLength(1);
+    expect((await session.exec(['dig', '@127.0.0.1', '+short', 'master1.nodes.example.com'])).stdout).toBe(
+      '10.42.253.10\n',
+    );
+    const conf = await session.readFile('/etc/bind/named.conf.openshift');
+    await session.writeFileIfChanged('/etc/bind/named.conf.openshift', `${conf}zone "broken" {\n`);
+    const failed = await session.exec(restart);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('Job for named.service failed');
+    expect(failed.stderr).toContain("'}' expected near end of file");
+    expect(failed.stderr).not.toContain('built with');
+    expect(hosts.daemonPids().netserv1).toBeUndefined();
+    expect(hosts.activeConfig('netserv1', 'dns')).toBeUndefined();
+    expect(
+      (await session.exec(['dig', '@127.0.0.1', '+short', '+tries=1', '+time=1', 'x.nodes.example.com'])).code,
+    ).toBe(9);
+    await session.writeFileIfChanged('/etc/bind/named.conf.openshift', conf);
+    expect((await session.exec(restart)).code).toBe(0);
+    expect(hosts.daemonPids().netserv1).not.toEqual(before);
   });
 
   test('HAProxy: the real haproxy -c; the real haproxy runs what the last good reload loaded', async () => {
