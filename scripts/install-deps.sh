@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything openshift-runbooks needs on a Debian machine, from nothing:
-#   - the daemons' own checkers used by the tests (bind9, isc-dhcp-server, haproxy), OpenSSH's sshd
-#     (the SSH tests talk to a real one on loopback) and a kubectl client;
+#   - the daemons and their own checkers (bind9, bind9-dnsutils' dig, isc-dhcp-server, haproxy): the
+#     tests check rendered files with them, and the simulated helper hosts run them (a real named and
+#     HAProxy per host on loopback); OpenSSH's sshd (the SSH tests talk to a real one on loopback),
+#     util-linux's setpriv (the daemons die with the simulator) and a kubectl client;
 #   - the BMC side: ipmitool (the IPMI power driver), python3-pyghmi (the simulated IPMI BMCs), and
 #     the Redfish clients the simulated Redfish BMC is tested with (redfishtool, python3-sushy);
 #   - the Temporal CLI (embedded dev server), found or built by `runbook server --install`;
@@ -18,6 +20,8 @@ log() { printf '\n==> %s\n' "$*"; }
 missing_packages=()
 command -v named-checkzone >/dev/null || missing_packages+=(bind9-utils)
 command -v named >/dev/null || [ -x /usr/sbin/named ] || missing_packages+=(bind9)
+command -v dig >/dev/null || missing_packages+=(bind9-dnsutils)
+command -v setpriv >/dev/null || missing_packages+=(util-linux)
 command -v dhcpd >/dev/null || [ -x /usr/sbin/dhcpd ] || missing_packages+=(isc-dhcp-server)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing_packages+=(haproxy)
 [ -x /usr/sbin/sshd ] || missing_packages+=(openssh-server)
@@ -33,8 +37,8 @@ if [ ${#missing_packages[@]} -gt 0 ]; then
   log "Debian packages: ${missing_packages[*]}"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  # Keep the package scripts from starting the daemons: the project only uses their checkers,
-  # and a named or dhcpd listening on the machine is not wanted.
+  # Keep the package scripts from starting the daemons: the project starts its own, on loopback
+  # ports, and a named or dhcpd listening on the machine is not wanted.
   policy_added=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null

@@ -14,9 +14,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Lab } from '../lab/schema.js';
+import { hostsWith, type Lab } from '../lab/schema.js';
 import { resolveSecret } from '../lab/secrets.js';
-import { startApiServer } from './apiserver/server.js';
+import { startApiServer, writeKubeconfig } from './apiserver/server.js';
 import { BMC_ROUTE, startSimulatedBmcs, type SimulatedBmcs } from './bmc/index.js';
 import { ObjectStore } from './apiserver/store.js';
 import { SimClock } from './clock.js';
@@ -69,9 +69,19 @@ export interface SimulatedLabOptions {
   realControlPlane?: boolean;
 }
 
+/** Where the API is reached through a load balancer host's real HAProxy (its 6443 frontend on loopback). */
+export interface BalancedApi {
+  host: string;
+  url: string;
+  kubeconfig: string;
+}
+
 export interface EndpointsFile {
-  /** `adminUrl`: the admin endpoints (faults, nodes) on a port that stays up while the API is down. */
-  apiServer: { url: string; kubeconfig: string; adminUrl: string };
+  /**
+   * `adminUrl`: the admin endpoints (faults, nodes) on a port that stays up while the API is down.
+   * `balanced`: the API through the first load balancer host's HAProxy, when the lab has one.
+   */
+  apiServer: { url: string; kubeconfig: string; adminUrl: string; balanced?: BalancedApi };
   hosts: HostEndpoint[];
   /** The release the lab pins: what the simulated openshift-install reports and writes for. */
   release: { version: string; architecture: string };
@@ -199,6 +209,25 @@ async function startLabControlPlane(
   }
 }
 
+/**
+ * A kubeconfig for the API through the first load balancer host's HAProxy: the same CA and token as
+ * the API server's own, its server the loopback port of that host's 6443 frontend (refused until
+ * HAProxy runs with a configuration that binds it).
+ */
+async function balancedApi(
+  lab: Lab,
+  hosts: SimulatedHosts,
+  stateDir: string,
+  api: { caCert: string; token: string },
+): Promise<BalancedApi | undefined> {
+  const balancer = hostsWith(lab, 'haproxy')[0];
+  if (!balancer) return undefined;
+  const url = `https://127.0.0.1:${await hosts.balancerPort(balancer.name, 6443)}`;
+  const kubeconfig = path.join(stateDir, 'kubeconfig-balanced');
+  await writeKubeconfig(kubeconfig, url, api.caCert, api.token);
+  return { host: balancer.name, url, kubeconfig };
+}
+
 export async function startSimulatedLab(options: SimulatedLabOptions): Promise<SimulatedLab> {
   const { lab, stateDir, from } = options;
   await mkdir(stateDir, { recursive: true });
@@ -242,6 +271,31 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     stops.push(outages.stop);
     const boot = trackBoots({ lab, hosts, clock, log, faults, bootedFrom: (node) => bmcs.boot.bootedFrom(node) });
     stops.push(() => boot.stop());
+    // HAProxy's backend servers: a control-plane node's loopback endpoints open while it runs.
+    const controlPlaneNodes = new Map(
+      lab.nodes
+        .filter((node) => node.role === 'bootstrap' || node.role === 'master')
+        .map((node) => [node.ip, node.name]),
+    );
+    await hosts.attachControlPlane({
+      serves: (ip, port) => {
+        const node = controlPlaneNodes.get(ip);
+        return node !== undefined && (port === 6443 || port === 22623) && boot.isRunning(node);
+      },
+      apiPort: Number(new URL(api.url).port),
+    });
+    const refreshEndpoints = () =>
+      void hosts
+        .refreshControlPlane()
+        .catch((error: unknown) =>
+          log.warn(
+            `the lab endpoints could not follow a node: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
+    for (const event of ['running', 'down', 'stuck', 'new-cluster']) boot.on(event, refreshEndpoints);
+    stops.push(() => {
+      for (const event of ['running', 'down', 'stuck', 'new-cluster']) boot.off(event, refreshEndpoints);
+    });
     // The API answers while its cluster is up and a node serving it (the bootstrap node, a master) runs.
     api.setAvailability(() =>
       progress.apiUp && boot.controlPlaneRunning() ? outages.availability() : { ok: false, retryAfterSeconds: 10 },
@@ -274,7 +328,10 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     );
 
     const ctx: SimContext = { lab, store, clock, faults, log };
-    if (from === 'installed') await seedInstalled(ctx, boot, { sshPublicKey });
+    if (from === 'installed') {
+      await seedInstalled(ctx, boot, { sshPublicKey });
+      await hosts.refreshControlPlane();
+    }
     const controlPlane = options.realControlPlane ? await startLabControlPlane(lab, store, stateDir, log) : undefined;
     if (controlPlane) {
       stops.push(() => controlPlane.plane.stop());
@@ -327,8 +384,14 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     const releaseMirror = await startReleaseMirror();
     stops.push(() => releaseMirror.stop());
     const endpointsPath = path.join(stateDir, 'endpoints.json');
+    const balanced = await balancedApi(lab, hosts, stateDir, api);
     const endpoints: EndpointsFile = {
-      apiServer: { url: api.url, kubeconfig: api.kubeconfigPath, adminUrl: api.adminUrl },
+      apiServer: {
+        url: api.url,
+        kubeconfig: api.kubeconfigPath,
+        adminUrl: api.adminUrl,
+        ...(balanced && { balanced }),
+      },
       hosts: hosts.endpoints,
       release: { version: lab.cluster.version, architecture: lab.cluster.architecture },
       tools: { openshiftInstall: await writeInstallerFor(stateDir, endpointsPath) },

@@ -10,8 +10,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { durationMs } from '../../lab/install-settings.js';
 import { nodeFqdn, nodeRoles, type Lab, type Node } from '../../lab/schema.js';
 import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
-import { kubeFor } from '../support/kube-access.js';
+import { balancedKubeconfigPathFor, kubeFor } from '../support/kube-access.js';
 import { briefApiError } from '../support/kube-errors.js';
+import { simulatedConsoles } from '../support/rehearsal-consoles.js';
 import { conditionOf, describeCondition, hasCondition, parsePath, valueAt } from './conditions.js';
 import { readObject, watchedPoll, watchTargetOf } from './watch-wait.js';
 
@@ -123,7 +124,8 @@ export function withLabDeadline(context: StepContext, ...durations: string[]): S
 export async function clusterWaitBootstrapComplete(stepContext: StepContext): Promise<StepOutcome> {
   const { bootstrapApi, bootstrapComplete } = stepContext.lab.install.deadlines;
   const context = withLabDeadline(stepContext, bootstrapApi, bootstrapComplete);
-  const kube = kubeFor(context);
+  // Through the load balancer, as the installer's wait goes: a balancer that sends 6443 nowhere stalls it.
+  const kube = kubeFor(context, await balancedKubeconfigPathFor(context));
   const bootstrap = BOOTSTRAP_CONFIGMAP;
   return watchedPoll(
     context,
@@ -149,11 +151,14 @@ export async function clusterWaitBootstrapComplete(stepContext: StepContext): Pr
       const masters = context.lab.nodes.filter((node) => node.role === 'master');
       const items = (await kube.core.listNode()).items;
       const notReady = masters.filter((node) => !hasCondition(nodeObjectOf(context.lab, node, items), 'Ready'));
+      const consoles = notReady.length ? await simulatedConsoles(context) : {};
       return {
         done: false,
         detail:
           `the API (${version}) is up; kube-system/bootstrap status: ${status ?? 'not there yet'}` +
-          (notReady.length ? `; masters not Ready yet: ${describeNotReady(context.lab, notReady, items)}` : ''),
+          (notReady.length
+            ? `; masters not Ready yet: ${describeNotReady(context.lab, notReady, items, undefined, consoles)}`
+            : ''),
       };
     },
   );
@@ -197,11 +202,15 @@ export function describeNotReady(
   nodes: readonly Node[],
   items: ReadonlyArray<{ metadata?: { name?: string } }>,
   unregistered = 'no Node object: it has not joined, look at its console',
+  /** In a rehearsal, what the simulated consoles show (../support/rehearsal-consoles.ts). */
+  consoles: Readonly<Record<string, string>> = {},
 ): string {
   return nodes
     .map((node) => {
       const object = nodeObjectOf(lab, node, items);
-      return `${node.name} (${object ? describeCondition(object, 'Ready') : unregistered})`;
+      const console = consoles[node.name];
+      const missing = console ? `${unregistered}; its console (simulated) says ${console}` : unregistered;
+      return `${node.name} (${object ? describeCondition(object, 'Ready') : missing})`;
     })
     .join(', ');
 }

@@ -38,8 +38,21 @@ export const SERVICE_CHECK_FAILED = 'ServiceCheckFailed';
 /** Error type of a reload that failed after the check passed (the previous files were put back). */
 export const SERVICE_RELOAD_FAILED = 'ServiceReloadFailed';
 
+/** Lines a checker or a daemon prints about a problem (not its banner, not its advice on filing bugs). */
+const PROBLEM_LINE = /error|fail|unexpected|expected|bad|not found|unable|cannot|can't|\[ALERT\]|line \d+|:\d+:/i;
+const BOILERPLATE = /submitting|bug|web page|README|^exiting\.?$|Fatal errors found in configuration/i;
+
+/**
+ * What to quote of a refused check or a failed reload: the lines about the problem (named-checkconf
+ * prints them on stdout, its summary on stderr; dhcpd ends with advice), else the last lines.
+ */
 function outputTail(result: ExecResult): string {
-  return (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-5).join(' / ');
+  const lines = `${result.stdout}\n${result.stderr}`
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const problems = lines.filter((line) => PROBLEM_LINE.test(line) && !BOILERPLATE.test(line));
+  return (problems.length > 0 ? problems.slice(0, 5) : lines.slice(-5)).join(' / ');
 }
 
 export async function planHostPush(reader: HostReader, push: ServicePush): Promise<HostPushPlan> {

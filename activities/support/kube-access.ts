@@ -4,7 +4,9 @@
  * rehearsal (where transport/kube.ts refuses any server off loopback).
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
 import { kubeClientFor, type KubeClients } from '../../transport/kube.js';
+import { readEndpointsFile } from '../../transport/targets.js';
 import type { StepContext } from '../../workflows/engine/steps.js';
 import { installKubeconfig } from '../install/folder.js';
 
@@ -22,8 +24,20 @@ export function kubeconfigPathFor(context: StepContext): string {
   return path;
 }
 
-export function kubeFor(context: StepContext): KubeClients {
-  const kubeconfigPath = kubeconfigPathFor(context);
+/**
+ * In a rehearsal, the kubeconfig that reaches the API through the lab's load balancer (the first
+ * haproxy host's real HAProxy), as `openshift-install wait-for` reaches https://api.<domain>:6443 on
+ * hardware; the API server's own kubeconfig when the lab has no load balancer. Outside a rehearsal,
+ * the step's kubeconfig (the install folder's names the load balancer already).
+ */
+export async function balancedKubeconfigPathFor(context: StepContext): Promise<string> {
+  if (!context.rehearsal) return kubeconfigPathFor(context);
+  const schema = z.object({ apiServer: z.object({ balanced: z.object({ kubeconfig: z.string() }).optional() }) });
+  const endpoints = await readEndpointsFile(context.rehearsal.endpointsFile, schema);
+  return endpoints.apiServer.balanced?.kubeconfig ?? context.rehearsal.kubeconfig;
+}
+
+export function kubeFor(context: StepContext, kubeconfigPath = kubeconfigPathFor(context)): KubeClients {
   try {
     return kubeClientFor({ kubeconfigPath, rehearsal: context.rehearsal !== undefined });
   } catch (error) {

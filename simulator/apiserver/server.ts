@@ -81,7 +81,7 @@ const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Writes a kubeconfig (mode 0600) with the CA and the bearer token, context `admin`. */
-async function writeKubeconfig(file: string, url: string, caPem: string, token: string): Promise<void> {
+export async function writeKubeconfig(file: string, url: string, caPem: string, token: string): Promise<void> {
   const config = {
     apiVersion: 'v1',
     kind: 'Config',

@@ -17,10 +17,9 @@ import {
   specProblem,
   type ReadIgnition,
 } from '../openshift-install/ignition.js';
-import { dhcpLeases, ignitionUrlIn } from './config-checks.js';
+import { dhcpLeases, ignitionUrlIn, type ServiceName } from './service-files.js';
 import { nameServersFor, reachThroughBalancer, resolveName, reverseName, type NetworkView } from './lab-network.js';
 import type { RootFs } from './root-fs.js';
-import type { ServiceName } from './config-checks.js';
 import type { ActiveConfig } from './services.js';
 
 export interface BootReadiness {

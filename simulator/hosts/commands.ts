@@ -1,17 +1,19 @@
 /**
  * What a simulated helper host runs over SSH: its services' `check` and `reload` commands exactly as
- * the lab writes them, `dig @127.0.0.1` on DNS hosts and `virsh` on hypervisors (ipmitool runs on the
- * worker, against the simulated BMCs: simulator/bmc). Anything else exits 127, naming what the host does run, so a runbook that relies on
+ * the lab writes them (the real checkers and daemons, ./services.ts), the real `dig @127.0.0.1` on DNS
+ * hosts (toward the host's named) and `virsh` on hypervisors (ipmitool runs on the worker, against
+ * the simulated BMCs: simulator/bmc). Anything else exits 127, naming what the host does run, so a runbook that relies on
  * an unlisted command fails in rehearsal instead of on the real host.
  */
 import type { Host, Lab } from '../../lab/schema.js';
 import type { SimLogger } from '../context.js';
 import { parseCommand, quoteCommand, ShellSyntaxError } from '../../transport/shell.js';
-import { runDig } from './dig.js';
 import type { PowerBoard } from './power-board.js';
+import type { NamedDaemon } from './named-daemon.js';
 import type { CommandResult, HostServices } from './services.js';
 import { runVirsh, type DomainIds } from './virsh.js';
 import { FILE_COMMAND_FORMS, runFileCommand } from './file-commands.js';
+import { runRealChecker } from './real-checkers.js';
 import type { RootFs } from './root-fs.js';
 
 export interface HostCommandContext {
@@ -23,6 +25,8 @@ export interface HostCommandContext {
   log?: SimLogger;
   /** The host's `/`: with it, the host also runs curl, sha256sum, mv and rm (./file-commands.ts). */
   fs?: RootFs;
+  /** The DNS host's real named, which its `dig @127.0.0.1` asks. */
+  named?: NamedDaemon;
 }
 
 /** Lab domains on this hypervisor host: domain name → node name. */
@@ -60,7 +64,7 @@ export function allowedCommands(ctx: HostCommandContext): string[] {
       `virsh ${connect} list [--all]`,
     );
   }
-  if (ctx.host.dns) allowed.push('dig @127.0.0.1 [+short] [+time=N] [+tries=N] <name> [A|SOA]');
+  if (ctx.host.dns) allowed.push('dig @127.0.0.1 [options] <name> [type]');
   if (ctx.fs) allowed.push(...FILE_COMMAND_FORMS);
   return allowed;
 }
@@ -74,11 +78,11 @@ function refuse(ctx: HostCommandContext, what: string): CommandResult {
   return { code: 127, stdout: '', stderr: `${what}\nThe simulated host ${ctx.host.name} runs only:\n${list}\n` };
 }
 
-export function runHostCommand(
+export async function runHostCommand(
   commandLine: string,
   env: Readonly<Record<string, string>>,
   ctx: HostCommandContext,
-): CommandResult {
+): Promise<CommandResult> {
   let argv: string[];
   try {
     argv = parseCommand(commandLine);
@@ -87,7 +91,7 @@ export function runHostCommand(
     return refuse(ctx, `${ctx.host.name}: refused: ${error.message}`);
   }
   if (argv.length === 0) return refuse(ctx, `${ctx.host.name}: refused: an empty command`);
-  const result = dispatch(argv, env, ctx);
+  const result = await dispatch(argv, env, ctx);
   ctx.log?.info(`${ctx.host.name}: ${loggable(argv)} → exit ${result.code}`);
   return result;
 }
@@ -116,18 +120,22 @@ export async function runHostCommandAsync(
   return result;
 }
 
-function dispatch(argv: string[], env: Readonly<Record<string, string>>, ctx: HostCommandContext): CommandResult {
+async function dispatch(
+  argv: string[],
+  env: Readonly<Record<string, string>>,
+  ctx: HostCommandContext,
+): Promise<CommandResult> {
   const program = argv[0]!;
 
   const matching = ctx.services.commands().filter((command) => sameArgv(command.argv, argv));
   if (matching.length > 0) {
-    return matching
-      .map((command) => ctx.services.run(command))
-      .reduce((all, one) => ({
-        code: Math.max(all.code, one.code),
-        stdout: all.stdout + one.stdout,
-        stderr: all.stderr + one.stderr,
-      }));
+    const results: CommandResult[] = [];
+    for (const command of matching) results.push(await ctx.services.run(command));
+    return results.reduce((all, one) => ({
+      code: Math.max(all.code, one.code),
+      stdout: all.stdout + one.stdout,
+      stderr: all.stderr + one.stderr,
+    }));
   }
   let result: CommandResult | undefined;
   if (program === 'virsh' && ctx.host.hypervisor) {
@@ -138,14 +146,23 @@ function dispatch(argv: string[], env: Readonly<Record<string, string>>, ctx: Ho
       power: ctx.power,
       ids: ctx.ids,
     });
-  } else if (program === 'dig' && ctx.host.dns && argv[1] === '@127.0.0.1') {
-    result = runDig(argv, ctx.host, ctx.services.activeConfig('dns'));
+  } else if (program === 'dig' && ctx.named && argv[1] === '@127.0.0.1') {
+    result = await ctx.named.dig(argv.slice(1));
+  } else if (ctx.fs && CHECKER_HOSTS[program]?.(ctx.host)) {
+    result = await runRealChecker(argv, ctx.fs);
   }
   return (
     result ??
     refuse(ctx, `${program}: command not found (or not in an accepted form) on the simulated host ${ctx.host.name}`)
   );
 }
+
+/** The real checkers a host runs in any of their forms, beside its lab `check` commands: by its services. */
+const CHECKER_HOSTS: Record<string, (host: Host) => boolean> = {
+  'named-checkconf': (host) => host.dns !== undefined,
+  dhcpd: (host) => host.dhcp !== undefined,
+  haproxy: (host) => host.haproxy !== undefined,
+};
 
 function sameArgv(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((arg, i) => arg === b[i]);

@@ -1,11 +1,13 @@
 /**
  * The simulated helper hosts of a lab: every `hosts[]` entry becomes an SSH server on loopback with
  * its own port, host key and file system, running its services' commands and virsh, all
- * wired to one PowerBoard. `bootReadiness` tells the install controllers whether a node that was
- * switched on finds what it needs to install.
+ * wired to one PowerBoard. A DNS host runs a real named, a load balancer a real HAProxy, both on
+ * loopback ports and stopped with the hosts. `bootReadiness` tells the install controllers whether a
+ * node that was switched on finds what it needs to install.
  *
  * State folder layout, per host: `<stateDir>/hosts/<name>/` holds `ssh_host_ed25519_key(.pub)`,
- * `active.json` (the loaded service configurations) and `root/` (the host's `/`).
+ * `active.json` (the loaded service configurations), `root/` (the host's `/`) and `daemons/` (the
+ * daemons' logs, rndc.conf, HAProxy's loopback configuration).
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
@@ -23,8 +25,12 @@ import {
   type ClusterSide,
 } from './boot-readiness.js';
 import { runHostCommandAsync } from './commands.js';
-import type { ServiceName } from './config-checks.js';
+import { DnsAnswers } from './dns-answers.js';
+import { HaproxyDaemon } from './haproxy-daemon.js';
 import { loadOrCreateHostKey } from './host-keys.js';
+import { NamedDaemon, seedNamedHost } from './named-daemon.js';
+import { freePort, LabEndpoints, type ControlPlane } from './node-endpoints.js';
+import type { ServiceName } from './service-files.js';
 import { PowerBoard, type PowerState } from './power-board.js';
 import { RootFs } from './root-fs.js';
 import { HostServices, type ActiveConfig } from './services.js';
@@ -33,7 +39,8 @@ import { DomainIds } from './virsh.js';
 
 export type { ActiveConfig } from './services.js';
 export type { BootReadiness, ClusterSide } from './boot-readiness.js';
-export type { ServiceName } from './config-checks.js';
+export type { ServiceName } from './service-files.js';
+export type { ControlPlane } from './node-endpoints.js';
 export { PowerBoard, type PowerState } from './power-board.js';
 export type { HostEndpoint } from '../../transport/targets.js';
 
@@ -64,6 +71,14 @@ export interface SimulatedHosts {
   changes: EventEmitter;
   /** What a host's daemon loaded at its last successful reload; undefined before any (or when stopped). */
   activeConfig(host: string, service: ServiceName): ActiveConfig | undefined;
+  /** The real daemons' process ids now, per host (named, haproxy), for the process list. */
+  daemonPids(): Record<string, number[]>;
+  /** The loopback port that stands for port `port` of the load balancer host `host` (its HAProxy frontend). */
+  balancerPort(host: string, port: number): Promise<number>;
+  /** From now on, the backends HAProxy reaches follow what the control plane serves (see node-endpoints.ts). */
+  attachControlPlane(controlPlane: ControlPlane): Promise<void>;
+  /** Call when a node starts or stops serving (it opens or closes its loopback endpoints). */
+  refreshControlPlane(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +94,18 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
   const hosts = new Map<string, { fs: RootFs; services: HostServices }>();
   const running: RunningSshHost[] = [];
   const endpoints: HostEndpoint[] = [];
+  const dns = new DnsAnswers(lab);
+  const controlPlaneIps = new Set(
+    lab.nodes.filter((node) => node.role === 'bootstrap' || node.role === 'master').map((node) => node.ip),
+  );
+  const labEndpoints = new LabEndpoints(controlPlaneIps);
+  const nameds = new Map<string, NamedDaemon>();
+  const haproxies = new Map<string, HaproxyDaemon>();
+  const stopAll = async () => {
+    await Promise.all(running.map((ssh) => ssh.stop()));
+    await Promise.all([...nameds.values(), ...haproxies.values()].map((daemon) => daemon.close()));
+    await labEndpoints.stop();
+  };
   try {
     for (const host of lab.hosts) {
       const dir = join(options.stateDir, 'hosts', host.name);
@@ -86,11 +113,41 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
       const fs = new RootFs(join(dir, 'root'));
       // A freshly installed helper host already has the folders its services use.
       for (const folder of serviceFolders(host)) fs.mkdirp(folder);
-      const services = new HostServices(host, fs, join(dir, 'active.json'), (service) =>
-        changes.emit('reload', host.name, service),
-      );
+      const daemonDir = join(dir, 'daemons');
+      const named = host.dns
+        ? new NamedDaemon(
+            { ...host, dns: host.dns },
+            fs,
+            daemonDir,
+            NamedDaemon.loopback(await freePort(), await freePort()),
+          )
+        : undefined;
+      if (host.dns) seedNamedHost(fs, host.dns);
+      const haproxy = host.haproxy
+        ? new HaproxyDaemon({ ...host, haproxy: host.haproxy }, fs, daemonDir, labEndpoints)
+        : undefined;
+      if (named) nameds.set(host.name, named);
+      if (haproxy) haproxies.set(host.name, haproxy);
+      const onChange = async (service: ServiceName) => {
+        // First-boot answers come from named: ask it again before anyone hears of the change.
+        if (service === 'dns' && named) await dns.refresh(host.name, named.running() ? named.loopback.port : undefined);
+        changes.emit('reload', host.name, service);
+      };
+      const services = new HostServices(host, fs, join(dir, 'active.json'), onChange, {
+        ...(named && { named }),
+        ...(haproxy && { haproxy }),
+      });
       hosts.set(host.name, { fs, services });
-      const context = { lab, host, services, power, ids, fs, ...(options.log ? { log: options.log } : {}) };
+      const context = {
+        lab,
+        host,
+        services,
+        power,
+        ids,
+        fs,
+        ...(named && { named }),
+        ...(options.log ? { log: options.log } : {}),
+      };
       const ssh = await startSshHost({
         user: host.ssh.user,
         authorizedKeys: options.authorizedKeys,
@@ -103,8 +160,10 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
       running.push(ssh);
       endpoints.push({ name: host.name, address: '127.0.0.1', port: ssh.port, hostKey: key.publicKey, root: fs.root });
     }
+    // The hosts boot: named starts on each DNS host, HAProxy where it ran before a restart.
+    await Promise.all([...hosts.values()].map(({ services }) => services.boot()));
   } catch (error) {
-    await Promise.all(running.map((ssh) => ssh.stop()));
+    await stopAll();
     throw error;
   }
 
@@ -114,7 +173,7 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
     return state;
   };
   const activeConfig = (host: string, service: ServiceName) => hostState(host).services.activeConfig(service);
-  const view = { fs: (host: string) => hostState(host).fs, activeConfig };
+  const view = { fs: (host: string) => hostState(host).fs, activeConfig, dns };
   return {
     endpoints,
     power,
@@ -123,8 +182,19 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
     bootReadiness: (nodeName) => bootReadiness(lab, view, nodeName),
     servedIgnition: (nodeName) => servedIgnition(lab, view, nodeName),
     firstBootGaps: (nodeName, cluster, installedWith) => firstBootGaps(lab, view, nodeName, cluster, installedWith),
-    stop: async () => {
-      await Promise.all(running.map((ssh) => ssh.stop()));
+    daemonPids: () => {
+      const pids: Record<string, number[]> = {};
+      for (const [name, daemon] of [...nameds, ...haproxies])
+        if (daemon.pid !== undefined) (pids[name] ??= []).push(daemon.pid);
+      return pids;
     },
+    balancerPort: async (host, port) => {
+      const haproxy = haproxies.get(host);
+      if (!haproxy) throw new Error(`${host} is not a load balancer host of the lab (no haproxy block)`);
+      return haproxy.frontendPort(port);
+    },
+    attachControlPlane: (controlPlane) => labEndpoints.attach(controlPlane),
+    refreshControlPlane: () => labEndpoints.refresh(),
+    stop: stopAll,
   };
 }

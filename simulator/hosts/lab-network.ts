@@ -1,72 +1,27 @@
 /**
- * What a node on the lab network reaches, judged from the configurations the helper daemons LOADED
- * (not the files on disk): names through the zones BIND loaded on the DNS hosts its DHCP lease names,
- * and TCP services through the frontends and backends HAProxy loaded on the load balancer a name
- * resolves to. Each failure is said the way an operator would find it ("api-int.… does not resolve on
+ * What a node on the lab network reaches, judged from what the helper daemons LOADED (not the files
+ * on disk): names through the real named of the DNS hosts its DHCP lease names, and TCP services
+ * through the frontends and backends of the haproxy.cfg loaded on the load balancer a name resolves to. Each failure is said the way an operator would find it ("api-int.… does not resolve on
  * netserv1 (zone … not loaded)").
  */
 import { hostsWith, type Lab } from '../../lab/schema.js';
 import { dnsZones } from '../../render/dns.js';
-import { dhcpLeases, namedZones, stripComments } from './config-checks.js';
-import type { ServiceName } from './config-checks.js';
+import type { DnsAnswer, RecordType } from './dns-answers.js';
+import { dhcpLeases, stripComments, type ServiceName } from './service-files.js';
 import type { ActiveConfig } from './services.js';
+
+export { reverseName } from './dns-answers.js';
 
 export interface NetworkView {
   activeConfig(host: string, service: ServiceName): ActiveConfig | undefined;
-}
-
-interface ZoneRecord {
-  owner: string;
-  type: string;
-  data: string[];
+  /** What each DNS host's named answers (./dns-answers.ts). */
+  dns: {
+    answer(host: string, name: string, type: RecordType): DnsAnswer | undefined;
+    running(host: string): boolean;
+  };
 }
 
 const lower = (name: string) => name.toLowerCase().replace(/\.$/, '');
-
-/** The records of a BIND zone file (owner names absolute, lower case, without the final dot). */
-export function parseZone(text: string, origin: string): ZoneRecord[] {
-  const records: ZoneRecord[] = [];
-  let currentOrigin = lower(origin);
-  let previousOwner = currentOrigin;
-  const absolute = (name: string) =>
-    name === '@' ? currentOrigin : name.endsWith('.') ? lower(name) : lower(`${name}.${currentOrigin}`);
-  // Comments go first; parentheses join a record's lines (SOA).
-  const clean = text
-    .split('\n')
-    .map((line) => line.replace(/;.*$/, ''))
-    .join('\n')
-    .replace(/\(([^)]*)\)/g, (_all, inner: string) => inner.replace(/\n/g, ' '));
-  for (const line of clean.split('\n')) {
-    if (line.trim() === '') continue;
-    const tokens = line.trim().split(/\s+/);
-    if (tokens[0] === '$ORIGIN') {
-      currentOrigin = absolute(tokens[1] ?? '');
-      continue;
-    }
-    if (tokens[0]!.startsWith('$')) continue;
-    const owner = /^\s/.test(line) ? previousOwner : absolute(tokens.shift()!);
-    previousOwner = owner;
-    while (tokens.length > 0 && (/^\d+[smhdw]?$/i.test(tokens[0]!) || /^(IN|CH|HS)$/i.test(tokens[0]!))) tokens.shift();
-    const type = tokens.shift()?.toUpperCase();
-    if (!type) continue;
-    const data = ['CNAME', 'PTR', 'NS'].includes(type) ? tokens.map(absolute) : tokens;
-    records.push({ owner, type, data });
-  }
-  return records;
-}
-
-/** Zone name → records, as a DNS host loaded them; undefined when its named is not running. */
-export function loadedZones(lab: Lab, view: NetworkView, hostName: string): Map<string, ZoneRecord[]> | undefined {
-  const host = lab.hosts.find((candidate) => candidate.name === hostName);
-  const active = view.activeConfig(hostName, 'dns');
-  if (!host?.dns || !active) return undefined;
-  const zones = new Map<string, ZoneRecord[]>();
-  for (const zone of namedZones(active.files[host.dns.zonesConf] ?? '', host.dns.zoneDir)) {
-    const text = zone.path === undefined ? undefined : active.files[zone.path];
-    if (text !== undefined) zones.set(lower(zone.name), parseZone(text, zone.name));
-  }
-  return zones;
-}
 
 /** The zone a name would be in, as the lab's renderer lays the zones out (for messages). */
 function expectedZone(lab: Lab, name: string): string {
@@ -100,9 +55,9 @@ export function nameServersFor(lab: Lab, view: NetworkView, mac: string): string
 export type Lookup = { answers: string[] } | { problem: string };
 
 /**
- * Resolves `name` (type A or PTR) as a node's stub resolver does: the servers in order; one that is
- * down or not authoritative for the name (REFUSED) passes to the next; the first authoritative
- * answer, even "no such name", is final.
+ * Resolves `name` (type A or PTR) as a node's stub resolver does, through the DNS hosts' real named
+ * (./dns-answers.ts): the servers in order; one that is down or not authoritative for the name
+ * (REFUSED) passes to the next; the first authoritative answer, even "no such name", is final.
  */
 export function resolveName(
   lab: Lab,
@@ -119,51 +74,23 @@ export function resolveName(
       tried.push(`${address} (not a DNS host of the lab)`);
       continue;
     }
-    const zones = loadedZones(lab, view, host.name);
-    if (!zones) {
+    const answer = view.dns.answer(host.name, wanted, type);
+    if (!answer || !view.dns.running(host.name)) {
       tried.push(`${host.name} (named not running: check and reload it)`);
       continue;
     }
-    const zone = [...zones.keys()]
-      .filter((candidate) => wanted === candidate || wanted.endsWith(`.${candidate}`))
-      .sort((a, b) => b.length - a.length)[0];
-    if (!zone) {
+    if (answer.kind === 'refused') {
       tried.push(`${host.name} (zone ${expectedZone(lab, wanted)} not loaded)`);
       continue;
     }
-    const answers = lookupInZone(zones.get(zone)!, zone, wanted, type, zones);
-    if (answers.length > 0) return { answers };
-    return { problem: `${name} has no ${type} record in zone ${zone} as loaded on ${host.name}` };
+    if (answer.kind === 'unreachable') {
+      tried.push(`${host.name} (named does not answer: ${answer.detail})`);
+      continue;
+    }
+    if (answer.kind === 'records') return { answers: answer.records };
+    return { problem: `${name} has no ${type} record in zone ${expectedZone(lab, wanted)} as loaded on ${host.name}` };
   }
   return { problem: `${name} does not resolve on ${tried.join(', ') || 'any server (the lease names none)'}` };
-}
-
-function lookupInZone(
-  records: ZoneRecord[],
-  zone: string,
-  name: string,
-  type: string,
-  zones: Map<string, ZoneRecord[]>,
-  depth = 0,
-): string[] {
-  const at = (owner: string) => records.filter((record) => record.owner === owner);
-  let owned = at(name);
-  // A wildcard answers for names that have no records of their own (RFC 4592, one level is enough here).
-  for (let parent = name; owned.length === 0 && parent.includes('.') && parent !== zone;) {
-    parent = parent.slice(parent.indexOf('.') + 1);
-    owned = at(`*.${parent}`);
-  }
-  const direct = owned.filter((record) => record.type === type).map((record) => record.data[0]!);
-  if (direct.length > 0 || depth > 8) return direct;
-  const alias = owned.find((record) => record.type === 'CNAME')?.data[0];
-  if (!alias) return [];
-  const target = [...zones.keys()].filter((candidate) => alias === candidate || alias.endsWith(`.${candidate}`))[0];
-  return target ? lookupInZone(zones.get(target)!, target, alias, type, zones, depth + 1) : [];
-}
-
-/** `in-addr.arpa` name of an IPv4 address. */
-export function reverseName(ip: string): string {
-  return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
 }
 
 export interface Backend {

@@ -34,7 +34,9 @@ export class RootFs {
    */
   local(remote: string, follow = true): string {
     const normalized = this.normalize(remote);
-    const local = normalized === '/' ? this.root : join(this.root, ...normalized.split('/').filter(Boolean));
+    // `/` is the root folder itself (a real path already): its parent is outside, so it is not checked.
+    if (normalized === '/') return this.root;
+    const local = join(this.root, ...normalized.split('/').filter(Boolean));
     const real = realpathOfExistingPrefix(follow ? local : dirname(local));
     if (real !== this.root && !real.startsWith(this.root + sep)) throw new PathEscapeError(normalized);
     return local;

@@ -196,7 +196,8 @@ describe('faults met one after the other by one install run', () => {
       const message = expectPausedAt(await settled(handle, 'the bootstrap wait', STRETCH_MS), 'bootstrap.complete');
       expect(message).toMatch(/^Timed out after 15s waiting for bootstrap-complete/);
       expect(message).toContain(
-        'masters not Ready yet: master2 (no Node object: it has not joined, look at its console)',
+        'masters not Ready yet: master2 (no Node object: it has not joined, look at its console; ' +
+          'its console (simulated) says never came back from its reboot (node-never-returns fault)',
       );
       expect(message).not.toMatch(/master1|master3/);
 

@@ -47,28 +47,31 @@ test.each([
   'rndc $(id)',
   'rndc `id`',
   'rndc reload > /etc/passwd',
-])('shell syntax is refused with 127: %s', (line) => {
-  const result = runHostCommand(line, {}, contextFor('netserv1'));
+])('shell syntax is refused with 127: %s', async (line) => {
+  const result = await runHostCommand(line, {}, contextFor('netserv1'));
   expect(result.code).toBe(127);
   expect(result.stderr).toMatch(/^netserv1: refused: shell syntax ".*" is not accepted/);
   expect(result.stderr).toContain('The simulated host netserv1 runs only:\n  named-checkconf -z\n');
 });
 
-test('quoted words are the same command as bare ones', () => {
-  expect(runHostCommand('\'rndc\' "reload"', {}, contextFor('netserv1')).stderr).toContain('no such file');
+test('quoted words are the same command as bare ones', async () => {
+  // No named runs in this bare context: rndc is dispatched, and finds nothing listening.
+  expect((await runHostCommand('\'rndc\' "reload"', {}, contextFor('netserv1'))).stderr).toContain(
+    'connection refused',
+  );
 });
 
-test('a host without services or hypervisor runs nothing, ipmitool included (the worker runs it)', () => {
+test('a host without services or hypervisor runs nothing, ipmitool included (the worker runs it)', async () => {
   const ctx = contextFor('kvm1');
-  const result = runHostCommand('ls /', {}, { ...ctx, host: { ...ctx.host, hypervisor: undefined } });
+  const result = await runHostCommand('ls /', {}, { ...ctx, host: { ...ctx.host, hypervisor: undefined } });
   expect(result.code).toBe(127);
   expect(result.stderr).not.toContain('ipmitool');
   expect(result.stderr).not.toContain('virsh');
 });
 
-test('an ipmitool password given with -P never reaches the log, though the host refuses ipmitool', () => {
+test('an ipmitool password given with -P never reaches the log, though the host refuses ipmitool', async () => {
   logged.length = 0;
-  const result = runHostCommand(
+  const result = await runHostCommand(
     'ipmitool -I lanplus -H 10.42.44.200 -U admin -P s3cret power on',
     {},
     contextFor('kvm2'),

@@ -88,6 +88,21 @@ describe('OpenSSH clients against a simulated host', () => {
     expect(await readFile(`${local}.back`, 'utf8')).toBe('zone "example.com" { type master; };\n');
   });
 
+  it('sftp lists the root as OpenSSH does (`ls /`, `ls -l /`, `cd /` then `ls`)', async () => {
+    const batch = join(stateDir, 'batch-root');
+    await writeFile(batch, ['ls /', 'ls -l /', 'cd /', 'ls', ''].join('\n'));
+    const endpoint = netserv1();
+    const result = await execa('sftp', [...clientOptions(endpoint.port, '-P'), '-b', batch, 'root@127.0.0.1'], {
+      timeout: 20_000,
+      reject: false,
+    });
+    expect({ code: result.exitCode, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    // The netserv1 root holds etc, run and var (named's folders) from the start.
+    expect(result.stdout).toContain('sftp> ls /\n/etc  /run  /var');
+    expect(result.stdout).toMatch(/^d\S+\s+.*\setc$/m);
+    expect(result.stdout).toContain('sftp> ls\netc  run  var');
+  });
+
   it('scp copies a file to the host, over an existing one, and back', async () => {
     const endpoint = netserv1();
     const local = join(stateDir, 'dhcpd.conf');

@@ -20,6 +20,7 @@ import { resolveSecret } from '../../../lab/secrets.js';
 import { SshSession } from '../../../transport/ssh.js';
 import { stageBootAssets } from '../../support/sim-walkthrough.js';
 import { sshTargetFor } from '../../../transport/targets.js';
+import { hostSessions } from './host-sessions.js';
 
 // The procedure's 4.2 lab: its boot files (installer kernel, metal images) are the ones named below.
 const labFile = fileURLToPath(new URL('../../../runbooks/labs/example-4.2-sdn.yaml', import.meta.url));
@@ -31,26 +32,17 @@ let hosts: SimulatedHosts;
 let authorizedKeys: string[];
 const faults = new Faults();
 const clock = new SimClock(0);
-const sessions = new Map<string, SshSession>();
 
 async function start(): Promise<SimulatedHosts> {
   return startSimulatedHosts({ lab, stateDir, authorizedKeys, faults, clock });
 }
 
-/** One session per host, opened on first use, through the rehearsal target as a runbook gets it. */
-async function ssh(host: string): Promise<SshSession> {
-  let session = sessions.get(host);
-  if (!session) {
-    session = await SshSession.connect(sshTargetFor(lab, host, { endpoints: hosts.endpoints }));
-    sessions.set(host, session);
-  }
-  return session;
-}
-
-async function closeSessions(): Promise<void> {
-  await Promise.all([...sessions.values()].map((session) => session.close()));
-  sessions.clear();
-}
+const sessions = hostSessions(
+  () => lab,
+  () => hosts.endpoints,
+);
+const ssh = (host: string) => sessions.ssh(host);
+const closeSessions = () => sessions.close();
 
 /** Pushes the rendered files of `artifacts` to their hosts (for haproxy, the bootstrap variant). */
 async function push(...artifacts: string[]): Promise<void> {
@@ -80,6 +72,8 @@ function endpoint(host: string) {
 
 beforeAll(async () => {
   lab = structuredClone(await loadLab(labFile));
+  // netserv1's named is restarted by systemd, netserv2's reloaded by rndc (the lab's default).
+  lab.hosts.find((host) => host.name === 'netserv1')!.dns!.reload = ['systemctl', 'restart', 'named'];
   // One node behind a BMC: ipmitool typed on a host is refused (the worker runs it).
   lab.nodes.find((node) => node.name === 'compute4')!.power = {
     type: 'ipmi',
@@ -159,19 +153,17 @@ describe('commands', () => {
       'sh: command not found (or not in an accepted form) on the simulated host netserv1',
     );
     expect(result.stderr).toContain(
-      'named-checkconf -z\n  rndc reload\n  dhcpd -t -cf /etc/dhcp/dhcpd.conf\n  systemctl restart isc-dhcp-server\n',
+      'named-checkconf -z\n  systemctl restart named\n  dhcpd -t -cf /etc/dhcp/dhcpd.conf\n  systemctl restart isc-dhcp-server\n',
     );
     expect((await session.exec(['virsh', 'list'])).code).toBe(127);
-    expect((await session.exec(['rndc', 'reload', 'extra'])).code).toBe(127);
+    expect((await session.exec(['rndc', 'reload'])).code).toBe(127);
   });
 
-  test('DHCP: check the file, and serve only what the last restart loaded', async () => {
+  test('DHCP: the real dhcpd -t checks the file; the server serves only what the last restart loaded', async () => {
     const session = await ssh('netserv1');
-    expect(await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf'])).toEqual({
-      code: 1,
-      stdout: '',
-      stderr: '/etc/dhcp/dhcpd.conf: no such file\n',
-    });
+    const missing = await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("Can't open /etc/dhcp/dhcpd.conf: No such file or directory");
     await push('dhcp.config');
     expect((await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf'])).code).toBe(0);
     expect(hosts.activeConfig('netserv1', 'dhcp')).toBeUndefined();
@@ -184,30 +176,34 @@ describe('commands', () => {
     expect(loaded.files['/etc/dhcp/dhcpd.conf']).toContain('host compute5 {');
 
     const good = await session.readFile('/etc/dhcp/dhcpd.conf');
-    await session.writeFileIfChanged('/etc/dhcp/dhcpd.conf', good.replace('    fixed-address 10.42.253.21;\n', ''));
+    const lines = good.split('\n').length;
+    await session.writeFileIfChanged('/etc/dhcp/dhcpd.conf', `${good}host broken {\n`);
     const check = await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf']);
     expect(check.code).toBe(1);
-    expect(check.stderr).toMatch(/\/etc\/dhcp\/dhcpd\.conf line \d+: host compute2 has no "fixed-address <ip>;"/);
+    // dhcpd's own words, with the host's path (not the folder that stands for its root).
+    expect(check.stderr).toContain(`/etc/dhcp/dhcpd.conf line ${lines}: unexpected end of file`);
+    expect(check.stderr).not.toContain(endpoint('netserv1').root);
     expect(hosts.activeConfig('netserv1', 'dhcp')).toEqual(loaded);
     // A restart with a broken file leaves the daemon stopped, as systemd would.
     const restart = await session.exec(['systemctl', 'restart', 'isc-dhcp-server']);
     expect(restart.code).toBe(1);
     expect(restart.stderr).toContain('Job for isc-dhcp-server.service failed');
+    expect(restart.stderr).toContain('unexpected end of file');
     expect(hosts.activeConfig('netserv1', 'dhcp')).toBeUndefined();
-    await session.writeFileIfChanged('/etc/dhcp/dhcpd.conf', `${good}host broken {\n`);
-    expect((await session.exec(['dhcpd', '-t', '-cf', '/etc/dhcp/dhcpd.conf'])).stderr).toContain('"{" never closed');
     await session.writeFileIfChanged('/etc/dhcp/dhcpd.conf', good);
     expect((await session.exec(['systemctl', 'restart', 'isc-dhcp-server'])).code).toBe(0);
   });
 
-  test('DNS: zone files must exist and have an SOA; a failed reload keeps the running zones', async () => {
+  test('DNS: the real named-checkconf -z and named; a failed reload keeps the running zones', async () => {
     const session = await ssh('netserv2');
+    // A fresh DNS host runs named (Debian starts it), serving no lab zone yet.
+    expect(hosts.daemonPids().netserv2).toHaveLength(1);
+    const refused = await session.exec(['dig', '@127.0.0.1', 'api-int.intra.example.com']);
+    expect(refused.stdout).toContain('status: REFUSED');
     await push('dns.zones-conf');
     const missing = await session.exec(['named-checkconf', '-z']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain(
-      'zone nodes.example.com/IN: loading from master file /etc/bind/zones/db.nodes.example.com failed: file not found',
-    );
+    expect(missing.stderr).toContain('_default/nodes.example.com/IN: file not found');
     await push('dns.forward-zone', 'dns.cluster-zone', 'dns.reverse-zone');
     const ok = await session.exec(['named-checkconf', '-z']);
     expect(ok.code).toBe(0);
@@ -219,22 +215,64 @@ describe('commands', () => {
     });
     const loaded = hosts.activeConfig('netserv2', 'dns')!;
     expect(Object.keys(loaded.files)).toHaveLength(4);
-
-    await session.writeFileIfChanged('/etc/bind/zones/db.intra.example.com', 'api A 10.42.253.150\n');
-    const reload = await session.exec(['rndc', 'reload']);
-    expect(reload.code).toBe(1);
-    expect(reload.stderr).toContain('zone intra.example.com/IN: has no SOA record');
-    expect(hosts.activeConfig('netserv2', 'dns')).toEqual(loaded);
-  });
-
-  test('HAProxy: frontends need their backends', async () => {
-    const session = await ssh('haproxy1');
-    await push('haproxy.bootstrap');
-    expect(await session.exec(['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg'])).toEqual({
+    const digged = await session.exec(['dig', '@127.0.0.1', '+short', 'api-int.intra.example.com']);
+    expect({ ...digged, stdout: digged.stdout.split('\n').sort() }).toEqual({
       code: 0,
-      stdout: 'Configuration file is valid\n',
+      stdout: ['', '10.42.253.150', '10.42.253.151'],
       stderr: '',
     });
+    expect((await session.exec(['dig', '@127.0.0.1', '+short', '-x', '10.42.253.10'])).stdout).toBe(
+      'master1.nodes.example.com.\n',
+    );
+
+    const zone = await session.readFile('/etc/bind/zones/db.intra.example.com');
+    await session.writeFileIfChanged('/etc/bind/zones/db.intra.example.com', `${zone}typo IN A 10.42.253.300\n`);
+    const check = await session.exec(['named-checkconf', '-z']);
+    expect(check.code).toBe(1);
+    expect(check.stdout + check.stderr).toContain('/etc/bind/zones/db.intra.example.com:');
+    expect(check.stdout + check.stderr).toContain("near '10.42.253.300': bad dotted quad");
+    // rndc reload with the broken zone: named keeps serving the zone it had.
+    await session.exec(['rndc', 'reload']);
+    expect((await session.exec(['dig', '@127.0.0.1', '+short', 'api-int.intra.example.com'])).stdout).toMatch(
+      /^10\.42\.253\.15[01]\n10\.42\.253\.15[01]\n$/,
+    );
+    await session.writeFileIfChanged('/etc/bind/zones/db.intra.example.com', zone);
+    expect((await session.exec(['rndc', 'reload'])).code).toBe(0);
+  });
+
+  test('DNS: systemctl restart named with a broken named.conf fragment leaves named stopped, as systemd does', async () => {
+    const session = await ssh('netserv1');
+    await push('dns.zones-conf', 'dns.forward-zone', 'dns.cluster-zone', 'dns.reverse-zone');
+    const restart = ['systemctl', 'restart', 'named'];
+    expect(await session.exec(restart)).toEqual({ code: 0, stdout: '', stderr: '' });
+    const before = hosts.daemonPids().netserv1!;
+    expect(before).toHaveLength(1);
+    expect((await session.exec(['dig', '@127.0.0.1', '+short', 'master1.nodes.example.com'])).stdout).toBe(
+      '10.42.253.10\n',
+    );
+    const conf = await session.readFile('/etc/bind/named.conf.openshift');
+    await session.writeFileIfChanged('/etc/bind/named.conf.openshift', `${conf}zone "broken" {\n`);
+    const failed = await session.exec(restart);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('Job for named.service failed');
+    expect(failed.stderr).toContain("'}' expected near end of file");
+    expect(failed.stderr).not.toContain('built with');
+    expect(hosts.daemonPids().netserv1).toBeUndefined();
+    expect(hosts.activeConfig('netserv1', 'dns')).toBeUndefined();
+    expect(
+      (await session.exec(['dig', '@127.0.0.1', '+short', '+tries=1', '+time=1', 'x.nodes.example.com'])).code,
+    ).toBe(9);
+    await session.writeFileIfChanged('/etc/bind/named.conf.openshift', conf);
+    expect((await session.exec(restart)).code).toBe(0);
+    expect(hosts.daemonPids().netserv1).not.toEqual(before);
+  });
+
+  test('HAProxy: the real haproxy -c; the real haproxy runs what the last good reload loaded', async () => {
+    const session = await ssh('haproxy1');
+    await push('haproxy.bootstrap');
+    const valid = await session.exec(['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg']);
+    expect(valid.code).toBe(0);
+    expect(valid.stdout + valid.stderr).toContain('Configuration file is valid');
     const config = await session.readFile('/etc/haproxy/haproxy.cfg');
     await session.writeFileIfChanged(
       '/etc/haproxy/haproxy.cfg',
@@ -242,12 +280,17 @@ describe('commands', () => {
     );
     const check = await session.exec(['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg']);
     expect(check.code).toBe(1);
-    expect(check.stderr).toMatch(/unable to find required backend 'k8s-api'/);
-    expect((await session.exec(['systemctl', 'reload', 'haproxy'])).code).toBe(1);
+    expect(check.stderr).toContain('[ALERT]');
+    expect(check.stderr).toContain("Proxy 'k8s-api': unable to find required default_backend: 'k8s-api'.");
+    const refused = await session.exec(['systemctl', 'reload', 'haproxy']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Job for haproxy.service failed');
     expect(hosts.activeConfig('haproxy1', 'haproxy')).toBeUndefined();
+    expect(hosts.daemonPids().haproxy1).toBeUndefined();
     await session.writeFileIfChanged('/etc/haproxy/haproxy.cfg', config);
     expect((await session.exec(['systemctl', 'reload', 'haproxy'])).code).toBe(0);
     expect(hosts.activeConfig('haproxy1', 'haproxy')?.files['/etc/haproxy/haproxy.cfg']).toBe(config);
+    expect(hosts.daemonPids().haproxy1).toHaveLength(1);
   });
 });
 
