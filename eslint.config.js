@@ -60,6 +60,12 @@ const NO_CLI = {
 /** test/ is for the tests; what product code or the bench shares with them lives in testing/. */
 const NO_TEST = { group: ['**/test/**'], message: 'only tests import test/; move shared code to testing/' };
 
+/** testing/ is what the tests and the benchmarks share: the product never imports it. */
+const NO_TESTING = {
+  group: ['**/testing/**'],
+  message: 'testing/ is shared by the tests and the benchmarks only; the product never imports it',
+};
+
 /** The simulated lab is for rehearsals and tests, never for the steps themselves. */
 const NO_SIMULATOR = {
   group: ['**/simulator/**'],
@@ -118,12 +124,17 @@ export default defineConfig(
   // so each folder lists all of its restrictions.
   { files: ['**/*.ts', '**/*.js'], ignores: ['test/**'], rules: restrict(NO_TEST) },
   {
-    files: ['workflows/**/*.ts', 'runbooks/**/*.ts', 'testing/engine-runbooks.ts', 'testing/engine-workflows.ts'],
+    files: ['workflows/**/*.ts', 'runbooks/**/*.ts', 'contract/**/*.ts'],
+    rules: restrict(...SANDBOX, NO_TEST, NO_TESTING),
+  },
+  {
+    files: ['testing/engine-runbooks.ts', 'testing/engine-workflows.ts'],
     rules: restrict(...SANDBOX, NO_TEST),
   },
-  { files: ['temporal/**/*.ts'], rules: restrict(NO_CLI, NO_TEST) },
+  { files: ['temporal/**/*.ts'], rules: restrict(NO_CLI, NO_TEST, NO_TESTING) },
+  { files: ['cli/**/*.ts'], rules: restrict(NO_TEST, NO_TESTING) },
   {
     files: ['activities/**/*.ts', 'transport/**/*.ts', 'lab/**/*.ts', 'render/**/*.ts', 'worker/**/*.ts'],
-    rules: restrict(NO_CLI, NO_SIMULATOR, NO_TEST),
+    rules: restrict(NO_CLI, NO_SIMULATOR, NO_TEST, NO_TESTING),
   },
 );

@@ -7,8 +7,8 @@ import { formatPath } from '../lab/issues.js';
 import { serviceFolders, type Host } from '../lab/schema.js';
 import { secretRefsOf } from '../lab/secret-refs.js';
 import { checkSecretRef } from '../lab/secrets.js';
-import { StepErrorType } from '../workflows/engine/error-types.js';
-import type { StepContext, StepOutcome } from '../workflows/engine/steps.js';
+import { StepErrorType } from '../contract/error-types.js';
+import type { StepContext, StepOutcome } from '../contract/step.js';
 import { withSsh } from './support/lab-access.js';
 
 function hostOf(context: StepContext): Host {

@@ -5,8 +5,9 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { StepContext, StepOutcome } from '../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../contract/step.js';
 import { installFolder } from './install/folder.js';
+import { StepErrorType } from '../contract/error-types.js';
 
 /**
  * What `openshift-install` and the install runbook leave in the install folder. A new cluster needs
@@ -36,7 +37,7 @@ export const rebuildActivities = {
         `lab ${lab.name} does not allow a teardown: the rebuild powers off every node and wipes it, destroying the cluster. ` +
           'Nothing has been touched. To allow it, set `rebuild: { allowTeardown: true }` in the lab file (field rebuild.allowTeardown), ' +
           'then resume with `runbook resume <run> --lab <file>`; or end the run with `runbook resume <run> --abort`',
-        'TeardownNotAllowed',
+        StepErrorType.TeardownNotAllowed,
       );
     }
     return { changed: false, detail: `lab ${lab.name} allows a teardown (rebuild.allowTeardown: true)` };

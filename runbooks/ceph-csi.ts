@@ -8,7 +8,7 @@
  *   runbook start ceph-csi --lab lab.yaml --follow
  */
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, wait } from '../workflows/engine/steps.js';
+import { action, wait } from './steps.js';
 import { onLab } from './placement.js';
 
 export const cephCsiRunbook = defineRunbook({

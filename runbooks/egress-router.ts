@@ -10,7 +10,7 @@
  */
 import type { Lab } from '../lab/schema.js';
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, wait } from '../workflows/engine/steps.js';
+import { action, wait } from './steps.js';
 import { onLab } from './placement.js';
 
 const sdnEgressIps = (lab: Lab) =>

@@ -9,7 +9,7 @@
  */
 import type { Lab } from '../lab/schema.js';
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, forEach, wait } from '../workflows/engine/steps.js';
+import { action, forEach, wait } from './steps.js';
 import { onLab } from './placement.js';
 
 /** The nodes moved, in order: `day2.infra.nodes`, else every node of role infra (as render/topology.ts). */

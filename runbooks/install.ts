@@ -16,7 +16,7 @@
  */
 import type { Lab } from '../lab/schema.js';
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, forEach, wait } from '../workflows/engine/steps.js';
+import { action, forEach, wait } from './steps.js';
 import { onLab } from './placement.js';
 import { powerSteps } from './power-steps.js';
 import { preflightRunbook } from './preflight.js';

@@ -16,7 +16,9 @@
  * Workflow-safe: pure functions of the lab.
  */
 import type { Lab } from '../lab/schema.js';
-import { action, forEach, gate, type JsonValue, type Step, type StepPlacement } from '../workflows/engine/steps.js';
+import type { JsonValue } from '../contract/step.js';
+import type { Step, StepPlacement } from '../workflows/engine/steps.js';
+import { action, forEach, gate } from './steps.js';
 
 export interface PowerStepsOptions {
   /** The nodes, by name, in the order to switch them (evaluated in the workflow: pure, no I/O). */

@@ -7,7 +7,7 @@
  *   runbook start preflight --lab lab.yaml --follow
  */
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, forEach } from '../workflows/engine/steps.js';
+import { action, forEach } from './steps.js';
 
 export const preflightRunbook = defineRunbook({
   name: 'preflight',

@@ -21,7 +21,8 @@
  */
 import type { Lab } from '../lab/schema.js';
 import { defineRunbook, type RunbookDefinition } from '../workflows/engine/definition.js';
-import { action, forEach, type Step, type StepCondition } from '../workflows/engine/steps.js';
+import type { Step, StepCondition } from '../workflows/engine/steps.js';
+import { action, forEach } from './steps.js';
 import { cephCsiRunbook } from './ceph-csi.js';
 import { egressRouterRunbook } from './egress-router.js';
 import { infraNodesRunbook } from './infra-nodes.js';

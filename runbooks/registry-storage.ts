@@ -7,7 +7,7 @@
  *   runbook start registry-storage --lab lab.yaml --follow
  */
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, wait } from '../workflows/engine/steps.js';
+import { action, wait } from './steps.js';
 import { onLab } from './placement.js';
 import type { Lab } from '../lab/schema.js';
 

@@ -5,7 +5,7 @@
  *   runbook start selftest --lab runbooks/labs/example.yaml --follow
  */
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, forEach, gate, wait, whenOption } from '../workflows/engine/steps.js';
+import { action, forEach, gate, wait, whenOption } from './steps.js';
 
 export const selftestRunbook = defineRunbook({
   name: 'selftest',

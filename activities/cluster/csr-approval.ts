@@ -5,7 +5,7 @@
  * Requests that do not check out stay pending and are named in the outcome.
  */
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import type { KubeClients } from '../../transport/kube.js';
 import { kubeFor } from '../support/kube-access.js';
 import { hasCondition } from './conditions.js';

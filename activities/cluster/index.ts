@@ -3,7 +3,7 @@
  * conditions (watch + bounded poll), approve the nodes' CSRs with identity checks. `clusterPlans`
  * gives the read-only half of the apply step.
  */
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { kubeFor } from '../support/kube-access.js';
 import { convergePlanned, type StepPlan } from '../support/plan.js';
 import { applyStep, planApply } from './apply.js';

@@ -36,6 +36,7 @@ import {
 import { ldapBindPasswordSlot, ldapCaSlot } from '../../render/oauth.js';
 import { encodeSecret } from '../../render/secret-slots.js';
 import type { WantedObjects } from './apply.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 export interface ObjectSet {
   objects: KubeObject[];
@@ -48,7 +49,7 @@ function needs<T>(value: T | undefined, set: string, field: string): T {
   if (value === undefined) {
     throw ApplicationFailure.nonRetryable(
       `the object set "${set}" needs ${field} in the lab file: add it, or skip this step`,
-      'LabSectionMissing',
+      StepErrorType.LabSectionMissing,
     );
   }
   return value;
@@ -160,7 +161,7 @@ export async function objectSetFor(lab: Lab, name: unknown): Promise<WantedObjec
   if (typeof name !== 'string' || !(name in objectSets)) {
     throw ApplicationFailure.nonRetryable(
       `params.objects must name an object set, one of ${Object.keys(objectSets).join(', ')} (got ${JSON.stringify(name)})`,
-      'UnknownObjectSet',
+      StepErrorType.UnknownObjectSet,
     );
   }
   const set = objectSets[name as ObjectSetName](lab);

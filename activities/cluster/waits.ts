@@ -9,17 +9,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import { isDeepStrictEqual } from 'node:util';
 import { durationMs } from '../../lab/install-settings.js';
 import { nodeFqdn, nodeRoles, type Lab, type Node } from '../../lab/schema.js';
-import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { JsonValue, StepContext, StepOutcome } from '../../contract/step.js';
 import { kubeFor } from '../support/kube-access.js';
 import { conditionOf, describeCondition, hasCondition, parsePath, valueAt } from './conditions.js';
 import { readObject, watchedPoll, watchTargetOf } from './watch-wait.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 const CONFIG = { group: 'config.openshift.io', version: 'v1' } as const;
 
 function badParam(context: StepContext, field: string, want: string): never {
   throw ApplicationFailure.nonRetryable(
     `step ${context.stepId}: params.${field} ${want}; fix the step definition`,
-    'InvalidStepParams',
+    StepErrorType.InvalidStepParams,
   );
 }
 

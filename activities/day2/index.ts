@@ -2,7 +2,7 @@
  * Step activities of the day-2 runbooks (infra-nodes, ceph-csi, registry-storage, egress-router).
  * Every action is a planned converge; `day2Plans` gives their read-only halves for `runbook plan`.
  */
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { convergePlanned, type PlannedStep, type StepPlan } from '../support/plan.js';
 import { cephDriverStep, cephProveStep, cephSccStep, cephWaitDriver } from './ceph.js';
 import { egressCheckSelectorsStep, egressWaitNetNamespaces, egressWaitRouters } from './egress.js';

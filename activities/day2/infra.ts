@@ -11,7 +11,7 @@ import { roleLabel, type Lab, type Node } from '../../lab/schema.js';
 import { infraMachineConfigPool, workerToInfraMachineConfigs } from '../../render/infra.js';
 import { RenderError, infraNodes, routerReplicas } from '../../render/topology.js';
 import type { KubeClients } from '../../transport/kube.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { applyStep, FIELD_MANAGER, type ApplyPlan } from '../cluster/apply.js';
 import { describeCondition, hasCondition, conditionOf } from '../cluster/conditions.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
@@ -19,6 +19,7 @@ import { nodeObjectOf } from '../cluster/waits.js';
 import { kubeFor } from '../support/kube-access.js';
 import type { PlannedStep, StepPlan } from '../support/plan.js';
 import { checkStep, nodeOnConfig, refuse, watchDegraded, type DegradedProgress } from './support.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 const INFRA = roleLabel('infra');
 const WORKER = roleLabel('worker');
@@ -42,12 +43,13 @@ function labInfraNodes(lab: Lab): Node[] {
   if (lab.day2.infra === undefined)
     refuse(
       'the lab has no day2.infra block: add one (nodes, moveRouters) to move nodes to the infra pool',
-      'LabSectionMissing',
+      StepErrorType.LabSectionMissing,
     );
   try {
     return infraNodes(lab);
   } catch (error) {
-    if (error instanceof RenderError) refuse(`${error.message}: fix day2.infra.nodes`, 'InfraNodesMismatch');
+    if (error instanceof RenderError)
+      refuse(`${error.message}: fix day2.infra.nodes`, StepErrorType.InfraNodesMismatch);
     throw error;
   }
 }
@@ -70,7 +72,7 @@ function nodeOf(lab: Lab, node: Node, items: readonly V1Node[]): V1Node {
   if (!found)
     refuse(
       `the cluster has no Node ${node.name} (nor its FQDN), which ${listField(lab)} lists; fix ${listField(lab)}, or let the node join first`,
-      'InfraNodesMismatch',
+      StepErrorType.InfraNodesMismatch,
     );
   return found;
 }
@@ -87,7 +89,7 @@ export function infraCheckNodesStep(context: StepContext): PlannedStep<StepPlan>
         `${listField(context.lab)} names ${missing.map((node) => node.name).join(', ')}, which the cluster has no Node for (it has ${items
           .map((item) => item.metadata?.name)
           .join(', ')}); fix ${listField(context.lab)} in the lab file`,
-        'InfraNodesMismatch',
+        StepErrorType.InfraNodesMismatch,
       );
     const masters = wanted.filter(
       (node) => nodeOf(context.lab, node, items).metadata?.labels?.[roleLabel('master')] !== undefined,
@@ -95,7 +97,7 @@ export function infraCheckNodesStep(context: StepContext): PlannedStep<StepPlan>
     if (masters.length)
       refuse(
         `${masters.map((node) => node.name).join(', ')} in ${listField(context.lab)} ${masters.length === 1 ? 'is a master' : 'are masters'} in the cluster; only workers move to the infra pool: fix ${listField(context.lab)}`,
-        'InfraNodesMismatch',
+        StepErrorType.InfraNodesMismatch,
       );
     const moved = wanted.filter((node) => nodeOf(context.lab, node, items).metadata?.labels?.[INFRA] !== undefined);
     return `${wanted.length} infra nodes found in the cluster (${wanted.map((node) => node.name).join(', ')}); ${moved.length} labelled infra already`;
@@ -120,7 +122,7 @@ export function infraPoolStep(context: StepContext): PlannedStep<ApplyPlan> {
     if (copies.length === 0)
       refuse(
         'the cluster has no worker MachineConfigs to copy for the infra pool: is the install complete?',
-        'NoWorkerConfigs',
+        StepErrorType.NoWorkerConfigs,
       );
     return { objects: [...copies, infraMachineConfigPool('copy')] };
   };
@@ -152,7 +154,7 @@ function currentNode(context: StepContext): { node: Node; before: Node[] } {
   if (index < 0)
     refuse(
       `step ${context.stepId} runs for ${context.item ?? 'no item'}, which ${listField(context.lab)} does not list`,
-      'InfraNodesMismatch',
+      StepErrorType.InfraNodesMismatch,
     );
   return { node: all[index]!, before: all.slice(0, index) };
 }
@@ -175,7 +177,7 @@ export function infraCheckPreviousStep(context: StepContext): PlannedStep<StepPl
       refuse(
         `${node.name} is not taken out while ${out.join('; ')} ${out.length === 1 ? 'is' : 'are'} not back on ${rendered ?? 'the infra config'}: ` +
           'one infra node is updated at a time. Bring that node back (or finish its step), then resume',
-        'PreviousInfraNodeNotReady',
+        StepErrorType.PreviousInfraNodeNotReady,
       );
     return `${before.map((previous) => previous.name).join(', ')} back in service on ${rendered}`;
   });

@@ -8,12 +8,13 @@ import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { durationMs } from '../../lab/install-settings.js';
 import type { Lab, Registry } from '../../lab/schema.js';
 import { registryPvc } from '../../render/index.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { conditionOf, describeCondition, hasCondition } from '../cluster/conditions.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { kubeFor } from '../support/kube-access.js';
 import type { PlannedStep, StepPlan } from '../support/plan.js';
 import { checkStep, refuse, watchDegraded, type DegradedProgress } from './support.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 const NAMESPACE = 'openshift-image-registry';
 const CONFIG = { apiVersion: 'imageregistry.operator.openshift.io/v1', kind: 'Config', name: 'cluster' };
@@ -23,7 +24,7 @@ function registryOf(lab: Lab): Registry {
     lab.day2.registry ??
     refuse(
       'the lab has no day2.registry block: add one (storage: pvc, pvc: {...}) to set the registry storage',
-      'LabSectionMissing',
+      StepErrorType.LabSectionMissing,
     )
   );
 }
@@ -49,7 +50,7 @@ export function registryCheckStorageClassStep(context: StepContext): PlannedStep
     if (!found)
       refuse(
         `the StorageClass ${storageClass} (day2.registry.pvc.storageClass, else day2.ceph.storageClass) does not exist, so the registry's claim would stay Pending: run the ceph-csi runbook first, or name an existing class in day2.registry.pvc.storageClass`,
-        'StorageClassMissing',
+        StepErrorType.StorageClassMissing,
       );
     return `StorageClass ${storageClass} exists (provisioner ${(found as { provisioner?: string }).provisioner ?? '?'})`;
   });
@@ -65,7 +66,7 @@ export function registryGuardEmptyDirStep(context: StepContext): PlannedStep<Ste
       refuse(
         `the registry keeps its images on the claim ${claim || '(operator default)'}, and day2.registry.storage is emptyDir, which loses them at every restart; ` +
           'to switch anyway run with --option allowEmptyDir=true, or set day2.registry.storage: pvc',
-        'EmptyDirRefused',
+        StepErrorType.EmptyDirRefused,
       );
     return 'the registry is not on a claim';
   });

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { V1Node } from '@kubernetes/client-node';
 import type { PlannedStep, StepPlan } from '../support/plan.js';
 import { conditionOf, hasCondition } from '../cluster/conditions.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 /** A check: reads, refuses (throws) or reports what it found; it has nothing to apply. */
 export function checkStep(check: () => Promise<string>): PlannedStep<StepPlan> {
@@ -17,7 +18,7 @@ export function checkStep(check: () => Promise<string>): PlannedStep<StepPlan> {
 }
 
 /** Bad input or a state the run must not go past: the run pauses at once with this message. */
-export function refuse(message: string, type: string): never {
+export function refuse(message: string, type: StepErrorType): never {
   throw ApplicationFailure.nonRetryable(message, type);
 }
 
@@ -69,7 +70,7 @@ export function watchDegraded(
       `the ${operator} ClusterOperator has stayed Degraded for ${Math.round((elapsedMs - since) / 1000)} s: ` +
         `${degraded.message || degraded.reason || 'no message'}. See \`oc describe clusteroperator ${operator}\`, ` +
         'fix what it reports, then resume the run to wait again',
-      'OperatorDegraded',
+      StepErrorType.OperatorDegraded,
     );
   return { degradedSinceMs: since };
 }

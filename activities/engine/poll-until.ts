@@ -11,8 +11,8 @@
  */
 import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { StepErrorType } from '../../workflows/engine/error-types.js';
-import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import { StepErrorType } from '../../contract/error-types.js';
+import type { JsonValue, StepContext, StepOutcome } from '../../contract/step.js';
 import { redactSecrets } from './redact.js';
 import { workerStoppingSignal } from './worker-stopping.js';
 

@@ -7,8 +7,8 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { activityInfo } from '@temporalio/activity';
-import { defaultStateDir } from '../../temporal/state-dir.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import { defaultStateDir } from '../support/state-dir.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { converge } from './converge.js';
 import { pollUntil } from './poll-until.js';
 

@@ -3,7 +3,7 @@
  * back on a refused check, reload only on a change), and wait until DNS answers for the cluster.
  * Each host gets one SSH session per step. `hostPlans` gives the read-only half of each push step.
  */
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { bootstrapCompleted } from '../cluster/waits.js';
 import { withSsh } from '../support/lab-access.js';
 import { convergePlanned, type StepPlan } from '../support/plan.js';

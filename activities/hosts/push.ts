@@ -11,6 +11,7 @@ import { quoteCommand } from '../../transport/shell.js';
 import type { ExecResult, SshSession } from '../../transport/ssh.js';
 import { describeChanges, type PlannedChange, type PlannedStep, type StepPlan } from '../support/plan.js';
 import { planFiles, restoreFiles, writeFiles, type FileChange, type HostFile, type HostReader } from './files.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 export type HostService = 'dns' | 'dhcp' | 'pxe' | 'haproxy';
 
@@ -34,9 +35,9 @@ export interface HostPushPlan extends StepPlan {
 }
 
 /** Error type of a service check that refused the new files (they were put back). */
-export const SERVICE_CHECK_FAILED = 'ServiceCheckFailed';
+export const SERVICE_CHECK_FAILED = StepErrorType.ServiceCheckFailed;
 /** Error type of a reload that failed after the check passed (the previous files were put back). */
-export const SERVICE_RELOAD_FAILED = 'ServiceReloadFailed';
+export const SERVICE_RELOAD_FAILED = StepErrorType.ServiceReloadFailed;
 
 function outputTail(result: ExecResult): string {
   return (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-5).join(' / ');

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { execa } from 'execa';
 import { z } from 'zod';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 const toolsSchema = z.object({ tools: z.object({ openshiftInstall: z.string().min(1) }) });
 
@@ -20,7 +21,7 @@ export async function installerBinary(context: Pick<StepContext, 'lab' | 'rehear
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
       `${file} names no simulated openshift-install (tools.openshiftInstall): restart the simulated lab with \`runbook sim start\``,
-      'RehearsalToolMissing',
+      StepErrorType.RehearsalToolMissing,
     );
   }
   return parsed.data.tools.openshiftInstall;
@@ -53,12 +54,12 @@ export async function runInstaller(
     if (missing) {
       throw ApplicationFailure.nonRetryable(
         `${binary} was not found on the worker: install openshift-install for the lab's release and set install.openshiftInstall to its path`,
-        'InstallerMissing',
+        StepErrorType.InstallerMissing,
       );
     }
     throw ApplicationFailure.retryable(
       `${what} failed (exit ${result.exitCode ?? result.signal}); see ${join(options.folder, '.openshift_install.log')}:\n${tail}`,
-      'InstallerFailed',
+      StepErrorType.InstallerFailed,
     );
   }
   return { stdout: result.stdout };

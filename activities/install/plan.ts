@@ -9,7 +9,7 @@ import { access, constants, readFile, readdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { hostsWith } from '../../lab/schema.js';
 import { renderInstallConfig, schedulerManifestPath } from '../../render/install-config.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import { withSsh } from '../support/lab-access.js';
 import { readOnlyCheck, type PlanHalf, type PlannedChange, type StepPlan } from '../support/plan.js';
 import { unifiedDiff } from '../support/unified-diff.js';

@@ -17,10 +17,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Node } from '../../lab/schema.js';
 import { readBmcEndpoints } from '../../transport/bmc-targets.js';
 import { quoteCommand } from '../../transport/shell.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { converge } from '../engine/converge.js';
 import type { StepPlan } from '../support/plan.js';
-import { StepErrorType } from '../../workflows/engine/error-types.js';
+import { StepErrorType } from '../../contract/error-types.js';
 import { activitySignal } from '../support/activity-signal.js';
 import { rehearsalEndpoints } from '../support/lab-access.js';
 import { nodeNamed, type BootDevice, type PowerDriver, type PowerState } from './driver.js';
@@ -50,7 +50,7 @@ function nodeOf(context: StepContext): Node {
   try {
     return nodeNamed(context.lab.nodes, name, context.lab.name);
   } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'UnknownNode');
+    throw ApplicationFailure.nonRetryable((error as Error).message, StepErrorType.UnknownNode);
   }
 }
 
@@ -77,7 +77,7 @@ export async function openDriver(
     case 'manual':
       throw ApplicationFailure.nonRetryable(
         `node ${node.name} has manual power: nothing can switch it remotely; the runbook must gate it (powerSteps in runbooks/power-steps.ts), or give it libvirt, ipmi or redfish power in the lab`,
-        'ManualPower',
+        StepErrorType.ManualPower,
       );
   }
 }
@@ -87,7 +87,7 @@ async function bmcs(context: StepContext) {
   try {
     return { endpoints: await readBmcEndpoints(context.rehearsal.endpointsFile) };
   } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'RehearsalEndpointsMissing');
+    throw ApplicationFailure.nonRetryable((error as Error).message, StepErrorType.RehearsalEndpointsMissing);
   }
 }
 
@@ -142,7 +142,7 @@ function bootDevice(context: StepContext): BootDevice {
   if (device === 'pxe' || device === 'disk') return device;
   throw ApplicationFailure.nonRetryable(
     `step ${context.stepId} needs params.device "pxe" or "disk", not ${JSON.stringify(device)}`,
-    'InvalidStepParams',
+    StepErrorType.InvalidStepParams,
   );
 }
 
@@ -224,7 +224,7 @@ export function powerActivities(options: PowerActivityOptions = {}) {
         if (!setNextBoot) {
           throw ApplicationFailure.nonRetryable(
             `${node.name} (${driver.where(node)}) has no one-time boot device: ${node.power.type} boots in the order its definition gives`,
-            'NextBootUnsupported',
+            StepErrorType.NextBootUnsupported,
           );
         }
         // Where the BMC tells its override, converge; elsewhere (IPMI) setting it again is harmless.
@@ -253,7 +253,7 @@ export function powerActivities(options: PowerActivityOptions = {}) {
         if (driver.setNextBoot) return { changed: true, detail: await driver.setNextBoot(node, 'pxe') };
         throw ApplicationFailure.nonRetryable(
           `${node.name} (${driver.where(node)}) can neither wipe its boot disk nor boot from the network once: ${node.power.type} power cannot make it reinstall`,
-          'ReinstallUnsupported',
+          StepErrorType.ReinstallUnsupported,
         );
       });
     },

@@ -12,6 +12,7 @@ import type { Lab, Node } from '../../lab/schema.js';
 import { SshSession } from '../../transport/ssh.js';
 import { sshTargetFor, type HostEndpoint } from '../../transport/targets.js';
 import type { PowerDriver, PowerState } from './driver.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 /** `virsh domstate` words: running-like states are on, `shut off` is off, the rest cannot be acted on blindly. */
 const DOMAIN_STATES: Record<string, PowerState> = {
@@ -92,7 +93,7 @@ export function libvirtDriver(options: LibvirtOptions): PowerDriver {
       if (result.code !== 0) {
         throw ApplicationFailure.nonRetryable(
           `virsh on ${hypervisor} does not know domain ${domain} of node ${node.name}: ${result.stderr.trim()}; define the domain or fix nodes[].power.domain`,
-          'DomainMissing',
+          StepErrorType.DomainMissing,
         );
       }
       return DOMAIN_STATES[result.stdout.trim().split('\n')[0]!.trim()] ?? 'unknown';
@@ -117,7 +118,7 @@ export function libvirtDriver(options: LibvirtOptions): PowerDriver {
         throw ApplicationFailure.nonRetryable(
           `domain ${domain} on ${hypervisor} has no disk with target ${target} (nodes[${node.name}].installDisk): ` +
             `\`virsh domblklist --details ${domain}\` lists ${listed.stdout.trim().split('\n').slice(2).join('; ') || 'nothing'}; fix installDisk or the domain, then resume`,
-          'BootDiskMissing',
+          StepErrorType.BootDiskMissing,
         );
       }
       const wiped = await virsh(node, 'vol-wipe', volume);

@@ -5,8 +5,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { kubeClientFor, type KubeClients } from '../../transport/kube.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import { installKubeconfig } from '../install/folder.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 /** The kubeconfig a step uses; its content (a client certificate) is never read into the history. */
 export function kubeconfigPathFor(context: StepContext): string {
@@ -16,7 +17,7 @@ export function kubeconfigPathFor(context: StepContext): string {
   if (typeof path !== 'string' || path === '') {
     throw ApplicationFailure.nonRetryable(
       `step ${context.stepId} has a kubeconfig parameter that is not a path: give a file path, or none for the install folder's auth/kubeconfig`,
-      'KubeconfigMissing',
+      StepErrorType.KubeconfigMissing,
     );
   }
   return path;
@@ -31,7 +32,7 @@ export function kubeFor(context: StepContext): KubeClients {
     // A kubeconfig that does not load will not load on a retry either.
     throw ApplicationFailure.nonRetryable(
       `cannot use the kubeconfig ${kubeconfigPath}: ${(error as Error).message}`,
-      'KubeconfigUnusable',
+      StepErrorType.KubeconfigUnusable,
     );
   }
 }

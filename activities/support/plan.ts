@@ -6,7 +6,7 @@
  * can call `plan` alone.
  */
 import { converge } from '../engine/converge.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 
 export interface PlannedChange {
   /** What changes: `netserv1:/etc/bind/zones/db.intra.example.com`, `Secret openshift-config/ldap-secret`. */

@@ -11,7 +11,7 @@ import { findTemporalCli } from '../../temporal/cli-binary.js';
 import { startDevServer, LOOPBACK } from '../../temporal/dev-server.js';
 import { loadTemporalConfig, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
-import { defaultStateDir } from '../../temporal/state-dir.js';
+import { defaultStateDir } from '../../activities/support/state-dir.js';
 import { labTaskQueue, TASK_QUEUE } from '../../workflows/engine/api.js';
 import { DEFAULT_METRICS_ADDRESS, DEFAULT_SHUTDOWN_GRACE_TIME } from '../../worker/defaults.js';
 import { ExitCode, UserError } from '../errors.js';

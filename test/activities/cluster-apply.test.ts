@@ -14,7 +14,7 @@ import { clusterPlans } from '../../activities/cluster/index.js';
 import { objectSetFor, objectSets } from '../../activities/cluster/objects.js';
 import { createActivities } from '../../activities/index.js';
 import type { StepPlan } from '../../activities/support/plan.js';
-import type { StepContext, StepResult } from '../../workflows/engine/steps.js';
+import type { StepContext, StepResult } from '../../contract/step.js';
 import { startTestLab, type TestLab } from '../simulator/install/support.js';
 
 const activities = createActivities();

@@ -20,9 +20,9 @@ import { createActivities } from '../../activities/index.js';
 import { loadLab } from '../../lab/load.js';
 import type { Lab } from '../../lab/schema.js';
 import type { StepPlan } from '../../activities/support/plan.js';
-import type { StepContext, StepResult } from '../../workflows/engine/steps.js';
+import type { StepContext, StepResult } from '../../contract/step.js';
 import { findTool } from '../support/checkers.js';
-import { localHelperLab, prepareLocalHosts, reloadCount, type CheckerTools } from '../support/local-helper-hosts.js';
+import { localHelperLab, prepareLocalHosts, reloadCount, type CheckerTools } from '../../testing/local-helper-hosts.js';
 import { describeWithSshd, startSshd, type TestSshd } from '../support/sshd.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -18,7 +18,7 @@ import { hostsWith } from '../../lab/schema.js';
 import { resolveSecret } from '../../lab/secrets.js';
 import { renderArtifact } from '../../render/index.js';
 import { parseCsrPem } from '../../simulator/node-certificates.js';
-import type { StepContext, StepResult } from '../../workflows/engine/steps.js';
+import type { StepContext, StepResult } from '../../contract/step.js';
 import { startTestLab, type TestLab } from '../simulator/install/support.js';
 import { virsh } from '../support/sim-walkthrough.js';
 

@@ -14,7 +14,7 @@ import { createActivities } from '../../activities/index.js';
 import { selftestActivities, type StepContext } from '../../activities/engine/index.js';
 import { ExitCode } from '../../cli/errors.js';
 import { progressQuery, type RunbookProgress } from '../../workflows/engine/api.js';
-import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../../testing/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

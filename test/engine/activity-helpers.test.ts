@@ -13,7 +13,7 @@ import {
   type PollCheckpoint,
 } from '../../activities/engine/index.js';
 import { resolveSecret } from '../../lab/secrets.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import { loadExampleLab } from '../../testing/engine-harness.js';
 
 /** A mock activity context that logs only errors (failing activities are the point of some cases). */

@@ -12,7 +12,7 @@ import type { Worker } from '@temporalio/worker';
 import { findRun, hasLiveWorker, labWorkerMissing } from '../../temporal/runs.js';
 import { labTaskQueue, progressQuery, TASK_QUEUE } from '../../workflows/engine/api.js';
 import { pendingProgress } from '../../workflows/engine/definition.js';
-import { action } from '../../workflows/engine/steps.js';
+import { action } from '../../runbooks/steps.js';
 import { bundleRunbookWorkflows, createLabWorkers, installWorkerRuntime } from '../../worker/worker.js';
 import { createEngineTestActivities, readExecutions } from '../../testing/engine-activities.js';
 import {

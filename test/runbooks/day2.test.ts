@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { day2Plans } from '../../activities/day2/index.js';
 import type { StepPlan } from '../../activities/support/plan.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import { renderArtifact } from '../../render/index.js';
 import { FINISHED_STEP_STATUSES, progressQuery, resumeUpdate } from '../../workflows/engine/api.js';
 import { startTestLab, type TestLab } from '../simulator/install/support.js';

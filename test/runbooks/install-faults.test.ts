@@ -39,7 +39,7 @@ import {
 } from '../../testing/engine-harness.js';
 import { createLabWorkers, createRunbookWorker, installWorkerRuntime } from '../../worker/worker.js';
 import { resumeUpdate, type RunbookProgress } from '../../workflows/engine/api.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import {
   activityAttempts,
   eventually,

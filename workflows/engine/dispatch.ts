@@ -6,7 +6,7 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { RunbookInput, RunbookResult } from './api.js';
 import type { RunbookDefinition } from './definition.js';
-import { StepErrorType } from './error-types.js';
+import { StepErrorType } from '../../contract/error-types.js';
 import { runbookWorkflow } from './interpreter.js';
 
 export type RunbookWorkflow = (input: RunbookInput) => Promise<RunbookResult>;

@@ -51,17 +51,9 @@ import {
   skipReason,
   type RunbookDefinition,
 } from './definition.js';
-import { StepErrorType } from './error-types.js';
-import {
-  action,
-  itemPath,
-  type ActivityStep,
-  type ForEachStep,
-  type GateStep,
-  type Step,
-  type StepContext,
-  type StepResult,
-} from './steps.js';
+import { StepErrorType } from '../../contract/error-types.js';
+import type { StepContext, StepResult } from '../../contract/step.js';
+import { activityStepsFor, itemPath, type ActivityStep, type ForEachStep, type GateStep, type Step } from './steps.js';
 import { findStep, renderCurrentDetails } from './current-details.js';
 import { countStep, recordPause } from './metrics.js';
 import { sendNotice, type Notice } from './notices.js';
@@ -87,7 +79,7 @@ const ACTIVITY_SUMMARY_MAX = 200;
 export const LAB_LOAD_STEP = 'lab.load';
 
 function labLoadStep(file: string): ActivityStep {
-  return action(LAB_LOAD_STEP, 'Read and validate the lab file', 'labReadFile', {
+  return activityStepsFor<'labReadFile'>().action(LAB_LOAD_STEP, 'Read and validate the lab file', 'labReadFile', {
     description: `Reads ${file} as it is when the run starts, so edits apply to the next run; an invalid lab pauses here with every finding.`,
     params: { file },
     retry: { maximumAttempts: 2 },

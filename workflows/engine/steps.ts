@@ -6,43 +6,12 @@
  */
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import type { StepActivityName } from '../../activities/index.js';
+import type { JsonValue } from '../../contract/step.js';
 import type { Lab } from '../../lab/schema.js';
-import type { RehearsalInput, RunbookInput, StepKind } from './api.js';
+import type { RunbookInput, StepKind } from './api.js';
 
-/** Plain JSON data a step hands to its activity (`StepContext.params`). */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/**
- * The single argument of every step activity. `lab` holds secret references only; activities resolve
- * secrets themselves and never put them into outcomes, heartbeats or errors.
- */
-export interface StepContext {
-  runbook: string;
-  /** Path of the step: `dns.publish-zones`, or `nodes.boot[master1].power-on` inside a for-each. */
-  stepId: string;
-  lab: Lab;
-  /** The for-each item this step runs for (the innermost one when for-each steps nest). */
-  item?: string;
-  rehearsal?: RehearsalInput;
-  /** Static parameters from the step definition. */
-  params?: Record<string, JsonValue>;
-  /** Wait steps: how often to poll and how long to wait in total (ms). */
-  poll?: { intervalMs: number; deadlineMs: number };
-}
-
-/** What a step activity reports: whether it changed anything, and a short line for the operator. */
-export interface StepOutcome {
-  changed: boolean;
-  detail: string;
-  /** Only from the `lab.load` step of a scheduled run: the lab read from the lab file. */
-  lab?: Lab;
-}
-
-/** What the worker's step wrapper returns to the workflow: the outcome and the attempt it took. */
-export interface StepResult extends StepOutcome {
-  attempt: number;
-}
+/** The step contract (../../contract/step.ts), re-exported for runbook definitions. */
+export type { JsonValue, StepContext, StepOutcome, StepResult } from '../../contract/step.js';
 
 /**
  * Decides whether a step applies to this run; a step that does not is shown as skipped, with
@@ -168,25 +137,12 @@ const DEFAULT_POLL_INTERVAL = '10s';
 const ID_PATTERN = /^[a-z0-9]+([.-][a-z0-9]+)*$/;
 
 /**
- * A step that converges one piece of state: check, act only if needed, report changed/unchanged.
- * `activity` is checked against the worker's registry (activities/index.ts).
- */
-export function action(id: string, title: string, activity: StepActivityName, options?: ActionOptions): ActivityStep {
-  return actionStep(id, title, activity, options);
-}
-
-/**
- * A long wait: one heartbeating activity that polls until a condition holds or the deadline passes
- * (see `pollUntil` in activities/engine). The attempt's own timeout is the deadline plus a margin, so
- * the poll loop's clear "timed out waiting for …" message wins over a bare server timeout.
- */
-export function wait(id: string, title: string, activity: StepActivityName, options: WaitOptions): ActivityStep {
-  return waitStep(id, title, activity, options);
-}
-
-/**
- * `action` and `wait` for another registry's names, e.g. the engine tests' runbooks, whose worker
- * registers test activities next to the built-in ones.
+ * `action` and `wait` for a registry's names. A step that converges one piece of state (check, act
+ * only if needed, report changed/unchanged), and a long wait: one heartbeating activity that polls
+ * until a condition holds or the deadline passes (see `pollUntil` in activities/engine). The attempt's
+ * own timeout is the deadline plus a margin, so the poll loop's clear "timed out waiting for …"
+ * message wins over a bare server timeout. The runbooks take theirs, typed by the activities'
+ * declarations, from runbooks/steps.ts; the engine tests' runbooks name test activities too.
  */
 export function activityStepsFor<Name extends string>(): {
   action: (id: string, title: string, activity: Name, options?: ActionOptions) => ActivityStep;

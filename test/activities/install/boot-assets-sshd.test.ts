@@ -17,7 +17,7 @@ import { loadLab } from '../../../lab/load.js';
 import type { Lab } from '../../../lab/schema.js';
 import { bootAssetsFor } from '../../../render/boot-assets.js';
 import { sha256Hex, startRehearsalMirror, type RehearsalMirror } from '../../../simulator/mirror.js';
-import type { StepContext, StepResult } from '../../../workflows/engine/steps.js';
+import type { StepContext, StepResult } from '../../../contract/step.js';
 import { describeWithSshd, startSshd, type TestSshd } from '../../support/sshd.js';
 
 const labFile = fileURLToPath(new URL('../../../runbooks/labs/example.yaml', import.meta.url));

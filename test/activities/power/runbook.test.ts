@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { bundleRunbookWorkflows } from '../../../worker/worker.js';
 import { approveUpdate, progressQuery, type RunbookInput, type StepProgress } from '../../../workflows/engine/api.js';
 import { waitForProgress } from '../../../testing/engine-harness.js';
-import { startRunbookWorkers, type RunningRunbookWorkers } from '../../support/runbook-workers.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../../../testing/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../../support/temporal.js';
 import { startPowerLab, type PowerLab } from './support.js';
 
