@@ -65,6 +65,7 @@ export function powerSteps(id: string, title: string, options: PowerStepsOptions
       steps: [
         action('instructions', 'Say what to do by hand', 'powerManualInstructions', {
           params: { to: options.to, ...params },
+          on: 'any',
         }),
         gate('done', on ? 'Switched on by hand' : 'Switched off by hand', {
           prompt: `${on ? 'Power on' : 'Power off'} the node this step is for, as the step before says${

@@ -5,7 +5,7 @@
  *   runbook start selftest --lab runbooks/labs/example.yaml --follow
  */
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, forEach, gate, wait, whenOption } from './steps.js';
+import { action, condition, forEach, gate, optionOn, wait } from './steps.js';
 
 export const selftestRunbook = defineRunbook({
   name: 'selftest',
@@ -26,7 +26,10 @@ export const selftestRunbook = defineRunbook({
     }),
     gate('operator.approve', 'Operator approval', {
       prompt: 'Approve to finish the self-test: this shows that gates and `runbook approve` work.',
-      when: whenOption('gate'),
+      when: condition(
+        'option gate is off (start the run with --option gate=true to include this step)',
+        (_lab, input) => optionOn(input, 'gate'),
+      ),
     }),
     action('engine.converge-again', 'Converge the marker again (unchanged)', 'selftestConverge', {
       params: { marker: 'engine.converge' },

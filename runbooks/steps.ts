@@ -6,6 +6,6 @@
 import type { StepActivityName } from '../activities/index.js';
 import { activityStepsFor } from '../workflows/engine/steps.js';
 
-export { forEach, gate, whenOption } from '../workflows/engine/steps.js';
+export { allOf, condition, forEach, gate, optionOn } from '../workflows/engine/steps.js';
 
 export const { action, wait } = activityStepsFor<StepActivityName>();

@@ -140,7 +140,7 @@ export async function planRunbook(options: PlanRunbookOptions): Promise<RunbookP
       const path = `${prefix}${step.id}`;
       const base = { path, title: step.title, kind: step.kind };
       if (!applies(step, lab, input)) {
-        report({ ...base, status: 'skipped', detail: skipReason(step) });
+        report({ ...base, status: 'skipped', detail: skipReason(step, lab, input) });
         continue;
       }
       switch (step.kind) {

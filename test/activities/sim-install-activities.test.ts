@@ -182,7 +182,7 @@ describe('the install activities on a bare simulated lab', () => {
     expect(text).not.toContain(t.lab.nodes.find((node) => node.role === 'bootstrap')!.ip);
   });
 
-  it('waits for the operators but image-registry, applies its emptyDir storage once, then all settle', async () => {
+  it('waits for the operators except image-registry, applies its emptyDir storage once, then all settle', async () => {
     await run('clusterWaitOperatorsSettled', context('operators', { params: { except: ['image-registry'] } }));
     const plan = (await mock().run(
       clusterPlans.clusterApply!,

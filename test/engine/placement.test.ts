@@ -55,7 +55,7 @@ const lab = await loadExampleLab();
 describe("steps placed on the lab (on: 'lab')", () => {
   it('the option is checked and shows in the progress tree', () => {
     expect(() => action('x', 'X', 'selftestCheckWorker', { on: 'host' as 'lab' })).toThrow(
-      /step "x": on must be 'lab' \(or left out\), not "host"/,
+      /step "x": on must be 'lab' or 'any' \(or left out\), not "host"/,
     );
     const [, placed, after] = labStepRunbook.steps.map((step) => pendingProgress(step, lab, { lab }));
     expect(placed).toMatchObject({ id: 'install.folder', on: 'lab' });

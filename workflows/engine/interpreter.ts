@@ -45,6 +45,7 @@ import {
 } from './api.js';
 import {
   applies,
+  currentStepPath,
   forEachItems,
   pendingItem,
   pendingProgress,
@@ -72,6 +73,12 @@ export function runbookWorkflow(definition: RunbookDefinition): (input: RunbookI
  * running" though it never ran).
  */
 const STOP_AT_STEP_WHEN_CANCELLED = 'stop-at-step-when-cancelled';
+
+/**
+ * Patch id prefix (+ the step's path) of a renamed step: runs started before the rename scheduled it
+ * with its old id as activity id and replay with that; new runs use the current path.
+ */
+const RENAMED_STEP = 'renamed-step:';
 
 const ACTIVITY_SUMMARY_MAX = 200;
 
@@ -130,8 +137,8 @@ class RunbookRun {
     setHandler(progressQuery, () => this.progress, {
       description: 'Every step with status, attempts and last message',
     });
-    setHandler(resumeUpdate, (request) => this.resume(request), {
-      validator: (request) => this.validateResume(request),
+    setHandler(resumeUpdate, (request) => this.resume(this.currentPaths(request)), {
+      validator: (request) => this.validateResume(this.currentPaths(request)),
       description: 'Retry, skip or abort the paused step',
     });
     setHandler(approveUpdate, (request) => this.approve(request), {
@@ -193,7 +200,7 @@ class RunbookRun {
       const scope = CancellationScope.current();
       if (scope.consideredCancelled && patched(STOP_AT_STEP_WHEN_CANCELLED)) await scope.cancelRequested;
       if (!applies(step, this.lab, this.input)) {
-        finish(entry, 'skipped', skipReason(step));
+        finish(entry, 'skipped', skipReason(step, this.lab, this.input));
         continue;
       }
       entry.startedAt ??= isoNow();
@@ -202,6 +209,11 @@ class RunbookRun {
       else await this.runActivity(step, entry, path, item);
       this.publish();
     }
+  }
+
+  private activityIdOf(step: ActivityStep, path: string): string {
+    if (step.renamedFrom === undefined || patched(`${RENAMED_STEP}${path}`)) return path;
+    return `${path.slice(0, path.length - step.id.length)}${step.renamedFrom}`;
   }
 
   private async runActivity(step: ActivityStep, entry: StepProgress, path: string, item: string | undefined) {
@@ -218,8 +230,9 @@ class RunbookRun {
       };
       try {
         const result = await scheduleActivity<StepResult>(step.activity, [context], {
-          // The step path names the activity in the UI and in `temporal activity` commands.
-          activityId: path,
+          // The step path names the activity in the UI and in `temporal activity` commands; a run
+          // that scheduled a renamed step under its old id replays with that id.
+          activityId: this.activityIdOf(step, path),
           // Absent for shared steps: the activity takes the run's queue, as before placements existed.
           ...(step.on === 'lab' && { taskQueue: labTaskQueue(workflowInfo().taskQueue, this.lab.name) }),
           summary: truncate(item === undefined ? step.title : `${step.title} (${item})`, ACTIVITY_SUMMARY_MAX),
@@ -402,6 +415,17 @@ class RunbookRun {
         );
       }
     }
+  }
+
+  /** The request with a renamed step's old id (`renamedFrom`) read as its current path. */
+  private currentPaths(request: ResumeRequest): ResumeRequest {
+    if (typeof request !== 'object' || request === null) return request;
+    const current = (path: unknown) => (typeof path === 'string' ? currentStepPath(this.steps, path) : path);
+    return {
+      ...request,
+      ...(request.from !== undefined && { from: current(request.from) as string }),
+      ...(request.stepId !== undefined && { stepId: current(request.stepId) as string }),
+    };
   }
 
   private resume(request: ResumeRequest): ResumeResult {

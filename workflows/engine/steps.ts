@@ -15,15 +15,40 @@ export type { JsonValue, StepContext, StepOutcome, StepResult } from '../../cont
 
 /**
  * Decides whether a step applies to this run; a step that does not is shown as skipped, with
- * `skipReason` when the condition has one (default: "not applicable to this lab").
+ * `skipReason` when the condition has one (default: "not applicable to this lab"). Write one with
+ * `condition(reason, test)`; a bare `(lab, input) => boolean` skips with the default reason.
  */
-export type StepCondition = ((lab: Lab, input: RunbookInput) => boolean) & { skipReason?: string };
+export type StepCondition = ((lab: Lab, input: RunbookInput) => boolean) & { skipReason?: SkipReason };
 
-/** A condition on a run switch: the step runs only with `--option <name>=true`. */
-export function whenOption(name: string): StepCondition {
-  const condition: StepCondition = (_lab, input) => input.options?.[name] === true || input.options?.[name] === 'true';
-  condition.skipReason = `option ${name} is off (start the run with --option ${name}=true to include this step)`;
-  return condition;
+/** Why a step was skipped: fixed, or told from the lab and the input (a combined condition). */
+export type SkipReason = string | ((lab: Lab, input: RunbookInput) => string);
+
+/**
+ * The one way to write a condition with its skip reason:
+ *
+ *   when: condition('the lab has no day2.ldap block', (lab) => lab.day2.ldap !== undefined)
+ */
+export function condition(skipReason: SkipReason, test: (lab: Lab, input: RunbookInput) => boolean): StepCondition {
+  return Object.assign((lab: Lab, input: RunbookInput) => test(lab, input), { skipReason });
+}
+
+/** Whether the run was started with `--option <name>=true` (options arrive as `true` or `'true'`). */
+export function optionOn(input: RunbookInput, name: string): boolean {
+  return input.options?.[name] === true || input.options?.[name] === 'true';
+}
+
+/** The skip reason of a condition that did not hold for this lab and input. */
+export function reasonOf(when: StepCondition, lab: Lab, input: RunbookInput): string {
+  const reason = when.skipReason ?? 'not applicable to this lab';
+  return typeof reason === 'function' ? reason(lab, input) : reason;
+}
+
+/** All of the conditions; skipped with the reason of the first one that does not hold. */
+export function allOf(...conditions: StepCondition[]): StepCondition {
+  return condition(
+    (lab, input) => reasonOf(conditions.find((when) => !when(lab, input)) ?? conditions[0]!, lab, input),
+    (lab, input) => conditions.every((when) => when(lab, input)),
+  );
 }
 
 interface StepBase {
@@ -48,14 +73,20 @@ export interface ActivityStep extends StepBase {
   poll?: { intervalMs: number; deadlineMs: number };
   /** `lab`: runs only on a worker of the lab's own queue (see `StepPlacement`). */
   on?: StepPlacement;
+  /**
+   * The id this step had before it was renamed. Runs that scheduled it under that id replay with it
+   * (the interpreter keeps it as their activity id), and `resume --from` takes it too.
+   */
+  renamedFrom?: string;
 }
 
 /**
  * Where a step's activity runs. Default: on any worker of the run's task queue. `lab`: on a worker
  * started with `runbook worker --lab <lab name>`, for steps that need what one machine keeps (the
- * install folder of `openshift-install`).
+ * install folder of `openshift-install`). `any`: on any worker, also in a runbook whose default is
+ * `lab` (`defineRunbook({ defaults: { on: 'lab' } })`).
  */
-export type StepPlacement = 'lab';
+export type StepPlacement = 'lab' | 'any';
 
 export interface GateStep extends StepBase {
   kind: 'gate';
@@ -81,6 +112,8 @@ interface CommonOptions {
   heartbeatTimeout?: Duration;
   /** `lab`: run the step only on a worker started with `runbook worker --lab <lab name>`. */
   on?: StepPlacement;
+  /** The step's former id, when it was renamed (see `ActivityStep.renamedFrom`). */
+  renamedFrom?: string;
 }
 
 export interface ActionOptions extends CommonOptions {
@@ -181,11 +214,15 @@ function waitStep(id: string, title: string, activity: string, options: WaitOpti
   };
 }
 
-function placement(id: string, options: CommonOptions): { on?: StepPlacement } {
-  if (options.on === undefined) return {};
-  if (options.on !== 'lab')
-    throw new Error(`step "${id}": on must be 'lab' (or left out), not ${JSON.stringify(options.on)}`);
-  return { on: options.on };
+function placement(id: string, options: CommonOptions): { on?: StepPlacement; renamedFrom?: string } {
+  if (options.renamedFrom !== undefined && !ID_PATTERN.test(options.renamedFrom)) {
+    throw new Error(`step "${id}": renamedFrom must be a step id, not ${JSON.stringify(options.renamedFrom)}`);
+  }
+  const renamed = options.renamedFrom !== undefined ? { renamedFrom: options.renamedFrom } : {};
+  if (options.on === undefined) return renamed;
+  if (options.on !== 'lab' && options.on !== 'any')
+    throw new Error(`step "${id}": on must be 'lab' or 'any' (or left out), not ${JSON.stringify(options.on)}`);
+  return { on: options.on, ...renamed };
 }
 
 /** An operator gate: the runbook waits (state `waiting-approval`) until `runbook approve`. */
