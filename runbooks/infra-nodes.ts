@@ -36,8 +36,7 @@ export const infraNodesRunbook = defineRunbook({
         action('previous-back', 'Check the infra nodes before it are back in service', 'infraCheckPrevious'),
         action('relabel', 'Label it infra, remove worker', 'infraRelabel'),
         wait('updated', 'Wait for drain, reboot and Ready on the infra config', 'infraWaitNodeUpdated', {
-          // The per-node deadline is the lab's day2.infra.nodeDeadline (at most 6h).
-          deadline: '6h',
+          deadline: 'lab',
           pollInterval: '5s',
           description: 'Deadline: day2.infra.nodeDeadline of the lab. A node that does not return pauses the run here.',
         }),

@@ -31,8 +31,7 @@ export const registryStorageRunbook = defineRunbook({
       when: onClaim,
     }),
     wait('claim.bound', 'Wait for the claim to be Bound', 'registryWaitClaimBound', {
-      // The lab's day2.registry.bindDeadline applies (at most 6h).
-      deadline: '6h',
+      deadline: 'lab',
       pollInterval: '5s',
       when: onClaim,
     }),

@@ -156,6 +156,9 @@ export const objectSets = {
 } as const satisfies Record<string, (lab: Lab) => ObjectSet>;
 export type ObjectSetName = keyof typeof objectSets;
 
+/** The names a step's `params.objects` may take (the zod enum of clusterApply's params). */
+export const OBJECT_SET_NAMES = Object.keys(objectSets) as [ObjectSetName, ...ObjectSetName[]];
+
 /** The set a step names, its secrets filled (their encoded values listed, for diffs to mask). */
 export async function objectSetFor(lab: Lab, name: unknown): Promise<WantedObjects> {
   if (typeof name !== 'string' || !(name in objectSets)) {

@@ -6,7 +6,6 @@
  * routers move onto the infra nodes.
  */
 import { PatchStrategy, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
-import { durationMs } from '../../lab/install-settings.js';
 import { roleLabel, type Lab, type Node } from '../../lab/schema.js';
 import { infraMachineConfigPool, workerToInfraMachineConfigs } from '../../render/infra.js';
 import { RenderError, infraNodes, routerReplicas } from '../../render/topology.js';
@@ -230,14 +229,13 @@ export function infraRelabelStep(context: StepContext): PlannedStep<StepPlan> {
 export async function infraWaitNodeUpdated(context: StepContext): Promise<StepOutcome> {
   const kube = kubeFor(context);
   const { node } = currentNode(context);
-  const deadlineMs = durationMs(context.lab.day2.infra!.nodeDeadline);
+  // The deadline is the lab's day2.infra.nodeDeadline, set by the declaration (./index.ts).
   return watchedPoll(
     context,
     kube,
     {
       what: `${node.name} to come back Ready on the infra config (day2.infra.nodeDeadline)`,
       watches: [NODES_WATCH, POOL_WATCH],
-      deadlineMs,
     },
     async () => {
       const rendered = await renderedInfra(kube);

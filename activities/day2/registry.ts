@@ -5,7 +5,6 @@
  * separate, explicit choice: `--option allowEmptyDir=true`.
  */
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import { durationMs } from '../../lab/install-settings.js';
 import type { Lab, Registry } from '../../lab/schema.js';
 import { registryPvc } from '../../render/index.js';
 import type { StepContext, StepOutcome } from '../../contract/step.js';
@@ -76,6 +75,7 @@ function phaseOf(claim: V1PersistentVolumeClaim | undefined): string {
   return claim?.status?.phase ?? 'not created';
 }
 
+/** The claim Bound; the deadline is the lab's day2.registry.bindDeadline (set by the declaration, ./index.ts). */
 export async function registryWaitClaimBound(context: StepContext): Promise<StepOutcome> {
   const kube = kubeFor(context);
   const { name } = claimOf(context.lab);
@@ -84,7 +84,6 @@ export async function registryWaitClaimBound(context: StepContext): Promise<Step
     kube,
     {
       what: `PersistentVolumeClaim ${NAMESPACE}/${name} to be Bound (day2.registry.bindDeadline)`,
-      deadlineMs: durationMs(registryOf(context.lab).bindDeadline),
       watches: [
         {
           path: `/api/v1/namespaces/${NAMESPACE}/persistentvolumeclaims`,

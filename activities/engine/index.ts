@@ -9,7 +9,7 @@ export {
   type PollState,
 } from './poll-until.js';
 export { REDACTED, redactSecrets } from './redact.js';
-export { selftestActivities } from './selftest.js';
+export { selftestDeclarations } from './selftest.js';
 export { markWorkerStopping, workerStoppingSignal } from './worker-stopping.js';
 export { wrapStepActivities, wrapStepActivity, type StepActivity } from './step-activity.js';
 export type { StepContext, StepOutcome, StepResult } from '../../contract/step.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { clusterPlans } from '../../activities/cluster/index.js';
+import { planHalf } from '../../activities/plan-registry.js';
 import { objectSetFor, objectSets } from '../../activities/cluster/objects.js';
 import { createActivities } from '../../activities/index.js';
 import type { StepPlan } from '../../activities/support/plan.js';
@@ -56,7 +56,7 @@ async function versions(objects: string): Promise<string[]> {
 it.each(['infra-pool', 'ingress-placement', 'ceph', 'registry-pvc', 'egress', 'ldap'])(
   'object set %s: applied once, then found as wanted with nothing sent',
   async (objects) => {
-    const plan = (await mock().run(clusterPlans.clusterApply!, context(objects))) as StepPlan;
+    const plan = (await mock().run(planHalf('clusterApply'), context(objects))) as StepPlan;
     expect(plan.changes.length).toBeGreaterThan(0);
     const first = (await mock().run(activities.clusterApply, context(objects))) as StepResult;
     expect(first.changed).toBe(true);
@@ -95,7 +95,7 @@ it('every object set is covered above', () => {
 
 it('plans going back to emptyDir as two field changes, and a monitor change as a diff of config.json', async () => {
   // registry-pvc was applied above: going back to emptyDir is a change of two fields.
-  const back = (await mock().run(clusterPlans.clusterApply!, context('registry-emptydir'))) as StepPlan;
+  const back = (await mock().run(planHalf('clusterApply'), context('registry-emptydir'))) as StepPlan;
   expect(back.changes).toEqual([
     expect.objectContaining({
       target: 'Config cluster',
@@ -107,7 +107,7 @@ it('plans going back to emptyDir as two field changes, and a monitor change as a
   ]);
   const ceph = structuredClone(t.lab);
   ceph.day2.ceph!.monitors = ['10.1.2.9'];
-  const plan = (await mock().run(clusterPlans.clusterApply!, { ...context('ceph'), lab: ceph })) as StepPlan;
+  const plan = (await mock().run(planHalf('clusterApply'), { ...context('ceph'), lab: ceph })) as StepPlan;
   expect(plan.changes.map((change) => change.target)).toEqual(['ConfigMap ceph-csi/ceph-csi-config']);
   expect(plan.changes[0]!.diff).toMatch(/^data\.config\.json:\n--- a\/data\.config\.json\n/);
   expect(plan.changes[0]!.diff).toMatch(/^-\s+"10\.1\.2\.3",?$/m);

@@ -1,0 +1,75 @@
+/**
+ * The one list of step activities: every declaration (./engine/declare.ts) of every domain. The
+ * worker's registry (./index.ts), the plan registry (./plan-registry.ts), the README catalogue
+ * (checked by test/activities/catalogue.test.ts) and the typed runbook builders (runbooks/steps.ts,
+ * through the types below) derive from it. A new activity is declared in its domain module, in that
+ * module's list; nothing here changes.
+ */
+import type { z } from 'zod';
+import { clusterDeclarations } from './cluster/index.js';
+import { day2Declarations } from './day2/index.js';
+import { declareGroup, type Declaration } from './engine/declare.js';
+import { selftestDeclarations } from './engine/selftest.js';
+import { hostDeclarations } from './hosts/index.js';
+import { bootAssetActivities } from './install/boot-assets.js';
+import { installActivities } from './install/index.js';
+import { installPlans } from './install/plan.js';
+import { labFileActivities } from './lab-file.js';
+import { powerActivities, powerPlans } from './power/index.js';
+import { preflightActivities } from './preflight.js';
+import { rebuildActivities } from './rebuild.js';
+import { readOnlyCheck } from './support/plan.js';
+
+/** Each preflight check only reads: it is its own plan half. */
+const preflightPlans = Object.fromEntries(
+  Object.entries(preflightActivities).map(([name, check]) => [name, readOnlyCheck(check)]),
+);
+
+export const declarations = [
+  ...selftestDeclarations,
+  ...hostDeclarations,
+  ...clusterDeclarations,
+  ...day2Declarations,
+  // Not declared with defineAction yet: their params are untyped, their plans in separate maps.
+  ...declareGroup(preflightActivities, preflightPlans, {}),
+  ...declareGroup(installActivities, installPlans, {}),
+  ...declareGroup(bootAssetActivities, installPlans, {}),
+  ...declareGroup(powerActivities(), powerPlans(), {
+    powerSetNextBoot: 'the boot override is not read back by every driver (IPMI cannot tell it)',
+    powerReinstallOnNextBoot: 'a wiped boot volume or a PXE next boot is not read back by every driver',
+  }),
+  ...declareGroup(
+    rebuildActivities,
+    { rebuildTeardownAllowed: readOnlyCheck(rebuildActivities.rebuildTeardownAllowed) },
+    {
+      rebuildClearInstallFolder:
+        'what it removes is what the install stage writes again; the plan of that stage shows it',
+    },
+  ),
+  ...declareGroup(
+    labFileActivities,
+    {},
+    {
+      labReadFile: 'a scheduled run reads its lab file when it starts; a plan is given the lab file itself',
+    },
+  ),
+] as const satisfies readonly Declaration[];
+
+type Declared = (typeof declarations)[number];
+
+/** The name of a built-in step activity: what a runbook step may name. */
+export type StepActivityName = Declared['name'];
+
+/** The declaration of the activity `Name`. */
+export type DeclarationOf<Name extends StepActivityName> = Extract<Declared, { name: Name }>;
+
+/** The parameters a step of `Name` takes (undefined among them when it may take none). */
+export type ParamsOf<Name extends StepActivityName> = z.input<DeclarationOf<Name>['params']>;
+
+/** What a runbook may name in `action(…)`, and in `wait(…)`. */
+export type ActionName = Extract<Declared, { kind: 'action' | 'undeclared' }>['name'];
+export type WaitName = Extract<Declared, { kind: 'wait' | 'undeclared' }>['name'];
+
+/** `'lab'` when the wait's deadline is the lab's (the step says `deadline: 'lab'`), else `'step'`. */
+export type DeadlineOf<Name extends StepActivityName> =
+  DeclarationOf<Name> extends { deadline: infer Source } ? (Source extends 'step' ? 'step' : 'lab') : 'step';
