@@ -1,21 +1,13 @@
 /**
- * Pieces the day-2 steps share: read-only checks as planned steps (a plan that never lists a
- * change, so `runbook plan` shows what they found), refusals that pause the run at once, and the
+ * Pieces the day-2 steps share: read-only checks as planned steps (`checkStep`, from
+ * ../support/plan.ts), refusals that pause the run at once, and the
  * MachineConfig annotations of a node.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { V1Node } from '@kubernetes/client-node';
-import type { PlannedStep, StepPlan } from '../support/plan.js';
+export { checkStep } from '../support/plan.js';
 import { conditionOf, hasCondition } from '../cluster/conditions.js';
 import { StepErrorType } from '../../contract/error-types.js';
-
-/** A check: reads, refuses (throws) or reports what it found; it has nothing to apply. */
-export function checkStep(check: () => Promise<string>): PlannedStep<StepPlan> {
-  return {
-    plan: async () => ({ changes: [], detail: await check() }),
-    apply: () => Promise.resolve('nothing to do'),
-  };
-}
 
 /** Bad input or a state the run must not go past: the run pauses at once with this message. */
 export function refuse(message: string, type: StepErrorType): never {

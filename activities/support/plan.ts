@@ -66,3 +66,14 @@ export function readOnlyCheck(activity: (context: StepContext) => Promise<StepOu
     return { changes: [], detail: outcome.detail };
   };
 }
+
+/**
+ * A check as a planned step: it reads, refuses (throws) or reports what it found; its plan never
+ * lists a change (so `runbook plan` shows what it found) and it has nothing to apply.
+ */
+export function checkStep(check: () => Promise<string>): PlannedStep<StepPlan> {
+  return {
+    plan: async () => ({ changes: [], detail: await check() }),
+    apply: () => Promise.resolve('nothing to do'),
+  };
+}
