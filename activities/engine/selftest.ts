@@ -3,15 +3,18 @@
  * worker, the server and the engine work together (actions, a resumable wait, a for-each).
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { activityInfo } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { StepErrorType } from '../../contract/error-types.js';
 import { defaultStateDir } from '../support/state-dir.js';
 import { z } from 'zod';
 import { converge } from './converge.js';
 import { defineAction, defineWait, noParams } from './declare.js';
 import { pollUntil } from './poll-until.js';
+import { checkStep } from '../support/plan.js';
 
 /**
  * The converge demonstration's marker: a file under the worker's state folder, keyed by run and
@@ -30,6 +33,21 @@ async function exists(file: string): Promise<boolean> {
 }
 
 const SELFTEST = 'a demonstration step of the selftest runbook';
+
+/** The free space of the state folder, or of the nearest folder above it that exists yet. */
+async function stateFolderSpace(folder: string): Promise<string> {
+  let at = folder;
+  while (!(await exists(at)) && path.dirname(at) !== at) at = path.dirname(at);
+  const space = await statfs(at).catch((error: Error) => {
+    throw ApplicationFailure.nonRetryable(
+      `the worker cannot read its state folder ${folder} (${error.message}): ` +
+        'give the worker’s user a readable XDG_STATE_HOME (or home), then resume',
+      StepErrorType.FolderMissing,
+    );
+  });
+  const free = (space.bavail * space.bsize) / 2 ** 30;
+  return `${folder}${at === folder ? '' : ` (not created yet; ${at})`}: ${free.toFixed(1)} GiB free`;
+}
 
 export const selftestDeclarations = [
   defineAction({
@@ -73,6 +91,14 @@ export const selftestDeclarations = [
       });
     },
     plan: { none: 'its marker is keyed by the run, which a plan does not have' },
+  }),
+
+  defineAction({
+    name: 'selftestStateFolder',
+    summary: 'the free space where the worker keeps its state (the markers above); changes nothing',
+    params: noParams,
+    errors: [StepErrorType.FolderMissing],
+    planned: () => checkStep(() => stateFolderSpace(defaultStateDir())),
   }),
 
   defineWait({
