@@ -30,7 +30,8 @@ export const labFileActivities = {
       if (error instanceof LabValidationError) {
         throw ApplicationFailure.nonRetryable(
           `the lab file ${file} is not valid now (${error.issues.length} finding${error.issues.length === 1 ? '' : 's'}): ` +
-            `${error.issues.map((issue) => formatIssue(issue, file)).join('; ')}. Nothing was touched; fix the file, then \`runbook resume ${workflowId}\``,
+            `${error.issues.map((issue) => formatIssue(issue, file)).join('; ')}. Nothing was touched; ` +
+            `fix the file, then \`runbook resume ${workflowId}\``,
           StepErrorType.InvalidLab,
         );
       }
@@ -44,7 +45,9 @@ export const labFileActivities = {
     }
     if (lab.name !== context.lab.name) {
       throw ApplicationFailure.nonRetryable(
-        `the lab file ${file} now names lab "${lab.name}", but this run is for lab "${context.lab.name}" (the name is part of the run's id): restore the name, or create a schedule for the new lab`,
+        `the lab file ${file} now names lab "${lab.name}", but this run is for lab ` +
+          `"${context.lab.name}" (the name is part of the run's id): restore the name, or create a ` +
+          `schedule for the new lab`,
         StepErrorType.InvalidLab,
       );
     }
@@ -53,8 +56,10 @@ export const labFileActivities = {
     );
     if (others.length > 0) {
       throw ApplicationFailure.nonRetryable(
-        `runbook ${context.runbook} already runs for lab ${lab.name}: ${others.map((run) => `${run.workflowId} (${run.state}${run.step ? ` at ${run.step}` : ''})`).join(', ')}; ` +
-          `one run per lab at a time, so this one has touched nothing. End it with \`runbook resume ${workflowId} --abort\`, or resume it once that run has ended`,
+        `runbook ${context.runbook} already runs for lab ${lab.name}: ` +
+          `${others.map((run) => `${run.workflowId} (${run.state}${run.step ? ` at ${run.step}` : ''})`).join(', ')}; ` +
+          `one run per lab at a time, so this one has touched nothing. End it with \`runbook resume ` +
+          `${workflowId} --abort\`, or resume it once that run has ended`,
         StepErrorType.RunbookAlreadyRunning,
       );
     }

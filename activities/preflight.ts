@@ -120,7 +120,8 @@ export const preflightActivities = {
     );
     if (result.code !== 0) {
       throw ApplicationFailure.nonRetryable(
-        `virsh on ${hypervisor} does not know domain ${domain} of node ${node.name}: ${result.stderr.trim()}; define the domain or fix nodes[].power.domain`,
+        `virsh on ${hypervisor} does not know domain ${domain} of node ${node.name}: ` +
+          `${result.stderr.trim()}; define the domain or fix nodes[].power.domain`,
         StepErrorType.DomainMissing,
       );
     }

@@ -14,7 +14,9 @@ export const cephCsiRunbook = defineRunbook({
   name: 'ceph-csi',
   title: 'Ceph RBD storage through ceph-csi',
   description:
-    'Project, service accounts and SCC grants; the ceph-csi driver of the pinned release; config map, user Secret and StorageClass; waits for the driver and proves the class with a test claim.',
+    'Project, service accounts and SCC grants; the ceph-csi driver of the pinned release; ' +
+    'config map, user Secret and StorageClass; waits for the driver and proves the class with a ' +
+    'test claim.',
   // Every step reads or changes the cluster through the install folder's kubeconfig: the lab's worker.
   defaults: { on: 'lab' },
   steps: [

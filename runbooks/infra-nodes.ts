@@ -20,7 +20,9 @@ export const infraNodesRunbook = defineRunbook({
   name: 'infra-nodes',
   title: 'Move the infra nodes to their pool, one at a time, and the routers onto them',
   description:
-    'Creates the infra MachineConfigPool, relabels each infra node (infra, not worker) and waits for its drain, reboot and return on the rendered infra config, one node at a time; then places the default routers on the infra nodes.',
+    'Creates the infra MachineConfigPool, relabels each infra node (infra, not worker) and ' +
+    'waits for its drain, reboot and return on the rendered infra config, one node at a time; ' +
+    'then places the default routers on the infra nodes.',
   // Every step reads or changes the cluster through the install folder's kubeconfig: the lab's worker.
   defaults: { on: 'lab' },
   steps: [

@@ -13,7 +13,9 @@ export const preflightRunbook = defineRunbook({
   name: 'preflight',
   title: 'Preflight checks of a lab',
   description:
-    'Read-only checks before an install: secrets resolve, helper hosts answer over SSH with verified host keys, service folders exist, service configuration checks pass, hypervisors know the node domains.',
+    'Read-only checks before an install: secrets resolve, helper hosts answer over SSH with ' +
+    'verified host keys, service folders exist, service configuration checks pass, hypervisors ' +
+    'know the node domains.',
   steps: [
     action('secrets.resolve', 'Secret references resolve on the worker', 'preflightSecrets'),
     forEach('hosts', 'Check each helper host', {

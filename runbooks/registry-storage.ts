@@ -16,7 +16,9 @@ export const registryStorageRunbook = defineRunbook({
   name: 'registry-storage',
   title: 'Image registry storage on a claim',
   description:
-    'Checks the StorageClass, creates the claim and waits until it is Bound, points the registry at it and waits for the rollout and the operator. Going back to emptyDir needs --option allowEmptyDir=true.',
+    'Checks the StorageClass, creates the claim and waits until it is Bound, points the ' +
+    'registry at it and waits for the rollout and the operator. Going back to emptyDir needs ' +
+    '--option allowEmptyDir=true.',
   // Every step reads or changes the cluster through the install folder's kubeconfig: the lab's worker.
   defaults: { on: 'lab' },
   steps: [

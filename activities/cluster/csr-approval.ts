@@ -98,7 +98,9 @@ export async function clusterApproveCsrs(stepContext: StepContext): Promise<Step
         detail:
           `not Ready yet: ${describeNotReady(context.lab, waiting, items, 'no Node object')}; ${tally}` +
           (unjoined.length
-            ? `; no CSR from ${unjoined.map((node) => node.name).join(', ')}: look at ${unjoined.length > 1 ? 'their consoles' : 'its console'} (booted? reaching api-int:22623 and the API?)`
+            ? `; no CSR from ${unjoined.map((node) => node.name).join(', ')}: look at ` +
+              `${unjoined.length > 1 ? 'their consoles' : 'its console'} (booted? reaching api-int:22623 ` +
+              `and the API?)`
             : ''),
         progress: { approved, leftPending },
       };

@@ -220,7 +220,9 @@ export async function clusterWaitNodesReady(context: StepContext): Promise<StepO
         ? { done: true, detail: `all ${nodes.length} nodes Ready` }
         : {
             done: false,
-            detail: `${nodes.length - waiting.length} of ${nodes.length} nodes Ready; not yet: ${waiting.map((node) => node.name).join(', ')}`,
+            detail:
+              `${nodes.length - waiting.length} of ${nodes.length} nodes Ready; not yet: ` +
+              `${waiting.map((node) => node.name).join(', ')}`,
           };
     },
   );

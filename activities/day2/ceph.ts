@@ -96,7 +96,8 @@ async function readManifest(context: StepContext, source: string, file: string):
       return await readFile(path.join(folder, file), 'utf8');
     } catch (error) {
       refuse(
-        `cannot read ${file} from ${folder} (day2.ceph.driver.source): ${(error as Error).message}; put the ceph-csi ${cephOf(context.lab).driver.release} csi-*.yaml files there`,
+        `cannot read ${file} from ${folder} (day2.ceph.driver.source): ${(error as Error).message}; ` +
+          `put the ceph-csi ${cephOf(context.lab).driver.release} csi-*.yaml files there`,
         StepErrorType.DriverManifestMissing,
       );
     }
@@ -146,7 +147,8 @@ export function rewriteDriver(ceph: Ceph, file: string, documents: readonly Mani
       const namespace = subject.namespace ?? 'default';
       if (namespace !== 'default' && namespace !== ceph.namespace)
         refuse(
-          `${where} binds ServiceAccount ${namespace}/${subject.name}, not one in ${ceph.namespace} where the driver runs: fix the manifest`,
+          `${where} binds ServiceAccount ${namespace}/${subject.name}, not one in ${ceph.namespace} ` +
+            `where the driver runs: fix the manifest`,
           StepErrorType.NamespaceMismatch,
         );
       subject.namespace = ceph.namespace;
@@ -313,7 +315,9 @@ export async function cephWaitDriver(context: StepContext): Promise<StepOutcome>
       const available = hasCondition(provisioner, 'Available');
       return {
         done: pluginDone && available,
-        detail: `csi-rbdplugin ready on ${status.numberReady ?? 0} of ${nodes} schedulable nodes; provisioner ${provisioner ? describeCondition(provisioner, 'Available') : 'not created'}`,
+        detail:
+          `csi-rbdplugin ready on ${status.numberReady ?? 0} of ${nodes} schedulable nodes; ` +
+          `provisioner ${provisioner ? describeCondition(provisioner, 'Available') : 'not created'}`,
       };
     },
   );
@@ -412,7 +416,9 @@ export function cephProveStep(context: StepContext): PlannedStep<StepPlan> {
       await remove();
       if (bound?.status?.phase !== 'Bound')
         throw new Error(
-          `the test claim on StorageClass ${ceph.storageClass} did not bind within 2 minutes (${bound?.status?.phase ?? 'gone'}); see \`oc describe pvc\` events of a new claim, the provisioner logs, and day2.ceph`,
+          `the test claim on StorageClass ${ceph.storageClass} did not bind within 2 minutes ` +
+            `(${bound?.status?.phase ?? 'gone'}); see \`oc describe pvc\` events of a new claim, the ` +
+            `provisioner logs, and day2.ceph`,
         );
       const proof = {
         apiVersion: 'v1',

@@ -70,7 +70,8 @@ function nodeOf(lab: Lab, node: Node, items: readonly V1Node[]): V1Node {
   const found = nodeObjectOf(lab, node, items);
   if (!found)
     refuse(
-      `the cluster has no Node ${node.name} (nor its FQDN), which ${listField(lab)} lists; fix ${listField(lab)}, or let the node join first`,
+      `the cluster has no Node ${node.name} (nor its FQDN), which ${listField(lab)} lists; fix ` +
+        `${listField(lab)}, or let the node join first`,
       StepErrorType.InfraNodesMismatch,
     );
   return found;
@@ -95,11 +96,16 @@ export function infraCheckNodesStep(context: StepContext): PlannedStep<StepPlan>
     );
     if (masters.length)
       refuse(
-        `${masters.map((node) => node.name).join(', ')} in ${listField(context.lab)} ${masters.length === 1 ? 'is a master' : 'are masters'} in the cluster; only workers move to the infra pool: fix ${listField(context.lab)}`,
+        `${masters.map((node) => node.name).join(', ')} in ${listField(context.lab)} ` +
+          `${masters.length === 1 ? 'is a master' : 'are masters'} in the cluster; only workers move ` +
+          `to the infra pool: fix ${listField(context.lab)}`,
         StepErrorType.InfraNodesMismatch,
       );
     const moved = wanted.filter((node) => nodeOf(context.lab, node, items).metadata?.labels?.[INFRA] !== undefined);
-    return `${wanted.length} infra nodes found in the cluster (${wanted.map((node) => node.name).join(', ')}); ${moved.length} labelled infra already`;
+    return (
+      `${wanted.length} infra nodes found in the cluster ` +
+      `(${wanted.map((node) => node.name).join(', ')}); ${moved.length} labelled infra already`
+    );
   });
 }
 
@@ -174,7 +180,8 @@ export function infraCheckPreviousStep(context: StepContext): PlannedStep<StepPl
     });
     if (out.length)
       refuse(
-        `${node.name} is not taken out while ${out.join('; ')} ${out.length === 1 ? 'is' : 'are'} not back on ${rendered ?? 'the infra config'}: ` +
+        `${node.name} is not taken out while ${out.join('; ')} ${out.length === 1 ? 'is' : 'are'} ` +
+          `not back on ${rendered ?? 'the infra config'}: ` +
           'one infra node is updated at a time. Bring that node back (or finish its step), then resume',
         StepErrorType.PreviousInfraNodeNotReady,
       );

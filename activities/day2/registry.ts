@@ -48,7 +48,9 @@ export function registryCheckStorageClassStep(context: StepContext): PlannedStep
     const found = await readObject(kube, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', name: storageClass });
     if (!found)
       refuse(
-        `the StorageClass ${storageClass} (day2.registry.pvc.storageClass, else day2.ceph.storageClass) does not exist, so the registry's claim would stay Pending: run the ceph-csi runbook first, or name an existing class in day2.registry.pvc.storageClass`,
+        `the StorageClass ${storageClass} (day2.registry.pvc.storageClass, else ` +
+          `day2.ceph.storageClass) does not exist, so the registry's claim would stay Pending: run ` +
+          `the ceph-csi runbook first, or name an existing class in day2.registry.pvc.storageClass`,
         StepErrorType.StorageClassMissing,
       );
     return `StorageClass ${storageClass} exists (provisioner ${(found as { provisioner?: string }).provisioner ?? '?'})`;
@@ -63,7 +65,8 @@ export function registryGuardEmptyDirStep(context: StepContext): PlannedStep<Ste
     const claim = live?.spec?.storage?.pvc?.claim;
     if (claim !== undefined)
       refuse(
-        `the registry keeps its images on the claim ${claim || '(operator default)'}, and day2.registry.storage is emptyDir, which loses them at every restart; ` +
+        `the registry keeps its images on the claim ${claim || '(operator default)'}, and ` +
+          `day2.registry.storage is emptyDir, which loses them at every restart; ` +
           'to switch anyway run with --option allowEmptyDir=true, or set day2.registry.storage: pvc',
         StepErrorType.EmptyDirRefused,
       );
@@ -168,7 +171,13 @@ export async function registryWaitRollout(context: StepContext): Promise<StepOut
       return {
         done,
         ...(!done && { progress: watchDegraded('image-registry', operator, elapsedMs, progress) }),
-        detail: `${deployment ? `registry ${onStorage ? 'on' : 'not yet on'} ${storage}, ${status.updatedReplicas ?? 0}/${wanted} updated, ${status.availableReplicas ?? 0} available` : 'no registry Deployment yet'}; image-registry ${describeCondition(operator, 'Available')}, ${describeCondition(operator, 'Degraded')}`,
+        detail: `${
+          deployment
+            ? `registry ${onStorage ? 'on' : 'not yet on'} ${storage}, ` +
+              `${status.updatedReplicas ?? 0}/${wanted} updated, ${status.availableReplicas ?? 0} ` +
+              `available`
+            : 'no registry Deployment yet'
+        }; image-registry ${describeCondition(operator, 'Available')}, ${describeCondition(operator, 'Degraded')}`,
       };
     },
   );

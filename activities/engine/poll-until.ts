@@ -85,7 +85,8 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
     const elapsedMs = Date.now() - checkpoint.startedAtMs;
     if (elapsedMs >= deadlineMs) {
       throw ApplicationFailure.nonRetryable(
-        `Timed out after ${formatDuration(deadlineMs)} waiting for ${options.what} (${checkpoint.polls} checks); last check: ${checkpoint.detail}`,
+        `Timed out after ${formatDuration(deadlineMs)} waiting for ${options.what} ` +
+          `(${checkpoint.polls} checks); last check: ${checkpoint.detail}`,
         StepErrorType.WaitDeadlineExceeded,
       );
     }
@@ -99,7 +100,9 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
     }
     if (stoppingSignal.aborted) {
       throw ApplicationFailure.create({
-        message: `The worker is stopping; the wait for ${options.what} goes on from its checkpoint (${checkpoint.polls} checks) on the next worker`,
+        message:
+          `The worker is stopping; the wait for ${options.what} goes on from its checkpoint ` +
+          `(${checkpoint.polls} checks) on the next worker`,
         type: StepErrorType.WorkerStopping,
         nextRetryDelay: '1s',
       });

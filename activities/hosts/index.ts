@@ -37,7 +37,8 @@ async function pushPlan(context: StepContext, name: HostPushName): Promise<StepP
 }
 
 const BOOTSTRAPPED_HAPROXY =
-  'the cluster has bootstrapped (kube-system/bootstrap is complete): the load balancers keep their configuration without the bootstrap node';
+  'the cluster has bootstrapped (kube-system/bootstrap is complete): the load balancers keep ' +
+  'their configuration without the bootstrap node';
 
 /** `unlessBootstrapped`: change nothing once the cluster has bootstrapped (a second install run). */
 const pushParams = z.object({ unlessBootstrapped: z.boolean().optional() }).strict().optional();

@@ -74,7 +74,9 @@ export async function applyHostPush(session: SshSession, push: ServicePush, plan
             ? `putting the previous files back FAILED (${problems.join('; ')}): check them on ${host.name} by hand`
             : 'the previous files are back and nothing was reloaded';
       throw ApplicationFailure.nonRetryable(
-        `${service} configuration check \`${quoteCommand(push.check)}\` refused the ${plan.files.length ? 'new ' : ''}files on ${host.name} (exit ${checked.code}): ${outputTail(checked)}; ${restored}. Fix the lab file (or the files it renders) and resume`,
+        `${service} configuration check \`${quoteCommand(push.check)}\` refused the ` +
+          `${plan.files.length ? 'new ' : ''}files on ${host.name} (exit ${checked.code}): ` +
+          `${outputTail(checked)}; ${restored}. Fix the lab file (or the files it renders) and resume`,
         SERVICE_CHECK_FAILED,
       );
     }

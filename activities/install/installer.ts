@@ -53,7 +53,8 @@ export async function runInstaller(
     const what = `openshift-install ${args.join(' ')}`;
     if (missing) {
       throw ApplicationFailure.nonRetryable(
-        `${binary} was not found on the worker: install openshift-install for the lab's release and set install.openshiftInstall to its path`,
+        `${binary} was not found on the worker: install openshift-install for the lab's release and ` +
+          `set install.openshiftInstall to its path`,
         StepErrorType.InstallerMissing,
       );
     }
@@ -65,7 +66,10 @@ export async function runInstaller(
   return { stdout: result.stdout };
 }
 
-/** The release a binary installs, from `openshift-install version`, whose first line names the binary as it was called ("./openshift-install 4.2.0"). */
+/**
+ * The release a binary installs, from `openshift-install version`, whose first line names the binary
+ * as it was called ("./openshift-install 4.2.0").
+ */
 export function releaseOf(versionOutput: string): string | undefined {
   // The binary names itself as it was called: `openshift-install 4.2.0` or `/usr/local/bin/openshift-install v4.2.0`.
   return /^(?:\S*\/)?openshift-install\s+v?(\S+)/m.exec(versionOutput)?.[1];

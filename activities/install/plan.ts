@@ -177,7 +177,10 @@ export const installPlans = {
     }
     return {
       changes,
-      detail: `${IGNITION_FILES.length * hosts.length - changes.length} of ${IGNITION_FILES.length * hosts.length} ignition files current on ${hosts.map((host) => host.name).join(', ')}`,
+      detail:
+        `${IGNITION_FILES.length * hosts.length - changes.length} of ` +
+        `${IGNITION_FILES.length * hosts.length} ignition files current on ` +
+        `${hosts.map((host) => host.name).join(', ')}`,
     };
   },
 

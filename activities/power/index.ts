@@ -76,7 +76,9 @@ export async function openDriver(
       return redfishDriver({ signal, ...(await bmcs(context)) });
     case 'manual':
       throw ApplicationFailure.nonRetryable(
-        `node ${node.name} has manual power: nothing can switch it remotely; the runbook must gate it (powerSteps in runbooks/power-steps.ts), or give it libvirt, ipmi or redfish power in the lab`,
+        `node ${node.name} has manual power: nothing can switch it remotely; the runbook must gate ` +
+          `it (powerSteps in runbooks/power-steps.ts), or give it libvirt, ipmi or redfish power in ` +
+          `the lab`,
         StepErrorType.ManualPower,
       );
   }
@@ -252,7 +254,8 @@ export function powerActivities(options: PowerActivityOptions = {}) {
         if (driver.wipeBootDisk) return { changed: true, detail: await driver.wipeBootDisk(node) };
         if (driver.setNextBoot) return { changed: true, detail: await driver.setNextBoot(node, 'pxe') };
         throw ApplicationFailure.nonRetryable(
-          `${node.name} (${driver.where(node)}) can neither wipe its boot disk nor boot from the network once: ${node.power.type} power cannot make it reinstall`,
+          `${node.name} (${driver.where(node)}) can neither wipe its boot disk nor boot from the ` +
+            `network once: ${node.power.type} power cannot make it reinstall`,
           StepErrorType.ReinstallUnsupported,
         );
       });

@@ -77,7 +77,8 @@ export function redfishDriver(options: RedfishOptions = {}): PowerDriver {
     }
     if (reply.status === 404) {
       throw ApplicationFailure.nonRetryable(
-        `${label} has no ${path} (HTTP 404: ${said}): check nodes[${node.name}].power.systemId against the members of ${target.baseUrl}/redfish/v1/Systems`,
+        `${label} has no ${path} (HTTP 404: ${said}): check nodes[${node.name}].power.systemId ` +
+          `against the members of ${target.baseUrl}/redfish/v1/Systems`,
         StepErrorType.RedfishNotFound,
       );
     }

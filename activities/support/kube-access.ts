@@ -16,7 +16,8 @@ export function kubeconfigPathFor(context: StepContext): string {
   if (path === undefined) return installKubeconfig(context);
   if (typeof path !== 'string' || path === '') {
     throw ApplicationFailure.nonRetryable(
-      `step ${context.stepId} has a kubeconfig parameter that is not a path: give a file path, or none for the install folder's auth/kubeconfig`,
+      `step ${context.stepId} has a kubeconfig parameter that is not a path: give a file path, or ` +
+        `none for the install folder's auth/kubeconfig`,
       StepErrorType.KubeconfigMissing,
     );
   }

@@ -97,7 +97,8 @@ function alreadyRuns(
   state?: string,
 ): UserError {
   return new UserError(
-    `runbook ${definition.name} already runs for lab ${lab.name}: ${workflowId}${state ? ` (${state})` : ''}; one run per lab at a time, nothing was started`,
+    `runbook ${definition.name} already runs for lab ${lab.name}: ` +
+      `${workflowId}${state ? ` (${state})` : ''}; one run per lab at a time, nothing was started`,
     ExitCode.FAILED,
     [
       `see it with \`runbook status ${workflowId}\`, or stop it with \`runbook cancel ${workflowId}\``,

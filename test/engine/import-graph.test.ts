@@ -73,7 +73,14 @@ function exampleEdge(from: string, to: string): string {
 describe('the import graph', () => {
   it('is read from the files (a positive control: the engine imports the contract)', () => {
     expect(graph.get('workflows/engine/interpreter.ts')).toContain('contract/step.ts');
-    expect(findCycle(new Map([['a', new Set(['b'])], ['b', new Set(['a'])]]))).toEqual(['a', 'b', 'a']);
+    expect(
+      findCycle(
+        new Map([
+          ['a', new Set(['b'])],
+          ['b', new Set(['a'])],
+        ]),
+      ),
+    ).toEqual(['a', 'b', 'a']);
   });
 
   it('has no circle among the product folders', () => {
@@ -93,12 +100,18 @@ describe('the import graph', () => {
   it('keeps the contract a leaf: it imports only the lab types', () => {
     const outside = [...graph]
       .filter(([file]) => top(file) === 'contract')
-      .flatMap(([file, imports]) => imports.filter((imported) => !['contract', 'lab'].includes(top(imported))).map((i) => `${file} → ${i}`));
+      .flatMap(([file, imports]) =>
+        imports.filter((imported) => !['contract', 'lab'].includes(top(imported))).map((i) => `${file} → ${i}`),
+      );
     expect(outside).toEqual([]);
   });
 
   it('lets only the tests and the benchmarks import test code', () => {
-    const allowed: Record<string, readonly string[]> = { test: ['test', 'testing'], bench: ['testing'], testing: ['testing'] };
+    const allowed: Record<string, readonly string[]> = {
+      test: ['test', 'testing'],
+      bench: ['testing'],
+      testing: ['testing'],
+    };
     const wrong = [...graph].flatMap(([file, imports]) =>
       imports
         .filter((imported) => ['test', 'testing'].includes(top(imported)))

@@ -73,7 +73,9 @@ describe("steps placed on the lab (on: 'lab')", () => {
     const queue = labTaskQueue(TASK_QUEUE, lab.name);
     const run = await findRun(temporal.client, handle.workflowId);
     expect(await labWorkerMissing(temporal.client, run, waiting)).toBe(
-      `step install.folder waits for a worker of lab ${lab.name}: none polls task queue ${queue}; start \`runbook worker --lab ${lab.name}\` on the machine that keeps the lab's install folder`,
+      `step install.folder waits for a worker of lab ${lab.name}: none polls task queue ${queue}; ` +
+        `start \`runbook worker --lab ${lab.name}\` on the machine that keeps the lab's install ` +
+        `folder`,
     );
 
     const status = await runbook('status', handle.workflowId);

@@ -23,7 +23,8 @@ export function dispatchByType(workflows: Record<string, RunbookWorkflow>): Runb
     const workflow = Object.hasOwn(workflows, type) ? workflows[type] : undefined;
     if (!workflow) {
       throw ApplicationFailure.nonRetryable(
-        `No runbook named "${type}" on this worker; it knows ${Object.keys(workflows).join(', ')}. Upgrade the worker or check the name with "runbook list-runbooks"`,
+        `No runbook named "${type}" on this worker; it knows ${Object.keys(workflows).join(', ')}. ` +
+          `Upgrade the worker or check the name with "runbook list-runbooks"`,
         StepErrorType.UnknownRunbook,
       );
     }

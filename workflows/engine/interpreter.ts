@@ -87,7 +87,9 @@ export const LAB_LOAD_STEP = 'lab.load';
 
 function labLoadStep(file: string): ActivityStep {
   return activityStepsFor<'labReadFile'>().action(LAB_LOAD_STEP, 'Read and validate the lab file', 'labReadFile', {
-    description: `Reads ${file} as it is when the run starts, so edits apply to the next run; an invalid lab pauses here with every finding.`,
+    description:
+      `Reads ${file} as it is when the run starts, so edits apply to the next run; an invalid lab ` +
+      `pauses here with every finding.`,
     params: { file },
     retry: { maximumAttempts: 2 },
   });
@@ -118,7 +120,8 @@ class RunbookRun {
   ) {
     if (typeof input?.lab?.name !== 'string') {
       throw ApplicationFailure.nonRetryable(
-        `Runbook "${definition.name}" needs { lab } as input, a lab parsed from a lab file; start it with "runbook start ${definition.name} --lab <file>"`,
+        `Runbook "${definition.name}" needs { lab } as input, a lab parsed from a lab file; start ` +
+          `it with "runbook start ${definition.name} --lab <file>"`,
         StepErrorType.InvalidRunbookInput,
       );
     }
@@ -366,13 +369,17 @@ class RunbookRun {
     if (waiting?.kind !== 'resume' || this.decision !== undefined || this.rewindTo !== undefined) {
       throw new Error(
         waiting?.kind === 'approve'
-          ? `Runbook ${workflowInfo().workflowId} is not paused: it waits for approval at ${waiting.path}; approve it with "runbook approve"`
-          : `Runbook ${workflowInfo().workflowId} is not paused (it is ${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''}); only a paused runbook can be resumed`,
+          ? `Runbook ${workflowInfo().workflowId} is not paused: it waits for approval at ` +
+              `${waiting.path}; approve it with "runbook approve"`
+          : `Runbook ${workflowInfo().workflowId} is not paused (it is ` +
+              `${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''}); ` +
+              `only a paused runbook can be resumed`,
       );
     }
     if (request.stepId !== undefined && request.stepId !== waiting.path) {
       throw new Error(
-        `Runbook ${workflowInfo().workflowId} is paused at ${waiting.path}, not at ${request.stepId}; check "runbook status" and resume that step`,
+        `Runbook ${workflowInfo().workflowId} is paused at ${waiting.path}, not at ` +
+          `${request.stepId}; check "runbook status" and resume that step`,
       );
     }
     this.validateLab(request);
@@ -394,7 +401,9 @@ class RunbookRun {
       this.rewindTo !== undefined
     ) {
       throw new Error(
-        `Runbook ${id} is ${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''}; it can be rewound only while it is paused or waits at a gate`,
+        `Runbook ${id} is ` +
+          `${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''}; ` +
+          `it can be rewound only while it is paused or waits at a gate`,
       );
     }
     if (request.stepId !== undefined && request.stepId !== waiting.path) {
@@ -411,7 +420,8 @@ class RunbookRun {
         throw new Error('A corrected lab can only come with a retry, not with skip or abort');
       if (request.lab?.name !== this.progress.lab) {
         throw new Error(
-          `The corrected lab is named "${String(request.lab?.name)}" but this run is for lab "${this.progress.lab}"; the lab name is part of the run's id and cannot change`,
+          `The corrected lab is named "${String(request.lab?.name)}" but this run is for lab ` +
+            `"${this.progress.lab}"; the lab name is part of the run's id and cannot change`,
         );
       }
     }
@@ -456,7 +466,10 @@ class RunbookRun {
     return {
       stepId: target,
       action: 'retry',
-      message: `Rewound from ${from} to step ${target}${reason}${request.lab ? ' with the corrected lab' : ''}; it and every step after it run again`,
+      message:
+        `Rewound from ${from} to step ` +
+        `${target}${reason}${request.lab ? ' with the corrected lab' : ''}; it and every step after ` +
+        `it run again`,
     };
   }
 
@@ -464,7 +477,8 @@ class RunbookRun {
     const waiting = this.waiting;
     if (waiting?.kind !== 'approve' || this.approval !== undefined || this.rewindTo !== undefined) {
       throw new Error(
-        `Runbook ${workflowInfo().workflowId} does not wait for an approval (it is ${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''})`,
+        `Runbook ${workflowInfo().workflowId} does not wait for an approval (it is ` +
+          `${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''})`,
       );
     }
     if (request?.stepId !== undefined && request.stepId !== waiting.path) {

@@ -74,7 +74,8 @@ test('remote nodes switch on by their drivers, the manual one at its gate; a sec
     [
       'instructions',
       'unchanged',
-      'Power on compute3 (MAC 52:54:00:ff:37:14) and make it PXE boot (one-time boot menu or BIOS boot order), then run `runbook approve power-on-computes/intra`' +
+      'Power on compute3 (MAC 52:54:00:ff:37:14) and make it PXE boot (one-time boot menu or BIOS ' +
+        'boot order), then run `runbook approve power-on-computes/intra`' +
         ` (rehearsal: \`runbook sim power compute3 on --state-dir ${stateDir}\` is its power button)`,
     ],
     [
