@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { StepErrorType } from '../../contract/error-types.js';
 import { nodeRoles } from '../../lab/schema.js';
 import type { StepContext, StepOutcome } from '../../contract/step.js';
-import { defineAction, defineWait, noParams, type ParamsSchema } from '../engine/declare.js';
+import { defineAction, defineWait, KUBECONFIG_PARAM, kubeParams, type ParamsSchema } from '../engine/declare.js';
 import { kubeFor } from '../support/kube-access.js';
 import { convergePlanned } from '../support/plan.js';
 import { applyStep, planApply } from './apply.js';
@@ -23,17 +23,14 @@ import {
 
 /** `nodes` or `roles`: the inventory nodes a wait is about (default: all but the bootstrap node). */
 const whichNodes = z
-  .object({ nodes: z.array(z.string()).optional(), roles: z.array(z.enum(nodeRoles)).optional() })
+  .object({ nodes: z.array(z.string()).optional(), roles: z.array(z.enum(nodeRoles)).optional(), ...KUBECONFIG_PARAM })
   .strict()
   .optional();
-
-/** `kubeconfig`: a kubeconfig other than the install folder's (see ../support/kube-access.ts). */
-const kubeconfig = { kubeconfig: z.string().optional() };
 
 const clusterApply = defineAction({
   name: 'clusterApply',
   summary: 'server-side apply of a rendered object set (`objects`) and merge patches of the cluster’s own objects',
-  params: z.object({ objects: z.enum(OBJECT_SET_NAMES), ...kubeconfig }).strict(),
+  params: z.object({ objects: z.enum(OBJECT_SET_NAMES), ...KUBECONFIG_PARAM }).strict(),
   errors: [StepErrorType.UnknownObjectSet, StepErrorType.LabSectionMissing],
   apply: async (context, { objects }) =>
     convergePlanned(applyStep(kubeFor(context), await objectSetFor(context.lab, objects))),
@@ -68,7 +65,7 @@ const conditionParams = z
     condition: z.object({ type: z.string(), status: z.string().optional() }).optional(),
     path: z.string().optional(),
     equals: z.json().optional(),
-    ...kubeconfig,
+    ...KUBECONFIG_PARAM,
   })
   .strict();
 
@@ -85,7 +82,7 @@ export const clusterDeclarations = [
   clusterWait(
     'clusterWaitBootstrapComplete',
     'the API answers, then ConfigMap kube-system/bootstrap says complete',
-    noParams,
+    kubeParams,
     [],
     clusterWaitBootstrapComplete,
   ),
@@ -110,7 +107,7 @@ export const clusterDeclarations = [
   clusterWait(
     'clusterWaitVersionAvailable',
     'ClusterVersion `version` Available, not Failing, not Progressing',
-    noParams,
+    kubeParams,
     [],
     clusterWaitVersionAvailable,
   ),

@@ -5,7 +5,7 @@
  * shape (`declareGroup`) until their module is declared like the others.
  */
 import { StepErrorType } from '../../contract/error-types.js';
-import { declareGroup, defineAction, defineWait, noParams, WAITS_WITHOUT_PLAN } from '../engine/declare.js';
+import { declareGroup, defineAction, defineWait, kubeParams, WAITS_WITHOUT_PLAN } from '../engine/declare.js';
 import { convergePlanned, type PlannedStep } from '../support/plan.js';
 import type { StepContext } from '../../contract/step.js';
 import { cephDriverStep, cephProveStep, cephSccStep, cephWaitDriver } from './ceph.js';
@@ -32,7 +32,7 @@ const planned = <const Name extends string>(
   summary: string,
   errors: readonly StepErrorType[],
   step: (context: StepContext) => PlannedStep,
-) => defineAction({ name, summary, params: noParams, errors, planned: (context) => step(context) });
+) => defineAction({ name, summary, params: kubeParams, errors, planned: (context) => step(context) });
 
 /** A wait that takes no parameters and polls until the step's deadline. */
 const waitFor = <const Name extends string>(
@@ -40,7 +40,7 @@ const waitFor = <const Name extends string>(
   summary: string,
   errors: readonly StepErrorType[],
   probe: (context: StepContext) => ReturnType<typeof infraWaitRendered>,
-) => defineWait({ name, summary, params: noParams, errors, deadline: 'step', probe: (context) => probe(context) });
+) => defineWait({ name, summary, params: kubeParams, errors, deadline: 'step', probe: (context) => probe(context) });
 
 const INFRA = [StepErrorType.LabSectionMissing, StepErrorType.InfraNodesMismatch];
 
@@ -58,7 +58,7 @@ export const day2Declarations = [
   defineWait({
     name: 'infraWaitNodeUpdated',
     summary: 'the node drained, rebooted and back Ready on the infra config',
-    params: noParams,
+    params: kubeParams,
     errors: INFRA,
     deadline: { lab: (lab) => lab.day2.infra?.nodeDeadline ?? '30m', field: 'day2.infra.nodeDeadline' },
     probe: (context) => infraWaitNodeUpdated(context),
@@ -98,7 +98,7 @@ export const day2Declarations = [
   defineWait({
     name: 'registryWaitClaimBound',
     summary: 'the registry’s claim Bound',
-    params: noParams,
+    params: kubeParams,
     errors: [StepErrorType.LabSectionMissing],
     deadline: { lab: (lab) => lab.day2.registry?.bindDeadline ?? '10m', field: 'day2.registry.bindDeadline' },
     probe: (context) => registryWaitClaimBound(context),

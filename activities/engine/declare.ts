@@ -68,6 +68,13 @@ export type Declaration = ActionDeclaration | WaitDeclaration | UndeclaredActivi
 /** Parameters of a step that takes none (a step may still hand it `{}`). */
 export const noParams = z.object({}).strict().optional();
 
+/**
+ * Parameters of a cluster step that takes none but `kubeconfig`, a kubeconfig other than the install
+ * folder's (../support/kube-access.ts).
+ */
+export const KUBECONFIG_PARAM = { kubeconfig: z.string().optional() };
+export const kubeParams = z.object(KUBECONFIG_PARAM).strict().optional();
+
 type Apply<Params extends ParamsSchema> = (context: StepContext, params: z.output<Params>) => Promise<StepOutcome>;
 
 type ActionHalves<Params extends ParamsSchema> =
