@@ -11,9 +11,7 @@ import { day2Declarations } from './day2/index.js';
 import { declareGroup, type Declaration } from './engine/declare.js';
 import { selftestDeclarations } from './engine/selftest.js';
 import { hostDeclarations } from './hosts/index.js';
-import { bootAssetActivities } from './install/boot-assets.js';
-import { installActivities } from './install/index.js';
-import { installPlans } from './install/plan.js';
+import { installDeclarations } from './install/steps.js';
 import { labFileActivities } from './lab-file.js';
 import { powerActivities, powerPlans } from './power/index.js';
 import { preflightActivities } from './preflight.js';
@@ -32,8 +30,7 @@ export const declarations = [
   ...day2Declarations,
   // Not declared with defineAction yet: their params are untyped, their plans in separate maps.
   ...declareGroup(preflightActivities, preflightPlans, {}),
-  ...declareGroup(installActivities, installPlans, {}),
-  ...declareGroup(bootAssetActivities, installPlans, {}),
+  ...installDeclarations,
   ...declareGroup(powerActivities(), powerPlans(), {
     powerSetNextBoot: 'the boot override is not read back by every driver (IPMI cannot tell it)',
     powerReinstallOnNextBoot: 'a wiped boot volume or a PXE next boot is not read back by every driver',

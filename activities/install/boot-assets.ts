@@ -269,7 +269,7 @@ async function fetchOnHost(session: SshSession, host: string, file: BootAssetFil
 }
 
 /** The RHCOS boot files of the lab's release on the PXE/HTTP host `context.item`, sha256-verified. */
-async function installBootAssets(context: StepContext): Promise<StepOutcome> {
+export async function installBootAssets(context: StepContext): Promise<StepOutcome> {
   const { host, files } = await expectedBootAssets(context);
   const names = files.map((file) => file.kind).join(', ');
   return withSsh(context, host, async (session) => {
@@ -294,5 +294,3 @@ async function installBootAssets(context: StepContext): Promise<StepOutcome> {
     });
   });
 }
-
-export const bootAssetActivities = { installBootAssets };
