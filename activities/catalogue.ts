@@ -13,7 +13,7 @@ import { selftestDeclarations } from './engine/selftest.js';
 import { hostDeclarations } from './hosts/index.js';
 import { installDeclarations } from './install/steps.js';
 import { labFileActivities } from './lab-file.js';
-import { powerActivities, powerPlans } from './power/index.js';
+import { powerDeclarations } from './power/index.js';
 import { preflightActivities } from './preflight.js';
 import { rebuildActivities } from './rebuild.js';
 import { readOnlyCheck } from './support/plan.js';
@@ -31,10 +31,7 @@ export const declarations = [
   // Not declared with defineAction yet: their params are untyped, their plans in separate maps.
   ...declareGroup(preflightActivities, preflightPlans, {}),
   ...installDeclarations,
-  ...declareGroup(powerActivities(), powerPlans(), {
-    powerSetNextBoot: 'the boot override is not read back by every driver (IPMI cannot tell it)',
-    powerReinstallOnNextBoot: 'a wiped boot volume or a PXE next boot is not read back by every driver',
-  }),
+  ...powerDeclarations(),
   ...declareGroup(
     rebuildActivities,
     { rebuildTeardownAllowed: readOnlyCheck(rebuildActivities.rebuildTeardownAllowed) },

@@ -16,7 +16,6 @@
  * Workflow-safe: pure functions of the lab.
  */
 import type { Lab } from '../lab/schema.js';
-import type { JsonValue } from '../contract/step.js';
 import type { Step, StepPlacement } from '../workflows/engine/steps.js';
 import { action, forEach, gate } from './steps.js';
 
@@ -26,8 +25,8 @@ export interface PowerStepsOptions {
   to: 'on' | 'off';
   /** Power on into a network (PXE) boot, where the driver can choose the boot device. */
   pxe?: boolean;
-  /** More parameters of the power activities (e.g. `unlessBootstrapped`, see activities/cluster/waits.ts). */
-  params?: Record<string, JsonValue>;
+  /** More parameters of the power activities (`unlessBootstrapped`, see activities/cluster/waits.ts; `reinstall`). */
+  params?: { unlessBootstrapped?: boolean; reinstall?: boolean };
   /**
    * Where the remote power action runs (`lab`: on the lab's own worker, for params such as
    * `unlessBootstrapped` that read the install folder's kubeconfig). The manual instructions run anywhere.

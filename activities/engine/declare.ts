@@ -172,7 +172,7 @@ function paramsParser<Params extends ParamsSchema>(name: string, schema: Params)
 /**
  * A group of activities written before `defineAction`, declared as it is: untyped params (any JSON
  * object), usable as an action or a wait, a plan half from `plans` or the reason from `withoutPlan`.
- * For the modules not migrated yet (power, preflight, rebuild, lab-file, egress).
+ * For the modules not migrated yet (preflight, rebuild, lab-file, egress).
  */
 export interface UndeclaredActivity<Name extends string = string> extends DeclarationBase<Name, typeof untypedParams> {
   kind: 'undeclared';
