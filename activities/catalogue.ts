@@ -14,38 +14,23 @@ import { hostDeclarations } from './hosts/index.js';
 import { installDeclarations } from './install/steps.js';
 import { labFileActivities } from './lab-file.js';
 import { powerDeclarations } from './power/index.js';
-import { preflightActivities } from './preflight.js';
-import { rebuildActivities } from './rebuild.js';
-import { readOnlyCheck } from './support/plan.js';
-
-/** Each preflight check only reads: it is its own plan half. */
-const preflightPlans = Object.fromEntries(
-  Object.entries(preflightActivities).map(([name, check]) => [name, readOnlyCheck(check)]),
-);
+import { preflightDeclarations } from './preflight.js';
+import { rebuildDeclarations } from './rebuild.js';
 
 export const declarations = [
   ...selftestDeclarations,
+  ...preflightDeclarations,
   ...hostDeclarations,
   ...clusterDeclarations,
-  ...day2Declarations,
-  // Not declared with defineAction yet: their params are untyped, their plans in separate maps.
-  ...declareGroup(preflightActivities, preflightPlans, {}),
   ...installDeclarations,
   ...powerDeclarations(),
-  ...declareGroup(
-    rebuildActivities,
-    { rebuildTeardownAllowed: readOnlyCheck(rebuildActivities.rebuildTeardownAllowed) },
-    {
-      rebuildClearInstallFolder:
-        'what it removes is what the install stage writes again; the plan of that stage shows it',
-    },
-  ),
+  ...day2Declarations,
+  ...rebuildDeclarations,
+  // The engine's own lab.load step (workflows/engine/interpreter.ts), in the older shape.
   ...declareGroup(
     labFileActivities,
     {},
-    {
-      labReadFile: 'a scheduled run reads its lab file when it starts; a plan is given the lab file itself',
-    },
+    { labReadFile: 'a scheduled run reads its lab file when it starts; a plan is given the lab file itself' },
   ),
 ] as const satisfies readonly Declaration[];
 

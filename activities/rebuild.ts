@@ -6,7 +6,9 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StepContext, StepOutcome } from '../contract/step.js';
+import { actionWithoutParams } from './engine/declare.js';
 import { installFolder } from './install/folder.js';
+import { readOnlyCheck } from './support/plan.js';
 import { StepErrorType } from '../contract/error-types.js';
 
 /**
@@ -61,3 +63,20 @@ export const rebuildActivities = {
     return { changed: true, detail: `removed ${outputs.join(', ')} from ${folder}` };
   },
 };
+
+export const rebuildDeclarations = [
+  actionWithoutParams(
+    'rebuildTeardownAllowed',
+    'stops the run before anything is touched unless the lab says rebuild: { allowTeardown: true }',
+    [StepErrorType.TeardownNotAllowed],
+    rebuildActivities.rebuildTeardownAllowed,
+    readOnlyCheck(rebuildActivities.rebuildTeardownAllowed),
+  ),
+  actionWithoutParams(
+    'rebuildClearInstallFolder',
+    'empties the install folder for a new cluster',
+    [],
+    rebuildActivities.rebuildClearInstallFolder,
+    { none: 'what it removes is what the install stage writes again; the plan of that stage shows it' },
+  ),
+] as const;

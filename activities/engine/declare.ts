@@ -113,6 +113,24 @@ export function defineAction<const Name extends string, Params extends ParamsSch
   };
 }
 
+/** An action that takes no parameters, from its apply half and its plan half (or why it has none). */
+export function actionWithoutParams<const Name extends string>(
+  name: Name,
+  summary: string,
+  errors: readonly StepErrorType[],
+  apply: (context: StepContext) => Promise<StepOutcome>,
+  plan: PlanHalf | { none: string },
+): ActionDeclaration<Name, typeof noParams> {
+  return defineAction({
+    name,
+    summary,
+    params: noParams,
+    errors,
+    apply: (context) => apply(context),
+    plan: typeof plan === 'function' ? (context) => plan(context) : plan,
+  });
+}
+
 const WAITS = 'a wait: it changes nothing, the plan shows what it would wait for';
 
 /**
@@ -172,7 +190,7 @@ function paramsParser<Params extends ParamsSchema>(name: string, schema: Params)
 /**
  * A group of activities written before `defineAction`, declared as it is: untyped params (any JSON
  * object), usable as an action or a wait, a plan half from `plans` or the reason from `withoutPlan`.
- * For the modules not migrated yet (preflight, rebuild, lab-file, egress).
+ * For the modules not migrated yet (lab-file, egress).
  */
 export interface UndeclaredActivity<Name extends string = string> extends DeclarationBase<Name, typeof untypedParams> {
   kind: 'undeclared';

@@ -5,9 +5,7 @@
  * that never run openshift-install). They take no parameters.
  */
 import { StepErrorType } from '../../contract/error-types.js';
-import type { StepContext, StepOutcome } from '../../contract/step.js';
-import { defineAction, noParams } from '../engine/declare.js';
-import type { PlanHalf } from '../support/plan.js';
+import { actionWithoutParams } from '../engine/declare.js';
 import { installBootAssets } from './boot-assets.js';
 import { installActivities } from './index.js';
 import { installPlans } from './plan.js';
@@ -15,22 +13,7 @@ import { installPlans } from './plan.js';
 const FOLDER = [StepErrorType.InstallFolderUnknown, StepErrorType.InstallFolderStale];
 const INSTALLER = [StepErrorType.InstallerMissing, StepErrorType.InstallerFailed, StepErrorType.RehearsalToolMissing];
 
-/** One install step: its apply half, its plan half, what it does and how it fails. */
-const step = <const Name extends string>(
-  name: Name,
-  summary: string,
-  errors: readonly StepErrorType[],
-  apply: (context: StepContext) => Promise<StepOutcome>,
-  plan: PlanHalf,
-) =>
-  defineAction({
-    name,
-    summary,
-    params: noParams,
-    errors,
-    apply: (context) => apply(context),
-    plan: (context) => plan(context),
-  });
+const step = actionWithoutParams;
 
 const { installCheckBinary, installWriteConfig, installCreateManifests, installMastersSchedulable } = installActivities;
 const { installCreateIgnition, installPublishIgnition, installIgnitionFresh } = installActivities;
