@@ -14,7 +14,7 @@ export const selftestRunbook = defineRunbook({
     'Runs no-op steps of every kind to show that the worker, the Temporal server and the engine work together.',
   steps: [
     action('worker.check', 'Reach a worker', 'selftestCheckWorker'),
-    action('worker.state-folder', 'Find or create the worker’s state folder', 'selftestStateFolder'),
+    action('worker.state-folder', 'Report the free space of the worker’s state folder', 'selftestStateFolder'),
     action('engine.converge', 'Converge an in-memory marker', 'selftestConverge'),
     wait('engine.wait', 'Wait for three polls', 'selftestWait', {
       deadline: '1m',
