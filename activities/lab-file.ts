@@ -8,14 +8,18 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { LabFileError, LabValidationError, formatIssue, loadLab } from '../lab/load.js';
-import type { StepContext, StepOutcome } from '../workflows/engine/steps.js';
-import { openRunsOf } from '../temporal/one-run-per-lab.js';
+import type { StepContext, StepOutcome } from '../contract/step.js';
+import { openRunsOf } from './support/one-run-per-lab.js';
+import { StepErrorType } from '../contract/error-types.js';
 
 export const labFileActivities = {
   async labReadFile(context: StepContext): Promise<StepOutcome> {
     const file = context.params?.file;
     if (typeof file !== 'string') {
-      throw ApplicationFailure.nonRetryable(`step ${context.stepId} needs params.file`, 'InvalidStepParams');
+      throw ApplicationFailure.nonRetryable(
+        `step ${context.stepId} needs params.file`,
+        StepErrorType.InvalidStepParams,
+      );
     }
     const { workflowExecution, taskQueue } = Context.current().info;
     const workflowId = workflowExecution?.workflowId ?? `${context.runbook}/${context.lab.name}`;
@@ -26,22 +30,25 @@ export const labFileActivities = {
       if (error instanceof LabValidationError) {
         throw ApplicationFailure.nonRetryable(
           `the lab file ${file} is not valid now (${error.issues.length} finding${error.issues.length === 1 ? '' : 's'}): ` +
-            `${error.issues.map((issue) => formatIssue(issue, file)).join('; ')}. Nothing was touched; fix the file, then \`runbook resume ${workflowId}\``,
-          'InvalidLab',
+            `${error.issues.map((issue) => formatIssue(issue, file)).join('; ')}. Nothing was touched; ` +
+            `fix the file, then \`runbook resume ${workflowId}\``,
+          StepErrorType.InvalidLab,
         );
       }
       if (error instanceof LabFileError) {
         throw ApplicationFailure.nonRetryable(
           `${error.message}; the schedule reads it on the worker when each run starts: put it back, then \`runbook resume ${workflowId}\``,
-          'LabFileMissing',
+          StepErrorType.LabFileMissing,
         );
       }
       throw error;
     }
     if (lab.name !== context.lab.name) {
       throw ApplicationFailure.nonRetryable(
-        `the lab file ${file} now names lab "${lab.name}", but this run is for lab "${context.lab.name}" (the name is part of the run's id): restore the name, or create a schedule for the new lab`,
-        'InvalidLab',
+        `the lab file ${file} now names lab "${lab.name}", but this run is for lab ` +
+          `"${context.lab.name}" (the name is part of the run's id): restore the name, or create a ` +
+          `schedule for the new lab`,
+        StepErrorType.InvalidLab,
       );
     }
     const others = (await openRunsOf(Context.current().client, context.runbook, lab.name, taskQueue)).filter(
@@ -49,9 +56,11 @@ export const labFileActivities = {
     );
     if (others.length > 0) {
       throw ApplicationFailure.nonRetryable(
-        `runbook ${context.runbook} already runs for lab ${lab.name}: ${others.map((run) => `${run.workflowId} (${run.state}${run.step ? ` at ${run.step}` : ''})`).join(', ')}; ` +
-          `one run per lab at a time, so this one has touched nothing. End it with \`runbook resume ${workflowId} --abort\`, or resume it once that run has ended`,
-        'RunbookAlreadyRunning',
+        `runbook ${context.runbook} already runs for lab ${lab.name}: ` +
+          `${others.map((run) => `${run.workflowId} (${run.state}${run.step ? ` at ${run.step}` : ''})`).join(', ')}; ` +
+          `one run per lab at a time, so this one has touched nothing. End it with \`runbook resume ` +
+          `${workflowId} --abort\`, or resume it once that run has ended`,
+        StepErrorType.RunbookAlreadyRunning,
       );
     }
     return { changed: false, detail: `read ${file}: lab ${lab.name} is valid`, lab };

@@ -7,9 +7,11 @@ import { formatPath } from '../lab/issues.js';
 import { serviceFolders, type Host } from '../lab/schema.js';
 import { secretRefsOf } from '../lab/secret-refs.js';
 import { checkSecretRef } from '../lab/secrets.js';
-import { StepErrorType } from '../workflows/engine/error-types.js';
-import type { StepContext, StepOutcome } from '../workflows/engine/steps.js';
+import { StepErrorType } from '../contract/error-types.js';
+import type { StepContext, StepOutcome } from '../contract/step.js';
+import { actionWithoutParams } from './engine/declare.js';
 import { withSsh } from './support/lab-access.js';
+import { readOnlyCheck } from './support/plan.js';
 
 function hostOf(context: StepContext): Host {
   const host = context.lab.hosts.find((candidate) => candidate.name === context.item);
@@ -120,10 +122,33 @@ export const preflightActivities = {
     );
     if (result.code !== 0) {
       throw ApplicationFailure.nonRetryable(
-        `virsh on ${hypervisor} does not know domain ${domain} of node ${node.name}: ${result.stderr.trim()}; define the domain or fix nodes[].power.domain`,
+        `virsh on ${hypervisor} does not know domain ${domain} of node ${node.name}: ` +
+          `${result.stderr.trim()}; define the domain or fix nodes[].power.domain`,
         StepErrorType.DomainMissing,
       );
     }
     return { changed: false, detail: `${node.name}: domain ${domain} on ${hypervisor} is ${result.stdout.trim()}` };
   },
 };
+
+/** A preflight check: it only reads, so it is its own plan half. */
+const check = <const Name extends keyof typeof preflightActivities>(
+  name: Name,
+  summary: string,
+  errors: readonly StepErrorType[],
+) => actionWithoutParams(name, summary, errors, preflightActivities[name], readOnlyCheck(preflightActivities[name]));
+
+export const preflightDeclarations = [
+  check('preflightSecrets', 'every secret reference of the lab resolves on the worker', [
+    StepErrorType.SecretUnresolved,
+  ]),
+  check('preflightSsh', 'the helper host answers over SSH with the host key the lab pins', [StepErrorType.UnknownHost]),
+  check('preflightFolders', 'the folders the install writes into exist on the host', [StepErrorType.FolderMissing]),
+  check('preflightServiceCheck', 'the host’s services pass their own configuration checks', [
+    StepErrorType.ServiceCheckFailed,
+  ]),
+  check('preflightPowerState', 'the hypervisor knows the node’s libvirt domain', [
+    StepErrorType.UnknownNode,
+    StepErrorType.DomainMissing,
+  ]),
+] as const;

@@ -5,8 +5,11 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { StepContext, StepOutcome } from '../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../contract/step.js';
+import { actionWithoutParams } from './engine/declare.js';
 import { installFolder } from './install/folder.js';
+import { readOnlyCheck } from './support/plan.js';
+import { StepErrorType } from '../contract/error-types.js';
 
 /**
  * What `openshift-install` and the install runbook leave in the install folder. A new cluster needs
@@ -36,7 +39,7 @@ export const rebuildActivities = {
         `lab ${lab.name} does not allow a teardown: the rebuild powers off every node and wipes it, destroying the cluster. ` +
           'Nothing has been touched. To allow it, set `rebuild: { allowTeardown: true }` in the lab file (field rebuild.allowTeardown), ' +
           'then resume with `runbook resume <run> --lab <file>`; or end the run with `runbook resume <run> --abort`',
-        'TeardownNotAllowed',
+        StepErrorType.TeardownNotAllowed,
       );
     }
     return { changed: false, detail: `lab ${lab.name} allows a teardown (rebuild.allowTeardown: true)` };
@@ -60,3 +63,20 @@ export const rebuildActivities = {
     return { changed: true, detail: `removed ${outputs.join(', ')} from ${folder}` };
   },
 };
+
+export const rebuildDeclarations = [
+  actionWithoutParams(
+    'rebuildTeardownAllowed',
+    'stops the run before anything is touched unless the lab says rebuild: { allowTeardown: true }',
+    [StepErrorType.TeardownNotAllowed],
+    rebuildActivities.rebuildTeardownAllowed,
+    readOnlyCheck(rebuildActivities.rebuildTeardownAllowed),
+  ),
+  actionWithoutParams(
+    'rebuildClearInstallFolder',
+    'empties the install folder for a new cluster',
+    [],
+    rebuildActivities.rebuildClearInstallFolder,
+    { none: 'what it removes is what the install stage writes again; the plan of that stage shows it' },
+  ),
+] as const;

@@ -295,7 +295,7 @@ async function productWorkers(temporal: { address: string; namespace: string }, 
   const { installWorkerRuntime } = await import('../worker/worker.js');
   // The bench's first in-process worker: warnings only, as in the tests.
   installWorkerRuntime({ logLevel: 'WARN' });
-  const { startRunbookWorkers } = await import('../test/support/runbook-workers.js');
+  const { startRunbookWorkers } = await import('../testing/runbook-workers.js');
   const native = await NativeConnection.connect({ address: temporal.address });
   const running = await startRunbookWorkers({
     connection: native,
@@ -430,9 +430,9 @@ async function helperPushFigures(scratch: string): Promise<{ helperPushFirstS: n
   const { MockActivityEnvironment } = await import('@temporalio/testing');
   const { DefaultLogger } = await import('@temporalio/worker');
   const { createActivities } = await import('../activities/index.js');
-  const { startSshd, sshdAvailable } = await import('../test/support/sshd-server.js');
+  const { startSshd, sshdAvailable } = await import('../testing/sshd-server.js');
   const { findCheckerTools, localHelperLab, prepareLocalHosts, reloadCount } =
-    await import('../test/support/local-helper-hosts.js');
+    await import('../testing/local-helper-hosts.js');
   const checkers = findCheckerTools();
   if ('missing' in checkers || !sshdAvailable()) {
     throw new Error(

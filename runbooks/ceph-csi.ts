@@ -8,32 +8,31 @@
  *   runbook start ceph-csi --lab lab.yaml --follow
  */
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, wait } from '../workflows/engine/steps.js';
-import { onLab } from './placement.js';
+import { action, wait } from './steps.js';
 
 export const cephCsiRunbook = defineRunbook({
   name: 'ceph-csi',
   title: 'Ceph RBD storage through ceph-csi',
   description:
-    'Project, service accounts and SCC grants; the ceph-csi driver of the pinned release; config map, user Secret and StorageClass; waits for the driver and proves the class with a test claim.',
+    'Project, service accounts and SCC grants; the ceph-csi driver of the pinned release; ' +
+    'config map, user Secret and StorageClass; waits for the driver and proves the class with a ' +
+    'test claim.',
+  // Every step reads or changes the cluster through the install folder's kubeconfig: the lab's worker.
+  defaults: { on: 'lab' },
   steps: [
     action('accounts', 'Create the project and the service accounts', 'clusterApply', {
-      ...onLab,
       params: { objects: 'ceph-accounts' },
     }),
-    action('scc', 'Grant the hostaccess and privileged SCCs', 'cephGrantScc', onLab),
-    action('driver', 'Apply the ceph-csi driver of the pinned release', 'cephApplyDriver', onLab),
+    action('scc', 'Grant the hostaccess and privileged SCCs', 'cephGrantScc'),
+    action('driver', 'Apply the ceph-csi driver of the pinned release', 'cephApplyDriver'),
     action('config', 'Apply the config map, the user Secret and the StorageClass', 'clusterApply', {
-      ...onLab,
       params: { objects: 'ceph-config' },
     }),
     wait('driver.ready', 'Wait for the node plugin everywhere and the provisioner', 'cephWaitDriver', {
-      ...onLab,
       deadline: '15m',
       pollInterval: '5s',
     }),
     action('storage-class.prove', 'Prove the StorageClass with a test claim', 'cephProveStorageClass', {
-      ...onLab,
       timeout: '5m',
     }),
   ],

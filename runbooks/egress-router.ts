@@ -12,7 +12,7 @@
  */
 import type { Lab } from '../lab/schema.js';
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, wait } from '../workflows/engine/steps.js';
+import { action, wait } from './steps.js';
 import { onLab } from './placement.js';
 
 const hasEgressIps = (lab: Lab) => (lab.day2.egress?.egressIPs?.length ?? 0) > 0;

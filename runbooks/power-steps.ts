@@ -16,7 +16,8 @@
  * Workflow-safe: pure functions of the lab.
  */
 import type { Lab } from '../lab/schema.js';
-import { action, forEach, gate, type JsonValue, type Step, type StepPlacement } from '../workflows/engine/steps.js';
+import type { Step, StepPlacement } from '../workflows/engine/steps.js';
+import { action, forEach, gate } from './steps.js';
 
 export interface PowerStepsOptions {
   /** The nodes, by name, in the order to switch them (evaluated in the workflow: pure, no I/O). */
@@ -24,8 +25,8 @@ export interface PowerStepsOptions {
   to: 'on' | 'off';
   /** Power on into a network (PXE) boot, where the driver can choose the boot device. */
   pxe?: boolean;
-  /** More parameters of the power activities (e.g. `unlessBootstrapped`, see activities/cluster/waits.ts). */
-  params?: Record<string, JsonValue>;
+  /** More parameters of the power activities (`unlessBootstrapped`, see activities/cluster/waits.ts; `reinstall`). */
+  params?: { unlessBootstrapped?: boolean; reinstall?: boolean };
   /**
    * Where the remote power action runs (`lab`: on the lab's own worker, for params such as
    * `unlessBootstrapped` that read the install folder's kubeconfig). The manual instructions run anywhere.
@@ -63,6 +64,7 @@ export function powerSteps(id: string, title: string, options: PowerStepsOptions
       steps: [
         action('instructions', 'Say what to do by hand', 'powerManualInstructions', {
           params: { to: options.to, ...params },
+          on: 'any',
         }),
         gate('done', on ? 'Switched on by hand' : 'Switched off by hand', {
           prompt: `${on ? 'Power on' : 'Power off'} the node this step is for, as the step before says${

@@ -7,13 +7,15 @@
  *   runbook start preflight --lab lab.yaml --follow
  */
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, forEach } from '../workflows/engine/steps.js';
+import { action, forEach } from './steps.js';
 
 export const preflightRunbook = defineRunbook({
   name: 'preflight',
   title: 'Preflight checks of a lab',
   description:
-    'Read-only checks before an install: secrets resolve, helper hosts answer over SSH with verified host keys, service folders exist, service configuration checks pass, hypervisors know the node domains.',
+    'Read-only checks before an install: secrets resolve, helper hosts answer over SSH with ' +
+    'verified host keys, service folders exist, service configuration checks pass, hypervisors ' +
+    'know the node domains.',
   steps: [
     action('secrets.resolve', 'Secret references resolve on the worker', 'preflightSecrets'),
     forEach('hosts', 'Check each helper host', {

@@ -21,7 +21,8 @@
  */
 import type { Lab } from '../lab/schema.js';
 import { defineRunbook, type RunbookDefinition } from '../workflows/engine/definition.js';
-import { action, forEach, type Step, type StepCondition } from '../workflows/engine/steps.js';
+import type { Step, StepCondition } from '../workflows/engine/steps.js';
+import { action, allOf, condition, forEach } from './steps.js';
 import { cephCsiRunbook } from './ceph-csi.js';
 import { egressRouterRunbook } from './egress-router.js';
 import { infraNodesRunbook } from './infra-nodes.js';
@@ -36,23 +37,17 @@ const allNodes = (lab: Lab) =>
 const remoteNodes = (lab: Lab) =>
   allNodes(lab).filter((name) => lab.nodes.find((n) => n.name === name)?.power.type !== 'manual');
 
-function condition(reason: string, test: (lab: Lab) => boolean): StepCondition {
-  return Object.assign((lab: Lab) => test(lab), { skipReason: reason });
-}
-
 /** A stage: the runbook's steps under its name, each skipped when the lab has no part for the stage. */
 function stage(definition: RunbookDefinition, applies?: StepCondition): Step[] {
   return definition.steps.map((step): Step => {
-    const own = step.when;
-    const when =
-      applies === undefined
-        ? own
-        : own === undefined
-          ? applies
-          : Object.assign((lab: Lab, input: Parameters<StepCondition>[1]) => applies(lab, input) && own(lab, input), {
-              skipReason: own.skipReason,
-            });
-    return { ...step, id: `${definition.name}.${step.id}`, ...(when && { when }) };
+    const when = applies === undefined || step.when === undefined ? (applies ?? step.when) : allOf(applies, step.when);
+    const renamed = step.kind !== 'gate' && step.kind !== 'for-each' && step.renamedFrom !== undefined;
+    return {
+      ...step,
+      id: `${definition.name}.${step.id}`,
+      ...(when && { when }),
+      ...(renamed && { renamedFrom: `${definition.name}.${step.renamedFrom}` }),
+    };
   });
 }
 

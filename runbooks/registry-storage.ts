@@ -7,8 +7,7 @@
  *   runbook start registry-storage --lab lab.yaml --follow
  */
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, wait } from '../workflows/engine/steps.js';
-import { onLab } from './placement.js';
+import { action, optionOn, wait } from './steps.js';
 import type { Lab } from '../lab/schema.js';
 
 const onClaim = (lab: Lab) => lab.day2.registry?.storage === 'pvc';
@@ -17,35 +16,31 @@ export const registryStorageRunbook = defineRunbook({
   name: 'registry-storage',
   title: 'Image registry storage on a claim',
   description:
-    'Checks the StorageClass, creates the claim and waits until it is Bound, points the registry at it and waits for the rollout and the operator. Going back to emptyDir needs --option allowEmptyDir=true.',
+    'Checks the StorageClass, creates the claim and waits until it is Bound, points the ' +
+    'registry at it and waits for the rollout and the operator. Going back to emptyDir needs ' +
+    '--option allowEmptyDir=true.',
+  // Every step reads or changes the cluster through the install folder's kubeconfig: the lab's worker.
+  defaults: { on: 'lab' },
   steps: [
     action('storage-class.check', 'Check the StorageClass exists', 'registryCheckStorageClass', {
-      ...onLab,
       when: onClaim,
     }),
     action('emptydir.guard', 'Refuse to leave a claim for emptyDir unless asked', 'registryGuardEmptyDir', {
-      ...onLab,
-      when: (lab, input) =>
-        !onClaim(lab) && input.options?.allowEmptyDir !== true && input.options?.allowEmptyDir !== 'true',
+      when: (lab, input) => !onClaim(lab) && !optionOn(input, 'allowEmptyDir'),
     }),
     action('claim', 'Create the claim', 'clusterApply', {
-      ...onLab,
       params: { objects: 'registry-claim' },
       when: onClaim,
     }),
     wait('claim.bound', 'Wait for the claim to be Bound', 'registryWaitClaimBound', {
-      ...onLab,
-      // The lab's day2.registry.bindDeadline applies (at most 6h).
-      deadline: '6h',
+      deadline: 'lab',
       pollInterval: '5s',
       when: onClaim,
     }),
     action('config', 'Point the registry at its storage', 'clusterApply', {
-      ...onLab,
       params: { objects: 'registry-config' },
     }),
     wait('rollout', 'Wait for the registry on its storage, the operator Available', 'registryWaitRollout', {
-      ...onLab,
       deadline: '15m',
       pollInterval: '5s',
     }),

@@ -5,7 +5,7 @@
  *   runbook start selftest --lab runbooks/labs/example.yaml --follow
  */
 import { defineRunbook } from '../workflows/engine/definition.js';
-import { action, forEach, gate, wait, whenOption } from '../workflows/engine/steps.js';
+import { action, condition, forEach, gate, optionOn, wait } from './steps.js';
 
 export const selftestRunbook = defineRunbook({
   name: 'selftest',
@@ -14,6 +14,7 @@ export const selftestRunbook = defineRunbook({
     'Runs no-op steps of every kind to show that the worker, the Temporal server and the engine work together.',
   steps: [
     action('worker.check', 'Reach a worker', 'selftestCheckWorker'),
+    action('worker.state-folder', 'Report the free space of the worker’s state folder', 'selftestStateFolder'),
     action('engine.converge', 'Converge an in-memory marker', 'selftestConverge'),
     wait('engine.wait', 'Wait for three polls', 'selftestWait', {
       deadline: '1m',
@@ -26,7 +27,10 @@ export const selftestRunbook = defineRunbook({
     }),
     gate('operator.approve', 'Operator approval', {
       prompt: 'Approve to finish the self-test: this shows that gates and `runbook approve` work.',
-      when: whenOption('gate'),
+      when: condition(
+        'option gate is off (start the run with --option gate=true to include this step)',
+        (_lab, input) => optionOn(input, 'gate'),
+      ),
     }),
     action('engine.converge-again', 'Converge the marker again (unchanged)', 'selftestConverge', {
       params: { marker: 'engine.converge' },

@@ -75,7 +75,9 @@ async function installWithGo(go: string, progress: NodeJS.WritableStream): Promi
   await mkdir(bin, { recursive: true });
   const build = (toolchain?: string) => {
     progress.write(
-      `Building the Temporal CLI with Go (${TEMPORAL_CLI_MODULE}${toolchain ? `, GOTOOLCHAIN=${toolchain}` : ''}) into ${bin}; this takes a few minutes...\n`,
+      `Building the Temporal CLI with Go ` +
+        `(${TEMPORAL_CLI_MODULE}${toolchain ? `, GOTOOLCHAIN=${toolchain}` : ''}) into ${bin}; this ` +
+        `takes a few minutes...\n`,
     );
     const run = execa(go, ['install', TEMPORAL_CLI_MODULE], {
       env: { GOBIN: bin, ...(toolchain ? { GOTOOLCHAIN: toolchain } : {}) },
@@ -109,7 +111,8 @@ function installOptions(): string[] {
 
 function missingCliError(cached: string): TemporalError {
   return new TemporalError(
-    `the Temporal CLI (\`temporal\`) was not found: not in $TEMPORAL_CLI, not on PATH, not at ${cached}, and Go is not installed to build it`,
+    `the Temporal CLI (\`temporal\`) was not found: not in $TEMPORAL_CLI, not on PATH, not at ` +
+      `${cached}, and Go is not installed to build it`,
     TemporalErrorKind.Unavailable,
     ['install it with one of:', ...installOptions()],
   );

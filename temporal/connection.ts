@@ -80,7 +80,8 @@ export function unreachableError(config: Pick<TemporalConfig, 'address' | 'names
     TemporalErrorKind.Unavailable,
     [
       'start the local server with `runbook server` (in another terminal),',
-      'or point the CLI at your cluster with TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (and TEMPORAL_TLS, TEMPORAL_API_KEY) or a TEMPORAL_PROFILE',
+      'or point the CLI at your cluster with TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (and ' +
+        'TEMPORAL_TLS, TEMPORAL_API_KEY) or a TEMPORAL_PROFILE',
     ],
   );
 }

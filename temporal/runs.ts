@@ -69,7 +69,8 @@ export async function findRun(client: Client, workflowId: string): Promise<Run> 
     const open = await openRunFor(client, workflowId);
     if (open === undefined) {
       throw new TemporalError(`no run with id ${workflowId}`, TemporalErrorKind.NotFound, [
-        'ids are <runbook>/<lab>, e.g. install/intra (a scheduled run: <runbook>/<lab>/<schedule>-<time>); see the runs with `runbook list`',
+        'ids are <runbook>/<lab>, e.g. install/intra (a scheduled run: ' +
+          '<runbook>/<lab>/<schedule>-<time>); see the runs with `runbook list`',
       ]);
     }
     handle = client.workflow.getHandle(open);
@@ -179,7 +180,11 @@ export async function labWorkerMissing(
   if (step?.on !== 'lab' || step.status !== 'running') return undefined;
   const queue = labTaskQueue(run.description.taskQueue, progress.lab);
   if (await hasLiveWorker(client, queue, 'activity')) return undefined;
-  return `step ${progress.currentStep} waits for a worker of lab ${progress.lab}: none polls task queue ${queue}; start \`runbook worker --lab ${progress.lab}\` on the machine that keeps the lab's install folder`;
+  return (
+    `step ${progress.currentStep} waits for a worker of lab ${progress.lab}: none polls task ` +
+    `queue ${queue}; start \`runbook worker --lab ${progress.lab}\` on the machine that keeps ` +
+    `the lab's install folder`
+  );
 }
 
 export function noWorkerError(taskQueue: string, extra: string[] = []): TemporalError {
@@ -192,7 +197,9 @@ export function noWorkerError(taskQueue: string, extra: string[] = []): Temporal
 /** "No worker answered": one of the poller records is recent, but its worker has stopped since. */
 function silentWorkerError(taskQueue: string): TemporalError {
   return noWorkerError(taskQueue, [
-    `no worker answered within ${QUERY_DEADLINE_MS / 1000} s: the last one seen on the queue has stopped (the server lists a stopped worker for up to ${LIVE_POLLER_WINDOW_MS / 1000} s)`,
+    `no worker answered within ${QUERY_DEADLINE_MS / 1000} s: the last one seen on the queue ` +
+      `has stopped (the server lists a stopped worker for up to ${LIVE_POLLER_WINDOW_MS / 1000} ` +
+      `s)`,
   ]);
 }
 
@@ -310,7 +317,8 @@ async function failingTaskError(run: Run): Promise<TemporalError> {
   const id = run.handle.workflowId;
   return new TemporalError(`run ${id} is stuck: its workflow task fails on the worker`, TemporalErrorKind.Unavailable, [
     `the worker says: ${failure?.message.split('\n')[0] ?? 'nothing (see the run in the Web UI)'}`,
-    `this is a fault in the engine or the runbook's definition; fix it and restart \`runbook worker\`, or cancel the run: \`runbook cancel ${id}\``,
+    `this is a fault in the engine or the runbook's definition; fix it and restart \`runbook ` +
+      `worker\`, or cancel the run: \`runbook cancel ${id}\``,
   ]);
 }
 
@@ -328,10 +336,13 @@ export function runbookChangedError(run: Run, detail: string): RunbookChangedErr
     `run ${id} cannot go on: runbook ${runbook} on the worker is not the version the run started with`,
     TemporalErrorKind.Unavailable,
     [
-      `a step of runbook ${runbook} was added, removed or moved since ${started}, when the run started; the worker says: ${detail.split('\n')[0]}`,
-      `finish the run on the old version: stop this worker, start \`runbook worker\` from the version that started the run, then \`runbook resume ${id}\``,
+      `a step of runbook ${runbook} was added, removed or moved since ${started}, when the run ` +
+        `started; the worker says: ${detail.split('\n')[0]}`,
+      `finish the run on the old version: stop this worker, start \`runbook worker\` from the ` +
+        `version that started the run, then \`runbook resume ${id}\``,
       `or cancel it and start again: \`runbook cancel ${id}\`, then \`runbook start ${runbook} --lab <file>\``,
-      'if the engine changed (workflows/engine), not the runbook, the change must keep old runs replaying: guard it with patched() (see workflows/engine/README.md)',
+      'if the engine changed (workflows/engine), not the runbook, the change must keep old runs ' +
+        'replaying: guard it with patched() (see workflows/engine/README.md)',
     ],
   );
 }
@@ -390,7 +401,8 @@ export async function sendUpdate<Ret, Args extends [unknown, ...unknown[]]>(
       const mismatch = await historyMismatch(run);
       if (mismatch !== undefined) throw runbookChangedError(run, mismatch);
       throw noWorkerError(run.description.taskQueue, [
-        `no worker took the request within ${UPDATE_ACCEPT_DEADLINE_MS / 1000} s; it may still apply once a worker starts: check with \`runbook status ${run.handle.workflowId}\``,
+        `no worker took the request within ${UPDATE_ACCEPT_DEADLINE_MS / 1000} s; it may still ` +
+          `apply once a worker starts: check with \`runbook status ${run.handle.workflowId}\``,
       ]);
     }
     if (error instanceof WorkflowUpdateFailedError) {

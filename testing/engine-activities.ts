@@ -9,7 +9,7 @@ import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { createActivities } from '../activities/index.js';
 import { pollUntil, type StepActivity } from '../activities/engine/index.js';
-import type { StepContext } from '../workflows/engine/steps.js';
+import type { StepContext } from '../contract/step.js';
 
 export interface ExecutionRecord {
   step: string;

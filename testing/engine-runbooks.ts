@@ -1,7 +1,8 @@
 /**
  * Runbooks that exist only for the engine's tests and the bench (not in the product catalogue):
  * 50 no-op steps, a step that fails until a marker file exists, a gate with a for-each, long waits
- * that poll a file, a step that finishes despite a cancel, and a step placed on the lab. Retry intervals are short so failures pause within a second.
+ * that poll a file, a step that finishes despite a cancel, and a step placed on the lab. Retry
+ * intervals are short so failures pause within a second.
  */
 import type { StepActivityName } from '../activities/index.js';
 import { catalogue } from '../runbooks/index.js';
@@ -110,8 +111,9 @@ export const nestedFailRunbook = defineRunbook({
 
 /**
  * Cancellation: an action that ignores cancels (its wrapper heartbeats, but the activity never looks
- * at the cancel signal, so it finishes once its marker exists), then steps that must never run; and a wait whose polls are an hour apart, with
- * the product's heartbeat timeout, that a cancel must still reach at once.
+ * at the cancel signal, so it finishes once its marker exists), then steps that must never run; and
+ * a wait whose polls are an hour apart, with the product's heartbeat timeout, that a cancel must
+ * still reach at once.
  */
 export const cancelRunbook = defineRunbook({
   name: 'engine-cancel',

@@ -464,7 +464,9 @@ function connectError(
   const at = where(target);
   if (error.level === 'client-authentication') {
     return new SshError(
-      `${at} refused the key ${target.identity}: add its public key to ~${target.user}/.ssh/authorized_keys on ${target.label}, or set hosts[].ssh.identity / secrets.sshPrivateKey to the right key`,
+      `${at} refused the key ${target.identity}: add its public key to ` +
+        `~${target.user}/.ssh/authorized_keys on ${target.label}, or set hosts[].ssh.identity / ` +
+        `secrets.sshPrivateKey to the right key`,
       target.label,
       { code: 'AUTH' },
     );
@@ -507,7 +509,8 @@ function hostKeyError(target: SshTarget, verdict: HostKeyVerdict, presented: Buf
   } else if (verdict.status === 'changed') {
     message =
       `${at} presented a host key that DIFFERS from the known one: ${print}, expected ${verdict.expected.join(' or ')}. ` +
-      `Someone may be intercepting the connection, or the host was reinstalled; once you have checked the new fingerprint on the host, ${pinHow}`;
+      `Someone may be intercepting the connection, or the host was reinstalled; once you have ` +
+      `checked the new fingerprint on the host, ${pinHow}`;
   } else {
     message =
       `${at} is not a known host: it presented the ${print}. ` +

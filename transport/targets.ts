@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Lab, SecretRef } from '../lab/schema.js';
-import { StepErrorType } from '../workflows/engine/error-types.js';
+import { StepErrorType } from '../contract/error-types.js';
 import { PermanentError } from './permanent.js';
 
 /** One simulated helper host as the simulator publishes it. */

@@ -23,7 +23,7 @@ import { labTaskQueue, TASK_QUEUE } from '../workflows/engine/api.js';
 import { DEFAULT_SHUTDOWN_GRACE_TIME } from './defaults.js';
 
 /** The product workflow bundle's entry point. */
-export const DEFAULT_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const DEFAULT_WORKFLOWS_PATH = fileURLToPath(new URL('../runbooks/workflows.ts', import.meta.url));
 
 export { DEFAULT_METRICS_ADDRESS, DEFAULT_SHUTDOWN_GRACE_TIME } from './defaults.js';
 

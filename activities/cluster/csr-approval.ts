@@ -6,7 +6,7 @@
  * than the nodes plus the lab's margin, none is approved and the step pauses (./csr-flood.ts).
  */
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import type { KubeClients } from '../../transport/kube.js';
 import { kubeFor } from '../support/kube-access.js';
 import { hasCondition } from './conditions.js';
@@ -106,7 +106,9 @@ export async function clusterApproveCsrs(stepContext: StepContext): Promise<Step
         detail:
           `not Ready yet: ${describeNotReady(context.lab, waiting, items, 'no Node object')}; ${tally}` +
           (unjoined.length
-            ? `; no CSR from ${unjoined.map((node) => node.name).join(', ')}: look at ${unjoined.length > 1 ? 'their consoles' : 'its console'} (booted? reaching api-int:22623 and the API?)`
+            ? `; no CSR from ${unjoined.map((node) => node.name).join(', ')}: look at ` +
+              `${unjoined.length > 1 ? 'their consoles' : 'its console'} (booted? reaching api-int:22623 ` +
+              `and the API?)`
             : ''),
         progress: { approved, leftPending },
       };

@@ -113,7 +113,8 @@ export async function judgeCsr(lab: Lab, csr: CsrView): Promise<CsrVerdict> {
     const foreign = parsed.sans.filter((san) => !allowed.has(`${san.type}:${san.value}`));
     if (foreign.length)
       return refuse(
-        `a kubelet serving request of ${node.name} with SANs beyond its name, FQDN and IP: ${foreign.map((san) => `${san.type}:${san.value}`).join(', ')}`,
+        `a kubelet serving request of ${node.name} with SANs beyond its name, FQDN and IP: ` +
+          `${foreign.map((san) => `${san.type}:${san.value}`).join(', ')}`,
       );
     if (parsed.sans.length === 0) return refuse(`a kubelet serving request of ${node.name} without any SAN`);
     const usages = usagesProblem(csr.usages, SERVING_USAGES, 'server auth');

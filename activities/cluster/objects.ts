@@ -39,6 +39,7 @@ import {
 import { ldapBindPasswordSlot, ldapCaSlot } from '../../render/oauth.js';
 import { encodeSecret } from '../../render/secret-slots.js';
 import type { WantedObjects } from './apply.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 export interface ObjectSet {
   objects: KubeObject[];
@@ -51,7 +52,7 @@ function needs<T>(value: T | undefined, set: string, field: string): T {
   if (value === undefined) {
     throw ApplicationFailure.nonRetryable(
       `the object set "${set}" needs ${field} in the lab file: add it, or skip this step`,
-      'LabSectionMissing',
+      StepErrorType.LabSectionMissing,
     );
   }
   return value;
@@ -166,12 +167,15 @@ export const objectSets = {
 } as const satisfies Record<string, (lab: Lab) => ObjectSet>;
 export type ObjectSetName = keyof typeof objectSets;
 
+/** The names a step's `params.objects` may take (the zod enum of clusterApply's params). */
+export const OBJECT_SET_NAMES = Object.keys(objectSets) as [ObjectSetName, ...ObjectSetName[]];
+
 /** The set a step names, its secrets filled (their encoded values listed, for diffs to mask). */
 export async function objectSetFor(lab: Lab, name: unknown): Promise<WantedObjects> {
   if (typeof name !== 'string' || !(name in objectSets)) {
     throw ApplicationFailure.nonRetryable(
       `params.objects must name an object set, one of ${Object.keys(objectSets).join(', ')} (got ${JSON.stringify(name)})`,
-      'UnknownObjectSet',
+      StepErrorType.UnknownObjectSet,
     );
   }
   const set = objectSets[name as ObjectSetName](lab);

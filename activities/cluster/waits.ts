@@ -9,19 +9,20 @@ import { ApplicationFailure } from '@temporalio/common';
 import { isDeepStrictEqual } from 'node:util';
 import { durationMs } from '../../lab/install-settings.js';
 import { nodeFqdn, nodeRoles, type Lab, type Node } from '../../lab/schema.js';
-import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { JsonValue, StepContext, StepOutcome } from '../../contract/step.js';
 import { balancedKubeconfigPathFor, kubeFor } from '../support/kube-access.js';
 import { briefApiError } from '../support/kube-errors.js';
 import { simulatedConsoles } from '../support/rehearsal-consoles.js';
 import { conditionOf, describeCondition, hasCondition, parsePath, valueAt } from './conditions.js';
 import { readObject, watchedPoll, watchTargetOf } from './watch-wait.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 const CONFIG = { group: 'config.openshift.io', version: 'v1' } as const;
 
 function badParam(context: StepContext, field: string, want: string): never {
   throw ApplicationFailure.nonRetryable(
     `step ${context.stepId}: params.${field} ${want}; fix the step definition`,
-    'InvalidStepParams',
+    StepErrorType.InvalidStepParams,
   );
 }
 
@@ -229,7 +230,9 @@ export async function clusterWaitNodesReady(context: StepContext): Promise<StepO
         ? { done: true, detail: `all ${nodes.length} nodes Ready` }
         : {
             done: false,
-            detail: `${nodes.length - waiting.length} of ${nodes.length} nodes Ready; not yet: ${waiting.map((node) => node.name).join(', ')}`,
+            detail:
+              `${nodes.length - waiting.length} of ${nodes.length} nodes Ready; not yet: ` +
+              `${waiting.map((node) => node.name).join(', ')}`,
           };
     },
   );

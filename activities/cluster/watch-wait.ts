@@ -8,7 +8,7 @@
 import { activityInfo } from '@temporalio/activity';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
-import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { JsonValue, StepContext, StepOutcome } from '../../contract/step.js';
 import { pollUntil, type PollResult, type PollState } from '../engine/poll-until.js';
 import type { KubeClients } from '../../transport/kube.js';
 import { briefApiError } from '../support/kube-errors.js';

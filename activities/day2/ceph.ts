@@ -30,13 +30,14 @@ import {
 import type { KubeObject } from '../../render/index.js';
 import { assertLoopbackTarget } from '../../transport/guard.js';
 import type { KubeClients } from '../../transport/kube.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { applyStep, FIELD_MANAGER, type ApplyPlan } from '../cluster/apply.js';
 import { describeCondition, hasCondition } from '../cluster/conditions.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { kubeFor } from '../support/kube-access.js';
 import type { PlannedChange, PlannedStep, StepPlan } from '../support/plan.js';
 import { refuse } from './support.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 /** The files of `deploy/rbd/kubernetes/v1.14+` the procedure applies (`csi-*yaml`). */
 export const CEPH_CSI_FILES = [
@@ -60,7 +61,10 @@ const PROOF = 'ceph-csi-storageclass-proof';
 export function cephOf(lab: Lab): Ceph {
   return (
     lab.day2.ceph ??
-    refuse('the lab has no day2.ceph block: add one (clusterId, monitors, userId, userKey)', 'LabSectionMissing')
+    refuse(
+      'the lab has no day2.ceph block: add one (clusterId, monitors, userId, userKey)',
+      StepErrorType.LabSectionMissing,
+    )
   );
 }
 
@@ -80,7 +84,7 @@ async function mirrorUrl(context: StepContext): Promise<string> {
   if (!url)
     refuse(
       `the simulated lab's ${context.rehearsal!.endpointsFile} has no releaseMirror: restart it with this version`,
-      'RehearsalMirrorMissing',
+      StepErrorType.RehearsalMirrorMissing,
     );
   return url;
 }
@@ -93,8 +97,9 @@ async function readManifest(context: StepContext, source: string, file: string):
       return await readFile(path.join(folder, file), 'utf8');
     } catch (error) {
       refuse(
-        `cannot read ${file} from ${folder} (day2.ceph.driver.source): ${(error as Error).message}; put the ceph-csi ${cephOf(context.lab).driver.release} csi-*.yaml files there`,
-        'DriverManifestMissing',
+        `cannot read ${file} from ${folder} (day2.ceph.driver.source): ${(error as Error).message}; ` +
+          `put the ceph-csi ${cephOf(context.lab).driver.release} csi-*.yaml files there`,
+        StepErrorType.DriverManifestMissing,
       );
     }
   }
@@ -108,7 +113,7 @@ async function readManifest(context: StepContext, source: string, file: string):
   if (response.status === 404)
     refuse(
       `${url.href} does not exist: check day2.ceph.driver.release (${cephOf(context.lab).driver.release}) and day2.ceph.driver.source`,
-      'DriverManifestMissing',
+      StepErrorType.DriverManifestMissing,
     );
   if (!response.ok) throw new Error(`fetching ${url.href} answered ${response.status} ${response.statusText}`);
   return response.text();
@@ -134,7 +139,7 @@ export function rewriteDriver(ceph: Ceph, file: string, documents: readonly Mani
       if (namespace !== 'default' && namespace !== ceph.namespace)
         refuse(
           `${where} is in namespace ${namespace}, not the driver's ${ceph.namespace} (day2.ceph.namespace): fix the manifest or the lab`,
-          'NamespaceMismatch',
+          StepErrorType.NamespaceMismatch,
         );
       object.metadata.namespace = ceph.namespace;
     } else delete object.metadata.namespace;
@@ -143,8 +148,9 @@ export function rewriteDriver(ceph: Ceph, file: string, documents: readonly Mani
       const namespace = subject.namespace ?? 'default';
       if (namespace !== 'default' && namespace !== ceph.namespace)
         refuse(
-          `${where} binds ServiceAccount ${namespace}/${subject.name}, not one in ${ceph.namespace} where the driver runs: fix the manifest`,
-          'NamespaceMismatch',
+          `${where} binds ServiceAccount ${namespace}/${subject.name}, not one in ${ceph.namespace} ` +
+            `where the driver runs: fix the manifest`,
+          StepErrorType.NamespaceMismatch,
         );
       subject.namespace = ceph.namespace;
     }
@@ -193,7 +199,7 @@ async function driverObjects(context: StepContext): Promise<KubeObject[]> {
     objects.push(...rewriteDriver(ceph, file, documents));
   }
   const issues = cephNamespaceIssues(ceph, objects);
-  if (issues.length) refuse(`nothing applied: ${issues.join('; ')}`, 'NamespaceMismatch');
+  if (issues.length) refuse(`nothing applied: ${issues.join('; ')}`, StepErrorType.NamespaceMismatch);
   return objects;
 }
 
@@ -313,7 +319,9 @@ export async function cephWaitDriver(context: StepContext): Promise<StepOutcome>
       const available = hasCondition(provisioner, 'Available');
       return {
         done: pluginDone && available,
-        detail: `csi-rbdplugin ready on ${status.numberReady ?? 0} of ${nodes} schedulable nodes; provisioner ${provisioner ? describeCondition(provisioner, 'Available') : 'not created'}`,
+        detail:
+          `csi-rbdplugin ready on ${status.numberReady ?? 0} of ${nodes} schedulable nodes; ` +
+          `provisioner ${provisioner ? describeCondition(provisioner, 'Available') : 'not created'}`,
       };
     },
   );
@@ -356,7 +364,7 @@ export function cephProveStep(context: StepContext): PlannedStep<StepPlan> {
     if (!storageClass)
       refuse(
         `StorageClass ${ceph.storageClass} does not exist: the step that creates it must run first`,
-        'StorageClassMissing',
+        StepErrorType.StorageClassMissing,
       );
     const proof = (await readObject(kube, proofRef)) as { data?: Record<string, string> } | undefined;
     return { uid: storageClass.metadata!.uid!, proven: proof?.data?.uid === storageClass.metadata?.uid };
@@ -412,7 +420,9 @@ export function cephProveStep(context: StepContext): PlannedStep<StepPlan> {
       await remove();
       if (bound?.status?.phase !== 'Bound')
         throw new Error(
-          `the test claim on StorageClass ${ceph.storageClass} did not bind within 2 minutes (${bound?.status?.phase ?? 'gone'}); see \`oc describe pvc\` events of a new claim, the provisioner logs, and day2.ceph`,
+          `the test claim on StorageClass ${ceph.storageClass} did not bind within 2 minutes ` +
+            `(${bound?.status?.phase ?? 'gone'}); see \`oc describe pvc\` events of a new claim, the ` +
+            `provisioner logs, and day2.ceph`,
         );
       const proof = {
         apiVersion: 'v1',

@@ -6,7 +6,7 @@
 import type { V1Endpoints, V1Node } from '@kubernetes/client-node';
 import { roleLabel, type Egress, type EgressRouter, type Lab } from '../../lab/schema.js';
 import { egressIpName, egressIpPatches, ovnRouterPodLabels } from '../../render/egress.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { kubeFor } from '../support/kube-access.js';
 import type { PlannedStep, StepPlan } from '../support/plan.js';

@@ -1,9 +1,13 @@
 /**
- * Step activities of the day-2 runbooks (infra-nodes, ceph-csi, registry-storage, egress-router).
- * Every action is a planned converge; `day2Plans` gives their read-only halves for `runbook plan`.
+ * Step activities of the day-2 runbooks (infra-nodes, ceph-csi, registry-storage, egress-router),
+ * each declared once (../engine/declare.ts). Every action is a planned converge: its plan half is
+ * the read-only look at the cluster `runbook plan` shows. The egress activities keep their older
+ * shape (`declareGroup`) until their module is declared like the others.
  */
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
-import { convergePlanned, type PlannedStep, type StepPlan } from '../support/plan.js';
+import { StepErrorType } from '../../contract/error-types.js';
+import { declareGroup, defineAction, defineWait, kubeParams, WAITS_WITHOUT_PLAN } from '../engine/declare.js';
+import { convergePlanned, type PlannedStep } from '../support/plan.js';
+import type { StepContext } from '../../contract/step.js';
 import { cephDriverStep, cephProveStep, cephSccStep, cephWaitDriver } from './ceph.js';
 import { egressCheckSelectorsStep, egressWaitEgressIps, egressWaitNetNamespaces, egressWaitRouters } from './egress.js';
 import {
@@ -22,39 +26,96 @@ import {
   registryWaitRollout,
 } from './registry.js';
 
-const planned = {
-  infraCheckNodes: infraCheckNodesStep,
-  infraApplyPool: infraPoolStep,
-  infraCheckPrevious: infraCheckPreviousStep,
-  infraRelabel: infraRelabelStep,
-  cephGrantScc: cephSccStep,
-  cephApplyDriver: cephDriverStep,
-  cephProveStorageClass: cephProveStep,
-  registryCheckStorageClass: registryCheckStorageClassStep,
-  registryGuardEmptyDir: registryGuardEmptyDirStep,
-  egressCheckSelectors: egressCheckSelectorsStep,
-} satisfies Record<string, (context: StepContext) => PlannedStep<StepPlan>>;
+/** A planned converge that takes no parameters. */
+const planned = <const Name extends string>(
+  name: Name,
+  summary: string,
+  errors: readonly StepErrorType[],
+  step: (context: StepContext) => PlannedStep,
+) => defineAction({ name, summary, params: kubeParams, errors, planned: (context) => step(context) });
 
-const actions = Object.fromEntries(
-  Object.entries(planned).map(([name, step]) => [name, (context: StepContext) => convergePlanned(step(context))]),
-) as Record<keyof typeof planned, (context: StepContext) => Promise<StepOutcome>>;
+/** A wait that takes no parameters and polls until the step's deadline. */
+const waitFor = <const Name extends string>(
+  name: Name,
+  summary: string,
+  errors: readonly StepErrorType[],
+  probe: (context: StepContext) => ReturnType<typeof infraWaitRendered>,
+) => defineWait({ name, summary, params: kubeParams, errors, deadline: 'step', probe: (context) => probe(context) });
 
-export const day2Activities = {
-  ...actions,
-  infraWaitRendered,
-  infraWaitNodeUpdated,
-  infraWaitRouters,
-  cephWaitDriver,
-  registryWaitClaimBound,
-  registryWaitRollout,
-  egressWaitRouters,
-  egressWaitNetNamespaces,
-  egressWaitEgressIps,
-};
+const INFRA = [StepErrorType.LabSectionMissing, StepErrorType.InfraNodesMismatch];
 
-/** The day-2 activities that have a plan half (activities/plan-registry.ts). */
-export type Day2PlannedName = keyof typeof planned;
-
-export const day2Plans: Record<string, (context: StepContext) => Promise<StepPlan>> = Object.fromEntries(
-  Object.entries(planned).map(([name, step]) => [name, (context: StepContext) => step(context).plan()]),
-);
+export const day2Declarations = [
+  planned('infraCheckNodes', 'every infra node of the lab is a node of the cluster', INFRA, infraCheckNodesStep),
+  planned('infraApplyPool', 'the infra copies of the worker MachineConfigs and the infra pool', INFRA, infraPoolStep),
+  waitFor('infraWaitRendered', 'the infra pool’s rendered-infra config', INFRA, infraWaitRendered),
+  planned(
+    'infraCheckPrevious',
+    'the infra nodes before this one are back in service',
+    [...INFRA, StepErrorType.PreviousInfraNodeNotReady],
+    infraCheckPreviousStep,
+  ),
+  planned('infraRelabel', 'the node labelled infra, not worker', INFRA, infraRelabelStep),
+  defineWait({
+    name: 'infraWaitNodeUpdated',
+    summary: 'the node drained, rebooted and back Ready on the infra config',
+    params: kubeParams,
+    errors: INFRA,
+    deadline: { lab: (lab) => lab.day2.infra?.nodeDeadline ?? '30m', field: 'day2.infra.nodeDeadline' },
+    probe: (context) => infraWaitNodeUpdated(context),
+  }),
+  waitFor('infraWaitRouters', 'every default router on an infra node, ingress Available', INFRA, infraWaitRouters),
+  planned(
+    'cephGrantScc',
+    'the hostaccess and privileged SCCs for the driver’s accounts',
+    [StepErrorType.LabSectionMissing],
+    cephSccStep,
+  ),
+  planned(
+    'cephApplyDriver',
+    'ceph-csi’s RBAC, provisioner and node plugin of the pinned release',
+    [StepErrorType.LabSectionMissing, StepErrorType.DriverManifestMissing, StepErrorType.NamespaceMismatch],
+    cephDriverStep,
+  ),
+  waitFor('cephWaitDriver', 'the node plugin on every schedulable node and the provisioner', [], cephWaitDriver),
+  planned(
+    'cephProveStorageClass',
+    'a test claim of the StorageClass binds',
+    [StepErrorType.StorageClassMissing],
+    cephProveStep,
+  ),
+  planned(
+    'registryCheckStorageClass',
+    'the StorageClass of the claim exists',
+    [StepErrorType.LabSectionMissing, StepErrorType.StorageClassMissing],
+    registryCheckStorageClassStep,
+  ),
+  planned(
+    'registryGuardEmptyDir',
+    'refuses to leave a claim for emptyDir unless asked',
+    [StepErrorType.EmptyDirRefused],
+    registryGuardEmptyDirStep,
+  ),
+  defineWait({
+    name: 'registryWaitClaimBound',
+    summary: 'the registry’s claim Bound',
+    params: kubeParams,
+    errors: [StepErrorType.LabSectionMissing],
+    deadline: { lab: (lab) => lab.day2.registry?.bindDeadline ?? '10m', field: 'day2.registry.bindDeadline' },
+    probe: (context) => registryWaitClaimBound(context),
+  }),
+  waitFor('registryWaitRollout', 'the registry on its storage, the operator Available', [], registryWaitRollout),
+  ...declareGroup(
+    {
+      egressCheckSelectors: (context: StepContext) => convergePlanned(egressCheckSelectorsStep(context)),
+      egressWaitRouters,
+      egressWaitNetNamespaces,
+      egressWaitEgressIps,
+    },
+    { egressCheckSelectors: (context: StepContext) => egressCheckSelectorsStep(context).plan() },
+    {
+      egressWaitRouters: WAITS_WITHOUT_PLAN,
+      egressWaitNetNamespaces: WAITS_WITHOUT_PLAN,
+      egressWaitEgressIps: WAITS_WITHOUT_PLAN,
+    },
+  ),
+] as const;

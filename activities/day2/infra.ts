@@ -7,12 +7,11 @@
  */
 import { apiFeatures } from '../../lab/release.js';
 import { PatchStrategy, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
-import { durationMs } from '../../lab/install-settings.js';
 import { roleLabel, type Lab, type Node } from '../../lab/schema.js';
 import { infraMachineConfigPool, workerToInfraMachineConfigs } from '../../render/infra.js';
 import { RenderError, infraNodes, routerReplicas } from '../../render/topology.js';
 import type { KubeClients } from '../../transport/kube.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { applyStep, FIELD_MANAGER, type ApplyPlan } from '../cluster/apply.js';
 import { describeCondition, hasCondition, conditionOf } from '../cluster/conditions.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
@@ -20,6 +19,7 @@ import { nodeObjectOf } from '../cluster/waits.js';
 import { kubeFor } from '../support/kube-access.js';
 import type { PlannedStep, StepPlan } from '../support/plan.js';
 import { checkStep, nodeOnConfig, refuse, watchDegraded, type DegradedProgress } from './support.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 const INFRA = roleLabel('infra');
 const WORKER = roleLabel('worker');
@@ -43,12 +43,13 @@ function labInfraNodes(lab: Lab): Node[] {
   if (lab.day2.infra === undefined)
     refuse(
       'the lab has no day2.infra block: add one (nodes, moveRouters) to move nodes to the infra pool',
-      'LabSectionMissing',
+      StepErrorType.LabSectionMissing,
     );
   try {
     return infraNodes(lab);
   } catch (error) {
-    if (error instanceof RenderError) refuse(`${error.message}: fix day2.infra.nodes`, 'InfraNodesMismatch');
+    if (error instanceof RenderError)
+      refuse(`${error.message}: fix day2.infra.nodes`, StepErrorType.InfraNodesMismatch);
     throw error;
   }
 }
@@ -70,8 +71,9 @@ function nodeOf(lab: Lab, node: Node, items: readonly V1Node[]): V1Node {
   const found = nodeObjectOf(lab, node, items);
   if (!found)
     refuse(
-      `the cluster has no Node ${node.name} (nor its FQDN), which ${listField(lab)} lists; fix ${listField(lab)}, or let the node join first`,
-      'InfraNodesMismatch',
+      `the cluster has no Node ${node.name} (nor its FQDN), which ${listField(lab)} lists; fix ` +
+        `${listField(lab)}, or let the node join first`,
+      StepErrorType.InfraNodesMismatch,
     );
   return found;
 }
@@ -88,18 +90,23 @@ export function infraCheckNodesStep(context: StepContext): PlannedStep<StepPlan>
         `${listField(context.lab)} names ${missing.map((node) => node.name).join(', ')}, which the cluster has no Node for (it has ${items
           .map((item) => item.metadata?.name)
           .join(', ')}); fix ${listField(context.lab)} in the lab file`,
-        'InfraNodesMismatch',
+        StepErrorType.InfraNodesMismatch,
       );
     const masters = wanted.filter(
       (node) => nodeOf(context.lab, node, items).metadata?.labels?.[roleLabel('master')] !== undefined,
     );
     if (masters.length)
       refuse(
-        `${masters.map((node) => node.name).join(', ')} in ${listField(context.lab)} ${masters.length === 1 ? 'is a master' : 'are masters'} in the cluster; only workers move to the infra pool: fix ${listField(context.lab)}`,
-        'InfraNodesMismatch',
+        `${masters.map((node) => node.name).join(', ')} in ${listField(context.lab)} ` +
+          `${masters.length === 1 ? 'is a master' : 'are masters'} in the cluster; only workers move ` +
+          `to the infra pool: fix ${listField(context.lab)}`,
+        StepErrorType.InfraNodesMismatch,
       );
     const moved = wanted.filter((node) => nodeOf(context.lab, node, items).metadata?.labels?.[INFRA] !== undefined);
-    return `${wanted.length} infra nodes found in the cluster (${wanted.map((node) => node.name).join(', ')}); ${moved.length} labelled infra already`;
+    return (
+      `${wanted.length} infra nodes found in the cluster ` +
+      `(${wanted.map((node) => node.name).join(', ')}); ${moved.length} labelled infra already`
+    );
   });
 }
 
@@ -121,7 +128,7 @@ export function infraPoolStep(context: StepContext): PlannedStep<ApplyPlan> {
     if (copies.length === 0)
       refuse(
         'the cluster has no worker MachineConfigs to copy for the infra pool: is the install complete?',
-        'NoWorkerConfigs',
+        StepErrorType.NoWorkerConfigs,
       );
     return {
       objects: [...copies, infraMachineConfigPool('copy')],
@@ -156,7 +163,7 @@ function currentNode(context: StepContext): { node: Node; before: Node[] } {
   if (index < 0)
     refuse(
       `step ${context.stepId} runs for ${context.item ?? 'no item'}, which ${listField(context.lab)} does not list`,
-      'InfraNodesMismatch',
+      StepErrorType.InfraNodesMismatch,
     );
   return { node: all[index]!, before: all.slice(0, index) };
 }
@@ -177,9 +184,10 @@ export function infraCheckPreviousStep(context: StepContext): PlannedStep<StepPl
     });
     if (out.length)
       refuse(
-        `${node.name} is not taken out while ${out.join('; ')} ${out.length === 1 ? 'is' : 'are'} not back on ${rendered ?? 'the infra config'}: ` +
+        `${node.name} is not taken out while ${out.join('; ')} ${out.length === 1 ? 'is' : 'are'} ` +
+          `not back on ${rendered ?? 'the infra config'}: ` +
           'one infra node is updated at a time. Bring that node back (or finish its step), then resume',
-        'PreviousInfraNodeNotReady',
+        StepErrorType.PreviousInfraNodeNotReady,
       );
     return `${before.map((previous) => previous.name).join(', ')} back in service on ${rendered}`;
   });
@@ -232,14 +240,13 @@ export function infraRelabelStep(context: StepContext): PlannedStep<StepPlan> {
 export async function infraWaitNodeUpdated(context: StepContext): Promise<StepOutcome> {
   const kube = kubeFor(context);
   const { node } = currentNode(context);
-  const deadlineMs = durationMs(context.lab.day2.infra!.nodeDeadline);
+  // The deadline is the lab's day2.infra.nodeDeadline, set by the declaration (./index.ts).
   return watchedPoll(
     context,
     kube,
     {
       what: `${node.name} to come back Ready on the infra config (day2.infra.nodeDeadline)`,
       watches: [NODES_WATCH, POOL_WATCH],
-      deadlineMs,
     },
     async () => {
       const rendered = await renderedInfra(kube);

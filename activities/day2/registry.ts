@@ -5,15 +5,15 @@
  * separate, explicit choice: `--option allowEmptyDir=true`.
  */
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import { durationMs } from '../../lab/install-settings.js';
 import type { Lab, Registry } from '../../lab/schema.js';
 import { registryPvc } from '../../render/index.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { conditionOf, describeCondition, hasCondition } from '../cluster/conditions.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { kubeFor } from '../support/kube-access.js';
 import type { PlannedStep, StepPlan } from '../support/plan.js';
 import { checkStep, refuse, watchDegraded, type DegradedProgress } from './support.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 const NAMESPACE = 'openshift-image-registry';
 const CONFIG = { apiVersion: 'imageregistry.operator.openshift.io/v1', kind: 'Config', name: 'cluster' };
@@ -23,7 +23,7 @@ function registryOf(lab: Lab): Registry {
     lab.day2.registry ??
     refuse(
       'the lab has no day2.registry block: add one (storage: pvc, pvc: {...}) to set the registry storage',
-      'LabSectionMissing',
+      StepErrorType.LabSectionMissing,
     )
   );
 }
@@ -48,8 +48,10 @@ export function registryCheckStorageClassStep(context: StepContext): PlannedStep
     const found = await readObject(kube, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', name: storageClass });
     if (!found)
       refuse(
-        `the StorageClass ${storageClass} (day2.registry.pvc.storageClass, else day2.ceph.storageClass) does not exist, so the registry's claim would stay Pending: run the ceph-csi runbook first, or name an existing class in day2.registry.pvc.storageClass`,
-        'StorageClassMissing',
+        `the StorageClass ${storageClass} (day2.registry.pvc.storageClass, else ` +
+          `day2.ceph.storageClass) does not exist, so the registry's claim would stay Pending: run ` +
+          `the ceph-csi runbook first, or name an existing class in day2.registry.pvc.storageClass`,
+        StepErrorType.StorageClassMissing,
       );
     return `StorageClass ${storageClass} exists (provisioner ${(found as { provisioner?: string }).provisioner ?? '?'})`;
   });
@@ -63,9 +65,10 @@ export function registryGuardEmptyDirStep(context: StepContext): PlannedStep<Ste
     const claim = live?.spec?.storage?.pvc?.claim;
     if (claim !== undefined)
       refuse(
-        `the registry keeps its images on the claim ${claim || '(operator default)'}, and day2.registry.storage is emptyDir, which loses them at every restart; ` +
+        `the registry keeps its images on the claim ${claim || '(operator default)'}, and ` +
+          `day2.registry.storage is emptyDir, which loses them at every restart; ` +
           'to switch anyway run with --option allowEmptyDir=true, or set day2.registry.storage: pvc',
-        'EmptyDirRefused',
+        StepErrorType.EmptyDirRefused,
       );
     return 'the registry is not on a claim';
   });
@@ -75,6 +78,7 @@ function phaseOf(claim: V1PersistentVolumeClaim | undefined): string {
   return claim?.status?.phase ?? 'not created';
 }
 
+/** The claim Bound; the deadline is the lab's day2.registry.bindDeadline (set by the declaration, ./index.ts). */
 export async function registryWaitClaimBound(context: StepContext): Promise<StepOutcome> {
   const kube = kubeFor(context);
   const { name } = claimOf(context.lab);
@@ -83,7 +87,6 @@ export async function registryWaitClaimBound(context: StepContext): Promise<Step
     kube,
     {
       what: `PersistentVolumeClaim ${NAMESPACE}/${name} to be Bound (day2.registry.bindDeadline)`,
-      deadlineMs: durationMs(registryOf(context.lab).bindDeadline),
       watches: [
         {
           path: `/api/v1/namespaces/${NAMESPACE}/persistentvolumeclaims`,
@@ -168,7 +171,13 @@ export async function registryWaitRollout(context: StepContext): Promise<StepOut
       return {
         done,
         ...(!done && { progress: watchDegraded('image-registry', operator, elapsedMs, progress) }),
-        detail: `${deployment ? `registry ${onStorage ? 'on' : 'not yet on'} ${storage}, ${status.updatedReplicas ?? 0}/${wanted} updated, ${status.availableReplicas ?? 0} available` : 'no registry Deployment yet'}; image-registry ${describeCondition(operator, 'Available')}, ${describeCondition(operator, 'Degraded')}`,
+        detail: `${
+          deployment
+            ? `registry ${onStorage ? 'on' : 'not yet on'} ${storage}, ` +
+              `${status.updatedReplicas ?? 0}/${wanted} updated, ${status.availableReplicas ?? 0} ` +
+              `available`
+            : 'no registry Deployment yet'
+        }; image-registry ${describeCondition(operator, 'Available')}, ${describeCondition(operator, 'Degraded')}`,
       };
     },
   );

@@ -1,23 +1,16 @@
 /**
- * Pieces the day-2 steps share: read-only checks as planned steps (a plan that never lists a
- * change, so `runbook plan` shows what they found), refusals that pause the run at once, and the
+ * Pieces the day-2 steps share: read-only checks as planned steps (`checkStep`, from
+ * ../support/plan.ts), refusals that pause the run at once, and the
  * MachineConfig annotations of a node.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { V1Node } from '@kubernetes/client-node';
-import type { PlannedStep, StepPlan } from '../support/plan.js';
+export { checkStep } from '../support/plan.js';
 import { conditionOf, hasCondition } from '../cluster/conditions.js';
-
-/** A check: reads, refuses (throws) or reports what it found; it has nothing to apply. */
-export function checkStep(check: () => Promise<string>): PlannedStep<StepPlan> {
-  return {
-    plan: async () => ({ changes: [], detail: await check() }),
-    apply: () => Promise.resolve('nothing to do'),
-  };
-}
+import { StepErrorType } from '../../contract/error-types.js';
 
 /** Bad input or a state the run must not go past: the run pauses at once with this message. */
-export function refuse(message: string, type: string): never {
+export function refuse(message: string, type: StepErrorType): never {
   throw ApplicationFailure.nonRetryable(message, type);
 }
 
@@ -69,7 +62,7 @@ export function watchDegraded(
       `the ${operator} ClusterOperator has stayed Degraded for ${Math.round((elapsedMs - since) / 1000)} s: ` +
         `${degraded.message || degraded.reason || 'no message'}. See \`oc describe clusteroperator ${operator}\`, ` +
         'fix what it reports, then resume the run to wait again',
-      'OperatorDegraded',
+      StepErrorType.OperatorDegraded,
     );
   return { degradedSinceMs: since };
 }

@@ -4,8 +4,8 @@
  * the second run finds nothing to do and reports `unchanged`.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { StepErrorType } from '../../workflows/engine/error-types.js';
-import type { StepOutcome } from '../../workflows/engine/steps.js';
+import { StepErrorType } from '../../contract/error-types.js';
+import type { StepOutcome } from '../../contract/step.js';
 
 export interface ConvergeCheck {
   /** Whether the state is already as wanted. */

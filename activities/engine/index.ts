@@ -9,8 +9,8 @@ export {
   type PollState,
 } from './poll-until.js';
 export { REDACTED, redactSecrets } from './redact.js';
-export { selftestActivities } from './selftest.js';
+export { selftestDeclarations } from './selftest.js';
 export { markWorkerStopping, workerStoppingSignal } from './worker-stopping.js';
 export { wrapStepActivities, wrapStepActivity, type StepActivity } from './step-activity.js';
-export type { StepContext, StepOutcome, StepResult } from '../../workflows/engine/steps.js';
-export { StepErrorType } from '../../workflows/engine/error-types.js';
+export type { StepContext, StepOutcome, StepResult } from '../../contract/step.js';
+export { StepErrorType } from '../../contract/error-types.js';

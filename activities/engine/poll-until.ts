@@ -11,8 +11,8 @@
  */
 import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { StepErrorType } from '../../workflows/engine/error-types.js';
-import type { JsonValue, StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import { StepErrorType } from '../../contract/error-types.js';
+import type { JsonValue, StepContext, StepOutcome } from '../../contract/step.js';
 import { redactSecrets } from './redact.js';
 import { noteWait } from './wait-notes.js';
 import { workerStoppingSignal } from './worker-stopping.js';
@@ -96,7 +96,8 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
     const elapsedMs = Date.now() - checkpoint.startedAtMs;
     if (elapsedMs >= deadlineMs) {
       throw ApplicationFailure.nonRetryable(
-        `Timed out after ${formatDuration(deadlineMs)} waiting for ${options.what} (${checkpoint.polls} checks); last check: ${checkpoint.detail}`,
+        `Timed out after ${formatDuration(deadlineMs)} waiting for ${options.what} ` +
+          `(${checkpoint.polls} checks); last check: ${checkpoint.detail}`,
         StepErrorType.WaitDeadlineExceeded,
       );
     }
@@ -110,7 +111,9 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
     }
     if (stoppingSignal.aborted) {
       throw ApplicationFailure.create({
-        message: `The worker is stopping; the wait for ${options.what} goes on from its checkpoint (${checkpoint.polls} checks) on the next worker`,
+        message:
+          `The worker is stopping; the wait for ${options.what} goes on from its checkpoint ` +
+          `(${checkpoint.polls} checks) on the next worker`,
         type: StepErrorType.WorkerStopping,
         nextRetryDelay: '1s',
       });

@@ -24,7 +24,8 @@ export function mergeStepActivities<const Groups extends readonly StepActivities
     for (const [name, activity] of Object.entries(group)) {
       if (Object.hasOwn(merged, name)) {
         throw new Error(
-          `step activity "${name}" is defined twice; activity names are global on a worker, so rename one of them (and the runbook steps that name it)`,
+          `step activity "${name}" is defined twice; activity names are global on a worker, so rename ` +
+            `one of them (and the runbook steps that name it)`,
         );
       }
       merged[name] = activity;

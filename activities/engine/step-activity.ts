@@ -7,8 +7,8 @@
  */
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
-import { StepErrorType } from '../../workflows/engine/error-types.js';
-import type { StepContext, StepOutcome, StepResult } from '../../workflows/engine/steps.js';
+import { StepErrorType } from '../../contract/error-types.js';
+import type { StepContext, StepOutcome, StepResult } from '../../contract/step.js';
 import { redactSecrets } from './redact.js';
 
 export type StepActivity = (context: StepContext) => Promise<StepOutcome>;

@@ -2,7 +2,7 @@
  * The wait after the DNS push: asks named on each DNS host (over SSH, `dig @127.0.0.1`) for api,
  * api-int, a name under *.apps and every node, until each answers with the addresses the lab gives.
  */
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { pollUntil } from '../engine/poll-until.js';
 import { withSsh } from '../support/lab-access.js';
 import { dig, expectedNames } from './dns.js';

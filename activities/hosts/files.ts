@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { SshSession } from '../../transport/ssh.js';
 import type { PlannedChange } from '../support/plan.js';
 import { unifiedDiff } from '../support/unified-diff.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 /** What a plan may use on a host: reads only (and the read-only queries of ./dns-wait.ts). */
 export type HostReader = Pick<SshSession, 'stat' | 'readFileIfExists' | 'exec'>;
@@ -42,7 +43,7 @@ export async function planFiles(
     if (stat && stat.type !== 'file') {
       throw ApplicationFailure.nonRetryable(
         `${target} is a ${stat.type}, not a file: move it away on ${hostName}, then resume`,
-        'NotAFile',
+        StepErrorType.NotAFile,
       );
     }
     const content = stat ? await reader.readFileIfExists(file.path) : undefined;

@@ -11,6 +11,7 @@ import { quoteCommand } from '../../transport/shell.js';
 import type { ExecResult, SshSession } from '../../transport/ssh.js';
 import { describeChanges, type PlannedChange, type PlannedStep, type StepPlan } from '../support/plan.js';
 import { planFiles, restoreFiles, writeFiles, type FileChange, type HostFile, type HostReader } from './files.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 export type HostService = 'dns' | 'dhcp' | 'pxe' | 'haproxy';
 
@@ -34,9 +35,9 @@ export interface HostPushPlan extends StepPlan {
 }
 
 /** Error type of a service check that refused the new files (they were put back). */
-export const SERVICE_CHECK_FAILED = 'ServiceCheckFailed';
+export const SERVICE_CHECK_FAILED = StepErrorType.ServiceCheckFailed;
 /** Error type of a reload that failed after the check passed (the previous files were put back). */
-export const SERVICE_RELOAD_FAILED = 'ServiceReloadFailed';
+export const SERVICE_RELOAD_FAILED = StepErrorType.ServiceReloadFailed;
 
 /** Lines a checker or a daemon prints about a problem (not its banner, not its advice on filing bugs). */
 const PROBLEM_LINE = /error|fail|unexpected|expected|bad|not found|unable|cannot|can't|\[ALERT\]|line \d+|:\d+:/i;
@@ -86,7 +87,9 @@ export async function applyHostPush(session: SshSession, push: ServicePush, plan
             ? `putting the previous files back FAILED (${problems.join('; ')}): check them on ${host.name} by hand`
             : 'the previous files are back and nothing was reloaded';
       throw ApplicationFailure.nonRetryable(
-        `${service} configuration check \`${quoteCommand(push.check)}\` refused the ${plan.files.length ? 'new ' : ''}files on ${host.name} (exit ${checked.code}): ${outputTail(checked)}; ${restored}. Fix the lab file (or the files it renders) and resume`,
+        `${service} configuration check \`${quoteCommand(push.check)}\` refused the ` +
+          `${plan.files.length ? 'new ' : ''}files on ${host.name} (exit ${checked.code}): ` +
+          `${outputTail(checked)}; ${restored}. Fix the lab file (or the files it renders) and resume`,
         SERVICE_CHECK_FAILED,
       );
     }

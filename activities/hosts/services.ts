@@ -8,6 +8,7 @@ import { renderArtifact } from '../../render/index.js';
 import type { HostFile } from './files.js';
 import { dnsStaleReason, zoneSerials } from './dns.js';
 import type { HostService, ServicePush } from './push.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 /** Every pushed file is world-readable and owned by the SSH user: the daemons read them, none is secret. */
 const FILE_MODE = 0o644;
@@ -36,7 +37,7 @@ export function hostsForStep(lab: Lab, service: HostService, item: string | unde
     if (candidates.length === 0) {
       throw ApplicationFailure.nonRetryable(
         `lab ${lab.name} has no helper host with a ${service} block: add one to hosts[] (or skip this step with when:)`,
-        'NoServiceHost',
+        StepErrorType.NoServiceHost,
       );
     }
     return candidates;
@@ -47,7 +48,7 @@ export function hostsForStep(lab: Lab, service: HostService, item: string | unde
       `"${item}" is not a helper host with a ${service} block in lab ${lab.name} (those are: ${
         candidates.map((candidate) => candidate.name).join(', ') || 'none'
       }): run this step for one of them`,
-      'UnknownHost',
+      StepErrorType.UnknownHost,
     );
   }
   return [host];

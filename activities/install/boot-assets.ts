@@ -17,10 +17,11 @@ import { z } from 'zod';
 import { bootAssetsFor, type BootAssetKind, type BootAssets } from '../../render/boot-assets.js';
 import { assertLoopbackTarget } from '../../transport/guard.js';
 import type { SshSession } from '../../transport/ssh.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { converge } from '../engine/converge.js';
 import { activitySignal } from '../support/activity-signal.js';
 import { withSsh } from '../support/lab-access.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 /** One file on the host, with what it must hash to. */
 export interface BootAssetFile {
@@ -63,14 +64,14 @@ async function rehearsalMirrorUrl(endpointsFile: string): Promise<string> {
   } catch (error) {
     throw ApplicationFailure.nonRetryable(
       `cannot read the simulated lab's endpoints from ${endpointsFile} (${(error as Error).message}): start it with \`runbook sim start\``,
-      'RehearsalEndpointsMissing',
+      StepErrorType.RehearsalEndpointsMissing,
     );
   }
   const parsed = rehearsalMirrorSchema.safeParse(data);
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
       `${endpointsFile} publishes no RHCOS mirror (rhcosMirror.url): restart the simulated lab with \`runbook sim start\``,
-      'RehearsalEndpointsMissing',
+      StepErrorType.RehearsalEndpointsMissing,
     );
   }
   return parsed.data.rhcosMirror.url;
@@ -108,7 +109,7 @@ async function mirrorSums(url: string): Promise<Map<string, string>> {
     throw ApplicationFailure.retryable(
       `cannot fetch ${url} (${cause?.code ?? cause?.message ?? (error as Error).message}): check that this worker ` +
         'reaches the mirror (cluster.rhcosMirror)',
-      'MirrorUnreachable',
+      StepErrorType.MirrorUnreachable,
     );
   }
   const text = await response.text();
@@ -116,13 +117,13 @@ async function mirrorSums(url: string): Promise<Map<string, string>> {
     throw ApplicationFailure.nonRetryable(
       `${url} does not exist (404): set cluster.rhcosMirror to the folder that holds the RHCOS files and their ` +
         'sha256sum.txt, or give every file its sum in cluster.rhcosSha256',
-      'MirrorChecksumsMissing',
+      StepErrorType.MirrorChecksumsMissing,
     );
   }
   if (!response.ok) {
     throw ApplicationFailure.retryable(
       `${url} answered ${response.status} ${response.statusText}`,
-      'MirrorUnreachable',
+      StepErrorType.MirrorUnreachable,
     );
   }
   const sums = new Map<string, string>();
@@ -142,7 +143,7 @@ export async function expectedBootAssets(context: StepContext): Promise<{ host: 
     throw ApplicationFailure.nonRetryable(
       `"${context.item ?? '(no item)'}" is not a PXE/HTTP host of lab ${context.lab.name}: the boot-asset step runs ` +
         `for each host with a pxe block (${pxeHosts.join(', ') || 'none in this lab'})`,
-      'NotAPxeHost',
+      StepErrorType.NotAPxeHost,
     );
   }
   let assets = bootAssetsFor(context.lab);
@@ -173,7 +174,7 @@ export async function expectedBootAssets(context: StepContext): Promise<{ host: 
     throw ApplicationFailure.nonRetryable(
       `no sha256 to verify ${unknown.join(', ')}: ${assets.checksums} does not list ${unknown.length === 1 ? 'it' : 'them'} ` +
         'and the lab gives none. Put the sum of the file you trust in the lab file, then resume',
-      'BootAssetSumUnknown',
+      StepErrorType.BootAssetSumUnknown,
     );
   }
   return { host: host.name, files };
@@ -193,10 +194,10 @@ export async function bootAssetsToFetch(
     if (result.code === 127) {
       throw ApplicationFailure.nonRetryable(
         `${failure}. Install coreutils on ${session.target.label}`,
-        'CommandMissing',
+        StepErrorType.CommandMissing,
       );
     }
-    throw ApplicationFailure.retryable(failure, 'BootAssetCheckFailed');
+    throw ApplicationFailure.retryable(failure, StepErrorType.BootAssetCheckFailed);
   }
   const sums = parseSha256Sums(result.stdout);
   return files.flatMap((file): BootAssetToFetch[] => {
@@ -245,7 +246,7 @@ async function fetchOnHost(session: SshSession, host: string, file: BootAssetFil
       const why = curl.stderr.trim().split('\n').slice(-2).join(' ') || `curl exited with ${curl.code}`;
       throw ApplicationFailure.retryable(
         `${host} could not download ${file.source}: ${why}. Check that ${host} reaches the mirror (cluster.rhcosMirror)`,
-        'BootAssetDownloadFailed',
+        StepErrorType.BootAssetDownloadFailed,
       );
     }
     const check = await heartbeating(session.execChecked(['sha256sum', '--', part], { signal }));
@@ -256,7 +257,7 @@ async function fetchOnHost(session: SshSession, host: string, file: BootAssetFil
         `${file.source} downloaded on ${host} has sha256 ${actual ?? '(none)'}, expected ${file.sha256} ` +
           `(from ${file.sumFrom}); the download was deleted and ${file.target} left as it was. If it keeps ` +
           `differing, check the mirror (cluster.rhcosMirror) and ${file.sumFrom}`,
-        'BootAssetChecksumMismatch',
+        StepErrorType.BootAssetChecksumMismatch,
       );
     }
     await session.execChecked(['mv', '-f', '-T', '--', part, file.target], { signal });
@@ -268,7 +269,7 @@ async function fetchOnHost(session: SshSession, host: string, file: BootAssetFil
 }
 
 /** The RHCOS boot files of the lab's release on the PXE/HTTP host `context.item`, sha256-verified. */
-async function installBootAssets(context: StepContext): Promise<StepOutcome> {
+export async function installBootAssets(context: StepContext): Promise<StepOutcome> {
   const { host, files } = await expectedBootAssets(context);
   const names = files.map((file) => file.kind).join(', ');
   return withSsh(context, host, async (session) => {
@@ -293,5 +294,3 @@ async function installBootAssets(context: StepContext): Promise<StepOutcome> {
     });
   });
 }
-
-export const bootAssetActivities = { installBootAssets };

@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { Lab } from '../../lab/schema.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 /** How far the installer got in the folder. */
 export const InstallPhase = { CONFIG: 'config', MANIFESTS: 'manifests', IGNITION: 'ignition' } as const;
@@ -66,7 +67,7 @@ export async function readFolderState(folder: string): Promise<FolderState | und
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
       `${join(folder, STATE_FILE)} is not a state file of this project: move the folder away and run the step again`,
-      'InstallFolderUnknown',
+      StepErrorType.InstallFolderUnknown,
     );
   }
   return parsed.data;
@@ -95,7 +96,7 @@ export async function folderStateFor(folder: string, digest: string): Promise<Fo
       `${folder} holds the install assets of a different install-config (the lab's cluster, network or secrets ` +
         `changed since it was made, phase "${state.phase}"): move the folder away (it holds that install's ` +
         `credentials) or put the lab back as it was, then resume`,
-      'InstallFolderStale',
+      StepErrorType.InstallFolderStale,
     );
   }
   return state;

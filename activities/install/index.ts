@@ -12,7 +12,7 @@ import { hostsWith } from '../../lab/schema.js';
 import { resolveSecret } from '../../lab/secrets.js';
 import { patchSchedulerManifest, renderInstallConfig, schedulerManifestPath } from '../../render/install-config.js';
 import { fillText } from '../../render/secret-slots.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { converge } from '../engine/converge.js';
 import { withSsh } from '../support/lab-access.js';
 import {
@@ -26,6 +26,7 @@ import {
 } from './folder.js';
 import { installerBinary, releaseOf, runInstaller } from './installer.js';
 import { describeNotJoined, nodesJoined } from './nodes-joined.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 export const IGNITION_FILES = ['bootstrap.ign', 'master.ign', 'worker.ign'] as const;
 
@@ -54,7 +55,7 @@ async function installCheckBinary(context: StepContext): Promise<StepOutcome> {
     throw ApplicationFailure.nonRetryable(
       `${binary} installs ${release ?? 'an unknown release'}, the lab says cluster.version ${wanted}: point ` +
         `install.openshiftInstall at the ${wanted} installer (or correct cluster.version), then resume`,
-      'InstallerVersionMismatch',
+      StepErrorType.InstallerVersionMismatch,
     );
   }
   return { changed: false, detail: `${binary} installs ${release}` };
@@ -73,7 +74,7 @@ async function installWriteConfig(context: StepContext): Promise<StepOutcome> {
         throw ApplicationFailure.nonRetryable(
           `${folder} is not empty and was not made by this runbook (${entries.slice(0, 4).join(', ')}…): ` +
             'set install.dir to an empty or new folder, then resume',
-          'InstallFolderUnknown',
+          StepErrorType.InstallFolderUnknown,
         );
       }
       return { ok: false, detail: `no install-config in ${folder}` };
@@ -108,7 +109,7 @@ async function installCreateManifests(context: StepContext): Promise<StepOutcome
       if (!(await exists(join(folder, schedulerManifestPath)))) {
         throw ApplicationFailure.nonRetryable(
           `openshift-install create manifests wrote no ${schedulerManifestPath} in ${folder}: check the binary's release`,
-          'InstallerOutputMissing',
+          StepErrorType.InstallerOutputMissing,
         );
       }
       await writeFolderState(folder, { configDigest: digest, phase: InstallPhase.MANIFESTS });
@@ -204,7 +205,7 @@ async function installIgnitionFresh(context: StepContext): Promise<StepOutcome> 
   if (!state?.ignitionCreatedAt) {
     throw ApplicationFailure.nonRetryable(
       `${folder} has no ignition configs yet: run the install runbook's openshift-install steps first`,
-      'IgnitionMissing',
+      StepErrorType.IgnitionMissing,
     );
   }
   const ageHours = (Date.now() - Date.parse(state.ignitionCreatedAt)) / 3_600_000;
@@ -225,7 +226,7 @@ async function installIgnitionFresh(context: StepContext): Promise<StepOutcome> 
         `their certificates are valid for ${maxHours} h (install.ignitionMaxAgeHours), and ` +
         `${describeNotJoined(joined)}. Move ${folder} away, then ` +
         'rewind the run to the install-config step with `runbook resume <run> --from openshift-install.config`',
-      'IgnitionExpired',
+      StepErrorType.IgnitionExpired,
     );
   }
   return { changed: false, detail: `ignition configs are ${ageHours.toFixed(1)} h old (limit ${maxHours} h)` };

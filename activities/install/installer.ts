@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { execa } from 'execa';
 import { z } from 'zod';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 const toolsSchema = z.object({ tools: z.object({ openshiftInstall: z.string().min(1) }) });
 
@@ -20,7 +21,7 @@ export async function installerBinary(context: Pick<StepContext, 'lab' | 'rehear
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
       `${file} names no simulated openshift-install (tools.openshiftInstall): restart the simulated lab with \`runbook sim start\``,
-      'RehearsalToolMissing',
+      StepErrorType.RehearsalToolMissing,
     );
   }
   return parsed.data.tools.openshiftInstall;
@@ -52,19 +53,23 @@ export async function runInstaller(
     const what = `openshift-install ${args.join(' ')}`;
     if (missing) {
       throw ApplicationFailure.nonRetryable(
-        `${binary} was not found on the worker: install openshift-install for the lab's release and set install.openshiftInstall to its path`,
-        'InstallerMissing',
+        `${binary} was not found on the worker: install openshift-install for the lab's release and ` +
+          `set install.openshiftInstall to its path`,
+        StepErrorType.InstallerMissing,
       );
     }
     throw ApplicationFailure.retryable(
       `${what} failed (exit ${result.exitCode ?? result.signal}); see ${join(options.folder, '.openshift_install.log')}:\n${tail}`,
-      'InstallerFailed',
+      StepErrorType.InstallerFailed,
     );
   }
   return { stdout: result.stdout };
 }
 
-/** The release a binary installs, from `openshift-install version`, whose first line names the binary as it was called ("./openshift-install 4.2.0"). */
+/**
+ * The release a binary installs, from `openshift-install version`, whose first line names the binary
+ * as it was called ("./openshift-install 4.2.0").
+ */
 export function releaseOf(versionOutput: string): string | undefined {
   // The binary names itself as it was called: `openshift-install 4.2.0` or `/usr/local/bin/openshift-install v4.2.0`.
   return /^(?:\S*\/)?openshift-install\s+v?(\S+)/m.exec(versionOutput)?.[1];

@@ -3,7 +3,7 @@
  * Once every node the lab lists (the bootstrap node aside) has a Node object, an expired ignition
  * certificate stops nothing, so a later run of `install` has no reason to stop at its age.
  */
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import { nodeObjectOf } from '../cluster/waits.js';
 import { kubeFor } from '../support/kube-access.js';
 import { briefApiError } from '../support/kube-errors.js';

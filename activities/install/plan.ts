@@ -9,7 +9,7 @@ import { access, constants, readFile, readdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { hostsWith } from '../../lab/schema.js';
 import { renderInstallConfig, schedulerManifestPath } from '../../render/install-config.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import { withSsh } from '../support/lab-access.js';
 import { readOnlyCheck, type PlanHalf, type PlannedChange, type StepPlan } from '../support/plan.js';
 import { unifiedDiff } from '../support/unified-diff.js';
@@ -177,7 +177,10 @@ export const installPlans = {
     }
     return {
       changes,
-      detail: `${IGNITION_FILES.length * hosts.length - changes.length} of ${IGNITION_FILES.length * hosts.length} ignition files current on ${hosts.map((host) => host.name).join(', ')}`,
+      detail:
+        `${IGNITION_FILES.length * hosts.length - changes.length} of ` +
+        `${IGNITION_FILES.length * hosts.length} ignition files current on ` +
+        `${hosts.map((host) => host.name).join(', ')}`,
     };
   },
 

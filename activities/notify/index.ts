@@ -51,7 +51,8 @@ export function noticeActivities(deps: NoticeDeps = {}) {
       const body: PostedNotice = {
         ...notice,
         ui: base
-          ? `${base}/namespaces/${encodeURIComponent(activityInfo().workflowNamespace ?? 'default')}/workflows/${encodeURIComponent(notice.workflowId)}`
+          ? `${base}/namespaces/${encodeURIComponent(activityInfo().workflowNamespace ?? 'default')}` +
+            `/workflows/${encodeURIComponent(notice.workflowId)}`
           : null,
       };
       let status: number;

@@ -17,10 +17,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Node } from '../../lab/schema.js';
 import { readBmcEndpoints } from '../../transport/bmc-targets.js';
 import { quoteCommand } from '../../transport/shell.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import { z } from 'zod';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
+import { defineAction } from '../engine/declare.js';
 import { converge } from '../engine/converge.js';
 import type { StepPlan } from '../support/plan.js';
-import { StepErrorType } from '../../workflows/engine/error-types.js';
+import { StepErrorType } from '../../contract/error-types.js';
 import { activitySignal } from '../support/activity-signal.js';
 import { rehearsalEndpoints } from '../support/lab-access.js';
 import { nodeNamed, type BootDevice, type PowerDriver, type PowerState } from './driver.js';
@@ -50,7 +52,7 @@ function nodeOf(context: StepContext): Node {
   try {
     return nodeNamed(context.lab.nodes, name, context.lab.name);
   } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'UnknownNode');
+    throw ApplicationFailure.nonRetryable((error as Error).message, StepErrorType.UnknownNode);
   }
 }
 
@@ -76,8 +78,10 @@ export async function openDriver(
       return redfishDriver({ signal, ...(await bmcs(context)) });
     case 'manual':
       throw ApplicationFailure.nonRetryable(
-        `node ${node.name} has manual power: nothing can switch it remotely; the runbook must gate it (powerSteps in runbooks/power-steps.ts), or give it libvirt, ipmi or redfish power in the lab`,
-        'ManualPower',
+        `node ${node.name} has manual power: nothing can switch it remotely; the runbook must gate ` +
+          `it (powerSteps in runbooks/power-steps.ts), or give it libvirt, ipmi or redfish power in ` +
+          `the lab`,
+        StepErrorType.ManualPower,
       );
   }
 }
@@ -87,7 +91,7 @@ async function bmcs(context: StepContext) {
   try {
     return { endpoints: await readBmcEndpoints(context.rehearsal.endpointsFile) };
   } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'RehearsalEndpointsMissing');
+    throw ApplicationFailure.nonRetryable((error as Error).message, StepErrorType.RehearsalEndpointsMissing);
   }
 }
 
@@ -142,7 +146,7 @@ function bootDevice(context: StepContext): BootDevice {
   if (device === 'pxe' || device === 'disk') return device;
   throw ApplicationFailure.nonRetryable(
     `step ${context.stepId} needs params.device "pxe" or "disk", not ${JSON.stringify(device)}`,
-    'InvalidStepParams',
+    StepErrorType.InvalidStepParams,
   );
 }
 
@@ -224,7 +228,7 @@ export function powerActivities(options: PowerActivityOptions = {}) {
         if (!setNextBoot) {
           throw ApplicationFailure.nonRetryable(
             `${node.name} (${driver.where(node)}) has no one-time boot device: ${node.power.type} boots in the order its definition gives`,
-            'NextBootUnsupported',
+            StepErrorType.NextBootUnsupported,
           );
         }
         // Where the BMC tells its override, converge; elsewhere (IPMI) setting it again is harmless.
@@ -252,8 +256,9 @@ export function powerActivities(options: PowerActivityOptions = {}) {
         if (driver.wipeBootDisk) return { changed: true, detail: await driver.wipeBootDisk(node) };
         if (driver.setNextBoot) return { changed: true, detail: await driver.setNextBoot(node, 'pxe') };
         throw ApplicationFailure.nonRetryable(
-          `${node.name} (${driver.where(node)}) can neither wipe its boot disk nor boot from the network once: ${node.power.type} power cannot make it reinstall`,
-          'ReinstallUnsupported',
+          `${node.name} (${driver.where(node)}) can neither wipe its boot disk nor boot from the ` +
+            `network once: ${node.power.type} power cannot make it reinstall`,
+          StepErrorType.ReinstallUnsupported,
         );
       });
     },
@@ -278,4 +283,81 @@ export function powerActivities(options: PowerActivityOptions = {}) {
       return { changed: false, detail: `${instruction} (rehearsal: \`${button}\` is its power button)` };
     },
   };
+}
+
+/** `node`: the node when the step is not in a for-each over nodes. */
+const NODE = { node: z.string().optional() };
+/** `unlessBootstrapped`: leave the node as it is once the cluster has bootstrapped (../cluster/waits.ts). */
+const UNLESS_BOOTSTRAPPED = { unlessBootstrapped: z.boolean().optional() };
+const SWITCH = { ...NODE, ...UNLESS_BOOTSTRAPPED, reinstall: z.boolean().optional() };
+const POWER_ERRORS = [
+  StepErrorType.UnknownNode,
+  StepErrorType.ManualPower,
+  StepErrorType.RehearsalEndpointsMissing,
+  StepErrorType.DomainMissing,
+  StepErrorType.BmcAuthRefused,
+  StepErrorType.BmcCertificateRejected,
+  StepErrorType.BmcSessionRefused,
+  StepErrorType.IpmitoolMissing,
+  StepErrorType.RedfishNotFound,
+  StepErrorType.RedfishRejected,
+];
+
+/** The power activities, declared: libvirt, IPMI and Redfish drivers behind one set of steps. */
+export function powerDeclarations(options: PowerActivityOptions = {}) {
+  const run = powerActivities(options);
+  const plan = powerPlans(options);
+  return [
+    defineAction({
+      name: 'powerOn',
+      summary: 'switches the node on (`pxe`: into a network boot where the driver can choose)',
+      params: z
+        .object({ ...SWITCH, pxe: z.boolean().optional() })
+        .strict()
+        .optional(),
+      errors: POWER_ERRORS,
+      apply: (context) => run.powerOn(context),
+      plan: (context) => plan.powerOn(context),
+    }),
+    defineAction({
+      name: 'powerOff',
+      summary: 'switches the node off',
+      params: z.object(SWITCH).strict().optional(),
+      errors: POWER_ERRORS,
+      apply: (context) => run.powerOff(context),
+      plan: (context) => plan.powerOff(context),
+    }),
+    defineAction({
+      name: 'powerReadState',
+      summary: 'reports whether the node is on or off; changes nothing',
+      params: z.object(NODE).strict().optional(),
+      errors: POWER_ERRORS,
+      apply: (context) => run.powerReadState(context),
+      plan: (context) => plan.powerReadState(context),
+    }),
+    defineAction({
+      name: 'powerSetNextBoot',
+      summary: 'the boot device of the next boot (`device`: pxe or disk), where the driver can set it',
+      params: z.object({ ...NODE, device: z.enum(['pxe', 'disk']) }).strict(),
+      errors: [...POWER_ERRORS, StepErrorType.NextBootUnsupported, StepErrorType.InvalidStepParams],
+      apply: (context) => run.powerSetNextBoot(context),
+      plan: { none: 'the boot override is not read back by every driver (IPMI cannot tell it)' },
+    }),
+    defineAction({
+      name: 'powerReinstallOnNextBoot',
+      summary: 'makes the node install again at its next boot: libvirt wipes its boot volume, IPMI and Redfish PXE',
+      params: z.object(NODE).strict().optional(),
+      errors: [...POWER_ERRORS, StepErrorType.BootDiskMissing, StepErrorType.ReinstallUnsupported],
+      apply: (context) => run.powerReinstallOnNextBoot(context),
+      plan: { none: 'a wiped boot volume or a PXE next boot is not read back by every driver' },
+    }),
+    defineAction({
+      name: 'powerManualInstructions',
+      summary: 'says what to do by hand for a node without remote power (the gate after it waits)',
+      params: z.object({ ...SWITCH, to: z.enum(['on', 'off']), pxe: z.boolean().optional() }).strict(),
+      errors: [StepErrorType.UnknownNode],
+      apply: (context) => run.powerManualInstructions(context),
+      plan: (context) => plan.powerManualInstructions(context),
+    }),
+  ] as const;
 }

@@ -8,6 +8,7 @@ import type { Node } from '../../lab/schema.js';
 import { ipmiTargetFor, type BmcEndpoints, type IpmiTarget } from '../../transport/bmc-targets.js';
 import { IpmitoolError, runIpmitool, type IpmitoolResult } from '../../transport/ipmitool.js';
 import type { BootDevice, PowerDriver } from './driver.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 export interface IpmiOptions {
   /** The ipmitool to run (default: RUNBOOK_IPMITOOL or `ipmitool` on PATH), in a rehearsal too. */
@@ -35,7 +36,7 @@ export function ipmiDriver(options: IpmiOptions = {}): PowerDriver {
       (error: unknown) => {
         // Installing ipmitool is the operator's move; retrying cannot do it.
         if (error instanceof IpmitoolError && error.code === 'NOT_FOUND')
-          throw ApplicationFailure.nonRetryable(error.message, 'IpmitoolMissing');
+          throw ApplicationFailure.nonRetryable(error.message, StepErrorType.IpmitoolMissing);
         throw error;
       },
     );
@@ -49,7 +50,7 @@ export function ipmiDriver(options: IpmiOptions = {}): PowerDriver {
         `the BMC of ${node.name} (${target.host}) opened no IPMI session for user ${target.username}: ${said}. ` +
           `Check nodes[${node.name}].power.username and the password that ${power.password} holds, and that the BMC ` +
           'answers IPMI over LAN (RMCP+, UDP 623) from this worker; then resume',
-        'BmcSessionRefused',
+        StepErrorType.BmcSessionRefused,
       );
     }
     if (NO_PRIVILEGE.test(said)) {

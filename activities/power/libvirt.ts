@@ -2,7 +2,7 @@
  * libvirt power: `virsh -c <uri> domstate|start|destroy <domain>` over SSH on the node's hypervisor
  * host (lab `nodes[].power.hypervisor`, `hosts[].hypervisor.uri`), one session per hypervisor for
  * the life of the driver. libvirt has no one-time boot override: a domain boots in the order its
- * definition gives (PXE first while the disk is blank, in the labs the seed describes), so this
+ * definition gives (PXE first while the disk is blank, in the labs the procedure describes), so this
  * driver has no `setNextBoot`; to make a node install again it wipes the boot volume instead
  * (`virsh domblklist --details` finds the volume behind the node's `installDisk`, `virsh vol-wipe`
  * blanks it).
@@ -12,6 +12,7 @@ import type { Lab, Node } from '../../lab/schema.js';
 import { SshSession } from '../../transport/ssh.js';
 import { sshTargetFor, type HostEndpoint } from '../../transport/targets.js';
 import type { PowerDriver, PowerState } from './driver.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 /** `virsh domstate` words: running-like states are on, `shut off` is off, the rest cannot be acted on blindly. */
 const DOMAIN_STATES: Record<string, PowerState> = {
@@ -91,8 +92,9 @@ export function libvirtDriver(options: LibvirtOptions): PowerDriver {
       const result = await virsh(node, 'domstate', domain);
       if (result.code !== 0) {
         throw ApplicationFailure.nonRetryable(
-          `virsh on ${hypervisor} does not know domain ${domain} of node ${node.name}: ${result.stderr.trim()}; define the domain or fix nodes[].power.domain`,
-          'DomainMissing',
+          `virsh on ${hypervisor} does not know domain ${domain} of node ${node.name}: ` +
+            `${result.stderr.trim()}; define the domain or fix nodes[].power.domain`,
+          StepErrorType.DomainMissing,
         );
       }
       return DOMAIN_STATES[result.stdout.trim().split('\n')[0]!.trim()] ?? 'unknown';
@@ -116,8 +118,10 @@ export function libvirtDriver(options: LibvirtOptions): PowerDriver {
       if (volume === undefined) {
         throw ApplicationFailure.nonRetryable(
           `domain ${domain} on ${hypervisor} has no disk with target ${target} (nodes[${node.name}].installDisk): ` +
-            `\`virsh domblklist --details ${domain}\` lists ${listed.stdout.trim().split('\n').slice(2).join('; ') || 'nothing'}; fix installDisk or the domain, then resume`,
-          'BootDiskMissing',
+            `\`virsh domblklist --details ${domain}\` lists ` +
+            `${listed.stdout.trim().split('\n').slice(2).join('; ') || 'nothing'}; fix installDisk or ` +
+            `the domain, then resume`,
+          StepErrorType.BootDiskMissing,
         );
       }
       const wiped = await virsh(node, 'vol-wipe', volume);

@@ -11,6 +11,7 @@ import { resolveSecret } from '../../lab/secrets.js';
 import { redfishTargetFor, type BmcEndpoints, type RedfishTarget } from '../../transport/bmc-targets.js';
 import { basicAuth, HttpsError, httpsJson, type HttpsReply } from '../../transport/https.js';
 import type { BootDevice, PowerDriver, PowerState } from './driver.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 export interface RedfishOptions {
   /** The simulated BMCs of a rehearsal; undefined for a real run. */
@@ -58,7 +59,7 @@ export function redfishDriver(options: RedfishOptions = {}): PowerDriver {
         throw ApplicationFailure.nonRetryable(
           `${error.message}: set nodes[${node.name}].power.ca to the CA that signed it (file:/path/ca.pem)` +
             `${target.rehearsal ? '' : ', or insecure: true to accept any certificate'}; then resume`,
-          'BmcCertificateRejected',
+          StepErrorType.BmcCertificateRejected,
         );
       }
       throw error;
@@ -71,19 +72,20 @@ export function redfishDriver(options: RedfishOptions = {}): PowerDriver {
       throw ApplicationFailure.nonRetryable(
         `${label} (${target.baseUrl}) refused user ${target.username} (HTTP ${reply.status}: ${said}). ` +
           `Check nodes[${node.name}].power.username and the password that ${power.password} holds; then resume`,
-        'BmcAuthRefused',
+        StepErrorType.BmcAuthRefused,
       );
     }
     if (reply.status === 404) {
       throw ApplicationFailure.nonRetryable(
-        `${label} has no ${path} (HTTP 404: ${said}): check nodes[${node.name}].power.systemId against the members of ${target.baseUrl}/redfish/v1/Systems`,
-        'RedfishNotFound',
+        `${label} has no ${path} (HTTP 404: ${said}): check nodes[${node.name}].power.systemId ` +
+          `against the members of ${target.baseUrl}/redfish/v1/Systems`,
+        StepErrorType.RedfishNotFound,
       );
     }
     if (reply.status >= 400 && reply.status < 500) {
       throw ApplicationFailure.nonRetryable(
         `${label} rejected ${method} ${path} (HTTP ${reply.status}): ${said}`,
-        'RedfishRejected',
+        StepErrorType.RedfishRejected,
       );
     }
     throw new Error(`${label} answered ${method} ${path} with HTTP ${reply.status}: ${said}`);

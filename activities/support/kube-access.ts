@@ -7,8 +7,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { kubeClientFor, type KubeClients } from '../../transport/kube.js';
 import { readEndpointsFile } from '../../transport/targets.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import { installKubeconfig } from '../install/folder.js';
+import { StepErrorType } from '../../contract/error-types.js';
 
 /** The kubeconfig a step uses; its content (a client certificate) is never read into the history. */
 export function kubeconfigPathFor(context: StepContext): string {
@@ -17,8 +18,9 @@ export function kubeconfigPathFor(context: StepContext): string {
   if (path === undefined) return installKubeconfig(context);
   if (typeof path !== 'string' || path === '') {
     throw ApplicationFailure.nonRetryable(
-      `step ${context.stepId} has a kubeconfig parameter that is not a path: give a file path, or none for the install folder's auth/kubeconfig`,
-      'KubeconfigMissing',
+      `step ${context.stepId} has a kubeconfig parameter that is not a path: give a file path, or ` +
+        `none for the install folder's auth/kubeconfig`,
+      StepErrorType.KubeconfigMissing,
     );
   }
   return path;
@@ -45,7 +47,7 @@ export function kubeFor(context: StepContext, kubeconfigPath = kubeconfigPathFor
     // A kubeconfig that does not load will not load on a retry either.
     throw ApplicationFailure.nonRetryable(
       `cannot use the kubeconfig ${kubeconfigPath}: ${(error as Error).message}`,
-      'KubeconfigUnusable',
+      StepErrorType.KubeconfigUnusable,
     );
   }
 }

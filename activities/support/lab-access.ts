@@ -5,8 +5,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { readHostEndpoints, sshTargetFor, type HostEndpoint } from '../../transport/targets.js';
 import { SshSession } from '../../transport/ssh.js';
-import { StepErrorType } from '../../workflows/engine/error-types.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import { StepErrorType } from '../../contract/error-types.js';
+import type { StepContext } from '../../contract/step.js';
 import { activitySignal } from './activity-signal.js';
 
 /** The simulated hosts of a rehearsal, from the simulator's endpoints.json; undefined for a real run. */

@@ -12,7 +12,8 @@ import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { Lab } from '../../lab/schema.js';
 import type { RehearsalInput, RunbookInput, StepKind } from '../../workflows/engine/api.js';
 import { applies, skipReason, type RunbookDefinition } from '../../workflows/engine/definition.js';
-import { itemPath, type ActivityStep, type Step, type StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
+import { itemPath, type ActivityStep, type Step } from '../../workflows/engine/steps.js';
 import { planEntry } from '../plan-registry.js';
 import type { PlannedChange } from './plan.js';
 
@@ -139,7 +140,7 @@ export async function planRunbook(options: PlanRunbookOptions): Promise<RunbookP
       const path = `${prefix}${step.id}`;
       const base = { path, title: step.title, kind: step.kind };
       if (!applies(step, lab, input)) {
-        report({ ...base, status: 'skipped', detail: skipReason(step) });
+        report({ ...base, status: 'skipped', detail: skipReason(step, lab, input) });
         continue;
       }
       switch (step.kind) {

@@ -6,7 +6,7 @@
  * can call `plan` alone.
  */
 import { converge } from '../engine/converge.js';
-import type { StepContext, StepOutcome } from '../../workflows/engine/steps.js';
+import type { StepContext, StepOutcome } from '../../contract/step.js';
 
 export interface PlannedChange {
   /** What changes: `netserv1:/etc/bind/zones/db.intra.example.com`, `Secret openshift-config/ldap-secret`. */
@@ -64,5 +64,16 @@ export function readOnlyCheck(activity: (context: StepContext) => Promise<StepOu
     const outcome = await activity(context);
     if (outcome.changed) throw new Error(`${context.stepId} changed something although it is a read-only check`);
     return { changes: [], detail: outcome.detail };
+  };
+}
+
+/**
+ * A check as a planned step: it reads, refuses (throws) or reports what it found; its plan never
+ * lists a change (so `runbook plan` shows what it found) and it has nothing to apply.
+ */
+export function checkStep(check: () => Promise<string>): PlannedStep<StepPlan> {
+  return {
+    plan: async () => ({ changes: [], detail: await check() }),
+    apply: () => Promise.resolve('nothing to do'),
   };
 }

@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { assertLoopbackTarget } from '../../transport/guard.js';
 import { readEndpointsFile } from '../../transport/targets.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 
 /** The admin route of the simulated lab that reports each node's boot state (simulator/lab-sim.ts). */
 const NODES_ROUTE = '/simulator/nodes';

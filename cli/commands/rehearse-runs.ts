@@ -123,7 +123,8 @@ export function summaryLines(labName: string, runs: readonly RehearsedRun[]): st
   const stopped = runs.find((run) => run.state !== 'completed' && run.state !== 'not run');
   const width = Math.max(...runs.map((run) => run.runbook.length));
   return [
-    `rehearsal of lab ${labName}: ${done} of ${runs.length} runbooks completed${stopped ? `; stopped at ${stopped.runbook} (${stopped.state})` : ''}`,
+    `rehearsal of lab ${labName}: ${done} of ${runs.length} runbooks ` +
+      `completed${stopped ? `; stopped at ${stopped.runbook} (${stopped.state})` : ''}`,
     ...runs.map(
       (run) =>
         `  ${run.state.padEnd(10)} ${run.runbook.padEnd(width)}${run.state === 'not run' ? '' : `  ${run.workflowId}`}`,

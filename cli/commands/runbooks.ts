@@ -116,7 +116,8 @@ by hand or by a schedule, running or paused) is refused (exit ${ExitCode.FAILED}
             for (const line of uiLines(config, workflowId)) process.stdout.write(`  ${line}\n`);
             if (!workerUp) {
               process.stderr.write(
-                `warning: no worker is running for task queue ${options.taskQueue}; the run waits until you start one with \`runbook worker\`\n`,
+                `warning: no worker is running for task queue ${options.taskQueue}; the run waits until you ` +
+                  `start one with \`runbook worker\`\n`,
               );
             }
             if (!options.follow) process.stdout.write(`  follow it with \`runbook status ${workflowId}\`\n`);
@@ -200,7 +201,8 @@ cancelled, ${ExitCode.UNAVAILABLE} no worker answers for the open run, ${ExitCod
     .addOption(new Option('--abort', 'end the run as failed').conflicts(['skip', 'lab', 'from']))
     .option(
       '--from <step>',
-      'run this completed earlier step again, and every step after it (a for-each sub-step with its item path, e.g. nodes[master1].power-on); also at a gate',
+      'run this completed earlier step again, and every step after it (a for-each sub-step with ' +
+        'its item path, e.g. nodes[master1].power-on); also at a gate',
     )
     .option('--lab <file>', 'a corrected lab file, used from the retried step on (validated first)')
     .option('--reason <text>', 'why, recorded in the run')
@@ -286,7 +288,8 @@ Needs a running worker (\`runbook worker\`); without one it exits with ${ExitCod
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nExamples:\n  runbook approve preflight/intra\n  runbook approve preflight/intra --step cluster.approve-csrs --note "checked the CSRs"',
+      '\nExamples:\n  runbook approve preflight/intra\n  runbook approve preflight/intra --step ' +
+        'cluster.approve-csrs --note "checked the CSRs"',
     )
     .action(async (id: string, options: { step?: string; note?: string; json?: boolean }) => {
       await withClient(async (client) => {

@@ -127,7 +127,8 @@ Examples:
       `
 Examples:
   runbook schedule create nightly-selftest --runbook selftest --lab runbooks/labs/example.yaml --cron "0 2 * * *"
-  runbook schedule create weekly-preflight --runbook preflight --lab lab.yaml --cron "30 6 * * 1" --timezone America/New_York --pause-on-failure
+  runbook schedule create weekly-preflight --runbook preflight --lab lab.yaml --cron "30 6 * * 1" \\
+    --timezone America/New_York --pause-on-failure
 
 Overlap "skip" (default) starts nothing while the previous run still runs (a paused run counts as running);
 \`schedule list\` shows the open run and the nights skipped. Whatever the policy, one run of a runbook per lab
@@ -193,10 +194,12 @@ edits apply to the next run; an invalid lab pauses that run's first step with ev
           printJson({ name, ...memo, overlap: options.overlap, paused: Boolean(options.paused), nextRun: next });
         else {
           process.stdout.write(
-            `created schedule ${name}: ${definition.name} for lab ${lab.name}, "${options.cron}"${options.timezone ? ` (${options.timezone})` : ' (UTC)'}\n`,
+            `created schedule ${name}: ${definition.name} for lab ${lab.name}, ` +
+              `"${options.cron}"${options.timezone ? ` (${options.timezone})` : ' (UTC)'}\n`,
           );
           process.stdout.write(
-            `  next run: ${options.paused ? 'none while paused' : (next ?? 'none')}; start one now with \`runbook schedule trigger ${name}\`\n`,
+            `  next run: ${options.paused ? 'none while paused' : (next ?? 'none')}; start one now with ` +
+              `\`runbook schedule trigger ${name}\`\n`,
           );
         }
       });
@@ -280,7 +283,9 @@ edits apply to the next run; an invalid lab pauses that run's first step with ev
         printJson({ name, triggered: true, runbook: memo?.runbook ?? null, lab: memo?.lab ?? null, ...outcome });
       else if (outcome.skipped)
         process.stdout.write(
-          `triggered schedule ${name}: skipped, ${outcome.openRun ? describeOpenRun(outcome.openRun) : 'its previous run is still open'}; \`runbook schedule list\` counts the skipped runs\n`,
+          `triggered schedule ${name}: skipped, ` +
+            `${outcome.openRun ? describeOpenRun(outcome.openRun) : 'its previous run is still open'}; ` +
+            `\`runbook schedule list\` counts the skipped runs\n`,
         );
       else
         process.stdout.write(

@@ -11,7 +11,7 @@ import { findTemporalCli } from '../../temporal/cli-binary.js';
 import { startDevServer, LOOPBACK } from '../../temporal/dev-server.js';
 import { loadTemporalConfig, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
-import { defaultStateDir } from '../../temporal/state-dir.js';
+import { defaultStateDir } from '../../activities/support/state-dir.js';
 import { labTaskQueue, TASK_QUEUE } from '../../workflows/engine/api.js';
 import { DEFAULT_METRICS_ADDRESS, DEFAULT_SHUTDOWN_GRACE_TIME } from '../../worker/defaults.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -171,7 +171,8 @@ With another port, set TEMPORAL_ADDRESS=127.0.0.1:<port> for the other commands.
     )
     .option(
       '--metrics [host:port]',
-      `serve Prometheus metrics (the SDK's temporal_* and the runbooks' runbook_*) at http://<host:port>/metrics; alone: ${DEFAULT_METRICS_ADDRESS}`,
+      `serve Prometheus metrics (the SDK's temporal_* and the runbooks' runbook_*) at ` +
+        `http://<host:port>/metrics; alone: ${DEFAULT_METRICS_ADDRESS}`,
       parseMetricsAddress,
     )
     .option('--verbose', 'print the log in full (error stacks included), not one line per event')
@@ -225,7 +226,9 @@ As a service: deploy/runbook-worker@.service (systemd, one instance per lab; see
           ...(config.uiUrl && { notices: { uiUrl: config.uiUrl } }),
           onReady: () =>
             process.stderr.write(
-              `worker: polling task queue ${[options.taskQueue, ...options.lab.map((lab) => labTaskQueue(options.taskQueue, lab))].join(', ')} on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it\n`,
+              `worker: polling task queue ` +
+                `${[options.taskQueue, ...options.lab.map((lab) => labTaskQueue(options.taskQueue, lab))].join(', ')} ` +
+                `on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it\n`,
             ),
           onStopping: () =>
             process.stderr.write(

@@ -251,7 +251,8 @@ several minutes and about 2.5 GB of memory. scripts/install-deps.sh runs \`runbo
             `  kubectl --kubeconfig ${running.kubeconfigPath} get nodes`,
             ...(hypervisor && hypervisorPort
               ? [
-                  `  ssh -p ${hypervisorPort} -i ${key} -o UserKnownHostsFile=${knownHosts} ${hypervisor.ssh.user}@127.0.0.1 virsh -c ${hypervisor.hypervisor.uri} list --all`,
+                  `  ssh -p ${hypervisorPort} -i ${key} -o UserKnownHostsFile=${knownHosts} ` +
+                    `${hypervisor.ssh.user}@127.0.0.1 virsh -c ${hypervisor.hypervisor.uri} list --all`,
                 ]
               : []),
             `  runbook sim status --state-dir ${stateDir}`,
@@ -325,7 +326,8 @@ several minutes and about 2.5 GB of memory. scripts/install-deps.sh runs \`runbo
   sim
     .command('power <node> [state]')
     .description(
-      "Press a node's power button (on|off), as the operator does for a node with manual power; without a state, show its power and boot device",
+      "Press a node's power button (on|off), as the operator does for a node with manual power; " +
+        'without a state, show its power and boot device',
     )
     .requiredOption('--state-dir <dir>', 'state folder of the running lab')
     .action(async (node: string, state: string | undefined, options: { stateDir: string }) => {

@@ -172,7 +172,8 @@ export function renderStatus(
     lines.push(
       '',
       run.open
-        ? `no worker answered for task queue ${run.description.taskQueue} (none runs, or the last one stopped): start one with \`runbook worker\` to see the steps and let the run go on`
+        ? `no worker answered for task queue ${run.description.taskQueue} (none runs, or the last one ` +
+            `stopped): start one with \`runbook worker\` to see the steps and let the run go on`
         : 'step details need a running worker (it replays the finished run): start one with `runbook worker`',
     );
   }

@@ -66,7 +66,8 @@ export async function follow(
             attempts: step.attempts,
             message: step.message ?? null,
           },
-          `${time}  ${colorStatus(step.status.padEnd(16))} ${step.path}  ${oneLine(step.title, 50)}${retry}${step.message ? `: ${oneLine(step.message)}` : ''}`,
+          `${time}  ${colorStatus(step.status.padEnd(16))} ${step.path}  ` +
+            `${oneLine(step.title, 50)}${retry}${step.message ? `: ${oneLine(step.message)}` : ''}`,
         );
       }
     }
@@ -81,7 +82,8 @@ export async function follow(
         const time = new Date().toISOString().slice(11, 19);
         emit(
           { event: 'retry', step, attempt: retry.attempt - 1, message: retry.message },
-          `${time}  ${colorStatus('retrying'.padEnd(16))} ${step}  attempt ${retry.attempt - 1} failed: ${oneLine(retry.message, 200)}; retrying`,
+          `${time}  ${colorStatus('retrying'.padEnd(16))} ${step}  attempt ${retry.attempt - 1} ` +
+            `failed: ${oneLine(retry.message, 200)}; retrying`,
         );
       }
     }
@@ -118,14 +120,18 @@ export async function follow(
         hintedAt = at;
         emit(
           { event: state, workflowId, error: progress?.error ?? null },
-          `${workflowId}: ${colorState(state)}${progress?.error ? ` at ${progress.error.stepId}: ${oneLine(progress.error.message, 200)}` : ''}`,
+          `${workflowId}: ` +
+            `${colorState(state)}${progress?.error ? ` at ${progress.error.stepId}: ${oneLine(progress.error.message, 200)}` : ''}`,
         );
         if (!json) for (const line of resumeHints(workflowId, progress)) process.stdout.write(`  ${line}\n`);
       }
     } else if (state !== 'running') {
       emit(
         { event: 'end', workflowId, state, error: progress?.error ?? null },
-        `${workflowId}: ${colorState(state)}${progress?.error && state !== 'completed' ? ` at ${progress.error.stepId}: ${oneLine(progress.error.message, 200)}` : ''}`,
+        `${workflowId}: ${colorState(state)}` +
+          (progress?.error && state !== 'completed'
+            ? ` at ${progress.error.stepId}: ${oneLine(progress.error.message, 200)}`
+            : ''),
       );
       if (!json && waiting) {
         for (const line of resumeHints(workflowId, progress)) process.stdout.write(`  ${line}\n`);

@@ -6,7 +6,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/c
 import type { Lab } from '../../lab/schema.js';
 import { catalogue, findRunbook } from '../../runbooks/index.js';
 import { type TemporalConfig, workflowUiUrl } from '../../temporal/connection.js';
-import { openRunsOf } from '../../temporal/one-run-per-lab.js';
+import { openRunsOf } from '../../activities/support/one-run-per-lab.js';
 import { type RunbookInput, searchAttributeKeys } from '../../workflows/engine/api.js';
 import type { RunbookDefinition } from '../../workflows/engine/definition.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -97,7 +97,8 @@ function alreadyRuns(
   state?: string,
 ): UserError {
   return new UserError(
-    `runbook ${definition.name} already runs for lab ${lab.name}: ${workflowId}${state ? ` (${state})` : ''}; one run per lab at a time, nothing was started`,
+    `runbook ${definition.name} already runs for lab ${lab.name}: ` +
+      `${workflowId}${state ? ` (${state})` : ''}; one run per lab at a time, nothing was started`,
     ExitCode.FAILED,
     [
       `see it with \`runbook status ${workflowId}\`, or stop it with \`runbook cancel ${workflowId}\``,

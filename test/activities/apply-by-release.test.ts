@@ -8,7 +8,7 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
-import type { StepContext, StepResult } from '../../workflows/engine/steps.js';
+import type { StepContext, StepResult } from '../../contract/step.js';
 import { SDN_EXAMPLE_LAB, startTestLab, type TestLab } from '../simulator/install/support.js';
 
 const activities = createActivities();

@@ -56,7 +56,9 @@ describe('the ceph-csi driver manifests', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'NamespaceMismatch', nonRetryable: true });
     expect((failure as Error).message).toBe(
-      'csi-provisioner-rbac.yaml: ClusterRoleBinding rbd-csi-provisioner-role binds ServiceAccount kube-system/rbd-csi-provisioner, not one in ceph-csi where the driver runs: fix the manifest',
+      'csi-provisioner-rbac.yaml: ClusterRoleBinding rbd-csi-provisioner-role binds ' +
+        'ServiceAccount kube-system/rbd-csi-provisioner, not one in ceph-csi where the driver runs: ' +
+        'fix the manifest',
     );
   });
 });

@@ -10,11 +10,11 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { clusterPlans } from '../../activities/cluster/index.js';
+import { planHalf } from '../../activities/plan-registry.js';
 import { objectSetFor, objectSets } from '../../activities/cluster/objects.js';
 import { createActivities } from '../../activities/index.js';
 import type { StepPlan } from '../../activities/support/plan.js';
-import type { StepContext, StepResult } from '../../workflows/engine/steps.js';
+import type { StepContext, StepResult } from '../../contract/step.js';
 import { startTestLab, type TestLab } from '../simulator/install/support.js';
 
 const activities = createActivities();
@@ -56,7 +56,7 @@ async function versions(objects: string): Promise<string[]> {
 it.each(['infra-pool', 'ingress-placement', 'ceph', 'registry-pvc', 'egress', 'egress-ips-ovn', 'ldap'])(
   'object set %s: applied once, then found as wanted with nothing sent',
   async (objects) => {
-    const plan = (await mock().run(clusterPlans.clusterApply!, context(objects))) as StepPlan;
+    const plan = (await mock().run(planHalf('clusterApply'), context(objects))) as StepPlan;
     expect(plan.changes.length).toBeGreaterThan(0);
     const first = (await mock().run(activities.clusterApply, context(objects))) as StepResult;
     expect(first.changed).toBe(true);
@@ -96,7 +96,7 @@ it('every object set is covered above', () => {
 
 it('plans going back to emptyDir as two field changes, and a monitor change as a diff of config.json', async () => {
   // registry-pvc was applied above: going back to emptyDir is a change of two fields.
-  const back = (await mock().run(clusterPlans.clusterApply!, context('registry-emptydir'))) as StepPlan;
+  const back = (await mock().run(planHalf('clusterApply'), context('registry-emptydir'))) as StepPlan;
   expect(back.changes).toEqual([
     expect.objectContaining({
       target: 'Config cluster',
@@ -108,7 +108,7 @@ it('plans going back to emptyDir as two field changes, and a monitor change as a
   ]);
   const ceph = structuredClone(t.lab);
   ceph.day2.ceph!.monitors = ['10.1.2.9'];
-  const plan = (await mock().run(clusterPlans.clusterApply!, { ...context('ceph'), lab: ceph })) as StepPlan;
+  const plan = (await mock().run(planHalf('clusterApply'), { ...context('ceph'), lab: ceph })) as StepPlan;
   expect(plan.changes.map((change) => change.target)).toEqual(['ConfigMap ceph-csi/ceph-csi-config']);
   expect(plan.changes[0]!.diff).toMatch(/^data\.config\.json:\n--- a\/data\.config\.json\n/);
   expect(plan.changes[0]!.diff).toMatch(/^-\s+"10\.1\.2\.3",?$/m);
@@ -119,8 +119,12 @@ it('refuses, in a rehearsal, a kubeconfig whose server is off loopback, before c
   const kubeconfig = path.join(path.dirname(t.sim.kubeconfigPath), 'off-loopback.kubeconfig');
   const text = await readFile(t.sim.kubeconfigPath, 'utf8');
   await writeFile(kubeconfig, text.replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://10.42.253.150:6443'));
-  const ctx: StepContext = { ...context('ldap'), rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig } };
+  const rehearsal = { endpointsFile: t.sim.endpointsPath, kubeconfig };
   for (const name of ['clusterApply', 'clusterWaitNodesReady', 'clusterApproveCsrs'] as const) {
+    // The waits take no object set: their params schema refuses one.
+    const { params, ...waitContext } = context('ldap');
+    const ctx: StepContext =
+      name === 'clusterApply' ? { ...waitContext, params, rehearsal } : { ...waitContext, rehearsal };
     const failure = (await mock()
       .run(activities[name], ctx)
       .catch((error: unknown) => error)) as ApplicationFailure;

@@ -15,14 +15,14 @@ import { chmod, lstat, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hostPlans } from '../../activities/hosts/index.js';
+import { planHalf } from '../../activities/plan-registry.js';
 import { createActivities } from '../../activities/index.js';
 import { loadLab } from '../../lab/load.js';
 import type { Lab } from '../../lab/schema.js';
 import type { StepPlan } from '../../activities/support/plan.js';
-import type { StepContext, StepResult } from '../../workflows/engine/steps.js';
+import type { StepContext, StepResult } from '../../contract/step.js';
 import { findTool } from '../support/checkers.js';
-import { localHelperLab, prepareLocalHosts, reloadCount, type CheckerTools } from '../support/local-helper-hosts.js';
+import { localHelperLab, prepareLocalHosts, reloadCount, type CheckerTools } from '../../testing/local-helper-hosts.js';
 import { describeWithSshd, startSshd, type TestSshd } from '../support/sshd.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -63,11 +63,8 @@ const run = (name: keyof typeof activities, ctx: StepContext): Promise<StepResul
     activities[name],
     ctx,
   ) as Promise<StepResult>;
-const plan = (name: keyof typeof hostPlans, ctx: StepContext): Promise<StepPlan> =>
-  new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
-    hostPlans[name]!,
-    ctx,
-  ) as Promise<StepPlan>;
+const plan = (name: keyof typeof activities, ctx: StepContext): Promise<StepPlan> =>
+  new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(planHalf(name), ctx) as Promise<StepPlan>;
 
 beforeAll(async () => {
   if (missing.length) return;

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import { clusterPlans } from '../../activities/cluster/index.js';
+import { planHalf } from '../../activities/plan-registry.js';
 import type { StepPlan } from '../../activities/support/plan.js';
 import { hostsWith } from '../../lab/schema.js';
 import { resolveSecret } from '../../lab/secrets.js';
@@ -151,10 +151,10 @@ describe('the install activities on a bare simulated lab', () => {
     expect(text).not.toContain(t.lab.nodes.find((node) => node.role === 'bootstrap')!.ip);
   });
 
-  it('waits for the operators but image-registry, applies its emptyDir storage once, then all settle', async () => {
+  it('waits for the operators except image-registry, applies its emptyDir storage once, then all settle', async () => {
     await run('clusterWaitOperatorsSettled', context('operators', { params: { except: ['image-registry'] } }));
     const plan = (await mock().run(
-      clusterPlans.clusterApply!,
+      planHalf('clusterApply'),
       context('registry', { params: { objects: 'registry-emptydir' } }),
     )) as StepPlan;
     expect(plan.changes).toEqual([
@@ -185,7 +185,7 @@ describe('the install activities on a bare simulated lab', () => {
 
   it('applies the LDAP objects by server-side apply, once, with the bind password masked in the plan', async () => {
     const params = { objects: 'ldap' };
-    const plan = (await mock().run(clusterPlans.clusterApply!, context('ldap', { params }))) as StepPlan;
+    const plan = (await mock().run(planHalf('clusterApply'), context('ldap', { params }))) as StepPlan;
     const secret = plan.changes.find((change) => change.target === 'Secret openshift-config/ldap-secret')!;
     expect(secret).toMatchObject({
       action: 'create',

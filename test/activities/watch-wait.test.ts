@@ -11,7 +11,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { readObject, watchedPoll, type WatchTarget } from '../../activities/cluster/watch-wait.js';
 import { kubeClientFor } from '../../transport/kube.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import { startTestLab, type TestLab } from '../simulator/install/support.js';
 
 let t: TestLab;

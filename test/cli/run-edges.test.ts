@@ -148,7 +148,7 @@ describe('runbook CLI at the engine edges', () => {
     expect(started.code).toBe(ExitCode.OK);
     const handle = temporal.client.workflow.getHandle('selftest/details');
     const details = await (await handle.describe()).staticDetails();
-    expect(details).toMatch(/steps:\n\n- `worker\.check` Reach a worker\n- `engine\.converge` /);
+    expect(details).toMatch(/steps:\n\n- `worker\.check` Reach a worker\n- `worker\.state-folder` Report /);
     await handle.result();
   });
 });

@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { execa } from 'execa';
 import { createActivities } from '../../activities/index.js';
-import { selftestActivities, type StepContext } from '../../activities/engine/index.js';
+import { selftestDeclarations, type StepContext } from '../../activities/engine/index.js';
 import { ExitCode } from '../../cli/errors.js';
 import { progressQuery, type RunbookProgress } from '../../workflows/engine/api.js';
-import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../../testing/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -74,7 +74,7 @@ beforeAll(async () => {
           if (context.item === 'pxe' && context.lab.description?.includes('BROKEN')) {
             throw ApplicationFailure.nonRetryable('host pxe does not answer', 'HostUnreachable');
           }
-          return selftestActivities.selftestHost(context);
+          return selftestDeclarations.find((declaration) => declaration.name === 'selftestHost')!.run(context);
         },
       },
     }),

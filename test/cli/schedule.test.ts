@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ExitCode } from '../../cli/errors.js';
 import { progressQuery, type RunbookProgress } from '../../workflows/engine/api.js';
-import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../../testing/runbook-workers.js';
 import { cliRunner, eventually, REPO as repo } from '../support/cli.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 

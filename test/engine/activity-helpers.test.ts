@@ -14,7 +14,7 @@ import {
 } from '../../activities/engine/index.js';
 import { onWaitNote, type WaitNote } from '../../activities/engine/wait-notes.js';
 import { resolveSecret } from '../../lab/secrets.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import { loadExampleLab } from '../../testing/engine-harness.js';
 
 /** A mock activity context that logs only errors (failing activities are the point of some cases). */

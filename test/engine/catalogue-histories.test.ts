@@ -27,7 +27,7 @@ import {
 } from '../../workflows/engine/api.js';
 import { loadExampleLab } from '../../testing/engine-harness.js';
 import { catalogueFixture, writeHistoryFixture } from '../support/engine-histories.js';
-import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../../testing/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 const HISTORIES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');

@@ -3,13 +3,23 @@ import { describe, expect, it } from '@jest/globals';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { catalogue, findRunbook } from '../../runbooks/index.js';
 import { findStep } from '../../workflows/engine/current-details.js';
-import { defineRunbook, outlineRunbook, pendingProgress, stepPaths } from '../../workflows/engine/definition.js';
+import {
+  currentStepPath,
+  defineRunbook,
+  outlineRunbook,
+  pendingProgress,
+  skipReason,
+  stepPaths,
+} from '../../workflows/engine/definition.js';
 import {
   ACTION_HEARTBEAT_TIMEOUT,
   ACTION_RETRY,
   activityStepsFor,
+  allOf,
+  condition,
   forEach,
   gate,
+  optionOn,
   WAIT_HEARTBEAT_TIMEOUT,
 } from '../../workflows/engine/steps.js';
 import { loadExampleLab } from '../../testing/engine-harness.js';
@@ -51,6 +61,65 @@ describe('step builders', () => {
     expect(() =>
       defineRunbook({ name: 'Bad Name', title: 't', description: 'd', steps: [action('a', 'A', 'x')] }),
     ).toThrow(/lower-case words joined by dashes/);
+  });
+});
+
+describe('runbook defaults, conditions and renamed steps', () => {
+  const input = { lab };
+  const placed = defineRunbook({
+    name: 'placed',
+    title: 'Placed',
+    description: 'Defaults.',
+    defaults: { on: 'lab' },
+    steps: [
+      action('a', 'A', 'a'),
+      action('b', 'B', 'b', { on: 'any' }),
+      forEach('each', 'Each', { items: () => ['x'], steps: [action('c', 'C', 'c')] }),
+      gate('g', 'G', { prompt: 'approve' }),
+    ],
+  });
+
+  it('place every action and wait by the runbook default unless a step says otherwise', () => {
+    const [a, b, each] = placed.steps;
+    expect(a).toMatchObject({ on: 'lab' });
+    expect(b).toMatchObject({ on: 'any' });
+    expect(each?.kind === 'for-each' && each.steps[0]).toMatchObject({ on: 'lab' });
+    expect(pendingProgress(b!, lab, input).on).toBeUndefined();
+    expect(pendingProgress(a!, lab, input).on).toBe('lab');
+  });
+
+  it('keep the placement of steps taken from another runbook', () => {
+    const composed = defineRunbook({
+      name: 'composed',
+      title: 'Composed',
+      description: 'Steps of another runbook, whose default differs.',
+      steps: [...placed.steps.map((step) => ({ ...step, id: `placed.${step.id}` })), action('own', 'Own', 'own')],
+    });
+    expect(composed.steps.map((step) => (step.kind === 'action' ? step.on : step.kind))).toEqual([
+      'lab',
+      'any',
+      'for-each',
+      'gate',
+      'any',
+    ]);
+  });
+
+  it('give a condition its skip reason, and all of several the reason of the first that fails', () => {
+    const gateOn = condition('option gate is off', (_lab, run) => optionOn(run, 'gate'));
+    const noLdap = condition('the lab has no day2.ldap block', () => false);
+    const step = action('s', 'S', 's', { when: allOf(gateOn, noLdap) });
+    expect(skipReason(step, lab, input)).toBe('option gate is off');
+    expect(skipReason(step, lab, { lab, options: { gate: 'true' } })).toBe('the lab has no day2.ldap block');
+    expect(skipReason(action('t', 'T', 't', { when: () => false }), lab, input)).toBe('not applicable to this lab');
+  });
+
+  it('read a renamed step’s old id as its current path (install’s operators wait)', () => {
+    const install = findRunbook('install')!;
+    expect(currentStepPath(install.steps, 'operators.settled-but-registry')).toBe('operators.settled-except-registry');
+    expect(currentStepPath(findRunbook('rebuild')!.steps, 'install.operators.settled-but-registry')).toBe(
+      'install.operators.settled-except-registry',
+    );
+    expect(currentStepPath(install.steps, 'dns.publish')).toBe('dns.publish');
   });
 });
 

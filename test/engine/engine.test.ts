@@ -438,6 +438,7 @@ describe('runbook engine', () => {
     const progress = await handle.query(progressQuery);
     expect(progress.steps.map((entry) => [entry.id, entry.status])).toEqual([
       ['worker.check', 'unchanged'],
+      ['worker.state-folder', 'unchanged'],
       ['engine.converge', 'changed'],
       ['engine.wait', 'unchanged'],
       ['hosts.visit', 'unchanged'],

@@ -18,8 +18,8 @@ import type { Lab } from '../../lab/schema.js';
 import { loadExampleLab, startEngineWorker, startRunbook, waitForProgress } from '../../testing/engine-harness.js';
 import { installWorkerRuntime } from '../../worker/worker.js';
 import type { RunbookProgress, StepProgress } from '../../workflows/engine/api.js';
-import { StepErrorType } from '../../workflows/engine/error-types.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import { StepErrorType } from '../../contract/error-types.js';
+import type { StepContext } from '../../contract/step.js';
 import { describeWithSshd, startSshd, type TestSshd } from '../support/sshd.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 

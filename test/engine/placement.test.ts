@@ -12,7 +12,7 @@ import type { Worker } from '@temporalio/worker';
 import { findRun, hasLiveWorker, labWorkerMissing } from '../../temporal/runs.js';
 import { labTaskQueue, progressQuery, TASK_QUEUE } from '../../workflows/engine/api.js';
 import { pendingProgress } from '../../workflows/engine/definition.js';
-import { action } from '../../workflows/engine/steps.js';
+import { action } from '../../runbooks/steps.js';
 import { bundleRunbookWorkflows, createLabWorkers, installWorkerRuntime } from '../../worker/worker.js';
 import { createEngineTestActivities, readExecutions } from '../../testing/engine-activities.js';
 import {
@@ -55,7 +55,7 @@ const lab = await loadExampleLab();
 describe("steps placed on the lab (on: 'lab')", () => {
   it('the option is checked and shows in the progress tree', () => {
     expect(() => action('x', 'X', 'selftestCheckWorker', { on: 'host' as 'lab' })).toThrow(
-      /step "x": on must be 'lab' \(or left out\), not "host"/,
+      /step "x": on must be 'lab' or 'any' \(or left out\), not "host"/,
     );
     const [, placed, after] = labStepRunbook.steps.map((step) => pendingProgress(step, lab, { lab }));
     expect(placed).toMatchObject({ id: 'install.folder', on: 'lab' });
@@ -73,7 +73,9 @@ describe("steps placed on the lab (on: 'lab')", () => {
     const queue = labTaskQueue(TASK_QUEUE, lab.name);
     const run = await findRun(temporal.client, handle.workflowId);
     expect(await labWorkerMissing(temporal.client, run, waiting)).toBe(
-      `step install.folder waits for a worker of lab ${lab.name}: none polls task queue ${queue}; start \`runbook worker --lab ${lab.name}\` on the machine that keeps the lab's install folder`,
+      `step install.folder waits for a worker of lab ${lab.name}: none polls task queue ${queue}; ` +
+        `start \`runbook worker --lab ${lab.name}\` on the machine that keeps the lab's install ` +
+        `folder`,
     );
 
     const status = await runbook('status', handle.workflowId);

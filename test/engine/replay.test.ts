@@ -22,26 +22,32 @@ const fixtures = readdirSync(HISTORIES)
   .sort();
 
 describe('recorded runbook histories', () => {
-  it('exist for completed, paused-and-resumed, aborted, gated, cancelled and worker-killed runs, and a step finished after a cancel', () => {
-    expect(fixtures.map((file) => file.replace(/\.json$/, ''))).toEqual(
-      expect.arrayContaining([
-        'engine-noop.completed',
-        'engine-flaky.retry-skip',
-        'engine-flaky.abort',
-        'engine-gate.approved',
-        'engine-wait.cancelled',
-        'engine-wait.killed-worker',
-        'engine-cancel.finished-anyway',
-        'selftest.gate',
-      ]),
-    );
-  });
+  it(
+    'exist for completed, paused-and-resumed, aborted, gated, cancelled and worker-killed runs, ' +
+      'and a step finished after a cancel',
+    () => {
+      expect(fixtures.map((file) => file.replace(/\.json$/, ''))).toEqual(
+        expect.arrayContaining([
+          'engine-noop.completed',
+          'engine-flaky.retry-skip',
+          'engine-flaky.abort',
+          'engine-gate.approved',
+          'engine-wait.cancelled',
+          'engine-wait.killed-worker',
+          'engine-cancel.finished-anyway',
+          'selftest.gate',
+        ]),
+      );
+    },
+  );
 
   it('exist for every catalogue runbook', () => {
     const missing = Object.keys(catalogue).filter((name) => !fixtures.includes(catalogueFixture(name)));
     if (missing.length > 0) {
       throw new Error(
-        `no recorded history for runbook ${missing.join(', ')}: record it with RECORD_ENGINE_HISTORIES=1 npx jest test/engine/catalogue-histories.test.ts (add a RECORDING entry there if it needs a lab state or options)`,
+        `no recorded history for runbook ${missing.join(', ')}: record it with ` +
+          `RECORD_ENGINE_HISTORIES=1 npx jest test/engine/catalogue-histories.test.ts (add a ` +
+          `RECORDING entry there if it needs a lab state or options)`,
       );
     }
   });

@@ -10,7 +10,7 @@ import { loadLab } from '../../lab/load.js';
 import type { Lab } from '../../lab/schema.js';
 import type { RunbookInput, StepProgress } from '../../workflows/engine/api.js';
 import { waitForProgress } from '../../testing/engine-harness.js';
-import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../../testing/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { EXAMPLE_LAB, SDN_EXAMPLE_LAB, type TestLab } from '../simulator/install/support.js';
 

@@ -10,9 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { day2Plans } from '../../activities/day2/index.js';
+import { planHalf } from '../../activities/plan-registry.js';
 import type { StepPlan } from '../../activities/support/plan.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import { renderArtifact } from '../../render/index.js';
 import { FINISHED_STEP_STATUSES, progressQuery, resumeUpdate } from '../../workflows/engine/api.js';
 import { SDN_EXAMPLE_LAB, startTestLab, waitFor, type TestLab } from '../simulator/install/support.js';
@@ -40,7 +40,7 @@ function planOf(t: TestLab, activity: string): Promise<StepPlan> {
     lab: t.lab,
     rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig: t.sim.kubeconfigPath },
   };
-  return new MockActivityEnvironment().run(day2Plans[activity]!, context);
+  return new MockActivityEnvironment().run(planHalf(activity), context);
 }
 
 describe("the day-2 runbooks on an installed simulated lab (the procedure's 4.2 / SDN lab)", () => {

@@ -17,7 +17,7 @@ import { loadExampleLab, waitForProgress } from '../../testing/engine-harness.js
 import { installWorkerRuntime } from '../../worker/worker.js';
 import { resumeUpdate } from '../../workflows/engine/api.js';
 import { faultAdmin, finished, leafSteps, settled, startBareLab, startInstall } from '../support/install-runs.js';
-import { startRunbookWorkers, type RunningRunbookWorkers } from '../support/runbook-workers.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../../testing/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 /** Longest a stretch of the install takes on a loaded machine before it pauses or completes. */

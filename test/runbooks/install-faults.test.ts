@@ -39,7 +39,7 @@ import {
 } from '../../testing/engine-harness.js';
 import { createLabWorkers, createRunbookWorker, installWorkerRuntime } from '../../worker/worker.js';
 import { resumeUpdate, type RunbookProgress } from '../../workflows/engine/api.js';
-import type { StepContext } from '../../workflows/engine/steps.js';
+import type { StepContext } from '../../contract/step.js';
 import {
   activityAttempts,
   eventually,
@@ -261,11 +261,11 @@ describe('faults met one after the other by one install run', () => {
   );
 
   it(
-    'an operator stuck Degraded pauses at operators.settled-but-registry naming it; cleared, resume completes the run',
+    'an operator stuck Degraded pauses at operators.settled-except-registry naming it; cleared, resume completes the run',
     async () => {
       const message = expectPausedAt(
         await settled(handle, 'the operators wait', STRETCH_MS),
-        'operators.settled-but-registry',
+        'operators.settled-except-registry',
       );
       expect(message).toMatch(/^Timed out after 15s waiting for the cluster operators to settle/);
       expect(message).toContain('console Degraded=True (console is stuck Degraded (operator-degraded fault))');

@@ -135,7 +135,7 @@ test(
       'bootstrap.power-on[bootstrap].power-on',
       'bootstrap.complete',
       'nodes.csrs',
-      'operators.settled-but-registry',
+      'operators.settled-except-registry',
       'registry.emptydir',
       'operators.settled',
       'cluster-version.available',

@@ -5,9 +5,9 @@
  */
 import { test } from '@jest/globals';
 import { execa } from 'execa';
-import { findTool } from './tools.js';
+import { findTool } from '../../testing/tools.js';
 
-export { findTool } from './tools.js';
+export { findTool } from '../../testing/tools.js';
 
 /** Each checker and the Debian package that provides it. */
 export const checkerPackages = {

@@ -14,7 +14,7 @@ import type { Lab } from '../../lab/schema.js';
 import { startSimulatedLab, type SimulatedLab } from '../../simulator/lab-sim.js';
 import { loadExampleLab } from '../../testing/engine-harness.js';
 import { installWorkerRuntime } from '../../worker/worker.js';
-import { startRunbookWorkers } from './runbook-workers.js';
+import { startRunbookWorkers } from '../../testing/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
 
 export interface RunbookTestLab {

@@ -5,9 +5,9 @@
  * the suite, elsewhere it is skipped with a loud warning.
  */
 import { describe, test } from '@jest/globals';
-import { SSHD, sshdAvailable } from './sshd-server.js';
+import { SSHD, sshdAvailable } from '../../testing/sshd-server.js';
 
-export { sshdAvailable, startSshd, type TestSshd } from './sshd-server.js';
+export { sshdAvailable, startSshd, type TestSshd } from '../../testing/sshd-server.js';
 
 export function describeWithSshd(name: string, suite: () => void): void {
   if (sshdAvailable()) {

@@ -9,6 +9,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Lab } from '../../lab/schema.js';
+import type { RehearsalInput } from '../../contract/step.js';
 
 /** The task queue every runbook workflow and step activity runs on. */
 export const TASK_QUEUE = 'openshift-runbooks';
@@ -137,12 +138,7 @@ export interface ApproveResult {
 }
 
 /** Settings of a rehearsal against the simulated lab: where the simulated endpoints are. */
-export interface RehearsalInput {
-  /** JSON file that maps lab services (SSH hosts, API server) to loopback endpoints. */
-  endpointsFile: string;
-  /** Kubeconfig of the simulated API server. */
-  kubeconfig: string;
-}
+export type { RehearsalInput } from '../../contract/step.js';
 
 /**
  * The argument of every runbook workflow. The lab holds secret references only; new optional fields

@@ -5,7 +5,7 @@
  */
 import type { Lab } from '../../lab/schema.js';
 import type { RunbookInput, StepProgress } from './api.js';
-import { checkUniqueIds, itemPath, type ForEachStep, type Step } from './steps.js';
+import { checkUniqueIds, itemPath, reasonOf, type ForEachStep, type Step, type StepPlacement } from './steps.js';
 
 export interface RunbookDefinition {
   /** Workflow type and the first part of workflow ids (`install/<lab>`); lower-case words and dashes. */
@@ -13,6 +13,11 @@ export interface RunbookDefinition {
   title: string;
   description: string;
   steps: Step[];
+  /**
+   * Defaults of the runbook's action and wait steps (for-each sub-steps too). `on: 'lab'`: every
+   * step runs on the lab's own worker unless it says `on: 'any'`.
+   */
+  defaults?: { on?: StepPlacement };
 }
 
 const NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -25,14 +30,26 @@ export function defineRunbook(definition: RunbookDefinition): RunbookDefinition 
   }
   if (definition.steps.length === 0) throw new Error(`runbook "${definition.name}" has no steps`);
   checkUniqueIds(definition.steps, `runbook "${definition.name}"`);
-  return definition;
+  return { ...definition, steps: placed(definition.steps, definition.defaults?.on ?? 'any') };
+}
+
+/**
+ * Every action and wait with its placement spelled out, so that a runbook composed of another's
+ * steps (install's preflight, rebuild's stages) keeps their placement whatever its own default.
+ */
+function placed(steps: readonly Step[], on: StepPlacement): Step[] {
+  return steps.map((step): Step => {
+    if (step.kind === 'for-each') return { ...step, steps: placed(step.steps, on) };
+    if (step.kind === 'gate' || step.on !== undefined) return step;
+    return { ...step, on };
+  });
 }
 
 /** The progress entry of a step before it runs; for-each items are listed from the lab. */
 export function pendingProgress(step: Step, lab: Lab, input: RunbookInput): StepProgress {
   const entry: StepProgress = { id: step.id, title: step.title, kind: step.kind, status: 'pending', attempts: 0 };
   if (step.kind === 'gate') entry.message = step.prompt;
-  if ((step.kind === 'action' || step.kind === 'wait') && step.on) entry.on = step.on;
+  if ((step.kind === 'action' || step.kind === 'wait') && step.on === 'lab') entry.on = step.on;
   if (step.kind === 'for-each' && applies(step, lab, input)) {
     entry.items = forEachItems(step, lab).map((item) => pendingItem(step, item, lab, input));
   }
@@ -56,8 +73,23 @@ export function applies(step: Step, lab: Lab, input: RunbookInput): boolean {
 }
 
 /** Why a step whose `when` is false was skipped: its condition's own reason, or the lab. */
-export function skipReason(step: Step): string {
-  return step.when?.skipReason ?? 'not applicable to this lab';
+export function skipReason(step: Step, lab: Lab, input: RunbookInput): string {
+  return step.when ? reasonOf(step.when, lab, input) : 'not applicable to this lab';
+}
+
+/**
+ * The current path of a step named by its path or by its path before a rename (`renamedFrom`), so
+ * that `resume --from` and `resume --step` take the old id a paused run's operator may still use.
+ */
+export function currentStepPath(steps: readonly Step[], path: string, prefix = ''): string {
+  for (const step of steps) {
+    const at = prefix === '' ? step.id : `${prefix}.${step.id}`;
+    if ((step.kind === 'action' || step.kind === 'wait') && step.renamedFrom !== undefined) {
+      const former = prefix === '' ? step.renamedFrom : `${prefix}.${step.renamedFrom}`;
+      if (path === former) return at;
+    }
+  }
+  return path;
 }
 
 /** Every step path of a run (for-each sub-steps once per item), in execution order. */

@@ -6,7 +6,7 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { RunbookInput, RunbookResult } from './api.js';
 import type { RunbookDefinition } from './definition.js';
-import { StepErrorType } from './error-types.js';
+import { StepErrorType } from '../../contract/error-types.js';
 import { runbookWorkflow } from './interpreter.js';
 
 export type RunbookWorkflow = (input: RunbookInput) => Promise<RunbookResult>;
@@ -23,7 +23,8 @@ export function dispatchByType(workflows: Record<string, RunbookWorkflow>): Runb
     const workflow = Object.hasOwn(workflows, type) ? workflows[type] : undefined;
     if (!workflow) {
       throw ApplicationFailure.nonRetryable(
-        `No runbook named "${type}" on this worker; it knows ${Object.keys(workflows).join(', ')}. Upgrade the worker or check the name with "runbook list-runbooks"`,
+        `No runbook named "${type}" on this worker; it knows ${Object.keys(workflows).join(', ')}. ` +
+          `Upgrade the worker or check the name with "runbook list-runbooks"`,
         StepErrorType.UnknownRunbook,
       );
     }

@@ -45,23 +45,16 @@ import {
 } from './api.js';
 import {
   applies,
+  currentStepPath,
   forEachItems,
   pendingItem,
   pendingProgress,
   skipReason,
   type RunbookDefinition,
 } from './definition.js';
-import { StepErrorType } from './error-types.js';
-import {
-  action,
-  itemPath,
-  type ActivityStep,
-  type ForEachStep,
-  type GateStep,
-  type Step,
-  type StepContext,
-  type StepResult,
-} from './steps.js';
+import { StepErrorType } from '../../contract/error-types.js';
+import type { StepContext, StepResult } from '../../contract/step.js';
+import { activityStepsFor, itemPath, type ActivityStep, type ForEachStep, type GateStep, type Step } from './steps.js';
 import { findStep, renderCurrentDetails } from './current-details.js';
 import { countStep, recordPause } from './metrics.js';
 import { sendNotice, type Notice } from './notices.js';
@@ -81,14 +74,22 @@ export function runbookWorkflow(definition: RunbookDefinition): (input: RunbookI
  */
 const STOP_AT_STEP_WHEN_CANCELLED = 'stop-at-step-when-cancelled';
 
+/**
+ * Patch id prefix (+ the step's path) of a renamed step: runs started before the rename scheduled it
+ * with its old id as activity id and replay with that; new runs use the current path.
+ */
+const RENAMED_STEP = 'renamed-step:';
+
 const ACTIVITY_SUMMARY_MAX = 200;
 
 /** The first step of a run started with a lab file (a scheduled run): the file read and validated then. */
 export const LAB_LOAD_STEP = 'lab.load';
 
 function labLoadStep(file: string): ActivityStep {
-  return action(LAB_LOAD_STEP, 'Read and validate the lab file', 'labReadFile', {
-    description: `Reads ${file} as it is when the run starts, so edits apply to the next run; an invalid lab pauses here with every finding.`,
+  return activityStepsFor<'labReadFile'>().action(LAB_LOAD_STEP, 'Read and validate the lab file', 'labReadFile', {
+    description:
+      `Reads ${file} as it is when the run starts, so edits apply to the next run; an invalid lab ` +
+      `pauses here with every finding.`,
     params: { file },
     retry: { maximumAttempts: 2 },
   });
@@ -119,7 +120,8 @@ class RunbookRun {
   ) {
     if (typeof input?.lab?.name !== 'string') {
       throw ApplicationFailure.nonRetryable(
-        `Runbook "${definition.name}" needs { lab } as input, a lab parsed from a lab file; start it with "runbook start ${definition.name} --lab <file>"`,
+        `Runbook "${definition.name}" needs { lab } as input, a lab parsed from a lab file; start ` +
+          `it with "runbook start ${definition.name} --lab <file>"`,
         StepErrorType.InvalidRunbookInput,
       );
     }
@@ -138,8 +140,8 @@ class RunbookRun {
     setHandler(progressQuery, () => this.progress, {
       description: 'Every step with status, attempts and last message',
     });
-    setHandler(resumeUpdate, (request) => this.resume(request), {
-      validator: (request) => this.validateResume(request),
+    setHandler(resumeUpdate, (request) => this.resume(this.currentPaths(request)), {
+      validator: (request) => this.validateResume(this.currentPaths(request)),
       description: 'Retry, skip or abort the paused step',
     });
     setHandler(approveUpdate, (request) => this.approve(request), {
@@ -201,7 +203,7 @@ class RunbookRun {
       const scope = CancellationScope.current();
       if (scope.consideredCancelled && patched(STOP_AT_STEP_WHEN_CANCELLED)) await scope.cancelRequested;
       if (!applies(step, this.lab, this.input)) {
-        finish(entry, 'skipped', skipReason(step));
+        finish(entry, 'skipped', skipReason(step, this.lab, this.input));
         continue;
       }
       entry.startedAt ??= isoNow();
@@ -210,6 +212,11 @@ class RunbookRun {
       else await this.runActivity(step, entry, path, item);
       this.publish();
     }
+  }
+
+  private activityIdOf(step: ActivityStep, path: string): string {
+    if (step.renamedFrom === undefined || patched(`${RENAMED_STEP}${path}`)) return path;
+    return `${path.slice(0, path.length - step.id.length)}${step.renamedFrom}`;
   }
 
   private async runActivity(step: ActivityStep, entry: StepProgress, path: string, item: string | undefined) {
@@ -226,8 +233,9 @@ class RunbookRun {
       };
       try {
         const result = await scheduleActivity<StepResult>(step.activity, [context], {
-          // The step path names the activity in the UI and in `temporal activity` commands.
-          activityId: path,
+          // The step path names the activity in the UI and in `temporal activity` commands; a run
+          // that scheduled a renamed step under its old id replays with that id.
+          activityId: this.activityIdOf(step, path),
           // Absent for shared steps: the activity takes the run's queue, as before placements existed.
           ...(step.on === 'lab' && { taskQueue: labTaskQueue(workflowInfo().taskQueue, this.lab.name) }),
           summary: truncate(item === undefined ? step.title : `${step.title} (${item})`, ACTIVITY_SUMMARY_MAX),
@@ -361,13 +369,17 @@ class RunbookRun {
     if (waiting?.kind !== 'resume' || this.decision !== undefined || this.rewindTo !== undefined) {
       throw new Error(
         waiting?.kind === 'approve'
-          ? `Runbook ${workflowInfo().workflowId} is not paused: it waits for approval at ${waiting.path}; approve it with "runbook approve"`
-          : `Runbook ${workflowInfo().workflowId} is not paused (it is ${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''}); only a paused runbook can be resumed`,
+          ? `Runbook ${workflowInfo().workflowId} is not paused: it waits for approval at ` +
+              `${waiting.path}; approve it with "runbook approve"`
+          : `Runbook ${workflowInfo().workflowId} is not paused (it is ` +
+              `${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''}); ` +
+              `only a paused runbook can be resumed`,
       );
     }
     if (request.stepId !== undefined && request.stepId !== waiting.path) {
       throw new Error(
-        `Runbook ${workflowInfo().workflowId} is paused at ${waiting.path}, not at ${request.stepId}; check "runbook status" and resume that step`,
+        `Runbook ${workflowInfo().workflowId} is paused at ${waiting.path}, not at ` +
+          `${request.stepId}; check "runbook status" and resume that step`,
       );
     }
     this.validateLab(request);
@@ -389,7 +401,9 @@ class RunbookRun {
       this.rewindTo !== undefined
     ) {
       throw new Error(
-        `Runbook ${id} is ${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''}; it can be rewound only while it is paused or waits at a gate`,
+        `Runbook ${id} is ` +
+          `${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''}; ` +
+          `it can be rewound only while it is paused or waits at a gate`,
       );
     }
     if (request.stepId !== undefined && request.stepId !== waiting.path) {
@@ -406,10 +420,22 @@ class RunbookRun {
         throw new Error('A corrected lab can only come with a retry, not with skip or abort');
       if (request.lab?.name !== this.progress.lab) {
         throw new Error(
-          `The corrected lab is named "${String(request.lab?.name)}" but this run is for lab "${this.progress.lab}"; the lab name is part of the run's id and cannot change`,
+          `The corrected lab is named "${String(request.lab?.name)}" but this run is for lab ` +
+            `"${this.progress.lab}"; the lab name is part of the run's id and cannot change`,
         );
       }
     }
+  }
+
+  /** The request with a renamed step's old id (`renamedFrom`) read as its current path. */
+  private currentPaths(request: ResumeRequest): ResumeRequest {
+    if (typeof request !== 'object' || request === null) return request;
+    const current = (path: unknown) => (typeof path === 'string' ? currentStepPath(this.steps, path) : path);
+    return {
+      ...request,
+      ...(request.from !== undefined && { from: current(request.from) as string }),
+      ...(request.stepId !== undefined && { stepId: current(request.stepId) as string }),
+    };
   }
 
   private resume(request: ResumeRequest): ResumeResult {
@@ -440,7 +466,10 @@ class RunbookRun {
     return {
       stepId: target,
       action: 'retry',
-      message: `Rewound from ${from} to step ${target}${reason}${request.lab ? ' with the corrected lab' : ''}; it and every step after it run again`,
+      message:
+        `Rewound from ${from} to step ` +
+        `${target}${reason}${request.lab ? ' with the corrected lab' : ''}; it and every step after ` +
+        `it run again`,
     };
   }
 
@@ -448,7 +477,8 @@ class RunbookRun {
     const waiting = this.waiting;
     if (waiting?.kind !== 'approve' || this.approval !== undefined || this.rewindTo !== undefined) {
       throw new Error(
-        `Runbook ${workflowInfo().workflowId} does not wait for an approval (it is ${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''})`,
+        `Runbook ${workflowInfo().workflowId} does not wait for an approval (it is ` +
+          `${this.progress.state}${this.progress.currentStep ? ` at ${this.progress.currentStep}` : ''})`,
       );
     }
     if (request?.stepId !== undefined && request.stepId !== waiting.path) {

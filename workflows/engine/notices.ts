@@ -101,7 +101,8 @@ export async function runbookNotice(delivery: NoticeDelivery): Promise<NoticeRes
       result.undelivered.push(name);
       const cause = outcome.reason instanceof ActivityFailure ? outcome.reason.cause : outcome.reason;
       log.warn(
-        `notice "${delivery.notice.event}" of ${delivery.notice.workflowId} not delivered to webhook ${name}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        `notice "${delivery.notice.event}" of ${delivery.notice.workflowId} not delivered to ` +
+          `webhook ${name}: ${cause instanceof Error ? cause.message : String(cause)}`,
       );
     }
   });
@@ -139,7 +140,8 @@ export async function sendNotice(
   } catch (error) {
     if (isCancellation(error)) throw error;
     log.warn(
-      `notice "${notice.event}" of ${info.workflowId} not sent: ${error instanceof ApplicationFailure || error instanceof Error ? error.message : String(error)}`,
+      `notice "${notice.event}" of ${info.workflowId} not sent: ` +
+        `${error instanceof ApplicationFailure || error instanceof Error ? error.message : String(error)}`,
     );
   }
 }

@@ -31,7 +31,11 @@ export function rewindRefusal(entries: readonly StepProgress[], current: string,
     if (matches.length > 0) {
       return `step ${target} runs once per item; name the item to rewind to, e.g. --from ${matches[0]} (one of ${matches.join(', ')})`;
     }
-    return `there is no step ${target} in this run; its steps are ${entries.map((entry) => entry.id).join(', ')} (see "runbook status" for the paths inside for-each steps)`;
+    return (
+      `there is no step ${target} in this run; its steps are ` +
+      `${entries.map((entry) => entry.id).join(', ')} (see "runbook status" for the paths inside ` +
+      `for-each steps)`
+    );
   }
   if (targetIndex > currentIndex) {
     return `step ${target} comes after the current step ${current} and has not run yet; rewind only to ${current} or a step before it`;

@@ -6,55 +6,49 @@
  */
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import type { StepActivityName } from '../../activities/index.js';
+import type { JsonValue } from '../../contract/step.js';
 import type { Lab } from '../../lab/schema.js';
-import type { RehearsalInput, RunbookInput, StepKind } from './api.js';
+import type { RunbookInput, StepKind } from './api.js';
 
-/** Plain JSON data a step hands to its activity (`StepContext.params`). */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/**
- * The single argument of every step activity. `lab` holds secret references only; activities resolve
- * secrets themselves and never put them into outcomes, heartbeats or errors.
- */
-export interface StepContext {
-  runbook: string;
-  /** Path of the step: `dns.publish-zones`, or `nodes.boot[master1].power-on` inside a for-each. */
-  stepId: string;
-  lab: Lab;
-  /** The for-each item this step runs for (the innermost one when for-each steps nest). */
-  item?: string;
-  rehearsal?: RehearsalInput;
-  /** Static parameters from the step definition. */
-  params?: Record<string, JsonValue>;
-  /** Wait steps: how often to poll and how long to wait in total (ms). */
-  poll?: { intervalMs: number; deadlineMs: number };
-}
-
-/** What a step activity reports: whether it changed anything, and a short line for the operator. */
-export interface StepOutcome {
-  changed: boolean;
-  detail: string;
-  /** Only from the `lab.load` step of a scheduled run: the lab read from the lab file. */
-  lab?: Lab;
-}
-
-/** What the worker's step wrapper returns to the workflow: the outcome and the attempt it took. */
-export interface StepResult extends StepOutcome {
-  attempt: number;
-}
+/** The step contract (../../contract/step.ts), re-exported for runbook definitions. */
+export type { JsonValue, StepContext, StepOutcome, StepResult } from '../../contract/step.js';
 
 /**
  * Decides whether a step applies to this run; a step that does not is shown as skipped, with
- * `skipReason` when the condition has one (default: "not applicable to this lab").
+ * `skipReason` when the condition has one (default: "not applicable to this lab"). Write one with
+ * `condition(reason, test)`; a bare `(lab, input) => boolean` skips with the default reason.
  */
-export type StepCondition = ((lab: Lab, input: RunbookInput) => boolean) & { skipReason?: string };
+export type StepCondition = ((lab: Lab, input: RunbookInput) => boolean) & { skipReason?: SkipReason };
 
-/** A condition on a run switch: the step runs only with `--option <name>=true`. */
-export function whenOption(name: string): StepCondition {
-  const condition: StepCondition = (_lab, input) => input.options?.[name] === true || input.options?.[name] === 'true';
-  condition.skipReason = `option ${name} is off (start the run with --option ${name}=true to include this step)`;
-  return condition;
+/** Why a step was skipped: fixed, or told from the lab and the input (a combined condition). */
+export type SkipReason = string | ((lab: Lab, input: RunbookInput) => string);
+
+/**
+ * The one way to write a condition with its skip reason:
+ *
+ *   when: condition('the lab has no day2.ldap block', (lab) => lab.day2.ldap !== undefined)
+ */
+export function condition(skipReason: SkipReason, test: (lab: Lab, input: RunbookInput) => boolean): StepCondition {
+  return Object.assign((lab: Lab, input: RunbookInput) => test(lab, input), { skipReason });
+}
+
+/** Whether the run was started with `--option <name>=true` (options arrive as `true` or `'true'`). */
+export function optionOn(input: RunbookInput, name: string): boolean {
+  return input.options?.[name] === true || input.options?.[name] === 'true';
+}
+
+/** The skip reason of a condition that did not hold for this lab and input. */
+export function reasonOf(when: StepCondition, lab: Lab, input: RunbookInput): string {
+  const reason = when.skipReason ?? 'not applicable to this lab';
+  return typeof reason === 'function' ? reason(lab, input) : reason;
+}
+
+/** All of the conditions; skipped with the reason of the first one that does not hold. */
+export function allOf(...conditions: StepCondition[]): StepCondition {
+  return condition(
+    (lab, input) => reasonOf(conditions.find((when) => !when(lab, input)) ?? conditions[0]!, lab, input),
+    (lab, input) => conditions.every((when) => when(lab, input)),
+  );
 }
 
 interface StepBase {
@@ -79,14 +73,20 @@ export interface ActivityStep extends StepBase {
   poll?: { intervalMs: number; deadlineMs: number };
   /** `lab`: runs only on a worker of the lab's own queue (see `StepPlacement`). */
   on?: StepPlacement;
+  /**
+   * The id this step had before it was renamed. Runs that scheduled it under that id replay with it
+   * (the interpreter keeps it as their activity id), and `resume --from` takes it too.
+   */
+  renamedFrom?: string;
 }
 
 /**
  * Where a step's activity runs. Default: on any worker of the run's task queue. `lab`: on a worker
  * started with `runbook worker --lab <lab name>`, for steps that need what one machine keeps (the
- * install folder of `openshift-install`).
+ * install folder of `openshift-install`). `any`: on any worker, also in a runbook whose default is
+ * `lab` (`defineRunbook({ defaults: { on: 'lab' } })`).
  */
-export type StepPlacement = 'lab';
+export type StepPlacement = 'lab' | 'any';
 
 export interface GateStep extends StepBase {
   kind: 'gate';
@@ -112,6 +112,8 @@ interface CommonOptions {
   heartbeatTimeout?: Duration;
   /** `lab`: run the step only on a worker started with `runbook worker --lab <lab name>`. */
   on?: StepPlacement;
+  /** The step's former id, when it was renamed (see `ActivityStep.renamedFrom`). */
+  renamedFrom?: string;
 }
 
 export interface ActionOptions extends CommonOptions {
@@ -168,25 +170,12 @@ const DEFAULT_POLL_INTERVAL = '10s';
 const ID_PATTERN = /^[a-z0-9]+([.-][a-z0-9]+)*$/;
 
 /**
- * A step that converges one piece of state: check, act only if needed, report changed/unchanged.
- * `activity` is checked against the worker's registry (activities/index.ts).
- */
-export function action(id: string, title: string, activity: StepActivityName, options?: ActionOptions): ActivityStep {
-  return actionStep(id, title, activity, options);
-}
-
-/**
- * A long wait: one heartbeating activity that polls until a condition holds or the deadline passes
- * (see `pollUntil` in activities/engine). The attempt's own timeout is the deadline plus a margin, so
- * the poll loop's clear "timed out waiting for …" message wins over a bare server timeout.
- */
-export function wait(id: string, title: string, activity: StepActivityName, options: WaitOptions): ActivityStep {
-  return waitStep(id, title, activity, options);
-}
-
-/**
- * `action` and `wait` for another registry's names, e.g. the engine tests' runbooks, whose worker
- * registers test activities next to the built-in ones.
+ * `action` and `wait` for a registry's names. A step that converges one piece of state (check, act
+ * only if needed, report changed/unchanged), and a long wait: one heartbeating activity that polls
+ * until a condition holds or the deadline passes (see `pollUntil` in activities/engine). The attempt's
+ * own timeout is the deadline plus a margin, so the poll loop's clear "timed out waiting for …"
+ * message wins over a bare server timeout. The runbooks take theirs, typed by the activities'
+ * declarations, from runbooks/steps.ts; the engine tests' runbooks name test activities too.
  */
 export function activityStepsFor<Name extends string>(): {
   action: (id: string, title: string, activity: Name, options?: ActionOptions) => ActivityStep;
@@ -225,11 +214,15 @@ function waitStep(id: string, title: string, activity: string, options: WaitOpti
   };
 }
 
-function placement(id: string, options: CommonOptions): { on?: StepPlacement } {
-  if (options.on === undefined) return {};
-  if (options.on !== 'lab')
-    throw new Error(`step "${id}": on must be 'lab' (or left out), not ${JSON.stringify(options.on)}`);
-  return { on: options.on };
+function placement(id: string, options: CommonOptions): { on?: StepPlacement; renamedFrom?: string } {
+  if (options.renamedFrom !== undefined && !ID_PATTERN.test(options.renamedFrom)) {
+    throw new Error(`step "${id}": renamedFrom must be a step id, not ${JSON.stringify(options.renamedFrom)}`);
+  }
+  const renamed = options.renamedFrom !== undefined ? { renamedFrom: options.renamedFrom } : {};
+  if (options.on === undefined) return renamed;
+  if (options.on !== 'lab' && options.on !== 'any')
+    throw new Error(`step "${id}": on must be 'lab' or 'any' (or left out), not ${JSON.stringify(options.on)}`);
+  return { on: options.on, ...renamed };
 }
 
 /** An operator gate: the runbook waits (state `waiting-approval`) until `runbook approve`. */

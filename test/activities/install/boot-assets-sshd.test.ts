@@ -17,7 +17,7 @@ import { loadLab } from '../../../lab/load.js';
 import type { Lab } from '../../../lab/schema.js';
 import { bootAssetsFor } from '../../../render/boot-assets.js';
 import { sha256Hex, startRehearsalMirror, type RehearsalMirror } from '../../../simulator/mirror.js';
-import type { StepContext, StepResult } from '../../../workflows/engine/steps.js';
+import type { StepContext, StepResult } from '../../../contract/step.js';
 import { describeWithSshd, startSshd, type TestSshd } from '../../support/sshd.js';
 
 const labFile = fileURLToPath(new URL('../../../runbooks/labs/example-4.2-sdn.yaml', import.meta.url));
@@ -127,7 +127,8 @@ describeWithSshd('boot assets on a real sshd with real curl and sha256sum', () =
     const kernel = targets()[0]!;
     const actual = sha256Hex(mirror.files.get(kernel.asset.file)!);
     expect(failure.message).toContain(
-      `${mirror.url}${kernel.asset.file} downloaded on pxe has sha256 ${actual}, expected ${'0'.repeat(64)} (from cluster.rhcosSha256.kernel)`,
+      `${mirror.url}${kernel.asset.file} downloaded on pxe has sha256 ${actual}, expected ` +
+        `${'0'.repeat(64)} (from cluster.rhcosSha256.kernel)`,
     );
     expect(existsSync(kernel.target)).toBe(false);
     expect(await parts()).toEqual([]);
@@ -153,7 +154,8 @@ describeWithSshd('boot assets on a real sshd with real curl and sha256sum', () =
       const failure = (await run().catch((error: unknown) => error)) as ApplicationFailure;
       expect(failure).toMatchObject({ type: 'BootAssetSumUnknown', nonRetryable: true });
       expect(failure.message).toContain(
-        `no sha256 to verify rhcos-4.2.0-x86_64-metal-uefi.raw.gz (set cluster.rhcosSha256.metalUefi): ${biosOnly.url}sha256sum.txt does not list it`,
+        `no sha256 to verify rhcos-4.2.0-x86_64-metal-uefi.raw.gz (set ` +
+          `cluster.rhcosSha256.metalUefi): ${biosOnly.url}sha256sum.txt does not list it`,
       );
       expect(biosOnly.requests).toEqual([`GET ${new URL(biosOnly.url).pathname}sha256sum.txt`]);
       expect(existsSync(path.join(scratch, 'tftpboot'))).toBe(false);

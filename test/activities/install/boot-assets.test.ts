@@ -17,7 +17,7 @@ import { loadLab } from '../../../lab/load.js';
 import { bootAssetsFor } from '../../../render/boot-assets.js';
 import { startSimulatedLab } from '../../../simulator/lab-sim.js';
 import { sha256Hex, standInContent } from '../../../simulator/mirror.js';
-import type { StepContext, StepResult } from '../../../workflows/engine/steps.js';
+import type { StepContext, StepResult } from '../../../contract/step.js';
 import { SDN_EXAMPLE_LAB, startTestLab, type TestLab } from '../../simulator/install/support.js';
 
 const activities = createActivities();

@@ -36,7 +36,8 @@ describe('the instruction step', () => {
     expect(result).toMatchObject({
       changed: false,
       detail:
-        'Power on compute3 (MAC 52:54:00:ff:37:14) and make it PXE boot (one-time boot menu or BIOS boot order), then run `runbook approve install/intra`',
+        'Power on compute3 (MAC 52:54:00:ff:37:14) and make it PXE boot (one-time boot menu or BIOS ' +
+        'boot order), then run `runbook approve install/intra`',
     });
   });
 

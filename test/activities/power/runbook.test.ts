@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { bundleRunbookWorkflows } from '../../../worker/worker.js';
 import { approveUpdate, progressQuery, type RunbookInput, type StepProgress } from '../../../workflows/engine/api.js';
 import { waitForProgress } from '../../../testing/engine-harness.js';
-import { startRunbookWorkers, type RunningRunbookWorkers } from '../../support/runbook-workers.js';
+import { startRunbookWorkers, type RunningRunbookWorkers } from '../../../testing/runbook-workers.js';
 import { startTestTemporal, type TestTemporal } from '../../support/temporal.js';
 import { startPowerLab, type PowerLab } from './support.js';
 
@@ -74,7 +74,8 @@ test('remote nodes switch on by their drivers, the manual one at its gate; a sec
     [
       'instructions',
       'unchanged',
-      'Power on compute3 (MAC 52:54:00:ff:37:14) and make it PXE boot (one-time boot menu or BIOS boot order), then run `runbook approve power-on-computes/intra`' +
+      'Power on compute3 (MAC 52:54:00:ff:37:14) and make it PXE boot (one-time boot menu or BIOS ' +
+        'boot order), then run `runbook approve power-on-computes/intra`' +
         ` (rehearsal: \`runbook sim power compute3 on --state-dir ${stateDir}\` is its power button)`,
     ],
     [

@@ -14,7 +14,7 @@ import type { Lab } from '../../../lab/schema.js';
 import { adminRequest } from '../../../simulator/admin-client.js';
 import { BMC_ROUTE, type NodeBoot } from '../../../simulator/bmc/index.js';
 import { startSimulatedLab, type EndpointsFile, type SimulatedLab } from '../../../simulator/lab-sim.js';
-import type { JsonValue, StepContext, StepResult } from '../../../workflows/engine/steps.js';
+import type { JsonValue, StepContext, StepResult } from '../../../contract/step.js';
 
 export const EXAMPLE_LAB = new URL('../../../runbooks/labs/example.yaml', import.meta.url).pathname;
 

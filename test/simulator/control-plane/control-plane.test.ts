@@ -15,7 +15,7 @@ import {
 import { createClientCsr, describeCertificate, signedBy } from '../../../simulator/control-plane/pki.js';
 import { infraMachineConfigPool } from '../../../render/infra.js';
 import { eventually, startTestControlPlane } from '../../support/control-plane.js';
-import { findTool } from '../../support/tools.js';
+import { findTool } from '../../../testing/tools.js';
 
 let plane: ControlPlane;
 const kubectlPath = findTool('kubectl');

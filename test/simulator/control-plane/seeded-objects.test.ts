@@ -13,7 +13,7 @@ import { openshiftTypes } from '../../../simulator/control-plane/copy-openshift-
 import { resourceKey } from '../../../simulator/apiserver/resources.js';
 import { loadExampleLab } from '../../../testing/engine-harness.js';
 import { eventually } from '../../support/control-plane.js';
-import { findTool } from '../../support/tools.js';
+import { findTool } from '../../../testing/tools.js';
 
 let sim: SimulatedLab;
 let stateDir: string;

@@ -5,7 +5,7 @@
  * simulated lab, so only runs on the same task queue count.
  */
 import type { Client } from '@temporalio/client';
-import { searchAttributeKeys } from '../workflows/engine/api.js';
+import { searchAttributeKeys } from '../../workflows/engine/api.js';
 
 export interface OpenRun {
   workflowId: string;

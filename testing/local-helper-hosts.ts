@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Host, Lab } from '../../lab/schema.js';
+import type { Host, Lab } from '../lab/schema.js';
 import type { TestSshd } from './sshd-server.js';
 import { findTool } from './tools.js';
 

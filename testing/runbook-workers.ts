@@ -7,8 +7,8 @@
  *   afterAll(() => workers?.stop());
  */
 import type { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
-import { createLabWorkers, createRunbookWorker, type RunbookWorkerOptions } from '../../worker/worker.js';
+import { createActivities } from '../activities/index.js';
+import { createLabWorkers, createRunbookWorker, type RunbookWorkerOptions } from '../worker/worker.js';
 
 export interface RunningRunbookWorkers {
   /** The runbook worker (workflows and unplaced steps), then one worker per lab queue. */
