@@ -306,13 +306,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       caPem: pki.ca.certPem,
       credential: await pki.issueClient(nodeIdentity('probe')),
     };
+    const bootstrap = bootstrapNodeBootstrapper(admin);
     const [bootstrapToken] = await Promise.all([
-      bootstrapNodeBootstrapper(admin),
+      bootstrap,
       installNodeRestriction(admin, probe, (what, check) => pollUntil(what, deadline, alive, check)),
       // The SCCs need their CRD; then pods are judged by them before the control plane counts as ready.
       waitUntilEstablished(admin, crds, (what, check) => pollUntil(what, deadline, alive, check)).then(async () => {
         if (options.defaultSccs !== false) await seedDefaultSccs(admin);
-        await registerSccWebhook(admin, webhook, pki.ca.certPem, (what, check) =>
+        await bootstrap;
+        await registerSccWebhook(admin, webhook, pki.ca.certPem, NODE_BOOTSTRAPPER, (what, check) =>
           pollUntil(what, deadline, alive, check),
         );
       }),

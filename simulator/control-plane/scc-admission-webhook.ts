@@ -176,13 +176,15 @@ export function sccWebhookConfiguration(url: string, caPem: string): object {
 }
 
 /**
- * Registers the webhook and waits until kube-apiserver calls it (a dry-run pod in `default`: admitted or
- * not, the webhook has answered it; without SCCs yet, it is refused).
+ * Registers the webhook and waits until kube-apiserver calls it: a dry-run pod of `probeAs` (a service
+ * account that exists already, so the probe need not wait for kube-controller-manager to create the
+ * `default` ones); admitted or not, the webhook has answered it (without SCCs yet, it is refused).
  */
 export async function registerSccWebhook(
   admin: ApiTarget,
   webhook: SccWebhook,
   caPem: string,
+  probeAs: { namespace: string; name: string },
   poll: (what: string, check: () => Promise<boolean>) => Promise<void>,
 ): Promise<void> {
   await applyAsLab(
@@ -192,12 +194,15 @@ export async function registerSccWebhook(
   );
   await poll('the SCC admission webhook', async () => {
     const before = webhook.reviews();
-    const reply = await apiRequest(admin, 'POST', '/api/v1/namespaces/default/pods?dryRun=All', {
+    const reply = await apiRequest(admin, 'POST', `/api/v1/namespaces/${probeAs.namespace}/pods?dryRun=All`, {
       body: {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: 'scc-admission-probe' },
-        spec: { containers: [{ name: 'probe', image: 'registry.invalid/probe' }] },
+        spec: {
+          serviceAccountName: probeAs.name,
+          containers: [{ name: 'probe', image: 'registry.invalid/probe' }],
+        },
       },
     });
     return webhook.reviews() > before && (reply.status === 201 || reply.status === 403);
