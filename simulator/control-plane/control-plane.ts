@@ -3,7 +3,8 @@
  * kube-apiserver, kube-controller-manager and kube-scheduler, as separate processes with their own
  * state folder, certificates from a fresh lab CA, real authentication (client certificates; a
  * service account token for the node-bootstrapper) and RBAC with the Node authorizer. openshift/api's
- * CRDs are installed before it counts as ready. Nothing routes to the service network, and the
+ * CRDs are installed, the default SCCs seeded and OpenShift's SCC admission webhook (served here, on
+ * loopback) answering before it counts as ready. Nothing routes to the service network, and the
  * API server publishes no endpoints for itself.
  */
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
