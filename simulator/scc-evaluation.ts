@@ -46,6 +46,8 @@ interface Scc {
   allowHostPorts: boolean;
   volumes: readonly string[];
   runAsUser: { type?: string; uid?: number; uidRangeMin?: number; uidRangeMax?: number };
+  /** Drops every capability and forbids privilege escalation (the -v2 SCCs). */
+  dropsAll: boolean;
   users: readonly string[];
   groups: readonly string[];
 }
@@ -82,6 +84,9 @@ function readScc(obj: SccObject): Scc {
     allowHostPorts: field('allowHostPorts', false),
     volumes,
     runAsUser: field('runAsUser', {}),
+    dropsAll:
+      field<string[] | null>('requiredDropCapabilities', null)?.includes('ALL') === true &&
+      field<boolean>('allowPrivilegeEscalation', true) === false,
     users: field('users', []),
     groups: field('groups', []),
   };
@@ -164,17 +169,23 @@ function violations(scc: Scc, spec: PodSpec, namespaceRange: [number, number] | 
   return errors;
 }
 
-/** How permissive an SCC is; among usable SCCs of equal priority the most restrictive wins. */
+/**
+ * How permissive an SCC is; among usable SCCs of equal priority the most restrictive wins (so
+ * hostnetwork-v2 before hostnetwork: it keeps no capabilities).
+ */
 function permissiveness(scc: Scc): number {
-  return [
-    scc.allowPrivilegedContainer,
-    scc.allowHostNetwork,
-    scc.allowHostPID,
-    scc.allowHostIPC,
-    scc.allowHostPorts,
-    volumeAllowed(scc, 'hostPath'),
-    scc.runAsUser.type === 'RunAsAny',
-  ].filter(Boolean).length;
+  return (
+    (scc.dropsAll ? 0 : 0.5) +
+    [
+      scc.allowPrivilegedContainer,
+      scc.allowHostNetwork,
+      scc.allowHostPID,
+      scc.allowHostIPC,
+      scc.allowHostPorts,
+      volumeAllowed(scc, 'hostPath'),
+      scc.runAsUser.type === 'RunAsAny',
+    ].filter(Boolean).length
+  );
 }
 
 /** Whether an SCC's `users` or `groups` name one of the subjects. */

@@ -64,7 +64,9 @@ beforeAll(async () => {
   for (const sa of ['csi-rbdplugin', 'csi-deployer', 'csi-nodeplugin', 'legacy-app']) {
     await mustKubectl(['-n', NS, 'create', 'serviceaccount', sa]);
   }
-  await mustKubectl(['-n', NS, 'create', 'rolebinding', 'developer-admin', '--clusterrole=admin', '--user=developer']);
+  // A Role of its own, not the aggregated `admin` ClusterRole: its rules arrive from a controller, a moment later.
+  await mustKubectl(['-n', NS, 'create', 'role', 'pod-creator', '--verb=create,get,list', '--resource=pods']);
+  await mustKubectl(['-n', NS, 'create', 'rolebinding', 'developer-pods', '--role=pod-creator', '--user=developer']);
   developerKubeconfig = await plane.kubeconfigFor(DEVELOPER);
 }, 600_000);
 afterAll(() => plane?.stop(), 120_000);
@@ -202,6 +204,20 @@ describe("OpenShift's SCC admission on the real control plane", () => {
       '--role=use-anyuid',
       `--serviceaccount=${NS}:legacy-app`,
     ]);
+    // The RBAC authorizer reads bindings from an informer: wait until it knows this one.
+    await eventually(
+      () =>
+        kubectl([
+          'auth',
+          'can-i',
+          'use',
+          'securitycontextconstraints.security.openshift.io/anyuid',
+          '-n',
+          NS,
+          `--as=system:serviceaccount:${NS}:legacy-app`,
+        ]),
+      (result) => result.stdout.trim() === 'yes',
+    );
     const admitted = await createAsDeveloper(manifest('legacy-2'));
     expect(admitted.stderr).toBe('');
     expect(admitted.exitCode).toBe(0);
