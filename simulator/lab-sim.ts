@@ -40,7 +40,7 @@ import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Fault }
 import { startSimulatedHosts, type HostEndpoint, type SimulatedHosts } from './hosts/index.js';
 import type { BmcEndpoint } from '../transport/bmc-targets.js';
 import { startRehearsalMirror, type RehearsalMirror } from './mirror.js';
-import { kubeletVersion } from './openshift-objects.js';
+import { R, kubeletVersion } from './openshift-objects.js';
 import { ENDPOINTS_ENV } from './openshift-install/main.js';
 import { startReleaseMirror } from './release-mirror.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
@@ -186,6 +186,8 @@ async function startLabControlPlane(
     version: choice.version,
     clusterName: lab.cluster.name,
     stateDir: path.join(stateDir, 'control-plane'),
+    // An installed lab brings its release's SCCs in the copy; a bare one has none yet: the current defaults.
+    defaultSccs: store.list(R.sccs).items.length === 0,
   });
   try {
     const { copied, refusals } = await copyOpenShiftObjects(store, plane.kubeconfigPath);

@@ -6,6 +6,7 @@
  */
 import { request } from 'node:https';
 import { assertLoopbackTarget } from '../../transport/guard.js';
+import { LAB_FIELD_MANAGER } from './copy-openshift-objects.js';
 
 export type Credential = { certPem: string; keyPem: string } | { token: string };
 
@@ -103,4 +104,12 @@ export async function apiCall(
     throw new Error(`${method} ${path} answered ${reply.status}: ${message}`);
   }
   return reply.body;
+}
+
+/** Server-side apply of `body` at `apiPath` as the lab's field manager, taking over conflicting fields. */
+export function applyAsLab(target: ApiTarget, apiPath: string, body: object): Promise<unknown> {
+  return apiCall(target, 'PATCH', `${apiPath}?fieldManager=${LAB_FIELD_MANAGER}&force=true`, {
+    body,
+    contentType: 'application/apply-patch+yaml',
+  });
 }

@@ -3,7 +3,8 @@
  * kube-apiserver, kube-controller-manager and kube-scheduler, as separate processes with their own
  * state folder, certificates from a fresh lab CA, real authentication (client certificates; a
  * service account token for the node-bootstrapper) and RBAC with the Node authorizer. openshift/api's
- * CRDs are installed before it counts as ready. Nothing routes to the service network, and the
+ * CRDs are installed, the default SCCs seeded and OpenShift's SCC admission webhook (served here, on
+ * loopback) answering before it counts as ready. Nothing routes to the service network, and the
  * API server publishes no endpoints for itself.
  */
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import { execa, type ResultPromise } from 'execa';
 import getPort from 'get-port';
 import { stringify as toYaml } from 'yaml';
 import { startApiDownProxy, type ApiDownProxy } from './api-down-proxy.js';
-import { apiCall, apiRequest, type ApiTarget, type Credential } from './api-client.js';
+import { apiCall, apiRequest, applyAsLab, type ApiTarget, type Credential } from './api-client.js';
 import {
   CONTROL_PLANE_VERSION,
   findControlPlaneBinaries,
@@ -25,6 +26,8 @@ import {
 import { installCrds, waitUntilEstablished } from './crds.js';
 import { installNodeRestriction } from './node-restriction.js';
 import { createLabPki, type ClientIdentity, type CertifiedKey } from './pki.js';
+import { seedDefaultSccs } from './default-sccs.js';
+import { registerSccWebhook, startSccWebhook, type SccWebhook } from './scc-admission-webhook.js';
 
 const LOOPBACK = '127.0.0.1';
 /** OpenShift's default service network; kube-apiserver needs one, nothing ever routes to it here. */
@@ -52,6 +55,11 @@ export interface ControlPlaneOptions {
   stateDir?: string;
   /** The cluster's name in kubeconfigs and kube-controller-manager (default `lab`). */
   clusterName?: string;
+  /**
+   * Seed the default SCCs of a current OpenShift 4 (default-sccs.ts; default true). False when the caller
+   * brings its own (an installed simulated lab copies its release's).
+   */
+  defaultSccs?: boolean;
   /** Bound on the whole start, only to catch a hang (default 300 s): readiness itself is polled. */
   readyTimeoutMs?: number;
 }
@@ -75,6 +83,8 @@ export interface ControlPlane {
   kubeconfigPath: string;
   /** Admin access for small requests of its own. */
   admin: ApiTarget;
+  /** OpenShift's SCC admission, served on loopback and registered as a validating webhook. */
+  sccWebhook: SccWebhook;
   /** The node-bootstrapper service account's token (a real bound token from the TokenRequest API). */
   bootstrapToken: string;
   /** Milliseconds from the first process started to ready (API ready, controllers serving, CRDs Established). */
@@ -182,6 +192,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   );
 
   const children: Child[] = [];
+  let sccWebhook: SccWebhook | undefined;
   const spawn = (name: ControlPlaneProcessName, args: string[]) => {
     const logFile = path.join(logDir, `${name}.log`);
     const log = createWriteStream(logFile);
@@ -205,6 +216,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       // Reverse order: the controllers first, etcd last, so nothing logs a lost backend on the way down.
       await apiProxy.close();
       for (const child of [...children].reverse()) await stopChild(child);
+      await sccWebhook?.close();
       await rm(stateDir, { recursive: true, force: true });
     })());
 
@@ -256,6 +268,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--profiling=false',
     ]);
     const admin: ApiTarget = { url: apiServerUrl, caPem: pki.ca.certPem, credential: adminCert };
+    sccWebhook = await startSccWebhook(
+      await pki.issueServing('scc-admission-webhook', ['localhost'], [LOOPBACK]),
+      admin,
+    );
+    const webhook = sccWebhook;
     const deadline = started + (options.readyTimeoutMs ?? 300_000);
     const alive = () => {
       const gone = children.find((child) => child.exited !== undefined);
@@ -290,10 +307,18 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       caPem: pki.ca.certPem,
       credential: await pki.issueClient(nodeIdentity('probe')),
     };
+    const bootstrap = bootstrapNodeBootstrapper(admin);
     const [bootstrapToken] = await Promise.all([
-      bootstrapNodeBootstrapper(admin),
+      bootstrap,
       installNodeRestriction(admin, probe, (what, check) => pollUntil(what, deadline, alive, check)),
-      waitUntilEstablished(admin, crds, (what, check) => pollUntil(what, deadline, alive, check)),
+      // The SCCs need their CRD; then pods are judged by them before the control plane counts as ready.
+      waitUntilEstablished(admin, crds, (what, check) => pollUntil(what, deadline, alive, check)).then(async () => {
+        if (options.defaultSccs !== false) await seedDefaultSccs(admin);
+        await bootstrap;
+        await registerSccWebhook(admin, webhook, pki.ca.certPem, NODE_BOOTSTRAPPER, (what, check) =>
+          pollUntil(what, deadline, alive, check),
+        );
+      }),
       ...[
         { name: 'kube-controller-manager', port: kcmPort, route: '/healthz' },
         { name: 'kube-scheduler', port: schedulerPort, route: '/readyz' },
@@ -322,6 +347,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       kubeconfigPath,
       admin,
       bootstrapToken,
+      sccWebhook: webhook,
       startMs,
       pids: () =>
         Object.fromEntries(children.map((child) => [child.name, child.process.pid])) as Record<
@@ -405,11 +431,7 @@ async function residentMb(pid: number | undefined): Promise<number> {
  * (the `system:node-bootstrapper` ClusterRole), with a token from the TokenRequest API.
  */
 async function bootstrapNodeBootstrapper(admin: ApiTarget): Promise<string> {
-  const apply = (apiPath: string, body: object) =>
-    apiCall(admin, 'PATCH', `${apiPath}?fieldManager=openshift-runbooks-lab&force=true`, {
-      body,
-      contentType: 'application/apply-patch+yaml',
-    });
+  const apply = (apiPath: string, body: object) => applyAsLab(admin, apiPath, body);
   const { namespace, name } = NODE_BOOTSTRAPPER;
   await apply(`/api/v1/namespaces/${namespace}`, {
     apiVersion: 'v1',

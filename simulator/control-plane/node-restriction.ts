@@ -6,7 +6,7 @@
  * - sets its `node-role.kubernetes.io/*` labels when it registers, and never changes them afterwards
  *   (OpenShift's patched NodeRestriction refuses that on update, so a node cannot make itself a master).
  */
-import { apiCall, apiRequest, type ApiTarget } from './api-client.js';
+import { apiRequest, applyAsLab, type ApiTarget } from './api-client.js';
 
 export const NODE_POLICY_NAME = 'openshift-node-restriction';
 const ADMISSION = '/apis/admissionregistration.k8s.io/v1';
@@ -65,11 +65,7 @@ export async function installNodeRestriction(
   probeAs: ApiTarget,
   poll: (what: string, check: () => Promise<boolean>) => Promise<void>,
 ): Promise<void> {
-  const apply = (path: string, body: object) =>
-    apiCall(admin, 'PATCH', `${ADMISSION}/${path}?fieldManager=openshift-runbooks-lab&force=true`, {
-      body,
-      contentType: 'application/apply-patch+yaml',
-    });
+  const apply = (path: string, body: object) => applyAsLab(admin, `${ADMISSION}/${path}`, body);
   await apply(`validatingadmissionpolicies/${NODE_POLICY_NAME}`, nodeRestrictionPolicy());
   await apply(`validatingadmissionpolicybindings/${NODE_POLICY_NAME}`, {
     apiVersion: 'admissionregistration.k8s.io/v1',

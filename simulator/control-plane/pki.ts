@@ -34,6 +34,8 @@ export interface LabPki {
   serviceAccount: { privatePem: string; publicPem: string };
   /** A client certificate for the identity, signed by the lab CA. */
   issueClient(identity: ClientIdentity): Promise<CertifiedKey>;
+  /** A serving certificate signed by the lab CA (the simulator's own loopback servers, e.g. its webhooks). */
+  issueServing(commonName: string, dnsNames: readonly string[], ips: readonly string[]): Promise<CertifiedKey>;
 }
 
 async function keyPair(): Promise<KeyPair> {
@@ -142,6 +144,7 @@ export async function createLabPki(serviceIp: string): Promise<LabPki> {
     },
     issueClient: (identity) =>
       ca.issue(subjectOf(identity), [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])]),
+    issueServing: (commonName, names, ips) => issueServing(ca, commonName, names, ips),
   };
 }
 
