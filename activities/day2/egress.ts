@@ -7,6 +7,7 @@ import type { V1Endpoints, V1Node } from '@kubernetes/client-node';
 import { roleLabel, type Egress, type EgressRouter, type Lab } from '../../lab/schema.js';
 import { egressIpName, egressIpPatches, ovnRouterPodLabels } from '../../render/egress.js';
 import type { StepContext, StepOutcome } from '../../contract/step.js';
+import { StepErrorType } from '../../contract/error-types.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { kubeFor } from '../support/kube-access.js';
 import type { PlannedStep, StepPlan } from '../support/plan.js';
@@ -14,7 +15,8 @@ import { checkStep, refuse } from './support.js';
 
 export function egressOf(lab: Lab): Egress {
   return (
-    lab.day2.egress ?? refuse('the lab has no day2.egress block: add one (namespace, routers)', 'LabSectionMissing')
+    lab.day2.egress ??
+    refuse('the lab has no day2.egress block: add one (namespace, routers)', StepErrorType.LabSectionMissing)
   );
 }
 
@@ -49,7 +51,7 @@ export function egressCheckSelectorsStep(context: StepContext): PlannedStep<Step
             .map(([key, value]) => `${key}=${value}`)
             .join(',')}, which day2.egress.routers[${index}].nodeSelector (${router.name}) selects, ` +
             `so its pod would stay Pending; nothing was created. The nodes carry ${roles.join(', ') || 'no role labels'}: fix the selector, or run infra-nodes first`,
-          'NodeSelectorMatchesNothing',
+          StepErrorType.NodeSelectorMatchesNothing,
         );
       }
       return `${router.name} → ${matching.length} node${matching.length === 1 ? '' : 's'}`;

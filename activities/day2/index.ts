@@ -1,12 +1,11 @@
 /**
  * Step activities of the day-2 runbooks (infra-nodes, ceph-csi, registry-storage, egress-router),
  * each declared once (../engine/declare.ts). Every action is a planned converge: its plan half is
- * the read-only look at the cluster `runbook plan` shows. The egress activities keep their older
- * shape (`declareGroup`) until their module is declared like the others.
+ * the read-only look at the cluster `runbook plan` shows.
  */
 import { StepErrorType } from '../../contract/error-types.js';
-import { declareGroup, defineAction, defineWait, kubeParams, WAITS_WITHOUT_PLAN } from '../engine/declare.js';
-import { convergePlanned, type PlannedStep } from '../support/plan.js';
+import { defineAction, defineWait, kubeParams } from '../engine/declare.js';
+import type { PlannedStep } from '../support/plan.js';
 import type { StepContext } from '../../contract/step.js';
 import { cephDriverStep, cephProveStep, cephSccStep, cephWaitDriver } from './ceph.js';
 import { egressCheckSelectorsStep, egressWaitEgressIps, egressWaitNetNamespaces, egressWaitRouters } from './egress.js';
@@ -104,18 +103,28 @@ export const day2Declarations = [
     probe: (context) => registryWaitClaimBound(context),
   }),
   waitFor('registryWaitRollout', 'the registry on its storage, the operator Available', [], registryWaitRollout),
-  ...declareGroup(
-    {
-      egressCheckSelectors: (context: StepContext) => convergePlanned(egressCheckSelectorsStep(context)),
-      egressWaitRouters,
-      egressWaitNetNamespaces,
-      egressWaitEgressIps,
-    },
-    { egressCheckSelectors: (context: StepContext) => egressCheckSelectorsStep(context).plan() },
-    {
-      egressWaitRouters: WAITS_WITHOUT_PLAN,
-      egressWaitNetNamespaces: WAITS_WITHOUT_PLAN,
-      egressWaitEgressIps: WAITS_WITHOUT_PLAN,
-    },
+  planned(
+    'egressCheckSelectors',
+    'each egress router’s node selector matches nodes of the cluster',
+    [StepErrorType.LabSectionMissing, StepErrorType.NodeSelectorMatchesNothing],
+    egressCheckSelectorsStep,
+  ),
+  waitFor(
+    'egressWaitNetNamespaces',
+    'the NetNamespaces of the egress IP namespaces, the nodes’ HostSubnets (SDN)',
+    [StepErrorType.LabSectionMissing],
+    egressWaitNetNamespaces,
+  ),
+  waitFor(
+    'egressWaitEgressIps',
+    'every EgressIP address assigned to a node, and which node holds it (OVN)',
+    [StepErrorType.LabSectionMissing],
+    egressWaitEgressIps,
+  ),
+  waitFor(
+    'egressWaitRouters',
+    'every router on a matching node, its Service with endpoints',
+    [StepErrorType.LabSectionMissing],
+    egressWaitRouters,
   ),
 ] as const;
