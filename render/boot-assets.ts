@@ -66,7 +66,8 @@ export interface BootAssets {
 /** The public mirror's folder of an RHCOS version (aarch64 has its own tree). */
 export function publicRhcosMirror(cluster: Pick<Lab['cluster'], 'rhcosVersion' | 'architecture'>): string {
   const tree = cluster.architecture === 'x86_64' ? '' : `${cluster.architecture}/`;
-  return `https://mirror.openshift.com/pub/openshift-v4/${tree}dependencies/rhcos/${rhcosMinor(cluster.rhcosVersion)}/${cluster.rhcosVersion}/`;
+  const version = cluster.rhcosVersion;
+  return `https://mirror.openshift.com/pub/openshift-v4/${tree}dependencies/rhcos/${rhcosMinor(version)}/${version}/`;
 }
 
 /** Folder of kernel and initramfs under the TFTP root: one per version and architecture (the seed's layout). */

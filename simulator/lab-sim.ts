@@ -121,7 +121,8 @@ async function writeInstallerFor(stateDir: string, endpointsPath: string): Promi
   const assignments = Object.entries(env).map(([name, value]) => `${name}=${shellQuote(value)}`);
   await writeFile(
     file,
-    `#!/bin/sh\n# The simulated openshift-install of the lab whose state is in this folder.\n${assignments.join(' ')} exec ${shellQuote(binary)} "$@"\n`,
+    `#!/bin/sh\n# The simulated openshift-install of the lab whose state is in this ` +
+      `folder.\n${assignments.join(' ')} exec ${shellQuote(binary)} "$@"\n`,
     { mode: 0o755 },
   );
   return file;

@@ -438,7 +438,8 @@ export function nodeReadyCondition(ready: boolean): Condition {
         lastHeartbeatTime: now(),
         lastTransitionTime: now(),
         message:
-          'runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: Missing CNI default network',
+          'runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin ' +
+          'returns error: Missing CNI default network',
       };
 }
 

@@ -156,7 +156,8 @@ function sync(ctx: SimContext, config: KubeObject): void {
           ? 'storage backend not configured'
           : plan.kind === 'unsupported'
             ? `storage backend ${plan.backend} is not available in this lab`
-            : `Unable to apply resources: unable to sync storage configuration: persistentvolumeclaims "${(plan as { claim: string }).claim}" not found`;
+            : `Unable to apply resources: unable to sync storage configuration: persistentvolumeclaims ` +
+              `"${(plan as { claim: string }).claim}" not found`;
       set('StorageExists', false, plan.kind === 'pvc' ? 'PVCNotFound' : 'StorageNotConfigured', message);
       const serving =
         existing !== undefined &&
