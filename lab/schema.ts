@@ -145,7 +145,7 @@ export const clusterSchema = z.strictObject({
   mastersSchedulable: z
     .boolean()
     .default(false)
-    .describe('Whether masters also run workloads (the seed turns this off in cluster-scheduler-02-config).'),
+    .describe('Whether masters also run workloads (the procedure turns this off in cluster-scheduler-02-config).'),
   nodesDomain: dnsName.describe('Zone that holds the node host names (`master1.nodes.example.com`).'),
 });
 

@@ -86,7 +86,7 @@ const roles: Rule = ({ lab, report }) => {
     report(
       ['nodes'],
       `has ${masters} master${masters === 1 ? '' : 's'}; etcd needs an odd number of members, 3 or more, to ` +
-        `keep a quorum (the seed's cluster has 3)`,
+        `keep a quorum (the procedure's cluster has 3)`,
     );
   }
   const runsWorkloads = nodes.some((node) => node.item.role === 'worker' || node.item.role === 'infra');
