@@ -53,7 +53,8 @@ export function labJsonSchema(): Record<string, unknown> {
     $id: labSchemaId,
     title: 'openshift-runbooks lab',
     description:
-      'One lab: cluster, node subnet, nodes, helper hosts, secret references and day-2 settings. Validate with `runbook validate --lab <file>`.',
+      'One lab: cluster, node subnet, nodes, helper hosts, secret references and day-2 settings. Validate ' +
+      'with `runbook validate --lab <file>`.',
     ...rest,
   };
 }

@@ -102,7 +102,8 @@ export const clusterSchema = z.strictObject({
     .url({ message: 'must be an http(s) URL of the folder holding the RHCOS files' })
     .optional()
     .describe(
-      'Folder the RHCOS boot files are downloaded from, with its sha256sum.txt; defaults to the public mirror, https://mirror.openshift.com/pub/openshift-v4/dependencies/rhcos/<minor>/<rhcosVersion>/.',
+      'Folder the RHCOS boot files are downloaded from, with its sha256sum.txt; defaults to the public ' +
+        'mirror, https://mirror.openshift.com/pub/openshift-v4/dependencies/rhcos/<minor>/<rhcosVersion>/.',
     ),
   rhcosSha256: z
     .strictObject({
@@ -144,7 +145,7 @@ export const clusterSchema = z.strictObject({
   mastersSchedulable: z
     .boolean()
     .default(false)
-    .describe('Whether masters also run workloads (the seed turns this off in cluster-scheduler-02-config).'),
+    .describe('Whether masters also run workloads (the procedure turns this off in cluster-scheduler-02-config).'),
   nodesDomain: dnsName.describe('Zone that holds the node host names (`master1.nodes.example.com`).'),
 });
 
@@ -390,7 +391,9 @@ export const infraSchema = z.strictObject({
     .array(tolerationSchema)
     .optional()
     .describe(
-      "Tolerations of the default IngressController's routers (spec.nodePlacement.tolerations), for infra nodes that carry taints, e.g. { key: node-role.kubernetes.io/infra, operator: Exists, effect: NoSchedule }; left out, the routers keep the ones they have, [] removes them.",
+      "Tolerations of the default IngressController's routers (spec.nodePlacement.tolerations), for infra " +
+        'nodes that carry taints, e.g. { key: node-role.kubernetes.io/infra, operator: Exists, effect: ' +
+        'NoSchedule }; left out, the routers keep the ones they have, [] removes them.',
     ),
   routerReplicas: z
     .number()
@@ -436,7 +439,8 @@ export const cephSchema = z.strictObject({
         })
         .optional()
         .describe(
-          'Where the csi-*.yaml manifests are read: a URL folder, or a local folder for a disconnected lab; defaults to the release on raw.githubusercontent.com.',
+          'Where the csi-*.yaml manifests are read: a URL folder, or a local folder for a disconnected lab; ' +
+            'defaults to the release on raw.githubusercontent.com.',
         ),
       images: z
         .record(z.string(), z.string().min(1))
@@ -586,7 +590,8 @@ export const rebuildSchema = z.strictObject({
     .boolean({ message: 'must be true or false' })
     .default(false)
     .describe(
-      'Lets the `rebuild` runbook tear the cluster down (every node powered off and made to reinstall on its next boot). Off by default: a rebuild of a lab without it stops before touching anything.',
+      'Lets the `rebuild` runbook tear the cluster down (every node powered off and made to reinstall on its ' +
+        'next boot). Off by default: a rebuild of a lab without it stops before touching anything.',
     ),
 });
 

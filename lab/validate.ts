@@ -76,7 +76,9 @@ function explain(issue: z.core.$ZodIssue, root: unknown): RawIssue[] {
       return [
         {
           path,
-          message: `must be ${article(issue.expected)} ${issue.expected}, not ${describeType(issue.input)}${issue.expected === 'string' && typeof issue.input === 'number' ? '; put it in quotes' : ''}`,
+          message:
+            `must be ${article(issue.expected)} ${issue.expected}, not ` +
+            `${describeType(issue.input)}${issue.expected === 'string' && typeof issue.input === 'number' ? '; put it in quotes' : ''}`,
         },
       ];
     case 'invalid_value':

@@ -66,10 +66,11 @@ export interface BootAssets {
 /** The public mirror's folder of an RHCOS version (aarch64 has its own tree). */
 export function publicRhcosMirror(cluster: Pick<Lab['cluster'], 'rhcosVersion' | 'architecture'>): string {
   const tree = cluster.architecture === 'x86_64' ? '' : `${cluster.architecture}/`;
-  return `https://mirror.openshift.com/pub/openshift-v4/${tree}dependencies/rhcos/${rhcosMinor(cluster.rhcosVersion)}/${cluster.rhcosVersion}/`;
+  const version = cluster.rhcosVersion;
+  return `https://mirror.openshift.com/pub/openshift-v4/${tree}dependencies/rhcos/${rhcosMinor(version)}/${version}/`;
 }
 
-/** Folder of kernel and initramfs under the TFTP root: one per version and architecture (the seed's layout). */
+/** Folder of kernel and initramfs under the TFTP root: one per version and architecture (the procedure's layout). */
 export function tftpAssetFolder(cluster: Pick<Lab['cluster'], 'rhcosVersion' | 'architecture'>): string {
   return `installers/ocp4-rhcos-${cluster.rhcosVersion}/${cluster.architecture}`;
 }
@@ -99,7 +100,7 @@ function mirrorFileNames(cluster: Lab['cluster']): Partial<Record<BootAssetKind,
   };
 }
 
-/** Names of kernel and initramfs in the TFTP folder, as the seed's PXE server has them. */
+/** Names of kernel and initramfs in the TFTP folder, as the procedure's PXE server has them. */
 const tftpNames: Partial<Record<BootAssetKind, string>> = { kernel: 'linux', initramfs: 'initrd-raw' };
 
 /**

@@ -88,7 +88,8 @@ export function selectArtifacts(selector: string): ArtifactName[] {
   if (names.length === 0) {
     const groups = Object.keys(renderers);
     throw new RenderError(
-      `unknown artifact "${selector}": use one of ${groups.join(', ')} or a full name such as dns.cluster-zone (see "runbook render --list")`,
+      `unknown artifact "${selector}": use one of ${groups.join(', ')} or a full name such as ` +
+        `dns.cluster-zone (see "runbook render --list")`,
     );
   }
   return names;

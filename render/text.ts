@@ -2,7 +2,10 @@
 
 /** The first line(s) of every rendered file, in the file's comment syntax. */
 export function header(lab: { name: string }, comment: string, what: string): string {
-  return `${comment} ${what}, rendered from lab "${lab.name}" by \`runbook render\`.\n${comment} Change the lab file and render again rather than editing this file.\n`;
+  return (
+    `${comment} ${what}, rendered from lab "${lab.name}" by \`runbook render\`.\n${comment} Change the ` +
+    `lab file and render again rather than editing this file.\n`
+  );
 }
 
 /**

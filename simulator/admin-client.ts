@@ -112,7 +112,8 @@ export async function labStatus(target: AdminTarget, api: AdminTarget = target):
     body: String(error),
   }));
   if (!ok(nodeList)) {
-    status.apiError = `${nodeList.status === 0 ? 'the API does not answer' : `the API answers ${nodeList.status}`}${apiUp ? ' (an outage?)' : ' (not up yet: the bootstrap node has not booted)'}`;
+    const answer = nodeList.status === 0 ? 'the API does not answer' : `the API answers ${nodeList.status}`;
+    status.apiError = `${answer}${apiUp ? ' (an outage?)' : ' (not up yet: the bootstrap node has not booted)'}`;
     return status;
   }
   for (const item of (nodeList.body as { items: (Conditioned & { metadata: KubeMeta })[] }).items) {

@@ -2,7 +2,7 @@
  * The simulated lab, composed from a lab file: the OpenShift API server, the helper hosts (SSH, power),
  * and every controller, on loopback only. Two starting points: `bare` (nothing installed; the API
  * answers 503 until the bootstrap node has booted) for the install runbook, `installed` (the lab as
- * the seed has it right after install) for the day-2 runbooks.
+ * the procedure has it right after install) for the day-2 runbooks.
  *
  * It writes `<stateDir>/kubeconfig` and `<stateDir>/endpoints.json` (`{ apiServer: { url,
  * kubeconfig }, hosts: [...], release, tools: { openshiftInstall }, bmcs,
@@ -121,7 +121,8 @@ async function writeInstallerFor(stateDir: string, endpointsPath: string): Promi
   const assignments = Object.entries(env).map(([name, value]) => `${name}=${shellQuote(value)}`);
   await writeFile(
     file,
-    `#!/bin/sh\n# The simulated openshift-install of the lab whose state is in this folder.\n${assignments.join(' ')} exec ${shellQuote(binary)} "$@"\n`,
+    `#!/bin/sh\n# The simulated openshift-install of the lab whose state is in this ` +
+      `folder.\n${assignments.join(' ')} exec ${shellQuote(binary)} "$@"\n`,
     { mode: 0o755 },
   );
   return file;

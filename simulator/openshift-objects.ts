@@ -71,7 +71,7 @@ export function isTrue(object: unknown, type: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Cluster-wide
 
-/** The ClusterOperators of the seed's `oc get co` (OpenShift 4.2). */
+/** The ClusterOperators of the procedure's `oc get co` (OpenShift 4.2). */
 export const CLUSTER_OPERATORS = [
   'authentication',
   'cloud-credential',
@@ -410,7 +410,7 @@ export function registryConfigObject(storage?: Record<string, unknown>): KubeObj
 // ---------------------------------------------------------------------------------------------
 // Nodes
 
-/** The kubelet version OpenShift ships with a release (lab/release.ts; 4.2 as in the seed's `oc get nodes`). */
+/** The kubelet version OpenShift ships with a release (lab/release.ts; 4.2 as in the procedure's `oc get nodes`). */
 export function kubeletVersion(openshiftVersion: string): string {
   const minor = kubernetesMinor(openshiftVersion);
   return minor === 14 ? 'v1.14.6+c07e432da' : `v1.${minor}.0`;
@@ -438,7 +438,8 @@ export function nodeReadyCondition(ready: boolean): Condition {
         lastHeartbeatTime: now(),
         lastTransitionTime: now(),
         message:
-          'runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: Missing CNI default network',
+          'runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin ' +
+          'returns error: Missing CNI default network',
       };
 }
 

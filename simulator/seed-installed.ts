@@ -4,7 +4,7 @@
  *   (namespaces, SCCs, cluster config, ClusterVersion and ClusterOperators still rolling out, the
  *   registry config without storage, MachineConfigs and pools, the default IngressController, the
  *   per-node DaemonSets and monitoring workloads of ./platform-workloads.ts, the OAuth server);
- * - `seedInstalled`: the lab as the seed has it right after install: every master, infra and
+ * - `seedInstalled`: the lab as the procedure has it right after install: every master, infra and
  *   compute node joined and Ready (infra nodes still plain workers), their CSRs approved, the
  *   registry switched to emptyDir, bootstrap complete, operators Available.
  */
@@ -127,7 +127,7 @@ export async function seedInstalled(ctx: SimContext, boot: BootTracker, options:
     await approvedCsrs(ctx, node);
     if (!store.get(R.nodes, undefined, nodeFqdn(lab, node))) registerNode(ctx, node, true);
   }
-  // The seed switched the registry to emptyDir to finish the install.
+  // The procedure switched the registry to emptyDir to finish the install.
   store.mutate(R.registryConfigs, undefined, 'cluster', (config) => {
     (config.spec as { storage?: unknown }).storage = { emptyDir: {} };
   });

@@ -50,7 +50,8 @@ export function egressCheckSelectorsStep(context: StepContext): PlannedStep<Step
           `no node of the cluster carries ${Object.entries(selector)
             .map(([key, value]) => `${key}=${value}`)
             .join(',')}, which day2.egress.routers[${index}].nodeSelector (${router.name}) selects, ` +
-            `so its pod would stay Pending; nothing was created. The nodes carry ${roles.join(', ') || 'no role labels'}: fix the selector, or run infra-nodes first`,
+            `so its pod would stay Pending; nothing was created. The nodes carry ` +
+            `${roles.join(', ') || 'no role labels'}: fix the selector, or run infra-nodes first`,
           StepErrorType.NodeSelectorMatchesNothing,
         );
       }
@@ -105,9 +106,11 @@ export async function egressWaitRouters(context: StepContext): Promise<StepOutco
           const ok = running.length > 0 && astray.length === 0 && addresses > 0;
           return {
             ok,
-            detail: `${router.name}: ${running.length} running on ${running.map((pod) => pod.spec?.nodeName).join(', ') || 'no matching node'}${
-              astray.length ? `, ${astray.length} on nodes the selector excludes` : ''
-            }, ${addresses} endpoint${addresses === 1 ? '' : 's'}`,
+            detail:
+              `${router.name}: ${running.length} running on ` +
+              `${running.map((pod) => pod.spec?.nodeName).join(', ') || 'no matching node'}${
+                astray.length ? `, ${astray.length} on nodes the selector excludes` : ''
+              }, ${addresses} endpoint${addresses === 1 ? '' : 's'}`,
           };
         }),
       );

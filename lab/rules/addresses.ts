@@ -72,7 +72,8 @@ const networksDoNotOverlap: Rule = ({ lab, report }) => {
       if (overlaps(earlier.network, later.network)) {
         report(
           later.path,
-          `${later.network.cidr} overlaps ${earlier.label} ${earlier.network.cidr}; pods, services and nodes need disjoint networks, pick another range`,
+          `${later.network.cidr} overlaps ${earlier.label} ${earlier.network.cidr}; pods, services and nodes ` +
+            `need disjoint networks, pick another range`,
         );
       }
     }
@@ -86,7 +87,8 @@ const clusterNetworkFitsNodes: Rule = ({ lab, report }) => {
   if (clusterNetwork.hostPrefix <= prefix) {
     report(
       ['cluster', 'clusterNetwork', 'hostPrefix'],
-      `/${clusterNetwork.hostPrefix} is not smaller than the pod network /${prefix}; each node gets a /hostPrefix slice of it, so use a larger number (e.g. 23 for a /14)`,
+      `/${clusterNetwork.hostPrefix} is not smaller than the pod network /${prefix}; each node gets a ` +
+        `/hostPrefix slice of it, so use a larger number (e.g. 23 for a /14)`,
     );
     return;
   }
@@ -95,7 +97,8 @@ const clusterNetworkFitsNodes: Rule = ({ lab, report }) => {
   if (slices < joining) {
     report(
       ['cluster', 'clusterNetwork', 'hostPrefix'],
-      `a ${clusterNetwork.cidr} pod network cut into /${clusterNetwork.hostPrefix} slices serves ${slices} nodes but the lab has ${joining}; lower hostPrefix or widen the network`,
+      `a ${clusterNetwork.cidr} pod network cut into /${clusterNetwork.hostPrefix} slices serves ${slices} ` +
+        `nodes but the lab has ${joining}; lower hostPrefix or widen the network`,
     );
   }
 };
@@ -142,7 +145,8 @@ const addressesOnSubnet: Rule = ({ lab, report }) => {
     if (address !== undefined && services.length > 0 && !isHostAddress(subnet, address)) {
       report(
         ['hosts', host.index, 'address'],
-        `${address} is outside the node subnet ${subnet.cidr}, but the host serves ${listOf(services)}, which the nodes must reach directly; give it an address on the subnet`,
+        `${address} is outside the node subnet ${subnet.cidr}, but the host serves ${listOf(services)}, ` +
+          `which the nodes must reach directly; give it an address on the subnet`,
       );
     }
   }
@@ -169,7 +173,8 @@ const staticAddressesOutsideDhcpRange: Rule = ({ lab, report }) => {
     if (contains(subnet, claim.ip) && inRange(claim.ip, range.start, range.end)) {
       report(
         claim.path,
-        `${claim.ip} is static but inside the DHCP dynamic range ${range.start}-${range.end} (network.dhcpRange), so the DHCP server may lease it to another machine; move the range clear of the static addresses`,
+        `${claim.ip} is static but inside the DHCP dynamic range ${range.start}-${range.end} ` +
+          `(network.dhcpRange), so the DHCP server may lease it to another machine; move the range clear of the static addresses`,
       );
     }
   }
@@ -182,7 +187,8 @@ const dnsServersAreLabDns: Rule = ({ lab, report }) => {
     if (ip !== undefined && !addresses.includes(ip)) {
       report(
         ['network', 'dnsServers', index],
-        `${ip} is not the address of a host with a dns block, so it does not serve the cluster's zones; list the lab's DNS hosts (${listOf(addresses)}) or describe this server under hosts`,
+        `${ip} is not the address of a host with a dns block, so it does not serve the cluster's zones; list ` +
+          `the lab's DNS hosts (${listOf(addresses)}) or describe this server under hosts`,
       );
     }
   });
@@ -201,7 +207,8 @@ const nextServerIsPxeHost: Rule = ({ lab, report }) => {
   if (!addresses.includes(nextServer)) {
     report(
       ['network', 'nextServer'],
-      `${nextServer} is not the address of a host with a pxe block, so PXE clients would ask the wrong TFTP server; set it to ${listOf(addresses)}`,
+      `${nextServer} is not the address of a host with a pxe block, so PXE clients would ask the wrong TFTP ` +
+        `server; set it to ${listOf(addresses)}`,
     );
   }
 };

@@ -46,7 +46,8 @@ const infraNodes: Rule = (context) => {
   if (infra.moveRouters !== false && replicas !== undefined && replicas > hosts) {
     report(
       ['day2', 'infra', 'routerReplicas'],
-      `${replicas} routers on ${hosts} infra node${hosts === 1 ? '' : 's'}: routers bind ports 80 and 443 on their node, so the extra ones would stay Pending; use at most ${hosts}`,
+      `${replicas} routers on ${hosts} infra node${hosts === 1 ? '' : 's'}: routers bind ports 80 and 443 on ` +
+        `their node, so the extra ones would stay Pending; use at most ${hosts}`,
     );
   }
 };
@@ -81,7 +82,8 @@ const egressRouters: Rule = (context) => {
     if (gateway !== undefined && subnet !== undefined && !contains(subnet, gateway)) {
       report(
         [...path, 'gateway'],
-        `${gateway} is outside the node subnet ${subnet.cidr}; use the subnet's gateway (${lab.network?.gateway ?? 'network.gateway'}) or leave it out`,
+        `${gateway} is outside the node subnet ${subnet.cidr}; use the subnet's gateway ` +
+          `(${lab.network?.gateway ?? 'network.gateway'}) or leave it out`,
       );
     }
     if (labelled === undefined) continue;
@@ -90,7 +92,8 @@ const egressRouters: Rule = (context) => {
     if (nodeSelector === undefined) {
       report(
         [...path],
-        `has no nodeSelector, so it runs on infra nodes, and the lab has none; add nodeSelector: { ${roleLabel(fallbackRole(lab))}: "" }, or give some nodes role: infra`,
+        `has no nodeSelector, so it runs on infra nodes, and the lab has none; add nodeSelector: { ` +
+          `${roleLabel(fallbackRole(lab))}: "" }, or give some nodes role: infra`,
       );
       continue;
     }
@@ -126,11 +129,17 @@ function addressProblem(
     return `${ip} is outside the node subnet ${subnet.cidr}; ${why} on the nodes' network, so pick an unused address inside it`;
   if (subnet !== undefined && !isHostAddress(subnet, ip)) {
     const which = ipToNumber(ip) === subnet.first ? 'network' : 'broadcast';
-    return `${ip} is the ${which} address of the node subnet ${subnet.cidr}, which no machine may use; pick an unused host address inside it`;
+    return (
+      `${ip} is the ${which} address of the node subnet ${subnet.cidr}, which no machine may use; pick ` +
+      `an unused host address inside it`
+    );
   }
   if (owner !== undefined) return `${ip} is already used by ${owner}; ${needs} needs an address nobody else uses`;
   if (range?.start !== undefined && range.end !== undefined && inRange(ip, range.start, range.end))
-    return `${ip} is inside the DHCP dynamic range ${range.start}-${range.end} (network.dhcpRange), so DHCP may lease it to a machine; pick an address outside the pool`;
+    return (
+      `${ip} is inside the DHCP dynamic range ${range.start}-${range.end} (network.dhcpRange), so DHCP ` +
+      `may lease it to a machine; pick an address outside the pool`
+    );
   return undefined;
 }
 
@@ -165,7 +174,8 @@ const namespaceEgressIPs: Rule = (context) => {
       if (earlier !== undefined)
         report(
           [...path, 'namespace'],
-          `"${namespace}" already has its egress IPs in day2.egress.egressIPs[${earlier}]; list each namespace once, with all its addresses`,
+          `"${namespace}" already has its egress IPs in day2.egress.egressIPs[${earlier}]; list each ` +
+            `namespace once, with all its addresses`,
         );
       else namespaces.set(namespace, entry.index);
     }
@@ -209,7 +219,10 @@ function selectorHint(lab: RuleContext['lab']): string {
   if (nodesOf(lab).some((node) => node.item.role === 'infra'))
     return `use labels the nodes carry, such as ${roleLabel('infra')}: ""`;
   const fallback = fallbackRole(lab);
-  return `the lab has no infra nodes, so select ${roleLabel(fallback)}: "" (every ${fallback} node carries it), or give some nodes role: infra and select ${roleLabel('infra')}: ""`;
+  return (
+    `the lab has no infra nodes, so select ${roleLabel(fallback)}: "" (every ${fallback} node carries ` +
+    `it), or give some nodes role: infra and select ${roleLabel('infra')}: ""`
+  );
 }
 
 /** The role that hosts router pods in a lab without infra nodes: workers, else the masters. */
@@ -228,7 +241,8 @@ const uniqueEgressNames: Rule = ({ lab, report }) => {
     else
       report(
         ['day2', 'egress', 'routers', router.index, 'name'],
-        `"${name}" is already the name of day2.egress.routers[${earlier}]; each router's controller and Service are named after it, so give each router its own name`,
+        `"${name}" is already the name of day2.egress.routers[${earlier}]; each router's controller and ` +
+          `Service are named after it, so give each router its own name`,
       );
   }
 };
@@ -279,7 +293,8 @@ const registryStorage: Rule = ({ lab, report }) => {
   if (storageClass === undefined) {
     report(
       ['day2', 'registry', 'pvc'],
-      'names no storage class and there is no Ceph cluster to default to, so the claim would stay Pending; set storageClass, or configure day2.ceph',
+      'names no storage class and there is no Ceph cluster to default to, so the claim would stay Pending; ' +
+        'set storageClass, or configure day2.ceph',
     );
     return;
   }
@@ -325,7 +340,8 @@ const routerTolerations: Rule = ({ lab, report }) => {
   if (infra.moveRouters === false && infra.routerTolerations.length > 0)
     report(
       ['day2', 'infra', 'routerTolerations'],
-      'are set while moveRouters is false, so the routers stay where they are and these are never applied; remove them, or set moveRouters: true',
+      'are set while moveRouters is false, so the routers stay where they are and these are never applied; ' +
+        'remove them, or set moveRouters: true',
     );
   checkTolerations(['day2', 'infra', 'routerTolerations'], infra.routerTolerations, report);
 };

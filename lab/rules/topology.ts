@@ -35,7 +35,9 @@ const namesClearOfClusterRecords: Rule = ({ lab, report }) => {
     if (entry.item.name === undefined || !clusterRecordName.test(entry.item.name)) return;
     report(
       [kind, entry.index, 'name'],
-      `"${entry.item.name}" is a name of the cluster's own records (api, api-int, etcd-<n>), and the nodes domain is the cluster domain (${nodesDomain}), so its A record would collide with them; rename it, or give the nodes their own domain in cluster.nodesDomain (e.g. nodes.${baseDomain})`,
+      `"${entry.item.name}" is a name of the cluster's own records (api, api-int, etcd-<n>), and the nodes ` +
+        `domain is the cluster domain (${nodesDomain}), so its A record would collide with them; rename it, ` +
+        `or give the nodes their own domain in cluster.nodesDomain (e.g. nodes.${baseDomain})`,
     );
   };
   nodesOf(lab).forEach((node) => check('nodes', node));
@@ -75,21 +77,24 @@ const roles: Rule = ({ lab, report }) => {
   for (const extra of bootstraps.slice(1)) {
     report(
       ['nodes', extra.index, 'role'],
-      `a second bootstrap node (the first is ${describe('nodes', bootstraps[0] as Indexed<{ name?: string }>)}); keep exactly one, give this node another role`,
+      `a second bootstrap node (the first is ` +
+        `${describe('nodes', bootstraps[0] as Indexed<{ name?: string }>)}); keep exactly one, give this node another role`,
     );
   }
   const masters = nodes.filter((node) => node.item.role === 'master').length;
   if (masters < 3 || masters % 2 === 0) {
     report(
       ['nodes'],
-      `has ${masters} master${masters === 1 ? '' : 's'}; etcd needs an odd number of members, 3 or more, to keep a quorum (the seed's cluster has 3)`,
+      `has ${masters} master${masters === 1 ? '' : 's'}; etcd needs an odd number of members, 3 or more, to ` +
+        `keep a quorum (the procedure's cluster has 3)`,
     );
   }
   const runsWorkloads = nodes.some((node) => node.item.role === 'worker' || node.item.role === 'infra');
   if (!runsWorkloads && lab.cluster?.mastersSchedulable === false) {
     report(
       ['cluster', 'mastersSchedulable'],
-      'is false but the lab has no worker or infra node, so routers and the registry could run nowhere; add workers or set mastersSchedulable: true',
+      'is false but the lab has no worker or infra node, so routers and the registry could run nowhere; add ' +
+        'workers or set mastersSchedulable: true',
     );
   }
 };
@@ -125,7 +130,8 @@ const helperServices: Rule = ({ lab, report }) => {
     if (carriers.length > max) {
       report(
         ['hosts'],
-        `${carriers.length} hosts have a ${service} block (${listOf(carriers.map((host) => host.name))}); the install needs ${why}: keep the block on one host`,
+        `${carriers.length} hosts have a ${service} block (${listOf(carriers.map((host) => host.name))}); ` +
+          `the install needs ${why}: keep the block on one host`,
       );
     }
   }
@@ -142,7 +148,8 @@ const hypervisorsExist: Rule = ({ lab, report }) => {
       const known = names.length === 0 ? 'no host has a hypervisor block yet' : `hypervisors: ${listOf(names)}`;
       report(
         ['nodes', node.index, 'power', 'hypervisor'],
-        `"${power.hypervisor}" is not a host with a hypervisor block (${known}); name one, or add the host with hypervisor: { uri: qemu:///system }`,
+        `"${power.hypervisor}" is not a host with a hypervisor block (${known}); name one, or add the host ` +
+          `with hypervisor: { uri: qemu:///system }`,
       );
     }
     if (power.domain === undefined) continue;
@@ -180,7 +187,8 @@ const hostKeysVerified: Rule = ({ lab, report }) => {
     const target = ssh.host ?? host.item.address ?? 'the host';
     report(
       ['hosts', host.index, 'ssh'],
-      `no hostKey or knownHosts: host-key verification is mandatory; add hostKey: "ssh-ed25519 AAAA…" (ssh-keyscan -t ed25519 ${target}) or knownHosts: ~/.ssh/known_hosts`,
+      `no hostKey or knownHosts: host-key verification is mandatory; add hostKey: "ssh-ed25519 AAAA…" ` +
+        `(ssh-keyscan -t ed25519 ${target}) or knownHosts: ~/.ssh/known_hosts`,
     );
   }
 };
@@ -228,7 +236,8 @@ const checksumsFitRelease: Rule = ({ lab, report }) => {
     if (kinds.includes(key)) continue;
     report(
       ['cluster', 'rhcosSha256', key],
-      `OpenShift ${version} does not boot a ${key} file (its RHCOS files are ${listOf(kinds)}); remove it, or give the sha256 of one of those`,
+      `OpenShift ${version} does not boot a ${key} file (its RHCOS files are ${listOf(kinds)}); remove it, ` +
+        `or give the sha256 of one of those`,
     );
   }
 };

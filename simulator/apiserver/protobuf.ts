@@ -250,7 +250,8 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
     throw new ApiError(
       415,
       'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf is read only for ${Object.keys(KINDS).join(', ')})`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, ` +
+        `application/yaml (protobuf is read only for ${Object.keys(KINDS).join(', ')})`,
     );
   }
   return { apiVersion, kind, ...decodeWith(schema, raw) };

@@ -530,7 +530,10 @@ export const DEFAULT_RESOURCES: ResourceTable = [
   }),
 ];
 
-/** The store key of a type: the plural, qualified by group for non-core types (`nodes`, `machineconfigpools.machineconfiguration.openshift.io`). */
+/**
+ * The store key of a type: the plural, qualified by group for non-core types (`nodes`,
+ * `machineconfigpools.machineconfiguration.openshift.io`).
+ */
 export function resourceKey(type: Pick<ResourceType, 'group' | 'plural'>): string {
   return type.group === '' ? type.plural : `${type.plural}.${type.group}`;
 }

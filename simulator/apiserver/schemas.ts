@@ -2,7 +2,7 @@
  * Structural schemas of the kinds the simulated API server serves, in the OpenAPI v3 subset that
  * CustomResourceDefinitions use (type, properties, items, additionalProperties, required,
  * x-kubernetes-int-or-string, x-kubernetes-preserve-unknown-fields). They cover the fields of
- * k8s.io/api and openshift/api that the runbooks, the seed and the simulator's controllers use;
+ * k8s.io/api and openshift/api that the runbooks, the procedure and the simulator's controllers use;
  * a part marked `open` (most `status`, pod templates) keeps whatever it is given, as a CRD with
  * x-kubernetes-preserve-unknown-fields does. The server validates and prunes with them
  * (./validation.ts) and publishes them at /openapi/v2 and /openapi/v3 (./openapi.ts).

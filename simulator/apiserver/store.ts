@@ -271,7 +271,8 @@ export class ObjectStore {
       throw conflict(
         type,
         name,
-        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in ` +
+          `object meta: ${current.metadata.resourceVersion}`,
       );
     }
     if (opts.dryRun) return clone(current);
@@ -402,8 +403,12 @@ export class ObjectStore {
     if (!ok) {
       const what =
         rule === 'label'
-          ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-          : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+          ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must " +
+            "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for " +
+            "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+          : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', " +
+            "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for " +
+            "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
       throw invalidField(type, name, 'metadata.name', name, what);
     }
   }

@@ -140,7 +140,9 @@ export function validateObject(type: ResourceType, obj: Record<string, unknown>,
   const decodeFailure = `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}`;
   if (!type.custom && findings.wrongTypes.length > 0) {
     const [first] = findings.wrongTypes;
-    const why = `json: cannot unmarshal ${goJsonType(first!.actual)} into Go struct field ${type.kind}.${first!.path} of type ${goType(first!.expected)}`;
+    const why =
+      `json: cannot unmarshal ${goJsonType(first!.actual)} into Go struct field ` +
+      `${type.kind}.${first!.path} of type ${goType(first!.expected)}`;
     throw verb === 'patch' ? invalidPatch(original, why) : badRequest(`${decodeFailure}: ${why}`);
   }
   if (findings.unknown.length > 0) {
@@ -150,7 +152,8 @@ export function validateObject(type: ResourceType, obj: Record<string, unknown>,
       if (verb === 'apply') {
         const gvk = `${type.group ? `${type.group}/` : ''}${type.version}, Kind=${type.kind}`;
         throw badRequest(
-          `failed to create typed patch object (${gvk}): ${findings.unknown.map((path) => `.${path}: field not declared in schema`).join(', ')}`,
+          `failed to create typed patch object (${gvk}): ` +
+            `${findings.unknown.map((path) => `.${path}: field not declared in schema`).join(', ')}`,
         );
       }
       throw badRequest(`${decodeFailure}: strict decoding error: ${listed.join(', ')}`);

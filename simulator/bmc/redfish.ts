@@ -164,7 +164,8 @@ function handler(node: Node, ctx: RedfishContext) {
       throw new RedfishError(
         400,
         'ActionParameterValueNotInList',
-        `The value ${JSON.stringify(resetType)} for the parameter ResetType in the action ComputerSystem.Reset is not in the list of acceptable values.`,
+        `The value ${JSON.stringify(resetType)} for the parameter ResetType in the action ` +
+          `ComputerSystem.Reset is not in the list of acceptable values.`,
         [String(resetType), 'ResetType', 'ComputerSystem.Reset'],
         `Choose one of ${RESET_TYPES.join(', ')} and resubmit the request.`,
       );

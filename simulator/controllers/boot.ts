@@ -182,7 +182,8 @@ export function trackBoots(options: {
       return;
     }
     const reason =
-      'booted the old cluster from its disk: its kubelet is not part of the running cluster; power it off, wipe its boot disk (or make it PXE boot) and power it on again';
+      'booted the old cluster from its disk: its kubelet is not part of the running cluster; power it off, ' +
+      'wipe its boot disk (or make it PXE boot) and power it on again';
     state.set(node, { state: 'stuck', reason });
     log.warn(`node ${node} ${reason}`);
     tracker.emit('stuck', node, reason);

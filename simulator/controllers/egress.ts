@@ -4,7 +4,7 @@
  * `subnet` carved from the cluster network by hostPrefix, `egressIPs`, `egressCIDRs`), as the SDN
  * master creates them. Egress IPs patched onto them are kept as written and reported: which node
  * carries each namespace's egress IP, and the IPs no Ready node hosts (their traffic is dropped,
- * or fails over to the namespace's next IP, as the seed shows when compute3 reboots).
+ * or fails over to the namespace's next IP, as the procedure shows when compute3 reboots).
  *
  * Egress router pods themselves are ordinary ReplicationController pods (./pods.ts): their
  * nodeSelector, ServiceAccount and privileged init container decide whether they run.

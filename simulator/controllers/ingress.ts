@@ -149,7 +149,8 @@ function ingressStatus(
     deploymentAvailable ? 'DeploymentAvailable' : 'DeploymentUnavailable',
     deploymentAvailable
       ? 'The deployment has Available status condition set to True'
-      : 'The deployment has Available status condition set to False (reason: MinimumReplicasUnavailable) with message: Deployment does not have minimum availability.',
+      : 'The deployment has Available status condition set to False (reason: MinimumReplicasUnavailable) ' +
+          'with message: Deployment does not have minimum availability.',
   );
   set(
     'DeploymentReplicasAllAvailable',
@@ -176,7 +177,9 @@ function ingressStatus(
     rollingOut,
     rollingOut ? 'IngressControllerProgressing' : 'AsExpected',
     rollingOut
-      ? `One or more status conditions indicate progressing: DeploymentRollingOut=True (DeploymentRollingOut: Waiting for router deployment rollout to finish: ${updated} out of ${replicas} new replica(s) have been updated...)`
+      ? `One or more status conditions indicate progressing: DeploymentRollingOut=True ` +
+          `(DeploymentRollingOut: Waiting for router deployment rollout to finish: ${updated} out of ` +
+          `${replicas} new replica(s) have been updated...)`
       : '',
   );
   const degraded = placementError !== undefined || (deployment !== undefined && available === 0 && replicas > 0);

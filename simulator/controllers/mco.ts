@@ -499,7 +499,8 @@ class MachineConfigDaemons {
       if (retried.blocked.length === 0) return this.drained(nodeName, target, evicted);
       const errors = retried.blocked.map(
         (pod) =>
-          `error when evicting pods/"${pod.name}" -n "${pod.namespace}": global timeout reached: ${goDuration(DRAIN_TIMING.helperTimeoutMs)}`,
+          `error when evicting pods/"${pod.name}" -n "${pod.namespace}": global timeout reached: ` +
+          `${goDuration(DRAIN_TIMING.helperTimeoutMs)}`,
       );
       const error = errors.length === 1 ? errors[0]! : `[${errors.join(', ')}]`;
       const failedFor = elapsedMs + DRAIN_TIMING.helperTimeoutMs;

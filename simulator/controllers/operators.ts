@@ -69,7 +69,8 @@ export function registryState(store: ObjectStore): OperatorState {
       progressing: true,
       degraded: true,
       message:
-        'Degraded: The registry is degraded: storage backend not configured; set spec.storage in configs.imageregistry.operator.openshift.io/cluster',
+        'Degraded: The registry is degraded: storage backend not configured; set spec.storage in ' +
+        'configs.imageregistry.operator.openshift.io/cluster',
     };
   }
   if (storage.includes('pvc')) {

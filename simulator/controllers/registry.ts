@@ -8,7 +8,7 @@
  *   leaves the Deployment alone and the config Degraded, naming the claim. The new pod waits for
  *   its claim to be Bound (Pending, with the scheduler's reason), the old pod keeps serving, and the
  *   config stays Progressing with the reason: a claim that does not name the PVC the runbook
- *   created (the seed's `image-registry` vs `image-registry-storage`) is visible there.
+ *   created (the procedure's `image-registry` vs `image-registry-storage`) is visible there.
  * - no storage → no Deployment, Degraded; `managementState: Removed` → no Deployment.
  */
 import type { KubeObject } from '../apiserver/store.js';
@@ -156,7 +156,8 @@ function sync(ctx: SimContext, config: KubeObject): void {
           ? 'storage backend not configured'
           : plan.kind === 'unsupported'
             ? `storage backend ${plan.backend} is not available in this lab`
-            : `Unable to apply resources: unable to sync storage configuration: persistentvolumeclaims "${(plan as { claim: string }).claim}" not found`;
+            : `Unable to apply resources: unable to sync storage configuration: persistentvolumeclaims ` +
+              `"${(plan as { claim: string }).claim}" not found`;
       set('StorageExists', false, plan.kind === 'pvc' ? 'PVCNotFound' : 'StorageNotConfigured', message);
       const serving =
         existing !== undefined &&

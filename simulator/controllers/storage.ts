@@ -52,7 +52,10 @@ const waitingFor = (provisioner: string): Verdict => ({
   provision: false,
   type: 'Normal',
   reason: 'ExternalProvisioning',
-  message: `Waiting for a volume to be created either by the external provisioner '${provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`,
+  message:
+    `Waiting for a volume to be created either by the external provisioner '${provisioner}' or ` +
+    `manually by the system administrator. If volume creation is delayed, please verify that the provisioner ` +
+    `is running and correctly registered.`,
 });
 
 /** The namespace of a Running RBD provisioner pod, if any. */
@@ -114,7 +117,8 @@ function judge(ctx: SimContext, claim: KubeObject, className: string): Verdict {
     );
   if (!ids.ids.includes(clusterId)) {
     return failed(
-      `rpc error: code = InvalidArgument desc = failed to fetch monitor list using clusterID (${clusterId}): missing configuration for cluster ID "${clusterId}"`,
+      `rpc error: code = InvalidArgument desc = failed to fetch monitor list using clusterID (${clusterId}): ` +
+        `missing configuration for cluster ID "${clusterId}"`,
     );
   }
   const secretName = parameters['csi.storage.k8s.io/provisioner-secret-name'];

@@ -81,7 +81,9 @@ function dhcpGaps(lab: Lab, view: BootView, node: Node): string[] {
   const wrong = loaded[0];
   if (wrong) {
     return [
-      `the DHCP server on ${wrong.host.name} gives ${node.mac} (${node.name}) the address ${wrong.lease.ip ?? 'of its pool'} instead of ${node.ip}: fix host ${wrong.lease.name} in ${wrong.host.dhcp.configPath} and restart the DHCP server`,
+      `the DHCP server on ${wrong.host.name} gives ${node.mac} (${node.name}) the address ` +
+        `${wrong.lease.ip ?? 'of its pool'} instead of ${node.ip}: fix host ${wrong.lease.name} in ` +
+        `${wrong.host.dhcp.configPath} and restart the DHCP server`,
     ];
   }
   const host = servers[0]!;
@@ -98,7 +100,8 @@ function dhcpGaps(lab: Lab, view: BootView, node: Node): string[] {
     ];
   }
   return [
-    `no DHCP lease for ${node.mac} (${node.name}) → ${node.ip} in ${path} on ${host.name}: write its host block, then restart the DHCP server`,
+    `no DHCP lease for ${node.mac} (${node.name}) → ${node.ip} in ${path} on ${host.name}: write its host ` +
+      `block, then restart the DHCP server`,
   ];
 }
 
@@ -184,7 +187,8 @@ function ignitionGaps(lab: Lab, node: Node, where: string, ignition: ReadIgnitio
   if (pool === 'bootstrap') {
     if (ignition.pointer)
       return [
-        `${where} is a pointer config (to ${ignition.pointer.source}); the bootstrap node needs the installer's full bootstrap config: ${fix}`,
+        `${where} is a pointer config (to ${ignition.pointer.source}); the bootstrap node needs the ` +
+          `installer's full bootstrap config: ${fix}`,
       ];
     const kubeconfig = ignition.files.get(BOOTSTRAP_FILES.kubeletKubeconfig);
     const server = kubeconfig === undefined ? undefined : /server:\s*(\S+)/.exec(kubeconfig)?.[1];
@@ -232,7 +236,8 @@ function pxeGaps(lab: Lab, view: BootView, node: Node): string[] {
   if (!config) {
     const host = servers[0]!;
     return [
-      `no PXE config for ${node.mac} (${node.name}, ${firmware}) at ${posix.join(host.pxe.tftpRoot, pxeConfigFile(node))} on ${host.name}: write it`,
+      `no PXE config for ${node.mac} (${node.name}, ${firmware}) at ` +
+        `${posix.join(host.pxe.tftpRoot, pxeConfigFile(node))} on ${host.name}: write it`,
     ];
   }
   const { host: found, path: configPath } = config;
@@ -244,7 +249,8 @@ function pxeGaps(lab: Lab, view: BootView, node: Node): string[] {
   const base = found.pxe.httpUrl.replace(/\/+$/, '');
   if (!url.startsWith(`${base}/`)) {
     return [
-      `the PXE config ${configPath} on ${found.name} fetches ignition from ${url}, which ${found.name} does not serve (its httpUrl is ${base})`,
+      `the PXE config ${configPath} on ${found.name} fetches ignition from ${url}, which ${found.name} does ` +
+        `not serve (its httpUrl is ${base})`,
     ];
   }
   const served = url.slice(base.length + 1);
@@ -252,7 +258,8 @@ function pxeGaps(lab: Lab, view: BootView, node: Node): string[] {
   const gaps: string[] = assetGaps(lab, view, node, config);
   if (posix.basename(served) !== expected) {
     gaps.push(
-      `the PXE config ${configPath} on ${found.name} boots ${node.name} with ${posix.basename(served)}, but a ${node.role} node needs ${expected}`,
+      `the PXE config ${configPath} on ${found.name} boots ${node.name} with ${posix.basename(served)}, but ` +
+        `a ${node.role} node needs ${expected}`,
     );
   }
   const ignitionPath = posix.join(found.pxe.httpRoot, served);
@@ -335,7 +342,8 @@ export function firstBootGaps(
       const source = machineConfigUrl(domain, poolOf(node) as 'master' | 'worker');
       gaps.push(
         prefix(
-          `GET ${source} failed: x509: certificate signed by unknown authority (${ignitionFileFor(node)} trusts a root CA that is not this cluster's: copy the .ign files of this install to the HTTP root)`,
+          `GET ${source} failed: x509: certificate signed by unknown authority (${ignitionFileFor(node)} ` +
+            `trusts a root CA that is not this cluster's: copy the .ign files of this install to the HTTP root)`,
         ),
       );
     }

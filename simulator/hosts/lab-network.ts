@@ -1,8 +1,9 @@
 /**
  * What a node on the lab network reaches, judged from what the helper daemons LOADED (not the files
  * on disk): names through the real named of the DNS hosts its DHCP lease names, and TCP services
- * through the frontends and backends of the haproxy.cfg loaded on the load balancer a name resolves to. Each failure is said the way an operator would find it ("api-int.… does not resolve on
- * netserv1 (zone … not loaded)").
+ * through the frontends and backends of the haproxy.cfg loaded on the load balancer a name resolves to.
+ * Each failure is said the way an operator would find it ("api-int.… does not resolve on netserv1 (zone …
+ * not loaded)").
  */
 import { hostsWith, type Lab } from '../../lab/schema.js';
 import { dnsZones } from '../../render/dns.js';

@@ -20,7 +20,10 @@ export function specProblem(spec: string, rhcos: string): string | undefined {
   const [newestMajor, newestMinor] = newest.split('.').map(Number);
   if (!/^\d+\.\d+\.\d+(-experimental)?$/.test(spec)) return `"${spec}" is not an Ignition spec version`;
   if (major !== newestMajor) {
-    return `it is Ignition spec ${spec}, but RHCOS ${rhcos} reads only spec ${newestMajor}.x (up to ${newest}): create it with the openshift-install of the cluster's release`;
+    return (
+      `it is Ignition spec ${spec}, but RHCOS ${rhcos} reads only spec ${newestMajor}.x (up to ` +
+      `${newest}): create it with the openshift-install of the cluster's release`
+    );
   }
   if ((minor ?? 0) > (newestMinor ?? 0))
     return `it is Ignition spec ${spec}, newer than RHCOS ${rhcos} reads (up to ${newest})`;

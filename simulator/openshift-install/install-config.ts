@@ -153,7 +153,8 @@ export function parseInstallConfig(text: string): InstallConfig {
     const kinds = Object.keys(platform);
     if (kinds.length !== 1 || kinds[0] !== 'none' || !isObject(platform.none)) {
       problems.push(
-        `platform: Invalid value: ${JSON.stringify(kinds.join(','))}: this openshift-install installs on bare metal you provision (UPI): set "platform: {none: {}}"`,
+        `platform: Invalid value: ${JSON.stringify(kinds.join(','))}: this openshift-install installs on ` +
+          `bare metal you provision (UPI): set "platform: {none: {}}"`,
       );
     }
   }

@@ -58,7 +58,9 @@ export async function readTarget(env: NodeJS.ProcessEnv): Promise<SimTarget> {
   const file = env[ENDPOINTS_ENV];
   if (!file) {
     throw new Fatal(
-      `this openshift-install is the simulated one for rehearsals: set ${ENDPOINTS_ENV} to the endpoints.json of a running simulated lab (runbook sim start --state-dir DIR writes DIR/endpoints.json), or run the real openshift-install against real hardware`,
+      `this openshift-install is the simulated one for rehearsals: set ${ENDPOINTS_ENV} to the ` +
+        `endpoints.json of a running simulated lab (runbook sim start --state-dir DIR writes ` +
+        `DIR/endpoints.json), or run the real openshift-install against real hardware`,
     );
   }
   let endpoints: {
@@ -94,7 +96,10 @@ export async function readTarget(env: NodeJS.ProcessEnv): Promise<SimTarget> {
 export function versionText(argv0: string, target: Pick<SimTarget, 'release' | 'architecture'>): string {
   const commit = createHash('sha1').update(`openshift-install ${target.release}`).digest('hex');
   const digest = createHash('sha256').update(`ocp-release ${target.release}-${target.architecture}`).digest('hex');
-  return `${argv0} v${target.release}\nbuilt from commit ${commit}\nrelease image quay.io/openshift-release-dev/ocp-release@sha256:${digest}\n`;
+  return (
+    `${argv0} v${target.release}\nbuilt from commit ${commit}\nrelease image ` +
+    `quay.io/openshift-release-dev/ocp-release@sha256:${digest}\n`
+  );
 }
 
 interface Parsed {
@@ -167,7 +172,8 @@ export async function runOpenshiftInstall(args: readonly string[], env: NodeJS.P
     }
     if (verb === 'create' || verb === 'wait-for' || verb === 'destroy' || verb === 'gather') {
       throw new Fatal(
-        `"${parsed.command.join(' ')}" is not simulated: the simulated openshift-install does "create manifests" and "create ignition-configs"; wait on the cluster with the runbook's waits`,
+        `"${parsed.command.join(' ')}" is not simulated: the simulated openshift-install does "create ` +
+          `manifests" and "create ignition-configs"; wait on the cluster with the runbook's waits`,
       );
     }
     io.stderr(`Error: unknown command "${verb}" for "openshift-install"\nRun 'openshift-install --help' for usage.\n`);
@@ -203,7 +209,8 @@ async function installState(dir: string, asset: string, log: Log): Promise<Insta
   if (!existsSync(configPath)) {
     if (earlier) return earlier;
     throw new Fatal(
-      `failed to fetch ${asset}: no install-config.yaml in ${path.resolve(dir)}: write it there first (apiVersion v1, baseDomain, metadata.name, controlPlane, compute, networking, platform none, pullSecret, sshKey)`,
+      `failed to fetch ${asset}: no install-config.yaml in ${path.resolve(dir)}: write it there first ` +
+        `(apiVersion v1, baseDomain, metadata.name, controlPlane, compute, networking, platform none, pullSecret, sshKey)`,
       EXIT_INSTALL_CONFIG,
     );
   }

@@ -90,7 +90,8 @@ describe('parseLab', () => {
     const error = await rejection(parseLab(text, exampleLab));
     expect(error.issues.map((issue) => formatIssue(issue))).toEqual([
       'network.nextServer: is required; it must be an IPv4 address such as 10.42.253.10',
-      'network.nextserver: unknown key "nextserver"; remove it or fix its spelling (keys here: cidr, gateway, dnsServers, searchDomains, dhcpRange, nextServer)',
+      'network.nextserver: unknown key "nextserver"; remove it or fix its spelling (keys here: cidr, ' +
+        'gateway, dnsServers, searchDomains, dhcpRange, nextServer)',
     ]);
     // The absent field is placed at `network:`, the unknown key at its own line.
     expect(error.issues.map((issue) => issue.line)).toEqual([23, 29]);

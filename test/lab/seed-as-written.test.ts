@@ -57,14 +57,16 @@ describe('the seed lab as written', () => {
       'day2.egress.routers[1].sourceIP',
     ]);
     expect(messages('nodes[1].ip')).toEqual([
-      '10.42.253.10 is static but inside the DHCP dynamic range 10.42.253.9-10.42.253.254 (network.dhcpRange), so the DHCP server may lease it to another machine; move the range clear of the static addresses',
+      '10.42.253.10 is static but inside the DHCP dynamic range 10.42.253.9-10.42.253.254 ' +
+        '(network.dhcpRange), so the DHCP server may lease it to another machine; move the range clear of the static addresses',
     ]);
   });
 
   it('selects egress nodes with node-role.kubernetes.io/infra: "true", which no node carries', () => {
     for (const router of [0, 1]) {
       expect(messages(`day2.egress.routers[${router}].nodeSelector["node-role.kubernetes.io/infra"]`)).toEqual([
-        'no node carries node-role.kubernetes.io/infra="true", so the router pod would stay Pending; OpenShift sets role labels with an empty value, so write node-role.kubernetes.io/infra: ""',
+        'no node carries node-role.kubernetes.io/infra="true", so the router pod would stay Pending; ' +
+          'OpenShift sets role labels with an empty value, so write node-role.kubernetes.io/infra: ""',
       ]);
     }
   });
@@ -75,7 +77,8 @@ describe('the seed lab as written', () => {
       expect(messages(path)).toEqual([inline]);
     }
     expect(messages('day2.ldap.ca')).toEqual([
-      "secret file:/path/to/ldap-ca-chain.crt does not exist: create the file or fix the path (relative paths start at the lab file's folder)",
+      'secret file:/path/to/ldap-ca-chain.crt does not exist: create the file or fix the path (relative ' +
+        "paths start at the lab file's folder)",
     ]);
     // The literal values never come back in a message.
     for (const issue of issues) expect(issue.message).not.toMatch(/my-user-key|<secret>|some-public-key-of-yours/);

@@ -12,7 +12,8 @@ describe('runbook validate', () => {
     const { exitCode, stdout, stderr } = await runbook('validate', '--lab', 'runbooks/labs/example.yaml');
     expect({ exitCode, stderr }).toEqual({ exitCode: 0, stderr: '' });
     expect(stdout).toBe(
-      'runbooks/labs/example.yaml: lab "intra" is valid: 12 nodes (1 bootstrap, 3 master, 5 worker, 3 infra), 7 helper hosts, day-2: ldap, infra, ceph, registry, egress',
+      'runbooks/labs/example.yaml: lab "intra" is valid: 12 nodes (1 bootstrap, 3 master, 5 worker, 3 ' +
+        'infra), 7 helper hosts, day-2: ldap, infra, ceph, registry, egress',
     );
   });
 
@@ -23,7 +24,8 @@ describe('runbook validate', () => {
     const lines = stderr.split('\n');
     expect(lines[0]).toBe('error: test/fixtures/labs/seed-as-written.yaml: the lab is invalid (32 issues)');
     expect(lines).toContain(
-      '  nodes[8].ip (test/fixtures/labs/seed-as-written.yaml:53): 10.42.253.20 is already the address of nodes[7] (compute1); every node and host needs its own address',
+      '  nodes[8].ip (test/fixtures/labs/seed-as-written.yaml:53): 10.42.253.20 is already the address of ' +
+        'nodes[7] (compute1); every node and host needs its own address',
     );
     expect(
       lines.filter((line) => /^ {2}\S+ \(test\/fixtures\/labs\/seed-as-written\.yaml:\d+\): /.test(line)),
@@ -45,7 +47,8 @@ describe('runbook validate', () => {
         {
           path: 'nodes[3].mac',
           message:
-            '52:54:00:79:f3:0f is already the MAC of nodes[2] (master2); DHCP and PXE tell machines apart by MAC, so each node needs its own',
+            '52:54:00:79:f3:0f is already the MAC of nodes[2] (master2); DHCP and PXE tell machines apart by ' +
+            'MAC, so each node needs its own',
           line: 37,
         },
       ],

@@ -18,7 +18,10 @@ const seed = [
   'https://mirror.openshift.com/pub/openshift-v4/dependencies/rhcos/4.2/4.2.0/rhcos-4.2.0-x86_64-installer-initramfs.img',
   'https://mirror.openshift.com/pub/openshift-v4/dependencies/rhcos/4.2/4.2.0/rhcos-4.2.0-x86_64-metal-bios.raw.gz',
   'kernel installers/ocp4-rhcos-4.2.0/x86_64/linux',
-  'append initrd=installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw ip=dhcp rd.neednet=1 coreos.inst=yes coreos.inst.install_dev=vda coreos.inst.image_url=http://10.42.44.100/ocp4/rhcos-4.2.0-x86_64-metal-bios.raw.gz coreos.inst.ignition_url=http://10.42.44.100/ocp4/bootstrap.ign',
+  'append initrd=installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw ip=dhcp rd.neednet=1 coreos.inst=yes ' +
+    'coreos.inst.install_dev=vda ' +
+    'coreos.inst.image_url=http://10.42.44.100/ocp4/rhcos-4.2.0-x86_64-metal-bios.raw.gz ' +
+    'coreos.inst.ignition_url=http://10.42.44.100/ocp4/bootstrap.ign',
 ].join('\n');
 const sha = (digit: string) => digit.repeat(64);
 
@@ -36,7 +39,8 @@ describe('bootAssetsFor', () => {
     const compute1 = current.nodes.find((candidate) => candidate.name === 'compute1');
     if (pxeHost === undefined || compute1 === undefined) throw new Error('the example has a PXE host and compute1');
     expect(bootEntry(current, pxeHost, compute1).args).toBe(
-      'coreos.live.rootfs_url=http://10.42.44.100/ocp4/rhcos-4.21.0-x86_64-live-rootfs.x86_64.img coreos.inst.install_dev=/dev/vda coreos.inst.ignition_url=http://10.42.44.100/ocp4/worker.ign',
+      'coreos.live.rootfs_url=http://10.42.44.100/ocp4/rhcos-4.21.0-x86_64-live-rootfs.x86_64.img ' +
+        'coreos.inst.install_dev=/dev/vda coreos.inst.ignition_url=http://10.42.44.100/ocp4/worker.ign',
     );
     // Up to 4.18 the kernel's architecture follows a dash.
     expect(bootAssetsFor(exampleAt({ version: '4.18.1', rhcosVersion: '4.18.1' })).assets[0]?.file).toBe(
@@ -206,7 +210,9 @@ describe('PXE kernel lines by release', () => {
       title: 'master1: install RHCOS 4.6.1 x86_64 as master',
       kernel: 'installers/ocp4-rhcos-4.6.1/x86_64/linux',
       initramfs: 'installers/ocp4-rhcos-4.6.1/x86_64/initrd-raw',
-      args: 'coreos.live.rootfs_url=http://10.42.44.100/ocp4/rhcos-4.6.1-x86_64-live-rootfs.x86_64.img coreos.inst.install_dev=/dev/vda coreos.inst.ignition_url=http://10.42.44.100/ocp4/master.ign',
+      args:
+        'coreos.live.rootfs_url=http://10.42.44.100/ocp4/rhcos-4.6.1-x86_64-live-rootfs.x86_64.img ' +
+        'coreos.inst.install_dev=/dev/vda coreos.inst.ignition_url=http://10.42.44.100/ocp4/master.ign',
     });
   });
 

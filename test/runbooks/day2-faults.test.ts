@@ -44,25 +44,29 @@ describe('the API and the operators failing under the day-2 runbooks', () => {
     });
   });
 
-  it('image-registry stuck Degraded pauses registry-storage at the rollout wait, the claim in use; recovered and resumed, it finishes', async () => {
-    t.sim.faults.add({ kind: 'operator-degraded', operator: 'image-registry' });
-    const handle = await start(t, 'registry-storage');
-    const paused = await pausedAt(handle, 'registry-storage paused on the Degraded operator');
-    expect(paused.error).toMatchObject({ stepId: 'rollout', type: 'OperatorDegraded' });
-    expect(paused.error?.message).toMatch(
-      /the image-registry ClusterOperator has stayed Degraded for \d+ s: .*operator-degraded fault.*oc describe clusteroperator image-registry/,
-    );
-    expect(statuses(paused.steps)).toMatchObject({ claim: 'changed', 'claim.bound': 'unchanged', config: 'changed' });
+  it(
+    'image-registry stuck Degraded pauses registry-storage at the rollout wait, the claim in use; recovered ' +
+      'and resumed, it finishes',
+    async () => {
+      t.sim.faults.add({ kind: 'operator-degraded', operator: 'image-registry' });
+      const handle = await start(t, 'registry-storage');
+      const paused = await pausedAt(handle, 'registry-storage paused on the Degraded operator');
+      expect(paused.error).toMatchObject({ stepId: 'rollout', type: 'OperatorDegraded' });
+      expect(paused.error?.message).toMatch(
+        /the image-registry ClusterOperator has stayed Degraded for \d+ s: .*operator-degraded fault.*oc describe clusteroperator image-registry/,
+      );
+      expect(statuses(paused.steps)).toMatchObject({ claim: 'changed', 'claim.bound': 'unchanged', config: 'changed' });
 
-    t.sim.faults.clear('operator-degraded');
-    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] });
-    await handle.result();
-    const done = stepsByPath((await handle.query(progressQuery)).steps);
-    expect(done['rollout']?.status).toBe('unchanged');
-    // The steps before the pause ran once.
-    expect(done['claim']?.attempts).toBe(1);
-    expect(done['config']?.attempts).toBe(1);
-  });
+      t.sim.faults.clear('operator-degraded');
+      await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] });
+      await handle.result();
+      const done = stepsByPath((await handle.query(progressQuery)).steps);
+      expect(done['rollout']?.status).toBe('unchanged');
+      // The steps before the pause ran once.
+      expect(done['claim']?.attempts).toBe(1);
+      expect(done['config']?.attempts).toBe(1);
+    },
+  );
 
   it('ingress stuck Degraded pauses infra-nodes at the routers wait, every node moved; recovered and resumed, it finishes', async () => {
     t.sim.faults.add({ kind: 'operator-degraded', operator: 'ingress' });

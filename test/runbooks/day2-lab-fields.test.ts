@@ -101,45 +101,49 @@ describe('router tolerations and namespace egress IPs from the lab', () => {
     expect(notUnchanged(await complete(t, 'infra-nodes', lab), ['unchanged'])).toEqual([]);
   });
 
-  it('egress-router runs its routers on the tainted infra nodes and sets the egress IPs of toto on its NetNamespace and HostSubnets', async () => {
-    // The infra nodes keep their NoSchedule taint: the routers (on the infra nodes by their selector)
-    // take the lab's infra tolerations.
-    const first = await complete(t, 'egress-router', lab);
-    expect(first).toMatchObject({
-      'sdn.apply': 'changed',
-      'egress-ips.namespaces': 'changed',
-      'egress-ips.netnamespaces': 'unchanged',
-      'egress-ips.apply': 'changed',
-    });
-    const routerPods = (await t.kube.core.listNamespacedPod({ namespace: 'egress-routers' })).items;
-    expect(routerPods.map((pod) => pod.metadata?.labels?.name).sort()).toEqual(['egress-http', 'egress-redirect']);
-    for (const pod of routerPods) {
-      expect(pod.status?.phase).toBe('Running');
-      expect(pod.spec?.nodeName).toMatch(/^infra\d\./);
-      expect(pod.spec?.tolerations).toEqual(expect.arrayContaining([expect.objectContaining(INFRA_TAINT)]));
-    }
-    const netns = (await t.kube.custom.getClusterCustomObject({ ...SDN, plural: 'netnamespaces', name: 'toto' })) as {
-      egressIPs?: string[];
-    };
-    expect(netns.egressIPs).toEqual(['10.42.253.45', '10.42.253.54']);
-    for (const [node, ip] of [
-      ['compute3', '10.42.253.45'],
-      ['compute1', '10.42.253.54'],
-    ]) {
-      const subnet = (await t.kube.custom.getClusterCustomObject({
-        ...SDN,
-        plural: 'hostsubnets',
-        name: `${node}.nodes.example.com`,
-      })) as { egressIPs?: string[] };
-      expect(subnet.egressIPs).toEqual([ip]);
-    }
-    expect(notUnchanged(await complete(t, 'egress-router', lab))).toEqual([]);
-    // A lab without namespace egress IPs skips those steps.
-    expect(await complete(t, 'egress-router', withoutEgressIps(lab))).toMatchObject({
-      'egress-ips.namespaces': 'skipped',
-      'egress-ips.apply': 'skipped',
-    });
-  });
+  it(
+    'egress-router runs its routers on the tainted infra nodes and sets the egress IPs of toto on its ' +
+      'NetNamespace and HostSubnets',
+    async () => {
+      // The infra nodes keep their NoSchedule taint: the routers (on the infra nodes by their selector)
+      // take the lab's infra tolerations.
+      const first = await complete(t, 'egress-router', lab);
+      expect(first).toMatchObject({
+        'sdn.apply': 'changed',
+        'egress-ips.namespaces': 'changed',
+        'egress-ips.netnamespaces': 'unchanged',
+        'egress-ips.apply': 'changed',
+      });
+      const routerPods = (await t.kube.core.listNamespacedPod({ namespace: 'egress-routers' })).items;
+      expect(routerPods.map((pod) => pod.metadata?.labels?.name).sort()).toEqual(['egress-http', 'egress-redirect']);
+      for (const pod of routerPods) {
+        expect(pod.status?.phase).toBe('Running');
+        expect(pod.spec?.nodeName).toMatch(/^infra\d\./);
+        expect(pod.spec?.tolerations).toEqual(expect.arrayContaining([expect.objectContaining(INFRA_TAINT)]));
+      }
+      const netns = (await t.kube.custom.getClusterCustomObject({ ...SDN, plural: 'netnamespaces', name: 'toto' })) as {
+        egressIPs?: string[];
+      };
+      expect(netns.egressIPs).toEqual(['10.42.253.45', '10.42.253.54']);
+      for (const [node, ip] of [
+        ['compute3', '10.42.253.45'],
+        ['compute1', '10.42.253.54'],
+      ]) {
+        const subnet = (await t.kube.custom.getClusterCustomObject({
+          ...SDN,
+          plural: 'hostsubnets',
+          name: `${node}.nodes.example.com`,
+        })) as { egressIPs?: string[] };
+        expect(subnet.egressIPs).toEqual([ip]);
+      }
+      expect(notUnchanged(await complete(t, 'egress-router', lab))).toEqual([]);
+      // A lab without namespace egress IPs skips those steps.
+      expect(await complete(t, 'egress-router', withoutEgressIps(lab))).toMatchObject({
+        'egress-ips.namespaces': 'skipped',
+        'egress-ips.apply': 'skipped',
+      });
+    },
+  );
 
   it("an empty list of tolerations removes the routers' ones; a second run changes nothing", async () => {
     // Routers without tolerations cannot stay on tainted nodes: lift the taint first.

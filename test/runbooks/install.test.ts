@@ -1,11 +1,12 @@
 /**
  * The install runbook end to end: the catalogue's `install`, run by a real worker on a real Temporal dev
- * server (with the lab's own worker for the install folder's steps) against a simulated lab that starts bare. The cluster it leaves is read back the way an
- * operator would (client-node against the simulated API): every inventory node Ready with its role,
- * every operator Available, the bootstrap node off and gone from the HAProxy configuration each load
- * balancer loaded. A second run on the installed lab reports every step unchanged and writes nothing:
- * no file on any simulated host changes and the API server receives no mutating request. With the
- * rogue-csr fault, the CSR of a node the lab does not have stays pending and the run completes.
+ * server (with the lab's own worker for the install folder's steps) against a simulated lab that starts bare.
+ * The cluster it leaves is read back the way an operator would (client-node against the simulated API): every
+ * inventory node Ready with its role, every operator Available, the bootstrap node off and gone from the
+ * HAProxy configuration each load balancer loaded. A second run on the installed lab reports every step
+ * unchanged and writes nothing: no file on any simulated host changes and the API server receives no mutating
+ * request. With the rogue-csr fault, the CSR of a node the lab does not have stays pending and the run
+ * completes.
  */
 import 'reflect-metadata';
 import { utimes } from 'node:fs/promises';

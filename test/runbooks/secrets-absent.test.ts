@@ -120,7 +120,8 @@ test(
       )
       .replace(
         'power: { type: libvirt, hypervisor: kvm1, domain: ocp4-compute5 }',
-        'power: { type: redfish, address: 10.42.44.205, systemId: System.Embedded.1, username: root, password: "env:RUNBOOK_CANARY_REDFISH" }',
+        'power: { type: redfish, address: 10.42.44.205, systemId: System.Embedded.1, username: root, ' +
+          'password: "env:RUNBOOK_CANARY_REDFISH" }',
       )
       .concat('\nnotify:\n  webhooks:\n    - name: canary\n      url: "env:RUNBOOK_CANARY_WEBHOOK"\n');
     expect(labText).not.toContain('example-secrets');

@@ -62,7 +62,8 @@ describe('sshTargetFor', () => {
 
   test('an unknown host name lists the lab hosts', () => {
     expect(() => sshTargetFor(lab, 'netserv3')).toThrow(
-      'the lab has no helper host named "netserv3" (hosts: netserv1, netserv2, pxe, haproxy1, haproxy2, kvm1, kvm2): use a name from hosts[].name',
+      'the lab has no helper host named "netserv3" (hosts: netserv1, netserv2, pxe, haproxy1, haproxy2, ' +
+        'kvm1, kvm2): use a name from hosts[].name',
     );
   });
 });

@@ -129,7 +129,8 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
       code: 422,
       reason: 'Invalid',
       message:
-        'MachineConfigPool.machineconfiguration.openshift.io "x" is invalid: kind: Invalid value: "MachineConfig": must be MachineConfigPool',
+        'MachineConfigPool.machineconfiguration.openshift.io "x" is invalid: kind: Invalid value: ' +
+        '"MachineConfig": must be MachineConfigPool',
     });
   });
 
@@ -219,7 +220,8 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
       code: 415,
       reason: 'UnsupportedMediaType',
       message:
-        'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+        'the body of the request was in an unknown format - accepted media types include: ' +
+        'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
     });
     const merged = await objects.patch(
       { ...spec, metadata: { name: 'image-registry', labels: { a: 'b' } } },

@@ -6,7 +6,10 @@ import type { JsonObject } from '../../support/json.js';
 // Request bodies captured from kubectl 1.32 (`kubectl create namespace caught`, `kubectl certificate approve csr-x`).
 const CREATE_NAMESPACE = 'azhzAAoPCgJ2MRIJTmFtZXNwYWNlEh4KFgoGY2F1Z2h0EgAaACIAKgAyADgAQgASABoCCgAaACIA';
 const APPROVE_CSR =
-  'azhzAAozChZjZXJ0aWZpY2F0ZXMuazhzLmlvL3YxEhlDZXJ0aWZpY2F0ZVNpZ25pbmdSZXF1ZXN0EuIBCkIKBWNzci14EgAaACIAKiQ1Mzk1YmEyYy1mMzVmLTRmMTQtYmYyZS05NTJjMjgxYjIxMTkyATI4AEIICNXcodgGEAASNQoDcmVxEgAaACoLc2VydmVyIGF1dGg6HWt1YmVybmV0ZXMuaW8va3ViZWxldC1zZXJ2aW5nGmUKYwoIQXBwcm92ZWQSDkt1YmVjdGxBcHByb3ZlGjVUaGlzIENTUiB3YXMgYXBwcm92ZWQgYnkga3ViZWN0bCBjZXJ0aWZpY2F0ZSBhcHByb3ZlLiIICNfcodgGEAAqADIEVHJ1ZRoAIgA=';
+  'azhzAAozChZjZXJ0aWZpY2F0ZXMuazhzLmlvL3YxEhlDZXJ0aWZpY2F0ZVNpZ25pbmdSZXF1ZXN0EuIBCkIKBWNzci14EgAaACIA' +
+  'KiQ1Mzk1YmEyYy1mMzVmLTRmMTQtYmYyZS05NTJjMjgxYjIxMTkyATI4AEIICNXcodgGEAASNQoDcmVxEgAaACoLc2VydmVyIGF1' +
+  'dGg6HWt1YmVybmV0ZXMuaW8va3ViZWxldC1zZXJ2aW5nGmUKYwoIQXBwcm92ZWQSDkt1YmVjdGxBcHByb3ZlGjVUaGlzIENTUiB3' +
+  'YXMgYXBwcm92ZWQgYnkga3ViZWN0bCBjZXJ0aWZpY2F0ZSBhcHByb3ZlLiIICNfcodgGEAAqADIEVHJ1ZRoAIgA=';
 
 describe('protobuf request bodies', () => {
   it('decodes a kubectl namespace create', () => {

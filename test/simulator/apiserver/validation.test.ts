@@ -64,7 +64,8 @@ describe('unknown fields and wrong types', () => {
     const result = await kubectl(['patch', 'mcp', 'worker', '--type', 'merge', '-p', '{"spec":{"paused":"yes"}}']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(
-      'The MachineConfigPool "worker" is invalid: spec.paused: Invalid value: "string": spec.paused in body must be of type boolean: "string"',
+      'The MachineConfigPool "worker" is invalid: spec.paused: Invalid value: "string": spec.paused in body ' +
+        'must be of type boolean: "string"',
     );
     expect(workerSpec()).toEqual({ paused: false });
   });

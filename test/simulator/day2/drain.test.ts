@@ -102,108 +102,115 @@ describe('kubectl drain on the installed lab', () => {
 });
 
 describe("the MCO's drain", () => {
-  it('is held by a PodDisruptionBudget: retried, then the node and its pool report Degraded; it goes on once the budget allows', async () => {
-    const node = fqdn('compute1');
-    await kubectl('create', 'namespace', 'shop');
-    await apply({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'cart', namespace: 'shop' },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'cart' } },
-        template: {
-          metadata: { labels: { app: 'cart' } },
-          spec: { nodeSelector: { 'kubernetes.io/hostname': node }, containers: [{ name: 'cart', image: 'cart' }] },
+  it(
+    'is held by a PodDisruptionBudget: retried, then the node and its pool report Degraded; it goes on once ' +
+      'the budget allows',
+    async () => {
+      const node = fqdn('compute1');
+      await kubectl('create', 'namespace', 'shop');
+      await apply({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'cart', namespace: 'shop' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'cart' } },
+          template: {
+            metadata: { labels: { app: 'cart' } },
+            spec: { nodeSelector: { 'kubernetes.io/hostname': node }, containers: [{ name: 'cart', image: 'cart' }] },
+          },
         },
-      },
-    });
-    await apply({
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: { name: 'cart', namespace: 'shop' },
-      spec: { minAvailable: 1, selector: { matchLabels: { app: 'cart' } } },
-    });
-    await waitFor(t.sim.store, 'the cart pod running on compute1', () =>
-      podsOn(node).some((pod) => pod.metadata.name.startsWith('cart-')),
-    );
+      });
+      await apply({
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: 'cart', namespace: 'shop' },
+        spec: { minAvailable: 1, selector: { matchLabels: { app: 'cart' } } },
+      });
+      await waitFor(t.sim.store, 'the cart pod running on compute1', () =>
+        podsOn(node).some((pod) => pod.metadata.name.startsWith('cart-')),
+      );
 
-    // A new worker config: the pool rolls its nodes, compute1 first.
-    await apply({
-      apiVersion: 'machineconfiguration.openshift.io/v1',
-      kind: 'MachineConfig',
-      metadata: { name: '50-worker-chrony', labels: { 'machineconfiguration.openshift.io/role': 'worker' } },
-      spec: {
-        config: {
-          ignition: { version: '2.2.0' },
-          storage: { files: [{ path: '/etc/chrony.conf', mode: 420, contents: { source: 'data:,server%20ntp' } }] },
+      // A new worker config: the pool rolls its nodes, compute1 first.
+      await apply({
+        apiVersion: 'machineconfiguration.openshift.io/v1',
+        kind: 'MachineConfig',
+        metadata: { name: '50-worker-chrony', labels: { 'machineconfiguration.openshift.io/role': 'worker' } },
+        spec: {
+          config: {
+            ignition: { version: '2.2.0' },
+            storage: { files: [{ path: '/etc/chrony.conf', mode: 420, contents: { source: 'data:,server%20ntp' } }] },
+          },
         },
-      },
-    });
-    const reason = `failed to drain node: ${node} after 1 hour. Please see machine-config-controller logs for more information`;
-    // Waited on as a user would, with kubectl wait (a watch): the drain retries write nothing in between.
-    await kubectlWait(`node/${node}`, `--for=jsonpath={.metadata.annotations.${STATE}}=Degraded`);
+      });
+      const reason = `failed to drain node: ${node} after 1 hour. Please see machine-config-controller logs for more information`;
+      // Waited on as a user would, with kubectl wait (a watch): the drain retries write nothing in between.
+      await kubectlWait(`node/${node}`, `--for=jsonpath={.metadata.annotations.${STATE}}=Degraded`);
 
-    // What `oc describe node` / `oc get mcp` show.
-    const annotations = JSON.parse(
-      (await kubectl('get', 'node', node, '-o', 'jsonpath={.metadata.annotations}')).stdout,
-    ) as Record<string, string>;
-    expect(annotations).toMatchObject({
-      'machineconfiguration.openshift.io/state': 'Degraded',
-      'machineconfiguration.openshift.io/reason': reason,
-    });
-    expect(annotations['machineconfiguration.openshift.io/lastAppliedDrain']).not.toBe(
-      annotations['machineconfiguration.openshift.io/desiredDrain'],
-    );
-    const cart = podsOn(node).find((pod) => pod.metadata.name.startsWith('cart-'))!;
-    expect(cart).toBeDefined();
-    await kubectlWait('mcp/worker', '--for=condition=Degraded');
-    const conditions = JSON.parse(
-      (await kubectl('get', 'mcp', 'worker', '-o', 'jsonpath={.status.conditions}')).stdout,
-    ) as { type: string; status: string; reason?: string; message?: string }[];
-    expect(conditions.find((condition) => condition.type === 'NodeDegraded')).toMatchObject({
-      status: 'True',
-      reason: '1 nodes are reporting degraded status on sync',
-      message: `Node ${node} is reporting: ${JSON.stringify(reason)}`,
-    });
-    const mcp = (await kubectl('get', 'mcp', 'worker', '--no-headers')).stdout.trim().split(/\s+/);
-    expect(mcp.slice(2, 5)).toEqual(['False', 'True', 'True']);
+      // What `oc describe node` / `oc get mcp` show.
+      const annotations = JSON.parse(
+        (await kubectl('get', 'node', node, '-o', 'jsonpath={.metadata.annotations}')).stdout,
+      ) as Record<string, string>;
+      expect(annotations).toMatchObject({
+        'machineconfiguration.openshift.io/state': 'Degraded',
+        'machineconfiguration.openshift.io/reason': reason,
+      });
+      expect(annotations['machineconfiguration.openshift.io/lastAppliedDrain']).not.toBe(
+        annotations['machineconfiguration.openshift.io/desiredDrain'],
+      );
+      const cart = podsOn(node).find((pod) => pod.metadata.name.startsWith('cart-'))!;
+      expect(cart).toBeDefined();
+      await kubectlWait('mcp/worker', '--for=condition=Degraded');
+      const conditions = JSON.parse(
+        (await kubectl('get', 'mcp', 'worker', '-o', 'jsonpath={.status.conditions}')).stdout,
+      ) as { type: string; status: string; reason?: string; message?: string }[];
+      expect(conditions.find((condition) => condition.type === 'NodeDegraded')).toMatchObject({
+        status: 'True',
+        reason: '1 nodes are reporting degraded status on sync',
+        message: `Node ${node} is reporting: ${JSON.stringify(reason)}`,
+      });
+      const mcp = (await kubectl('get', 'mcp', 'worker', '--no-headers')).stdout.trim().split(/\s+/);
+      expect(mcp.slice(2, 5)).toEqual(['False', 'True', 'True']);
 
-    // The drain error itself, in the node's events and the controller's log, retried.
-    const events = (
-      await kubectl(
-        'get',
-        'events',
-        '-n',
-        'default',
-        '--field-selector',
-        `involvedObject.name=${node}`,
-        '-o',
-        'jsonpath={range .items[*]}{.reason}{"\\t"}{.message}{"\\n"}{end}',
-      )
-    ).stdout;
-    expect(events).toContain(
-      `DrainThresholdExceeded\tDrain failed. Drain has been failing for more than 10 minutes. Waiting 5 minutes then retrying. Error message from drain: error when evicting pods/"${cart.metadata.name}" -n "shop": global timeout reached: 1m30s`,
-    );
-    expect(events).toContain(`FailedToDrain\t${reason}`);
-    expect(
-      t.logs.filter((line) => line.includes(`node ${node}: Drain failed. Waiting 1 minute then retrying.`)).length,
-    ).toBeGreaterThan(1);
-    expect(t.logs).toContain(
-      `warn: machine-config-controller: error when evicting pods/"${cart.metadata.name}" -n "shop" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.`,
-    );
+      // The drain error itself, in the node's events and the controller's log, retried.
+      const events = (
+        await kubectl(
+          'get',
+          'events',
+          '-n',
+          'default',
+          '--field-selector',
+          `involvedObject.name=${node}`,
+          '-o',
+          'jsonpath={range .items[*]}{.reason}{"\\t"}{.message}{"\\n"}{end}',
+        )
+      ).stdout;
+      expect(events).toContain(
+        `DrainThresholdExceeded\tDrain failed. Drain has been failing for more than 10 minutes. Waiting 5 ` +
+          `minutes then retrying. Error message from drain: error when evicting pods/"${cart.metadata.name}" ` +
+          `-n "shop": global timeout reached: 1m30s`,
+      );
+      expect(events).toContain(`FailedToDrain\t${reason}`);
+      expect(
+        t.logs.filter((line) => line.includes(`node ${node}: Drain failed. Waiting 1 minute then retrying.`)).length,
+      ).toBeGreaterThan(1);
+      expect(t.logs).toContain(
+        `warn: machine-config-controller: error when evicting pods/"${cart.metadata.name}" -n "shop" (will ` +
+          `retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.`,
+      );
 
-    // The budget relaxed, the retried drain evicts, the node updates and the pool recovers.
-    expect((await kubectl('delete', 'pdb', 'cart', '-n', 'shop')).code).toBe(0);
-    await kubectlWait(`node/${node}`, `--for=jsonpath={.metadata.annotations.${STATE}}=Done`);
-    const updated = nodeAnnotations(node);
-    expect(updated['machineconfiguration.openshift.io/currentConfig']).toBe(
-      updated['machineconfiguration.openshift.io/desiredConfig'],
-    );
-    expect(updated['machineconfiguration.openshift.io/currentConfig']).not.toBe(
-      annotations['machineconfiguration.openshift.io/currentConfig'],
-    );
-    expect(t.sim.store.get('pods', 'shop', cart.metadata.name)).toBeUndefined();
-    expect(nodeAnnotations(node)['machineconfiguration.openshift.io/reason']).toBe('');
-  });
+      // The budget relaxed, the retried drain evicts, the node updates and the pool recovers.
+      expect((await kubectl('delete', 'pdb', 'cart', '-n', 'shop')).code).toBe(0);
+      await kubectlWait(`node/${node}`, `--for=jsonpath={.metadata.annotations.${STATE}}=Done`);
+      const updated = nodeAnnotations(node);
+      expect(updated['machineconfiguration.openshift.io/currentConfig']).toBe(
+        updated['machineconfiguration.openshift.io/desiredConfig'],
+      );
+      expect(updated['machineconfiguration.openshift.io/currentConfig']).not.toBe(
+        annotations['machineconfiguration.openshift.io/currentConfig'],
+      );
+      expect(t.sim.store.get('pods', 'shop', cart.metadata.name)).toBeUndefined();
+      expect(nodeAnnotations(node)['machineconfiguration.openshift.io/reason']).toBe('');
+    },
+  );
 });

@@ -83,7 +83,8 @@ describe('egress', () => {
         (c) => c.type === 'ReplicaFailure',
       )?.message;
     expect(await waitFor(store, 'no service account', () => failure()?.includes('serviceaccount') && failure())).toBe(
-      'pods "egress-router-" is forbidden: error looking up service account egress-routers/egress-init: serviceaccount "egress-init" not found',
+      'pods "egress-router-" is forbidden: error looking up service account egress-routers/egress-init: ' +
+        'serviceaccount "egress-init" not found',
     );
     store.create('serviceaccounts', {
       apiVersion: 'v1',
@@ -101,7 +102,8 @@ describe('egress', () => {
       return scheduled(pod)?.status === 'False' && pod;
     });
     expect(scheduled(pending)?.message).toBe(
-      "0/11 nodes are available: 3 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 8 node(s) didn't match Pod's node affinity/selector.",
+      '0/11 nodes are available: 3 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 8 ' +
+        "node(s) didn't match Pod's node affinity/selector.",
     );
     expect(pending.metadata.annotations?.['openshift.io/scc']).toBe('egress-init');
 

@@ -121,7 +121,8 @@ describe('Machine Config Operator', () => {
         condition(store.get(MCP, undefined, 'infra'), 'RenderDegraded')?.message,
     );
     expect(degraded).toBe(
-      'Failed to render configuration for pool infra: no MachineConfigs found matching selector machineconfiguration.openshift.io/role=infra',
+      'Failed to render configuration for pool infra: no MachineConfigs found matching selector ' +
+        'machineconfiguration.openshift.io/role=infra',
     );
     expect(store.list(MC).items.some((mc) => mc.metadata.name.startsWith('rendered-infra-'))).toBe(false);
 

@@ -44,7 +44,10 @@ async function getMcp(): Promise<string[]> {
   };
   return list.items.map((pool) => {
     const status = (type: string) => pool.status?.conditions?.find((c) => c.type === type)?.status;
-    return `${pool.metadata.name} ${pool.status?.configuration?.name ?? ''} ${status('Updated')} ${status('Updating')} ${status('Degraded')}`;
+    return (
+      `${pool.metadata.name} ${pool.status?.configuration?.name ?? ''} ${status('Updated')} ` +
+      `${status('Updating')} ${status('Degraded')}`
+    );
   });
 }
 

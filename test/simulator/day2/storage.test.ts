@@ -97,13 +97,17 @@ describe('Ceph CSI and volume binding', () => {
     store.create('persistentvolumeclaims', claim('openshift-image-registry', 'image-registry-storage', 'ceph-storage'));
     const pvc = () => store.get('persistentvolumeclaims', 'openshift-image-registry', 'image-registry-storage')!;
     expect(await eventually(lab, 'waiting for the provisioner', pvc, 'ExternalProvisioning')).toBe(
-      "ExternalProvisioning: Waiting for a volume to be created either by the external provisioner 'rbd.csi.ceph.com' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.",
+      'ExternalProvisioning: Waiting for a volume to be created either by the external provisioner ' +
+        "'rbd.csi.ceph.com' or manually by the system administrator. If volume creation is delayed, please " +
+        'verify that the provisioner is running and correctly registered.',
     );
     applyAll(store, cephCsiWorkloads());
     for (const sa of ['rbd-csi-provisioner', 'rbd-csi-nodeplugin'])
       addSccToUser(store, 'privileged', `system:serviceaccount:${CEPH_NS}:${sa}`);
     expect(await eventually(lab, 'cluster id missing', pvc, 'missing configuration')).toBe(
-      'ProvisioningFailed: failed to provision volume with StorageClass "ceph-storage": rpc error: code = InvalidArgument desc = failed to fetch monitor list using clusterID (my-ceph-cluster-id): missing configuration for cluster ID "my-ceph-cluster-id"',
+      'ProvisioningFailed: failed to provision volume with StorageClass "ceph-storage": rpc error: code = ' +
+        'InvalidArgument desc = failed to fetch monitor list using clusterID (my-ceph-cluster-id): missing ' +
+        'configuration for cluster ID "my-ceph-cluster-id"',
     );
     // The seed's config.json, typographic quotes and all.
     store.create(
@@ -123,7 +127,8 @@ describe('Ceph CSI and volume binding', () => {
     // The seed creates ceph-rbd-secret while its StorageClass names csi-rbd-secret.
     store.create('secrets', rbdSecret('ceph-rbd-secret'));
     expect(await eventually(lab, 'secret missing', pvc, 'secrets')).toBe(
-      'ProvisioningFailed: failed to provision volume with StorageClass "ceph-storage": error getting secret csi-rbd-secret in namespace default: secrets "csi-rbd-secret" not found',
+      'ProvisioningFailed: failed to provision volume with StorageClass "ceph-storage": error getting secret ' +
+        'csi-rbd-secret in namespace default: secrets "csi-rbd-secret" not found',
     );
     expect(phase(pvc())).toBe('Pending');
     store.create('secrets', rbdSecret('csi-rbd-secret'));

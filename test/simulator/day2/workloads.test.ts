@@ -56,7 +56,8 @@ describe('workload controllers, scheduler and kubelets', () => {
       return scheduled?.status === 'False' && scheduled.message;
     });
     expect(pending).toBe(
-      "0/11 nodes are available: 3 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 8 node(s) didn't match Pod's node affinity/selector.",
+      '0/11 nodes are available: 3 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 8 ' +
+        "node(s) didn't match Pod's node affinity/selector.",
     );
     expect(phases(podsOf(store, 'default', 'nowhere-'))).toEqual(['Pending']);
     const events = store.list('events', { namespace: 'default', fieldSelector: 'reason=FailedScheduling' }).items;

@@ -355,19 +355,29 @@ describe('boot readiness', () => {
     ]);
     await push('pxe.bios', 'pxe.uefi');
     expect(hosts.bootReadiness('master1').missing).toEqual([
-      'no installers/ocp4-rhcos-4.2.0/x86_64/linux on pxe (/srv/tftpboot/installers/ocp4-rhcos-4.2.0/x86_64/linux), named by the PXE config /srv/tftpboot/pxelinux.cfg/01-52-54-00-be-c0-a4: put the RHCOS boot assets there',
-      'no installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw on pxe (/srv/tftpboot/installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw), named by the PXE config /srv/tftpboot/pxelinux.cfg/01-52-54-00-be-c0-a4: put the RHCOS boot assets there',
-      'no rhcos-4.2.0-x86_64-metal-bios.raw.gz on pxe (/var/www/html/ocp4/rhcos-4.2.0-x86_64-metal-bios.raw.gz, served as http://10.42.44.100/ocp4/rhcos-4.2.0-x86_64-metal-bios.raw.gz): put the RHCOS image there',
-      "no ignition file /var/www/html/ocp4/master.ign on pxe (served as http://10.42.44.100/ocp4/master.ign): copy it there from the installer's ignition configs",
+      'no installers/ocp4-rhcos-4.2.0/x86_64/linux on pxe ' +
+        '(/srv/tftpboot/installers/ocp4-rhcos-4.2.0/x86_64/linux), named by the PXE config ' +
+        '/srv/tftpboot/pxelinux.cfg/01-52-54-00-be-c0-a4: put the RHCOS boot assets there',
+      'no installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw on pxe ' +
+        '(/srv/tftpboot/installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw), named by the PXE config ' +
+        '/srv/tftpboot/pxelinux.cfg/01-52-54-00-be-c0-a4: put the RHCOS boot assets there',
+      'no rhcos-4.2.0-x86_64-metal-bios.raw.gz on pxe ' +
+        '(/var/www/html/ocp4/rhcos-4.2.0-x86_64-metal-bios.raw.gz, served as ' +
+        'http://10.42.44.100/ocp4/rhcos-4.2.0-x86_64-metal-bios.raw.gz): put the RHCOS image there',
+      'no ignition file /var/www/html/ocp4/master.ign on pxe (served as ' +
+        "http://10.42.44.100/ocp4/master.ign): copy it there from the installer's ignition configs",
     ]);
     await stageBootAssets(lab, ssh);
     expect(hosts.bootReadiness('compute5').missing).toEqual([
-      "no ignition file /var/www/html/ocp4/worker.ign on pxe (served as http://10.42.44.100/ocp4/worker.ign): copy it there from the installer's ignition configs",
+      'no ignition file /var/www/html/ocp4/worker.ign on pxe (served as ' +
+        "http://10.42.44.100/ocp4/worker.ign): copy it there from the installer's ignition configs",
     ]);
     // A stub that names a spec is not an ignition config of this cluster.
     await pxe.writeFileIfChanged('/var/www/html/ocp4/master.ign', '{"ignition":{"version":"2.2.0"}}');
     expect(hosts.bootReadiness('master1').missing).toEqual([
-      'master.ign (/var/www/html/ocp4/master.ign on pxe) is not a pointer config to the machine config server (ignition.config.append[0].source https://api-int.intra.example.com:22623/config/master): run "openshift-install create ignition-configs" with this lab\'s install-config and copy the .ign files to the HTTP root',
+      'master.ign (/var/www/html/ocp4/master.ign on pxe) is not a pointer config to the machine config ' +
+        'server (ignition.config.append[0].source https://api-int.intra.example.com:22623/config/master): ' +
+        'run "openshift-install create ignition-configs" with this lab\'s install-config and copy the .ign files to the HTTP root',
     ]);
     const configs = await installerIgnition(lab);
     for (const [name, content] of Object.entries(configs))
@@ -379,7 +389,8 @@ describe('boot readiness', () => {
     const newer = await installerIgnition({ ...lab, cluster: { ...lab.cluster, version: '4.7.0' } });
     await pxe.writeFileIfChanged('/var/www/html/ocp4/master.ign', newer['master.ign']);
     expect(hosts.bootReadiness('master1').missing).toEqual([
-      "master.ign (/var/www/html/ocp4/master.ign on pxe) cannot boot master1: it is Ignition spec 3.2.0, but RHCOS 4.2.0 reads only spec 2.x (up to 2.2.0): create it with the openshift-install of the cluster's release",
+      'master.ign (/var/www/html/ocp4/master.ign on pxe) cannot boot master1: it is Ignition spec 3.2.0, but ' +
+        "RHCOS 4.2.0 reads only spec 2.x (up to 2.2.0): create it with the openshift-install of the cluster's release",
     ]);
     await pxe.writeFileIfChanged('/var/www/html/ocp4/master.ign', configs['master.ign']!);
 
@@ -399,7 +410,8 @@ describe('boot readiness', () => {
     await session.writeFileIfChanged('/etc/dhcp/dhcpd.conf', withoutMaster3);
     expect((await session.exec(['systemctl', 'restart', 'isc-dhcp-server'])).code).toBe(0);
     expect(hosts.bootReadiness('master3').missing).toEqual([
-      'no DHCP lease for 52:54:00:69:74:8c (master3) → 10.42.253.12 in /etc/dhcp/dhcpd.conf on netserv1: write its host block, then restart the DHCP server',
+      'no DHCP lease for 52:54:00:69:74:8c (master3) → 10.42.253.12 in /etc/dhcp/dhcpd.conf on netserv1: ' +
+        'write its host block, then restart the DHCP server',
     ]);
     await session.writeFileIfChanged('/etc/dhcp/dhcpd.conf', good);
     expect(hosts.bootReadiness('master3').missing).toEqual([

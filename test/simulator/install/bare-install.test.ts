@@ -109,7 +109,9 @@ describe('a bare lab', () => {
     await stageBootAssets(t.lab, t.ssh, (target) => target.endsWith('/initrd-raw'));
     await virsh('start', 'bootstrap');
     expect(t.sim.boot.stuck().bootstrap).toContain(
-      'no installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw on pxe (/srv/tftpboot/installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw), named by the PXE config /srv/tftpboot/pxelinux.cfg/01-52-54-00-e1-48-6a',
+      'no installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw on pxe ' +
+        '(/srv/tftpboot/installers/ocp4-rhcos-4.2.0/x86_64/initrd-raw), named by the PXE config ' +
+        '/srv/tftpboot/pxelinux.cfg/01-52-54-00-e1-48-6a',
     );
     await virsh('destroy', 'bootstrap');
     await stageBootAssets(t.lab, t.ssh);

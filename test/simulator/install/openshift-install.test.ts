@@ -166,59 +166,63 @@ describe('the simulated openshift-install', () => {
     expect(await readdir(path.join(dir, 'openshift'))).toContain('99_openshift-machineconfig_99-worker-ssh.yaml');
   });
 
-  it('writes 4.2 ignition configs: spec 2.2.0 pointers (append) to api-int:22623 trusting the root CA, a full bootstrap config', async () => {
-    const dir = path.join(work, 'install-4.2');
-    await createInstallFolder(t.lab, t.sim.endpointsPath, dir);
-    expect((await readdir(dir)).sort()).toEqual([
-      '.openshift_install.log',
-      '.openshift_install_state.json',
-      'auth',
-      'bootstrap.ign',
-      'master.ign',
-      'metadata.json',
-      'worker.ign',
-    ]);
-    const master = await readJson(path.join(dir, 'master.ign'));
-    const worker = await readJson(path.join(dir, 'worker.ign'));
-    expect(master.ignition.version).toBe('2.2.0');
-    expect(master.ignition.config).toEqual({
-      append: [{ source: 'https://api-int.intra.example.com:22623/config/master', verification: {} }],
-    });
-    expect(worker.ignition.config.append[0].source).toBe('https://api-int.intra.example.com:22623/config/worker');
-    const ca = decodeDataUrl(master.ignition.security.tls.certificateAuthorities[0].source)!;
-    expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);
-    expect(decodeDataUrl(worker.ignition.security.tls.certificateAuthorities[0].source)).toBe(ca);
+  it(
+    'writes 4.2 ignition configs: spec 2.2.0 pointers (append) to api-int:22623 trusting the root CA, a ' +
+      'full bootstrap config',
+    async () => {
+      const dir = path.join(work, 'install-4.2');
+      await createInstallFolder(t.lab, t.sim.endpointsPath, dir);
+      expect((await readdir(dir)).sort()).toEqual([
+        '.openshift_install.log',
+        '.openshift_install_state.json',
+        'auth',
+        'bootstrap.ign',
+        'master.ign',
+        'metadata.json',
+        'worker.ign',
+      ]);
+      const master = await readJson(path.join(dir, 'master.ign'));
+      const worker = await readJson(path.join(dir, 'worker.ign'));
+      expect(master.ignition.version).toBe('2.2.0');
+      expect(master.ignition.config).toEqual({
+        append: [{ source: 'https://api-int.intra.example.com:22623/config/master', verification: {} }],
+      });
+      expect(worker.ignition.config.append[0].source).toBe('https://api-int.intra.example.com:22623/config/worker');
+      const ca = decodeDataUrl(master.ignition.security.tls.certificateAuthorities[0].source)!;
+      expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);
+      expect(decodeDataUrl(worker.ignition.security.tls.certificateAuthorities[0].source)).toBe(ca);
 
-    const bootstrap = await readJson(path.join(dir, 'bootstrap.ign'));
-    expect(bootstrap.ignition.version).toBe('2.2.0');
-    expect(bootstrap.ignition.config).toEqual({});
-    const files = new Map<string, string>(
-      bootstrap.storage.files.map((file: AnyJson) => [file.path, decodeDataUrl(file.contents.source)!]),
-    );
-    expect(bootstrap.storage.files.every((file: AnyJson) => file.filesystem === 'root')).toBe(true);
-    expect(files.get('/opt/openshift/tls/root-ca.crt')).toBe(ca);
-    expect(parse(files.get('/etc/kubernetes/kubeconfig')!).clusters[0].cluster.server).toBe(
-      'https://api-int.intra.example.com:6443',
-    );
-    // The edited scheduler manifest is what the bootstrap node applies.
-    expect(parse(files.get('/opt/openshift/manifests/cluster-scheduler-02-config.yml')!).spec.mastersSchedulable).toBe(
-      false,
-    );
-    expect(bootstrap.passwd.users[0].sshAuthorizedKeys).toEqual([secrets[secrets.length - 1]]);
-    expect(bootstrap.systemd.units.map((unit: AnyJson) => unit.name)).toContain('bootkube.service');
+      const bootstrap = await readJson(path.join(dir, 'bootstrap.ign'));
+      expect(bootstrap.ignition.version).toBe('2.2.0');
+      expect(bootstrap.ignition.config).toEqual({});
+      const files = new Map<string, string>(
+        bootstrap.storage.files.map((file: AnyJson) => [file.path, decodeDataUrl(file.contents.source)!]),
+      );
+      expect(bootstrap.storage.files.every((file: AnyJson) => file.filesystem === 'root')).toBe(true);
+      expect(files.get('/opt/openshift/tls/root-ca.crt')).toBe(ca);
+      expect(parse(files.get('/etc/kubernetes/kubeconfig')!).clusters[0].cluster.server).toBe(
+        'https://api-int.intra.example.com:6443',
+      );
+      // The edited scheduler manifest is what the bootstrap node applies.
+      expect(
+        parse(files.get('/opt/openshift/manifests/cluster-scheduler-02-config.yml')!).spec.mastersSchedulable,
+      ).toBe(false);
+      expect(bootstrap.passwd.users[0].sshAuthorizedKeys).toEqual([secrets[secrets.length - 1]]);
+      expect(bootstrap.systemd.units.map((unit: AnyJson) => unit.name)).toContain('bootkube.service');
 
-    const metadata = await readJson(path.join(dir, 'metadata.json'));
-    expect(metadata).toEqual({
-      clusterName: 'intra',
-      clusterID: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
-      infraID: expect.stringMatching(/^intra-[a-z0-9]{5}$/),
-    });
-    const infrastructure = parse(files.get('/opt/openshift/manifests/cluster-infrastructure-02-config.yml')!);
-    expect(infrastructure.status.infrastructureName).toBe(metadata.infraID);
-    expect(await readFile(path.join(dir, 'auth/kubeadmin-password'), 'utf8')).toMatch(
-      /^[A-Za-z0-9]{5}-[A-Za-z0-9]{5}-[A-Za-z0-9]{5}-[A-Za-z0-9]{5}$/,
-    );
-  });
+      const metadata = await readJson(path.join(dir, 'metadata.json'));
+      expect(metadata).toEqual({
+        clusterName: 'intra',
+        clusterID: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+        infraID: expect.stringMatching(/^intra-[a-z0-9]{5}$/),
+      });
+      const infrastructure = parse(files.get('/opt/openshift/manifests/cluster-infrastructure-02-config.yml')!);
+      expect(infrastructure.status.infrastructureName).toBe(metadata.infraID);
+      expect(await readFile(path.join(dir, 'auth/kubeadmin-password'), 'utf8')).toMatch(
+        /^[A-Za-z0-9]{5}-[A-Za-z0-9]{5}-[A-Za-z0-9]{5}-[A-Za-z0-9]{5}$/,
+      );
+    },
+  );
 
   it("writes an auth/kubeconfig that kubectl uses against the simulated lab's API server", async () => {
     if (!existsSync('/usr/bin/kubectl')) {
