@@ -3,6 +3,9 @@
  * them as one JSON object on the last line.
  *
  * - per-step overhead: a runbook of 50 no-op steps, end to end (start → result) / 50, median of runs;
+ *   beside it, run for run on the same server, a bare SDK workflow of 50 no-op activities in a worker
+ *   process of its own (./bare-sdk.ts, `bareSdkStepMsMedian`), and the ratio of the two
+ *   (`perStepOverheadRatio`, engine / bare);
  * - 20 such runbooks at once on one worker: total wall time and the worker's peak RSS (VmHWM);
  * - resume after SIGKILL: a worker killed mid-wait, a new one started; seconds from its start until
  *   the step after the wait runs (the wait uses the product's default heartbeat timeout);
@@ -49,9 +52,11 @@ import {
   type WorkerProcess,
 } from '../testing/engine-harness.js';
 import { NOOP_STEPS } from '../testing/engine-runbooks.js';
+import { spawnBareSdkWorker, startBareSdkRun } from './bare-sdk.js';
 
 const TARGETS = {
   perStepOverheadMsMedian: 30,
+  perStepOverheadRatio: 1.15,
   concurrentWallS: 60,
   workerPeakRssMb: 400,
   resumeAfterKillS: 15,
@@ -70,7 +75,17 @@ const TARGETS = {
   simStartBareS: 30,
   simStartInstalledS: 30,
 } as const;
-type Figure = keyof typeof TARGETS;
+/** Figures measured for comparison, with no target of their own. */
+const REFERENCES = ['bareSdkStepMsMedian'] as const;
+type Figure = keyof typeof TARGETS | (typeof REFERENCES)[number];
+const FIGURES: readonly string[] = [...Object.keys(TARGETS), ...REFERENCES];
+/** The figures of the engine's own worker process (the no-op runbook), besides the bare SDK reference. */
+const ENGINE_FIGURES = [
+  'perStepOverheadMsMedian',
+  'perStepOverheadRatio',
+  'concurrentWallS',
+  'workerPeakRssMb',
+] as const;
 
 /** The day-2 runbooks in the order an operator runs them after an install. */
 const DAY2_RUNBOOKS = ['infra-nodes', 'ceph-csi', 'registry-storage', 'egress-router'] as const;
@@ -92,11 +107,9 @@ const { values } = parseArgs({
 const sequentialRuns = Number(values.runs);
 const concurrentRuns = Number(values.concurrent);
 const only = (values.only ?? []).flatMap((names) => names.split(',')).filter(Boolean);
-const unknown = only.filter((name) => !Object.hasOwn(TARGETS, name));
+const unknown = only.filter((name) => !FIGURES.includes(name));
 if (unknown.length) {
-  process.stderr.write(
-    `bench: unknown figure ${unknown.join(', ')}; the figures: ${Object.keys(TARGETS).join(', ')}\n`,
-  );
+  process.stderr.write(`bench: unknown figure ${unknown.join(', ')}; the figures: ${FIGURES.join(', ')}\n`);
   process.exit(2);
 }
 /** Whether to measure a part of the bench: one of its figures is wanted (all without --only). */
@@ -139,7 +152,7 @@ try {
 
   const figures: Partial<Record<Figure, number>> = {};
 
-  if (wanted('perStepOverheadMsMedian', 'concurrentWallS', 'workerPeakRssMb')) {
+  if (wanted(...ENGINE_FIGURES, 'bareSdkStepMsMedian')) {
     Object.assign(figures, await engineFigures());
   }
   if (wanted('resumeAfterKillS')) figures.resumeAfterKillS = await resumeFigure();
@@ -201,10 +214,12 @@ try {
 
   say('');
   say('figure                     measured   target');
-  for (const [key, target] of Object.entries(TARGETS)) {
+  for (const key of FIGURES) {
     const value = figures[key as Figure];
     if (value === undefined) continue;
-    say(`${key.padEnd(26)} ${String(value).padStart(8)}   < ${target}${value < target ? '' : '  (missed)'}`);
+    const target = (TARGETS as Record<string, number>)[key];
+    const verdict = target === undefined ? '(reference)' : `< ${target}${value < target ? '' : '  (missed)'}`;
+    say(`${key.padEnd(26)} ${String(value).padStart(8)}   ${verdict}`);
   }
   if (values.json) {
     say(
@@ -225,45 +240,76 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
-/** Per-step overhead (one run at a time), then concurrent runs on the same worker and its peak RSS. */
-async function engineFigures(): Promise<
-  Pick<Record<Figure, number>, 'perStepOverheadMsMedian' | 'concurrentWallS' | 'workerPeakRssMb'>
-> {
-  // 1. Per-step overhead, one run at a time (the first run warms the worker up and is not counted).
-  const worker = await spawnWorker('bench');
-  await worker.ready;
-  const perStep: number[] = [];
+/**
+ * Per-step cost, one run at a time, of the engine's no-op runbook and of the bare SDK workflow (each in
+ * its worker process, their runs taking turns so that both see the same load); then concurrent runbooks
+ * on the engine's worker and its peak RSS.
+ */
+async function engineFigures(): Promise<Partial<Record<Figure, number>>> {
+  const figures: Partial<Record<Figure, number>> = {};
+  const engineWorker = wanted(...ENGINE_FIGURES) ? await spawnWorker('bench') : undefined;
+  const bareWorker = wanted('bareSdkStepMsMedian', 'perStepOverheadRatio')
+    ? await spawnBareSdkWorker({ ...server, dir, taskQueue: 'bench-bare' })
+    : undefined;
+  if (bareWorker) workers.push(bareWorker);
+  const kinds = [
+    engineWorker && {
+      name: 'engine runbook',
+      worker: engineWorker,
+      start: (run: number) =>
+        startRunbook(client, 'engine-noop', { lab, taskQueue: 'bench', workflowId: `bench/sequential-${run}` }),
+      ms: [] as number[],
+    },
+    bareWorker && {
+      name: 'bare SDK workflow',
+      worker: bareWorker,
+      start: (run: number) =>
+        startBareSdkRun(client, { taskQueue: 'bench-bare', workflowId: `bench/bare-${run}`, steps: NOOP_STEPS }),
+      ms: [] as number[],
+    },
+  ].filter((kind) => kind !== undefined);
+  await Promise.all(kinds.map((kind) => kind.worker.ready));
+
+  // 1. One run at a time, the two kinds in turn (the first run of each warms its worker up, not counted).
   for (let run = 0; run <= sequentialRuns; run += 1) {
-    const started = performance.now();
-    const handle = await startRunbook(client, 'engine-noop', {
-      lab,
-      taskQueue: 'bench',
-      workflowId: `bench/sequential-${run}`,
-    });
-    await handle.result();
-    const msPerStep = (performance.now() - started) / NOOP_STEPS;
-    if (run > 0) perStep.push(msPerStep);
-    say(`  sequential run ${run}${run === 0 ? ' (warm-up)' : ''}: ${msPerStep.toFixed(1)} ms/step`);
+    for (const kind of run % 2 === 0 ? kinds : [...kinds].reverse()) {
+      const started = performance.now();
+      await (await kind.start(run)).result();
+      const msPerStep = (performance.now() - started) / NOOP_STEPS;
+      if (run > 0) kind.ms.push(msPerStep);
+      say(`  ${kind.name}, sequential run ${run}${run === 0 ? ' (warm-up)' : ''}: ${msPerStep.toFixed(1)} ms/step`);
+    }
   }
-  const perStepOverheadMsMedian = round(median(perStep), 1);
+  const [engine, bare] = [
+    kinds.find((kind) => kind.worker === engineWorker),
+    kinds.find((kind) => kind.worker === bareWorker),
+  ];
+  if (engine) figures.perStepOverheadMsMedian = round(median(engine.ms), 1);
+  if (bare) figures.bareSdkStepMsMedian = round(median(bare.ms), 1);
+  if (engine && bare) {
+    figures.perStepOverheadRatio = round(figures.perStepOverheadMsMedian! / figures.bareSdkStepMsMedian!, 2);
+    say(`  per-step cost, engine / bare SDK: ${figures.perStepOverheadRatio}`);
+  }
+  await bareWorker?.kill('SIGTERM');
 
-  // 2. Concurrent runs on the same worker.
-  const started = performance.now();
-  const handles = await Promise.all(
-    Array.from({ length: concurrentRuns }, (_, index) =>
-      startRunbook(client, 'engine-noop', { lab, taskQueue: 'bench', workflowId: `bench/concurrent-${index}` }),
-    ),
-  );
-  await Promise.all(handles.map((handle) => handle.result()));
-  const concurrentWallS = round((performance.now() - started) / 1000, 2);
-  const workerPeakRssMb = round(peakRssMb(worker.pid), 1);
-  say(
-    `  ${concurrentRuns} concurrent runs of ${NOOP_STEPS} steps: ${concurrentWallS} s, worker peak RSS ${workerPeakRssMb} MB`,
-  );
-  await worker.kill('SIGTERM');
-
-  await worker.kill('SIGTERM');
-  return { perStepOverheadMsMedian, concurrentWallS, workerPeakRssMb };
+  // 2. Concurrent runs on the engine's worker.
+  if (engineWorker && wanted('concurrentWallS', 'workerPeakRssMb')) {
+    const started = performance.now();
+    const handles = await Promise.all(
+      Array.from({ length: concurrentRuns }, (_, index) =>
+        startRunbook(client, 'engine-noop', { lab, taskQueue: 'bench', workflowId: `bench/concurrent-${index}` }),
+      ),
+    );
+    await Promise.all(handles.map((handle) => handle.result()));
+    figures.concurrentWallS = round((performance.now() - started) / 1000, 2);
+    figures.workerPeakRssMb = round(peakRssMb(engineWorker.pid), 1);
+    say(
+      `  ${concurrentRuns} concurrent runs of ${NOOP_STEPS} steps: ${figures.concurrentWallS} s, ` +
+        `worker peak RSS ${figures.workerPeakRssMb} MB`,
+    );
+  }
+  await engineWorker?.kill('SIGTERM');
+  return figures;
 }
 
 /** Seconds from a new worker's start until the step after a wait runs, its predecessor SIGKILLed mid-wait. */

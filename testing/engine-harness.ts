@@ -115,24 +115,26 @@ export function spawnEngineWorker(options: {
   /** Labs whose `on: 'lab'` steps it runs too (`runbook worker --lab`). */
   labs?: readonly string[];
 }): WorkerProcess {
+  return spawnWorkerProcess(WORKER_MAIN, options, [
+    '--dir',
+    options.dir,
+    ...(options.labs ?? []).flatMap((lab) => ['--lab', lab]),
+  ]);
+}
+
+/**
+ * A worker script (run with tsx) in a child process, given the server, task queue and workflow bundle
+ * (`--address --namespace --task-queue --bundle`) and its own `args`; ready once it prints `ready` on stdout.
+ */
+export function spawnWorkerProcess(
+  script: string,
+  options: { address: string; namespace: string; taskQueue: string; bundlePath: string },
+  args: readonly string[] = [],
+): WorkerProcess {
+  const common = ['--address', options.address, '--namespace', options.namespace, '--task-queue', options.taskQueue];
   const child = execa(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      WORKER_MAIN,
-      '--address',
-      options.address,
-      '--namespace',
-      options.namespace,
-      '--task-queue',
-      options.taskQueue,
-      '--dir',
-      options.dir,
-      '--bundle',
-      options.bundlePath,
-      ...(options.labs ?? []).flatMap((lab) => ['--lab', lab]),
-    ],
+    ['--import', 'tsx', script, ...common, '--bundle', options.bundlePath, ...args],
     {
       cwd: repoRoot,
       reject: false,

@@ -20,7 +20,7 @@ import { markWorkerStopping } from '../activities/engine/worker-stopping.js';
 import { createActivities } from '../activities/index.js';
 import { noticeActivities, type NoticeDeps } from '../activities/notify/index.js';
 import { labTaskQueue, TASK_QUEUE } from '../workflows/engine/api.js';
-import { DEFAULT_SHUTDOWN_GRACE_TIME } from './defaults.js';
+import { DEFAULT_SHUTDOWN_GRACE_TIME, RUNBOOK_QUEUE_TUNING } from './defaults.js';
 
 /** The product workflow bundle's entry point. */
 export const DEFAULT_WORKFLOWS_PATH = fileURLToPath(new URL('../runbooks/workflows.ts', import.meta.url));
@@ -150,17 +150,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
     ...(options.maxConcurrentWorkflowTaskExecutions !== undefined && {
       maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,
     }),
-    // After a worker dies, the server keeps handing its runs' workflow tasks to the dead worker's
-    // sticky queue until this timeout passes (default 10 s). A live worker takes sticky tasks in
-    // milliseconds, so 3 s only shortens the hand-over to a new worker after a crash.
-    stickyQueueScheduleToStartTimeout: '3s',
-    // Eager activity dispatch (default on): the server hands the next step's activity back with the
-    // workflow task completion, saving a task-queue round trip per step.
-    maxEagerActivityReservationsPerWorkflowTask: 3,
-    // A cancel reaches a running activity only in the answer to its next heartbeat; the default
-    // throttle (80% of the heartbeat timeout: 8 s for a wait) would let `runbook cancel` lag that
-    // long. Waits heartbeat every second (pollUntil): one small call per second per running wait.
-    maxHeartbeatThrottleInterval: '1s',
+    ...RUNBOOK_QUEUE_TUNING,
   });
 }
 
