@@ -25,7 +25,7 @@ import type { SimulatedLab } from '../../simulator/lab-sim.js';
 import { waitForProgress } from '../../testing/engine-harness.js';
 import type { RunbookInput } from '../../workflows/engine/api.js';
 import { startRunbookTestLab, type RunbookTestLab } from '../support/runbook-test-lab.js';
-import { fileStamps } from '../support/file-stamps.js';
+import { fileStamps, hostFileStamps } from '../support/file-stamps.js';
 import type { TestTemporal } from '../support/temporal.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,11 +46,15 @@ afterAll(async () => {
   await testLab?.stop();
 });
 
-/** Everything a run could change: API writes, every file of the hosts and the install folder, node power. */
+/**
+ * Everything a run could change: API writes, every file of the hosts (the daemons' own logs aside) and the
+ * install folder, node power.
+ */
 async function labState(): Promise<{ apiWrites: number; files: Record<string, string>; power: string[] }> {
   const files: Record<string, string> = {};
-  for (const folder of ['hosts', 'install'])
-    Object.assign(files, await fileStamps(path.join(dir, 'sim', folder), { relativeTo: dir, missingIsEmpty: true }));
+  const where = { relativeTo: dir, missingIsEmpty: true };
+  Object.assign(files, await hostFileStamps(path.join(dir, 'sim', 'hosts'), where));
+  Object.assign(files, await fileStamps(path.join(dir, 'sim', 'install'), where));
   const power = lab.nodes.map((node) => `${node.name}:${sim.hosts.power.state(node.name)}`);
   return { apiWrites: sim.apiWrites(), files, power };
 }

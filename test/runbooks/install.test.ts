@@ -27,7 +27,7 @@ import {
   type StepProgress,
 } from '../../workflows/engine/api.js';
 import { startRunbookTestLab, type RunbookTestLab } from '../support/runbook-test-lab.js';
-import { fileStamps } from '../support/file-stamps.js';
+import { hostFileStamps } from '../support/file-stamps.js';
 import type { TestTemporal } from '../support/temporal.js';
 
 const TASK_QUEUE = 'install-end-to-end';
@@ -84,8 +84,8 @@ function placedOnLab(steps: StepProgress[], prefix = ''): string[] {
   });
 }
 
-/** Path → (inode, size, mtime) of every file under the simulated hosts' file systems. */
-const hostFiles = () => fileStamps(path.join(dir, 'sim', 'hosts'));
+/** Path → (inode, size, mtime) of every file under the simulated hosts' folders (the daemons' logs aside). */
+const hostFiles = () => hostFileStamps(path.join(dir, 'sim', 'hosts'));
 
 /**
  * Sets the install folder's ignition configs `hours` back: the files' times (utimes) and the folder's

@@ -30,7 +30,7 @@ import {
   type RunbookProgress,
   type StepProgress,
 } from '../../workflows/engine/api.js';
-import { fileStamps } from '../support/file-stamps.js';
+import { hostFileStamps } from '../support/file-stamps.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 const TASK_QUEUE = 'rebuild-end-to-end';
@@ -112,8 +112,8 @@ function leaves<T>(steps: StepProgress[], pick: (step: StepProgress) => T, prefi
 const leafStatuses = (steps: StepProgress[]) => leaves(steps, (step) => step.status);
 const leafMessages = (steps: StepProgress[]) => leaves(steps, (step) => step.message);
 
-/** Path → (inode, size, mtime) of every file under the simulated hosts' file systems. */
-const hostFiles = () => fileStamps(path.join(dir, 'sim', 'hosts'));
+/** Path → (inode, size, mtime) of every file under the simulated hosts' folders (the daemons' logs aside). */
+const hostFiles = () => hostFileStamps(path.join(dir, 'sim', 'hosts'));
 
 async function completed(handle: WorkflowHandle): Promise<RunbookProgress> {
   const progress = await waitForProgress(handle, (p) => p.state !== 'running', 'the rebuild to end', RUN_TIMEOUT_MS);
