@@ -67,7 +67,7 @@ export async function clusterApproveCsrs(stepContext: StepContext): Promise<Step
       what: `the CSRs of ${nodes.map((node) => node.name).join(', ')} to be approved and those nodes Ready`,
       watches: [{ path: '/apis/certificates.k8s.io/v1/certificatesigningrequests' }, { path: '/api/v1/nodes' }],
     },
-    async ({ progress }) => {
+    async ({ progress, save }) => {
       const approvedNow: string[] = [];
       const refused: string[] = [];
       const pending = (await kube.certificates.listCertificateSigningRequest()).items.filter(isPending);
@@ -90,6 +90,8 @@ export async function clusterApproveCsrs(stepContext: StepContext): Promise<Step
       }
       const approved = merged(progress?.approved ?? [], approvedNow);
       const leftPending = merged(progress?.leftPending ?? [], refused);
+      // Approved is done: kept even if reading the nodes fails next and this probe ends in an error.
+      save({ approved, leftPending });
       const items = (await kube.core.listNode()).items;
       const waiting = nodes.filter((node) => !hasCondition(nodeObjectOf(context.lab, node, items), 'Ready'));
       // A node with no Node object and no approved request (`<csr> (<node> <kind>)`) has filed no CSR that checks out.

@@ -24,6 +24,11 @@ export interface PollState<P extends JsonValue> {
   elapsedMs: number;
   /** What the previous poll saved, also across a worker restart. */
   progress: P | undefined;
+  /**
+   * Records progress at once, before the probe returns: what a probe has done (a CSR approved) stays
+   * recorded when a later call of the same probe fails (the API answering 503 before the nodes are read).
+   */
+  save(progress: P): void;
   /** Aborted when the activity is cancelled: pass it on to fetch, execa, the Kubernetes client. */
   signal: AbortSignal;
 }
@@ -76,6 +81,9 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
       polls: checkpoint.polls,
       elapsedMs: Date.now() - checkpoint.startedAtMs,
       progress: checkpoint.progress,
+      save: (progress) => {
+        checkpoint.progress = progress;
+      },
       signal,
     });
     checkpoint.polls += 1;

@@ -132,6 +132,22 @@ describe('pollUntil', () => {
     expect(seen[0]!.elapsedMs).toBeGreaterThanOrEqual(5_000);
   });
 
+  it('keeps what a probe saved before it failed (the API not answering after a CSR was approved)', async () => {
+    const seen: unknown[] = [];
+    await new MockActivityEnvironment().run(() =>
+      pollUntil<string[]>({ ...context, poll: { intervalMs: 1, deadlineMs: 60_000 } }, { what: 'x' }, async (state) => {
+        seen.push(state.progress);
+        if (state.polls === 0) {
+          state.save(['csr-1 approved']);
+          // As watchedPoll answers a probe that threw a 503: not done, nothing returned to keep.
+          return { done: false, detail: 'the API server did not answer: HTTP 503' };
+        }
+        return { done: true, detail: 'done' };
+      }),
+    );
+    expect(seen).toEqual([undefined, ['csr-1 approved']]);
+  });
+
   it('ends with a clear non-retryable timeout message', async () => {
     const env = new MockActivityEnvironment();
     const failure = await env
