@@ -129,5 +129,5 @@ describe('runbook schedule', () => {
     expect(done.steps[0]).toMatchObject({ id: 'lab.load', status: 'unchanged' });
     const after = JSON.parse((await runbook('schedule', 'list', '--json')).stdout) as Array<{ openRun?: unknown }>;
     expect(after[0]?.openRun).toBeUndefined();
-  }, 120_000);
+  }, 600_000);
 });

@@ -26,6 +26,8 @@ async function startServer(args: string[]): Promise<{ child: ResultPromise; read
     reject: false,
     buffer: false,
     stderr: 'ignore',
+    // The test asks for a clean stop and waits for it: no SIGKILL 5 s later on a loaded machine.
+    forceKillAfterDelay: false,
   });
   cleanup.push(async () => {
     if (child.nodeChildProcess.exitCode === null) child.kill('SIGKILL');
