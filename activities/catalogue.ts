@@ -11,7 +11,7 @@ import { day2Declarations } from './day2/index.js';
 import { declareGroup, type Declaration } from './engine/declare.js';
 import { selftestDeclarations } from './engine/selftest.js';
 import { hostDeclarations } from './hosts/index.js';
-import { installDeclarations } from './install/steps.js';
+import { installDeclarations } from './install/index.js';
 import { labFileActivities } from './lab-file.js';
 import { powerDeclarations } from './power/index.js';
 import { preflightDeclarations } from './preflight.js';
