@@ -8,11 +8,11 @@
 import type { z } from 'zod';
 import { clusterDeclarations } from './cluster/index.js';
 import { day2Declarations } from './day2/index.js';
-import { declareGroup, type Declaration } from './engine/declare.js';
+import type { Declaration } from './engine/declare.js';
 import { selftestDeclarations } from './engine/selftest.js';
 import { hostDeclarations } from './hosts/index.js';
-import { installDeclarations } from './install/steps.js';
-import { labFileActivities } from './lab-file.js';
+import { installDeclarations } from './install/index.js';
+import { labFileDeclarations } from './lab-file.js';
 import { powerDeclarations } from './power/index.js';
 import { preflightDeclarations } from './preflight.js';
 import { rebuildDeclarations } from './rebuild.js';
@@ -26,12 +26,7 @@ export const declarations = [
   ...powerDeclarations(),
   ...day2Declarations,
   ...rebuildDeclarations,
-  // The engine's own lab.load step (workflows/engine/interpreter.ts), in the older shape.
-  ...declareGroup(
-    labFileActivities,
-    {},
-    { labReadFile: 'a scheduled run reads its lab file when it starts; a plan is given the lab file itself' },
-  ),
+  ...labFileDeclarations,
 ] as const satisfies readonly Declaration[];
 
 type Declared = (typeof declarations)[number];
@@ -46,8 +41,8 @@ export type DeclarationOf<Name extends StepActivityName> = Extract<Declared, { n
 export type ParamsOf<Name extends StepActivityName> = z.input<DeclarationOf<Name>['params']>;
 
 /** What a runbook may name in `action(…)`, and in `wait(…)`. */
-export type ActionName = Extract<Declared, { kind: 'action' | 'undeclared' }>['name'];
-export type WaitName = Extract<Declared, { kind: 'wait' | 'undeclared' }>['name'];
+export type ActionName = Extract<Declared, { kind: 'action' }>['name'];
+export type WaitName = Extract<Declared, { kind: 'wait' }>['name'];
 
 /** `'lab'` when the wait's deadline is the lab's (the step says `deadline: 'lab'`), else `'step'`. */
 export type DeadlineOf<Name extends StepActivityName> =

@@ -7,20 +7,15 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
 import { LabFileError, LabValidationError, formatIssue, loadLab } from '../lab/load.js';
 import type { StepContext, StepOutcome } from '../contract/step.js';
+import { defineAction } from './engine/declare.js';
 import { openRunsOf } from './support/one-run-per-lab.js';
 import { StepErrorType } from '../contract/error-types.js';
 
-export const labFileActivities = {
-  async labReadFile(context: StepContext): Promise<StepOutcome> {
-    const file = context.params?.file;
-    if (typeof file !== 'string') {
-      throw ApplicationFailure.nonRetryable(
-        `step ${context.stepId} needs params.file`,
-        StepErrorType.InvalidStepParams,
-      );
-    }
+const labFileActivities = {
+  async labReadFile(context: StepContext, { file }: { file: string }): Promise<StepOutcome> {
     const { workflowExecution, taskQueue } = Context.current().info;
     const workflowId = workflowExecution?.workflowId ?? `${context.runbook}/${context.lab.name}`;
     let lab;
@@ -66,3 +61,16 @@ export const labFileActivities = {
     return { changed: false, detail: `read ${file}: lab ${lab.name} is valid`, lab };
   },
 };
+
+/** The engine's own `lab.load` step (workflows/engine/interpreter.ts): no runbook names it. */
+export const labFileDeclarations = [
+  defineAction({
+    name: 'labReadFile',
+    summary:
+      'reads and validates the lab file a scheduled run starts from; stops a second open run of the runbook for the lab',
+    params: z.object({ file: z.string() }),
+    errors: [StepErrorType.InvalidLab, StepErrorType.LabFileMissing, StepErrorType.RunbookAlreadyRunning],
+    apply: labFileActivities.labReadFile,
+    plan: { none: 'a scheduled run reads its lab file when it starts; a plan is given the lab file itself' },
+  }),
+] as const;

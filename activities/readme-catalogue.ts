@@ -19,7 +19,6 @@ const END = '<!-- end of catalogue -->';
 
 /** `objects: registry-emptydir | ldap | …`, `except?`: the top-level fields of a params schema. */
 function paramsOf(declaration: Declaration): string {
-  if (declaration.kind === 'undeclared') return 'untyped';
   const schema = z.toJSONSchema(declaration.params, { unrepresentable: 'any' }) as {
     properties?: Record<string, { enum?: unknown[] }>;
     required?: string[];
@@ -35,7 +34,7 @@ function paramsOf(declaration: Declaration): string {
 }
 
 function row(declaration: Declaration): string {
-  const kind = declaration.kind === 'undeclared' ? 'action/wait' : declaration.kind;
+  const { kind } = declaration;
   const deadline =
     declaration.kind === 'action'
       ? ''

@@ -63,7 +63,7 @@ export interface WaitDeclaration<
   planEntry: PlanEntry;
 }
 
-export type Declaration = ActionDeclaration | WaitDeclaration | UndeclaredActivity;
+export type Declaration = ActionDeclaration | WaitDeclaration;
 
 /** Parameters of a step that takes none (a step may still hand it `{}`). */
 export const noParams = z.object({}).strict().optional();
@@ -186,47 +186,3 @@ function paramsParser<Params extends ParamsSchema>(name: string, schema: Params)
     );
   };
 }
-
-/**
- * A group of activities written before `defineAction`, declared as it is: untyped params (any JSON
- * object), usable as an action or a wait, a plan half from `plans` or the reason from `withoutPlan`.
- * For the modules not migrated yet (lab-file, egress).
- */
-export interface UndeclaredActivity<Name extends string = string> extends DeclarationBase<Name, typeof untypedParams> {
-  kind: 'undeclared';
-  deadline: 'step';
-  run: (context: StepContext) => Promise<StepOutcome>;
-  planEntry: PlanEntry;
-}
-
-export function declareGroup<const Names extends string>(
-  group: Record<Names, (context: StepContext) => Promise<StepOutcome>>,
-  plans: Partial<Record<NoInfer<Names>, PlanHalf>>,
-  withoutPlan: Partial<Record<NoInfer<Names>, string>>,
-): Array<{ [Name in Names]: UndeclaredActivity<Name> }[Names]> {
-  return (Object.keys(group) as Names[]).map((name) => {
-    const plan = plans[name];
-    const reason = withoutPlan[name];
-    if (!plan && reason === undefined) {
-      throw new Error(`activity ${name} needs a plan half or the reason it has none (withoutPlan)`);
-    }
-    return {
-      kind: 'undeclared',
-      name,
-      summary: '',
-      params: untypedParams,
-      errors: [],
-      deadline: 'step',
-      run: group[name],
-      planEntry: plan ? { plan } : { cannotPlan: reason! },
-    };
-  });
-}
-
-/** Why a wait has no plan half (for the groups declared with `declareGroup`). */
-export const WAITS_WITHOUT_PLAN = WAITS;
-
-const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
-);
-const untypedParams = z.record(z.string(), jsonValue).optional();

@@ -19,8 +19,10 @@ import { assertLoopbackTarget } from '../../transport/guard.js';
 import type { SshSession } from '../../transport/ssh.js';
 import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { converge } from '../engine/converge.js';
+import { defineAction, noParams } from '../engine/declare.js';
 import { activitySignal } from '../support/activity-signal.js';
 import { withSsh } from '../support/lab-access.js';
+import type { StepPlan } from '../support/plan.js';
 import { StepErrorType } from '../../contract/error-types.js';
 
 /** One file on the host, with what it must hash to. */
@@ -269,7 +271,7 @@ async function fetchOnHost(session: SshSession, host: string, file: BootAssetFil
 }
 
 /** The RHCOS boot files of the lab's release on the PXE/HTTP host `context.item`, sha256-verified. */
-export async function installBootAssets(context: StepContext): Promise<StepOutcome> {
+async function fetchBootAssets(context: StepContext): Promise<StepOutcome> {
   const { host, files } = await expectedBootAssets(context);
   const names = files.map((file) => file.kind).join(', ');
   return withSsh(context, host, async (session) => {
@@ -294,3 +296,36 @@ export async function installBootAssets(context: StepContext): Promise<StepOutco
     });
   });
 }
+
+/** The RHCOS files the host lacks or holds with another sum (one `sha256sum` on it); nothing downloaded. */
+async function planFetch(context: StepContext): Promise<StepPlan> {
+  const { host, files, fetch } = await planBootAssets(context);
+  return {
+    changes: fetch.map((file) => ({
+      target: `${host}:${file.target}`,
+      action: file.found.missing ? ('create' as const) : ('update' as const),
+      diff: `download ${file.source}, sha256 ${file.sha256} (from ${file.sumFrom})${
+        file.found.missing ? '' : `; it has sha256 ${file.found.sha256}`
+      }`,
+    })),
+    detail: `${host} has ${files.length - fetch.length} of ${files.length} RHCOS files, sha256 verified`,
+  };
+}
+
+export const installBootAssets = defineAction({
+  name: 'installBootAssets',
+  summary: 'the RHCOS kernel, initramfs and rootfs on a PXE/HTTP host, sha256 verified',
+  params: noParams,
+  errors: [
+    StepErrorType.NotAPxeHost,
+    StepErrorType.MirrorUnreachable,
+    StepErrorType.MirrorChecksumsMissing,
+    StepErrorType.BootAssetSumUnknown,
+    StepErrorType.BootAssetDownloadFailed,
+    StepErrorType.BootAssetChecksumMismatch,
+    StepErrorType.BootAssetCheckFailed,
+    StepErrorType.RehearsalEndpointsMissing,
+  ],
+  apply: fetchBootAssets,
+  plan: planFetch,
+});

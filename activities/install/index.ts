@@ -1,238 +1,252 @@
 /**
  * Activities of the install runbook's `openshift-install` part, in the procedure's order: check the
  * binary, write install-config.yaml, `create manifests`, set mastersSchedulable, `create
- * ignition-configs`, publish the ignition files on the HTTP hosts, and refuse expired ones before nodes
- * boot. Each converges on the install folder's state (./folder.ts).
+ * ignition-configs`, then the ignition files (./ignition.ts) and the RHCOS boot files
+ * (./boot-assets.ts). Each is declared once (../engine/declare.ts) and converges on the install
+ * folder's state (./folder.ts); its plan reads the folder and never runs `openshift-install`. A step
+ * whose input a step before it has still to make (no manifests yet for `mastersSchedulable`) throws in
+ * a plan, which shows it as unknown.
  */
-import { access, chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, chmod, constants, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { hostsWith } from '../../lab/schema.js';
 import { resolveSecret } from '../../lab/secrets.js';
 import { patchSchedulerManifest, renderInstallConfig, schedulerManifestPath } from '../../render/install-config.js';
 import { fillText } from '../../render/secret-slots.js';
-import type { StepContext, StepOutcome } from '../../contract/step.js';
-import { converge } from '../engine/converge.js';
-import { withSsh } from '../support/lab-access.js';
-import {
-  InstallPhase,
-  configDigest,
-  folderStateFor,
-  installFolder,
-  reached,
-  readFolderState,
-  writeFolderState,
-} from './folder.js';
-import { installerBinary, releaseOf, runInstaller } from './installer.js';
-import { describeNotJoined, nodesJoined } from './nodes-joined.js';
+import type { StepContext } from '../../contract/step.js';
 import { StepErrorType } from '../../contract/error-types.js';
+import { defineAction, noParams } from '../engine/declare.js';
+import type { PlannedChange } from '../support/plan.js';
+import { unifiedDiff } from '../support/unified-diff.js';
+import { installBootAssets } from './boot-assets.js';
+import { InstallPhase, configDigest, folderStateFor, installFolder, reached, writeFolderState } from './folder.js';
+import { IGNITION_FILES, installIgnitionFresh, installPublishIgnition } from './ignition.js';
+import { installerBinary, releaseOf, runInstaller } from './installer.js';
 
-export const IGNITION_FILES = ['bootstrap.ign', 'master.ign', 'worker.ign'] as const;
+export { IGNITION_FILES } from './ignition.js';
 
-function renderedConfig(context: StepContext) {
+/** What `create ignition-configs` leaves in the folder: the ignition files and the credentials. */
+const IGNITION_OUTPUT = [...IGNITION_FILES, 'auth/kubeconfig', 'auth/kubeadmin-password', 'metadata.json'];
+
+const FOLDER = [StepErrorType.InstallFolderUnknown, StepErrorType.InstallFolderStale];
+const INSTALLER = [StepErrorType.InstallerMissing, StepErrorType.InstallerFailed, StepErrorType.RehearsalToolMissing];
+
+/** The install folder, the install-config rendered for it and the digest the folder's state must carry. */
+function folderAndConfig(context: StepContext) {
   const [config] = renderInstallConfig(context.lab);
   if (!config) throw new Error('render/install-config rendered no install-config.yaml');
-  return { config, digest: configDigest(config.content, context.lab) };
+  return { folder: installFolder(context), config, digest: configDigest(config.content, context.lab) };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
+async function exists(path: string, mode = constants.F_OK): Promise<boolean> {
+  return access(path, mode).then(
+    () => true,
+    () => false,
+  );
 }
 
-/** The binary installs the lab's release (`cluster.version`). Read-only. */
-async function installCheckBinary(context: StepContext): Promise<StepOutcome> {
+/** Whether `binary` (a path, or a name looked up on PATH) is an executable file here. */
+async function executable(binary: string): Promise<boolean> {
+  const candidates = binary.includes('/')
+    ? [binary]
+    : (process.env.PATH ?? '').split(delimiter).map((folder) => join(folder, binary));
+  for (const candidate of candidates) if (await exists(candidate, constants.X_OK)) return true;
+  return false;
+}
+
+/** A run of `openshift-install` as a plan lists it: what it would write. */
+function installerRun(folder: string, args: string, writes: readonly string[]): PlannedChange {
+  return {
+    target: `${folder}: ${writes.join(', ')}`,
+    action: 'run',
+    diff: `openshift-install ${args} --dir ${folder}`,
+  };
+}
+
+/** `openshift-install <args> --dir <folder>`, cancelled with the activity. */
+async function runInFolder(context: StepContext, folder: string, args: string[]): Promise<void> {
   const binary = await installerBinary(context);
-  const { stdout } = await runInstaller(binary, ['version'], { folder: process.cwd(), signal: cancellationSignal() });
-  const release = releaseOf(stdout);
-  const wanted = context.lab.cluster.version;
-  if (release === undefined || !(release === wanted || release.startsWith(`${wanted}-`))) {
-    throw ApplicationFailure.nonRetryable(
-      `${binary} installs ${release ?? 'an unknown release'}, the lab says cluster.version ${wanted}: point ` +
-        `install.openshiftInstall at the ${wanted} installer (or correct cluster.version), then resume`,
-      StepErrorType.InstallerVersionMismatch,
-    );
-  }
-  return { changed: false, detail: `${binary} installs ${release}` };
+  await runInstaller(binary, [...args, '--dir', folder], { folder, signal: cancellationSignal() });
 }
+
+const installCheckBinary = defineAction({
+  name: 'installCheckBinary',
+  summary: 'the openshift-install binary installs the lab’s cluster.version',
+  params: noParams,
+  errors: [...INSTALLER, StepErrorType.InstallerVersionMismatch],
+  /** The binary installs the lab's release (`cluster.version`). Read-only. */
+  async apply(context) {
+    const binary = await installerBinary(context);
+    const { stdout } = await runInstaller(binary, ['version'], { folder: process.cwd(), signal: cancellationSignal() });
+    const release = releaseOf(stdout);
+    const wanted = context.lab.cluster.version;
+    if (release === undefined || !(release === wanted || release.startsWith(`${wanted}-`))) {
+      throw ApplicationFailure.nonRetryable(
+        `${binary} installs ${release ?? 'an unknown release'}, the lab says cluster.version ${wanted}: point ` +
+          `install.openshiftInstall at the ${wanted} installer (or correct cluster.version), then resume`,
+        StepErrorType.InstallerVersionMismatch,
+      );
+    }
+    return { changed: false, detail: `${binary} installs ${release}` };
+  },
+  /** The binary is there; its release (`openshift-install version`) is checked by the run only. */
+  async plan(context) {
+    const binary = await installerBinary(context);
+    if (!(await executable(binary))) {
+      throw new Error(
+        `${binary} is not an executable here: set install.openshiftInstall to the ` +
+          `${context.lab.cluster.version} installer`,
+      );
+    }
+    return {
+      changes: [],
+      detail: `${binary} is there (its release is checked by the run: a plan runs no openshift-install)`,
+    };
+  },
+});
 
 /** install-config.yaml in the install folder, secrets filled only on disk (mode 0600). */
-async function installWriteConfig(context: StepContext): Promise<StepOutcome> {
-  const folder = installFolder(context);
-  const { config, digest } = renderedConfig(context);
-  return converge({
-    check: async () => {
-      const state = await folderStateFor(folder, digest);
-      if (state) return { ok: true, detail: `${folder} was made from this install-config (${state.phase})` };
-      const entries = (await exists(folder)) ? await readdir(folder) : [];
-      if (entries.length > 0) {
-        throw ApplicationFailure.nonRetryable(
-          `${folder} is not empty and was not made by this runbook (${entries.slice(0, 4).join(', ')}…): ` +
-            'set install.dir to an empty or new folder, then resume',
-          StepErrorType.InstallFolderUnknown,
+const installWriteConfig = defineAction({
+  name: 'installWriteConfig',
+  summary: 'install-config.yaml in the install folder, secrets filled on disk only (mode 0600)',
+  params: noParams,
+  errors: FOLDER,
+  planned: (context) => {
+    const { folder, config, digest } = folderAndConfig(context);
+    const path = join(folder, 'install-config.yaml');
+    return {
+      async plan() {
+        const state = await folderStateFor(folder, digest);
+        if (state) return { changes: [], detail: `${folder} was made from this install-config (${state.phase})` };
+        const entries = (await exists(folder)) ? await readdir(folder) : [];
+        if (entries.length > 0) {
+          throw ApplicationFailure.nonRetryable(
+            `${folder} is not empty and was not made by this runbook (${entries.slice(0, 4).join(', ')}…): ` +
+              'set install.dir to an empty or new folder, then resume',
+            StepErrorType.InstallFolderUnknown,
+          );
+        }
+        // The secrets show as their references: a plan never resolves them.
+        const masked = (config.secrets ?? []).reduce(
+          (text, slot) => text.replaceAll(slot.placeholder, `(secret ${slot.ref})`),
+          config.content,
         );
-      }
-      return { ok: false, detail: `no install-config in ${folder}` };
-    },
-    apply: async () => {
-      await mkdir(folder, { recursive: true, mode: 0o700 });
-      const values = new Map<string, string>();
-      for (const slot of config.secrets ?? []) values.set(slot.ref, await resolveSecret(slot.ref));
-      const path = join(folder, 'install-config.yaml');
-      await writeFile(path, fillText(config.content, config.secrets ?? [], values), { mode: 0o600 });
-      await chmod(path, 0o600);
-      await writeFolderState(folder, { configDigest: digest, phase: InstallPhase.CONFIG });
-      return `wrote ${path}`;
-    },
-  });
-}
+        return {
+          changes: [{ target: path, action: 'create', diff: unifiedDiff(path, undefined, masked) }],
+          detail: `no install-config in ${folder}`,
+        };
+      },
+      async apply() {
+        await mkdir(folder, { recursive: true, mode: 0o700 });
+        const values = new Map<string, string>();
+        for (const slot of config.secrets ?? []) values.set(slot.ref, await resolveSecret(slot.ref));
+        await writeFile(path, fillText(config.content, config.secrets ?? [], values), { mode: 0o600 });
+        await chmod(path, 0o600);
+        await writeFolderState(folder, { configDigest: digest, phase: InstallPhase.CONFIG });
+        return `wrote ${path}`;
+      },
+    };
+  },
+});
 
 /** `openshift-install create manifests` (it consumes install-config.yaml). */
-async function installCreateManifests(context: StepContext): Promise<StepOutcome> {
-  const folder = installFolder(context);
-  const { digest } = renderedConfig(context);
-  return converge({
-    check: async () => {
-      const state = await folderStateFor(folder, digest);
-      return reached(state, InstallPhase.MANIFESTS)
-        ? { ok: true, detail: `manifests created in ${folder}` }
-        : { ok: false, detail: `no manifests in ${folder}` };
-    },
-    apply: async () => {
-      const binary = await installerBinary(context);
-      await runInstaller(binary, ['create', 'manifests', '--dir', folder], { folder, signal: cancellationSignal() });
-      if (!(await exists(join(folder, schedulerManifestPath)))) {
-        throw ApplicationFailure.nonRetryable(
-          `openshift-install create manifests wrote no ${schedulerManifestPath} in ${folder}: check the binary's release`,
-          StepErrorType.InstallerOutputMissing,
-        );
-      }
-      await writeFolderState(folder, { configDigest: digest, phase: InstallPhase.MANIFESTS });
-      return `created the manifests in ${folder}`;
-    },
-  });
-}
+const installCreateManifests = defineAction({
+  name: 'installCreateManifests',
+  summary: '`openshift-install create manifests`',
+  params: noParams,
+  errors: [...FOLDER, ...INSTALLER, StepErrorType.InstallerOutputMissing],
+  planned: (context) => {
+    const { folder, digest } = folderAndConfig(context);
+    return {
+      plan: async () =>
+        reached(await folderStateFor(folder, digest), InstallPhase.MANIFESTS)
+          ? { changes: [], detail: `manifests created in ${folder}` }
+          : {
+              changes: [installerRun(folder, 'create manifests', ['manifests/', 'openshift/'])],
+              detail: `no manifests in ${folder}`,
+            },
+      async apply() {
+        await runInFolder(context, folder, ['create', 'manifests']);
+        if (!(await exists(join(folder, schedulerManifestPath)))) {
+          throw ApplicationFailure.nonRetryable(
+            `openshift-install create manifests wrote no ${schedulerManifestPath} in ${folder}: ` +
+              "check the binary's release",
+            StepErrorType.InstallerOutputMissing,
+          );
+        }
+        await writeFolderState(folder, { configDigest: digest, phase: InstallPhase.MANIFESTS });
+        return `created the manifests in ${folder}`;
+      },
+    };
+  },
+});
 
 /** `mastersSchedulable` in the scheduler manifest, as the lab says (the procedure's `sed`). */
-async function installMastersSchedulable(context: StepContext): Promise<StepOutcome> {
-  const folder = installFolder(context);
-  const { digest } = renderedConfig(context);
-  const path = join(folder, schedulerManifestPath);
-  const wanted = context.lab.cluster.mastersSchedulable;
-  return converge({
-    check: async () => {
-      const state = await folderStateFor(folder, digest);
-      if (reached(state, InstallPhase.IGNITION)) return { ok: true, detail: 'already in the ignition configs' };
-      const text = await readFile(path, 'utf8');
-      const current = /mastersSchedulable:\s*(true|false)/.exec(text)?.[1];
-      return { ok: current === String(wanted), detail: `mastersSchedulable: ${current ?? 'not set'} in ${path}` };
-    },
-    apply: async () => {
-      await writeFile(path, patchSchedulerManifest(await readFile(path, 'utf8'), wanted));
-      return `set mastersSchedulable: ${wanted} in ${path}`;
-    },
-  });
-}
+const installMastersSchedulable = defineAction({
+  name: 'installMastersSchedulable',
+  summary: '`mastersSchedulable` in the scheduler manifest, as the lab says',
+  params: noParams,
+  errors: FOLDER,
+  planned: (context) => {
+    const { folder, digest } = folderAndConfig(context);
+    const path = join(folder, schedulerManifestPath);
+    const wanted = context.lab.cluster.mastersSchedulable;
+    return {
+      async plan() {
+        const state = await folderStateFor(folder, digest);
+        if (reached(state, InstallPhase.IGNITION)) return { changes: [], detail: 'already in the ignition configs' };
+        if (!reached(state, InstallPhase.MANIFESTS)) throw new Error(`no ${path} yet: openshift-install writes it`);
+        const current = /mastersSchedulable:\s*(true|false)/.exec(await readFile(path, 'utf8'))?.[1];
+        const detail = `mastersSchedulable: ${current ?? 'not set'} in ${path}`;
+        if (current === String(wanted)) return { changes: [], detail };
+        const diff = `spec.mastersSchedulable: ${current} → ${wanted}`;
+        return { changes: [{ target: path, action: 'update', diff }], detail };
+      },
+      async apply() {
+        await writeFile(path, patchSchedulerManifest(await readFile(path, 'utf8'), wanted));
+        return `set mastersSchedulable: ${wanted} in ${path}`;
+      },
+    };
+  },
+});
 
 /** `openshift-install create ignition-configs`: bootstrap, master and worker ignition, auth/. */
-async function installCreateIgnition(context: StepContext): Promise<StepOutcome> {
-  const folder = installFolder(context);
-  const { digest } = renderedConfig(context);
-  return converge({
-    check: async () => {
-      const state = await folderStateFor(folder, digest);
-      const present = await Promise.all(IGNITION_FILES.map((file) => exists(join(folder, file))));
-      return reached(state, InstallPhase.IGNITION) && present.every(Boolean)
-        ? { ok: true, detail: `ignition configs created ${state?.ignitionCreatedAt ?? ''} in ${folder}`.trim() }
-        : { ok: false, detail: `no ignition configs in ${folder}` };
-    },
-    apply: async () => {
-      const binary = await installerBinary(context);
-      await runInstaller(binary, ['create', 'ignition-configs', '--dir', folder], {
-        folder,
-        signal: cancellationSignal(),
-      });
-      await writeFolderState(folder, {
-        configDigest: digest,
-        phase: InstallPhase.IGNITION,
-        ignitionCreatedAt: new Date().toISOString(),
-      });
-      return `created ${IGNITION_FILES.join(', ')} in ${folder}`;
-    },
-  });
-}
+const installCreateIgnition = defineAction({
+  name: 'installCreateIgnition',
+  summary: '`openshift-install create ignition-configs`',
+  params: noParams,
+  errors: [...FOLDER, ...INSTALLER, StepErrorType.InstallerOutputMissing],
+  planned: (context) => {
+    const { folder, digest } = folderAndConfig(context);
+    return {
+      async plan() {
+        const state = await folderStateFor(folder, digest);
+        const present = await Promise.all(IGNITION_FILES.map((file) => exists(join(folder, file))));
+        if (reached(state, InstallPhase.IGNITION) && present.every(Boolean)) {
+          const detail = `ignition configs created ${state?.ignitionCreatedAt ?? ''} in ${folder}`.trim();
+          return { changes: [], detail };
+        }
+        return {
+          changes: [installerRun(folder, 'create ignition-configs', IGNITION_OUTPUT)],
+          detail: `no ignition configs in ${folder}`,
+        };
+      },
+      async apply() {
+        await runInFolder(context, folder, ['create', 'ignition-configs']);
+        await writeFolderState(folder, {
+          configDigest: digest,
+          phase: InstallPhase.IGNITION,
+          ignitionCreatedAt: new Date().toISOString(),
+        });
+        return `created ${IGNITION_FILES.join(', ')} in ${folder}`;
+      },
+    };
+  },
+});
 
-/** The ignition files on every PXE/HTTP host, under `pxe.httpRoot` (what the PXE configs point at). */
-async function installPublishIgnition(context: StepContext): Promise<StepOutcome> {
-  const folder = installFolder(context);
-  const files = await Promise.all(
-    IGNITION_FILES.map(async (name) => ({ name, content: await readFile(join(folder, name)) })),
-  );
-  const written: string[] = [];
-  for (const host of hostsWith(context.lab, 'pxe')) {
-    await withSsh(context, host.name, async (session) => {
-      await session.mkdirp(host.pxe.httpRoot);
-      for (const file of files) {
-        // World-readable: the HTTP server serves them to booting nodes, as the procedure does.
-        const { changed } = await session.writeFileIfChanged(`${host.pxe.httpRoot}/${file.name}`, file.content, 0o644);
-        if (changed) written.push(`${host.name}:${host.pxe.httpRoot}/${file.name}`);
-      }
-    });
-  }
-  return written.length > 0
-    ? { changed: true, detail: `published ${written.join(', ')}` }
-    : {
-        changed: false,
-        detail: `the ignition files on ${hostsWith(context.lab, 'pxe')
-          .map((h) => h.name)
-          .join(', ')} are current`,
-      };
-}
-
-/**
- * Before a node boots: its ignition's certificates must still be valid (24 hours from creation, less
- * the lab's margin). Expired ones cannot be renewed in place; the operator recreates them. Once every
- * node has joined, they are not used any more and their age is no reason to stop.
- */
-async function installIgnitionFresh(context: StepContext): Promise<StepOutcome> {
-  const folder = installFolder(context);
-  const state = await readFolderState(folder);
-  if (!state?.ignitionCreatedAt) {
-    throw ApplicationFailure.nonRetryable(
-      `${folder} has no ignition configs yet: run the install runbook's openshift-install steps first`,
-      StepErrorType.IgnitionMissing,
-    );
-  }
-  const ageHours = (Date.now() - Date.parse(state.ignitionCreatedAt)) / 3_600_000;
-  const maxHours = context.lab.install.ignitionMaxAgeHours;
-  if (ageHours >= maxHours) {
-    // Only a node that joins uses them: on an installed cluster (a second run) their age stops nothing.
-    const joined = await nodesJoined(context);
-    if (joined.all) {
-      return {
-        changed: false,
-        detail:
-          `the ignition configs are ${ageHours.toFixed(1)} h old (limit ${maxHours} h), but every node the lab ` +
-          `lists has joined the cluster (${joined.count}): they are not used any more`,
-      };
-    }
-    throw ApplicationFailure.nonRetryable(
-      `the ignition configs in ${folder} were created ${ageHours.toFixed(1)} h ago (at ${state.ignitionCreatedAt}); ` +
-        `their certificates are valid for ${maxHours} h (install.ignitionMaxAgeHours), and ` +
-        `${describeNotJoined(joined)}. Move ${folder} away, then ` +
-        'rewind the run to the install-config step with `runbook resume <run> --from openshift-install.config`',
-      StepErrorType.IgnitionExpired,
-    );
-  }
-  return { changed: false, detail: `ignition configs are ${ageHours.toFixed(1)} h old (limit ${maxHours} h)` };
-}
-
-export const installActivities = {
+/** The install activities in the procedure's order. */
+export const installDeclarations = [
   installCheckBinary,
   installWriteConfig,
   installCreateManifests,
@@ -240,4 +254,10 @@ export const installActivities = {
   installCreateIgnition,
   installPublishIgnition,
   installIgnitionFresh,
-};
+  installBootAssets,
+] as const;
+
+/** Their apply halves by name, for tests that wrap one (the ignition check, a day later). */
+export const installActivities = Object.fromEntries(
+  installDeclarations.map((declaration) => [declaration.name, declaration.run]),
+) as { [D in (typeof installDeclarations)[number] as D['name']]: D['run'] };

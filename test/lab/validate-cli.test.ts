@@ -1,9 +1,10 @@
 /** `runbook validate` and `runbook schema`, run as the user runs them: `node bin/runbook.js`. */
 import { describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot } from './paths.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { materialiseOverlay, overlaidLab } from './overlay.js';
+import { fixtureLabs, repoRoot } from './paths.js';
 
 const runbook = (...args: string[]) => execa('node', ['bin/runbook.js', ...args], { cwd: repoRoot, reject: false });
 
@@ -33,23 +34,26 @@ describe('runbook validate', () => {
   });
 
   it('prints the issues as JSON with --json', async () => {
-    const { exitCode, stdout } = await runbook(
-      'validate',
-      '--lab',
-      'test/fixtures/labs/broken/mac-duplicate.yaml',
-      '--json',
+    const overlay = join(fixtureLabs, 'broken', 'mac-duplicate.yaml');
+    const lab = await materialiseOverlay(overlay);
+    const { exitCode, stdout } = await runbook('validate', '--lab', lab, '--json').finally(() =>
+      rmSync(dirname(lab), { recursive: true }),
     );
     expect(exitCode).toBe(1);
+    // The duplicate is nodes[3]'s MAC: the line of master3 in the file the command read.
+    const lines = (await overlaidLab(overlay)).text.split('\n');
+    const master3 = lines.findIndex((line) => line.includes('name: master3')) + 1;
+    expect(master3).toBeGreaterThan(0);
     expect(JSON.parse(stdout)).toEqual({
       ok: false,
-      source: 'test/fixtures/labs/broken/mac-duplicate.yaml',
+      source: lab,
       issues: [
         {
           path: 'nodes[3].mac',
           message:
             '52:54:00:79:f3:0f is already the MAC of nodes[2] (master2); DHCP and PXE tell machines apart by ' +
             'MAC, so each node needs its own',
-          line: 37,
+          line: master3,
         },
       ],
     });

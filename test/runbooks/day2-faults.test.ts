@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { progressQuery, resumeUpdate } from '../../workflows/engine/api.js';
 import { startTestLab, type TestLab } from '../simulator/install/support.js';
 import { day2Harness, nodes, pausedAt, roles, statuses, stepsByPath, until } from './day2-harness.js';
+import { regexp } from '../support/regexp.js';
 
 jest.setTimeout(240_000);
 
@@ -53,7 +54,10 @@ describe('the API and the operators failing under the day-2 runbooks', () => {
       const paused = await pausedAt(handle, 'registry-storage paused on the Degraded operator');
       expect(paused.error).toMatchObject({ stepId: 'rollout', type: 'OperatorDegraded' });
       expect(paused.error?.message).toMatch(
-        /the image-registry ClusterOperator has stayed Degraded for \d+ s: .*operator-degraded fault.*oc describe clusteroperator image-registry/,
+        regexp(
+          /the image-registry ClusterOperator has stayed Degraded for \d+ s: /,
+          /.*operator-degraded fault.*oc describe clusteroperator image-registry/,
+        ),
       );
       expect(statuses(paused.steps)).toMatchObject({ claim: 'changed', 'claim.bound': 'unchanged', config: 'changed' });
 

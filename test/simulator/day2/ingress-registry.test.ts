@@ -8,6 +8,7 @@ import { registryConfigObject } from '../../../simulator/openshift-objects.js';
 import { defaultIngressController } from '../../../simulator/seed-installed.js';
 import { claim, workingCeph } from './ceph.js';
 import { day2Lab, fqdn, podsOf, waitFor, type Day2Lab } from './fixtures.js';
+import { regexp } from '../../support/regexp.js';
 
 let lab: Day2Lab;
 afterEach(() => lab.stop());
@@ -115,7 +116,10 @@ describe('image registry operator', () => {
       return message.includes('unbound immediate PersistentVolumeClaims') && message;
     });
     expect(progressing).toMatch(
-      /^The deployment has not completed: pod image-registry-\w+-\w+ is Pending: 0\/11 nodes are available: pod has unbound immediate PersistentVolumeClaims\.$/,
+      regexp(
+        /^The deployment has not completed: pod image-registry-\w+-\w+ is Pending: /,
+        /0\/11 nodes are available: pod has unbound immediate PersistentVolumeClaims\.$/,
+      ),
     );
     // The operator made its own claim under the configured name; the seed's PVC is unused.
     const managed = store.get('persistentvolumeclaims', 'openshift-image-registry', 'image-registry-storage')!;
