@@ -61,9 +61,11 @@ export const StepErrorType = {
   // The cluster: object sets.
   UnknownObjectSet: 'UnknownObjectSet',
   // Day 2: infra nodes, Ceph, the registry, egress.
+  DrainBlocked: 'DrainBlocked',
   DriverManifestMissing: 'DriverManifestMissing',
   EmptyDirRefused: 'EmptyDirRefused',
   InfraNodesMismatch: 'InfraNodesMismatch',
+  InfraPoolDegraded: 'InfraPoolDegraded',
   NamespaceMismatch: 'NamespaceMismatch',
   NoWorkerConfigs: 'NoWorkerConfigs',
   NodeSelectorMatchesNothing: 'NodeSelectorMatchesNothing',

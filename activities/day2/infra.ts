@@ -19,6 +19,7 @@ import { nodeObjectOf } from '../cluster/waits.js';
 import { kubeFor } from '../support/kube-access.js';
 import type { PlannedStep, StepPlan } from '../support/plan.js';
 import { checkStep, nodeOnConfig, refuse, watchDegraded, type DegradedProgress } from './support.js';
+import { describeBlockers, drainBlockers } from './drain-blockers.js';
 import { StepErrorType } from '../../contract/error-types.js';
 
 const INFRA = roleLabel('infra');
@@ -200,24 +201,43 @@ export function infraRelabelStep(context: StepContext): PlannedStep<StepPlan> {
     const { node } = currentNode(context);
     return nodeOf(context.lab, node, (await kube.core.listNode()).items);
   };
+  const diffOf = (object: V1Node) => {
+    const labels = object.metadata?.labels ?? {};
+    return [
+      ...(labels[INFRA] === undefined ? [`metadata.labels.${INFRA}: (none) → ""`] : []),
+      ...(labels[WORKER] !== undefined
+        ? [`metadata.labels.${WORKER}: ${JSON.stringify(labels[WORKER])} → (none)`]
+        : []),
+    ];
+  };
   return {
     plan: async () => {
       const object = await read();
       const labels = object.metadata?.labels ?? {};
-      const diff = [
-        ...(labels[INFRA] === undefined ? [`metadata.labels.${INFRA}: (none) → ""`] : []),
-        ...(labels[WORKER] !== undefined
-          ? [`metadata.labels.${WORKER}: ${JSON.stringify(labels[WORKER])} → (none)`]
-          : []),
-      ];
+      const diff = diffOf(object);
       const target = `Node ${object.metadata?.name}`;
+      // The plan names what would hold the drain the relabel starts, as the apply half would refuse it.
+      const blockers = diff.length ? await drainBlockers(kube, object.metadata!.name!) : [];
       return {
         changes: diff.length ? [{ target, action: 'update' as const, diff: diff.join('\n') }] : [],
-        detail: `${target} has roles ${roleNames(labels).join(', ') || 'none'}`,
+        detail:
+          `${target} has roles ${roleNames(labels).join(', ') || 'none'}` +
+          (blockers.length ? `; its drain would be held: ${describeBlockers(blockers)}` : ''),
       };
     },
     apply: async () => {
       const object = await read();
+      // Relabelling starts the MCO's drain: a budget that allows no disruption would hold it for an
+      // hour before the pool says so, with the node cordoned. Named now, the node untouched.
+      const blockers = diffOf(object).length ? await drainBlockers(kube, object.metadata!.name!) : [];
+      if (blockers.length)
+        refuse(
+          `${object.metadata?.name} is not relabelled: its drain would be held, as evictions are refused while ` +
+            `a budget allows no disruption: ${describeBlockers(blockers)}. ` +
+            'Delete or relax that budget (oc delete pdb / oc edit pdb -n <namespace>) or move those pods, ' +
+            'then `runbook resume` the run',
+          StepErrorType.DrainBlocked,
+        );
       const body = {
         apiVersion: 'v1',
         kind: 'Node',
@@ -236,6 +256,30 @@ export function infraRelabelStep(context: StepContext): PlannedStep<StepPlan> {
   };
 }
 
+/**
+ * The MCO reports a node it cannot update (a drain held for an hour, a config it cannot write) as
+ * the pool's NodeDegraded condition and needs someone to act: the wait pauses then, with the MCO's
+ * words and the budgets holding the drain, rather than sitting out day2.infra.nodeDeadline. A drain
+ * failure whose budgets are gone already (the operator relaxed them and resumed) is left to the
+ * MCO's next retry, which clears the condition: returns what the wait shows meanwhile.
+ */
+async function watchPoolDegraded(kube: KubeClients, nodeName: string): Promise<string | undefined> {
+  const pool = await readObject(kube, POOL);
+  const degraded = conditionOf(pool, 'NodeDegraded') ?? conditionOf(pool, 'Degraded');
+  if (degraded?.status !== 'True') return undefined;
+  const reason = degraded.message || degraded.reason || 'no message';
+  const blockers = await drainBlockers(kube, nodeName);
+  if (blockers.length === 0 && /drain/i.test(reason))
+    return `the infra pool is Degraded (${reason}); nothing holds the drain now: waiting for the MCO's next retry`;
+  refuse(
+    `the infra pool is Degraded while ${nodeName} updates: ${reason}` +
+      (blockers.length ? `. Its drain is held: ${describeBlockers(blockers)}` : '') +
+      '. See `oc describe mcp infra` and the machine-config-controller log; fix what holds the node ' +
+      '(a drain: delete or relax the PodDisruptionBudget), then `runbook resume` the run to wait again',
+    StepErrorType.InfraPoolDegraded,
+  );
+}
+
 /** Waits for the node's drain, reboot and return: Ready, schedulable, on rendered-infra-*, Done. */
 export async function infraWaitNodeUpdated(context: StepContext): Promise<StepOutcome> {
   const kube = kubeFor(context);
@@ -252,7 +296,8 @@ export async function infraWaitNodeUpdated(context: StepContext): Promise<StepOu
       const rendered = await renderedInfra(kube);
       const object = nodeOf(context.lab, node, (await kube.core.listNode()).items);
       const state = nodeOnConfig(object, rendered);
-      return { done: state.ok, detail: `${node.name}: ${state.detail}` };
+      const degraded = state.ok ? undefined : await watchPoolDegraded(kube, object.metadata!.name!);
+      return { done: state.ok, detail: `${node.name}: ${state.detail}${degraded ? `; ${degraded}` : ''}` };
     },
   );
 }
