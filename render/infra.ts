@@ -165,6 +165,8 @@ export function ingressPlacementPatch(lab: Lab): MergePatch | undefined {
         replicas: routerReplicas(lab),
       },
     },
+    // The infra role alone places the routers: terms of an earlier placement would narrow it.
+    replace: ['spec.nodePlacement.nodeSelector'],
   };
 }
 

@@ -26,6 +26,12 @@ export interface KubeObject {
 export interface MergePatch {
   target: { apiVersion: string; kind: string; name: string; namespace?: string };
   patch: Record<string, unknown>;
+  /**
+   * Dotted paths of maps in `patch` that stand for the whole field: the keys the live object holds
+   * there and the patch does not set are removed (sent as null). A merge patch alone merges maps, so
+   * a node selector patched onto one with other terms would keep them and select fewer nodes.
+   */
+  replace?: readonly string[];
 }
 
 export function namespaceObject(name: string): KubeObject {

@@ -4,8 +4,9 @@
  * renders, as `oc patch` was in the procedure), where the release has it (lab/release.ts
  * `apiFeatures`: from 4.3); on older releases a missing object is created and a differing one
  * merge-patched with the fields the lab renders. Merge patches (which may delete a field with
- * null) go as merge patches. The plan reads each live object and lists the fields that differ, so a
- * second run finds nothing to do and sends nothing.
+ * null) go as merge patches; under a patch's `replace` paths, what only the live object holds is
+ * deleted too. The plan reads each live object and lists the fields that differ, so a second run
+ * finds nothing to do and sends nothing.
  */
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import type { KubeObject, MergePatch } from '../../render/index.js';
@@ -47,12 +48,49 @@ function patchObject(patch: MergePatch): KubeObject {
   return { apiVersion, kind, metadata: { ...metadata, name, ...(namespace ? { namespace } : {}) }, ...rest };
 }
 
+interface Item {
+  object: KubeObject;
+  how: 'apply' | 'merge-patch';
+  /** The merge patch it came from, when its body depends on the live object (`replace`). */
+  patch?: MergePatch;
+}
+
 /** The objects in order: server-side applies, then merge patches. */
-function items(wanted: WantedObjects): Array<{ object: KubeObject; how: 'apply' | 'merge-patch' }> {
+function items(wanted: WantedObjects): Item[] {
   return [
     ...wanted.objects.map((object) => ({ object, how: 'apply' as const })),
-    ...(wanted.patches ?? []).map((patch) => ({ object: patchObject(patch), how: 'merge-patch' as const })),
+    ...(wanted.patches ?? []).map((patch) => ({
+      object: patchObject(patch),
+      how: 'merge-patch' as const,
+      ...(patch.replace?.length && { patch }),
+    })),
   ];
+}
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Sets null in `wanted` for each key of `live` it lacks, map by map. */
+function removeOthers(wanted: Record<string, unknown>, live: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(live)) {
+    const inner = wanted[key];
+    if (!(key in wanted)) wanted[key] = null;
+    else if (isMap(inner) && isMap(value)) removeOthers(inner, value);
+  }
+}
+
+/** The object a merge patch sends to `live`: under each `replace` path, what only the live one holds removed. */
+function patchFor(item: Item, live: KubernetesObject | undefined): KubeObject {
+  if (!item.patch || !live) return item.object;
+  const body = structuredClone(item.patch.patch);
+  for (const path of item.patch.replace ?? []) {
+    const keys = path.split('.');
+    const at = (root: unknown) => keys.reduce<unknown>((value, key) => (isMap(value) ? value[key] : undefined), root);
+    const wanted = at(body);
+    const current = at(live);
+    if (isMap(wanted) && isMap(current)) removeOthers(wanted, current);
+  }
+  return patchObject({ ...item.patch, patch: body });
 }
 
 async function readLive(kube: KubeClients, object: KubeObject): Promise<KubernetesObject | undefined> {
@@ -77,9 +115,11 @@ export async function planApply(kube: KubeClients, wanted: WantedObjects): Promi
   const changes: ObjectChange[] = [];
   const all = items(wanted);
   const secrets = wanted.secretValues ?? [];
-  for (const [item, { object, how }] of all.entries()) {
-    const target = objectName(object);
-    const live = await readLive(kube, object);
+  for (const [item, entry] of all.entries()) {
+    const { how } = entry;
+    const target = objectName(entry.object);
+    const live = await readLive(kube, entry.object);
+    const object = patchFor(entry, live);
     if (!live) {
       if (how === 'merge-patch') {
         throw new Error(
@@ -98,8 +138,10 @@ export async function planApply(kube: KubeClients, wanted: WantedObjects): Promi
 export async function applyPlanned(kube: KubeClients, wanted: WantedObjects, plan: ApplyPlan): Promise<string> {
   const all = items(wanted);
   for (const change of plan.changes) {
-    const { object, how } = all[change.item]!;
-    const body = object as KubernetesObject;
+    const entry = all[change.item]!;
+    const { how } = entry;
+    // A patch that replaces a field is made against the object as it is now, as its plan was.
+    const body = (entry.patch ? patchFor(entry, await readLive(kube, entry.object)) : entry.object) as KubernetesObject;
     if (how === 'apply' && wanted.serverSideApply === false && change.action === 'create') {
       await kube.objects.create(body, undefined, undefined, FIELD_MANAGER);
     } else if (how === 'apply' && wanted.serverSideApply !== false) {

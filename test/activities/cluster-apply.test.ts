@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { planHalf } from '../../activities/plan-registry.js';
 import { objectSetFor, objectSets } from '../../activities/cluster/objects.js';
 import { createActivities } from '../../activities/index.js';
@@ -113,6 +113,46 @@ it('plans going back to emptyDir as two field changes, and a monitor change as a
   expect(plan.changes[0]!.diff).toMatch(/^data\.config\.json:\n--- a\/data\.config\.json\n/);
   expect(plan.changes[0]!.diff).toMatch(/^-\s+"10\.1\.2\.3",?$/m);
   expect(plan.changes[0]!.diff).toMatch(/^\+\s+"10\.1\.2\.9"$/m);
+});
+
+it("places the routers by the infra role alone: an earlier placement's other terms are planned as removed and removed", async () => {
+  // ingress-placement was applied above; a placement of someone else's comes after it.
+  const ingress = { apiVersion: 'operator.openshift.io/v1', kind: 'IngressController' };
+  const metadata = { name: 'default', namespace: 'openshift-ingress-operator' };
+  const infra = 'node-role.kubernetes.io/infra';
+  const extra = { key: 'topology.kubernetes.io/zone', operator: 'In', values: ['a'] };
+  await t.kube.objects.patch(
+    {
+      ...ingress,
+      metadata,
+      spec: {
+        nodePlacement: { nodeSelector: { matchLabels: { 'example.com/routers': '' }, matchExpressions: [extra] } },
+      },
+    } as KubernetesObject,
+    undefined,
+    undefined,
+    'cluster-apply-test',
+    undefined,
+    PatchStrategy.MergePatch,
+  );
+  const plan = (await mock().run(planHalf('clusterApply'), context('ingress-placement'))) as StepPlan;
+  expect(plan.changes).toEqual([
+    expect.objectContaining({
+      target: 'IngressController openshift-ingress-operator/default',
+      diff:
+        'spec.nodePlacement.nodeSelector.matchLabels.example.com/routers: "" → (absent)\n' +
+        `spec.nodePlacement.nodeSelector.matchExpressions: ${JSON.stringify([extra])} → (absent)`,
+    }),
+  ]);
+  await mock().run(activities.clusterApply, context('ingress-placement'));
+  const live = (await t.kube.objects.read({ ...ingress, metadata })) as { spec?: { nodePlacement?: unknown } };
+  expect(live.spec?.nodePlacement).toMatchObject({ nodeSelector: { matchLabels: { [infra]: '' } } });
+  expect(live.spec?.nodePlacement).not.toHaveProperty('nodeSelector.matchExpressions');
+  expect(
+    Object.keys((live.spec?.nodePlacement as { nodeSelector: { matchLabels: object } }).nodeSelector.matchLabels),
+  ).toEqual([infra]);
+  const again = (await mock().run(planHalf('clusterApply'), context('ingress-placement'))) as StepPlan;
+  expect(again.changes).toEqual([]);
 });
 
 it('refuses, in a rehearsal, a kubeconfig whose server is off loopback, before connecting, and pauses', async () => {
