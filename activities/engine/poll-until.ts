@@ -101,6 +101,9 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
     if (result.done) return { changed: result.changed ?? false, detail: checkpoint.detail };
     if (result.progress !== undefined) checkpoint.progress = result.progress;
     heartbeat(checkpoint);
+    // A probe that does its own waiting (watchedPoll: intervalMs 0) never reaches the sleep below,
+    // which is where a cancel (the run cancelled, the worker shutting down) otherwise ends the wait.
+    if (signal.aborted) throw signal.reason;
     const elapsedMs = Date.now() - checkpoint.startedAtMs;
     if (elapsedMs >= deadlineMs) {
       throw ApplicationFailure.nonRetryable(
