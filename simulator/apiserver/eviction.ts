@@ -1,13 +1,18 @@
 /**
  * The Eviction API's budget check (pods/eviction), shared by the API server and the controllers
  * that drain nodes the way the real ones do (through evictions, never plain deletes): a running
- * pod may go only if every PodDisruptionBudget that selects it still allows a disruption.
+ * pod may go only if the PodDisruptionBudget that selects it still allows a disruption, and never
+ * while more than one selects it.
  */
-import { tooManyRequests, type ApiError } from './errors.js';
+import { ApiError, tooManyRequests } from './errors.js';
 import { matchesSelectorObject, type LabelSelectorObject } from './selectors.js';
 import type { KubeObject, ObjectStore } from './store.js';
 
 export const PDB_RESOURCE = 'poddisruptionbudgets.policy';
+
+/** The Eviction API's refusal of a pod that more than one budget selects, word for word. */
+export const MORE_THAN_ONE_BUDGET =
+  'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.';
 
 interface Pdb {
   metadata: { name: string };
@@ -59,15 +64,20 @@ export function budgetStatus(store: ObjectStore, budget: KubeObject): BudgetStat
 }
 
 /**
- * The 429 the eviction of `pod` gets when a budget forbids it, or undefined when it may go.
- * Pods that are not running can always go; running ones must fit every matching budget.
+ * The 429 the eviction of `pod` gets when a budget forbids it (the 500 when several select it), or
+ * undefined when it may go. Pods that are not running can always go; running ones must fit their budget.
  */
 export function evictionRefusal(store: ObjectStore, pod: KubeObject): ApiError | undefined {
   const phase = (pod.status as { phase?: string } | undefined)?.phase;
   if (phase !== 'Running' || pod.metadata.deletionTimestamp) return undefined;
   const namespace = pod.metadata.namespace!;
-  const pdbs = store.list(PDB_RESOURCE, { namespace }).items as unknown as Pdb[];
-  for (const pdb of pdbs.filter((candidate) => matchesSelectorObject(candidate.spec?.selector, pod.metadata.labels))) {
+  const pdbs = (store.list(PDB_RESOURCE, { namespace }).items as unknown as Pdb[]).filter((candidate) =>
+    matchesSelectorObject(candidate.spec?.selector, pod.metadata.labels),
+  );
+  // Checked before any budget's count, and answered as a bare Status of code 500, without a reason
+  // (kubernetes pkg/registry/core/pod/storage/eviction.go).
+  if (pdbs.length > 1) return new ApiError(500, '', MORE_THAN_ONE_BUDGET);
+  for (const pdb of pdbs) {
     if (budgetStatus(store, pdb as unknown as KubeObject).disruptionsAllowed < 1) {
       return tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", [
         {

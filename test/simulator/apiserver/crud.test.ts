@@ -294,7 +294,7 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
     expect(signed.status?.conditions?.[0]?.type).toBe('Approved');
   });
 
-  it('scales deployments and evicts pods unless a disruption budget forbids it', async () => {
+  it('scales deployments and evicts pods unless a disruption budget forbids it or several select the pod', async () => {
     const apps = api.kc.makeApiClient(AppsV1Api);
     await apps.createNamespacedDeployment({
       namespace: 'default',
@@ -339,6 +339,25 @@ describe('API server over HTTPS with @kubernetes/client-node', () => {
       message: "Cannot evict pod as it would violate the pod's disruption budget.",
     });
     api.store.delete('poddisruptionbudgets.policy', 'default', 'web');
+    // Two budgets that each allow a disruption still refuse it, as the real server does, with a bare
+    // Status of code 500.
+    for (const name of ['web-one', 'web-other'])
+      await api.kc.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
+        namespace: 'default',
+        body: { metadata: { name }, spec: { maxUnavailable: 2, selector: { matchLabels: { app: 'web' } } } },
+      });
+    const overlapped = await rejection(
+      core.createNamespacedPodEviction({ namespace: 'default', name: 'web-a', body: eviction }),
+    );
+    expect(statusOf(overlapped)).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+      code: 500,
+    });
+    api.store.delete('poddisruptionbudgets.policy', 'default', 'web-other');
     await core.createNamespacedPodEviction({ namespace: 'default', name: 'web-a', body: eviction });
     expect(api.store.get('pods', 'default', 'web-a')).toBeUndefined();
   });
