@@ -1,9 +1,10 @@
 /**
  * What would hold a node's drain, looked up before the node is touched. The MCO drains as
  * `oc adm drain --ignore-daemonsets --delete-emptydir-data --force` does: DaemonSet and mirror pods
- * stay, finished pods and pods of no controller are deleted, every other running pod goes through the
- * Eviction API, which refuses it while a PodDisruptionBudget that selects it allows no disruption. So
- * the blockers are those budgets (status.disruptionsAllowed 0) and the running pods of the node they select.
+ * stay, every other pod goes through the Eviction API, which lets finished pods go and refuses a
+ * running one while the PodDisruptionBudget that selects it allows no disruption, or whenever more
+ * than one selects it. So the blockers are those budgets (status.disruptionsAllowed 0) with the
+ * running pods of the node they select, and the node's running pods that several budgets select.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeClients } from '../../transport/kube.js';
@@ -19,7 +20,9 @@ interface Budget {
   status?: { disruptionsAllowed?: number };
 }
 
-export interface DrainBlocker {
+/** A budget allowing no disruption, and the node's pods that only it selects. */
+export interface BudgetBlocker {
+  kind: 'budget';
   /** `namespace/name` of the budget. */
   budget: string;
   /** Its selector as `oc get pdb -o wide` would let one read it. */
@@ -27,6 +30,15 @@ export interface DrainBlocker {
   /** `namespace/name` of the node's pods it keeps there. */
   pods: string[];
 }
+
+/** A pod of the node that several budgets select: the Eviction API refuses it whatever they allow. */
+export interface OverlapBlocker {
+  kind: 'budgets';
+  pod: string;
+  budgets: string[];
+}
+
+export type DrainBlocker = BudgetBlocker | OverlapBlocker;
 
 /** metav1.LabelSelector semantics: an empty selector selects every pod, a missing one none. */
 function selects(selector: Selector | null | undefined, labels: Record<string, string>): boolean {
@@ -59,7 +71,11 @@ function evicted(pod: V1Pod): boolean {
   return pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp;
 }
 
-/** The budgets allowing no disruption that select running pods of `nodeName`, with those pods. */
+/**
+ * What the Eviction API would refuse of `nodeName`'s pods: the budgets allowing no disruption, with
+ * the pods only they select, and the pods more than one budget selects (refused with a 500 whatever
+ * the budgets allow: "This pod has more than one PodDisruptionBudget").
+ */
 export async function drainBlockers(kube: KubeClients, nodeName: string): Promise<DrainBlocker[]> {
   const pods = (await kube.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` })).items.filter(
     evicted,
@@ -70,29 +86,40 @@ export async function drainBlockers(kube: KubeClients, nodeName: string): Promis
     version: 'v1',
     plural: 'poddisruptionbudgets',
   })) as { items: Budget[] };
-  return items.flatMap((budget) => {
-    if ((budget.status?.disruptionsAllowed ?? 0) > 0) return [];
-    const namespace = budget.metadata?.namespace;
-    const held = pods.filter(
-      (pod) => pod.metadata?.namespace === namespace && selects(budget.spec?.selector, pod.metadata?.labels ?? {}),
+  const name = (object: { metadata?: { name?: string; namespace?: string } }) =>
+    `${object.metadata?.namespace}/${object.metadata?.name}`;
+  const held = new Map<Budget, string[]>();
+  const blockers: DrainBlocker[] = [];
+  for (const pod of pods) {
+    const budgets = items.filter(
+      (budget) =>
+        budget.metadata?.namespace === pod.metadata?.namespace &&
+        selects(budget.spec?.selector, pod.metadata?.labels ?? {}),
     );
-    if (held.length === 0) return [];
-    return [
-      {
-        budget: `${namespace}/${budget.metadata?.name}`,
-        selector: selectorText(budget.spec?.selector),
-        pods: held.map((pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`),
-      },
-    ];
-  });
+    if (budgets.length > 1) blockers.push({ kind: 'budgets', pod: name(pod), budgets: budgets.map(name) });
+    else if (budgets.length === 1 && (budgets[0]!.status?.disruptionsAllowed ?? 0) < 1)
+      held.set(budgets[0]!, [...(held.get(budgets[0]!) ?? []), name(pod)]);
+  }
+  return [
+    ...[...held].map(([budget, names]) => ({
+      kind: 'budget' as const,
+      budget: name(budget),
+      selector: selectorText(budget.spec?.selector),
+      pods: names,
+    })),
+    ...blockers,
+  ];
 }
 
 /** One line per blocker, for plans, details and the pause message. */
 export function describeBlockers(blockers: readonly DrainBlocker[]): string {
   return blockers
-    .map(
-      (blocker) =>
-        `PodDisruptionBudget ${blocker.budget} (selector ${blocker.selector}) holds ${blocker.pods.join(', ')}`,
+    .map((blocker) =>
+      blocker.kind === 'budget'
+        ? `PodDisruptionBudget ${blocker.budget} (selector ${blocker.selector}) holds ${blocker.pods.join(', ')}`
+        : `${blocker.pod} cannot be evicted at all: PodDisruptionBudgets ${blocker.budgets.join(' and ')} ` +
+          `${blocker.budgets.length === 2 ? 'both' : 'all'} select it, and the Eviction API refuses a pod ` +
+          'that more than one budget selects',
     )
     .join('; ');
 }

@@ -232,10 +232,10 @@ export function infraRelabelStep(context: StepContext): PlannedStep<StepPlan> {
       const blockers = diffOf(object).length ? await drainBlockers(kube, object.metadata!.name!) : [];
       if (blockers.length)
         refuse(
-          `${object.metadata?.name} is not relabelled: its drain would be held, as evictions are refused while ` +
-            `a budget allows no disruption: ${describeBlockers(blockers)}. ` +
-            'Delete or relax that budget (oc delete pdb / oc edit pdb -n <namespace>) or move those pods, ' +
-            'then `runbook resume` the run',
+          `${object.metadata?.name} is not relabelled: its drain would be held, as the Eviction API would ` +
+            `refuse these pods: ${describeBlockers(blockers)}. ` +
+            'Delete or relax that budget (oc delete pdb / oc edit pdb -n <namespace>), leave each pod one ' +
+            'budget, or move those pods, then `runbook resume` the run',
           StepErrorType.DrainBlocked,
         );
       const body = {

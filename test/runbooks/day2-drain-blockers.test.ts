@@ -2,16 +2,18 @@
  * What holds an infra node's drain, named by infra-nodes (real Temporal dev server, simulated lab
  * started `installed`): a PodDisruptionBudget that allows no disruption of the default routers is
  * listed by the plan and pauses the run before the node it would hold is relabelled; deleted, the
- * resumed run relabels and updates that node. A budget that only runs out during the drain leaves the node cordoned until
- * the simulated MCO reports the pool Degraded (on the lab's clock): the wait pauses then, quoting it.
+ * resumed run finishes (the routers' earlier placement replaced by the infra role). Two budgets
+ * selecting the same pods do the same, though each allows disruptions (the Eviction API refuses such
+ * a pod). A budget that only runs out during the drain leaves the node cordoned until the simulated
+ * MCO reports the pool Degraded (on the lab's clock): the wait pauses then, quoting it.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { planRunbook } from '../../activities/support/plan-walk.js';
 import { infraNodesRunbook } from '../../runbooks/infra-nodes.js';
-import { progressQuery, resumeUpdate } from '../../workflows/engine/api.js';
+import { resumeUpdate } from '../../workflows/engine/api.js';
 import { startTestLab, type TestLab } from '../simulator/install/support.js';
-import { day2Harness, nodes, pausedAt, roles, statuses, until } from './day2-harness.js';
+import { completed, day2Harness, nodes, pausedAt, roles, statuses, until } from './day2-harness.js';
 
 jest.setTimeout(240_000);
 
@@ -70,6 +72,31 @@ const deleteBudget = (t: TestLab, namespace: string, name: string) =>
     name,
   });
 
+/** Two pods of Deployment shop/cart pinned to infra1, running: returns infra1's node name. */
+async function cartOnInfra1(t: TestLab): Promise<string> {
+  const infra1 = (await nodes(t)).get('infra1')!.metadata!.name!;
+  await t.kube.core.createNamespace({ body: { metadata: { name: 'shop' } } });
+  await t.kube.apps.createNamespacedDeployment({
+    namespace: 'shop',
+    body: {
+      metadata: { name: 'cart', namespace: 'shop' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'cart' } },
+        template: {
+          metadata: { labels: { app: 'cart' } },
+          spec: { nodeSelector: { 'kubernetes.io/hostname': infra1 }, containers: [{ name: 'cart', image: 'cart' }] },
+        },
+      },
+    },
+  });
+  await until(async () => {
+    const pods = (await t.kube.core.listNamespacedPod({ namespace: 'shop' })).items;
+    return pods.filter((pod) => pod.status?.phase === 'Running').length === 2 ? true : undefined;
+  }, 'both cart pods running on infra1');
+  return infra1;
+}
+
 describe('a budget allowing no disruption of the routers', () => {
   let t: TestLab;
   beforeAll(async () => {
@@ -77,7 +104,7 @@ describe('a budget allowing no disruption of the routers', () => {
   }, 60_000);
   afterAll(() => t?.stop());
 
-  it('is listed by the plan and pauses infra-nodes before the node it holds; deleted, the resumed run relabels and updates that node', async () => {
+  it('is listed by the plan and pauses infra-nodes before the node it holds; deleted, the resumed run finishes', async () => {
     // The routers placed on infra1 and infra2 first (the scheduler may have put them anywhere), as a
     // cluster whose infra nodes already carry routers: a label of this test and the IngressController's placement.
     const infra = t.lab.day2.infra!.nodes!;
@@ -147,19 +174,11 @@ describe('a budget allowing no disruption of the routers', () => {
 
     await deleteBudget(t, 'openshift-ingress', 'routers-stay');
     await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] });
-    // Resumed, the node is relabelled and its update goes through: its wait done, the next node's turn.
-    await until(
-      async () => {
-        const now = statuses((await handle.query(progressQuery)).steps);
-        return now[`nodes[${held}].relabel`] === 'changed' && now[`nodes[${held}].updated`]?.match(/changed|unchanged/)
-          ? now
-          : undefined;
-      },
-      `${held} relabelled and updated after the resume`,
-      120_000,
-    );
-    expect(roles((await nodes(t)).get(held))).toEqual(['infra']);
-    await handle.terminate('the test saw what it needed');
+    // Resumed, the run relabels and updates that node and the others, then moves the routers.
+    const done = await completed(handle);
+    expect(done).toMatchObject({ [`nodes[${held}].relabel`]: 'changed' });
+    expect(done[`nodes[${held}].updated`]).toMatch(/changed|unchanged/);
+    for (const name of infra) expect(roles((await nodes(t)).get(name))).toEqual(['infra']);
   });
 });
 
@@ -173,26 +192,7 @@ describe('a budget that runs out during the drain', () => {
   it("leaves the pool Degraded: infra-nodes pauses at the node's wait, quoting the MCO; relaxed and resumed, it finishes", async () => {
     // Two pods pinned to infra1 and a budget keeping one: one disruption allowed, so nothing blocks
     // before the relabel; the drain evicts one, whose replacement cannot run on the cordoned node.
-    const infra1 = (await nodes(t)).get('infra1')!.metadata!.name!;
-    await t.kube.core.createNamespace({ body: { metadata: { name: 'shop' } } });
-    await t.kube.apps.createNamespacedDeployment({
-      namespace: 'shop',
-      body: {
-        metadata: { name: 'cart', namespace: 'shop' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'cart' } },
-          template: {
-            metadata: { labels: { app: 'cart' } },
-            spec: { nodeSelector: { 'kubernetes.io/hostname': infra1 }, containers: [{ name: 'cart', image: 'cart' }] },
-          },
-        },
-      },
-    });
-    await until(async () => {
-      const pods = (await t.kube.core.listNamespacedPod({ namespace: 'shop' })).items;
-      return pods.filter((pod) => pod.status?.phase === 'Running').length === 2 ? true : undefined;
-    }, 'both cart pods running on infra1');
+    const infra1 = await cartOnInfra1(t);
     await createBudget(t, 'shop', 'cart', { minAvailable: 1, selector: { matchLabels: { app: 'cart' } } });
     await budgetAllows(t, 'shop', 'cart', 1);
 
@@ -211,10 +211,50 @@ describe('a budget that runs out during the drain', () => {
 
     await deleteBudget(t, 'shop', 'cart');
     await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] });
-    await handle.result();
-    const done = statuses((await handle.query(progressQuery)).steps);
+    const done = await completed(handle);
     // The wait saw the node back once the MCO's next retry drained it.
     expect(done['nodes[infra1].updated']).toMatch(/changed|unchanged/);
+    for (const name of ['infra1', 'infra2', 'infra3']) expect(roles((await nodes(t)).get(name))).toEqual(['infra']);
+  });
+});
+
+describe('two budgets selecting the same pods', () => {
+  let t: TestLab;
+  beforeAll(async () => {
+    t = await startTestLab('installed');
+  }, 60_000);
+  afterAll(() => t?.stop());
+
+  it('are listed by the plan and pause infra-nodes before the node, though each allows disruptions; one gone, it finishes', async () => {
+    // Each budget would let both pods go, but the Eviction API refuses a pod that two budgets select.
+    await cartOnInfra1(t);
+    for (const name of ['cart', 'cart-too']) {
+      await createBudget(t, 'shop', name, { maxUnavailable: 2, selector: { matchLabels: { app: 'cart' } } });
+      await budgetAllows(t, 'shop', name, 2);
+    }
+    const cart = (await t.kube.core.listNamespacedPod({ namespace: 'shop' })).items.map((pod) => pod.metadata!.name!);
+    const overlap = (pod: string) =>
+      `shop/${pod} cannot be evicted at all: PodDisruptionBudgets shop/cart and shop/cart-too both select it`;
+
+    const plan = await planRunbook({
+      definition: infraNodesRunbook,
+      lab: t.lab,
+      rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig: t.sim.kubeconfigPath },
+    });
+    const relabel = plan.steps.find((step) => step.path === 'nodes[infra1].relabel');
+    for (const pod of cart) expect(relabel?.detail).toContain(overlap(pod));
+
+    const handle = await start(t, 'infra-nodes');
+    const paused = await pausedAt(handle, 'infra-nodes paused on the overlapping budgets');
+    expect(paused.error).toMatchObject({ stepId: 'nodes[infra1].relabel', type: 'DrainBlocked' });
+    for (const pod of cart) expect(paused.error?.message).toContain(overlap(pod));
+    expect(paused.error?.message).toContain('leave each pod one budget');
+    expect(roles((await nodes(t)).get('infra1'))).toEqual(['worker']);
+
+    await deleteBudget(t, 'shop', 'cart-too');
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] });
+    const done = await completed(handle);
+    expect(done).toMatchObject({ 'nodes[infra1].relabel': 'changed' });
     for (const name of ['infra1', 'infra2', 'infra3']) expect(roles((await nodes(t)).get(name))).toEqual(['infra']);
   });
 });
