@@ -6,6 +6,8 @@
  * wait watches still works: it cancels the watch and retries the step.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -32,9 +34,24 @@ let t: TestLab;
 let dir: string;
 let worker: RunningWorker;
 let core: CoreV1Api;
+/** The lab's webhook: every notice posted to it. */
+let notices: Array<{ event: string; message: string; step?: string }>;
+let receiver: Server;
+const WEBHOOK_ENV = 'RUNBOOK_SOFT_DEADLINE_WEBHOOK';
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-soft-deadline-'));
+  notices = [];
+  receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      notices.push(JSON.parse(body) as (typeof notices)[number]);
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  process.env[WEBHOOK_ENV] = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   [temporal, t] = await Promise.all([startTestTemporal(), startTestLab('installed', { timeScale: 0.01 })]);
   worker = await startEngineWorker({ ...temporal, dir, taskQueue: TASK_QUEUE });
   const kubeconfig = new KubeConfig();
@@ -44,6 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop();
+  await new Promise((resolve) => receiver?.close(resolve));
   await t?.stop();
   await temporal?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -57,7 +75,7 @@ const setBootstrap = (status: string) =>
 
 const start = (workflowId: string) =>
   startRunbook(temporal.client, 'engine-soft-deadline', {
-    lab: t.lab,
+    lab: { ...t.lab, notify: { webhooks: [{ name: 'ops', url: `env:${WEBHOOK_ENV}`, on: ['paused', 'resumed'] }] } },
     taskQueue: TASK_QUEUE,
     workflowId,
     input: { rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig: t.sim.kubeconfigPath } },
@@ -65,6 +83,15 @@ const start = (workflowId: string) =>
 
 const pausedAtDeadline = (handle: WorkflowHandle) =>
   waitForProgress(handle, (p) => p.state === 'paused', 'the pause at the deadline', HANG_MS);
+
+/** Until the webhook has received a notice that `matches` (a hang catcher bounds it). */
+async function waitForNotice(matches: (notice: (typeof notices)[number]) => boolean): Promise<void> {
+  const deadline = Date.now() + HANG_MS;
+  while (!notices.some(matches)) {
+    if (Date.now() > deadline) throw new Error(`no such notice; seen ${JSON.stringify(notices)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 describe('a wait that passes its deadline', () => {
   it('pauses, keeps watching, and the run goes on by itself once the bootstrap completes 2 minutes later', async () => {
@@ -100,6 +127,14 @@ describe('a wait that passes its deadline', () => {
         `bootstrap\\.complete: paused at its deadline at ${step.afterDeadline!.pausedAt.replace(/\./g, '\\.')}, ` +
           `resumed by itself at ${step.afterDeadline!.resumedAt!.replace(/\./g, '\\.')} after \\S+ of lab time`,
       ),
+    );
+    // The lab's webhook heard both: the pause, and the run going on by itself.
+    await waitForNotice((notice) => notice.event === 'resumed');
+    expect(notices.filter((notice) => notice.step === 'bootstrap.complete').map((notice) => notice.event)).toEqual(
+      expect.arrayContaining(['paused', 'resumed']),
+    );
+    expect(notices.find((notice) => notice.event === 'resumed')?.message).toMatch(
+      /^bootstrap\.complete resumed by itself at \S+ after \S+ of lab time: /,
     );
     // The wait ran once, then its watch once.
     const attempts = await activityAttempts(handle);
