@@ -133,6 +133,9 @@ describe('a wait that passes its deadline', () => {
     expect(notices.filter((notice) => notice.step === 'bootstrap.complete').map((notice) => notice.event)).toEqual(
       expect.arrayContaining(['paused', 'resumed']),
     );
+    expect(notices.find((notice) => notice.event === 'paused')?.message).toMatch(
+      /^Timed out after 2m of lab time .*\. Still watching its condition, for up to 4h after its deadline/,
+    );
     expect(notices.find((notice) => notice.event === 'resumed')?.message).toMatch(
       /^bootstrap\.complete resumed by itself at \S+ after \S+ of lab time: /,
     );

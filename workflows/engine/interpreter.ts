@@ -55,7 +55,7 @@ import {
 import { StepErrorType } from '../../contract/error-types.js';
 import type { StepContext, StepResult } from '../../contract/step.js';
 import { activityStepsFor, itemPath, type ActivityStep, type ForEachStep, type GateStep, type Step } from './steps.js';
-import { findStep, renderCurrentDetails } from './current-details.js';
+import { afterDeadlineNote, findStep, renderCurrentDetails } from './current-details.js';
 import { countStep, recordPause } from './metrics.js';
 import { sendNotice, type Notice } from './notices.js';
 import { rewindProgress, rewindRefusal, within } from './rewind.js';
@@ -413,10 +413,7 @@ class RunbookRun {
     await this.notify({
       event: state,
       step: waiting.path,
-      message:
-        (waiting.kind === 'resume' ? this.progress.error?.message : undefined) ??
-        findStep(this.progress.steps, waiting.path)?.message ??
-        '',
+      message: this.pauseMessage(waiting),
       command: waiting.kind === 'resume' ? `runbook resume ${id}` : `runbook approve ${id}`,
     });
     await condition(() => answer() !== undefined || this.rewindTo !== undefined);
@@ -425,6 +422,14 @@ class RunbookRun {
     if (this.rewindTo !== undefined) throw new Rewind(`rewound to ${this.rewindTo}`);
     this.progress.state = 'running';
     return answer()!;
+  }
+
+  /** What a pause's notice says: the failure or the gate's prompt, and what a paused wait does after its deadline. */
+  private pauseMessage(waiting: Waiting): string {
+    const entry = findStep(this.progress.steps, waiting.path);
+    const message = (waiting.kind === 'resume' ? this.progress.error?.message : undefined) ?? entry?.message ?? '';
+    const after = waiting.kind === 'resume' && entry?.afterDeadline ? afterDeadlineNote(entry.afterDeadline) : '';
+    return after ? `${message}. ${after}` : message;
   }
 
   private validateResume(request: ResumeRequest): void {

@@ -26,6 +26,8 @@ import { durationMs } from '../../lab/durations.js';
 import type { Lab } from '../../lab/schema.js';
 
 export const SOFT_DEADLINES = 'soft-deadlines';
+/** The watch's activity id: the step's, with this after it. */
+export const WATCH_SUFFIX = ':watch';
 /** The lab's `waits.keepWatching` when the lab (one parsed by an older version) has none. */
 export const DEFAULT_KEEP_WATCHING = '4h';
 /** Beyond the watch's own bound, before the server ends an attempt (as for a wait's deadline). */
@@ -69,7 +71,7 @@ export class DeadlineWatch {
       .run(() =>
         scheduleActivity<StepResult>(activity, [watching], {
           ...options,
-          activityId: `${options.activityId}:watch`,
+          activityId: `${options.activityId}${WATCH_SUFFIX}`,
           summary: `Watching after its deadline: ${options.summary ?? activity}`,
           startToCloseTimeout: durationMs(keepWatching) + WATCH_ATTEMPT_MARGIN_MS,
           cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
