@@ -3,7 +3,8 @@
  * scale 0.01): a bootstrap that completes two minutes of lab time after the wait's deadline. The run
  * pauses at the deadline ("after 2m of lab time"), keeps watching, and goes on by itself once the
  * ConfigMap says complete; `runbook status` shows both moments. An operator's `resume` while the
- * wait watches still works: it cancels the watch and retries the step.
+ * wait watches still works: it cancels the watch and retries the step. A lab that says
+ * `waits.keepWatching: 0s` gets no watch: the run waits for the operator only.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -73,9 +74,13 @@ const setBootstrap = (status: string) =>
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 
-const start = (workflowId: string) =>
+const start = (workflowId: string, waits = t.lab.waits) =>
   startRunbook(temporal.client, 'engine-soft-deadline', {
-    lab: { ...t.lab, notify: { webhooks: [{ name: 'ops', url: `env:${WEBHOOK_ENV}`, on: ['paused', 'resumed'] }] } },
+    lab: {
+      ...t.lab,
+      waits,
+      notify: { webhooks: [{ name: 'ops', url: `env:${WEBHOOK_ENV}`, on: ['paused', 'resumed'] }] },
+    },
     taskQueue: TASK_QUEUE,
     workflowId,
     input: { rehearsal: { endpointsFile: t.sim.endpointsPath, kubeconfig: t.sim.kubeconfigPath } },
@@ -164,5 +169,19 @@ describe('a wait that passes its deadline', () => {
       expect(done.steps[0]!.message).toMatch(/^resumed by itself/);
     }
     expect(attempts['bootstrap.complete:watch']!.scheduled).toBe(1);
+  });
+
+  it('in a lab with waits.keepWatching 0s, stays paused for the operator: no watch', async () => {
+    await setBootstrap('progressing');
+    const handle = await start('engine-soft-deadline/intra/no-watch', { keepWatching: '0s' });
+    const paused = await pausedAtDeadline(handle);
+    expect(paused.steps[0]!.afterDeadline).toEqual({ pausedAt: expect.any(String) });
+    await setBootstrap('complete');
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry' }] });
+    const done = await waitForProgress(handle, (p) => p.state === 'completed', 'the end', HANG_MS);
+    expect(done.steps[0]!.message).not.toMatch(/resumed by itself/);
+    const attempts = await activityAttempts(handle);
+    expect(attempts['bootstrap.complete']!.scheduled).toBe(2);
+    expect(attempts['bootstrap.complete:watch']).toBeUndefined();
   });
 });
