@@ -165,7 +165,7 @@ async function elapsedOn<P extends JsonValue>(clock: WaitClock, checkpoint: Poll
   if (saved?.id !== clock.id) {
     // A fresh wait starts at 0; one checkpointed by an older worker (no lab clock) counted wall time.
     const carried = saved?.elapsedMs ?? (checkpoint.polls > 0 ? Date.now() - checkpoint.startedAtMs : 0);
-    const now = (await clock.now()) ?? 0;
+    const now = (await clock.now()) ?? clock.firstMs;
     checkpoint.labClock = { id: clock.id, startedAtMs: now - carried, elapsedMs: carried };
   }
   const lab = checkpoint.labClock!;

@@ -19,6 +19,8 @@ export interface WaitClock {
   id: string;
   /** Time on this clock, ms; undefined when the lab's clock did not answer this time. */
   now(): Promise<number | undefined>;
+  /** The time it told when first read, ms. */
+  readonly firstMs: number;
   /** The real time `ms` of this clock take, at its pace when it was first read. */
   realMs(ms: number): number;
   /** `30m`, or `30m of lab time`: a duration as the messages say it. */
@@ -35,6 +37,9 @@ const wallClock: WaitClock = {
   kind: 'wall',
   id: 'wall',
   now: () => Promise.resolve(Date.now()),
+  get firstMs() {
+    return Date.now();
+  },
   realMs: (ms) => ms,
   describe: (ms) => formatDuration(ms),
 };
@@ -63,6 +68,7 @@ export async function waitClockFor(context: StepContext): Promise<WaitClock> {
   return {
     kind: 'lab',
     id: first.clockId,
+    firstMs: first.labMs,
     now: () =>
       read().then(
         (reading) => (reading.clockId === first.clockId ? reading.labMs : undefined),
