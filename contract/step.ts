@@ -35,6 +35,11 @@ export interface StepContext {
   params?: Record<string, JsonValue>;
   /** Wait steps: how often to poll and how long to wait in total (ms). */
   poll?: { intervalMs: number; deadlineMs: number };
+  /**
+   * A wait that passed its deadline, scheduled again while its run is paused: keep checking for at
+   * most `for` (a lab duration, `4h`; lab time in a rehearsal) instead of the deadline.
+   */
+  watch?: { for: string };
 }
 
 /** What a step activity reports: whether it changed anything, and a short line for the operator. */
@@ -43,6 +48,8 @@ export interface StepOutcome {
   detail: string;
   /** Only from the `lab.load` step of a scheduled run: the lab read from the lab file. */
   lab?: Lab;
+  /** Only from a wait watching after its deadline (`StepContext.watch`): how long until it held, `2m of lab time`. */
+  watched?: string;
 }
 
 /** What the worker's step wrapper returns to the workflow: the outcome and the attempt it took. */

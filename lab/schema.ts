@@ -598,8 +598,11 @@ export const rebuildSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------------
 // Notices
 
-/** When a run sends a notice: it waits for a person (a failed step, a gate), or it has ended. */
-export const NOTICE_EVENTS = ['paused', 'waiting-approval', 'aborted', 'failed', 'completed'] as const;
+/**
+ * When a run sends a notice: it waits for a person (a failed step, a gate), a paused wait went on by
+ * itself (`resumed`), or it has ended.
+ */
+export const NOTICE_EVENTS = ['paused', 'resumed', 'waiting-approval', 'aborted', 'failed', 'completed'] as const;
 
 export const webhookSchema = z.strictObject({
   name: dnsLabel.describe('Names the webhook in logs and in the notice child workflow (the URL never appears).'),
@@ -629,6 +632,17 @@ export const notifySchema = z.strictObject({
       });
     })
     .describe('Each gets a JSON notice (POST) when a run pauses, waits at a gate, fails or completes.'),
+});
+
+/** What a wait does once it has passed its deadline and paused the run. */
+export const waitsSchema = z.strictObject({
+  keepWatching: duration
+    .default('4h')
+    .describe(
+      'How long a wait that passed its deadline keeps checking its condition while the run is paused ' +
+        '(lab time in a rehearsal); when the condition holds, the run goes on by itself and says so. ' +
+        '`0s`: the run waits for `runbook resume` only. Waits that need a person say so and never go on alone.',
+    ),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -663,6 +677,9 @@ export const labSchema = z.strictObject({
     .describe('Where and how `openshift-install` runs: the install folder, the binary, the install deadlines.'),
   day2: day2Schema.default({}).describe('Settings of the day-2 runbooks.'),
   notify: notifySchema.optional().describe('Webhooks told when a run waits for a person or ends.'),
+  waits: waitsSchema
+    .default(() => waitsSchema.parse({}))
+    .describe('What a wait does after its deadline: keep watching while paused, and go on by itself.'),
   rebuild: rebuildSchema
     .default(() => rebuildSchema.parse({}))
     .describe('Whether the `rebuild` runbook may tear this lab down (`allowTeardown: true`).'),

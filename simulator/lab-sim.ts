@@ -10,6 +10,7 @@
  * `runbook sim start` users point their clients at, and `<stateDir>/bin/openshift-install`, the
  * simulated openshift-install already aimed at this lab (what `tools.openshiftInstall` names).
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,6 +98,22 @@ export interface EndpointsFile {
   rhcosMirror: { url: string };
   /** Loopback stand-in for the upstream release downloads (./release-mirror.ts). */
   releaseMirror: { url: string };
+  /**
+   * The lab's clock (./clock.ts), an admin endpoint (`GET` with the API's CA and token): what a
+   * rehearsal's waits count their deadlines in. Its `timeScale` is the lab's.
+   */
+  labClock: { url: string; timeScale: number };
+}
+
+/** What `GET /simulator/clock` answers. */
+export interface LabClockReading {
+  /** Lab time since the lab started, ms. */
+  labMs: number;
+  /** Lab ms per real ms (20 at time scale 0.05; 1 at 0 and at 1). */
+  labPerRealMs: number;
+  timeScale: number;
+  /** Names this lab's clock: a restarted lab starts a new one at 0. */
+  clockId: string;
 }
 
 /** The simulated openshift-install: the executable, and the environment that points it at a lab. */
@@ -146,6 +163,8 @@ export interface SimulatedLab {
   /** Where each node stands (off, booting, stuck in PXE and why, running). */
   boot: BootTracker;
   progress: InstallProgress;
+  /** The lab's clock: its delays, and lab time (`now()`, also served at `/simulator/clock`). */
+  clock: SimClock;
   /** Mutating requests the API server has been sent (`kubectl apply`, patches, CSR approvals, …). */
   apiWrites(): number;
   /** With `realControlPlane`: the real control plane, and the lab's OpenShift objects copied into it once seeded. */
@@ -155,6 +174,8 @@ export interface SimulatedLab {
 
 /** Path of the admin endpoint that reports each node's boot state (`GET`). */
 export const NODES_ROUTE = '/simulator/nodes';
+/** Path of the admin endpoint that tells the lab's time (`GET`, a `LabClockReading`). */
+export const CLOCK_ROUTE = '/simulator/clock';
 
 /** A logger that writes timestamped lines to a stream (a log file, stderr). */
 export function streamLog(stream: NodeJS.WritableStream): SimLogger {
@@ -329,6 +350,16 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       NODES_ROUTE,
       jsonRoute(() => ({ apiUp: progress.apiUp, bootstrapComplete: progress.bootstrapComplete, nodes: boot.states() })),
     );
+    const clockId = randomUUID();
+    api.addRoute(
+      CLOCK_ROUTE,
+      jsonRoute((): LabClockReading => ({
+        labMs: clock.now(),
+        labPerRealMs: clock.labPerRealMs,
+        timeScale: clock.timeScale,
+        clockId,
+      })),
+    );
 
     const ctx: SimContext = { lab, store, clock, faults, log };
     if (from === 'installed') {
@@ -401,6 +432,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       bmcs: bmcs.endpoints,
       rhcosMirror: { url: mirror.url },
       releaseMirror: { url: releaseMirror.url },
+      labClock: { url: new URL(CLOCK_ROUTE, api.adminUrl).toString(), timeScale: clock.timeScale },
     };
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
     log.info(`simulated lab ${lab.name} is up (${from}): API ${api.url}`);
@@ -419,6 +451,7 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       faults,
       boot,
       progress,
+      clock,
       apiWrites: () => api.mutatingRequests(),
       ...(controlPlane ? { controlPlane } : {}),
       stop: stopAll,

@@ -181,6 +181,31 @@ export const labStepRunbook = defineRunbook({
   ],
 });
 
+/**
+ * The bootstrap wait as a rehearsal meets it, without the install before it: ConfigMap
+ * kube-system/bootstrap until it says complete, with a deadline of two minutes (lab time).
+ */
+export const softDeadlineRunbook = defineRunbook({
+  name: 'engine-soft-deadline',
+  title: 'A bootstrap wait that outlasts its deadline',
+  description: 'The wait pauses at its deadline, keeps watching, and the run goes on by itself.',
+  steps: [
+    wait('bootstrap.complete', 'Wait for bootstrap-complete', 'clusterWaitCondition', {
+      deadline: '2m',
+      pollInterval: '1s',
+      params: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: 'bootstrap',
+        namespace: 'kube-system',
+        path: 'data.status',
+        equals: 'complete',
+      },
+    }),
+    action('after', 'After the wait', 'testNoop'),
+  ],
+});
+
 export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = Object.fromEntries(
   [
     ...Object.values(catalogue),
@@ -195,5 +220,6 @@ export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = 
     nestedFailRunbook,
     labStepRunbook,
     actionKillRunbook,
+    softDeadlineRunbook,
   ].map((definition) => [definition.name, definition]),
 );

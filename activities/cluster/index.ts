@@ -44,7 +44,7 @@ const clusterWait = <const Name extends string, Params extends ParamsSchema>(
   params: Params,
   errors: readonly StepErrorType[],
   probe: (context: StepContext) => Promise<StepOutcome>,
-  noPlan?: string,
+  more: { noPlan?: string; staysPaused?: string } = {},
 ) =>
   defineWait({
     name,
@@ -53,7 +53,7 @@ const clusterWait = <const Name extends string, Params extends ParamsSchema>(
     errors,
     deadline: 'step',
     probe: (context) => probe(context),
-    ...(noPlan !== undefined && { noPlan }),
+    ...more,
   });
 
 const conditionParams = z
@@ -103,6 +103,11 @@ export const clusterDeclarations = [
       .optional(),
     [StepErrorType.OperatorDegraded],
     clusterWaitOperatorsSettled,
+    {
+      staysPaused:
+        'an operator that has not settled by its deadline is Degraded or stuck and needs a fix; ' +
+        'resume the run once it is fixed',
+    },
   ),
   clusterWait(
     'clusterWaitVersionAvailable',
@@ -117,6 +122,6 @@ export const clusterDeclarations = [
     whichNodes,
     [StepErrorType.InvalidStepParams],
     clusterApproveCsrs,
-    'it approves the CSRs the nodes file while it waits; which ones is known only then',
+    { noPlan: 'it approves the CSRs the nodes file while it waits; which ones is known only then' },
   ),
 ] as const;

@@ -148,6 +148,11 @@ export function defineWait<
     probe: Apply<Params>;
     /** Why it has no plan half, when there is more to say than that it is a wait. */
     noPlan?: string;
+    /**
+     * Why the run must not go on by itself once this wait has passed its deadline ("a degraded
+     * operator needs a fix"): it pauses and waits for `runbook resume`, instead of watching on.
+     */
+    staysPaused?: string;
   },
 ): WaitDeclaration<Name, Params, Deadline> {
   const parse = paramsParser(spec.name, spec.params);
@@ -159,9 +164,29 @@ export function defineWait<
     params: spec.params,
     errors: spec.errors,
     deadline,
-    run: (context) => spec.probe(deadline === 'step' ? context : withLabDeadline(context, deadline), parse(context)),
+    run: (context) =>
+      staysPausedAfter(
+        spec.staysPaused,
+        spec.probe(deadline === 'step' ? context : withLabDeadline(context, deadline), parse(context)),
+      ),
     planEntry: { cannotPlan: spec.noPlan ?? WAITS },
   };
+}
+
+/**
+ * A deadline failure of a wait that must not go on by itself carries the reason (`staysPaused`): the
+ * step wrapper puts it into the failure's details, and the workflow then keeps the run paused for the
+ * operator without watching on.
+ */
+async function staysPausedAfter(reason: string | undefined, running: Promise<StepOutcome>): Promise<StepOutcome> {
+  if (reason === undefined) return running;
+  try {
+    return await running;
+  } catch (error) {
+    if (error instanceof ApplicationFailure && error.type === StepErrorType.WaitDeadlineExceeded)
+      Object.assign(error, { staysPaused: reason });
+    throw error;
+  }
 }
 
 /** The step's context with the lab's deadline in place of the step's bound (`deadline: 'lab'`). */

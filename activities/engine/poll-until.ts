@@ -6,6 +6,15 @@
  * interrupts the sleep between polls, which heartbeats every second to receive it, and reaches the
  * probe through its AbortSignal.
  *
+ * The deadline counts on the wait's clock (./wait-clock.ts): the wall clock, or in a rehearsal the
+ * simulated lab's, so that it passes at the lab's pace. Elapsed time is read before each check: the
+ * wait gives up only after a check that began at or after the deadline found the condition still
+ * false, however slowly the checks themselves ran.
+ *
+ * A wait paused at its deadline keeps watching (`context.watch`, scheduled by the workflow while the
+ * run is paused): the same probe, bounded by the lab's `waits.keepWatching` instead of the deadline;
+ * when the condition holds, its outcome says how long that took (`watched`) and the run goes on.
+ *
  * The checkpoint is stored in the history: its detail is stripped of the lab's secrets, and the
  * probe's `progress` must never carry one.
  */
@@ -13,14 +22,16 @@ import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/
 import { ApplicationFailure } from '@temporalio/common';
 import { StepErrorType } from '../../contract/error-types.js';
 import type { JsonValue, StepContext, StepOutcome } from '../../contract/step.js';
+import { durationMs } from '../../lab/install-settings.js';
 import { redactSecrets } from './redact.js';
+import { formatDuration, waitClockFor, type WaitClock } from './wait-clock.js';
 import { noteWait } from './wait-notes.js';
 import { workerStoppingSignal } from './worker-stopping.js';
 
 export interface PollState<P extends JsonValue> {
   /** Polls done so far, over all attempts. */
   polls: number;
-  /** Time since the wait started (first attempt), ms. */
+  /** Time since the wait started (first attempt), ms, on the wait's clock (lab time in a rehearsal). */
   elapsedMs: number;
   /** What the previous poll saved, also across a worker restart. */
   progress: P | undefined;
@@ -47,10 +58,13 @@ export interface PollOptions {
 
 /** Heartbeat details of a wait. */
 export interface PollCheckpoint<P extends JsonValue = JsonValue> {
+  /** Wall time of the first attempt's start (what `--follow` counts its waiting time from). */
   startedAtMs: number;
   polls: number;
   detail: string;
   progress?: P;
+  /** In a rehearsal: the lab clock the deadline counts on, when on it the wait started, and its time so far. */
+  labClock?: { id: string; startedAtMs: number; elapsedMs: number };
 }
 
 const DEFAULT_INTERVAL_MS = 10_000;
@@ -67,9 +81,13 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
   probe: (state: PollState<P>) => Promise<PollResult<P>>,
 ): Promise<StepOutcome> {
   const intervalMs = options.intervalMs ?? context.poll?.intervalMs ?? DEFAULT_INTERVAL_MS;
-  const deadlineMs = options.deadlineMs ?? context.poll?.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const deadlineMs = context.watch
+    ? durationMs(context.watch.for)
+    : (options.deadlineMs ?? context.poll?.deadlineMs ?? DEFAULT_DEADLINE_MS);
   const saved = readCheckpoint<P>(activityInfo().heartbeatDetails);
   const checkpoint: PollCheckpoint<P> = saved ?? { startedAtMs: Date.now(), polls: 0, detail: 'not checked yet' };
+  const clock = await waitClockFor(context);
+  const elapsed = await elapsedOn(clock, checkpoint);
   const signal = cancellationSignal();
   const stoppingSignal = workerStoppingSignal();
   const whenStopping = new Promise<void>((resolve) =>
@@ -77,9 +95,11 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
   );
   heartbeat(checkpoint);
   for (;;) {
+    // Read before the check: a check that starts after the deadline and fails ends the wait.
+    const elapsedMs = await elapsed();
     const result = await probe({
       polls: checkpoint.polls,
-      elapsedMs: Date.now() - checkpoint.startedAtMs,
+      elapsedMs,
       progress: checkpoint.progress,
       save: (progress) => {
         checkpoint.progress = progress;
@@ -98,16 +118,21 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
         waitedMs: Date.now() - checkpoint.startedAtMs,
       });
     }
-    if (result.done) return { changed: result.changed ?? false, detail: checkpoint.detail };
+    if (result.done) {
+      return {
+        changed: result.changed ?? false,
+        detail: checkpoint.detail,
+        ...(context.watch && { watched: clock.describe(elapsedMs) }),
+      };
+    }
     if (result.progress !== undefined) checkpoint.progress = result.progress;
     heartbeat(checkpoint);
     // A probe that does its own waiting (watchedPoll: intervalMs 0) never reaches the sleep below,
     // which is where a cancel (the run cancelled, the worker shutting down) otherwise ends the wait.
     if (signal.aborted) throw signal.reason;
-    const elapsedMs = Date.now() - checkpoint.startedAtMs;
     if (elapsedMs >= deadlineMs) {
       throw ApplicationFailure.nonRetryable(
-        `Timed out after ${formatDuration(deadlineMs)} waiting for ${options.what} ` +
+        `Timed out after ${clock.describe(deadlineMs)} waiting for ${options.what} ` +
           `(${checkpoint.polls} checks); last check: ${checkpoint.detail}`,
         StepErrorType.WaitDeadlineExceeded,
       );
@@ -115,7 +140,7 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
     // Between polls the wait keeps heartbeating: a cancel reaches an activity only in a heartbeat's
     // answer, and a poll interval longer than the heartbeat timeout must not look like a dead worker.
     // Activity sleep rejects with CancelledFailure as soon as the cancel arrives.
-    const until = Date.now() + Math.min(intervalMs, deadlineMs - elapsedMs);
+    const until = Date.now() + Math.min(intervalMs, clock.realMs(deadlineMs - elapsedMs));
     for (let left = until - Date.now(); left > 0 && !stoppingSignal.aborted; left = until - Date.now()) {
       await Promise.race([sleep(Math.min(left, KEEPALIVE_MS)), whenStopping]);
       heartbeat(checkpoint);
@@ -132,29 +157,42 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
   }
 }
 
+/**
+ * Time since the wait started on `clock`, read afresh at each call; keeps the checkpoint's lab clock
+ * current. A checkpoint from another clock (the wall clock, a restarted lab) carries its elapsed
+ * time over; a reading the lab did not answer counts no time.
+ */
+async function elapsedOn<P extends JsonValue>(clock: WaitClock, checkpoint: PollCheckpoint<P>) {
+  if (clock.kind === 'wall') return () => Promise.resolve(Date.now() - checkpoint.startedAtMs);
+  const saved = checkpoint.labClock;
+  if (saved?.id !== clock.id) {
+    // A fresh wait starts at 0; one checkpointed by an older worker (no lab clock) counted wall time.
+    const carried = saved?.elapsedMs ?? (checkpoint.polls > 0 ? Date.now() - checkpoint.startedAtMs : 0);
+    const now = (await clock.now()) ?? clock.firstMs;
+    checkpoint.labClock = { id: clock.id, startedAtMs: now - carried, elapsedMs: carried };
+  }
+  const lab = checkpoint.labClock!;
+  return async () => {
+    const at = await clock.now();
+    if (at !== undefined) lab.elapsedMs = Math.max(lab.elapsedMs, at - lab.startedAtMs);
+    return lab.elapsedMs;
+  };
+}
+
 function readCheckpoint<P extends JsonValue>(details: unknown): PollCheckpoint<P> | undefined {
   if (typeof details !== 'object' || details === null) return undefined;
   const candidate = details as Partial<PollCheckpoint<P>>;
   if (typeof candidate.startedAtMs !== 'number' || typeof candidate.polls !== 'number') return undefined;
+  const lab = candidate.labClock;
   return {
     startedAtMs: candidate.startedAtMs,
     polls: candidate.polls,
     detail: typeof candidate.detail === 'string' ? candidate.detail : 'not checked yet',
     ...(candidate.progress !== undefined && { progress: candidate.progress }),
+    ...(typeof lab?.id === 'string' &&
+      typeof lab.startedAtMs === 'number' &&
+      typeof lab.elapsedMs === 'number' && { labClock: lab }),
   };
 }
 
-/** `90000` → `1m30s`: durations as the operator wrote them in the runbook. */
-export function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const parts = [
-    [Math.floor(seconds / 3600), 'h'],
-    [Math.floor((seconds % 3600) / 60), 'm'],
-    [seconds % 60, 's'],
-  ] as const;
-  return parts
-    .filter(([value]) => value > 0)
-    .map(([value, unit]) => `${value}${unit}`)
-    .join('');
-}
+export { formatDuration };

@@ -38,6 +38,7 @@ export function wrapStepActivity(name: string, activity: StepActivity): (context
       attempt,
       // A lab holds secret references only (lab/load.ts), never their values.
       ...(outcome.lab && { lab: outcome.lab }),
+      ...(typeof outcome.watched === 'string' && { watched: outcome.watched }),
     };
   };
   Object.defineProperty(wrapped, 'name', { value: name });
@@ -93,11 +94,13 @@ async function failureOf(error: unknown, attempt: number, context: StepContext):
       details: [{ attempt }],
     });
   }
+  // A wait that must not go on by itself after its deadline says why (activities/engine/declare.ts).
+  const staysPaused = (failure as { staysPaused?: unknown }).staysPaused;
   return ApplicationFailure.create({
     message,
     type: failure.type ?? 'Error',
     nonRetryable: failure.nonRetryable ?? false,
-    details: [{ attempt }],
+    details: [{ attempt, ...(typeof staysPaused === 'string' && { staysPaused }) }],
     ...(failure.nextRetryDelay !== undefined && { nextRetryDelay: failure.nextRetryDelay }),
     ...(failure.category != null && { category: failure.category }),
     // Keep the activity's own details reachable in the history, unless its message held a secret.

@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { type TemporalConfig, workflowUiUrl } from '../../temporal/connection.js';
 import type { Run } from '../../temporal/runs.js';
 import { FINISHED_STEP_STATUSES, type RunbookProgress, type StepProgress } from '../../workflows/engine/api.js';
+import { afterDeadlineNote } from '../../workflows/engine/current-details.js';
 import { itemPath } from '../../workflows/engine/steps.js';
 import { ExitCode } from '../errors.js';
 import { formatTable } from '../output.js';
@@ -168,6 +169,10 @@ export function renderStatus(
   const step = progress?.currentStep ?? run.step;
   if (step && run.open) lines.push(`current step: ${step}`);
   if (progress) lines.push('', formatStepTable(progress.steps, width, end), '', timeSummary(progress, end));
+  // Waits that passed their deadline: whether they watch on, and when one went on by itself.
+  const afterDeadline = progress ? flattenSteps(progress.steps).filter((s) => s.afterDeadline) : [];
+  if (afterDeadline.length > 0)
+    lines.push('', ...afterDeadline.map((s) => `${s.path}: ${afterDeadlineNote(s.afterDeadline!)}`));
   else {
     lines.push(
       '',

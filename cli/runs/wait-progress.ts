@@ -6,6 +6,7 @@
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Run } from '../../temporal/runs.js';
+import { WATCH_SUFFIX } from '../../workflows/engine/soft-deadline.js';
 
 export interface WaitProgress {
   /** The step path (the activity id). */
@@ -28,6 +29,10 @@ export function pendingWaits(run: Pick<Run, 'description'>, now = Date.now()): W
     const { startedAtMs, polls, detail } = checkpoint;
     // Before its first check a wait has nothing to say.
     if (typeof startedAtMs !== 'number' || typeof detail !== 'string' || polls === 0) return [];
-    return [{ step: activity.activityId, detail, waitedMs: Math.max(0, now - startedAtMs) }];
+    // A paused wait that watches on after its deadline (workflows/engine/soft-deadline.ts).
+    const step = activity.activityId.endsWith(WATCH_SUFFIX)
+      ? `${activity.activityId.slice(0, -WATCH_SUFFIX.length)} (paused, watching after its deadline)`
+      : activity.activityId;
+    return [{ step, detail, waitedMs: Math.max(0, now - startedAtMs) }];
   });
 }

@@ -8,8 +8,10 @@
  * its reboot, the API answering 503 for a while, a node that never files its CSR, an operator stuck
  * Degraded, and a rogue CSR. Each pause is asserted at its step with a message that says what to look
  * at; the cause is cleared through the simulator's admin endpoint (or the install folder moved away,
- * as the message says) and the run resumed. The lab's install deadlines are cut to seconds so that
- * waits give up quickly.
+ * as the message says). A wait paused at its deadline keeps watching and the run goes on by itself
+ * once the cause is cleared; the others are resumed. The lab runs at time scale 0.005 and the waits'
+ * deadlines count its time (30 and 60 minutes of lab time take 9 and 18 real seconds): a loaded
+ * machine slows the lab and its deadlines together, so it cannot make a healthy wait time out.
  *
  * Worker crashes: worker processes (the product's runWorker, serving the lab's queue as `runbook worker
  * --lab intra` does) SIGKILLed while the run waits for bootstrap-complete and while it approves CSRs;
@@ -54,8 +56,10 @@ import {
 } from '../support/install-runs.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
-/** Longest a stretch of the install takes on a loaded machine before it pauses or completes. */
+/** Longest a stretch of the install takes on a loaded machine before it pauses or completes: a hang catcher. */
 const STRETCH_MS = 4 * 60_000;
+/** Lab time passes 200 times as fast as real time. */
+const TIME_SCALE = 0.005;
 
 let temporal: TestTemporal;
 let dir: string;
@@ -76,6 +80,19 @@ afterAll(async () => {
 
 const resume = (handle: WorkflowHandle, request: { from?: string; lab?: Lab } = {}) =>
   handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', ...request }] });
+
+/**
+ * Waits until the run pauses at `stepId` (or stops otherwise): a wait elsewhere that passed its
+ * deadline and goes on by itself is part of the install, not the pause awaited.
+ */
+function pausedAt(handle: WorkflowHandle, stepId: string, what: string): Promise<RunbookProgress> {
+  return waitForProgress(
+    handle,
+    (p) => (p.state === 'paused' && p.currentStep === stepId) || !['running', 'paused'].includes(p.state),
+    what,
+    STRETCH_MS,
+  );
+}
 
 function expectPausedAt(progress: RunbookProgress, stepId: string): string {
   expect({ state: progress.state, at: progress.currentStep }).toEqual({ state: 'paused', at: stepId });
@@ -110,20 +127,28 @@ describe('faults met one after the other by one install run', () => {
     return installActivities.installIgnitionFresh(context);
   };
 
-  /** The example lab with install deadlines of seconds: waits that cannot end give up quickly. */
+  /**
+   * The example lab with install deadlines (lab time) that leave healthy waits ample room and end
+   * those a fault holds: the bootstrap wait 30 minutes in all, the CSR and operator waits an hour.
+   */
   const hurried = (installComplete: string): Lab => {
     const copy = structuredClone(lab);
-    copy.install.deadlines = { bootstrapApi: '5s', bootstrapComplete: '10s', installComplete };
+    copy.install.deadlines = { bootstrapApi: '20m', bootstrapComplete: '10m', installComplete };
     return copy;
   };
 
   beforeAll(async () => {
-    sim = await startBareLab(lab, path.join(dir, 'sim-faults'), [
-      { kind: 'node-never-returns', node: 'master2' },
-      { kind: 'csr-never-appears', node: 'compute1' },
-      { kind: 'operator-degraded', operator: 'console' },
-      { kind: 'rogue-csr', node: 'rogue1' },
-    ]);
+    sim = await startBareLab(
+      lab,
+      path.join(dir, 'sim-faults'),
+      [
+        { kind: 'node-never-returns', node: 'master2' },
+        { kind: 'csr-never-appears', node: 'compute1' },
+        { kind: 'operator-degraded', operator: 'console' },
+        { kind: 'rogue-csr', node: 'rogue1' },
+      ],
+      TIME_SCALE,
+    );
     admin = faultAdmin(sim);
     const options = {
       connection: temporal.connection,
@@ -151,8 +176,8 @@ describe('faults met one after the other by one install run', () => {
       handle = await startInstall(temporal.client, {
         taskQueue: TASK_QUEUE,
         workflowId: 'install/intra/faults',
-        // 30s for the CSR wait, which also meets the API outage.
-        lab: hurried('30s'),
+        // An hour of lab time for the CSR wait, which also meets the API outage (real seconds).
+        lab: hurried('60m'),
         sim,
       });
       const message = expectPausedAt(await settled(handle, 'the pause on pxe', STRETCH_MS), 'preflight.hosts[pxe].ssh');
@@ -191,10 +216,11 @@ describe('faults met one after the other by one install run', () => {
   );
 
   it(
-    'a master that never comes back from its reboot pauses at bootstrap.complete naming it; cleared, resume goes on',
+    'a master that never comes back from its reboot pauses at bootstrap.complete naming it; cleared, the run goes on by itself',
     async () => {
-      const message = expectPausedAt(await settled(handle, 'the bootstrap wait', STRETCH_MS), 'bootstrap.complete');
-      expect(message).toMatch(/^Timed out after 15s waiting for bootstrap-complete/);
+      const paused = await pausedAt(handle, 'bootstrap.complete', 'the bootstrap wait');
+      const message = expectPausedAt(paused, 'bootstrap.complete');
+      expect(message).toMatch(/^Timed out after 30m of lab time waiting for bootstrap-complete/);
       expect(message).toContain(
         'masters not Ready yet: master2 (no Node object: it has not joined, look at its console; ' +
           'its console (simulated) says never came back from its reboot (node-never-returns fault)',
@@ -202,9 +228,9 @@ describe('faults met one after the other by one install run', () => {
       expect(message).not.toMatch(/master1|master3/);
 
       await admin.clear('node-never-returns');
-      await resume(handle);
       const steps = leafSteps((await finished(handle, 'bootstrap.complete', STRETCH_MS)).steps);
       expect(steps['bootstrap.complete']!.status).toBe('unchanged');
+      expect(steps['bootstrap.complete']!.message).toMatch(/^resumed by itself at \S+ after \S+ of lab time: /);
     },
     2 * STRETCH_MS,
   );
@@ -226,23 +252,27 @@ describe('faults met one after the other by one install run', () => {
       }, 'the CSR wait to meet the outage');
       expect(during).toMatch(/503/);
       await admin.clear('api-down');
-      // The same attempt goes on: its next checks see the nodes again.
+      // The same attempt goes on: its next checks see the nodes again (the wait itself, or its watch
+      // once its deadline has passed: compute1 files no CSR).
       await eventually(async () => {
         const detail = await runningDetail(handle);
         return detail?.startsWith('not Ready yet') ? detail : undefined;
       }, 'the CSR wait to see the nodes again');
       const progress = await waitForProgress(handle, () => true, 'the progress');
-      expect({ state: progress.state, at: progress.currentStep }).toEqual({ state: 'running', at: 'nodes.csrs' });
-      expect(await pendingActivity(handle)).toMatchObject({ activityId: 'nodes.csrs', attempt: 1 });
+      expect(progress.currentStep).toBe('nodes.csrs');
+      expect(await pendingActivity(handle)).toMatchObject({
+        activityId: expect.stringMatching(/^nodes\.csrs/),
+        attempt: 1,
+      });
     },
     2 * STRETCH_MS,
   );
 
   it(
-    'a node that never files its CSR pauses at nodes.csrs naming it and where to look; cleared, resume goes on',
+    'a node that never files its CSR pauses at nodes.csrs naming it and where to look; cleared, the run goes on by itself',
     async () => {
-      const message = expectPausedAt(await settled(handle, 'the CSR wait', STRETCH_MS), 'nodes.csrs');
-      expect(message).toMatch(/^Timed out after 30s waiting for the CSRs of /);
+      const message = expectPausedAt(await pausedAt(handle, 'nodes.csrs', 'the CSR wait'), 'nodes.csrs');
+      expect(message).toMatch(/^Timed out after 1h of lab time waiting for the CSRs of /);
       expect(message).toContain('last check: not Ready yet: compute1 (no Node object);');
       expect(message).toContain('no CSR from compute1: look at its console');
       // What was approved and what was left alone, by name.
@@ -251,11 +281,12 @@ describe('faults met one after the other by one install run', () => {
       expect(message).not.toContain('did not answer');
 
       await admin.clear('csr-never-appears');
-      // Resumed with the lab's installComplete deadline shortened again (`runbook resume --lab`).
-      await resume(handle, { lab: hurried('15s') });
+      // The paused wait watches on: it approves compute1's CSRs once they come, and the run goes on.
       const steps = leafSteps((await finished(handle, 'nodes.csrs', STRETCH_MS)).steps);
       expect(steps['nodes.csrs']!.status).toBe('changed');
-      expect(steps['nodes.csrs']!.message).toMatch(/^all 11 nodes Ready; approved .*\(compute1 client\)/);
+      expect(steps['nodes.csrs']!.message).toMatch(
+        /^resumed by itself at \S+ after \S+ of lab time: all 11 nodes Ready; approved .*\(compute1 client\)/,
+      );
     },
     2 * STRETCH_MS,
   );
@@ -263,15 +294,18 @@ describe('faults met one after the other by one install run', () => {
   it(
     'an operator stuck Degraded pauses at operators.settled-except-registry naming it; cleared, resume completes the run',
     async () => {
-      const message = expectPausedAt(
-        await settled(handle, 'the operators wait', STRETCH_MS),
-        'operators.settled-except-registry',
-      );
-      expect(message).toMatch(/^Timed out after 15s waiting for the cluster operators to settle/);
+      const paused = await pausedAt(handle, 'operators.settled-except-registry', 'the operators wait');
+      const message = expectPausedAt(paused, 'operators.settled-except-registry');
+      expect(message).toMatch(/^Timed out after 1h of lab time waiting for the cluster operators to settle/);
       expect(message).toContain('console Degraded=True (console is stuck Degraded (operator-degraded fault))');
+      // A degraded operator needs a fix: this wait does not go on by itself.
+      expect(leafSteps(paused.steps)['operators.settled-except-registry']!.afterDeadline).toMatchObject({
+        staysPaused: expect.stringContaining('needs a fix'),
+      });
 
       await admin.clear('operator-degraded');
-      await resume(handle);
+      // The waits after it get the lab's own deadlines again (`runbook resume --lab`).
+      await resume(handle, { lab: hurried('40m') });
       const done = await settled(handle, 'the end of the run', STRETCH_MS);
       expect({ state: done.state, error: done.error }).toEqual({ state: 'completed', error: undefined });
     },

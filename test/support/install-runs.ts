@@ -12,13 +12,16 @@ import { startSimulatedLab, type SimulatedLab } from '../../simulator/lab-sim.js
 import { waitForProgress } from '../../testing/engine-harness.js';
 import type { RunbookInput, RunbookProgress, StepProgress } from '../../workflows/engine/api.js';
 
-/** A bare simulated lab of `lab` (nothing installed, every delay on the next tick), quiet but for warnings. */
-export function startBareLab(lab: Lab, stateDir: string, faults: Fault[] = []): Promise<SimulatedLab> {
+/**
+ * A bare simulated lab of `lab` (nothing installed), quiet but for warnings; at time scale 0 (every
+ * delay on the next tick) unless the test is about deadlines, which count the lab's time.
+ */
+export function startBareLab(lab: Lab, stateDir: string, faults: Fault[] = [], timeScale = 0): Promise<SimulatedLab> {
   return startSimulatedLab({
     lab,
     stateDir,
     from: 'bare',
-    timeScale: 0,
+    timeScale,
     faults,
     log: { info: () => undefined, warn: () => undefined },
   });

@@ -79,6 +79,25 @@ export interface StepProgress {
   on?: 'lab';
   /** Outcomes of earlier runs of this step that `runbook resume --from` rewound, oldest first. */
   earlier?: EarlierOutcome[];
+  /** A wait that passed its deadline: when it paused, whether it watches on, and how that ended. */
+  afterDeadline?: AfterDeadline;
+}
+
+/**
+ * A wait paused at its deadline (a soft deadline, workflows/engine/soft-deadline.ts). Times are
+ * workflow time (ISO-8601); durations as the wait measured them (lab time in a rehearsal).
+ */
+export interface AfterDeadline {
+  pausedAt: string;
+  /** How long it keeps checking while paused (the lab's `waits.keepWatching`), when it does. */
+  watchFor?: string;
+  /** Why it does not go on by itself: its wait needs a person. */
+  staysPaused?: string;
+  /** It went on by itself: when, and how long after the pause its condition held (`2m of lab time`). */
+  resumedAt?: string;
+  after?: string;
+  /** Why it stopped watching before its condition held (its bound passed, a refusal). */
+  ended?: string;
 }
 
 /** What a step had done before a rewind made it pending again. */

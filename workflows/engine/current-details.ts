@@ -2,7 +2,7 @@
  * The Markdown the Temporal UI shows as a run's "current details": where the run is and what the
  * operator can do next. Workflow-safe; kept short (the UI shows it at the top of the run's page).
  */
-import type { RunbookProgress, StepProgress } from './api.js';
+import type { AfterDeadline, RunbookProgress, StepProgress } from './api.js';
 import type { RunbookDefinition } from './definition.js';
 import { itemPath } from './steps.js';
 
@@ -23,7 +23,12 @@ export function renderCurrentDetails(
       `Failed: ${progress.error.message}`,
       '',
     );
+    const note = entry?.afterDeadline && afterDeadlineNote(entry.afterDeadline);
+    if (note) lines.push(note, '');
   }
+  const resumed = lastResumedByItself(progress.steps);
+  if (progress.state !== 'paused' && resumed)
+    lines.push(`\`${resumed.path}\` ${afterDeadlineNote(resumed.afterDeadline)}`, '');
   if (progress.state === 'waiting-approval') {
     lines.push(`**Next:** \`runbook approve ${workflowId}\``, '');
     if (entry?.message) lines.push(entry.message, '');
@@ -35,6 +40,38 @@ export function renderCurrentDetails(
   );
   if (current !== undefined && entry) lines.push('', `Step \`${current}\`: ${entry.title}`);
   return lines.join('\n');
+}
+
+/** What a wait paused at its deadline does about it, in one sentence (also `runbook status`). */
+export function afterDeadlineNote(after: AfterDeadline): string {
+  if (after.resumedAt)
+    return `paused at its deadline at ${after.pausedAt}, resumed by itself at ${after.resumedAt} after ${after.after}`;
+  if (after.staysPaused) return `Does not go on by itself: ${after.staysPaused}.`;
+  if (after.ended) return `Stopped watching its condition: ${after.ended}.`;
+  if (after.watchFor)
+    return (
+      `Still watching its condition, for up to ${after.watchFor} after its deadline: the run goes on by ` +
+      'itself once it holds.'
+    );
+  return '';
+}
+
+/** The step that last went on by itself after its deadline, with its path. */
+function lastResumedByItself(
+  steps: readonly StepProgress[],
+  prefix = '',
+): { path: string; afterDeadline: AfterDeadline } | undefined {
+  let last: { path: string; afterDeadline: AfterDeadline } | undefined;
+  for (const step of steps) {
+    const path = prefix === '' ? step.id : `${prefix}.${step.id}`;
+    const candidates = [
+      ...(step.afterDeadline?.resumedAt ? [{ path, afterDeadline: step.afterDeadline }] : []),
+      ...(step.items ?? []).flatMap((item) => lastResumedByItself(item.steps, itemPath(path, item.item)) ?? []),
+    ];
+    for (const found of candidates)
+      if (!last || found.afterDeadline.resumedAt! >= last.afterDeadline.resumedAt!) last = found;
+  }
+  return last;
 }
 
 /** The progress entry at a step path (`nodes.boot[master1].power-on`). */

@@ -55,10 +55,11 @@ import {
 import { StepErrorType } from '../../contract/error-types.js';
 import type { StepContext, StepResult } from '../../contract/step.js';
 import { activityStepsFor, itemPath, type ActivityStep, type ForEachStep, type GateStep, type Step } from './steps.js';
-import { findStep, renderCurrentDetails } from './current-details.js';
+import { afterDeadlineNote, findStep, renderCurrentDetails } from './current-details.js';
 import { countStep, recordPause } from './metrics.js';
 import { sendNotice, type Notice } from './notices.js';
 import { rewindProgress, rewindRefusal, within } from './rewind.js';
+import { DeadlineWatch, keepWatchingFor, staysPausedReason } from './soft-deadline.js';
 
 /** Builds the workflow function of a runbook; its workflow type is the runbook name. */
 export function runbookWorkflow(definition: RunbookDefinition): (input: RunbookInput) => Promise<RunbookResult> {
@@ -96,6 +97,9 @@ function labLoadStep(file: string): ActivityStep {
 }
 
 type Waiting = { kind: 'resume'; path: string } | { kind: 'approve'; path: string };
+
+/** The answer of a pause that ended because the paused wait's condition came true (./soft-deadline.ts). */
+const RESUMED_BY_ITSELF = 'resumed-by-itself';
 
 /** Thrown out of a wait when `resume --from` rewinds the run; `run` starts over from the target. */
 class Rewind extends Error {}
@@ -219,6 +223,21 @@ class RunbookRun {
     return `${path.slice(0, path.length - step.id.length)}${step.renamedFrom}`;
   }
 
+  /** How a step's activity is scheduled: its id, queue, summary, timeouts and retries. */
+  private activityOptions(step: ActivityStep, path: string, item: string | undefined) {
+    return {
+      // The step path names the activity in the UI and in `temporal activity` commands; a run
+      // that scheduled a renamed step under its old id replays with that id.
+      activityId: this.activityIdOf(step, path),
+      // Absent for shared steps: the activity takes the run's queue, as before placements existed.
+      ...(step.on === 'lab' && { taskQueue: labTaskQueue(workflowInfo().taskQueue, this.lab.name) }),
+      summary: truncate(item === undefined ? step.title : `${step.title} (${item})`, ACTIVITY_SUMMARY_MAX),
+      startToCloseTimeout: step.startToCloseTimeout,
+      ...(step.heartbeatTimeout !== undefined && { heartbeatTimeout: step.heartbeatTimeout }),
+      retry: step.retry,
+    };
+  }
+
   private async runActivity(step: ActivityStep, entry: StepProgress, path: string, item: string | undefined) {
     for (;;) {
       this.enter(entry, path);
@@ -233,15 +252,7 @@ class RunbookRun {
       };
       try {
         const result = await scheduleActivity<StepResult>(step.activity, [context], {
-          // The step path names the activity in the UI and in `temporal activity` commands; a run
-          // that scheduled a renamed step under its old id replays with that id.
-          activityId: this.activityIdOf(step, path),
-          // Absent for shared steps: the activity takes the run's queue, as before placements existed.
-          ...(step.on === 'lab' && { taskQueue: labTaskQueue(workflowInfo().taskQueue, this.lab.name) }),
-          summary: truncate(item === undefined ? step.title : `${step.title} (${item})`, ACTIVITY_SUMMARY_MAX),
-          startToCloseTimeout: step.startToCloseTimeout,
-          ...(step.heartbeatTimeout !== undefined && { heartbeatTimeout: step.heartbeatTimeout }),
-          retry: step.retry,
+          ...this.activityOptions(step, path, item),
           // On cancel, wait for the activity to stop (it sees the cancel at its next heartbeat), so a
           // cancelled run leaves nothing running on the hosts.
           cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -257,8 +268,23 @@ class RunbookRun {
         entry.status = 'paused';
         entry.message = failure.message;
         this.progress.error = { stepId: path, message: failure.message, ...(failure.type && { type: failure.type }) };
-        const decision = await this.waitFor({ kind: 'resume', path }, () => this.decision);
+        const watch = this.watchAfterDeadline(step, context, entry, path, item, error);
+        let answer: ResumeRequest | typeof RESUMED_BY_ITSELF;
+        try {
+          answer = await this.waitFor(
+            { kind: 'resume', path },
+            () => this.decision ?? (watch?.outcome && RESUMED_BY_ITSELF),
+          );
+        } finally {
+          await watch?.stop();
+        }
+        if (answer === RESUMED_BY_ITSELF) {
+          await this.resumedByItself(entry, path, watch!.outcome!);
+          return;
+        }
+        const decision = answer;
         this.decision = undefined;
+        delete entry.afterDeadline;
         const reason = decision.reason ? ` (${decision.reason})` : '';
         if (decision.action === 'retry') {
           if (decision.lab) this.lab = decision.lab;
@@ -289,6 +315,47 @@ class RunbookRun {
         });
       }
     }
+  }
+
+  /**
+   * A wait paused at its deadline watches on while the run is paused (./soft-deadline.ts), unless the
+   * lab says `waits.keepWatching: 0s` or the wait needs a person; records which in the step's progress.
+   */
+  private watchAfterDeadline(
+    step: ActivityStep,
+    context: StepContext,
+    entry: StepProgress,
+    path: string,
+    item: string | undefined,
+    error: unknown,
+  ): DeadlineWatch | undefined {
+    if (step.kind !== 'wait' || describeFailure(error).type !== StepErrorType.WaitDeadlineExceeded) return undefined;
+    const staysPaused = staysPausedReason(error);
+    const watchFor = keepWatchingFor(this.lab, error);
+    entry.afterDeadline = {
+      pausedAt: isoNow(),
+      ...(watchFor !== undefined && { watchFor }),
+      ...(staysPaused !== undefined && { staysPaused }),
+    };
+    if (watchFor === undefined) return undefined;
+    return new DeadlineWatch(step.activity, context, this.activityOptions(step, path, item), watchFor, (why) => {
+      if (entry.afterDeadline) entry.afterDeadline.ended = why;
+      this.publish();
+    });
+  }
+
+  /** The paused wait's condition came true while it watched: the step is done and the run goes on. */
+  private async resumedByItself(entry: StepProgress, path: string, outcome: StepResult) {
+    const at = isoNow();
+    const pause = entry.afterDeadline!;
+    const after = outcome.watched ?? `${Math.round((Date.parse(at) - Date.parse(pause.pausedAt)) / 1000)}s`;
+    entry.afterDeadline = { ...pause, resumedAt: at, after };
+    entry.attempts += outcome.attempt;
+    delete this.progress.error;
+    const message = `resumed by itself at ${at} after ${after}: ${outcome.detail}`;
+    finish(entry, outcome.changed ? 'changed' : 'unchanged', message);
+    this.publish();
+    await this.notify({ event: 'resumed', step: path, message: `${path} ${message}` });
   }
 
   private async runGate(step: GateStep, entry: StepProgress, path: string) {
@@ -346,10 +413,7 @@ class RunbookRun {
     await this.notify({
       event: state,
       step: waiting.path,
-      message:
-        (waiting.kind === 'resume' ? this.progress.error?.message : undefined) ??
-        findStep(this.progress.steps, waiting.path)?.message ??
-        '',
+      message: this.pauseMessage(waiting),
       command: waiting.kind === 'resume' ? `runbook resume ${id}` : `runbook approve ${id}`,
     });
     await condition(() => answer() !== undefined || this.rewindTo !== undefined);
@@ -358,6 +422,14 @@ class RunbookRun {
     if (this.rewindTo !== undefined) throw new Rewind(`rewound to ${this.rewindTo}`);
     this.progress.state = 'running';
     return answer()!;
+  }
+
+  /** What a pause's notice says: the failure or the gate's prompt, and what a paused wait does after its deadline. */
+  private pauseMessage(waiting: Waiting): string {
+    const entry = findStep(this.progress.steps, waiting.path);
+    const message = (waiting.kind === 'resume' ? this.progress.error?.message : undefined) ?? entry?.message ?? '';
+    const after = waiting.kind === 'resume' && entry?.afterDeadline ? afterDeadlineNote(entry.afterDeadline) : '';
+    return after ? `${message}. ${after}` : message;
   }
 
   private validateResume(request: ResumeRequest): void {

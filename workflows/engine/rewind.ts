@@ -76,4 +76,5 @@ function resetEntry(entry: StepProgress) {
   delete entry.message;
   delete entry.startedAt;
   delete entry.finishedAt;
+  delete entry.afterDeadline;
 }
