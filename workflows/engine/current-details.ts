@@ -2,6 +2,7 @@
  * The Markdown the Temporal UI shows as a run's "current details": where the run is and what the
  * operator can do next. Workflow-safe; kept short (the UI shows it at the top of the run's page).
  */
+import { diagnosisLines } from '../../contract/diagnosis.js';
 import type { RunbookProgress, StepProgress } from './api.js';
 import type { RunbookDefinition } from './definition.js';
 import { itemPath } from './steps.js';
@@ -23,6 +24,9 @@ export function renderCurrentDetails(
       `Failed: ${progress.error.message}`,
       '',
     );
+    // What the wait's probes found: the likely cause first (contract/diagnosis.ts).
+    const diagnosis = diagnosisLines(progress.error.diagnosis ?? []);
+    if (diagnosis.length) lines.push('Diagnosis:', '', ...diagnosis.map((line) => `- ${line}`), '');
   }
   if (progress.state === 'waiting-approval') {
     lines.push(`**Next:** \`runbook approve ${workflowId}\``, '');

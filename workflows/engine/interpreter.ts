@@ -52,6 +52,7 @@ import {
   skipReason,
   type RunbookDefinition,
 } from './definition.js';
+import { diagnosisIn, type Finding } from '../../contract/diagnosis.js';
 import { StepErrorType } from '../../contract/error-types.js';
 import type { StepContext, StepResult } from '../../contract/step.js';
 import { activityStepsFor, itemPath, type ActivityStep, type ForEachStep, type GateStep, type Step } from './steps.js';
@@ -256,7 +257,12 @@ class RunbookRun {
         entry.attempts += failure.attempts;
         entry.status = 'paused';
         entry.message = failure.message;
-        this.progress.error = { stepId: path, message: failure.message, ...(failure.type && { type: failure.type }) };
+        this.progress.error = {
+          stepId: path,
+          message: failure.message,
+          ...(failure.type && { type: failure.type }),
+          ...(failure.diagnosis && { diagnosis: failure.diagnosis }),
+        };
         const decision = await this.waitFor({ kind: 'resume', path }, () => this.decision);
         this.decision = undefined;
         const reason = decision.reason ? ` (${decision.reason})` : '';
@@ -351,6 +357,7 @@ class RunbookRun {
         findStep(this.progress.steps, waiting.path)?.message ??
         '',
       command: waiting.kind === 'resume' ? `runbook resume ${id}` : `runbook approve ${id}`,
+      ...(waiting.kind === 'resume' && this.progress.error?.diagnosis && { diagnosis: this.progress.error.diagnosis }),
     });
     await condition(() => answer() !== undefined || this.rewindTo !== undefined);
     recordPause(state, since);
@@ -570,7 +577,7 @@ function countOutcomes(entries: StepProgress[]): Pick<RunbookResult, 'changed' |
  * number into the failure's details (see activities/engine/step-activity.ts); timeouts come from
  * the server and count as one attempt each.
  */
-function describeFailure(error: unknown): { message: string; type?: string; attempts: number } {
+function describeFailure(error: unknown): { message: string; type?: string; attempts: number; diagnosis?: Finding[] } {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof TimeoutFailure) {
     // A wait's last checkpoint says what it last saw (see pollUntil); a plain timeout says which one.
@@ -595,10 +602,12 @@ function describeFailure(error: unknown): { message: string; type?: string; atte
       : cause instanceof TemporalFailure
         ? cause.name
         : undefined;
+  const diagnosis = cause instanceof ApplicationFailure ? diagnosisIn(cause.details ?? undefined) : undefined;
   return {
     message: message || 'the step failed without a message',
     ...(type && { type }),
     attempts: typeof attempt === 'number' ? attempt : 1,
+    ...(diagnosis && { diagnosis }),
   };
 }
 
