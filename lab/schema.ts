@@ -599,7 +599,12 @@ export const rebuildSchema = z.strictObject({
 // Notices
 
 /** When a run sends a notice: it waits for a person (a failed step, a gate), or it has ended. */
-export const NOTICE_EVENTS = ['paused', 'waiting-approval', 'aborted', 'failed', 'completed'] as const;
+/**
+ * `skipped`: a paused step skipped by the operator (`resume --skip`), with what its check said. A run
+ * started before the event existed holds its lab's `on` list as parsed then, without it: its replay
+ * sends nothing new.
+ */
+export const NOTICE_EVENTS = ['paused', 'waiting-approval', 'skipped', 'aborted', 'failed', 'completed'] as const;
 
 export const webhookSchema = z.strictObject({
   name: dnsLabel.describe('Names the webhook in logs and in the notice child workflow (the URL never appears).'),

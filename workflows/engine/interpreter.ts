@@ -274,6 +274,11 @@ class RunbookRun {
         if (decision.action === 'skip') {
           delete this.progress.error;
           finish(entry, 'skipped', `skipped by the operator${reason} after: ${failure.message}`);
+          // The reason holds what the step's check said (cli/runs/skip-check.ts): the evidence goes out too.
+          // Only when a webhook wants it: every notify call numbers a notice, and a run started before
+          // the event existed must replay with the numbers it had.
+          if (this.lab.notify?.webhooks.some((webhook) => webhook.on.includes('skipped')))
+            await this.notify({ event: 'skipped', step: path, message: entry.message });
           return;
         }
         // Aborted, not failed: the operator ended the run; the step's own failure stays in its message.
