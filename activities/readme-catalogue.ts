@@ -1,7 +1,7 @@
 /**
  * The activity catalogue of activities/README.md, rendered from the one list of declarations
- * (./catalogue.ts): name, kind, parameters (from the zod schema), deadline source, plan half and
- * error types. test/activities/catalogue.test.ts fails when the README's copy is not current;
+ * (./catalogue.ts): name, kind, parameters (from the zod schema), deadline source, plan half, error
+ * types and what a wait's diagnosis looks at. test/activities/catalogue.test.ts fails when the README's copy is not current;
  *
  *   node --import tsx activities/readme-catalogue.ts --write
  *
@@ -43,7 +43,11 @@ function row(declaration: Declaration): string {
         : `lab: \`${declaration.deadline.field}\``;
   const plan = 'plan' in declaration.planEntry ? 'yes' : `no: ${declaration.planEntry.cannotPlan}`;
   const errors = declaration.errors.map((type) => `\`${type}\``).join(', ');
-  return `| \`${declaration.name}\` | ${kind} | ${paramsOf(declaration)} | ${deadline} | ${plan} | ${errors} | ${declaration.summary} |`;
+  const diagnosis = declaration.kind === 'wait' ? (declaration.diagnoses ?? '') : '';
+  return (
+    `| \`${declaration.name}\` | ${kind} | ${paramsOf(declaration)} | ${deadline} | ${plan} | ${errors} | ` +
+    `${declaration.summary} | ${diagnosis} |`
+  );
 }
 
 /** The catalogue section, markers included. */
@@ -51,8 +55,8 @@ export function renderCatalogue(): string {
   return [
     BEGIN,
     '',
-    '| activity | kind | params | deadline | plan half | error types | what it does |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| activity | kind | params | deadline | plan half | error types | what it does | diagnosis when it pauses |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...declarations.map((declaration) => row(declaration)),
     '',
     END,

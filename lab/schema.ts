@@ -600,9 +600,19 @@ export const rebuildSchema = z.strictObject({
 
 /**
  * When a run sends a notice: it waits for a person (a failed step, a gate), a paused wait went on by
- * itself (`resumed`), or it has ended.
+ * itself (`resumed`), an operator skipped a paused step (`skipped`, with what its check said), or the
+ * run has ended. A run started before an event existed holds its lab's `on` list as parsed then,
+ * without it: its replay sends nothing new.
  */
-export const NOTICE_EVENTS = ['paused', 'resumed', 'waiting-approval', 'aborted', 'failed', 'completed'] as const;
+export const NOTICE_EVENTS = [
+  'paused',
+  'resumed',
+  'waiting-approval',
+  'skipped',
+  'aborted',
+  'failed',
+  'completed',
+] as const;
 
 export const webhookSchema = z.strictObject({
   name: dnsLabel.describe('Names the webhook in logs and in the notice child workflow (the URL never appears).'),

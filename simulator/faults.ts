@@ -55,6 +55,26 @@ export const faultSchema = z.discriminatedUnion('kind', [
    * status reads, but power and boot-device commands are refused (Insufficient privilege level).
    */
   z.strictObject({ kind: z.literal('bmc-read-only'), node: z.string().min(1) }),
+  /**
+   * The DNS host's real named answers `address` for `name` (a full name, or one under the cluster
+   * domain: `api-int`), whatever zone the run pushed: named is given one more zone for that name.
+   */
+  z.strictObject({
+    kind: z.literal('dns-wrong-address'),
+    host: z.string().min(1),
+    name: z.string().min(1),
+    address: z.ipv4(),
+  }),
+  /**
+   * The load balancer host's real HAProxy sends `port` (default 6443) nowhere: the servers of that
+   * port's backend are aimed at addresses nobody answers (stale backend addresses), whatever the
+   * pushed haproxy.cfg says.
+   */
+  z.strictObject({
+    kind: z.literal('lb-port-nowhere'),
+    host: z.string().min(1),
+    port: z.number().int().positive().max(65535).default(6443),
+  }),
 ]);
 export type Fault = z.infer<typeof faultSchema>;
 export type FaultKind = Fault['kind'];
@@ -77,6 +97,8 @@ export const FAULT_HELP: Readonly<Record<FaultKind, readonly [fields: string, ef
   'ssh-refused': ['host=H', 'the helper host refuses SSH connections'],
   'pvc-never-binds': ['namespace=NS name=PVC', 'the PersistentVolumeClaim stays Pending'],
   'bmc-read-only': ['node=N', "the node's IPMI BMC refuses power and boot-device commands (user privilege only)"],
+  'dns-wrong-address': ['host=H name=N address=A', "the DNS host's named answers A for N (api-int: under the cluster)"],
+  'lb-port-nowhere': ['host=H [port=P]', "the load balancer's HAProxy sends port P (6443) to servers nobody answers"],
 };
 
 export function faultHelpLines(): string[] {
@@ -243,7 +265,11 @@ export const FAULTS_ROUTE = '/simulator/faults';
  * `DELETE` clears them all, or those of one kind with `?kind=`. Mounted on the API server, behind
  * its bearer token.
  */
-export function faultsAdminHandler(faults: Faults) {
+export function faultsAdminHandler(
+  faults: Faults,
+  /** Resolves once the lab follows the faults in force (daemons reloaded): a reply means it is so. */
+  followed: () => Promise<void> = () => Promise.resolve(),
+) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const reply = (code: number, body: unknown): void => {
       response.writeHead(code, { 'Content-Type': 'application/json' });
@@ -255,6 +281,7 @@ export function faultsAdminHandler(faults: Faults) {
       const kind = url.searchParams.get('kind');
       if (kind === null) faults.clearAll();
       else faults.clear(kind as FaultKind);
+      await followed();
       return reply(200, { faults: faults.list() });
     }
     if (request.method === 'POST') {
@@ -271,6 +298,7 @@ export function faultsAdminHandler(faults: Faults) {
       const result = faultSchema.safeParse(body);
       if (!result.success) return reply(422, { message: `not a valid fault: ${issueLines(result.error).join('; ')}` });
       faults.add(result.data);
+      await followed();
       return reply(201, { faults: faults.list() });
     }
     response.setHeader('Allow', 'GET, POST, DELETE');

@@ -99,6 +99,11 @@ export interface EndpointsFile {
   /** Loopback stand-in for the upstream release downloads (./release-mirror.ts). */
   releaseMirror: { url: string };
   /**
+   * Each load balancer host's frontends that a worker reaches on a real lab at `<address>:<port>`
+   * (the API, the machine config server, HAProxy's stats page): the loopback port standing for each.
+   */
+  balancers: BalancerEndpoint[];
+  /**
    * The lab's clock (./clock.ts), an admin endpoint (`GET` with the API's CA and token): what a
    * rehearsal's waits count their deadlines in. Its `timeScale` is the lab's.
    */
@@ -115,6 +120,15 @@ export interface LabClockReading {
   /** Names this lab's clock: a restarted lab starts a new one at 0. */
   clockId: string;
 }
+
+/** A load balancer host's frontends on loopback: lab port (as a string key) → loopback port. */
+export interface BalancerEndpoint {
+  host: string;
+  ports: Record<string, number>;
+}
+
+/** The lab ports of a load balancer a worker talks to: the API, the machine config server, the stats page. */
+export const BALANCER_PORTS = [6443, 22623, 9000] as const;
 
 /** The simulated openshift-install: the executable, and the environment that points it at a lab. */
 export function simulatedInstaller(endpointsPath: string): { binary: string; env: Record<string, string> } {
@@ -345,10 +359,19 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       boot.off('running', refreshApi);
       boot.off('down', refreshApi);
     });
-    api.addRoute(FAULTS_ROUTE, faultsAdminHandler(faults));
+    api.addRoute(
+      FAULTS_ROUTE,
+      faultsAdminHandler(faults, () => hosts.faultsFollowed()),
+    );
     api.addRoute(
       NODES_ROUTE,
-      jsonRoute(() => ({ apiUp: progress.apiUp, bootstrapComplete: progress.bootstrapComplete, nodes: boot.states() })),
+      jsonRoute(() => ({
+        apiUp: progress.apiUp,
+        bootstrapComplete: progress.bootstrapComplete,
+        nodes: boot.states(),
+        // By lab address: what the simulated openshift-install's `gather bootstrap --bootstrap <ip>` is given.
+        addresses: Object.fromEntries(lab.nodes.map((node) => [node.ip, node.name])),
+      })),
     );
     const clockId = randomUUID();
     api.addRoute(
@@ -433,6 +456,14 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       rhcosMirror: { url: mirror.url },
       releaseMirror: { url: releaseMirror.url },
       labClock: { url: new URL(CLOCK_ROUTE, api.adminUrl).toString(), timeScale: clock.timeScale },
+      balancers: await Promise.all(
+        hostsWith(lab, 'haproxy').map(async (host) => ({
+          host: host.name,
+          ports: Object.fromEntries(
+            await Promise.all(BALANCER_PORTS.map(async (port) => [port, await hosts.balancerPort(host.name, port)])),
+          ),
+        })),
+      ),
     };
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
     log.info(`simulated lab ${lab.name} is up (${from}): API ${api.url}`);

@@ -11,7 +11,7 @@ import type { KubeClients } from '../../transport/kube.js';
 import { kubeFor } from '../support/kube-access.js';
 import { hasCondition } from './conditions.js';
 import { refuseCsrFlood } from './csr-flood.js';
-import { judgeCsr } from './csr-identity.js';
+import { csrViewOf, judgeCsr } from './csr-identity.js';
 import { describeNotReady, inventoryNodes, nodeObjectOf, withLabDeadline } from './waits.js';
 import { watchedPoll } from './watch-wait.js';
 
@@ -78,13 +78,7 @@ export async function clusterApproveCsrs(stepContext: StepContext): Promise<Step
       });
       for (const csr of pending) {
         const name = csr.metadata!.name!;
-        const verdict = await judgeCsr(context.lab, {
-          name,
-          signerName: csr.spec.signerName,
-          username: csr.spec.username ?? '',
-          usages: csr.spec.usages ?? [],
-          request: Buffer.from(csr.spec.request, 'base64').toString('utf8'),
-        });
+        const verdict = await judgeCsr(context.lab, csrViewOf(csr));
         if (!verdict.approve) refused.push(`${name} (${verdict.why})`);
         else if (await approve(kube, csr, verdict.why)) approvedNow.push(`${name} (${verdict.node} ${verdict.kind})`);
       }

@@ -13,7 +13,8 @@ import { ApplicationFailure } from '@temporalio/common';
 /** How many subjects and CSR names a pause quotes per requester: enough to recognise them. */
 const QUOTED = 3;
 
-function subjectOf(csr: V1CertificateSigningRequest): string {
+/** The request's subject CN (`system:node:<name>`), or what stands in for it. */
+export function csrSubject(csr: V1CertificateSigningRequest): string {
   try {
     const pem = Buffer.from(csr.spec.request, 'base64').toString('utf8');
     return new x509.Pkcs10CertificateRequest(pem).subjectName.getField('CN')[0] ?? 'no common name';
@@ -38,7 +39,7 @@ function requesters(pending: readonly V1CertificateSigningRequest[]): string {
     .sort(([, a], [, b]) => b.length - a.length)
     .map(
       ([user, csrs]) =>
-        `${user}: ${csrs.length} (for ${quoted([...new Set(csrs.map(subjectOf))])}; ` +
+        `${user}: ${csrs.length} (for ${quoted([...new Set(csrs.map(csrSubject))])}; ` +
         `${quoted(csrs.map((csr) => csr.metadata?.name ?? '?'))})`,
     )
     .join('; ');

@@ -8,6 +8,7 @@
  *   for that same subject, with SANs among the node's name, FQDN and IP.
  * Anything else is left pending, with the reason.
  */
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
@@ -31,6 +32,17 @@ export interface CsrView {
   usages: readonly string[];
   /** The PEM PKCS#10 request (`spec.request`, base64-decoded). */
   request: string;
+}
+
+/** The view of a CertificateSigningRequest object (its request decoded from base64). */
+export function csrViewOf(csr: V1CertificateSigningRequest): CsrView {
+  return {
+    name: csr.metadata?.name ?? '?',
+    signerName: csr.spec.signerName,
+    username: csr.spec.username ?? '',
+    usages: csr.spec.usages ?? [],
+    request: Buffer.from(csr.spec.request, 'base64').toString('utf8'),
+  };
 }
 
 export type CsrVerdict =

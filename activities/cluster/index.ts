@@ -7,7 +7,16 @@ import { z } from 'zod';
 import { StepErrorType } from '../../contract/error-types.js';
 import { nodeRoles } from '../../lab/schema.js';
 import type { StepContext, StepOutcome } from '../../contract/step.js';
-import { defineAction, defineWait, KUBECONFIG_PARAM, kubeParams, type ParamsSchema } from '../engine/declare.js';
+import {
+  defineAction,
+  defineWait,
+  KUBECONFIG_PARAM,
+  kubeParams,
+  type ParamsSchema,
+  type WaitDiagnosis,
+} from '../engine/declare.js';
+import { bootstrapDiagnosis } from '../install/diagnosis.js';
+import { csrDiagnosis, operatorDiagnosis } from './diagnosis.js';
 import { kubeFor } from '../support/kube-access.js';
 import { convergePlanned } from '../support/plan.js';
 import { applyStep, planApply } from './apply.js';
@@ -44,7 +53,7 @@ const clusterWait = <const Name extends string, Params extends ParamsSchema>(
   params: Params,
   errors: readonly StepErrorType[],
   probe: (context: StepContext) => Promise<StepOutcome>,
-  more: { noPlan?: string; staysPaused?: string } = {},
+  more: { noPlan?: string; staysPaused?: string; diagnose?: WaitDiagnosis<z.output<Params>> } = {},
 ) =>
   defineWait({
     name,
@@ -85,6 +94,14 @@ export const clusterDeclarations = [
     kubeParams,
     [],
     clusterWaitBootstrapComplete,
+    {
+      diagnose: {
+        what:
+          'each load balancer’s 6443 and 22623, HAProxy’s backend servers, api/api-int/node names on each DNS ' +
+          'host, ignition age, the masters’ CSRs, `openshift-install gather bootstrap`',
+        probes: (context) => bootstrapDiagnosis(context),
+      },
+    },
   ),
   clusterWait(
     'clusterWaitNodesReady',
@@ -107,6 +124,10 @@ export const clusterDeclarations = [
       staysPaused:
         'an operator that has not settled by its deadline is Degraded or stuck and needs a fix; ' +
         'resume the run once it is fixed',
+      diagnose: {
+        what: 'each unsettled operator’s conditions',
+        probes: (context, params) => operatorDiagnosis(context, params?.except),
+      },
     },
   ),
   clusterWait(
@@ -115,6 +136,7 @@ export const clusterDeclarations = [
     kubeParams,
     [],
     clusterWaitVersionAvailable,
+    { diagnose: { what: 'each unsettled operator’s conditions', probes: (context) => operatorDiagnosis(context) } },
   ),
   clusterWait(
     'clusterApproveCsrs',
@@ -122,6 +144,12 @@ export const clusterDeclarations = [
     whichNodes,
     [StepErrorType.InvalidStepParams],
     clusterApproveCsrs,
-    { noPlan: 'it approves the CSRs the nodes file while it waits; which ones is known only then' },
+    {
+      noPlan: 'it approves the CSRs the nodes file while it waits; which ones is known only then',
+      diagnose: {
+        what: 'the nodes that filed no CSR, the CSRs refused or denied and why',
+        probes: (context) => csrDiagnosis(context),
+      },
+    },
   ),
 ] as const;

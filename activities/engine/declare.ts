@@ -23,6 +23,7 @@ import type { JsonValue, StepContext, StepOutcome } from '../../contract/step.js
 import { durationMs } from '../../lab/install-settings.js';
 import type { Lab } from '../../lab/schema.js';
 import { convergePlanned, type PlanHalf, type PlannedStep, type StepPlan } from '../support/plan.js';
+import { diagnosedFailure, pausesTheRun, type Diagnose } from './diagnosis.js';
 
 /** The schema of parameters: an object whose fields are JSON (what a step definition can hold). */
 export type ParamsSchema = z.ZodType<Record<string, JsonValue> | undefined>;
@@ -61,6 +62,14 @@ export interface WaitDeclaration<
   deadline: Deadline;
   run: (context: StepContext) => Promise<StepOutcome>;
   planEntry: PlanEntry;
+  /** What its diagnosis looks at when it pauses, for the catalogue; undefined when it has none. */
+  diagnoses?: string;
+}
+
+/** A wait's diagnosis: what it looks at (one line for the catalogue) and its probes (./diagnosis.ts). */
+export interface WaitDiagnosis<Params> {
+  what: string;
+  probes: Diagnose<Params>;
 }
 
 export type Declaration = ActionDeclaration | WaitDeclaration;
@@ -153,10 +162,22 @@ export function defineWait<
      * operator needs a fix"): it pauses and waits for `runbook resume`, instead of watching on.
      */
     staysPaused?: string;
+    /** Probes that explain a pause of this wait, run when it pauses (./diagnosis.ts). */
+    diagnose?: WaitDiagnosis<z.output<Params>>;
   },
 ): WaitDeclaration<Name, Params, Deadline> {
   const parse = paramsParser(spec.name, spec.params);
-  const { deadline } = spec;
+  const { deadline, diagnose } = spec;
+  const run = async (context: StepContext): Promise<StepOutcome> => {
+    const bounded = deadline === 'step' ? context : withLabDeadline(context, deadline);
+    const params = parse(context);
+    try {
+      return await spec.probe(bounded, params);
+    } catch (error) {
+      if (!diagnose || !pausesTheRun(error)) throw error;
+      throw await diagnosedFailure(error, bounded, diagnose.probes(bounded, params));
+    }
+  };
   return {
     kind: 'wait',
     name: spec.name,
@@ -164,12 +185,9 @@ export function defineWait<
     params: spec.params,
     errors: spec.errors,
     deadline,
-    run: (context) =>
-      staysPausedAfter(
-        spec.staysPaused,
-        spec.probe(deadline === 'step' ? context : withLabDeadline(context, deadline), parse(context)),
-      ),
+    run: (context) => staysPausedAfter(spec.staysPaused, run(context)),
     planEntry: { cannotPlan: spec.noPlan ?? WAITS },
+    ...(diagnose && { diagnoses: diagnose.what }),
   };
 }
 

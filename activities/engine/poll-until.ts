@@ -135,6 +135,8 @@ export async function pollUntil<P extends JsonValue = JsonValue>(
         `Timed out after ${clock.describe(deadlineMs)} waiting for ${options.what} ` +
           `(${checkpoint.polls} checks); last check: ${checkpoint.detail}`,
         StepErrorType.WaitDeadlineExceeded,
+        // For the wait's diagnosis (./diagnosis.ts), which heartbeats it while its probes run.
+        checkpoint,
       );
     }
     // Between polls the wait keeps heartbeating: a cancel reaches an activity only in a heartbeat's

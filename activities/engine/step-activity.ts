@@ -7,6 +7,7 @@
  */
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import { diagnosisIn } from '../../contract/diagnosis.js';
 import { StepErrorType } from '../../contract/error-types.js';
 import type { StepContext, StepOutcome, StepResult } from '../../contract/step.js';
 import { redactSecrets } from './redact.js';
@@ -96,14 +97,16 @@ async function failureOf(error: unknown, attempt: number, context: StepContext):
   }
   // A wait that must not go on by itself after its deadline says why (activities/engine/declare.ts).
   const staysPaused = (failure as { staysPaused?: unknown }).staysPaused;
+  // A wait's diagnosis (./diagnosis.ts, already redacted) goes on beside the attempt.
+  const diagnosis = diagnosisIn(failure.details ?? undefined);
   return ApplicationFailure.create({
     message,
     type: failure.type ?? 'Error',
     nonRetryable: failure.nonRetryable ?? false,
-    details: [{ attempt, ...(typeof staysPaused === 'string' && { staysPaused }) }],
+    details: [{ attempt, ...(typeof staysPaused === 'string' && { staysPaused }), ...(diagnosis && { diagnosis }) }],
     ...(failure.nextRetryDelay !== undefined && { nextRetryDelay: failure.nextRetryDelay }),
     ...(failure.category != null && { category: failure.category }),
     // Keep the activity's own details reachable in the history, unless its message held a secret.
-    ...(failure.details?.length && message === failure.message ? { cause: failure } : {}),
+    ...(failure.details?.length && !diagnosis && message === failure.message ? { cause: failure } : {}),
   });
 }

@@ -29,6 +29,8 @@ export async function installerBinary(context: Pick<StepContext, 'lab' | 'rehear
 
 export interface InstallerRun {
   stdout: string;
+  /** stdout and stderr interleaved (the installer logs to stderr). */
+  all: string;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function runInstaller(
       StepErrorType.InstallerFailed,
     );
   }
-  return { stdout: result.stdout };
+  return { stdout: result.stdout, all: result.all ?? '' };
 }
 
 /**

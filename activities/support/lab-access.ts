@@ -25,10 +25,12 @@ export async function withSsh<T>(
   context: StepContext,
   hostName: string,
   use: (session: SshSession) => Promise<T>,
+  /** Closes the session when aborted; the activity's own signal by default. */
+  signal: AbortSignal | undefined = activitySignal(),
 ): Promise<T> {
   const endpoints = await rehearsalEndpoints(context);
   const target = sshTargetFor(context.lab, hostName, endpoints ? { endpoints } : undefined);
-  const session = await SshSession.connect(target, { signal: activitySignal() });
+  const session = await SshSession.connect(target, signal ? { signal } : {});
   try {
     return await use(session);
   } finally {

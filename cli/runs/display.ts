@@ -1,5 +1,6 @@
 /** How a run looks in the terminal: its steps, its state, what to type next, and the exit code. */
 import pc from 'picocolors';
+import { diagnosisLines } from '../../contract/diagnosis.js';
 import { type TemporalConfig, workflowUiUrl } from '../../temporal/connection.js';
 import type { Run } from '../../temporal/runs.js';
 import { FINISHED_STEP_STATUSES, type RunbookProgress, type StepProgress } from '../../workflows/engine/api.js';
@@ -184,6 +185,9 @@ export function renderStatus(
   }
   if (progress?.error && (state === 'paused' || state === 'failed')) {
     lines.push('', `${pc.red('error')} in ${progress.error.stepId}: ${progress.error.message}`);
+    const diagnosis = diagnosisLines(progress.error.diagnosis ?? []);
+    if (diagnosis.length)
+      lines.push('', 'diagnosis (what the wait’s probes found when it paused):', ...diagnosis.map((l) => `  ${l}`));
   }
   if (state === 'paused' || state === 'waiting-approval') {
     lines.push('', state === 'paused' ? 'The run is paused. Next:' : 'The run waits for an approval. Next:');

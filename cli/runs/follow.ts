@@ -1,11 +1,13 @@
 /** `--follow`: one line per step transition until the run ends (or pauses), then its exit code. */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
+import { diagnosisLines } from '../../contract/diagnosis.js';
 import { currentState, findRun, labWorkerMissing, queryProgress, type Run } from '../../temporal/runs.js';
 import type { ExitCode } from '../errors.js';
 import { formatDuration } from '../../activities/engine/poll-until.js';
 import { colorState, colorStatus, exitCodeFor, flattenSteps, oneLine, resumeHints } from './display.js';
 import { pendingWaits } from './wait-progress.js';
+import type { RunbookProgress } from '../../workflows/engine/api.js';
 
 const FOLLOW_POLL_MS = 1_000;
 
@@ -123,7 +125,7 @@ export async function follow(
           `${workflowId}: ` +
             `${colorState(state)}${progress?.error ? ` at ${progress.error.stepId}: ${oneLine(progress.error.message, 200)}` : ''}`,
         );
-        if (!json) for (const line of resumeHints(workflowId, progress)) process.stdout.write(`  ${line}\n`);
+        if (!json) for (const line of pauseLines(workflowId, progress)) process.stdout.write(`  ${line}\n`);
       }
     } else if (state !== 'running') {
       emit(
@@ -134,7 +136,7 @@ export async function follow(
             : ''),
       );
       if (!json && waiting) {
-        for (const line of resumeHints(workflowId, progress)) process.stdout.write(`  ${line}\n`);
+        for (const line of pauseLines(workflowId, progress)) process.stdout.write(`  ${line}\n`);
       }
       return exitCodeFor(state);
     } else {
@@ -142,4 +144,10 @@ export async function follow(
     }
     await delay(FOLLOW_POLL_MS);
   }
+}
+
+/** Under a pause: the likely causes its wait's diagnosis found (the rest is in `runbook status`), then what next. */
+function pauseLines(workflowId: string, progress: RunbookProgress | undefined): string[] {
+  const causes = diagnosisLines(progress?.error?.diagnosis ?? []).filter((line) => !line.startsWith('ok '));
+  return [...causes.map((line) => `diagnosis: ${line}`), ...resumeHints(workflowId, progress)];
 }

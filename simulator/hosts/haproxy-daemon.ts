@@ -27,6 +27,8 @@ export class HaproxyDaemon {
     private readonly fs: RootFs,
     stateDir: string,
     private readonly endpoints: LabEndpoints,
+    /** Ports whose backend servers HAProxy reaches nowhere (the lb-port-nowhere fault). */
+    private readonly nowhere: () => readonly number[] = () => [],
   ) {
     mkdirSync(stateDir, { recursive: true });
     this.process = new DaemonProcess(`haproxy of ${host.name}`, join(stateDir, 'haproxy.log'));
@@ -66,11 +68,14 @@ export class HaproxyDaemon {
       }
     for (const match of text.matchAll(/^\s*server\s+\S+\s+([^\s:]+)(?::(\d+))?/gm))
       await this.endpoints.portOf(match[1]!, Number(match[2] ?? 0));
+    const nowhere = this.nowhere();
+    // An address of no lab node: its loopback port never listens, so every connection is refused.
+    const refusing = nowhere.length ? await this.endpoints.portOf('0.0.0.0', 0) : 0;
     writeFileSync(
       this.loopbackFile,
       haproxyLoopbackConf(text, {
         frontendPort: (port) => frontends.get(port)!,
-        serverPort: (address, port) => this.endpoints.knownPort(address, port)!,
+        serverPort: (address, port) => (nowhere.includes(port) ? refusing : this.endpoints.knownPort(address, port)!),
       }),
     );
     return this.loopbackFile;

@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { serviceFolders, type Lab } from '../../lab/schema.js';
+import { clusterDomain, serviceFolders, type Lab } from '../../lab/schema.js';
 import type { HostEndpoint } from '../../transport/targets.js';
 import type { SimClock } from '../clock.js';
 import type { SimLogger } from '../context.js';
@@ -77,6 +77,8 @@ export interface SimulatedHosts {
   balancerPort(host: string, port: number): Promise<number>;
   /** From now on, the backends HAProxy reaches follow what the control plane serves (see node-endpoints.ts). */
   attachControlPlane(controlPlane: ControlPlane): Promise<void>;
+  /** Resolves once the daemons serve the faults in force (a named or HAProxy fault reloads them). */
+  faultsFollowed(): Promise<void>;
   /** Call when a node starts or stops serving (it opens or closes its loopback endpoints). */
   refreshControlPlane(): Promise<void>;
   stop(): Promise<void>;
@@ -99,9 +101,59 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
     lab.nodes.filter((node) => node.role === 'bootstrap' || node.role === 'master').map((node) => node.ip),
   );
   const labEndpoints = new LabEndpoints(controlPlaneIps);
+  /**
+   * The daemons' faults (dns-wrong-address, lb-port-nowhere): what each host's named answers wrongly and
+   * which ports its HAProxy sends nowhere. A change reloads the daemon that runs, as `rndc reload` and
+   * `systemctl reload haproxy` would, so the running daemon serves it.
+   */
+  const domain = clusterDomain(lab);
+  const fullName = (name: string) => (name.includes('.') ? name.replace(/\.$/, '') : `${name}.${domain}`);
+  const wrongAnswers = (host: string) =>
+    new Map(
+      faults
+        .list()
+        .flatMap((fault) =>
+          fault.kind === 'dns-wrong-address' && fault.host === host
+            ? [[fullName(fault.name), fault.address] as const]
+            : [],
+        ),
+    );
+  const nowhere = (host: string) =>
+    faults.list().flatMap((fault) => (fault.kind === 'lb-port-nowhere' && fault.host === host ? [fault.port] : []));
+  const faultReloads = new Map<
+    string,
+    {
+      named: NamedDaemon | undefined;
+      haproxy: HaproxyDaemon | undefined;
+      onChange: (service: ServiceName) => Promise<void>;
+    }
+  >();
+  const applied = new Map<string, string>();
+  const followFaults = async () => {
+    for (const [host, { named, haproxy, onChange }] of faultReloads) {
+      const now = JSON.stringify([[...wrongAnswers(host)], nowhere(host)]);
+      if ((applied.get(host) ?? JSON.stringify([[], []])) === now) continue;
+      applied.set(host, now);
+      if (named?.running()) {
+        await named.followWrongAnswers();
+        await onChange('dns');
+      }
+      if (haproxy?.running()) {
+        await haproxy.reload();
+        await onChange('haproxy');
+      }
+    }
+  };
+  let following = Promise.resolve();
+  const onFaults = () => {
+    following = following.then(followFaults).catch(() => undefined);
+  };
+  faults.on('change', onFaults);
   const nameds = new Map<string, NamedDaemon>();
   const haproxies = new Map<string, HaproxyDaemon>();
   const stopAll = async () => {
+    faults.off('change', onFaults);
+    await following;
     await Promise.all(running.map((ssh) => ssh.stop()));
     await Promise.all([...nameds.values(), ...haproxies.values()].map((daemon) => daemon.close()));
     await labEndpoints.stop();
@@ -120,11 +172,12 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
             fs,
             daemonDir,
             NamedDaemon.loopback(await freePort(), await freePort()),
+            () => wrongAnswers(host.name),
           )
         : undefined;
       if (host.dns) seedNamedHost(fs, host.dns);
       const haproxy = host.haproxy
-        ? new HaproxyDaemon({ ...host, haproxy: host.haproxy }, fs, daemonDir, labEndpoints)
+        ? new HaproxyDaemon({ ...host, haproxy: host.haproxy }, fs, daemonDir, labEndpoints, () => nowhere(host.name))
         : undefined;
       if (named) nameds.set(host.name, named);
       if (haproxy) haproxies.set(host.name, haproxy);
@@ -138,6 +191,7 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
         ...(haproxy && { haproxy }),
       });
       hosts.set(host.name, { fs, services });
+      if (named || haproxy) faultReloads.set(host.name, { named, haproxy, onChange });
       const context = {
         lab,
         host,
@@ -194,6 +248,7 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
       return haproxy.frontendPort(port);
     },
     attachControlPlane: (controlPlane) => labEndpoints.attach(controlPlane),
+    faultsFollowed: () => following,
     refreshControlPlane: () => labEndpoints.refresh(),
     stop: stopAll,
   };

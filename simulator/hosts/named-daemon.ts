@@ -53,6 +53,8 @@ export class NamedDaemon {
     private readonly fs: RootFs,
     stateDir: string,
     readonly loopback: NamedLoopback,
+    /** Names this named answers wrongly (the dns-wrong-address fault): full name → address. */
+    private readonly wrongAnswers: () => ReadonlyMap<string, string> = () => new Map(),
   ) {
     mkdirSync(stateDir, { recursive: true });
     this.process = new DaemonProcess(`named of ${host.name}`, join(stateDir, 'named.log'));
@@ -100,9 +102,19 @@ export class NamedDaemon {
   /** named's loopback configuration, from the host's files as they are now (see loopback-configs.ts). */
   writeLoopbackConf(): void {
     const { zonesConf } = this.host.dns;
+    // A wrong answer is a zone of its own for that one name: named answers from the closest zone.
+    const overrides = [...this.wrongAnswers()].map(([name, address], index) => {
+      const file = `/run/named/simulator-fault-${index}.zone`;
+      writeFileSync(
+        this.fs.local(file),
+        `$TTL 60\n@ IN SOA ns.simulator-fault. hostmaster.simulator-fault. ( 1 60 60 60 60 )\n` +
+          `@ IN NS ns.simulator-fault.\n@ IN A ${address}\n`,
+      );
+      return `// The dns-wrong-address fault of the simulated lab.\nzone "${name}" { type primary; file "${file}"; };\n`;
+    });
     writeFileSync(
       this.fs.local(LOOPBACK_CONF),
-      namedLoopbackConf(this.fs.exists(zonesConf) ? zonesConf : undefined, this.loopback),
+      namedLoopbackConf(this.fs.exists(zonesConf) ? zonesConf : undefined, this.loopback) + overrides.join(''),
     );
   }
 
@@ -154,6 +166,27 @@ export class NamedDaemon {
       );
     for (let tries = 0; tries < 30; tries++) {
       if ((await Promise.all(zones.map(served))).every(Boolean)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
+   * Reloads named until it answers each of its wrong answers (the dns-wrong-address fault), or they are
+   * gone: the zone for a new wrong name loads after `rndc reload` has returned. Gives up after about 10 s.
+   */
+  async followWrongAnswers(): Promise<void> {
+    const resolver = new Resolver({ timeout: 500, tries: 1 });
+    resolver.setServers([`127.0.0.1:${this.loopback.port}`]);
+    const serves = async () => {
+      for (const [name, address] of this.wrongAnswers()) {
+        const records = await resolver.resolve4(name).catch((): string[] => []);
+        if (!records.includes(address)) return false;
+      }
+      return true;
+    };
+    for (let tries = 0; tries < 100; tries++) {
+      if (tries % 20 === 0) await this.rndc(['reload']);
+      if (await serves()) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -2,11 +2,15 @@
  * The lab network's TCP endpoints on loopback, for the real HAProxy of the load balancer hosts: every
  * lab `address:port` a backend names gets a loopback port of its own. Those of a control-plane node
  * (the bootstrap node, the masters) on 6443 and 22623 listen while the node serves them, and a
- * connection to 6443 reaches the simulated API server; 22623 (the machine config server) accepts
- * the connection and closes it, enough for HAProxy's TCP checks. Any other lab endpoint is a
+ * connection to 6443 reaches the simulated API server; 22623 (the machine config server) speaks
+ * HTTPS and answers its health check (`GET /healthz`, what load balancers of a real cluster ask) with
+ * 200, anything else 404 (the configs themselves are judged by the boot sequence, not served here);
+ * HAProxy's TCP checks only connect. Any other lab endpoint is a
  * loopback port where nothing listens: connections are refused, as from an address nobody answers.
  */
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServingCertificates, type ServingCertificates } from '../apiserver/tls.js';
 
 export interface ControlPlane {
   /** Whether the node at `ip` serves `port` now. */
@@ -26,13 +30,24 @@ interface Gate {
 
 const SERVED_PORTS = [6443, 22623];
 
-/** A port nothing listens on: bound for a moment to get a free number, then let go. */
+/** Ports handed out by `freePort` in this process: each is meant for one listener only. */
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on: bound for a moment to get a free number, then let go. Never one handed
+ * out before: a port set aside for a listener that binds later (a HAProxy frontend, a node's endpoint)
+ * is free until then, and HAProxy binds with SO_REUSEPORT, so two listeners could share it unseen.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 export class LabEndpoints {
@@ -41,6 +56,8 @@ export class LabEndpoints {
   private readonly allocating = new Map<string, Promise<number>>();
   private controlPlane: ControlPlane | undefined;
   private stopped = false;
+  /** The machine config server's certificate (made once, when the first node serves 22623). */
+  private mcsCertificates: Promise<ServingCertificates> | undefined;
   /** Refreshes run one after the other: two at once could both open the same gate. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -91,7 +108,10 @@ export class LabEndpoints {
       SERVED_PORTS.includes(gate.port) &&
       this.controlPlane?.serves(gate.address, gate.port) === true;
     if (open && !gate.server) {
-      const server = createServer((socket) => this.accept(gate, socket));
+      const server =
+        gate.port === 22623
+          ? await this.machineConfigServer(gate)
+          : createServer((socket) => this.accept(gate, socket));
       gate.server = server;
       await new Promise<void>((resolve) => {
         server.once('error', () => {
@@ -107,6 +127,20 @@ export class LabEndpoints {
       for (const socket of gate.sockets) socket.destroy();
       await closed;
     }
+  }
+
+  /** HTTPS with the health check a real machine config server answers (`/healthz`). */
+  private async machineConfigServer(gate: Gate): Promise<Server> {
+    this.mcsCertificates ??= createServingCertificates(['machine-config-server']);
+    const { certPem, keyPem } = await this.mcsCertificates;
+    const server = createHttpsServer({ cert: certPem, key: keyPem }, (request, response) => {
+      response.writeHead(request.url === '/healthz' ? 200 : 404, { 'Content-Type': 'text/plain' });
+      response.end(request.url === '/healthz' ? 'ok' : 'not served by the simulated machine config server');
+    });
+    server.on('connection', (socket: Socket) => this.track(gate, socket));
+    // A TCP check that closes before the handshake is no error of the server's.
+    server.on('tlsClientError', () => undefined);
+    return server;
   }
 
   private accept(gate: Gate, socket: Socket): void {

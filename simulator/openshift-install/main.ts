@@ -20,6 +20,7 @@ import {
   type ApiTarget,
   type InstallState,
 } from './assets.js';
+import { GatherError, gatherBootstrap } from './gather.js';
 import { InstallConfigError, parseInstallConfig } from './install-config.js';
 import { createRootCa, kubeadminPassword } from './pki.js';
 
@@ -43,6 +44,8 @@ export interface SimTarget {
   release: string;
   architecture: string;
   api: ApiTarget;
+  /** The lab's admin endpoint (its nodes' states), for `gather bootstrap`. */
+  adminUrl?: string;
 }
 
 class Fatal extends Error {
@@ -65,7 +68,7 @@ export async function readTarget(env: NodeJS.ProcessEnv): Promise<SimTarget> {
   }
   let endpoints: {
     release?: { version?: string; architecture?: string };
-    apiServer?: { url?: string; kubeconfig?: string };
+    apiServer?: { url?: string; kubeconfig?: string; adminUrl?: string };
   };
   try {
     endpoints = JSON.parse(await readFile(file, 'utf8')) as typeof endpoints;
@@ -89,6 +92,7 @@ export async function readTarget(env: NodeJS.ProcessEnv): Promise<SimTarget> {
     release: version,
     architecture: endpoints.release?.architecture ?? 'x86_64',
     api: { url: endpoints.apiServer.url, caPem: Buffer.from(caData, 'base64').toString(), token },
+    ...(endpoints.apiServer.adminUrl !== undefined && { adminUrl: endpoints.apiServer.adminUrl }),
   };
 }
 
@@ -106,12 +110,17 @@ interface Parsed {
   command: string[];
   dir: string;
   help: boolean;
+  /** `gather bootstrap`: the bootstrap node's and the masters' addresses. */
+  bootstrap?: string;
+  masters: string[];
 }
 
 function parseArgs(args: readonly string[]): Parsed {
   const command: string[] = [];
   let dir = '.';
   let help = false;
+  let bootstrap: string | undefined;
+  const masters: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const [flag, inline] = arg.startsWith('--') ? (arg.split(/=(.*)/s, 2) as [string, string?]) : [arg, undefined];
@@ -122,12 +131,14 @@ function parseArgs(args: readonly string[]): Parsed {
       return next;
     };
     if (flag === '--dir') dir = value();
-    else if (flag === '--log-level') value();
+    else if (flag === '--log-level' || flag === '--key') value();
+    else if (flag === '--bootstrap') bootstrap = value();
+    else if (flag === '--master') masters.push(value());
     else if (flag === '--help' || flag === '-h') help = true;
     else if (arg.startsWith('-')) throw new Fatal(`unknown flag: ${flag}`, 1);
     else command.push(arg);
   }
-  return { command, dir, help };
+  return { command, dir, help, masters, ...(bootstrap !== undefined && { bootstrap }) };
 }
 
 const USAGE = `Creates OpenShift clusters (simulated for rehearsals)
@@ -137,6 +148,7 @@ Usage:
 
 Available Commands:
   create      Create part of an OpenShift cluster (manifests, ignition-configs)
+  gather      Gather debugging data for a given installation failure (bootstrap)
   version     Print version information
 
 Flags:
@@ -170,10 +182,23 @@ export async function runOpenshiftInstall(args: readonly string[], env: NodeJS.P
       else await createIgnitionConfigs(dir, target, log);
       return 0;
     }
+    if (verb === 'gather' && noun === 'bootstrap' && rest.length === 0) {
+      const bundle = await gatherBootstrap({
+        dir,
+        bootstrap: parsed.bootstrap,
+        masters: parsed.masters,
+        target: await readTarget(env),
+        log,
+      }).catch((error: unknown) => {
+        throw error instanceof GatherError ? new Fatal(error.message) : error;
+      });
+      log('info', `Bootstrap gather logs captured here "${bundle}"`);
+      return 0;
+    }
     if (verb === 'create' || verb === 'wait-for' || verb === 'destroy' || verb === 'gather') {
       throw new Fatal(
         `"${parsed.command.join(' ')}" is not simulated: the simulated openshift-install does "create ` +
-          `manifests" and "create ignition-configs"; wait on the cluster with the runbook's waits`,
+          `manifests", "create ignition-configs" and "gather bootstrap"; wait on the cluster with the runbook's waits`,
       );
     }
     io.stderr(`Error: unknown command "${verb}" for "openshift-install"\nRun 'openshift-install --help' for usage.\n`);

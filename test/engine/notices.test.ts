@@ -198,6 +198,27 @@ describe('notices', () => {
     expect(notice.message).toMatch(/aborted by the operator \(lab reserved\); the step had failed: marker fixed/);
   }, 120_000);
 
+  it('tells of a step skipped by the operator, with the reason the skip recorded', async () => {
+    receiver.failing = false;
+    const handle = await startRunbook(temporal.client, 'engine-flaky', {
+      lab: labWithWebhook(await loadExampleLab(), 'skipped'),
+    });
+    await waitForProgress(handle, (p) => p.state === 'paused', 'the pause');
+    await handle.executeUpdate(resumeUpdate, {
+      args: [{ action: 'skip', reason: 'check passes now: marker set by hand' }],
+    });
+    await receiver.until(
+      () => receiver.seen.some((s) => s.status === 204 && s.body.event === 'skipped' && s.body.lab === 'skipped'),
+      'the skipped notice',
+    );
+    const notice = receiver.seen.find((s) => s.body.event === 'skipped' && s.body.lab === 'skipped')!.body;
+    expect(notice).toMatchObject({ runbook: 'engine-flaky', step: 'flaky.step', workflowId: handle.workflowId });
+    expect(notice.message).toMatch(
+      /^skipped by the operator \(check passes now: marker set by hand\) after: marker fixed is missing/,
+    );
+    await handle.terminate('the test is over').catch(() => undefined);
+  }, 120_000);
+
   it('a rehearsal refuses a webhook off loopback before any connection, and the run goes on', async () => {
     const before = receiver.seen.length;
     process.env.RUNBOOK_TEST_WEBHOOK_FAR = 'http://10.42.253.250/hooks/far';

@@ -26,8 +26,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CertificatesV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
 import { installFolder, readFolderState, writeFolderState } from '../../activities/install/folder.js';
 import { installActivities } from '../../activities/install/index.js';
 import type { Lab } from '../../lab/schema.js';
@@ -39,7 +37,7 @@ import {
   writeEngineBundle,
   type WorkerProcess,
 } from '../../testing/engine-harness.js';
-import { createLabWorkers, createRunbookWorker, installWorkerRuntime } from '../../worker/worker.js';
+import { installWorkerRuntime } from '../../worker/worker.js';
 import { resumeUpdate, type RunbookProgress } from '../../workflows/engine/api.js';
 import type { StepContext } from '../../contract/step.js';
 import {
@@ -53,6 +51,8 @@ import {
   settled,
   startBareLab,
   startInstall,
+  startInstallWorkers,
+  type InstallWorkers,
 } from '../support/install-runs.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 
@@ -105,8 +105,7 @@ describe('faults met one after the other by one install run', () => {
   let sim: SimulatedLab;
   let admin: ReturnType<typeof faultAdmin>;
   let handle: WorkflowHandle;
-  let workers: Worker[] = [];
-  let running: Promise<unknown>;
+  let workers: InstallWorkers | undefined;
   let expiredFolder: string | undefined;
 
   /**
@@ -150,21 +149,11 @@ describe('faults met one after the other by one install run', () => {
       TIME_SCALE,
     );
     admin = faultAdmin(sim);
-    const options = {
-      connection: temporal.connection,
-      namespace: temporal.namespace,
-      taskQueue: TASK_QUEUE,
-      shutdownGraceTime: '100ms',
-      activities: createActivities({ replace: { installIgnitionFresh: ignitionFreshADayLater } }),
-      labs: [lab.name],
-    };
-    workers = [await createRunbookWorker(options), ...(await createLabWorkers(options))];
-    running = Promise.all(workers.map((worker) => worker.run()));
+    workers = await startInstallWorkers(temporal, TASK_QUEUE, lab, { installIgnitionFresh: ignitionFreshADayLater });
   }, 180_000);
 
   afterAll(async () => {
-    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
+    await workers?.stop();
     await sim?.stop();
     if (expiredFolder) await rm(expiredFolder, { recursive: true, force: true });
   });

@@ -5,12 +5,15 @@
  */
 import { expect } from '@jest/globals';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { createActivities } from '../../activities/index.js';
 import type { Lab } from '../../lab/schema.js';
 import { adminRequest } from '../../simulator/admin-client.js';
 import { FAULTS_ROUTE, type Fault, type FaultKind } from '../../simulator/faults.js';
 import { startSimulatedLab, type SimulatedLab } from '../../simulator/lab-sim.js';
 import { waitForProgress } from '../../testing/engine-harness.js';
+import { createLabWorkers, createRunbookWorker } from '../../worker/worker.js';
 import type { RunbookInput, RunbookProgress, StepProgress } from '../../workflows/engine/api.js';
+import type { TestTemporal } from './temporal.js';
 
 /**
  * A bare simulated lab of `lab` (nothing installed), quiet but for warnings; at time scale 0 (every
@@ -38,6 +41,39 @@ export function faultAdmin(sim: SimulatedLab) {
   return {
     add: (fault: Fault) => send('POST', FAULTS_ROUTE, fault),
     clear: (kind: FaultKind) => send('DELETE', `${FAULTS_ROUTE}?kind=${kind}`),
+  };
+}
+
+export interface InstallWorkers {
+  /** Shuts the workers down and waits until they have stopped. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The product's workers for an install rehearsal, in this process: the runbook worker and the lab's
+ * (`runbook worker --lab <lab>`), on `taskQueue`, with `replace` standing in for some activities.
+ */
+export async function startInstallWorkers(
+  temporal: Pick<TestTemporal, 'connection' | 'namespace'>,
+  taskQueue: string,
+  lab: Lab,
+  replace: NonNullable<Parameters<typeof createActivities>[0]>['replace'],
+): Promise<InstallWorkers> {
+  const options = {
+    connection: temporal.connection,
+    namespace: temporal.namespace,
+    taskQueue,
+    shutdownGraceTime: '100ms',
+    activities: createActivities({ replace }),
+    labs: [lab.name],
+  };
+  const workers = [await createRunbookWorker(options), ...(await createLabWorkers(options))];
+  const running = Promise.all(workers.map((worker) => worker.run()));
+  return {
+    stop: async () => {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
   };
 }
 

@@ -9,6 +9,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Lab } from '../../lab/schema.js';
+import type { Finding } from '../../contract/diagnosis.js';
 import type { RehearsalInput } from '../../contract/step.js';
 
 /** The task queue every runbook workflow and step activity runs on. */
@@ -116,8 +117,11 @@ export interface RunbookProgress {
   /** Path of the step that runs, waits or is paused: `nodes.boot` or `nodes.boot[master1].power-on`. */
   currentStep?: string;
   steps: StepProgress[];
-  /** The failure that paused (or, after abort, failed) the run. */
-  error?: { stepId: string; message: string; type?: string };
+  /**
+   * The failure that paused (or, after abort, failed) the run; a wait's `diagnosis` is what its probes
+   * found when it paused (contract/diagnosis.ts).
+   */
+  error?: { stepId: string; message: string; type?: string; diagnosis?: Finding[] };
   startedAt: string;
   updatedAt: string;
 }

@@ -2,6 +2,7 @@
  * The Markdown the Temporal UI shows as a run's "current details": where the run is and what the
  * operator can do next. Workflow-safe; kept short (the UI shows it at the top of the run's page).
  */
+import { diagnosisLines } from '../../contract/diagnosis.js';
 import type { AfterDeadline, RunbookProgress, StepProgress } from './api.js';
 import type { RunbookDefinition } from './definition.js';
 import { itemPath } from './steps.js';
@@ -25,6 +26,9 @@ export function renderCurrentDetails(
     );
     const note = entry?.afterDeadline && afterDeadlineNote(entry.afterDeadline);
     if (note) lines.push(note, '');
+    // What the wait's probes found: the likely cause first (contract/diagnosis.ts).
+    const diagnosis = diagnosisLines(progress.error.diagnosis ?? []);
+    if (diagnosis.length) lines.push('Diagnosis:', '', ...diagnosis.map((line) => `- ${line}`), '');
   }
   const resumed = lastResumedByItself(progress.steps);
   if (progress.state !== 'paused' && resumed)

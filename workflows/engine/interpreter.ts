@@ -52,6 +52,7 @@ import {
   skipReason,
   type RunbookDefinition,
 } from './definition.js';
+import { diagnosisIn, type Finding } from '../../contract/diagnosis.js';
 import { StepErrorType } from '../../contract/error-types.js';
 import type { StepContext, StepResult } from '../../contract/step.js';
 import { activityStepsFor, itemPath, type ActivityStep, type ForEachStep, type GateStep, type Step } from './steps.js';
@@ -267,7 +268,12 @@ class RunbookRun {
         entry.attempts += failure.attempts;
         entry.status = 'paused';
         entry.message = failure.message;
-        this.progress.error = { stepId: path, message: failure.message, ...(failure.type && { type: failure.type }) };
+        this.progress.error = {
+          stepId: path,
+          message: failure.message,
+          ...(failure.type && { type: failure.type }),
+          ...(failure.diagnosis && { diagnosis: failure.diagnosis }),
+        };
         const watch = this.watchAfterDeadline(step, context, entry, path, item, error);
         let answer: ResumeRequest | typeof RESUMED_BY_ITSELF;
         try {
@@ -294,6 +300,11 @@ class RunbookRun {
         if (decision.action === 'skip') {
           delete this.progress.error;
           finish(entry, 'skipped', `skipped by the operator${reason} after: ${failure.message}`);
+          // The reason holds what the step's check said (cli/runs/skip-check.ts): the evidence goes out too.
+          // Only when a webhook wants it: every notify call numbers a notice, and a run started before
+          // the event existed must replay with the numbers it had.
+          if (this.lab.notify?.webhooks.some((webhook) => webhook.on.includes('skipped')))
+            await this.notify({ event: 'skipped', step: path, message: entry.message });
           return;
         }
         // Aborted, not failed: the operator ended the run; the step's own failure stays in its message.
@@ -415,6 +426,7 @@ class RunbookRun {
       step: waiting.path,
       message: this.pauseMessage(waiting),
       command: waiting.kind === 'resume' ? `runbook resume ${id}` : `runbook approve ${id}`,
+      ...(waiting.kind === 'resume' && this.progress.error?.diagnosis && { diagnosis: this.progress.error.diagnosis }),
     });
     await condition(() => answer() !== undefined || this.rewindTo !== undefined);
     recordPause(state, since);
@@ -642,7 +654,7 @@ function countOutcomes(entries: StepProgress[]): Pick<RunbookResult, 'changed' |
  * number into the failure's details (see activities/engine/step-activity.ts); timeouts come from
  * the server and count as one attempt each.
  */
-function describeFailure(error: unknown): { message: string; type?: string; attempts: number } {
+function describeFailure(error: unknown): { message: string; type?: string; attempts: number; diagnosis?: Finding[] } {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof TimeoutFailure) {
     // A wait's last checkpoint says what it last saw (see pollUntil); a plain timeout says which one.
@@ -667,10 +679,12 @@ function describeFailure(error: unknown): { message: string; type?: string; atte
       : cause instanceof TemporalFailure
         ? cause.name
         : undefined;
+  const diagnosis = cause instanceof ApplicationFailure ? diagnosisIn(cause.details ?? undefined) : undefined;
   return {
     message: message || 'the step failed without a message',
     ...(type && { type }),
     attempts: typeof attempt === 'number' ? attempt : 1,
+    ...(diagnosis && { diagnosis }),
   };
 }
 

@@ -27,6 +27,7 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { Finding } from '../../contract/diagnosis.js';
 import type { Lab, NoticeEvent, Webhook } from '../../lab/schema.js';
 
 /** Workflow type of the child that delivers one notice; a named export of every workflow bundle. */
@@ -46,6 +47,8 @@ export interface Notice {
   message: string;
   /** What to type next (`runbook resume install/intra`), for events that wait for a person. */
   command?: string;
+  /** A paused wait's diagnosis: what its probes found (contract/diagnosis.ts), redacted on the worker. */
+  diagnosis?: Finding[];
   /** Workflow time of the event (ISO-8601). */
   at: string;
 }

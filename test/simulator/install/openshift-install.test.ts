@@ -313,6 +313,22 @@ describe('the simulated openshift-install', () => {
     expect(result.stderr).toContain('\\"wait-for bootstrap-complete\\" is not simulated');
   });
 
+  it('gathers no bootstrap bundle from a bootstrap node that does not run, nor without its address', async () => {
+    const folder = path.join(work, 'gather');
+    await mkdir(folder, { recursive: true });
+    const bootstrap = t.lab.nodes.find((node) => node.role === 'bootstrap')!;
+    // An installed lab: the bootstrap node was switched off after bootstrap-complete.
+    const off = await run(['gather', 'bootstrap', '--dir', folder, '--bootstrap', bootstrap.ip]);
+    expect(off.exitCode).toBe(1);
+    expect(off.stderr).toContain(
+      `failed to gather bootstrap logs: failed to create SSH client: dial tcp ${bootstrap.ip}:22: connect: connection refused`,
+    );
+    const unnamed = await run(['gather', 'bootstrap', '--dir', folder]);
+    expect(unnamed.exitCode).toBe(1);
+    expect(unnamed.stderr).toContain('must provide a bootstrap host address (--bootstrap)');
+    expect(await readdir(folder)).not.toContainEqual(expect.stringMatching(/^log-bundle-/));
+  });
+
   it('never prints the pull secret or the SSH key', () => {
     const output = printed.join('\n');
     expect(output.length).toBeGreaterThan(0);
