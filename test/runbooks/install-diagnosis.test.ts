@@ -118,7 +118,12 @@ describe('each pause of a wait carries its diagnosis', () => {
   let workers: InstallWorkers | undefined;
   const receiver = new Receiver();
 
-  /** The lab with a webhook on loopback and install deadlines of seconds. */
+  /**
+   * The lab with a webhook on loopback and install deadlines of seconds (lab time; at the lab's time
+   * scale 0 that is real time). Paused waits do not keep watching (`waits.keepWatching: 0s`): each
+   * pause here is resumed by the test once its cause is cleared, so the run cannot go on by itself
+   * first (test/engine/soft-deadline.test.ts and install-faults cover that).
+   */
   let hurried: (installComplete: string) => Lab;
 
   /** The ignition check, the first time: once the DNS wait has passed, netserv1 answers api-int wrongly. */
@@ -137,6 +142,7 @@ describe('each pause of a wait carries its diagnosis', () => {
       ...structuredClone(lab),
       install: { ...lab.install, deadlines: { bootstrapApi: '5s', bootstrapComplete: '10s', installComplete } },
       notify: { webhooks: [{ name: 'ops', url: `env:${WEBHOOK_ENV}`, on: ['paused'] }] },
+      waits: { keepWatching: '0s' },
     });
     sim = await startBareLab(lab, path.join(dir, 'sim'), [
       { kind: 'csr-never-appears', node: 'compute1' },
@@ -165,7 +171,7 @@ describe('each pause of a wait carries its diagnosis', () => {
       });
       const progress = await settled(handle, 'the bootstrap wait', 2 * STRETCH_MS);
       const findings = pausedWith(progress, 'bootstrap.complete');
-      expect(progress.error!.message).toMatch(/^Timed out after 15s waiting for bootstrap-complete/);
+      expect(progress.error!.message).toMatch(/^Timed out after 15s of lab time waiting for bootstrap-complete/);
 
       expect(problems(findings, 'dns')).toEqual([
         `netserv1 answers ${WRONG} for api-int.${DOMAIN}; the lab says 10.42.253.150 10.42.253.151 (the load balancers)`,
