@@ -17,6 +17,7 @@ import { reportBootstrapComplete } from './controllers/install.js';
 import { registerNode } from './controllers/kubelet.js';
 import { ensureInstallMachineConfiguration } from './controllers/mco.js';
 import { ensureOauthServer } from './controllers/oauth.js';
+import { ensureServiceAccountOf } from './controllers/service-accounts.js';
 import { writeOperatorState } from './controllers/operators.js';
 import { createCsrPem } from './node-certificates.js';
 import { platformWorkloads } from './platform-workloads.js';
@@ -87,7 +88,10 @@ export async function applyBootstrapManifests(ctx: SimContext, options: SeedOpti
   await createMissing(ctx, R.registryConfigs, registryConfigObject());
   await ensureInstallMachineConfiguration(api, lab, options.sshPublicKey ? [options.sshPublicKey] : []);
   await createMissing(ctx, R.ingresscontrollers, defaultIngressController(ctx));
-  for (const { resource, object } of platformWorkloads(lab)) await createMissing(ctx, resource, object);
+  for (const { resource, object } of platformWorkloads(lab)) {
+    await ensureServiceAccountOf(api, object);
+    await createMissing(ctx, resource, object);
+  }
   await ensureOauthServer(ctx);
 }
 

@@ -12,6 +12,7 @@ import type { LabelSelectorObject } from '../apiserver/selectors.js';
 import type { Controller, SimContext } from '../context.js';
 import { R, conditionOf, setCondition, type Condition } from '../openshift-objects.js';
 import { startLoop } from './loop.js';
+import { ensureServiceAccountOf } from './service-accounts.js';
 import type { Toleration } from './pod-spec.js';
 
 export const INGRESS_OPERATOR_NAMESPACE = 'openshift-ingress-operator';
@@ -97,8 +98,10 @@ async function syncIngressController(ctx: SimContext, ic: KubeObject): Promise<v
   let deployment = api.get(R.deployments, ROUTER_NAMESPACE, `router-${name}`);
   if ('map' in converted) {
     const desired = routerDeployment(name, replicas, converted.map, spec.nodePlacement?.tolerations ?? []);
-    if (!deployment) deployment = await api.create(R.deployments, desired);
-    else if (
+    if (!deployment) {
+      await ensureServiceAccountOf(api, desired);
+      deployment = await api.create(R.deployments, desired);
+    } else if (
       JSON.stringify(deployment.spec) !==
       JSON.stringify({ ...(deployment.spec as object), ...(desired.spec as object) })
     ) {

@@ -15,6 +15,7 @@ import type { KubeObject } from '../apiserver/store.js';
 import type { Controller, SimContext } from '../context.js';
 import { R, conditionOf, setCondition, type Condition } from '../openshift-objects.js';
 import { startLoop } from './loop.js';
+import { ensureServiceAccountOf } from './service-accounts.js';
 import { W } from './pods.js';
 import type { PodSpec, Volume } from './pod-spec.js';
 
@@ -172,8 +173,10 @@ async function sync(ctx: SimContext, config: KubeObject): Promise<void> {
       set('Degraded', true, 'Error', message);
     } else {
       const desired = registryDeployment(spec, plan.volume);
-      if (!existing) await api.create(R.deployments, desired);
-      else if (
+      if (!existing) {
+        await ensureServiceAccountOf(api, desired);
+        await api.create(R.deployments, desired);
+      } else if (
         JSON.stringify(existing.spec) !== JSON.stringify({ ...(existing.spec as object), ...(desired.spec as object) })
       ) {
         await api.mutate(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT, (draft) => {
