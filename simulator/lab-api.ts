@@ -30,7 +30,7 @@ import {
   type WatchEvent,
 } from './apiserver/store.js';
 import { apiRequest, type ApiReply, type ApiTarget } from './control-plane/api-client.js';
-import { LAB_FIELD_MANAGER } from './control-plane/copy-openshift-objects.js';
+import { LAB_FIELD_MANAGER } from './control-plane/openshift-kinds.js';
 
 export interface LabWriteOptions {
   /** `status`: the status subresource (where the type has one); `approval`: a CSR's. */
@@ -173,6 +173,9 @@ function apiErrorOf(method: string, path: string, reply: ApiReply): ApiError {
   return new ApiError(reply.status, 'Unknown', `${method} ${path} answered ${reply.status}: ${String(status)}`);
 }
 
+/** How long the server keeps one watch open (under client-node's 30 s inactivity timeout). */
+const WATCH_SECONDS = 20;
+
 class TypeCache {
   readonly objects = new Map<string, KubeObject>();
   resourceVersion = '';
@@ -244,16 +247,26 @@ export function realLabApi(options: RealLabApiOptions): RealLabApi {
     }
     for (const [key, object] of [...cache.objects]) if (!seen.has(key)) absorb(resource, 'DELETED', object);
     cache.resourceVersion = list.metadata.resourceVersion;
-    const restart = (why: string) => {
+    await watchFrom(resource, path);
+  };
+
+  /**
+   * Watches from the cache's resourceVersion. The server ends each watch after WATCH_SECONDS (before
+   * client-node's 30 s inactivity timeout can): the next one carries on from the last version seen; an
+   * expired version (410) or a broken stream lists the type again.
+   */
+  const watchFrom = async (resource: string, path: string): Promise<void> => {
+    const cache = cacheOf(resource);
+    const relist = (why: string) => {
       if (stopped) return;
       warn(`the watch of ${resource} ended (${why}); listing it again`);
-      setTimeout(() => void listAndWatch(resource).catch((error: unknown) => restart(String(error))), 500);
+      setTimeout(() => void listAndWatch(resource).catch((error: unknown) => relist(String(error))), 500);
     };
     let ended = false;
     const holder: { abort?: AbortController } = {};
     holder.abort = await watcher.watch(
       path,
-      { resourceVersion: cache.resourceVersion, allowWatchBookmarks: true },
+      { resourceVersion: cache.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS },
       (phase, object: KubeObject) => {
         if (phase === 'BOOKMARK') cache.resourceVersion = object.metadata.resourceVersion ?? cache.resourceVersion;
         else if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') {
@@ -263,14 +276,15 @@ export function realLabApi(options: RealLabApiOptions): RealLabApi {
           // 410 Gone (compacted) or another Status: list again from now.
           ended = true;
           holder.abort?.abort();
-          restart(`the server ended it: ${(object as unknown as { message?: string }).message ?? phase}`);
+          relist(`the server ended it: ${(object as unknown as { message?: string }).message ?? phase}`);
         }
       },
       (error: unknown) => {
         if (holder.abort) aborts.delete(holder.abort);
         if (ended || stopped) return;
         ended = true;
-        restart(error ? String(error) : 'closed by the server');
+        if (error) relist(String(error));
+        else watchFrom(resource, path).catch((failure: unknown) => relist(String(failure)));
       },
     );
     aborts.add(holder.abort);

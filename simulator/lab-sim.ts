@@ -49,7 +49,7 @@ import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
 import { startControlPlane, type ControlPlane } from './control-plane/control-plane.js';
 import type { ApiTarget } from './control-plane/api-client.js';
 import { nodeIdentity } from './control-plane/control-plane.js';
-import { openshiftTypes, type CopiedObject } from './control-plane/copy-openshift-objects.js';
+import { openshiftTypes, type CopiedObject } from './control-plane/openshift-kinds.js';
 import { resourceKey } from './apiserver/resources.js';
 import { NODE_BOOTSTRAPPER_USER } from './apiserver/identity.js';
 import { startNodeLeases } from './controllers/node-leases.js';

@@ -225,7 +225,8 @@ async function sync(ctx: SimContext, config: KubeObject): Promise<void> {
   const deployment = api.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
   const next = {
     ...previous,
-    ...(storageStatus ? { storage: storageStatus } : {}),
+    // openshift/api requires it: the operator always writes it, {} while no storage is configured.
+    storage: storageStatus ?? {},
     storageManaged,
     readyReplicas: Number((deployment?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0),
     observedGeneration: config.metadata.generation,

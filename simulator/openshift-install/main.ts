@@ -80,15 +80,24 @@ export async function readTarget(env: NodeJS.ProcessEnv): Promise<SimTarget> {
     throw new Fatal(`${file} names no release or API server: start the simulated lab again to rewrite it`);
   const kubeconfig = parse(await readFile(kubeconfigPath, 'utf8')) as {
     clusters?: Array<{ cluster?: { 'certificate-authority-data'?: string } }>;
-    users?: Array<{ user?: { token?: string } }>;
+    users?: Array<{ user?: { token?: string; 'client-certificate-data'?: string; 'client-key-data'?: string } }>;
   };
   const caData = kubeconfig.clusters?.[0]?.cluster?.['certificate-authority-data'];
-  const token = kubeconfig.users?.[0]?.user?.token;
-  if (!caData || !token) throw new Fatal(`${kubeconfigPath} has no CA or token: start the simulated lab again`);
+  const user = kubeconfig.users?.[0]?.user;
+  // The simulated API server's token, or the real control plane's admin client certificate.
+  const credential =
+    user?.token !== undefined
+      ? { token: user.token }
+      : user?.['client-certificate-data'] && user['client-key-data']
+        ? { 'client-certificate-data': user['client-certificate-data'], 'client-key-data': user['client-key-data'] }
+        : undefined;
+  if (!caData || !credential) {
+    throw new Fatal(`${kubeconfigPath} has no CA or credential: start the simulated lab again`);
+  }
   return {
     release: version,
     architecture: endpoints.release?.architecture ?? 'x86_64',
-    api: { url: endpoints.apiServer.url, caPem: Buffer.from(caData, 'base64').toString(), token },
+    api: { url: endpoints.apiServer.url, caPem: Buffer.from(caData, 'base64').toString(), user: credential },
   };
 }
 
