@@ -583,6 +583,12 @@ class WorkloadController {
     const nodes = new Map(this.api.list(W.nodes).items.map((node) => [node.metadata.name, node]));
     for (const pod of this.api.list(W.pods).items) {
       const spec = pod.spec as PodSpec;
+      if (spec.nodeName && pod.metadata.deletionTimestamp && this.api.real) {
+        // The kubelet ends a terminating pod's containers and confirms the deletion (the in-process store
+        // deletes at once): at once here, as containers that ran nothing stop at once.
+        await this.finishDeletion(pod);
+        continue;
+      }
       if (!spec.nodeName || pod.metadata.deletionTimestamp) continue;
       const node = nodes.get(spec.nodeName);
       const nodeReady = node !== undefined && isNodeReady(node);
@@ -607,6 +613,20 @@ class WorkloadController {
         const ready = conditionOf(pod, 'Ready')?.status === 'True';
         if (ready !== nodeReady) await this.setPodReady(pod, nodeReady);
       }
+    }
+  }
+
+  private async finishDeletion(pod: KubeObject): Promise<void> {
+    this.starting.get(pod.metadata.uid!)?.();
+    this.starting.delete(pod.metadata.uid!);
+    try {
+      await this.api.delete(W.pods, pod.metadata.namespace, pod.metadata.name, {
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata.uid! },
+      });
+    } catch (error) {
+      // Gone already (404), or a new pod of the same name (409).
+      if (!(error instanceof ApiError && (error.code === 404 || error.code === 409))) throw error;
     }
   }
 
@@ -635,7 +655,7 @@ class WorkloadController {
       hostIP: nodeAddress(node),
       startTime: now(),
       containerStatuses: containers,
-      qosClass: 'BestEffort',
+      qosClass: statusOf<{ qosClass: string }>(pod).qosClass ?? 'BestEffort',
     });
   }
 
@@ -681,7 +701,7 @@ class WorkloadController {
           }
         : {}),
       containerStatuses: spec.containers.map(running),
-      qosClass: 'BestEffort',
+      qosClass: statusOf<{ qosClass: string }>(pod).qosClass ?? 'BestEffort',
     });
   }
 
