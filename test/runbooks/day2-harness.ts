@@ -147,6 +147,14 @@ export async function expectInfraNodesEndState(t: TestLab): Promise<void> {
   for (const pod of routers) expect(roles(after.get(pod.spec!.nodeName!.split('.')[0]!))).toEqual(['infra']);
 }
 
+/** What a first ceph-csi run changes: the accounts, their SCC grant, the driver, and the class's proof claim. */
+export const CEPH_CSI_FIRST_RUN = {
+  accounts: 'changed',
+  scc: 'changed',
+  driver: 'changed',
+  'storage-class.prove': 'changed',
+} as const;
+
 /** Step paths whose status is not among `allowed`: a second run must leave this empty. */
 export function notUnchanged(
   steps: Record<string, string>,
