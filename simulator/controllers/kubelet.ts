@@ -117,7 +117,8 @@ export async function registerNode(ctx: SimContext, node: Node, ready: boolean, 
       [MCO_ANNOTATIONS.state]: 'Done',
     };
   }
-  return await ctx.api.create(R.nodes, object);
+  // As the node's own identity, as a kubelet registers: OpenShift's node rule lets it set its role labels then.
+  return await ctx.api.createAs(nodeUser(nodeFqdn(ctx.lab, node)), R.nodes, object);
 }
 
 type Phase = 'waiting' | 'client-csr' | 'registered' | 'serving-csr' | 'ready';

@@ -67,7 +67,13 @@ export async function startTestLab(
       return session;
     },
     admin: (method, route, body) =>
-      adminRequest({ url: sim.adminUrl, token: sim.token, caCert: sim.caCert }, method, route, body),
+      // On the real control plane, the simulator's routes are on the admin port only (apiUrl is the real server).
+      adminRequest(
+        { url: options.realControlPlane ? sim.adminUrl : sim.apiUrl, token: sim.token, caCert: sim.caCert },
+        method,
+        route,
+        body,
+      ),
     async stop() {
       for (const session of sessions) await session.close();
       await sim.stop();
