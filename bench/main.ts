@@ -12,7 +12,8 @@
  * - day-2: infra-nodes, ceph-csi, registry-storage, egress-router in order on an installed simulated
  *   lab at time scale 0 (`day2RehearsalS`), then the same four again, finding nothing to do (`day2NoopS`);
  * - install: the install runbook from a bare simulated example lab at time scale 0 to a running cluster
- *   (`installRehearsalS`, start → result), then a second run that finds nothing to do (`installNoopS`);
+ *   (`installRehearsalS`, start → result), then a second run that finds nothing to do (`installNoopS`); the
+ *   same with the lab on its real control plane, for comparison (`installRehearsalRealS`, `installNoopRealS`);
  * - helper push: the bootstrap's DNS, DHCP, PXE and HAProxy files pushed, checked by the real checkers
  *   and reloaded on the five helper hosts of the example lab, all served by a real OpenSSH sshd on
  *   loopback with their service folders under a temp folder (`helperPushFirstS`), then again, finding
@@ -25,7 +26,7 @@
  *   kube-scheduler started on loopback, from the first process to ready with openshift/api's CRDs
  *   Established (`simStartControlPlaneS`), and the sum of their resident memory then (`simControlPlaneRssMb`).
  * - simulated lab start: `startSimulatedLab` from bare (`simStartBareS`) and installed (`simStartInstalledS`) at
- *   time scale 0 with its real control plane, until it serves (the lab's objects copied, the SCC webhook
+ *   time scale 0 with its real control plane, until it serves (the lab seeded through it, the SCC webhook
  *   registered); the start without the real control plane is printed beside it.
  *
  * `--only <figure>[,<figure>…]` (repeatable) measures only the parts that give those figures.
@@ -76,7 +77,7 @@ const TARGETS = {
   simStartInstalledS: 30,
 } as const;
 /** Figures measured for comparison, with no target of their own. */
-const REFERENCES = ['bareSdkStepMsMedian'] as const;
+const REFERENCES = ['bareSdkStepMsMedian', 'installRehearsalRealS', 'installNoopRealS'] as const;
 type Figure = keyof typeof TARGETS | (typeof REFERENCES)[number];
 const FIGURES: readonly string[] = [...Object.keys(TARGETS), ...REFERENCES];
 /** The figures of the engine's own worker process (the no-op runbook), besides the bare SDK reference. */
@@ -169,6 +170,12 @@ try {
     const { installRehearsalS, installNoopS } = await installFigures(server, dir);
     say(`  install, bare lab to running cluster: ${installRehearsalS} s; second run: ${installNoopS} s`);
     Object.assign(figures, { installRehearsalS, installNoopS });
+  }
+  // The same on the real control plane (for comparison: not the default rehearsal path yet).
+  if (wanted('installRehearsalRealS', 'installNoopRealS')) {
+    const real = await installFigures(server, dir, true);
+    say(`  install on the real control plane: ${real.installRehearsalS} s; second run: ${real.installNoopS} s`);
+    Object.assign(figures, { installRehearsalRealS: real.installRehearsalS, installNoopRealS: real.installNoopS });
   }
 
   // The helper hosts' files pushed over SSH to a real sshd, checked and reloaded, then again.
@@ -424,14 +431,17 @@ async function day2Figures(
 async function installFigures(
   temporal: { address: string; namespace: string },
   scratch: string,
+  realControlPlane = false,
 ): Promise<{ installRehearsalS: number; installNoopS: number }> {
   const { startSimulatedLab } = await import('../simulator/lab-sim.js');
-  const workers = await productWorkers(temporal, 'bench-install');
+  const queue = realControlPlane ? 'bench-install-real' : 'bench-install';
+  const workers = await productWorkers(temporal, queue);
   const sim = await startSimulatedLab({
     lab,
-    stateDir: path.join(scratch, 'sim-install'),
+    stateDir: path.join(scratch, realControlPlane ? 'sim-install-real' : 'sim-install'),
     from: 'bare',
     timeScale: 0,
+    realControlPlane,
     log: { info: () => {}, warn: () => {} },
   });
   try {
@@ -439,8 +449,8 @@ async function installFigures(
       const started = performance.now();
       const handle = await startRunbook(client, 'install', {
         lab,
-        taskQueue: 'bench-install',
-        workflowId: `bench/install/${round}`,
+        taskQueue: queue,
+        workflowId: `bench/${queue}/${round}`,
         input: { rehearsal: { endpointsFile: sim.endpointsPath, kubeconfig: sim.kubeconfigPath } },
       });
       const result = await completed(handle);

@@ -11,7 +11,8 @@
  * simulated openshift-install already aimed at this lab (what `tools.openshiftInstall` names).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,6 +22,7 @@ import { startApiServer, writeKubeconfig } from './apiserver/server.js';
 import { BMC_ROUTE, startSimulatedBmcs, type SimulatedBmcs } from './bmc/index.js';
 import { ObjectStore } from './apiserver/store.js';
 import { SimClock } from './clock.js';
+import { realLabApi, storeLabApi, type LabApi, type RealLabApi } from './lab-api.js';
 import type { Controller, SimContext, SimLogger } from './context.js';
 import { trackBoots, type BootTracker } from './controllers/boot.js';
 import { csrController } from './controllers/csr.js';
@@ -37,17 +39,21 @@ import { startStorageController } from './controllers/storage.js';
 import { oauthController } from './controllers/oauth.js';
 import { operatorsController } from './controllers/operators.js';
 import { startWorkloadController } from './controllers/pods.js';
-import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Fault } from './faults.js';
+import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Availability, type Fault } from './faults.js';
 import { startSimulatedHosts, type HostEndpoint, type SimulatedHosts } from './hosts/index.js';
 import type { BmcEndpoint } from '../transport/bmc-targets.js';
 import { startRehearsalMirror, type RehearsalMirror } from './mirror.js';
-import { R, kubeletVersion } from './openshift-objects.js';
+import { kubeletVersion } from './openshift-objects.js';
 import { ENDPOINTS_ENV } from './openshift-install/main.js';
 import { startReleaseMirror } from './release-mirror.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
 import { startControlPlane, type ControlPlane } from './control-plane/control-plane.js';
-import { followApiOutages } from './control-plane/api-down-proxy.js';
-import { copyOpenShiftObjects, type CopiedObject } from './control-plane/copy-openshift-objects.js';
+import type { ApiTarget } from './control-plane/api-client.js';
+import { nodeIdentity } from './control-plane/control-plane.js';
+import { openshiftTypes, type CopiedObject } from './control-plane/openshift-kinds.js';
+import { resourceKey } from './apiserver/resources.js';
+import { NODE_BOOTSTRAPPER_USER } from './apiserver/identity.js';
+import { startNodeLeases } from './controllers/node-leases.js';
 import { controlPlaneFor } from './control-plane/versions.js';
 
 export type LabStart = 'bare' | 'installed';
@@ -82,7 +88,17 @@ export interface EndpointsFile {
    * `adminUrl`: the admin endpoints (faults, nodes) on a port that stays up while the API is down.
    * `balanced`: the API through the first load balancer host's HAProxy, when the lab has one.
    */
-  apiServer: { url: string; kubeconfig: string; adminUrl: string; balanced?: BalancedApi };
+  apiServer: {
+    url: string;
+    kubeconfig: string;
+    adminUrl: string;
+    /**
+     * The admin endpoints' own kubeconfig (the simulated API's CA and token): on the real control plane
+     * `kubeconfig` holds the real server's client certificate, which the admin port does not take.
+     */
+    adminKubeconfig: string;
+    balanced?: BalancedApi;
+  };
   hosts: HostEndpoint[];
   /** The release the lab pins: what the simulated openshift-install reports and writes for. */
   release: { version: string; architecture: string };
@@ -169,7 +185,10 @@ export interface SimulatedLab {
   /** The API server's bearer token and CA (also in the kubeconfig), for the admin endpoints. */
   token: string;
   caCert: string;
+  /** The simulated API server's store (empty on the real control plane: read `api` there). */
   store: ObjectStore;
+  /** The cluster as the controllers see it: the store, or the cache of the real kube-apiserver. */
+  api: LabApi;
   hosts: SimulatedHosts;
   bmcs: SimulatedBmcs;
   mirror: RehearsalMirror;
@@ -209,42 +228,55 @@ function jsonRoute(body: () => unknown) {
   };
 }
 
-/** The real control plane of the lab's release (or the build it falls back to), with the lab's OpenShift objects in it. */
+/** The real control plane of the lab's release (or the build it falls back to), and the controllers' client of it. */
 async function startLabControlPlane(
   lab: Lab,
-  store: ObjectStore,
   stateDir: string,
   log: SimLogger,
-): Promise<{ plane: ControlPlane; copied: CopiedObject[] }> {
+): Promise<{ plane: ControlPlane; api: RealLabApi }> {
   const choice = controlPlaneFor(lab.cluster.version);
   if (choice.note) log.info(choice.note);
   const plane = await startControlPlane({
     version: choice.version,
     clusterName: lab.cluster.name,
     stateDir: path.join(stateDir, 'control-plane'),
-    // An installed lab brings its release's SCCs in the copy; a bare one has none yet: the current defaults.
-    defaultSccs: store.list(R.sccs).items.length === 0,
+    // The lab's release brings its SCCs with the bootstrap manifests (or the installed seeding).
+    defaultSccs: false,
+  });
+  // The controllers talk to kube-apiserver itself, as on a master (the api-down proxy is for the runbooks).
+  const direct = (target: ApiTarget): ApiTarget => ({ ...target, url: plane.apiServerUrl });
+  const api = realLabApi({
+    target: plane.admin,
+    targetFor: async (user) => {
+      if (user.username === NODE_BOOTSTRAPPER_USER.username) {
+        return { url: plane.apiServerUrl, caPem: plane.caPem, credential: { token: plane.bootstrapToken } };
+      }
+      const node = /^system:node:(.+)$/.exec(user.username)?.[1];
+      if (node) return direct(await plane.targetFor(nodeIdentity(node)));
+      throw new Error(`the lab has no credentials for ${user.username}`);
+    },
+    warn: (message) => log.warn(message),
   });
   try {
-    const { copied, refusals } = await copyOpenShiftObjects(store, plane.kubeconfigPath);
-    if (refusals.length > 0) {
-      throw new Error(
-        `the real API server (Kubernetes ${plane.version}, openshift/api's CRDs) refused ${refusals.length} of the lab's ` +
-          `OpenShift objects:\n${refusals
-            .map(
-              (refusal) =>
-                `  ${refusal.kind} ${refusal.namespace ? `${refusal.namespace}/` : ''}${refusal.name} ` +
-                `(${refusal.part}): ${refusal.message}`,
-            )
-            .join('\n')}`,
-      );
-    }
-    log.info(`real control plane ${plane.version} at ${plane.url} holds the lab's ${copied.length} OpenShift objects`);
-    return { plane, copied };
+    await api.synced();
   } catch (error) {
+    api.stop();
     await plane.stop();
     throw error;
   }
+  log.info(`real control plane ${plane.version} at ${plane.url}: the lab's controllers are its clients`);
+  return { plane, api };
+}
+
+/** What the real server holds of OpenShift's kinds (the installed seeding's objects, as the copy listed them). */
+function openshiftObjectsIn(api: LabApi): CopiedObject[] {
+  return openshiftTypes().flatMap((type) =>
+    api.list(resourceKey(type)).items.map((object) => ({
+      resource: resourceKey(type),
+      ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+      name: object.metadata.name,
+    })),
+  );
 }
 
 /**
@@ -257,12 +289,22 @@ async function balancedApi(
   hosts: SimulatedHosts,
   stateDir: string,
   api: { caCert: string; token: string },
+  plane?: ControlPlane,
 ): Promise<BalancedApi | undefined> {
   const balancer = hostsWith(lab, 'haproxy')[0];
   if (!balancer) return undefined;
   const url = `https://127.0.0.1:${await hosts.balancerPort(balancer.name, 6443)}`;
   const kubeconfig = path.join(stateDir, 'kubeconfig-balanced');
-  await writeKubeconfig(kubeconfig, url, api.caCert, api.token);
+  if (plane) {
+    // The real server's admin kubeconfig (client certificate, lab CA), its server the balancer's frontend.
+    const config = parseYaml(await readFile(plane.kubeconfigPath, 'utf8')) as {
+      clusters: { cluster: { server: string } }[];
+    };
+    for (const cluster of config.clusters) cluster.cluster.server = url;
+    await writeFile(kubeconfig, toYaml(config), { mode: 0o600 });
+  } else {
+    await writeKubeconfig(kubeconfig, url, api.caCert, api.token);
+  }
   return { host: balancer.name, url, kubeconfig };
 }
 
@@ -282,6 +324,9 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
   };
 
   try {
+    // The real control plane takes seconds to start: it starts first, beside the rest.
+    const realStart = options.realControlPlane ? startLabControlPlane(lab, stateDir, log) : undefined;
+    realStart?.catch(() => undefined);
     const api = await startApiServer({
       store,
       stateDir,
@@ -304,6 +349,11 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     const mirror = await startRehearsalMirror({ lab, log });
     stops.push(() => mirror.stop());
 
+    const real = realStart ? await realStart : undefined;
+    if (real) {
+      stops.push(() => real.plane.stop());
+      stops.push(() => real.api.stop());
+    }
     const progress = new InstallProgress(from === 'installed');
     const outages = trackApiOutages(faults, clock);
     stops.push(outages.stop);
@@ -320,7 +370,8 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
         const node = controlPlaneNodes.get(ip);
         return node !== undefined && (port === 6443 || port === 22623) && boot.isRunning(node);
       },
-      apiPort: Number(new URL(api.url).port),
+      // On the real control plane, HAProxy's backends lead to its api-down proxy, as every kubeconfig does.
+      apiPort: Number(new URL(real ? real.plane.url : api.url).port),
     });
     const refreshEndpoints = () =>
       void hosts
@@ -335,18 +386,25 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       for (const event of ['running', 'down', 'stuck', 'new-cluster']) boot.off(event, refreshEndpoints);
     });
     // The API answers while its cluster is up and a node serving it (the bootstrap node, a master) runs.
-    api.setAvailability(() =>
-      progress.apiUp && boot.controlPlaneRunning() ? outages.availability() : { ok: false, retryAfterSeconds: 10 },
-    );
+    const availability = (): Availability =>
+      progress.apiUp && boot.controlPlaneRunning() ? outages.availability() : { ok: false, retryAfterSeconds: 10 };
+    api.setAvailability(availability);
     // Refused and reset outages act on the listener and its connections, at once.
-    const refreshApi = () =>
-      void api
-        .refreshAvailability()
-        .catch((error: unknown) =>
-          log.warn(
-            `the API server could not follow an outage change: ${error instanceof Error ? error.message : String(error)}`,
-          ),
-        );
+    const followed = (error: unknown) =>
+      log.warn(
+        `the API server could not follow an outage change: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    const refreshApi = () => {
+      api.refreshAvailability().catch(followed);
+      if (!real) return;
+      // The real server's clients see the same: refused, reset or 503 through its api-down proxy.
+      const now = availability();
+      (now.ok
+        ? real.plane.apiProxy.set('up')
+        : real.plane.apiProxy.set(now.answer ?? '503', now.retryAfterSeconds)
+      ).catch(followed);
+    };
+    if (real) refreshApi();
     faults.on('change', refreshApi);
     progress.on('api-up', refreshApi);
     progress.on('reset', refreshApi);
@@ -384,22 +442,15 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       })),
     );
 
-    const ctx: SimContext = { lab, store, clock, faults, log };
+    // On the real control plane the controllers are its clients; the in-process store stays empty.
+    const ctx: SimContext = { lab, store, api: real ? real.api : storeLabApi(store), clock, faults, log };
     if (from === 'installed') {
       await seedInstalled(ctx, boot, { sshPublicKey });
       await hosts.refreshControlPlane();
+      if (real) refreshApi();
     }
-    const controlPlane = options.realControlPlane ? await startLabControlPlane(lab, store, stateDir, log) : undefined;
-    if (controlPlane) {
-      stops.push(() => controlPlane.plane.stop());
-      // The lab's API outages reach the real API server's clients through its api-down proxy too.
-      const unfollow = followApiOutages(controlPlane.plane.apiProxy, faults, outages.availability, (error) =>
-        log.warn(
-          `the api-down proxy could not follow an outage: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      );
-      stops.push(unfollow);
-    }
+    const controlPlane = real && { plane: real.plane, copied: openshiftObjectsIn(real.api) };
+    if (real) stops.push(startNodeLeases(ctx, real.plane.admin));
     const controllers: Controller[] = [
       bootstrapController({
         progress,
@@ -416,7 +467,8 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       startStorageController,
       startRegistryController,
       startEgressController,
-      startEndpointsController,
+      // kube-controller-manager's endpoints controller, where it runs.
+      ...(real ? [] : [startEndpointsController]),
       startEgressRouterOvnController,
       startEgressIpOvnController,
     ];
@@ -427,6 +479,11 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     // A bootstrap node that boots a new install starts a new cluster: the old one's objects and every
     // controller's memory of it are gone, and its API answers once the new bootstrap brings it up.
     const onNewCluster = () => {
+      if (real) {
+        // Not reproduced on the real control plane yet: its etcd keeps the old cluster's objects.
+        log.warn("a new install on the real control plane keeps the old cluster's objects (not supported yet)");
+        return;
+      }
       for (const stop of running) stop();
       store.wipe();
       api.dropWatches();
@@ -441,12 +498,14 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     const releaseMirror = await startReleaseMirror();
     stops.push(() => releaseMirror.stop());
     const endpointsPath = path.join(stateDir, 'endpoints.json');
-    const balanced = await balancedApi(lab, hosts, stateDir, api);
+    const balanced = await balancedApi(lab, hosts, stateDir, api, real?.plane);
     const endpoints: EndpointsFile = {
       apiServer: {
-        url: api.url,
-        kubeconfig: api.kubeconfigPath,
+        // The runbooks' API: the real kube-apiserver through its api-down proxy, or the simulated one.
+        url: real ? real.plane.url : api.url,
+        kubeconfig: real ? real.plane.kubeconfigPath : api.kubeconfigPath,
         adminUrl: api.adminUrl,
+        adminKubeconfig: api.kubeconfigPath,
         ...(balanced && { balanced }),
       },
       hosts: hosts.endpoints,
@@ -466,16 +525,17 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
       ),
     };
     await writeFile(endpointsPath, `${JSON.stringify(endpoints, null, 2)}\n`);
-    log.info(`simulated lab ${lab.name} is up (${from}): API ${api.url}`);
+    log.info(`simulated lab ${lab.name} is up (${from}): API ${endpoints.apiServer.url}`);
     return {
-      kubeconfigPath: api.kubeconfigPath,
+      kubeconfigPath: endpoints.apiServer.kubeconfig,
       endpointsPath,
       endpoints,
-      apiUrl: api.url,
+      apiUrl: endpoints.apiServer.url,
       adminUrl: api.adminUrl,
       token: api.token,
       caCert: api.caCert,
       store,
+      api: ctx.api,
       hosts,
       bmcs,
       mirror,

@@ -17,6 +17,7 @@ import { reportBootstrapComplete } from './controllers/install.js';
 import { registerNode } from './controllers/kubelet.js';
 import { ensureInstallMachineConfiguration } from './controllers/mco.js';
 import { ensureOauthServer } from './controllers/oauth.js';
+import { ensureServiceAccountOf } from './controllers/service-accounts.js';
 import { writeOperatorState } from './controllers/operators.js';
 import { createCsrPem } from './node-certificates.js';
 import { platformWorkloads } from './platform-workloads.js';
@@ -37,8 +38,8 @@ import {
   servingCsrObject,
 } from './openshift-objects.js';
 
-function createMissing(ctx: SimContext, resource: string, object: KubeObject): void {
-  if (!ctx.store.get(resource, object.metadata.namespace, object.metadata.name)) ctx.store.create(resource, object);
+async function createMissing(ctx: SimContext, resource: string, object: KubeObject): Promise<void> {
+  if (!ctx.api.get(resource, object.metadata.namespace, object.metadata.name)) await ctx.api.create(resource, object);
 }
 
 /** The default IngressController the ingress operator creates (routers on workers, host network on bare metal). */
@@ -67,28 +68,31 @@ export interface SeedOptions {
   sshPublicKey?: string;
 }
 
-export function applyBootstrapManifests(ctx: SimContext, options: SeedOptions = {}): void {
-  const { store, lab } = ctx;
-  for (const name of NAMESPACES) createMissing(ctx, R.namespaces, namespaceObject(name));
-  for (const scc of defaultSccs()) createMissing(ctx, R.sccs, scc);
-  createMissing(ctx, R.infrastructures, clusterConfigObjects(lab)[0]!);
-  createMissing(ctx, R.oauths, clusterConfigObjects(lab)[1]!);
-  createMissing(ctx, R.etcds, clusterConfigObjects(lab)[2]!);
-  createMissing(ctx, R.clusterversions, clusterVersionObject(lab));
+export async function applyBootstrapManifests(ctx: SimContext, options: SeedOptions = {}): Promise<void> {
+  const { api, lab } = ctx;
+  for (const name of NAMESPACES) await createMissing(ctx, R.namespaces, namespaceObject(name));
+  for (const scc of defaultSccs()) await createMissing(ctx, R.sccs, scc);
+  await createMissing(ctx, R.infrastructures, clusterConfigObjects(lab)[0]!);
+  await createMissing(ctx, R.oauths, clusterConfigObjects(lab)[1]!);
+  await createMissing(ctx, R.etcds, clusterConfigObjects(lab)[2]!);
+  await createMissing(ctx, R.clusterversions, clusterVersionObject(lab));
   const rolling = operatorConditions(
     { available: false, progressing: true, degraded: false },
     'Waiting for the control plane nodes to be Ready',
   );
   for (const name of CLUSTER_OPERATORS) {
-    if (!store.get(R.clusteroperators, undefined, name)) {
-      store.create(R.clusteroperators, clusterOperatorObject(name, lab.cluster.version, rolling));
+    if (!api.get(R.clusteroperators, undefined, name)) {
+      await api.create(R.clusteroperators, clusterOperatorObject(name, lab.cluster.version, rolling));
     }
   }
-  createMissing(ctx, R.registryConfigs, registryConfigObject());
-  ensureInstallMachineConfiguration(store, lab, options.sshPublicKey ? [options.sshPublicKey] : []);
-  createMissing(ctx, R.ingresscontrollers, defaultIngressController(ctx));
-  for (const { resource, object } of platformWorkloads(lab)) createMissing(ctx, resource, object);
-  ensureOauthServer(ctx);
+  await createMissing(ctx, R.registryConfigs, registryConfigObject());
+  await ensureInstallMachineConfiguration(api, lab, options.sshPublicKey ? [options.sshPublicKey] : []);
+  await createMissing(ctx, R.ingresscontrollers, defaultIngressController(ctx));
+  for (const { resource, object } of platformWorkloads(lab)) {
+    await ensureServiceAccountOf(api, object);
+    await createMissing(ctx, resource, object);
+  }
+  await ensureOauthServer(ctx);
 }
 
 const approved = () => ({
@@ -114,24 +118,24 @@ async function approvedCsrs(ctx: SimContext, node: Node): Promise<void> {
     fqdn,
     await createCsrPem({ ...subject, dnsNames: [fqdn], ips: [node.ip] }),
   );
-  for (const csr of [client, serving]) ctx.store.create(R.csrs, { ...csr, status: approved() });
+  for (const csr of [client, serving]) await ctx.api.create(R.csrs, { ...csr, status: approved() });
 }
 
 /** Seeds the lab as right after install. The bootstrap node is off (removed); every other node runs. */
 export async function seedInstalled(ctx: SimContext, boot: BootTracker, options: SeedOptions = {}): Promise<void> {
-  const { store, lab } = ctx;
+  const { api, lab } = ctx;
   const members = lab.nodes.filter((node) => node.role !== 'bootstrap');
-  applyBootstrapManifests(ctx, options);
+  await applyBootstrapManifests(ctx, options);
   for (const node of members) {
     boot.markRunning(node.name);
     await approvedCsrs(ctx, node);
-    if (!store.get(R.nodes, undefined, nodeFqdn(lab, node))) registerNode(ctx, node, true);
+    if (!api.get(R.nodes, undefined, nodeFqdn(lab, node))) await registerNode(ctx, node, true);
   }
   // The procedure switched the registry to emptyDir to finish the install.
-  store.mutate(R.registryConfigs, undefined, 'cluster', (config) => {
+  await api.mutate(R.registryConfigs, undefined, 'cluster', (config) => {
     (config.spec as { storage?: unknown }).storage = { emptyDir: {} };
   });
-  store.mutate(
+  await api.mutate(
     R.registryConfigs,
     undefined,
     'cluster',
@@ -140,8 +144,8 @@ export async function seedInstalled(ctx: SimContext, boot: BootTracker, options:
     },
     { subresource: 'status' },
   );
-  reportBootstrapComplete(store);
+  await reportBootstrapComplete(api);
   for (const name of CLUSTER_OPERATORS) {
-    writeOperatorState(ctx, name, { available: true, progressing: false, degraded: false, message: '' });
+    await writeOperatorState(ctx, name, { available: true, progressing: false, degraded: false, message: '' });
   }
 }

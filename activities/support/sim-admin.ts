@@ -1,6 +1,6 @@
 /**
  * The simulated lab's admin endpoints as a rehearsal's activities read them: `GET` on loopback, with
- * the simulated API's CA and token from its kubeconfig, at the admin port that stays up while the API
+ * the simulated API's CA and token from its kubeconfig (`apiServer.adminKubeconfig`), at the admin port that stays up while the API
  * is down (`apiServer.adminUrl` in endpoints.json). Used for what hardware shows elsewhere (a node's
  * console) and for the lab's clock.
  */
@@ -51,10 +51,11 @@ function getJson(url: URL, ca: string, token: string): Promise<unknown> {
 export async function simAdminGet<T>(rehearsal: RehearsalInput, route: string, schema: z.ZodType<T>): Promise<T> {
   const endpoints = await readEndpointsFile(
     rehearsal.endpointsFile,
-    z.looseObject({ apiServer: z.looseObject({ adminUrl: z.string() }) }),
+    z.looseObject({ apiServer: z.looseObject({ adminUrl: z.string(), adminKubeconfig: z.string().optional() }) }),
   );
   const url = new URL(route, endpoints.apiServer.adminUrl);
   assertLoopbackTarget(url.hostname, 'the simulated lab admin endpoint');
-  const { ca, token } = await credentialsOf(rehearsal.kubeconfig);
+  // On the real control plane the run's kubeconfig is the real server's: the admin port has its own.
+  const { ca, token } = await credentialsOf(endpoints.apiServer.adminKubeconfig ?? rehearsal.kubeconfig);
   return schema.parse(await getJson(url, ca, token));
 }

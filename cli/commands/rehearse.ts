@@ -46,6 +46,7 @@ interface RehearseOptions {
   verbose?: boolean;
   restart?: boolean;
   plan?: boolean;
+  realControlPlane?: boolean;
 }
 
 function parseTimeScale(value: string): number {
@@ -121,6 +122,11 @@ export function registerRehearseCommands(program: Command): void {
     .addOption(jsonOption())
     .option('--verbose', "print the worker's log in full (error stacks included), not one line per event")
     .option('--restart', 'terminate a run of this rehearsal still open in another rehearsal, and start again')
+    .option(
+      '--real-control-plane',
+      'rehearse on a real etcd, kube-apiserver, kube-controller-manager and kube-scheduler (built by `runbook sim ' +
+        "--install`): the lab's controllers are their clients and the runbooks' API calls are judged by the real server",
+    )
     .option(
       '--plan',
       'say what the run would change on the simulated lab, step by step, and change nothing (see `runbook plan`)',
@@ -200,6 +206,7 @@ otherwise the local server (\`runbook server\`) or, when none runs, an embedded 
           from,
           timeScale: options.timeScale,
           faults,
+          ...(options.realControlPlane && { realControlPlane: true }),
           log: streamLog(simLogFile),
         });
         stops.push(() => sim.stop());

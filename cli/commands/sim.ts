@@ -170,9 +170,9 @@ several minutes and about 2.5 GB of memory. scripts/install-deps.sh runs \`runbo
     .option('--faults <scenario>', 'YAML file with `faults: [...]` to turn on from the start')
     .option(
       '--real-control-plane',
-      'also start the real etcd, kube-apiserver, kube-controller-manager and kube-scheduler ' +
-        "(built by `runbook sim --install`) and copy the lab's OpenShift objects into them " +
-        '(a preview: runbooks still use the simulated API)',
+      'run the lab on a real etcd, kube-apiserver, kube-controller-manager and kube-scheduler ' +
+        "(built by `runbook sim --install`): the lab's controllers are their clients and endpoints.json " +
+        'names the real server (through its api-down proxy)',
     )
     .option('--json', 'print the endpoints as JSON')
     .addHelpText(

@@ -6,7 +6,12 @@
  */
 import { ApiError, tooManyRequests } from './errors.js';
 import { matchesSelectorObject, type LabelSelectorObject } from './selectors.js';
-import type { KubeObject, ObjectStore } from './store.js';
+import type { KubeObject, ListOptions } from './store.js';
+
+/** What the budget checks read: pods and budgets (the store, or a cache of the real server). */
+export interface PodLister {
+  list(resource: string, opts?: ListOptions): { items: KubeObject[] };
+}
 
 export const PDB_RESOURCE = 'poddisruptionbudgets.policy';
 
@@ -43,7 +48,7 @@ export interface BudgetStatus {
  * A budget's status as the disruption controller computes it, from the pods it selects now. The
  * eviction check computes it afresh too, so two evictions in a row never both spend the last one.
  */
-export function budgetStatus(store: ObjectStore, budget: KubeObject): BudgetStatus {
+export function budgetStatus(store: PodLister, budget: KubeObject): BudgetStatus {
   const pdb = budget as unknown as Pdb;
   const namespace = budget.metadata.namespace!;
   const pods = store
@@ -67,7 +72,7 @@ export function budgetStatus(store: ObjectStore, budget: KubeObject): BudgetStat
  * The 429 the eviction of `pod` gets when a budget forbids it (the 500 when several select it), or
  * undefined when it may go. Pods that are not running can always go; running ones must fit their budget.
  */
-export function evictionRefusal(store: ObjectStore, pod: KubeObject): ApiError | undefined {
+export function evictionRefusal(store: PodLister, pod: KubeObject): ApiError | undefined {
   const phase = (pod.status as { phase?: string } | undefined)?.phase;
   if (phase !== 'Running' || pod.metadata.deletionTimestamp) return undefined;
   const namespace = pod.metadata.namespace!;

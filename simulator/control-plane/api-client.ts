@@ -6,7 +6,7 @@
  */
 import { request } from 'node:https';
 import { assertLoopbackTarget } from '../../transport/guard.js';
-import { LAB_FIELD_MANAGER } from './copy-openshift-objects.js';
+import { LAB_FIELD_MANAGER } from './openshift-kinds.js';
 
 export type Credential = { certPem: string; keyPem: string } | { token: string };
 

@@ -3,8 +3,8 @@
  * control plane when it starts: the classic set of openshift-objects.ts, plus restricted-v2, nonroot-v2
  * and hostnetwork-v2. As on such a cluster, `restricted` is no longer granted to every authenticated
  * user: restricted-v2 is, and through RBAC (the `system:openshift:scc:restricted-v2` ClusterRole's `use`
- * verb bound to `system:authenticated`), not through its `groups`. An installed lab's own SCCs are copied
- * over these afterwards (copy-openshift-objects.ts), so a lab of an older release keeps its own set.
+ * verb bound to `system:authenticated`), not through its `groups`. A simulated lab does not seed
+ * these (`defaultSccs: false`): its release's SCCs come with its bootstrap manifests, through the API.
  */
 import { defaultSccs } from '../openshift-objects.js';
 import type { KubeObject } from '../apiserver/store.js';

@@ -6,9 +6,10 @@
  *   (workers and infra nodes join later and wait for an operator, as on UPI without Machines);
  * - the `rogue-csr` fault: a client request for a node the lab does not have.
  */
-import { NODE_BOOTSTRAPPER_USER, createAs } from '../apiserver/identity.js';
+import { NODE_BOOTSTRAPPER_USER } from '../apiserver/identity.js';
 import type { KubeObject } from '../apiserver/store.js';
 import type { Controller } from '../context.js';
+import { watchType } from '../lab-api.js';
 import { createClusterSigner, createCsrPem, parseCsrPem, type ClusterSigner } from '../node-certificates.js';
 import { R, clientCsrObject, conditionOf, csrName, now } from '../openshift-objects.js';
 import { nodeFqdn } from '../../lab/schema.js';
@@ -33,7 +34,7 @@ export function csrRequestPem(csr: KubeObject): string {
 
 export function csrController(deps: { progress: InstallProgress }): Controller {
   return (ctx) => {
-    const { lab, store, faults, log } = ctx;
+    const { lab, api, faults, log } = ctx;
     const { progress } = deps;
     const masters = new Set(
       lab.nodes.filter((node) => node.role === 'master').map((node) => `system:node:${nodeFqdn(lab, node)}`),
@@ -52,8 +53,8 @@ export function csrController(deps: { progress: InstallProgress }): Controller {
         await signerReady;
         const usages = ((csr.spec as { usages?: string[] }).usages ?? []) as string[];
         const pem = await signer!.sign(csrRequestPem(csr), usages);
-        if (stopped || !store.get(R.csrs, undefined, name)) return;
-        store.mutate(
+        if (stopped || !api.get(R.csrs, undefined, name)) return;
+        await api.mutate(
           R.csrs,
           undefined,
           name,
@@ -73,7 +74,7 @@ export function csrController(deps: { progress: InstallProgress }): Controller {
     };
 
     /** approve-csr.sh on the bootstrap node, restricted to the masters the lab names. */
-    const approveMaster = (csr: KubeObject) => {
+    const approveMaster = async (csr: KubeObject) => {
       let commonName: string;
       try {
         commonName = parseCsrPem(csrRequestPem(csr)).commonName;
@@ -81,7 +82,7 @@ export function csrController(deps: { progress: InstallProgress }): Controller {
         return;
       }
       if (!masters.has(commonName)) return;
-      store.mutate(
+      await api.mutate(
         R.csrs,
         undefined,
         csr.metadata.name,
@@ -104,11 +105,16 @@ export function csrController(deps: { progress: InstallProgress }): Controller {
       log.info(`bootstrap approved ${csr.metadata.name} (${commonName})`);
     };
 
-    const unwatch = store.watch(R.csrs, {}, (event) => {
+    const unwatch = watchType(api, R.csrs, (event) => {
       if (event.type === 'DELETED' || stopped) return;
       const state = csrState(event.object);
-      if (state === 'Approved') void issue(event.object);
-      else if (state === 'Pending' && progress.apiUp && !progress.bootstrapComplete) approveMaster(event.object);
+      // On the real control plane, kube-controller-manager's csrsigning issues the certificate.
+      if (state === 'Approved' && !api.real) void issue(event.object);
+      else if (state === 'Pending' && progress.apiUp && !progress.bootstrapComplete) {
+        approveMaster(event.object).catch((error: unknown) =>
+          log.warn(`bootstrap could not approve ${event.object.metadata.name}: ${String(error)}`),
+        );
+      }
     });
 
     const fileRogues = () => {
@@ -121,16 +127,18 @@ export function csrController(deps: { progress: InstallProgress }): Controller {
             ? [fault.node]
             : Array.from({ length: fault.count }, (_, index) => `${fault.node}-${index + 1}`);
         for (const node of names) {
-          void createCsrPem({ commonName: `system:node:${node}`, organizations: ['system:nodes'] }).then((pem) => {
-            if (stopped) return;
-            // Random names, as the API server's: a flood may draw one twice.
-            let name = csrName();
-            while (store.get(R.csrs, undefined, name)) name = csrName();
-            const csr = createAs(store, NODE_BOOTSTRAPPER_USER, R.csrs, clientCsrObject(name, pem));
-            log.warn(
-              `a CSR for ${node}, a node this lab does not have, was filed as ${csr.metadata.name} (rogue-csr fault)`,
-            );
-          });
+          void createCsrPem({ commonName: `system:node:${node}`, organizations: ['system:nodes'] })
+            .then(async (pem) => {
+              if (stopped) return;
+              // Random names, as the API server's: a flood may draw one twice.
+              let name = csrName();
+              while (api.get(R.csrs, undefined, name)) name = csrName();
+              const csr = await api.createAs(NODE_BOOTSTRAPPER_USER, R.csrs, clientCsrObject(name, pem));
+              log.warn(
+                `a CSR for ${node}, a node this lab does not have, was filed as ${csr.metadata.name} (rogue-csr fault)`,
+              );
+            })
+            .catch((error: unknown) => log.warn(`the rogue-csr fault could not file its CSR: ${String(error)}`));
         }
       }
     };

@@ -101,11 +101,11 @@ function describeMove(
   });
 }
 
-function syncEgressIps(ctx: SimContext): void {
-  const { store, lab } = ctx;
+async function syncEgressIps(ctx: SimContext): Promise<void> {
+  const { api, lab } = ctx;
   const subnet = parseNetwork(lab.network.cidr);
-  const egressIps = store.list(EGRESS_IPS).items;
-  const assignments = assignEgressIps(egressIps, store.list(R.nodes).items, (ip) => contains(subnet, ip));
+  const egressIps = api.list(EGRESS_IPS).items;
+  const assignments = assignEgressIps(egressIps, api.list(R.nodes).items, (ip) => contains(subnet, ip));
   for (const egressIp of egressIps) {
     const name = egressIp.metadata.name;
     const before = statusItems(egressIp);
@@ -115,7 +115,7 @@ function syncEgressIps(ctx: SimContext): void {
       if (line.includes('no node')) ctx.log.warn(`ovn: ${line}`);
       else ctx.log.info(`ovn: ${line}`);
     }
-    store.mutate(EGRESS_IPS, undefined, name, (draft) => {
+    await api.mutate(EGRESS_IPS, undefined, name, (draft) => {
       draft.status = { items: after };
     });
   }

@@ -53,16 +53,16 @@ function deploymentFor(router: KubeObject): KubeObject {
 
 export const startEgressRouterOvnController: Controller = (ctx) => {
   if (ctx.lab.cluster.networkType !== 'OVNKubernetes') return () => {};
-  const { store } = ctx;
+  const { api } = ctx;
   const loop = startLoop(ctx, 'egress-router', {
     resources: [EGRESS_ROUTERS, W.deployments],
     faults: false,
-    pass: () => {
-      for (const router of store.list(EGRESS_ROUTERS).items) {
+    pass: async () => {
+      for (const router of api.list(EGRESS_ROUTERS).items) {
         const namespace = router.metadata.namespace!;
-        const deployment = store.get(W.deployments, namespace, OVN_ROUTER_DEPLOYMENT);
+        const deployment = api.get(W.deployments, namespace, OVN_ROUTER_DEPLOYMENT);
         if (!deployment) {
-          store.create(W.deployments, deploymentFor(router));
+          await api.create(W.deployments, deploymentFor(router));
           continue;
         }
         const ready = ((deployment.status as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0) > 0;
@@ -74,7 +74,7 @@ export const startEgressRouterOvnController: Controller = (ctx) => {
           message: ready ? 'the egress router pod runs' : 'waiting for the egress router pod',
         });
         if (JSON.stringify(conditions) !== JSON.stringify(previous))
-          store.mutate(EGRESS_ROUTERS, namespace, router.metadata.name, (draft) => {
+          await api.mutate(EGRESS_ROUTERS, namespace, router.metadata.name, (draft) => {
             draft.status = { ...((draft.status as object | undefined) ?? {}), conditions };
           });
       }

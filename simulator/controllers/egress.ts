@@ -48,16 +48,16 @@ export interface EgressAssignment {
 }
 
 export function egressAssignments(ctx: SimContext): EgressAssignment[] {
-  const { store } = ctx;
+  const { api } = ctx;
   const hosts = new Map<string, KubeObject>();
-  for (const subnet of store.list(W.hostsubnets).items) {
+  for (const subnet of api.list(W.hostsubnets).items) {
     for (const ip of (subnet.egressIPs as string[] | undefined) ?? []) hosts.set(ip, subnet);
   }
   const assignments: EgressAssignment[] = [];
-  for (const netns of store.list(W.netnamespaces).items) {
+  for (const netns of api.list(W.netnamespaces).items) {
     for (const ip of (netns.egressIPs as string[] | undefined) ?? []) {
       const subnet = hosts.get(ip);
-      const node = subnet ? store.get(R.nodes, undefined, String(subnet.host)) : undefined;
+      const node = subnet ? api.get(R.nodes, undefined, String(subnet.host)) : undefined;
       assignments.push({
         namespace: netns.metadata.name,
         ip,
@@ -81,16 +81,16 @@ function describe(assignments: readonly EgressAssignment[], namespace: string): 
   return `egress traffic of namespace ${namespace} is dropped: ${why}`;
 }
 
-function syncSdn(ctx: SimContext, reported: Map<string, string>): void {
-  const { store, lab } = ctx;
+async function syncSdn(ctx: SimContext, reported: Map<string, string>): Promise<void> {
+  const { api, lab } = ctx;
   // NetNamespaces follow namespaces.
-  const namespaces = store.list(R.namespaces).items.filter((ns) => !ns.metadata.deletionTimestamp);
-  const netnamespaces = new Map(store.list(W.netnamespaces).items.map((netns) => [netns.metadata.name, netns]));
+  const namespaces = api.list(R.namespaces).items.filter((ns) => !ns.metadata.deletionTimestamp);
+  const netnamespaces = new Map(api.list(W.netnamespaces).items.map((netns) => [netns.metadata.name, netns]));
   let nextNetId = Math.max(0, ...[...netnamespaces.values()].map((netns) => Number(netns.netid ?? 0))) + 1;
   for (const ns of namespaces) {
     if (netnamespaces.has(ns.metadata.name)) continue;
     const netid = GLOBAL_NAMESPACES.has(ns.metadata.name) ? 0 : nextNetId++;
-    store.create(W.netnamespaces, {
+    await api.create(W.netnamespaces, {
       apiVersion: NETWORK_API,
       kind: 'NetNamespace',
       metadata: { name: ns.metadata.name },
@@ -100,11 +100,11 @@ function syncSdn(ctx: SimContext, reported: Map<string, string>): void {
     });
   }
   const live = new Set(namespaces.map((ns) => ns.metadata.name));
-  for (const name of netnamespaces.keys()) if (!live.has(name)) store.delete(W.netnamespaces, undefined, name);
+  for (const name of netnamespaces.keys()) if (!live.has(name)) await api.delete(W.netnamespaces, undefined, name);
 
   // HostSubnets follow nodes.
-  const nodes = store.list(R.nodes).items;
-  const subnets = new Map(store.list(W.hostsubnets).items.map((subnet) => [subnet.metadata.name, subnet]));
+  const nodes = api.list(R.nodes).items;
+  const subnets = new Map(api.list(W.hostsubnets).items.map((subnet) => [subnet.metadata.name, subnet]));
   const used = new Set([...subnets.values()].map((subnet) => String(subnet.subnet)));
   let index = 0;
   for (const node of nodes) {
@@ -113,7 +113,7 @@ function syncSdn(ctx: SimContext, reported: Map<string, string>): void {
     do cidr = hostSubnetCidr(lab.cluster.clusterNetwork.cidr, lab.cluster.clusterNetwork.hostPrefix, index++);
     while (used.has(cidr));
     used.add(cidr);
-    store.create(W.hostsubnets, {
+    await api.create(W.hostsubnets, {
       apiVersion: NETWORK_API,
       kind: 'HostSubnet',
       metadata: {
@@ -128,10 +128,10 @@ function syncSdn(ctx: SimContext, reported: Map<string, string>): void {
     });
   }
   const nodeNames = new Set(nodes.map((node) => node.metadata.name));
-  for (const name of subnets.keys()) if (!nodeNames.has(name)) store.delete(W.hostsubnets, undefined, name);
+  for (const name of subnets.keys()) if (!nodeNames.has(name)) await api.delete(W.hostsubnets, undefined, name);
 
   // Report egress IP placement when it changes.
-  for (const subnet of store.list(W.hostsubnets).items) {
+  for (const subnet of api.list(W.hostsubnets).items) {
     const ips = ((subnet.egressIPs as string[] | undefined) ?? []).join(', ');
     const line = ips ? `hostsubnet ${subnet.metadata.name} hosts egress IPs ${ips}` : '';
     if ((reported.get(`hostsubnet/${subnet.metadata.name}`) ?? '') !== line) {

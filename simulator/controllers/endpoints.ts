@@ -54,27 +54,27 @@ function wantedSubsets(service: KubeObject, pods: readonly KubeObject[]): unknow
 }
 
 export function startEndpointsController(ctx: SimContext): () => void {
-  const { store } = ctx;
+  const { api } = ctx;
   const loop = startLoop(ctx, 'endpoints', {
     resources: [SERVICES, PODS],
     faults: false,
-    pass: () => {
-      for (const service of store.list(SERVICES).items) {
+    pass: async () => {
+      for (const service of api.list(SERVICES).items) {
         const spec = (service.spec ?? {}) as ServiceSpec;
         if (!spec.selector || Object.keys(spec.selector).length === 0) continue;
         const namespace = service.metadata.namespace!;
         const name = service.metadata.name;
-        const subsets = wantedSubsets(service, store.list(PODS, { namespace }).items);
-        const existing = store.get(ENDPOINTS, namespace, name);
+        const subsets = wantedSubsets(service, api.list(PODS, { namespace }).items);
+        const existing = api.get(ENDPOINTS, namespace, name);
         if (!existing) {
-          store.create(ENDPOINTS, {
+          await api.create(ENDPOINTS, {
             apiVersion: 'v1',
             kind: 'Endpoints',
             metadata: { name, namespace },
             subsets,
           } as KubeObject);
         } else if (JSON.stringify(existing.subsets ?? []) !== JSON.stringify(subsets)) {
-          store.mutate(ENDPOINTS, namespace, name, (draft) => {
+          await api.mutate(ENDPOINTS, namespace, name, (draft) => {
             draft.subsets = subsets;
           });
         }

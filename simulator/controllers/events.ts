@@ -4,20 +4,24 @@
  * recorder's aggregation does), so `oc get events` / `oc describe` show why something waits.
  */
 import { createHash } from 'node:crypto';
-import type { KubeObject, ObjectStore } from '../apiserver/store.js';
+import type { KubeObject } from '../apiserver/store.js';
+import type { LabApi } from '../lab-api.js';
 import { now } from '../openshift-objects.js';
 
 export type EventType = 'Normal' | 'Warning';
 
-/** Records (or repeats) an event about `involved`; events of cluster-scoped objects go to `default`. */
-export function recordEvent(
-  store: ObjectStore,
+/**
+ * Records (or repeats) an event about `involved`; events of cluster-scoped objects go to `default`.
+ * Never fails: callers need not wait (with the in-process store it is written before this returns).
+ */
+export async function recordEvent(
+  api: LabApi,
   involved: KubeObject,
   type: EventType,
   reason: string,
   message: string,
   component: string,
-): void {
+): Promise<void> {
   const namespace = involved.metadata.namespace ?? 'default';
   const digest = createHash('sha1')
     .update(`${involved.metadata.uid}\0${reason}\0${message}`)
@@ -26,14 +30,14 @@ export function recordEvent(
   const name = `${involved.metadata.name}.${digest}`;
   const timestamp = now();
   try {
-    if (store.get('events', namespace, name)) {
-      store.mutate('events', namespace, name, (event) => {
+    if (api.get('events', namespace, name)) {
+      await api.mutate('events', namespace, name, (event) => {
         event.count = ((event.count as number | undefined) ?? 1) + 1;
         event.lastTimestamp = timestamp;
       });
       return;
     }
-    store.create('events', {
+    await api.create('events', {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace },

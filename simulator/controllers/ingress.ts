@@ -12,6 +12,7 @@ import type { LabelSelectorObject } from '../apiserver/selectors.js';
 import type { Controller, SimContext } from '../context.js';
 import { R, conditionOf, setCondition, type Condition } from '../openshift-objects.js';
 import { startLoop } from './loop.js';
+import { ensureServiceAccountOf } from './service-accounts.js';
 import type { Toleration } from './pod-spec.js';
 
 export const INGRESS_OPERATOR_NAMESPACE = 'openshift-ingress-operator';
@@ -87,29 +88,31 @@ export function routerDeployment(
   };
 }
 
-function syncIngressController(ctx: SimContext, ic: KubeObject): void {
-  const { store } = ctx;
+async function syncIngressController(ctx: SimContext, ic: KubeObject): Promise<void> {
+  const { api } = ctx;
   const spec = (ic.spec ?? {}) as IngressSpec;
   const name = ic.metadata.name;
   const replicas = spec.replicas ?? 2;
   const selector = spec.nodePlacement?.nodeSelector;
   const converted = selector ? labelSelectorAsMap(selector) : { map: DEFAULT_NODE_SELECTOR };
-  let deployment = store.get(R.deployments, ROUTER_NAMESPACE, `router-${name}`);
+  let deployment = api.get(R.deployments, ROUTER_NAMESPACE, `router-${name}`);
   if ('map' in converted) {
     const desired = routerDeployment(name, replicas, converted.map, spec.nodePlacement?.tolerations ?? []);
-    if (!deployment) deployment = store.create(R.deployments, desired);
-    else if (
+    if (!deployment) {
+      await ensureServiceAccountOf(api, desired);
+      deployment = await api.create(R.deployments, desired);
+    } else if (
       JSON.stringify(deployment.spec) !==
       JSON.stringify({ ...(deployment.spec as object), ...(desired.spec as object) })
     ) {
-      deployment = store.mutate(R.deployments, ROUTER_NAMESPACE, `router-${name}`, (draft) => {
+      deployment = await api.mutate(R.deployments, ROUTER_NAMESPACE, `router-${name}`, (draft) => {
         draft.spec = { ...(draft.spec as object), ...(desired.spec as object) };
       });
     }
   }
   const status = ingressStatus(ctx, ic, replicas, deployment, 'error' in converted ? converted.error : undefined);
   if (JSON.stringify(status) !== JSON.stringify(ic.status ?? {})) {
-    store.mutate(
+    await api.mutate(
       R.ingresscontrollers,
       ic.metadata.namespace,
       name,
@@ -201,10 +204,10 @@ function ingressStatus(
 }
 
 /** A deleted IngressController: its routers go, then the operator's finalizer. */
-function removeIngressController(ctx: SimContext, ic: KubeObject): void {
+async function removeIngressController(ctx: SimContext, ic: KubeObject): Promise<void> {
   const name = `router-${ic.metadata.name}`;
-  if (ctx.store.get(R.deployments, ROUTER_NAMESPACE, name)) ctx.store.delete(R.deployments, ROUTER_NAMESPACE, name);
-  ctx.store.mutate(R.ingresscontrollers, ic.metadata.namespace, ic.metadata.name, (draft) => {
+  if (ctx.api.get(R.deployments, ROUTER_NAMESPACE, name)) await ctx.api.delete(R.deployments, ROUTER_NAMESPACE, name);
+  await ctx.api.mutate(R.ingresscontrollers, ic.metadata.namespace, ic.metadata.name, (draft) => {
     draft.metadata.finalizers = (draft.metadata.finalizers ?? []).filter(
       (finalizer) => !finalizer.startsWith('ingresscontroller.operator.openshift.io/'),
     );
@@ -216,10 +219,10 @@ export const startIngressController: Controller = (ctx) => {
   const loop = startLoop(ctx, 'ingress', {
     resources: [R.ingresscontrollers, R.deployments],
     faults: false,
-    pass: () => {
-      for (const ic of ctx.store.list(R.ingresscontrollers, { namespace: INGRESS_OPERATOR_NAMESPACE }).items) {
-        if (ic.metadata.deletionTimestamp) removeIngressController(ctx, ic);
-        else syncIngressController(ctx, ic);
+    pass: async () => {
+      for (const ic of ctx.api.list(R.ingresscontrollers, { namespace: INGRESS_OPERATOR_NAMESPACE }).items) {
+        if (ic.metadata.deletionTimestamp) await removeIngressController(ctx, ic);
+        else await syncIngressController(ctx, ic);
       }
     },
   });

@@ -8,8 +8,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Lab } from '../../lab/schema.js';
-import type { ObjectStore } from '../apiserver/store.js';
 import type { Controller, SimContext } from '../context.js';
+import type { LabApi, LabReader } from '../lab-api.js';
 import { R, isTrue, now, setCondition, type Condition } from '../openshift-objects.js';
 import { nodeFqdn } from '../../lab/schema.js';
 import type { BootTracker } from './boot.js';
@@ -58,31 +58,31 @@ export interface BootstrapDeps {
   progress: InstallProgress;
   boot: BootTracker;
   /** Applies the manifests bootkube creates, right before the API starts answering. */
-  applyManifests: (ctx: SimContext) => void;
+  applyManifests: (ctx: SimContext) => Promise<void>;
 }
 
 /** Whether every master of the lab is registered and Ready. */
-export function mastersReady(store: ObjectStore, lab: Lab): boolean {
+export function mastersReady(api: LabReader, lab: Lab): boolean {
   return lab.nodes
     .filter((node) => node.role === 'master')
-    .every((node) => isTrue(store.get(R.nodes, undefined, nodeFqdn(lab, node)), 'Ready'));
+    .every((node) => isTrue(api.get(R.nodes, undefined, nodeFqdn(lab, node)), 'Ready'));
 }
 
 /**
  * What report-progress.sh and the etcd operator leave once bootstrap is done: `kube-system/bootstrap`
  * with `status: complete`, and etcd's `EtcdBootstrapMemberRemoved=True`.
  */
-export function reportBootstrapComplete(store: ObjectStore): void {
-  if (!store.get(R.configmaps, 'kube-system', 'bootstrap')) {
-    store.create(R.configmaps, {
+export async function reportBootstrapComplete(api: LabApi): Promise<void> {
+  if (!api.get(R.configmaps, 'kube-system', 'bootstrap')) {
+    await api.create(R.configmaps, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'bootstrap', namespace: 'kube-system' },
       data: { status: 'complete' },
     });
   }
-  if (!store.get(R.etcds, undefined, 'cluster')) return;
-  store.mutate(
+  if (!api.get(R.etcds, undefined, 'cluster')) return;
+  await api.mutate(
     R.etcds,
     undefined,
     'cluster',
@@ -104,7 +104,7 @@ export function reportBootstrapComplete(store: ObjectStore): void {
 export function bootstrapController(deps: BootstrapDeps): Controller {
   return (ctx) => {
     const { progress, boot } = deps;
-    const { lab, store, clock, log } = ctx;
+    const { lab, api, clock, log } = ctx;
     const bootstrapNode = lab.nodes.find((node) => node.role === 'bootstrap');
     const cancels: Array<() => void> = [];
     let apiScheduled = false;
@@ -116,9 +116,17 @@ export function bootstrapController(deps: BootstrapDeps): Controller {
       log.info('bootstrap node is running bootkube; the API will answer shortly');
       cancels.push(
         clock.after(API_UP_MS, () => {
-          deps.applyManifests(ctx);
-          progress.markApiUp();
-          log.info('API is up on the bootstrap control plane');
+          deps
+            .applyManifests(ctx)
+            .then(() => {
+              progress.markApiUp();
+              log.info('API is up on the bootstrap control plane');
+            })
+            .catch((error: unknown) =>
+              log.warn(
+                `bootkube could not apply the manifests: ${error instanceof Error ? error.message : String(error)}`,
+              ),
+            );
         }),
       );
     };
@@ -129,16 +137,21 @@ export function bootstrapController(deps: BootstrapDeps): Controller {
     if (bootstrapNode && boot.isRunning(bootstrapNode.name)) bringUpApi();
 
     const complete = () => {
-      reportBootstrapComplete(store);
-      progress.markBootstrapComplete();
-      log.info('bootstrap complete: it is now safe to remove the bootstrap node');
+      reportBootstrapComplete(api)
+        .then(() => {
+          progress.markBootstrapComplete();
+          log.info('bootstrap complete: it is now safe to remove the bootstrap node');
+        })
+        .catch((error: unknown) =>
+          log.warn(`bootstrap could not report completion: ${error instanceof Error ? error.message : String(error)}`),
+        );
     };
 
     const loop = startLoop(ctx, 'bootstrap', {
       resources: [R.nodes],
       pass: () => {
         if (!progress.apiUp || progress.bootstrapComplete || completeScheduled) return;
-        if (!bootstrapNode || !boot.isRunning(bootstrapNode.name) || !mastersReady(store, lab)) return;
+        if (!bootstrapNode || !boot.isRunning(bootstrapNode.name) || !mastersReady(api, lab)) return;
         completeScheduled = true;
         cancels.push(clock.after(BOOTSTRAP_COMPLETE_MS, complete));
       },

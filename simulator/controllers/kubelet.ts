@@ -7,9 +7,10 @@
  */
 import type { Lab, Node } from '../../lab/schema.js';
 import { nodeFqdn } from '../../lab/schema.js';
-import { NODE_BOOTSTRAPPER_USER, createAs, nodeUser } from '../apiserver/identity.js';
+import { NODE_BOOTSTRAPPER_USER, nodeUser } from '../apiserver/identity.js';
 import type { KubeObject } from '../apiserver/store.js';
 import type { Controller, SimContext } from '../context.js';
+import { watchType } from '../lab-api.js';
 import { createCsrPem } from '../node-certificates.js';
 import {
   R,
@@ -31,6 +32,7 @@ import {
   type MachineConfigSpec,
 } from './machine-configs.js';
 import type { InstallProgress } from './install.js';
+import { inBackground } from './loop.js';
 
 /** Lab time from an issued client certificate to the serving CSR (kubelet start, node registration). */
 export const SERVING_CSR_MS = 20_000;
@@ -58,12 +60,12 @@ export function faultNames(lab: Lab, node: Node, named: string): boolean {
 }
 
 /** Sets the Node's Ready condition (status subresource); no-op when the node is not registered. */
-export function setNodeReady(ctx: SimContext, fqdn: string, ready: boolean): void {
-  const current = ctx.store.get(R.nodes, undefined, fqdn);
+export async function setNodeReady(ctx: SimContext, fqdn: string, ready: boolean): Promise<void> {
+  const current = ctx.api.get(R.nodes, undefined, fqdn);
   if (!current) return;
   const conditions = (current.status as { conditions?: Condition[] } | undefined)?.conditions ?? [];
   if (conditions.find((condition) => condition.type === 'Ready')?.status === (ready ? 'True' : 'False')) return;
-  ctx.store.mutate(
+  await ctx.api.mutate(
     R.nodes,
     undefined,
     fqdn,
@@ -85,10 +87,10 @@ export function setNodeReady(ctx: SimContext, fqdn: string, ready: boolean): voi
  */
 function poolConfig(ctx: SimContext, node: Node): string | undefined {
   const role = node.role === 'master' ? 'master' : 'worker';
-  const pool = ctx.store.get(MCP, undefined, role);
+  const pool = ctx.api.get(MCP, undefined, role);
   const target = (pool?.spec as { configuration?: { name?: string } } | undefined)?.configuration?.name;
   if (target) return target;
-  const configs = ctx.store.list(MC, { labelSelector: `${ROLE_LABEL}=${role}` }).items;
+  const configs = ctx.api.list(MC, { labelSelector: `${ROLE_LABEL}=${role}` }).items;
   return configs.length > 0 ? renderedConfigName(role, configs) : undefined;
 }
 
@@ -97,11 +99,11 @@ function poolConfig(ctx: SimContext, node: Node): string | undefined {
  * after `oc delete node`): with the `--node-labels` of the config it runs (`rendered`, the pool's
  * by default), which are applied then and only then.
  */
-export function registerNode(ctx: SimContext, node: Node, ready: boolean, running?: string): KubeObject {
+export async function registerNode(ctx: SimContext, node: Node, ready: boolean, running?: string): Promise<KubeObject> {
   const object = nodeObject(ctx.lab, node, ready);
   const rendered = running ?? poolConfig(ctx, node);
   const kubeletLabels = rendered
-    ? kubeletNodeLabels(ctx.store.get(MC, undefined, rendered)?.spec as MachineConfigSpec | undefined)
+    ? kubeletNodeLabels(ctx.api.get(MC, undefined, rendered)?.spec as MachineConfigSpec | undefined)
     : {};
   if (Object.keys(kubeletLabels).some((key) => key.startsWith(NODE_ROLE_PREFIX))) {
     const labels = Object.entries(object.metadata.labels ?? {}).filter(([key]) => !key.startsWith(NODE_ROLE_PREFIX));
@@ -115,14 +117,15 @@ export function registerNode(ctx: SimContext, node: Node, ready: boolean, runnin
       [MCO_ANNOTATIONS.state]: 'Done',
     };
   }
-  return ctx.store.create(R.nodes, object);
+  // As the node's own identity, as a kubelet registers: OpenShift's node rule lets it set its role labels then.
+  return await ctx.api.createAs(nodeUser(nodeFqdn(ctx.lab, node)), R.nodes, object);
 }
 
 type Phase = 'waiting' | 'client-csr' | 'registered' | 'serving-csr' | 'ready';
 
 export function kubeletController(deps: { progress: InstallProgress; boot: BootTracker }): Controller {
   return (ctx) => {
-    const { lab, store, clock, faults, log } = ctx;
+    const { lab, api, clock, faults, log } = ctx;
     const { progress, boot } = deps;
     const nodes = new Map(lab.nodes.filter((node) => node.role !== 'bootstrap').map((node) => [node.name, node]));
     const phase = new Map<string, Phase>();
@@ -137,8 +140,7 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
       const config = object.metadata.annotations?.[MCO_ANNOTATIONS.currentConfig];
       if (config) running.set(object.metadata.name, config);
     };
-    for (const existing of store.list(R.nodes).items) remember(existing);
-    const unwatchNodes = store.watch(R.nodes, {}, (event) => {
+    const unwatchNodes = watchType(api, R.nodes, (event) => {
       if (event.type !== 'DELETED') remember(event.object);
     });
 
@@ -154,8 +156,8 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
       csrOf.set(name, { name, node, kind });
       // Filed through the API's create admission as the kubelet's credentials say: the bootstrap
       // kubeconfig (node-bootstrapper) for the client CSR, the node's own certificate for the serving one.
-      if (kind === 'client') createAs(store, NODE_BOOTSTRAPPER_USER, R.csrs, clientCsrObject(name, pem));
-      else createAs(store, nodeUser(fqdn), R.csrs, servingCsrObject(name, fqdn, pem));
+      if (kind === 'client') await api.createAs(NODE_BOOTSTRAPPER_USER, R.csrs, clientCsrObject(name, pem));
+      else await api.createAs(nodeUser(fqdn), R.csrs, servingCsrObject(name, fqdn, pem));
       log.info(`${node.name} filed its ${kind} CSR ${name}`);
       // At time scale 0 lab time does not pass while a request waits: no timeout, no new request.
       if (clock.timeScale > 0) cancels.push(clock.after(CSR_REFILE_MS[kind], () => refile(name)));
@@ -165,11 +167,11 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
     const refile = (name: string) => {
       const mine = csrOf.get(name);
       if (!mine || stopped || !boot.isRunning(mine.node.name)) return;
-      const csr = store.get(R.csrs, undefined, name);
+      const csr = api.get(R.csrs, undefined, name);
       if (csr && csrState(csr) === 'Issued') return;
       csrOf.delete(name);
       log.warn(`${mine.node.name} gave up waiting for its ${mine.kind} CSR ${name} and files a new one`);
-      void file(mine.node, mine.kind);
+      inBackground(ctx, `${mine.node.name} filing a CSR`, file(mine.node, mine.kind));
     };
 
     const join = (nodeName: string) => {
@@ -178,19 +180,19 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
       const current = phase.get(nodeName);
       if (current && current !== 'waiting') return;
       const fqdn = nodeFqdn(lab, node);
-      if (store.get(R.nodes, undefined, fqdn)) {
+      if (api.get(R.nodes, undefined, fqdn)) {
         // Joined before: the kubelet has its certificates and only needs its network back.
         phase.set(nodeName, 'ready');
-        cancels.push(clock.after(NODE_READY_MS, () => setNodeReady(ctx, fqdn, true)));
+        cancels.push(clock.after(NODE_READY_MS, () => inBackground(ctx, fqdn, setNodeReady(ctx, fqdn, true))));
         return;
       }
       const config = running.get(fqdn);
       if (config) {
         // Joined before but its Node was deleted: with its certificates it registers again at once.
-        registerNode(ctx, node, false, config);
+        inBackground(ctx, `${fqdn} registering`, registerNode(ctx, node, false, config));
         log.info(`${fqdn} registered again (its Node object had been deleted)`);
         phase.set(nodeName, 'ready');
-        cancels.push(clock.after(NODE_READY_MS, () => setNodeReady(ctx, fqdn, true)));
+        cancels.push(clock.after(NODE_READY_MS, () => inBackground(ctx, fqdn, setNodeReady(ctx, fqdn, true))));
         return;
       }
       if (faults.find('csr-never-appears', (fault) => faultNames(lab, node, fault.node))) {
@@ -201,7 +203,7 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
         return;
       }
       phase.set(nodeName, 'client-csr');
-      void file(node, 'client');
+      inBackground(ctx, `${nodeName} filing its client CSR`, file(node, 'client'));
     };
 
     const onIssued = (csr: KubeObject) => {
@@ -211,27 +213,31 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
       const { node, kind } = mine;
       const fqdn = nodeFqdn(lab, node);
       if (kind === 'client') {
-        if (!store.get(R.nodes, undefined, fqdn)) registerNode(ctx, node, false);
+        if (!api.get(R.nodes, undefined, fqdn))
+          inBackground(ctx, `${fqdn} registering`, registerNode(ctx, node, false));
         phase.set(node.name, 'registered');
         log.info(`${fqdn} registered (NotReady until its serving certificate is issued)`);
         cancels.push(
           clock.after(SERVING_CSR_MS, () => {
             phase.set(node.name, 'serving-csr');
-            void file(node, 'serving');
+            inBackground(ctx, `${fqdn} filing its serving CSR`, file(node, 'serving'));
           }),
         );
       } else {
         phase.set(node.name, 'ready');
         cancels.push(
           clock.after(NODE_READY_MS, () => {
-            setNodeReady(ctx, fqdn, true);
-            log.info(`${fqdn} is Ready`);
+            inBackground(
+              ctx,
+              fqdn,
+              setNodeReady(ctx, fqdn, true).then(() => log.info(`${fqdn} is Ready`)),
+            );
           }),
         );
       }
     };
 
-    const unwatch = store.watch(R.csrs, {}, (event) => {
+    const unwatch = watchType(api, R.csrs, (event) => {
       if (event.type !== 'DELETED') onIssued(event.object);
     });
     const onRunning = (nodeName: string) => join(nodeName);
@@ -245,7 +251,7 @@ export function kubeletController(deps: { progress: InstallProgress; boot: BootT
         phase.delete(nodeName);
         for (const [name, pending] of csrOf) if (pending.node.name === nodeName) csrOf.delete(name);
       }
-      setNodeReady(ctx, nodeFqdn(lab, node), false);
+      inBackground(ctx, nodeName, setNodeReady(ctx, nodeFqdn(lab, node), false));
     };
     const retryAll = () => {
       for (const name of nodes.keys()) join(name);

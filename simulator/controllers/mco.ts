@@ -15,13 +15,14 @@
  *   currentConfig = desired, state Done, uncordon.
  * Fault `node-never-returns` keeps a rebooting node NotReady until the fault is cleared.
  */
-import type { KubeObject, ObjectStore } from '../apiserver/store.js';
+import type { KubeObject } from '../apiserver/store.js';
 import { matchesSelectorObject, selectorObjectToString, type LabelSelectorObject } from '../apiserver/selectors.js';
 import type { Controller, SimContext } from '../context.js';
+import type { LabApi } from '../lab-api.js';
 import { R, now, setCondition, type Condition } from '../openshift-objects.js';
 import { recordEvent } from './events.js';
 import { MCO_ANNOTATIONS } from './kubelet.js';
-import { startLoop } from './loop.js';
+import { inBackground, startLoop } from './loop.js';
 import {
   GENERATED_BY,
   MC,
@@ -116,16 +117,16 @@ const poolSpec = (pool: KubeObject): PoolSpec => (pool.spec ?? {}) as PoolSpec;
  * on start; the install seeding may call it directly (with the install's SSH public keys for
  * `99-<role>-ssh`). Idempotent; rendering and node annotations follow from the controller.
  */
-export function ensureInstallMachineConfiguration(
-  store: ObjectStore,
+export async function ensureInstallMachineConfiguration(
+  api: LabApi,
   lab: SimContext['lab'],
   sshAuthorizedKeys: readonly string[] = [],
-): void {
+): Promise<void> {
   for (const pool of installPools()) {
-    const existing = store.get(MCP, undefined, pool.metadata.name) ?? store.create(MCP, pool);
+    const existing = api.get(MCP, undefined, pool.metadata.name) ?? (await api.create(MCP, pool));
     const role = existing.metadata.name as 'master' | 'worker';
     for (const mc of installMachineConfigs(lab, role, existing.metadata.uid!, sshAuthorizedKeys)) {
-      if (!store.get(MC, undefined, mc.metadata.name)) store.create(MC, mc);
+      if (!api.get(MC, undefined, mc.metadata.name)) await api.create(MC, mc);
     }
   }
 }
@@ -153,16 +154,20 @@ export function selectedMachineConfigs(pool: KubeObject, machineConfigs: readonl
 }
 
 /** Renders one pool; returns the RenderDegraded message when it cannot. */
-function renderPool(ctx: SimContext, pool: KubeObject, machineConfigs: readonly KubeObject[]): string | undefined {
-  const { store, lab } = ctx;
+async function renderPool(
+  ctx: SimContext,
+  pool: KubeObject,
+  machineConfigs: readonly KubeObject[],
+): Promise<string | undefined> {
+  const { api, lab } = ctx;
   const selected = selectedMachineConfigs(pool, machineConfigs);
   if (selected.length === 0) {
     const selector = selectorObjectToString(poolSpec(pool).machineConfigSelector ?? {});
     return `Failed to render configuration for pool ${pool.metadata.name}: no MachineConfigs found matching selector ${selector}`;
   }
   const name = renderedConfigName(pool.metadata.name, selected);
-  if (!store.get(MC, undefined, name)) {
-    store.create(MC, {
+  if (!api.get(MC, undefined, name)) {
+    await api.create(MC, {
       apiVersion: MC_API_VERSION,
       kind: 'MachineConfig',
       metadata: {
@@ -190,7 +195,7 @@ function renderPool(ctx: SimContext, pool: KubeObject, machineConfigs: readonly 
     .map((mc) => ({ apiVersion: MC_API_VERSION, kind: 'MachineConfig', name: mc.metadata.name }));
   const current = poolSpec(pool).configuration;
   if (current?.name !== name || JSON.stringify(current.source ?? []) !== JSON.stringify(source)) {
-    store.mutate(MCP, undefined, pool.metadata.name, (draft) => {
+    await api.mutate(MCP, undefined, pool.metadata.name, (draft) => {
       (draft.spec as PoolSpec).configuration = { name, source };
     });
   }
@@ -354,16 +359,16 @@ class MachineConfigDaemons {
     this.cancels.clear();
   }
 
-  private after(ms: number, fn: () => void): void {
+  private after(ms: number, fn: () => Promise<void>): void {
     const cancel = this.ctx.clock.after(ms, () => {
       this.cancels.delete(cancel);
-      fn();
+      inBackground(this.ctx, 'machine-config daemon', fn());
     });
     this.cancels.add(cancel);
   }
 
   /** Acts on one node's annotations: first boot, or an update to a new desiredConfig. */
-  sync(node: KubeObject, pool: KubeObject | undefined): void {
+  async sync(node: KubeObject, pool: KubeObject | undefined): Promise<void> {
     const name = node.metadata.name;
     const current = annotation(node, MCD.currentConfig);
     const desired = annotation(node, MCD.desiredConfig);
@@ -371,19 +376,23 @@ class MachineConfigDaemons {
       // First boot: the node runs the config the machine-config server handed it.
       const served = pool && poolSpec(pool).configuration?.name;
       if (served)
-        this.annotate(name, { [MCD.currentConfig]: served, [MCD.desiredConfig]: served, [MCD.state]: NodeState.done });
+        await this.annotate(name, {
+          [MCD.currentConfig]: served,
+          [MCD.desiredConfig]: served,
+          [MCD.state]: NodeState.done,
+        });
       return;
     }
     if (this.heldDown.has(name)) {
       if (!this.neverReturns(name)) {
         this.heldDown.delete(name);
-        this.boot(name, this.updating.get(name)!);
+        await this.boot(name, this.updating.get(name)!);
       }
       return;
     }
     if (!desired || desired === current || this.updating.has(name)) return;
     if (annotation(node, MCD.state) === NodeState.degraded) return;
-    this.update(name, desired);
+    await this.update(name, desired);
   }
 
   private neverReturns(nodeName: string): boolean {
@@ -399,8 +408,8 @@ class MachineConfigDaemons {
     nodeName: string,
     annotations: Record<string, string>,
     spec?: (spec: { unschedulable?: boolean; taints?: Taint[] }) => void,
-  ): void {
-    this.ctx.store.mutate(R.nodes, undefined, nodeName, (draft) => {
+  ): Promise<KubeObject> {
+    return this.ctx.api.mutate(R.nodes, undefined, nodeName, (draft) => {
       draft.metadata.annotations = { ...draft.metadata.annotations, ...annotations };
       if (spec) {
         const nodeSpec = (draft.spec ??= {}) as { unschedulable?: boolean; taints?: Taint[] };
@@ -411,8 +420,8 @@ class MachineConfigDaemons {
     });
   }
 
-  private setReady(nodeName: string, ready: boolean): void {
-    this.ctx.store.mutate(
+  private async setReady(nodeName: string, ready: boolean): Promise<void> {
+    await this.ctx.api.mutate(
       R.nodes,
       undefined,
       nodeName,
@@ -439,29 +448,29 @@ class MachineConfigDaemons {
     );
   }
 
-  private update(nodeName: string, target: string): void {
-    const { store, log } = this.ctx;
+  private async update(nodeName: string, target: string): Promise<void> {
+    const { api, log } = this.ctx;
     this.updating.set(nodeName, target);
-    this.annotate(nodeName, {
+    await this.annotate(nodeName, {
       [MCD.state]: NodeState.working,
       [MCD.desiredDrain]: `drain-${target}`,
       [MCD.reason]: '',
     });
     log.info(`machine-config: ${nodeName} updating to ${target}`);
-    this.after(MCO_TIMING.drainMs, () => {
-      if (!store.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
+    this.after(MCO_TIMING.drainMs, async () => {
+      if (!api.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
       // Drain controller: cordon (the node lifecycle controller adds the unschedulable taint), then evict.
-      this.annotate(nodeName, {}, (spec) => {
+      await this.annotate(nodeName, {}, (spec) => {
         spec.unschedulable = true;
         spec.taints = [
           ...(spec.taints ?? []).filter((taint) => taint.key !== UNSCHEDULABLE_TAINT),
           { key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule', timeAdded: now() } as Taint,
         ];
       });
-      const node = store.get(R.nodes, undefined, nodeName)!;
-      recordEvent(store, node, 'Normal', 'Cordon', 'Cordoned node to apply update', 'machineconfigdaemon');
-      recordEvent(store, node, 'Normal', 'Drain', 'Draining node to update config.', 'machineconfigdaemon');
-      this.drain(nodeName, target, 0);
+      const node = api.get(R.nodes, undefined, nodeName)!;
+      void recordEvent(api, node, 'Normal', 'Cordon', 'Cordoned node to apply update', 'machineconfigdaemon');
+      void recordEvent(api, node, 'Normal', 'Drain', 'Draining node to update config.', 'machineconfigdaemon');
+      await this.drain(nodeName, target, 0);
     });
   }
 
@@ -471,16 +480,16 @@ class MachineConfigDaemons {
    * drain is requeued (1 minute, 5 minutes once failing for 10); after an hour the MCD stops
    * waiting and reports the node Degraded, while the controller keeps retrying.
    */
-  private drain(nodeName: string, target: string, elapsedMs: number): void {
-    const { store, log } = this.ctx;
-    const node = store.get(R.nodes, undefined, nodeName);
+  private async drain(nodeName: string, target: string, elapsedMs: number): Promise<void> {
+    const { api, log } = this.ctx;
+    const node = api.get(R.nodes, undefined, nodeName);
     if (!node) return this.forget(nodeName);
     if (elapsedMs > DRAIN_TIMING.timeoutMs) {
       const message = `node ${nodeName}: drain exceeded timeout: ${goDuration(DRAIN_TIMING.timeoutMs)}. Will continue to retry.`;
       log.warn(`machine-config-controller: ${message}`);
-      recordEvent(store, node, 'Warning', 'DrainFailed', message, 'machineconfigcontroller-nodecontroller');
+      void recordEvent(api, node, 'Warning', 'DrainFailed', message, 'machineconfigcontroller-nodecontroller');
     }
-    const result = drainNode(store, nodeName);
+    const result = await drainNode(api, nodeName);
     for (const pod of result.evicted) log.info(`machine-config-controller: node ${nodeName}: Evicted pod ${pod}`);
     if (result.blocked.length === 0) return this.drained(nodeName, target, result.evicted.length);
 
@@ -489,11 +498,11 @@ class MachineConfigDaemons {
         `machine-config-controller: error when evicting pods/"${pod.name}" -n "${pod.namespace}" (will retry after 5s): ${pod.message}`,
       );
     }
-    this.after(DRAIN_TIMING.helperTimeoutMs, () => {
-      const current = store.get(R.nodes, undefined, nodeName);
+    this.after(DRAIN_TIMING.helperTimeoutMs, async () => {
+      const current = api.get(R.nodes, undefined, nodeName);
       if (!current) return this.forget(nodeName);
       // The helper retried until its timeout; what is still refused fails this attempt.
-      const retried = drainNode(store, nodeName);
+      const retried = await drainNode(api, nodeName);
       for (const pod of retried.evicted) log.info(`machine-config-controller: node ${nodeName}: Evicted pod ${pod}`);
       const evicted = result.evicted.length + retried.evicted.length;
       if (retried.blocked.length === 0) return this.drained(nodeName, target, evicted);
@@ -511,8 +520,8 @@ class MachineConfigDaemons {
           `Drain failed. Drain has been failing for more than ${DRAIN_TIMING.failingThresholdMs / 60_000} minutes. ` +
           `Waiting ${requeue / 60_000} minutes then retrying. Error message from drain: ${error}`;
         log.warn(`machine-config-controller: node ${nodeName}: ${message}`);
-        recordEvent(
-          store,
+        void recordEvent(
+          api,
           current,
           'Warning',
           'DrainThresholdExceeded',
@@ -526,8 +535,8 @@ class MachineConfigDaemons {
       }
       if (failedFor >= DRAIN_TIMING.timeoutMs && annotation(current, MCD.state) !== NodeState.degraded) {
         const reason = `failed to drain node: ${nodeName} after 1 hour. Please see machine-config-controller logs for more information`;
-        this.annotate(nodeName, { [MCD.state]: NodeState.degraded, [MCD.reason]: reason });
-        recordEvent(store, current, 'Warning', 'FailedToDrain', reason, 'machineconfigdaemon');
+        await this.annotate(nodeName, { [MCD.state]: NodeState.degraded, [MCD.reason]: reason });
+        void recordEvent(api, current, 'Warning', 'FailedToDrain', reason, 'machineconfigdaemon');
         log.warn(`machine-config: ${nodeName} is Degraded: ${reason}`);
       }
       this.after(requeue, () => this.drain(nodeName, target, failedFor + requeue));
@@ -535,28 +544,28 @@ class MachineConfigDaemons {
   }
 
   /** Drain done: the controller records it; the MCD (working again if it had given up) writes the files and reboots. */
-  private drained(nodeName: string, target: string, evicted: number): void {
-    const { store, log } = this.ctx;
-    const node = store.get(R.nodes, undefined, nodeName)!;
-    recordEvent(store, node, 'Normal', 'Drain', `Drain complete: evicted ${evicted} pods`, 'machineconfigdaemon');
-    this.annotate(nodeName, {
+  private async drained(nodeName: string, target: string, evicted: number): Promise<void> {
+    const { api, log } = this.ctx;
+    const node = api.get(R.nodes, undefined, nodeName)!;
+    void recordEvent(api, node, 'Normal', 'Drain', `Drain complete: evicted ${evicted} pods`, 'machineconfigdaemon');
+    await this.annotate(nodeName, {
       [MCD.lastAppliedDrain]: `drain-${target}`,
       ...(annotation(node, MCD.state) === NodeState.degraded
         ? { [MCD.state]: NodeState.working, [MCD.reason]: '' }
         : {}),
     });
-    this.after(MCO_TIMING.rebootMs, () => {
-      if (!store.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
-      recordEvent(
-        store,
-        store.get(R.nodes, undefined, nodeName)!,
+    this.after(MCO_TIMING.rebootMs, async () => {
+      if (!api.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
+      void recordEvent(
+        api,
+        api.get(R.nodes, undefined, nodeName)!,
         'Normal',
         'Reboot',
         `Node will reboot into config ${target}`,
         'machineconfigdaemon',
       );
-      this.setReady(nodeName, false);
-      this.annotate(nodeName, {}, (spec) => {
+      await this.setReady(nodeName, false);
+      await this.annotate(nodeName, {}, (spec) => {
         spec.taints = [
           ...(spec.taints ?? []).filter((taint) => taint.key !== UNREACHABLE_TAINT),
           { key: UNREACHABLE_TAINT, effect: 'NoSchedule', timeAdded: now() } as Taint,
@@ -573,9 +582,9 @@ class MachineConfigDaemons {
   }
 
   /** The node comes back: Ready, currentConfig, Done, uncordoned. */
-  private boot(nodeName: string, target: string): void {
-    const { store, log } = this.ctx;
-    if (!store.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
+  private async boot(nodeName: string, target: string): Promise<void> {
+    const { api, log } = this.ctx;
+    if (!api.get(R.nodes, undefined, nodeName)) return this.forget(nodeName);
     if (this.neverReturns(nodeName)) {
       if (!this.heldDown.has(nodeName))
         log.warn(`machine-config: ${nodeName} does not come back from its reboot (node-never-returns fault)`);
@@ -584,24 +593,24 @@ class MachineConfigDaemons {
     }
     // The kubelet applies its --node-labels only when it registers the Node, not at every start:
     // labels the user changed stay as they are.
-    store.mutate(R.nodes, undefined, nodeName, (draft) => {
+    await api.mutate(R.nodes, undefined, nodeName, (draft) => {
       const spec = (draft.spec ??= {}) as { taints?: Taint[] };
       spec.taints = (spec.taints ?? []).filter((taint) => taint.key !== UNREACHABLE_TAINT);
       if (spec.taints.length === 0) delete spec.taints;
     });
-    this.setReady(nodeName, true);
-    this.annotate(nodeName, {
+    await this.setReady(nodeName, true);
+    await this.annotate(nodeName, {
       [MCD.currentConfig]: target,
       [MCD.state]: NodeState.done,
       [MCD.desiredDrain]: `uncordon-${target}`,
     });
-    this.annotate(nodeName, { [MCD.lastAppliedDrain]: `uncordon-${target}` }, (spec) => {
+    await this.annotate(nodeName, { [MCD.lastAppliedDrain]: `uncordon-${target}` }, (spec) => {
       spec.unschedulable = false;
       spec.taints = (spec.taints ?? []).filter((taint) => taint.key !== UNSCHEDULABLE_TAINT);
     });
-    recordEvent(
-      store,
-      store.get(R.nodes, undefined, nodeName)!,
+    void recordEvent(
+      api,
+      api.get(R.nodes, undefined, nodeName)!,
       'Normal',
       'NodeDone',
       `Setting node ${nodeName}, currentConfig ${target} to Done`,
@@ -616,7 +625,7 @@ class MachineConfigDaemons {
 
 /** Starts the MCO: install pools and configs, rendering, node updates one at a time, pool status. */
 export const startMcoController: Controller = (ctx) => {
-  const { store, lab } = ctx;
+  const { api, lab } = ctx;
   const daemons = new MachineConfigDaemons(ctx);
   const warned = new Set<string>();
   const warnOnce = (message: string) => {
@@ -631,12 +640,12 @@ export const startMcoController: Controller = (ctx) => {
   const renderDue = new Set<string>();
   const renderTimers = new Map<string, () => void>();
   let firstPass = true;
-  const render = (pool: KubeObject, machineConfigs: readonly KubeObject[]) => {
+  const render = async (pool: KubeObject, machineConfigs: readonly KubeObject[]) => {
     const name = pool.metadata.name;
     const settled = sourceNames(selectedMachineConfigs(pool, machineConfigs)) === sourceNames(poolSource(pool));
     if (firstPass || renderDue.has(name) || (settled && renderErrors.has(name))) {
       renderDue.delete(name);
-      renderErrors.set(name, renderPool(ctx, pool, machineConfigs));
+      renderErrors.set(name, await renderPool(ctx, pool, machineConfigs));
       return;
     }
     if (renderTimers.has(name)) return;
@@ -650,14 +659,14 @@ export const startMcoController: Controller = (ctx) => {
     );
   };
 
-  const pass = () => {
-    ensureInstallMachineConfiguration(store, lab);
-    const machineConfigs = store.list(MC).items;
-    for (const pool of store.list(MCP).items) render(pool, machineConfigs);
+  const pass = async () => {
+    await ensureInstallMachineConfiguration(api, lab);
+    const machineConfigs = api.list(MC).items;
+    for (const pool of api.list(MCP).items) await render(pool, machineConfigs);
     firstPass = false;
 
-    const pools = store.list(MCP).items;
-    const nodes = store.list(R.nodes).items;
+    const pools = api.list(MCP).items;
+    const nodes = api.list(R.nodes).items;
     const poolOf = poolsOfNodes(pools, nodes, warnOnce);
 
     for (const pool of pools) {
@@ -672,7 +681,7 @@ export const startMcoController: Controller = (ctx) => {
         );
         for (const node of candidates) {
           if (capacity <= 0) break;
-          store.mutate(R.nodes, undefined, node.metadata.name, (draft) => {
+          await api.mutate(R.nodes, undefined, node.metadata.name, (draft) => {
             draft.metadata.annotations = { ...draft.metadata.annotations, [MCD.desiredConfig]: target };
           });
           ctx.log.info(`machine-config: pool ${pool.metadata.name} sets ${node.metadata.name} to ${target}`);
@@ -681,17 +690,17 @@ export const startMcoController: Controller = (ctx) => {
       }
     }
 
-    for (const node of store.list(R.nodes).items) daemons.sync(node, poolOf.get(node.metadata.name));
+    for (const node of api.list(R.nodes).items) await daemons.sync(node, poolOf.get(node.metadata.name));
 
-    const fresh = store.list(R.nodes).items;
-    for (const pool of store.list(MCP).items) {
+    const fresh = api.list(R.nodes).items;
+    for (const pool of api.list(MCP).items) {
       const target = poolSpec(pool).configuration?.name;
       const views = fresh
         .filter((node) => poolOf.get(node.metadata.name)?.metadata.name === pool.metadata.name)
         .map((node) => viewNode(node, target));
       const status = poolStatus(pool, views, renderErrors.get(pool.metadata.name));
       if (!sameStatus(pool.status, status)) {
-        store.mutate(
+        await api.mutate(
           MCP,
           undefined,
           pool.metadata.name,

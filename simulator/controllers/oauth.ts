@@ -65,7 +65,7 @@ export function missingReferences(ctx: SimContext, spec: { identityProviders?: I
       const name = (config[field] as { name?: string } | undefined)?.name;
       if (!name) continue;
       const kind = reference.resource === R.secrets ? 'secret' : 'configmap';
-      const object = ctx.store.get(reference.resource, CONFIG_NAMESPACE, name);
+      const object = ctx.api.get(reference.resource, CONFIG_NAMESPACE, name);
       const data = { ...((object?.data ?? {}) as object), ...((object?.stringData ?? {}) as object) } as Record<
         string,
         unknown
@@ -119,17 +119,17 @@ export function oauthSpecHash(oauth: KubeObject | undefined): string {
 }
 
 /** Creates the authentication operator's objects (service account, Deployment) for the current OAuth spec. */
-export function ensureOauthServer(ctx: SimContext): void {
-  const { store } = ctx;
-  if (!store.get('serviceaccounts', OAUTH_NAMESPACE, 'oauth-openshift')) {
-    store.create('serviceaccounts', {
+export async function ensureOauthServer(ctx: SimContext): Promise<void> {
+  const { api } = ctx;
+  if (!api.get('serviceaccounts', OAUTH_NAMESPACE, 'oauth-openshift')) {
+    await api.create('serviceaccounts', {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: { name: 'oauth-openshift', namespace: OAUTH_NAMESPACE },
     });
   }
-  if (!store.get(R.deployments, OAUTH_NAMESPACE, OAUTH_DEPLOYMENT)) {
-    store.create(R.deployments, oauthDeploymentObject(oauthSpecHash(store.get(R.oauths, undefined, 'cluster'))));
+  if (!api.get(R.deployments, OAUTH_NAMESPACE, OAUTH_DEPLOYMENT)) {
+    await api.create(R.deployments, oauthDeploymentObject(oauthSpecHash(api.get(R.oauths, undefined, 'cluster'))));
   }
 }
 
@@ -167,14 +167,14 @@ function rolloutState(deployment: KubeObject): OperatorState | undefined {
 
 export function oauthController(deps: { progress: InstallProgress }): Controller {
   return (ctx) => {
-    const { store, lab, faults } = ctx;
+    const { api, lab, faults } = ctx;
     const loop = startLoop(ctx, 'authentication operator', {
       resources: [R.oauths, R.secrets, R.configmaps, R.deployments, R.nodes],
-      pass: () => {
+      pass: async () => {
         if (!deps.progress.apiUp) return;
-        ensureOauthServer(ctx);
-        const oauth = store.get(R.oauths, undefined, 'cluster');
-        const deployment = store.get(R.deployments, OAUTH_NAMESPACE, OAUTH_DEPLOYMENT)!;
+        await ensureOauthServer(ctx);
+        const oauth = api.get(R.oauths, undefined, 'cluster');
+        const deployment = api.get(R.deployments, OAUTH_NAMESPACE, OAUTH_DEPLOYMENT)!;
         const missing = oauth
           ? missingReferences(ctx, (oauth.spec ?? {}) as { identityProviders?: IdentityProvider[] })
           : [];
@@ -182,7 +182,7 @@ export function oauthController(deps: { progress: InstallProgress }): Controller
           .template;
         const hash = oauthSpecHash(oauth);
         if (missing.length === 0 && template.metadata.annotations?.[SPEC_HASH_ANNOTATION] !== hash) {
-          store.mutate(R.deployments, OAUTH_NAMESPACE, OAUTH_DEPLOYMENT, (draft) => {
+          await api.mutate(R.deployments, OAUTH_NAMESPACE, OAUTH_DEPLOYMENT, (draft) => {
             const annotations = ((
               draft.spec as typeof deployment.spec & {
                 template: { metadata: { annotations?: Record<string, string> } };
@@ -193,7 +193,7 @@ export function oauthController(deps: { progress: InstallProgress }): Controller
           return; // the Deployment change brings the next pass
         }
 
-        const waiting = nodesWaitReason(store, lab, 'authentication');
+        const waiting = nodesWaitReason(api, lab, 'authentication');
         let state: OperatorState | undefined = waiting
           ? { available: false, progressing: true, degraded: false, message: waiting }
           : rolloutState(deployment);
@@ -209,8 +209,8 @@ export function oauthController(deps: { progress: InstallProgress }): Controller
         if (faults.find('operator-degraded', (fault) => fault.operator === 'authentication')) {
           state = { ...state, degraded: true, message: 'authentication is stuck Degraded (operator-degraded fault)' };
         }
-        const current = currentOperatorState(store.get(R.clusteroperators, undefined, 'authentication'));
-        if (!sameState(current, state)) writeOperatorState(ctx, 'authentication', state);
+        const current = currentOperatorState(api.get(R.clusteroperators, undefined, 'authentication'));
+        if (!sameState(current, state)) await writeOperatorState(ctx, 'authentication', state);
       },
     });
     deps.progress.on('api-up', loop.kick);

@@ -7,8 +7,9 @@
  * not Degraded. Fault `operator-degraded` pins an operator Degraded.
  */
 import type { Lab } from '../../lab/schema.js';
-import type { KubeObject, ObjectStore } from '../apiserver/store.js';
+import type { KubeObject } from '../apiserver/store.js';
 import type { Controller, SimContext } from '../context.js';
+import type { LabReader } from '../lab-api.js';
 import {
   CLUSTER_OPERATORS,
   R,
@@ -22,7 +23,7 @@ import {
   type Condition,
 } from '../openshift-objects.js';
 import { mastersReady, type InstallProgress } from './install.js';
-import { startLoop } from './loop.js';
+import { inBackground, startLoop } from './loop.js';
 import { REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE } from './registry.js';
 
 /** Lab time an operator takes to roll out its operands once what it needs is there. */
@@ -40,24 +41,24 @@ export function workersNeeded(lab: Lab): number {
   return Math.min(2, lab.nodes.filter((node) => node.role === 'worker' || node.role === 'infra').length);
 }
 
-export function readyWorkers(store: ObjectStore): number {
-  return store
+export function readyWorkers(api: LabReader): number {
+  return api
     .list(R.nodes, { labelSelector: 'node-role.kubernetes.io/worker' })
     .items.filter((node) => isTrue(node, 'Ready')).length;
 }
 
 /** What an operator needs from the nodes before it can be Available; undefined when it has it. */
-export function nodesWaitReason(store: ObjectStore, lab: Lab, operator: string): string | undefined {
-  if (!mastersReady(store, lab)) return 'Waiting for the control plane nodes to be Ready';
+export function nodesWaitReason(api: LabReader, lab: Lab, operator: string): string | undefined {
+  if (!mastersReady(api, lab)) return 'Waiting for the control plane nodes to be Ready';
   if (!WORKLOAD_OPERATORS.includes(operator)) return undefined;
   const needed = workersNeeded(lab);
-  const ready = readyWorkers(store);
+  const ready = readyWorkers(api);
   return ready >= needed ? undefined : `Waiting for worker nodes: ${ready} of ${needed} needed are Ready`;
 }
 
 /** image-registry's state from its operator config (and, for a PVC, the registry Deployment). */
-export function registryState(store: ObjectStore): OperatorState {
-  const config = store.get(R.registryConfigs, undefined, 'cluster');
+export function registryState(api: LabReader): OperatorState {
+  const config = api.get(R.registryConfigs, undefined, 'cluster');
   const spec = (config?.spec ?? {}) as { managementState?: string; storage?: Record<string, unknown> };
   if (spec.managementState === 'Removed') {
     return { available: true, progressing: false, degraded: false, message: 'The registry is removed' };
@@ -74,7 +75,7 @@ export function registryState(store: ObjectStore): OperatorState {
     };
   }
   if (storage.includes('pvc')) {
-    const deployment = store.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
+    const deployment = api.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
     const available = Number(
       (deployment?.status as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0,
     );
@@ -92,11 +93,11 @@ export function registryState(store: ObjectStore): OperatorState {
 
 /** The state an operator should report now (authentication excepted: see ./oauth.ts). */
 export function desiredOperatorState(ctx: SimContext, operator: string): OperatorState {
-  const waiting = nodesWaitReason(ctx.store, ctx.lab, operator);
+  const waiting = nodesWaitReason(ctx.api, ctx.lab, operator);
   let state: OperatorState = waiting
     ? { available: false, progressing: true, degraded: false, message: waiting }
     : operator === 'image-registry'
-      ? registryState(ctx.store)
+      ? registryState(ctx.api)
       : { available: true, progressing: false, degraded: false, message: '' };
   if (ctx.faults.find('operator-degraded', (fault) => fault.operator === operator)) {
     state = { ...state, degraded: true, message: `${operator} is stuck Degraded (operator-degraded fault)` };
@@ -134,13 +135,13 @@ export function sameState(a: OperatorState | undefined, b: OperatorState): boole
 }
 
 /** Writes an operator's conditions (creating the ClusterOperator if needed), keeping transition times. */
-export function writeOperatorState(ctx: SimContext, operator: string, state: OperatorState): void {
-  const { store, lab } = ctx;
+export async function writeOperatorState(ctx: SimContext, operator: string, state: OperatorState): Promise<void> {
+  const { api, lab } = ctx;
   const fresh = operatorConditions(state, state.message);
-  if (!store.get(R.clusteroperators, undefined, operator)) {
-    store.create(R.clusteroperators, clusterOperatorObject(operator, lab.cluster.version, []));
+  if (!api.get(R.clusteroperators, undefined, operator)) {
+    await api.create(R.clusteroperators, clusterOperatorObject(operator, lab.cluster.version, []));
   }
-  store.mutate(
+  await api.mutate(
     R.clusteroperators,
     undefined,
     operator,
@@ -156,11 +157,11 @@ export function writeOperatorState(ctx: SimContext, operator: string, state: Ope
   );
 }
 
-function updateClusterVersion(ctx: SimContext): void {
-  const { store, lab } = ctx;
-  const cv = store.get(R.clusterversions, undefined, 'version');
+async function updateClusterVersion(ctx: SimContext): Promise<void> {
+  const { api, lab } = ctx;
+  const cv = api.get(R.clusterversions, undefined, 'version');
   if (!cv) return;
-  const operators = store.list(R.clusteroperators).items;
+  const operators = api.list(R.clusteroperators).items;
   const unfinished = CLUSTER_OPERATORS.filter((name) => {
     const co = operators.find((candidate) => candidate.metadata.name === name);
     return !co || !isTrue(co, 'Available') || isTrue(co, 'Degraded');
@@ -202,7 +203,7 @@ function updateClusterVersion(ctx: SimContext): void {
   }
   status.conditions = conditions;
   if (JSON.stringify(status) === JSON.stringify(cv.status)) return;
-  store.mutate(
+  await api.mutate(
     R.clusterversions,
     undefined,
     'version',
@@ -215,40 +216,40 @@ function updateClusterVersion(ctx: SimContext): void {
 
 export function operatorsController(deps: { progress: InstallProgress }): Controller {
   return (ctx) => {
-    const { store, clock } = ctx;
+    const { api, clock } = ctx;
     const scheduled = new Map<string, () => void>();
     const managed = CLUSTER_OPERATORS.filter((name) => name !== 'authentication');
 
-    const apply = (operator: string) => {
+    const apply = async (operator: string) => {
       const state = desiredOperatorState(ctx, operator);
-      if (!sameState(currentOperatorState(store.get(R.clusteroperators, undefined, operator)), state)) {
-        writeOperatorState(ctx, operator, state);
+      if (!sameState(currentOperatorState(api.get(R.clusteroperators, undefined, operator)), state)) {
+        await writeOperatorState(ctx, operator, state);
       }
     };
 
     const loop = startLoop(ctx, 'cluster operators', {
       resources: [R.nodes, R.registryConfigs, R.deployments, R.clusteroperators],
-      pass: () => {
+      pass: async () => {
         if (!deps.progress.apiUp) return;
         for (const operator of managed) {
-          const current = currentOperatorState(store.get(R.clusteroperators, undefined, operator));
+          const current = currentOperatorState(api.get(R.clusteroperators, undefined, operator));
           const desired = desiredOperatorState(ctx, operator);
           if (sameState(current, desired) || scheduled.has(operator)) continue;
           // A fault shows at once; everything else takes the operator a while to roll out.
           const immediate = !current || (desired.degraded && !current.degraded);
           if (immediate) {
-            apply(operator);
+            await apply(operator);
             continue;
           }
           scheduled.set(
             operator,
             clock.after(OPERATOR_SETTLE_MS, () => {
               scheduled.delete(operator);
-              apply(operator);
+              inBackground(ctx, 'cluster operators', apply(operator));
             }),
           );
         }
-        updateClusterVersion(ctx);
+        await updateClusterVersion(ctx);
       },
     });
     deps.progress.on('api-up', loop.kick);

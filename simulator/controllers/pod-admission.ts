@@ -10,7 +10,7 @@
  * lab does not model, so their pods are admitted under the first SCC that fits. The SCCs themselves are
  * judged by scc-evaluation.ts, which the real control plane's admission webhook shares.
  */
-import type { ObjectStore } from '../apiserver/store.js';
+import type { LabReader } from '../lab-api.js';
 import { R } from '../openshift-objects.js';
 import { evaluateSccs, isPlatformNamespace, serviceAccountSubject, type Admission } from '../scc-evaluation.js';
 import { serviceAccountOf, type PodSpec } from './pod-spec.js';
@@ -21,7 +21,7 @@ export { isPlatformNamespace, type Admission };
 const BUILT_IN_SERVICE_ACCOUNTS = new Set(['default', 'builder', 'deployer']);
 
 /** Admits (or refuses) a pod a controller is about to create in `namespace` from `spec`. */
-export function admitPod(store: ObjectStore, namespace: string, generateName: string, spec: PodSpec): Admission {
+export function admitPod(api: LabReader, namespace: string, generateName: string, spec: PodSpec): Admission {
   const serviceAccount = serviceAccountOf(spec);
   const platform = isPlatformNamespace(namespace);
   const forbidden = (why: string): Admission => ({
@@ -31,14 +31,14 @@ export function admitPod(store: ObjectStore, namespace: string, generateName: st
   if (
     !platform &&
     !BUILT_IN_SERVICE_ACCOUNTS.has(serviceAccount) &&
-    !store.get('serviceaccounts', namespace, serviceAccount)
+    !api.get('serviceaccounts', namespace, serviceAccount)
   ) {
     return forbidden(
       `error looking up service account ${namespace}/${serviceAccount}: serviceaccount "${serviceAccount}" not found`,
     );
   }
-  const namespaceObject = store.get('namespaces', undefined, namespace);
-  return evaluateSccs(store.list(R.sccs).items, {
+  const namespaceObject = api.get('namespaces', undefined, namespace);
+  return evaluateSccs(api.list(R.sccs).items, {
     podName: generateName,
     namespace,
     spec,

@@ -8,13 +8,15 @@
  * ./scheduler.ts, so a selector no node matches leaves them Pending with the scheduler's message.
  * `drainNode` is what `oc adm drain` and the MCO's drain controller do to a cordoned node.
  */
-import { PDB_RESOURCE, budgetStatus, evictionRefusal } from '../apiserver/eviction.js';
-import type { KubeObject, ObjectStore } from '../apiserver/store.js';
+import { PDB_RESOURCE, budgetStatus } from '../apiserver/eviction.js';
+import { ApiError } from '../apiserver/errors.js';
+import type { KubeObject } from '../apiserver/store.js';
 import type { Controller, SimContext } from '../context.js';
+import type { LabApi } from '../lab-api.js';
 import { R, conditionOf, now, setCondition, type Condition } from '../openshift-objects.js';
 import { recordEvent } from './events.js';
 import { templateHash } from './hash.js';
-import { startLoop } from './loop.js';
+import { inBackground, startLoop } from './loop.js';
 import { admitPod } from './pod-admission.js';
 import type { PodSpec, PodTemplate, Toleration } from './pod-spec.js';
 import {
@@ -108,9 +110,14 @@ function scaled(value: number | string | undefined, total: number, fallback: str
 }
 
 /** Writes `status` only when it differs, so passes converge. */
-function writeStatus(store: ObjectStore, resource: string, obj: KubeObject, status: Record<string, unknown>): void {
+async function writeStatus(
+  api: LabApi,
+  resource: string,
+  obj: KubeObject,
+  status: Record<string, unknown>,
+): Promise<void> {
   if (JSON.stringify(obj.status ?? {}) === JSON.stringify(status)) return;
-  store.mutate(
+  await api.mutate(
     resource,
     obj.metadata.namespace,
     obj.metadata.name,
@@ -165,24 +172,32 @@ class WorkloadController {
 
   constructor(private readonly ctx: SimContext) {}
 
-  get store(): ObjectStore {
-    return this.ctx.store;
+  get api(): LabApi {
+    return this.ctx.api;
   }
 
-  pass(): void {
-    for (const deployment of this.store.list(W.deployments).items) this.syncDeployment(deployment);
-    for (const rs of this.store.list(W.replicasets).items) this.syncReplicas(W.replicasets, rs);
-    for (const rc of this.store.list(W.replicationcontrollers).items) this.syncReplicas(W.replicationcontrollers, rc);
-    for (const ds of this.store.list(W.daemonsets).items) this.syncDaemonSet(ds);
-    this.schedule();
-    this.runKubelets();
-    for (const pdb of this.store.list(W.pdbs).items) this.syncBudget(pdb);
+  /**
+   * On the real control plane, kube-controller-manager runs the workload and disruption controllers and
+   * kube-scheduler binds the pods: only the kubelets' part is left to the simulation.
+   */
+  async pass(): Promise<void> {
+    const real = this.api.real;
+    if (!real) {
+      for (const deployment of this.api.list(W.deployments).items) await this.syncDeployment(deployment);
+      for (const rs of this.api.list(W.replicasets).items) await this.syncReplicas(W.replicasets, rs);
+      for (const rc of this.api.list(W.replicationcontrollers).items)
+        await this.syncReplicas(W.replicationcontrollers, rc);
+      for (const ds of this.api.list(W.daemonsets).items) await this.syncDaemonSet(ds);
+      await this.schedule();
+    }
+    await this.runKubelets();
+    if (!real) for (const pdb of this.api.list(W.pdbs).items) await this.syncBudget(pdb);
   }
 
   /** The disruption controller: each budget's status from the pods it selects. */
-  private syncBudget(pdb: KubeObject): void {
-    const status = budgetStatus(this.store, pdb);
-    writeStatus(this.store, W.pdbs, pdb, {
+  private async syncBudget(pdb: KubeObject): Promise<void> {
+    const status = budgetStatus(this.api, pdb);
+    await writeStatus(this.api, W.pdbs, pdb, {
       observedGeneration: pdb.metadata.generation,
       ...status,
       conditions: withCondition(
@@ -202,7 +217,7 @@ class WorkloadController {
 
   // --- Deployments ---------------------------------------------------------------------------
 
-  private syncDeployment(deployment: KubeObject): void {
+  private async syncDeployment(deployment: KubeObject): Promise<void> {
     const spec = specOf<{
       replicas?: number;
       template: PodTemplate;
@@ -212,7 +227,7 @@ class WorkloadController {
     }>(deployment);
     const ns = deployment.metadata.namespace!;
     const replicas = spec.replicas ?? 1;
-    const owned = this.store
+    const owned = this.api
       .list(W.replicasets, { namespace: ns })
       .items.filter((rs) => controllerOf(rs)?.uid === deployment.metadata.uid);
     const hash = templateHash(spec.template);
@@ -232,7 +247,7 @@ class WorkloadController {
           ...template.metadata,
           labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
         };
-        newRs = this.store.create(W.replicasets, {
+        newRs = await this.api.create(W.replicasets, {
           apiVersion: 'apps/v1',
           kind: 'ReplicaSet',
           metadata: {
@@ -265,10 +280,10 @@ class WorkloadController {
         const healthy = Math.min(current, rsAvailable(rs));
         const healthyDrop = Math.min(healthy, Math.max(0, availableTotal - minAvailable));
         availableTotal -= healthyDrop;
-        this.scaleReplicaSet(deployment, rs, healthy - healthyDrop);
+        await this.scaleReplicaSet(deployment, rs, healthy - healthyDrop);
       }
       // Then the new one up, within the surge.
-      const oldLeft = this.store
+      const oldLeft = this.api
         .list(W.replicasets, { namespace: ns })
         .items.filter(
           (rs) => controllerOf(rs)?.uid === deployment.metadata.uid && rs.metadata.name !== newRs!.metadata.name,
@@ -280,20 +295,20 @@ class WorkloadController {
           ? replicas
           : 0
         : Math.min(replicas, Math.max(current, replicas + surge - oldPods));
-      if (target !== current) this.scaleReplicaSet(deployment, newRs, target);
+      if (target !== current) await this.scaleReplicaSet(deployment, newRs, target);
     }
-    this.deploymentStatus(deployment, replicas, hash, spec.strategy?.rollingUpdate?.maxUnavailable);
+    await this.deploymentStatus(deployment, replicas, hash, spec.strategy?.rollingUpdate?.maxUnavailable);
   }
 
-  private scaleReplicaSet(deployment: KubeObject, rs: KubeObject, replicas: number): void {
+  private async scaleReplicaSet(deployment: KubeObject, rs: KubeObject, replicas: number): Promise<void> {
     const before = specOf<{ replicas?: number }>(rs).replicas ?? 0;
     if (before === replicas) return;
-    this.store.mutate(W.replicasets, rs.metadata.namespace, rs.metadata.name, (draft) => {
+    await this.api.mutate(W.replicasets, rs.metadata.namespace, rs.metadata.name, (draft) => {
       (draft.spec as { replicas: number }).replicas = replicas;
     });
     const verb = replicas > before ? 'up' : 'down';
-    recordEvent(
-      this.store,
+    void recordEvent(
+      this.api,
       deployment,
       'Normal',
       'ScalingReplicaSet',
@@ -302,13 +317,13 @@ class WorkloadController {
     );
   }
 
-  private deploymentStatus(
+  private async deploymentStatus(
     deployment: KubeObject,
     replicas: number,
     hash: string,
     maxUnavailable: number | string | undefined,
-  ): void {
-    const owned = this.store
+  ): Promise<void> {
+    const owned = this.api
       .list(W.replicasets, { namespace: deployment.metadata.namespace })
       .items.filter((rs) => controllerOf(rs)?.uid === deployment.metadata.uid);
     const sum = (field: 'replicas' | 'readyReplicas' | 'availableReplicas', list = owned) =>
@@ -346,7 +361,7 @@ class WorkloadController {
     conditions = failure
       ? setCondition(conditions, failure)
       : conditions.filter((condition) => condition.type !== 'ReplicaFailure');
-    writeStatus(this.store, W.deployments, deployment, {
+    await writeStatus(this.api, W.deployments, deployment, {
       observedGeneration: deployment.metadata.generation,
       replicas: sum('replicas'),
       updatedReplicas: updated,
@@ -359,17 +374,17 @@ class WorkloadController {
 
   // --- ReplicaSets and ReplicationControllers ------------------------------------------------
 
-  private syncReplicas(resource: string, owner: KubeObject): void {
+  private async syncReplicas(resource: string, owner: KubeObject): Promise<void> {
     const spec = specOf<{ replicas?: number; template: PodTemplate }>(owner);
     const replicas = spec.replicas ?? 1;
     const pods = this.ownedPods(owner);
     if (pods.length < replicas) {
       for (let i = pods.length; i < replicas; i++) {
-        if (!this.createPod({ resource, obj: owner, template: spec.template, labels: {} })) break;
+        if (!(await this.createPod({ resource, obj: owner, template: spec.template, labels: {} }))) break;
       }
     } else if (pods.length > replicas) {
       const ranked = [...pods].sort((a, b) => deletionRank(a) - deletionRank(b));
-      for (const pod of ranked.slice(0, pods.length - replicas)) this.deletePod(pod);
+      for (const pod of ranked.slice(0, pods.length - replicas)) await this.deletePod(pod);
     }
     const after = this.ownedPods(owner);
     const ready = after.filter(isPodReady).length;
@@ -379,7 +394,7 @@ class WorkloadController {
       failure ? { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure } : undefined,
       'ReplicaFailure',
     );
-    writeStatus(this.store, resource, owner, {
+    await writeStatus(this.api, resource, owner, {
       replicas: after.length,
       fullyLabeledReplicas: after.length,
       readyReplicas: ready,
@@ -391,10 +406,10 @@ class WorkloadController {
 
   // --- DaemonSets ----------------------------------------------------------------------------
 
-  private syncDaemonSet(ds: KubeObject): void {
+  private async syncDaemonSet(ds: KubeObject): Promise<void> {
     const spec = specOf<{ template: PodTemplate }>(ds);
     const hash = templateHash(spec.template);
-    const nodes = this.store.list(W.nodes).items;
+    const nodes = this.api.list(W.nodes).items;
     const pods = this.ownedPods(ds);
     const template: PodTemplate = {
       ...spec.template,
@@ -405,25 +420,26 @@ class WorkloadController {
     const wantedNames = new Set(wanted.map((node) => node.metadata.name));
     for (const pod of pods) {
       const nodeName = specOf<PodSpec>(pod).nodeName ?? '';
-      if (!wantedNames.has(nodeName) || pod.metadata.labels?.['controller-revision-hash'] !== hash) this.deletePod(pod);
+      if (!wantedNames.has(nodeName) || pod.metadata.labels?.['controller-revision-hash'] !== hash)
+        await this.deletePod(pod);
     }
     const remaining = this.ownedPods(ds);
     for (const node of wanted) {
       if (remaining.some((pod) => specOf<PodSpec>(pod).nodeName === node.metadata.name)) continue;
       const daemonTemplate = { ...template, spec: { ...template.spec, nodeName: node.metadata.name } };
       if (
-        !this.createPod({
+        !(await this.createPod({
           resource: W.daemonsets,
           obj: ds,
           template: daemonTemplate,
           labels: { 'controller-revision-hash': hash },
-        })
+        }))
       )
         break;
     }
     const current = this.ownedPods(ds);
     const ready = current.filter(isPodReady).length;
-    writeStatus(this.store, W.daemonsets, ds, {
+    await writeStatus(this.api, W.daemonsets, ds, {
       desiredNumberScheduled: wanted.length,
       currentNumberScheduled: current.length,
       updatedNumberScheduled: current.filter((pod) => pod.metadata.labels?.['controller-revision-hash'] === hash)
@@ -439,13 +455,13 @@ class WorkloadController {
   // --- Pods ----------------------------------------------------------------------------------
 
   private ownedPods(owner: KubeObject): KubeObject[] {
-    return this.store
+    return this.api
       .list(W.pods, { namespace: owner.metadata.namespace })
       .items.filter((pod) => ownerUid(pod) === owner.metadata.uid && !pod.metadata.deletionTimestamp);
   }
 
   /** Creates one pod for `owner`; on an admission refusal records FailedCreate and returns false. */
-  private createPod(owner: PodOwner): boolean {
+  private async createPod(owner: PodOwner): Promise<boolean> {
     const ns = owner.obj.metadata.namespace!;
     const generateName = `${owner.obj.metadata.name}-`;
     const spec: PodSpec = {
@@ -463,13 +479,13 @@ class WorkloadController {
         tolerations.push({ ...extra, tolerationSeconds: 300 } as Toleration);
     }
     spec.tolerations = tolerations;
-    const admission = admitPod(this.store, ns, generateName, spec);
+    const admission = admitPod(this.api, ns, generateName, spec);
     const uid = owner.obj.metadata.uid!;
     if (!admission.allowed) {
       if (this.failures.get(uid) !== admission.message) {
         this.failures.set(uid, admission.message);
-        recordEvent(
-          this.store,
+        void recordEvent(
+          this.api,
           owner.obj,
           'Warning',
           'FailedCreate',
@@ -480,7 +496,7 @@ class WorkloadController {
       return false;
     }
     this.failures.delete(uid);
-    const pod = this.store.create(W.pods, {
+    const pod = await this.api.create(W.pods, {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
@@ -494,8 +510,8 @@ class WorkloadController {
       spec,
       status: { phase: 'Pending', qosClass: 'BestEffort' },
     });
-    recordEvent(
-      this.store,
+    void recordEvent(
+      this.api,
       owner.obj,
       'Normal',
       'SuccessfulCreate',
@@ -505,20 +521,20 @@ class WorkloadController {
     return true;
   }
 
-  private deletePod(pod: KubeObject): void {
+  private async deletePod(pod: KubeObject): Promise<void> {
     this.starting.get(pod.metadata.uid!)?.();
     this.starting.delete(pod.metadata.uid!);
     try {
-      this.store.delete(W.pods, pod.metadata.namespace, pod.metadata.name);
+      await this.api.delete(W.pods, pod.metadata.namespace, pod.metadata.name);
     } catch {
       // Already gone.
     }
   }
 
   /** Binds every unscheduled pod that fits somewhere; the others keep PodScheduled=False with the reason. */
-  private schedule(): void {
-    const nodes = this.store.list(W.nodes).items;
-    const pods = this.store.list(W.pods).items;
+  private async schedule(): Promise<void> {
+    const nodes = this.api.list(W.nodes).items;
+    const pods = this.api.list(W.pods).items;
     for (const pod of pods) {
       const spec = pod.spec as PodSpec;
       if (
@@ -527,14 +543,14 @@ class WorkloadController {
         (spec.schedulerName ?? 'default-scheduler') !== 'default-scheduler'
       )
         continue;
-      const placement = placePod(this.store, pod, nodes, pods);
+      const placement = placePod(this.api, pod, nodes, pods);
       const key = pod.metadata.uid!;
       if ('message' in placement) {
         if (this.schedulingMessages.get(key) !== placement.message) {
           this.schedulingMessages.set(key, placement.message);
-          recordEvent(this.store, pod, 'Warning', 'FailedScheduling', placement.message, 'default-scheduler');
+          void recordEvent(this.api, pod, 'Warning', 'FailedScheduling', placement.message, 'default-scheduler');
         }
-        writeStatus(this.store, W.pods, pod, {
+        await writeStatus(this.api, W.pods, pod, {
           ...statusOf<object>(pod),
           phase: 'Pending',
           conditions: withCondition(
@@ -547,12 +563,12 @@ class WorkloadController {
       }
       this.schedulingMessages.delete(key);
       const nodeName = placement.node.metadata.name;
-      const bound = this.store.mutate(W.pods, pod.metadata.namespace, pod.metadata.name, (draft) => {
+      const bound = await this.api.mutate(W.pods, pod.metadata.namespace, pod.metadata.name, (draft) => {
         (draft.spec as PodSpec).nodeName = nodeName;
       });
       pods.splice(pods.indexOf(pod), 1, bound);
-      recordEvent(
-        this.store,
+      void recordEvent(
+        this.api,
         pod,
         'Normal',
         'Scheduled',
@@ -563,38 +579,58 @@ class WorkloadController {
   }
 
   /** The kubelets: bound pods start after a while on a Ready node; pods follow their node's readiness. */
-  private runKubelets(): void {
-    const nodes = new Map(this.store.list(W.nodes).items.map((node) => [node.metadata.name, node]));
-    for (const pod of this.store.list(W.pods).items) {
+  private async runKubelets(): Promise<void> {
+    const nodes = new Map(this.api.list(W.nodes).items.map((node) => [node.metadata.name, node]));
+    for (const pod of this.api.list(W.pods).items) {
       const spec = pod.spec as PodSpec;
+      if (spec.nodeName && pod.metadata.deletionTimestamp && this.api.real) {
+        // The kubelet ends a terminating pod's containers and confirms the deletion (the in-process store
+        // deletes at once): at once here, as containers that ran nothing stop at once.
+        await this.finishDeletion(pod);
+        continue;
+      }
       if (!spec.nodeName || pod.metadata.deletionTimestamp) continue;
       const node = nodes.get(spec.nodeName);
       const nodeReady = node !== undefined && isNodeReady(node);
       const phase = podPhase(pod);
       if (phase === 'Pending') {
-        if (conditionOf(pod, 'PodScheduled')?.status !== 'True') this.markCreating(pod, node);
+        if (conditionOf(pod, 'PodScheduled')?.status !== 'True') await this.markCreating(pod, node);
         if (
           nodeReady &&
           !this.starting.has(pod.metadata.uid!) &&
-          !volumeBlocker(this.store, pod.metadata.namespace!, spec)
+          !volumeBlocker(this.api, pod.metadata.namespace!, spec)
         ) {
           const uid = pod.metadata.uid!;
           this.starting.set(
             uid,
             this.ctx.clock.after(POD_START_MS, () => {
               this.starting.delete(uid);
-              this.startPod(pod.metadata.namespace!, pod.metadata.name, uid);
+              inBackground(this.ctx, 'kubelet', this.startPod(pod.metadata.namespace!, pod.metadata.name, uid));
             }),
           );
         }
       } else if (phase === 'Running') {
         const ready = conditionOf(pod, 'Ready')?.status === 'True';
-        if (ready !== nodeReady) this.setPodReady(pod, nodeReady);
+        if (ready !== nodeReady) await this.setPodReady(pod, nodeReady);
       }
     }
   }
 
-  private markCreating(pod: KubeObject, node: KubeObject | undefined): void {
+  private async finishDeletion(pod: KubeObject): Promise<void> {
+    this.starting.get(pod.metadata.uid!)?.();
+    this.starting.delete(pod.metadata.uid!);
+    try {
+      await this.api.delete(W.pods, pod.metadata.namespace, pod.metadata.name, {
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata.uid! },
+      });
+    } catch (error) {
+      // Gone already (404), or a new pod of the same name (409).
+      if (!(error instanceof ApiError && (error.code === 404 || error.code === 409))) throw error;
+    }
+  }
+
+  private async markCreating(pod: KubeObject, node: KubeObject | undefined): Promise<void> {
     const spec = pod.spec as PodSpec;
     const containers = spec.containers.map((container) => ({
       name: container.name,
@@ -613,21 +649,21 @@ class WorkloadController {
         reason: type === 'Initialized' ? 'ContainersNotInitialized' : 'ContainersNotReady',
       });
     }
-    writeStatus(this.store, W.pods, pod, {
+    await writeStatus(this.api, W.pods, pod, {
       phase: 'Pending',
       conditions,
       hostIP: nodeAddress(node),
       startTime: now(),
       containerStatuses: containers,
-      qosClass: 'BestEffort',
+      qosClass: statusOf<{ qosClass: string }>(pod).qosClass ?? 'BestEffort',
     });
   }
 
-  private startPod(namespace: string, name: string, uid: string): void {
-    const pod = this.store.get(W.pods, namespace, name);
+  private async startPod(namespace: string, name: string, uid: string): Promise<void> {
+    const pod = this.api.get(W.pods, namespace, name);
     if (!pod || pod.metadata.uid !== uid) return;
     const spec = pod.spec as PodSpec;
-    const node = this.store.get(W.nodes, undefined, spec.nodeName!);
+    const node = this.api.get(W.nodes, undefined, spec.nodeName!);
     if (!node || !isNodeReady(node)) return;
     const hostIP = nodeAddress(node);
     const podIP = spec.hostNetwork ? hostIP : this.nextPodIp();
@@ -645,7 +681,7 @@ class WorkloadController {
     let conditions = statusOf<{ conditions: Condition[] }>(pod).conditions ?? [];
     for (const type of ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'])
       conditions = setCondition(conditions, { type, status: 'True' });
-    writeStatus(this.store, W.pods, pod, {
+    await writeStatus(this.api, W.pods, pod, {
       phase: 'Running',
       conditions,
       hostIP,
@@ -665,11 +701,11 @@ class WorkloadController {
           }
         : {}),
       containerStatuses: spec.containers.map(running),
-      qosClass: 'BestEffort',
+      qosClass: statusOf<{ qosClass: string }>(pod).qosClass ?? 'BestEffort',
     });
   }
 
-  private setPodReady(pod: KubeObject, ready: boolean): void {
+  private async setPodReady(pod: KubeObject, ready: boolean): Promise<void> {
     let conditions = statusOf<{ conditions: Condition[] }>(pod).conditions ?? [];
     for (const type of ['Ready', 'ContainersReady']) {
       conditions = setCondition(
@@ -677,7 +713,7 @@ class WorkloadController {
         ready ? { type, status: 'True' } : { type, status: 'False', reason: 'NodeNotReady' },
       );
     }
-    writeStatus(this.store, W.pods, pod, { ...statusOf<object>(pod), conditions });
+    await writeStatus(this.api, W.pods, pod, { ...statusOf<object>(pod), conditions });
   }
 
   private nextPodIp(): string {
@@ -744,23 +780,22 @@ export interface DrainResult {
  * through the Eviction API, so a PodDisruptionBudget that allows no disruption keeps its pod there;
  * finished pods are deleted. Evicted pods' controllers recreate them on other nodes.
  */
-export function drainNode(store: ObjectStore, nodeName: string): DrainResult {
+export async function drainNode(api: LabApi, nodeName: string): Promise<DrainResult> {
   const result: DrainResult = { evicted: [], blocked: [] };
-  for (const pod of store.list(W.pods, { fieldSelector: `spec.nodeName=${nodeName}` }).items) {
+  for (const pod of api.list(W.pods, { fieldSelector: `spec.nodeName=${nodeName}` }).items) {
     if (controllerOf(pod)?.kind === 'DaemonSet') continue;
     if (pod.metadata.annotations?.['kubernetes.io/config.mirror']) continue;
     if (pod.metadata.deletionTimestamp) continue;
     const finished = ['Succeeded', 'Failed'].includes(podPhase(pod));
-    const refusal = finished ? undefined : evictionRefusal(store, pod);
-    if (refusal) {
-      result.blocked.push({ namespace: pod.metadata.namespace!, name: pod.metadata.name, message: refusal.message });
-      continue;
-    }
     try {
-      store.delete(W.pods, pod.metadata.namespace, pod.metadata.name);
+      if (finished) await api.delete(W.pods, pod.metadata.namespace, pod.metadata.name);
+      else await api.evict(pod.metadata.namespace!, pod.metadata.name);
       result.evicted.push(`${pod.metadata.namespace}/${pod.metadata.name}`);
-    } catch {
-      // Gone already.
+    } catch (error) {
+      // 429: a budget keeps it; 404: gone already.
+      if (error instanceof ApiError && error.code === 429) {
+        result.blocked.push({ namespace: pod.metadata.namespace!, name: pod.metadata.name, message: error.message });
+      }
     }
   }
   return result;

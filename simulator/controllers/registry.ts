@@ -15,6 +15,7 @@ import type { KubeObject } from '../apiserver/store.js';
 import type { Controller, SimContext } from '../context.js';
 import { R, conditionOf, setCondition, type Condition } from '../openshift-objects.js';
 import { startLoop } from './loop.js';
+import { ensureServiceAccountOf } from './service-accounts.js';
 import { W } from './pods.js';
 import type { PodSpec, Volume } from './pod-spec.js';
 
@@ -44,7 +45,7 @@ function storagePlan(ctx: SimContext, spec: RegistrySpec): StoragePlan {
   const storage = spec.storage ?? {};
   if (storage.pvc) {
     const claim = storage.pvc.claim || DEFAULT_CLAIM;
-    const exists = ctx.store.get(W.pvcs, REGISTRY_NAMESPACE, claim) !== undefined;
+    const exists = ctx.api.get(W.pvcs, REGISTRY_NAMESPACE, claim) !== undefined;
     return {
       kind: 'pvc',
       claim,
@@ -109,7 +110,7 @@ export function registryDeployment(spec: RegistrySpec, volume: Volume): KubeObje
 
 /** Why the registry Deployment has not rolled: its newest pending pod and the scheduler's reason. */
 function pendingReason(ctx: SimContext): string | undefined {
-  const pending = ctx.store
+  const pending = ctx.api
     .list(R.pods, { namespace: REGISTRY_NAMESPACE })
     .items.filter(
       (pod) =>
@@ -124,20 +125,20 @@ function pendingReason(ctx: SimContext): string | undefined {
   return pending[0] ? `pod ${pending[0].metadata.name} is Pending` : undefined;
 }
 
-function sync(ctx: SimContext, config: KubeObject): void {
-  const { store } = ctx;
+async function sync(ctx: SimContext, config: KubeObject): Promise<void> {
+  const { api } = ctx;
   const spec = (config.spec ?? {}) as RegistrySpec;
   const previous = (config.status ?? {}) as Record<string, unknown> & { conditions?: Condition[] };
   let conditions = previous.conditions ?? [];
   const set = (type: string, value: boolean, reason: string, message: string) => {
     conditions = setCondition(conditions, { type, status: value ? 'True' : 'False', reason, message });
   };
-  const existing = store.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
+  const existing = api.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
   let storageStatus: unknown = previous.storage;
   let storageManaged = previous.storageManaged ?? false;
 
   if (spec.managementState === 'Removed') {
-    if (existing) store.delete(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
+    if (existing) await api.delete(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
     set('Removed', true, 'Removed', 'The registry is removed');
     set('Available', true, 'Removed', 'The registry is removed');
     set('Progressing', false, 'Removed', 'All registry resources are removed');
@@ -146,7 +147,7 @@ function sync(ctx: SimContext, config: KubeObject): void {
     set('Removed', false, '', '');
     let plan = storagePlan(ctx, spec);
     if (plan.kind === 'pvc' && plan.missing && plan.managed) {
-      store.create(W.pvcs, managedClaim());
+      await api.create(W.pvcs, managedClaim());
       ctx.log.info(`image-registry: created PersistentVolumeClaim ${REGISTRY_NAMESPACE}/${DEFAULT_CLAIM}`);
       plan = storagePlan(ctx, spec);
     }
@@ -172,18 +173,20 @@ function sync(ctx: SimContext, config: KubeObject): void {
       set('Degraded', true, 'Error', message);
     } else {
       const desired = registryDeployment(spec, plan.volume);
-      if (!existing) store.create(R.deployments, desired);
-      else if (
+      if (!existing) {
+        await ensureServiceAccountOf(api, desired);
+        await api.create(R.deployments, desired);
+      } else if (
         JSON.stringify(existing.spec) !== JSON.stringify({ ...(existing.spec as object), ...(desired.spec as object) })
       ) {
-        store.mutate(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT, (draft) => {
+        await api.mutate(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT, (draft) => {
           draft.spec = { ...(draft.spec as object), ...(desired.spec as object) };
         });
       }
       if (plan.kind === 'pvc') {
         storageManaged =
           plan.managed &&
-          store.get(W.pvcs, REGISTRY_NAMESPACE, plan.claim)?.metadata.annotations?.['imageregistry.openshift.io'] ===
+          api.get(W.pvcs, REGISTRY_NAMESPACE, plan.claim)?.metadata.annotations?.['imageregistry.openshift.io'] ===
             'true';
         set('StorageExists', true, 'PVCExists', `PVC ${plan.claim} exists`);
       } else {
@@ -191,7 +194,7 @@ function sync(ctx: SimContext, config: KubeObject): void {
         set('StorageExists', true, 'Creation Successful', 'EmptyDir storage successfully created');
       }
       storageStatus = spec.storage;
-      const deployment = store.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT)!;
+      const deployment = api.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT)!;
       const status = (deployment.status ?? {}) as {
         availableReplicas?: number;
         updatedReplicas?: number;
@@ -219,17 +222,18 @@ function sync(ctx: SimContext, config: KubeObject): void {
       set('Degraded', false, 'AsExpected', '');
     }
   }
-  const deployment = store.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
+  const deployment = api.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
   const next = {
     ...previous,
-    ...(storageStatus ? { storage: storageStatus } : {}),
+    // openshift/api requires it: the operator always writes it, {} while no storage is configured.
+    storage: storageStatus ?? {},
     storageManaged,
     readyReplicas: Number((deployment?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0),
     observedGeneration: config.metadata.generation,
     conditions,
   };
   if (JSON.stringify(next) !== JSON.stringify(previous)) {
-    store.mutate(
+    await api.mutate(
       R.registryConfigs,
       undefined,
       config.metadata.name,
@@ -246,18 +250,18 @@ export const startRegistryController: Controller = (ctx) => {
   const loop = startLoop(ctx, 'image-registry', {
     resources: [R.registryConfigs, R.deployments, W.pvcs, R.pods],
     faults: false,
-    pass: () => {
-      const config = ctx.store.get(R.registryConfigs, undefined, 'cluster');
+    pass: async () => {
+      const config = ctx.api.get(R.registryConfigs, undefined, 'cluster');
       if (!config) return;
       if (config.metadata.deletionTimestamp) {
-        if (ctx.store.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT))
-          ctx.store.delete(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
-        ctx.store.mutate(R.registryConfigs, undefined, 'cluster', (draft) => {
+        if (ctx.api.get(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT))
+          await ctx.api.delete(R.deployments, REGISTRY_NAMESPACE, REGISTRY_DEPLOYMENT);
+        await ctx.api.mutate(R.registryConfigs, undefined, 'cluster', (draft) => {
           draft.metadata.finalizers = (draft.metadata.finalizers ?? []).filter((finalizer) => finalizer !== FINALIZER);
         });
         return;
       }
-      sync(ctx, config);
+      await sync(ctx, config);
     },
   });
   return loop.stop;

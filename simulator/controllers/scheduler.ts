@@ -4,7 +4,8 @@
  * pod shows while it stays Pending. Volume binding is checked first: a claim that is missing or
  * not Bound keeps the pod Pending whatever the nodes.
  */
-import type { KubeObject, ObjectStore } from '../apiserver/store.js';
+import type { KubeObject } from '../apiserver/store.js';
+import type { LabReader } from '../lab-api.js';
 import { matchesSelectorObject } from '../apiserver/selectors.js';
 import { conditionOf } from '../openshift-objects.js';
 import type { PodSpec, Taint, Toleration } from './pod-spec.js';
@@ -79,11 +80,11 @@ export function ownerUid(pod: KubeObject): string | undefined {
 }
 
 /** Claims the pod mounts that keep it from being scheduled, as the VolumeBinding plugin reports them. */
-export function volumeBlocker(store: ObjectStore, namespace: string, spec: PodSpec): string | undefined {
+export function volumeBlocker(api: LabReader, namespace: string, spec: PodSpec): string | undefined {
   for (const volume of spec.volumes ?? []) {
     const claimName = volume.persistentVolumeClaim?.claimName;
     if (!claimName) continue;
-    const claim = store.get('persistentvolumeclaims', namespace, claimName);
+    const claim = api.get('persistentvolumeclaims', namespace, claimName);
     if (!claim) return `persistentvolumeclaim "${claimName}" not found`;
     if ((claim.status as { phase?: string } | undefined)?.phase !== 'Bound')
       return 'pod has unbound immediate PersistentVolumeClaims';
@@ -98,13 +99,13 @@ export type Placement = { node: KubeObject } | { message: string };
  * the fewest pods, then by name (a stand-in for the scoring plugins' spreading).
  */
 export function placePod(
-  store: ObjectStore,
+  api: LabReader,
   pod: KubeObject,
   nodes: readonly KubeObject[],
   pods: readonly KubeObject[],
 ): Placement {
   const spec = pod.spec as PodSpec;
-  const blocker = volumeBlocker(store, pod.metadata.namespace!, spec);
+  const blocker = volumeBlocker(api, pod.metadata.namespace!, spec);
   if (blocker) return { message: `0/${nodes.length} nodes are available: ${blocker}.` };
   const owner = ownerUid(pod);
   const reasons = new Map<string, number>();

@@ -14,7 +14,7 @@ import type { KubeObject } from '../apiserver/store.js';
 import type { Controller, SimContext } from '../context.js';
 import { R } from '../openshift-objects.js';
 import { recordEvent } from './events.js';
-import { startLoop } from './loop.js';
+import { inBackground, startLoop } from './loop.js';
 import { W, isPodReady } from './pods.js';
 
 export const RBD_PROVISIONER = 'rbd.csi.ceph.com';
@@ -60,7 +60,7 @@ const waitingFor = (provisioner: string): Verdict => ({
 
 /** The namespace of a Running RBD provisioner pod, if any. */
 function provisionerNamespace(ctx: SimContext): string | undefined {
-  const pod = ctx.store
+  const pod = ctx.api
     .list(R.pods)
     .items.find(
       (candidate) =>
@@ -73,7 +73,7 @@ function provisionerNamespace(ctx: SimContext): string | undefined {
 
 /** The clusterIDs ceph-csi reads from its config map (`config.json`, a JSON array), or why it cannot. */
 function csiClusterIds(ctx: SimContext, namespace: string): { ids: string[] } | { error: string } {
-  const configMap = ctx.store.get(R.configmaps, namespace, CSI_CONFIG_MAP);
+  const configMap = ctx.api.get(R.configmaps, namespace, CSI_CONFIG_MAP);
   const text = (configMap?.data as Record<string, string> | undefined)?.['config.json'];
   if (text === undefined) return { ids: [] };
   try {
@@ -88,8 +88,8 @@ function csiClusterIds(ctx: SimContext, namespace: string): { ids: string[] } | 
 
 /** What the PV controller and the provisioner make of a pending claim right now. */
 function judge(ctx: SimContext, claim: KubeObject, className: string): Verdict {
-  const { store } = ctx;
-  const storageClass = store.get(W.storageclasses, undefined, className);
+  const { api } = ctx;
+  const storageClass = api.get(W.storageclasses, undefined, className);
   if (!storageClass)
     return {
       provision: false,
@@ -125,7 +125,7 @@ function judge(ctx: SimContext, claim: KubeObject, className: string): Verdict {
   const secretNamespace = parameters['csi.storage.k8s.io/provisioner-secret-namespace'];
   if (!secretName || !secretNamespace)
     return failed('rpc error: code = InvalidArgument desc = provided secret is empty');
-  if (!store.get(R.secrets, secretNamespace, secretName)) {
+  if (!api.get(R.secrets, secretNamespace, secretName)) {
     return failed(
       `error getting secret ${secretName} in namespace ${secretNamespace}: secrets "${secretName}" not found`,
     );
@@ -153,10 +153,10 @@ class Provisioner {
     this.inFlight.clear();
   }
 
-  pass(): void {
-    const { store } = this.ctx;
-    const defaultClass = store.list(W.storageclasses).items.find(isDefaultClass);
-    for (const claim of store.list(W.pvcs).items) {
+  async pass(): Promise<void> {
+    const { api } = this.ctx;
+    const defaultClass = api.list(W.storageclasses).items.find(isDefaultClass);
+    for (const claim of api.list(W.pvcs).items) {
       if ((claim.status as { phase?: string } | undefined)?.phase === 'Bound' || claim.metadata.deletionTimestamp)
         continue;
       const key = claim.metadata.uid!;
@@ -164,7 +164,7 @@ class Provisioner {
       const className = claimSpec(claim).storageClassName;
       if (!className) {
         if ((className === undefined || className === null) && defaultClass) {
-          store.mutate(W.pvcs, claim.metadata.namespace, claim.metadata.name, (draft) => {
+          await api.mutate(W.pvcs, claim.metadata.namespace, claim.metadata.name, (draft) => {
             (draft.spec as ClaimSpec).storageClassName = defaultClass.metadata.name;
           });
           continue; // the change brings the next pass
@@ -175,7 +175,7 @@ class Provisioner {
           reason: 'FailedBinding',
           message: 'no persistent volumes available for this claim and no storage class is set',
         });
-        this.ensurePending(claim);
+        await this.ensurePending(claim);
         continue;
       }
       const fault = this.ctx.faults.find(
@@ -183,9 +183,9 @@ class Provisioner {
         (f) => f.namespace === claim.metadata.namespace && f.name === claim.metadata.name,
       );
       const verdict: Verdict = fault
-        ? waitingFor(String(store.get(W.storageclasses, undefined, className)?.provisioner ?? RBD_PROVISIONER))
+        ? waitingFor(String(api.get(W.storageclasses, undefined, className)?.provisioner ?? RBD_PROVISIONER))
         : judge(this.ctx, claim, className);
-      this.ensurePending(claim);
+      await this.ensurePending(claim);
       if (!verdict.provision) {
         this.report(claim, verdict);
         continue;
@@ -198,7 +198,11 @@ class Provisioner {
       });
       const cancel = this.ctx.clock.after(PROVISION_MS, () => {
         this.inFlight.delete(key);
-        this.bind(claim.metadata.namespace!, claim.metadata.name, key, verdict.storageClass);
+        inBackground(
+          this.ctx,
+          'storage',
+          this.bind(claim.metadata.namespace!, claim.metadata.name, key, verdict.storageClass),
+        );
       });
       this.inFlight.set(key, cancel);
     }
@@ -213,12 +217,12 @@ class Provisioner {
       verdict.reason === 'FailedBinding'
         ? 'persistentvolume-controller'
         : `${RBD_PROVISIONER}_csi-rbdplugin-provisioner`;
-    recordEvent(this.ctx.store, claim, verdict.type, verdict.reason, verdict.message, component);
+    void recordEvent(this.ctx.api, claim, verdict.type, verdict.reason, verdict.message, component);
   }
 
-  private ensurePending(claim: KubeObject): void {
+  private async ensurePending(claim: KubeObject): Promise<void> {
     if ((claim.status as { phase?: string } | undefined)?.phase === 'Pending') return;
-    this.ctx.store.mutate(
+    await this.ctx.api.mutate(
       W.pvcs,
       claim.metadata.namespace,
       claim.metadata.name,
@@ -230,16 +234,16 @@ class Provisioner {
   }
 
   /** Creates the PV ceph-csi provisioned and binds both ways. */
-  private bind(namespace: string, name: string, uid: string, storageClass: KubeObject): void {
-    const { store } = this.ctx;
-    const claim = store.get(W.pvcs, namespace, name);
+  private async bind(namespace: string, name: string, uid: string, storageClass: KubeObject): Promise<void> {
+    const { api } = this.ctx;
+    const claim = api.get(W.pvcs, namespace, name);
     if (!claim || claim.metadata.uid !== uid) return;
     const spec = claimSpec(claim);
     const size = spec.resources?.requests?.storage ?? '1Gi';
     const parameters = (storageClass.parameters ?? {}) as Record<string, string>;
     const pvName = `pvc-${uid}`;
-    if (!store.get(W.pvs, undefined, pvName)) {
-      store.create(W.pvs, {
+    if (!api.get(W.pvs, undefined, pvName)) {
+      await api.create(W.pvs, {
         apiVersion: 'v1',
         kind: 'PersistentVolume',
         metadata: {
@@ -277,7 +281,7 @@ class Provisioner {
         status: { phase: 'Bound' },
       });
     }
-    store.mutate(W.pvcs, namespace, name, (draft) => {
+    await api.mutate(W.pvcs, namespace, name, (draft) => {
       (draft.spec as ClaimSpec).volumeName = pvName;
       draft.metadata.annotations = {
         ...draft.metadata.annotations,
@@ -287,7 +291,7 @@ class Provisioner {
         'volume.kubernetes.io/storage-provisioner': RBD_PROVISIONER,
       };
     });
-    store.mutate(
+    await api.mutate(
       W.pvcs,
       namespace,
       name,
@@ -300,8 +304,8 @@ class Provisioner {
       },
       { subresource: 'status' },
     );
-    recordEvent(
-      store,
+    void recordEvent(
+      api,
       claim,
       'Normal',
       'ProvisioningSucceeded',

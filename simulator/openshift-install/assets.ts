@@ -22,11 +22,14 @@ export interface InstallState {
   manifests?: Record<string, string>;
 }
 
+/** A kubeconfig's user credential: the simulated API server's bearer token, or the real one's client certificate. */
+export type KubeconfigUser = { token: string } | { 'client-certificate-data': string; 'client-key-data': string };
+
 /** Where the simulated lab's API server is, for auth/kubeconfig. */
 export interface ApiTarget {
   url: string;
   caPem: string;
-  token: string;
+  user: KubeconfigUser;
 }
 
 export const clusterDomainOf = (config: InstallConfig): string => `${config.metadata.name}.${config.baseDomain}`;
@@ -179,8 +182,13 @@ export function manifestFiles(state: InstallState, release: string): Record<stri
   };
 }
 
-/** A kubeconfig for `server` trusting `caPem`, user `user` with a bearer token. */
-function kubeconfig(cluster: string, server: string, caPem: string, user: { name: string; token: string }): string {
+/** A kubeconfig for `server` trusting `caPem`, user `user` with its credential. */
+function kubeconfig(
+  cluster: string,
+  server: string,
+  caPem: string,
+  user: { name: string; credential: KubeconfigUser },
+): string {
   return yaml({
     apiVersion: 'v1',
     kind: 'Config',
@@ -190,7 +198,7 @@ function kubeconfig(cluster: string, server: string, caPem: string, user: { name
     contexts: [{ name: user.name, context: { cluster, user: user.name } }],
     'current-context': user.name,
     preferences: {},
-    users: [{ name: user.name, user: { token: user.token } }],
+    users: [{ name: user.name, user: user.credential }],
   });
 }
 
@@ -213,7 +221,7 @@ export function ignitionConfigs(
         path: BOOTSTRAP_FILES.kubeletKubeconfig,
         contents: kubeconfig(config.metadata.name, `https://api-int.${domain}:6443`, ca, {
           name: 'kubelet',
-          token: bootstrapToken,
+          credential: { token: bootstrapToken },
         }),
         mode: 0o600,
       },
@@ -258,5 +266,5 @@ export function metadataJson(state: InstallState): string {
 
 /** auth/kubeconfig: the admin's, aimed at the API the installer was pointed at. */
 export function adminKubeconfig(state: InstallState, api: ApiTarget): string {
-  return kubeconfig(state.installConfig.metadata.name, api.url, api.caPem, { name: 'admin', token: api.token });
+  return kubeconfig(state.installConfig.metadata.name, api.url, api.caPem, { name: 'admin', credential: api.user });
 }

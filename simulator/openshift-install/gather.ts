@@ -16,7 +16,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { apiRequest } from '../control-plane/api-client.js';
+import { apiRequest, type Credential } from '../control-plane/api-client.js';
+import type { KubeconfigUser } from './assets.js';
+import type { SimTarget } from './main.js';
 
 /** The simulated lab's node states (simulator/lab-sim.ts serves them; kept literal to load little). */
 const NODES_ROUTE = '/simulator/nodes';
@@ -26,7 +28,7 @@ export interface GatherOptions {
   bootstrap: string | undefined;
   masters: string[];
   /** The simulated lab, as `readTarget` (./main.ts) read it from its endpoints file. */
-  target: { api: { url: string; caPem: string; token: string }; adminUrl?: string };
+  target: Pick<SimTarget, 'api' | 'admin'>;
   log: (level: 'info' | 'warning' | 'fatal', message: string) => void;
 }
 
@@ -51,12 +53,16 @@ function stamp(date: Date): string {
 export async function gatherBootstrap(options: GatherOptions): Promise<string> {
   const { bootstrap, log } = options;
   if (!bootstrap) throw new GatherError('must provide a bootstrap host address (--bootstrap)');
-  const { api, adminUrl } = options.target;
-  if (!adminUrl) throw new GatherError('the endpoints file names no admin endpoint: start the simulated lab again');
-  const credential = { token: api.token };
-  const reply = await apiRequest({ url: adminUrl, caPem: api.caPem, credential }, 'GET', NODES_ROUTE, {
-    what: 'the simulated lab admin endpoint',
-  });
+  const { api, admin } = options.target;
+  if (!admin) throw new GatherError('the endpoints file names no admin endpoint: start the simulated lab again');
+  const reply = await apiRequest(
+    { url: admin.url, caPem: admin.caPem, credential: { token: admin.token } },
+    'GET',
+    NODES_ROUTE,
+    {
+      what: 'the simulated lab admin endpoint',
+    },
+  );
   const lab = reply.body as NodesReply;
   const nameOf = (ip: string) => lab.addresses?.[ip];
   const bootstrapName = nameOf(bootstrap);
@@ -93,9 +99,14 @@ export async function gatherBootstrap(options: GatherOptions): Promise<string> {
         `${at} ${master ?? ip}: ${state ? `${state.state}${state.reason ? `: ${state.reason}` : ''}` : 'not in the lab'} (simulated)\n`,
       );
     }
-    const nodes = await apiRequest({ url: api.url, caPem: api.caPem, credential }, 'GET', '/api/v1/nodes', {
-      what: 'the simulated API server',
-    }).catch((error: unknown) => ({ status: 0, body: { error: (error as Error).message } }));
+    const nodes = await apiRequest(
+      { url: api.url, caPem: api.caPem, credential: credentialOf(api.user) },
+      'GET',
+      '/api/v1/nodes',
+      {
+        what: 'the simulated API server',
+      },
+    ).catch((error: unknown) => ({ status: 0, body: { error: (error as Error).message } }));
     await write('resources/nodes.json', `${JSON.stringify(nodes.body, null, 2)}\n`);
     await write('failed-units.txt', '0 loaded units listed.\n');
     await write('gather.log', `Gathering bootstrap journals ...\nGathering rendered assets ...\n`);
@@ -105,4 +116,14 @@ export async function gatherBootstrap(options: GatherOptions): Promise<string> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The kubeconfig user as the API client takes it: a bearer token, or a client certificate and key. */
+function credentialOf(user: KubeconfigUser): Credential {
+  return 'token' in user
+    ? { token: user.token }
+    : {
+        certPem: Buffer.from(user['client-certificate-data'], 'base64').toString(),
+        keyPem: Buffer.from(user['client-key-data'], 'base64').toString(),
+      };
 }

@@ -44,8 +44,19 @@ export interface SimTarget {
   release: string;
   architecture: string;
   api: ApiTarget;
-  /** The lab's admin endpoint (its nodes' states), for `gather bootstrap`. */
-  adminUrl?: string;
+  /** The lab's admin endpoint (its nodes' states), for `gather bootstrap`: its URL, CA and token. */
+  admin?: { url: string; caPem: string; token: string };
+}
+
+/** The admin endpoint's URL with the CA and token of its own kubeconfig (the simulated API's). */
+async function adminTarget(url: string, kubeconfigPath: string): Promise<SimTarget['admin']> {
+  const kubeconfig = parse(await readFile(kubeconfigPath, 'utf8')) as {
+    clusters?: Array<{ cluster?: { 'certificate-authority-data'?: string } }>;
+    users?: Array<{ user?: { token?: string } }>;
+  };
+  const caData = kubeconfig.clusters?.[0]?.cluster?.['certificate-authority-data'];
+  const token = kubeconfig.users?.[0]?.user?.token;
+  return caData && token ? { url, caPem: Buffer.from(caData, 'base64').toString(), token } : undefined;
 }
 
 class Fatal extends Error {
@@ -68,7 +79,7 @@ export async function readTarget(env: NodeJS.ProcessEnv): Promise<SimTarget> {
   }
   let endpoints: {
     release?: { version?: string; architecture?: string };
-    apiServer?: { url?: string; kubeconfig?: string; adminUrl?: string };
+    apiServer?: { url?: string; kubeconfig?: string; adminUrl?: string; adminKubeconfig?: string };
   };
   try {
     endpoints = JSON.parse(await readFile(file, 'utf8')) as typeof endpoints;
@@ -83,16 +94,28 @@ export async function readTarget(env: NodeJS.ProcessEnv): Promise<SimTarget> {
     throw new Fatal(`${file} names no release or API server: start the simulated lab again to rewrite it`);
   const kubeconfig = parse(await readFile(kubeconfigPath, 'utf8')) as {
     clusters?: Array<{ cluster?: { 'certificate-authority-data'?: string } }>;
-    users?: Array<{ user?: { token?: string } }>;
+    users?: Array<{ user?: { token?: string; 'client-certificate-data'?: string; 'client-key-data'?: string } }>;
   };
   const caData = kubeconfig.clusters?.[0]?.cluster?.['certificate-authority-data'];
-  const token = kubeconfig.users?.[0]?.user?.token;
-  if (!caData || !token) throw new Fatal(`${kubeconfigPath} has no CA or token: start the simulated lab again`);
+  const user = kubeconfig.users?.[0]?.user;
+  // The simulated API server's token, or the real control plane's admin client certificate.
+  const credential =
+    user?.token !== undefined
+      ? { token: user.token }
+      : user?.['client-certificate-data'] && user['client-key-data']
+        ? { 'client-certificate-data': user['client-certificate-data'], 'client-key-data': user['client-key-data'] }
+        : undefined;
+  if (!caData || !credential) {
+    throw new Fatal(`${kubeconfigPath} has no CA or credential: start the simulated lab again`);
+  }
+  const admin = endpoints.apiServer.adminUrl
+    ? await adminTarget(endpoints.apiServer.adminUrl, endpoints.apiServer.adminKubeconfig ?? kubeconfigPath)
+    : undefined;
   return {
     release: version,
     architecture: endpoints.release?.architecture ?? 'x86_64',
-    api: { url: endpoints.apiServer.url, caPem: Buffer.from(caData, 'base64').toString(), token },
-    ...(endpoints.apiServer.adminUrl !== undefined && { adminUrl: endpoints.apiServer.adminUrl }),
+    api: { url: endpoints.apiServer.url, caPem: Buffer.from(caData, 'base64').toString(), user: credential },
+    ...(admin && { admin }),
   };
 }
 

@@ -3,7 +3,7 @@
  * product activities and workflows, and helpers that start a runbook on a simulated lab and read
  * its progress.
  */
-import { afterAll, beforeAll } from '@jest/globals';
+import { afterAll, beforeAll, expect } from '@jest/globals';
 import type { V1Node } from '@kubernetes/client-node';
 import type { WorkflowHandle } from '@temporalio/client';
 import { loadLab } from '../../lab/load.js';
@@ -126,6 +126,34 @@ export function roles(node: V1Node | undefined): string[] {
     .filter((key) => key.startsWith('node-role.kubernetes.io/'))
     .map((key) => key.slice('node-role.kubernetes.io/'.length));
 }
+
+/**
+ * infra-nodes' end state: infra1..3 carry only the infra role and run an infra render, compute1 is still
+ * a worker, and the three routers run on the infra nodes (terminating pods left out).
+ */
+export async function expectInfraNodesEndState(t: TestLab): Promise<void> {
+  const after = await nodes(t);
+  for (const name of ['infra1', 'infra2', 'infra3']) {
+    expect(roles(after.get(name))).toEqual(['infra']);
+    expect(after.get(name)?.metadata?.annotations?.['machineconfiguration.openshift.io/currentConfig']).toMatch(
+      /^rendered-infra-/,
+    );
+  }
+  expect(roles(after.get('compute1'))).toEqual(['worker']);
+  const routers = (await t.kube.core.listNamespacedPod({ namespace: 'openshift-ingress' })).items.filter(
+    (pod) => !pod.metadata?.deletionTimestamp,
+  );
+  expect(routers.length).toBe(3);
+  for (const pod of routers) expect(roles(after.get(pod.spec!.nodeName!.split('.')[0]!))).toEqual(['infra']);
+}
+
+/** What a first ceph-csi run changes: the accounts, their SCC grant, the driver, and the class's proof claim. */
+export const CEPH_CSI_FIRST_RUN = {
+  accounts: 'changed',
+  scc: 'changed',
+  driver: 'changed',
+  'storage-class.prove': 'changed',
+} as const;
 
 /** Step paths whose status is not among `allowed`: a second run must leave this empty. */
 export function notUnchanged(

@@ -33,6 +33,8 @@ export async function startRunbookTestLab(options: {
   taskQueue?: string;
   /** Default: the example lab. */
   lab?: Lab;
+  /** Run the lab on the real control plane (simulator/control-plane/): its kube-apiserver judges the runs. */
+  realControlPlane?: boolean;
 }): Promise<RunbookTestLab> {
   installWorkerRuntime({ logLevel: 'ERROR' });
   const dir = await mkdtemp(path.join(os.tmpdir(), options.prefix));
@@ -50,6 +52,7 @@ export async function startRunbookTestLab(options: {
         stateDir: path.join(dir, 'sim'),
         from: 'bare',
         timeScale: 0,
+        ...(options.realControlPlane && { realControlPlane: true }),
         log: { info: () => undefined, warn: (message) => process.stderr.write(`sim: ${message}\n`) },
       }),
     ]);

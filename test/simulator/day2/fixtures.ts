@@ -10,7 +10,9 @@ import { labSchema, type Lab } from '../../../lab/schema.js';
 import { ObjectStore, type KubeObject } from '../../../simulator/apiserver/store.js';
 import { SimClock } from '../../../simulator/clock.js';
 import type { Controller, SimContext } from '../../../simulator/context.js';
+import { loopsIdle } from '../../../simulator/controllers/loop.js';
 import { Faults } from '../../../simulator/faults.js';
+import { storeLabApi } from '../../../simulator/lab-api.js';
 import { NAMESPACES, defaultSccs, namespaceObject, nodeObject } from '../../../simulator/openshift-objects.js';
 
 /** The example lab (OpenShift 4.21, OVN-Kubernetes), or with `sdn` the procedure's 4.2 / OpenShift SDN lab. */
@@ -26,6 +28,8 @@ export interface Day2Lab {
   warnings: string[];
   infos: string[];
   start(...controllers: Controller[]): void;
+  /** Resolves once every controller's passes are done (their writes are requests, even to the store). */
+  settle(): Promise<void>;
   stop(): void;
 }
 
@@ -41,6 +45,7 @@ export function day2Lab(options: { nodes?: boolean; lab?: 'current' | 'sdn' } = 
   const ctx: SimContext = {
     lab,
     store,
+    api: storeLabApi(store),
     clock: new SimClock(0),
     faults: new Faults(),
     log: { info: line(infos), warn: line(warnings) },
@@ -61,6 +66,7 @@ export function day2Lab(options: { nodes?: boolean; lab?: 'current' | 'sdn' } = 
     start: (...controllers) => {
       for (const controller of controllers) stops.push(controller(ctx));
     },
+    settle: () => loopsIdle(ctx),
     stop: () => {
       for (const stop of stops.reverse()) stop();
       ctx.clock.stop();

@@ -36,15 +36,17 @@ function labelNode(lab: Day2Lab, name: string, change: Record<string, string | n
   });
 }
 
-function startLab(): Day2Lab {
+/** The lab once the controllers' first passes are done (the install pools and configs exist). */
+async function startLab(): Promise<Day2Lab> {
   lab = day2Lab();
   lab.start(startWorkloadController, startMcoController);
+  await lab.settle();
   return lab;
 }
 
 describe('Machine Config Operator', () => {
-  it('creates the install pools and configs, renders them and marks every node Done', () => {
-    const { store } = startLab();
+  it('creates the install pools and configs, renders them and marks every node Done', async () => {
+    const { store } = await startLab();
     const names = store.list(MC).items.map((mc) => mc.metadata.name);
     const worker = store.get(MCP, undefined, 'worker')!;
     const registries = `99-worker-${worker.metadata.uid}-registries`;
@@ -89,7 +91,7 @@ describe('Machine Config Operator', () => {
   });
 
   it("plays the seed's infra migration: infra pool, copied configs, one node at a time, back with role infra", async () => {
-    const { store } = startLab();
+    const { store } = await startLab();
     // Something to evict: pods spread over the workers.
     store.create('deployments.apps', {
       apiVersion: 'apps/v1',
@@ -226,7 +228,7 @@ describe('Machine Config Operator', () => {
   });
 
   it('reports Updating while a node updates, and a paused pool renders but does not roll', async () => {
-    const { store } = startLab();
+    const { store } = await startLab();
     store.mutate(MCP, undefined, 'worker', (pool) => {
       (pool.spec as { paused: boolean }).paused = true;
     });
@@ -274,7 +276,7 @@ describe('Machine Config Operator', () => {
   });
 
   it('fault node-never-returns: the node stays NotReady, the pool Updating, until the fault is cleared', async () => {
-    const { store, ctx } = startLab();
+    const { store, ctx } = await startLab();
     ctx.faults.add({ kind: 'node-never-returns', node: 'compute1' });
     store.create(MC, {
       apiVersion: 'machineconfiguration.openshift.io/v1',

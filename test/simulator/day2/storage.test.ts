@@ -145,7 +145,7 @@ describe('Ceph CSI and volume binding', () => {
       claimRef: { name: 'image-registry-storage' },
     });
     expect(phase(pv)).toBe('Bound');
-    expect(lastEvent(lab, bound, 'ProvisioningSucceeded')).toBe(
+    expect(await waitFor(store, 'the provisioning event', () => lastEvent(lab, bound, 'ProvisioningSucceeded'))).toBe(
       `ProvisioningSucceeded: Successfully provisioned volume ${volumeName}`,
     );
   });

@@ -41,7 +41,7 @@ export interface TestLab {
 
 export async function startTestLab(
   from: LabStart,
-  options: { timeScale?: number; faults?: Fault[]; labFile?: string } = {},
+  options: { timeScale?: number; faults?: Fault[]; labFile?: string; realControlPlane?: boolean } = {},
 ): Promise<TestLab> {
   const lab = await loadLab(options.labFile ?? EXAMPLE_LAB);
   const stateDir = await mkdtemp(path.join(tmpdir(), `sim-${from}-`));
@@ -52,6 +52,7 @@ export async function startTestLab(
     from,
     timeScale: options.timeScale ?? 0,
     faults: options.faults ?? [],
+    ...(options.realControlPlane && { realControlPlane: true }),
     log: { info: (message) => logs.push(message), warn: (message) => logs.push(`warn: ${message}`) },
   });
   const sessions: SshSession[] = [];
@@ -66,7 +67,13 @@ export async function startTestLab(
       return session;
     },
     admin: (method, route, body) =>
-      adminRequest({ url: sim.apiUrl, token: sim.token, caCert: sim.caCert }, method, route, body),
+      // On the real control plane, the simulator's routes are on the admin port only (apiUrl is the real server).
+      adminRequest(
+        { url: options.realControlPlane ? sim.adminUrl : sim.apiUrl, token: sim.token, caCert: sim.caCert },
+        method,
+        route,
+        body,
+      ),
     async stop() {
       for (const session of sessions) await session.close();
       await sim.stop();
