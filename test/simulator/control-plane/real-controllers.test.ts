@@ -74,11 +74,16 @@ describe('the installed lab with its controllers on the real control plane', () 
       (text) => /^master=rendered-master-\S+ True\nworker=rendered-worker-\S+ True$/.test(text),
     );
     expect(pools).toMatch(/worker=rendered-worker-/);
-    const operators = await jsonpath(
-      'get',
-      'co',
-      '-o',
-      'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Available")].status}{"\\n"}{end}',
+    // The operators settle once their operands roll out (authentication waits for oauth-openshift's pods).
+    const operators = await eventually(
+      () =>
+        jsonpath(
+          'get',
+          'co',
+          '-o',
+          'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Available")].status}{"\\n"}{end}',
+        ),
+      (text) => text.split('\n').every((status) => status === 'True'),
     );
     expect(operators.split('\n').length).toBeGreaterThan(20);
     expect(new Set(operators.split('\n'))).toEqual(new Set(['True']));
