@@ -181,6 +181,18 @@ export const labStepRunbook = defineRunbook({
   ],
 });
 
+/** A worker that forgets its labs between two steps, as one restarted then would (the lab by reference). */
+export const forgetLabRunbook = defineRunbook({
+  name: 'engine-forget-lab',
+  title: 'A step after the worker forgot its labs',
+  description: "The last step finds the lab by its reference in the run's history.",
+  steps: [
+    action('before', 'Before', 'testNoop'),
+    action('forget', 'Forget the labs', 'testForgetLabs'),
+    action('after', 'Needs a host of the lab', 'testRequireHost', { params: { host: 'netserv1' } }),
+  ],
+});
+
 export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = Object.fromEntries(
   [
     ...Object.values(catalogue),
@@ -195,5 +207,6 @@ export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = 
     nestedFailRunbook,
     labStepRunbook,
     actionKillRunbook,
+    forgetLabRunbook,
   ].map((definition) => [definition.name, definition]),
 );
