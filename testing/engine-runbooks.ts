@@ -25,6 +25,21 @@ export const noopRunbook = defineRunbook({
   ),
 });
 
+/**
+ * The same fifty no-op steps, every second one placed on the lab (`on: 'lab'`): the bench runs it on a
+ * shared worker process and a lab worker process, to measure each one's memory.
+ */
+export const noopLabRunbook = defineRunbook({
+  name: 'engine-noop-lab',
+  title: 'Fifty no-op steps, half on the lab worker',
+  description: "Measures the shared worker's and the lab worker's memory apart.",
+  steps: Array.from({ length: NOOP_STEPS }, (_, index) =>
+    action(`noop.${String(index + 1).padStart(2, '0')}`, `No-op step ${index + 1}`, 'testNoop', {
+      ...(index % 2 === 1 && { on: 'lab' as const }),
+    }),
+  ),
+});
+
 export const flakyRunbook = defineRunbook({
   name: 'engine-flaky',
   title: 'A step that fails until its marker file exists',
@@ -197,6 +212,7 @@ export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = 
   [
     ...Object.values(catalogue),
     noopRunbook,
+    noopLabRunbook,
     flakyRunbook,
     gateRunbook,
     labFixRunbook,
