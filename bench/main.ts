@@ -6,7 +6,10 @@
  *   beside it, run for run on the same server, a bare SDK workflow of 50 no-op activities in a worker
  *   process of its own (./bare-sdk.ts, `bareSdkStepMsMedian`), and the ratio of the two
  *   (`perStepOverheadRatio`, engine / bare);
- * - 20 such runbooks at once on one worker: total wall time and the worker's peak RSS (VmHWM);
+ * - 20 such runbooks at once on one worker: total wall time and the worker's peak RSS (VmHWM); then 20 of
+ *   the same runbook with every second step placed on the lab (`engine-noop-lab`), on a shared worker
+ *   process and a lab worker process (`runbook worker --lab` on the machine with the install folder): the
+ *   peak RSS of each (`sharedWorkerPeakRssMb`, `labWorkerPeakRssMb`);
  * - resume after SIGKILL: a worker killed mid-wait, a new one started; seconds from its start until
  *   the step after the wait runs (the wait uses the product's default heartbeat timeout);
  * - day-2: infra-nodes, ceph-csi, registry-storage, egress-router in order on an installed simulated
@@ -59,7 +62,9 @@ const TARGETS = {
   perStepOverheadMsMedian: 30,
   perStepOverheadRatio: 1.15,
   concurrentWallS: 60,
-  workerPeakRssMb: 400,
+  workerPeakRssMb: 300,
+  sharedWorkerPeakRssMb: 300,
+  labWorkerPeakRssMb: 300,
   resumeAfterKillS: 15,
   day2RehearsalS: 20,
   day2NoopS: 8,
@@ -86,6 +91,8 @@ const ENGINE_FIGURES = [
   'perStepOverheadRatio',
   'concurrentWallS',
   'workerPeakRssMb',
+  'sharedWorkerPeakRssMb',
+  'labWorkerPeakRssMb',
 ] as const;
 
 /** The day-2 runbooks in the order an operator runs them after an install. */
@@ -135,7 +142,10 @@ const workers: WorkerProcess[] = [];
 let bundlePath: Promise<string> | undefined;
 
 /** A worker process with the engine test catalogue, killed at the end of the bench. */
-async function spawnWorker(taskQueue: string): Promise<WorkerProcess> {
+async function spawnWorker(
+  taskQueue: string,
+  placement: { labs?: readonly string[]; labOnly?: boolean } = {},
+): Promise<WorkerProcess> {
   bundlePath ??= writeEngineBundle(dir);
   const worker = spawnEngineWorker({
     address: server.address,
@@ -143,6 +153,7 @@ async function spawnWorker(taskQueue: string): Promise<WorkerProcess> {
     dir,
     taskQueue,
     bundlePath: await bundlePath,
+    ...placement,
   });
   workers.push(worker);
   return worker;
@@ -316,6 +327,34 @@ async function engineFigures(): Promise<Partial<Record<Figure, number>>> {
     );
   }
   await engineWorker?.kill('SIGTERM');
+
+  // 3. Concurrent runs with half their steps on the lab: the shared worker and the lab worker apart.
+  if (wanted('sharedWorkerPeakRssMb', 'labWorkerPeakRssMb')) Object.assign(figures, await splitWorkerFigures());
+  return figures;
+}
+
+/** Peak RSS of a shared worker process and a lab worker process under 20 concurrent `engine-noop-lab` runs. */
+async function splitWorkerFigures(): Promise<Partial<Record<Figure, number>>> {
+  const [shared, labWorker] = [
+    await spawnWorker('bench-split'),
+    await spawnWorker('bench-split', { labs: [lab.name], labOnly: true }),
+  ];
+  await Promise.all([shared.ready, labWorker.ready]);
+  const handles = await Promise.all(
+    Array.from({ length: concurrentRuns }, (_, index) =>
+      startRunbook(client, 'engine-noop-lab', { lab, taskQueue: 'bench-split', workflowId: `bench/split-${index}` }),
+    ),
+  );
+  await Promise.all(handles.map((handle) => completed(handle)));
+  const figures = {
+    sharedWorkerPeakRssMb: round(peakRssMb(shared.pid), 1),
+    labWorkerPeakRssMb: round(peakRssMb(labWorker.pid), 1),
+  };
+  say(
+    `  ${concurrentRuns} concurrent runs with every second step on the lab: shared worker peak RSS ` +
+      `${figures.sharedWorkerPeakRssMb} MB, lab worker ${figures.labWorkerPeakRssMb} MB`,
+  );
+  await Promise.all([shared.kill('SIGTERM'), labWorker.kill('SIGTERM')]);
   return figures;
 }
 

@@ -78,6 +78,8 @@ export const StepErrorType = {
   ConvergeNotReached: 'ConvergeNotReached',
   WaitDeadlineExceeded: 'WaitDeadlineExceeded',
   WorkerStopping: 'WorkerStopping',
+  // A step's lab reference that neither its input, the worker's cache nor the run's history resolves.
+  LabNotFound: 'LabNotFound',
   // Whole runs: a workflow type the worker does not know, a bad input, `runbook resume --abort`.
   UnknownRunbook: 'UnknownRunbook',
   InvalidRunbookInput: 'InvalidRunbookInput',

@@ -42,6 +42,25 @@ export interface StepContext {
   watch?: { for: string };
 }
 
+/** A lab by reference: its name and content digest (./lab-digest.ts). */
+export interface LabRef {
+  name: string;
+  /** SHA-256 of the lab's JSON, hex. */
+  digest: string;
+}
+
+/**
+ * What the workflow hands a step activity (the wire form of `StepContext`): the lab by reference, and
+ * inline too only on the first step after the run's lab changed (its start, `lab.load`, a corrected lab on
+ * resume). The worker's step wrapper resolves the reference (activities/engine/lab-cache.ts) and the
+ * activity gets a `StepContext` with the whole lab. A `StepContext` is a `StepRequest` (lab inline, no
+ * reference): runs scheduled before references existed, and tests that call an activity directly.
+ */
+export interface StepRequest extends Omit<StepContext, 'lab'> {
+  lab?: Lab;
+  labRef?: LabRef;
+}
+
 /** What a step activity reports: whether it changed anything, and a short line for the operator. */
 export interface StepOutcome {
   changed: boolean;

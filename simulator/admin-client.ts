@@ -1,12 +1,13 @@
 /**
  * A client for the simulated lab's admin endpoints (`/simulator/faults`, `/simulator/nodes`), with
  * the API server's CA and bearer token as its kubeconfig holds them. Loopback only.
+ *
+ * Every `runbook` command (the worker too) imports this module through `runbook sim`: the API client
+ * and the simulated lab's own modules (some 100 MB with client-node) load when a request is made.
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { apiRequest } from './control-plane/api-client.js';
 import { FAULTS_ROUTE } from './faults.js';
-import { NODES_ROUTE } from './lab-sim.js';
 
 export interface AdminTarget {
   url: string;
@@ -47,6 +48,7 @@ export async function adminRequest(
   path: string,
   body?: unknown,
 ): Promise<AdminReply> {
+  const { apiRequest } = await import('./control-plane/api-client.js');
   const reply = await apiRequest(
     { url: target.url, caPem: target.caCert, credential: { token: target.token } },
     method,
@@ -87,6 +89,7 @@ const condition = (object: Conditioned, type: string) => object.status?.conditio
  */
 export async function labStatus(target: AdminTarget, api: AdminTarget = target): Promise<LabStatus> {
   const ok = (reply: AdminReply) => reply.status >= 200 && reply.status < 300;
+  const { NODES_ROUTE } = await import('./lab-sim.js');
   const boots = await adminRequest(target, 'GET', NODES_ROUTE);
   if (!ok(boots)) throw new Error(`${NODES_ROUTE} answered ${boots.status}`);
   const { apiUp, bootstrapComplete, nodes } = boots.body as {

@@ -9,6 +9,7 @@ import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { createActivities } from '../activities/index.js';
 import { pollUntil, type StepActivity } from '../activities/engine/index.js';
+import { clearLabCache } from '../activities/engine/lab-cache.js';
 import type { StepContext } from '../contract/step.js';
 
 export interface ExecutionRecord {
@@ -95,6 +96,12 @@ export function engineTestActivities(dir: string) {
         `the lab has no host ${wanted}: add it to the lab file and resume with --lab`,
         'BadInput',
       );
+    },
+    async testForgetLabs(context) {
+      // As a worker restarted between two steps: the next step finds its lab in the run's history.
+      record(context, 'run');
+      clearLabCache();
+      return { changed: false, detail: 'the worker forgot its labs' };
     },
     async testWaitForMarker(context) {
       const saved = activityInfo().heartbeatDetails as { polls?: number } | undefined;

@@ -114,11 +114,14 @@ export function spawnEngineWorker(options: {
   bundlePath: string;
   /** Labs whose `on: 'lab'` steps it runs too (`runbook worker --lab`). */
   labs?: readonly string[];
+  /** Only the labs' queues (activities, no workflows): a lab worker in a process of its own. */
+  labOnly?: boolean;
 }): WorkerProcess {
   return spawnWorkerProcess(WORKER_MAIN, options, [
     '--dir',
     options.dir,
     ...(options.labs ?? []).flatMap((lab) => ['--lab', lab]),
+    ...(options.labOnly ? ['--lab-only'] : []),
   ]);
 }
 

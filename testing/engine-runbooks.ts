@@ -25,6 +25,21 @@ export const noopRunbook = defineRunbook({
   ),
 });
 
+/**
+ * The same fifty no-op steps, every second one placed on the lab (`on: 'lab'`): the bench runs it on a
+ * shared worker process and a lab worker process, to measure each one's memory.
+ */
+export const noopLabRunbook = defineRunbook({
+  name: 'engine-noop-lab',
+  title: 'Fifty no-op steps, half on the lab worker',
+  description: "Measures the shared worker's and the lab worker's memory apart.",
+  steps: Array.from({ length: NOOP_STEPS }, (_, index) =>
+    action(`noop.${String(index + 1).padStart(2, '0')}`, `No-op step ${index + 1}`, 'testNoop', {
+      ...(index % 2 === 1 && { on: 'lab' as const }),
+    }),
+  ),
+});
+
 export const flakyRunbook = defineRunbook({
   name: 'engine-flaky',
   title: 'A step that fails until its marker file exists',
@@ -206,10 +221,23 @@ export const softDeadlineRunbook = defineRunbook({
   ],
 });
 
+/** A worker that forgets its labs between two steps, as one restarted then would (the lab by reference). */
+export const forgetLabRunbook = defineRunbook({
+  name: 'engine-forget-lab',
+  title: 'A step after the worker forgot its labs',
+  description: "The last step finds the lab by its reference in the run's history.",
+  steps: [
+    action('before', 'Before', 'testNoop'),
+    action('forget', 'Forget the labs', 'testForgetLabs'),
+    action('after', 'Needs a host of the lab', 'testRequireHost', { params: { host: 'netserv1' } }),
+  ],
+});
+
 export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = Object.fromEntries(
   [
     ...Object.values(catalogue),
     noopRunbook,
+    noopLabRunbook,
     flakyRunbook,
     gateRunbook,
     labFixRunbook,
@@ -221,5 +249,6 @@ export const engineTestCatalogue: Readonly<Record<string, RunbookDefinition>> = 
     labStepRunbook,
     actionKillRunbook,
     softDeadlineRunbook,
+    forgetLabRunbook,
   ].map((definition) => [definition.name, definition]),
 );

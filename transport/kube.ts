@@ -4,7 +4,7 @@
  * simulated lab; in a rehearsal the server must be on loopback, so a rehearsal can never touch a
  * real cluster by mistake.
  */
-import {
+import type {
   AppsV1Api,
   CertificatesV1Api,
   CoreV1Api,
@@ -16,6 +16,18 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { assertLoopbackTarget } from './guard.js';
+
+/**
+ * client-node's patch content types (its `PatchStrategy`), here so that a step module names them without
+ * loading client-node, which the worker loads only when a step first talks to a cluster (`kubeClientFor`):
+ * some 75 MB that a worker running no cluster step never pays.
+ */
+export const PatchStrategy = {
+  JsonPatch: 'application/json-patch+json',
+  MergePatch: 'application/merge-patch+json',
+  StrategicMergePatch: 'application/strategic-merge-patch+json',
+  ServerSideApply: 'application/apply-patch+yaml',
+} as const satisfies typeof import('@kubernetes/client-node').PatchStrategy;
 
 export interface KubeClientOptions {
   kubeconfigPath: string;
@@ -41,8 +53,10 @@ export interface KubeClients {
   watch: Watch;
 }
 
-export function kubeClientFor(options: KubeClientOptions): KubeClients {
-  const config = new KubeConfig();
+/** The clients for a kubeconfig; the first call in a process loads client-node. */
+export async function kubeClientFor(options: KubeClientOptions): Promise<KubeClients> {
+  const k8s = await import('@kubernetes/client-node');
+  const config = new k8s.KubeConfig();
   config.loadFromFile(options.kubeconfigPath);
   if (options.context !== undefined) config.setCurrentContext(options.context);
   const cluster = config.getCurrentCluster();
@@ -56,13 +70,13 @@ export function kubeClientFor(options: KubeClientOptions): KubeClients {
   return {
     config,
     server: cluster.server,
-    core: config.makeApiClient(CoreV1Api),
-    apps: config.makeApiClient(AppsV1Api),
-    certificates: config.makeApiClient(CertificatesV1Api),
-    storage: config.makeApiClient(StorageV1Api),
-    version: config.makeApiClient(VersionApi),
-    custom: config.makeApiClient(CustomObjectsApi),
-    objects: KubernetesObjectApi.makeApiClient(config),
-    watch: new Watch(config),
+    core: config.makeApiClient(k8s.CoreV1Api),
+    apps: config.makeApiClient(k8s.AppsV1Api),
+    certificates: config.makeApiClient(k8s.CertificatesV1Api),
+    storage: config.makeApiClient(k8s.StorageV1Api),
+    version: config.makeApiClient(k8s.VersionApi),
+    custom: config.makeApiClient(k8s.CustomObjectsApi),
+    objects: k8s.KubernetesObjectApi.makeApiClient(config),
+    watch: new k8s.Watch(config),
   };
 }

@@ -3,6 +3,9 @@
  * runbook) and the step activities. `runbook worker` runs one with `runWorker`; tests and the bench
  * create them with `createRunbookWorker` and a bundle built once per process.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IllegalStateError, type Duration } from '@temporalio/common';
 import {
@@ -62,6 +65,35 @@ export function bundleRunbookWorkflows(workflowsPath: string = DEFAULT_WORKFLOWS
     bundle.catch(() => bundles.delete(workflowsPath));
   }
   return bundle;
+}
+
+const BUNDLE_MAIN = fileURLToPath(new URL('./bundle-main.ts', import.meta.url));
+
+/**
+ * Bundles a workflows entry point in a child process (./bundle-main.ts) into a temporary folder: webpack
+ * keeps some 170 MB of the memory of the process it runs in, which a long-running worker never gives
+ * back. `remove` deletes the folder once the worker has read the bundle (at `Worker.create`).
+ */
+export async function bundleInChildProcess(
+  workflowsPath: string = DEFAULT_WORKFLOWS_PATH,
+): Promise<{ codePath: string; remove: () => Promise<void> }> {
+  const { execa } = await import('execa');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-bundle-'));
+  const codePath = path.join(dir, 'workflow-bundle.js');
+  const remove = () => rm(dir, { recursive: true, force: true });
+  const result = await execa(process.execPath, ['--import', 'tsx', BUNDLE_MAIN, workflowsPath, codePath], {
+    reject: false,
+    stdin: 'ignore',
+    env: { NODE_OPTIONS: '' },
+  });
+  if (result.exitCode !== 0) {
+    await remove();
+    throw new Error(
+      `bundling the workflows of ${workflowsPath} failed (${result.signal ?? `exit ${result.exitCode}`}): ` +
+        `${String(result.stderr).trim() || 'no message'}`,
+    );
+  }
+  return { codePath, remove };
 }
 
 /** The first line of an error's message (gRPC and core errors run over several lines). */
@@ -192,7 +224,17 @@ export interface RunWorkerOptions extends RunbookWorkerOptions {
  * finish for the grace time, and resolves once it has shut down.
  */
 export async function runWorker(options: RunWorkerOptions): Promise<void> {
-  const worker = await createRunbookWorker(options);
+  // Bundled in a child process unless given a bundle (see bundleInChildProcess).
+  const bundled = options.workflowBundle === undefined ? await bundleInChildProcess(options.workflowsPath) : undefined;
+  let worker: Worker;
+  try {
+    worker = await createRunbookWorker({
+      ...options,
+      ...(bundled && { workflowBundle: { codePath: bundled.codePath } }),
+    });
+  } finally {
+    await bundled?.remove();
+  }
   const labWorkers = await createLabWorkers(options);
   if (options.signal?.aborted) return;
   let stopping = false;

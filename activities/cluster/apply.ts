@@ -8,7 +8,8 @@
  * deleted too. The plan reads each live object and lists the fields that differ, so a second run
  * finds nothing to do and sends nothing.
  */
-import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { PatchStrategy } from '../../transport/kube.js';
 import type { KubeObject, MergePatch } from '../../render/index.js';
 import type { KubeClients } from '../../transport/kube.js';
 import type { PlannedChange, PlannedStep, StepPlan } from '../support/plan.js';

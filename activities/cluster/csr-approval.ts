@@ -58,7 +58,7 @@ const merged = (list: readonly string[], more: readonly string[]) => [...new Set
  */
 export async function clusterApproveCsrs(stepContext: StepContext): Promise<StepOutcome> {
   const context = withLabDeadline(stepContext, stepContext.lab.install.deadlines.installComplete);
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const nodes = inventoryNodes(context);
   return watchedPoll<Progress>(
     context,
@@ -71,7 +71,7 @@ export async function clusterApproveCsrs(stepContext: StepContext): Promise<Step
       const approvedNow: string[] = [];
       const refused: string[] = [];
       const pending = (await kube.certificates.listCertificateSigningRequest()).items.filter(isPending);
-      refuseCsrFlood(pending, {
+      await refuseCsrFlood(pending, {
         nodes: nodes.length,
         margin: context.lab.install.csrPendingMargin,
         approvedBefore: progress?.approved ?? [],

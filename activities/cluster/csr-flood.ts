@@ -6,15 +6,16 @@
  * request that should not be there among real nodes' ones.
  */
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { ApplicationFailure } from '@temporalio/common';
+import { loadX509 } from './x509.js';
+
+export type X509 = Awaited<ReturnType<typeof loadX509>>;
 
 /** How many subjects and CSR names a pause quotes per requester: enough to recognise them. */
 const QUOTED = 3;
 
 /** The request's subject CN (`system:node:<name>`), or what stands in for it. */
-export function csrSubject(csr: V1CertificateSigningRequest): string {
+export function csrSubject(x509: X509, csr: V1CertificateSigningRequest): string {
   try {
     const pem = Buffer.from(csr.spec.request, 'base64').toString('utf8');
     return new x509.Pkcs10CertificateRequest(pem).subjectName.getField('CN')[0] ?? 'no common name';
@@ -29,7 +30,7 @@ function quoted(values: readonly string[]): string {
 }
 
 /** Who filed the pending requests, most first: `<user>: <n> (for <subject>, … ; e.g. <csr>, …)`. */
-function requesters(pending: readonly V1CertificateSigningRequest[]): string {
+function requesters(x509: X509, pending: readonly V1CertificateSigningRequest[]): string {
   const byUser = new Map<string, V1CertificateSigningRequest[]>();
   for (const csr of pending) {
     const user = csr.spec.username ?? 'an unknown user';
@@ -39,7 +40,7 @@ function requesters(pending: readonly V1CertificateSigningRequest[]): string {
     .sort(([, a], [, b]) => b.length - a.length)
     .map(
       ([user, csrs]) =>
-        `${user}: ${csrs.length} (for ${quoted([...new Set(csrs.map(csrSubject))])}; ` +
+        `${user}: ${csrs.length} (for ${quoted([...new Set(csrs.map((csr) => csrSubject(x509, csr)))])}; ` +
         `${quoted(csrs.map((csr) => csr.metadata?.name ?? '?'))})`,
     )
     .join('; ');
@@ -49,16 +50,17 @@ function requesters(pending: readonly V1CertificateSigningRequest[]): string {
  * Refuses to approve anything while the pending requests exceed the step's nodes plus the margin:
  * a non-retryable failure, so the run pauses at the step with the requesters named.
  */
-export function refuseCsrFlood(
+export async function refuseCsrFlood(
   pending: readonly V1CertificateSigningRequest[],
   limits: { nodes: number; margin: number; approvedBefore: readonly string[] },
-): void {
+): Promise<void> {
   if (pending.length <= limits.nodes + limits.margin) return;
+  const x509 = await loadX509();
   throw ApplicationFailure.nonRetryable(
     `${pending.length} CSRs are pending, more than the ${limits.nodes} nodes this step waits for plus ` +
       `install.csrPendingMargin (${limits.margin}): none is approved while so many wait` +
       (limits.approvedBefore.length ? ` (approved before: ${limits.approvedBefore.join(', ')})` : '') +
-      `. Filed by ${requesters(pending)}. Delete the requests that are not your nodes' (\`oc get csr\`, ` +
+      `. Filed by ${requesters(x509, pending)}. Delete the requests that are not your nodes' (\`oc get csr\`, ` +
       '`oc delete csr <name>…`) and stop what files them, then resume the run; if they are real, raise ' +
       'install.csrPendingMargin and resume with --lab',
     'CsrFlood',

@@ -9,12 +9,8 @@
  * Anything else is left pending, with the reason.
  */
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { nodeFqdn, type Lab, type Node } from '../../lab/schema.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+import { loadX509 } from './x509.js';
 
 export const NODE_BOOTSTRAPPER = 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper';
 export const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
@@ -57,6 +53,7 @@ interface ParsedRequest {
 }
 
 async function parseRequest(pem: string): Promise<ParsedRequest> {
+  const x509 = await loadX509();
   const request = new x509.Pkcs10CertificateRequest(pem);
   const extension = request.extensions.find((candidate) => candidate.type === SAN_OID);
   const sans = extension

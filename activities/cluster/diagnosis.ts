@@ -10,6 +10,7 @@ import type { DiagnosisProbe, ProbeFinding } from '../engine/diagnosis.js';
 import { kubeFor } from '../support/kube-access.js';
 import { conditionOf, hasCondition, type Condition } from './conditions.js';
 import { csrSubject } from './csr-flood.js';
+import { loadX509 } from './x509.js';
 import { csrViewOf, judgeCsr } from './csr-identity.js';
 import { inventoryNodes, nodeObjectOf } from './waits.js';
 
@@ -25,12 +26,13 @@ export function csrDiagnosis(context: StepContext): DiagnosisProbe[] {
     {
       name: 'csrs',
       run: async () => {
-        const kube = kubeFor(context);
+        const kube = await kubeFor(context);
+        const x509 = await loadX509();
         const nodes = inventoryNodes(context);
         const csrs = (await kube.certificates.listCertificateSigningRequest()).items;
         const objects = (await kube.core.listNode()).items;
         const findings: ProbeFinding[] = [];
-        const subjects = csrs.map(csrSubject);
+        const subjects = csrs.map((csr) => csrSubject(x509, csr));
         const silent = nodes.filter(
           (node) =>
             !nodeObjectOf(context.lab, node, objects) &&
@@ -52,13 +54,13 @@ export function csrDiagnosis(context: StepContext): DiagnosisProbe[] {
           const denied = conditionTrue(csr, 'Denied') ?? conditionTrue(csr, 'Failed');
           if (denied) {
             refused.push(
-              `${name} (${csrSubject(csr)}) ${denied.type.toLowerCase()}: ${denied.message || denied.reason || 'no reason given'}`,
+              `${name} (${csrSubject(x509, csr)}) ${denied.type.toLowerCase()}: ${denied.message || denied.reason || 'no reason given'}`,
             );
             continue;
           }
           if (conditionTrue(csr, 'Approved')) continue;
           const verdict = await judgeCsr(context.lab, csrViewOf(csr));
-          if (!verdict.approve) refused.push(`${name} (${csrSubject(csr)}) left pending: ${verdict.why}`);
+          if (!verdict.approve) refused.push(`${name} (${csrSubject(x509, csr)}) left pending: ${verdict.why}`);
         }
         for (const line of refused.slice(0, QUOTED_REFUSALS)) findings.push({ verdict: 'problem', text: line });
         if (refused.length > QUOTED_REFUSALS)
@@ -88,7 +90,7 @@ export function operatorDiagnosis(context: StepContext, except: readonly string[
     {
       name: 'operators',
       run: async () => {
-        const { items } = (await kubeFor(context).custom.listClusterCustomObject(CONFIG)) as {
+        const { items } = (await (await kubeFor(context)).custom.listClusterCustomObject(CONFIG)) as {
           items: Array<{ metadata: { name: string } }>;
         };
         const unsettled = items.filter(

@@ -42,8 +42,8 @@ const clusterApply = defineAction({
   params: z.object({ objects: z.enum(OBJECT_SET_NAMES), ...KUBECONFIG_PARAM }).strict(),
   errors: [StepErrorType.UnknownObjectSet, StepErrorType.LabSectionMissing],
   apply: async (context, { objects }) =>
-    convergePlanned(applyStep(kubeFor(context), await objectSetFor(context.lab, objects))),
-  plan: async (context, { objects }) => planApply(kubeFor(context), await objectSetFor(context.lab, objects)),
+    convergePlanned(applyStep(await kubeFor(context), await objectSetFor(context.lab, objects))),
+  plan: async (context, { objects }) => planApply(await kubeFor(context), await objectSetFor(context.lab, objects)),
 });
 
 /** A cluster wait, bounded by the step's deadline (some by a lab deadline too, see ./waits.ts). */

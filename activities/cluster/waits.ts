@@ -72,7 +72,7 @@ export async function clusterWaitCondition(context: StepContext): Promise<StepOu
     ? `${condition.type as string}=${(condition.status as string | undefined) ?? 'True'}`
     : `${path} ${equals === undefined ? 'set' : `= ${JSON.stringify(equals)}`}`;
   const label = `${object.kind} ${object.namespace ? `${object.namespace}/` : ''}${object.name}`;
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   return watchedPoll(
     context,
     kube,
@@ -104,7 +104,7 @@ const BOOTSTRAP_PROBE_MS = 10_000;
 export async function bootstrapCompleted(context: StepContext): Promise<boolean> {
   if (context.params?.unlessBootstrapped !== true) return false;
   const probe = (async () => {
-    const configMap = (await readObject(kubeFor(context), BOOTSTRAP_CONFIGMAP)) as
+    const configMap = (await readObject(await kubeFor(context), BOOTSTRAP_CONFIGMAP)) as
       { data?: Record<string, string> } | undefined;
     return configMap?.data?.status === 'complete';
   })();
@@ -126,7 +126,7 @@ export async function clusterWaitBootstrapComplete(stepContext: StepContext): Pr
   const { bootstrapApi, bootstrapComplete } = stepContext.lab.install.deadlines;
   const context = withLabDeadline(stepContext, bootstrapApi, bootstrapComplete);
   // Through the load balancer, as the installer's wait goes: a balancer that sends 6443 nowhere stalls it.
-  const kube = kubeFor(context, await balancedKubeconfigPathFor(context));
+  const kube = await kubeFor(context, await balancedKubeconfigPathFor(context));
   const bootstrap = BOOTSTRAP_CONFIGMAP;
   return watchedPoll(
     context,
@@ -217,7 +217,7 @@ export function describeNotReady(
 }
 
 export async function clusterWaitNodesReady(context: StepContext): Promise<StepOutcome> {
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const nodes = inventoryNodes(context);
   return watchedPoll(
     context,
@@ -245,7 +245,7 @@ export async function clusterWaitNodesReady(context: StepContext): Promise<StepO
  */
 export async function clusterWaitOperatorsSettled(stepContext: StepContext): Promise<StepOutcome> {
   const context = withLabDeadline(stepContext, stepContext.lab.install.deadlines.installComplete);
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const except = new Set(stringListParam(context, 'except') ?? []);
   return watchedPoll(
     context,
@@ -282,7 +282,7 @@ export async function clusterWaitOperatorsSettled(stepContext: StepContext): Pro
 /** ClusterVersion `version` Available=True, not Failing, not Progressing: the install is complete. */
 export async function clusterWaitVersionAvailable(stepContext: StepContext): Promise<StepOutcome> {
   const context = withLabDeadline(stepContext, stepContext.lab.install.deadlines.installComplete);
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const version = { apiVersion: 'config.openshift.io/v1', kind: 'ClusterVersion', name: 'version' };
   return watchedPoll(
     context,

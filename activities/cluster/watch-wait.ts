@@ -6,7 +6,7 @@
  * bounded poll carries the wait. The state is always read with a GET: a watch event only says when.
  */
 import { activityInfo } from '@temporalio/activity';
-import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import type { JsonValue, StepContext, StepOutcome } from '../../contract/step.js';
 import { pollUntil, type PollResult, type PollState } from '../engine/poll-until.js';
@@ -22,11 +22,9 @@ export interface WatchTarget {
   query?: Record<string, string>;
 }
 
-/** client-node's object API with its (protected) URL builder opened: the watch path of any kind. */
-class ObjectPaths extends KubernetesObjectApi {
-  listPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
-    return this.specUriPath({ apiVersion, kind, metadata: namespace ? { namespace } : {} }, 'list');
-  }
+/** client-node's object API with its (protected) URL builder in sight: the watch path of any kind. */
+interface ObjectPaths {
+  specUriPath(spec: KubernetesObject, action: 'list'): Promise<string>;
 }
 
 /** The watch of one object of any kind, resolved through API discovery. */
@@ -34,9 +32,14 @@ export async function watchTargetOf(
   kube: KubeClients,
   object: { apiVersion: string; kind: string; name: string; namespace?: string },
 ): Promise<WatchTarget> {
-  const paths = kube.config.makeApiClient(ObjectPaths);
+  const paths = kube.objects as unknown as ObjectPaths;
+  const spec = {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: object.namespace ? { namespace: object.namespace } : {},
+  };
   return {
-    path: await paths.listPath(object.apiVersion, object.kind, object.namespace),
+    path: await paths.specUriPath(spec, 'list'),
     query: { fieldSelector: `metadata.name=${object.name}` },
   };
 }

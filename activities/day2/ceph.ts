@@ -12,12 +12,8 @@ import { apiFeatures } from '../../lab/release.js';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import {
-  PatchStrategy,
-  type KubernetesObject,
-  type V1Node,
-  type V1PersistentVolumeClaim,
-} from '@kubernetes/client-node';
+import type { KubernetesObject, V1Node, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import { PatchStrategy } from '../../transport/kube.js';
 import { parseAllDocuments } from 'yaml';
 import type { Ceph, Lab } from '../../lab/schema.js';
 import {
@@ -34,7 +30,7 @@ import type { StepContext, StepOutcome } from '../../contract/step.js';
 import { applyStep, FIELD_MANAGER, type ApplyPlan } from '../cluster/apply.js';
 import { describeCondition, hasCondition } from '../cluster/conditions.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
-import { kubeFor } from '../support/kube-access.js';
+import { kubeFor, kubeLater } from '../support/kube-access.js';
 import type { PlannedChange, PlannedStep, StepPlan } from '../support/plan.js';
 import { refuse } from './support.js';
 import { StepErrorType } from '../../contract/error-types.js';
@@ -205,15 +201,15 @@ async function driverObjects(context: StepContext): Promise<KubeObject[]> {
 
 /** The driver's RBAC, provisioner Deployment and node plugin DaemonSet, applied idempotently. */
 export function cephDriverStep(context: StepContext): PlannedStep<ApplyPlan> {
-  const kube = kubeFor(context);
+  const kube = kubeLater(context);
   let objects: KubeObject[] | undefined;
   const wanted = async () => ({
     objects: (objects ??= await driverObjects(context)),
     serverSideApply: apiFeatures(context.lab.cluster.version).serverSideApply,
   });
   return {
-    plan: async () => applyStep(kube, await wanted()).plan(),
-    apply: async (plan) => applyStep(kube, await wanted()).apply(plan),
+    plan: async () => applyStep(await kube, await wanted()).plan(),
+    apply: async (plan) => applyStep(await kube, await wanted()).apply(plan),
   };
 }
 
@@ -224,12 +220,12 @@ interface Scc {
 
 /** `oc adm policy add-scc-to-user hostaccess|privileged system:serviceaccount:<ns>:<sa>`. */
 export function cephSccStep(context: StepContext): PlannedStep<StepPlan> {
-  const kube = kubeFor(context);
+  const kube = kubeLater(context);
   const grants = cephSccGrants(cephOf(context.lab));
   const read = async () =>
     Promise.all(
       [...new Set(grants.map((grant) => grant.scc))].map(async (name) => {
-        const scc = (await kube.custom.getClusterCustomObject({ ...SCC, name })) as Scc;
+        const scc = (await (await kube).custom.getClusterCustomObject({ ...SCC, name })) as Scc;
         return { scc, updated: withSccUsers(scc, grants) };
       }),
     );
@@ -260,7 +256,9 @@ export function cephSccStep(context: StepContext): PlannedStep<StepPlan> {
           metadata: { name: scc.metadata.name },
           users: updated.users,
         };
-        await kube.objects.patch(
+        await (
+          await kube
+        ).objects.patch(
           body as KubernetesObject,
           undefined,
           undefined,
@@ -286,7 +284,7 @@ function schedulable(nodes: readonly V1Node[]): V1Node[] {
 
 /** The node plugin Ready on every schedulable node, the provisioner Available. */
 export async function cephWaitDriver(context: StepContext): Promise<StepOutcome> {
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const namespace = cephOf(context.lab).namespace;
   return watchedPoll(
     context,
@@ -352,11 +350,11 @@ async function waitForClaim(
  * until the class is replaced.
  */
 export function cephProveStep(context: StepContext): PlannedStep<StepPlan> {
-  const kube = kubeFor(context);
+  const kube = kubeLater(context);
   const ceph = cephOf(context.lab);
   const proofRef = { apiVersion: 'v1', kind: 'ConfigMap', name: PROOF, namespace: ceph.namespace };
   const read = async () => {
-    const storageClass = await readObject(kube, {
+    const storageClass = await readObject(await kube, {
       apiVersion: 'storage.k8s.io/v1',
       kind: 'StorageClass',
       name: ceph.storageClass,
@@ -366,7 +364,7 @@ export function cephProveStep(context: StepContext): PlannedStep<StepPlan> {
         `StorageClass ${ceph.storageClass} does not exist: the step that creates it must run first`,
         StepErrorType.StorageClassMissing,
       );
-    const proof = (await readObject(kube, proofRef)) as { data?: Record<string, string> } | undefined;
+    const proof = (await readObject(await kube, proofRef)) as { data?: Record<string, string> } | undefined;
     return { uid: storageClass.metadata!.uid!, proven: proof?.data?.uid === storageClass.metadata?.uid };
   };
   return {
@@ -400,15 +398,19 @@ export function cephProveStep(context: StepContext): PlannedStep<StepPlan> {
         },
       };
       const remove = async () => {
-        await kube.core
+        await (
+          await kube
+        ).core
           .deleteNamespacedPersistentVolumeClaim({ name: PROBE_CLAIM, namespace: ceph.namespace })
           .catch((error: { code?: number }) => {
             if (error.code !== 404) throw error;
           });
-        await waitForClaim(kube, ceph.namespace, (found) => found === undefined, 60_000);
+        await waitForClaim(await kube, ceph.namespace, (found) => found === undefined, 60_000);
       };
       await remove();
-      await kube.objects.patch(
+      await (
+        await kube
+      ).objects.patch(
         claim as KubernetesObject,
         undefined,
         undefined,
@@ -416,7 +418,12 @@ export function cephProveStep(context: StepContext): PlannedStep<StepPlan> {
         true,
         PatchStrategy.ServerSideApply,
       );
-      const bound = await waitForClaim(kube, ceph.namespace, (found) => found?.status?.phase === 'Bound', 120_000);
+      const bound = await waitForClaim(
+        await kube,
+        ceph.namespace,
+        (found) => found?.status?.phase === 'Bound',
+        120_000,
+      );
       await remove();
       if (bound?.status?.phase !== 'Bound')
         throw new Error(
@@ -430,7 +437,9 @@ export function cephProveStep(context: StepContext): PlannedStep<StepPlan> {
         metadata: { name: PROOF, namespace: ceph.namespace },
         data: { storageClass: ceph.storageClass, uid },
       };
-      await kube.objects.patch(
+      await (
+        await kube
+      ).objects.patch(
         proof as unknown as KubernetesObject,
         undefined,
         undefined,

@@ -34,7 +34,7 @@ function matches(node: V1Node, selector: Record<string, string>): boolean {
 export function egressCheckSelectorsStep(context: StepContext): PlannedStep<StepPlan> {
   return checkStep(async () => {
     const egress = egressOf(context.lab);
-    const nodes = (await kubeFor(context).core.listNode()).items;
+    const nodes = (await (await kubeFor(context)).core.listNode()).items;
     const found = egress.routers.map((router, index) => {
       const selector = routerSelector(router);
       const matching = nodes.filter((node) => matches(node, selector));
@@ -67,7 +67,7 @@ function podSelector(lab: Lab, router: EgressRouter): string {
 }
 
 export async function egressWaitRouters(context: StepContext): Promise<StepOutcome> {
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const egress = egressOf(context.lab);
   const namespace = egress.namespace;
   return watchedPoll(
@@ -121,7 +121,7 @@ export async function egressWaitRouters(context: StepContext): Promise<StepOutco
 
 /** The NetNamespace of each namespace given egress IPs, and the HostSubnet of each node holding one. */
 export async function egressWaitNetNamespaces(context: StepContext): Promise<StepOutcome> {
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const egress = egressOf(context.lab);
   const wanted = egressIpPatches(context.lab, egress).map((patch) => patch.target);
   return watchedPoll(
@@ -156,7 +156,7 @@ interface EgressIpStatus {
  * reported as which node holds which; a node that went NotReady shows here as its address's new holder.
  */
 export async function egressWaitEgressIps(context: StepContext): Promise<StepOutcome> {
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const egress = egressOf(context.lab);
   const entries = egress.egressIPs ?? [];
   return watchedPoll(

@@ -6,7 +6,8 @@
  * routers move onto the infra nodes.
  */
 import { apiFeatures } from '../../lab/release.js';
-import { PatchStrategy, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import { PatchStrategy } from '../../transport/kube.js';
 import { roleLabel, type Lab, type Node } from '../../lab/schema.js';
 import { infraMachineConfigPool, workerToInfraMachineConfigs } from '../../render/infra.js';
 import { RenderError, infraNodes, routerReplicas } from '../../render/topology.js';
@@ -16,7 +17,7 @@ import { applyStep, FIELD_MANAGER, type ApplyPlan } from '../cluster/apply.js';
 import { describeCondition, hasCondition, conditionOf } from '../cluster/conditions.js';
 import { readObject, watchedPoll } from '../cluster/watch-wait.js';
 import { nodeObjectOf } from '../cluster/waits.js';
-import { kubeFor } from '../support/kube-access.js';
+import { kubeFor, kubeLater } from '../support/kube-access.js';
 import type { PlannedStep, StepPlan } from '../support/plan.js';
 import { checkStep, nodeOnConfig, refuse, watchDegraded, type DegradedProgress } from './support.js';
 import { describeBlockers, drainBlockers } from './drain-blockers.js';
@@ -82,7 +83,7 @@ function nodeOf(lab: Lab, node: Node, items: readonly V1Node[]): V1Node {
 /** Fails early when the lab's infra nodes and the cluster's nodes disagree. */
 export function infraCheckNodesStep(context: StepContext): PlannedStep<StepPlan> {
   return checkStep(async () => {
-    const kube = kubeFor(context);
+    const kube = await kubeFor(context);
     const wanted = labInfraNodes(context.lab);
     const items = (await kube.core.listNode()).items;
     const missing = wanted.filter((node) => !nodeObjectOf(context.lab, node, items));
@@ -117,10 +118,12 @@ export function infraCheckNodesStep(context: StepContext): PlannedStep<StepPlan>
  * nodes' kubelet registers them as infra. The copies come first, so the pool renders at once.
  */
 export function infraPoolStep(context: StepContext): PlannedStep<ApplyPlan> {
-  const kube = kubeFor(context);
+  const kube = kubeLater(context);
   const wanted = async () => {
     labInfraNodes(context.lab);
-    const { items } = (await kube.custom.listClusterCustomObject({
+    const { items } = (await (
+      await kube
+    ).custom.listClusterCustomObject({
       group: 'machineconfiguration.openshift.io',
       version: 'v1',
       plural: 'machineconfigs',
@@ -137,14 +140,14 @@ export function infraPoolStep(context: StepContext): PlannedStep<ApplyPlan> {
     };
   };
   return {
-    plan: async () => applyStep(kube, await wanted()).plan(),
-    apply: async (plan) => applyStep(kube, await wanted()).apply(plan),
+    plan: async () => applyStep(await kube, await wanted()).plan(),
+    apply: async (plan) => applyStep(await kube, await wanted()).apply(plan),
   };
 }
 
 /** Waits for `rendered-infra-*`, the config the infra nodes will boot into. */
 export async function infraWaitRendered(context: StepContext): Promise<StepOutcome> {
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   return watchedPoll(
     context,
     kube,
@@ -172,7 +175,7 @@ function currentNode(context: StepContext): { node: Node; before: Node[] } {
 /** Refuses to take a node out while an infra node before it is not back in service. */
 export function infraCheckPreviousStep(context: StepContext): PlannedStep<StepPlan> {
   return checkStep(async () => {
-    const kube = kubeFor(context);
+    const kube = await kubeFor(context);
     const { node, before } = currentNode(context);
     if (before.length === 0) return `${node.name} is the first infra node`;
     const rendered = await renderedInfra(kube);
@@ -196,10 +199,10 @@ export function infraCheckPreviousStep(context: StepContext): PlannedStep<StepPl
 
 /** `oc label node <n> node-role.kubernetes.io/infra=` and `oc label node <n> node-role.kubernetes.io/worker-`. */
 export function infraRelabelStep(context: StepContext): PlannedStep<StepPlan> {
-  const kube = kubeFor(context);
+  const kube = kubeLater(context);
   const read = async () => {
     const { node } = currentNode(context);
-    return nodeOf(context.lab, node, (await kube.core.listNode()).items);
+    return nodeOf(context.lab, node, (await (await kube).core.listNode()).items);
   };
   const diffOf = (object: V1Node) => {
     const labels = object.metadata?.labels ?? {};
@@ -217,7 +220,7 @@ export function infraRelabelStep(context: StepContext): PlannedStep<StepPlan> {
       const diff = diffOf(object);
       const target = `Node ${object.metadata?.name}`;
       // The plan names what would hold the drain the relabel starts, as the apply half would refuse it.
-      const blockers = diff.length ? await drainBlockers(kube, object.metadata!.name!) : [];
+      const blockers = diff.length ? await drainBlockers(await kube, object.metadata!.name!) : [];
       return {
         changes: diff.length ? [{ target, action: 'update' as const, diff: diff.join('\n') }] : [],
         detail:
@@ -229,7 +232,7 @@ export function infraRelabelStep(context: StepContext): PlannedStep<StepPlan> {
       const object = await read();
       // Relabelling starts the MCO's drain: a budget that allows no disruption would hold it for an
       // hour before the pool says so, with the node cordoned. Named now, the node untouched.
-      const blockers = diffOf(object).length ? await drainBlockers(kube, object.metadata!.name!) : [];
+      const blockers = diffOf(object).length ? await drainBlockers(await kube, object.metadata!.name!) : [];
       if (blockers.length)
         refuse(
           `${object.metadata?.name} is not relabelled: its drain would be held, as the Eviction API would ` +
@@ -243,7 +246,9 @@ export function infraRelabelStep(context: StepContext): PlannedStep<StepPlan> {
         kind: 'Node',
         metadata: { name: object.metadata!.name!, labels: { [INFRA]: '', [WORKER]: null } },
       };
-      await kube.objects.patch(
+      await (
+        await kube
+      ).objects.patch(
         body as unknown as KubernetesObject,
         undefined,
         undefined,
@@ -282,7 +287,7 @@ async function watchPoolDegraded(kube: KubeClients, nodeName: string): Promise<s
 
 /** Waits for the node's drain, reboot and return: Ready, schedulable, on rendered-infra-*, Done. */
 export async function infraWaitNodeUpdated(context: StepContext): Promise<StepOutcome> {
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const { node } = currentNode(context);
   // The deadline is the lab's day2.infra.nodeDeadline, set by the declaration (./index.ts).
   return watchedPoll(
@@ -304,7 +309,7 @@ export async function infraWaitNodeUpdated(context: StepContext): Promise<StepOu
 
 /** Every default router pod Running on an infra node, as many as wanted, and the ingress operator Available. */
 export async function infraWaitRouters(context: StepContext): Promise<StepOutcome> {
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const wanted = routerReplicas(context.lab);
   const operator = { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', name: 'ingress' };
   return watchedPoll<DegradedProgress>(

@@ -44,7 +44,7 @@ export function registryCheckStorageClassStep(context: StepContext): PlannedStep
   return checkStep(async () => {
     const { storageClass } = claimOf(context.lab);
     if (storageClass === undefined) return 'the claim uses the cluster default StorageClass';
-    const kube = kubeFor(context);
+    const kube = await kubeFor(context);
     const found = await readObject(kube, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', name: storageClass });
     if (!found)
       refuse(
@@ -60,7 +60,7 @@ export function registryCheckStorageClassStep(context: StepContext): PlannedStep
 /** Runs only when the lab asks for emptyDir without `allowEmptyDir`: refuses to leave a claim the registry uses. */
 export function registryGuardEmptyDirStep(context: StepContext): PlannedStep<StepPlan> {
   return checkStep(async () => {
-    const live = (await readObject(kubeFor(context), CONFIG)) as
+    const live = (await readObject(await kubeFor(context), CONFIG)) as
       { spec?: { storage?: { pvc?: { claim?: string } } } } | undefined;
     const claim = live?.spec?.storage?.pvc?.claim;
     if (claim !== undefined)
@@ -80,7 +80,7 @@ function phaseOf(claim: V1PersistentVolumeClaim | undefined): string {
 
 /** The claim Bound; the deadline is the lab's day2.registry.bindDeadline (set by the declaration, ./index.ts). */
 export async function registryWaitClaimBound(context: StepContext): Promise<StepOutcome> {
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const { name } = claimOf(context.lab);
   return watchedPoll(
     context,
@@ -123,7 +123,7 @@ interface RegistryDeployment {
 
 /** The registry Deployment rolled out onto the wanted storage, and the operator Available, not Degraded. */
 export async function registryWaitRollout(context: StepContext): Promise<StepOutcome> {
-  const kube = kubeFor(context);
+  const kube = await kubeFor(context);
   const registry = registryOf(context.lab);
   const claim = registry.storage === 'pvc' ? claimOf(context.lab).name : undefined;
   const storage = claim ? `claim ${claim}` : 'emptyDir';

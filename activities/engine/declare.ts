@@ -13,7 +13,7 @@
  *     summary: 'server-side apply of a rendered object set',
  *     params: z.object({ objects: z.enum(OBJECT_SET_NAMES) }),
  *     errors: [StepErrorType.UnknownObjectSet],
- *     planned: (context, { objects }) => applyStep(kubeFor(context), …),
+ *     planned: (context, { objects }) => applyStep(await kubeFor(context), …),
  *   });
  */
 import { ApplicationFailure } from '@temporalio/common';

@@ -22,14 +22,7 @@ const cache = new Map<string, { at: number; pieces: Promise<string[]> }>();
  * and stay readable; unresolvable references are skipped (the step that needs one reports it).
  */
 export function secretPieces(lab: Lab): Promise<string[]> {
-  const refs = [
-    ...new Map(
-      secretRefsOf(lab)
-        .filter(({ kind }) => SECRET_KINDS.has(kind))
-        .map(({ ref, kind }) => [ref, kind]),
-    ),
-  ].sort(([a], [b]) => a.localeCompare(b));
-  const key = refs.map(([ref]) => ref).join('\n');
+  const { refs, key } = secretRefsFor(lab);
   const cached = cache.get(key);
   if (cached && Date.now() - cached.at < CACHE_MS) return cached.pieces;
   const pieces = Promise.all(
@@ -44,6 +37,28 @@ export function secretPieces(lab: Lab): Promise<string[]> {
   );
   cache.set(key, { at: Date.now(), pieces });
   return pieces;
+}
+
+/**
+ * A lab's secret references and their cache key, worked out once per lab object: the steps of a run get
+ * the same object from the worker's lab cache (./lab-cache.ts), so a step does not walk the lab again.
+ */
+const refsByLab = new WeakMap<Lab, { refs: Array<[string, SecretKind]>; key: string }>();
+
+function secretRefsFor(lab: Lab): { refs: Array<[string, SecretKind]>; key: string } {
+  let found = refsByLab.get(lab);
+  if (found === undefined) {
+    const refs = [
+      ...new Map(
+        secretRefsOf(lab)
+          .filter(({ kind }) => SECRET_KINDS.has(kind))
+          .map(({ ref, kind }) => [ref, kind]),
+      ),
+    ].sort(([a], [b]) => a.localeCompare(b));
+    found = { refs, key: refs.map(([ref]) => ref).join('\n') };
+    refsByLab.set(lab, found);
+  }
+  return found;
 }
 
 const SECRET_KINDS: ReadonlySet<SecretKind> = new Set([

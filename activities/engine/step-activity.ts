@@ -9,20 +9,26 @@ import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { diagnosisIn } from '../../contract/diagnosis.js';
 import { StepErrorType } from '../../contract/error-types.js';
-import type { StepContext, StepOutcome, StepResult } from '../../contract/step.js';
+import type { StepContext, StepOutcome, StepRequest, StepResult } from '../../contract/step.js';
+import type { Lab } from '../../lab/schema.js';
+import { stepContextOf } from './lab-cache.js';
 import { redactSecrets } from './redact.js';
 
 export type StepActivity = (context: StepContext) => Promise<StepOutcome>;
 
-export function wrapStepActivity(name: string, activity: StepActivity): (context: StepContext) => Promise<StepResult> {
-  const wrapped = async (context: StepContext): Promise<StepResult> => {
+export function wrapStepActivity(name: string, activity: StepActivity): (request: StepRequest) => Promise<StepResult> {
+  const wrapped = async (request: StepRequest): Promise<StepResult> => {
     const { attempt } = activityInfo();
+    // The lab comes by reference (./lab-cache.ts); a failure to find it is this attempt's failure.
+    const context = await stepContextOf(request).catch(async (error: unknown) => {
+      throw await failureOf(error, attempt, request.lab);
+    });
     let outcome: StepOutcome;
     const stopHeartbeats = keepActionAlive(context);
     try {
       outcome = await activity(context);
     } catch (error) {
-      throw await failureOf(error, attempt, context);
+      throw await failureOf(error, attempt, context.lab);
     } finally {
       stopHeartbeats();
     }
@@ -67,10 +73,10 @@ function keepActionAlive(context: StepContext): () => void {
 /** Wraps every function of a record of step activities (the record's keys are the activity names). */
 export function wrapStepActivities<T extends Record<string, StepActivity>>(
   activities: T,
-): { [K in keyof T]: (context: StepContext) => Promise<StepResult> } {
+): { [K in keyof T]: (request: StepRequest) => Promise<StepResult> } {
   return Object.fromEntries(
     Object.entries(activities).map(([name, activity]) => [name, wrapStepActivity(name, activity)]),
-  ) as { [K in keyof T]: (context: StepContext) => Promise<StepResult> };
+  ) as { [K in keyof T]: (request: StepRequest) => Promise<StepResult> };
 }
 
 /**
@@ -82,11 +88,12 @@ function markedPermanent(error: Error): boolean {
   return (error as { nonRetryable?: unknown }).nonRetryable === true;
 }
 
-async function failureOf(error: unknown, attempt: number, context: StepContext): Promise<unknown> {
+/** The failure of an attempt; `lab`, when known, to strip its secrets from the message. */
+async function failureOf(error: unknown, attempt: number, lab: Lab | undefined): Promise<unknown> {
   // Cancellation and other SDK failures must pass through untouched.
   if (error instanceof TemporalFailure && !(error instanceof ApplicationFailure)) return error;
   const failure = error instanceof Error ? error : new Error(String(error));
-  const message = await redactSecrets(failure.message, context.lab);
+  const message = lab === undefined ? failure.message : await redactSecrets(failure.message, lab);
   if (!(failure instanceof ApplicationFailure)) {
     return ApplicationFailure.create({
       message,

@@ -19,6 +19,7 @@ import { expectedNames, dig } from '../hosts/dns.js';
 import { kubeFor } from '../support/kube-access.js';
 import { withSsh } from '../support/lab-access.js';
 import { csrSubject } from '../cluster/csr-flood.js';
+import { loadX509 } from '../cluster/x509.js';
 import { NODE_BOOTSTRAPPER } from '../cluster/csr-identity.js';
 import { installFolder, readFolderState } from './folder.js';
 import { installerBinary, runInstaller } from './installer.js';
@@ -264,10 +265,11 @@ function bootstrapCsrProbe(context: StepContext): DiagnosisProbe {
   return {
     name: 'csrs',
     run: async () => {
-      const items = (await kubeFor(context).certificates.listCertificateSigningRequest()).items.filter(
+      const x509 = await loadX509();
+      const items = (await (await kubeFor(context)).certificates.listCertificateSigningRequest()).items.filter(
         (csr) => csr.spec.username === NODE_BOOTSTRAPPER,
       );
-      const subjects = items.map(csrSubject);
+      const subjects = items.map((csr) => csrSubject(x509, csr));
       const filed = (node: Node) => subjects.some((subject) => subjectNames(context.lab, node).includes(subject));
       const none = masters.filter((node) => !filed(node));
       return [

@@ -18,7 +18,7 @@ export type NodesJoined =
 export async function nodesJoined(context: StepContext): Promise<NodesJoined> {
   const nodes = context.lab.nodes.filter((node) => node.role !== 'bootstrap');
   const probe = (async (): Promise<NodesJoined> => {
-    const { items } = await kubeFor(context).core.listNode();
+    const { items } = await (await kubeFor(context)).core.listNode();
     const missing = nodes.filter((node) => !nodeObjectOf(context.lab, node, items)).map((node) => node.name);
     return missing.length === 0 ? { all: true, count: nodes.length } : { all: false, missing, total: nodes.length };
   })();

@@ -39,9 +39,9 @@ export async function balancedKubeconfigPathFor(context: StepContext): Promise<s
   return endpoints.apiServer.balanced?.kubeconfig ?? context.rehearsal.kubeconfig;
 }
 
-export function kubeFor(context: StepContext, kubeconfigPath = kubeconfigPathFor(context)): KubeClients {
+export async function kubeFor(context: StepContext, kubeconfigPath = kubeconfigPathFor(context)): Promise<KubeClients> {
   try {
-    return kubeClientFor({ kubeconfigPath, rehearsal: context.rehearsal !== undefined });
+    return await kubeClientFor({ kubeconfigPath, rehearsal: context.rehearsal !== undefined });
   } catch (error) {
     if ((error as Error).name === 'RehearsalTargetError') throw error;
     // A kubeconfig that does not load will not load on a retry either.
@@ -50,4 +50,15 @@ export function kubeFor(context: StepContext, kubeconfigPath = kubeconfigPathFor
       StepErrorType.KubeconfigUnusable,
     );
   }
+}
+
+/**
+ * `kubeFor` for a step factory that builds its closures synchronously: the clients load (client-node on
+ * the first use in the process) while the closures are made, and a kubeconfig that does not load fails
+ * the first closure that awaits them, never as an unhandled rejection.
+ */
+export function kubeLater(context: StepContext): Promise<KubeClients> {
+  const clients = kubeFor(context);
+  clients.catch(() => undefined);
+  return clients;
 }

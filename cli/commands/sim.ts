@@ -12,7 +12,8 @@ import { resolveSecret } from '../../lab/secrets.js';
 import { adminRequest, adminTargetFromKubeconfig, labStatus, formatLabStatus } from '../../simulator/admin-client.js';
 import { BMC_ROUTE, POWER_BUTTON_ROUTE, type NodeBoot } from '../../simulator/bmc/index.js';
 import { FAULTS_ROUTE, faultHelpLines, faultSchema, loadScenario, type Fault } from '../../simulator/faults.js';
-import { startSimulatedLab, type LabStart, type SimulatedLab } from '../../simulator/lab-sim.js';
+// Types only: the simulated lab loads when `sim start` runs, not with every command (`runbook worker`).
+import type { LabStart, SimulatedLab } from '../../simulator/lab-sim.js';
 import {
   CONTROL_PLANE_VERSION,
   ControlPlaneError,
@@ -199,6 +200,7 @@ several minutes and about 2.5 GB of memory. scripts/install-deps.sh runs \`runbo
           }
         }
         const stateDir = path.resolve(options.stateDir);
+        const { startSimulatedLab } = await import('../../simulator/lab-sim.js');
         let running;
         try {
           running = await startSimulatedLab({

@@ -29,8 +29,8 @@ const pausedWait = () =>
  * Until the API answers through the load balancer: HAProxy's health checks (every 2 s, real time)
  * take a few seconds to find a backend server that came up.
  */
-const apiThroughBalancer = () => {
-  const kube = kubeClientFor({ kubeconfigPath: t.sim.endpoints.apiServer.balanced!.kubeconfig, rehearsal: true });
+const apiThroughBalancer = async () => {
+  const kube = await kubeClientFor({ kubeconfigPath: t.sim.endpoints.apiServer.balanced!.kubeconfig, rehearsal: true });
   return eventually(
     () =>
       kube.version.getCode().then(

@@ -76,7 +76,7 @@ it('keeps waiting through an API server that does not answer, and says so', asyn
   const kubeconfig = path.join(path.dirname(t.sim.kubeconfigPath), 'unreachable.kubeconfig');
   const text = await readFile(t.sim.kubeconfigPath, 'utf8');
   await writeFile(kubeconfig, text.replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`));
-  const kube = kubeClientFor({ kubeconfigPath: kubeconfig, rehearsal: true });
+  const kube = await kubeClientFor({ kubeconfigPath: kubeconfig, rehearsal: true });
   const unreachable: StepContext = { ...context(), poll: { intervalMs: 10, deadlineMs: 300 } };
   const failure = (await new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') })
     .run(() =>

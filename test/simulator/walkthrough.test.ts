@@ -265,7 +265,7 @@ describe("the seed's OpenShift 4 procedure, walked by hand on one simulated lab"
   it("powers on the bootstrap node; the API comes up, reached with the installer's auth/kubeconfig", async () => {
     await power('start', 'bootstrap');
     await nodeRunning(t.sim.boot, 'bootstrap');
-    const admin = kubeClientFor({ kubeconfigPath: path.join(installDir, 'auth', 'kubeconfig'), rehearsal: true });
+    const admin = await kubeClientFor({ kubeconfigPath: path.join(installDir, 'auth', 'kubeconfig'), rehearsal: true });
     expect(await until('API up', async () => (await statusOf(admin.version.getCode())) === 0)).toBe(true);
   });
 

@@ -4,8 +4,9 @@
  * `approve` update, and mirrors its state into search attributes and the UI's current details.
  *
  * History: each step adds about eight events (schedule/start/complete of the activity, a workflow
- * task, a search-attribute upsert), and every step input carries the lab, so a run of a few hundred
- * steps stays far below the server's limits (50k events / 50 MB). A runbook with thousands of steps
+ * task, a search-attribute upsert); a step input names the lab by reference (about 100 bytes) and
+ * carries it whole only on the first step after it changed, so a run of a few hundred steps stays far
+ * below the server's limits (50k events / 50 MB). A runbook with thousands of steps
  * would need continue-as-new with the progress tree as input; none comes close.
  */
 import {
@@ -54,7 +55,8 @@ import {
 } from './definition.js';
 import { diagnosisIn, type Finding } from '../../contract/diagnosis.js';
 import { StepErrorType } from '../../contract/error-types.js';
-import type { StepContext, StepResult } from '../../contract/step.js';
+import { labDigest } from '../../contract/lab-digest.js';
+import type { LabRef, StepRequest, StepResult } from '../../contract/step.js';
 import { activityStepsFor, itemPath, type ActivityStep, type ForEachStep, type GateStep, type Step } from './steps.js';
 import { afterDeadlineNote, findStep, renderCurrentDetails } from './current-details.js';
 import { countStep, recordPause } from './metrics.js';
@@ -118,6 +120,9 @@ class RunbookRun {
   private notices = 0;
   /** The definition's steps, after `lab.load` when the run reads its lab file. */
   private readonly steps: readonly Step[];
+  /** The lab that `labRef` names; another object in `lab` means the lab changed (see `labFields`). */
+  private referenced: Lab | undefined;
+  private labRef: LabRef | undefined;
 
   constructor(
     private readonly definition: RunbookDefinition,
@@ -219,6 +224,18 @@ class RunbookRun {
     }
   }
 
+  /**
+   * The lab as a step input carries it: by reference (name and digest), and inline as well on the first
+   * step after the lab changed, so that the worker that runs the run has it without asking
+   * (activities/engine/lab-cache.ts; a worker without it reads it from this run's history).
+   */
+  private labFields(): Pick<StepRequest, 'lab' | 'labRef'> {
+    if (this.referenced === this.lab && this.labRef !== undefined) return { labRef: this.labRef };
+    this.referenced = this.lab;
+    this.labRef = { name: this.lab.name, digest: labDigest(this.lab) };
+    return { labRef: this.labRef, lab: this.lab };
+  }
+
   private activityIdOf(step: ActivityStep, path: string): string {
     if (step.renamedFrom === undefined || patched(`${RENAMED_STEP}${path}`)) return path;
     return `${path.slice(0, path.length - step.id.length)}${step.renamedFrom}`;
@@ -242,10 +259,10 @@ class RunbookRun {
   private async runActivity(step: ActivityStep, entry: StepProgress, path: string, item: string | undefined) {
     for (;;) {
       this.enter(entry, path);
-      const context: StepContext = {
+      const context: StepRequest = {
         runbook: this.definition.name,
         stepId: path,
-        lab: this.lab,
+        ...this.labFields(),
         ...(item !== undefined && { item }),
         ...(this.input.rehearsal && { rehearsal: this.input.rehearsal }),
         ...(step.params && { params: step.params }),
@@ -334,7 +351,7 @@ class RunbookRun {
    */
   private watchAfterDeadline(
     step: ActivityStep,
-    context: StepContext,
+    context: StepRequest,
     entry: StepProgress,
     path: string,
     item: string | undefined,

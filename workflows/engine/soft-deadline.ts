@@ -21,7 +21,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { StepErrorType } from '../../contract/error-types.js';
-import type { StepContext, StepResult } from '../../contract/step.js';
+import type { StepRequest, StepResult } from '../../contract/step.js';
 import { durationMs } from '../../lab/durations.js';
 import type { Lab } from '../../lab/schema.js';
 
@@ -61,12 +61,12 @@ export class DeadlineWatch {
   /** `onEnd`: the watch stopped by itself before the condition held (its bound passed, a refusal). */
   constructor(
     activity: string,
-    context: StepContext,
+    context: StepRequest,
     options: ActivityOptions,
     keepWatching: string,
     onEnd: (why: string) => void,
   ) {
-    const watching: StepContext = { ...context, watch: { for: keepWatching } };
+    const watching: StepRequest = { ...context, watch: { for: keepWatching } };
     this.done = this.scope
       .run(() =>
         scheduleActivity<StepResult>(activity, [watching], {

@@ -59,7 +59,7 @@ export async function startTestLab(
   return {
     lab,
     sim,
-    kube: kubeClientFor({ kubeconfigPath: sim.kubeconfigPath, rehearsal: true }),
+    kube: await kubeClientFor({ kubeconfigPath: sim.kubeconfigPath, rehearsal: true }),
     logs,
     async ssh(host) {
       const session = await SshSession.connect(sshTargetFor(lab, host, { endpoints: sim.endpoints.hosts }));
