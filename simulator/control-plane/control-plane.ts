@@ -13,7 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
-import getPort from 'get-port';
 import { stringify as toYaml } from 'yaml';
 import { startApiDownProxy, type ApiDownProxy } from './api-down-proxy.js';
 import { apiCall, apiRequest, applyAsLab, type ApiTarget, type Credential } from './api-client.js';
@@ -27,6 +26,7 @@ import { installCrds, waitUntilEstablished } from './crds.js';
 import { installNodeRestriction } from './node-restriction.js';
 import { createLabPki, type ClientIdentity, type CertifiedKey } from './pki.js';
 import { seedDefaultSccs } from './default-sccs.js';
+import { reservePort } from '../loopback-ports.js';
 import { registerSccWebhook, startSccWebhook, type SccWebhook } from './scc-admission-webhook.js';
 
 const LOOPBACK = '127.0.0.1';
@@ -126,10 +126,10 @@ function kubeconfigText(clusterName: string, url: string, caPem: string, user: s
   });
 }
 
-/** Free loopback ports, all different. */
+/** Loopback ports, all different, claimed until the processes bind them (../loopback-ports.ts). */
 async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
-  while (ports.length < count) ports.push(await getPort({ host: LOOPBACK, exclude: ports }));
+  while (ports.length < count) ports.push(await reservePort());
   return ports;
 }
 

@@ -11,6 +11,7 @@
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createServingCertificates, type ServingCertificates } from '../apiserver/tls.js';
+import { reservePort } from '../loopback-ports.js';
 
 export interface ControlPlane {
   /** Whether the node at `ip` serves `port` now. */
@@ -30,25 +31,11 @@ interface Gate {
 
 const SERVED_PORTS = [6443, 22623];
 
-/** Ports handed out by `freePort` in this process: each is meant for one listener only. */
-const handedOut = new Set<number>();
-
 /**
- * A port nothing listens on: bound for a moment to get a free number, then let go. Never one handed
- * out before: a port set aside for a listener that binds later (a HAProxy frontend, a node's endpoint)
- * is free until then, and HAProxy binds with SO_REUSEPORT, so two listeners could share it unseen.
+ * A port for a listener that binds later (a HAProxy frontend, a node's endpoint): claimed across
+ * processes and below the ephemeral range, so nothing else is handed it first (../loopback-ports.ts).
  */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (handedOut.has(port)) continue;
-    handedOut.add(port);
-    return port;
-  }
-}
+export const freePort = reservePort;
 
 export class LabEndpoints {
   private readonly gates = new Map<string, Gate>();

@@ -99,7 +99,9 @@ const resume = (handle: WorkflowHandle, request: { lab?: Lab } = {}) =>
   handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', ...request }] });
 
 function pausedWith(progress: RunbookProgress, stepId: string): Finding[] {
-  expect({ state: progress.state, at: progress.currentStep, step: progress.error?.stepId }).toEqual({
+  // A pause elsewhere shows its message in the failure (undefined equals absent when it is the one).
+  const elsewhere = progress.error?.stepId === stepId ? undefined : progress.error?.message;
+  expect({ state: progress.state, at: progress.currentStep, step: progress.error?.stepId, elsewhere }).toEqual({
     state: 'paused',
     at: stepId,
     step: stepId,
