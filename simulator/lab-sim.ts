@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostsWith, type Lab } from '../lab/schema.js';
@@ -43,7 +44,7 @@ import { FAULTS_ROUTE, Faults, faultsAdminHandler, trackApiOutages, type Availab
 import { startSimulatedHosts, type HostEndpoint, type SimulatedHosts } from './hosts/index.js';
 import type { BmcEndpoint } from '../transport/bmc-targets.js';
 import { startRehearsalMirror, type RehearsalMirror } from './mirror.js';
-import { kubeletVersion } from './openshift-objects.js';
+import { isTrue, kubeletVersion, R } from './openshift-objects.js';
 import { ENDPOINTS_ENV } from './openshift-install/main.js';
 import { startReleaseMirror } from './release-mirror.js';
 import { applyBootstrapManifests, seedInstalled } from './seed-installed.js';
@@ -268,6 +269,22 @@ async function startLabControlPlane(
   return { plane, api };
 }
 
+/** Longest an installed lab on the real control plane waits for its operators before it is handed over. */
+const SETTLE_BOUND_MS = 120_000;
+
+/** Waits (bounded) until every ClusterOperator is Available; says which are not when it gives up. */
+async function operatorsSettled(api: LabApi, log: SimLogger): Promise<void> {
+  const unsettled = () =>
+    api
+      .list(R.clusteroperators)
+      .items.filter((operator) => !isTrue(operator, 'Available'))
+      .map((operator) => operator.metadata.name);
+  const until = Date.now() + SETTLE_BOUND_MS;
+  while (unsettled().length > 0 && Date.now() < until) await delay(100);
+  const left = unsettled();
+  if (left.length) log.warn(`the installed lab's operators ${left.join(', ')} are not Available yet`);
+}
+
 /** What the real server holds of OpenShift's kinds (the installed seeding's objects, as the copy listed them). */
 function openshiftObjectsIn(api: LabApi): CopiedObject[] {
   return openshiftTypes().flatMap((type) =>
@@ -476,6 +493,10 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     stops.push(() => {
       for (const stop of running) stop();
     });
+    // An installed lab is handed over settled: on the real control plane its Deployments' pods come from
+    // the real controllers a moment after the seeding, and until then the operators that watch them
+    // (authentication) report their rollout, which an installed cluster would not show.
+    if (real && from === 'installed') await operatorsSettled(ctx.api, log);
     // A bootstrap node that boots a new install starts a new cluster: the old one's objects and every
     // controller's memory of it are gone, and its API answers once the new bootstrap brings it up.
     const onNewCluster = () => {

@@ -13,7 +13,7 @@ it('hands out distinct ports below the ephemeral range, each claimed by this pro
   const [low, high] = reservableRange();
   const ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
   expect(high).toBeLessThan(ephemeralLow);
-  const ports = [];
+  const ports: number[] = [];
   for (let index = 0; index < 100; index += 1) ports.push(await reservePort());
   expect(new Set(ports).size).toBe(100);
   for (const port of ports) {
@@ -33,7 +33,8 @@ it('leaves a port a live process claimed, and takes over the claim of a process 
   mkdirSync(PORT_CLAIMS, { recursive: true });
   // The parent (the jest runner) is alive; a finished `true` is not.
   writeFileSync(path.join(PORT_CLAIMS, String(held)), String(process.ppid));
-  const gone = await execa('true');
+  const gone = execa('true');
+  await gone;
   writeFileSync(path.join(PORT_CLAIMS, String(abandoned)), String(gone.pid));
   expect(claimPort(held)).toBe(false);
   expect(claimPort(abandoned)).toBe(true);
