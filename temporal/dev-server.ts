@@ -41,9 +41,28 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Starts a dev server and resolves when it accepts requests for the default namespace. */
+/** Starts on ports of its own choosing at most this many times (see `startDevServer`). */
+const FREE_PORT_ATTEMPTS = 3;
+
+/**
+ * Starts a dev server and resolves when it accepts requests for the default namespace. Ports it chose
+ * itself were free when chosen, but another process (a second test suite, another lab) may bind one
+ * before the server does, and then the server exits at once: it is started again on new ports.
+ */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const binary = options.binary ?? (await findTemporalCli());
+  const ownPorts = options.port === undefined && (options.headless || options.uiPort === undefined);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(options, binary);
+    } catch (error) {
+      const exitedEarly = error instanceof TemporalError && / it exited /.test(error.message);
+      if (!ownPorts || !exitedEarly || attempt >= FREE_PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startOnce(options: DevServerOptions, binary: string): Promise<DevServer> {
   const port = options.port ?? (await getPort({ host: LOOPBACK }));
   const uiPort = options.headless
     ? undefined
