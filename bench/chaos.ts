@@ -103,7 +103,20 @@ async function rebuild(name: string, disturb?: { kills: number; withinMs: number
   });
   let powerOps = 0;
   sim.hosts.power.on('power', () => (powerOps += 1));
-  let worker = spawnWorker();
+  // The worker runs as a service would (systemd's Restart=on-failure): one started while the server is
+  // restarting cannot connect and exits (code 3), and is started again a second later.
+  let ended = false;
+  const supervised = (): ResultPromise => {
+    const child = spawnWorker();
+    void child.then((result) => {
+      if (!ended && child === worker && result.signal !== 'SIGKILL')
+        setTimeout(() => {
+          if (!ended && child === worker) worker = supervised();
+        }, 1_000);
+    });
+    return child;
+  };
+  let worker = supervised();
   const started = Date.now();
   const input: RunbookInput = {
     lab,
@@ -125,7 +138,7 @@ async function rebuild(name: string, disturb?: { kills: number; withinMs: number
         setTimeout(() => {
           worker.kill('SIGKILL');
           kills += 1;
-          worker = spawnWorker();
+          worker = supervised();
         }, time),
       );
     }
@@ -142,6 +155,7 @@ async function rebuild(name: string, disturb?: { kills: number; withinMs: number
     );
   }
   const status = await outcome(handle);
+  ended = true;
   for (const timer of timers) clearTimeout(timer);
   const effects: Effects = { apiWrites: sim.apiWrites(), powerOps };
   const rerun = status === 'COMPLETED' ? await rerunSteps(handle) : [];
