@@ -167,10 +167,12 @@ async function writeInstallerFor(stateDir: string, endpointsPath: string): Promi
   const file = path.join(stateDir, 'bin', 'openshift-install');
   await mkdir(path.dirname(file), { recursive: true });
   const assignments = Object.entries(env).map(([name, value]) => `${name}=${shellQuote(value)}`);
+  // On the Node that runs the lab (22.19 or newer), not the first `node` on PATH: a worker re-run on
+  // .tools/' Node by bin/runbook.js keeps a PATH whose `node` may be the machine's older one.
   await writeFile(
     file,
     `#!/bin/sh\n# The simulated openshift-install of the lab whose state is in this ` +
-      `folder.\n${assignments.join(' ')} exec ${shellQuote(binary)} "$@"\n`,
+      `folder.\n${assignments.join(' ')} exec ${shellQuote(process.execPath)} ${shellQuote(binary)} "$@"\n`,
     { mode: 0o755 },
   );
   return file;

@@ -91,6 +91,21 @@ describe('the simulated openshift-install', () => {
     expect(result.stdout).toMatch(/openshift-install v4\.2\.0\n/);
   });
 
+  it('runs on the Node that runs the lab, whatever `node` comes first on PATH (a machine’s older one)', async () => {
+    const endpoints = JSON.parse(await readFile(t.sim.endpointsPath, 'utf8')) as EndpointsFile;
+    const shadow = path.join(work, 'old-node');
+    await mkdir(shadow, { recursive: true });
+    await writeFile(path.join(shadow, 'node'), '#!/bin/sh\necho "the machine\'s old node" >&2\nexit 9\n', {
+      mode: 0o755,
+    });
+    const result = await execa(endpoints.tools.openshiftInstall, ['version'], {
+      reject: false,
+      env: { PATH: `${shadow}:${process.env.PATH ?? ''}` },
+    });
+    expect({ code: result.exitCode, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/openshift-install v4\.2\.0\n/);
+  });
+
   it('refuses to run without a simulated lab to point at, saying how to give it one', async () => {
     const result = await execa(path.resolve('simulator/bin/openshift-install'), ['version'], {
       reject: false,
