@@ -41,6 +41,9 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** The server process ended before it answered (as it does when a port it was given is taken). */
+class ServerExited extends Error {}
+
 /** Starts on ports of its own choosing at most this many times (see `startDevServer`). */
 const FREE_PORT_ATTEMPTS = 3;
 
@@ -56,7 +59,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     try {
       return await startOnce(options, binary);
     } catch (error) {
-      const exitedEarly = error instanceof TemporalError && / it exited /.test(error.message);
+      const exitedEarly = error instanceof TemporalError && error.cause instanceof ServerExited;
       if (!ownPorts || !exitedEarly || attempt >= FREE_PORT_ATTEMPTS) throw error;
     }
   }
@@ -110,6 +113,7 @@ async function startOnce(options: DevServerOptions, binary: string): Promise<Dev
         ...(output ? ['its output:', ...output.split('\n').slice(-20)] : []),
         `check that the ports are free and the state file ${options.dbFile} is writable (a second server on the same file cannot start)`,
       ],
+      { cause: error },
     );
   }
   return {
@@ -132,7 +136,7 @@ async function waitUntilReady(
   void exited.then((result) => (gone = `it exited (${result.signal ?? `code ${result.exitCode}`})`));
   let lastError = 'no answer yet';
   while (Date.now() < deadline) {
-    if (gone) throw new Error(gone);
+    if (gone) throw new ServerExited(gone);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       try {
@@ -147,6 +151,6 @@ async function waitUntilReady(
     // The server creates its database and namespace on the first start; poll, don't sleep blindly.
     await delay(100);
   }
-  if (gone) throw new Error(gone);
+  if (gone) throw new ServerExited(gone);
   throw new Error(`no answer within ${timeoutMs / 1000} s (${lastError})`);
 }

@@ -21,8 +21,9 @@ export class TemporalError extends Error {
     public readonly kind: TemporalErrorKind,
     /** Extra lines for the user under the message: the commands or settings that fix it. */
     public readonly details: readonly string[] = [],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'TemporalError';
   }
 }
