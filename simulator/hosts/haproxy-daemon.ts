@@ -11,7 +11,8 @@ import type { Host } from '../../lab/schema.js';
 import { DaemonProcess } from './daemon-process.js';
 import { findTool, missingProgram } from './debian-programs.js';
 import { haproxyLoopbackConf } from './loopback-configs.js';
-import { freePort, type LabEndpoints } from './node-endpoints.js';
+import { reservePort } from '../loopback-ports.js';
+import type { LabEndpoints } from './node-endpoints.js';
 import type { RootFs } from './root-fs.js';
 import type { CommandResult } from './services.js';
 
@@ -50,7 +51,7 @@ export class HaproxyDaemon {
   frontendPort(port: number): Promise<number> {
     let loopback = this.frontends.get(port);
     if (loopback === undefined) {
-      loopback = freePort();
+      loopback = reservePort();
       this.frontends.set(port, loopback);
     }
     return loopback;

@@ -29,7 +29,8 @@ import { DnsAnswers } from './dns-answers.js';
 import { HaproxyDaemon } from './haproxy-daemon.js';
 import { loadOrCreateHostKey } from './host-keys.js';
 import { NamedDaemon, seedNamedHost } from './named-daemon.js';
-import { freePort, LabEndpoints, type ControlPlane } from './node-endpoints.js';
+import { reservePort } from '../loopback-ports.js';
+import { LabEndpoints, type ControlPlane } from './node-endpoints.js';
 import type { ServiceName } from './service-files.js';
 import { PowerBoard, type PowerState } from './power-board.js';
 import { RootFs } from './root-fs.js';
@@ -171,7 +172,7 @@ export async function startSimulatedHosts(options: SimulatedHostsOptions): Promi
             { ...host, dns: host.dns },
             fs,
             daemonDir,
-            NamedDaemon.loopback(await freePort(), await freePort()),
+            NamedDaemon.loopback(await reservePort(), await reservePort()),
             () => wrongAnswers(host.name),
           )
         : undefined;

@@ -31,12 +31,6 @@ interface Gate {
 
 const SERVED_PORTS = [6443, 22623];
 
-/**
- * A port for a listener that binds later (a HAProxy frontend, a node's endpoint): claimed across
- * processes and below the ephemeral range, so nothing else is handed it first (../loopback-ports.ts).
- */
-export const freePort = reservePort;
-
 export class LabEndpoints {
   private readonly gates = new Map<string, Gate>();
   /** Allocations under way or done, so two callers of the same endpoint get the same port. */
@@ -57,7 +51,7 @@ export class LabEndpoints {
     let allocated = this.allocating.get(key);
     if (!allocated) {
       allocated = (async () => {
-        const gate: Gate = { address, port, loopbackPort: await freePort(), sockets: new Set() };
+        const gate: Gate = { address, port, loopbackPort: await reservePort(), sockets: new Set() };
         this.gates.set(key, gate);
         await this.refresh();
         return gate.loopbackPort;
