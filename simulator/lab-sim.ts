@@ -21,7 +21,7 @@ import { hostsWith, type Lab } from '../lab/schema.js';
 import { resolveSecret } from '../lab/secrets.js';
 import { startApiServer, writeKubeconfig } from './apiserver/server.js';
 import { BMC_ROUTE, startSimulatedBmcs, type SimulatedBmcs } from './bmc/index.js';
-import { ObjectStore } from './apiserver/store.js';
+import { ObjectStore, type KubeObject } from './apiserver/store.js';
 import { SimClock } from './clock.js';
 import { realLabApi, storeLabApi, type LabApi, type RealLabApi } from './lab-api.js';
 import type { Controller, SimContext, SimLogger } from './context.js';
@@ -271,20 +271,44 @@ async function startLabControlPlane(
   return { plane, api };
 }
 
-/** Longest an installed lab on the real control plane waits for its operators before it is handed over. */
+/** Longest an installed lab on the real control plane waits to be at rest before it is handed over. */
 const SETTLE_BOUND_MS = 120_000;
 
-/** Waits (bounded) until every ClusterOperator is Available; says which are not when it gives up. */
-async function operatorsSettled(api: LabApi, log: SimLogger): Promise<void> {
-  const unsettled = () =>
-    api
+/** A Deployment the deployment controller has rolled out: every replica of its latest generation available. */
+function rolledOut(deployment: KubeObject): boolean {
+  const status = (deployment.status ?? {}) as {
+    observedGeneration?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+  };
+  const wanted = (deployment.spec as { replicas?: number } | undefined)?.replicas ?? 1;
+  return (
+    (status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) &&
+    status.updatedReplicas === wanted &&
+    status.availableReplicas === wanted
+  );
+}
+
+/**
+ * Waits (bounded) until the cluster is at rest: every Deployment rolled out and then every ClusterOperator
+ * Available (an operator that watches its operand reports its rollout until then); names what is not
+ * when it gives up.
+ */
+async function clusterAtRest(api: LabApi, log: SimLogger): Promise<void> {
+  const unsettled = () => [
+    ...api
+      .list(R.deployments)
+      .items.filter((deployment) => !rolledOut(deployment))
+      .map((deployment) => `deployment ${deployment.metadata.namespace}/${deployment.metadata.name}`),
+    ...api
       .list(R.clusteroperators)
       .items.filter((operator) => !isTrue(operator, 'Available'))
-      .map((operator) => operator.metadata.name);
+      .map((operator) => `operator ${operator.metadata.name}`),
+  ];
   const until = Date.now() + SETTLE_BOUND_MS;
   while (unsettled().length > 0 && Date.now() < until) await delay(100);
   const left = unsettled();
-  if (left.length) log.warn(`the installed lab's operators ${left.join(', ')} are not Available yet`);
+  if (left.length) log.warn(`the installed lab is not at rest yet: ${left.join(', ')} not settled`);
 }
 
 /** What the real server holds of OpenShift's kinds (the installed seeding's objects, as the copy listed them). */
@@ -495,10 +519,10 @@ export async function startSimulatedLab(options: SimulatedLabOptions): Promise<S
     stops.push(() => {
       for (const stop of running) stop();
     });
-    // An installed lab is handed over settled: on the real control plane its Deployments' pods come from
+    // An installed lab is handed over at rest: on the real control plane its Deployments' pods come from
     // the real controllers a moment after the seeding, and until then the operators that watch them
     // (authentication) report their rollout, which an installed cluster would not show.
-    if (real && from === 'installed') await operatorsSettled(ctx.api, log);
+    if (real && from === 'installed') await clusterAtRest(ctx.api, log);
     // A bootstrap node that boots a new install starts a new cluster: the old one's objects and every
     // controller's memory of it are gone, and its API answers once the new bootstrap brings it up.
     const onNewCluster = () => {
