@@ -6,34 +6,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { startSimulatedLab, type EndpointsFile, type SimulatedLab } from '../../../simulator/lab-sim.js';
-import { loadExampleLab } from '../../../testing/engine-harness.js';
+import { readFile } from 'node:fs/promises';
+import type { EndpointsFile, SimulatedLab } from '../../../simulator/lab-sim.js';
+import { startTestLab, type TestLab } from '../install/support.js';
 import { findTool } from '../../../testing/tools.js';
 import { eventually } from '../../support/control-plane.js';
 
+let t: TestLab;
 let sim: SimulatedLab;
-let stateDir: string;
 let endpoints: EndpointsFile;
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(path.join(os.tmpdir(), 'runbook-real-controllers-'));
-  sim = await startSimulatedLab({
-    lab: await loadExampleLab(),
-    stateDir,
-    from: 'installed',
-    timeScale: 0,
-    realControlPlane: true,
-    log: { info: () => undefined, warn: (message) => process.stderr.write(`sim: ${message}\n`) },
-  });
+  t = await startTestLab('installed', { realControlPlane: true });
+  sim = t.sim;
   endpoints = JSON.parse(await readFile(sim.endpointsPath, 'utf8')) as EndpointsFile;
 }, 600_000);
-afterAll(async () => {
-  await sim?.stop();
-  await rm(stateDir, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => t?.stop(), 120_000);
 
 /** kubectl as a rehearsal's step runs it: the kubeconfig endpoints.json names. */
 function kubectl(...args: string[]) {

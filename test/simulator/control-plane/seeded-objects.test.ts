@@ -4,35 +4,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { apiRequest } from '../../../simulator/control-plane/api-client.js';
-import { startSimulatedLab, type SimulatedLab } from '../../../simulator/lab-sim.js';
+import type { SimulatedLab } from '../../../simulator/lab-sim.js';
 import { openshiftTypes } from '../../../simulator/control-plane/openshift-kinds.js';
 import { resourceKey } from '../../../simulator/apiserver/resources.js';
-import { loadExampleLab } from '../../../testing/engine-harness.js';
+import { startTestLab, type TestLab } from '../install/support.js';
 import { eventually } from '../../support/control-plane.js';
 import { findTool } from '../../../testing/tools.js';
 
+let t: TestLab;
 let sim: SimulatedLab;
-let stateDir: string;
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(path.join(os.tmpdir(), 'runbook-seeded-objects-'));
-  sim = await startSimulatedLab({
-    lab: await loadExampleLab(),
-    stateDir,
-    from: 'installed',
-    timeScale: 0,
-    realControlPlane: true,
-    log: { info: () => undefined, warn: (message) => process.stderr.write(`sim: ${message}\n`) },
-  });
+  t = await startTestLab('installed', { realControlPlane: true });
+  sim = t.sim;
 }, 600_000);
-afterAll(async () => {
-  await sim?.stop();
-  await rm(stateDir, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => t?.stop(), 120_000);
 
 function kubectl(...args: string[]) {
   const binary = findTool('kubectl');
