@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { StepContext } from '../../contract/step.js';
 import { readEndpointsFile } from '../../transport/targets.js';
-import { simAdminGet } from '../support/sim-admin.js';
+import { simAdmin } from '../support/sim-admin.js';
 
 export interface WaitClock {
   /** `lab`: the simulated lab's clock; `wall`: the machine's. */
@@ -53,9 +53,11 @@ export async function waitClockFor(context: StepContext): Promise<WaitClock> {
     z.looseObject({ labClock: z.object({ url: z.string() }).optional() }),
   );
   if (!labClock) return wallClock;
-  const read = () => simAdminGet(rehearsal, labClock.url, readingSchema);
+  let read: () => Promise<z.output<typeof readingSchema>>;
   let first: z.output<typeof readingSchema>;
   try {
+    const admin = await simAdmin(rehearsal);
+    read = () => admin.get(labClock.url, readingSchema);
     first = await read();
   } catch (error) {
     // Retried by the wait's policy, from its checkpoint: the lab may be restarting.

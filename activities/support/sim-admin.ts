@@ -44,18 +44,32 @@ function getJson(url: URL, ca: string, token: string): Promise<unknown> {
   });
 }
 
+export interface SimAdmin {
+  /** `GET` of an admin route: a path on the admin port (`/simulator/nodes`), or a URL the endpoints file names. */
+  get<T>(route: string, schema: z.ZodType<T>): Promise<T>;
+}
+
 /**
- * `GET` of an admin route: a path on the admin port (`/simulator/nodes`), or a URL the endpoints file
- * names (its `labClock.url`). Throws when the lab does not answer.
+ * The admin endpoints of a rehearsal's lab, with the endpoints file and the credentials read once: a wait
+ * that reads the lab's clock at every check does not read and parse both files each time.
  */
-export async function simAdminGet<T>(rehearsal: RehearsalInput, route: string, schema: z.ZodType<T>): Promise<T> {
+export async function simAdmin(rehearsal: RehearsalInput): Promise<SimAdmin> {
   const endpoints = await readEndpointsFile(
     rehearsal.endpointsFile,
     z.looseObject({ apiServer: z.looseObject({ adminUrl: z.string(), adminKubeconfig: z.string().optional() }) }),
   );
-  const url = new URL(route, endpoints.apiServer.adminUrl);
-  assertLoopbackTarget(url.hostname, 'the simulated lab admin endpoint');
   // On the real control plane the run's kubeconfig is the real server's: the admin port has its own.
   const { ca, token } = await credentialsOf(endpoints.apiServer.adminKubeconfig ?? rehearsal.kubeconfig);
-  return schema.parse(await getJson(url, ca, token));
+  return {
+    async get(route, schema) {
+      const url = new URL(route, endpoints.apiServer.adminUrl);
+      assertLoopbackTarget(url.hostname, 'the simulated lab admin endpoint');
+      return schema.parse(await getJson(url, ca, token));
+    },
+  };
+}
+
+/** One `GET` of an admin route (see `SimAdmin.get`). Throws when the lab does not answer. */
+export async function simAdminGet<T>(rehearsal: RehearsalInput, route: string, schema: z.ZodType<T>): Promise<T> {
+  return (await simAdmin(rehearsal)).get(route, schema);
 }
